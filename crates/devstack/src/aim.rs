@@ -1,0 +1,594 @@
+//! The AVEVA Identity Manager stand-in: an OpenID Connect authority under `/identitymanager`.
+//!
+//! Discovery, JWKS, `connect/authorize` (login form, SSO cookie, `prompt=none`, RFC 9207 `iss`),
+//! `connect/token` (authorization_code with PKCE S256 only, refresh_token with rotation and
+//! family revocation on reuse, client_credentials with hashed secrets), `connect/endsession`,
+//! `connect/revocation`. CORS only for origins registered with a client.
+
+use crate::keys::SigningKey;
+use crate::store::{self, RegisteredClient};
+use crate::util::{html_escape, now, oauth_error, origin_of, parse_form, random_token, sha256_b64url, verify_secret};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rusqlite::Connection;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// Where AIM lives under its origin, as on a real System Management Server.
+pub const BASE_PATH: &str = "/identitymanager";
+/// The SSO cookie's name.
+pub const SSO_COOKIE: &str = "aim.sso";
+const CODE_LIFETIME: u64 = 60;
+
+/// How the AIM stand-in is set up.
+#[derive(Debug, Clone)]
+pub struct AimOptions {
+    /// `http://127.0.0.1:<port>/identitymanager`.
+    pub issuer: String,
+    /// Where the key and the store live.
+    pub data_dir: PathBuf,
+    /// `aud` of access tokens.
+    pub audience: String,
+    /// Default lifetime of user access tokens, seconds.
+    pub user_token_lifetime: u64,
+    /// Default lifetime of service-to-service tokens, seconds (the site script's 24 h).
+    pub service_token_lifetime: u64,
+}
+
+/// Requests counted per kind, for tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// GET discovery.
+    pub discovery: AtomicUsize,
+    /// GET JWKS.
+    pub jwks: AtomicUsize,
+    /// GET or POST authorize.
+    pub authorize: AtomicUsize,
+    /// Token requests with grant_type=authorization_code.
+    pub code_exchanges: AtomicUsize,
+    /// Token requests with grant_type=refresh_token.
+    pub refreshes: AtomicUsize,
+    /// Token requests with grant_type=client_credentials.
+    pub client_credentials: AtomicUsize,
+}
+
+struct CodeGrant {
+    client_id: String,
+    redirect_uri: String,
+    challenge: String,
+    user: store::User,
+    nonce: Option<String>,
+    scope: String,
+    expires: u64,
+    auth_time: u64,
+}
+
+struct RefreshGrant {
+    family: String,
+    client_id: String,
+    user: store::User,
+    scope: String,
+    spent: bool,
+}
+
+#[derive(Default)]
+struct Memory {
+    sessions: HashMap<String, (store::User, u64)>,
+    codes: HashMap<String, CodeGrant>,
+    refresh: HashMap<String, RefreshGrant>,
+    revoked_families: HashSet<String>,
+    issued: Vec<String>,
+}
+
+/// The running authority's state.
+pub struct AimState {
+    /// Its options.
+    pub options: AimOptions,
+    key: SigningKey,
+    db: Mutex<Connection>,
+    clients: Vec<RegisteredClient>,
+    memory: Mutex<Memory>,
+    /// Request counters.
+    pub counters: Counters,
+}
+
+impl AimState {
+    /// Opens the store and the key in `options.data_dir`.
+    pub fn open(options: AimOptions) -> std::io::Result<Self> {
+        let key = SigningKey::load_or_create(&options.data_dir.join("aim-signing-key.pem"))?;
+        let db = store::open(&options.data_dir.join("aim.sqlite")).map_err(std::io::Error::other)?;
+        let clients = store::clients(&db).map_err(std::io::Error::other)?;
+        Ok(Self { options, key, db: Mutex::new(db), clients, memory: Mutex::new(Memory::default()), counters: Counters::default() })
+    }
+
+    /// Every token this authority issued (access, refresh, ID): tests check none leaks.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.memory().issued.clone()
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn client(&self, id: &str) -> Option<&RegisteredClient> {
+        self.clients.iter().find(|c| c.client_id == id)
+    }
+
+    fn find_user(&self, username: &str) -> Option<store::User> {
+        let db = self.db.lock().unwrap_or_else(|e| e.into_inner());
+        store::find_user(&db, username).ok().flatten()
+    }
+
+    fn sign(&self, typ: &str, claims: &serde_json::Value) -> String {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(self.key.kid.clone());
+        header.typ = Some(typ.to_owned());
+        let token = jsonwebtoken::encode(&header, claims, &self.key.encoding).unwrap_or_default();
+        self.memory().issued.push(token.clone());
+        token
+    }
+}
+
+/// The router, mounted under [`BASE_PATH`].
+pub fn app(state: Arc<AimState>) -> Router {
+    let origins: HashSet<String> = state.clients.iter().flat_map(|c| c.allowed_origins.iter().cloned()).collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| origin.to_str().is_ok_and(|o| origins.contains(o))))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
+    let routes = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/.well-known/openid-configuration/jwks", get(jwks))
+        .route("/connect/authorize", get(authorize).post(login))
+        .route("/connect/token", post(token))
+        .route("/connect/endsession", get(end_session))
+        .route("/connect/revocation", post(revocation))
+        .layer(cors)
+        .with_state(state);
+    Router::new().nest(BASE_PATH, routes)
+}
+
+async fn discovery(State(s): State<Arc<AimState>>) -> Response {
+    s.counters.discovery.fetch_add(1, Ordering::Relaxed);
+    let i = &s.options.issuer;
+    Json(json!({
+        "issuer": i,
+        "authorization_endpoint": format!("{i}/connect/authorize"),
+        "token_endpoint": format!("{i}/connect/token"),
+        "jwks_uri": format!("{i}/.well-known/openid-configuration/jwks"),
+        "end_session_endpoint": format!("{i}/connect/endsession"),
+        "revocation_endpoint": format!("{i}/connect/revocation"),
+        "scopes_supported": ["openid", "profile", "email", "offline_access", s.options.audience, "system"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+        "authorization_response_iss_parameter_supported": true,
+        "claims_supported": ["sub", "name", "preferred_username", "nonce", "auth_time"],
+    }))
+    .into_response()
+}
+
+async fn jwks(State(s): State<Arc<AimState>>) -> Response {
+    s.counters.jwks.fetch_add(1, Ordering::Relaxed);
+    Json(json!({ "keys": [s.key.jwk()] })).into_response()
+}
+
+/// An authorize request after the checks that decide whether redirecting back is safe.
+struct AuthorizeRequest {
+    client_id: String,
+    redirect_uri: String,
+    state: Option<String>,
+    nonce: Option<String>,
+    scope: String,
+    challenge: String,
+    prompt: Option<String>,
+}
+
+impl AuthorizeRequest {
+    fn redirect(&self, issuer: &str, pairs: &[(&str, &str)]) -> Response {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            query.append_pair(k, v);
+        }
+        if let Some(state) = &self.state {
+            query.append_pair("state", state);
+        }
+        query.append_pair("iss", issuer);
+        let sep = if self.redirect_uri.contains('?') { '&' } else { '?' };
+        Redirect::to(&format!("{}{sep}{}", self.redirect_uri, query.finish())).into_response()
+    }
+}
+
+/// Checks an authorize request. `Err` is the answer to send: an error page when the client or
+/// redirect URI is wrong (never redirect to an unregistered address), else a redirect with `error`.
+fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<AuthorizeRequest, Response> {
+    let get = |k: &str| p.get(k).cloned();
+    let client_id = get("client_id").unwrap_or_default();
+    let Some(client) = s.client(&client_id) else {
+        return Err(error_page(StatusCode::BAD_REQUEST, "Unknown client", &format!("The application \"{client_id}\" is not registered.")));
+    };
+    let redirect_uri = get("redirect_uri").unwrap_or_default();
+    if !client.redirect_uris.iter().any(|u| u == &redirect_uri) {
+        return Err(error_page(StatusCode::BAD_REQUEST, "Invalid redirect URI", "The redirect URI is not registered for this application."));
+    }
+    let request = AuthorizeRequest {
+        client_id,
+        redirect_uri,
+        state: get("state"),
+        nonce: get("nonce"),
+        scope: get("scope").unwrap_or_default(),
+        challenge: get("code_challenge").unwrap_or_default(),
+        prompt: get("prompt"),
+    };
+    let issuer = &s.options.issuer;
+    if get("response_type").as_deref() != Some("code") {
+        return Err(request.redirect(issuer, &[("error", "unsupported_response_type"), ("error_description", "only response_type=code is supported")]));
+    }
+    if request.challenge.is_empty() || get("code_challenge_method").as_deref() != Some("S256") {
+        return Err(request.redirect(issuer, &[("error", "invalid_request"), ("error_description", "PKCE with code_challenge_method=S256 is required")]));
+    }
+    if request.challenge.len() != 43 {
+        return Err(request.redirect(issuer, &[("error", "invalid_request"), ("error_description", "code_challenge must be 43 characters")]));
+    }
+    Ok(request)
+}
+
+fn session_user(s: &AimState, headers: &HeaderMap) -> Option<store::User> {
+    let id = cookie(headers, SSO_COOKIE)?;
+    s.memory().sessions.get(&id).map(|(u, _)| u.clone())
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+fn issue_code(s: &AimState, request: &AuthorizeRequest, user: store::User, auth_time: u64) -> Response {
+    let code = random_token(32);
+    s.memory().codes.insert(
+        code.clone(),
+        CodeGrant {
+            client_id: request.client_id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            challenge: request.challenge.clone(),
+            user,
+            nonce: request.nonce.clone(),
+            scope: request.scope.clone(),
+            expires: now() + CODE_LIFETIME,
+            auth_time,
+        },
+    );
+    request.redirect(&s.options.issuer, &[("code", &code)])
+}
+
+async fn authorize(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p): Query<HashMap<String, String>>) -> Response {
+    s.counters.authorize.fetch_add(1, Ordering::Relaxed);
+    let request = match check_authorize(&s, &p) {
+        Ok(r) => r,
+        Err(answer) => return answer,
+    };
+    let prompt = request.prompt.as_deref().unwrap_or("");
+    if prompt != "login" {
+        if let Some(user) = session_user(&s, &headers) {
+            let auth_time = cookie(&headers, SSO_COOKIE).and_then(|id| s.memory().sessions.get(&id).map(|(_, t)| *t)).unwrap_or_else(now);
+            return issue_code(&s, &request, user, auth_time);
+        }
+    }
+    if prompt == "none" {
+        return request.redirect(&s.options.issuer, &[("error", "login_required"), ("error_description", "the person must sign in")]);
+    }
+    login_form(&p, None)
+}
+
+async fn login(State(s): State<Arc<AimState>>, body: Bytes) -> Response {
+    s.counters.authorize.fetch_add(1, Ordering::Relaxed);
+    let Ok(p) = parse_form(&body) else {
+        return error_page(StatusCode::BAD_REQUEST, "Bad request", "The sign-in form was not readable.");
+    };
+    let request = match check_authorize(&s, &p) {
+        Ok(r) => r,
+        Err(answer) => return answer,
+    };
+    if p.get("action").map(String::as_str) == Some("cancel") {
+        return request.redirect(&s.options.issuer, &[("error", "access_denied"), ("error_description", "the person cancelled the sign-in")]);
+    }
+    let username = p.get("username").map(|u| u.trim()).unwrap_or_default();
+    let password = p.get("password").map(String::as_str).unwrap_or_default();
+    let user = s.find_user(username).filter(|u| verify_secret(password, &u.password_hash));
+    let Some(user) = user else {
+        tracing::info!(username, "sign-in refused: wrong user name or password");
+        return login_form(&p, Some("The user name or password is incorrect."));
+    };
+    tracing::info!(username = %user.username, "signed in");
+    let session = random_token(32);
+    let auth_time = now();
+    s.memory().sessions.insert(session.clone(), (user.clone(), auth_time));
+    let mut response = issue_code(&s, &request, user, auth_time);
+    let cookie = format!("{SSO_COOKIE}={session}; Path={BASE_PATH}; HttpOnly; SameSite=Lax");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+const PAGE_STYLE: &str = "body{font:16px system-ui,sans-serif;background:#eef1f5;color:#1d2733;display:grid;place-items:center;min-height:100vh;margin:0}\
+main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 2px 12px #0002;width:min(22rem,90vw)}\
+h1{font-size:1.25rem;margin:0 0 .25rem}p.sub{color:#5a6878;margin:0 0 1.25rem}label{display:block;margin:.75rem 0 .25rem}\
+input{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b8c2cc;border-radius:4px;font-size:1rem}\
+.buttons{display:flex;gap:.5rem;margin-top:1.25rem}button{flex:1;padding:.65rem;border-radius:4px;border:1px solid #1f5fa8;font-size:1rem}\
+button.primary{background:#1f5fa8;color:#fff}button.secondary{background:#fff;color:#1f5fa8}.error{color:#a31515;background:#fdecec;padding:.5rem;border-radius:4px}";
+
+fn login_form(p: &HashMap<String, String>, error: Option<&str>) -> Response {
+    let hidden: String = ["client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "prompt"]
+        .iter()
+        .filter_map(|k| p.get(*k).map(|v| format!(r#"<input type="hidden" name="{k}" value="{}">"#, html_escape(v))))
+        .collect();
+    let error = error.map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, html_escape(e))).unwrap_or_default();
+    let username = p.get("username").map(|u| html_escape(u)).unwrap_or_default();
+    Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Sign in – AVEVA Identity Manager (stand-in)</title><style>{PAGE_STYLE}</style></head><body><main>
+<h1>AVEVA Identity Manager</h1><p class="sub">Development stand-in. Sign in to continue.</p>{error}
+<form method="post" action="{BASE_PATH}/connect/authorize">{hidden}
+<label for="username">User name</label><input id="username" name="username" autocomplete="username" value="{username}" placeholder="PLANT\user" autofocus>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password">
+<div class="buttons"><button class="primary" id="sign-in" name="action" value="login">Sign in</button>
+<button class="secondary" id="cancel" name="action" value="cancel">Cancel</button></div></form></main></body></html>"#
+    ))
+    .into_response()
+}
+
+fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
+    let body = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{t}</title><style>{PAGE_STYLE}</style></head>
+<body><main><h1>{t}</h1><p>{x}</p></main></body></html>"#,
+        t = html_escape(title),
+        x = html_escape(text)
+    );
+    (status, Html(body)).into_response()
+}
+
+/// Client authentication at the token endpoint: Basic header or form fields.
+fn client_credentials_of(headers: &HeaderMap, form: &HashMap<String, String>) -> (Option<String>, Option<String>) {
+    if let Some(basic) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic ")) {
+        use base64::Engine as _;
+        if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(basic.trim()) {
+            if let Some((id, secret)) = String::from_utf8_lossy(&decoded).split_once(':') {
+                let unescape = |v: &str| form_urlencoded::parse(format!("x={v}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+                return (Some(unescape(id)), Some(unescape(secret)));
+            }
+        }
+    }
+    (form.get("client_id").cloned(), form.get("client_secret").cloned())
+}
+
+async fn token(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = match parse_form(&body) {
+        Ok(f) => f,
+        Err(e) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e),
+    };
+    let (client_id, secret) = client_credentials_of(&headers, &form);
+    let Some(client) = client_id.as_deref().and_then(|id| s.client(id)) else {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
+    };
+    if let Some(hash) = &client.secret_hash {
+        if !secret.as_deref().is_some_and(|sec| verify_secret(sec, hash)) {
+            tracing::info!(client = %client.client_id, "client authentication failed");
+            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
+        }
+    }
+    match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => {
+            s.counters.code_exchanges.fetch_add(1, Ordering::Relaxed);
+            exchange_code(&s, client, &form)
+        }
+        Some("refresh_token") => {
+            s.counters.refreshes.fetch_add(1, Ordering::Relaxed);
+            refresh(&s, client, &form)
+        }
+        Some("client_credentials") => {
+            s.counters.client_credentials.fetch_add(1, Ordering::Relaxed);
+            service_token(&s, client, &form)
+        }
+        Some(other) => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", &format!("grant_type {other} is not supported")),
+        None => oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is missing"),
+    }
+}
+
+fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String, String>) -> Response {
+    let code = form.get("code").cloned().unwrap_or_default();
+    // Single use: the code is gone whatever happens next.
+    let Some(grant) = s.memory().codes.remove(&code) else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code is unknown, expired or already used");
+    };
+    if grant.expires < now() {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code has expired");
+    }
+    if grant.client_id != client.client_id {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code was issued to another client");
+    }
+    if form.get("redirect_uri") != Some(&grant.redirect_uri) {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "redirect_uri does not match the authorization request");
+    }
+    let Some(verifier) = form.get("code_verifier") else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "code_verifier is required (PKCE)");
+    };
+    if !(43..=128).contains(&verifier.len()) || sha256_b64url(verifier.as_bytes()) != grant.challenge {
+        tracing::info!(client = %client.client_id, "PKCE verification failed");
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "code_verifier does not match the code_challenge");
+    }
+    let id_token = grant.scope.split(' ').any(|x| x == "openid").then(|| {
+        let t = now();
+        s.sign(
+            "JWT",
+            &json!({
+                "iss": s.options.issuer, "aud": client.client_id, "sub": grant.user.sub, "iat": t, "nbf": t,
+                "exp": t + 300, "auth_time": grant.auth_time, "nonce": grant.nonce,
+                "preferred_username": grant.user.username, "name": grant.user.display_name,
+            }),
+        )
+    });
+    let family = random_token(16);
+    user_tokens(s, client, &grant.user, &grant.scope, &family, id_token)
+}
+
+fn user_tokens(s: &AimState, client: &RegisteredClient, user: &store::User, scope: &str, family: &str, id_token: Option<String>) -> Response {
+    let t = now();
+    let lifetime = client.token_lifetime;
+    let access = s.sign(
+        "at+jwt",
+        &json!({
+            "iss": s.options.issuer, "aud": s.options.audience, "sub": user.sub, "client_id": client.client_id,
+            "preferred_username": user.username, "name": user.display_name, "scope": scope,
+            "iat": t, "nbf": t, "exp": t + lifetime, "jti": random_token(12),
+        }),
+    );
+    let mut answer = json!({ "access_token": access, "token_type": "Bearer", "expires_in": lifetime, "scope": scope });
+    if scope.split(' ').any(|x| x == "offline_access") {
+        let refresh = random_token(32);
+        s.memory().issued.push(refresh.clone());
+        s.memory().refresh.insert(
+            refresh.clone(),
+            RefreshGrant { family: family.to_owned(), client_id: client.client_id.clone(), user: user.clone(), scope: scope.to_owned(), spent: false },
+        );
+        answer["refresh_token"] = json!(refresh);
+    }
+    if let Some(id) = id_token {
+        answer["id_token"] = json!(id);
+    }
+    no_store(Json(answer).into_response())
+}
+
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn refresh(s: &AimState, client: &RegisteredClient, form: &HashMap<String, String>) -> Response {
+    let token = form.get("refresh_token").cloned().unwrap_or_default();
+    let (family, user, scope) = {
+        let mut memory = s.memory();
+        let Some(grant) = memory.refresh.get_mut(&token) else {
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown refresh token");
+        };
+        if grant.client_id != client.client_id {
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the refresh token was issued to another client");
+        }
+        let family = grant.family.clone();
+        let spent = grant.spent;
+        grant.spent = true;
+        let (user, scope) = (grant.user.clone(), grant.scope.clone());
+        if spent {
+            // Reuse of a rotated token: someone else holds the family. Revoke all of it.
+            memory.revoked_families.insert(family.clone());
+            tracing::warn!(client = %client.client_id, "refresh token reused: revoking its family");
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the refresh token was already used; the session is revoked");
+        }
+        if memory.revoked_families.contains(&family) {
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the session was revoked");
+        }
+        (family, user, scope)
+    };
+    user_tokens(s, client, &user, &scope, &family, None)
+}
+
+fn service_token(s: &AimState, client: &RegisteredClient, form: &HashMap<String, String>) -> Response {
+    if client.secret_hash.is_none() {
+        return oauth_error(StatusCode::BAD_REQUEST, "unauthorized_client", "this client may not use client_credentials");
+    }
+    let scope = form.get("scope").map(String::as_str).unwrap_or("system");
+    if scope != "system" {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "service clients may only ask for scope \"system\"");
+    }
+    let t = now();
+    let lifetime = client.token_lifetime;
+    let access = s.sign(
+        "at+jwt",
+        &json!({
+            "iss": s.options.issuer, "aud": s.options.audience, "client_id": client.client_id, "scope": "system",
+            "iat": t, "nbf": t, "exp": t + lifetime, "jti": random_token(12),
+        }),
+    );
+    no_store(Json(json!({ "access_token": access, "token_type": "Bearer", "expires_in": lifetime, "scope": "system" })).into_response())
+}
+
+async fn end_session(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p): Query<HashMap<String, String>>) -> Response {
+    if let Some(id) = cookie(&headers, SSO_COOKIE) {
+        s.memory().sessions.remove(&id);
+    }
+    let clear = format!("{SSO_COOKIE}=; Path={BASE_PATH}; HttpOnly; SameSite=Lax; Max-Age=0");
+    let client_id = p.get("id_token_hint").and_then(|t| audience_of_own_token(&s, t));
+    let target = match (p.get("post_logout_redirect_uri"), client_id.as_deref().and_then(|c| s.client(c))) {
+        (Some(uri), Some(client)) if client.post_logout_uris.contains(uri) => Some(uri.clone()),
+        _ => None,
+    };
+    let mut response = match target {
+        Some(uri) => {
+            let sep = if uri.contains('?') { '&' } else { '?' };
+            let url = match p.get("state") {
+                Some(state) => format!("{uri}{sep}{}", form_urlencoded::Serializer::new(String::new()).append_pair("state", state).finish()),
+                None => uri,
+            };
+            Redirect::to(&url).into_response()
+        }
+        None => error_page(StatusCode::OK, "Signed out", "You are signed out of AVEVA Identity Manager. You can close this window."),
+    };
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The `aud` of an ID token this authority signed (expiry ignored, as id_token_hint allows).
+fn audience_of_own_token(s: &AimState, token: &str) -> Option<String> {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.set_issuer(&[&s.options.issuer]);
+    let key = jsonwebtoken::DecodingKey::from_rsa_components(&s.key.n, &s.key.e).ok()?;
+    let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).ok()?;
+    data.claims.get("aud").and_then(|a| a.as_str()).map(str::to_owned)
+}
+
+async fn revocation(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Ok(form) = parse_form(&body) else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "unreadable form");
+    };
+    let (client_id, _) = client_credentials_of(&headers, &form);
+    if client_id.as_deref().and_then(|id| s.client(id)).is_none() {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
+    }
+    let mut memory = s.memory();
+    if let Some(family) = form.get("token").and_then(|t| memory.refresh.get(t)).map(|g| g.family.clone()) {
+        memory.revoked_families.insert(family);
+    }
+    StatusCode::OK.into_response()
+}
+
+/// Registers the portal (a public client) for `portal_origin`: redirect `{origin}/callback`,
+/// post-logout `{origin}/signed-out`, CORS for the origin.
+pub fn portal_client(client_id: &str, portal_origins: &[String], token_lifetime: u64) -> RegisteredClient {
+    RegisteredClient {
+        client_id: client_id.to_owned(),
+        secret_hash: None,
+        redirect_uris: portal_origins.iter().map(|o| format!("{o}/callback")).collect(),
+        post_logout_uris: portal_origins.iter().map(|o| format!("{o}/signed-out")).collect(),
+        allowed_origins: portal_origins.iter().map(|o| origin_of(o)).collect(),
+        token_lifetime,
+    }
+}

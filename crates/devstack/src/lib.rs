@@ -1,0 +1,17 @@
+//! # devstack
+//!
+//! Loopback stand-ins for AVEVA Identity Manager ([`aim`]) and the MES Web API ([`mes`]), and the
+//! portal's static server ([`web`]). Development and test infrastructure, never shipped — but
+//! real software: real HTTP, RS256 JWTs, SQLite. See DESIGN §6 for the behaviour it holds to.
+
+pub mod aim;
+pub mod keys;
+pub mod mes;
+pub mod seed;
+pub mod server;
+pub mod stack;
+pub mod store;
+pub mod util;
+pub mod web;
+
+pub use stack::{Stack, StackOptions, DEMO_ACCOUNTS, MES_AUDIENCE, PORTAL_CLIENT_ID};

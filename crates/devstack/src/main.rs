@@ -1,0 +1,243 @@
+//! `devstack`: run the AIM and MES stand-ins and the portal server on loopback, and manage their
+//! accounts. `devstack --help` explains every command.
+
+use devstack::stack::{Stack, StackOptions, DEMO_ACCOUNTS};
+use std::collections::HashMap;
+use std::io::{BufRead as _, Read as _};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const HELP: &str = "devstack — loopback stand-ins for AVEVA Identity Manager and the MES Web API (development only)
+
+USAGE:
+  devstack up [OPTIONS]            Start AIM, MES and the portal server on three loopback ports.
+                                   While running, type on stdin: `stop aim`, `start aim`,
+                                   `stop mes`, `start mes` (to see outages for real), `quit`.
+      --data-dir DIR               Keys, account store and MES database   [.devstack]
+      --dist DIR                   The built portal (trunk's dist/)         [dist]
+      --examples DIR               Served under /examples                   [examples]
+      --web-port N  --aim-port N  --mes-port N                              [8080 8081 8082]
+      --rows N                     Rows in the big MES tables (new database only) [2000]
+      --token-lifetime SECONDS     User access token lifetime               [3600]
+      --jwks-ttl SECONDS           How long MES trusts AIM's keys           [5]
+      --background-user-ttl SECONDS  How long MES caches System_Attr 199    [3600]
+
+  devstack register-client --id ID [--lifetime SECONDS] [--data-dir DIR]
+                                   Register a service-to-service client (client_credentials,
+                                   scope `system`), like RegisterAIMServiceClient.ps1. The secret
+                                   is read from stdin, or generated and printed once when stdin
+                                   is a terminal or empty. Lifetime defaults to 86400 (24 h).
+  devstack add-user --name 'DOMAIN\\user' [--display NAME] [--data-dir DIR]
+                                   Add an AIM account; the password is read from stdin.
+  devstack add-mes-user --name 'DOMAIN\\user' [--inactive] [--description TEXT] [--data-dir DIR]
+                                   Make an account an MES user (active unless --inactive).
+  devstack set-background-user NAME [--data-dir DIR]
+                                   Set System_Attr 199, the Default Background User. Running
+                                   MES stand-ins see it only after their cache expires.
+  devstack accounts                Print the demo accounts.
+
+Logs go to stderr; RUST_LOG=debug shows more.";
+
+struct Args {
+    positional: Vec<String>,
+    flags: HashMap<String, String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut positional = Vec::new();
+    let mut flags = HashMap::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if let Some(name) = arg.strip_prefix("--") {
+            if matches!(name, "help" | "inactive") {
+                flags.insert(name.to_owned(), String::new());
+            } else {
+                let value = args.next().ok_or_else(|| format!("--{name} needs a value"))?;
+                flags.insert(name.to_owned(), value);
+            }
+        } else if arg == "-h" {
+            flags.insert("help".into(), String::new());
+        } else {
+            positional.push(arg);
+        }
+    }
+    Ok(Args { positional, flags })
+}
+
+impl Args {
+    fn get<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, String> {
+        match self.flags.get(name) {
+            Some(v) => v.parse().map_err(|_| format!("--{name}: \"{v}\" is not valid")),
+            None => Ok(default),
+        }
+    }
+    fn data_dir(&self) -> PathBuf {
+        PathBuf::from(self.flags.get("data-dir").cloned().unwrap_or_else(|| ".devstack".into()))
+    }
+    fn required(&self, name: &str) -> Result<String, String> {
+        self.flags.get(name).cloned().ok_or_else(|| format!("--{name} is required (see devstack --help)"))
+    }
+}
+
+fn read_stdin_secret() -> String {
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        return String::new();
+    }
+    let mut text = String::new();
+    let _ = std::io::stdin().read_to_string(&mut text);
+    text.trim().to_owned()
+}
+
+fn print_accounts() {
+    println!("Demo accounts (AIM stand-in):");
+    for (user, password, what) in DEMO_ACCOUNTS {
+        println!("  {user:<14} password {password:<12} {what}");
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run().await {
+        eprintln!("devstack: {e}");
+        std::process::exit(2);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    if args.flags.contains_key("help") || args.positional.is_empty() {
+        println!("{HELP}");
+        return Ok(());
+    }
+    match args.positional[0].as_str() {
+        "up" => up(&args).await,
+        "accounts" => {
+            print_accounts();
+            Ok(())
+        }
+        "register-client" => {
+            let id = args.required("id")?;
+            let lifetime = args.get("lifetime", 86_400u64)?;
+            let mut secret = read_stdin_secret();
+            let generated = secret.is_empty();
+            if generated {
+                secret = devstack::util::random_token(32);
+            }
+            let db = devstack::store::open(&args.data_dir().join("aim.sqlite")).map_err(|e| e.to_string())?;
+            let client = devstack::store::RegisteredClient {
+                client_id: id.clone(),
+                secret_hash: Some(devstack::util::hash_secret(&secret)),
+                redirect_uris: vec![],
+                post_logout_uris: vec![],
+                allowed_origins: vec![],
+                token_lifetime: lifetime,
+            };
+            devstack::store::put_client(&db, &client).map_err(|e| e.to_string())?;
+            println!("Registered service client \"{id}\" (scope system, token lifetime {lifetime} s).");
+            if generated {
+                println!("Client secret (shown once, stored only as a hash): {secret}");
+            }
+            println!("Restart the AIM stand-in for it to take effect.");
+            Ok(())
+        }
+        "add-user" => {
+            let name = args.required("name")?;
+            let display = args.flags.get("display").cloned().unwrap_or_else(|| name.clone());
+            let password = read_stdin_secret();
+            if password.is_empty() {
+                return Err("give the password on stdin, e.g. echo 'pw' | devstack add-user --name 'PLANT\\bob'".into());
+            }
+            let db = devstack::store::open(&args.data_dir().join("aim.sqlite")).map_err(|e| e.to_string())?;
+            devstack::store::put_user(&db, &name, &display, &password).map_err(|e| e.to_string())?;
+            println!("AIM account {name} saved.");
+            Ok(())
+        }
+        "add-mes-user" | "set-background-user" => {
+            let path = args.data_dir().join("mes.sqlite");
+            if !path.exists() {
+                return Err(format!("{} does not exist yet; run `devstack up` once first", path.display()));
+            }
+            let db = rusqlite::Connection::open(&path).map_err(|e| e.to_string())?;
+            if args.positional[0] == "add-mes-user" {
+                let name = args.required("name")?;
+                let active = !args.flags.contains_key("inactive");
+                let desc = args.flags.get("description").cloned().unwrap_or_else(|| name.clone());
+                db.execute("INSERT OR REPLACE INTO mes_user VALUES (?1, ?2, ?3, 'PROD', '')", rusqlite::params![name, desc, active as i64])
+                    .map_err(|e| e.to_string())?;
+                for privilege in ["view_entities", "view_items", "view_lots", "view_jobs", "view_work_orders", "view_users"] {
+                    db.execute("INSERT INTO user_priv VALUES (?1, ?2)", rusqlite::params![name, privilege]).map_err(|e| e.to_string())?;
+                }
+                println!("MES user {name} saved ({}).", if active { "active" } else { "inactive" });
+            } else {
+                let name = args.positional.get(1).ok_or("give the user name: devstack set-background-user NAME")?;
+                db.execute("UPDATE system_attr SET attr_value = ?1 WHERE attr_id = 199", [name]).map_err(|e| e.to_string())?;
+                println!("System_Attr 199 (Default Background User) = {name}. Running MES stand-ins see it when their cache expires.");
+            }
+            Ok(())
+        }
+        other => Err(format!("unknown command \"{other}\" (see devstack --help)")),
+    }
+}
+
+async fn up(args: &Args) -> Result<(), String> {
+    let dist = PathBuf::from(args.flags.get("dist").cloned().unwrap_or_else(|| "dist".into()));
+    let examples = PathBuf::from(args.flags.get("examples").cloned().unwrap_or_else(|| "examples".into()));
+    let options = StackOptions {
+        data_dir: args.data_dir(),
+        dist_dir: Some(dist),
+        examples_dir: Some(examples),
+        aim_port: args.get("aim-port", 8081)?,
+        mes_port: args.get("mes-port", 8082)?,
+        web_port: args.get("web-port", 8080)?,
+        seed_rows: args.get("rows", devstack::seed::DEFAULT_ROWS)?,
+        user_token_lifetime: args.get("token-lifetime", 3600)?,
+        jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
+        background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
+    };
+    let mut stack = Stack::start(options).await.map_err(|e| e.to_string())?;
+    println!("Portal:   {}/", stack.portal_origin);
+    println!("AIM:      {}  (stand-in)", stack.issuer);
+    println!("MES API:  {}api/  (stand-in)", stack.mes_base);
+    print_accounts();
+    println!("Type `stop aim` / `start aim` / `stop mes` / `start mes` to simulate outages; Ctrl-C stops everything.");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            line = rx.recv() => {
+                let Some(line) = line else {
+                    // stdin closed (run in the background): keep serving until a signal.
+                    let _ = tokio::signal::ctrl_c().await;
+                    break;
+                };
+                let result = match line.trim() {
+                    "stop aim" => { stack.stop_aim().await; Ok("AIM stopped".to_owned()) }
+                    "start aim" => stack.start_aim().await.map(|_| "AIM started".to_owned()),
+                    "stop mes" => { stack.stop_mes().await; Ok("MES stopped".to_owned()) }
+                    "start mes" => stack.start_mes().await.map(|_| "MES started".to_owned()),
+                    "quit" | "exit" => break,
+                    "" => continue,
+                    other => Ok(format!("unknown command \"{other}\": stop aim, start aim, stop mes, start mes, quit")),
+                };
+                match result {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => println!("failed: {e}"),
+                }
+            }
+        }
+    }
+    stack.stop().await;
+    Ok(())
+}

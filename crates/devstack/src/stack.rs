@@ -1,0 +1,207 @@
+//! AIM, MES and the portal server on three loopback ports (three origins), in one process.
+//! Tests start it on free ports; the demo and `devstack up` on fixed ones.
+
+use crate::aim::{self, AimOptions, AimState};
+use crate::mes::{self, MesOptions, MesState};
+use crate::seed;
+use crate::server::Server;
+use crate::web::{self, WebOptions};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// The portal's client ID at the AIM stand-in.
+pub const PORTAL_CLIENT_ID: &str = "mes-portal";
+/// The MES Web API's audience and scope.
+pub const MES_AUDIENCE: &str = "mes-web-api";
+/// The demo accounts: user name, password, what they show.
+pub const DEMO_ACCOUNTS: [(&str, &str, &str); 4] = [
+    ("PLANT\\alice", "alice-demo", "active MES user: sees the lookups"),
+    ("PLANT\\quinn", "quinn-demo", "active MES user with access to the restricted Quality Lab entities"),
+    ("PLANT\\victor", "victor-demo", "AIM account that is not an MES user: denied"),
+    ("PLANT\\ivan", "ivan-demo", "inactive MES user: denied"),
+];
+
+/// How to start the stack.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// Keys, stores and databases.
+    pub data_dir: PathBuf,
+    /// The built portal; `None` runs AIM and MES only.
+    pub dist_dir: Option<PathBuf>,
+    /// `examples/` served by the portal server.
+    pub examples_dir: Option<PathBuf>,
+    /// Ports; 0 picks a free one.
+    pub aim_port: u16,
+    /// MES port.
+    pub mes_port: u16,
+    /// Portal port.
+    pub web_port: u16,
+    /// Rows in the big MES tables.
+    pub seed_rows: usize,
+    /// User access token lifetime, seconds.
+    pub user_token_lifetime: u64,
+    /// How long MES trusts the authority's keys.
+    pub jwks_ttl: Duration,
+    /// How long MES caches the Default Background User.
+    pub background_user_ttl: Duration,
+}
+
+impl StackOptions {
+    /// Free ports, a fresh data directory under the system temp dir, small data.
+    pub fn for_tests(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("devstack-{name}-{}-{}", std::process::id(), crate::util::random_token(6)));
+        Self {
+            data_dir: dir,
+            dist_dir: None,
+            examples_dir: None,
+            aim_port: 0,
+            mes_port: 0,
+            web_port: 0,
+            seed_rows: 200,
+            user_token_lifetime: 3600,
+            jwks_ttl: Duration::from_secs(5),
+            background_user_ttl: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// A running stack.
+pub struct Stack {
+    /// The authority's state (counters, issued tokens).
+    pub aim: Arc<AimState>,
+    /// The MES's state.
+    pub mes: Arc<MesState>,
+    /// AIM issuer, e.g. `http://127.0.0.1:8081/identitymanager`.
+    pub issuer: String,
+    /// MES base address, e.g. `http://127.0.0.1:8082/mesmw/`.
+    pub mes_base: String,
+    /// Portal origin, e.g. `http://127.0.0.1:8080`.
+    pub portal_origin: String,
+    aim_server: Option<Server>,
+    aim_addr: SocketAddr,
+    mes_server: Option<Server>,
+    mes_addr: SocketAddr,
+    web_server: Option<Server>,
+    aim_router: axum::Router,
+    mes_router: axum::Router,
+}
+
+async fn bind(port: u16) -> std::io::Result<TcpListener> {
+    TcpListener::bind(("127.0.0.1", port)).await
+}
+
+/// Creates the AIM store with the demo accounts and the portal client when it is new.
+pub fn prepare_aim_store(data_dir: &std::path::Path, portal_origins: &[String], user_token_lifetime: u64) -> std::io::Result<()> {
+    let db = crate::store::open(&data_dir.join("aim.sqlite")).map_err(std::io::Error::other)?;
+    let other = std::io::Error::other;
+    if crate::store::find_user(&db, DEMO_ACCOUNTS[0].0).map_err(other)?.is_none() {
+        for (user, password, _) in DEMO_ACCOUNTS {
+            let display = seed::MES_USERS.iter().find(|u| u.0 == user).map(|u| u.1).unwrap_or("Victor Vance, contractor");
+            crate::store::put_user(&db, user, display, password).map_err(other)?;
+        }
+    }
+    // The portal client follows the ports of this run.
+    crate::store::put_client(&db, &aim::portal_client(PORTAL_CLIENT_ID, portal_origins, user_token_lifetime)).map_err(other)
+}
+
+impl Stack {
+    /// Binds the three ports, prepares the stores and serves.
+    pub async fn start(options: StackOptions) -> std::io::Result<Self> {
+        let (aim_l, mes_l, web_l) = (bind(options.aim_port).await?, bind(options.mes_port).await?, bind(options.web_port).await?);
+        let (aim_addr, mes_addr, web_addr) = (aim_l.local_addr()?, mes_l.local_addr()?, web_l.local_addr()?);
+        let issuer = format!("http://{aim_addr}{}", aim::BASE_PATH);
+        let mes_base = format!("http://{mes_addr}/mesmw/");
+        let portal_origin = format!("http://{web_addr}");
+        prepare_aim_store(&options.data_dir, std::slice::from_ref(&portal_origin), options.user_token_lifetime)?;
+        let aim = Arc::new(AimState::open(AimOptions {
+            issuer: issuer.clone(),
+            data_dir: options.data_dir.clone(),
+            audience: MES_AUDIENCE.into(),
+            user_token_lifetime: options.user_token_lifetime,
+            service_token_lifetime: 86_400,
+        })?);
+        let mes = Arc::new(MesState::open(MesOptions {
+            authority: issuer.clone(),
+            audience: MES_AUDIENCE.into(),
+            user_claims: vec!["preferred_username".into(), "sub".into()],
+            allowed_origins: vec![portal_origin.clone()],
+            jwks_ttl: options.jwks_ttl,
+            background_user_ttl: options.background_user_ttl,
+            data_dir: options.data_dir.clone(),
+            seed_rows: options.seed_rows,
+        })?);
+        let aim_router = aim::app(aim.clone());
+        let mes_router = mes::app(mes.clone());
+        let web_server = match &options.dist_dir {
+            Some(dist) => Some(Server::spawn(
+                web_l,
+                web::app(WebOptions {
+                    dist_dir: dist.clone(),
+                    examples_dir: options.examples_dir.clone(),
+                    portal_origin: portal_origin.clone(),
+                    authority: issuer.clone(),
+                    mes_base: mes_base.clone(),
+                    client_id: PORTAL_CLIENT_ID.into(),
+                    audience: MES_AUDIENCE.into(),
+                })?,
+            )?),
+            None => None,
+        };
+        Ok(Self {
+            aim_server: Some(Server::spawn(aim_l, aim_router.clone())?),
+            mes_server: Some(Server::spawn(mes_l, mes_router.clone())?),
+            web_server,
+            aim,
+            mes,
+            issuer,
+            mes_base,
+            portal_origin,
+            aim_addr,
+            mes_addr,
+            aim_router,
+            mes_router,
+        })
+    }
+
+    /// Stops AIM: its port closes and open connections drop, as when the SMS goes offline.
+    pub async fn stop_aim(&mut self) {
+        if let Some(server) = self.aim_server.take() {
+            server.stop().await;
+        }
+    }
+
+    /// Starts AIM again on the same port with the same state.
+    pub async fn start_aim(&mut self) -> std::io::Result<()> {
+        if self.aim_server.is_none() {
+            self.aim_server = Some(Server::spawn(bind(self.aim_addr.port()).await?, self.aim_router.clone())?);
+        }
+        Ok(())
+    }
+
+    /// Stops the MES Web API.
+    pub async fn stop_mes(&mut self) {
+        if let Some(server) = self.mes_server.take() {
+            server.stop().await;
+        }
+    }
+
+    /// Starts the MES Web API again on the same port.
+    pub async fn start_mes(&mut self) -> std::io::Result<()> {
+        if self.mes_server.is_none() {
+            self.mes_server = Some(Server::spawn(bind(self.mes_addr.port()).await?, self.mes_router.clone())?);
+        }
+        Ok(())
+    }
+
+    /// Stops everything.
+    pub async fn stop(mut self) {
+        self.stop_aim().await;
+        self.stop_mes().await;
+        if let Some(server) = self.web_server.take() {
+            server.stop().await;
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The portal's static server: `dist/` with the SPA fallback, a `config.json` that points at the
+//! stand-ins, and a Content-Security-Policy that allows only the portal, AIM and MES origins.
+
+use crate::util::origin_of;
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256};
+use std::path::{Path, PathBuf};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// What the portal server needs to know.
+#[derive(Debug, Clone)]
+pub struct WebOptions {
+    /// The built portal (trunk's `dist/`).
+    pub dist_dir: PathBuf,
+    /// `examples/` with embed.html, served under `/examples`.
+    pub examples_dir: Option<PathBuf>,
+    /// `http://127.0.0.1:<port>`.
+    pub portal_origin: String,
+    /// AIM issuer.
+    pub authority: String,
+    /// MES base address, ending in `/` (e.g. `http://127.0.0.1:<port>/mesmw/`).
+    pub mes_base: String,
+    /// The portal's client ID at AIM.
+    pub client_id: String,
+    /// The audience (and scope) of the MES Web API.
+    pub audience: String,
+}
+
+/// The `config.json` the portal loads.
+pub fn portal_config(o: &WebOptions) -> serde_json::Value {
+    serde_json::json!({
+        "client": {
+            "authority": o.authority,
+            "authority_name": "AVEVA Identity Manager (devstack)",
+            "client_id": o.client_id,
+            "redirect_uri": format!("{}/callback", o.portal_origin),
+            "post_logout_redirect_uri": format!("{}/signed-out", o.portal_origin),
+            "scopes": ["openid", "profile", "offline_access", o.audience],
+        },
+        "web_apis": [{
+            "name": "MES",
+            "description": "MES Web API (devstack stand-in)",
+            "source": "Generic",
+            "base_address": o.mes_base,
+            "request_uri": "api",
+            "authentication_mode": "UserAccessToken",
+            "authority": o.authority,
+            "audience": o.audience,
+            "client_id": o.client_id,
+            "scope": o.audience,
+        }],
+        "lookups": [
+            { "name": "Entities", "web_api": "MES", "endpoint": "v3/entity", "value_column": "ent_id",
+              "display_columns": ["ent_id", "ent_name", "description", "parent_ent_id", "can_run_jobs", "last_edit_at_local"] },
+            { "name": "Items", "web_api": "MES", "endpoint": "v3/item", "value_column": "item_id" },
+            { "name": "Lots", "web_api": "MES", "endpoint": "v3/lot", "value_column": "lot_no", "selection": "multi" },
+            { "name": "Work orders", "web_api": "MES", "endpoint": "v3/wo", "value_column": "wo_id" },
+            { "name": "Jobs", "web_api": "MES", "endpoint": "v3/job", "value_column": "wo_id" },
+            { "name": "Users", "web_api": "MES", "endpoint": "v3/user", "value_column": "user_id" }
+        ],
+    })
+}
+
+/// `'sha256-…'` sources for every inline `<script>` in the page (trunk's module loader).
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let Some(open_end) = rest[start..].find('>') else { break };
+        let tag = &rest[start..start + open_end];
+        let body_start = start + open_end + 1;
+        let Some(close) = rest[body_start..].find("</script>") else { break };
+        let body = &rest[body_start..body_start + close];
+        if !tag.contains(" src=") && !body.trim().is_empty() {
+            hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))));
+        }
+        rest = &rest[body_start + close..];
+    }
+    hashes
+}
+
+/// The Content-Security-Policy for the portal page.
+pub fn content_security_policy(o: &WebOptions, index_html: &str) -> String {
+    let aim = origin_of(&o.authority);
+    let mes = origin_of(&o.mes_base);
+    let scripts = inline_script_hashes(index_html).join(" ");
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self' {aim} {mes}; form-action 'self' {aim}; frame-ancestors 'self'; base-uri 'none'; manifest-src 'self'"
+    )
+}
+
+/// The router. Fails when `dist_dir` has no `index.html` (the portal is not built).
+pub fn app(o: WebOptions) -> std::io::Result<Router> {
+    let index = o.dist_dir.join("index.html");
+    let html = std::fs::read_to_string(&index)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e} (build the portal first: cargo xtask build)", index.display())))?;
+    let csp = HeaderValue::from_str(&content_security_policy(&o, &html)).map_err(std::io::Error::other)?;
+    let config = portal_config(&o);
+    let files = ServeDir::new(&o.dist_dir).fallback(ServeFile::new(&index));
+    let mut router = Router::new().route(
+        "/config.json",
+        get(move || {
+            let config = config.clone();
+            async move { ([(header::CACHE_CONTROL, "no-store")], Json(config)).into_response() }
+        }),
+    );
+    if let Some(examples) = o.examples_dir.as_deref().filter(|d| Path::new(d).is_dir()) {
+        router = router.nest_service("/examples", ServeDir::new(examples));
+    }
+    Ok(router
+        .fallback_service(files)
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, csp))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"))))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashes_inline_scripts_only() {
+        let html = r#"<head><script type="module">import init from '/a.js';</script><script src="/b.js"></script></head>"#;
+        let hashes = super::inline_script_hashes(html);
+        assert_eq!(hashes.len(), 1);
+        assert!(hashes[0].starts_with("'sha256-"));
+    }
+}

@@ -1,0 +1,309 @@
+//! Runtime configuration (DESIGN §3): the portal's own OAuth client, the Web API definitions
+//! (the Enterprise Console "Web API List Item" fields) and the lookups.
+
+use crate::Secret;
+use oauth2::url::{Host, Url};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// How a Web API definition obtains its bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum AuthenticationMode {
+    /// The signed-in person's token (authorization code + PKCE).
+    #[serde(alias = "User Access Token")]
+    UserAccessToken,
+    /// A client-credentials token; native background jobs only.
+    #[serde(alias = "Service to Service Access Token")]
+    ServiceToServiceAccessToken,
+}
+
+/// One Web API definition, as in the Enterprise Console's Web API list.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebApiDefinition {
+    /// Unique name lookups refer to.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Always "Generic" for the MES Web API.
+    #[serde(default = "generic")]
+    pub source: String,
+    /// e.g. `https://mes.plant.local/mesmw/`; must end in `/`.
+    pub base_address: String,
+    /// e.g. `api`.
+    pub request_uri: String,
+    /// User or service-to-service token.
+    pub authentication_mode: AuthenticationMode,
+    /// The OpenID authority, e.g. `https://sms.plant.local/identitymanager`.
+    pub authority: String,
+    /// The audience the MES expects in the access token.
+    #[serde(default)]
+    pub audience: String,
+    /// OAuth client ID.
+    pub client_id: String,
+    /// Scope to request (`system` for service-to-service).
+    #[serde(default)]
+    pub scope: String,
+    /// Service-to-service secret. Never allowed in a browser build.
+    #[serde(default)]
+    pub client_secret: Option<Secret>,
+}
+
+fn generic() -> String {
+    "Generic".to_owned()
+}
+
+/// The portal's own OAuth client at the authority.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClientSettings {
+    /// Issuer URL of the authority; discovery is fetched below it.
+    pub authority: String,
+    /// Display name of the authority on the sign-in page.
+    #[serde(default)]
+    pub authority_name: String,
+    /// The portal's client ID.
+    pub client_id: String,
+    /// Exact redirect URI registered at the authority.
+    pub redirect_uri: String,
+    /// Where the authority sends the browser after sign-out.
+    #[serde(default)]
+    pub post_logout_redirect_uri: Option<String>,
+    /// Scopes to ask for, e.g. `openid profile offline_access mes-web-api`.
+    pub scopes: Vec<String>,
+    /// Extra authorize parameters (e.g. `resource`), sent as given.
+    #[serde(default)]
+    pub extra_authorize_params: BTreeMap<String, String>,
+}
+
+/// Single or multiple row selection in a lookup grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SelectionMode {
+    /// One row at a time.
+    #[default]
+    Single,
+    /// Any number of rows.
+    Multi,
+}
+
+/// A lookup: one MES endpoint shown as a grid.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LookupDefinition {
+    /// Title of the lookup.
+    pub name: String,
+    /// Name of the Web API definition to call.
+    pub web_api: String,
+    /// Endpoint under the request URI, e.g. `v3/entity`.
+    pub endpoint: String,
+    /// Query parameters, sent as strings.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// Column whose value a selection yields.
+    #[serde(default)]
+    pub value_column: Option<String>,
+    /// Columns to show, in order; empty = every column the endpoint returns.
+    #[serde(default)]
+    pub display_columns: Vec<String>,
+    /// Single or multi selection.
+    #[serde(default)]
+    pub selection: SelectionMode,
+}
+
+/// Everything `config.json` holds.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PortalConfig {
+    /// The portal's OAuth client.
+    pub client: ClientSettings,
+    /// Web API definitions.
+    pub web_apis: Vec<WebApiDefinition>,
+    /// Lookups.
+    #[serde(default)]
+    pub lookups: Vec<LookupDefinition>,
+}
+
+/// Where the configuration is used: a browser must never hold a client secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// In a web page.
+    Browser,
+    /// A native program (services, the CLI).
+    Native,
+}
+
+/// One thing wrong with a configuration, or one thing fixed in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigIssue {
+    /// Where: e.g. `web_apis[0].base_address`.
+    pub field: String,
+    /// What, in plain words.
+    pub message: String,
+}
+
+/// Problems that stop the configuration from being used, and warnings about what was fixed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigReport {
+    /// Each must be fixed before the portal can run.
+    pub errors: Vec<ConfigIssue>,
+    /// Fixed automatically; the person should fix the file.
+    pub warnings: Vec<ConfigIssue>,
+}
+
+impl PortalConfig {
+    /// Parses and validates `config.json`. On success returns the normalised configuration and
+    /// its warnings; on failure every problem found, not only the first.
+    pub fn from_json(text: &str, runtime: Runtime) -> Result<(Self, ConfigReport), ConfigReport> {
+        let mut config: Self = serde_json::from_str(text).map_err(|e| ConfigReport {
+            errors: vec![ConfigIssue { field: "config.json".into(), message: format!("is not valid configuration: {e}") }],
+            warnings: vec![],
+        })?;
+        let report = config.validate(runtime);
+        if report.errors.is_empty() { Ok((config, report)) } else { Err(report) }
+    }
+
+    /// Checks every field, fixing what can safely be fixed (a base address's trailing slash).
+    pub fn validate(&mut self, runtime: Runtime) -> ConfigReport {
+        let mut report = ConfigReport::default();
+        let c = &self.client;
+        check_url(&mut report, "client.authority", &c.authority);
+        check_url(&mut report, "client.redirect_uri", &c.redirect_uri);
+        if let Some(uri) = &c.post_logout_redirect_uri {
+            check_url(&mut report, "client.post_logout_redirect_uri", uri);
+        }
+        if c.client_id.trim().is_empty() {
+            report.error("client.client_id", "is empty");
+        }
+        if !c.scopes.iter().any(|s| s == "openid") {
+            report.error("client.scopes", "must include \"openid\"");
+        }
+        let mut names = Vec::new();
+        for (i, api) in self.web_apis.iter_mut().enumerate() {
+            let at = |f: &str| format!("web_apis[{i}].{f}");
+            if api.name.trim().is_empty() {
+                report.error(&at("name"), "is empty");
+            } else if names.contains(&api.name.to_ascii_lowercase()) {
+                report.error(&at("name"), &format!("\"{}\" is used by another definition", api.name));
+            }
+            names.push(api.name.to_ascii_lowercase());
+            if check_url(&mut report, &at("base_address"), &api.base_address) && !api.base_address.ends_with('/') {
+                api.base_address.push('/');
+                report.warning(&at("base_address"), &format!("had no trailing slash; using {}", api.base_address));
+            }
+            check_url(&mut report, &at("authority"), &api.authority);
+            if api.request_uri.trim().is_empty() {
+                report.error(&at("request_uri"), "is empty (the MES Web API uses \"api\")");
+            }
+            api.request_uri = api.request_uri.trim_matches('/').to_owned();
+            match (runtime, api.authentication_mode, &api.client_secret) {
+                (Runtime::Browser, _, Some(_)) => report.error(
+                    &at("client_secret"),
+                    "must not be in a browser configuration: anyone can read it. Remove it; service-to-service tokens are for native background jobs",
+                ),
+                (Runtime::Native, AuthenticationMode::ServiceToServiceAccessToken, None) => {
+                    report.error(&at("client_secret"), "is required for a Service to Service Access Token")
+                }
+                _ => {}
+            }
+        }
+        for (i, lookup) in self.lookups.iter().enumerate() {
+            if !names.contains(&lookup.web_api.to_ascii_lowercase()) {
+                report.error(&format!("lookups[{i}].web_api"), &format!("names \"{}\", which is not a Web API definition", lookup.web_api));
+            }
+            if lookup.endpoint.trim_matches('/').is_empty() {
+                report.error(&format!("lookups[{i}].endpoint"), "is empty");
+            }
+        }
+        report
+    }
+
+    /// The Web API definition of that name (MES names are case-insensitive).
+    pub fn web_api(&self, name: &str) -> Option<&WebApiDefinition> {
+        self.web_apis.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+}
+
+impl ConfigReport {
+    fn error(&mut self, field: &str, message: &str) {
+        self.errors.push(ConfigIssue { field: field.to_owned(), message: message.to_owned() });
+    }
+    fn warning(&mut self, field: &str, message: &str) {
+        self.warnings.push(ConfigIssue { field: field.to_owned(), message: message.to_owned() });
+    }
+}
+
+/// Parses `value` as an absolute URL that is https, or http on loopback only. Returns whether it
+/// is usable.
+fn check_url(report: &mut ConfigReport, field: &str, value: &str) -> bool {
+    match Url::parse(value) {
+        Err(e) => {
+            report.error(field, &format!("\"{value}\" is not an absolute URL ({e})"));
+            false
+        }
+        Ok(url) if url.scheme() == "https" => true,
+        Ok(url) if url.scheme() == "http" && is_loopback(&url) => true,
+        Ok(url) if url.scheme() == "http" => {
+            report.error(field, &format!("\"{value}\" uses http; only https is allowed outside this machine (loopback)"));
+            false
+        }
+        Ok(url) => {
+            report.error(field, &format!("\"{value}\" has scheme \"{}\"; use https", url.scheme()));
+            false
+        }
+    }
+}
+
+/// Whether a URL points at this machine.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(base: &str, secret: &str) -> String {
+        format!(
+            r#"{{"client":{{"authority":"http://127.0.0.1:1/identitymanager","client_id":"mes-portal",
+            "redirect_uri":"http://127.0.0.1:2/","scopes":["openid","profile"]}},
+            "web_apis":[{{"name":"MES","base_address":"{base}","request_uri":"api",
+            "authentication_mode":"User Access Token","authority":"http://127.0.0.1:1/identitymanager",
+            "audience":"mes-web-api","client_id":"mes-portal","scope":"mes-web-api"{secret}}}],
+            "lookups":[{{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}}]}}"#
+        )
+    }
+
+    #[test]
+    fn missing_trailing_slash_is_added_and_reported() {
+        let (config, report) = PortalConfig::from_json(&sample("http://127.0.0.1:3/mesmw", ""), Runtime::Browser).expect("valid");
+        assert_eq!(config.web_apis[0].base_address, "http://127.0.0.1:3/mesmw/");
+        assert_eq!(report.warnings.len(), 1);
+        assert!(report.warnings[0].message.contains("trailing slash"));
+    }
+
+    #[test]
+    fn client_secret_is_refused_in_the_browser_only() {
+        let text = sample("http://127.0.0.1:3/mesmw/", r#","client_secret":"s3cret""#);
+        let report = PortalConfig::from_json(&text, Runtime::Browser).expect_err("secret in browser");
+        assert_eq!(report.errors[0].field, "web_apis[0].client_secret");
+        assert!(PortalConfig::from_json(&text, Runtime::Native).is_ok());
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_loopback() {
+        let report = PortalConfig::from_json(&sample("http://mes.plant.example/mesmw/", ""), Runtime::Browser).expect_err("http");
+        assert!(report.errors[0].message.contains("only https"), "{report:?}");
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        let text = r#"{"client":{"authority":"nope","client_id":"","redirect_uri":"ftp://x/","scopes":[]},
+            "web_apis":[],"lookups":[{"name":"L","web_api":"missing","endpoint":""}]}"#;
+        let report = PortalConfig::from_json(text, Runtime::Browser).expect_err("broken");
+        let fields: Vec<_> = report.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["client.authority", "client.redirect_uri", "client.client_id", "client.scopes", "lookups[0].web_api", "lookups[0].endpoint"]);
+    }
+}

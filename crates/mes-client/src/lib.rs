@@ -1,0 +1,85 @@
+//! # mes-client
+//!
+//! Sign in against AVEVA Identity Manager (or any OpenID Connect provider) with authorization code
+//! + PKCE, keep the tokens in memory, and call the MES Web API with them — in the browser
+//! (`wasm32-unknown-unknown`, HTTP through gloo-net) and natively (HTTP through reqwest).
+//!
+//! The crate follows oauth2-rs: pure request builders and response parsers around one
+//! [`Transport`] trait; every endpoint comes from discovery; every failure is a typed value.
+//!
+//! ## Sign-in in the browser
+//!
+//! ```no_run
+//! # #[cfg(target_arch = "wasm32")]
+//! # async fn sign_in(config: mes_client::PortalConfig) -> Result<(), Box<dyn std::error::Error>> {
+//! use mes_client::{browser, Authority, BrowserTransport, CallbackParams, authorization_redirect};
+//! let transport = BrowserTransport::default();
+//! let mut authority = Authority::load(&transport, &config.client.authority).await?;
+//! let params = CallbackParams::from_query(&browser::current_query());
+//! if params.is_authorization_response() {
+//!     let pending = browser::take_pending();
+//!     let signed_in = mes_client::finish_sign_in(&transport, &mut authority, &config.client, &params,
+//!         pending.as_ref(), &browser::WebCryptoVerifier, mes_client::now_seconds()).await?;
+//!     browser::replace_url(&pending.map(|p| p.return_path).unwrap_or_else(|| "/".into()));
+//!     // keep `signed_in.tokens` in memory only
+//! } else {
+//!     let redirect = authorization_redirect(&authority.metadata, &config.client, &browser::current_path(), None)?;
+//!     browser::save_pending(&redirect.pending)?;
+//!     browser::navigate(&redirect.url)?;
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## A lookup
+//!
+//! ```no_run
+//! # async fn run(api: &mes_client::WebApiDefinition, token: &mes_client::Secret) {
+//! # #[cfg(not(target_arch = "wasm32"))]
+//! # {
+//! let transport = mes_client::NativeTransport::default();
+//! match mes_client::lookup(&transport, api, "v3/entity", &[], token, None, &Default::default()).await {
+//!     Ok(rows) => println!("{} rows, columns {:?}", rows.rows.len(), rows.columns),
+//!     Err(mes_client::MesError::AuthorityOffline { .. }) => eprintln!("AIM is offline; retry later"),
+//!     Err(other) => eprintln!("{other}"),
+//! }
+//! # }
+//! # }
+//! ```
+
+mod config;
+mod discovery;
+mod jwt;
+mod mes;
+mod rows;
+mod secret;
+mod session;
+mod signin;
+mod time;
+mod transport;
+
+/// Browser-only glue: sessionStorage round trip, address bar, WebCrypto.
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+
+pub use config::{
+    is_loopback, AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime,
+    SelectionMode, WebApiDefinition,
+};
+pub use discovery::{discover, discovery_request, discovery_url, fetch_jwks, parse_discovery, DiscoveryError, Jwk, JwkSet, ProviderMetadata};
+pub use jwt::{check_id_token_claims, decode_unverified, validate_id_token, Audience, Claims, Expected, IdTokenError, JwtHeader, SignatureVerifier, UnverifiedJwt};
+#[cfg(not(target_arch = "wasm32"))]
+pub use jwt::NativeVerifier;
+pub use mes::{authority_answers, lookup, lookup_request, lookup_url, parse_lookup_response, LookupOptions, MesError};
+pub use rows::Rows;
+pub use secret::Secret;
+pub use session::{finish_sign_in, Authority, SignInFailure, SignedIn, DEFAULT_CLOCK_SKEW};
+pub use signin::{
+    authorization_redirect, check_callback, exchange_code, refresh, same_origin_path, AuthorizationRedirect, CallbackParams,
+    IdTokenField, PendingSignIn, Prompt, SignInError, TokenError, TokenSet,
+};
+pub use time::now_seconds;
+#[cfg(target_arch = "wasm32")]
+pub use transport::BrowserTransport;
+#[cfg(not(target_arch = "wasm32"))]
+pub use transport::NativeTransport;
+pub use transport::{first_bytes, HttpRequest, HttpResponse, Transport, TransportError, DEFAULT_BODY_LIMIT};

@@ -1,0 +1,270 @@
+//! MES Web API calls: `GET {base address}{request URI}/{endpoint}?{params}` with a bearer token,
+//! and the classification of every answer into rows or a [`MesError`] (DESIGN §5).
+
+use crate::config::WebApiDefinition;
+use crate::rows::Rows;
+use crate::transport::{content_type, first_bytes, is_json, HttpRequest, HttpResponse, Transport, TransportError};
+use crate::Secret;
+use oauth2::url::form_urlencoded;
+
+/// Optional MES request headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LookupOptions {
+    /// `tz_id`: the time zone for `*_local` datetime columns.
+    pub tz_id: Option<String>,
+    /// `trans_id`: a transaction to read inside.
+    pub trans_id: Option<String>,
+    /// `max_rows`: cap on the rows answered.
+    pub max_rows: Option<u32>,
+}
+
+/// Every way an MES call can fail, with what the portal needs to say so plainly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MesError {
+    /// 401 after renewal: the person must sign in again.
+    #[error("your session has expired; sign in again")]
+    SessionExpired,
+    /// 403, or a 404 whose message names missing privileges.
+    #[error("the MES denied the request for {}: {message}", identity.as_deref().unwrap_or("this identity"))]
+    Denied {
+        /// The MES's own message.
+        message: String,
+        /// Who the MES took the caller to be, when known.
+        identity: Option<String>,
+    },
+    /// 404 for another reason (unknown endpoint or record).
+    #[error("the MES has no such resource: {message}")]
+    NotFound {
+        /// The MES's message.
+        message: String,
+    },
+    /// 500 while the authority's discovery does not answer: the MES cannot get or verify tokens.
+    #[error("the identity authority (AIM) is offline, so the MES cannot check your sign-in: {message}")]
+    AuthorityOffline {
+        /// The MES's message.
+        message: String,
+    },
+    /// Any other 5xx (or unexpected 4xx) with its message.
+    #[error("the MES reported an error (HTTP {status}): {message}")]
+    ServerError {
+        /// HTTP status.
+        status: u16,
+        /// The MES's message.
+        message: String,
+    },
+    /// No HTTP answer: MES down, wrong address, certificate, or CORS not allowing this origin.
+    #[error("the MES at {url} could not be reached ({reason})")]
+    Unreachable {
+        /// Address called.
+        url: String,
+        /// What the platform said.
+        reason: String,
+    },
+    /// An answer of the wrong kind: HTML, wrong shape, too large.
+    #[error("the MES gave an unexpected answer (HTTP {status}, {content_type}): {reason}; it starts: {first_bytes}")]
+    UnexpectedResponse {
+        /// HTTP status.
+        status: u16,
+        /// Content type as sent.
+        content_type: String,
+        /// Why it was refused.
+        reason: String,
+        /// Start of the body.
+        first_bytes: String,
+    },
+}
+
+impl From<TransportError> for MesError {
+    fn from(e: TransportError) -> Self {
+        MesError::Unreachable { url: e.url, reason: e.reason }
+    }
+}
+
+/// The full URL of an endpoint with its query.
+pub fn lookup_url<K: AsRef<str>, V: AsRef<str>>(api: &WebApiDefinition, endpoint: &str, params: &[(K, V)]) -> String {
+    let mut url = api.base_address.clone();
+    if !url.ends_with('/') {
+        url.push('/');
+    }
+    url.push_str(api.request_uri.trim_matches('/'));
+    url.push('/');
+    url.push_str(endpoint.trim_matches('/'));
+    if !params.is_empty() {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in params {
+            query.append_pair(k.as_ref(), v.as_ref());
+        }
+        url.push('?');
+        url.push_str(&query.finish());
+    }
+    url
+}
+
+/// The GET request with the bearer token and optional MES headers.
+pub fn lookup_request(url: &str, access_token: &Secret, options: &LookupOptions) -> HttpRequest {
+    let mut builder = http::Request::get(url)
+        .header(http::header::ACCEPT, "application/json")
+        .header(http::header::AUTHORIZATION, format!("Bearer {}", access_token.expose()));
+    if let Some(tz) = &options.tz_id {
+        builder = builder.header("tz_id", tz);
+    }
+    if let Some(trans) = &options.trans_id {
+        builder = builder.header("trans_id", trans);
+    }
+    if let Some(max) = options.max_rows {
+        builder = builder.header("max_rows", max.to_string());
+    }
+    builder.body(Vec::new()).unwrap_or_else(|_| {
+        // Only an unparsable URL or header value gets here; send a request that fails visibly.
+        let mut r = http::Request::new(Vec::new());
+        *r.uri_mut() = http::Uri::from_static("http://invalid.invalid/");
+        r
+    })
+}
+
+/// The MES's own message from an ASP.NET-style `{"Message": …}` body, or the body's first bytes.
+fn message_of(response: &HttpResponse) -> String {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(alias = "message", alias = "error_description", alias = "error")]
+        #[serde(rename = "Message")]
+        message: String,
+    }
+    match serde_json::from_slice::<Body>(response.body()) {
+        Ok(b) => b.message.chars().filter(|c| !c.is_control()).take(500).collect(),
+        Err(_) if response.body().is_empty() => format!("HTTP {} with no message", response.status().as_u16()),
+        Err(_) => first_bytes(response.body()),
+    }
+}
+
+/// Turns an MES answer into rows or a classified failure. A 401 is `SessionExpired` (the caller
+/// renews once before giving up); a 500 is `ServerError` (the caller asks the authority before
+/// calling it `AuthorityOffline`); `identity` names who the MES judged.
+pub fn parse_lookup_response(response: &HttpResponse, identity: Option<&str>) -> Result<Rows, MesError> {
+    let status = response.status().as_u16();
+    let identity = identity.map(str::to_owned);
+    match status {
+        200..=299 => {
+            let ct = content_type(response);
+            let unexpected = |reason: String| MesError::UnexpectedResponse {
+                status,
+                content_type: if ct.is_empty() { "no content type".into() } else { ct.clone() },
+                reason,
+                first_bytes: first_bytes(response.body()),
+            };
+            if !is_json(&ct) {
+                return Err(unexpected("expected JSON".into()));
+            }
+            if status == 204 || response.body().is_empty() {
+                return Ok(Rows::default());
+            }
+            Rows::from_json(response.body()).map_err(|e| unexpected(format!("expected an array of rows: {e}")))
+        }
+        401 => Err(MesError::SessionExpired),
+        403 => Err(MesError::Denied { message: message_of(response), identity }),
+        404 => {
+            let message = message_of(response);
+            if message.to_ascii_lowercase().contains("privilege") {
+                Err(MesError::Denied { message, identity })
+            } else {
+                Err(MesError::NotFound { message })
+            }
+        }
+        _ => Err(MesError::ServerError { status, message: message_of(response) }),
+    }
+}
+
+/// One lookup, with the authority probe that tells `AuthorityOffline` from another 500.
+pub async fn lookup(
+    transport: &impl Transport,
+    api: &WebApiDefinition,
+    endpoint: &str,
+    params: &[(String, String)],
+    access_token: &Secret,
+    identity: Option<&str>,
+    options: &LookupOptions,
+) -> Result<Rows, MesError> {
+    let url = lookup_url(api, endpoint, params);
+    let response = transport.send(lookup_request(&url, access_token, options)).await?;
+    match parse_lookup_response(&response, identity) {
+        Err(MesError::ServerError { status: 500, message }) => {
+            if authority_answers(transport, &api.authority).await {
+                Err(MesError::ServerError { status: 500, message })
+            } else {
+                Err(MesError::AuthorityOffline { message })
+            }
+        }
+        other => other,
+    }
+}
+
+/// Whether the authority's discovery document answers at all.
+pub async fn authority_answers(transport: &impl Transport, authority: &str) -> bool {
+    matches!(transport.send(crate::discovery::discovery_request(authority)).await, Ok(r) if r.status().is_success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(base: &str) -> WebApiDefinition {
+        serde_json::from_value(serde_json::json!({
+            "name": "MES", "base_address": base, "request_uri": "api", "authentication_mode": "UserAccessToken",
+            "authority": "https://aim", "client_id": "mes-portal"
+        }))
+        .expect("api")
+    }
+
+    fn answer(status: u16, ct: &str, body: &str) -> HttpResponse {
+        http::Response::builder().status(status).header("content-type", ct).body(body.as_bytes().to_vec()).expect("r")
+    }
+
+    #[test]
+    fn url_joins_base_request_uri_endpoint_and_query() {
+        let url = lookup_url(&api("https://mes.example/mesmw/"), "/v3/entity/", &[("ent_name", "Line 1&2"), ("x", "é")]);
+        assert_eq!(url, "https://mes.example/mesmw/api/v3/entity?ent_name=Line+1%262&x=%C3%A9");
+        assert_eq!(lookup_url::<&str, &str>(&api("https://mes.example/mesmw"), "v3/item", &[]), "https://mes.example/mesmw/api/v3/item");
+    }
+
+    #[test]
+    fn request_bytes() {
+        let options = LookupOptions { tz_id: Some("Europe/Berlin".into()), trans_id: None, max_rows: Some(50) };
+        let request = lookup_request("https://mes.example/mesmw/api/v3/entity", &Secret::new("tok"), &options);
+        assert_eq!(request.method(), http::Method::GET);
+        assert_eq!(request.uri(), "https://mes.example/mesmw/api/v3/entity");
+        assert_eq!(request.headers()["authorization"], "Bearer tok");
+        assert_eq!(request.headers()["accept"], "application/json");
+        assert_eq!(request.headers()["tz_id"], "Europe/Berlin");
+        assert_eq!(request.headers()["max_rows"], "50");
+        assert!(request.headers().get("trans_id").is_none());
+    }
+
+    #[test]
+    fn classification() {
+        let who = Some("PLANT\\alice");
+        assert_eq!(parse_lookup_response(&answer(200, "application/json; charset=utf-8", r#"[{"a":1}]"#), who).expect("rows").rows.len(), 1);
+        assert_eq!(parse_lookup_response(&answer(401, "application/json", "{}"), who), Err(MesError::SessionExpired));
+        assert_eq!(
+            parse_lookup_response(&answer(403, "application/json", r#"{"Message":"You do not have permission to make the request"}"#), who),
+            Err(MesError::Denied { message: "You do not have permission to make the request".into(), identity: Some("PLANT\\alice".into()) })
+        );
+        assert!(matches!(
+            parse_lookup_response(&answer(404, "application/json", r#"{"Message":"You do not have the appropriate privileges to access this entity"}"#), who),
+            Err(MesError::Denied { .. })
+        ));
+        assert!(matches!(parse_lookup_response(&answer(404, "application/json", r#"{"Message":"No HTTP resource"}"#), who), Err(MesError::NotFound { .. })));
+        assert_eq!(
+            parse_lookup_response(&answer(500, "application/json", r#"{"Message":"authority unreachable"}"#), who),
+            Err(MesError::ServerError { status: 500, message: "authority unreachable".into() })
+        );
+        match parse_lookup_response(&answer(200, "text/html", "<html><h1>Server Error</h1>"), who) {
+            Err(MesError::UnexpectedResponse { status: 200, content_type, first_bytes, .. }) => {
+                assert_eq!(content_type, "text/html");
+                assert!(first_bytes.starts_with("<html>"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse_lookup_response(&answer(200, "application/json", r#"{"a":1}"#), who), Err(MesError::UnexpectedResponse { .. })));
+        assert!(matches!(parse_lookup_response(&answer(502, "text/html", "<html>bad gateway"), who), Err(MesError::ServerError { status: 502, .. })));
+    }
+}

@@ -1,0 +1,87 @@
+//! The whole sign-in as one call, and the signed-in state held in memory.
+
+use crate::config::ClientSettings;
+use crate::discovery::{discover, fetch_jwks, DiscoveryError, JwkSet, ProviderMetadata};
+use crate::jwt::{validate_id_token, Claims, Expected, IdTokenError, SignatureVerifier};
+use crate::signin::{check_callback, exchange_code, CallbackParams, PendingSignIn, SignInError, TokenError, TokenSet};
+use crate::transport::Transport;
+
+/// Allowed clock difference for token times, seconds.
+pub const DEFAULT_CLOCK_SKEW: i64 = 60;
+
+/// The authority as discovered: metadata and signing keys.
+#[derive(Debug, Clone)]
+pub struct Authority {
+    /// Discovery document.
+    pub metadata: ProviderMetadata,
+    /// Signing keys.
+    pub jwks: JwkSet,
+}
+
+impl Authority {
+    /// Discovery, then the JWKS it names.
+    pub async fn load(transport: &impl Transport, authority: &str) -> Result<Self, DiscoveryError> {
+        let metadata = discover(transport, authority).await?;
+        let jwks = fetch_jwks(transport, &metadata).await?;
+        Ok(Self { metadata, jwks })
+    }
+}
+
+/// A person signed in: tokens in memory and the validated ID token's claims.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// Tokens; never written anywhere.
+    pub tokens: TokenSet,
+    /// Who signed in (from the validated ID token).
+    pub claims: Claims,
+}
+
+/// Why a sign-in did not complete.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignInFailure {
+    /// The authorization response was refused or tampered with.
+    #[error(transparent)]
+    Callback(#[from] SignInError),
+    /// The code exchange failed.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The ID token did not validate.
+    #[error(transparent)]
+    IdToken(#[from] IdTokenError),
+    /// Refetching the keys failed.
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+}
+
+/// Completes a sign-in from the callback: checks the answer, exchanges the code, validates the ID
+/// token (refetching the JWKS once for an unknown key). `authority.jwks` is updated when refetched.
+pub async fn finish_sign_in(
+    transport: &impl Transport,
+    authority: &mut Authority,
+    client: &ClientSettings,
+    params: &CallbackParams,
+    pending: Option<&PendingSignIn>,
+    verifier: &impl SignatureVerifier,
+    now: u64,
+) -> Result<SignedIn, SignInFailure> {
+    let code = check_callback(params, pending, &authority.metadata)?;
+    let pending = pending.ok_or(SignInError::NoPendingSignIn)?;
+    let tokens = exchange_code(transport, &authority.metadata, client, code, pending, now).await?;
+    let id_token = tokens.id_token.clone().ok_or(IdTokenError::Missing)?;
+    let expected = Expected {
+        issuer: &authority.metadata.issuer,
+        client_id: &client.client_id,
+        nonce: &pending.nonce,
+        now: now as i64,
+        skew: DEFAULT_CLOCK_SKEW,
+    };
+    let claims = match validate_id_token(id_token.expose(), &authority.jwks, verifier, &expected).await {
+        Err(IdTokenError::UnknownKey(_)) => {
+            // Keys rotate: fetch them once more, then give up.
+            authority.jwks = fetch_jwks(transport, &authority.metadata).await?;
+            validate_id_token(id_token.expose(), &authority.jwks, verifier, &expected).await?
+        }
+        other => other?,
+    };
+    Ok(SignedIn { tokens, claims })
+}

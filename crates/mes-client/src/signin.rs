@@ -1,0 +1,455 @@
+//! Authorization code + PKCE (S256) sign-in: the authorize redirect, the callback checks
+//! (state, RFC 9207 `iss`, `error=`), and the token requests. PKCE, state and the authorize URL
+//! come from the `oauth2` crate.
+
+use crate::config::ClientSettings;
+use crate::discovery::ProviderMetadata;
+use crate::secret::constant_time_eq;
+use crate::transport::{first_bytes, Transport, TransportError};
+use crate::Secret;
+use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
+use oauth2::url::form_urlencoded;
+use oauth2::{
+    AuthUrl, AuthorizationCode, Client, ClientId, CsrfToken, EndpointNotSet, EndpointSet, ExtraTokenFields,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
+    StandardTokenResponse, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What survives the one round trip to the authority (kept in sessionStorage by the browser
+/// glue, removed on return). Never a token.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PendingSignIn {
+    /// The `state` sent; the callback must return it.
+    pub state: String,
+    /// The `nonce` sent; the ID token must carry it.
+    pub nonce: String,
+    /// The PKCE verifier for the code exchange.
+    pub verifier: String,
+    /// Same-origin path to return to after sign-in.
+    pub return_path: String,
+}
+
+impl fmt::Debug for PendingSignIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingSignIn").field("return_path", &self.return_path).finish_non_exhaustive()
+    }
+}
+
+/// Where to send the browser, and what to remember until it comes back.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRedirect {
+    /// The authority's authorize URL with every parameter.
+    pub url: String,
+    /// Keep for the callback.
+    pub pending: PendingSignIn,
+}
+
+/// `prompt` values the portal uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// Silent: the authority answers `login_required` instead of showing a form.
+    None,
+    /// Always show the form (after sign-out, or to switch user).
+    Login,
+}
+
+/// Why a sign-in could not start, or a callback was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    /// A URL from discovery or configuration is not usable.
+    #[error("{what} is not a valid URL: {reason}")]
+    BadUrl {
+        /// Which URL.
+        what: &'static str,
+        /// The parser's words.
+        reason: String,
+    },
+    /// The browser came back with no sign-in in progress: replayed, opened in another tab, or
+    /// started from another site.
+    #[error("this sign-in answer does not belong to a sign-in started here (it was already used, or came from elsewhere)")]
+    NoPendingSignIn,
+    /// `state` differs: the answer belongs to another request (possible CSRF).
+    #[error("the sign-in answer does not match the request (state mismatch)")]
+    StateMismatch,
+    /// RFC 9207: the answer names another authority (possible mix-up attack).
+    #[error("the sign-in answer comes from \"{found}\", not from the configured authority \"{expected}\"")]
+    IssuerMismatch {
+        /// The authority's issuer.
+        expected: String,
+        /// The `iss` parameter received.
+        found: String,
+    },
+    /// RFC 9207: the authority promises `iss` but the answer has none.
+    #[error("the sign-in answer lacks the issuer the authority promises to send (iss)")]
+    IssuerMissing,
+    /// The authority refused (`error=` on the callback).
+    #[error("the identity authority refused the sign-in: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Refused {
+        /// OAuth error code, e.g. `access_denied`, `login_required`.
+        error: String,
+        /// The authority's description, if any.
+        description: Option<String>,
+    },
+    /// The answer has neither a code nor an error.
+    #[error("the sign-in answer carries no authorization code")]
+    MissingCode,
+}
+
+/// Builds the authorize redirect: PKCE S256 challenge, random state and nonce.
+pub fn authorization_redirect(
+    metadata: &ProviderMetadata,
+    client: &ClientSettings,
+    return_path: &str,
+    prompt: Option<Prompt>,
+) -> Result<AuthorizationRedirect, SignInError> {
+    let auth_url = AuthUrl::new(metadata.authorization_endpoint.clone())
+        .map_err(|e| SignInError::BadUrl { what: "the authorization endpoint", reason: e.to_string() })?;
+    let redirect = RedirectUrl::new(client.redirect_uri.clone())
+        .map_err(|e| SignInError::BadUrl { what: "the redirect URI", reason: e.to_string() })?;
+    let oauth = oauth2::basic::BasicClient::new(ClientId::new(client.client_id.clone()))
+        .set_auth_uri(auth_url)
+        .set_redirect_uri(redirect);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let nonce = CsrfToken::new_random();
+    let mut request = oauth
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(client.scopes.iter().cloned().map(Scope::new))
+        .set_pkce_challenge(challenge)
+        .add_extra_param("nonce", nonce.secret().clone());
+    match prompt {
+        Some(Prompt::None) => request = request.add_extra_param("prompt", "none"),
+        Some(Prompt::Login) => request = request.add_extra_param("prompt", "login"),
+        None => {}
+    }
+    for (name, value) in &client.extra_authorize_params {
+        request = request.add_extra_param(name.as_str(), value.as_str());
+    }
+    let (url, state) = request.url();
+    Ok(AuthorizationRedirect {
+        url: url.to_string(),
+        pending: PendingSignIn {
+            state: state.secret().clone(),
+            nonce: nonce.secret().clone(),
+            verifier: verifier.secret().clone(),
+            return_path: same_origin_path(return_path),
+        },
+    })
+}
+
+/// Keeps a return path only when it stays on this origin: an absolute path, not `//host`, no
+/// backslash tricks. Anything else returns to `/`.
+pub fn same_origin_path(path: &str) -> String {
+    let safe = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(|c| c.is_control());
+    if safe { path.to_owned() } else { "/".to_owned() }
+}
+
+/// The parameters of an authorization response, as read from the callback URL's query.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallbackParams {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The state echoed back.
+    pub state: Option<String>,
+    /// RFC 9207 issuer.
+    pub iss: Option<String>,
+    /// OAuth error code.
+    pub error: Option<String>,
+    /// OAuth error description.
+    pub error_description: Option<String>,
+}
+
+impl CallbackParams {
+    /// Reads the query string (with or without its leading `?`). Repeated parameters make the
+    /// answer ambiguous, so a repeated `code` or `state` is dropped, which fails the checks.
+    pub fn from_query(query: &str) -> Self {
+        let mut params = Self::default();
+        let mut seen: Vec<String> = Vec::new();
+        for (name, value) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+            let slot = match name.as_ref() {
+                "code" => &mut params.code,
+                "state" => &mut params.state,
+                "iss" => &mut params.iss,
+                "error" => &mut params.error,
+                "error_description" => &mut params.error_description,
+                _ => continue,
+            };
+            if seen.iter().any(|s| s == name.as_ref()) {
+                *slot = None;
+                continue;
+            }
+            seen.push(name.into_owned());
+            *slot = Some(value.into_owned());
+        }
+        params
+    }
+
+    /// Whether this query is an authorization response at all.
+    pub fn is_authorization_response(&self) -> bool {
+        self.state.is_some() && (self.code.is_some() || self.error.is_some())
+    }
+}
+
+/// Checks an authorization response against the pending sign-in and the authority; returns
+/// the code to exchange.
+pub fn check_callback(
+    params: &CallbackParams,
+    pending: Option<&PendingSignIn>,
+    metadata: &ProviderMetadata,
+) -> Result<AuthorizationCode, SignInError> {
+    let pending = pending.ok_or(SignInError::NoPendingSignIn)?;
+    match &params.state {
+        Some(state) if constant_time_eq(state, &pending.state) => {}
+        _ => return Err(SignInError::StateMismatch),
+    }
+    match &params.iss {
+        Some(iss) if iss != &metadata.issuer => {
+            return Err(SignInError::IssuerMismatch { expected: metadata.issuer.clone(), found: printable(iss) });
+        }
+        None if metadata.authorization_response_iss_parameter_supported => return Err(SignInError::IssuerMissing),
+        _ => {}
+    }
+    if let Some(error) = &params.error {
+        return Err(SignInError::Refused { error: printable(error), description: params.error_description.as_deref().map(printable) });
+    }
+    params.code.clone().map(AuthorizationCode::new).ok_or(SignInError::MissingCode)
+}
+
+/// Attacker-controlled text, cut to a sane length and stripped of control characters.
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(300).collect()
+}
+
+/// The `id_token` field of an OpenID token response.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IdTokenField {
+    /// The ID token, when the authority sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+impl ExtraTokenFields for IdTokenField {}
+
+type OidcTokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
+type TokenClient = Client<
+    BasicErrorResponse,
+    OidcTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// Tokens as held in memory. Every token is a [`Secret`].
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    /// The bearer token for the MES Web API.
+    pub access_token: Secret,
+    /// Present when the authority issued one (`offline_access`).
+    pub refresh_token: Option<Secret>,
+    /// The ID token, when sent.
+    pub id_token: Option<Secret>,
+    /// Seconds since the Unix epoch when the access token expires, when the authority said.
+    pub expires_at: Option<u64>,
+    /// Granted scopes, when the authority listed them.
+    pub scopes: Vec<String>,
+}
+
+/// Why a token request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// No HTTP answer from the token endpoint: the authority is offline or unreachable.
+    #[error("the identity authority did not answer ({0})")]
+    Unreachable(TransportError),
+    /// The authority refused (`invalid_grant`, `invalid_client`, …).
+    #[error("the identity authority refused: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Refused {
+        /// OAuth error code.
+        error: String,
+        /// Its description.
+        description: Option<String>,
+    },
+    /// An answer that is not a token response.
+    #[error("the identity authority gave an unexpected answer: {0}")]
+    UnexpectedResponse(String),
+    /// The request could not be built (bad endpoint URL).
+    #[error("{0}")]
+    Configuration(String),
+}
+
+impl From<RequestTokenError<TransportError, BasicErrorResponse>> for TokenError {
+    fn from(error: RequestTokenError<TransportError, BasicErrorResponse>) -> Self {
+        match error {
+            RequestTokenError::ServerResponse(e) => TokenError::Refused {
+                error: printable(e.error().as_ref()),
+                description: e.error_description().map(|d| printable(d)),
+            },
+            RequestTokenError::Request(e) => TokenError::Unreachable(e),
+            RequestTokenError::Parse(e, body) => TokenError::UnexpectedResponse(format!("{e}; body starts {}", first_bytes(&body))),
+            RequestTokenError::Other(e) => TokenError::UnexpectedResponse(e),
+        }
+    }
+}
+
+fn token_client(token_endpoint: &str, client_id: &str) -> Result<TokenClient, TokenError> {
+    let token_url = TokenUrl::new(token_endpoint.to_owned()).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
+    Ok(Client::new(ClientId::new(client_id.to_owned())).set_token_uri(token_url))
+}
+
+fn token_set(response: OidcTokenResponse, now: u64) -> TokenSet {
+    TokenSet {
+        access_token: Secret::new(response.access_token().secret().clone()),
+        refresh_token: response.refresh_token().map(|t| Secret::new(t.secret().clone())),
+        id_token: response.extra_fields().id_token.clone().map(Secret::new),
+        expires_at: response.expires_in().map(|d| now + d.as_secs()),
+        scopes: response.scopes().map(|s| s.iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
+    }
+}
+
+/// Exchanges an authorization code with its PKCE verifier.
+pub async fn exchange_code(
+    transport: &impl Transport,
+    metadata: &ProviderMetadata,
+    client: &ClientSettings,
+    code: AuthorizationCode,
+    pending: &PendingSignIn,
+    now: u64,
+) -> Result<TokenSet, TokenError> {
+    let redirect = RedirectUrl::new(client.redirect_uri.clone()).map_err(|e| TokenError::Configuration(format!("redirect URI: {e}")))?;
+    let oauth = token_client(&metadata.token_endpoint, &client.client_id)?.set_redirect_uri(redirect);
+    let http = |request| transport.send(request);
+    let response = oauth
+        .exchange_code(code)
+        .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
+        .request_async(&http)
+        .await?;
+    Ok(token_set(response, now))
+}
+
+/// Uses a refresh token. The authority may rotate it: the answer's refresh token replaces the
+/// old one, which must not be used again.
+pub async fn refresh(
+    transport: &impl Transport,
+    token_endpoint: &str,
+    client_id: &str,
+    refresh_token: &Secret,
+    now: u64,
+) -> Result<TokenSet, TokenError> {
+    let oauth = token_client(token_endpoint, client_id)?;
+    let http = |request| transport.send(request);
+    let token = RefreshToken::new(refresh_token.expose().to_owned());
+    let response = oauth.exchange_refresh_token(&token).request_async(&http).await?;
+    let mut tokens = token_set(response, now);
+    if tokens.refresh_token.is_none() {
+        // RFC 6749 §6: without a new one, the old refresh token stays valid.
+        tokens.refresh_token = Some(refresh_token.clone());
+    }
+    Ok(tokens)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(iss_supported: bool) -> ProviderMetadata {
+        ProviderMetadata {
+            issuer: "https://sms.plant.example/identitymanager".into(),
+            authorization_endpoint: "https://sms.plant.example/identitymanager/connect/authorize".into(),
+            token_endpoint: "https://sms.plant.example/identitymanager/connect/token".into(),
+            jwks_uri: "https://sms.plant.example/identitymanager/jwks".into(),
+            end_session_endpoint: None,
+            revocation_endpoint: None,
+            code_challenge_methods_supported: Some(vec!["S256".into()]),
+            authorization_response_iss_parameter_supported: iss_supported,
+        }
+    }
+
+    fn client() -> ClientSettings {
+        serde_json::from_str(
+            r#"{"authority":"https://sms.plant.example/identitymanager","client_id":"mes-portal",
+            "redirect_uri":"https://portal.plant.example/","scopes":["openid","profile","mes-web-api"],
+            "extra_authorize_params":{"resource":"mes-web-api"}}"#,
+        )
+        .expect("client")
+    }
+
+    fn pending() -> PendingSignIn {
+        PendingSignIn { state: "s1".into(), nonce: "n1".into(), verifier: "v".into(), return_path: "/".into() }
+    }
+
+    #[test]
+    fn authorize_url_carries_pkce_s256_state_nonce_and_scopes() {
+        let redirect = authorization_redirect(&metadata(true), &client(), "/lookups/1?x=y", Some(Prompt::None)).expect("url");
+        let url = oauth2::url::Url::parse(&redirect.url).expect("url");
+        assert!(redirect.url.starts_with("https://sms.plant.example/identitymanager/connect/authorize?"));
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["client_id"], "mes-portal");
+        assert_eq!(q["redirect_uri"], "https://portal.plant.example/");
+        assert_eq!(q["scope"], "openid profile mes-web-api");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["prompt"], "none");
+        assert_eq!(q["resource"], "mes-web-api");
+        assert_eq!(q["state"], redirect.pending.state);
+        assert_eq!(q["nonce"], redirect.pending.nonce);
+        assert_eq!(redirect.pending.return_path, "/lookups/1?x=y");
+        // RFC 7636: challenge = BASE64URL(SHA256(verifier)), 43 characters.
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(redirect.pending.verifier.clone()));
+        assert_eq!(q["code_challenge"], challenge.as_str());
+        assert_eq!(challenge.as_str().len(), 43);
+        assert!(!format!("{:?}", redirect.pending).contains(&redirect.pending.verifier));
+    }
+
+    #[test]
+    fn state_and_nonce_are_fresh_each_time() {
+        let a = authorization_redirect(&metadata(true), &client(), "/", None).expect("a").pending;
+        let b = authorization_redirect(&metadata(true), &client(), "/", None).expect("b").pending;
+        assert_ne!(a.state, b.state);
+        assert_ne!(a.nonce, b.nonce);
+        assert_ne!(a.verifier, b.verifier);
+    }
+
+    #[test]
+    fn return_path_stays_on_this_origin() {
+        for bad in ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "", "/a\nb"] {
+            assert_eq!(same_origin_path(bad), "/", "{bad:?}");
+        }
+        assert_eq!(same_origin_path("/lookups?sort=ent_name"), "/lookups?sort=ent_name");
+    }
+
+    #[test]
+    fn callback_checks() {
+        let meta = metadata(true);
+        let iss = "iss=https%3A%2F%2Fsms.plant.example%2Fidentitymanager";
+        let ok = CallbackParams::from_query(&format!("?code=c1&state=s1&{iss}"));
+        assert!(ok.is_authorization_response());
+        assert_eq!(check_callback(&ok, Some(&pending()), &meta).expect("ok").secret(), "c1");
+        assert_eq!(check_callback(&ok, None, &meta).err(), Some(SignInError::NoPendingSignIn));
+        let wrong_state = CallbackParams::from_query(&format!("code=c1&state=s2&{iss}"));
+        assert_eq!(check_callback(&wrong_state, Some(&pending()), &meta).err(), Some(SignInError::StateMismatch));
+        let no_state = CallbackParams::from_query(&format!("code=c1&{iss}"));
+        assert_eq!(check_callback(&no_state, Some(&pending()), &meta).err(), Some(SignInError::StateMismatch));
+        let doubled = CallbackParams::from_query(&format!("code=c1&state=s1&state=s1&{iss}"));
+        assert_eq!(check_callback(&doubled, Some(&pending()), &meta).err(), Some(SignInError::StateMismatch));
+        let wrong_iss = CallbackParams::from_query("code=c1&state=s1&iss=https%3A%2F%2Fevil.example");
+        assert!(matches!(check_callback(&wrong_iss, Some(&pending()), &meta), Err(SignInError::IssuerMismatch { .. })));
+        let no_iss = CallbackParams::from_query("code=c1&state=s1");
+        assert_eq!(check_callback(&no_iss, Some(&pending()), &meta).err(), Some(SignInError::IssuerMissing));
+        assert!(check_callback(&no_iss, Some(&pending()), &metadata(false)).is_ok(), "iss optional when not advertised");
+        let denied = CallbackParams::from_query(&format!("error=access_denied&error_description=User+cancelled&state=s1&{iss}"));
+        assert_eq!(
+            check_callback(&denied, Some(&pending()), &meta).err(),
+            Some(SignInError::Refused { error: "access_denied".into(), description: Some("User cancelled".into()) })
+        );
+        let no_code = CallbackParams::from_query(&format!("state=s1&{iss}"));
+        assert!(!no_code.is_authorization_response());
+        assert_eq!(check_callback(&no_code, Some(&pending()), &meta).err(), Some(SignInError::MissingCode));
+    }
+}

@@ -1,0 +1,207 @@
+//! The one HTTP seam: a request goes out as `http::Request<Vec<u8>>`, an answer comes back as
+//! `http::Response<Vec<u8>>`. Everything else in the crate is pure request building and response
+//! parsing around it, so it runs the same in the browser (gloo-net) and natively (reqwest).
+
+use std::future::Future;
+
+/// An HTTP request as the crate builds it.
+pub type HttpRequest = http::Request<Vec<u8>>;
+/// An HTTP response as a transport returns it.
+pub type HttpResponse = http::Response<Vec<u8>>;
+
+/// The request never got an HTTP answer: DNS, refused connection, TLS, CORS (the browser hides
+/// which), or a body larger than the transport accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{url}: {reason}")]
+pub struct TransportError {
+    /// The address that failed, without its query string.
+    pub url: String,
+    /// What the platform said.
+    pub reason: String,
+}
+
+impl TransportError {
+    pub(crate) fn new(url: &str, reason: impl Into<String>) -> Self {
+        Self { url: strip_query(url).to_owned(), reason: reason.into() }
+    }
+}
+
+/// Sends one request. No `Send` bound, so browser futures fit; a native transport's futures are
+/// `Send` and callers that know the concrete type can spawn them.
+pub trait Transport {
+    /// Sends `request` and returns the whole answer, whatever its status.
+    fn send(&self, request: HttpRequest) -> impl Future<Output = Result<HttpResponse, TransportError>>;
+}
+
+/// Largest answer body accepted by default (8 MiB): an MES lookup of 100,000 rows of 10 columns
+/// is about 15 MB as JSON, so lookups raise it; everything else is small.
+pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+pub(crate) fn strip_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+/// The first bytes of a body, as text a person can read in an error message.
+pub fn first_bytes(body: &[u8]) -> String {
+    const SHOWN: usize = 200;
+    let cut = &body[..body.len().min(SHOWN)];
+    let mut text: String = String::from_utf8_lossy(cut).chars().filter(|c| !c.is_control() || *c == ' ').collect();
+    if body.len() > SHOWN {
+        text.push('…');
+    }
+    text
+}
+
+/// The `Content-Type` of a response, lowercased and without parameters.
+pub(crate) fn content_type(response: &HttpResponse) -> String {
+    response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+pub(crate) fn is_json(content_type: &str) -> bool {
+    content_type == "application/json" || (content_type.starts_with("application/") && content_type.ends_with("+json"))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::NativeTransport;
+#[cfg(target_arch = "wasm32")]
+pub use browser::BrowserTransport;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use super::{HttpRequest, HttpResponse, Transport, TransportError};
+
+    /// reqwest over rustls. Redirects are not followed: OAuth and MES answers are read as sent.
+    #[derive(Debug, Clone)]
+    pub struct NativeTransport {
+        client: reqwest::Client,
+        body_limit: usize,
+    }
+
+    impl Default for NativeTransport {
+        fn default() -> Self {
+            Self::new(super::DEFAULT_BODY_LIMIT)
+        }
+    }
+
+    impl NativeTransport {
+        /// A transport that refuses bodies larger than `body_limit` bytes.
+        pub fn new(body_limit: usize) -> Self {
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(std::time::Duration::from_secs(10))
+                .timeout(std::time::Duration::from_secs(60))
+                .build()
+                .unwrap_or_default();
+            Self { client, body_limit }
+        }
+    }
+
+    impl Transport for NativeTransport {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+            let url = request.uri().to_string();
+            let (parts, body) = request.into_parts();
+            let mut response = self
+                .client
+                .request(parts.method, &url)
+                .headers(parts.headers)
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| TransportError::new(&url, describe(&e)))?;
+            let mut builder = http::Response::builder().status(response.status());
+            for (name, value) in response.headers() {
+                builder = builder.header(name, value);
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| TransportError::new(&url, describe(&e)))? {
+                if body.len() + chunk.len() > self.body_limit {
+                    return Err(TransportError::new(&url, format!("answer larger than {} bytes", self.body_limit)));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            builder.body(body).map_err(|e| TransportError::new(&url, e.to_string()))
+        }
+    }
+
+    fn describe(error: &reqwest::Error) -> String {
+        use std::error::Error as _;
+        let mut text = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    use super::{HttpRequest, HttpResponse, Transport, TransportError};
+    use gloo_net::http::RequestBuilder;
+    use web_sys::{RequestCache, RequestCredentials};
+
+    /// The browser's `fetch` through gloo-net. Cookies are never sent cross-origin and answers are
+    /// never cached, so a token answer cannot land in the HTTP cache.
+    #[derive(Debug, Clone)]
+    pub struct BrowserTransport {
+        body_limit: usize,
+    }
+
+    impl Default for BrowserTransport {
+        fn default() -> Self {
+            Self::new(super::DEFAULT_BODY_LIMIT)
+        }
+    }
+
+    impl BrowserTransport {
+        /// A transport that refuses bodies larger than `body_limit` bytes.
+        pub fn new(body_limit: usize) -> Self {
+            Self { body_limit }
+        }
+    }
+
+    impl Transport for BrowserTransport {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+            let url = request.uri().to_string();
+            let (parts, body) = request.into_parts();
+            let mut builder = RequestBuilder::new(&url)
+                .method(parts.method)
+                .cache(RequestCache::NoStore)
+                .credentials(RequestCredentials::SameOrigin);
+            for (name, value) in &parts.headers {
+                if let Ok(value) = value.to_str() {
+                    builder = builder.header(name.as_str(), value);
+                }
+            }
+            let request = if body.is_empty() {
+                builder.build()
+            } else {
+                builder.body(js_sys::Uint8Array::from(&body[..]))
+            }
+            .map_err(|e| TransportError::new(&url, e.to_string()))?;
+            let response = request.send().await.map_err(|e| TransportError::new(&url, e.to_string()))?;
+            let mut out = http::Response::builder().status(response.status());
+            for (name, value) in response.headers().entries() {
+                out = out.header(name, value);
+            }
+            if let Some(length) = response.headers().get("content-length").and_then(|v| v.parse::<usize>().ok()) {
+                if length > self.body_limit {
+                    return Err(TransportError::new(&url, format!("answer larger than {} bytes", self.body_limit)));
+                }
+            }
+            let body = response.binary().await.map_err(|e| TransportError::new(&url, e.to_string()))?;
+            if body.len() > self.body_limit {
+                return Err(TransportError::new(&url, format!("answer larger than {} bytes", self.body_limit)));
+            }
+            out.body(body).map_err(|e| TransportError::new(&url, e.to_string()))
+        }
+    }
+}

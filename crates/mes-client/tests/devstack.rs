@@ -1,0 +1,159 @@
+//! mes-client against the devstack stand-ins over real HTTP on loopback: a person's sign-in by
+//! form post, the lookups, and every failure class the portal must tell apart.
+#![cfg(not(target_arch = "wasm32"))]
+
+use devstack::{Stack, StackOptions};
+use mes_client::*;
+
+struct Fixture {
+    stack: Stack,
+    config: PortalConfig,
+    transport: NativeTransport,
+    http: reqwest::Client,
+}
+
+async fn fixture(name: &str) -> Fixture {
+    fixture_with(StackOptions::for_tests(name)).await
+}
+
+async fn fixture_with(options: StackOptions) -> Fixture {
+    let stack = Stack::start(options).await.expect("stack");
+    let web = devstack::web::WebOptions {
+        dist_dir: ".".into(),
+        examples_dir: None,
+        portal_origin: stack.portal_origin.clone(),
+        authority: stack.issuer.clone(),
+        mes_base: stack.mes_base.clone(),
+        client_id: devstack::PORTAL_CLIENT_ID.into(),
+        audience: devstack::MES_AUDIENCE.into(),
+    };
+    let text = devstack::web::portal_config(&web).to_string();
+    let (config, report) = PortalConfig::from_json(&text, Runtime::Browser).expect("devstack's config is valid");
+    assert!(report.warnings.is_empty(), "{report:?}");
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(false).build().expect("client");
+    Fixture { stack, config, transport: NativeTransport::default(), http }
+}
+
+/// Posts the AIM login form as a browser would; returns the redirect's query string.
+async fn log_in(f: &Fixture, authorize_url: &str, user: &str, password: &str) -> String {
+    let form_page = f.http.get(authorize_url).send().await.expect("authorize");
+    assert_eq!(form_page.status(), 200);
+    assert!(form_page.text().await.expect("html").contains("<form"), "a login form");
+    let query: Vec<(String, String)> = reqwest::Url::parse(authorize_url).expect("url").query_pairs().into_owned().collect();
+    let mut form = query.clone();
+    form.extend([("username".to_owned(), user.to_owned()), ("password".to_owned(), password.to_owned()), ("action".to_owned(), "login".to_owned())]);
+    let answer = f.http.post(format!("{}/connect/authorize", f.stack.issuer)).form(&form).send().await.expect("login");
+    assert!(answer.status().is_redirection(), "login answered {}", answer.status());
+    let location = answer.headers()["location"].to_str().expect("location").to_owned();
+    assert!(location.starts_with(&format!("{}/callback?", f.stack.portal_origin)), "{location}");
+    location.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default()
+}
+
+async fn sign_in(f: &Fixture, user: &str, password: &str) -> (SignedIn, Authority) {
+    let mut authority = Authority::load(&f.transport, &f.config.client.authority).await.expect("discovery");
+    let redirect = authorization_redirect(&authority.metadata, &f.config.client, "/lookups/0", None).expect("redirect");
+    let query = log_in(f, &redirect.url, user, password).await;
+    let params = CallbackParams::from_query(&query);
+    let signed_in = finish_sign_in(&f.transport, &mut authority, &f.config.client, &params, Some(&redirect.pending), &NativeVerifier, now_seconds())
+        .await
+        .expect("sign-in");
+    (signed_in, authority)
+}
+
+async fn entities(f: &Fixture, token: &Secret, identity: &str) -> Result<Rows, MesError> {
+    let api = f.config.web_api("MES").expect("api");
+    lookup(&f.transport, api, "v3/entity", &[], token, Some(identity), &LookupOptions::default()).await
+}
+
+#[tokio::test]
+async fn an_mes_user_signs_in_and_reads_entities_in_server_column_order() {
+    let f = fixture("signin").await;
+    let (signed_in, _) = sign_in(&f, "PLANT\\alice", "alice-demo").await;
+    assert_eq!(signed_in.claims.preferred_username.as_deref(), Some("PLANT\\alice"));
+    assert!(signed_in.tokens.refresh_token.is_some(), "offline_access gives a refresh token");
+    let rows = entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await.expect("rows");
+    assert_eq!(&rows.columns[..4], ["ent_id", "ent_name", "description", "parent_ent_id"]);
+    let names: Vec<_> = rows.rows.iter().map(|r| r[1].as_str().unwrap_or_default().to_owned()).collect();
+    assert!(names.contains(&"Packaging Line 1".to_owned()), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("Quality Lab")), "restricted entities are hidden from alice");
+    assert!(rows.columns.iter().any(|c| c == "last_edit_at_utc") && rows.columns.iter().any(|c| c == "last_edit_at_local"));
+    // A single entity alice may not see is a privilege denial, not "not found".
+    let api = f.config.web_api("MES").expect("api");
+    let quality_lab_id = f.stack.mes.with_db(|db| db.query_row("SELECT ent_id FROM entity WHERE ent_name = 'Quality Lab'", [], |r| r.get::<_, i64>(0))).expect("id");
+    let denied = lookup(&f.transport, api, "v3/entity/key", &[("ent_id".into(), quality_lab_id.to_string())], &signed_in.tokens.access_token, Some("PLANT\\alice"), &LookupOptions::default()).await;
+    assert!(matches!(&denied, Err(MesError::Denied { message, .. }) if message.contains("privileges")), "{denied:?}");
+    f.stack.stop().await;
+}
+
+#[tokio::test]
+async fn an_aim_account_that_is_not_an_mes_user_is_denied_with_its_identity() {
+    let f = fixture("denied").await;
+    for (user, password) in [("PLANT\\victor", "victor-demo"), ("PLANT\\ivan", "ivan-demo")] {
+        let (signed_in, _) = sign_in(&f, user, password).await;
+        let result = entities(&f, &signed_in.tokens.access_token, user).await;
+        assert_eq!(
+            result,
+            Err(MesError::Denied { message: "You do not have permission to make the request".into(), identity: Some(user.into()) })
+        );
+    }
+    f.stack.stop().await;
+}
+
+#[tokio::test]
+async fn missing_malformed_and_foreign_tokens_are_401() {
+    let f = fixture("401").await;
+    let api = f.config.web_api("MES").expect("api");
+    let url = lookup_url::<&str, &str>(api, "v3/entity", &[]);
+    let none = f.http.get(&url).send().await.expect("get");
+    assert_eq!(none.status(), 401);
+    let body: serde_json::Value = none.json().await.expect("json");
+    assert_eq!(body["Message"], "Authorization has been denied for this request.");
+    for token in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0."] {
+        assert_eq!(entities(&f, &Secret::new(token), "x").await, Err(MesError::SessionExpired), "{token}");
+    }
+    // A token signed by another key with the right claims: refused.
+    let other = devstack::keys::SigningKey::from_private(&rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("key")).expect("key");
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(other.kid.clone());
+    header.typ = Some("at+jwt".into());
+    let claims = serde_json::json!({"iss": f.stack.issuer, "aud": "mes-web-api", "exp": now_seconds() + 600, "preferred_username": "PLANT\\alice"});
+    let forged = jsonwebtoken::encode(&header, &claims, &other.encoding).expect("sign");
+    assert_eq!(entities(&f, &Secret::new(forged), "x").await, Err(MesError::SessionExpired));
+    f.stack.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_pkce_verifier_and_code_replay_are_refused() {
+    let f = fixture("pkce").await;
+    let authority = Authority::load(&f.transport, &f.config.client.authority).await.expect("discovery");
+    let redirect = authorization_redirect(&authority.metadata, &f.config.client, "/", None).expect("redirect");
+    let query = log_in(&f, &redirect.url, "PLANT\\alice", "alice-demo").await;
+    let code = check_callback(&CallbackParams::from_query(&query), Some(&redirect.pending), &authority.metadata).expect("code");
+    let mut wrong = redirect.pending.clone();
+    wrong.verifier = "x".repeat(43);
+    let err = exchange_code(&f.transport, &authority.metadata, &f.config.client, code.clone(), &wrong, now_seconds()).await.expect_err("wrong verifier");
+    assert!(matches!(&err, TokenError::Refused { error, .. } if error == "invalid_grant"), "{err:?}");
+    // The failed attempt spent the code: the right verifier cannot use it now either.
+    let err = exchange_code(&f.transport, &authority.metadata, &f.config.client, code, &redirect.pending, now_seconds()).await.expect_err("replay");
+    assert!(matches!(&err, TokenError::Refused { error, .. } if error == "invalid_grant"), "{err:?}");
+    f.stack.stop().await;
+}
+
+#[tokio::test]
+async fn authority_offline_is_told_apart_from_other_server_errors() {
+    let mut options = StackOptions::for_tests("offline");
+    options.jwks_ttl = std::time::Duration::ZERO;
+    // MES asks AIM for its keys on every call, so the outage shows on the next call.
+    let mut f = fixture_with(options).await;
+    let (signed_in, _) = sign_in(&f, "PLANT\\alice", "alice-demo").await;
+    assert!(entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await.is_ok());
+    f.stack.stop_aim().await;
+    let offline = entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await;
+    assert!(matches!(&offline, Err(MesError::AuthorityOffline { message }) if message.contains("unreachable")), "{offline:?}");
+    f.stack.start_aim().await.expect("restart");
+    assert!(entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await.is_ok(), "recovers when AIM is back");
+    f.stack.stop_mes().await;
+    let down = entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await;
+    assert!(matches!(&down, Err(MesError::Unreachable { url, .. }) if url.ends_with("/mesmw/api/v3/entity")), "{down:?}");
+    f.stack.stop().await;
+}
