@@ -1,1 +1,127 @@
-fn main(){}
+//! `cargo xtask`: set-up, build, demo and tests in one place, so a fresh machine and CI need no
+//! hand steps. Installs only through the package registries (crates.io, npm, Debian).
+
+mod setup;
+
+use anyhow::{bail, Context as _, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const HELP: &str = "cargo xtask <command>
+
+  demo     Install what is missing, build the portal, start AIM, MES and the portal server on
+           loopback, print the portal URL and the demo accounts. Ctrl-C stops everything.
+  test     Install what is missing (browser included), then run every test: native, browser
+           (wasm-bindgen-test in headless Chromium) and end to end.
+  setup    Install what is missing: wasm32 target, trunk, wasm-bindgen-cli, wasm-opt
+           (add --browser for Chromium and chromedriver).
+  build    Build the portal (release, wasm-opt -Oz) into dist/.";
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("xtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("setup") => setup::all(&root, args.iter().any(|a| a == "--browser")).map(|_| ()),
+        Some("build") => {
+            let tools = setup::all(&root, false)?;
+            build_portal(&root, &tools)
+        }
+        Some("demo") => demo(&root, &args[1..]),
+        Some("test") => test(&root),
+        _ => {
+            println!("{HELP}");
+            Ok(())
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs a command, echoing it; fails on a non-zero exit.
+pub fn run_cmd(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd.status().with_context(|| format!("could not start {}", describe(cmd)))?;
+    if !status.success() {
+        bail!("{} failed ({status})", describe(cmd));
+    }
+    Ok(())
+}
+
+fn describe(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program().to_string_lossy().into_owned())
+        .chain(cmd.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// `trunk build --release` with our tools first on PATH.
+fn build_portal(root: &Path, tools: &setup::Tools) -> Result<()> {
+    eprintln!("==> Building the portal (release, wasm-opt -Oz) into dist/");
+    run_cmd(Command::new(&tools.trunk).args(["build", "--release"]).env("PATH", &tools.path).env("TRUNK_SKIP_VERSION_CHECK", "true").current_dir(root))
+}
+
+fn demo(root: &Path, extra: &[String]) -> Result<()> {
+    let tools = setup::all(root, false)?;
+    build_portal(root, &tools)?;
+    eprintln!("==> Building devstack");
+    run_cmd(cargo().args(["build", "--quiet", "-p", "devstack"]))?;
+    let devstack = root.join("target/debug/devstack");
+    eprintln!("==> Starting the stand-ins and the portal server");
+    // One process group with us: Ctrl-C in the terminal stops the stand-ins too.
+    let mut child = Command::new(devstack)
+        .arg("up")
+        .args(["--dist", "dist", "--examples", "examples", "--data-dir", ".devstack"])
+        .args(extra)
+        .stdin(Stdio::inherit())
+        .spawn()
+        .context("could not start devstack")?;
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("devstack stopped: {status}");
+    }
+    Ok(())
+}
+
+fn test(root: &Path) -> Result<()> {
+    let tools = setup::all(root, true)?;
+    eprintln!("==> Native tests: mes-client, devstack, the portal's pure logic");
+    run_cmd(cargo().args(["test", "-p", "mes-client", "-p", "devstack", "-p", "xtask"]))?;
+    run_cmd(cargo().args(["test", "-p", "mes-portal", "--lib"]))?;
+    eprintln!("==> Browser tests: wasm-bindgen-test in headless Chromium");
+    for package in ["mes-client", "mes-portal"] {
+        run_cmd(
+            cargo()
+                .args(["test", "--target", "wasm32-unknown-unknown", "-p", package])
+                .env("PATH", &tools.path)
+                .env("CHROMEDRIVER", &tools.chromedriver)
+                .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root.join("webdriver.json"))
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+        )?;
+    }
+    build_portal(root, &tools)?;
+    eprintln!("==> End-to-end tests: the built portal, the stand-ins and headless Chromium");
+    run_cmd(
+        cargo()
+            .args(["test", "-p", "e2e", "--", "--test-threads", "1"])
+            .env("MES_PORTAL_DIST", root.join("dist"))
+            .env("MES_PORTAL_EXAMPLES", root.join("examples"))
+            .env("CHROMEDRIVER", &tools.chromedriver)
+            .env("CHROMIUM", &tools.chromium),
+    )?;
+    eprintln!("==> All tests passed");
+    Ok(())
+}

@@ -74,7 +74,7 @@ pub use rows::Rows;
 pub use secret::Secret;
 pub use session::{finish_sign_in, Authority, SignInFailure, SignedIn, DEFAULT_CLOCK_SKEW};
 pub use signin::{
-    authorization_redirect, check_callback, exchange_code, refresh, same_origin_path, AuthorizationRedirect, CallbackParams,
+    authorization_redirect, check_callback, end_session_url, exchange_code, refresh, same_origin_path, AuthorizationRedirect, CallbackParams,
     IdTokenField, PendingSignIn, Prompt, SignInError, TokenError, TokenSet,
 };
 pub use time::now_seconds;

@@ -224,6 +224,22 @@ fn printable(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(300).collect()
 }
 
+/// The authority's sign-out address (OpenID RP-initiated logout): `id_token_hint` names the
+/// session, the post-logout URI must be registered. `None` when the authority offers none.
+pub fn end_session_url(metadata: &ProviderMetadata, client: &ClientSettings, id_token: Option<&Secret>) -> Option<String> {
+    let endpoint = metadata.end_session_endpoint.as_deref()?;
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if let Some(token) = id_token {
+        query.append_pair("id_token_hint", token.expose());
+    }
+    query.append_pair("client_id", &client.client_id);
+    if let Some(uri) = &client.post_logout_redirect_uri {
+        query.append_pair("post_logout_redirect_uri", uri);
+    }
+    let sep = if endpoint.contains('?') { '&' } else { '?' };
+    Some(format!("{endpoint}{sep}{}", query.finish()))
+}
+
 /// The `id_token` field of an OpenID token response.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct IdTokenField {
@@ -414,6 +430,19 @@ mod tests {
         assert_ne!(a.state, b.state);
         assert_ne!(a.nonce, b.nonce);
         assert_ne!(a.verifier, b.verifier);
+    }
+
+    #[test]
+    fn end_session_url_names_the_session_and_the_registered_return() {
+        let mut meta = metadata(true);
+        assert_eq!(end_session_url(&meta, &client(), None), None);
+        meta.end_session_endpoint = Some("https://sms.plant.example/identitymanager/connect/endsession".into());
+        let mut settings = client();
+        settings.post_logout_redirect_uri = Some("https://portal.plant.example/signed-out".into());
+        assert_eq!(
+            end_session_url(&meta, &settings, Some(&Secret::new("a.b.c"))).as_deref(),
+            Some("https://sms.plant.example/identitymanager/connect/endsession?id_token_hint=a.b.c&client_id=mes-portal&post_logout_redirect_uri=https%3A%2F%2Fportal.plant.example%2Fsigned-out")
+        );
     }
 
     #[test]

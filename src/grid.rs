@@ -1,0 +1,309 @@
+//! `LookupGrid`: one MES lookup as a virtualized, sortable, filterable, selectable grid, with a
+//! distinct state for every failure. Data is rendered as text, never as HTML.
+
+use crate::grid_model::{toggle_sort, ColumnKind, GridData, SortKey};
+use crate::pages::FailureView;
+use crate::session::use_portal;
+use leptos::ev::{KeyboardEvent, MouseEvent};
+use leptos::html::Div;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use mes_client::{LookupDefinition, MesError, SelectionMode};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Height of one row in pixels; must match `--row` in portal.css.
+pub const ROW_HEIGHT: f64 = 34.0;
+/// Rows rendered beyond the visible ones, above and below.
+pub const BUFFER_ROWS: usize = 8;
+
+#[derive(Clone, Debug)]
+enum Load {
+    Loading,
+    Loaded(Arc<GridData>),
+    Failed(MesError),
+}
+
+/// A lookup grid. Fetches with the signed-in person's token and shows rows or a plain failure.
+#[component]
+pub fn LookupGrid(
+    /// Which MES endpoint, columns and selection mode.
+    lookup: LookupDefinition,
+    /// Called with the value column of the selected rows whenever the selection changes.
+    #[prop(optional, into)]
+    on_select: Option<Callback<Vec<String>>>,
+) -> impl IntoView {
+    let portal = use_portal();
+    let lookup = Arc::new(lookup);
+    let load = RwSignal::new(Load::Loading);
+    let attempt = RwSignal::new(0u32);
+    let generation = StoredValue::new(0u64);
+
+    let fetch = {
+        let lookup = lookup.clone();
+        move || {
+            let lookup = lookup.clone();
+            let this = generation.get_value() + 1;
+            generation.set_value(this);
+            if !matches!(load.get_untracked(), Load::Loaded(_)) {
+                load.set(Load::Loading);
+            }
+            spawn_local(async move {
+                let result = portal.run_lookup(&lookup).await;
+                if generation.get_value() != this {
+                    return; // a newer request owns the grid
+                }
+                match result {
+                    Ok(rows) => {
+                        let data = GridData::new(&rows, &lookup.display_columns, lookup.value_column.as_deref());
+                        attempt.set(0);
+                        load.set(Load::Loaded(Arc::new(data)));
+                    }
+                    Err(e) => load.set(Load::Failed(e)),
+                }
+            });
+        }
+    };
+    fetch();
+    let retry = Callback::new({
+        let fetch = fetch.clone();
+        move |()| {
+            attempt.update(|a| *a += 1);
+            fetch();
+        }
+    });
+
+    let title = lookup.name.clone();
+    let endpoint = lookup.endpoint.clone();
+    let mode = lookup.selection;
+    view! {
+        <section class="lookup" aria-labelledby="lookup-title">
+            <div class="lookup-head">
+                <h1 id="lookup-title">{title}</h1>
+                <span class="muted">{endpoint}</span>
+            </div>
+            {move || match load.get() {
+                Load::Loading => view! {
+                    <div class="skeleton" role="status" aria-busy="true">"Loading rows from the MES…"</div>
+                }.into_any(),
+                Load::Failed(error) => view! {
+                    <FailureView error=error retry=retry attempt=attempt.get_untracked() />
+                }.into_any(),
+                Load::Loaded(data) => view! {
+                    <GridView data=data mode=mode on_select=on_select />
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// The grid proper over prepared data.
+#[component]
+fn GridView(data: Arc<GridData>, mode: SelectionMode, on_select: Option<Callback<Vec<String>>>) -> impl IntoView {
+    let sort = RwSignal::new(Vec::<SortKey>::new());
+    let filter = RwSignal::new(String::new());
+    let order = RwSignal::new(Arc::new(data.view(&[], "")));
+    let selected = RwSignal::new(BTreeSet::<u32>::new());
+    let active = RwSignal::new(None::<usize>);
+    let scroll_top = RwSignal::new(0.0f64);
+    let viewport_height = RwSignal::new(600.0f64);
+    let viewport = NodeRef::<Div>::new();
+
+    {
+        let data = data.clone();
+        Effect::new(move |previous: Option<()>| {
+            let (s, f) = (sort.get(), filter.get());
+            if previous.is_some() {
+                order.set(Arc::new(data.view(&s, &f)));
+                active.set(None);
+            }
+        });
+    }
+    Effect::new(move |_| {
+        if let Some(el) = viewport.get() {
+            viewport_height.set(f64::from(el.client_height()).max(ROW_HEIGHT));
+        }
+    });
+
+    let emit = {
+        let data = data.clone();
+        move || {
+            if let Some(cb) = on_select {
+                let values = selected.with_untracked(|s| s.iter().map(|&i| data.values[i as usize].clone()).collect());
+                cb.run(values);
+            }
+        }
+    };
+    let pick = {
+        let emit = emit.clone();
+        move |row: u32| {
+            selected.update(|s| match mode {
+                SelectionMode::Single => {
+                    let was = s.contains(&row);
+                    s.clear();
+                    if !was {
+                        s.insert(row);
+                    }
+                }
+                SelectionMode::Multi => {
+                    if !s.remove(&row) {
+                        s.insert(row);
+                    }
+                }
+            });
+            emit();
+        }
+    };
+
+    let window = move || {
+        let order = order.get();
+        let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(BUFFER_ROWS).min(order.len());
+        let count = (viewport_height.get() / ROW_HEIGHT).ceil() as usize + 2 * BUFFER_ROWS;
+        let last = (first + count).min(order.len());
+        (first, last, order)
+    };
+    let top_space = move || format!("{}px", window().0 as f64 * ROW_HEIGHT);
+    let bottom_space = move || {
+        let (_, last, order) = window();
+        format!("{}px", (order.len() - last) as f64 * ROW_HEIGHT)
+    };
+    let visible = move || {
+        let (first, last, order) = window();
+        (first..last).map(|pos| (pos, order[pos])).collect::<Vec<_>>()
+    };
+
+    let scroll_to = move |pos: usize| {
+        if let Some(el) = viewport.get_untracked() {
+            let top = pos as f64 * ROW_HEIGHT;
+            let header = ROW_HEIGHT;
+            let view_h = f64::from(el.client_height());
+            let current = f64::from(el.scroll_top());
+            if top < current {
+                el.set_scroll_top(top as i32);
+            } else if top + ROW_HEIGHT * 2.0 > current + view_h - header {
+                el.set_scroll_top((top + ROW_HEIGHT * 2.0 - view_h + header) as i32);
+            }
+        }
+    };
+    let on_key = {
+        let pick = pick.clone();
+        let emit = emit.clone();
+        move |ev: KeyboardEvent| {
+            let len = order.with_untracked(|o| o.len());
+            if len == 0 {
+                return;
+            }
+            let page = ((viewport_height.get_untracked() / ROW_HEIGHT) as usize).saturating_sub(2).max(1);
+            let current = active.get_untracked();
+            let next = match ev.key().as_str() {
+                "ArrowDown" => Some(current.map_or(0, |a| (a + 1).min(len - 1))),
+                "ArrowUp" => Some(current.map_or(0, |a| a.saturating_sub(1))),
+                "PageDown" => Some(current.map_or(0, |a| (a + page).min(len - 1))),
+                "PageUp" => Some(current.map_or(0, |a| a.saturating_sub(page))),
+                "Home" => Some(0),
+                "End" => Some(len - 1),
+                "Enter" | " " => {
+                    if let Some(pos) = current {
+                        ev.prevent_default();
+                        pick(order.with_untracked(|o| o[pos]));
+                    }
+                    None
+                }
+                "Escape" => {
+                    selected.set(BTreeSet::new());
+                    emit();
+                    None
+                }
+                _ => None,
+            };
+            if let Some(pos) = next {
+                ev.prevent_default();
+                active.set(Some(pos));
+                scroll_to(pos);
+            }
+        }
+    };
+
+    let total = data.len();
+    let status = move || {
+        let shown = order.with(|o| o.len());
+        let chosen = selected.with(|s| s.len());
+        let rows = if shown == total { format!("{total} rows") } else { format!("{shown} of {total} rows match") };
+        if chosen > 0 { format!("{rows} · {chosen} selected") } else { rows }
+    };
+    let columns = data.columns.clone();
+    let column_count = columns.len();
+    let headers = columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let label = column.label.clone();
+            let key = column.key.clone();
+            let state = move || sort.with(|s| s.iter().position(|k| k.column == i).map(|p| (p, s[p].descending, s.len())));
+            let aria = move || match state() {
+                Some((_, false, _)) => "ascending",
+                Some((_, true, _)) => "descending",
+                None => "none",
+            };
+            let mark = move || match state() {
+                Some((p, descending, n)) => {
+                    let arrow = if descending { "▼" } else { "▲" };
+                    if n > 1 { format!("{arrow}{}", p + 1) } else { arrow.to_owned() }
+                }
+                None => String::new(),
+            };
+            view! {
+                <th role="columnheader" scope="col" aria-sort=aria title=format!("{key} — click to sort, shift-click to add")
+                    on:click=move |ev: MouseEvent| sort.update(|s| *s = toggle_sort(s, i, ev.shift_key()))>
+                    {label}<span class="sort" aria-hidden="true">{mark}</span>
+                </th>
+            }
+        })
+        .collect_view();
+    let aria_multi = (mode == SelectionMode::Multi).then_some("true");
+    let row_data = data.clone();
+
+    view! {
+        <div class="grid-tools">
+            <input type="search" placeholder="Filter rows…" aria-label="Filter rows"
+                prop:value=move || filter.get()
+                on:input=move |ev| filter.set(event_target_value(&ev)) />
+        </div>
+        <p class="grid-status" role="status" aria-live="polite">{status}</p>
+        {(total == 0).then(|| view! { <div class="state" role="status"><h2>"No rows"</h2><p>"The MES answered with an empty list for this lookup."</p></div> })}
+        <div class="grid-viewport" node_ref=viewport
+            on:scroll=move |_| if let Some(el) = viewport.get_untracked() {
+                scroll_top.set(f64::from(el.scroll_top()));
+                viewport_height.set(f64::from(el.client_height()).max(ROW_HEIGHT));
+            }>
+            <table class="grid" role="grid" tabindex="0" aria-multiselectable=aria_multi
+                aria-rowcount=move || order.with(|o| o.len()) + 1 aria-colcount=column_count
+                aria-activedescendant=move || active.get().map(|p| format!("row-{p}"))
+                on:keydown=on_key>
+                <thead><tr role="row" aria-rowindex="1">{headers}</tr></thead>
+                <tbody>
+                    <tr class="spacer" aria-hidden="true"><td colspan=column_count style:height=top_space></td></tr>
+                    <For each=visible key=|item| *item let:item>
+                        {
+                            let (pos, row) = item;
+                            let cells = row_data.cells[row as usize].iter().zip(&row_data.columns).map(|(text, column)| {
+                                let class = (column.kind == ColumnKind::Number).then_some("num");
+                                view! { <td role="gridcell" class=class title=text.clone()>{text.clone()}</td> }
+                            }).collect_view();
+                            let pick = pick.clone();
+                            view! {
+                                <tr role="row" id=format!("row-{pos}") aria-rowindex=pos + 2
+                                    aria-selected=move || selected.with(|s| s.contains(&row)).to_string()
+                                    class:active=move || active.get() == Some(pos)
+                                    on:click=move |_| { active.set(Some(pos)); pick(row); }>
+                                    {cells}
+                                </tr>
+                            }
+                        }
+                    </For>
+                    <tr class="spacer" aria-hidden="true"><td colspan=column_count style:height=bottom_space></td></tr>
+                </tbody>
+            </table>
+        </div>
+    }
+}

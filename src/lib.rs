@@ -1,0 +1,44 @@
+//! The MES Web Portal: a leptos (client-side rendered) app. UI only: everything that talks to AIM
+//! or the MES goes through `mes-client` (see `session.rs`).
+
+pub mod grid;
+pub mod grid_model;
+pub mod pages;
+pub mod session;
+
+use leptos::prelude::*;
+pub use grid::LookupGrid;
+pub use session::{use_portal, AuthState, Portal};
+
+/// The portal.
+#[component]
+pub fn App() -> impl IntoView {
+    let portal = Portal::new();
+    provide_context(portal);
+    if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
+        boot.remove();
+    }
+    let on_popstate = window_event_listener(leptos::ev::popstate, move |_| {
+        if let Some(path) = web_sys::window().and_then(|w| w.location().pathname().ok()) {
+            portal.route.set(path);
+        }
+    });
+    on_cleanup(move || on_popstate.remove());
+    leptos::task::spawn_local(portal.start());
+    view! { <pages::Root /> }
+}
+
+/// Replaces the page with a plain error when the app panics (the wasm instance is dead after a
+/// panic; a frozen page would leave the person guessing). The panic is also logged.
+pub fn install_panic_page() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+        let Some(body) = document.body() else { return };
+        let page = "<div class=\"panic\" role=\"alert\"><div class=\"card\"><h1>The portal stopped because of an internal error</h1>\
+            <p>Nothing you did caused this. Your data in the MES is unchanged.</p>\
+            <p><a class=\"button\" href=\"/\">Reload the portal</a></p>\
+            <p class=\"muted\">The browser console has the details for a bug report.</p></div></div>";
+        body.set_inner_html(page);
+    }));
+}

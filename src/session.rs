@@ -1,0 +1,240 @@
+//! The portal's sign-in state and everything that talks to AIM or MES, through mes-client.
+//! Tokens live only in the `AuthState::SignedIn` value in memory.
+
+use mes_client::{
+    authorization_redirect, browser, end_session_url, finish_sign_in, lookup, now_seconds, refresh, Authority, BrowserTransport,
+    CallbackParams, ConfigIssue, LookupDefinition, LookupOptions, MesError, PortalConfig, Prompt, Rows, Runtime, SignedIn,
+};
+use leptos::prelude::*;
+use std::sync::Arc;
+
+/// Largest lookup answer accepted: 100,000 rows of 10 columns is about 15 MB of JSON.
+pub const LOOKUP_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// Renew this many seconds before the access token expires.
+const RENEW_BEFORE: u64 = 30;
+
+/// Where the person stands with the authority.
+#[derive(Clone, Debug)]
+pub enum AuthState {
+    /// Reading config.json and the authority's discovery.
+    Starting,
+    /// config.json is missing or wrong: every problem.
+    ConfigInvalid(Vec<ConfigIssue>),
+    /// Discovery failed: why, and the address.
+    AuthorityUnavailable {
+        /// Plain-language cause.
+        why: String,
+        /// The authority address.
+        authority: String,
+    },
+    /// Not signed in; an optional notice ("You are signed out").
+    SignedOut(Option<String>),
+    /// On the way to the authority.
+    Redirecting,
+    /// The sign-in answer was refused: why.
+    SignInFailed(String),
+    /// Signed in; tokens in memory only.
+    SignedIn(Arc<SignedIn>),
+}
+
+/// The portal's shared state, provided as context.
+#[derive(Clone, Copy)]
+pub struct Portal {
+    /// The validated configuration.
+    pub config: RwSignal<Option<Arc<PortalConfig>>>,
+    /// What was fixed in config.json.
+    pub warnings: RwSignal<Vec<ConfigIssue>>,
+    /// Discovery and keys.
+    pub authority: RwSignal<Option<Arc<Authority>>>,
+    /// Sign-in state.
+    pub auth: RwSignal<AuthState>,
+    /// The current path (client-side routing).
+    pub route: RwSignal<String>,
+}
+
+/// The portal context.
+pub fn use_portal() -> Portal {
+    expect_context::<Portal>()
+}
+
+impl Portal {
+    /// New state, path from the address bar.
+    pub fn new() -> Self {
+        Self {
+            config: RwSignal::new(None),
+            warnings: RwSignal::new(vec![]),
+            authority: RwSignal::new(None),
+            auth: RwSignal::new(AuthState::Starting),
+            route: RwSignal::new(current_pathname()),
+        }
+    }
+
+    /// Goes to a path inside the portal without reloading.
+    pub fn navigate(&self, path: &str) {
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+        }
+        self.route.set(path.to_owned());
+    }
+
+    /// Loads config and discovery, then finishes a callback or tries a silent sign-in.
+    pub async fn start(self) {
+        self.auth.set(AuthState::Starting);
+        let (config, warnings) = match load_config().await {
+            Ok(c) => c,
+            Err(issues) => return self.auth.set(AuthState::ConfigInvalid(issues)),
+        };
+        self.warnings.set(warnings);
+        let config = Arc::new(config);
+        self.config.set(Some(config.clone()));
+        let transport = BrowserTransport::default();
+        let mut authority = match Authority::load(&transport, &config.client.authority).await {
+            Ok(a) => a,
+            Err(e) => {
+                return self.auth.set(AuthState::AuthorityUnavailable { why: e.to_string(), authority: config.client.authority.clone() });
+            }
+        };
+        let path = current_pathname();
+        if path == "/callback" {
+            let params = CallbackParams::from_query(&browser::current_query());
+            let pending = browser::take_pending();
+            let return_path = pending.as_ref().map(|p| p.return_path.clone()).unwrap_or_else(|| "/".into());
+            let silent_refusal = matches!(params.error.as_deref(), Some("login_required" | "interaction_required" | "consent_required"));
+            let result = finish_sign_in(&transport, &mut authority, &config.client, &params, pending.as_ref(), &browser::WebCryptoVerifier, now_seconds()).await;
+            self.authority.set(Some(Arc::new(authority)));
+            match result {
+                Ok(signed_in) => {
+                    browser::replace_url(&return_path);
+                    self.route.set(return_path);
+                    self.auth.set(AuthState::SignedIn(Arc::new(signed_in)));
+                }
+                Err(_) if silent_refusal && pending.is_some() => {
+                    // No session at the authority: the person signs in with the form.
+                    browser::replace_url(&return_path);
+                    self.route.set(return_path);
+                    self.auth.set(AuthState::SignedOut(None));
+                }
+                Err(e) => {
+                    browser::replace_url("/");
+                    self.route.set("/".into());
+                    self.auth.set(AuthState::SignInFailed(e.to_string()));
+                }
+            }
+            return;
+        }
+        self.authority.set(Some(Arc::new(authority)));
+        if path == "/signed-out" {
+            self.auth.set(AuthState::SignedOut(Some("You are signed out.".into())));
+        } else {
+            // Reload or new tab: the authority's own session signs the person in without a form.
+            self.sign_in(Some(Prompt::None));
+        }
+    }
+
+    /// Sends the browser to the authority. Returns to the current page afterwards.
+    pub fn sign_in(&self, prompt: Option<Prompt>) {
+        let (Some(config), Some(authority)) = (self.config.get_untracked(), self.authority.get_untracked()) else { return };
+        let here = browser::current_path();
+        let return_path = if here.starts_with("/callback") || here.starts_with("/signed-out") { "/".to_owned() } else { here };
+        let outcome = authorization_redirect(&authority.metadata, &config.client, &return_path, prompt)
+            .map_err(|e| e.to_string())
+            .and_then(|redirect| {
+                browser::save_pending(&redirect.pending)?;
+                self.auth.set(AuthState::Redirecting);
+                browser::navigate(&redirect.url)
+            });
+        if let Err(why) = outcome {
+            self.auth.set(AuthState::SignInFailed(why));
+        }
+    }
+
+    /// Forgets the tokens and ends the authority's session.
+    pub fn sign_out(&self) {
+        let id_token = match self.auth.get_untracked() {
+            AuthState::SignedIn(s) => s.tokens.id_token.clone(),
+            _ => None,
+        };
+        self.auth.set(AuthState::SignedOut(Some("You are signed out.".into())));
+        let target = match (self.config.get_untracked(), self.authority.get_untracked()) {
+            (Some(config), Some(authority)) => end_session_url(&authority.metadata, &config.client, id_token.as_ref()),
+            _ => None,
+        };
+        match target {
+            Some(url) => {
+                let _ = browser::navigate(&url);
+            }
+            None => self.navigate("/signed-out"),
+        }
+    }
+
+    /// Runs a lookup with the signed-in person's token, renewing it first when it is about to
+    /// expire and once more on a 401.
+    pub async fn run_lookup(&self, lookup_def: &LookupDefinition) -> Result<Rows, MesError> {
+        let config = self.config.get_untracked().ok_or(MesError::SessionExpired)?;
+        let api = config
+            .web_api(&lookup_def.web_api)
+            .ok_or_else(|| MesError::NotFound { message: format!("no Web API definition named \"{}\"", lookup_def.web_api) })?
+            .clone();
+        let params: Vec<(String, String)> = lookup_def.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let transport = BrowserTransport::new(LOOKUP_BODY_LIMIT);
+        let mut renewed = false;
+        let mut session = self.signed_in().ok_or(MesError::SessionExpired)?;
+        if session.tokens.expires_at.is_some_and(|at| at <= now_seconds() + RENEW_BEFORE) {
+            session = self.renew().await.ok_or(MesError::SessionExpired)?;
+            renewed = true;
+        }
+        loop {
+            let identity = session.claims.identity();
+            let result = lookup(&transport, &api, &lookup_def.endpoint, &params, &session.tokens.access_token, Some(&identity), &LookupOptions::default()).await;
+            match result {
+                Err(MesError::SessionExpired) if !renewed => {
+                    renewed = true;
+                    session = self.renew().await.ok_or(MesError::SessionExpired)?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn signed_in(&self) -> Option<Arc<SignedIn>> {
+        match self.auth.get_untracked() {
+            AuthState::SignedIn(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// One refresh with the refresh token (rotated tokens replace the old ones).
+    async fn renew(&self) -> Option<Arc<SignedIn>> {
+        let current = self.signed_in()?;
+        let refresh_token = current.tokens.refresh_token.clone()?;
+        let (config, authority) = (self.config.get_untracked()?, self.authority.get_untracked()?);
+        let tokens = refresh(&BrowserTransport::default(), &authority.metadata.token_endpoint, &config.client.client_id, &refresh_token, now_seconds()).await.ok()?;
+        let renewed = Arc::new(SignedIn { tokens, claims: current.claims.clone() });
+        self.auth.set(AuthState::SignedIn(renewed.clone()));
+        Some(renewed)
+    }
+}
+
+impl Default for Portal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn current_pathname() -> String {
+    web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into())
+}
+
+async fn load_config() -> Result<(PortalConfig, Vec<ConfigIssue>), Vec<ConfigIssue>> {
+    let issue = |message: String| vec![ConfigIssue { field: "config.json".into(), message }];
+    let response = gloo_net::http::Request::get("/config.json")
+        .cache(web_sys::RequestCache::NoStore)
+        .send()
+        .await
+        .map_err(|e| issue(format!("could not be loaded from this server ({e})")))?;
+    if response.status() != 200 {
+        return Err(issue(format!("could not be loaded: the server answered HTTP {}", response.status())));
+    }
+    let text = response.text().await.map_err(|e| issue(format!("could not be read ({e})")))?;
+    PortalConfig::from_json(&text, Runtime::Browser).map(|(c, r)| (c, r.warnings)).map_err(|r| r.errors)
+}

@@ -1,0 +1,109 @@
+//! Installs what the build and tests need, each only when missing or at the wrong version.
+//! Versions: ../shared/TOOLCHAIN.md.
+
+use crate::run_cmd;
+use anyhow::{bail, Context as _, Result};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TRUNK_VERSION: &str = "0.21.14";
+const BINARYEN_VERSION: &str = "132.0.0";
+
+/// Where the tools are.
+pub struct Tools {
+    /// The trunk binary.
+    pub trunk: PathBuf,
+    /// PATH with wasm-opt and wasm-bindgen first.
+    pub path: OsString,
+    /// chromedriver (when the browser was asked for).
+    pub chromedriver: PathBuf,
+    /// chromium.
+    pub chromium: PathBuf,
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
+    });
+    home.join("bin").join(name)
+}
+
+/// The wasm-bindgen version Cargo.lock pins (the CLI must match it exactly).
+pub fn locked_wasm_bindgen(root: &Path) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen")
+}
+
+/// Installs what is missing; `browser` adds Chromium and chromedriver.
+pub fn all(root: &Path, browser: bool) -> Result<Tools> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        eprintln!("==> Adding the wasm32-unknown-unknown target (rustup)");
+        run_cmd(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+
+    let trunk = cargo_bin("trunk");
+    if !output(Command::new(&trunk).arg("--version")).is_some_and(|v| v.contains(TRUNK_VERSION)) {
+        eprintln!("==> Installing trunk {TRUNK_VERSION} from crates.io (about 10 minutes on 2 cores; once per machine)");
+        run_cmd(Command::new("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))?;
+    }
+
+    let bindgen_version = locked_wasm_bindgen(root)?;
+    let bindgen = cargo_bin("wasm-bindgen");
+    if !output(Command::new(&bindgen).arg("--version")).is_some_and(|v| v.contains(&bindgen_version)) {
+        eprintln!("==> Installing wasm-bindgen-cli {bindgen_version} from crates.io (about 3 minutes; once per machine)");
+        // Not --locked: its lockfile pins a webpki-roots the registry no longer has.
+        run_cmd(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &bindgen_version, "--force"]))?;
+    }
+
+    let tools_dir = root.join("target/tools");
+    let npm_bin = tools_dir.join("node_modules/.bin");
+    if !output(Command::new(npm_bin.join("wasm-opt")).arg("--version")).is_some_and(|v| v.contains("version 132")) {
+        eprintln!("==> Installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into target/tools");
+        std::fs::create_dir_all(&tools_dir)?;
+        run_cmd(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&tools_dir).arg(format!("binaryen@{BINARYEN_VERSION}")))?;
+    }
+
+    let chromium = PathBuf::from("/usr/bin/chromium");
+    let chromedriver = PathBuf::from("/usr/bin/chromedriver");
+    if browser && !(chromium.exists() && chromedriver.exists()) {
+        eprintln!("==> Installing Debian's chromium and chromium-driver (apt-get; about a minute)");
+        run_cmd(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+        run_cmd(
+            Command::new("apt-get")
+                .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )?;
+    }
+
+    let mut paths = vec![npm_bin, cargo_bin("")];
+    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    let path = std::env::join_paths(paths)?;
+    Ok(Tools { trunk, path, chromedriver, chromium })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wasm_bindgen_cli_version_comes_from_the_lockfile() {
+        let root = crate::project_root();
+        let version = super::locked_wasm_bindgen(&root).expect("Cargo.lock names wasm-bindgen");
+        assert!(version.starts_with("0.2."), "{version}");
+        let trunk_toml = std::fs::read_to_string(root.join("Trunk.toml")).expect("Trunk.toml");
+        assert!(trunk_toml.contains(&format!("wasm_bindgen = \"{version}\"")), "Trunk.toml must pin the same wasm-bindgen as Cargo.lock");
+    }
+}
