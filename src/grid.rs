@@ -30,7 +30,7 @@ pub fn LookupGrid(
     /// Which MES endpoint, columns and selection mode.
     lookup: LookupDefinition,
     /// Called with the value column of the selected rows whenever the selection changes.
-    #[prop(optional, into)]
+    #[prop(optional)]
     on_select: Option<Callback<Vec<String>>>,
 ) -> impl IntoView {
     let portal = use_portal();
@@ -89,17 +89,34 @@ pub fn LookupGrid(
                 Load::Failed(error) => view! {
                     <FailureView error=error retry=retry attempt=attempt.get_untracked() />
                 }.into_any(),
-                Load::Loaded(data) => view! {
-                    <GridView data=data mode=mode on_select=on_select />
-                }.into_any(),
+                Load::Loaded(data) => match on_select {
+                    Some(cb) => view! { <RowsGrid data=data mode=mode on_select=cb /> }.into_any(),
+                    None => view! { <RowsGrid data=data mode=mode /> }.into_any(),
+                },
             }}
         </section>
     }
 }
 
-/// The grid proper over prepared data.
+/// Height the row window is computed for: the viewport's, but never more than the window's, so
+/// the DOM stays bounded even when no stylesheet limits the viewport (an embedding page).
+fn visible_height(el: &web_sys::HtmlElement) -> f64 {
+    let window = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(1000.0);
+    f64::from(el.client_height()).min(window).max(ROW_HEIGHT)
+}
+
+/// The grid over prepared rows: virtual scrolling, sorting, quick filter, selection, keyboard.
+/// [`LookupGrid`] fetches and then shows this; tests and embedders can give it data directly.
 #[component]
-fn GridView(data: Arc<GridData>, mode: SelectionMode, on_select: Option<Callback<Vec<String>>>) -> impl IntoView {
+pub fn RowsGrid(
+    /// The rows to show.
+    data: Arc<GridData>,
+    /// Single or multi selection.
+    mode: SelectionMode,
+    /// Receives the value column of the selected rows on every change.
+    #[prop(optional)]
+    on_select: Option<Callback<Vec<String>>>,
+) -> impl IntoView {
     let sort = RwSignal::new(Vec::<SortKey>::new());
     let filter = RwSignal::new(String::new());
     let order = RwSignal::new(Arc::new(data.view(&[], "")));
@@ -121,7 +138,7 @@ fn GridView(data: Arc<GridData>, mode: SelectionMode, on_select: Option<Callback
     }
     Effect::new(move |_| {
         if let Some(el) = viewport.get() {
-            viewport_height.set(f64::from(el.client_height()).max(ROW_HEIGHT));
+            viewport_height.set(visible_height(&el));
         }
     });
 
@@ -183,6 +200,8 @@ fn GridView(data: Arc<GridData>, mode: SelectionMode, on_select: Option<Callback
             } else if top + ROW_HEIGHT * 2.0 > current + view_h - header {
                 el.set_scroll_top((top + ROW_HEIGHT * 2.0 - view_h + header) as i32);
             }
+            // The scroll event comes a frame later; render the new window now.
+            scroll_top.set(f64::from(el.scroll_top()));
         }
     };
     let on_key = {
@@ -271,10 +290,12 @@ fn GridView(data: Arc<GridData>, mode: SelectionMode, on_select: Option<Callback
         </div>
         <p class="grid-status" role="status" aria-live="polite">{status}</p>
         {(total == 0).then(|| view! { <div class="state" role="status"><h2>"No rows"</h2><p>"The MES answered with an empty list for this lookup."</p></div> })}
-        <div class="grid-viewport" node_ref=viewport
+        // Overflow and a height limit are set here too, so the grid scrolls (and stays bounded)
+        // inside pages that do not load portal.css.
+        <div class="grid-viewport" node_ref=viewport style:overflow="auto" style:max-height="min(70vh, 40rem)"
             on:scroll=move |_| if let Some(el) = viewport.get_untracked() {
                 scroll_top.set(f64::from(el.scroll_top()));
-                viewport_height.set(f64::from(el.client_height()).max(ROW_HEIGHT));
+                viewport_height.set(visible_height(&el));
             }>
             <table class="grid" role="grid" tabindex="0" aria-multiselectable=aria_multi
                 aria-rowcount=move || order.with(|o| o.len()) + 1 aria-colcount=column_count

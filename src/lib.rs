@@ -7,7 +7,7 @@ pub mod pages;
 pub mod session;
 
 use leptos::prelude::*;
-pub use grid::LookupGrid;
+pub use grid::{LookupGrid, RowsGrid};
 pub use session::{use_portal, AuthState, Portal};
 
 /// The portal.

@@ -1,0 +1,97 @@
+//! mes-client in a real browser (headless Chromium): PKCE and the authorize URL with the
+//! browser's randomness, the sessionStorage round trip, callback handling, WebCrypto signatures.
+//! Runs with `cargo test --target wasm32-unknown-unknown -p mes-client` or `wasm-pack test --headless --chrome`.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+use common::vectors::*;
+use mes_client::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn metadata() -> ProviderMetadata {
+    serde_json::from_str(
+        r#"{"issuer":"https://aim.test/identitymanager","authorization_endpoint":"https://aim.test/identitymanager/connect/authorize",
+        "token_endpoint":"https://aim.test/identitymanager/connect/token","jwks_uri":"https://aim.test/identitymanager/jwks",
+        "authorization_response_iss_parameter_supported":true}"#,
+    )
+    .expect("metadata")
+}
+
+fn client() -> ClientSettings {
+    serde_json::from_str(
+        r#"{"authority":"https://aim.test/identitymanager","client_id":"mes-portal","redirect_uri":"https://portal.test/callback",
+        "scopes":["openid","profile","offline_access","mes-web-api"]}"#,
+    )
+    .expect("client")
+}
+
+fn session_storage() -> web_sys::Storage {
+    web_sys::window().expect("window").session_storage().expect("storage").expect("storage")
+}
+
+#[wasm_bindgen_test]
+fn authorize_url_has_a_fresh_s256_challenge_in_the_browser() {
+    let a = authorization_redirect(&metadata(), &client(), "/lookups/2", None).expect("a");
+    let b = authorization_redirect(&metadata(), &client(), "/lookups/2", None).expect("b");
+    assert!(a.url.starts_with("https://aim.test/identitymanager/connect/authorize?response_type=code&client_id=mes-portal&"));
+    assert!(a.url.contains("code_challenge_method=S256"));
+    assert!(a.url.contains("scope=openid+profile+offline_access+mes-web-api"));
+    assert_ne!(a.pending.verifier, b.pending.verifier, "crypto.getRandomValues feeds PKCE");
+    assert_eq!(a.pending.verifier.len(), 43);
+}
+
+#[wasm_bindgen_test]
+fn pending_sign_in_is_single_use_and_holds_no_token() {
+    let redirect = authorization_redirect(&metadata(), &client(), "/lookups/2", None).expect("redirect");
+    browser::save_pending(&redirect.pending).expect("saved");
+    let stored = session_storage().get_item(browser::PENDING_SIGN_IN_KEY).expect("get").expect("present");
+    let keys: serde_json::Value = serde_json::from_str(&stored).expect("json");
+    let mut names: Vec<&str> = keys.as_object().expect("object").keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["nonce", "return_path", "state", "verifier"]);
+    assert_eq!(browser::take_pending().as_ref(), Some(&redirect.pending));
+    assert_eq!(browser::take_pending(), None, "a second callback finds nothing");
+    assert_eq!(session_storage().length().expect("length"), 0);
+}
+
+#[wasm_bindgen_test]
+fn callback_after_the_round_trip() {
+    let redirect = authorization_redirect(&metadata(), &client(), "/", None).expect("redirect");
+    browser::save_pending(&redirect.pending).expect("saved");
+    let query = format!("?code=abc&state={}&iss=https%3A%2F%2Faim.test%2Fidentitymanager", redirect.pending.state);
+    let pending = browser::take_pending();
+    let code = check_callback(&CallbackParams::from_query(&query), pending.as_ref(), &metadata()).expect("code");
+    assert_eq!(code.secret(), "abc");
+    // Replayed: the pending sign-in is gone.
+    assert_eq!(check_callback(&CallbackParams::from_query(&query), browser::take_pending().as_ref(), &metadata()).err(), Some(SignInError::NoPendingSignIn));
+}
+
+#[wasm_bindgen_test]
+async fn webcrypto_checks_rs256_and_es256_signatures() {
+    let expected = Expected { issuer: "https://aim.test/identitymanager", client_id: "mes-portal", nonce: "n-1", now: 1_800_000_000, skew: 60 };
+    for (jwks, token) in [(RSA_JWK, RSA_TOKEN), (EC_JWK, EC_TOKEN)] {
+        let jwks: JwkSet = serde_json::from_str(jwks).expect("jwks");
+        let claims = validate_id_token(token, &jwks, &browser::WebCryptoVerifier, &expected).await.expect("valid");
+        assert_eq!(claims.sub.as_deref(), Some("1"));
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        parts[1] = parts[1].replacen('e', "f", 1);
+        let err = validate_id_token(&parts.join("."), &jwks, &browser::WebCryptoVerifier, &expected).await.expect_err("tampered");
+        assert!(matches!(err, IdTokenError::BadSignature | IdTokenError::Malformed(_)), "{err:?}");
+    }
+    // A key of the wrong type for the algorithm cannot verify.
+    let rsa: JwkSet = serde_json::from_str(RSA_JWK).expect("jwks");
+    let mut parts: Vec<&str> = EC_TOKEN.split('.').collect();
+    let header = base64_header(r#"{"alg":"ES256","kid":"test-rsa"}"#);
+    parts[0] = &header;
+    let mixed = parts.join(".");
+    assert!(matches!(validate_id_token(&mixed, &rsa, &browser::WebCryptoVerifier, &expected).await, Err(IdTokenError::UnsupportedAlgorithm(_))), "the key says RS256");
+    let no_alg: JwkSet = serde_json::from_str(&RSA_JWK.replace(r#""alg":"RS256","#, "")).expect("jwks");
+    assert!(matches!(validate_id_token(&mixed, &no_alg, &browser::WebCryptoVerifier, &expected).await, Err(IdTokenError::Verifier(_))), "an RSA key cannot check ES256");
+}
+
+fn base64_header(json: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
