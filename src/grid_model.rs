@@ -236,7 +236,8 @@ mod tests {
     fn filter_matches_every_word_anywhere() {
         let data = GridData::new(&rows(), &[], None);
         assert_eq!(data.view(&[], "packaging"), [0, 2]);
-        assert_eq!(data.view(&[], "LINE 1"), [1, 2]);
+        assert_eq!(data.view(&[], "MIXING 1"), [1], "words match anywhere in the row, any case");
+        assert_eq!(data.view(&[], "packaging 33"), [2]);
         assert_eq!(data.view(&[], "nothing-like-this"), Vec::<u32>::new());
     }
 

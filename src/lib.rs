@@ -1,16 +1,25 @@
 //! The MES Web Portal: a leptos (client-side rendered) app. UI only: everything that talks to AIM
 //! or the MES goes through `mes-client` (see `session.rs`).
 
+//! Natively only the pure model compiles (for its unit tests); the rest is browser code.
+
+#[cfg(target_arch = "wasm32")]
 pub mod grid;
 pub mod grid_model;
+#[cfg(target_arch = "wasm32")]
 pub mod pages;
+#[cfg(target_arch = "wasm32")]
 pub mod session;
 
+#[cfg(target_arch = "wasm32")]
 use leptos::prelude::*;
+#[cfg(target_arch = "wasm32")]
 pub use grid::{LookupGrid, RowsGrid};
+#[cfg(target_arch = "wasm32")]
 pub use session::{use_portal, AuthState, Portal};
 
 /// The portal.
+#[cfg(target_arch = "wasm32")]
 #[component]
 pub fn App() -> impl IntoView {
     let portal = Portal::new();
@@ -30,6 +39,7 @@ pub fn App() -> impl IntoView {
 
 /// Replaces the page with a plain error when the app panics (the wasm instance is dead after a
 /// panic; a frozen page would leave the person guessing). The panic is also logged.
+#[cfg(target_arch = "wasm32")]
 pub fn install_panic_page() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
