@@ -86,6 +86,7 @@ fn demo(root: &Path, extra: &[String]) -> Result<()> {
         .arg("up")
         .args(["--dist", "dist", "--examples", "examples", "--data-dir", ".devstack"])
         .args(extra)
+        .env("DEVSTACK_EXIT_WITH_PARENT", "1")
         .stdin(Stdio::inherit())
         .spawn()
         .context("could not start devstack")?;

@@ -205,6 +205,9 @@ async fn up(args: &Args) -> Result<(), String> {
     println!("MES API:  {}api/  (stand-in)", stack.mes_base);
     print_accounts();
     println!("Type `stop aim` / `start aim` / `stop mes` / `start mes` to simulate outages; Ctrl-C stops everything.");
+    if std::env::var_os("DEVSTACK_EXIT_WITH_PARENT").is_some() {
+        watch_parent();
+    }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines().map_while(Result::ok) {
@@ -240,4 +243,20 @@ async fn up(args: &Args) -> Result<(), String> {
     }
     stack.stop().await;
     Ok(())
+}
+
+/// Exits when the process that started us is gone (`cargo xtask demo` killed by a signal other
+/// than the terminal's Ctrl-C), so no stand-in is left holding its ports.
+fn watch_parent() {
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(1));
+            if std::os::unix::process::parent_id() != parent {
+                eprintln!("devstack: the demo that started me is gone; stopping");
+                std::process::exit(0);
+            }
+        });
+    }
 }

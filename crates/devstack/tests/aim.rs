@@ -1,0 +1,327 @@
+//! The AIM stand-in over real HTTP: every behaviour DESIGN §6 and issue 3 ask of it.
+
+mod common;
+use common::*;
+use devstack::store::{put_client, RegisteredClient};
+use devstack::{Stack, StackOptions};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn discovery_and_jwks_describe_a_strict_authority() {
+    let stack = stack("aim-discovery").await;
+    let doc: serde_json::Value = http().get(format!("{}/.well-known/openid-configuration", stack.issuer)).send().await.expect("get").json().await.expect("json");
+    assert_eq!(doc["issuer"], stack.issuer.as_str());
+    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    for endpoint in ["authorization_endpoint", "token_endpoint", "jwks_uri", "end_session_endpoint", "revocation_endpoint"] {
+        assert!(doc[endpoint].as_str().is_some_and(|u| u.starts_with(&stack.issuer)), "{endpoint}");
+    }
+    let jwks: serde_json::Value = http().get(doc["jwks_uri"].as_str().expect("uri")).send().await.expect("get").json().await.expect("json");
+    let key = &jwks["keys"][0];
+    assert_eq!((key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()), (Some("RSA"), Some("RS256"), Some("sig")));
+    assert!(key["kid"].is_string() && key["n"].as_str().is_some_and(|n| n.len() > 300));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_signing_key_survives_a_restart() {
+    let options = StackOptions::for_tests("aim-key");
+    let first = Stack::start(options.clone()).await.expect("stack");
+    let jwks = |issuer: String| async move { http().get(format!("{issuer}/.well-known/openid-configuration/jwks")).send().await.expect("get").text().await.expect("text") };
+    let before = jwks(first.issuer.clone()).await;
+    first.stop().await;
+    let second = Stack::start(options).await.expect("stack");
+    assert_eq!(before, jwks(second.issuer.clone()).await);
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn authorize_refuses_unknown_clients_and_redirects_without_redirecting() {
+    let stack = stack("aim-refuse").await;
+    let (_, challenge) = pkce();
+    for (extra, what) in [([("client_id", "intruder")], "unknown client"), ([("redirect_uri", "https://evil.example/callback")], "foreign redirect")] {
+        let response = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &extra)).send().await.expect("get");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{what}");
+        assert!(response.headers().get("location").is_none(), "{what}: never redirect to an unregistered address");
+    }
+    // A redirect URI that only starts like the registered one is not it.
+    let almost = format!("{}/callback/../evil", stack.portal_origin);
+    let response = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &[("redirect_uri", &almost)])).send().await.expect("get");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn authorize_requires_pkce_s256_and_code_flow() {
+    let stack = stack("aim-pkce").await;
+    let (_, challenge) = pkce();
+    for (extra, error) in [
+        (vec![("code_challenge", "")], "invalid_request"),
+        (vec![("code_challenge_method", "plain")], "invalid_request"),
+        (vec![("code_challenge_method", "")], "invalid_request"),
+        (vec![("response_type", "token")], "unsupported_response_type"),
+    ] {
+        let response = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &extra)).send().await.expect("get");
+        assert!(response.status().is_redirection(), "{extra:?}");
+        let query = redirect_query(response.headers());
+        assert_eq!(query.get("error").map(String::as_str), Some(error), "{extra:?}");
+        assert_eq!(query.get("state").map(String::as_str), Some("st-1"));
+        assert_eq!(query.get("iss"), Some(&stack.issuer), "RFC 9207 iss on errors too");
+    }
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn sso_session_skips_the_form_and_prompt_none_without_it_says_login_required() {
+    let stack = stack("aim-sso").await;
+    let (_, challenge) = pkce();
+    let silent = authorize_params(&stack, &challenge, &[("prompt", "none")]);
+    let response = http().get(authorize_url(&stack)).query(&silent).send().await.expect("get");
+    let query = redirect_query(response.headers());
+    assert_eq!(query.get("error").map(String::as_str), Some("login_required"));
+    assert!(query.get("code").is_none());
+
+    let (query, cookie) = log_in(&stack, &authorize_params(&stack, &challenge, &[]), "PLANT\\alice", "alice-demo").await;
+    assert!(query.contains_key("code"));
+    assert_eq!(query.get("iss"), Some(&stack.issuer));
+    let cookie = cookie.expect("SSO cookie");
+    let again = http().get(authorize_url(&stack)).query(&silent).header("cookie", &cookie).send().await.expect("get");
+    assert!(again.status().is_redirection());
+    assert!(redirect_query(again.headers()).contains_key("code"), "the session signs in without a form");
+    // prompt=login shows the form even with a session.
+    let forced = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &[("prompt", "login")])).header("cookie", &cookie).send().await.expect("get");
+    assert_eq!(forced.status(), StatusCode::OK);
+    assert!(forced.text().await.expect("html").contains("name=\"password\""));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_password_shows_the_form_again_and_cancel_is_access_denied() {
+    let stack = stack("aim-login").await;
+    let (_, challenge) = pkce();
+    let mut form = authorize_params(&stack, &challenge, &[]);
+    form.extend([("username".into(), "PLANT\\alice".into()), ("password".into(), "wrong".into()), ("action".into(), "login".into())]);
+    let response = http().post(authorize_url(&stack)).form(&form).send().await.expect("post");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.expect("html").contains("The user name or password is incorrect."));
+    let mut cancel = authorize_params(&stack, &challenge, &[]);
+    cancel.push(("action".into(), "cancel".into()));
+    let response = http().post(authorize_url(&stack)).form(&cancel).send().await.expect("post");
+    assert_eq!(redirect_query(response.headers()).get("error").map(String::as_str), Some("access_denied"));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn login_form_escapes_what_it_echoes() {
+    let stack = stack("aim-xss").await;
+    let (_, challenge) = pkce();
+    let hostile = "\"><script>alert(1)</script>";
+    let html = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &[("state", hostile)])).send().await.expect("get").text().await.expect("html");
+    assert!(!html.contains("<script>alert"), "state is escaped");
+    assert!(html.contains("&lt;script&gt;"));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn codes_are_single_use_and_bound_to_redirect_uri_and_verifier() {
+    let stack = stack("aim-code").await;
+    let (verifier, challenge) = pkce();
+    let params = authorize_params(&stack, &challenge, &[]);
+    let (query, _) = log_in(&stack, &params, "PLANT\\alice", "alice-demo").await;
+    let code = query["code"].clone();
+    let redirect = redirect_uri(&stack);
+    let base = |code: &str, redirect: &str, verifier: &str| {
+        vec![("grant_type".to_owned(), "authorization_code".to_owned()), ("code".into(), code.into()), ("redirect_uri".into(), redirect.into()), ("client_id".into(), "mes-portal".into()), ("code_verifier".into(), verifier.into())]
+    };
+    let post = |form: Vec<(String, String)>| {
+        let stack_token = format!("{}/connect/token", stack.issuer);
+        async move { http().post(stack_token).form(&form).send().await.expect("token") }
+    };
+    let wrong_redirect = post(base(&code, "http://127.0.0.1:1/callback", &verifier)).await;
+    assert_eq!(wrong_redirect.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = wrong_redirect.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_grant");
+    // The refused attempt spent the code.
+    let replay = post(base(&code, &redirect, &verifier)).await;
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+
+    let (query, _) = log_in(&stack, &params, "PLANT\\alice", "alice-demo").await;
+    let mut missing = base(&query["code"], &redirect, &verifier);
+    missing.retain(|(k, _)| k != "code_verifier");
+    let answer: serde_json::Value = post(missing).await.json().await.expect("json");
+    assert_eq!(answer["error"], "invalid_request");
+
+    let (query, _) = log_in(&stack, &params, "PLANT\\alice", "alice-demo").await;
+    let ok = post(base(&query["code"], &redirect, &verifier)).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.headers()["cache-control"], "no-store");
+    let tokens: serde_json::Value = ok.json().await.expect("json");
+    let id = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(tokens["id_token"].as_str().expect("id")).expect("jwt").claims;
+    assert_eq!((id["aud"].as_str(), id["nonce"].as_str()), (Some("mes-portal"), Some("no-1")));
+    let access = jsonwebtoken::decode_header(tokens["access_token"].as_str().expect("at")).expect("header");
+    assert_eq!(access.typ.as_deref(), Some("at+jwt"));
+    let claims = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(tokens["access_token"].as_str().expect("at")).expect("jwt").claims;
+    assert_eq!(claims["aud"], "mes-web-api");
+    assert_eq!(claims["preferred_username"], "PLANT\\alice");
+    assert_eq!(claims["exp"].as_u64().expect("exp") - claims["iat"].as_u64().expect("iat"), 3600);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    let stack = stack("aim-refresh").await;
+    let tokens = user_tokens(&stack, "PLANT\\alice", "alice-demo").await;
+    let first = tokens["refresh_token"].as_str().expect("refresh").to_owned();
+    let refresh = |t: String| {
+        let url = format!("{}/connect/token", stack.issuer);
+        async move { http().post(url).form(&[("grant_type", "refresh_token"), ("refresh_token", t.as_str()), ("client_id", "mes-portal")]).send().await.expect("refresh") }
+    };
+    let rotated: serde_json::Value = refresh(first.clone()).await.json().await.expect("json");
+    let second = rotated["refresh_token"].as_str().expect("rotated").to_owned();
+    assert_ne!(first, second);
+    assert!(rotated["access_token"].is_string());
+    // Someone replays the first token: refused, and the whole family with it.
+    let reuse = refresh(first).await;
+    assert_eq!(reuse.status(), StatusCode::BAD_REQUEST);
+    let family = refresh(second).await;
+    assert_eq!(family.status(), StatusCode::BAD_REQUEST, "the legitimate holder is signed out too");
+    let body: serde_json::Value = family.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_grant");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn revocation_ends_a_refresh_family() {
+    let stack = stack("aim-revoke").await;
+    let tokens = user_tokens(&stack, "PLANT\\alice", "alice-demo").await;
+    let refresh = tokens["refresh_token"].as_str().expect("refresh");
+    let revoked = http().post(format!("{}/connect/revocation", stack.issuer)).form(&[("token", refresh), ("client_id", "mes-portal")]).send().await.expect("revoke");
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let after = token(&stack, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "mes-portal")]).await;
+    assert_eq!(after.status(), StatusCode::BAD_REQUEST);
+    stack.stop().await;
+}
+
+async fn stack_with_service_client(name: &str, secret: &str) -> Stack {
+    let options = StackOptions::for_tests(name);
+    let db = devstack::store::open(&options.data_dir.join("aim.sqlite")).expect("store");
+    put_client(
+        &db,
+        &RegisteredClient {
+            client_id: "scheduler".into(),
+            secret_hash: Some(devstack::util::hash_secret(secret)),
+            redirect_uris: vec![],
+            post_logout_uris: vec![],
+            allowed_origins: vec![],
+            token_lifetime: 86_400,
+        },
+    )
+    .expect("register");
+    let stored: String = rusqlite::Connection::open(options.data_dir.join("aim.sqlite"))
+        .expect("db")
+        .query_row("SELECT secret_hash FROM clients WHERE client_id = 'scheduler'", [], |r| r.get(0))
+        .expect("hash");
+    assert!(stored.starts_with("$argon2") && !stored.contains(secret), "secrets are stored hashed");
+    Stack::start(options).await.expect("stack")
+}
+
+#[tokio::test]
+async fn client_credentials_with_post_and_basic_authentication() {
+    let stack = stack_with_service_client("aim-s2s", "s3cret-value").await;
+    let post = token(&stack, &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "s3cret-value"), ("scope", "system")]).await;
+    assert_eq!(post.status(), StatusCode::OK);
+    let answer: serde_json::Value = post.json().await.expect("json");
+    assert_eq!(answer["expires_in"], 86_400, "24 h by default, as the site registration script");
+    let claims = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(answer["access_token"].as_str().expect("at")).expect("jwt").claims;
+    assert_eq!((claims["client_id"].as_str(), claims["scope"].as_str()), (Some("scheduler"), Some("system")));
+    assert!(claims.get("sub").is_none() && claims.get("preferred_username").is_none(), "no user in a service token");
+
+    let basic = http()
+        .post(format!("{}/connect/token", stack.issuer))
+        .basic_auth("scheduler", Some("s3cret-value"))
+        .form(&[("grant_type", "client_credentials"), ("scope", "system")])
+        .send()
+        .await
+        .expect("basic");
+    assert_eq!(basic.status(), StatusCode::OK);
+
+    let bad = token(&stack, &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "wrong"), ("scope", "system")]).await;
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(bad.json::<serde_json::Value>().await.expect("json")["error"], "invalid_client");
+    let scope = token(&stack, &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "s3cret-value"), ("scope", "openid")]).await;
+    assert_eq!(scope.json::<serde_json::Value>().await.expect("json")["error"], "invalid_scope");
+    let public = token(&stack, &[("grant_type", "client_credentials"), ("client_id", "mes-portal"), ("scope", "system")]).await;
+    assert_eq!(public.json::<serde_json::Value>().await.expect("json")["error"], "unauthorized_client", "the portal cannot get service tokens");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn cors_only_for_the_registered_portal_origin() {
+    let stack = stack("aim-cors").await;
+    let preflight = |origin: String| {
+        let url = format!("{}/connect/token", stack.issuer);
+        async move {
+            http()
+                .request(reqwest::Method::OPTIONS, url)
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "content-type")
+                .send()
+                .await
+                .expect("preflight")
+        }
+    };
+    let allowed = preflight(stack.portal_origin.clone()).await;
+    assert_eq!(allowed.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(stack.portal_origin.as_str()));
+    let foreign = preflight("https://evil.example".into()).await;
+    assert!(foreign.headers().get("access-control-allow-origin").is_none());
+    let discovery = http().get(format!("{}/.well-known/openid-configuration", stack.issuer)).header("origin", "https://evil.example").send().await.expect("get");
+    assert!(discovery.headers().get("access-control-allow-origin").is_none());
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn end_session_clears_the_sso_session_and_returns_only_to_registered_addresses() {
+    let stack = stack("aim-logout").await;
+    let (_, challenge) = pkce();
+    let (_, cookie) = log_in(&stack, &authorize_params(&stack, &challenge, &[]), "PLANT\\alice", "alice-demo").await;
+    let cookie = cookie.expect("cookie");
+    let tokens = user_tokens(&stack, "PLANT\\alice", "alice-demo").await;
+    let id_token = tokens["id_token"].as_str().expect("id");
+    let registered = format!("{}/signed-out", stack.portal_origin);
+    let out = http()
+        .get(format!("{}/connect/endsession", stack.issuer))
+        .query(&[("id_token_hint", id_token), ("post_logout_redirect_uri", registered.as_str()), ("state", "s9")])
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("logout");
+    assert!(out.status().is_redirection());
+    assert_eq!(out.headers()["location"].to_str().expect("loc"), format!("{registered}?state=s9"));
+    assert!(out.headers().get_all("set-cookie").iter().any(|c| c.to_str().is_ok_and(|c| c.starts_with("aim.sso=;") && c.contains("Max-Age=0"))));
+    let silent = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &[("prompt", "none")])).header("cookie", &cookie).send().await.expect("get");
+    assert_eq!(redirect_query(silent.headers()).get("error").map(String::as_str), Some("login_required"), "the session is gone");
+    let foreign = http()
+        .get(format!("{}/connect/endsession", stack.issuer))
+        .query(&[("id_token_hint", id_token), ("post_logout_redirect_uri", "https://evil.example/")])
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(foreign.status(), StatusCode::OK, "an unregistered return address gets a page, not a redirect");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn garbage_at_the_token_endpoint_is_a_clear_4xx() {
+    let stack = stack("aim-garbage").await;
+    let url = format!("{}/connect/token", stack.issuer);
+    for body in ["", "%%%&&&===", "grant_type=authorization_code&grant_type=refresh_token&client_id=mes-portal", &"a=".repeat(50_000), "\u{0}\u{1}binary"] {
+        let response = http().post(&url).header("content-type", "application/x-www-form-urlencoded").body(body.to_owned()).send().await.expect("post");
+        assert!(response.status().is_client_error(), "{:?} → {}", &body[..body.len().min(30)], response.status());
+        let json: serde_json::Value = response.json().await.expect("OAuth error JSON");
+        assert!(json["error"].is_string());
+    }
+    let unknown = token(&stack, &[("grant_type", "password"), ("client_id", "mes-portal")]).await;
+    assert_eq!(unknown.json::<serde_json::Value>().await.expect("json")["error"], "unsupported_grant_type");
+    stack.stop().await;
+}
