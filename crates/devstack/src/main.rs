@@ -22,6 +22,14 @@ USAGE:
       --jwks-ttl SECONDS           How long MES trusts AIM's keys           [5]
       --background-user-ttl SECONDS  How long MES caches System_Attr 199    [3600]
 
+  devstack aim [--port N] [--portal-origin URL]... [--data-dir DIR] [--token-lifetime SECONDS]
+                                   Run only the AIM stand-in (issuer http://127.0.0.1:N/identitymanager),
+                                   registering the portal client for each --portal-origin.
+  devstack mes --authority ISSUER [--audience AUD] [--user-claims a,b] [--allowed-origin URL]...
+               [--port N] [--data-dir DIR] [--rows N] [--jwks-ttl S] [--background-user-ttl S]
+                                   Run only the MES stand-in, trusting any OpenID authority (a real
+                                   AIM too). User claims default to preferred_username,sub.
+
   devstack register-client --id ID [--lifetime SECONDS] [--data-dir DIR]
                                    Register a service-to-service client (client_credentials,
                                    scope `system`), like RegisterAIMServiceClient.ps1. The secret
@@ -45,7 +53,7 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut positional = Vec::new();
-    let mut flags = HashMap::new();
+    let mut flags: HashMap<String, String> = HashMap::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if let Some(name) = arg.strip_prefix("--") {
@@ -53,7 +61,8 @@ fn parse_args() -> Result<Args, String> {
                 flags.insert(name.to_owned(), String::new());
             } else {
                 let value = args.next().ok_or_else(|| format!("--{name} needs a value"))?;
-                flags.insert(name.to_owned(), value);
+                // Repeatable flags (--portal-origin, --allowed-origin) collect with newlines.
+                flags.entry(name.to_owned()).and_modify(|v| { v.push('\n'); v.push_str(&value) }).or_insert(value);
             }
         } else if arg == "-h" {
             flags.insert("help".into(), String::new());
@@ -116,6 +125,7 @@ async fn run() -> Result<(), String> {
     }
     match args.positional[0].as_str() {
         "up" => up(&args).await,
+        "aim" | "mes" => single(&args).await,
         "accounts" => {
             print_accounts();
             Ok(())
@@ -242,6 +252,57 @@ async fn up(args: &Args) -> Result<(), String> {
         }
     }
     stack.stop().await;
+    Ok(())
+}
+
+fn list(args: &Args, name: &str) -> Vec<String> {
+    args.flags.get(name).map(|v| v.lines().map(str::to_owned).collect()).unwrap_or_default()
+}
+
+/// `devstack aim` or `devstack mes`: one stand-in alone, until Ctrl-C.
+async fn single(args: &Args) -> Result<(), String> {
+    use devstack::{aim, mes, server::Server};
+    let data_dir = args.data_dir();
+    let which = args.positional[0].as_str();
+    let port = args.get("port", if which == "aim" { 8081u16 } else { 8082 })?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("port {port}: {e}"))?;
+    let router = if which == "aim" {
+        let origins = list(args, "portal-origin");
+        let origins = if origins.is_empty() { vec!["http://127.0.0.1:8080".to_owned()] } else { origins };
+        let lifetime = args.get("token-lifetime", 3600u64)?;
+        devstack::stack::prepare_aim_store(&data_dir, &origins, lifetime).map_err(|e| e.to_string())?;
+        let issuer = format!("http://127.0.0.1:{port}{}", aim::BASE_PATH);
+        let state = aim::AimState::open(aim::AimOptions {
+            issuer: issuer.clone(),
+            data_dir,
+            audience: devstack::MES_AUDIENCE.into(),
+            user_token_lifetime: lifetime,
+            service_token_lifetime: 86_400,
+        })
+        .map_err(|e| e.to_string())?;
+        println!("AIM stand-in: {issuer} (portal origins: {})", origins.join(", "));
+        aim::app(std::sync::Arc::new(state))
+    } else {
+        let authority = args.required("authority")?;
+        let claims = args.flags.get("user-claims").cloned().unwrap_or_else(|| "preferred_username,sub".into());
+        let origins = list(args, "allowed-origin");
+        let state = mes::MesState::open(mes::MesOptions {
+            authority: authority.clone(),
+            audience: args.flags.get("audience").cloned().unwrap_or_else(|| devstack::MES_AUDIENCE.into()),
+            user_claims: claims.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
+            allowed_origins: if origins.is_empty() { vec!["http://127.0.0.1:8080".to_owned()] } else { origins },
+            jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
+            background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
+            data_dir,
+            seed_rows: args.get("rows", devstack::seed::DEFAULT_ROWS)?,
+        })
+        .map_err(|e| e.to_string())?;
+        println!("MES stand-in: http://127.0.0.1:{port}{}/ trusting {authority}", mes::BASE_PATH);
+        mes::app(std::sync::Arc::new(state))
+    };
+    let server = Server::spawn(listener, router).map_err(|e| e.to_string())?;
+    let _ = tokio::signal::ctrl_c().await;
+    server.stop().await;
     Ok(())
 }
 

@@ -321,6 +321,12 @@ async fn garbage_at_the_token_endpoint_is_a_clear_4xx() {
         let json: serde_json::Value = response.json().await.expect("OAuth error JSON");
         assert!(json["error"].is_string());
     }
+    for (path, body) in [("connect/authorize", "%%%&&&==="), ("connect/authorize", "client_id=mes-portal&client_id=x"), ("connect/revocation", "%%%"), ("connect/revocation", "token=x")] {
+        let response = http().post(format!("{}/{path}", stack.issuer)).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.expect("post");
+        assert!(response.status().is_client_error(), "{path} {body:?} → {}", response.status());
+    }
+    let odd = http().get(format!("{}/connect/endsession", stack.issuer)).query(&[("id_token_hint", "garbage"), ("post_logout_redirect_uri", "javascript:alert(1)")]).send().await.expect("get");
+    assert_eq!(odd.status(), StatusCode::OK, "a page, never a redirect to what was asked");
     let unknown = token(&stack, &[("grant_type", "password"), ("client_id", "mes-portal")]).await;
     assert_eq!(unknown.json::<serde_json::Value>().await.expect("json")["error"], "unsupported_grant_type");
     stack.stop().await;
