@@ -1,7 +1,7 @@
 //! `LookupGrid`: one MES lookup as a virtualized, sortable, filterable, selectable grid, with a
 //! distinct state for every failure. Data is rendered as text, never as HTML.
 
-use crate::grid_model::{toggle_sort, ColumnKind, GridData, SortKey};
+use crate::grid_model::{ColumnKind, GridData, SortKey, toggle_sort};
 use crate::pages::FailureView;
 use crate::session::use_portal;
 use leptos::ev::{KeyboardEvent, MouseEvent};

@@ -129,12 +129,13 @@ impl GridData {
     /// equal rows keep the server's order).
     pub fn view(&self, sort: &[SortKey], filter: &str) -> Vec<u32> {
         let words: Vec<String> = filter.split_whitespace().map(str::to_lowercase).collect();
-        let mut order: Vec<u32> = (0..self.len() as u32)
-            .filter(|&i| words.iter().all(|w| self.search[i as usize].contains(w.as_str())))
-            .collect();
+        let mut order: Vec<u32> =
+            (0..self.len() as u32).filter(|&i| words.iter().all(|w| self.search[i as usize].contains(w.as_str()))).collect();
         let sort: Vec<&SortKey> = sort.iter().filter(|k| k.column < self.columns.len()).collect();
         if !sort.is_empty() {
-            order.sort_by(|&a, &b| sort.iter().map(|k| self.compare(a as usize, b as usize, k)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal));
+            order.sort_by(|&a, &b| {
+                sort.iter().map(|k| self.compare(a as usize, b as usize, k)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+            });
         }
         order
     }
@@ -157,7 +158,11 @@ impl GridData {
 }
 
 fn csv_field(text: &str) -> String {
-    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() { format!("'{text}") } else { text.to_owned() };
+    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
     if guarded.contains([',', '"', '\n', '\r']) { format!("\"{}\"", guarded.replace('"', "\"\"")) } else { guarded }
 }
 

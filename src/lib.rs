@@ -12,11 +12,11 @@ pub mod pages;
 pub mod session;
 
 #[cfg(target_arch = "wasm32")]
-use leptos::prelude::*;
-#[cfg(target_arch = "wasm32")]
 pub use grid::{LookupGrid, RowsGrid};
 #[cfg(target_arch = "wasm32")]
-pub use session::{use_portal, AuthState, Portal};
+use leptos::prelude::*;
+#[cfg(target_arch = "wasm32")]
+pub use session::{AuthState, Portal, use_portal};
 
 /// The portal.
 #[cfg(target_arch = "wasm32")]

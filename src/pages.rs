@@ -2,9 +2,9 @@
 //! sign-in refused, the signed-in shell, and the MES failure view.
 
 use crate::grid::LookupGrid;
-use crate::session::{use_portal, AuthState};
+use crate::session::{AuthState, use_portal};
 use leptos::prelude::*;
-use mes_client::{now_seconds, ConfigIssue, MesError, Prompt, SignedIn};
+use mes_client::{ConfigIssue, MesError, Prompt, SignedIn, now_seconds};
 use std::sync::Arc;
 
 /// A centred card with a title.
@@ -54,7 +54,10 @@ pub fn AuthorityUnavailable(why: String, authority: String) -> impl IntoView {
 pub fn SignInPage(notice: Option<String>) -> impl IntoView {
     let portal = use_portal();
     let config = portal.config.get_untracked();
-    let name = config.as_ref().map(|c| if c.client.authority_name.is_empty() { "AVEVA Identity Manager".into() } else { c.client.authority_name.clone() }).unwrap_or_default();
+    let name = config
+        .as_ref()
+        .map(|c| if c.client.authority_name.is_empty() { "AVEVA Identity Manager".into() } else { c.client.authority_name.clone() })
+        .unwrap_or_default();
     let address = config.as_ref().map(|c| c.client.authority.clone()).unwrap_or_default();
     let signed_out = notice.is_some();
     view! {
@@ -226,7 +229,8 @@ pub fn FailureView(
                 <p>"Sign in again to continue; you will come back to this page."</p>
                 <div class="actions"><button on:click=move |_| portal.sign_in(None)>"Sign in again"</button></div>
             </div>
-        }.into_any(),
+        }
+        .into_any(),
         MesError::Unreachable { url, reason } => {
             let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
             view! {
@@ -243,7 +247,8 @@ pub fn FailureView(
                     <pre>{reason}</pre>
                     <div class="actions">{retry_button()}</div>
                 </div>
-            }.into_any()
+            }
+            .into_any()
         }
         MesError::UnexpectedResponse { status, content_type, reason, first_bytes } => view! {
             <div class="state bad" role="alert" data-state="unexpected">
@@ -254,7 +259,8 @@ pub fn FailureView(
                 <p class="muted">"A proxy or login page may be answering instead of the MES Web API; check the base address."</p>
                 <div class="actions">{retry_button()}</div>
             </div>
-        }.into_any(),
+        }
+        .into_any(),
         MesError::NotFound { message } => view! {
             <div class="state bad" role="alert" data-state="not-found">
                 <h2>"The MES does not know this lookup"</h2>
@@ -262,14 +268,16 @@ pub fn FailureView(
                 <p class="muted">"Check the endpoint name of this lookup in config.json."</p>
                 <div class="actions">{retry_button()}</div>
             </div>
-        }.into_any(),
+        }
+        .into_any(),
         MesError::ServerError { status, message } => view! {
             <div class="state bad" role="alert" data-state="server-error">
                 <h2>{format!("The MES reported an error (HTTP {status})")}</h2>
                 <pre class="mes-message">{message}</pre>
                 <div class="actions">{retry_button()}</div>
             </div>
-        }.into_any(),
+        }
+        .into_any(),
     }
 }
 
@@ -282,7 +290,9 @@ pub fn Root() -> impl IntoView {
         AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
         AuthState::AuthorityUnavailable { why, authority } => view! { <AuthorityUnavailable why=why authority=authority /> }.into_any(),
         AuthState::SignedOut(notice) => view! { <SignInPage notice=notice /> }.into_any(),
-        AuthState::Redirecting => view! { <div class="card" role="status"><p class="muted">"Opening the sign-in page…"</p></div> }.into_any(),
+        AuthState::Redirecting => {
+            view! { <div class="card" role="status"><p class="muted">"Opening the sign-in page…"</p></div> }.into_any()
+        }
         AuthState::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
         AuthState::SignedIn(session) => view! { <Shell session=session /> }.into_any(),
     }

@@ -1,11 +1,11 @@
 //! The portal's sign-in state and everything that talks to AIM or MES, through mes-client.
 //! Tokens live only in the `AuthState::SignedIn` value in memory.
 
-use mes_client::{
-    authorization_redirect, browser, end_session_url, finish_sign_in, lookup, now_seconds, refresh, Authority, BrowserTransport,
-    CallbackParams, ConfigIssue, LookupDefinition, LookupOptions, MesError, PortalConfig, Prompt, Rows, Runtime, SignedIn,
-};
 use leptos::prelude::*;
+use mes_client::{
+    Authority, BrowserTransport, CallbackParams, ConfigIssue, LookupDefinition, LookupOptions, MesError, PortalConfig, Prompt, Rows,
+    Runtime, SignedIn, authorization_redirect, browser, end_session_url, finish_sign_in, lookup, now_seconds, refresh,
+};
 use std::sync::Arc;
 
 /// Largest lookup answer accepted: 100,000 rows of 10 columns is about 15 MB of JSON.
@@ -100,7 +100,16 @@ impl Portal {
             let pending = browser::take_pending();
             let return_path = pending.as_ref().map(|p| p.return_path.clone()).unwrap_or_else(|| "/".into());
             let silent_refusal = matches!(params.error.as_deref(), Some("login_required" | "interaction_required" | "consent_required"));
-            let result = finish_sign_in(&transport, &mut authority, &config.client, &params, pending.as_ref(), &browser::WebCryptoVerifier, now_seconds()).await;
+            let result = finish_sign_in(
+                &transport,
+                &mut authority,
+                &config.client,
+                &params,
+                pending.as_ref(),
+                &browser::WebCryptoVerifier,
+                now_seconds(),
+            )
+            .await;
             self.authority.set(Some(Arc::new(authority)));
             match result {
                 Ok(signed_in) => {
@@ -185,7 +194,16 @@ impl Portal {
         }
         loop {
             let identity = session.claims.identity();
-            let result = lookup(&transport, &api, &lookup_def.endpoint, &params, &session.tokens.access_token, Some(&identity), &LookupOptions::default()).await;
+            let result = lookup(
+                &transport,
+                &api,
+                &lookup_def.endpoint,
+                &params,
+                &session.tokens.access_token,
+                Some(&identity),
+                &LookupOptions::default(),
+            )
+            .await;
             match result {
                 Err(MesError::SessionExpired) if !renewed => {
                     renewed = true;
@@ -208,7 +226,15 @@ impl Portal {
         let current = self.signed_in()?;
         let refresh_token = current.tokens.refresh_token.clone()?;
         let (config, authority) = (self.config.get_untracked()?, self.authority.get_untracked()?);
-        let tokens = refresh(&BrowserTransport::default(), &authority.metadata.token_endpoint, &config.client.client_id, &refresh_token, now_seconds()).await.ok()?;
+        let tokens = refresh(
+            &BrowserTransport::default(),
+            &authority.metadata.token_endpoint,
+            &config.client.client_id,
+            &refresh_token,
+            now_seconds(),
+        )
+        .await
+        .ok()?;
         let renewed = Arc::new(SignedIn { tokens, claims: current.claims.clone() });
         self.auth.set(AuthState::SignedIn(renewed.clone()));
         Some(renewed)

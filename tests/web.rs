@@ -40,14 +40,22 @@ fn rows_json(n: usize) -> Rows {
             text.push(',');
         }
         // Reverse numeric order and a text column, so sorting visibly changes the first row.
-        text.push_str(&format!(r#"{{"item_id":"ITM-{i:06}","qty":{},"item_desc":"Item {}","uom_id":"EA","price":{}.5}}"#, n - i, i % 97, i % 13));
+        text.push_str(&format!(
+            r#"{{"item_id":"ITM-{i:06}","qty":{},"item_desc":"Item {}","uom_id":"EA","price":{}.5}}"#,
+            n - i,
+            i % 97,
+            i % 13
+        ));
     }
     text.push(']');
     Rows::from_json(text.as_bytes()).expect("rows")
 }
 
 fn first_cells(root: &web_sys::Element) -> Vec<String> {
-    all(root, "tbody tr[role=row]").first().map(|r| all(r, "td").iter().map(|c| c.text_content().unwrap_or_default()).collect()).unwrap_or_default()
+    all(root, "tbody tr[role=row]")
+        .first()
+        .map(|r| all(r, "td").iter().map(|c| c.text_content().unwrap_or_default()).collect())
+        .unwrap_or_default()
 }
 
 fn key(target: &web_sys::Element, key: &str) {
@@ -139,7 +147,9 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     leptos::task::tick().await;
     key(&table, "Enter");
     leptos::task::tick().await;
-    let selected = |root: &web_sys::Element| -> Vec<String> { all(root, "tr[aria-selected=true]").iter().filter_map(|r| r.get_attribute("id")).collect() };
+    let selected = |root: &web_sys::Element| -> Vec<String> {
+        all(root, "tr[aria-selected=true]").iter().filter_map(|r| r.get_attribute("id")).collect()
+    };
     assert_eq!(picked.lock().expect("lock").last().cloned(), Some(vec!["ITM-000001".to_owned(), "ITM-000049".to_owned()]));
     assert!(selected(&root).contains(&"row-49".to_owned()));
     key(&table, "Home");
@@ -158,9 +168,18 @@ async fn every_failure_has_its_own_plain_state_and_hostile_text_stays_text() {
         (MesError::Denied { message: hostile.into(), identity: Some("PLANT\\victor".into()) }, "denied", "Access denied"),
         (MesError::AuthorityOffline { message: "AIM unreachable".into() }, "authority-offline", "AVEVA Identity Manager is offline"),
         (MesError::SessionExpired, "session-expired", "Your session has expired"),
-        (MesError::Unreachable { url: "https://mes.test/mesmw/api/v3/entity".into(), reason: "Failed to fetch".into() }, "unreachable", "https://mes.test/mesmw/api/v3/entity"),
         (
-            MesError::UnexpectedResponse { status: 200, content_type: "text/html".into(), reason: "expected JSON".into(), first_bytes: hostile.into() },
+            MesError::Unreachable { url: "https://mes.test/mesmw/api/v3/entity".into(), reason: "Failed to fetch".into() },
+            "unreachable",
+            "https://mes.test/mesmw/api/v3/entity",
+        ),
+        (
+            MesError::UnexpectedResponse {
+                status: 200,
+                content_type: "text/html".into(),
+                reason: "expected JSON".into(),
+                first_bytes: hostile.into(),
+            },
             "unexpected",
             "Unexpected answer",
         ),

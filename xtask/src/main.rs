@@ -3,7 +3,7 @@
 
 mod setup;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -71,7 +71,13 @@ fn cargo() -> Command {
 /// `trunk build --release` with our tools first on PATH.
 fn build_portal(root: &Path, tools: &setup::Tools) -> Result<()> {
     eprintln!("==> Building the portal (release, wasm-opt -Oz) into dist/");
-    run_cmd(Command::new(&tools.trunk).args(["build", "--release"]).env("PATH", &tools.path).env("TRUNK_SKIP_VERSION_CHECK", "true").current_dir(root))
+    run_cmd(
+        Command::new(&tools.trunk)
+            .args(["build", "--release"])
+            .env("PATH", &tools.path)
+            .env("TRUNK_SKIP_VERSION_CHECK", "true")
+            .current_dir(root),
+    )
 }
 
 fn demo(root: &Path, extra: &[String]) -> Result<()> {

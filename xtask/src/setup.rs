@@ -2,7 +2,7 @@
 //! Versions: ../shared/TOOLCHAIN.md.
 
 use crate::run_cmd;
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,9 +28,9 @@ fn output(cmd: &mut Command) -> Option<String> {
 }
 
 fn cargo_bin(name: &str) -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
-    });
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"));
     home.join("bin").join(name)
 }
 
@@ -75,7 +75,12 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
     if !output(Command::new(npm_bin.join("wasm-opt")).arg("--version")).is_some_and(|v| v.contains("version 132")) {
         eprintln!("==> Installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into target/tools");
         std::fs::create_dir_all(&tools_dir)?;
-        run_cmd(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&tools_dir).arg(format!("binaryen@{BINARYEN_VERSION}")))?;
+        run_cmd(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&tools_dir)
+                .arg(format!("binaryen@{BINARYEN_VERSION}")),
+        )?;
     }
 
     let chromium = PathBuf::from("/usr/bin/chromium");

@@ -10,7 +10,7 @@ use crate::store::{self, RegisteredClient};
 use crate::util::{html_escape, now, oauth_error, origin_of, parse_form, random_token, sha256_b64url, verify_secret};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -221,7 +221,11 @@ fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<Authoriz
     };
     let redirect_uri = get("redirect_uri").unwrap_or_default();
     if !client.redirect_uris.iter().any(|u| u == &redirect_uri) {
-        return Err(error_page(StatusCode::BAD_REQUEST, "Invalid redirect URI", "The redirect URI is not registered for this application."));
+        return Err(error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid redirect URI",
+            "The redirect URI is not registered for this application.",
+        ));
     }
     let request = AuthorizeRequest {
         client_id,
@@ -234,13 +238,17 @@ fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<Authoriz
     };
     let issuer = &s.options.issuer;
     if get("response_type").as_deref() != Some("code") {
-        return Err(request.redirect(issuer, &[("error", "unsupported_response_type"), ("error_description", "only response_type=code is supported")]));
+        return Err(request
+            .redirect(issuer, &[("error", "unsupported_response_type"), ("error_description", "only response_type=code is supported")]));
     }
     if request.challenge.is_empty() || get("code_challenge_method").as_deref() != Some("S256") {
-        return Err(request.redirect(issuer, &[("error", "invalid_request"), ("error_description", "PKCE with code_challenge_method=S256 is required")]));
+        return Err(request
+            .redirect(issuer, &[("error", "invalid_request"), ("error_description", "PKCE with code_challenge_method=S256 is required")]));
     }
     if request.challenge.len() != 43 {
-        return Err(request.redirect(issuer, &[("error", "invalid_request"), ("error_description", "code_challenge must be 43 characters")]));
+        return Err(
+            request.redirect(issuer, &[("error", "invalid_request"), ("error_description", "code_challenge must be 43 characters")])
+        );
     }
     Ok(request)
 }
@@ -304,7 +312,8 @@ async fn login(State(s): State<Arc<AimState>>, body: Bytes) -> Response {
         Err(answer) => return answer,
     };
     if p.get("action").map(String::as_str) == Some("cancel") {
-        return request.redirect(&s.options.issuer, &[("error", "access_denied"), ("error_description", "the person cancelled the sign-in")]);
+        return request
+            .redirect(&s.options.issuer, &[("error", "access_denied"), ("error_description", "the person cancelled the sign-in")]);
     }
     let username = p.get("username").map(|u| u.trim()).unwrap_or_default();
     let password = p.get("password").map(String::as_str).unwrap_or_default();
@@ -333,10 +342,11 @@ input{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b8c2cc;bo
 button.primary{background:#1f5fa8;color:#fff}button.secondary{background:#fff;color:#1f5fa8}.error{color:#a31515;background:#fdecec;padding:.5rem;border-radius:4px}";
 
 fn login_form(p: &HashMap<String, String>, error: Option<&str>) -> Response {
-    let hidden: String = ["client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "prompt"]
-        .iter()
-        .filter_map(|k| p.get(*k).map(|v| format!(r#"<input type="hidden" name="{k}" value="{}">"#, html_escape(v))))
-        .collect();
+    let hidden: String =
+        ["client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "prompt"]
+            .iter()
+            .filter_map(|k| p.get(*k).map(|v| format!(r#"<input type="hidden" name="{k}" value="{}">"#, html_escape(v))))
+            .collect();
     let error = error.map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, html_escape(e))).unwrap_or_default();
     let username = p.get("username").map(|u| html_escape(u)).unwrap_or_default();
     Html(format!(
@@ -368,7 +378,8 @@ fn client_credentials_of(headers: &HeaderMap, form: &HashMap<String, String>) ->
         use base64::Engine as _;
         if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(basic.trim()) {
             if let Some((id, secret)) = String::from_utf8_lossy(&decoded).split_once(':') {
-                let unescape = |v: &str| form_urlencoded::parse(format!("x={v}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+                let unescape =
+                    |v: &str| form_urlencoded::parse(format!("x={v}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
                 return (Some(unescape(id)), Some(unescape(secret)));
             }
         }
@@ -446,7 +457,14 @@ fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
     user_tokens(s, client, &grant.user, &grant.scope, &family, id_token)
 }
 
-fn user_tokens(s: &AimState, client: &RegisteredClient, user: &store::User, scope: &str, family: &str, id_token: Option<String>) -> Response {
+fn user_tokens(
+    s: &AimState,
+    client: &RegisteredClient,
+    user: &store::User,
+    scope: &str,
+    family: &str,
+    id_token: Option<String>,
+) -> Response {
     let t = now();
     let lifetime = client.token_lifetime;
     let access = s.sign(
@@ -463,7 +481,13 @@ fn user_tokens(s: &AimState, client: &RegisteredClient, user: &store::User, scop
         s.memory().issued.push(refresh.clone());
         s.memory().refresh.insert(
             refresh.clone(),
-            RefreshGrant { family: family.to_owned(), client_id: client.client_id.clone(), user: user.clone(), scope: scope.to_owned(), spent: false },
+            RefreshGrant {
+                family: family.to_owned(),
+                client_id: client.client_id.clone(),
+                user: user.clone(),
+                scope: scope.to_owned(),
+                spent: false,
+            },
         );
         answer["refresh_token"] = json!(refresh);
     }
@@ -541,7 +565,9 @@ async fn end_session(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p
         Some(uri) => {
             let sep = if uri.contains('?') { '&' } else { '?' };
             let url = match p.get("state") {
-                Some(state) => format!("{uri}{sep}{}", form_urlencoded::Serializer::new(String::new()).append_pair("state", state).finish()),
+                Some(state) => {
+                    format!("{uri}{sep}{}", form_urlencoded::Serializer::new(String::new()).append_pair("state", state).finish())
+                }
                 None => uri,
             };
             Redirect::to(&url).into_response()

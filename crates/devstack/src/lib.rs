@@ -14,4 +14,4 @@ pub mod store;
 pub mod util;
 pub mod web;
 
-pub use stack::{Stack, StackOptions, DEMO_ACCOUNTS, MES_AUDIENCE, PORTAL_CLIENT_ID};
+pub use stack::{DEMO_ACCOUNTS, MES_AUDIENCE, PORTAL_CLIENT_ID, Stack, StackOptions};

@@ -1,7 +1,7 @@
 //! `devstack`: run the AIM and MES stand-ins and the portal server on loopback, and manage their
 //! accounts. `devstack --help` explains every command.
 
-use devstack::stack::{Stack, StackOptions, DEMO_ACCOUNTS};
+use devstack::stack::{DEMO_ACCOUNTS, Stack, StackOptions};
 use std::collections::HashMap;
 use std::io::{BufRead as _, Read as _};
 use std::path::PathBuf;
@@ -62,7 +62,13 @@ fn parse_args() -> Result<Args, String> {
             } else {
                 let value = args.next().ok_or_else(|| format!("--{name} needs a value"))?;
                 // Repeatable flags (--portal-origin, --allowed-origin) collect with newlines.
-                flags.entry(name.to_owned()).and_modify(|v| { v.push('\n'); v.push_str(&value) }).or_insert(value);
+                flags
+                    .entry(name.to_owned())
+                    .and_modify(|v| {
+                        v.push('\n');
+                        v.push_str(&value)
+                    })
+                    .or_insert(value);
             }
         } else if arg == "-h" {
             flags.insert("help".into(), String::new());
@@ -312,11 +318,13 @@ fn watch_parent() {
     #[cfg(unix)]
     {
         let parent = std::os::unix::process::parent_id();
-        std::thread::spawn(move || loop {
-            std::thread::sleep(Duration::from_secs(1));
-            if std::os::unix::process::parent_id() != parent {
-                eprintln!("devstack: the demo that started me is gone; stopping");
-                std::process::exit(0);
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+                if std::os::unix::process::parent_id() != parent {
+                    eprintln!("devstack: the demo that started me is gone; stopping");
+                    std::process::exit(0);
+                }
             }
         });
     }

@@ -4,11 +4,11 @@
 
 use crate::seed;
 use crate::util::message;
+use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -82,7 +82,14 @@ impl MesState {
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(std::io::Error::other)?;
-        Ok(Self { options, db: Arc::new(Mutex::new(db)), http, keys: Mutex::new(None), background_user: Mutex::new(None), requests: AtomicUsize::new(0) })
+        Ok(Self {
+            options,
+            db: Arc::new(Mutex::new(db)),
+            http,
+            keys: Mutex::new(None),
+            background_user: Mutex::new(None),
+            requests: AtomicUsize::new(0),
+        })
     }
 
     /// Runs SQL against the MES database (for tests and the admin commands).
@@ -105,10 +112,7 @@ pub fn app(state: Arc<MesState>) -> Router {
             HeaderName::from_static("trans_id"),
             HeaderName::from_static("max_rows"),
         ]);
-    Router::new()
-        .route(&format!("{BASE_PATH}/{{*endpoint}}"), get(lookup).fallback(method_not_allowed))
-        .layer(cors)
-        .with_state(state)
+    Router::new().route(&format!("{BASE_PATH}/{{*endpoint}}"), get(lookup).fallback(method_not_allowed)).layer(cors).with_state(state)
 }
 
 async fn method_not_allowed() -> Response {
@@ -142,7 +146,8 @@ async fn fetch_keys(state: &MesState) -> Result<HashMap<String, DecodingKey>, St
     let jwks = get(jwks_uri).await?;
     let mut keys = HashMap::new();
     for key in jwks["keys"].as_array().into_iter().flatten() {
-        if let (Some("RSA"), Some(kid), Some(n), Some(e)) = (key["kty"].as_str(), key["kid"].as_str(), key["n"].as_str(), key["e"].as_str()) {
+        if let (Some("RSA"), Some(kid), Some(n), Some(e)) = (key["kty"].as_str(), key["kid"].as_str(), key["n"].as_str(), key["e"].as_str())
+        {
             if let Ok(k) = DecodingKey::from_rsa_components(n, e) {
                 keys.insert(kid.to_owned(), k);
             }
@@ -215,7 +220,9 @@ fn background_user(state: &MesState) -> String {
         }
     }
     let name = state
-        .with_db(|db| db.query_row("SELECT attr_value FROM system_attr WHERE attr_id = ?1", [BACKGROUND_USER_ATTR], |r| r.get::<_, String>(0)))
+        .with_db(|db| {
+            db.query_row("SELECT attr_value FROM system_attr WHERE attr_id = ?1", [BACKGROUND_USER_ATTR], |r| r.get::<_, String>(0))
+        })
         .unwrap_or_else(|_| "Default Background User".into());
     *cache = Some((name.clone(), Instant::now()));
     name
@@ -270,20 +277,35 @@ async fn lookup(
     };
     let path = endpoint.trim_matches('/').to_ascii_lowercase();
     let Some(ep) = ENDPOINTS.iter().find(|e| e.path == path) else {
-        return message(StatusCode::NOT_FOUND, &format!("No HTTP resource was found that matches the request URI '{BASE_PATH}/{endpoint}'."));
+        return message(
+            StatusCode::NOT_FOUND,
+            &format!("No HTTP resource was found that matches the request URI '{BASE_PATH}/{endpoint}'."),
+        );
     };
     let identity = match &caller {
         Caller::User(name) => name.clone(),
         Caller::Service => background_user(&state),
     };
     let header_or_param = |name: &str| {
-        headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned).or_else(|| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()))
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()))
     };
     let offset = match header_or_param("tz_id") {
         None => 0,
         Some(tz) => match parse_tz(&tz) {
             Some(o) => o,
-            None => return message(StatusCode::BAD_REQUEST, &format!("The time zone \"{}\" is not known. Use UTC or an offset such as +01:00.", tz.chars().take(64).collect::<String>())),
+            None => {
+                return message(
+                    StatusCode::BAD_REQUEST,
+                    &format!(
+                        "The time zone \"{}\" is not known. Use UTC or an offset such as +01:00.",
+                        tz.chars().take(64).collect::<String>()
+                    ),
+                );
+            }
         },
     };
     let max_rows = match header_or_param("max_rows").map(|v| v.trim().parse::<u32>()) {
@@ -291,7 +313,8 @@ async fn lookup(
         Some(Ok(n)) => Some(n),
         Some(Err(_)) => return message(StatusCode::BAD_REQUEST, "max_rows must be a whole number."),
     };
-    let filters: Vec<(String, String)> = params.iter().filter(|(k, _)| !matches!(k.to_ascii_lowercase().as_str(), "tz_id" | "max_rows")).cloned().collect();
+    let filters: Vec<(String, String)> =
+        params.iter().filter(|(k, _)| !matches!(k.to_ascii_lowercase().as_str(), "tz_id" | "max_rows")).cloned().collect();
     if filters.iter().any(|(k, v)| k.len() > 64 || v.len() > 1024) {
         return message(StatusCode::BAD_REQUEST, "The request is invalid: a parameter is too long.");
     }
@@ -327,10 +350,8 @@ fn run_lookup(
     max_rows: Option<u32>,
 ) -> Result<String, Failure> {
     let internal = |e: rusqlite::Error| Failure(StatusCode::INTERNAL_SERVER_ERROR, format!("The lookup failed: {e}"));
-    let active: Option<bool> = db
-        .query_row("SELECT active FROM mes_user WHERE user_id = ?1", [identity], |r| r.get::<_, i64>(0))
-        .map(|a| a != 0)
-        .ok();
+    let active: Option<bool> =
+        db.query_row("SELECT active FROM mes_user WHERE user_id = ?1", [identity], |r| r.get::<_, i64>(0)).map(|a| a != 0).ok();
     if active != Some(true) {
         tracing::info!(identity, is_user, "not an active MES user");
         return Err(Failure(StatusCode::FORBIDDEN, NO_PERMISSION.into()));
@@ -357,19 +378,25 @@ fn run_lookup(
     let mut values: Vec<String> = Vec::new();
     for (k, v) in filters {
         let Some(column) = stored.iter().find(|c| c.eq_ignore_ascii_case(k)) else {
-            return Err(Failure(StatusCode::BAD_REQUEST, format!("The request is invalid: unknown parameter \"{}\" for {}.", k.chars().take(64).collect::<String>(), ep.path)));
+            return Err(Failure(
+                StatusCode::BAD_REQUEST,
+                format!("The request is invalid: unknown parameter \"{}\" for {}.", k.chars().take(64).collect::<String>(), ep.path),
+            ));
         };
         values.push(v.clone());
         filter_sql.push_str(&format!(" AND {column} = ?{}", values.len()));
     }
     if ep.table == "entity" {
         values.push(identity.to_owned());
-        filter_sql.push_str(&format!(" AND (restricted = 0 OR ent_id IN (SELECT ent_id FROM user_ent_grant WHERE user_id = ?{}))", values.len()));
+        filter_sql
+            .push_str(&format!(" AND (restricted = 0 OR ent_id IN (SELECT ent_id FROM user_ent_grant WHERE user_id = ?{}))", values.len()));
         if !ep.required.is_empty() {
             // A lookup by key or name of an entity the caller may not see is a privilege error.
             let hidden_sql = filter_sql.replace(" AND (restricted = 0 OR", " AND NOT (restricted = 0 OR");
             let hidden: i64 = db
-                .query_row(&format!("SELECT COUNT(*) FROM entity WHERE 1=1{hidden_sql}"), rusqlite::params_from_iter(values.iter()), |r| r.get(0))
+                .query_row(&format!("SELECT COUNT(*) FROM entity WHERE 1=1{hidden_sql}"), rusqlite::params_from_iter(values.iter()), |r| {
+                    r.get(0)
+                })
                 .map_err(internal)?;
             if hidden > 0 {
                 return Err(Failure(StatusCode::NOT_FOUND, NO_ENTITY_PRIVILEGE.into()));

@@ -1,6 +1,6 @@
 //! A plausible plant, generated deterministically: the same `rows` gives the same data.
 
-use rusqlite::{params, Connection};
+use rusqlite::{Connection, params};
 
 /// Default number of rows in the big tables (items, lots, jobs).
 pub const DEFAULT_ROWS: usize = 2_000;
@@ -65,7 +65,14 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
             Ok(id)
         };
         let site = add("Riverside Plant", "Food and beverage plant, Riverside site", None, false, false, &mut rng)?;
-        for (area, lines, restricted) in [("Receiving", 2, false), ("Mixing", 3, false), ("Filling", 4, false), ("Packaging", 4, false), ("Warehouse", 2, false), ("Quality Lab", 2, true)] {
+        for (area, lines, restricted) in [
+            ("Receiving", 2, false),
+            ("Mixing", 3, false),
+            ("Filling", 4, false),
+            ("Packaging", 4, false),
+            ("Warehouse", 2, false),
+            ("Quality Lab", 2, true),
+        ] {
             let area_id = add(area, &format!("{area} area"), Some(site), false, restricted, &mut rng)?;
             for l in 1..=lines {
                 let line = add(&format!("{area} Line {l}"), &format!("{area} line {l}"), Some(area_id), true, restricted, &mut rng)?;
@@ -73,7 +80,14 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
                     runnable.push(line);
                 }
                 for cell in ["Infeed", "Process", "Outfeed"] {
-                    let id = add(&format!("{area} L{l} {cell}"), &format!("{cell} station of {area} line {l}"), Some(line), true, restricted, &mut rng)?;
+                    let id = add(
+                        &format!("{area} L{l} {cell}"),
+                        &format!("{cell} station of {area} line {l}"),
+                        Some(line),
+                        true,
+                        restricted,
+                        &mut rng,
+                    )?;
                     if !restricted {
                         runnable.push(id);
                     }
@@ -81,7 +95,18 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
             }
         }
     }
-    let nouns = ["Tomato Sauce", "Orange Juice", "Apple Puree", "Vanilla Yogurt", "Oat Drink", "Chili Paste", "Lemonade", "Berry Jam", "Pesto", "Cola Syrup"];
+    let nouns = [
+        "Tomato Sauce",
+        "Orange Juice",
+        "Apple Puree",
+        "Vanilla Yogurt",
+        "Oat Drink",
+        "Chili Paste",
+        "Lemonade",
+        "Berry Jam",
+        "Pesto",
+        "Cola Syrup",
+    ];
     let packs = ["250 ml bottle", "500 ml bottle", "1 l carton", "330 ml can", "5 kg pail", "bulk IBC", "12-pack tray", "jar 370 g"];
     let classes = ["FG", "SFG", "RM", "PKG"];
     let uoms = ["EA", "KG", "L", "CS"];
@@ -120,7 +145,16 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
             for (seq, oper) in ["MIX", "FILL", "PACK", "QC", "STORE", "SHIP", "CLEAN", "LABEL", "CHECK", "AUDIT"].iter().enumerate() {
                 let run_ent = runnable[rng.below(runnable.len() as u64) as usize];
                 let job_state = rng.pick(&["New", "Ready", "Running", "Complete", "On hold"]);
-                job.execute(params![wo_id, oper, seq as i64, format!("{oper} for {wo_id}"), run_ent, job_state, qty, release + (seq as i64) * 3_600])?;
+                job.execute(params![
+                    wo_id,
+                    oper,
+                    seq as i64,
+                    format!("{oper} for {wo_id}"),
+                    run_ent,
+                    job_state,
+                    qty,
+                    release + (seq as i64) * 3_600
+                ])?;
             }
         }
     }

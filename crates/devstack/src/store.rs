@@ -1,7 +1,7 @@
 //! The AIM stand-in's account store (SQLite): people and OAuth clients.
 
 use crate::util::{hash_secret, random_token};
-use rusqlite::{params, Connection, OptionalExtension as _};
+use rusqlite::{Connection, OptionalExtension as _, params};
 use std::path::Path;
 
 /// A person who can sign in.
@@ -87,7 +87,8 @@ pub fn put_client(db: &Connection, client: &RegisteredClient) -> rusqlite::Resul
 
 /// Every registered client.
 pub fn clients(db: &Connection) -> rusqlite::Result<Vec<RegisteredClient>> {
-    let mut stmt = db.prepare("SELECT client_id, secret_hash, redirect_uris, post_logout_uris, allowed_origins, token_lifetime FROM clients")?;
+    let mut stmt =
+        db.prepare("SELECT client_id, secret_hash, redirect_uris, post_logout_uris, allowed_origins, token_lifetime FROM clients")?;
     let list = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
     let rows = stmt.query_map([], |r| {
         Ok(RegisteredClient {

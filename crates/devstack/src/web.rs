@@ -2,7 +2,7 @@
 //! stand-ins, and a Content-Security-Policy that allows only the portal, AIM and MES origins.
 
 use crate::util::origin_of;
-use axum::http::{header, HeaderValue};
+use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};

@@ -2,14 +2,15 @@
 
 mod common;
 use common::*;
-use devstack::store::{put_client, RegisteredClient};
+use devstack::store::{RegisteredClient, put_client};
 use devstack::{Stack, StackOptions};
 use reqwest::StatusCode;
 
 #[tokio::test]
 async fn discovery_and_jwks_describe_a_strict_authority() {
     let stack = stack("aim-discovery").await;
-    let doc: serde_json::Value = http().get(format!("{}/.well-known/openid-configuration", stack.issuer)).send().await.expect("get").json().await.expect("json");
+    let doc: serde_json::Value =
+        http().get(format!("{}/.well-known/openid-configuration", stack.issuer)).send().await.expect("get").json().await.expect("json");
     assert_eq!(doc["issuer"], stack.issuer.as_str());
     assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
@@ -27,7 +28,9 @@ async fn discovery_and_jwks_describe_a_strict_authority() {
 async fn the_signing_key_survives_a_restart() {
     let options = StackOptions::for_tests("aim-key");
     let first = Stack::start(options.clone()).await.expect("stack");
-    let jwks = |issuer: String| async move { http().get(format!("{issuer}/.well-known/openid-configuration/jwks")).send().await.expect("get").text().await.expect("text") };
+    let jwks = |issuer: String| async move {
+        http().get(format!("{issuer}/.well-known/openid-configuration/jwks")).send().await.expect("get").text().await.expect("text")
+    };
     let before = jwks(first.issuer.clone()).await;
     first.stop().await;
     let second = Stack::start(options).await.expect("stack");
@@ -39,14 +42,21 @@ async fn the_signing_key_survives_a_restart() {
 async fn authorize_refuses_unknown_clients_and_redirects_without_redirecting() {
     let stack = stack("aim-refuse").await;
     let (_, challenge) = pkce();
-    for (extra, what) in [([("client_id", "intruder")], "unknown client"), ([("redirect_uri", "https://evil.example/callback")], "foreign redirect")] {
+    for (extra, what) in
+        [([("client_id", "intruder")], "unknown client"), ([("redirect_uri", "https://evil.example/callback")], "foreign redirect")]
+    {
         let response = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &extra)).send().await.expect("get");
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{what}");
         assert!(response.headers().get("location").is_none(), "{what}: never redirect to an unregistered address");
     }
     // A redirect URI that only starts like the registered one is not it.
     let almost = format!("{}/callback/../evil", stack.portal_origin);
-    let response = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &[("redirect_uri", &almost)])).send().await.expect("get");
+    let response = http()
+        .get(authorize_url(&stack))
+        .query(&authorize_params(&stack, &challenge, &[("redirect_uri", &almost)]))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     stack.stop().await;
 }
@@ -89,7 +99,13 @@ async fn sso_session_skips_the_form_and_prompt_none_without_it_says_login_requir
     assert!(again.status().is_redirection());
     assert!(redirect_query(again.headers()).contains_key("code"), "the session signs in without a form");
     // prompt=login shows the form even with a session.
-    let forced = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &[("prompt", "login")])).header("cookie", &cookie).send().await.expect("get");
+    let forced = http()
+        .get(authorize_url(&stack))
+        .query(&authorize_params(&stack, &challenge, &[("prompt", "login")]))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(forced.status(), StatusCode::OK);
     assert!(forced.text().await.expect("html").contains("name=\"password\""));
     stack.stop().await;
@@ -116,7 +132,15 @@ async fn login_form_escapes_what_it_echoes() {
     let stack = stack("aim-xss").await;
     let (_, challenge) = pkce();
     let hostile = "\"><script>alert(1)</script>";
-    let html = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &[("state", hostile)])).send().await.expect("get").text().await.expect("html");
+    let html = http()
+        .get(authorize_url(&stack))
+        .query(&authorize_params(&stack, &challenge, &[("state", hostile)]))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("html");
     assert!(!html.contains("<script>alert"), "state is escaped");
     assert!(html.contains("&lt;script&gt;"));
     stack.stop().await;
@@ -131,7 +155,13 @@ async fn codes_are_single_use_and_bound_to_redirect_uri_and_verifier() {
     let code = query["code"].clone();
     let redirect = redirect_uri(&stack);
     let base = |code: &str, redirect: &str, verifier: &str| {
-        vec![("grant_type".to_owned(), "authorization_code".to_owned()), ("code".into(), code.into()), ("redirect_uri".into(), redirect.into()), ("client_id".into(), "mes-portal".into()), ("code_verifier".into(), verifier.into())]
+        vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("code".into(), code.into()),
+            ("redirect_uri".into(), redirect.into()),
+            ("client_id".into(), "mes-portal".into()),
+            ("code_verifier".into(), verifier.into()),
+        ]
     };
     let post = |form: Vec<(String, String)>| {
         let stack_token = format!("{}/connect/token", stack.issuer);
@@ -160,7 +190,8 @@ async fn codes_are_single_use_and_bound_to_redirect_uri_and_verifier() {
     assert_eq!((id["aud"].as_str(), id["nonce"].as_str()), (Some("mes-portal"), Some("no-1")));
     let access = jsonwebtoken::decode_header(tokens["access_token"].as_str().expect("at")).expect("header");
     assert_eq!(access.typ.as_deref(), Some("at+jwt"));
-    let claims = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(tokens["access_token"].as_str().expect("at")).expect("jwt").claims;
+    let claims =
+        jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(tokens["access_token"].as_str().expect("at")).expect("jwt").claims;
     assert_eq!(claims["aud"], "mes-web-api");
     assert_eq!(claims["preferred_username"], "PLANT\\alice");
     assert_eq!(claims["exp"].as_u64().expect("exp") - claims["iat"].as_u64().expect("iat"), 3600);
@@ -174,7 +205,14 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let first = tokens["refresh_token"].as_str().expect("refresh").to_owned();
     let refresh = |t: String| {
         let url = format!("{}/connect/token", stack.issuer);
-        async move { http().post(url).form(&[("grant_type", "refresh_token"), ("refresh_token", t.as_str()), ("client_id", "mes-portal")]).send().await.expect("refresh") }
+        async move {
+            http()
+                .post(url)
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", t.as_str()), ("client_id", "mes-portal")])
+                .send()
+                .await
+                .expect("refresh")
+        }
     };
     let rotated: serde_json::Value = refresh(first.clone()).await.json().await.expect("json");
     let second = rotated["refresh_token"].as_str().expect("rotated").to_owned();
@@ -195,7 +233,12 @@ async fn revocation_ends_a_refresh_family() {
     let stack = stack("aim-revoke").await;
     let tokens = user_tokens(&stack, "PLANT\\alice", "alice-demo").await;
     let refresh = tokens["refresh_token"].as_str().expect("refresh");
-    let revoked = http().post(format!("{}/connect/revocation", stack.issuer)).form(&[("token", refresh), ("client_id", "mes-portal")]).send().await.expect("revoke");
+    let revoked = http()
+        .post(format!("{}/connect/revocation", stack.issuer))
+        .form(&[("token", refresh), ("client_id", "mes-portal")])
+        .send()
+        .await
+        .expect("revoke");
     assert_eq!(revoked.status(), StatusCode::OK);
     let after = token(&stack, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "mes-portal")]).await;
     assert_eq!(after.status(), StatusCode::BAD_REQUEST);
@@ -228,11 +271,16 @@ async fn stack_with_service_client(name: &str, secret: &str) -> Stack {
 #[tokio::test]
 async fn client_credentials_with_post_and_basic_authentication() {
     let stack = stack_with_service_client("aim-s2s", "s3cret-value").await;
-    let post = token(&stack, &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "s3cret-value"), ("scope", "system")]).await;
+    let post = token(
+        &stack,
+        &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "s3cret-value"), ("scope", "system")],
+    )
+    .await;
     assert_eq!(post.status(), StatusCode::OK);
     let answer: serde_json::Value = post.json().await.expect("json");
     assert_eq!(answer["expires_in"], 86_400, "24 h by default, as the site registration script");
-    let claims = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(answer["access_token"].as_str().expect("at")).expect("jwt").claims;
+    let claims =
+        jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(answer["access_token"].as_str().expect("at")).expect("jwt").claims;
     assert_eq!((claims["client_id"].as_str(), claims["scope"].as_str()), (Some("scheduler"), Some("system")));
     assert!(claims.get("sub").is_none() && claims.get("preferred_username").is_none(), "no user in a service token");
 
@@ -245,13 +293,23 @@ async fn client_credentials_with_post_and_basic_authentication() {
         .expect("basic");
     assert_eq!(basic.status(), StatusCode::OK);
 
-    let bad = token(&stack, &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "wrong"), ("scope", "system")]).await;
+    let bad =
+        token(&stack, &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "wrong"), ("scope", "system")])
+            .await;
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(bad.json::<serde_json::Value>().await.expect("json")["error"], "invalid_client");
-    let scope = token(&stack, &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "s3cret-value"), ("scope", "openid")]).await;
+    let scope = token(
+        &stack,
+        &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "s3cret-value"), ("scope", "openid")],
+    )
+    .await;
     assert_eq!(scope.json::<serde_json::Value>().await.expect("json")["error"], "invalid_scope");
     let public = token(&stack, &[("grant_type", "client_credentials"), ("client_id", "mes-portal"), ("scope", "system")]).await;
-    assert_eq!(public.json::<serde_json::Value>().await.expect("json")["error"], "unauthorized_client", "the portal cannot get service tokens");
+    assert_eq!(
+        public.json::<serde_json::Value>().await.expect("json")["error"],
+        "unauthorized_client",
+        "the portal cannot get service tokens"
+    );
     stack.stop().await;
 }
 
@@ -275,7 +333,12 @@ async fn cors_only_for_the_registered_portal_origin() {
     assert_eq!(allowed.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(stack.portal_origin.as_str()));
     let foreign = preflight("https://evil.example".into()).await;
     assert!(foreign.headers().get("access-control-allow-origin").is_none());
-    let discovery = http().get(format!("{}/.well-known/openid-configuration", stack.issuer)).header("origin", "https://evil.example").send().await.expect("get");
+    let discovery = http()
+        .get(format!("{}/.well-known/openid-configuration", stack.issuer))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("get");
     assert!(discovery.headers().get("access-control-allow-origin").is_none());
     stack.stop().await;
 }
@@ -298,8 +361,16 @@ async fn end_session_clears_the_sso_session_and_returns_only_to_registered_addre
         .expect("logout");
     assert!(out.status().is_redirection());
     assert_eq!(out.headers()["location"].to_str().expect("loc"), format!("{registered}?state=s9"));
-    assert!(out.headers().get_all("set-cookie").iter().any(|c| c.to_str().is_ok_and(|c| c.starts_with("aim.sso=;") && c.contains("Max-Age=0"))));
-    let silent = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &[("prompt", "none")])).header("cookie", &cookie).send().await.expect("get");
+    assert!(
+        out.headers().get_all("set-cookie").iter().any(|c| c.to_str().is_ok_and(|c| c.starts_with("aim.sso=;") && c.contains("Max-Age=0")))
+    );
+    let silent = http()
+        .get(authorize_url(&stack))
+        .query(&authorize_params(&stack, &challenge, &[("prompt", "none")]))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(redirect_query(silent.headers()).get("error").map(String::as_str), Some("login_required"), "the session is gone");
     let foreign = http()
         .get(format!("{}/connect/endsession", stack.issuer))
@@ -315,17 +386,40 @@ async fn end_session_clears_the_sso_session_and_returns_only_to_registered_addre
 async fn garbage_at_the_token_endpoint_is_a_clear_4xx() {
     let stack = stack("aim-garbage").await;
     let url = format!("{}/connect/token", stack.issuer);
-    for body in ["", "%%%&&&===", "grant_type=authorization_code&grant_type=refresh_token&client_id=mes-portal", &"a=".repeat(50_000), "\u{0}\u{1}binary"] {
-        let response = http().post(&url).header("content-type", "application/x-www-form-urlencoded").body(body.to_owned()).send().await.expect("post");
+    for body in [
+        "",
+        "%%%&&&===",
+        "grant_type=authorization_code&grant_type=refresh_token&client_id=mes-portal",
+        &"a=".repeat(50_000),
+        "\u{0}\u{1}binary",
+    ] {
+        let response =
+            http().post(&url).header("content-type", "application/x-www-form-urlencoded").body(body.to_owned()).send().await.expect("post");
         assert!(response.status().is_client_error(), "{:?} → {}", &body[..body.len().min(30)], response.status());
         let json: serde_json::Value = response.json().await.expect("OAuth error JSON");
         assert!(json["error"].is_string());
     }
-    for (path, body) in [("connect/authorize", "%%%&&&==="), ("connect/authorize", "client_id=mes-portal&client_id=x"), ("connect/revocation", "%%%"), ("connect/revocation", "token=x")] {
-        let response = http().post(format!("{}/{path}", stack.issuer)).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.expect("post");
+    for (path, body) in [
+        ("connect/authorize", "%%%&&&==="),
+        ("connect/authorize", "client_id=mes-portal&client_id=x"),
+        ("connect/revocation", "%%%"),
+        ("connect/revocation", "token=x"),
+    ] {
+        let response = http()
+            .post(format!("{}/{path}", stack.issuer))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
         assert!(response.status().is_client_error(), "{path} {body:?} → {}", response.status());
     }
-    let odd = http().get(format!("{}/connect/endsession", stack.issuer)).query(&[("id_token_hint", "garbage"), ("post_logout_redirect_uri", "javascript:alert(1)")]).send().await.expect("get");
+    let odd = http()
+        .get(format!("{}/connect/endsession", stack.issuer))
+        .query(&[("id_token_hint", "garbage"), ("post_logout_redirect_uri", "javascript:alert(1)")])
+        .send()
+        .await
+        .expect("get");
     assert_eq!(odd.status(), StatusCode::OK, "a page, never a redirect to what was asked");
     let unknown = token(&stack, &[("grant_type", "password"), ("client_id", "mes-portal")]).await;
     assert_eq!(unknown.json::<serde_json::Value>().await.expect("json")["error"], "unsupported_grant_type");

@@ -7,7 +7,13 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 fn devstack(args: &[&str], stdin: &str) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_devstack")).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("devstack");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_devstack"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("devstack");
     child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
     let out = child.wait_with_output().expect("wait");
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
@@ -34,7 +40,11 @@ async fn a_registered_service_client_gets_a_system_token() {
     let (ok, text) = devstack(&["add-user", "--name", "PLANT\\bob", "--data-dir", &dir], "bob-pw\n");
     assert!(ok, "{text}");
     let stack = Stack::start(options).await.expect("stack");
-    let answer = token(&stack, &[("grant_type", "client_credentials"), ("client_id", "file-watcher"), ("client_secret", "watcher-secret"), ("scope", "system")]).await;
+    let answer = token(
+        &stack,
+        &[("grant_type", "client_credentials"), ("client_id", "file-watcher"), ("client_secret", "watcher-secret"), ("scope", "system")],
+    )
+    .await;
     assert_eq!(answer.status(), 200);
     let body: serde_json::Value = answer.json().await.expect("json");
     assert_eq!(body["expires_in"], 7200);

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use devstack::{Stack, StackOptions};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::time::Duration;
 
 struct Mes {
@@ -56,7 +56,11 @@ async fn bad_tokens_are_401_with_the_aspnet_message() {
     let none_alg = {
         use base64::Engine as _;
         let e = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-        format!("{}.{}.", e(json!({"alg": "none", "typ": "at+jwt"})), e(json!({"iss": m.stack.issuer, "aud": "mes-web-api", "exp": now() + 600, "preferred_username": "PLANT\\alice"})))
+        format!(
+            "{}.{}.",
+            e(json!({"alg": "none", "typ": "at+jwt"})),
+            e(json!({"iss": m.stack.issuer, "aud": "mes-web-api", "exp": now() + 600, "preferred_username": "PLANT\\alice"}))
+        )
     };
     let cases = [
         ("alg none", none_alg),
@@ -64,7 +68,14 @@ async fn bad_tokens_are_401_with_the_aspnet_message() {
         ("wrong issuer", m.token_with(json!({ "preferred_username": "PLANT\\alice", "iss": "https://evil.example/identitymanager" }))),
         ("expired", m.token_with(json!({ "preferred_username": "PLANT\\alice", "exp": now() - 120 }))),
         ("not yet valid", m.token_with(json!({ "preferred_username": "PLANT\\alice", "nbf": now() + 600 }))),
-        ("ID token, not access token", mint(&m.data_dir, "JWT", json!({ "iss": m.stack.issuer, "aud": "mes-web-api", "exp": now() + 600, "preferred_username": "PLANT\\alice" }))),
+        (
+            "ID token, not access token",
+            mint(
+                &m.data_dir,
+                "JWT",
+                json!({ "iss": m.stack.issuer, "aud": "mes-web-api", "exp": now() + 600, "preferred_username": "PLANT\\alice" }),
+            ),
+        ),
         ("malformed", "not.a.jwt".to_owned()),
         ("oversize", "a".repeat(20_000)),
         ("tampered", format!("{}x", &good[..good.len() - 1])),
@@ -89,7 +100,12 @@ async fn mes_users_privileges_and_restricted_entities() {
     }
     // MES user names are matched without regard to case, as Windows accounts are.
     assert_eq!(m.get("v3/entity", &m.user_token("plant\\ALICE"), &[], &[]).await.0, StatusCode::OK);
-    let lab = m.stack.mes.with_db(|db| db.query_row("SELECT ent_id FROM entity WHERE ent_name = 'Quality Lab'", [], |r| r.get::<_, i64>(0))).expect("id").to_string();
+    let lab = m
+        .stack
+        .mes
+        .with_db(|db| db.query_row("SELECT ent_id FROM entity WHERE ent_name = 'Quality Lab'", [], |r| r.get::<_, i64>(0)))
+        .expect("id")
+        .to_string();
     let (status, body) = m.get("v3/entity/key", &m.user_token("PLANT\\alice"), &[("ent_id", &lab)], &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["Message"], "You do not have the appropriate privileges to access this entity");
@@ -194,7 +210,11 @@ async fn authority_down_is_500_saying_so_and_unknown_keys_refetch() {
     // A token signed with a key the MES has not seen makes it ask AIM again; AIM is down: 500.
     m.stack.stop_aim().await;
     let other_key_dir = std::env::temp_dir().join(format!("devstack-otherkey-{}", devstack::util::random_token(6)));
-    let foreign = mint(&other_key_dir, "at+jwt", json!({ "iss": m.stack.issuer, "aud": "mes-web-api", "exp": now() + 600, "preferred_username": "PLANT\\alice" }));
+    let foreign = mint(
+        &other_key_dir,
+        "at+jwt",
+        json!({ "iss": m.stack.issuer, "aud": "mes-web-api", "exp": now() + 600, "preferred_username": "PLANT\\alice" }),
+    );
     let (status, body) = m.get("v3/entity", &foreign, &[], &[]).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body["Message"].as_str().is_some_and(|t| t.contains("identity authority") && t.contains("unreachable")), "{body}");
@@ -223,7 +243,8 @@ async fn cors_for_the_portal_origin_only() {
     };
     let ok = preflight(m.stack.portal_origin.clone()).await;
     assert_eq!(ok.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(m.stack.portal_origin.as_str()));
-    let allowed_headers = ok.headers().get("access-control-allow-headers").and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+    let allowed_headers =
+        ok.headers().get("access-control-allow-headers").and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
     assert!(allowed_headers.contains("authorization") && allowed_headers.contains("max_rows"));
     assert!(preflight("https://evil.example".into()).await.headers().get("access-control-allow-origin").is_none());
     m.stack.stop().await;

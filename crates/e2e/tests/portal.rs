@@ -2,7 +2,7 @@
 //! origins, and headless Chromium driven over WebDriver. `cargo xtask test` builds the portal
 //! and sets MES_PORTAL_DIST; run alone, these tests say how to get there.
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{Context as _, Result, anyhow, bail};
 use devstack::{Stack, StackOptions};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;

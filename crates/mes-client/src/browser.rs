@@ -33,7 +33,9 @@ pub fn take_pending() -> Option<PendingSignIn> {
 
 /// `pathname + search + hash` of the current page.
 pub fn current_path() -> String {
-    let Some(location) = web_sys::window().map(|w| w.location()) else { return "/".into() };
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return "/".into();
+    };
     format!(
         "{}{}{}",
         location.pathname().unwrap_or_else(|_| "/".into()),
@@ -98,7 +100,12 @@ impl SignatureVerifier for WebCryptoVerifier {
         let promise = subtle.import_key_with_object("jwk", &jwk, &import, false, &usages).map_err(describe)?;
         let crypto_key: web_sys::CryptoKey = JsFuture::from(promise).await.map_err(describe)?.dyn_into().map_err(describe)?;
         let promise = subtle
-            .verify_with_object_and_js_u8_array_and_js_u8_array(&verify, &crypto_key, &Uint8Array::from(signature), &Uint8Array::from(signing_input))
+            .verify_with_object_and_js_u8_array_and_js_u8_array(
+                &verify,
+                &crypto_key,
+                &Uint8Array::from(signature),
+                &Uint8Array::from(signing_input),
+            )
             .map_err(describe)?;
         Ok(JsFuture::from(promise).await.map_err(describe)?.as_bool().unwrap_or(false))
     }

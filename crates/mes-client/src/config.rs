@@ -175,35 +175,7 @@ impl PortalConfig {
         if !c.scopes.iter().any(|s| s == "openid") {
             report.error("client.scopes", "must include \"openid\"");
         }
-        let mut names = Vec::new();
-        for (i, api) in self.web_apis.iter_mut().enumerate() {
-            let at = |f: &str| format!("web_apis[{i}].{f}");
-            if api.name.trim().is_empty() {
-                report.error(&at("name"), "is empty");
-            } else if names.contains(&api.name.to_ascii_lowercase()) {
-                report.error(&at("name"), &format!("\"{}\" is used by another definition", api.name));
-            }
-            names.push(api.name.to_ascii_lowercase());
-            if check_url(&mut report, &at("base_address"), &api.base_address) && !api.base_address.ends_with('/') {
-                api.base_address.push('/');
-                report.warning(&at("base_address"), &format!("had no trailing slash; using {}", api.base_address));
-            }
-            check_url(&mut report, &at("authority"), &api.authority);
-            if api.request_uri.trim().is_empty() {
-                report.error(&at("request_uri"), "is empty (the MES Web API uses \"api\")");
-            }
-            api.request_uri = api.request_uri.trim_matches('/').to_owned();
-            match (runtime, api.authentication_mode, &api.client_secret) {
-                (Runtime::Browser, _, Some(_)) => report.error(
-                    &at("client_secret"),
-                    "must not be in a browser configuration: anyone can read it. Remove it; service-to-service tokens are for native background jobs",
-                ),
-                (Runtime::Native, AuthenticationMode::ServiceToServiceAccessToken, None) => {
-                    report.error(&at("client_secret"), "is required for a Service to Service Access Token")
-                }
-                _ => {}
-            }
-        }
+        let names = validate_web_apis(&mut self.web_apis, runtime, &mut report);
         for (i, lookup) in self.lookups.iter().enumerate() {
             if !names.contains(&lookup.web_api.to_ascii_lowercase()) {
                 report.error(&format!("lookups[{i}].web_api"), &format!("names \"{}\", which is not a Web API definition", lookup.web_api));
@@ -217,8 +189,71 @@ impl PortalConfig {
 
     /// The Web API definition of that name (MES names are case-insensitive).
     pub fn web_api(&self, name: &str) -> Option<&WebApiDefinition> {
-        self.web_apis.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        find_web_api(&self.web_apis, name)
     }
+}
+
+fn find_web_api<'a>(apis: &'a [WebApiDefinition], name: &str) -> Option<&'a WebApiDefinition> {
+    apis.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+}
+
+/// Web API definitions for native programs (services, `mes-lookup`): a file with `web_apis` only.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceConfig {
+    /// Web API definitions; service-to-service ones carry their client secret.
+    pub web_apis: Vec<WebApiDefinition>,
+}
+
+impl ServiceConfig {
+    /// Parses and validates (native rules: a secret is required for service-to-service).
+    pub fn from_json(text: &str) -> Result<(Self, ConfigReport), ConfigReport> {
+        let mut config: Self = serde_json::from_str(text).map_err(|e| ConfigReport {
+            errors: vec![ConfigIssue { field: "configuration".into(), message: format!("is not valid: {e}") }],
+            warnings: vec![],
+        })?;
+        let mut report = ConfigReport::default();
+        validate_web_apis(&mut config.web_apis, Runtime::Native, &mut report);
+        if report.errors.is_empty() { Ok((config, report)) } else { Err(report) }
+    }
+
+    /// The Web API definition of that name (case-insensitive).
+    pub fn web_api(&self, name: &str) -> Option<&WebApiDefinition> {
+        find_web_api(&self.web_apis, name)
+    }
+}
+
+/// Checks Web API definitions, fixing trailing slashes; returns their lowercased names.
+fn validate_web_apis(apis: &mut [WebApiDefinition], runtime: Runtime, report: &mut ConfigReport) -> Vec<String> {
+    let mut names = Vec::new();
+    for (i, api) in apis.iter_mut().enumerate() {
+        let at = |f: &str| format!("web_apis[{i}].{f}");
+        if api.name.trim().is_empty() {
+            report.error(&at("name"), "is empty");
+        } else if names.contains(&api.name.to_ascii_lowercase()) {
+            report.error(&at("name"), &format!("\"{}\" is used by another definition", api.name));
+        }
+        names.push(api.name.to_ascii_lowercase());
+        if check_url(report, &at("base_address"), &api.base_address) && !api.base_address.ends_with('/') {
+            api.base_address.push('/');
+            report.warning(&at("base_address"), &format!("had no trailing slash; using {}", api.base_address));
+        }
+        check_url(report, &at("authority"), &api.authority);
+        if api.request_uri.trim().is_empty() {
+            report.error(&at("request_uri"), "is empty (the MES Web API uses \"api\")");
+        }
+        api.request_uri = api.request_uri.trim_matches('/').to_owned();
+        match (runtime, api.authentication_mode, &api.client_secret) {
+                (Runtime::Browser, _, Some(_)) => report.error(
+                    &at("client_secret"),
+                    "must not be in a browser configuration: anyone can read it. Remove it; service-to-service tokens are for native background jobs",
+                ),
+                (Runtime::Native, AuthenticationMode::ServiceToServiceAccessToken, None) => {
+                    report.error(&at("client_secret"), "is required for a Service to Service Access Token")
+                }
+                _ => {}
+            }
+    }
+    names
 }
 
 impl ConfigReport {
@@ -304,6 +339,9 @@ mod tests {
             "web_apis":[],"lookups":[{"name":"L","web_api":"missing","endpoint":""}]}"#;
         let report = PortalConfig::from_json(text, Runtime::Browser).expect_err("broken");
         let fields: Vec<_> = report.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["client.authority", "client.redirect_uri", "client.client_id", "client.scopes", "lookups[0].web_api", "lookups[0].endpoint"]);
+        assert_eq!(
+            fields,
+            ["client.authority", "client.redirect_uri", "client.client_id", "client.scopes", "lookups[0].web_api", "lookups[0].endpoint"]
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! OpenID Provider discovery (OpenID Connect Discovery 1.0, RFC 8414) and the JWKS.
 //! Every endpoint the client uses comes from here; no path is assumed.
 
-use crate::transport::{content_type, first_bytes, is_json, HttpRequest, HttpResponse, Transport, TransportError};
+use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, content_type, first_bytes, is_json};
 use serde::Deserialize;
 
 /// The parts of the provider's metadata the client uses.
@@ -204,8 +204,11 @@ mod tests {
 
     #[test]
     fn an_html_page_is_an_unexpected_answer_with_its_first_bytes() {
-        let err = parse_discovery("https://sms.plant.example/identitymanager", &answer(200, "text/html; charset=utf-8", "<html><body>Login</body></html>"))
-            .expect_err("html");
+        let err = parse_discovery(
+            "https://sms.plant.example/identitymanager",
+            &answer(200, "text/html; charset=utf-8", "<html><body>Login</body></html>"),
+        )
+        .expect_err("html");
         match err {
             DiscoveryError::UnexpectedResponse { status, content_type, first_bytes, .. } => {
                 assert_eq!((status, content_type.as_str()), (200, "text/html"));
@@ -218,13 +221,16 @@ mod tests {
     #[test]
     fn pkce_s256_is_required_when_methods_are_listed() {
         let doc = DOC.replace(r#"["plain","S256"]"#, r#"["plain"]"#);
-        let err = parse_discovery("https://sms.plant.example/identitymanager", &answer(200, "application/json", &doc)).expect_err("plain only");
+        let err =
+            parse_discovery("https://sms.plant.example/identitymanager", &answer(200, "application/json", &doc)).expect_err("plain only");
         assert!(matches!(err, DiscoveryError::Unsupported(_)));
     }
 
     #[test]
     fn jwk_lookup_by_kid() {
-        let set: JwkSet = serde_json::from_str(r#"{"keys":[{"kty":"RSA","kid":"a","n":"x","e":"AQAB"},{"kty":"RSA","kid":"b","use":"enc"}]}"#).expect("jwks");
+        let set: JwkSet =
+            serde_json::from_str(r#"{"keys":[{"kty":"RSA","kid":"a","n":"x","e":"AQAB"},{"kty":"RSA","kid":"b","use":"enc"}]}"#)
+                .expect("jwks");
         assert_eq!(set.find(Some("a")).and_then(|k| k.kid.as_deref()), Some("a"));
         assert!(set.find(Some("b")).is_none(), "encryption keys never verify");
         assert!(set.find(Some("c")).is_none());

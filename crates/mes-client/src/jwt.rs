@@ -340,14 +340,24 @@ mod tests {
 
     #[test]
     fn algorithm_key_and_signature_are_checked_before_claims() {
-        let jwks: JwkSet = serde_json::from_str(r#"{"keys":[{"kty":"RSA","kid":"k1","alg":"RS256","n":"AQAB","e":"AQAB"}]}"#).expect("jwks");
+        let jwks: JwkSet =
+            serde_json::from_str(r#"{"keys":[{"kty":"RSA","kid":"k1","alg":"RS256","n":"AQAB","e":"AQAB"}]}"#).expect("jwks");
         let body = r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"nonce":"n1"}"#;
         let none = token(r#"{"alg":"none"}"#, body);
-        assert_eq!(block_on(validate_id_token(&none, &jwks, &Always(true), &expected(950))).err(), Some(IdTokenError::UnsupportedAlgorithm("none".into())));
+        assert_eq!(
+            block_on(validate_id_token(&none, &jwks, &Always(true), &expected(950))).err(),
+            Some(IdTokenError::UnsupportedAlgorithm("none".into()))
+        );
         let hs = token(r#"{"alg":"HS256","kid":"k1"}"#, body);
-        assert!(matches!(block_on(validate_id_token(&hs, &jwks, &Always(true), &expected(950))), Err(IdTokenError::UnsupportedAlgorithm(_))));
+        assert!(matches!(
+            block_on(validate_id_token(&hs, &jwks, &Always(true), &expected(950))),
+            Err(IdTokenError::UnsupportedAlgorithm(_))
+        ));
         let unknown = token(r#"{"alg":"RS256","kid":"k9"}"#, body);
-        assert_eq!(block_on(validate_id_token(&unknown, &jwks, &Always(true), &expected(950))).err(), Some(IdTokenError::UnknownKey(Some("k9".into()))));
+        assert_eq!(
+            block_on(validate_id_token(&unknown, &jwks, &Always(true), &expected(950))).err(),
+            Some(IdTokenError::UnknownKey(Some("k9".into())))
+        );
         let good = token(r#"{"alg":"RS256","kid":"k1"}"#, body);
         assert_eq!(block_on(validate_id_token(&good, &jwks, &Always(false), &expected(950))).err(), Some(IdTokenError::BadSignature));
         assert!(block_on(validate_id_token(&good, &jwks, &Always(true), &expected(950))).is_ok());

@@ -62,24 +62,29 @@ mod transport;
 pub mod browser;
 
 pub use config::{
-    is_loopback, AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime,
-    SelectionMode, WebApiDefinition,
+    AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime, SelectionMode,
+    WebApiDefinition, is_loopback,
 };
-pub use discovery::{discover, discovery_request, discovery_url, fetch_jwks, parse_discovery, DiscoveryError, Jwk, JwkSet, ProviderMetadata};
-pub use jwt::{check_id_token_claims, decode_unverified, validate_id_token, Audience, Claims, Expected, IdTokenError, JwtHeader, SignatureVerifier, UnverifiedJwt};
+pub use discovery::{
+    DiscoveryError, Jwk, JwkSet, ProviderMetadata, discover, discovery_request, discovery_url, fetch_jwks, parse_discovery,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use jwt::NativeVerifier;
-pub use mes::{authority_answers, lookup, lookup_request, lookup_url, parse_lookup_response, LookupOptions, MesError};
+pub use jwt::{
+    Audience, Claims, Expected, IdTokenError, JwtHeader, SignatureVerifier, UnverifiedJwt, check_id_token_claims, decode_unverified,
+    validate_id_token,
+};
+pub use mes::{LookupOptions, MesError, authority_answers, lookup, lookup_request, lookup_url, parse_lookup_response};
 pub use rows::Rows;
 pub use secret::Secret;
-pub use session::{finish_sign_in, Authority, SignInFailure, SignedIn, DEFAULT_CLOCK_SKEW};
+pub use session::{Authority, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn, finish_sign_in};
 pub use signin::{
-    authorization_redirect, check_callback, end_session_url, exchange_code, refresh, same_origin_path, AuthorizationRedirect, CallbackParams,
-    IdTokenField, PendingSignIn, Prompt, SignInError, TokenError, TokenSet,
+    AuthorizationRedirect, CallbackParams, IdTokenField, PendingSignIn, Prompt, SignInError, TokenError, TokenSet, authorization_redirect,
+    check_callback, end_session_url, exchange_code, refresh, same_origin_path,
 };
 pub use time::now_seconds;
 #[cfg(target_arch = "wasm32")]
 pub use transport::BrowserTransport;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;
-pub use transport::{first_bytes, HttpRequest, HttpResponse, Transport, TransportError, DEFAULT_BODY_LIMIT};
+pub use transport::{DEFAULT_BODY_LIMIT, HttpRequest, HttpResponse, Transport, TransportError, first_bytes};

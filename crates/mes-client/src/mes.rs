@@ -1,10 +1,10 @@
 //! MES Web API calls: `GET {base address}{request URI}/{endpoint}?{params}` with a bearer token,
 //! and the classification of every answer into rows or a [`MesError`] (DESIGN §5).
 
+use crate::Secret;
 use crate::config::WebApiDefinition;
 use crate::rows::Rows;
-use crate::transport::{content_type, first_bytes, is_json, HttpRequest, HttpResponse, Transport, TransportError};
-use crate::Secret;
+use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, content_type, first_bytes, is_json};
 use oauth2::url::form_urlencoded;
 
 /// Optional MES request headers.
@@ -132,7 +132,9 @@ fn message_of(response: &HttpResponse) -> String {
     }
     match serde_json::from_slice::<Body>(response.body()) {
         Ok(b) => b.message.chars().filter(|c| !c.is_control()).take(500).collect(),
-        Err(_) if response.body().is_empty() => format!("HTTP {} with no message", response.status().as_u16()),
+        Err(_) if response.body().is_empty() => {
+            format!("HTTP {} with no message", response.status().as_u16())
+        }
         Err(_) => first_bytes(response.body()),
     }
 }
@@ -242,17 +244,29 @@ mod tests {
     #[test]
     fn classification() {
         let who = Some("PLANT\\alice");
-        assert_eq!(parse_lookup_response(&answer(200, "application/json; charset=utf-8", r#"[{"a":1}]"#), who).expect("rows").rows.len(), 1);
+        assert_eq!(
+            parse_lookup_response(&answer(200, "application/json; charset=utf-8", r#"[{"a":1}]"#), who).expect("rows").rows.len(),
+            1
+        );
         assert_eq!(parse_lookup_response(&answer(401, "application/json", "{}"), who), Err(MesError::SessionExpired));
         assert_eq!(
             parse_lookup_response(&answer(403, "application/json", r#"{"Message":"You do not have permission to make the request"}"#), who),
-            Err(MesError::Denied { message: "You do not have permission to make the request".into(), identity: Some("PLANT\\alice".into()) })
+            Err(MesError::Denied {
+                message: "You do not have permission to make the request".into(),
+                identity: Some("PLANT\\alice".into())
+            })
         );
         assert!(matches!(
-            parse_lookup_response(&answer(404, "application/json", r#"{"Message":"You do not have the appropriate privileges to access this entity"}"#), who),
+            parse_lookup_response(
+                &answer(404, "application/json", r#"{"Message":"You do not have the appropriate privileges to access this entity"}"#),
+                who
+            ),
             Err(MesError::Denied { .. })
         ));
-        assert!(matches!(parse_lookup_response(&answer(404, "application/json", r#"{"Message":"No HTTP resource"}"#), who), Err(MesError::NotFound { .. })));
+        assert!(matches!(
+            parse_lookup_response(&answer(404, "application/json", r#"{"Message":"No HTTP resource"}"#), who),
+            Err(MesError::NotFound { .. })
+        ));
         assert_eq!(
             parse_lookup_response(&answer(500, "application/json", r#"{"Message":"authority unreachable"}"#), who),
             Err(MesError::ServerError { status: 500, message: "authority unreachable".into() })
@@ -264,7 +278,13 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse_lookup_response(&answer(200, "application/json", r#"{"a":1}"#), who), Err(MesError::UnexpectedResponse { .. })));
-        assert!(matches!(parse_lookup_response(&answer(502, "text/html", "<html>bad gateway"), who), Err(MesError::ServerError { status: 502, .. })));
+        assert!(matches!(
+            parse_lookup_response(&answer(200, "application/json", r#"{"a":1}"#), who),
+            Err(MesError::UnexpectedResponse { .. })
+        ));
+        assert!(matches!(
+            parse_lookup_response(&answer(502, "text/html", "<html>bad gateway"), who),
+            Err(MesError::ServerError { status: 502, .. })
+        ));
     }
 }

@@ -108,7 +108,8 @@ mod tests {
 
     #[test]
     fn keeps_server_column_order_and_fills_gaps() {
-        let rows = Rows::from_json(br#"[{"ent_name":"Line 1","ent_id":1},{"ent_id":2,"ent_name":"Line 2","extra":true},{}]"#).expect("rows");
+        let rows =
+            Rows::from_json(br#"[{"ent_name":"Line 1","ent_id":1},{"ent_id":2,"ent_name":"Line 2","extra":true},{}]"#).expect("rows");
         assert_eq!(rows.columns, ["ent_name", "ent_id", "extra"]);
         assert_eq!(rows.rows[0], [json!("Line 1"), json!(1), Value::Null]);
         assert_eq!(rows.rows[1], [json!("Line 2"), json!(2), json!(true)]);

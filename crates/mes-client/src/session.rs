@@ -1,9 +1,9 @@
 //! The whole sign-in as one call, and the signed-in state held in memory.
 
 use crate::config::ClientSettings;
-use crate::discovery::{discover, fetch_jwks, DiscoveryError, JwkSet, ProviderMetadata};
-use crate::jwt::{validate_id_token, Claims, Expected, IdTokenError, SignatureVerifier};
-use crate::signin::{check_callback, exchange_code, CallbackParams, PendingSignIn, SignInError, TokenError, TokenSet};
+use crate::discovery::{DiscoveryError, JwkSet, ProviderMetadata, discover, fetch_jwks};
+use crate::jwt::{Claims, Expected, IdTokenError, SignatureVerifier, validate_id_token};
+use crate::signin::{CallbackParams, PendingSignIn, SignInError, TokenError, TokenSet, check_callback, exchange_code};
 use crate::transport::Transport;
 
 /// Allowed clock difference for token times, seconds.

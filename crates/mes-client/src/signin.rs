@@ -2,17 +2,17 @@
 //! (state, RFC 9207 `iss`, `error=`), and the token requests. PKCE, state and the authorize URL
 //! come from the `oauth2` crate.
 
+use crate::Secret;
 use crate::config::ClientSettings;
 use crate::discovery::ProviderMetadata;
 use crate::secret::constant_time_eq;
-use crate::transport::{first_bytes, Transport, TransportError};
-use crate::Secret;
+use crate::transport::{Transport, TransportError, first_bytes};
 use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
 use oauth2::url::form_urlencoded;
 use oauth2::{
-    AuthUrl, AuthorizationCode, Client, ClientId, CsrfToken, EndpointNotSet, EndpointSet, ExtraTokenFields,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
-    StandardTokenResponse, TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, Client, ClientId, CsrfToken, EndpointNotSet, EndpointSet, ExtraTokenFields, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse,
+    TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -108,9 +108,7 @@ pub fn authorization_redirect(
         .map_err(|e| SignInError::BadUrl { what: "the authorization endpoint", reason: e.to_string() })?;
     let redirect = RedirectUrl::new(client.redirect_uri.clone())
         .map_err(|e| SignInError::BadUrl { what: "the redirect URI", reason: e.to_string() })?;
-    let oauth = oauth2::basic::BasicClient::new(ClientId::new(client.client_id.clone()))
-        .set_auth_uri(auth_url)
-        .set_redirect_uri(redirect);
+    let oauth = oauth2::basic::BasicClient::new(ClientId::new(client.client_id.clone())).set_auth_uri(auth_url).set_redirect_uri(redirect);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let nonce = CsrfToken::new_random();
     let mut request = oauth
@@ -141,10 +139,7 @@ pub fn authorization_redirect(
 /// Keeps a return path only when it stays on this origin: an absolute path, not `//host`, no
 /// backslash tricks. Anything else returns to `/`.
 pub fn same_origin_path(path: &str) -> String {
-    let safe = path.starts_with('/')
-        && !path.starts_with("//")
-        && !path.contains('\\')
-        && !path.chars().any(|c| c.is_control());
+    let safe = path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.chars().any(|c| c.is_control());
     if safe { path.to_owned() } else { "/".to_owned() }
 }
 
@@ -210,7 +205,9 @@ pub fn check_callback(
         Some(iss) if iss != &metadata.issuer => {
             return Err(SignInError::IssuerMismatch { expected: metadata.issuer.clone(), found: printable(iss) });
         }
-        None if metadata.authorization_response_iss_parameter_supported => return Err(SignInError::IssuerMissing),
+        None if metadata.authorization_response_iss_parameter_supported => {
+            return Err(SignInError::IssuerMissing);
+        }
         _ => {}
     }
     if let Some(error) = &params.error {
@@ -303,10 +300,9 @@ pub enum TokenError {
 impl From<RequestTokenError<TransportError, BasicErrorResponse>> for TokenError {
     fn from(error: RequestTokenError<TransportError, BasicErrorResponse>) -> Self {
         match error {
-            RequestTokenError::ServerResponse(e) => TokenError::Refused {
-                error: printable(e.error().as_ref()),
-                description: e.error_description().map(|d| printable(d)),
-            },
+            RequestTokenError::ServerResponse(e) => {
+                TokenError::Refused { error: printable(e.error().as_ref()), description: e.error_description().map(|d| printable(d)) }
+            }
             RequestTokenError::Request(e) => TokenError::Unreachable(e),
             RequestTokenError::Parse(e, body) => TokenError::UnexpectedResponse(format!("{e}; body starts {}", first_bytes(&body))),
             RequestTokenError::Other(e) => TokenError::UnexpectedResponse(e),
@@ -341,11 +337,8 @@ pub async fn exchange_code(
     let redirect = RedirectUrl::new(client.redirect_uri.clone()).map_err(|e| TokenError::Configuration(format!("redirect URI: {e}")))?;
     let oauth = token_client(&metadata.token_endpoint, &client.client_id)?.set_redirect_uri(redirect);
     let http = |request| transport.send(request);
-    let response = oauth
-        .exchange_code(code)
-        .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
-        .request_async(&http)
-        .await?;
+    let response =
+        oauth.exchange_code(code).set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone())).request_async(&http).await?;
     Ok(token_set(response, now))
 }
 
@@ -441,7 +434,9 @@ mod tests {
         settings.post_logout_redirect_uri = Some("https://portal.plant.example/signed-out".into());
         assert_eq!(
             end_session_url(&meta, &settings, Some(&Secret::new("a.b.c"))).as_deref(),
-            Some("https://sms.plant.example/identitymanager/connect/endsession?id_token_hint=a.b.c&client_id=mes-portal&post_logout_redirect_uri=https%3A%2F%2Fportal.plant.example%2Fsigned-out")
+            Some(
+                "https://sms.plant.example/identitymanager/connect/endsession?id_token_hint=a.b.c&client_id=mes-portal&post_logout_redirect_uri=https%3A%2F%2Fportal.plant.example%2Fsigned-out"
+            )
         );
     }
 

@@ -67,10 +67,10 @@ pub(crate) fn is_json(content_type: &str) -> bool {
     content_type == "application/json" || (content_type.starts_with("application/") && content_type.ends_with("+json"))
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-pub use native::NativeTransport;
 #[cfg(target_arch = "wasm32")]
 pub use browser::BrowserTransport;
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::NativeTransport;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
@@ -172,21 +172,15 @@ mod browser {
         async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
             let url = request.uri().to_string();
             let (parts, body) = request.into_parts();
-            let mut builder = RequestBuilder::new(&url)
-                .method(parts.method)
-                .cache(RequestCache::NoStore)
-                .credentials(RequestCredentials::SameOrigin);
+            let mut builder =
+                RequestBuilder::new(&url).method(parts.method).cache(RequestCache::NoStore).credentials(RequestCredentials::SameOrigin);
             for (name, value) in &parts.headers {
                 if let Ok(value) = value.to_str() {
                     builder = builder.header(name.as_str(), value);
                 }
             }
-            let request = if body.is_empty() {
-                builder.build()
-            } else {
-                builder.body(js_sys::Uint8Array::from(&body[..]))
-            }
-            .map_err(|e| TransportError::new(&url, e.to_string()))?;
+            let request = if body.is_empty() { builder.build() } else { builder.body(js_sys::Uint8Array::from(&body[..])) }
+                .map_err(|e| TransportError::new(&url, e.to_string()))?;
             let response = request.send().await.map_err(|e| TransportError::new(&url, e.to_string()))?;
             let mut out = http::Response::builder().status(response.status());
             for (name, value) in response.headers().entries() {

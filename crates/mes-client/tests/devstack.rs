@@ -41,7 +41,11 @@ async fn log_in(f: &Fixture, authorize_url: &str, user: &str, password: &str) ->
     assert!(form_page.text().await.expect("html").contains("<form"), "a login form");
     let query: Vec<(String, String)> = reqwest::Url::parse(authorize_url).expect("url").query_pairs().into_owned().collect();
     let mut form = query.clone();
-    form.extend([("username".to_owned(), user.to_owned()), ("password".to_owned(), password.to_owned()), ("action".to_owned(), "login".to_owned())]);
+    form.extend([
+        ("username".to_owned(), user.to_owned()),
+        ("password".to_owned(), password.to_owned()),
+        ("action".to_owned(), "login".to_owned()),
+    ]);
     let answer = f.http.post(format!("{}/connect/authorize", f.stack.issuer)).form(&form).send().await.expect("login");
     assert!(answer.status().is_redirection(), "login answered {}", answer.status());
     let location = answer.headers()["location"].to_str().expect("location").to_owned();
@@ -54,9 +58,10 @@ async fn sign_in(f: &Fixture, user: &str, password: &str) -> (SignedIn, Authorit
     let redirect = authorization_redirect(&authority.metadata, &f.config.client, "/lookups/0", None).expect("redirect");
     let query = log_in(f, &redirect.url, user, password).await;
     let params = CallbackParams::from_query(&query);
-    let signed_in = finish_sign_in(&f.transport, &mut authority, &f.config.client, &params, Some(&redirect.pending), &NativeVerifier, now_seconds())
-        .await
-        .expect("sign-in");
+    let signed_in =
+        finish_sign_in(&f.transport, &mut authority, &f.config.client, &params, Some(&redirect.pending), &NativeVerifier, now_seconds())
+            .await
+            .expect("sign-in");
     (signed_in, authority)
 }
 
@@ -79,8 +84,21 @@ async fn an_mes_user_signs_in_and_reads_entities_in_server_column_order() {
     assert!(rows.columns.iter().any(|c| c == "last_edit_at_utc") && rows.columns.iter().any(|c| c == "last_edit_at_local"));
     // A single entity alice may not see is a privilege denial, not "not found".
     let api = f.config.web_api("MES").expect("api");
-    let quality_lab_id = f.stack.mes.with_db(|db| db.query_row("SELECT ent_id FROM entity WHERE ent_name = 'Quality Lab'", [], |r| r.get::<_, i64>(0))).expect("id");
-    let denied = lookup(&f.transport, api, "v3/entity/key", &[("ent_id".into(), quality_lab_id.to_string())], &signed_in.tokens.access_token, Some("PLANT\\alice"), &LookupOptions::default()).await;
+    let quality_lab_id = f
+        .stack
+        .mes
+        .with_db(|db| db.query_row("SELECT ent_id FROM entity WHERE ent_name = 'Quality Lab'", [], |r| r.get::<_, i64>(0)))
+        .expect("id");
+    let denied = lookup(
+        &f.transport,
+        api,
+        "v3/entity/key",
+        &[("ent_id".into(), quality_lab_id.to_string())],
+        &signed_in.tokens.access_token,
+        Some("PLANT\\alice"),
+        &LookupOptions::default(),
+    )
+    .await;
     assert!(matches!(&denied, Err(MesError::Denied { message, .. }) if message.contains("privileges")), "{denied:?}");
     f.stack.stop().await;
 }
@@ -112,11 +130,13 @@ async fn missing_malformed_and_foreign_tokens_are_401() {
         assert_eq!(entities(&f, &Secret::new(token), "x").await, Err(MesError::SessionExpired), "{token}");
     }
     // A token signed by another key with the right claims: refused.
-    let other = devstack::keys::SigningKey::from_private(&rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("key")).expect("key");
+    let other =
+        devstack::keys::SigningKey::from_private(&rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("key")).expect("key");
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some(other.kid.clone());
     header.typ = Some("at+jwt".into());
-    let claims = serde_json::json!({"iss": f.stack.issuer, "aud": "mes-web-api", "exp": now_seconds() + 600, "preferred_username": "PLANT\\alice"});
+    let claims =
+        serde_json::json!({"iss": f.stack.issuer, "aud": "mes-web-api", "exp": now_seconds() + 600, "preferred_username": "PLANT\\alice"});
     let forged = jsonwebtoken::encode(&header, &claims, &other.encoding).expect("sign");
     assert_eq!(entities(&f, &Secret::new(forged), "x").await, Err(MesError::SessionExpired));
     f.stack.stop().await;
@@ -131,10 +151,14 @@ async fn wrong_pkce_verifier_and_code_replay_are_refused() {
     let code = check_callback(&CallbackParams::from_query(&query), Some(&redirect.pending), &authority.metadata).expect("code");
     let mut wrong = redirect.pending.clone();
     wrong.verifier = "x".repeat(43);
-    let err = exchange_code(&f.transport, &authority.metadata, &f.config.client, code.clone(), &wrong, now_seconds()).await.expect_err("wrong verifier");
+    let err = exchange_code(&f.transport, &authority.metadata, &f.config.client, code.clone(), &wrong, now_seconds())
+        .await
+        .expect_err("wrong verifier");
     assert!(matches!(&err, TokenError::Refused { error, .. } if error == "invalid_grant"), "{err:?}");
     // The failed attempt spent the code: the right verifier cannot use it now either.
-    let err = exchange_code(&f.transport, &authority.metadata, &f.config.client, code, &redirect.pending, now_seconds()).await.expect_err("replay");
+    let err = exchange_code(&f.transport, &authority.metadata, &f.config.client, code, &redirect.pending, now_seconds())
+        .await
+        .expect_err("replay");
     assert!(matches!(&err, TokenError::Refused { error, .. } if error == "invalid_grant"), "{err:?}");
     f.stack.stop().await;
 }

@@ -65,12 +65,16 @@ fn callback_after_the_round_trip() {
     let code = check_callback(&CallbackParams::from_query(&query), pending.as_ref(), &metadata()).expect("code");
     assert_eq!(code.secret(), "abc");
     // Replayed: the pending sign-in is gone.
-    assert_eq!(check_callback(&CallbackParams::from_query(&query), browser::take_pending().as_ref(), &metadata()).err(), Some(SignInError::NoPendingSignIn));
+    assert_eq!(
+        check_callback(&CallbackParams::from_query(&query), browser::take_pending().as_ref(), &metadata()).err(),
+        Some(SignInError::NoPendingSignIn)
+    );
 }
 
 #[wasm_bindgen_test]
 async fn webcrypto_checks_rs256_and_es256_signatures() {
-    let expected = Expected { issuer: "https://aim.test/identitymanager", client_id: "mes-portal", nonce: "n-1", now: 1_800_000_000, skew: 60 };
+    let expected =
+        Expected { issuer: "https://aim.test/identitymanager", client_id: "mes-portal", nonce: "n-1", now: 1_800_000_000, skew: 60 };
     for (jwks, token) in [(RSA_JWK, RSA_TOKEN), (EC_JWK, EC_TOKEN)] {
         let jwks: JwkSet = serde_json::from_str(jwks).expect("jwks");
         let claims = validate_id_token(token, &jwks, &browser::WebCryptoVerifier, &expected).await.expect("valid");
@@ -86,9 +90,15 @@ async fn webcrypto_checks_rs256_and_es256_signatures() {
     let header = base64_header(r#"{"alg":"ES256","kid":"test-rsa"}"#);
     parts[0] = &header;
     let mixed = parts.join(".");
-    assert!(matches!(validate_id_token(&mixed, &rsa, &browser::WebCryptoVerifier, &expected).await, Err(IdTokenError::UnsupportedAlgorithm(_))), "the key says RS256");
+    assert!(
+        matches!(validate_id_token(&mixed, &rsa, &browser::WebCryptoVerifier, &expected).await, Err(IdTokenError::UnsupportedAlgorithm(_))),
+        "the key says RS256"
+    );
     let no_alg: JwkSet = serde_json::from_str(&RSA_JWK.replace(r#""alg":"RS256","#, "")).expect("jwks");
-    assert!(matches!(validate_id_token(&mixed, &no_alg, &browser::WebCryptoVerifier, &expected).await, Err(IdTokenError::Verifier(_))), "an RSA key cannot check ES256");
+    assert!(
+        matches!(validate_id_token(&mixed, &no_alg, &browser::WebCryptoVerifier, &expected).await, Err(IdTokenError::Verifier(_))),
+        "an RSA key cannot check ES256"
+    );
 }
 
 fn base64_header(json: &str) -> String {

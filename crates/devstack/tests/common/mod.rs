@@ -61,7 +61,12 @@ pub fn redirect_query(headers: &HeaderMap) -> HashMap<String, String> {
 }
 
 pub fn sso_cookie(headers: &HeaderMap) -> Option<String> {
-    headers.get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("aim.sso=")).map(|c| c.split(';').next().unwrap_or_default().to_owned())
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("aim.sso="))
+        .map(|c| c.split(';').next().unwrap_or_default().to_owned())
 }
 
 /// Posts the login form; returns the redirect's query and the SSO cookie.
@@ -79,7 +84,17 @@ pub async fn user_tokens(stack: &Stack, user: &str, password: &str) -> serde_jso
     let params = authorize_params(stack, &challenge, &[]);
     let (query, _) = log_in(stack, &params, user, password).await;
     let code = query.get("code").expect("code").clone();
-    let response = token(stack, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &redirect_uri(stack)), ("client_id", devstack::PORTAL_CLIENT_ID), ("code_verifier", &verifier)]).await;
+    let response = token(
+        stack,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &redirect_uri(stack)),
+            ("client_id", devstack::PORTAL_CLIENT_ID),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
     assert_eq!(response.status(), 200);
     response.json().await.expect("json")
 }
