@@ -52,17 +52,20 @@ mod jwt;
 mod mes;
 mod rows;
 mod secret;
+#[cfg(not(target_arch = "wasm32"))]
+mod service;
 mod session;
 mod signin;
 mod time;
 mod transport;
+mod user_session;
 
 /// Browser-only glue: sessionStorage round trip, address bar, WebCrypto.
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
 
 pub use config::{
-    AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime, SelectionMode,
+    AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime, SelectionMode, ServiceConfig,
     WebApiDefinition, is_loopback,
 };
 pub use discovery::{
@@ -77,10 +80,12 @@ pub use jwt::{
 pub use mes::{LookupOptions, MesError, authority_answers, lookup, lookup_request, lookup_url, parse_lookup_response};
 pub use rows::Rows;
 pub use secret::Secret;
+#[cfg(not(target_arch = "wasm32"))]
+pub use service::{ClientAuth, DEFAULT_BACKGROUND_USER, SERVICE_RENEW_BEFORE_SECONDS, ServiceTokenError, ServiceTokenSource};
 pub use session::{Authority, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn, finish_sign_in};
 pub use signin::{
     AuthorizationRedirect, CallbackParams, IdTokenField, PendingSignIn, Prompt, SignInError, TokenError, TokenSet, authorization_redirect,
-    check_callback, end_session_url, exchange_code, refresh, same_origin_path,
+    check_callback, end_session_url, exchange_code, refresh, revocation_request, revoke_refresh_token, same_origin_path,
 };
 pub use time::now_seconds;
 #[cfg(target_arch = "wasm32")]
@@ -88,3 +93,4 @@ pub use transport::BrowserTransport;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;
 pub use transport::{DEFAULT_BODY_LIMIT, HttpRequest, HttpResponse, Transport, TransportError, first_bytes};
+pub use user_session::{RENEW_BEFORE_SECONDS, RenewError, UserSession};

@@ -20,7 +20,7 @@ pub struct Authority {
 
 impl Authority {
     /// Discovery, then the JWKS it names.
-    pub async fn load(transport: &impl Transport, authority: &str) -> Result<Self, DiscoveryError> {
+    pub async fn load(transport: &(impl Transport + 'static), authority: &str) -> Result<Self, DiscoveryError> {
         let metadata = discover(transport, authority).await?;
         let jwks = fetch_jwks(transport, &metadata).await?;
         Ok(Self { metadata, jwks })
@@ -56,7 +56,7 @@ pub enum SignInFailure {
 /// Completes a sign-in from the callback: checks the answer, exchanges the code, validates the ID
 /// token (refetching the JWKS once for an unknown key). `authority.jwks` is updated when refetched.
 pub async fn finish_sign_in(
-    transport: &impl Transport,
+    transport: &(impl Transport + 'static),
     authority: &mut Authority,
     client: &ClientSettings,
     params: &CallbackParams,

@@ -6,7 +6,7 @@ use crate::Secret;
 use crate::config::ClientSettings;
 use crate::discovery::ProviderMetadata;
 use crate::secret::constant_time_eq;
-use crate::transport::{Transport, TransportError, first_bytes};
+use crate::transport::{HttpRequest, Transport, TransportError, first_bytes};
 use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
 use oauth2::url::form_urlencoded;
 use oauth2::{
@@ -221,6 +221,47 @@ fn printable(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(300).collect()
 }
 
+/// The RFC 7009 revocation request for a refresh token (public client: `client_id` in the body).
+/// Built here rather than through `oauth2`, which refuses any non-https revocation URL and so
+/// also loopback development, which the rest of this crate allows (RFC 8252).
+pub fn revocation_request(endpoint: &str, client_id: &str, refresh_token: &Secret) -> HttpRequest {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", refresh_token.expose())
+        .append_pair("token_type_hint", "refresh_token")
+        .append_pair("client_id", client_id)
+        .finish();
+    http::Request::post(endpoint)
+        .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(http::header::ACCEPT, "application/json")
+        .body(body.into_bytes())
+        .unwrap_or_default()
+}
+
+/// Revokes a refresh token so it cannot be used after sign-out. `Ok(false)` when the authority
+/// offers no revocation endpoint.
+pub async fn revoke_refresh_token(
+    transport: &(impl Transport + 'static),
+    metadata: &ProviderMetadata,
+    client_id: &str,
+    refresh_token: &Secret,
+) -> Result<bool, TokenError> {
+    let Some(endpoint) = &metadata.revocation_endpoint else { return Ok(false) };
+    let response = transport.send(revocation_request(endpoint, client_id, refresh_token)).await.map_err(TokenError::Unreachable)?;
+    if response.status().is_success() {
+        return Ok(true);
+    }
+    #[derive(Deserialize)]
+    struct OAuthError {
+        error: String,
+        #[serde(default)]
+        error_description: Option<String>,
+    }
+    Err(match serde_json::from_slice::<OAuthError>(response.body()) {
+        Ok(e) => TokenError::Refused { error: printable(&e.error), description: e.error_description.as_deref().map(printable) },
+        Err(_) => TokenError::UnexpectedResponse(format!("HTTP {}: {}", response.status().as_u16(), first_bytes(response.body()))),
+    })
+}
+
 /// The authority's sign-out address (OpenID RP-initiated logout): `id_token_hint` names the
 /// session, the post-logout URI must be registered. `None` when the authority offers none.
 pub fn end_session_url(metadata: &ProviderMetadata, client: &ClientSettings, id_token: Option<&Secret>) -> Option<String> {
@@ -246,7 +287,7 @@ pub struct IdTokenField {
 }
 impl ExtraTokenFields for IdTokenField {}
 
-type OidcTokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
+pub(crate) type OidcTokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
 type TokenClient = Client<
     BasicErrorResponse,
     OidcTokenResponse,
@@ -310,12 +351,12 @@ impl From<RequestTokenError<TransportError, BasicErrorResponse>> for TokenError 
     }
 }
 
-fn token_client(token_endpoint: &str, client_id: &str) -> Result<TokenClient, TokenError> {
+pub(crate) fn token_client(token_endpoint: &str, client_id: &str) -> Result<TokenClient, TokenError> {
     let token_url = TokenUrl::new(token_endpoint.to_owned()).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
     Ok(Client::new(ClientId::new(client_id.to_owned())).set_token_uri(token_url))
 }
 
-fn token_set(response: OidcTokenResponse, now: u64) -> TokenSet {
+pub(crate) fn token_set(response: OidcTokenResponse, now: u64) -> TokenSet {
     TokenSet {
         access_token: Secret::new(response.access_token().secret().clone()),
         refresh_token: response.refresh_token().map(|t| Secret::new(t.secret().clone())),
@@ -327,7 +368,7 @@ fn token_set(response: OidcTokenResponse, now: u64) -> TokenSet {
 
 /// Exchanges an authorization code with its PKCE verifier.
 pub async fn exchange_code(
-    transport: &impl Transport,
+    transport: &(impl Transport + 'static),
     metadata: &ProviderMetadata,
     client: &ClientSettings,
     code: AuthorizationCode,
@@ -336,7 +377,7 @@ pub async fn exchange_code(
 ) -> Result<TokenSet, TokenError> {
     let redirect = RedirectUrl::new(client.redirect_uri.clone()).map_err(|e| TokenError::Configuration(format!("redirect URI: {e}")))?;
     let oauth = token_client(&metadata.token_endpoint, &client.client_id)?.set_redirect_uri(redirect);
-    let http = |request| transport.send(request);
+    let http = crate::transport::OAuthHttp(transport);
     let response =
         oauth.exchange_code(code).set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone())).request_async(&http).await?;
     Ok(token_set(response, now))
@@ -345,14 +386,14 @@ pub async fn exchange_code(
 /// Uses a refresh token. The authority may rotate it: the answer's refresh token replaces the
 /// old one, which must not be used again.
 pub async fn refresh(
-    transport: &impl Transport,
+    transport: &(impl Transport + 'static),
     token_endpoint: &str,
     client_id: &str,
     refresh_token: &Secret,
     now: u64,
 ) -> Result<TokenSet, TokenError> {
     let oauth = token_client(token_endpoint, client_id)?;
-    let http = |request| transport.send(request);
+    let http = crate::transport::OAuthHttp(transport);
     let token = RefreshToken::new(refresh_token.expose().to_owned());
     let response = oauth.exchange_refresh_token(&token).request_async(&http).await?;
     let mut tokens = token_set(response, now);
@@ -438,6 +479,15 @@ mod tests {
                 "https://sms.plant.example/identitymanager/connect/endsession?id_token_hint=a.b.c&client_id=mes-portal&post_logout_redirect_uri=https%3A%2F%2Fportal.plant.example%2Fsigned-out"
             )
         );
+    }
+
+    #[test]
+    fn revocation_request_bytes() {
+        let request = revocation_request("https://aim/connect/revocation", "mes-portal", &Secret::new("r t+1"));
+        assert_eq!(request.method(), http::Method::POST);
+        assert_eq!(request.uri(), "https://aim/connect/revocation");
+        assert_eq!(request.headers()["content-type"], "application/x-www-form-urlencoded");
+        assert_eq!(request.body().as_slice(), b"token=r+t%2B1&token_type_hint=refresh_token&client_id=mes-portal");
     }
 
     #[test]

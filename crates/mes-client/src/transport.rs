@@ -26,11 +26,30 @@ impl TransportError {
     }
 }
 
-/// Sends one request. No `Send` bound, so browser futures fit; a native transport's futures are
-/// `Send` and callers that know the concrete type can spawn them.
+/// Sends one request. The future is a named type so that `Send` carries through to callers:
+/// the native transport's futures are `Send` (spawnable on a multi-threaded runtime), the
+/// browser's need not be.
 pub trait Transport {
+    /// The future [`Transport::send`] returns.
+    type Future<'a>: Future<Output = Result<HttpResponse, TransportError>> + 'a
+    where
+        Self: 'a;
     /// Sends `request` and returns the whole answer, whatever its status.
-    fn send(&self, request: HttpRequest) -> impl Future<Output = Result<HttpResponse, TransportError>>;
+    fn send(&self, request: HttpRequest) -> Self::Future<'_>;
+}
+
+/// `oauth2`'s HTTP client seam over a [`Transport`] (a struct, not a closure, so that `Send`
+/// is provable for the futures built on it).
+pub(crate) struct OAuthHttp<'t, T>(pub(crate) &'t T);
+
+impl<'c, T: Transport + 'static> oauth2::AsyncHttpClient<'c> for OAuthHttp<'_, T> {
+    type Error = TransportError;
+    type Future = T::Future<'c>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        let transport: &'c T = self.0;
+        transport.send(request)
+    }
 }
 
 /// Largest answer body accepted by default (8 MiB): an MES lookup of 100,000 rows of 10 columns
@@ -103,7 +122,15 @@ mod native {
     }
 
     impl Transport for NativeTransport {
-        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        type Future<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + Send + 'a>>;
+
+        fn send(&self, request: HttpRequest) -> Self::Future<'_> {
+            Box::pin(self.send_now(request))
+        }
+    }
+
+    impl NativeTransport {
+        async fn send_now(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
             let url = request.uri().to_string();
             let (parts, body) = request.into_parts();
             let mut response = self
@@ -169,7 +196,15 @@ mod browser {
     }
 
     impl Transport for BrowserTransport {
-        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        type Future<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + 'a>>;
+
+        fn send(&self, request: HttpRequest) -> Self::Future<'_> {
+            Box::pin(self.send_now(request))
+        }
+    }
+
+    impl BrowserTransport {
+        async fn send_now(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
             let url = request.uri().to_string();
             let (parts, body) = request.into_parts();
             let mut builder =

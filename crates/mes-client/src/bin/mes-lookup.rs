@@ -1,0 +1,214 @@
+//! `mes-lookup`: one MES lookup with a service-to-service token, printed as a table, CSV or JSON.
+//! For schedulers, file watchers and scripts.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    let code =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map(|rt| rt.block_on(native::run())).unwrap_or_else(|e| {
+            eprintln!("mes-lookup: {e}");
+            2
+        });
+    std::process::exit(code);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use mes_client::{
+        ClientAuth, DEFAULT_BACKGROUND_USER, LookupOptions, MesError, NativeTransport, Rows, ServiceConfig, ServiceTokenSource,
+    };
+    use serde_json::Value;
+
+    const USAGE: &str = "mes-lookup --config FILE --api NAME ENDPOINT [--param k=v]... [--format table|csv|json]
+           [--max-rows N] [--tz-id TZ] [--auth basic|post]
+
+Runs one MES Web API lookup with a service-to-service token (client credentials, scope system)
+and prints it. FILE is JSON with \"web_apis\": [...] (the Enterprise Console Web API List Item
+fields; the Service to Service definition carries client_secret — keep the file private).
+
+Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usage or configuration.";
+
+    struct Args {
+        config: String,
+        api: String,
+        endpoint: String,
+        params: Vec<(String, String)>,
+        format: String,
+        options: LookupOptions,
+        auth: ClientAuth,
+    }
+
+    fn parse() -> Result<Args, String> {
+        let mut it = std::env::args().skip(1);
+        let (mut config, mut api, mut endpoint, mut format) = (None, None, None, "table".to_owned());
+        let (mut params, mut options, mut auth) = (Vec::new(), LookupOptions::default(), ClientAuth::Basic);
+        while let Some(arg) = it.next() {
+            let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+            match arg.as_str() {
+                "--help" | "-h" => return Err(String::new()),
+                "--config" => config = Some(value("--config")?),
+                "--api" => api = Some(value("--api")?),
+                "--format" => format = value("--format")?,
+                "--param" => {
+                    let pair = value("--param")?;
+                    let (k, v) = pair.split_once('=').ok_or_else(|| format!("--param {pair}: expected name=value"))?;
+                    params.push((k.to_owned(), v.to_owned()));
+                }
+                "--max-rows" => options.max_rows = Some(value("--max-rows")?.parse().map_err(|_| "--max-rows takes a whole number")?),
+                "--tz-id" => options.tz_id = Some(value("--tz-id")?),
+                "--auth" => {
+                    auth = match value("--auth")?.as_str() {
+                        "basic" => ClientAuth::Basic,
+                        "post" => ClientAuth::Post,
+                        other => return Err(format!("--auth {other}: use basic or post")),
+                    }
+                }
+                other if other.starts_with("--") => return Err(format!("unknown option {other}")),
+                other if endpoint.is_none() => endpoint = Some(other.to_owned()),
+                other => return Err(format!("unexpected argument {other}")),
+            }
+        }
+        if !matches!(format.as_str(), "table" | "csv" | "json") {
+            return Err(format!("--format {format}: use table, csv or json"));
+        }
+        Ok(Args {
+            config: config.ok_or("--config is required")?,
+            api: api.ok_or("--api is required")?,
+            endpoint: endpoint.ok_or("the ENDPOINT (e.g. v3/entity) is required")?,
+            params,
+            format,
+            options,
+            auth,
+        })
+    }
+
+    pub async fn run() -> i32 {
+        let args = match parse() {
+            Ok(a) => a,
+            Err(e) => {
+                if !e.is_empty() {
+                    eprintln!("mes-lookup: {e}\n");
+                }
+                eprintln!("{USAGE}");
+                return 2;
+            }
+        };
+        let text = match std::fs::read_to_string(&args.config) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("mes-lookup: {}: {e}", args.config);
+                return 2;
+            }
+        };
+        let config = match ServiceConfig::from_json(&text) {
+            Ok((config, report)) => {
+                for w in report.warnings {
+                    eprintln!("mes-lookup: warning: {}: {}", w.field, w.message);
+                }
+                config
+            }
+            Err(report) => {
+                for e in report.errors {
+                    eprintln!("mes-lookup: {}: {}", e.field, e.message);
+                }
+                return 2;
+            }
+        };
+        let Some(api) = config.web_api(&args.api) else {
+            eprintln!("mes-lookup: no Web API definition named \"{}\" in {}", args.api, args.config);
+            return 2;
+        };
+        let source = match ServiceTokenSource::for_web_api(NativeTransport::new(256 * 1024 * 1024), api, args.auth).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("mes-lookup: {e}");
+                return if matches!(e, mes_client::ServiceTokenError::Configuration(_)) { 2 } else { 1 };
+            }
+        };
+        match source.lookup(api, &args.endpoint, &args.params, &args.options).await {
+            Ok(rows) => {
+                let out = match args.format.as_str() {
+                    "csv" => csv(&rows),
+                    "json" => json(&rows),
+                    _ => table(&rows),
+                };
+                print!("{out}");
+                0
+            }
+            Err(e) => {
+                eprintln!("mes-lookup: {e}");
+                if matches!(e, MesError::Denied { .. }) {
+                    eprintln!("{}", background_user_help());
+                }
+                1
+            }
+        }
+    }
+
+    fn background_user_help() -> String {
+        format!(
+            "\nService-to-service calls run in the MES as the {DEFAULT_BACKGROUND_USER}: the user named by System_Attr attr_id 199.\n\
+             That user has limited privileges; ask the MES administrator to grant it what this lookup needs, or to point\n\
+             attr 199 at a user that has them. The MES middleware caches that user for up to an hour, so a change shows\n\
+             only after the cache expires or the middleware restarts."
+        )
+    }
+
+    fn text(v: &Value) -> String {
+        match v {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn table(rows: &Rows) -> String {
+        const MAX: usize = 40;
+        let cut = |s: String| if s.chars().count() > MAX { s.chars().take(MAX - 1).collect::<String>() + "…" } else { s };
+        let cells: Vec<Vec<String>> =
+            rows.rows.iter().map(|r| r.iter().map(|v| cut(text(v).replace(['\n', '\r', '\t'], " "))).collect()).collect();
+        let widths: Vec<usize> = rows
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).chain([c.chars().count()]).max().unwrap_or(0))
+            .collect();
+        let line = |values: &mut dyn Iterator<Item = &str>| {
+            let padded: Vec<String> = values.zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
+            padded.join("  ").trim_end().to_owned() + "\n"
+        };
+        let mut out = line(&mut rows.columns.iter().map(String::as_str));
+        out += &line(&mut widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str));
+        for r in &cells {
+            out += &line(&mut r.iter().map(String::as_str));
+        }
+        out + &format!("({} rows)\n", rows.rows.len())
+    }
+
+    pub fn csv(rows: &Rows) -> String {
+        let field = |s: String| if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s };
+        let mut out = rows.columns.iter().map(|c| field(c.clone())).collect::<Vec<_>>().join(",") + "\r\n";
+        for r in &rows.rows {
+            out += &(r.iter().map(|v| field(text(v))).collect::<Vec<_>>().join(",") + "\r\n");
+        }
+        out
+    }
+
+    /// A JSON array of objects with the server's column order (written by hand: serde_json's map sorts keys).
+    pub fn json(rows: &Rows) -> String {
+        let mut out = String::from("[");
+        for (n, r) in rows.rows.iter().enumerate() {
+            out += if n == 0 { "\n  {" } else { ",\n  {" };
+            for (i, (c, v)) in rows.columns.iter().zip(r).enumerate() {
+                if i > 0 {
+                    out += ", ";
+                }
+                out += &format!("{}: {}", Value::String(c.clone()), v);
+            }
+            out += "}";
+        }
+        out + "\n]\n"
+    }
+}

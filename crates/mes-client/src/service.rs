@@ -1,0 +1,123 @@
+//! Service-to-service tokens for background jobs (native only): client credentials with the
+//! client ID, secret and scope `system`, cached until shortly before expiry, one request for any
+//! number of concurrent callers. Calls made with them run as the MES's Default Background User.
+
+use crate::Secret;
+use crate::config::{AuthenticationMode, WebApiDefinition};
+use crate::discovery::{DiscoveryError, discover};
+use crate::mes::{LookupOptions, MesError, lookup};
+use crate::rows::Rows;
+use crate::signin::{TokenError, token_client, token_set};
+use crate::time::now_seconds;
+use crate::transport::NativeTransport;
+use oauth2::{AuthType, ClientSecret, Scope};
+
+/// Get a new token this many seconds before the cached one expires.
+pub const SERVICE_RENEW_BEFORE_SECONDS: u64 = 60;
+/// The identity the MES uses for service tokens (System_Attr attr_id 199 names the real user).
+pub const DEFAULT_BACKGROUND_USER: &str = "Default Background User";
+
+/// How the client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientAuth {
+    /// `client_secret_basic`: HTTP Basic.
+    #[default]
+    Basic,
+    /// `client_secret_post`: in the form body.
+    Post,
+}
+
+/// Why a service token could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceTokenError {
+    /// The definition is not a usable service-to-service one.
+    #[error("{0}")]
+    Configuration(String),
+    /// The authority's discovery failed.
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    /// The token request failed.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+}
+
+/// Client-credentials tokens for one Web API definition.
+pub struct ServiceTokenSource {
+    transport: NativeTransport,
+    token_endpoint: String,
+    client_id: String,
+    secret: Secret,
+    scope: String,
+    auth: ClientAuth,
+    cached: tokio::sync::Mutex<Option<(Secret, u64)>>,
+}
+
+impl ServiceTokenSource {
+    /// Discovers the definition's authority and prepares the client.
+    pub async fn for_web_api(transport: NativeTransport, api: &WebApiDefinition, auth: ClientAuth) -> Result<Self, ServiceTokenError> {
+        if api.authentication_mode != AuthenticationMode::ServiceToServiceAccessToken {
+            return Err(ServiceTokenError::Configuration(format!(
+                "Web API \"{}\" uses a User Access Token; background jobs need a Service to Service Access Token definition",
+                api.name
+            )));
+        }
+        let secret = api
+            .client_secret
+            .clone()
+            .ok_or_else(|| ServiceTokenError::Configuration(format!("Web API \"{}\" has no client_secret", api.name)))?;
+        let metadata = discover(&transport, &api.authority).await?;
+        let scope = if api.scope.trim().is_empty() { "system".to_owned() } else { api.scope.clone() };
+        Ok(Self {
+            transport,
+            token_endpoint: metadata.token_endpoint,
+            client_id: api.client_id.clone(),
+            secret,
+            scope,
+            auth,
+            cached: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    /// A valid token: the cached one, or a new one when it expires within a minute. Callers that
+    /// arrive while a request is under way wait for it (the lock is held across the request).
+    pub async fn token(&self) -> Result<Secret, ServiceTokenError> {
+        let mut cached = self.cached.lock().await;
+        if let Some((token, expires_at)) = cached.as_ref() {
+            if *expires_at > now_seconds() + SERVICE_RENEW_BEFORE_SECONDS {
+                return Ok(token.clone());
+            }
+        }
+        let oauth = token_client(&self.token_endpoint, &self.client_id)?
+            .set_client_secret(ClientSecret::new(self.secret.expose().to_owned()))
+            .set_auth_type(match self.auth {
+                ClientAuth::Basic => AuthType::BasicAuth,
+                ClientAuth::Post => AuthType::RequestBody,
+            });
+        let scopes: Vec<Scope> = self.scope.split_whitespace().map(|s| Scope::new(s.to_owned())).collect();
+        let now = now_seconds();
+        let http = crate::transport::OAuthHttp(&self.transport);
+        let response = oauth.exchange_client_credentials().add_scopes(scopes).request_async(&http).await.map_err(TokenError::from)?;
+        let tokens = token_set(response, now);
+        // Without expires_in, assume the site script's default lifetime of 24 h.
+        let expires_at = tokens.expires_at.unwrap_or(now + 86_400);
+        *cached = Some((tokens.access_token.clone(), expires_at));
+        Ok(tokens.access_token)
+    }
+
+    /// A lookup as the Default Background User.
+    pub async fn lookup(
+        &self,
+        api: &WebApiDefinition,
+        endpoint: &str,
+        params: &[(String, String)],
+        options: &LookupOptions,
+    ) -> Result<Rows, MesError> {
+        let token = self.token().await.map_err(|e| match e {
+            ServiceTokenError::Token(TokenError::Unreachable(t)) | ServiceTokenError::Discovery(DiscoveryError::Unreachable(t)) => {
+                MesError::AuthorityOffline { message: format!("the service token could not be obtained: {t}") }
+            }
+            other => MesError::ServerError { status: 0, message: format!("no service token: {other}") },
+        })?;
+        lookup(&self.transport, api, endpoint, params, &token, Some(DEFAULT_BACKGROUND_USER), options).await
+    }
+}

@@ -1,0 +1,209 @@
+//! Renewal, revocation, service-to-service tokens and the mes-lookup CLI against devstack over
+//! real HTTP; request counts are read at the stand-in.
+#![cfg(not(target_arch = "wasm32"))]
+
+use devstack::store::{RegisteredClient, put_client};
+use devstack::{Stack, StackOptions};
+use mes_client::*;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+const SECRET: &str = "scheduler-secret-0123456789";
+
+async fn stack(name: &str) -> Stack {
+    let options = StackOptions::for_tests(name);
+    let db = devstack::store::open(&options.data_dir.join("aim.sqlite")).expect("store");
+    let client = RegisteredClient {
+        client_id: "scheduler".into(),
+        secret_hash: Some(devstack::util::hash_secret(SECRET)),
+        redirect_uris: vec![],
+        post_logout_uris: vec![],
+        allowed_origins: vec![],
+        token_lifetime: 86_400,
+    };
+    put_client(&db, &client).expect("register");
+    Stack::start(options).await.expect("stack")
+}
+
+fn config(stack: &Stack) -> PortalConfig {
+    let web = devstack::web::WebOptions {
+        dist_dir: ".".into(),
+        examples_dir: None,
+        portal_origin: stack.portal_origin.clone(),
+        authority: stack.issuer.clone(),
+        mes_base: stack.mes_base.clone(),
+        client_id: devstack::PORTAL_CLIENT_ID.into(),
+        audience: devstack::MES_AUDIENCE.into(),
+    };
+    PortalConfig::from_json(&devstack::web::portal_config(&web).to_string(), Runtime::Browser).expect("config").0
+}
+
+fn service_api_json(stack: &Stack) -> serde_json::Value {
+    serde_json::json!({
+        "name": "MES jobs", "base_address": stack.mes_base, "request_uri": "api",
+        "authentication_mode": "Service to Service Access Token", "authority": stack.issuer,
+        "audience": "mes-web-api", "client_id": "scheduler", "scope": "system", "client_secret": SECRET
+    })
+}
+
+fn service_api(stack: &Stack) -> WebApiDefinition {
+    serde_json::from_value(service_api_json(stack)).expect("api")
+}
+
+/// A real sign-in through the AIM form (PKCE, ID token validated).
+async fn signed_in(stack: &Stack, config: &PortalConfig) -> (SignedIn, Authority) {
+    let transport = NativeTransport::default();
+    let mut authority = Authority::load(&transport, &config.client.authority).await.expect("discovery");
+    let redirect = authorization_redirect(&authority.metadata, &config.client, "/", None).expect("redirect");
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let mut form: Vec<(String, String)> = reqwest::Url::parse(&redirect.url).expect("url").query_pairs().into_owned().collect();
+    form.extend([("username".into(), "PLANT\\alice".into()), ("password".into(), "alice-demo".into()), ("action".into(), "login".into())]);
+    let answer = http.post(format!("{}/connect/authorize", stack.issuer)).form(&form).send().await.expect("login");
+    let location = answer.headers()["location"].to_str().expect("location").to_owned();
+    let params = CallbackParams::from_query(location.split_once('?').map(|(_, q)| q).unwrap_or_default());
+    let done = finish_sign_in(&transport, &mut authority, &config.client, &params, Some(&redirect.pending), &NativeVerifier, now_seconds())
+        .await
+        .expect("sign-in");
+    (done, authority)
+}
+
+#[tokio::test]
+async fn concurrent_calls_at_expiry_share_exactly_one_refresh() {
+    let stack = stack("renew-flight").await;
+    let config = config(&stack);
+    let (mut done, authority) = signed_in(&stack, &config).await;
+    let first_refresh = done.tokens.refresh_token.clone().expect("refresh token");
+    done.tokens.expires_at = Some(now_seconds()); // about to expire
+    let session = Arc::new(UserSession::new(NativeTransport::default(), &authority, &config.client, done));
+    let api = config.web_api("MES").expect("api").clone();
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (session, api) = (session.clone(), api.clone());
+        calls.spawn(async move { session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await });
+    }
+    while let Some(result) = calls.join_next().await {
+        assert!(result.expect("task").is_ok());
+    }
+    assert_eq!(stack.aim.counters.refreshes.load(Ordering::Relaxed), 1, "8 callers, one refresh");
+    let rotated = session.tokens().refresh_token.expect("rotated");
+    assert_ne!(rotated, first_refresh, "the authority rotated the refresh token and the session kept the new one");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
+    let stack = stack("renew-401").await;
+    let config = config(&stack);
+    let (mut done, authority) = signed_in(&stack, &config).await;
+    done.tokens.access_token = Secret::new("revoked-or-garbage"); // the MES answers 401
+    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    let api = config.web_api("MES").expect("api");
+    assert!(session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await.is_ok(), "renewed after the 401");
+    assert_eq!(stack.aim.counters.refreshes.load(Ordering::Relaxed), 1);
+
+    // Sign-out revokes the refresh token; after that, a 401 cannot be renewed.
+    let tokens = session.tokens();
+    assert!(
+        revoke_refresh_token(&NativeTransport::default(), &authority.metadata, "mes-portal", tokens.refresh_token.as_ref().expect("rt"))
+            .await
+            .expect("revoke")
+    );
+    let (mut done, _) = signed_in(&stack, &config).await;
+    let refresh = tokens.refresh_token.clone();
+    done.tokens.access_token = Secret::new("garbage");
+    done.tokens.refresh_token = refresh;
+    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    assert_eq!(session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
+
+    // No refresh token at all: renewal says how to go on.
+    let (mut done, _) = signed_in(&stack, &config).await;
+    done.tokens.refresh_token = None;
+    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    assert_eq!(session.renew(0).await.err(), Some(RenewError::NoRefreshToken));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn service_tokens_are_cached_shared_and_run_as_the_background_user() {
+    let stack = stack("service").await;
+    let api = service_api(&stack);
+    for auth in [ClientAuth::Basic, ClientAuth::Post] {
+        let before = stack.aim.counters.client_credentials.load(Ordering::Relaxed);
+        let source = Arc::new(ServiceTokenSource::for_web_api(NativeTransport::default(), &api, auth).await.expect("source"));
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..6 {
+            let source = source.clone();
+            calls.spawn(async move { source.token().await.map(|t| t.expose().to_owned()) });
+        }
+        let mut tokens = Vec::new();
+        while let Some(t) = calls.join_next().await {
+            tokens.push(t.expect("task").expect("token"));
+        }
+        tokens.dedup();
+        assert_eq!(tokens.len(), 1, "{auth:?}: one token for all");
+        assert_eq!(stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before, 1, "{auth:?}: one request");
+        let rows = source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.expect("entities");
+        assert!(!rows.rows.is_empty());
+        assert_eq!(
+            source
+                .lookup(&api, "v3/user", &[], &LookupOptions::default())
+                .await
+                .err()
+                .map(|e| matches!(e, MesError::Denied { identity: Some(ref who), .. } if who == DEFAULT_BACKGROUND_USER)),
+            Some(true)
+        );
+    }
+    let mut wrong = api.clone();
+    wrong.client_secret = Some(Secret::new("wrong"));
+    let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &wrong, ClientAuth::Post).await.expect("source");
+    assert!(
+        matches!(source.token().await, Err(ServiceTokenError::Token(TokenError::Refused { ref error, .. })) if error == "invalid_client")
+    );
+    let mut user_mode = api.clone();
+    user_mode.authentication_mode = AuthenticationMode::UserAccessToken;
+    assert!(matches!(
+        ServiceTokenSource::for_web_api(NativeTransport::default(), &user_mode, ClientAuth::Basic).await,
+        Err(ServiceTokenError::Configuration(_))
+    ));
+    stack.stop().await;
+}
+
+fn mes_lookup(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mes-lookup")).args(args).output().expect("mes-lookup");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_tables_csv_and_json_and_explains_background_user_denials() {
+    let stack = stack("cli").await;
+    let file = std::env::temp_dir().join(format!("mes-lookup-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::json!({ "web_apis": [service_api_json(&stack)] }).to_string()).expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--config", path.as_str(), "--api", "mes jobs"];
+        args.extend_from_slice(extra);
+        mes_lookup(&args)
+    };
+    let (code, out, err) = tokio::task::block_in_place(|| run(&["v3/entity/name", "--param", "ent_name=Packaging Line 1"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().next().is_some_and(|h| h.starts_with("ent_id  ent_name")), "{out}");
+    assert!(out.contains("Packaging Line 1") && out.ends_with("(1 rows)\n"), "{out}");
+    let (code, out, _) = tokio::task::block_in_place(|| run(&["v3/item", "--format", "csv", "--max-rows", "3", "--auth", "post"]));
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 4, "header + 3 rows");
+    assert!(out.starts_with("item_id,item_desc,item_class_id,uom_id,unit_cost,last_edit_at_utc,"), "{out}");
+    let (code, out, _) = tokio::task::block_in_place(|| run(&["v3/lot", "--format", "json", "--max-rows", "2"]));
+    assert_eq!(code, 0);
+    let parsed: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(parsed.as_array().map(Vec::len), Some(2));
+    assert!(out.contains("{\"lot_no\": "), "column order kept: {out}");
+    let (code, _, err) = tokio::task::block_in_place(|| run(&["v3/user"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("Default Background User") && err.contains("attr_id 199") && err.contains("an hour"), "{err}");
+    let (code, _, err) = mes_lookup(&["--config", "/nonexistent.json", "--api", "x", "v3/entity"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = tokio::task::block_in_place(|| run(&["v3/entity", "--format", "xml"]));
+    assert_eq!(code, 2, "{err}");
+    let _ = std::fs::remove_file(&file);
+    stack.stop().await;
+}
