@@ -33,6 +33,9 @@ pub fn App() -> impl IntoView {
         }
     });
     on_cleanup(move || on_popstate.remove());
+    if let Err(why) = mes_client::browser::on_sign_out_elsewhere(move || portal.signed_out_elsewhere()) {
+        leptos::logging::warn!("sign-out in other tabs will not reach this one: {why}");
+    }
     leptos::task::spawn_local(portal.start());
     view! { <pages::Root /> }
 }

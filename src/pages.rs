@@ -2,9 +2,9 @@
 //! sign-in refused, the signed-in shell, and the MES failure view.
 
 use crate::grid::LookupGrid;
-use crate::session::{AuthState, use_portal};
+use crate::session::{AuthState, Session, use_portal};
 use leptos::prelude::*;
-use mes_client::{ConfigIssue, MesError, Prompt, SignedIn, now_seconds};
+use mes_client::{ConfigIssue, MesError, Prompt, now_seconds};
 use std::sync::Arc;
 
 /// A centred card with a title.
@@ -89,7 +89,7 @@ pub fn SignInFailed(why: String) -> impl IntoView {
 
 /// Who is signed in, how long the token lasts, sign out.
 #[component]
-fn SessionBar(session: Arc<SignedIn>) -> impl IntoView {
+fn SessionBar(session: Arc<Session>) -> impl IntoView {
     let portal = use_portal();
     let now = RwSignal::new(now_seconds());
     let handle = set_interval_with_handle(move || now.set(now_seconds()), std::time::Duration::from_secs(15)).ok();
@@ -98,8 +98,8 @@ fn SessionBar(session: Arc<SignedIn>) -> impl IntoView {
             h.clear();
         }
     });
-    let expires = session.tokens.expires_at;
-    let left = move || match expires {
+    let name = session.claims().identity();
+    let left = move || match session.tokens().expires_at {
         Some(at) if at > now.get() => {
             let s = at - now.get();
             format!("✓ session valid, {} min left", s.div_ceil(60))
@@ -109,7 +109,7 @@ fn SessionBar(session: Arc<SignedIn>) -> impl IntoView {
     };
     view! {
         <div class="session">
-            <span class="who" id="signed-in-as">{session.claims.identity()}</span>
+            <span class="who" id="signed-in-as">{name}</span>
             <span class="valid">{left}</span>
             <button class="secondary" id="sign-out" on:click=move |_| portal.sign_out()>"Sign out"</button>
         </div>
@@ -118,7 +118,7 @@ fn SessionBar(session: Arc<SignedIn>) -> impl IntoView {
 
 /// The signed-in portal: top bar, lookup list, and the page for the current path.
 #[component]
-pub fn Shell(session: Arc<SignedIn>) -> impl IntoView {
+pub fn Shell(session: Arc<Session>) -> impl IntoView {
     let portal = use_portal();
     let config = portal.config.get_untracked();
     let lookups = config.map(|c| c.lookups.clone()).unwrap_or_default();

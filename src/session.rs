@@ -4,14 +4,12 @@
 use leptos::prelude::*;
 use mes_client::{
     Authority, BrowserTransport, CallbackParams, ConfigIssue, LookupDefinition, LookupOptions, MesError, PortalConfig, Prompt, Rows,
-    Runtime, SignedIn, authorization_redirect, browser, end_session_url, finish_sign_in, lookup, now_seconds, refresh,
+    Runtime, UserSession, authorization_redirect, browser, end_session_url, finish_sign_in, now_seconds, revoke_refresh_token,
 };
 use std::sync::Arc;
 
 /// Largest lookup answer accepted: 100,000 rows of 10 columns is about 15 MB of JSON.
 pub const LOOKUP_BODY_LIMIT: usize = 64 * 1024 * 1024;
-/// Renew this many seconds before the access token expires.
-const RENEW_BEFORE: u64 = 30;
 
 /// Where the person stands with the authority.
 #[derive(Clone, Debug)]
@@ -33,9 +31,12 @@ pub enum AuthState {
     Redirecting,
     /// The sign-in answer was refused: why.
     SignInFailed(String),
-    /// Signed in; tokens in memory only.
-    SignedIn(Arc<SignedIn>),
+    /// Signed in; tokens in memory only, inside the session.
+    SignedIn(Arc<Session>),
 }
+
+/// The signed-in session: tokens in memory, renewed with a single flight.
+pub type Session = UserSession<BrowserTransport>;
 
 /// The portal's shared state, provided as context.
 #[derive(Clone, Copy)]
@@ -115,7 +116,11 @@ impl Portal {
                 Ok(signed_in) => {
                     browser::replace_url(&return_path);
                     self.route.set(return_path);
-                    self.auth.set(AuthState::SignedIn(Arc::new(signed_in)));
+                    let authority = self.authority.get_untracked();
+                    if let Some(authority) = authority {
+                        let session = UserSession::new(BrowserTransport::new(LOOKUP_BODY_LIMIT), &authority, &config.client, signed_in);
+                        self.auth.set(AuthState::SignedIn(Arc::new(session)));
+                    }
                 }
                 Err(_) if silent_refusal && pending.is_some() => {
                     // No session at the authority: the person signs in with the form.
@@ -157,27 +162,41 @@ impl Portal {
         }
     }
 
-    /// Forgets the tokens and ends the authority's session.
-    pub fn sign_out(&self) {
-        let id_token = match self.auth.get_untracked() {
-            AuthState::SignedIn(s) => s.tokens.id_token.clone(),
+    /// Forgets the tokens, revokes the refresh token, tells the other tabs, and ends the
+    /// authority's session.
+    pub fn sign_out(self) {
+        let tokens = match self.auth.get_untracked() {
+            AuthState::SignedIn(s) => Some(s.tokens()),
             _ => None,
         };
         self.auth.set(AuthState::SignedOut(Some("You are signed out.".into())));
-        let target = match (self.config.get_untracked(), self.authority.get_untracked()) {
-            (Some(config), Some(authority)) => end_session_url(&authority.metadata, &config.client, id_token.as_ref()),
-            _ => None,
-        };
-        match target {
-            Some(url) => {
-                let _ = browser::navigate(&url);
+        browser::announce_sign_out();
+        let (config, authority) = (self.config.get_untracked(), self.authority.get_untracked());
+        leptos::task::spawn_local(async move {
+            let (Some(config), Some(authority)) = (config, authority) else { return self.navigate("/signed-out") };
+            if let Some(refresh_token) = tokens.as_ref().and_then(|t| t.refresh_token.as_ref()) {
+                // Best effort: the end-session step below ends the authority's session anyway.
+                let _ =
+                    revoke_refresh_token(&BrowserTransport::default(), &authority.metadata, &config.client.client_id, refresh_token).await;
             }
-            None => self.navigate("/signed-out"),
+            let id_token = tokens.and_then(|t| t.id_token);
+            match end_session_url(&authority.metadata, &config.client, id_token.as_ref()) {
+                Some(url) => {
+                    let _ = browser::navigate(&url);
+                }
+                None => self.navigate("/signed-out"),
+            }
+        });
+    }
+
+    /// Another tab signed out: forget this tab's tokens too.
+    pub fn signed_out_elsewhere(&self) {
+        if matches!(self.auth.get_untracked(), AuthState::SignedIn(_)) {
+            self.auth.set(AuthState::SignedOut(Some("You signed out in another tab.".into())));
         }
     }
 
-    /// Runs a lookup with the signed-in person's token, renewing it first when it is about to
-    /// expire and once more on a 401.
+    /// Runs a lookup as the signed-in person (the session renews its token as needed).
     pub async fn run_lookup(&self, lookup_def: &LookupDefinition) -> Result<Rows, MesError> {
         let config = self.config.get_untracked().ok_or(MesError::SessionExpired)?;
         let api = config
@@ -185,59 +204,8 @@ impl Portal {
             .ok_or_else(|| MesError::NotFound { message: format!("no Web API definition named \"{}\"", lookup_def.web_api) })?
             .clone();
         let params: Vec<(String, String)> = lookup_def.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let transport = BrowserTransport::new(LOOKUP_BODY_LIMIT);
-        let mut renewed = false;
-        let mut session = self.signed_in().ok_or(MesError::SessionExpired)?;
-        if session.tokens.expires_at.is_some_and(|at| at <= now_seconds() + RENEW_BEFORE) {
-            session = self.renew().await.ok_or(MesError::SessionExpired)?;
-            renewed = true;
-        }
-        loop {
-            let identity = session.claims.identity();
-            let result = lookup(
-                &transport,
-                &api,
-                &lookup_def.endpoint,
-                &params,
-                &session.tokens.access_token,
-                Some(&identity),
-                &LookupOptions::default(),
-            )
-            .await;
-            match result {
-                Err(MesError::SessionExpired) if !renewed => {
-                    renewed = true;
-                    session = self.renew().await.ok_or(MesError::SessionExpired)?;
-                }
-                other => return other,
-            }
-        }
-    }
-
-    fn signed_in(&self) -> Option<Arc<SignedIn>> {
-        match self.auth.get_untracked() {
-            AuthState::SignedIn(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// One refresh with the refresh token (rotated tokens replace the old ones).
-    async fn renew(&self) -> Option<Arc<SignedIn>> {
-        let current = self.signed_in()?;
-        let refresh_token = current.tokens.refresh_token.clone()?;
-        let (config, authority) = (self.config.get_untracked()?, self.authority.get_untracked()?);
-        let tokens = refresh(
-            &BrowserTransport::default(),
-            &authority.metadata.token_endpoint,
-            &config.client.client_id,
-            &refresh_token,
-            now_seconds(),
-        )
-        .await
-        .ok()?;
-        let renewed = Arc::new(SignedIn { tokens, claims: current.claims.clone() });
-        self.auth.set(AuthState::SignedIn(renewed.clone()));
-        Some(renewed)
+        let AuthState::SignedIn(session) = self.auth.get_untracked() else { return Err(MesError::SessionExpired) };
+        session.lookup(&api, &lookup_def.endpoint, &params, &LookupOptions::default()).await
     }
 }
 

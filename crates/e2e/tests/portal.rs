@@ -266,3 +266,52 @@ async fn aim_going_offline_shows_a_plain_state_and_the_portal_recovers_by_itself
     })
     .await;
 }
+
+#[tokio::test]
+async fn sign_out_revokes_ends_the_aim_session_and_reaches_the_other_tab() {
+    let stack = stack("e2e-signout").await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let first_tab = client.window().await?;
+        // The first tab's refresh token: AIM issues the ID token, the access token, then it.
+        let refresh_token = stack.aim.issued_tokens().into_iter().find(|t| !t.contains('.')).context("a refresh token was issued")?;
+
+        // A second tab signs in silently through AIM's session.
+        let second = client.new_window(true).await?;
+        client.switch_to_window(second.handle.clone()).await?;
+        client.goto(&format!("{}/lookups/1", stack.portal_origin)).await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+
+        client.switch_to_window(first_tab).await?;
+        wait_for(&client, "button#sign-out").await?.click().await?;
+        wait_until("the first tab says it is signed out", || async {
+            Ok(text_of(&client, "#notice").await?.contains("You are signed out."))
+        })
+        .await?;
+        if client.current_url().await?.path() != "/signed-out" {
+            bail!("sign-out should come back from AIM to /signed-out");
+        }
+
+        client.switch_to_window(second.handle).await?;
+        wait_until("the other tab is signed out too", || async { Ok(text_of(&client, "#notice").await?.contains("another tab")) }).await?;
+        if client.find(Locator::Css("table.grid")).await.is_ok() {
+            bail!("the other tab still shows MES data");
+        }
+        // AIM's session is over: a reload finds no silent sign-in, only the button.
+        client.refresh().await?;
+        wait_for(&client, "button#sign-in").await?;
+
+        let answer = reqwest::Client::new()
+            .post(format!("{}/connect/token", stack.issuer))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token.as_str()), ("client_id", "mes-portal")])
+            .send()
+            .await?;
+        if answer.status() != 400 {
+            bail!("the signed-out refresh token still works: HTTP {}", answer.status());
+        }
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}

@@ -62,6 +62,31 @@ pub fn navigate(url: &str) -> Result<(), String> {
     window.location().assign(url).map_err(|_| format!("the browser refused to open {url}"))
 }
 
+/// The channel every tab of the portal listens on for sign-out.
+pub const SIGN_OUT_CHANNEL: &str = "mes-client.sign-out";
+
+/// Tells the other tabs of this origin that the person signed out (no token is sent).
+pub fn announce_sign_out() {
+    if let Ok(channel) = web_sys::BroadcastChannel::new(SIGN_OUT_CHANNEL) {
+        let _ = channel.post_message(&JsValue::from_str("signed-out"));
+        channel.close();
+    }
+}
+
+/// Calls `on_sign_out` when another tab signs out. The listener lives as long as the page.
+pub fn on_sign_out_elsewhere(mut on_sign_out: impl FnMut() + 'static) -> Result<(), String> {
+    let channel = web_sys::BroadcastChannel::new(SIGN_OUT_CHANNEL).map_err(describe)?;
+    let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        if event.data().as_string().as_deref() == Some("signed-out") {
+            on_sign_out();
+        }
+    });
+    channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
+    listener.forget();
+    std::mem::forget(channel);
+    Ok(())
+}
+
 /// RS256 and ES256 checks with the browser's SubtleCrypto.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WebCryptoVerifier;

@@ -118,3 +118,9 @@ impl<T: Transport + 'static> UserSession<T> {
         }
     }
 }
+
+impl<T> std::fmt::Debug for UserSession<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserSession").field("identity", &self.claims.identity()).finish_non_exhaustive()
+    }
+}
