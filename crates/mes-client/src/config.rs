@@ -73,6 +73,13 @@ pub struct ClientSettings {
     /// Extra authorize parameters (e.g. `resource`), sent as given.
     #[serde(default)]
     pub extra_authorize_params: BTreeMap<String, String>,
+    /// Allowed clock difference for ID-token times, seconds.
+    #[serde(default = "default_clock_skew")]
+    pub clock_skew_seconds: i64,
+}
+
+fn default_clock_skew() -> i64 {
+    crate::session::DEFAULT_CLOCK_SKEW
 }
 
 /// Single or multiple row selection in a lookup grid.

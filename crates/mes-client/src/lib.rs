@@ -30,6 +30,41 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Staying signed in
+//!
+//! [`UserSession`] holds the tokens in memory and renews them before expiry and after a 401;
+//! concurrent lookups share one refresh.
+//!
+//! ```no_run
+//! # async fn run<T: mes_client::Transport + 'static>(transport: T, authority: mes_client::Authority,
+//! #     config: mes_client::PortalConfig, signed_in: mes_client::SignedIn) {
+//! let session = mes_client::UserSession::new(transport, &authority, &config.client, signed_in);
+//! let api = config.web_api("MES").expect("configured");
+//! match session.lookup(api, "v3/entity", &[], &Default::default()).await {
+//!     Ok(rows) => println!("{} entities", rows.rows.len()),
+//!     Err(mes_client::MesError::SessionExpired) => { /* sign in again; the AIM session skips the form */ }
+//!     Err(other) => eprintln!("{other}"),
+//! }
+//! # }
+//! ```
+//!
+//! ## Background jobs (native): service-to-service tokens
+//!
+//! ```no_run
+//! # #[cfg(not(target_arch = "wasm32"))]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use mes_client::{ClientAuth, NativeTransport, ServiceConfig, ServiceTokenSource};
+//! let (config, _warnings) = ServiceConfig::from_json(&std::fs::read_to_string("mes.json")?).map_err(|r| format!("{r:?}"))?;
+//! let api = config.web_api("MES jobs").ok_or("no such Web API")?;
+//! let source = ServiceTokenSource::for_web_api(NativeTransport::default(), api, ClientAuth::Basic).await?;
+//! // Runs as the MES's Default Background User (System_Attr 199); the token is cached ~24 h.
+//! let rows = source.lookup(api, "v3/wo", &[("state".into(), "Released".into())], &Default::default()).await?;
+//! println!("{} released work orders", rows.rows.len());
+//! # Ok(()) }
+//! ```
+//!
+//! The same from a shell: `mes-lookup --config mes.json --api "MES jobs" v3/wo --param state=Released --format csv`.
+//!
 //! ## A lookup
 //!
 //! ```no_run

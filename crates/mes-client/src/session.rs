@@ -6,7 +6,7 @@ use crate::jwt::{Claims, Expected, IdTokenError, SignatureVerifier, validate_id_
 use crate::signin::{CallbackParams, PendingSignIn, SignInError, TokenError, TokenSet, check_callback, exchange_code};
 use crate::transport::Transport;
 
-/// Allowed clock difference for token times, seconds.
+/// Allowed clock difference for token times, seconds (`ClientSettings::clock_skew_seconds`).
 pub const DEFAULT_CLOCK_SKEW: i64 = 60;
 
 /// The authority as discovered: metadata and signing keys.
@@ -73,7 +73,7 @@ pub async fn finish_sign_in(
         client_id: &client.client_id,
         nonce: &pending.nonce,
         now: now as i64,
-        skew: DEFAULT_CLOCK_SKEW,
+        skew: client.clock_skew_seconds.clamp(0, 600),
     };
     let claims = match validate_id_token(id_token.expose(), &authority.jwks, verifier, &expected).await {
         Err(IdTokenError::UnknownKey(_)) => {
