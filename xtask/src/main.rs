@@ -105,6 +105,8 @@ fn demo(root: &Path, extra: &[String]) -> Result<()> {
 
 fn test(root: &Path) -> Result<()> {
     let tools = setup::all(root, true)?;
+    eprintln!("==> Formatting (rustfmt.toml)");
+    run_cmd(cargo().args(["fmt", "--all", "--check"]))?;
     eprintln!("==> Native tests: mes-client, devstack, the portal's pure logic");
     run_cmd(cargo().args(["test", "-p", "mes-client", "-p", "devstack", "-p", "xtask"]))?;
     run_cmd(cargo().args(["test", "-p", "mes-portal", "--lib"]))?;

@@ -135,25 +135,10 @@ impl Stack {
         })?);
         let aim_router = aim::app(aim.clone());
         let mes_router = mes::app(mes.clone());
-        let web_server = match &options.dist_dir {
-            Some(dist) => Some(Server::spawn(
-                web_l,
-                web::app(WebOptions {
-                    dist_dir: dist.clone(),
-                    examples_dir: options.examples_dir.clone(),
-                    portal_origin: portal_origin.clone(),
-                    authority: issuer.clone(),
-                    mes_base: mes_base.clone(),
-                    client_id: PORTAL_CLIENT_ID.into(),
-                    audience: MES_AUDIENCE.into(),
-                })?,
-            )?),
-            None => None,
-        };
-        Ok(Self {
+        let mut stack = Self {
             aim_server: Some(Server::spawn(aim_l, aim_router.clone())?),
             mes_server: Some(Server::spawn(mes_l, mes_router.clone())?),
-            web_server,
+            web_server: None,
             aim,
             mes,
             issuer,
@@ -163,7 +148,29 @@ impl Stack {
             mes_addr,
             aim_router,
             mes_router,
-        })
+        };
+        if let Some(dist) = &options.dist_dir {
+            let router = web::app(stack.web_options(dist.clone(), options.examples_dir.clone()))?;
+            stack.web_server = Some(Server::spawn(web_l, router)?);
+        }
+        Ok(stack)
+    }
+
+    /// The `config.json` the portal server gives the portal for this stack.
+    pub fn portal_config(&self) -> serde_json::Value {
+        web::portal_config(&self.web_options(PathBuf::new(), None))
+    }
+
+    fn web_options(&self, dist_dir: PathBuf, examples_dir: Option<PathBuf>) -> WebOptions {
+        WebOptions {
+            dist_dir,
+            examples_dir,
+            portal_origin: self.portal_origin.clone(),
+            authority: self.issuer.clone(),
+            mes_base: self.mes_base.clone(),
+            client_id: PORTAL_CLIENT_ID.into(),
+            audience: MES_AUDIENCE.into(),
+        }
     }
 
     /// Stops AIM: its port closes and open connections drop, as when the SMS goes offline.

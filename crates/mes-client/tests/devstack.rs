@@ -18,16 +18,8 @@ async fn fixture(name: &str) -> Fixture {
 
 async fn fixture_with(options: StackOptions) -> Fixture {
     let stack = Stack::start(options).await.expect("stack");
-    let web = devstack::web::WebOptions {
-        dist_dir: ".".into(),
-        examples_dir: None,
-        portal_origin: stack.portal_origin.clone(),
-        authority: stack.issuer.clone(),
-        mes_base: stack.mes_base.clone(),
-        client_id: devstack::PORTAL_CLIENT_ID.into(),
-        audience: devstack::MES_AUDIENCE.into(),
-    };
-    let text = devstack::web::portal_config(&web).to_string();
+
+    let text = stack.portal_config().to_string();
     let (config, report) = PortalConfig::from_json(&text, Runtime::Browser).expect("devstack's config is valid");
     assert!(report.warnings.is_empty(), "{report:?}");
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(false).build().expect("client");

@@ -26,16 +26,7 @@ async fn stack(name: &str) -> Stack {
 }
 
 fn config(stack: &Stack) -> PortalConfig {
-    let web = devstack::web::WebOptions {
-        dist_dir: ".".into(),
-        examples_dir: None,
-        portal_origin: stack.portal_origin.clone(),
-        authority: stack.issuer.clone(),
-        mes_base: stack.mes_base.clone(),
-        client_id: devstack::PORTAL_CLIENT_ID.into(),
-        audience: devstack::MES_AUDIENCE.into(),
-    };
-    PortalConfig::from_json(&devstack::web::portal_config(&web).to_string(), Runtime::Browser).expect("config").0
+    PortalConfig::from_json(&stack.portal_config().to_string(), Runtime::Browser).expect("config").0
 }
 
 fn service_api_json(stack: &Stack) -> serde_json::Value {
