@@ -74,6 +74,7 @@ pub fn LookupGrid(
     });
 
     let title = lookup.name.clone();
+    let export_name = lookup.name.clone();
     let endpoint = lookup.endpoint.clone();
     let mode = lookup.selection;
     view! {
@@ -90,12 +91,29 @@ pub fn LookupGrid(
                     <FailureView error=error retry=retry attempt=attempt.get_untracked() />
                 }.into_any(),
                 Load::Loaded(data) => match on_select {
-                    Some(cb) => view! { <RowsGrid data=data mode=mode on_select=cb /> }.into_any(),
-                    None => view! { <RowsGrid data=data mode=mode /> }.into_any(),
+                    Some(cb) => view! { <RowsGrid data=data mode=mode on_select=cb export_name=export_name.clone() /> }.into_any(),
+                    None => view! { <RowsGrid data=data mode=mode export_name=export_name.clone() /> }.into_any(),
                 },
             }}
         </section>
     }
+}
+
+/// Offers `text` as a file download (a Blob URL clicked through a temporary link).
+fn download(file: &str, text: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| "no Blob")?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "no object URL")?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a").map_err(|_| "no link")?.unchecked_into();
+    link.set_href(&url);
+    link.set_download(file);
+    link.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }
 
 /// Height the row window is computed for: the viewport's, but never more than the window's, so
@@ -116,6 +134,9 @@ pub fn RowsGrid(
     /// Receives the value column of the selected rows on every change.
     #[prop(optional)]
     on_select: Option<Callback<Vec<String>>>,
+    /// Name of the exported CSV file, without `.csv`.
+    #[prop(optional, into)]
+    export_name: Option<String>,
 ) -> impl IntoView {
     let sort = RwSignal::new(Vec::<SortKey>::new());
     let filter = RwSignal::new(String::new());
@@ -280,6 +301,16 @@ pub fn RowsGrid(
         })
         .collect_view();
     let aria_multi = (mode == SelectionMode::Multi).then_some("true");
+    let export = {
+        let data = data.clone();
+        let file = format!("{}.csv", export_name.unwrap_or_else(|| "lookup".into()));
+        move |_| {
+            let csv = order.with_untracked(|o| data.to_csv(o));
+            if let Err(why) = download(&file, &csv) {
+                leptos::logging::warn!("CSV export failed: {why}");
+            }
+        }
+    };
     let row_data = data.clone();
 
     view! {
@@ -287,6 +318,7 @@ pub fn RowsGrid(
             <input type="search" placeholder="Filter rows…" aria-label="Filter rows"
                 prop:value=move || filter.get()
                 on:input=move |ev| filter.set(event_target_value(&ev)) />
+            <button class="secondary export" on:click=export title="The rows that match the filter, in the order shown">"Export CSV"</button>
         </div>
         <p class="grid-status" role="status" aria-live="polite">{status}</p>
         {(total == 0).then(|| view! { <div class="state" role="status"><h2>"No rows"</h2><p>"The MES answered with an empty list for this lookup."</p></div> })}

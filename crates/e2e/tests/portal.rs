@@ -29,6 +29,11 @@ async fn stack(name: &str) -> Stack {
     Stack::start(options).await.expect("stack starts")
 }
 
+/// Where Chromium saves downloads during this test run.
+fn downloads() -> PathBuf {
+    std::env::temp_dir().join(format!("e2e-downloads-{}", std::process::id()))
+}
+
 struct Driver(Child);
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -59,6 +64,10 @@ async fn browser() -> Result<(Client, Driver)> {
     if let Ok(binary) = std::env::var("CHROMIUM") {
         chrome["binary"] = binary.into();
     }
+    chrome["prefs"] = serde_json::json!({
+        "download.default_directory": downloads().to_string_lossy(),
+        "download.prompt_for_download": false,
+    });
     caps.insert("goog:chromeOptions".into(), chrome);
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
@@ -92,8 +101,17 @@ where
     result.expect("scenario");
 }
 
+/// Waits for an element, polling through navigations (the portal redirects through AIM, and a
+/// lookup during a page change fails with other errors than "no such element").
 async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element> {
-    client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.with_context(|| format!("waiting for {css}"))
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        match client.find(Locator::Css(css)).await {
+            Ok(element) => return Ok(element),
+            Err(e) if std::time::Instant::now() > deadline => return Err(anyhow!(e)).with_context(|| format!("waiting for {css}")),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }
 
 async fn text_of(client: &Client, css: &str) -> Result<String> {
@@ -311,6 +329,110 @@ async fn sign_out_revokes_ends_the_aim_session_and_reaches_the_other_tab() {
             bail!("the signed-out refresh token still works: HTTP {}", answer.status());
         }
         assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// The text of each checklist step of the first Web API's connection test, once it settles.
+async fn connection_test(client: &Client) -> Result<Vec<(String, String)>> {
+    async fn read(client: &Client) -> Result<Vec<(String, String)>> {
+        let value = client
+            .execute(
+                "return [...document.querySelectorAll('#web-api-0 ol.checklist li')].map(li => [li.className, li.textContent]);",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(value)?)
+    }
+    wait_for(client, "#web-api-0 button.test-connection").await?.click().await?;
+    wait_until("the connection test settles", || async {
+        Ok(read(client).await?.iter().all(|(class, _)| class != "running" && class != "waiting"))
+    })
+    .await?;
+    read(client).await
+}
+
+#[tokio::test]
+async fn web_apis_page_tests_the_connection_and_diagnostics_show_claims_not_tokens() {
+    let stack = std::sync::Arc::new(tokio::sync::Mutex::new(stack("e2e-webapis").await));
+    let shared = stack.clone();
+    with_browser(|client| async move {
+        let origin = shared.lock().await.portal_origin.clone();
+        {
+            let s = shared.lock().await;
+            sign_in(&client, &s, "PLANT\\alice", "alice-demo").await?;
+        }
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        client.find(Locator::Css("nav a[href='/web-apis']")).await?.click().await?;
+        let steps = connection_test(&client).await?;
+        if !steps.iter().all(|(class, _)| class == "passed") {
+            bail!("a good definition should pass every step: {steps:?}");
+        }
+        if !steps[3].1.contains("PLANT\\alice") {
+            bail!("the last step names the MES user: {steps:?}");
+        }
+        screenshot(&client, "web-apis").await?;
+
+        // AIM offline: the first step fails and says so; the others are not run.
+        shared.lock().await.stop_aim().await;
+        let steps = connection_test(&client).await?;
+        if steps[0].0 != "failed" || !steps[1..].iter().all(|(class, _)| class == "skipped") {
+            bail!("with AIM down the checklist should stop at step 1: {steps:?}");
+        }
+        shared.lock().await.start_aim().await?;
+
+        client.goto(&format!("{origin}/diagnostics")).await?;
+        let claims = text_of(&client, "#access-claims").await?;
+        for expected in ["PLANT\\alice", "mes-web-api", "offline_access", "mes-portal"] {
+            if !claims.contains(expected) {
+                bail!("diagnostics should show {expected}: {claims}");
+            }
+        }
+        let page = client.source().await?;
+        let s = shared.lock().await;
+        for token in s.aim.issued_tokens() {
+            if page.contains(&token[token.len().saturating_sub(24)..]) {
+                bail!("a token appears on the diagnostics page");
+            }
+        }
+        assert_no_token_stored(&client, &s).await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_non_mes_user_fails_the_last_step_and_export_downloads_the_filtered_rows() {
+    let stack = stack("e2e-export").await;
+    let _ = std::fs::remove_dir_all(downloads());
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        wait_for(&client, "input[type=search]").await?.send_keys("packaging line 1").await?;
+        wait_until("the filter applies", || async { Ok(text_of(&client, ".grid-status").await?.contains("match")) }).await?;
+        client.find(Locator::Css("button.export")).await?.click().await?;
+        let file = downloads().join("Entities.csv");
+        wait_until("the CSV is downloaded", || async { Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)) }).await?;
+        let csv = std::fs::read_to_string(&file)?;
+        let lines: Vec<&str> = csv.lines().collect();
+        if lines.first() != Some(&"ent_id,ent_name,description,parent_ent_id,can_run_jobs,last_edit_at_local") {
+            bail!("unexpected CSV header: {:?}", lines.first());
+        }
+        if lines.len() < 2 || !lines[1..].iter().all(|l| l.to_lowercase().contains("packaging")) {
+            bail!("the CSV should hold exactly the filtered rows: {csv}");
+        }
+
+        client.find(Locator::Css("button#sign-out")).await?.click().await?;
+        wait_for(&client, "#notice").await?;
+        sign_in(&client, &stack, "PLANT\\victor", "victor-demo").await?;
+        wait_for(&client, "[data-state=denied]").await?;
+        client.find(Locator::Css("nav a[href='/web-apis']")).await?.click().await?;
+        let steps = connection_test(&client).await?;
+        let classes: Vec<&str> = steps.iter().map(|(c, _)| c.as_str()).collect();
+        if classes != ["passed", "passed", "passed", "failed"] || !steps[3].1.contains("PLANT\\victor") {
+            bail!("victor's token is fine but he is no MES user: {steps:?}");
+        }
         Ok(())
     })
     .await;

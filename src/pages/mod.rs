@@ -1,6 +1,12 @@
 //! Pages and the plain-language states: sign-in, configuration problems, authority unavailable,
 //! sign-in refused, the signed-in shell, and the MES failure view.
 
+mod diagnostics;
+mod web_apis;
+
+pub use diagnostics::Diagnostics;
+pub use web_apis::WebApis;
+
 use crate::grid::LookupGrid;
 use crate::session::{AuthState, Session, use_portal};
 use leptos::prelude::*;
@@ -144,6 +150,11 @@ pub fn Shell(session: Arc<Session>) -> impl IntoView {
                            on:click=move |ev| { ev.prevent_default(); portal.navigate(&target); }>{l.name}</a>
                     }
                 }).collect_view()}
+                <h2>"Portal"</h2>
+                {[("/web-apis", "Web APIs"), ("/diagnostics", "Diagnostics")].into_iter().map(|(href, label)| view! {
+                    <a href=href aria-current=move || (portal.route.get() == href).then_some("page")
+                       on:click=move |ev| { ev.prevent_default(); portal.navigate(href); }>{label}</a>
+                }).collect_view()}
             </nav>
             <main>
                 {(!warnings.is_empty()).then(|| view! {
@@ -151,10 +162,12 @@ pub fn Shell(session: Arc<Session>) -> impl IntoView {
                         {warnings.into_iter().map(|w| view! { <p><code>{w.field}</code>" "{w.message}</p> }).collect_view()}
                     </div>
                 })}
-                {move || match current().and_then(|i| lookups.get(i).cloned()) {
-                    Some(lookup) => view! { <LookupGrid lookup=lookup /> }.into_any(),
-                    None if lookups.is_empty() => view! { <p>"No lookups are configured."</p> }.into_any(),
-                    None => view! {
+                {move || match (portal.route.get().as_str(), current().and_then(|i| lookups.get(i).cloned())) {
+                    ("/web-apis", _) => view! { <WebApis /> }.into_any(),
+                    ("/diagnostics", _) => view! { <Diagnostics /> }.into_any(),
+                    (_, Some(lookup)) => view! { <LookupGrid lookup=lookup /> }.into_any(),
+                    (_, None) if lookups.is_empty() => view! { <p>"No lookups are configured."</p> }.into_any(),
+                    (_, None) => view! {
                         <div class="state"><h2>"Page not found"</h2><p>"There is no page at this address."</p>
                         <div class="actions"><button on:click=move |_| portal.navigate("/")>"Go to the first lookup"</button></div></div>
                     }.into_any(),

@@ -1,0 +1,211 @@
+//! Web APIs: the definitions as the Enterprise Console lists them, each with a live connection
+//! test (authority reachable → token obtained → MES accepted the token → MES user resolved) and
+//! the authorization URL for diagnosis.
+
+use crate::session::{AuthState, LOOKUP_BODY_LIMIT, use_portal};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use mes_client::{
+    AuthenticationMode, BrowserTransport, LookupOptions, MesError, WebApiDefinition, authorization_redirect, decode_unverified, discover,
+    lookup, now_seconds,
+};
+
+/// One step of the connection test.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// Not run yet.
+    Waiting,
+    /// Running now.
+    Running,
+    /// Passed, with what was found.
+    Passed(String),
+    /// Failed, with why and what to do.
+    Failed(String),
+    /// Not run because an earlier step failed.
+    Skipped,
+}
+
+const STEPS: [&str; 4] = ["Authority reachable", "Token obtained", "MES accepted the token", "MES user resolved"];
+
+/// The Web API definitions page.
+#[component]
+pub fn WebApis() -> impl IntoView {
+    let portal = use_portal();
+    let apis = portal.config.get_untracked().map(|c| c.web_apis.clone()).unwrap_or_default();
+    view! {
+        <h1>"Web APIs"</h1>
+        <p class="muted">"The Web API definitions from config.json, with the fields of the Enterprise Console's Web API List Item."</p>
+        {apis.into_iter().enumerate().map(|(i, api)| view! { <WebApiCard api=api index=i /> }).collect_view()}
+    }
+}
+
+#[component]
+fn WebApiCard(api: WebApiDefinition, index: usize) -> impl IntoView {
+    let portal = use_portal();
+    let steps = RwSignal::new(vec![Step::Waiting; 4]);
+    let auth_url = RwSignal::new(None::<String>);
+    let mode = match api.authentication_mode {
+        AuthenticationMode::UserAccessToken => "User Access Token",
+        AuthenticationMode::ServiceToServiceAccessToken => "Service to Service Access Token",
+    };
+    let fields = vec![
+        ("Name", api.name.clone()),
+        ("Description", api.description.clone()),
+        ("Source", api.source.clone()),
+        ("Base address", api.base_address.clone()),
+        ("Request URI", api.request_uri.clone()),
+        ("Authentication mode", mode.to_owned()),
+        ("Authority", api.authority.clone()),
+        ("Audience", api.audience.clone()),
+        ("Client ID", api.client_id.clone()),
+        ("Scope", api.scope.clone()),
+    ];
+    let run = {
+        let api = api.clone();
+        move |_| {
+            let api = api.clone();
+            steps.set(vec![Step::Running, Step::Waiting, Step::Waiting, Step::Waiting]);
+            spawn_local(async move {
+                let result = connection_test(portal, &api, |i, step| steps.update(|s| s[i] = step)).await;
+                if let Err(from) = result {
+                    steps.update(|s| s.iter_mut().skip(from).for_each(|x| *x = Step::Skipped));
+                }
+            });
+        }
+    };
+    let copy_url = move |_| {
+        let (Some(config), Some(authority)) = (portal.config.get_untracked(), portal.authority.get_untracked()) else { return };
+        let Ok(redirect) = authorization_redirect(&authority.metadata, &config.client, "/", None) else { return };
+        if let Some(clipboard) = web_sys::window().map(|w| w.navigator().clipboard()) {
+            let _ = clipboard.write_text(&redirect.url);
+        }
+        auth_url.set(Some(redirect.url));
+    };
+    view! {
+        <section class="card wide web-api" id=format!("web-api-{index}")>
+            <h2>{api.name.clone()}</h2>
+            <dl class="claims">{fields.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}</dl>
+            <div class="actions">
+                <button class="test-connection" on:click=run>"Test connection"</button>
+                <button class="secondary" on:click=copy_url>"Copy authorization URL"</button>
+            </div>
+            <ol class="checklist" aria-live="polite">
+                {STEPS.iter().enumerate().map(|(i, name)| {
+                    let state = move || steps.with(|s| s[i].clone());
+                    let look = move || match state() {
+                        Step::Waiting => ("○", "waiting"),
+                        Step::Running => ("…", "running"),
+                        Step::Passed(_) => ("✓", "passed"),
+                        Step::Failed(_) => ("✗", "failed"),
+                        Step::Skipped => ("–", "skipped"),
+                    };
+                    let detail = move || match state() {
+                        Step::Passed(t) | Step::Failed(t) => t,
+                        Step::Skipped => "not run: an earlier step failed".into(),
+                        _ => String::new(),
+                    };
+                    view! {
+                        <li class=move || look().1 data-step=i>
+                            <span class="mark" aria-hidden="true">{move || look().0}</span>
+                            <strong>{*name}</strong>" "<span class="detail">{detail}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+            {move || auth_url.get().map(|url| view! {
+                <p class="muted">"Copied to the clipboard (the state and PKCE challenge in it are single-use; no token):"</p>
+                <pre class="auth-url">{url}</pre>
+            })}
+        </section>
+    }
+}
+
+/// Runs the checklist; `Err(i)` means steps from `i` on were not run.
+async fn connection_test(portal: crate::session::Portal, api: &WebApiDefinition, set: impl Fn(usize, Step)) -> Result<(), usize> {
+    let transport = BrowserTransport::new(LOOKUP_BODY_LIMIT);
+    match discover(&transport, &api.authority).await {
+        Ok(meta) => set(0, Step::Passed(format!("issuer {}", meta.issuer))),
+        Err(e) => {
+            set(0, Step::Failed(e.to_string()));
+            return Err(1);
+        }
+    }
+    set(1, Step::Running);
+    if api.authentication_mode == AuthenticationMode::ServiceToServiceAccessToken {
+        set(1, Step::Failed("service-to-service definitions are for native background jobs; test them with mes-lookup".into()));
+        return Err(2);
+    }
+    let AuthState::SignedIn(session) = portal.auth.get_untracked() else {
+        set(1, Step::Failed("not signed in".into()));
+        return Err(2);
+    };
+    let token = match session.access_token().await {
+        Ok((token, _)) => token,
+        Err(e) => {
+            set(1, Step::Failed(e.to_string()));
+            return Err(2);
+        }
+    };
+    match decode_unverified(token.expose()).map(|j| j.claims) {
+        Ok(claims) if !api.audience.is_empty() && !claims.aud.contains(&api.audience) => {
+            set(
+                1,
+                Step::Failed(format!(
+                    "the token is for {:?}, but this definition's audience is \"{}\": add its scope to the portal's scopes in config.json",
+                    claims.aud.to_vec(),
+                    api.audience
+                )),
+            );
+            return Err(2);
+        }
+        Ok(claims) => set(
+            1,
+            Step::Passed(format!(
+                "for {}, expires in {} min",
+                claims.aud.to_vec().join(", "),
+                (claims.exp - now_seconds() as i64).max(0) / 60
+            )),
+        ),
+        Err(_) => set(1, Step::Passed("an opaque token (not a JWT)".into())),
+    }
+    set(2, Step::Running);
+    let config = portal.config.get_untracked();
+    let endpoint = config
+        .as_ref()
+        .and_then(|c| c.lookups.iter().find(|l| l.web_api.eq_ignore_ascii_case(&api.name)).map(|l| l.endpoint.clone()))
+        .unwrap_or_else(|| "v3/entity".into());
+    let identity = session.claims().identity();
+    let options = LookupOptions { max_rows: Some(1), ..Default::default() };
+    match lookup(&transport, api, &endpoint, &[], &token, Some(&identity), &options).await {
+        Ok(_) => {
+            set(2, Step::Passed(format!("GET {endpoint} answered")));
+            set(3, Step::Passed(format!("the MES runs calls as {identity}")));
+            Ok(())
+        }
+        Err(MesError::Denied { message, .. }) => {
+            set(2, Step::Passed("the token is valid for the MES".into()));
+            set(3, Step::Failed(format!("{identity}: {message}. Ask the MES administrator to make this account an active MES user.")));
+            Err(4)
+        }
+        Err(MesError::SessionExpired) => {
+            set(
+                2,
+                Step::Failed("the MES refused the token (401): its trusted authority or audience differs from this definition's".into()),
+            );
+            Err(3)
+        }
+        Err(MesError::Unreachable { url, reason }) => {
+            set(
+                2,
+                Step::Failed(format!(
+                    "no answer from {url} ({reason}): MES down, wrong base address, or CORS does not allow this portal's origin"
+                )),
+            );
+            Err(3)
+        }
+        Err(other) => {
+            set(2, Step::Failed(other.to_string()));
+            Err(3)
+        }
+    }
+}
