@@ -121,8 +121,10 @@ async fn text_of(client: &Client, css: &str) -> Result<String> {
 /// Saves a screenshot as `name.png` into MES_PORTAL_SCREENSHOTS, when set (README pictures).
 async fn screenshot(client: &Client, name: &str) -> Result<()> {
     if let Some(dir) = std::env::var_os("MES_PORTAL_SCREENSHOTS") {
+        // Relative to the workspace root, as the README's command is written there.
+        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(dir);
         std::fs::create_dir_all(&dir)?;
-        std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), client.screenshot().await?)?;
+        std::fs::write(dir.join(format!("{name}.png")), client.screenshot().await?)?;
     }
     Ok(())
 }
