@@ -82,6 +82,7 @@ pub fn LookupGrid(
             <div class="lookup-head">
                 <h1 id="lookup-title">{title}</h1>
                 <span class="muted">{endpoint}</span>
+                <button class="secondary reload" on:click=move |_| retry.run(()) title="Ask the MES again">"Reload rows"</button>
             </div>
             {move || match load.get() {
                 Load::Loading => view! {
@@ -91,11 +92,75 @@ pub fn LookupGrid(
                     <FailureView error=error retry=retry attempt=attempt.get_untracked() />
                 }.into_any(),
                 Load::Loaded(data) => match on_select {
-                    Some(cb) => view! { <RowsGrid data=data mode=mode on_select=cb export_name=export_name.clone() /> }.into_any(),
-                    None => view! { <RowsGrid data=data mode=mode export_name=export_name.clone() /> }.into_any(),
+                    Some(cb) => view! { <RowsGrid data=data mode=mode on_select=cb export_name=export_name.clone() sync_url=true /> }.into_any(),
+                    None => view! { <RowsGrid data=data mode=mode export_name=export_name.clone() sync_url=true /> }.into_any(),
                 },
             }}
         </section>
+    }
+}
+
+/// What the grid remembers through the address bar.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct GridState {
+    sort: Vec<SortKey>,
+    filter: String,
+    selected: BTreeSet<u32>,
+}
+
+fn current_query() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+impl GridState {
+    /// `sort=ent_name:desc,ent_id:asc&q=text&sel=v1&sel=v2` (column keys and value-column values,
+    /// so it survives a reload of changed data).
+    fn from_query(data: &GridData, query: &str) -> Self {
+        let Ok(params) = web_sys::UrlSearchParams::new_with_str(query) else { return Self::default() };
+        let sort = params
+            .get("sort")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|part| {
+                let (key, dir) = part.split_once(':').unwrap_or((part, "asc"));
+                let column = data.columns.iter().position(|c| c.key == key)?;
+                Some(SortKey { column, descending: dir == "desc" })
+            })
+            .collect();
+        let wanted: std::collections::HashSet<String> = params.get_all("sel").iter().filter_map(|v| v.as_string()).collect();
+        let selected = if wanted.is_empty() {
+            BTreeSet::new()
+        } else {
+            data.values.iter().enumerate().filter(|(_, v)| !v.is_empty() && wanted.contains(*v)).map(|(i, _)| i as u32).collect()
+        };
+        Self { sort, filter: params.get("q").unwrap_or_default(), selected }
+    }
+
+    fn write_query(&self, data: &GridData) {
+        let Ok(params) = web_sys::UrlSearchParams::new_with_str(&current_query()) else { return };
+        let sort: Vec<String> =
+            self.sort.iter().map(|k| format!("{}:{}", data.columns[k.column].key, if k.descending { "desc" } else { "asc" })).collect();
+        for name in ["sort", "q", "sel"] {
+            params.delete(name);
+        }
+        if !sort.is_empty() {
+            params.set("sort", &sort.join(","));
+        }
+        if !self.filter.is_empty() {
+            params.set("q", &self.filter);
+        }
+        for &row in &self.selected {
+            if let Some(value) = data.values.get(row as usize).filter(|v| !v.is_empty()) {
+                params.append("sel", value);
+            }
+        }
+        let Some(window) = web_sys::window() else { return };
+        let path = window.location().pathname().unwrap_or_default();
+        let query = String::from(params.to_string());
+        let url = if query.is_empty() { path } else { format!("{path}?{query}") };
+        if let Ok(history) = window.history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
     }
 }
 
@@ -137,11 +202,23 @@ pub fn RowsGrid(
     /// Name of the exported CSV file, without `.csv`.
     #[prop(optional, into)]
     export_name: Option<String>,
+    /// Mirror sort, filter and selection in the page's query string (`sort`, `q`, `sel`), so a
+    /// reload or a sign-in round trip comes back to the same grid. Off for embedded grids.
+    #[prop(optional)]
+    sync_url: bool,
 ) -> impl IntoView {
-    let sort = RwSignal::new(Vec::<SortKey>::new());
-    let filter = RwSignal::new(String::new());
-    let order = RwSignal::new(Arc::new(data.view(&[], "")));
-    let selected = RwSignal::new(BTreeSet::<u32>::new());
+    let initial = if sync_url { GridState::from_query(&data, &current_query()) } else { GridState::default() };
+    let sort = RwSignal::new(initial.sort.clone());
+    let filter = RwSignal::new(initial.filter.clone());
+    let order = RwSignal::new(Arc::new(data.view(&initial.sort, &initial.filter)));
+    let selected = RwSignal::new(initial.selected.clone());
+    if sync_url {
+        let data = data.clone();
+        Effect::new(move |_| {
+            let state = GridState { sort: sort.get(), filter: filter.get(), selected: selected.get() };
+            state.write_query(&data);
+        });
+    }
     let active = RwSignal::new(None::<usize>);
     let scroll_top = RwSignal::new(0.0f64);
     let viewport_height = RwSignal::new(600.0f64);

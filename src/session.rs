@@ -115,7 +115,7 @@ impl Portal {
             match result {
                 Ok(signed_in) => {
                     browser::replace_url(&return_path);
-                    self.route.set(return_path);
+                    self.route.set(path_only(&return_path));
                     let authority = self.authority.get_untracked();
                     if let Some(authority) = authority {
                         let session = UserSession::new(BrowserTransport::new(LOOKUP_BODY_LIMIT), &authority, &config.client, signed_in);
@@ -125,7 +125,7 @@ impl Portal {
                 Err(_) if silent_refusal && pending.is_some() => {
                     // No session at the authority: the person signs in with the form.
                     browser::replace_url(&return_path);
-                    self.route.set(return_path);
+                    self.route.set(path_only(&return_path));
                     self.auth.set(AuthState::SignedOut(None));
                 }
                 Err(e) => {
@@ -213,6 +213,11 @@ impl Default for Portal {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// `/lookups/0?sort=…` → `/lookups/0` (routes match paths; the grid reads its query itself).
+fn path_only(path: &str) -> String {
+    path.split(['?', '#']).next().unwrap_or("/").to_owned()
 }
 
 fn current_pathname() -> String {

@@ -439,3 +439,55 @@ async fn a_non_mes_user_fails_the_last_step_and_export_downloads_the_filtered_ro
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state() {
+    let mut options = StackOptions::for_tests("e2e-expiry");
+    options.dist_dir = Some(dist());
+    options.jwks_ttl = Duration::ZERO;
+    options.user_token_lifetime = 5; // every call renews first (renewal starts 30 s before expiry)
+    let stack = Stack::start(options).await.expect("stack");
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let name_header = "table.grid th:nth-child(2)";
+        wait_for(&client, name_header).await?.click().await?;
+        client.find(Locator::Css(name_header)).await?.click().await?;
+        client.find(Locator::Css("input[type=search]")).await?.send_keys("line").await?;
+        wait_until("the filter applies", || async { Ok(text_of(&client, ".grid-status").await?.contains("match")) }).await?;
+        client.find(Locator::Css("table.grid tbody tr[role=row]")).await?.click().await?;
+        let picked = text_of(&client, "tr[aria-selected=true] td:first-child").await?;
+        let url = client.current_url().await?;
+        if !url.as_str().contains("sort=ent_name%3Adesc")
+            || !url.as_str().contains("q=line")
+            || !url.as_str().contains(&format!("sel={picked}"))
+        {
+            bail!("the grid state should be in the address: {url}");
+        }
+
+        // The session ends at AIM (refresh tokens revoked); the next MES call cannot renew.
+        let http = reqwest::Client::new();
+        for token in stack.aim.issued_tokens().into_iter().filter(|t| !t.contains('.')) {
+            http.post(format!("{}/connect/revocation", stack.issuer))
+                .form(&[("token", token.as_str()), ("client_id", "mes-portal")])
+                .send()
+                .await?;
+        }
+        tokio::time::sleep(Duration::from_secs(6)).await; // the access token expires
+        client.find(Locator::Css("button.reload")).await?.click().await?;
+        wait_for(&client, "[data-state=session-expired]").await?;
+        wait_for(&client, "[data-state=session-expired] button").await?.click().await?;
+
+        // Back through AIM (its session needs no form) to the same grid, state intact.
+        wait_for(&client, "table.grid tbody tr[aria-selected=true]").await?;
+        let sort = client.find(Locator::Css(name_header)).await?.attr("aria-sort").await?;
+        let filter = client.find(Locator::Css("input[type=search]")).await?.prop("value").await?;
+        let selected = text_of(&client, "tr[aria-selected=true] td:first-child").await?;
+        if sort.as_deref() != Some("descending") || filter.as_deref() != Some("line") || selected != picked {
+            bail!("grid state after sign-in: sort {sort:?}, filter {filter:?}, selected {selected:?} (was {picked:?})");
+        }
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
