@@ -212,6 +212,8 @@ pub fn RowsGrid(
     let filter = RwSignal::new(initial.filter.clone());
     let order = RwSignal::new(Arc::new(data.view(&initial.sort, &initial.filter)));
     let selected = RwSignal::new(initial.selected.clone());
+    let column_filters = RwSignal::new(vec![String::new(); data.columns.len()]);
+    let hidden = RwSignal::new(BTreeSet::<usize>::new());
     if sync_url {
         let data = data.clone();
         Effect::new(move |_| {
@@ -228,8 +230,10 @@ pub fn RowsGrid(
         let data = data.clone();
         Effect::new(move |previous: Option<()>| {
             let (s, f) = (sort.get(), filter.get());
+            let columns: Vec<(usize, String)> =
+                column_filters.with(|c| c.iter().enumerate().filter(|(_, t)| !t.trim().is_empty()).map(|(i, t)| (i, t.clone())).collect());
             if previous.is_some() {
-                order.set(Arc::new(data.view(&s, &f)));
+                order.set(Arc::new(data.view_filtered(&s, &f, &columns)));
                 active.set(None);
             }
         });
@@ -290,7 +294,7 @@ pub fn RowsGrid(
     let scroll_to = move |pos: usize| {
         if let Some(el) = viewport.get_untracked() {
             let top = pos as f64 * ROW_HEIGHT;
-            let header = ROW_HEIGHT;
+            let header = 2.0 * ROW_HEIGHT; // labels and column filters
             let view_h = f64::from(el.client_height());
             let current = f64::from(el.scroll_top());
             if top < current {
@@ -306,6 +310,11 @@ pub fn RowsGrid(
         let pick = pick.clone();
         let emit = emit.clone();
         move |ev: KeyboardEvent| {
+            // Keys typed into a column filter are text, not grid navigation.
+            use wasm_bindgen::JsCast;
+            if ev.target().is_some_and(|t| t.dyn_ref::<web_sys::HtmlInputElement>().is_some()) {
+                return;
+            }
             let len = order.with_untracked(|o| o.len());
             if len == 0 {
                 return;
@@ -371,9 +380,36 @@ pub fn RowsGrid(
             };
             view! {
                 <th role="columnheader" scope="col" aria-sort=aria title=format!("{key} — click to sort, shift-click to add")
+                    class:hidden=move || hidden.with(|h| h.contains(&i))
                     on:click=move |ev: MouseEvent| sort.update(|s| *s = toggle_sort(s, i, ev.shift_key()))>
                     {label}<span class="sort" aria-hidden="true">{mark}</span>
                 </th>
+            }
+        })
+        .collect_view();
+    let filter_cells = columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let label = format!("Filter {}", column.label);
+            let hint = if column.kind == ColumnKind::Number { ">10, <=5, 10..20" } else { "text, or >2026-03" };
+            view! {
+                <th class:hidden=move || hidden.with(|h| h.contains(&i))>
+                    <input type="text" class="column-filter" size="4" aria-label=label placeholder=hint
+                        prop:value=move || column_filters.with(|c| c[i].clone())
+                        on:input=move |ev| column_filters.update(|c| c[i] = event_target_value(&ev)) />
+                </th>
+            }
+        })
+        .collect_view();
+    let column_menu = columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let label = column.label.clone();
+            view! {
+                <label><input type="checkbox" prop:checked=move || !hidden.with(|h| h.contains(&i))
+                    on:change=move |_| hidden.update(|h| if !h.remove(&i) { h.insert(i); }) />" "{label}</label>
             }
         })
         .collect_view();
@@ -395,6 +431,7 @@ pub fn RowsGrid(
             <input type="search" placeholder="Filter rows…" aria-label="Filter rows"
                 prop:value=move || filter.get()
                 on:input=move |ev| filter.set(event_target_value(&ev)) />
+            <details class="columns"><summary>"Columns"</summary><div class="column-menu">{column_menu}</div></details>
             <button class="secondary export" on:click=export title="The rows that match the filter, in the order shown">"Export CSV"</button>
         </div>
         <p class="grid-status" role="status" aria-live="polite">{status}</p>
@@ -410,15 +447,15 @@ pub fn RowsGrid(
                 aria-rowcount=move || order.with(|o| o.len()) + 1 aria-colcount=column_count
                 aria-activedescendant=move || active.get().map(|p| format!("row-{p}"))
                 on:keydown=on_key>
-                <thead><tr role="row" aria-rowindex="1">{headers}</tr></thead>
+                <thead><tr role="row" aria-rowindex="1">{headers}</tr><tr class="filters">{filter_cells}</tr></thead>
                 <tbody>
                     <tr class="spacer" aria-hidden="true"><td colspan=column_count style:height=top_space></td></tr>
                     <For each=visible key=|item| *item let:item>
                         {
                             let (pos, row) = item;
-                            let cells = row_data.cells[row as usize].iter().zip(&row_data.columns).map(|(text, column)| {
+                            let cells = row_data.cells[row as usize].iter().zip(&row_data.columns).enumerate().map(|(i, (text, column))| {
                                 let class = (column.kind == ColumnKind::Number).then_some("num");
-                                view! { <td role="gridcell" class=class title=text.clone()>{text.clone()}</td> }
+                                view! { <td role="gridcell" class=class class:hidden=move || hidden.with(|h| h.contains(&i)) title=text.clone()>{text.clone()}</td> }
                             }).collect_view();
                             let pick = pick.clone();
                             view! {

@@ -128,9 +128,21 @@ impl GridData {
     /// Row indexes to show: rows matching every word of `filter`, sorted by `sort` (stable, so
     /// equal rows keep the server's order).
     pub fn view(&self, sort: &[SortKey], filter: &str) -> Vec<u32> {
+        self.view_filtered(sort, filter, &[])
+    }
+
+    /// Like [`GridData::view`], with per-column conditions as well (see [`ColumnFilter`]).
+    pub fn view_filtered(&self, sort: &[SortKey], filter: &str, columns: &[(usize, String)]) -> Vec<u32> {
         let words: Vec<String> = filter.split_whitespace().map(str::to_lowercase).collect();
-        let mut order: Vec<u32> =
-            (0..self.len() as u32).filter(|&i| words.iter().all(|w| self.search[i as usize].contains(w.as_str()))).collect();
+        let conditions: Vec<(usize, ColumnFilter)> = columns
+            .iter()
+            .filter(|(c, _)| *c < self.columns.len())
+            .filter_map(|(c, text)| Some((*c, ColumnFilter::parse(text)?)))
+            .collect();
+        let mut order: Vec<u32> = (0..self.len() as u32)
+            .filter(|&i| words.iter().all(|w| self.search[i as usize].contains(w.as_str())))
+            .filter(|&i| conditions.iter().all(|(c, f)| f.matches(self, i as usize, *c)))
+            .collect();
         let sort: Vec<&SortKey> = sort.iter().filter(|k| k.column < self.columns.len()).collect();
         if !sort.is_empty() {
             order.sort_by(|&a, &b| {
@@ -169,6 +181,72 @@ fn csv_field(text: &str) -> String {
 /// Compares without regard to ASCII case, without allocating.
 fn caseless(a: &str, b: &str) -> Ordering {
     a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// A per-column condition typed by a person: `>10`, `<=5`, `=3`, `10..20`, or plain text
+/// (contained, any case). Number columns compare as numbers; text columns compare as text
+/// without regard to case, which orders ISO dates (`>2026-03`) chronologically.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnFilter {
+    /// The cell contains this text.
+    Contains(String),
+    /// The cell compares to the bound this way.
+    Compare(Ordering, bool, String),
+    /// Between two bounds, inclusive.
+    Between(String, String),
+}
+
+impl ColumnFilter {
+    /// Reads what was typed; `None` when empty.
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim();
+        if t.is_empty() {
+            return None;
+        }
+        let bound = |rest: &str| rest.trim().to_owned();
+        Some(if let Some(rest) = t.strip_prefix(">=") {
+            Self::Compare(Ordering::Greater, true, bound(rest))
+        } else if let Some(rest) = t.strip_prefix("<=") {
+            Self::Compare(Ordering::Less, true, bound(rest))
+        } else if let Some(rest) = t.strip_prefix('>') {
+            Self::Compare(Ordering::Greater, false, bound(rest))
+        } else if let Some(rest) = t.strip_prefix('<') {
+            Self::Compare(Ordering::Less, false, bound(rest))
+        } else if let Some(rest) = t.strip_prefix('=') {
+            Self::Compare(Ordering::Equal, true, bound(rest))
+        } else if let Some((low, high)) = t.split_once("..") {
+            Self::Between(low.trim().to_owned(), high.trim().to_owned())
+        } else {
+            Self::Contains(t.to_lowercase())
+        })
+    }
+
+    fn compare(data: &GridData, row: usize, column: usize, bound: &str) -> Option<Ordering> {
+        match data.columns[column].kind {
+            ColumnKind::Number => {
+                let value = data.numbers[row][column];
+                (value != f64::NEG_INFINITY).then_some(())?;
+                Some(value.total_cmp(&bound.parse::<f64>().ok()?))
+            }
+            ColumnKind::Text => Some(caseless(&data.cells[row][column], bound)),
+        }
+    }
+
+    /// Whether row `row` passes in `column`.
+    pub fn matches(&self, data: &GridData, row: usize, column: usize) -> bool {
+        match self {
+            Self::Contains(text) => data.cells[row][column].to_lowercase().contains(text.as_str()),
+            Self::Compare(direction, or_equal, bound) => match Self::compare(data, row, column, bound) {
+                Some(Ordering::Equal) => *or_equal,
+                Some(order) => order == *direction && *direction != Ordering::Equal,
+                None => false,
+            },
+            Self::Between(low, high) => {
+                matches!(Self::compare(data, row, column, low), Some(Ordering::Greater | Ordering::Equal))
+                    && matches!(Self::compare(data, row, column, high), Some(Ordering::Less | Ordering::Equal))
+            }
+        }
+    }
 }
 
 /// One sort criterion.
@@ -244,6 +322,27 @@ mod tests {
         assert_eq!(data.view(&[], "MIXING 1"), [1], "words match anywhere in the row, any case");
         assert_eq!(data.view(&[], "packaging 33"), [2]);
         assert_eq!(data.view(&[], "nothing-like-this"), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn column_filters_compare_by_type() {
+        let rows = Rows::from_json(
+            br#"[{"n":5,"d":"2026-01-15T08:00:00","t":"Mixing"},{"n":12,"d":"2026-03-02T10:00:00","t":"Packaging"},
+                {"n":null,"d":"2026-06-30T23:00:00","t":"packing"},{"n":100,"d":"","t":"Filling"}]"#,
+        )
+        .expect("rows");
+        let data = GridData::new(&rows, &[], None);
+        let view = |c: usize, f: &str| data.view_filtered(&[], "", &[(c, f.to_owned())]);
+        assert_eq!(view(0, ">10"), [1, 3], "numbers, not text (\"5\" > \"10\" as text)");
+        assert_eq!(view(0, "<=12"), [0, 1], "empty cells never match a comparison");
+        assert_eq!(view(0, "=12"), [1]);
+        assert_eq!(view(0, "5..12"), [0, 1]);
+        assert_eq!(view(0, ">abc"), Vec::<u32>::new(), "a bound that is not a number matches nothing");
+        assert_eq!(view(1, ">=2026-03"), [1, 2], "ISO dates compare chronologically as text");
+        assert_eq!(view(1, "2026-01..2026-04"), [0, 1]);
+        assert_eq!(view(2, "PACK"), [1, 2]);
+        assert_eq!(view(2, "  "), [0, 1, 2, 3], "empty = no condition");
+        assert_eq!(data.view_filtered(&[], "pack", &[(0, ">10".into())]), [1], "quick filter and column filters combine");
     }
 
     #[test]

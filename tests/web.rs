@@ -202,3 +202,58 @@ async fn every_failure_has_its_own_plain_state_and_hostile_text_stays_text() {
     let pwned = js_sys::Reflect::get(&web_sys::window().expect("window"), &"__pwned".into()).expect("get");
     assert!(pwned.is_undefined(), "a hostile payload ran");
 }
+
+#[wasm_bindgen_test]
+async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
+    let data = Arc::new(GridData::new(&rows_json(500), &[], None));
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
+    leptos::task::tick().await;
+    let qty: web_sys::HtmlInputElement = all(&root, "input.column-filter")[1].clone().unchecked_into();
+    assert_eq!(qty.get_attribute("aria-label").as_deref(), Some("Filter Qty"));
+    // Keys typed into a filter stay there: no grid navigation, nothing prevented.
+    let table = one(&root, "table[role=grid]");
+    for k in [" ", "Home", "End", "ArrowDown", "Enter"] {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(k);
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        let event = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event");
+        qty.dispatch_event(&event).expect("dispatch");
+        assert!(!event.default_prevented(), "{k:?} typed in a filter was taken by the grid");
+    }
+    leptos::task::tick().await;
+    assert_eq!(table.get_attribute("aria-activedescendant"), None);
+    qty.set_value(">490");
+    qty.dispatch_event(&web_sys::Event::new("input").expect("event")).expect("input");
+    leptos::task::tick().await;
+    assert_eq!(one(&root, ".grid-status").text_content().as_deref(), Some("10 of 500 rows match"), "qty = 500 - i, numerically");
+    let visible =
+        |root: &web_sys::Element| all(root, "thead tr[role=row] th").iter().filter(|th| !th.class_list().contains("hidden")).count();
+    assert_eq!(visible(&root), 5);
+    let boxes = all(&root, "details.columns input[type=checkbox]");
+    let description: web_sys::HtmlElement = boxes[2].clone().unchecked_into();
+    description.click();
+    leptos::task::tick().await;
+    assert_eq!(visible(&root), 4);
+    let first_row = all(&root, "tbody tr[role=row]")[0].clone();
+    assert_eq!(all(&first_row, "td:not(.hidden)").len(), 4, "the cells of a hidden column are hidden too");
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_configuration_is_a_page_listing_every_problem() {
+    let text = r#"{"client":{"authority":"http://aim.plant.example/identitymanager","client_id":"","redirect_uri":"/callback","scopes":["profile"]},
+        "web_apis":[{"name":"MES","base_address":"https://mes/mesmw/","request_uri":"api","authentication_mode":"User Access Token",
+        "authority":"https://aim/identitymanager","client_id":"mes-portal","client_secret":"s3cret"}],
+        "lookups":[{"name":"Entities","web_api":"nope","endpoint":"v3/entity"}]}"#;
+    let issues = mes_client::PortalConfig::from_json(text, mes_client::Runtime::Browser).expect_err("broken").errors;
+    assert_eq!(issues.len(), 6);
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || view! { <mes_portal::pages::ConfigInvalid issues=issues /> });
+    leptos::task::tick().await;
+    let items: Vec<String> = all(&root, "ul.config-problems li").iter().map(|li| li.text_content().unwrap_or_default()).collect();
+    assert_eq!(items.len(), 6, "{items:?}");
+    assert!(items.iter().any(|i| i.starts_with("client.authority") && i.contains("only https")));
+    assert!(items.iter().any(|i| i.starts_with("web_apis[0].client_secret") && i.contains("must not be in a browser")));
+    assert!(!root.text_content().unwrap_or_default().contains("s3cret"), "the secret is never echoed");
+}
