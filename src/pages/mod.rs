@@ -236,6 +236,18 @@ pub fn FailureView(
                 </div>
             }.into_any()
         }
+        MesError::SessionExpired if matches!(portal.auth.get_untracked(), AuthState::SignedIn(s) if s.needs_sign_in()) => {
+            // No refresh token was issued and the token has expired: renew through AIM's session
+            // without a form (the grid's state travels in the address).
+            set_timeout(move || portal.sign_in(Some(Prompt::None)), std::time::Duration::ZERO);
+            view! {
+                <div class="state" role="status" data-state="renewing">
+                    <h2>"Renewing your session…"</h2>
+                    <p>"Your sign-in is being renewed through AVEVA Identity Manager; you will come back to this page."</p>
+                </div>
+            }
+            .into_any()
+        }
         MesError::SessionExpired => view! {
             <div class="state warn" role="alert" data-state="session-expired">
                 <h2>"Your session has expired"</h2>

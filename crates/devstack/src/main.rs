@@ -21,6 +21,8 @@ USAGE:
       --token-lifetime SECONDS     User access token lifetime               [3600]
       --jwks-ttl SECONDS           How long MES trusts AIM's keys           [5]
       --background-user-ttl SECONDS  How long MES caches System_Attr 199    [3600]
+      --no-refresh-tokens          The portal does not ask for offline_access (renewal is then a
+                                   silent prompt=none round trip through AIM)
 
   devstack aim [--port N] [--portal-origin URL]... [--data-dir DIR] [--token-lifetime SECONDS]
                                    Run only the AIM stand-in (issuer http://127.0.0.1:N/identitymanager),
@@ -57,7 +59,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if let Some(name) = arg.strip_prefix("--") {
-            if matches!(name, "help" | "inactive") {
+            if matches!(name, "help" | "inactive" | "no-refresh-tokens") {
                 flags.insert(name.to_owned(), String::new());
             } else {
                 let value = args.next().ok_or_else(|| format!("--{name} needs a value"))?;
@@ -214,6 +216,7 @@ async fn up(args: &Args) -> Result<(), String> {
         user_token_lifetime: args.get("token-lifetime", 3600)?,
         jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
         background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
+        refresh_tokens: !args.flags.contains_key("no-refresh-tokens"),
     };
     let mut stack = Stack::start(options).await.map_err(|e| e.to_string())?;
     println!("Portal:   {}/", stack.portal_origin);

@@ -47,6 +47,8 @@ pub struct StackOptions {
     pub jwks_ttl: Duration,
     /// How long MES caches the Default Background User.
     pub background_user_ttl: Duration,
+    /// Whether the portal's config asks for refresh tokens (`offline_access`).
+    pub refresh_tokens: bool,
 }
 
 impl StackOptions {
@@ -64,6 +66,7 @@ impl StackOptions {
             user_token_lifetime: 3600,
             jwks_ttl: Duration::from_secs(5),
             background_user_ttl: Duration::from_secs(3600),
+            refresh_tokens: true,
         }
     }
 }
@@ -87,6 +90,7 @@ pub struct Stack {
     web_server: Option<Server>,
     aim_router: axum::Router,
     mes_router: axum::Router,
+    refresh_tokens: bool,
 }
 
 async fn bind(port: u16) -> std::io::Result<TcpListener> {
@@ -148,6 +152,7 @@ impl Stack {
             mes_addr,
             aim_router,
             mes_router,
+            refresh_tokens: options.refresh_tokens,
         };
         if let Some(dist) = &options.dist_dir {
             let router = web::app(stack.web_options(dist.clone(), options.examples_dir.clone()))?;
@@ -170,6 +175,7 @@ impl Stack {
             mes_base: self.mes_base.clone(),
             client_id: PORTAL_CLIENT_ID.into(),
             audience: MES_AUDIENCE.into(),
+            refresh_tokens: self.refresh_tokens,
         }
     }
 

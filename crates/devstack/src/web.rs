@@ -29,6 +29,8 @@ pub struct WebOptions {
     pub client_id: String,
     /// The audience (and scope) of the MES Web API.
     pub audience: String,
+    /// Ask for `offline_access` (refresh tokens); off to act like a site that issues none.
+    pub refresh_tokens: bool,
 }
 
 /// The `config.json` the portal loads.
@@ -40,7 +42,7 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
             "client_id": o.client_id,
             "redirect_uri": format!("{}/callback", o.portal_origin),
             "post_logout_redirect_uri": format!("{}/signed-out", o.portal_origin),
-            "scopes": ["openid", "profile", "offline_access", o.audience],
+            "scopes": if o.refresh_tokens { vec!["openid", "profile", "offline_access", &o.audience] } else { vec!["openid", "profile", &o.audience] },
         },
         "web_apis": [{
             "name": "MES",

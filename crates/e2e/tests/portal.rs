@@ -491,3 +491,39 @@ async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state
     })
     .await;
 }
+
+#[tokio::test]
+async fn without_refresh_tokens_an_expired_session_renews_through_aim_by_itself() {
+    let mut options = StackOptions::for_tests("e2e-silent");
+    options.dist_dir = Some(dist());
+    options.user_token_lifetime = 5;
+    options.refresh_tokens = false;
+    let stack = Stack::start(options).await.expect("stack");
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        wait_for(&client, "table.grid th:nth-child(2)").await?.click().await?;
+        if stack.aim.issued_tokens().iter().any(|t| !t.contains('.')) {
+            bail!("no refresh token should have been issued");
+        }
+        let exchanges = stack.aim.counters.code_exchanges.load(std::sync::atomic::Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        client.find(Locator::Css("button.reload")).await?.click().await?;
+        // No click needed: the portal goes through AIM (prompt=none) and comes back with rows.
+        wait_until("a new sign-in happened silently", || async {
+            Ok(stack.aim.counters.code_exchanges.load(std::sync::atomic::Ordering::Relaxed) > exchanges)
+        })
+        .await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let sort = client.find(Locator::Css("table.grid th:nth-child(2)")).await?.attr("aria-sort").await?;
+        if sort.as_deref() != Some("ascending") {
+            bail!("the grid state should survive the silent renewal, aria-sort {sort:?}");
+        }
+        if client.find(Locator::Css("input#password")).await.is_ok() {
+            bail!("the renewal showed the login form");
+        }
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}

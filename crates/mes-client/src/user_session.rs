@@ -74,12 +74,24 @@ impl<T: Transport + 'static> UserSession<T> {
     }
 
     /// A usable access token and its generation, renewed first when it is about to expire.
+    /// Without a refresh token it is used until it has actually expired (renewing early would
+    /// mean a redirect through the authority on every call for short-lived tokens).
     pub async fn access_token(&self) -> Result<(Secret, u64), RenewError> {
         let (token, expires_at, generation) = self.snapshot();
-        if expires_at.is_some_and(|at| at <= now_seconds() + RENEW_BEFORE_SECONDS) {
+        let now = now_seconds();
+        let can_refresh = self.current.lock().unwrap_or_else(|e| e.into_inner()).tokens.refresh_token.is_some();
+        let renew_at = if can_refresh { now + RENEW_BEFORE_SECONDS } else { now };
+        if expires_at.is_some_and(|at| at <= renew_at) {
             return self.renew(generation).await;
         }
         Ok((token, generation))
+    }
+
+    /// Whether only a new sign-in can renew this session: no refresh token and the access token
+    /// has expired. (The portal then goes through the authority silently, `prompt=none`.)
+    pub fn needs_sign_in(&self) -> bool {
+        let tokens = self.tokens();
+        tokens.refresh_token.is_none() && tokens.expires_at.is_some_and(|at| at <= now_seconds())
     }
 
     /// Renews the tokens unless someone already did since `seen` (single flight: callers that

@@ -106,11 +106,18 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
     assert_eq!(session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
 
-    // No refresh token at all: renewal says how to go on.
+    // No refresh token at all: the token is used until it expires, then renewal says how to go on.
     let (mut done, _) = signed_in(&stack, &config).await;
     done.tokens.refresh_token = None;
-    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    done.tokens.expires_at = Some(now_seconds() + 10);
+    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
+    assert!(session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await.is_ok(), "still valid: no early renewal");
+    assert!(!session.needs_sign_in());
     assert_eq!(session.renew(0).await.err(), Some(RenewError::NoRefreshToken));
+    done.tokens.expires_at = Some(now_seconds().saturating_sub(1));
+    let expired = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    assert_eq!(expired.lookup(api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
+    assert!(expired.needs_sign_in(), "only a sign-in (prompt=none) renews it");
     stack.stop().await;
 }
 
