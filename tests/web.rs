@@ -58,13 +58,15 @@ fn first_cells(root: &web_sys::Element) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn key(target: &web_sys::Element, key: &str) {
+/// Dispatches a keydown and returns it (to check whether a handler prevented its default).
+fn key(target: &web_sys::Element, key: &str) -> web_sys::KeyboardEvent {
     let init = web_sys::KeyboardEventInit::new();
     init.set_key(key);
     init.set_bubbles(true);
     init.set_cancelable(true);
     let event = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event");
     target.dispatch_event(&event).expect("dispatch");
+    event
 }
 
 #[wasm_bindgen_test]
@@ -138,24 +140,24 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     leptos::task::tick().await;
     let table = one(&root, "table[role=grid]");
     assert_eq!(table.get_attribute("aria-multiselectable").as_deref(), Some("true"));
-    key(&table, "ArrowDown");
-    key(&table, "ArrowDown");
+    let _ = key(&table, "ArrowDown");
+    let _ = key(&table, "ArrowDown");
     leptos::task::tick().await;
     assert_eq!(table.get_attribute("aria-activedescendant").as_deref(), Some("row-1"));
-    key(&table, "Enter");
-    key(&table, "End");
+    let _ = key(&table, "Enter");
+    let _ = key(&table, "End");
     leptos::task::tick().await;
-    key(&table, "Enter");
+    let _ = key(&table, "Enter");
     leptos::task::tick().await;
     let selected = |root: &web_sys::Element| -> Vec<String> {
         all(root, "tr[aria-selected=true]").iter().filter_map(|r| r.get_attribute("id")).collect()
     };
     assert_eq!(picked.lock().expect("lock").last().cloned(), Some(vec!["ITM-000001".to_owned(), "ITM-000049".to_owned()]));
     assert!(selected(&root).contains(&"row-49".to_owned()));
-    key(&table, "Home");
+    let _ = key(&table, "Home");
     leptos::task::tick().await;
     assert_eq!(selected(&root), ["row-1"], "row 1 stays selected while scrolled away and back");
-    key(&table, "Escape");
+    let _ = key(&table, "Escape");
     leptos::task::tick().await;
     assert!(all(&root, "tr[aria-selected=true]").is_empty());
     assert_eq!(picked.lock().expect("lock").last().cloned(), Some(vec![]));
@@ -214,13 +216,7 @@ async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
     // Keys typed into a filter stay there: no grid navigation, nothing prevented.
     let table = one(&root, "table[role=grid]");
     for k in [" ", "Home", "End", "ArrowDown", "Enter"] {
-        let init = web_sys::KeyboardEventInit::new();
-        init.set_key(k);
-        init.set_bubbles(true);
-        init.set_cancelable(true);
-        let event = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event");
-        qty.dispatch_event(&event).expect("dispatch");
-        assert!(!event.default_prevented(), "{k:?} typed in a filter was taken by the grid");
+        assert!(!key(&qty, k).default_prevented(), "{k:?} typed in a filter was taken by the grid");
     }
     leptos::task::tick().await;
     assert_eq!(table.get_attribute("aria-activedescendant"), None);

@@ -21,11 +21,17 @@ fn dist() -> PathBuf {
 }
 
 async fn stack(name: &str) -> Stack {
+    stack_with(name, |_| {}).await
+}
+
+/// The stand-ins serving the built portal, with `tune` applied to the test defaults.
+async fn stack_with(name: &str, tune: impl FnOnce(&mut StackOptions)) -> Stack {
     let mut options = StackOptions::for_tests(name);
     options.dist_dir = Some(dist());
     options.examples_dir = std::env::var_os("MES_PORTAL_EXAMPLES").map(PathBuf::from);
     // MES asks AIM for its keys on every call, so an outage shows on the next call.
     options.jwks_ttl = Duration::ZERO;
+    tune(&mut options);
     Stack::start(options).await.expect("stack starts")
 }
 
@@ -442,11 +448,8 @@ async fn a_non_mes_user_fails_the_last_step_and_export_downloads_the_filtered_ro
 
 #[tokio::test]
 async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state() {
-    let mut options = StackOptions::for_tests("e2e-expiry");
-    options.dist_dir = Some(dist());
-    options.jwks_ttl = Duration::ZERO;
-    options.user_token_lifetime = 5; // every call renews first (renewal starts 30 s before expiry)
-    let stack = Stack::start(options).await.expect("stack");
+    // Every call renews first (renewal starts 30 s before expiry).
+    let stack = stack_with("e2e-expiry", |o| o.user_token_lifetime = 5).await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
@@ -494,11 +497,11 @@ async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state
 
 #[tokio::test]
 async fn without_refresh_tokens_an_expired_session_renews_through_aim_by_itself() {
-    let mut options = StackOptions::for_tests("e2e-silent");
-    options.dist_dir = Some(dist());
-    options.user_token_lifetime = 5;
-    options.refresh_tokens = false;
-    let stack = Stack::start(options).await.expect("stack");
+    let stack = stack_with("e2e-silent", |o| {
+        o.user_token_lifetime = 5;
+        o.refresh_tokens = false;
+    })
+    .await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
