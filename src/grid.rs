@@ -281,10 +281,11 @@ pub fn RowsGrid(
         let last = (first + count).min(order.len());
         (first, last, order)
     };
-    let top_space = move || format!("{}px", window().0 as f64 * ROW_HEIGHT);
+    // Whole pixels: formatting an f64 would pull float printing into the wasm.
+    let top_space = move || format!("{}px", window().0 * ROW_HEIGHT as usize);
     let bottom_space = move || {
         let (_, last, order) = window();
-        format!("{}px", (order.len() - last) as f64 * ROW_HEIGHT)
+        format!("{}px", (order.len() - last) * ROW_HEIGHT as usize)
     };
     let visible = move || {
         let (first, last, order) = window();
