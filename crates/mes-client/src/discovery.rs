@@ -71,10 +71,7 @@ pub fn discovery_request(authority: &str) -> HttpRequest {
 }
 
 pub(crate) fn get_json(url: &str) -> HttpRequest {
-    let mut request = http::Request::new(Vec::new());
-    *request.uri_mut() = url.parse().unwrap_or_default();
-    request.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static("application/json"));
-    request
+    crate::transport::finish(http::Request::get(url).header(http::header::ACCEPT, "application/json"), Vec::new())
 }
 
 /// Parses and checks the discovery answer against the configured authority.
@@ -192,6 +189,12 @@ mod tests {
         assert_eq!(request.uri(), "https://sms.plant.example/identitymanager/.well-known/openid-configuration");
         assert_eq!(request.headers()["accept"], "application/json");
         assert!(request.body().is_empty());
+    }
+
+    #[test]
+    fn an_unusable_address_never_becomes_a_request_to_this_origin() {
+        let request = get_json("https://sms.plant.example/jwks with spaces");
+        assert_eq!(request.uri(), "http://invalid.invalid/");
     }
 
     #[test]

@@ -114,12 +114,7 @@ pub fn lookup_request(url: &str, access_token: &Secret, options: &LookupOptions)
     if let Some(max) = options.max_rows {
         builder = builder.header("max_rows", max.to_string());
     }
-    builder.body(Vec::new()).unwrap_or_else(|_| {
-        // Only an unparsable URL or header value gets here; send a request that fails visibly.
-        let mut r = http::Request::new(Vec::new());
-        *r.uri_mut() = http::Uri::from_static("http://invalid.invalid/");
-        r
-    })
+    crate::transport::finish(builder, Vec::new())
 }
 
 /// The MES's own message from an ASP.NET-style `{"Message": …}` body, or the body's first bytes.

@@ -230,11 +230,10 @@ pub fn revocation_request(endpoint: &str, client_id: &str, refresh_token: &Secre
         .append_pair("token_type_hint", "refresh_token")
         .append_pair("client_id", client_id)
         .finish();
-    http::Request::post(endpoint)
+    let builder = http::Request::post(endpoint)
         .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(http::header::ACCEPT, "application/json")
-        .body(body.into_bytes())
-        .unwrap_or_default()
+        .header(http::header::ACCEPT, "application/json");
+    crate::transport::finish(builder, body.into_bytes())
 }
 
 /// Revokes a refresh token so it cannot be used after sign-out. `Ok(false)` when the authority
@@ -488,6 +487,10 @@ mod tests {
         assert_eq!(request.uri(), "https://aim/connect/revocation");
         assert_eq!(request.headers()["content-type"], "application/x-www-form-urlencoded");
         assert_eq!(request.body().as_slice(), b"token=r+t%2B1&token_type_hint=refresh_token&client_id=mes-portal");
+        // A malformed endpoint must not turn into a POST of the token to this page's origin.
+        let bad = revocation_request("https://aim/connect/revocation with spaces", "mes-portal", &Secret::new("r"));
+        assert_eq!(bad.uri(), "http://invalid.invalid/");
+        assert!(bad.body().is_empty());
     }
 
     #[test]

@@ -52,6 +52,18 @@ impl<'c, T: Transport + 'static> oauth2::AsyncHttpClient<'c> for OAuthHttp<'_, T
     }
 }
 
+/// Finishes a request; when the URL or a header cannot be used (a malformed endpoint from
+/// discovery or configuration), the request goes to a host that never resolves instead, so it
+/// fails visibly and its body — perhaps a token — is never sent to the page's own origin, which a
+/// relative default URI such as `/` would mean in the browser.
+pub(crate) fn finish(builder: http::request::Builder, body: Vec<u8>) -> HttpRequest {
+    builder.body(body).unwrap_or_else(|_| {
+        let mut request = http::Request::new(Vec::new());
+        *request.uri_mut() = http::Uri::from_static("http://invalid.invalid/");
+        request
+    })
+}
+
 /// Largest answer body accepted by default (8 MiB): an MES lookup of 100,000 rows of 10 columns
 /// is about 15 MB as JSON, so lookups raise it; everything else is small.
 pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
