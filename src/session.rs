@@ -111,16 +111,14 @@ impl Portal {
                 now_seconds(),
             )
             .await;
-            self.authority.set(Some(Arc::new(authority)));
+            let authority = Arc::new(authority);
+            self.authority.set(Some(authority.clone()));
             match result {
                 Ok(signed_in) => {
                     browser::replace_url(&return_path);
                     self.route.set(path_only(&return_path));
-                    let authority = self.authority.get_untracked();
-                    if let Some(authority) = authority {
-                        let session = UserSession::new(BrowserTransport::new(LOOKUP_BODY_LIMIT), &authority, &config.client, signed_in);
-                        self.auth.set(AuthState::SignedIn(Arc::new(session)));
-                    }
+                    let session = UserSession::new(BrowserTransport::new(LOOKUP_BODY_LIMIT), &authority, &config.client, signed_in);
+                    self.auth.set(AuthState::SignedIn(Arc::new(session)));
                 }
                 Err(_) if silent_refusal && pending.is_some() => {
                     // No session at the authority: the person signs in with the form.

@@ -68,18 +68,18 @@ impl<T: Transport + 'static> UserSession<T> {
         self.current.lock().unwrap_or_else(|e| e.into_inner()).tokens.clone()
     }
 
-    fn snapshot(&self) -> (Secret, Option<u64>, u64) {
+    /// The access token, its expiry, its generation and whether it can be refreshed, read together.
+    fn snapshot(&self) -> (Secret, Option<u64>, u64, bool) {
         let c = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        (c.tokens.access_token.clone(), c.tokens.expires_at, c.generation)
+        (c.tokens.access_token.clone(), c.tokens.expires_at, c.generation, c.tokens.refresh_token.is_some())
     }
 
     /// A usable access token and its generation, renewed first when it is about to expire.
     /// Without a refresh token it is used until it has actually expired (renewing early would
     /// mean a redirect through the authority on every call for short-lived tokens).
     pub async fn access_token(&self) -> Result<(Secret, u64), RenewError> {
-        let (token, expires_at, generation) = self.snapshot();
+        let (token, expires_at, generation, can_refresh) = self.snapshot();
         let now = now_seconds();
-        let can_refresh = self.current.lock().unwrap_or_else(|e| e.into_inner()).tokens.refresh_token.is_some();
         let renew_at = if can_refresh { now + RENEW_BEFORE_SECONDS } else { now };
         if expires_at.is_some_and(|at| at <= renew_at) {
             return self.renew(generation).await;
@@ -98,7 +98,7 @@ impl<T: Transport + 'static> UserSession<T> {
     /// arrive during a refresh wait for it and use its result).
     pub async fn renew(&self, seen: u64) -> Result<(Secret, u64), RenewError> {
         let _turn = self.gate.lock().await;
-        let (token, _, generation) = self.snapshot();
+        let (token, _, generation, _) = self.snapshot();
         if generation != seen {
             return Ok((token, generation));
         }
