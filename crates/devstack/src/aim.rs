@@ -35,12 +35,8 @@ pub struct AimOptions {
     pub issuer: String,
     /// Where the key and the store live.
     pub data_dir: PathBuf,
-    /// `aud` of access tokens.
+    /// `aud` of access tokens. Token lifetimes belong to each registered client.
     pub audience: String,
-    /// Default lifetime of user access tokens, seconds.
-    pub user_token_lifetime: u64,
-    /// Default lifetime of service-to-service tokens, seconds (the site script's 24 h).
-    pub service_token_lifetime: u64,
 }
 
 /// Requests counted per kind, for tests and benchmarks.

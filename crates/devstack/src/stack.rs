@@ -124,8 +124,6 @@ impl Stack {
             issuer: issuer.clone(),
             data_dir: options.data_dir.clone(),
             audience: MES_AUDIENCE.into(),
-            user_token_lifetime: options.user_token_lifetime,
-            service_token_lifetime: 86_400,
         })?);
         let mes = Arc::new(MesState::open(MesOptions {
             authority: issuer.clone(),
