@@ -1,10 +1,10 @@
 //! `LookupGrid`: one MES lookup as a virtualized, sortable, filterable, selectable grid, with a
 //! distinct state for every failure. Data is rendered as text, never as HTML.
 
-use crate::grid_model::{ColumnKind, GridData, SortKey, toggle_sort};
+use crate::grid_model::{ColumnKind, GridData, SelectedRow, SortKey, toggle_sort};
 use crate::pages::FailureView;
 use crate::session::use_portal;
-use leptos::ev::{KeyboardEvent, MouseEvent};
+use leptos::ev::{KeyboardEvent, MouseEvent, PointerEvent};
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -32,6 +32,12 @@ pub fn LookupGrid(
     /// Called with the value column of the selected rows whenever the selection changes.
     #[prop(optional)]
     on_select: Option<Callback<Vec<String>>>,
+    /// Called with the selected rows (every shown column) whenever the selection changes.
+    #[prop(optional)]
+    on_select_rows: Option<Callback<Vec<SelectedRow>>>,
+    /// Mirror the grid's state in the address bar (off when the grid is embedded in another page).
+    #[prop(default = true)]
+    sync_url: bool,
 ) -> impl IntoView {
     let portal = use_portal();
     let lookup = Arc::new(lookup);
@@ -91,10 +97,14 @@ pub fn LookupGrid(
                 Load::Failed(error) => view! {
                     <FailureView error=error retry=retry attempt=attempt.get_untracked() />
                 }.into_any(),
-                Load::Loaded(data) => match on_select {
-                    Some(cb) => view! { <RowsGrid data=data mode=mode on_select=cb export_name=export_name.clone() sync_url=true /> }.into_any(),
-                    None => view! { <RowsGrid data=data mode=mode export_name=export_name.clone() sync_url=true /> }.into_any(),
-                },
+                Load::Loaded(data) => RowsGrid(RowsGridProps {
+                    data,
+                    mode,
+                    on_select,
+                    on_select_rows,
+                    export_name: Some(export_name.clone()),
+                    sync_url,
+                }).into_any(),
             }}
         </section>
     }
@@ -106,6 +116,10 @@ struct GridState {
     sort: Vec<SortKey>,
     filter: String,
     selected: BTreeSet<u32>,
+    /// Per-column filter text, by column index.
+    column_filters: Vec<String>,
+    /// Hidden columns, by index.
+    hidden: BTreeSet<usize>,
 }
 
 fn current_query() -> String {
@@ -113,8 +127,8 @@ fn current_query() -> String {
 }
 
 impl GridState {
-    /// `sort=ent_name:desc,ent_id:asc&q=text&sel=v1&sel=v2` (column keys and value-column values,
-    /// so it survives a reload of changed data).
+    /// `sort=ent_name:desc,ent_id:asc&q=text&sel=v1&sel=v2&f.ent_id=>10&hide=description` (column
+    /// keys and value-column values, so it survives a reload of changed data).
     fn from_query(data: &GridData, query: &str) -> Self {
         let Ok(params) = web_sys::UrlSearchParams::new_with_str(query) else { return Self::default() };
         let sort = params
@@ -133,15 +147,21 @@ impl GridState {
         } else {
             data.values.iter().enumerate().filter(|(_, v)| !v.is_empty() && wanted.contains(*v)).map(|(i, _)| i as u32).collect()
         };
-        Self { sort, filter: params.get("q").unwrap_or_default(), selected }
+        let column_filters = data.columns.iter().map(|c| params.get(&format!("f.{}", c.key)).unwrap_or_default()).collect();
+        let hide = params.get("hide").unwrap_or_default();
+        let hidden = hide.split(',').filter_map(|key| data.columns.iter().position(|c| c.key == key)).collect();
+        Self { sort, filter: params.get("q").unwrap_or_default(), selected, column_filters, hidden }
     }
 
     fn write_query(&self, data: &GridData) {
         let Ok(params) = web_sys::UrlSearchParams::new_with_str(&current_query()) else { return };
         let sort: Vec<String> =
             self.sort.iter().map(|k| format!("{}:{}", data.columns[k.column].key, if k.descending { "desc" } else { "asc" })).collect();
-        for name in ["sort", "q", "sel"] {
+        for name in ["sort", "q", "sel", "hide"] {
             params.delete(name);
+        }
+        for column in &data.columns {
+            params.delete(&format!("f.{}", column.key));
         }
         if !sort.is_empty() {
             params.set("sort", &sort.join(","));
@@ -153,6 +173,15 @@ impl GridState {
             if let Some(value) = data.values.get(row as usize).filter(|v| !v.is_empty()) {
                 params.append("sel", value);
             }
+        }
+        for (column, text) in data.columns.iter().zip(&self.column_filters) {
+            if !text.trim().is_empty() {
+                params.set(&format!("f.{}", column.key), text);
+            }
+        }
+        let hidden: Vec<&str> = self.hidden.iter().filter_map(|&i| data.columns.get(i)).map(|c| c.key.as_str()).collect();
+        if !hidden.is_empty() {
+            params.set("hide", &hidden.join(","));
         }
         let Some(window) = web_sys::window() else { return };
         let path = window.location().pathname().unwrap_or_default();
@@ -188,7 +217,24 @@ fn visible_height(el: &web_sys::HtmlElement) -> f64 {
     f64::from(el.client_height()).min(window).max(ROW_HEIGHT)
 }
 
-/// The grid over prepared rows: virtual scrolling, sorting, quick filter, selection, keyboard.
+/// Puts `text` on the clipboard; the outcome is reported through `notice`.
+fn copy_text(text: String, notice: RwSignal<String>) {
+    let Some(window) = web_sys::window() else { return };
+    let promise = window.navigator().clipboard().write_text(&text);
+    spawn_local(async move {
+        let shown: String = if text.chars().count() > 40 { text.chars().take(40).chain(['…']).collect() } else { text };
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(_) => notice.set(format!("Copied “{shown}”")),
+            Err(_) => notice.set(format!("The browser did not allow copying “{shown}”; select the text and copy it instead.")),
+        }
+    });
+}
+
+/// Narrowest a column can be dragged to, in pixels.
+const MIN_COLUMN_WIDTH: i32 = 48;
+
+/// The grid over prepared rows: virtual scrolling, sorting, quick and per-column filters, column
+/// hiding and resizing, selection, keyboard, copy cell, CSV export.
 /// [`LookupGrid`] fetches and then shows this; tests and embedders can give it data directly.
 #[component]
 pub fn RowsGrid(
@@ -199,29 +245,46 @@ pub fn RowsGrid(
     /// Receives the value column of the selected rows on every change.
     #[prop(optional)]
     on_select: Option<Callback<Vec<String>>>,
+    /// Receives the selected rows (every shown column) on every change.
+    #[prop(optional)]
+    on_select_rows: Option<Callback<Vec<SelectedRow>>>,
     /// Name of the exported CSV file, without `.csv`.
     #[prop(optional, into)]
     export_name: Option<String>,
-    /// Mirror sort, filter and selection in the page's query string (`sort`, `q`, `sel`), so a
-    /// reload or a sign-in round trip comes back to the same grid. Off for embedded grids.
+    /// Mirror sort, filters, hidden columns and selection in the page's query string (`sort`, `q`,
+    /// `f.<column>`, `hide`, `sel`), so a reload or a sign-in round trip comes back to the same
+    /// grid. Off for embedded grids.
     #[prop(optional)]
     sync_url: bool,
 ) -> impl IntoView {
-    let initial = if sync_url { GridState::from_query(&data, &current_query()) } else { GridState::default() };
+    let mut initial = if sync_url { GridState::from_query(&data, &current_query()) } else { GridState::default() };
+    initial.column_filters.resize(data.columns.len(), String::new());
+    let column_filters = RwSignal::new(initial.column_filters.clone());
+    let active_filters = move || -> Vec<(usize, String)> {
+        column_filters.with(|c| c.iter().enumerate().filter(|(_, t)| !t.trim().is_empty()).map(|(i, t)| (i, t.clone())).collect())
+    };
     let sort = RwSignal::new(initial.sort.clone());
     let filter = RwSignal::new(initial.filter.clone());
-    let order = RwSignal::new(Arc::new(data.view(&initial.sort, &initial.filter)));
+    let order = RwSignal::new(Arc::new(data.view_filtered(&initial.sort, &initial.filter, &active_filters())));
     let selected = RwSignal::new(initial.selected.clone());
-    let column_filters = RwSignal::new(vec![String::new(); data.columns.len()]);
-    let hidden = RwSignal::new(BTreeSet::<usize>::new());
+    let hidden = RwSignal::new(initial.hidden.clone());
+    let widths = RwSignal::new(vec![None::<i32>; data.columns.len()]);
     if sync_url {
         let data = data.clone();
         Effect::new(move |_| {
-            let state = GridState { sort: sort.get(), filter: filter.get(), selected: selected.get() };
+            let state = GridState {
+                sort: sort.get(),
+                filter: filter.get(),
+                selected: selected.get(),
+                column_filters: column_filters.get(),
+                hidden: hidden.get(),
+            };
             state.write_query(&data);
         });
     }
     let active = RwSignal::new(None::<usize>);
+    let active_column = RwSignal::new(0usize);
+    let notice = RwSignal::new(String::new());
     let scroll_top = RwSignal::new(0.0f64);
     let viewport_height = RwSignal::new(600.0f64);
     let viewport = NodeRef::<Div>::new();
@@ -229,9 +292,7 @@ pub fn RowsGrid(
     {
         let data = data.clone();
         Effect::new(move |previous: Option<()>| {
-            let (s, f) = (sort.get(), filter.get());
-            let columns: Vec<(usize, String)> =
-                column_filters.with(|c| c.iter().enumerate().filter(|(_, t)| !t.trim().is_empty()).map(|(i, t)| (i, t.clone())).collect());
+            let (s, f, columns) = (sort.get(), filter.get(), active_filters());
             if previous.is_some() {
                 order.set(Arc::new(data.view_filtered(&s, &f, &columns)));
                 active.set(None);
@@ -247,9 +308,12 @@ pub fn RowsGrid(
     let emit = {
         let data = data.clone();
         move || {
+            let rows: Vec<u32> = selected.with_untracked(|s| s.iter().copied().collect());
             if let Some(cb) = on_select {
-                let values = selected.with_untracked(|s| s.iter().map(|&i| data.values[i as usize].clone()).collect());
-                cb.run(values);
+                cb.run(rows.iter().map(|&i| data.values[i as usize].clone()).collect());
+            }
+            if let Some(cb) = on_select_rows {
+                cb.run(rows.iter().map(|&i| data.selected_row(i as usize)).collect());
             }
         }
     };
@@ -271,6 +335,19 @@ pub fn RowsGrid(
                 }
             });
             emit();
+        }
+    };
+    let copy_active = {
+        let data = data.clone();
+        move || {
+            let Some(pos) = active.get_untracked() else {
+                notice.set("Pick a cell first (click it, or move to it with the arrow keys).".into());
+                return;
+            };
+            let row = order.with_untracked(|o| o.get(pos).copied());
+            if let Some(text) = row.and_then(|r| data.cells[r as usize].get(active_column.get_untracked())) {
+                copy_text(text.clone(), notice);
+            }
         }
     };
 
@@ -307,9 +384,19 @@ pub fn RowsGrid(
             scroll_top.set(f64::from(el.scroll_top()));
         }
     };
+    let column_count = data.columns.len();
+    // The next shown column left (-1) or right (+1) of `from`.
+    let step_column = move |from: usize, right: bool| -> usize {
+        hidden.with_untracked(|h| {
+            let mut candidates: Box<dyn Iterator<Item = usize>> =
+                if right { Box::new(from + 1..column_count) } else { Box::new((0..from).rev()) };
+            candidates.find(|c| !h.contains(c)).unwrap_or(from)
+        })
+    };
     let on_key = {
         let pick = pick.clone();
         let emit = emit.clone();
+        let copy_active = copy_active.clone();
         move |ev: KeyboardEvent| {
             // Keys typed into a column filter are text, not grid navigation.
             use wasm_bindgen::JsCast;
@@ -329,6 +416,15 @@ pub fn RowsGrid(
                 "PageUp" => Some(current.map_or(0, |a| a.saturating_sub(page))),
                 "Home" => Some(0),
                 "End" => Some(len - 1),
+                "ArrowLeft" | "ArrowRight" => {
+                    active_column.update(|c| *c = step_column(*c, ev.key() == "ArrowRight"));
+                    Some(current.unwrap_or(0))
+                }
+                "c" | "C" if ev.ctrl_key() || ev.meta_key() => {
+                    ev.prevent_default();
+                    copy_active();
+                    None
+                }
                 "Enter" | " " => {
                     if let Some(pos) = current {
                         ev.prevent_default();
@@ -359,7 +455,7 @@ pub fn RowsGrid(
         if chosen > 0 { format!("{rows} · {chosen} selected") } else { rows }
     };
     let columns = data.columns.clone();
-    let column_count = columns.len();
+    let column_style = move |i: usize| widths.with(|w| w[i].map(|px| format!("{px}px")));
     let headers = columns
         .iter()
         .enumerate()
@@ -379,11 +475,54 @@ pub fn RowsGrid(
                 }
                 None => String::new(),
             };
+            // Drag (pointer) or arrow keys on the handle; the header itself stays a sort button.
+            let drag = StoredValue::new(None::<(i32, i32)>);
+            let resize_label = format!("Resize column {label}");
+            let header_width = move |ev: &PointerEvent| -> i32 {
+                use wasm_bindgen::JsCast;
+                ev.target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .and_then(|e| e.parent_element())
+                    .and_then(|th| th.dyn_into::<web_sys::HtmlElement>().ok())
+                    .map_or(120, |th| th.offset_width())
+            };
             view! {
                 <th role="columnheader" scope="col" aria-sort=aria title=format!("{key} — click to sort, shift-click to add")
                     class:hidden=move || hidden.with(|h| h.contains(&i))
+                    style:width=move || column_style(i) style:min-width=move || column_style(i) style:max-width=move || column_style(i)
                     on:click=move |ev: MouseEvent| sort.update(|s| *s = toggle_sort(s, i, ev.shift_key()))>
                     {label}<span class="sort" aria-hidden="true">{mark}</span>
+                    <span class="resize" role="separator" aria-orientation="vertical" tabindex="0" aria-label=resize_label
+                        aria-valuenow=move || widths.with(|w| w[i]) title="Drag, or use the arrow keys, to change the width"
+                        on:click=|ev: MouseEvent| ev.stop_propagation()
+                        on:pointerdown=move |ev: PointerEvent| {
+                            use wasm_bindgen::JsCast;
+                            ev.stop_propagation();
+                            ev.prevent_default();
+                            drag.set_value(Some((ev.client_x(), widths.with_untracked(|w| w[i]).unwrap_or_else(|| header_width(&ev)))));
+                            if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                                let _ = el.set_pointer_capture(ev.pointer_id());
+                            }
+                        }
+                        on:pointermove=move |ev: PointerEvent| if let Some((x, width)) = drag.get_value() {
+                            widths.update(|w| w[i] = Some((width + ev.client_x() - x).max(MIN_COLUMN_WIDTH)));
+                        }
+                        on:pointerup=move |_| drag.set_value(None)
+                        on:pointercancel=move |_| drag.set_value(None)
+                        on:keydown=move |ev: KeyboardEvent| {
+                            let delta = match ev.key().as_str() { "ArrowLeft" => -16, "ArrowRight" => 16, _ => return };
+                            ev.stop_propagation();
+                            ev.prevent_default();
+                            use wasm_bindgen::JsCast;
+                            let now = widths.with_untracked(|w| w[i]).unwrap_or_else(|| {
+                                ev.target()
+                                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                                    .and_then(|e| e.parent_element())
+                                    .and_then(|th| th.dyn_into::<web_sys::HtmlElement>().ok())
+                                    .map_or(120, |th| th.offset_width())
+                            });
+                            widths.update(|w| w[i] = Some((now + delta).max(MIN_COLUMN_WIDTH)));
+                        }></span>
                 </th>
             }
         })
@@ -433,9 +572,10 @@ pub fn RowsGrid(
                 prop:value=move || filter.get()
                 on:input=move |ev| filter.set(event_target_value(&ev)) />
             <details class="columns"><summary>"Columns"</summary><div class="column-menu">{column_menu}</div></details>
+            <button class="secondary copy-cell" on:click=move |_| copy_active() title="The highlighted cell (Ctrl+C in the grid)">"Copy cell"</button>
             <button class="secondary export" on:click=export title="The rows that match the filter, in the order shown">"Export CSV"</button>
         </div>
-        <p class="grid-status" role="status" aria-live="polite">{status}</p>
+        <p class="grid-status" role="status" aria-live="polite">{status}<span class="grid-notice">{move || notice.get()}</span></p>
         {(total == 0).then(|| view! { <div class="state" role="status"><h2>"No rows"</h2><p>"The MES answered with an empty list for this lookup."</p></div> })}
         // Overflow and a height limit are set here too, so the grid scrolls (and stays bounded)
         // inside pages that do not load portal.css.
@@ -446,7 +586,7 @@ pub fn RowsGrid(
             }>
             <table class="grid" role="grid" tabindex="0" aria-multiselectable=aria_multi
                 aria-rowcount=move || order.with(|o| o.len()) + 1 aria-colcount=column_count
-                aria-activedescendant=move || active.get().map(|p| format!("row-{p}"))
+                aria-activedescendant=move || active.get().map(|p| format!("cell-{p}-{}", active_column.get()))
                 on:keydown=on_key>
                 <thead><tr role="row" aria-rowindex="1">{headers}</tr><tr class="filters">{filter_cells}</tr></thead>
                 <tbody>
@@ -456,7 +596,12 @@ pub fn RowsGrid(
                             let (pos, row) = item;
                             let cells = row_data.cells[row as usize].iter().zip(&row_data.columns).enumerate().map(|(i, (text, column))| {
                                 let class = (column.kind == ColumnKind::Number).then_some("num");
-                                view! { <td role="gridcell" class=class class:hidden=move || hidden.with(|h| h.contains(&i)) title=text.clone()>{text.clone()}</td> }
+                                view! {
+                                    <td role="gridcell" id=format!("cell-{pos}-{i}") class=class class:hidden=move || hidden.with(|h| h.contains(&i))
+                                        class:active-cell=move || active.get() == Some(pos) && active_column.get() == i
+                                        on:click=move |_| active_column.set(i)
+                                        title=text.clone()>{text.clone()}</td>
+                                }
                             }).collect_view();
                             let pick = pick.clone();
                             view! {

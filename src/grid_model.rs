@@ -40,6 +40,15 @@ pub struct GridData {
     search: Vec<String>,
 }
 
+/// A selected row, as handed to `on_select_rows` and to embedding pages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SelectedRow {
+    /// The value column's text (empty when the lookup has no value column).
+    pub value: String,
+    /// `(column key, shown text)` for every shown column, in order.
+    pub cells: Vec<(String, String)>,
+}
+
 /// `ent_name` → "Ent name".
 pub fn header_label(key: &str) -> String {
     let spaced = key.replace('_', " ");
@@ -105,6 +114,13 @@ impl GridData {
             data.numbers.push(numbers);
         }
         data
+    }
+
+    /// One row as `(column key, shown text)` pairs, with its value-column value: what an
+    /// embedding page receives when the row is selected.
+    pub fn selected_row(&self, row: usize) -> SelectedRow {
+        let cells = self.columns.iter().zip(&self.cells[row]).map(|(c, text)| (c.key.clone(), text.clone())).collect();
+        SelectedRow { value: self.values[row].clone(), cells }
     }
 
     /// Number of rows.
@@ -305,6 +321,9 @@ mod tests {
         assert_eq!(data.values, ["10", "2", "33"]);
         let picked = GridData::new(&rows(), &["ENT_NAME".into(), "missing".into()], None);
         assert_eq!(picked.columns.len(), 1);
+        let row = data.selected_row(1);
+        assert_eq!(row.value, "2");
+        assert_eq!(row.cells[1], ("ent_name".to_owned(), "Mixing Line 1".to_owned()));
     }
 
     #[test]

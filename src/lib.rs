@@ -4,6 +4,8 @@
 //! Natively only the pure model compiles (for its unit tests); the rest is browser code.
 
 #[cfg(target_arch = "wasm32")]
+pub mod embed;
+#[cfg(target_arch = "wasm32")]
 pub mod grid;
 pub mod grid_model;
 #[cfg(target_arch = "wasm32")]

@@ -1,9 +1,25 @@
-//! Entry point: panic reporting, then mount the portal.
+//! Entry point. On the portal's page (it has `#boot`): panic page, then mount the portal. On any
+//! other page of the origin that loads the portal's code (`mes-embed.js`): nothing is mounted;
+//! the page calls `mountLookupGrid`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    mes_portal::install_panic_page();
-    leptos::mount::mount_to_body(mes_portal::App);
+    let is_portal_page = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")).is_some();
+    if is_portal_page {
+        mes_portal::install_panic_page();
+        leptos::mount::mount_to_body(mes_portal::App);
+    } else {
+        mes_portal::embed::install_panic_notice();
+    }
+}
+
+/// `mountLookupGrid(element, { lookup: "Lots", selection?: "single" | "multi" })`: shows the
+/// lookup named in config.json inside `element` and fires `mes-select` events on it. Returns a
+/// function that removes the grid. Throws when the options are wrong.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = mountLookupGrid)]
+pub fn mount_lookup_grid(element: web_sys::HtmlElement, options: wasm_bindgen::JsValue) -> Result<js_sys::Function, wasm_bindgen::JsValue> {
+    mes_portal::embed::mount(element, &options)
 }
 
 #[cfg(not(target_arch = "wasm32"))]

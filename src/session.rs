@@ -51,6 +51,9 @@ pub struct Portal {
     pub auth: RwSignal<AuthState>,
     /// The current path (client-side routing).
     pub route: RwSignal<String>,
+    /// Embedded in another page: sign-in runs in a popup, and the host page's address is left
+    /// alone (no redirects, no routing, no grid state in its query).
+    pub embedded: bool,
 }
 
 /// The portal context.
@@ -67,7 +70,13 @@ impl Portal {
             authority: RwSignal::new(None),
             auth: RwSignal::new(AuthState::Starting),
             route: RwSignal::new(current_pathname()),
+            embedded: false,
         }
+    }
+
+    /// State for a grid embedded in another page of this origin.
+    pub fn embedded() -> Self {
+        Self { embedded: true, ..Self::new() }
     }
 
     /// Goes to a path inside the portal without reloading.
@@ -80,6 +89,10 @@ impl Portal {
 
     /// Loads config and discovery, then finishes a callback or tries a silent sign-in.
     pub async fn start(self) {
+        if !self.embedded && current_pathname() == "/callback" && browser::relay_callback_to_opener() {
+            // A sign-in popup of an embedded grid: the opener finishes the sign-in.
+            return self.auth.set(AuthState::Redirecting);
+        }
         self.auth.set(AuthState::Starting);
         let (config, warnings) = match load_config().await {
             Ok(c) => c,
@@ -135,7 +148,10 @@ impl Portal {
             return;
         }
         self.authority.set(Some(Arc::new(authority)));
-        if path == "/signed-out" {
+        if self.embedded {
+            // A popup needs a click; the person presses "Sign in" (AIM's session skips the form).
+            self.auth.set(AuthState::SignedOut(None));
+        } else if path == "/signed-out" {
             self.auth.set(AuthState::SignedOut(Some("You are signed out.".into())));
         } else {
             // Reload or new tab: the authority's own session signs the person in without a form.
@@ -146,6 +162,9 @@ impl Portal {
     /// Sends the browser to the authority. Returns to the current page afterwards.
     pub fn sign_in(&self, prompt: Option<Prompt>) {
         let (Some(config), Some(authority)) = (self.config.get_untracked(), self.authority.get_untracked()) else { return };
+        if self.embedded {
+            return self.sign_in_popup(&config, &authority, prompt);
+        }
         let here = browser::current_path();
         let return_path = if here.starts_with("/callback") || here.starts_with("/signed-out") { "/".to_owned() } else { here };
         let outcome = authorization_redirect(&authority.metadata, &config.client, &return_path, prompt)
@@ -160,8 +179,54 @@ impl Portal {
         }
     }
 
+    /// Embedded: the authority's page opens in a popup, which hands the answer back to this page;
+    /// the PKCE verifier stays in this function's memory.
+    fn sign_in_popup(self, config: &Arc<PortalConfig>, authority: &Arc<Authority>, prompt: Option<Prompt>) {
+        let redirect = match authorization_redirect(&authority.metadata, &config.client, "/", prompt) {
+            Ok(r) => r,
+            Err(e) => return self.auth.set(AuthState::SignInFailed(e.to_string())),
+        };
+        let popup = match browser::open_sign_in_popup(&redirect.url) {
+            Ok(p) => p,
+            Err(e) => return self.auth.set(AuthState::SignInFailed(e.to_string())),
+        };
+        self.auth.set(AuthState::Redirecting);
+        let (config, authority) = (config.clone(), authority.clone());
+        leptos::task::spawn_local(async move {
+            let query = match popup.answer().await {
+                Ok(q) => q,
+                Err(browser::PopupError::Closed) => {
+                    return self.auth.set(AuthState::SignedOut(Some("The sign-in window was closed before signing in.".into())));
+                }
+                Err(e) => return self.auth.set(AuthState::SignInFailed(e.to_string())),
+            };
+            let transport = BrowserTransport::default();
+            let mut keys = (*authority).clone();
+            let params = CallbackParams::from_query(&query);
+            let result = finish_sign_in(
+                &transport,
+                &mut keys,
+                &config.client,
+                &params,
+                Some(&redirect.pending),
+                &browser::WebCryptoVerifier,
+                now_seconds(),
+            )
+            .await;
+            match result {
+                Ok(signed_in) => {
+                    let authority = Arc::new(keys);
+                    self.authority.set(Some(authority.clone()));
+                    let session = UserSession::new(BrowserTransport::new(LOOKUP_BODY_LIMIT), &authority, &config.client, signed_in);
+                    self.auth.set(AuthState::SignedIn(Arc::new(session)));
+                }
+                Err(e) => self.auth.set(AuthState::SignInFailed(e.to_string())),
+            }
+        });
+    }
+
     /// Forgets the tokens, revokes the refresh token, tells the other tabs, and ends the
-    /// authority's session.
+    /// authority's session (embedded: only this page's session, the host page stays).
     pub fn sign_out(self) {
         let tokens = match self.auth.get_untracked() {
             AuthState::SignedIn(s) => Some(s.tokens()),
@@ -171,11 +236,19 @@ impl Portal {
         browser::announce_sign_out();
         let (config, authority) = (self.config.get_untracked(), self.authority.get_untracked());
         leptos::task::spawn_local(async move {
-            let (Some(config), Some(authority)) = (config, authority) else { return self.navigate("/signed-out") };
+            let (Some(config), Some(authority)) = (config, authority) else {
+                if !self.embedded {
+                    self.navigate("/signed-out");
+                }
+                return;
+            };
             if let Some(refresh_token) = tokens.as_ref().and_then(|t| t.refresh_token.as_ref()) {
                 // Best effort: the end-session step below ends the authority's session anyway.
                 let _ =
                     revoke_refresh_token(&BrowserTransport::default(), &authority.metadata, &config.client.client_id, refresh_token).await;
+            }
+            if self.embedded {
+                return;
             }
             let id_token = tokens.and_then(|t| t.id_token);
             match end_session_url(&authority.metadata, &config.client, id_token.as_ref()) {

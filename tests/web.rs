@@ -143,7 +143,7 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     let _ = key(&table, "ArrowDown");
     let _ = key(&table, "ArrowDown");
     leptos::task::tick().await;
-    assert_eq!(table.get_attribute("aria-activedescendant").as_deref(), Some("row-1"));
+    assert_eq!(table.get_attribute("aria-activedescendant").as_deref(), Some("cell-1-0"));
     let _ = key(&table, "Enter");
     let _ = key(&table, "End");
     leptos::task::tick().await;
@@ -252,4 +252,105 @@ async fn a_bad_configuration_is_a_page_listing_every_problem() {
     assert!(items.iter().any(|i| i.starts_with("client.authority") && i.contains("only https")));
     assert!(items.iter().any(|i| i.starts_with("web_apis[0].client_secret") && i.contains("must not be in a browser")));
     assert!(!root.text_content().unwrap_or_default().contains("s3cret"), "the secret is never echoed");
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().expect("window").set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("timeout");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.expect("sleep");
+}
+
+fn set_query(query: &str) {
+    let window = web_sys::window().expect("window");
+    let path = window.location().pathname().expect("path");
+    window
+        .history()
+        .expect("history")
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("{path}{query}")))
+        .expect("url");
+}
+
+#[wasm_bindgen_test]
+async fn sort_filters_and_hidden_columns_travel_in_the_address_and_come_back() {
+    set_query("");
+    let data = Arc::new(GridData::new(&rows_json(500), &[], None));
+    let root = container();
+    let grid = {
+        let data = data.clone();
+        mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single sync_url=true /> })
+    };
+    leptos::task::tick().await;
+    let qty: web_sys::HtmlInputElement = all(&root, "input.column-filter")[1].clone().unchecked_into();
+    qty.set_value(">490");
+    qty.dispatch_event(&web_sys::Event::new("input").expect("event")).expect("input");
+    let hide_description: web_sys::HtmlElement = all(&root, "details.columns input[type=checkbox]")[2].clone().unchecked_into();
+    hide_description.click();
+    let qty_header: web_sys::HtmlElement = all(&root, "thead tr[role=row] th")[1].clone().unchecked_into();
+    qty_header.click();
+    leptos::task::tick().await;
+    let search = web_sys::window().expect("window").location().search().expect("search");
+    for part in ["sort=qty%3Aasc", "f.qty=%3E490", "hide=item_desc"] {
+        assert!(search.contains(part), "{part} missing from {search}");
+    }
+    drop(grid);
+
+    // A reload (or a sign-in round trip) mounts the grid again from the address.
+    let again = container();
+    let _grid = mount_to(again.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single sync_url=true /> });
+    leptos::task::tick().await;
+    assert_eq!(one(&again, ".grid-status").text_content().as_deref(), Some("10 of 500 rows match"));
+    let qty: web_sys::HtmlInputElement = all(&again, "input.column-filter")[1].clone().unchecked_into();
+    assert_eq!(qty.value(), ">490");
+    assert_eq!(all(&again, "thead tr[role=row] th:not(.hidden)").len(), 4);
+    assert_eq!(first_cells(&again)[1], "491", "qty > 490, ascending");
+    set_query("");
+}
+
+#[wasm_bindgen_test]
+async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
+    let data = Arc::new(GridData::new(&rows_json(50), &[], None));
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
+    leptos::task::tick().await;
+    let header: web_sys::HtmlElement = all(&root, "thead tr[role=row] th")[2].clone().unchecked_into();
+    let before = header.offset_width();
+    let handle = one(&header, ".resize");
+    assert_eq!(handle.get_attribute("role").as_deref(), Some("separator"));
+    assert!(key(&handle, "ArrowRight").default_prevented());
+    leptos::task::tick().await;
+    assert_eq!(header.style().get_property_value("width").expect("width"), format!("{}px", before + 16));
+    for _ in 0..100 {
+        key(&handle, "ArrowLeft");
+    }
+    leptos::task::tick().await;
+    assert_eq!(header.style().get_property_value("width").expect("width"), "48px", "never narrower than 48 px");
+    assert_eq!(one(&root, ".grid-status").text_content().as_deref(), Some("50 rows"), "resizing is not sorting");
+
+    // Click a cell, move right with the keyboard, copy: the highlighted cell is what is copied.
+    let cell: web_sys::HtmlElement = all(&root, "tbody tr[role=row]")[1].query_selector("td").expect("td").expect("td").unchecked_into();
+    cell.click();
+    leptos::task::tick().await;
+    let table = one(&root, "table[role=grid]");
+    key(&table, "ArrowRight");
+    leptos::task::tick().await;
+    assert_eq!(table.get_attribute("aria-activedescendant").as_deref(), Some("cell-1-1"));
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("c");
+    init.set_ctrl_key(true);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let copy = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event");
+    table.dispatch_event(&copy).expect("dispatch");
+    assert!(copy.default_prevented());
+    let notice = one(&root, ".grid-notice");
+    for _ in 0..40 {
+        if !notice.text_content().unwrap_or_default().is_empty() {
+            break;
+        }
+        sleep(50).await;
+    }
+    // Headless browsers may refuse the clipboard; either way the notice names the right cell (qty of row 1 = 49).
+    let text = notice.text_content().unwrap_or_default();
+    assert!(text.contains("“49”"), "notice: {text}");
 }

@@ -236,7 +236,9 @@ pub fn FailureView(
                 </div>
             }.into_any()
         }
-        MesError::SessionExpired if matches!(portal.auth.get_untracked(), AuthState::SignedIn(s) if s.needs_sign_in()) => {
+        MesError::SessionExpired
+            if !portal.embedded && matches!(portal.auth.get_untracked(), AuthState::SignedIn(s) if s.needs_sign_in()) =>
+        {
             // No refresh token was issued and the token has expired: renew through AIM's session
             // without a form (the grid's state travels in the address).
             set_timeout(move || portal.sign_in(Some(Prompt::None)), std::time::Duration::ZERO);

@@ -28,7 +28,11 @@ async fn stack(name: &str) -> Stack {
 async fn stack_with(name: &str, tune: impl FnOnce(&mut StackOptions)) -> Stack {
     let mut options = StackOptions::for_tests(name);
     options.dist_dir = Some(dist());
-    options.examples_dir = std::env::var_os("MES_PORTAL_EXAMPLES").map(PathBuf::from);
+    options.examples_dir = Some(
+        std::env::var_os("MES_PORTAL_EXAMPLES")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"))),
+    );
     // MES asks AIM for its keys on every call, so an outage shows on the next call.
     options.jwks_ttl = Duration::ZERO;
     tune(&mut options);
@@ -525,6 +529,48 @@ async fn without_refresh_tokens_an_expired_session_renews_through_aim_by_itself(
         if client.find(Locator::Css("input#password")).await.is_ok() {
             bail!("the renewal showed the login form");
         }
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_events() {
+    let stack = stack("e2e-embed").await;
+    with_browser(|client| async move {
+        client.goto(&format!("{}/examples/embed.html", stack.portal_origin)).await?;
+        let host = client.window().await?;
+        wait_for(&client, "#lots button.sign-in").await?.click().await?;
+        // The authority's form opens in a popup window.
+        wait_until("the sign-in popup opens", || async { Ok(client.windows().await?.len() == 2) }).await?;
+        let popup = client.windows().await?.into_iter().find(|w| *w != host).context("popup")?;
+        client.switch_to_window(popup).await?;
+        wait_for(&client, "input#username").await?.send_keys("PLANT\\alice").await?;
+        client.find(Locator::Css("input#password")).await?.send_keys("alice-demo").await?;
+        client.find(Locator::Css("button#sign-in")).await?.click().await?;
+        // The popup relays the answer to the page and closes itself.
+        wait_until("the popup closes", || async { Ok(client.windows().await?.len() == 1) }).await?;
+        client.switch_to_window(host).await?;
+        wait_for(&client, "#lots table.grid tbody tr[role=row]").await?;
+        if !client.current_url().await?.as_str().ends_with("/examples/embed.html") {
+            bail!("the host page's address changed");
+        }
+        // Pick two lots: the page hears about it through the mes-select event.
+        let rows = client.find_all(Locator::Css("#lots table.grid tbody tr[role=row]")).await?;
+        rows[0].click().await?;
+        rows[2].click().await?;
+        let first = grid_rows(&client).await?[0][0].clone();
+        wait_until("the page shows the picked lots", || async {
+            let picked = text_of(&client, "#picked").await?;
+            Ok(picked.contains(&first) && picked.contains(", "))
+        })
+        .await?;
+        let detail_rows = client.execute("return document.getElementById('picked').dataset.rows", vec![]).await?;
+        if detail_rows != serde_json::json!("2") {
+            bail!("the event should carry two rows, got {detail_rows}");
+        }
+        screenshot(&client, "embedded").await?;
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
     })

@@ -87,6 +87,139 @@ pub fn on_sign_out_elsewhere(mut on_sign_out: impl FnMut() + 'static) -> Result<
     Ok(())
 }
 
+/// The window name of a popup sign-in. A portal page at the redirect URI inside a window of this
+/// name hands the callback to its opener ([`relay_callback_to_opener`]) instead of finishing the
+/// sign-in itself: the opener holds the PKCE verifier, in memory.
+pub const POPUP_WINDOW_NAME: &str = "mes-client-sign-in";
+const POPUP_MESSAGE_PREFIX: &str = "mes-client.callback:";
+
+/// The `state` of the pending sign-in in this tab's sessionStorage, without taking it.
+pub fn pending_state() -> Option<String> {
+    let text = session_storage()?.get_item(PENDING_SIGN_IN_KEY).ok()??;
+    serde_json::from_str::<PendingSignIn>(&text).ok().map(|p| p.state)
+}
+
+/// At the redirect URI: is this a sign-in popup? If so, posts the callback query (code, state, iss
+/// or error — useless without the opener's PKCE verifier, which never left the opener's memory)
+/// to the opener, removes it from the address bar and closes the window, and returns true.
+///
+/// A popup is a window with an opener of this same origin whose own tab has no pending sign-in
+/// with the callback's `state` (a full-page sign-in in a tab that was opened by another tab is
+/// still finished in place). The message is addressed to this origin only, so the browser drops
+/// it if the opener has navigated elsewhere.
+pub fn relay_callback_to_opener() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let query = current_query();
+    let state = crate::signin::CallbackParams::from_query(&query).state;
+    if state.is_some() && state == pending_state() {
+        return false;
+    }
+    let Some(opener) = window.opener().ok().filter(|o| !o.is_null() && !o.is_undefined()) else { return false };
+    let opener: web_sys::Window = opener.unchecked_into();
+    let Ok(origin) = window.location().origin() else { return false };
+    // Reading a cross-origin opener's location throws: that is not our popup.
+    if opener.location().origin().ok().as_deref() != Some(origin.as_str()) {
+        return false;
+    }
+    replace_url(&window.location().pathname().unwrap_or_default());
+    let _ = opener.post_message(&JsValue::from_str(&format!("{POPUP_MESSAGE_PREFIX}{query}")), &origin);
+    let _ = window.close();
+    true
+}
+
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Why a popup sign-in did not bring back an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PopupError {
+    /// The browser refused to open the window.
+    Blocked,
+    /// The person closed the window before the authority answered.
+    Closed,
+    /// No answer within ten minutes.
+    TimedOut,
+}
+
+impl std::fmt::Display for PopupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Blocked => "the browser blocked the sign-in window; allow pop-ups for this site and try again",
+            Self::Closed => "the sign-in window was closed before the sign-in finished",
+            Self::TimedOut => "the sign-in window did not answer within ten minutes",
+        })
+    }
+}
+
+/// A sign-in window opened by [`open_sign_in_popup`].
+#[derive(Debug)]
+pub struct SignInPopup {
+    popup: web_sys::Window,
+}
+
+/// Opens `authorization_url` in a popup named [`POPUP_WINDOW_NAME`]. Call it straight from a
+/// click handler, or the browser blocks the popup.
+pub fn open_sign_in_popup(authorization_url: &str) -> Result<SignInPopup, PopupError> {
+    let window = web_sys::window().ok_or(PopupError::Blocked)?;
+    let popup = window
+        .open_with_url_and_target_and_features(authorization_url, POPUP_WINDOW_NAME, "popup,width=520,height=700")
+        .ok()
+        .flatten()
+        .ok_or(PopupError::Blocked)?;
+    Ok(SignInPopup { popup })
+}
+
+impl SignInPopup {
+    /// Waits for the callback query that the redirect URI page relays. Only messages from this
+    /// origin and from that very window are accepted.
+    pub async fn answer(self) -> Result<String, PopupError> {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let popup = self.popup;
+        let window = web_sys::window().ok_or(PopupError::Closed)?;
+        let origin = window.location().origin().unwrap_or_default();
+        let answer: Rc<RefCell<Option<String>>> = Rc::default();
+        let listener = {
+            let (answer, popup) = (answer.clone(), popup.clone());
+            wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+                let from_popup = event.source().is_some_and(|s| Object::is(&s, &popup));
+                if event.origin() != origin || !from_popup {
+                    return;
+                }
+                if let Some(query) = event.data().as_string().and_then(|d| d.strip_prefix(POPUP_MESSAGE_PREFIX).map(str::to_owned)) {
+                    *answer.borrow_mut() = Some(query);
+                }
+            })
+        };
+        let _ = window.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+        let mut outcome = Err(PopupError::TimedOut);
+        for _ in 0..(10 * 60 * 4) {
+            sleep_ms(250).await;
+            if let Some(query) = answer.borrow_mut().take() {
+                outcome = Ok(query);
+                break;
+            }
+            if popup.closed().unwrap_or(true) {
+                // The relay posts before it closes; give the message one more turn to arrive.
+                sleep_ms(50).await;
+                outcome = answer.borrow_mut().take().ok_or(PopupError::Closed);
+                break;
+            }
+        }
+        let _ = window.remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+        if outcome.is_err() {
+            let _ = popup.close();
+        }
+        outcome
+    }
+}
+
 /// RS256 and ES256 checks with the browser's SubtleCrypto.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WebCryptoVerifier;

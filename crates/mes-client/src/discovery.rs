@@ -81,10 +81,10 @@ pub fn parse_discovery(authority: &str, response: &HttpResponse) -> Result<Provi
     if metadata.issuer != authority && metadata.issuer != authority.trim_end_matches('/') {
         return Err(DiscoveryError::IssuerMismatch { expected: authority.to_owned(), found: metadata.issuer });
     }
-    if let Some(methods) = &metadata.code_challenge_methods_supported {
-        if !methods.iter().any(|m| m == "S256") {
-            return Err(DiscoveryError::Unsupported("it does not offer PKCE with S256".into()));
-        }
+    if let Some(methods) = &metadata.code_challenge_methods_supported
+        && !methods.iter().any(|m| m == "S256")
+    {
+        return Err(DiscoveryError::Unsupported("it does not offer PKCE with S256".into()));
     }
     Ok(metadata)
 }

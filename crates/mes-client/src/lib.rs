@@ -1,7 +1,7 @@
 //! # mes-client
 //!
-//! Sign in against AVEVA Identity Manager (or any OpenID Connect provider) with authorization code
-//! + PKCE, keep the tokens in memory, and call the MES Web API with them — in the browser
+//! Sign in against AVEVA Identity Manager (or any OpenID Connect provider) with authorization
+//! code and PKCE, keep the tokens in memory, and call the MES Web API with them — in the browser
 //! (`wasm32-unknown-unknown`, HTTP through gloo-net) and natively (HTTP through reqwest).
 //!
 //! The crate follows oauth2-rs: pure request builders and response parsers around one

@@ -233,10 +233,10 @@ mod browser {
             for (name, value) in response.headers().entries() {
                 out = out.header(name, value);
             }
-            if let Some(length) = response.headers().get("content-length").and_then(|v| v.parse::<usize>().ok()) {
-                if length > self.body_limit {
-                    return Err(TransportError::new(&url, format!("answer larger than {} bytes", self.body_limit)));
-                }
+            if let Some(length) = response.headers().get("content-length").and_then(|v| v.parse::<usize>().ok())
+                && length > self.body_limit
+            {
+                return Err(TransportError::new(&url, format!("answer larger than {} bytes", self.body_limit)));
             }
             let body = response.binary().await.map_err(|e| TransportError::new(&url, e.to_string()))?;
             if body.len() > self.body_limit {
