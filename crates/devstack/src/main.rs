@@ -208,7 +208,7 @@ async fn up(args: &Args) -> Result<(), String> {
     let options = StackOptions {
         data_dir: args.data_dir(),
         dist_dir: Some(dist),
-        examples_dir: Some(examples),
+        examples_dir: Some(examples.clone()),
         aim_port: args.get("aim-port", 8081)?,
         mes_port: args.get("mes-port", 8082)?,
         web_port: args.get("web-port", 8080)?,
@@ -220,6 +220,9 @@ async fn up(args: &Args) -> Result<(), String> {
     };
     let mut stack = Stack::start(options).await.map_err(|e| e.to_string())?;
     println!("Portal:   {}/", stack.portal_origin);
+    if examples.join("embed.html").is_file() {
+        println!("Embedded: {}/examples/embed.html  (a plain page with a lookup grid)", stack.portal_origin);
+    }
     println!("AIM:      {}  (stand-in)", stack.issuer);
     println!("MES API:  {}api/  (stand-in)", stack.mes_base);
     print_accounts();
