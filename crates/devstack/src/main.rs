@@ -209,6 +209,8 @@ async fn up(args: &Args) -> Result<(), String> {
         data_dir: args.data_dir(),
         dist_dir: Some(dist),
         examples_dir: Some(examples.clone()),
+        // The hostile modes are for tests only; no flag turns them on here.
+        hostile: false,
         aim_port: args.get("aim-port", 8081)?,
         mes_port: args.get("mes-port", 8082)?,
         web_port: args.get("web-port", 8080)?,
@@ -301,6 +303,7 @@ async fn single(args: &Args) -> Result<(), String> {
             background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
             data_dir,
             seed_rows: args.get("rows", devstack::seed::DEFAULT_ROWS)?,
+            hostile: false,
         })
         .map_err(|e| e.to_string())?;
         println!("MES stand-in: http://127.0.0.1:{port}{}/ trusting {authority}", mes::BASE_PATH);

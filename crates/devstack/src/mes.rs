@@ -20,6 +20,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Where the MES Web API lives under its origin.
 pub const BASE_PATH: &str = "/mesmw/api";
+/// Where the hostile mode's misconfigured proxy sends people.
+const LOGIN_PAGE_PATH: &str = "/mesmw/Account/Login";
 /// The System_Attr that names the Default Background User.
 pub const BACKGROUND_USER_ATTR: i64 = 199;
 const AUTHORITY_UNREACHABLE: &str =
@@ -47,6 +49,8 @@ pub struct MesOptions {
     pub data_dir: PathBuf,
     /// Rows in the big tables when seeding a new database.
     pub seed_rows: usize,
+    /// Test-only: serve the hostile corpus under `v3/hostile/<case>` ([`crate::hostile`]).
+    pub hostile: bool,
 }
 
 struct KeyCache {
@@ -112,7 +116,11 @@ pub fn app(state: Arc<MesState>) -> Router {
             HeaderName::from_static("trans_id"),
             HeaderName::from_static("max_rows"),
         ]);
-    Router::new().route(&format!("{BASE_PATH}/{{*endpoint}}"), get(lookup).fallback(method_not_allowed)).layer(cors).with_state(state)
+    let mut router = Router::new().route(&format!("{BASE_PATH}/{{*endpoint}}"), get(lookup).fallback(method_not_allowed));
+    if state.options.hostile {
+        router = router.route(LOGIN_PAGE_PATH, get(|| async { crate::hostile::login_page_answer() }));
+    }
+    router.layer(cors).with_state(state)
 }
 
 async fn method_not_allowed() -> Response {
@@ -276,6 +284,11 @@ async fn lookup(
         Err(answer) => return answer,
     };
     let path = endpoint.trim_matches('/').to_ascii_lowercase();
+    if state.options.hostile
+        && let Some(answer) = path.strip_prefix("v3/hostile/").and_then(|case| crate::hostile::mes_answer(case, LOGIN_PAGE_PATH))
+    {
+        return answer;
+    }
     let Some(ep) = ENDPOINTS.iter().find(|e| e.path == path) else {
         return message(
             StatusCode::NOT_FOUND,

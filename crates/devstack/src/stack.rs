@@ -49,6 +49,9 @@ pub struct StackOptions {
     pub background_user_ttl: Duration,
     /// Whether the portal's config asks for refresh tokens (`offline_access`).
     pub refresh_tokens: bool,
+    /// Test-only hostile modes ([`crate::hostile`]): the MES serves its hostile corpus (and the
+    /// portal's config lists a lookup per case) and AIM can be told to tamper with its answers.
+    pub hostile: bool,
 }
 
 impl StackOptions {
@@ -67,6 +70,7 @@ impl StackOptions {
             jwks_ttl: Duration::from_secs(5),
             background_user_ttl: Duration::from_secs(3600),
             refresh_tokens: true,
+            hostile: false,
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct Stack {
     aim_router: axum::Router,
     mes_router: axum::Router,
     refresh_tokens: bool,
+    hostile: bool,
+    csp_reports: crate::web::CspReports,
 }
 
 async fn bind(port: u16) -> std::io::Result<TcpListener> {
@@ -134,6 +140,7 @@ impl Stack {
             background_user_ttl: options.background_user_ttl,
             data_dir: options.data_dir.clone(),
             seed_rows: options.seed_rows,
+            hostile: options.hostile,
         })?);
         let aim_router = aim::app(aim.clone());
         let mes_router = mes::app(mes.clone());
@@ -151,6 +158,8 @@ impl Stack {
             aim_router,
             mes_router,
             refresh_tokens: options.refresh_tokens,
+            hostile: options.hostile,
+            csp_reports: Default::default(),
         };
         if let Some(dist) = &options.dist_dir {
             let router = web::app(stack.web_options(dist.clone(), options.examples_dir.clone()))?;
@@ -174,7 +183,14 @@ impl Stack {
             client_id: PORTAL_CLIENT_ID.into(),
             audience: MES_AUDIENCE.into(),
             refresh_tokens: self.refresh_tokens,
+            hostile: self.hostile,
+            csp_reports: self.csp_reports.clone(),
         }
+    }
+
+    /// Content-Security-Policy violation reports the browser sent to the portal server.
+    pub fn csp_reports(&self) -> Vec<String> {
+        self.csp_reports.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Stops AIM: its port closes and open connections drop, as when the SMS goes offline.

@@ -31,11 +31,18 @@ pub struct WebOptions {
     pub audience: String,
     /// Ask for `offline_access` (refresh tokens); off to act like a site that issues none.
     pub refresh_tokens: bool,
+    /// Test-only: list a lookup per hostile MES case in `config.json`.
+    pub hostile: bool,
+    /// Where Content-Security-Policy violation reports are kept.
+    pub csp_reports: CspReports,
 }
+
+/// Content-Security-Policy violation reports (their JSON text), newest last.
+pub type CspReports = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 
 /// The `config.json` the portal loads.
 pub fn portal_config(o: &WebOptions) -> serde_json::Value {
-    serde_json::json!({
+    let mut config = serde_json::json!({
         "client": {
             "authority": o.authority,
             "authority_name": "AVEVA Identity Manager (devstack)",
@@ -65,7 +72,15 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
             { "name": "Jobs", "web_api": "MES", "endpoint": "v3/job", "value_column": "wo_id" },
             { "name": "Users", "web_api": "MES", "endpoint": "v3/user", "value_column": "user_id" }
         ],
-    })
+    });
+    if o.hostile
+        && let Some(lookups) = config["lookups"].as_array_mut()
+    {
+        for case in crate::hostile::MES_CASES {
+            lookups.push(serde_json::json!({ "name": format!("Hostile: {}", case.name), "web_api": "MES", "endpoint": format!("v3/hostile/{}", case.name) }));
+        }
+    }
+    config
 }
 
 /// `'sha256-…'` sources for every inline `<script>` in the page (trunk's module loader).
@@ -93,7 +108,8 @@ pub fn content_security_policy(o: &WebOptions, index_html: &str) -> String {
     let scripts = inline_script_hashes(index_html).join(" ");
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self' {aim} {mes}; form-action 'self' {aim}; frame-ancestors 'self'; base-uri 'none'; manifest-src 'self'"
+         connect-src 'self' {aim} {mes}; form-action 'self' {aim}; frame-ancestors 'self'; base-uri 'none'; manifest-src 'self'; \
+         report-uri /csp-report"
     )
 }
 
@@ -104,12 +120,27 @@ pub fn app(o: WebOptions) -> std::io::Result<Router> {
         .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e} (build the portal first: cargo xtask build)", index.display())))?;
     let csp = HeaderValue::from_str(&content_security_policy(&o, &html)).map_err(std::io::Error::other)?;
     let config = portal_config(&o);
+    let reports = o.csp_reports.clone();
     let files = ServeDir::new(&o.dist_dir).fallback(ServeFile::new(&index));
     let mut router = Router::new().route(
         "/config.json",
         get(move || {
             let config = config.clone();
             async move { ([(header::CACHE_CONTROL, "no-store")], Json(config)).into_response() }
+        }),
+    );
+    router = router.route(
+        "/csp-report",
+        axum::routing::post(move |body: String| {
+            let reports = reports.clone();
+            async move {
+                tracing::warn!(report = %body, "Content-Security-Policy violation");
+                let mut kept = reports.lock().unwrap_or_else(|e| e.into_inner());
+                if kept.len() < 1000 {
+                    kept.push(body.chars().take(4096).collect());
+                }
+                axum::http::StatusCode::NO_CONTENT
+            }
         }),
     );
     if let Some(examples) = o.examples_dir.as_deref().filter(|d| Path::new(d).is_dir()) {

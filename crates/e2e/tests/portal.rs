@@ -576,3 +576,84 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
     })
     .await;
 }
+
+/// What the lookup section shows: its title and `loading`, `grid`, `empty`, a failure's
+/// `data-state`, or `unknown`.
+async fn lookup_outcome(client: &Client) -> Result<(String, String)> {
+    let value = client
+        .execute(
+            "const sec = document.querySelector('section.lookup');
+             if (!sec) return ['', 'none'];
+             const title = sec.querySelector('#lookup-title')?.textContent ?? '';
+             if (sec.querySelector('.skeleton')) return [title, 'loading'];
+             const failure = sec.querySelector('[data-state]');
+             if (failure) return [title, failure.dataset.state];
+             if (sec.querySelector('table.grid tbody tr[role=row]')) return [title, 'grid'];
+             if ([...sec.querySelectorAll('.state h2')].some(h => h.textContent === 'No rows')) return [title, 'empty'];
+             return [title, 'unknown'];",
+            vec![],
+        )
+        .await?;
+    serde_json::from_value(value).map_err(|e| anyhow!("outcome: {e}"))
+}
+
+#[tokio::test]
+async fn hostile_mes_answers_become_plain_states_or_text_never_script_panics_or_csp_violations() {
+    use devstack::hostile::{Expect, MES_CASES};
+    let stack = stack_with("e2e-hostile-mes", |o| o.hostile = true).await;
+    let base_lookups = stack.portal_config()["lookups"].as_array().map_or(0, |l| l.len()) - MES_CASES.len();
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let mut failures = Vec::new();
+        for (i, case) in MES_CASES.iter().enumerate() {
+            let title = format!("Hostile: {}", case.name);
+            client.find(Locator::Css(&format!("nav.lookups a[href='/lookups/{}']", base_lookups + i))).await?.click().await?;
+            let mut outcome = (String::new(), String::new());
+            let _ = wait_until(&format!("{} settles", case.name), || {
+                let client = client.clone();
+                let title = title.clone();
+                async move {
+                    let (shown, state) = lookup_outcome(&client).await?;
+                    Ok(shown == title && state != "loading" && state != "unknown")
+                }
+            })
+            .await;
+            if let Ok(o) = lookup_outcome(&client).await {
+                outcome = o;
+            }
+            let want = match case.expect {
+                Expect::Grid => "grid",
+                Expect::Empty => "empty",
+                Expect::State(s) => s,
+            };
+            if outcome.0 != title || outcome.1 != want {
+                failures.push(format!("{}: expected {want}, the portal showed {:?}", case.name, outcome.1));
+            }
+            let checks = client.execute("return [window.__pwned === undefined, document.querySelector('.panic') === null]", vec![]).await?;
+            if checks != serde_json::json!([true, true]) {
+                bail!("{}: script ran or the portal panicked ({checks})", case.name);
+            }
+        }
+        if !failures.is_empty() {
+            bail!("hostile answers shown wrongly:\n{}", failures.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let reports = stack.csp_reports();
+        if !reports.is_empty() {
+            bail!("Content-Security-Policy violations: {reports:?}");
+        }
+        // Control: an injected inline script is blocked and reported, so silence above means
+        // there were no violations, not that reports cannot arrive.
+        client
+            .execute("const s = document.createElement('script'); s.textContent = 'window.__probe = 1'; document.body.append(s);", vec![])
+            .await?;
+        wait_until("the blocked probe is reported", || async { Ok(!stack.csp_reports().is_empty()) }).await?;
+        if client.execute("return window.__probe === undefined", vec![]).await? != serde_json::json!(true) {
+            bail!("the Content-Security-Policy let an inline script run");
+        }
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}

@@ -127,5 +127,5 @@ pub use time::now_seconds;
 pub use transport::BrowserTransport;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;
-pub use transport::{DEFAULT_BODY_LIMIT, HttpRequest, HttpResponse, Transport, TransportError, first_bytes};
+pub use transport::{DEFAULT_BODY_LIMIT, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind, first_bytes};
 pub use user_session::{RENEW_BEFORE_SECONDS, RenewError, UserSession};

@@ -76,7 +76,16 @@ pub enum MesError {
 
 impl From<TransportError> for MesError {
     fn from(e: TransportError) -> Self {
-        MesError::Unreachable { url: e.url, reason: e.reason }
+        match e.kind {
+            // The MES answered, with more than the page can hold: not an outage.
+            crate::transport::TransportErrorKind::TooLarge => MesError::UnexpectedResponse {
+                status: 200,
+                content_type: "not read".into(),
+                reason: format!("{}; narrow the lookup with a filter or max_rows", e.reason),
+                first_bytes: String::new(),
+            },
+            _ => MesError::Unreachable { url: e.url, reason: e.reason },
+        }
     }
 }
 
@@ -149,13 +158,17 @@ pub fn parse_lookup_response(response: &HttpResponse, identity: Option<&str>) ->
                 reason,
                 first_bytes: first_bytes(response.body()),
             };
-            if !is_json(&ct) {
-                return Err(unexpected("expected JSON".into()));
-            }
-            if status == 204 || response.body().is_empty() {
+            if status == 204 {
                 return Ok(Rows::default());
             }
-            Rows::from_json(response.body()).map_err(|e| unexpected(format!("expected an array of rows: {e}")))
+            if response.body().is_empty() {
+                return Err(unexpected("the answer is empty; an MES lookup answers [] when nothing matches".into()));
+            }
+            // The body decides, not the label: JSON sent as text/plain by a proxy still reads,
+            // and an HTML page fails to decode whatever it claims to be.
+            Rows::from_json(response.body()).map_err(|e| {
+                if is_json(&ct) { unexpected(format!("expected an array of rows: {e}")) } else { unexpected("expected JSON".into()) }
+            })
         }
         401 => Err(MesError::SessionExpired),
         403 => Err(MesError::Denied { message: message_of(response), identity }),
@@ -214,6 +227,24 @@ mod tests {
 
     fn answer(status: u16, ct: &str, body: &str) -> HttpResponse {
         http::Response::builder().status(status).header("content-type", ct).body(body.as_bytes().to_vec()).expect("r")
+    }
+
+    #[test]
+    fn the_body_decides_empty_is_refused_and_a_bom_is_tolerated() {
+        let rows = parse_lookup_response(&answer(200, "text/plain", r#"[{"a":1}]"#), None).expect("JSON labelled text/plain");
+        assert_eq!(rows.rows.len(), 1);
+        let rows = parse_lookup_response(&answer(200, "application/json", "\u{feff}[{\"a\":1}]"), None).expect("BOM");
+        assert_eq!(rows.columns, ["a"]);
+        let html = parse_lookup_response(&answer(200, "text/html", "<html>sign in</html>"), None);
+        assert!(matches!(html, Err(MesError::UnexpectedResponse { ref reason, .. }) if reason == "expected JSON"), "{html:?}");
+        let empty = parse_lookup_response(&answer(200, "application/json", ""), None);
+        assert!(matches!(empty, Err(MesError::UnexpectedResponse { ref reason, .. }) if reason.contains("empty")), "{empty:?}");
+        assert_eq!(parse_lookup_response(&answer(204, "application/json", ""), None), Ok(Rows::default()));
+        let too_large = MesError::from(crate::transport::TransportError::too_large("https://mes/api/v3/lot?x=1", 64 << 20));
+        assert!(
+            matches!(too_large, MesError::UnexpectedResponse { ref reason, .. } if reason.contains("larger than 64 MB")),
+            "{too_large:?}"
+        );
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Rows {
 impl Rows {
     /// Decodes an MES V3 answer. Anything but an array of objects is an error naming what was found.
     pub fn from_json(body: &[u8]) -> Result<Self, String> {
+        // A UTF-8 byte order mark (some IIS setups write one) is not JSON but harmless.
+        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
         let mut de = serde_json::Deserializer::from_slice(body);
         let rows = de.deserialize_seq(RowsVisitor).map_err(|e| e.to_string())?;
         de.end().map_err(|e| e.to_string())?;

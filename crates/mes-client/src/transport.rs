@@ -18,11 +18,35 @@ pub struct TransportError {
     pub url: String,
     /// What the platform said.
     pub reason: String,
+    /// Which kind of failure.
+    pub kind: TransportErrorKind,
+}
+
+/// Why no usable answer arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransportErrorKind {
+    /// No answer or a broken one: refused, reset, DNS, TLS, CORS.
+    #[default]
+    Network,
+    /// The server answered, but with more than the transport accepts; reading stopped there.
+    TooLarge,
+    /// No complete answer in time.
+    TimedOut,
 }
 
 impl TransportError {
     pub(crate) fn new(url: &str, reason: impl Into<String>) -> Self {
-        Self { url: strip_query(url).to_owned(), reason: reason.into() }
+        Self { url: strip_query(url).to_owned(), reason: reason.into(), kind: TransportErrorKind::Network }
+    }
+
+    pub(crate) fn too_large(url: &str, limit: usize) -> Self {
+        let reason = format!("the answer is larger than {} MB, the most accepted", limit / (1024 * 1024));
+        Self { kind: TransportErrorKind::TooLarge, ..Self::new(url, reason) }
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn timed_out(url: &str, seconds: u32) -> Self {
+        Self { kind: TransportErrorKind::TimedOut, ..Self::new(url, format!("no complete answer within {seconds} s")) }
     }
 }
 
@@ -160,7 +184,7 @@ mod native {
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|e| TransportError::new(&url, describe(&e)))? {
                 if body.len() + chunk.len() > self.body_limit {
-                    return Err(TransportError::new(&url, format!("answer larger than {} bytes", self.body_limit)));
+                    return Err(TransportError::too_large(&url, self.body_limit));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -185,13 +209,18 @@ mod native {
 mod browser {
     use super::{HttpRequest, HttpResponse, Transport, TransportError};
     use gloo_net::http::RequestBuilder;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
     use web_sys::{RequestCache, RequestCredentials};
 
     /// The browser's `fetch` through gloo-net. Cookies are never sent cross-origin and answers are
-    /// never cached, so a token answer cannot land in the HTTP cache.
+    /// never cached, so a token answer cannot land in the HTTP cache. Bodies are read in chunks
+    /// and reading stops at the size limit; a request that has no complete answer within the
+    /// time limit is aborted.
     #[derive(Debug, Clone)]
     pub struct BrowserTransport {
         body_limit: usize,
+        timeout_seconds: u32,
     }
 
     impl Default for BrowserTransport {
@@ -201,9 +230,14 @@ mod browser {
     }
 
     impl BrowserTransport {
-        /// A transport that refuses bodies larger than `body_limit` bytes.
+        /// A transport that refuses bodies larger than `body_limit` bytes, with a 60 s time limit.
         pub fn new(body_limit: usize) -> Self {
-            Self { body_limit }
+            Self { body_limit, timeout_seconds: 60 }
+        }
+
+        /// The same with another time limit for the whole exchange, answer body included.
+        pub fn with_timeout(self, seconds: u32) -> Self {
+            Self { timeout_seconds: seconds.max(1), ..self }
         }
     }
 
@@ -211,16 +245,70 @@ mod browser {
         type Future<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + 'a>>;
 
         fn send(&self, request: HttpRequest) -> Self::Future<'_> {
-            Box::pin(self.send_now(request))
+            Box::pin(self.send_with_deadline(request))
+        }
+    }
+
+    /// Aborts the fetch when dropped late or when the timer fires.
+    struct Deadline {
+        controller: Option<web_sys::AbortController>,
+        timer: Option<i32>,
+        _fire: Option<wasm_bindgen::closure::Closure<dyn FnMut()>>,
+    }
+
+    impl Deadline {
+        fn start(seconds: u32) -> Self {
+            let controller = web_sys::AbortController::new().ok();
+            let (timer, fire) = match (&controller, web_sys::window()) {
+                (Some(c), Some(window)) => {
+                    let c = c.clone();
+                    let fire = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || c.abort());
+                    let ms = i32::try_from(seconds.saturating_mul(1000)).unwrap_or(i32::MAX);
+                    let timer = window.set_timeout_with_callback_and_timeout_and_arguments_0(fire.as_ref().unchecked_ref(), ms).ok();
+                    (timer, Some(fire))
+                }
+                _ => (None, None),
+            };
+            Self { controller, timer, _fire: fire }
+        }
+
+        fn signal(&self) -> Option<web_sys::AbortSignal> {
+            self.controller.as_ref().map(|c| c.signal())
+        }
+
+        fn expired(&self) -> bool {
+            self.controller.as_ref().is_some_and(|c| c.signal().aborted())
+        }
+    }
+
+    impl Drop for Deadline {
+        fn drop(&mut self) {
+            if let (Some(timer), Some(window)) = (self.timer, web_sys::window()) {
+                window.clear_timeout_with_handle(timer);
+            }
         }
     }
 
     impl BrowserTransport {
-        async fn send_now(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        async fn send_with_deadline(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+            let url = request.uri().to_string();
+            let deadline = Deadline::start(self.timeout_seconds);
+            let result = self.send_now(request, &deadline).await;
+            if result.is_err() && deadline.expired() {
+                return Err(TransportError::timed_out(&url, self.timeout_seconds));
+            }
+            result
+        }
+
+        async fn send_now(&self, request: HttpRequest, deadline: &Deadline) -> Result<HttpResponse, TransportError> {
             let url = request.uri().to_string();
             let (parts, body) = request.into_parts();
-            let mut builder =
-                RequestBuilder::new(&url).method(parts.method).cache(RequestCache::NoStore).credentials(RequestCredentials::SameOrigin);
+            let signal = deadline.signal();
+            let mut builder = RequestBuilder::new(&url)
+                .method(parts.method)
+                .cache(RequestCache::NoStore)
+                .credentials(RequestCredentials::SameOrigin)
+                .abort_signal(signal.as_ref());
             for (name, value) in &parts.headers {
                 if let Ok(value) = value.to_str() {
                     builder = builder.header(name.as_str(), value);
@@ -236,13 +324,39 @@ mod browser {
             if let Some(length) = response.headers().get("content-length").and_then(|v| v.parse::<usize>().ok())
                 && length > self.body_limit
             {
-                return Err(TransportError::new(&url, format!("answer larger than {} bytes", self.body_limit)));
+                return Err(TransportError::too_large(&url, self.body_limit));
             }
-            let body = response.binary().await.map_err(|e| TransportError::new(&url, e.to_string()))?;
-            if body.len() > self.body_limit {
-                return Err(TransportError::new(&url, format!("answer larger than {} bytes", self.body_limit)));
-            }
+            let body = match response.body() {
+                Some(stream) => self.read_limited(&url, stream).await?,
+                None => Vec::new(),
+            };
             out.body(body).map_err(|e| TransportError::new(&url, e.to_string()))
+        }
+
+        /// Reads the body chunk by chunk and stops (cancelling the stream) past the limit.
+        async fn read_limited(&self, url: &str, stream: web_sys::ReadableStream) -> Result<Vec<u8>, TransportError> {
+            let fail = |e: wasm_bindgen::JsValue| {
+                let reason =
+                    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "the answer broke off".into());
+                TransportError::new(url, reason)
+            };
+            let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+            let mut body = Vec::new();
+            loop {
+                let chunk: web_sys::ReadableStreamReadResult = JsFuture::from(reader.read()).await.map_err(fail)?.unchecked_into();
+                if chunk.get_done().unwrap_or(true) {
+                    break;
+                }
+                let bytes: js_sys::Uint8Array = chunk.get_value().unchecked_into();
+                if body.len() + bytes.length() as usize > self.body_limit {
+                    let _ = reader.cancel();
+                    return Err(TransportError::too_large(url, self.body_limit));
+                }
+                let start = body.len();
+                body.resize(start + bytes.length() as usize, 0);
+                bytes.copy_to(&mut body[start..]);
+            }
+            Ok(body)
         }
     }
 }
