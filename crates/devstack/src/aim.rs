@@ -5,6 +5,7 @@
 //! family revocation on reuse, client_credentials with hashed secrets), `connect/endsession`,
 //! `connect/revocation`. CORS only for origins registered with a client.
 
+use crate::hostile::{FORGED_ISSUER, Tamper};
 use crate::keys::SigningKey;
 use crate::store::{self, RegisteredClient};
 use crate::util::{html_escape, now, oauth_error, origin_of, parse_form, random_token, sha256_b64url, verify_secret};
@@ -37,6 +38,8 @@ pub struct AimOptions {
     pub data_dir: PathBuf,
     /// `aud` of access tokens. Token lifetimes belong to each registered client.
     pub audience: String,
+    /// Test-only: allow [`AimState::set_tamper`] ([`crate::hostile::Tamper`]).
+    pub hostile: bool,
 }
 
 /// Requests counted per kind, for tests and benchmarks.
@@ -82,6 +85,8 @@ struct Memory {
     refresh: HashMap<String, RefreshGrant>,
     revoked_families: HashSet<String>,
     issued: Vec<String>,
+    tamper: Option<Tamper>,
+    last_callback: Option<String>,
 }
 
 /// The running authority's state.
@@ -103,6 +108,25 @@ impl AimState {
         let db = store::open(&options.data_dir.join("aim.sqlite")).map_err(std::io::Error::other)?;
         let clients = store::clients(&db).map_err(std::io::Error::other)?;
         Ok(Self { options, key, db: Mutex::new(db), clients, memory: Mutex::new(Memory::default()), counters: Counters::default() })
+    }
+
+    /// Test-only: tamper with every sign-in answer from now on (`None` stops). Refused unless
+    /// the authority was started in hostile mode.
+    pub fn set_tamper(&self, tamper: Option<Tamper>) -> Result<(), &'static str> {
+        if !self.options.hostile {
+            return Err("this authority was not started in hostile mode");
+        }
+        self.memory().tamper = tamper;
+        Ok(())
+    }
+
+    fn tamper(&self) -> Option<Tamper> {
+        self.memory().tamper
+    }
+
+    /// The last redirect back to a client with a code (tests replay it).
+    pub fn last_callback(&self) -> Option<String> {
+        self.memory().last_callback.clone()
     }
 
     /// Every token this authority issued (access, refresh, ID): tests check none leaks.
@@ -155,8 +179,9 @@ pub fn app(state: Arc<AimState>) -> Router {
 async fn discovery(State(s): State<Arc<AimState>>) -> Response {
     s.counters.discovery.fetch_add(1, Ordering::Relaxed);
     let i = &s.options.issuer;
+    let named = if s.tamper() == Some(Tamper::WrongIssuerInDiscovery) { FORGED_ISSUER } else { i.as_str() };
     Json(json!({
-        "issuer": i,
+        "issuer": named,
         "authorization_endpoint": format!("{i}/connect/authorize"),
         "token_endpoint": format!("{i}/connect/token"),
         "jwks_uri": format!("{i}/.well-known/openid-configuration/jwks"),
@@ -276,7 +301,65 @@ fn issue_code(s: &AimState, request: &AuthorizeRequest, user: store::User, auth_
             auth_time,
         },
     );
-    request.redirect(&s.options.issuer, &[("code", &code)])
+    let issuer = s.options.issuer.as_str();
+    let state = request.state.as_deref().unwrap_or_default();
+    let raw = |pairs: &[(&str, &str)]| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.extend_pairs(pairs);
+        Redirect::to(&format!("{}?{}", request.redirect_uri, query.finish())).into_response()
+    };
+    let response = match s.tamper() {
+        Some(Tamper::DropState) => raw(&[("code", &code), ("iss", issuer)]),
+        Some(Tamper::WrongState) => raw(&[("code", &code), ("state", "forged-state"), ("iss", issuer)]),
+        Some(Tamper::DropIss) => raw(&[("code", &code), ("state", state)]),
+        Some(Tamper::WrongIss) => raw(&[("code", &code), ("state", state), ("iss", FORGED_ISSUER)]),
+        Some(Tamper::AccessDenied) => raw(&[
+            ("error", "access_denied"),
+            ("error_description", "<img src=x onerror=\"window.__pwned=1\">"),
+            ("state", state),
+            ("iss", issuer),
+        ]),
+        _ => request.redirect(issuer, &[("code", &code)]),
+    };
+    if let Some(location) = response.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()) {
+        s.memory().last_callback = Some(location.to_owned());
+    }
+    response
+}
+
+/// The ID token as the hostile mode wants it (the honest one when not tampering).
+fn id_token_for(s: &AimState, mut claims: serde_json::Value) -> String {
+    use base64::Engine as _;
+    let b64 = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let t = now();
+    match s.tamper() {
+        Some(Tamper::WrongAudience) => claims["aud"] = json!("another-client"),
+        Some(Tamper::WrongNonce) => claims["nonce"] = json!("forged-nonce"),
+        Some(Tamper::Expired) => (claims["iat"], claims["nbf"], claims["exp"]) = (json!(t - 7200), json!(t - 7200), json!(t - 3600)),
+        Some(Tamper::IssuedInFuture) => (claims["iat"], claims["nbf"], claims["exp"]) = (json!(t + 3600), json!(t + 3600), json!(t + 7200)),
+        _ => {}
+    }
+    let token = match s.tamper() {
+        Some(Tamper::AlgNone) => format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims)),
+        Some(Tamper::UnknownKid) => {
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+            header.kid = Some("rotated-away".into());
+            jsonwebtoken::encode(&header, &claims, &s.key.encoding).unwrap_or_default()
+        }
+        Some(Tamper::BadSignature) => {
+            let honest = s.sign("JWT", &claims);
+            let (body, signature) = honest.rsplit_once('.').unwrap_or((&honest, ""));
+            let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            let mut bytes = engine.decode(signature).unwrap_or_default();
+            if let Some(first) = bytes.first_mut() {
+                *first ^= 0x01;
+            }
+            format!("{body}.{}", engine.encode(bytes))
+        }
+        _ => return s.sign("JWT", &claims),
+    };
+    s.memory().issued.push(token.clone());
+    token
 }
 
 async fn authorize(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p): Query<HashMap<String, String>>) -> Response {
@@ -440,9 +523,9 @@ fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
     }
     let id_token = grant.scope.split(' ').any(|x| x == "openid").then(|| {
         let t = now();
-        s.sign(
-            "JWT",
-            &json!({
+        id_token_for(
+            s,
+            json!({
                 "iss": s.options.issuer, "aud": client.client_id, "sub": grant.user.sub, "iat": t, "nbf": t,
                 "exp": t + 300, "auth_time": grant.auth_time, "nonce": grant.nonce,
                 "preferred_username": grant.user.username, "name": grant.user.display_name,

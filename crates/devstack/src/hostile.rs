@@ -174,3 +174,54 @@ pub fn mes_answer(name: &str, login_url: &str) -> Option<Response> {
     };
     Some(response)
 }
+
+/// A tampered authority answer (AIM's hostile mode), applied to every sign-in while set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {
+    /// The callback lacks `state`.
+    DropState,
+    /// The callback carries another `state`.
+    WrongState,
+    /// The callback lacks `iss` although discovery promises it (RFC 9207).
+    DropIss,
+    /// The callback's `iss` names another authority (mix-up attack).
+    WrongIss,
+    /// The callback says `error=access_denied`, with markup in its description.
+    AccessDenied,
+    /// The ID token's signature is altered.
+    BadSignature,
+    /// The ID token is unsigned (`alg: none`).
+    AlgNone,
+    /// The ID token is for another client.
+    WrongAudience,
+    /// The ID token's nonce is not the one sent.
+    WrongNonce,
+    /// The ID token expired an hour ago.
+    Expired,
+    /// The ID token is issued an hour from now.
+    IssuedInFuture,
+    /// The ID token names a key the JWKS does not have.
+    UnknownKid,
+    /// Discovery names another issuer than the configured authority.
+    WrongIssuerInDiscovery,
+}
+
+/// Every tampering, for tests that walk them all.
+pub const TAMPERS: &[Tamper] = &[
+    Tamper::DropState,
+    Tamper::WrongState,
+    Tamper::DropIss,
+    Tamper::WrongIss,
+    Tamper::AccessDenied,
+    Tamper::BadSignature,
+    Tamper::AlgNone,
+    Tamper::WrongAudience,
+    Tamper::WrongNonce,
+    Tamper::Expired,
+    Tamper::IssuedInFuture,
+    Tamper::UnknownKid,
+    Tamper::WrongIssuerInDiscovery,
+];
+
+/// The issuer a mix-up attacker would name.
+pub const FORGED_ISSUER: &str = "https://evil.example/identitymanager";

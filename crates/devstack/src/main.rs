@@ -286,8 +286,13 @@ async fn single(args: &Args) -> Result<(), String> {
         let lifetime = args.get("token-lifetime", 3600u64)?;
         devstack::stack::prepare_aim_store(&data_dir, &origins, lifetime).map_err(|e| e.to_string())?;
         let issuer = format!("http://127.0.0.1:{port}{}", aim::BASE_PATH);
-        let state = aim::AimState::open(aim::AimOptions { issuer: issuer.clone(), data_dir, audience: devstack::MES_AUDIENCE.into() })
-            .map_err(|e| e.to_string())?;
+        let state = aim::AimState::open(aim::AimOptions {
+            issuer: issuer.clone(),
+            data_dir,
+            audience: devstack::MES_AUDIENCE.into(),
+            hostile: false,
+        })
+        .map_err(|e| e.to_string())?;
         println!("AIM stand-in: {issuer} (portal origins: {})", origins.join(", "));
         aim::app(std::sync::Arc::new(state))
     } else {

@@ -130,6 +130,7 @@ impl Stack {
             issuer: issuer.clone(),
             data_dir: options.data_dir.clone(),
             audience: MES_AUDIENCE.into(),
+            hostile: options.hostile,
         })?);
         let mes = Arc::new(MesState::open(MesOptions {
             authority: issuer.clone(),

@@ -263,3 +263,27 @@ async fn seeding_is_deterministic_and_scales() {
     a.stack.stop().await;
     b.stack.stop().await;
 }
+
+#[tokio::test]
+async fn hostile_modes_are_off_unless_a_test_asks() {
+    let plain = mes("mes-not-hostile", |_| {}).await;
+    let token = plain.user_token("PLANT\\alice");
+    let (status, _) = plain.get("v3/hostile/html-200", &token, &[], &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(plain.stack.aim.set_tamper(Some(devstack::hostile::Tamper::AlgNone)).is_err());
+    assert!(
+        plain.stack.portal_config()["lookups"]
+            .as_array()
+            .expect("lookups")
+            .iter()
+            .all(|l| !l["name"].as_str().unwrap_or("").starts_with("Hostile"))
+    );
+
+    let hostile = mes("mes-hostile", |o| o.hostile = true).await;
+    let token = hostile.user_token("PLANT\\alice");
+    let (status, _) = hostile.get("v3/hostile/empty-array", &token, &[], &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = hostile.get("v3/hostile/empty-array", "not-a-token", &[], &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the corpus sits behind the token check like every lookup");
+    assert!(hostile.stack.aim.set_tamper(None).is_ok());
+}

@@ -657,3 +657,66 @@ async fn hostile_mes_answers_become_plain_states_or_text_never_script_panics_or_
     })
     .await;
 }
+
+#[tokio::test]
+async fn tampered_sign_in_answers_are_refused_plainly_and_nothing_is_stored() {
+    use devstack::hostile::{TAMPERS, Tamper};
+    let stack = stack_with("e2e-tamper", |o| o.hostile = true).await;
+    let origin = stack.portal_origin.clone();
+    with_browser(|client| async move {
+        // An honest sign-in first: AIM's session then answers each attempt below without the form.
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let honest_callback = stack.aim.last_callback().context("AIM redirected back")?;
+        let mut wrong = Vec::new();
+        for &tamper in TAMPERS {
+            stack.aim.set_tamper(Some(tamper)).map_err(|e| anyhow!(e))?;
+            client.goto(&format!("{origin}/")).await?;
+            let (css, expected) = match tamper {
+                Tamper::DropState | Tamper::WrongState => ("#sign-in-error", "state mismatch"),
+                Tamper::DropIss => ("#sign-in-error", "lacks the issuer"),
+                Tamper::WrongIss => ("#sign-in-error", "evil.example"),
+                Tamper::AccessDenied => ("#sign-in-error", "refused the sign-in: access_denied"),
+                Tamper::BadSignature => ("#sign-in-error", "signature is not valid"),
+                Tamper::AlgNone => ("#sign-in-error", "\"none\", which is not accepted"),
+                Tamper::WrongAudience => ("#sign-in-error", "not meant for this portal"),
+                Tamper::WrongNonce => ("#sign-in-error", "nonce mismatch"),
+                Tamper::Expired => ("#sign-in-error", "expired"),
+                Tamper::IssuedInFuture => ("#sign-in-error", "dated in the future"),
+                Tamper::UnknownKid => ("#sign-in-error", "unknown key"),
+                Tamper::WrongIssuerInDiscovery => ("[role=alert] pre", "evil.example"),
+            };
+            let shown = text_of(&client, css).await.unwrap_or_else(|e| format!("nothing ({e})"));
+            if !shown.contains(expected) {
+                wrong.push(format!("{tamper:?}: expected {expected:?} in {shown:?}"));
+            }
+            if client.execute("return window.__pwned === undefined", vec![]).await? != serde_json::json!(true) {
+                bail!("{tamper:?}: markup from the authority ran as script");
+            }
+            assert_no_token_stored(&client, &stack).await.with_context(|| format!("{tamper:?}"))?;
+        }
+        stack.aim.set_tamper(None).map_err(|e| anyhow!(e))?;
+        if !wrong.is_empty() {
+            bail!("tampered answers not refused plainly:\n{}", wrong.join("\n"));
+        }
+
+        // The honest answer again, replayed: its state was single use.
+        client.goto(&honest_callback).await?;
+        let replayed = text_of(&client, "#sign-in-error").await?;
+        if !replayed.contains("does not belong to a sign-in started here") {
+            bail!("a replayed callback: {replayed}");
+        }
+        assert_no_token_stored(&client, &stack).await?;
+
+        // A link whose path would send the browser to another origin after sign-in.
+        client.goto(&format!("{origin}//evil.example/steal")).await?;
+        wait_for(&client, "#signed-in-as").await?;
+        let url = client.current_url().await?;
+        if url.origin().ascii_serialization() != origin || url.as_str().contains("code=") {
+            bail!("after sign-in the browser is at {url}");
+        }
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
