@@ -165,6 +165,24 @@ impl Portal {
         if self.embedded {
             return self.sign_in_popup(&config, &authority, prompt);
         }
+        if prompt != Some(Prompt::None) {
+            // Someone pressed a button: if AIM went offline since the page loaded, say so here
+            // instead of leaving them on the browser's "site can't be reached" page.
+            self.auth.set(AuthState::Redirecting);
+            let issuer = authority.metadata.issuer.clone();
+            let this = *self;
+            leptos::task::spawn_local(async move {
+                match probe(&issuer).await {
+                    Ok(()) => this.redirect_to_authority(&config, &authority, prompt),
+                    Err(why) => this.auth.set(AuthState::AuthorityUnavailable { why, authority: issuer }),
+                }
+            });
+            return;
+        }
+        self.redirect_to_authority(&config, &authority, prompt);
+    }
+
+    fn redirect_to_authority(&self, config: &PortalConfig, authority: &Authority, prompt: Option<Prompt>) {
         let here = browser::current_path();
         let return_path = if here.starts_with("/callback") || here.starts_with("/signed-out") { "/".to_owned() } else { here };
         let outcome = authorization_redirect(&authority.metadata, &config.client, &return_path, prompt)
@@ -293,6 +311,19 @@ fn path_only(path: &str) -> String {
 
 fn current_pathname() -> String {
     web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into())
+}
+
+/// Whether the authority's address answers at all (any HTTP answer counts; the body is not
+/// readable and not needed). One small request, only when a person starts a sign-in.
+async fn probe(issuer: &str) -> Result<(), String> {
+    gloo_net::http::Request::get(issuer)
+        .mode(web_sys::RequestMode::NoCors)
+        .cache(web_sys::RequestCache::NoStore)
+        .credentials(web_sys::RequestCredentials::Omit)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|_| format!("{issuer} did not answer: the connection failed (it may be offline, or the address is wrong)"))
 }
 
 async fn load_config() -> Result<(PortalConfig, Vec<ConfigIssue>), Vec<ConfigIssue>> {

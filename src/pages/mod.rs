@@ -182,6 +182,30 @@ pub fn backoff_seconds(attempt: u32) -> u32 {
     (5u32 << attempt.min(4)).min(60)
 }
 
+/// "Trying again in N s…", then `retry`: outages end by themselves, and a screen left open on
+/// the plant floor should come back without anyone touching it.
+#[component]
+fn RetryCountdown(retry: Callback<()>, attempt: u32) -> impl IntoView {
+    let left = RwSignal::new(backoff_seconds(attempt));
+    let handle = set_interval_with_handle(
+        move || {
+            let n = left.get_untracked().saturating_sub(1);
+            left.set(n);
+            if n == 0 {
+                retry.run(());
+            }
+        },
+        std::time::Duration::from_secs(1),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(h) = handle {
+            h.clear();
+        }
+    });
+    view! { <p class="countdown">{move || format!("Trying again in {} s…", left.get())}</p> }
+}
+
 /// What an MES failure means and what to do next.
 #[component]
 pub fn FailureView(
@@ -207,35 +231,16 @@ pub fn FailureView(
                 </div>
             }.into_any()
         }
-        MesError::AuthorityOffline { message } => {
-            let wait = backoff_seconds(attempt);
-            let left = RwSignal::new(wait);
-            let handle = set_interval_with_handle(
-                move || {
-                    let n = left.get_untracked().saturating_sub(1);
-                    left.set(n);
-                    if n == 0 {
-                        retry.run(());
-                    }
-                },
-                std::time::Duration::from_secs(1),
-            )
-            .ok();
-            on_cleanup(move || {
-                if let Some(h) = handle {
-                    h.clear();
-                }
-            });
-            view! {
-                <div class="state warn" role="alert" data-state="authority-offline">
-                    <h2>"AVEVA Identity Manager is offline"</h2>
-                    <p>"The MES cannot check your sign-in because it cannot reach the identity authority (the System Management Server). Your page is kept; nothing needs to be done here."</p>
-                    <pre class="mes-message">{message}</pre>
-                    <p class="countdown">{move || format!("Trying again in {} s…", left.get())}</p>
-                    <div class="actions">{retry_button()}</div>
-                </div>
-            }.into_any()
+        MesError::AuthorityOffline { message } => view! {
+            <div class="state warn" role="alert" data-state="authority-offline">
+                <h2>"AVEVA Identity Manager is offline"</h2>
+                <p>"The MES cannot check your sign-in because it cannot reach the identity authority (the System Management Server). Your page is kept; nothing needs to be done here."</p>
+                <pre class="mes-message">{message}</pre>
+                <RetryCountdown retry=retry attempt=attempt />
+                <div class="actions">{retry_button()}</div>
+            </div>
         }
+        .into_any(),
         MesError::SessionExpired
             if !portal.embedded && matches!(portal.auth.get_untracked(), AuthState::SignedIn(s) if s.needs_sign_in()) =>
         {
@@ -272,6 +277,7 @@ pub fn FailureView(
                         <li>"the server's certificate is not trusted by this computer."</li>
                     </ul>
                     <pre>{reason}</pre>
+                    <RetryCountdown retry=retry attempt=attempt />
                     <div class="actions">{retry_button()}</div>
                 </div>
             }

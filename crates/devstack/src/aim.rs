@@ -57,6 +57,8 @@ pub struct Counters {
     pub refreshes: AtomicUsize,
     /// Token requests with grant_type=client_credentials.
     pub client_credentials: AtomicUsize,
+    /// Refresh tokens presented a second time (the whole family is revoked then).
+    pub refresh_reuse: AtomicUsize,
 }
 
 struct CodeGrant {
@@ -597,6 +599,7 @@ fn refresh(s: &AimState, client: &RegisteredClient, form: &HashMap<String, Strin
         grant.spent = true;
         let (user, scope) = (grant.user.clone(), grant.scope.clone());
         if spent {
+            s.counters.refresh_reuse.fetch_add(1, Ordering::Relaxed);
             // Reuse of a rotated token: someone else holds the family. Revoke all of it.
             memory.revoked_families.insert(family.clone());
             tracing::warn!(client = %client.client_id, "refresh token reused: revoking its family");

@@ -79,6 +79,8 @@ async fn browser() -> Result<(Client, Driver)> {
         "download.prompt_for_download": false,
     });
     caps.insert("goog:chromeOptions".into(), chrome);
+    // The console, for the leak audit.
+    caps.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -175,6 +177,20 @@ where
     bail!("timed out waiting until {what}")
 }
 
+/// chromedriver's console log (entries since the last read).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
 /// No token the authority issued is in browser storage, cookies, IndexedDB, the URL or history.
 async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()> {
     let dump = client
@@ -187,7 +203,14 @@ async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()> {
             vec![],
         )
         .await?;
-    let text = dump.to_string();
+    let console = client.issue_cmd(BrowserLog).await.map_err(|e| anyhow!("reading the console: {e}"))?;
+    if !console.is_array() {
+        bail!("chromedriver gave no console log: {console}");
+    }
+    if console.to_string().contains("panicked at") {
+        bail!("the portal panicked: {console}");
+    }
+    let text = format!("{dump} console: {console}");
     let issued = stack.aim.issued_tokens();
     if issued.is_empty() {
         bail!("the authority issued no tokens: the audit would prove nothing");
@@ -267,6 +290,30 @@ async fn an_aim_account_that_is_not_an_mes_user_sees_a_plain_denial() {
     .await;
 }
 
+/// The grid's sort, filter and selection as the page shows them.
+async fn grid_state(client: &Client) -> Result<serde_json::Value> {
+    Ok(client
+        .execute(
+            "return { sort: [...document.querySelectorAll('table.grid th[aria-sort]')].map(th => th.getAttribute('aria-sort')),
+                      filter: document.querySelector('input[type=search]')?.value,
+                      selected: [...document.querySelectorAll('tr[aria-selected=true]')].map(r => r.cells[0].textContent) };",
+            vec![],
+        )
+        .await?)
+}
+
+/// Sorts by the first column descending, filters, selects the first row shown.
+async fn shape_grid(client: &Client, filter: &str) -> Result<serde_json::Value> {
+    let header = wait_for(client, "table.grid thead tr[role=row] th").await?;
+    header.click().await?;
+    header.click().await?;
+    wait_for(client, "input[type=search]").await?.send_keys(filter).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for(client, "table.grid tbody tr[role=row]").await?.click().await?;
+    wait_until("a row is selected", || async { Ok(client.find(Locator::Css("tr[aria-selected=true]")).await.is_ok()) }).await?;
+    grid_state(client).await
+}
+
 #[tokio::test]
 async fn aim_going_offline_shows_a_plain_state_and_the_portal_recovers_by_itself() {
     let stack = std::sync::Arc::new(tokio::sync::Mutex::new(stack("e2e-offline").await));
@@ -277,21 +324,126 @@ async fn aim_going_offline_shows_a_plain_state_and_the_portal_recovers_by_itself
             sign_in(&client, &s, "PLANT\\alice", "alice-demo").await?;
         }
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        shared.lock().await.stop_aim().await;
-        // Open another lookup: the MES cannot verify the token and answers 500.
         client.find(Locator::Css("nav.lookups a[href='/lookups/1']")).await?.click().await?;
+        wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
+        let before = shape_grid(&client, "ITM").await?;
+        shared.lock().await.stop_aim().await;
+        // Ask again: the MES cannot verify the token and answers 500; one call shows it.
+        client.find(Locator::Css("button.reload")).await?.click().await?;
         let offline = text_of(&client, "[data-state=authority-offline]").await?;
-        if !offline.contains("AVEVA Identity Manager is offline") {
+        if !offline.contains("AVEVA Identity Manager is offline") || !offline.contains("Trying again in") {
             bail!("unexpected offline text: {offline}");
         }
         screenshot(&client, "authority-offline").await?;
         shared.lock().await.start_aim().await?;
-        // The automatic retry (5 s backoff) brings the rows without a reload.
+        // The automatic retry (5 s backoff) brings the rows back without a reload, as they were.
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        let rows = grid_rows(&client).await?;
-        if !rows.iter().any(|r| r.first().is_some_and(|id| id.starts_with("ITM-"))) {
-            bail!("expected item rows after recovery: {rows:?}");
+        let after = grid_state(&client).await?;
+        if after != before {
+            bail!("the grid changed over the outage: {before} → {after}");
         }
+        let s = shared.lock().await;
+        assert_no_token_stored(&client, &s).await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn aim_down_at_start_or_at_the_sign_in_click_is_a_plain_state_with_a_way_back() {
+    let stack = std::sync::Arc::new(tokio::sync::Mutex::new(stack("e2e-aim-down").await));
+    let shared = stack.clone();
+    with_browser(|client| async move {
+        let origin = shared.lock().await.portal_origin.clone();
+        shared.lock().await.stop_aim().await;
+        client.goto(&format!("{origin}/")).await?;
+        let down = text_of(&client, ".card").await?;
+        if !down.contains("cannot be reached") || !down.contains("did not answer") {
+            bail!("AIM down at start: {down}");
+        }
+        shared.lock().await.start_aim().await?;
+        client.find(Locator::XPath("//button[text()='Try again']")).await?.click().await?;
+        // AIM is back, nobody is signed in there: the sign-in page.
+        wait_for(&client, "button#sign-in").await?;
+
+        // AIM goes away between loading the page and pressing the button.
+        shared.lock().await.stop_aim().await;
+        client.find(Locator::Css("button#sign-in")).await?.click().await?;
+        let down = text_of(&client, ".card").await?;
+        if !down.contains("cannot be reached")
+            || !down.contains("did not answer")
+            || client.current_url().await?.origin().ascii_serialization() != origin
+        {
+            bail!("AIM down at the sign-in click: {down}");
+        }
+        shared.lock().await.start_aim().await?;
+        client.find(Locator::XPath("//button[text()='Try again']")).await?.click().await?;
+        wait_for(&client, "button#sign-in").await?.click().await?;
+        wait_for(&client, "input#username").await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns() {
+    let stack = std::sync::Arc::new(tokio::sync::Mutex::new(stack("e2e-mes-down").await));
+    let shared = stack.clone();
+    with_browser(|client| async move {
+        let mes_base = {
+            let s = shared.lock().await;
+            sign_in(&client, &s, "PLANT\\alice", "alice-demo").await?;
+            s.mes_base.clone()
+        };
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let before = shape_grid(&client, "line").await?;
+        shared.lock().await.stop_mes().await;
+        client.find(Locator::Css("button.reload")).await?.click().await?;
+        let down = text_of(&client, "[data-state=unreachable]").await?;
+        if !down.contains(&format!("{mes_base}api/v3/entity")) || !down.contains("Trying again in") {
+            bail!("the unreachable state should name the address and retry: {down}");
+        }
+        shared.lock().await.start_mes().await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let after = grid_state(&client).await?;
+        if after != before {
+            bail!("the grid changed over the outage: {before} → {after}");
+        }
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn short_lived_tokens_renew_unnoticed_and_two_tabs_never_reuse_a_refresh_token() {
+    // Tokens for 5 s: every call renews first (renewal starts 30 s before expiry).
+    let stack = stack_with("e2e-renewal", |o| o.user_token_lifetime = 5).await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let first = client.window().await?;
+        let second = client.new_window(true).await?;
+        client.switch_to_window(second.handle.clone()).await?;
+        client.goto(&format!("{}/lookups/2", stack.portal_origin)).await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        for round in 0..3 {
+            for tab in [&first, &second.handle] {
+                client.switch_to_window(tab.clone()).await?;
+                client.find(Locator::Css("button.reload")).await?.click().await?;
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                wait_for(&client, "table.grid tbody tr[role=row]").await.with_context(|| format!("round {round}"))?;
+                if client.find(Locator::Css("[data-state]")).await.is_ok() || client.find(Locator::Css("input#password")).await.is_ok() {
+                    bail!("round {round}: the person noticed the renewal");
+                }
+            }
+        }
+        let refreshes = stack.aim.counters.refreshes.load(std::sync::atomic::Ordering::Relaxed);
+        let reused = stack.aim.counters.refresh_reuse.load(std::sync::atomic::Ordering::Relaxed);
+        if refreshes < 2 || reused != 0 {
+            bail!("{refreshes} refreshes, {reused} refresh tokens presented twice (each tab must use its own)");
+        }
+        assert_no_token_stored(&client, &stack).await?;
         Ok(())
     })
     .await;
