@@ -15,7 +15,10 @@ const HELP: &str = "cargo xtask <command>
            (wasm-bindgen-test in headless Chromium) and end to end.
   setup    Install what is missing: wasm32 target, trunk, wasm-bindgen-cli, wasm-opt
            (add --browser for Chromium and chromedriver).
-  build    Build the portal (release, wasm-opt -Oz) into dist/.";
+  build    Build the portal (release, wasm-opt -Oz) into dist/.
+  fuzz     Fuzz mes-client's parsers (callback, ID token, config, MES answers, discovery) with
+           cargo-fuzz on nightly, each for a bounded time: --seconds N (default 60), or name
+           targets: cargo xtask fuzz id_token --seconds 300. Installs nightly and cargo-fuzz.";
 
 fn main() {
     if let Err(e) = run() {
@@ -36,6 +39,7 @@ fn run() -> Result<()> {
         }
         Some("demo") => demo(&root, &args[1..]),
         Some("test") => test(&root),
+        Some("fuzz") => fuzz(&root, &args[1..]),
         _ => {
             println!("{HELP}");
             Ok(())
@@ -100,6 +104,42 @@ fn demo(root: &Path, extra: &[String]) -> Result<()> {
     if !status.success() {
         bail!("devstack stopped: {status}");
     }
+    Ok(())
+}
+
+/// The fuzz targets in crates/mes-client/fuzz.
+const FUZZ_TARGETS: [&str; 5] = ["callback", "id_token", "config", "mes_response", "discovery"];
+
+fn fuzz(root: &Path, args: &[String]) -> Result<()> {
+    let mut seconds = 60u32;
+    let mut targets = Vec::new();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--seconds" => seconds = rest.next().and_then(|s| s.parse().ok()).context("--seconds needs a number")?,
+            name if FUZZ_TARGETS.contains(&name) => targets.push(name),
+            other => bail!("unknown fuzz argument {other:?}; targets: {}", FUZZ_TARGETS.join(", ")),
+        }
+    }
+    if targets.is_empty() {
+        targets = FUZZ_TARGETS.to_vec();
+    }
+    setup::fuzzing()?;
+    for target in targets {
+        eprintln!("==> Fuzzing {target} for {seconds} s");
+        // A crash stops here with the input saved under crates/mes-client/fuzz/artifacts/.
+        run_cmd(
+            Command::new("cargo")
+                // Debug assertions on: integer overflow in a parser is a finding too.
+                .args(["+nightly", "fuzz", "run", target, "--debug-assertions", "--target-dir"])
+                .arg(root.join("target/fuzz"))
+                .args(["--", &format!("-max_total_time={seconds}"), "-rss_limit_mb=4096", "-max_len=65536"])
+                .env_remove("RUSTUP_TOOLCHAIN")
+                .env_remove("CARGO")
+                .current_dir(root.join("crates/mes-client")),
+        )?;
+    }
+    eprintln!("==> No crashes");
     Ok(())
 }
 

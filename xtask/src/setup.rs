@@ -9,6 +9,7 @@ use std::process::Command;
 
 const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// Where the tools are.
 pub struct Tools {
@@ -99,6 +100,21 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
     paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
     let path = std::env::join_paths(paths)?;
     Ok(Tools { trunk, path, chromedriver, chromium })
+}
+
+/// For `cargo xtask fuzz`: the nightly toolchain (libFuzzer needs its sanitizer flags) and
+/// cargo-fuzz, each only when missing.
+pub fn fuzzing() -> Result<()> {
+    let toolchains = output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default();
+    if !toolchains.lines().any(|l| l.starts_with("nightly")) {
+        eprintln!("==> Installing the nightly toolchain (rustup, minimal profile)");
+        run_cmd(Command::new("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
+    }
+    if !output(Command::new(cargo_bin("cargo-fuzz")).arg("--version")).is_some_and(|v| v.contains(CARGO_FUZZ_VERSION)) {
+        eprintln!("==> Installing cargo-fuzz {CARGO_FUZZ_VERSION} from crates.io (about 2 minutes; once per machine)");
+        run_cmd(Command::new("cargo").args(["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--locked"]))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

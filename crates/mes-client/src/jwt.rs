@@ -214,10 +214,10 @@ pub fn check_id_token_claims(claims: &Claims, expected: &Expected<'_>) -> Result
     if !claims.aud.contains(expected.client_id) {
         return Err(IdTokenError::AudienceMismatch { expected: expected.client_id.into(), found: claims.aud.to_vec() });
     }
-    if claims.exp + expected.skew < expected.now {
+    if claims.exp.saturating_add(expected.skew) < expected.now {
         return Err(IdTokenError::Expired);
     }
-    if claims.iat.into_iter().chain(claims.nbf).any(|t| t > expected.now + expected.skew) {
+    if claims.iat.into_iter().chain(claims.nbf).any(|t| t > expected.now.saturating_add(expected.skew)) {
         return Err(IdTokenError::NotYetValid);
     }
     match &claims.nonce {
@@ -286,6 +286,24 @@ mod native {
 
 #[cfg(test)]
 mod tests {
+    // Found while writing the id_token fuzz target (the fuzzer itself did not reach it in 90 s):
+    // extreme times overflowed, which panics with debug assertions and wraps without.
+    #[test]
+    fn extreme_times_neither_overflow_nor_pass() {
+        let claims: super::Claims = serde_json::from_value(serde_json::json!({
+            "iss": "https://aim", "aud": "portal", "sub": "s", "exp": i64::MAX, "iat": i64::MIN, "nonce": "n"
+        }))
+        .expect("claims");
+        let expected = super::Expected { issuer: "https://aim", client_id: "portal", nonce: "n", now: i64::MAX, skew: 60 };
+        assert_eq!(super::check_id_token_claims(&claims, &expected), Ok(()));
+        let future: super::Claims = serde_json::from_value(serde_json::json!({
+            "iss": "https://aim", "aud": "portal", "sub": "s", "exp": i64::MAX, "iat": i64::MAX, "nonce": "n"
+        }))
+        .expect("claims");
+        let now = super::Expected { now: 1_800_000_000, ..expected };
+        assert_eq!(super::check_id_token_claims(&future, &now), Err(super::IdTokenError::NotYetValid));
+    }
+
     use super::*;
 
     fn token(header: &str, claims: &str) -> String {

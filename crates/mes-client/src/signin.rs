@@ -360,7 +360,7 @@ pub(crate) fn token_set(response: OidcTokenResponse, now: u64) -> TokenSet {
         access_token: Secret::new(response.access_token().secret().clone()),
         refresh_token: response.refresh_token().map(|t| Secret::new(t.secret().clone())),
         id_token: response.extra_fields().id_token.clone().map(Secret::new),
-        expires_at: response.expires_in().map(|d| now + d.as_secs()),
+        expires_at: response.expires_in().map(|d| now.saturating_add(d.as_secs())),
         scopes: response.scopes().map(|s| s.iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
     }
 }
