@@ -55,13 +55,16 @@ pub fn LookupGrid(
                 load.set(Load::Loading);
             }
             spawn_local(async move {
+                mark("mes-lookup-start");
                 let result = portal.run_lookup(&lookup).await;
                 if generation.get_value() != this {
                     return; // a newer request owns the grid
                 }
+                mark("mes-lookup-answer");
                 match result {
                     Ok(rows) => {
                         let data = GridData::new(&rows, &lookup.display_columns, lookup.value_column.as_deref());
+                        mark("mes-lookup-ready");
                         attempt.set(0);
                         load.set(Load::Loaded(Arc::new(data)));
                     }
@@ -107,6 +110,14 @@ pub fn LookupGrid(
                 }).into_any(),
             }}
         </section>
+    }
+}
+
+/// A User Timing mark (visible in the browser's performance tools; `cargo xtask bench` reads
+/// them): `mes-lookup-start`, `-answer` (fetched and decoded), `-ready` (grid data prepared).
+fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
     }
 }
 

@@ -16,6 +16,9 @@ const HELP: &str = "cargo xtask <command>
   setup    Install what is missing: wasm32 target, trunk, wasm-bindgen-cli, wasm-opt
            (add --browser for Chromium and chromedriver).
   build    Build the portal (release, wasm-opt -Oz) into dist/.
+  bench    Build the release portal, start the stand-ins with 10,000 and 100,000 rows, drive
+           headless Chromium and write docs/benchmarks.md (sizes, sign-in cost, grid timings,
+           renewal, MES throughput). --runs N (default 5), --rows 10000,100000, --out FILE.
   fuzz     Fuzz mes-client's parsers (callback, ID token, config, MES answers, discovery) with
            cargo-fuzz on nightly, each for a bounded time: --seconds N (default 60), or name
            targets: cargo xtask fuzz id_token --seconds 300. Installs nightly and cargo-fuzz.";
@@ -40,6 +43,7 @@ fn run() -> Result<()> {
         Some("demo") => demo(&root, &args[1..]),
         Some("test") => test(&root),
         Some("fuzz") => fuzz(&root, &args[1..]),
+        Some("bench") => bench(&root, &args[1..]),
         _ => {
             println!("{HELP}");
             Ok(())
@@ -105,6 +109,22 @@ fn demo(root: &Path, extra: &[String]) -> Result<()> {
         bail!("devstack stopped: {status}");
     }
     Ok(())
+}
+
+fn bench(root: &Path, args: &[String]) -> Result<()> {
+    let tools = setup::all(root, true)?;
+    setup::twiggy()?;
+    build_portal(root, &tools)?;
+    eprintln!("==> Benchmarks (headless Chromium; several minutes)");
+    run_cmd(
+        cargo()
+            .args(["run", "--quiet", "-p", "e2e", "--bin", "bench", "--"])
+            .args(args)
+            .env("PATH", &tools.path)
+            .env("MES_PORTAL_DIST", root.join("dist"))
+            .env("CHROMEDRIVER", &tools.chromedriver)
+            .env("CHROMIUM", &tools.chromium),
+    )
 }
 
 /// The fuzz targets in crates/mes-client/fuzz.

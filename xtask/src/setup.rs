@@ -9,6 +9,7 @@ use std::process::Command;
 
 const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
+const TWIGGY_VERSION: &str = "0.8.0";
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// Where the tools are.
@@ -100,6 +101,15 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
     paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
     let path = std::env::join_paths(paths)?;
     Ok(Tools { trunk, path, chromedriver, chromium })
+}
+
+/// For `cargo xtask bench`: twiggy, which tells what each crate costs in the wasm.
+pub fn twiggy() -> Result<()> {
+    if !output(Command::new(cargo_bin("twiggy")).arg("--version")).is_some_and(|v| v.contains(TWIGGY_VERSION)) {
+        eprintln!("==> Installing twiggy {TWIGGY_VERSION} from crates.io (about 2 minutes; once per machine)");
+        run_cmd(Command::new("cargo").args(["install", "twiggy", "--version", TWIGGY_VERSION, "--locked"]))?;
+    }
+    Ok(())
 }
 
 /// For `cargo xtask fuzz`: the nightly toolchain (libFuzzer needs its sanitizer flags) and

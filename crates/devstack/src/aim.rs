@@ -59,6 +59,8 @@ pub struct Counters {
     pub client_credentials: AtomicUsize,
     /// Refresh tokens presented a second time (the whole family is revoked then).
     pub refresh_reuse: AtomicUsize,
+    /// Every request to the authority's origin, whatever the path or answer.
+    pub requests: AtomicUsize,
 }
 
 struct CodeGrant {
@@ -174,8 +176,14 @@ pub fn app(state: Arc<AimState>) -> Router {
         .route("/connect/endsession", get(end_session))
         .route("/connect/revocation", post(revocation))
         .layer(cors)
-        .with_state(state);
-    Router::new().nest(BASE_PATH, routes)
+        .with_state(state.clone());
+    let counted = state.clone();
+    Router::new().nest(BASE_PATH, routes).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            counted.counters.requests.fetch_add(1, Ordering::Relaxed);
+            next.run(request)
+        },
+    ))
 }
 
 async fn discovery(State(s): State<Arc<AimState>>) -> Response {

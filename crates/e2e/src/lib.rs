@@ -1,1 +1,149 @@
-//! End-to-end tests live in tests/.
+//! Shared by the end-to-end tests and `cargo xtask bench`: the built portal's location,
+//! chromedriver + headless Chromium, waiting helpers and raw WebDriver/CDP commands.
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// How long a wait for the page lasts before it fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// The built portal: MES_PORTAL_DIST, or `dist/` at the workspace root.
+pub fn dist() -> PathBuf {
+    let dist = std::env::var_os("MES_PORTAL_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../dist")));
+    assert!(dist.join("index.html").exists(), "{} has no built portal: run `cargo xtask test` (it builds it first)", dist.display());
+    dist
+}
+
+/// Where Chromium saves downloads during this run.
+pub fn downloads() -> PathBuf {
+    std::env::temp_dir().join(format!("e2e-downloads-{}", std::process::id()))
+}
+
+/// The chromedriver process; killed when dropped.
+pub struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts chromedriver and a fresh headless Chromium profile (cold cache, no cookies); the
+/// console is kept for [`BrowserLog`].
+pub async fn browser() -> Result<(Client, Driver)> {
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let driver = Driver(
+        Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {chromedriver} (cargo xtask test installs it)"))?,
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "chrome".into());
+    let mut chrome = serde_json::json!({ "args": [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--window-size=1280,900"
+    ]});
+    if let Ok(binary) = std::env::var("CHROMIUM") {
+        chrome["binary"] = binary.into();
+    }
+    chrome["prefs"] = serde_json::json!({
+        "download.default_directory": downloads().to_string_lossy(),
+        "download.prompt_for_download": false,
+    });
+    caps.insert("goog:chromeOptions".into(), chrome);
+    // The console, for the leak audit.
+    caps.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+            Ok(client) => return Ok((client, driver)),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    bail!("chromedriver did not start on {url}")
+}
+
+/// Waits for an element, polling through navigations (the portal redirects through AIM, and a
+/// lookup during a page change fails with other errors than "no such element").
+pub async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        match client.find(Locator::Css(css)).await {
+            Ok(element) => return Ok(element),
+            Err(e) if std::time::Instant::now() > deadline => return Err(anyhow!(e)).with_context(|| format!("waiting for {css}")),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// The text of the first element matching `css`, once there is one.
+pub async fn text_of(client: &Client, css: &str) -> Result<String> {
+    Ok(wait_for(client, css).await?.text().await?)
+}
+
+/// Polls `check` until it says yes, or fails after [`WAIT`].
+pub async fn wait_until<F, Fut>(what: &str, mut check: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool>>,
+{
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::time::Instant::now() < deadline {
+        if check().await.unwrap_or(false) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("timed out waiting until {what}")
+}
+
+/// chromedriver's console log (the entries since the last read).
+#[derive(Debug)]
+pub struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// A Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+pub struct Cdp {
+    /// The CDP method, e.g. `Page.addScriptToEvaluateOnNewDocument`.
+    pub method: &'static str,
+    /// Its parameters.
+    pub params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(serde_json::json!({ "cmd": self.method, "params": self.params }).to_string()))
+    }
+}
+
+/// Runs a CDP command and returns its result.
+pub async fn cdp(client: &Client, method: &'static str, params: serde_json::Value) -> Result<serde_json::Value> {
+    client.issue_cmd(Cdp { method, params }).await.map_err(|e| anyhow!("{method}: {e}"))
+}

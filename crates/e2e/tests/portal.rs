@@ -4,22 +4,12 @@
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use devstack::{Stack, StackOptions};
-use fantoccini::{Client, ClientBuilder, Locator};
-use std::net::TcpListener;
+use e2e::{BrowserLog, browser, dist, downloads, text_of, wait_for, wait_until};
+use fantoccini::{Client, Locator};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(20);
-
-fn dist() -> PathBuf {
-    let dist = std::env::var_os("MES_PORTAL_DIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../dist")));
-    assert!(dist.join("index.html").exists(), "{} has no built portal: run `cargo xtask test` (it builds it first)", dist.display());
-    dist
-}
-
+/// The stand-ins serving the built portal, with the test defaults.
 async fn stack(name: &str) -> Stack {
     stack_with(name, |_| {}).await
 }
@@ -37,59 +27,6 @@ async fn stack_with(name: &str, tune: impl FnOnce(&mut StackOptions)) -> Stack {
     options.jwks_ttl = Duration::ZERO;
     tune(&mut options);
     Stack::start(options).await.expect("stack starts")
-}
-
-/// Where Chromium saves downloads during this test run.
-fn downloads() -> PathBuf {
-    std::env::temp_dir().join(format!("e2e-downloads-{}", std::process::id()))
-}
-
-struct Driver(Child);
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts chromedriver and a fresh headless Chromium profile.
-async fn browser() -> Result<(Client, Driver)> {
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-    let driver = Driver(
-        Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {chromedriver} (cargo xtask test installs it)"))?,
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), "chrome".into());
-    let mut chrome = serde_json::json!({ "args": [
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--window-size=1280,900"
-    ]});
-    if let Ok(binary) = std::env::var("CHROMIUM") {
-        chrome["binary"] = binary.into();
-    }
-    chrome["prefs"] = serde_json::json!({
-        "download.default_directory": downloads().to_string_lossy(),
-        "download.prompt_for_download": false,
-    });
-    caps.insert("goog:chromeOptions".into(), chrome);
-    // The console, for the leak audit.
-    caps.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
-            Ok(client) => return Ok((client, driver)),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    bail!("chromedriver did not start on {url}")
 }
 
 /// Runs `scenario` with a fresh browser, closing it before reporting (a failed assertion must
@@ -111,23 +48,6 @@ where
     let _ = client.close().await;
     drop(driver);
     result.expect("scenario");
-}
-
-/// Waits for an element, polling through navigations (the portal redirects through AIM, and a
-/// lookup during a page change fails with other errors than "no such element").
-async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element> {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        match client.find(Locator::Css(css)).await {
-            Ok(element) => return Ok(element),
-            Err(e) if std::time::Instant::now() > deadline => return Err(anyhow!(e)).with_context(|| format!("waiting for {css}")),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-}
-
-async fn text_of(client: &Client, css: &str) -> Result<String> {
-    Ok(wait_for(client, css).await?.text().await?)
 }
 
 /// Saves a screenshot as `name.png` into MES_PORTAL_SCREENSHOTS, when set (README pictures).
@@ -162,36 +82,8 @@ async fn grid_rows(client: &Client) -> Result<Vec<Vec<String>>> {
     serde_json::from_value(value).map_err(|e| anyhow!("grid rows: {e}"))
 }
 
-async fn wait_until<F, Fut>(what: &str, mut check: F) -> Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<bool>>,
-{
-    let deadline = std::time::Instant::now() + WAIT;
-    while std::time::Instant::now() < deadline {
-        if check().await.unwrap_or(false) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("timed out waiting until {what}")
-}
-
-/// chromedriver's console log (entries since the last read).
-#[derive(Debug)]
-struct BrowserLog;
-
-impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
-    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
-    }
-}
-
-/// No token the authority issued is in browser storage, cookies, IndexedDB, the URL or history.
+/// No token the authority issued is in browser storage, cookies, IndexedDB, the URL, history or
+/// the console, and the console shows no panic.
 async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()> {
     let dump = client
         .execute_async(

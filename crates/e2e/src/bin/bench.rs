@@ -1,0 +1,684 @@
+//! `cargo xtask bench`: bundle size, sign-in cost, 10,000- and 100,000-row grids in headless
+//! Chromium, renewal under concurrency and the MES stand-in's throughput; writes a Markdown
+//! report (docs/benchmarks.md). Figures are medians of several runs; nothing here fails on a
+//! timer. Run through `cargo xtask bench`, which builds the release portal first.
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use devstack::{Stack, StackOptions};
+use e2e::{browser, cdp, dist, wait_for};
+use fantoccini::{Client, Locator};
+use mes_client::{
+    Authority, CallbackParams, LookupOptions, NativeTransport, NativeVerifier, PortalConfig, Runtime, SignedIn, UserSession,
+    authorization_redirect, finish_sign_in, now_seconds,
+};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Installed before any page script: keeps the wasm memory and the moment the first grid rows
+/// appear in each document.
+const PAGE_HOOKS: &str = "window.__bench = {};
+addEventListener('TrunkApplicationStarted', e => { window.__bench.memory = e.detail.wasm.memory; });
+const __rows = new MutationObserver(() => {
+  if (document.querySelector('table.grid tbody tr[role=row]')) { window.__bench.firstRows = performance.now(); __rows.disconnect(); }
+});
+__rows.observe(document, { subtree: true, childList: true });";
+
+/// Opens a lookup from the navigation and times it with the portal's User Timing marks.
+const MOUNT_LOOKUP: &str = "const done = arguments[arguments.length - 1];
+performance.clearMarks(); performance.clearResourceTimings();
+document.querySelector(`nav.lookups a[href='${arguments[0]}']`).click();
+const t0 = performance.now();
+const check = () => {
+  const ready = performance.getEntriesByName('mes-lookup-ready').pop();
+  const rows = document.querySelectorAll('table.grid tbody tr[role=row]').length;
+  if (ready && rows > 0) {
+    requestAnimationFrame(() => {
+      const paint = performance.now();
+      const start = performance.getEntriesByName('mes-lookup-start').pop().startTime;
+      const answer = performance.getEntriesByName('mes-lookup-answer').pop().startTime;
+      const res = performance.getEntriesByType('resource').filter(r => r.name.includes('/api/v3/')).pop();
+      done({ network: res ? res.responseEnd - start : null, decode: res ? answer - res.responseEnd : null,
+             prepare: ready.startTime - answer, paint: paint - ready.startTime, total: paint - start, rows });
+    });
+  } else if (performance.now() - t0 > 120000) { done({ error: 'timed out' }); }
+  else { setTimeout(check, 0); }
+};
+check();";
+
+/// One interaction; `work` ends when the wasm and the DOM updates are done (the first task after
+/// the microtasks), `frame` at the next animation frame.
+const INTERACT: &str = "const done = arguments[arguments.length - 1];
+const [kind, arg] = [arguments[0], arguments[1]];
+const t0 = performance.now();
+if (kind === 'sort') document.querySelectorAll('table.grid thead tr[role=row] th')[arg].click();
+if (kind === 'filter') { const i = document.querySelector('input[type=search]'); i.value = arg; i.dispatchEvent(new Event('input', { bubbles: true })); }
+setTimeout(() => { const work = performance.now() - t0; requestAnimationFrame(() => done({ work, frame: performance.now() - t0 })); }, 0);";
+
+/// 60 scroll steps of 10 rows, one per frame: the frame intervals and the DOM rows afterwards.
+const SCROLL: &str = "const done = arguments[arguments.length - 1];
+const vp = document.querySelector('.grid-viewport');
+const frames = []; let last = null; let n = 0;
+const step = ts => {
+  if (last !== null) frames.push(ts - last);
+  last = ts;
+  if (n++ >= 60) { done({ frames, rows: document.querySelectorAll('table.grid tbody tr[role=row]').length }); return; }
+  vp.scrollTop += 340;
+  requestAnimationFrame(step);
+};
+requestAnimationFrame(step);";
+
+struct Args {
+    runs: usize,
+    sizes: Vec<usize>,
+    out: PathBuf,
+    requests: usize,
+}
+
+fn args() -> Result<Args> {
+    let mut args = Args { runs: 5, sizes: vec![10_000, 100_000], out: PathBuf::from("docs/benchmarks.md"), requests: 4000 };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--runs" => args.runs = value()?.parse()?,
+            "--rows" => args.sizes = value()?.split(',').map(str::parse).collect::<Result<_, _>>()?,
+            "--out" => args.out = PathBuf::from(value()?),
+            "--requests" => args.requests = value()?.parse()?,
+            other => bail!("unknown argument {other}: --runs N --rows 10000,100000 --out FILE --requests N"),
+        }
+    }
+    Ok(args)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.retain(|v| v.is_finite());
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn percentile(mut values: Vec<f64>, p: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    values[((values.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(v: f64) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else if v < 10.0 {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.0} ms")
+    }
+}
+
+fn kb(bytes: usize) -> String {
+    format!("{:.1} kB", bytes as f64 / 1000.0)
+}
+
+fn gzip(bytes: &[u8]) -> usize {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = encoder.write_all(bytes);
+    encoder.finish().map(|v| v.len()).unwrap_or(0)
+}
+
+async fn stack(name: &str, rows: usize) -> Result<Stack> {
+    let mut options = StackOptions::for_tests(name);
+    options.dist_dir = Some(dist());
+    options.seed_rows = rows;
+    Ok(Stack::start(options).await?)
+}
+
+/// A fresh headless Chromium with the page hooks installed.
+async fn fresh_browser() -> Result<(Client, e2e::Driver)> {
+    let (client, driver) = browser().await?;
+    cdp(&client, "Page.addScriptToEvaluateOnNewDocument", json!({ "source": PAGE_HOOKS })).await?;
+    cdp(&client, "Performance.enable", json!({})).await?;
+    Ok((client, driver))
+}
+
+async fn js_heap(client: &Client) -> Result<f64> {
+    let metrics = cdp(client, "Performance.getMetrics", json!({})).await?;
+    metrics["metrics"]
+        .as_array()
+        .and_then(|m| m.iter().find(|x| x["name"] == "JSHeapUsedSize"))
+        .and_then(|x| x["value"].as_f64())
+        .ok_or_else(|| anyhow!("no JSHeapUsedSize"))
+}
+
+async fn wasm_memory(client: &Client) -> Result<f64> {
+    let v =
+        client.execute("return window.__bench && window.__bench.memory ? window.__bench.memory.buffer.byteLength : null", vec![]).await?;
+    v.as_f64().ok_or_else(|| anyhow!("the wasm memory was not captured"))
+}
+
+/// Polls quickly (10 ms) for an element: for timings taken from outside the page.
+async fn appear(client: &Client, css: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if client.find(Locator::Css(css)).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    bail!("{css} did not appear")
+}
+
+#[derive(Clone, Copy, Default, Debug)]
+struct AimCount {
+    discovery: usize,
+    jwks: usize,
+    authorize: usize,
+    token: usize,
+    refresh: usize,
+    all: usize,
+}
+
+impl AimCount {
+    fn of(stack: &Stack) -> Self {
+        let c = &stack.aim.counters;
+        Self {
+            discovery: c.discovery.load(Ordering::Relaxed),
+            jwks: c.jwks.load(Ordering::Relaxed),
+            authorize: c.authorize.load(Ordering::Relaxed),
+            token: c.code_exchanges.load(Ordering::Relaxed),
+            refresh: c.refreshes.load(Ordering::Relaxed),
+            all: c.requests.load(Ordering::Relaxed),
+        }
+    }
+
+    fn since(self, before: Self) -> Self {
+        Self {
+            discovery: self.discovery - before.discovery,
+            jwks: self.jwks - before.jwks,
+            authorize: self.authorize - before.authorize,
+            token: self.token - before.token,
+            refresh: self.refresh - before.refresh,
+            all: self.all - before.all,
+        }
+    }
+
+    fn other(self) -> usize {
+        self.all.saturating_sub(self.discovery + self.jwks + self.authorize + self.token + self.refresh)
+    }
+}
+
+/// The first-load files: index.html and everything it references, plus config.json.
+fn sizes(report: &mut String, config_json: &[u8]) -> Result<()> {
+    let dist = dist();
+    let index = std::fs::read_to_string(dist.join("index.html"))?;
+    let mut files: Vec<(String, Vec<u8>)> = vec![("index.html".into(), index.clone().into_bytes())];
+    for piece in index.split(['"', '\'']) {
+        let name = piece.trim_start_matches('/');
+        let wanted = [".js", ".wasm", ".css"].iter().any(|e| name.ends_with(e)) && !name.contains('/') && !name.is_empty();
+        if wanted && !files.iter().any(|(n, _)| n == name) {
+            files.push((name.to_owned(), std::fs::read(dist.join(name)).with_context(|| name.to_owned())?));
+        }
+    }
+    files.push(("config.json (served)".into(), config_json.to_vec()));
+    writeln!(
+        report,
+        "## First load\n\nEvery file the portal needs before the sign-in page is usable (release build, wasm-opt -Oz; gzip -9).\n"
+    )?;
+    writeln!(report, "| file | raw | gzipped |\n|---|---:|---:|")?;
+    let (mut raw, mut gz) = (0, 0);
+    for (name, bytes) in &files {
+        let g = gzip(bytes);
+        raw += bytes.len();
+        gz += g;
+        writeln!(report, "| {name} | {} | {} |", kb(bytes.len()), kb(g))?;
+    }
+    let verdict = if gz <= 200_000 { "within" } else { "over" };
+    writeln!(report, "| **total** | **{}** | **{}** ({verdict} the 200 kB target) |\n", kb(raw), kb(gz))?;
+    crate_sizes(report)
+}
+
+/// What each crate costs, from twiggy over the wasm before wasm-opt (names are still there).
+fn crate_sizes(report: &mut String) -> Result<()> {
+    let wasm = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/wasm32-unknown-unknown/release/mes-portal.wasm"));
+    let out = std::process::Command::new("twiggy").args(["top", "-n", "1000000", "--format", "csv"]).arg(&wasm).output();
+    let Ok(out) = out.map_err(|e| e.to_string()).and_then(|o| if o.status.success() { Ok(o) } else { Err("twiggy failed".into()) }) else {
+        writeln!(report, "(twiggy is not installed: `cargo xtask bench` installs it; no per-crate figures)\n")?;
+        return Ok(());
+    };
+    let mut by_crate: std::collections::HashMap<String, u64> = Default::default();
+    let mut total = 0u64;
+    for line in String::from_utf8_lossy(&out.stdout).lines().skip(1) {
+        // Name,ShallowSize,ShallowSizePercent,RetainedSize,RetainedSizePercent; the name may be
+        // quoted, with "" for a quote.
+        let (name, rest) = match line.strip_prefix('"') {
+            Some(quoted) => {
+                let mut end = 0;
+                let bytes = quoted.as_bytes();
+                while end < bytes.len() {
+                    if bytes[end] == b'"' && bytes.get(end + 1) == Some(&b'"') {
+                        end += 2;
+                    } else if bytes[end] == b'"' {
+                        break;
+                    } else {
+                        end += 1;
+                    }
+                }
+                (quoted[..end].replace("\"\"", "\""), quoted.get(end + 2..).unwrap_or_default())
+            }
+            None => line.split_once(',').map(|(n, r)| (n.to_owned(), r)).unwrap_or_default(),
+        };
+        let Some(size) = rest.split(',').next().and_then(|s| s.parse::<u64>().ok()) else { continue };
+        // Name sections and wasm-bindgen's description section are stripped before shipping.
+        if name.contains("subsection") || name.starts_with("custom section") {
+            continue;
+        }
+        total += size;
+        let mut symbol = name.trim_start_matches(['<', '&', '*']).trim_start_matches("dyn ").trim_start_matches("impl ");
+        // `<F as tachys::…>::invoke`: a generic closure, counted under the trait's crate.
+        if let Some((generic, rest)) = symbol.split_once(" as ")
+            && !generic.contains("::")
+        {
+            symbol = rest;
+        }
+        let krate = match symbol.split_once("::") {
+            Some((k, _)) if !k.contains([' ', '(', '[', '"']) => k.to_owned(),
+            _ if name.starts_with("data segment") => "(string and table data)".to_owned(),
+            _ => "(other: tables, unnamed code, wasm-bindgen glue)".to_owned(),
+        };
+        *by_crate.entry(krate).or_default() += size;
+    }
+    let mut rows: Vec<(String, u64)> = by_crate.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    writeln!(
+        report,
+        "### What the crates cost\n\nCode and data before wasm-opt and gzip ({} in all; twiggy shallow sizes, name \
+         sections left out), the 16 largest. wasm-opt and gzip shrink every part, so read these as shares.\n",
+        kb(total as usize)
+    )?;
+    writeln!(report, "| crate | bytes | share |\n|---|---:|---:|")?;
+    for (krate, size) in rows.iter().take(16) {
+        writeln!(report, "| {krate} | {} | {:.1} % |", kb(*size as usize), *size as f64 * 100.0 / total.max(1) as f64)?;
+    }
+    writeln!(report)?;
+    Ok(())
+}
+
+/// Signs in through AIM's form over HTTP (as the portal does, natively).
+async fn native_sign_in(stack: &Stack, config: &PortalConfig) -> Result<(SignedIn, Authority)> {
+    let transport = NativeTransport::default();
+    let mut authority = Authority::load(&transport, &config.client.authority).await?;
+    let redirect = authorization_redirect(&authority.metadata, &config.client, "/", None).map_err(|e| anyhow!(e))?;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let mut form: Vec<(String, String)> = reqwest::Url::parse(&redirect.url)?.query_pairs().into_owned().collect();
+    form.extend([("username".into(), "PLANT\\alice".into()), ("password".into(), "alice-demo".into()), ("action".into(), "login".into())]);
+    let answer = http.post(format!("{}/connect/authorize", stack.issuer)).form(&form).send().await?;
+    let location = answer.headers().get("location").and_then(|l| l.to_str().ok()).context("AIM did not redirect back")?.to_owned();
+    let params = CallbackParams::from_query(location.split_once('?').map(|(_, q)| q).unwrap_or_default());
+    let signed_in =
+        finish_sign_in(&transport, &mut authority, &config.client, &params, Some(&redirect.pending), &NativeVerifier, now_seconds())
+            .await?;
+    Ok((signed_in, authority))
+}
+
+fn portal_config(stack: &Stack) -> Result<PortalConfig> {
+    PortalConfig::from_json(&stack.portal_config().to_string(), Runtime::Browser).map(|(c, _)| c).map_err(|r| anyhow!("{:?}", r.errors))
+}
+
+async fn sign_in_page_time(report: &mut String, stack: &Stack, runs: usize) -> Result<()> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let (client, driver) = fresh_browser().await?;
+        let started = Instant::now();
+        client.goto(&format!("{}/", stack.portal_origin)).await?;
+        appear(&client, "button#sign-in").await?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        let _ = client.close().await;
+        drop(driver);
+    }
+    writeln!(
+        report,
+        "## Time to a usable sign-in page\n\nFrom navigation to the Sign in button, cold cache (a new browser profile each run), loopback. \
+         It includes the silent `prompt=none` round trip through AIM that lets a person with an AIM session skip the form \
+         (two documents: the portal, then `/callback` answering `login_required`).\n\n\
+         | runs | median | fastest | slowest |\n|---:|---:|---:|---:|\n| {runs} | {} | {} | {} |\n",
+        ms(median(times.clone())),
+        ms(percentile(times.clone(), 0.0)),
+        ms(percentile(times, 1.0))
+    )?;
+    Ok(())
+}
+
+async fn sign_in_cost(report: &mut String, stack: &Stack, runs: usize) -> Result<()> {
+    let mut interactive = Vec::new();
+    let mut sso = Vec::new();
+    let mut counts = (AimCount::default(), AimCount::default());
+    for run in 0..runs {
+        let (client, driver) = fresh_browser().await?;
+        client.goto(&format!("{}/", stack.portal_origin)).await?;
+        wait_for(&client, "button#sign-in").await?;
+        let before = AimCount::of(stack);
+        client.find(Locator::Css("button#sign-in")).await?.click().await?;
+        wait_for(&client, "input#username").await?.send_keys("PLANT\\alice").await?;
+        client.find(Locator::Css("input#password")).await?.send_keys("alice-demo").await?;
+        client.find(Locator::Css("button#sign-in")).await?.click().await?;
+        appear(&client, "table.grid tbody tr[role=row]").await?;
+        let first_rows = client.execute("return window.__bench.firstRows ?? null", vec![]).await?;
+        interactive.push(first_rows.as_f64().unwrap_or(f64::NAN));
+        let after_click = AimCount::of(stack).since(before);
+
+        // Reload: AIM's session signs the person in without the form.
+        let before = AimCount::of(stack);
+        let started = Instant::now();
+        client.refresh().await?;
+        appear(&client, "table.grid tbody tr[role=row]").await?;
+        sso.push(started.elapsed().as_secs_f64() * 1000.0);
+        let after_reload = AimCount::of(stack).since(before);
+        if run == 0 {
+            counts = (after_click, after_reload);
+        }
+        let _ = client.close().await;
+        drop(driver);
+    }
+    let line = |name: &str, c: AimCount| {
+        format!("| {name} | {} | {} | {} | {} | {} | {} | **{}** |", c.authorize, c.token, c.discovery, c.jwks, c.refresh, c.other(), c.all)
+    };
+    writeln!(
+        report,
+        "## Sign-in\n\nRequests to the authority from the click to the first grid rows, counted at the AIM stand-in. \
+         \"authorize\" counts the form page and the form submission (a person typing a password); \"other\" is the \
+         portal's reachability check before it leaves for AIM (one no-cors request to the issuer address).\n\n\
+         | flow | authorize | token | discovery | JWKS | refresh | other | all |\n|---|---:|---:|---:|---:|---:|---:|---:|\n{}\n{}\n",
+        line("Sign in button → form → first rows", counts.0),
+        line("Reload with an AIM session (no form)", counts.1)
+    )?;
+    writeln!(
+        report,
+        "Discovery and JWKS run one after the other (the JWKS address comes from discovery), once per document.\n\n\
+         | timing ({runs} runs, median) | |\n|---|---:|\n\
+         | back at the portal (`/callback` navigation start) → first rows painted | {} |\n\
+         | reload → first rows (wall clock, through AIM and back) | {} |\n",
+        ms(median(interactive)),
+        ms(median(sso))
+    )?;
+    Ok(())
+}
+
+async fn renewal(report: &mut String, stack: &Stack) -> Result<()> {
+    let config = portal_config(stack)?;
+    let api = config.web_api("MES").context("MES definition")?.clone();
+    writeln!(
+        report,
+        "## Renewal\n\nN lookups started together as the access token expires (native client, same `UserSession` code as the browser):\n"
+    )?;
+    writeln!(report, "| concurrent calls | refresh requests at AIM | all answered |\n|---:|---:|---|")?;
+    for n in [8, 32, 128] {
+        let (mut signed_in, authority) = native_sign_in(stack, &config).await?;
+        signed_in.tokens.expires_at = Some(now_seconds());
+        let session = Arc::new(UserSession::new(NativeTransport::default(), &authority, &config.client, signed_in));
+        let before = stack.aim.counters.refreshes.load(Ordering::Relaxed);
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let (session, api) = (session.clone(), api.clone());
+            calls.spawn(async move { session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok() });
+        }
+        let mut ok = 0;
+        while let Some(result) = calls.join_next().await {
+            ok += usize::from(result.unwrap_or(false));
+        }
+        let refreshes = stack.aim.counters.refreshes.load(Ordering::Relaxed) - before;
+        writeln!(report, "| {n} | {refreshes} | {} |", if ok == n { "yes".to_owned() } else { format!("{ok} of {n}") })?;
+    }
+    writeln!(report)?;
+    Ok(())
+}
+
+async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> {
+    writeln!(
+        report,
+        "## Lookup grid\n\nThe Items lookup in the release portal, headless Chromium, loopback. Mounting: network (request to \
+         the end of the answer), decode (JSON to rows, in wasm), prepare (display text, search index), paint (to the \
+         next frame). Interactions: `work` is until the wasm and DOM updates are done; `frame` until the next \
+         animation frame. Medians of {runs} runs.\n"
+    )?;
+    writeln!(
+        report,
+        "| rows | answer size | network | decode | prepare | first paint | sort text | sort number | filter keystroke | scroll frame (median / max) | DOM rows | JS heap peak | wasm memory |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    for &rows in sizes {
+        let stack = stack(&format!("bench-grid-{rows}"), rows).await?;
+        let config = portal_config(&stack)?;
+        let (signed_in, _) = native_sign_in(&stack, &config).await?;
+        let body = reqwest::Client::new()
+            .get(format!("{}api/v3/item", stack.mes_base))
+            .bearer_auth(signed_in.tokens.access_token.expose())
+            .send()
+            .await?
+            .bytes()
+            .await?;
+        let (client, driver) = fresh_browser().await?;
+        client.goto(&format!("{}/", stack.portal_origin)).await?;
+        wait_for(&client, "button#sign-in").await?.click().await?;
+        wait_for(&client, "input#username").await?.send_keys("PLANT\\alice").await?;
+        client.find(Locator::Css("input#password")).await?.send_keys("alice-demo").await?;
+        client.find(Locator::Css("button#sign-in")).await?.click().await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let mut heap: f64 = 0.0;
+        let mut mount: Vec<Value> = Vec::new();
+        for _ in 0..runs {
+            let result = client.execute_async(MOUNT_LOOKUP, vec![json!("/lookups/1")]).await?;
+            if result.get("error").is_some() {
+                bail!("{rows} rows: {result}");
+            }
+            heap = heap.max(js_heap(&client).await?);
+            mount.push(result);
+            client.execute_async(MOUNT_LOOKUP, vec![json!("/lookups/0")]).await?;
+        }
+        client.execute_async(MOUNT_LOOKUP, vec![json!("/lookups/1")]).await?;
+        let number_column = client
+            .execute(
+                "return [...document.querySelector('table.grid tbody tr[role=row]').cells].findIndex(c => c.classList.contains('num'))",
+                vec![],
+            )
+            .await?
+            .as_i64()
+            .unwrap_or(-1);
+        let text_column = if number_column == 1 { 0 } else { 1 };
+        let measure = |kind: &'static str, arg: Value| {
+            let client = client.clone();
+            async move {
+                let mut work = Vec::new();
+                for _ in 0..runs {
+                    let r = client.execute_async(INTERACT, vec![json!(kind), arg.clone()]).await?;
+                    work.push(r["work"].as_f64().unwrap_or(f64::NAN));
+                }
+                Ok::<_, anyhow::Error>(median(work))
+            }
+        };
+        let sort_text = measure("sort", json!(text_column)).await?;
+        let sort_number = if number_column >= 0 { measure("sort", json!(number_column)).await? } else { f64::NAN };
+        heap = heap.max(js_heap(&client).await?);
+        let mut filter = Vec::new();
+        for i in 0..runs {
+            // One keystroke that narrows, then one that widens again.
+            for text in ["1", ""] {
+                let r = client.execute_async(INTERACT, vec![json!("filter"), json!(text)]).await?;
+                if i > 0 || text == "1" {
+                    filter.push(r["work"].as_f64().unwrap_or(f64::NAN));
+                }
+            }
+        }
+        let scroll = client.execute_async(SCROLL, vec![]).await?;
+        let frames: Vec<f64> = scroll["frames"].as_array().map(|f| f.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+        heap = heap.max(js_heap(&client).await?);
+        let wasm = wasm_memory(&client).await?;
+        let part = |key: &str| median(mount.iter().map(|m| m[key].as_f64().unwrap_or(f64::NAN)).collect());
+        let shown = mount.last().and_then(|m| m["rows"].as_u64()).unwrap_or(0);
+        writeln!(
+            report,
+            "| {rows} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {shown} → {} | {:.1} MB | {:.1} MB |",
+            kb(body.len()),
+            ms(part("network")),
+            ms(part("decode")),
+            ms(part("prepare")),
+            ms(part("paint")),
+            ms(sort_text),
+            ms(sort_number),
+            ms(median(filter)),
+            ms(median(frames.clone())),
+            ms(percentile(frames, 1.0)),
+            scroll["rows"],
+            heap / 1e6,
+            wasm / 1e6
+        )?;
+        let _ = client.close().await;
+        drop(driver);
+        stack.stop().await;
+    }
+    writeln!(report, "\nDOM rows: after mounting → after scrolling 600 rows down; bounded by the viewport, not by the row count.\n")?;
+    Ok(())
+}
+
+async fn mes_throughput(report: &mut String, stack: &Stack, requests: usize) -> Result<()> {
+    let config = portal_config(stack)?;
+    let (signed_in, _) = native_sign_in(stack, &config).await?;
+    let token = signed_in.tokens.access_token.expose().to_owned();
+    let id_token = signed_in.tokens.id_token.as_ref().map(|t| t.expose().to_owned()).unwrap_or_default();
+    let mut flipped = token.clone().into_bytes();
+    if let Some(last) = flipped.last_mut() {
+        *last = if *last == b'A' { b'B' } else { b'A' };
+    }
+    let flipped = String::from_utf8(flipped)?;
+    let invalid =
+        [("garbage", "not-a-token".to_owned()), ("altered signature", flipped), ("ID token instead of an access token", id_token)];
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let url = format!("{}api/v3/entity", stack.mes_base);
+    let workers = 16;
+    let run = |token: String, total: usize| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let started = Instant::now();
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..workers {
+                let (http, url, token, next) = (http.clone(), url.clone(), token.clone(), next.clone());
+                tasks.spawn(async move {
+                    let mut seen = Vec::new();
+                    while next.fetch_add(1, Ordering::Relaxed) < total {
+                        let t = Instant::now();
+                        let status = match http.get(&url).bearer_auth(&token).timeout(Duration::from_secs(10)).send().await {
+                            Ok(r) => {
+                                let status = r.status().as_u16();
+                                let body = r.bytes().await.unwrap_or_default();
+                                let rows =
+                                    serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.as_array().map(Vec::len)).unwrap_or(0);
+                                if status == 200 && rows == 0 { 0 } else { status }
+                            }
+                            Err(_) => 0,
+                        };
+                        seen.push((status, t.elapsed().as_secs_f64() * 1000.0));
+                    }
+                    seen
+                });
+            }
+            let mut all = Vec::new();
+            while let Some(r) = tasks.join_next().await {
+                all.extend(r.unwrap_or_default());
+            }
+            (all, started.elapsed().as_secs_f64())
+        }
+    };
+    writeln!(
+        report,
+        "## MES stand-in throughput\n\n`GET v3/entity` (about 30 rows) with every token checked (RS256 signature against the \
+         authority's JWKS, issuer, audience, expiry, `typ`), {workers} concurrent connections on loopback, a fixed number \
+         of requests. The stand-in runs in the same process as the load (debug build, as in the tests): a regression \
+         figure for the stand-in, not a statement about a real MES.\n"
+    )?;
+    writeln!(report, "| tokens | requests | answered as expected | requests/s | p50 | p99 |\n|---|---:|---:|---:|---:|---:|")?;
+    let (valid, seconds) = run(token, requests).await;
+    let good = valid.iter().filter(|(s, _)| *s == 200).count();
+    let latency: Vec<f64> = valid.iter().map(|(_, l)| *l).collect();
+    writeln!(
+        report,
+        "| valid | {} | {good} (200 with rows) | {:.0} | {} | {} |",
+        valid.len(),
+        valid.len() as f64 / seconds,
+        ms(percentile(latency.clone(), 0.5)),
+        ms(percentile(latency, 0.99))
+    )?;
+    for (what, token) in invalid {
+        let (answers, seconds) = run(token, requests / 4).await;
+        let refused = answers.iter().filter(|(s, _)| *s == 401).count();
+        let latency: Vec<f64> = answers.iter().map(|(_, l)| *l).collect();
+        writeln!(
+            report,
+            "| {what} | {} | {refused} (401) | {:.0} | {} | {} |",
+            answers.len(),
+            answers.len() as f64 / seconds,
+            ms(percentile(latency.clone(), 0.5)),
+            ms(percentile(latency, 0.99))
+        )?;
+    }
+    writeln!(report)?;
+    Ok(())
+}
+
+fn machine() -> String {
+    let sh = |cmd: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", cmd])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    format!(
+        "- Date: {}\n- Commit: {}\n- Machine: {} ({} cores, {} memory)\n- Browser: {} (headless)\n",
+        sh("date -u +'%Y-%m-%d %H:%M UTC'"),
+        sh("git rev-parse --short HEAD; git diff --quiet || echo '(with uncommitted changes)'").replace('\n', " "),
+        sh("uname -sr"),
+        sh("nproc"),
+        sh("free -h | awk '/Mem:/ {print $2}'"),
+        sh(&format!("{chromium} --version"))
+    )
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = args()?;
+    let mut report = String::new();
+    writeln!(report, "# Benchmarks\n\nWritten by `cargo xtask bench`; figures are medians of {} runs unless said otherwise.\n", args.runs)?;
+    report.push_str(&machine());
+    report.push('\n');
+
+    eprintln!("bench: sizes");
+    let small = stack("bench", 200).await?;
+    let config_json = reqwest::get(format!("{}/config.json", small.portal_origin)).await?.bytes().await?;
+    sizes(&mut report, &config_json)?;
+    eprintln!("bench: time to the sign-in page");
+    sign_in_page_time(&mut report, &small, args.runs).await?;
+    eprintln!("bench: sign-in requests and timings");
+    sign_in_cost(&mut report, &small, args.runs).await?;
+    eprintln!("bench: renewal");
+    renewal(&mut report, &small).await?;
+    eprintln!("bench: MES throughput");
+    mes_throughput(&mut report, &small, args.requests).await?;
+    small.stop().await;
+    eprintln!("bench: grids at {:?} rows", args.sizes);
+    grids(&mut report, &args.sizes, args.runs).await?;
+
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.out, &report)?;
+    println!("{report}");
+    eprintln!("bench: written to {}", args.out.display());
+    Ok(())
+}
