@@ -102,16 +102,28 @@ impl Portal {
         let config = Arc::new(config);
         self.config.set(Some(config.clone()));
         let transport = BrowserTransport::default();
-        let mut authority = match Authority::load(&transport, &config.client.authority).await {
-            Ok(a) => a,
-            Err(e) => {
-                return self.auth.set(AuthState::AuthorityUnavailable { why: e.to_string(), authority: config.client.authority.clone() });
-            }
-        };
         let path = current_pathname();
+        // Back from the authority: the page that left saved its discovery document and keys with
+        // the pending sign-in, so this page goes straight to the token request.
+        let (pending, saved) = match (path == "/callback").then(browser::take_round_trip).flatten() {
+            Some((pending, authority)) => (Some(pending), authority),
+            None => (None, None),
+        };
+        let configured = config.client.authority.trim_end_matches('/');
+        let saved = saved.filter(|a| a.metadata.issuer.trim_end_matches('/') == configured);
+        let mut authority = match saved {
+            Some(a) => a,
+            None => match Authority::load(&transport, &config.client.authority).await {
+                Ok(a) => a,
+                Err(e) => {
+                    return self
+                        .auth
+                        .set(AuthState::AuthorityUnavailable { why: e.to_string(), authority: config.client.authority.clone() });
+                }
+            },
+        };
         if path == "/callback" {
             let params = CallbackParams::from_query(&browser::current_query());
-            let pending = browser::take_pending();
             let return_path = pending.as_ref().map(|p| p.return_path.clone()).unwrap_or_else(|| "/".into());
             let silent_refusal = matches!(params.error.as_deref(), Some("login_required" | "interaction_required" | "consent_required"));
             let result = finish_sign_in(
@@ -188,7 +200,7 @@ impl Portal {
         let outcome = authorization_redirect(&authority.metadata, &config.client, &return_path, prompt)
             .map_err(|e| e.to_string())
             .and_then(|redirect| {
-                browser::save_pending(&redirect.pending)?;
+                browser::save_round_trip(&redirect.pending, Some(authority))?;
                 self.auth.set(AuthState::Redirecting);
                 browser::navigate(&redirect.url)
             });

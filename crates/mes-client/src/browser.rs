@@ -3,6 +3,7 @@
 
 use crate::discovery::Jwk;
 use crate::jwt::SignatureVerifier;
+use crate::session::Authority;
 use crate::signin::PendingSignIn;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -16,19 +17,51 @@ fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok()?
 }
 
+/// What one sign-in round trip keeps: the pending sign-in and, optionally, the authority's public
+/// metadata and keys, so the page the browser returns to need not fetch them again.
+#[derive(serde::Deserialize)]
+struct RoundTrip {
+    pending: PendingSignIn,
+    #[serde(default)]
+    authority: Option<Authority>,
+}
+
+#[derive(serde::Serialize)]
+struct RoundTripRef<'a> {
+    pending: &'a PendingSignIn,
+    authority: Option<&'a Authority>,
+}
+
 /// Remembers a sign-in for its one round trip.
 pub fn save_pending(pending: &PendingSignIn) -> Result<(), String> {
+    save_round_trip(pending, None)
+}
+
+/// Remembers a sign-in and the authority's discovery document and keys (public; never a token)
+/// for its one round trip.
+pub fn save_round_trip(pending: &PendingSignIn, authority: Option<&Authority>) -> Result<(), String> {
     let storage = session_storage().ok_or("this browser blocks sessionStorage, which sign-in needs for one redirect")?;
-    let text = serde_json::to_string(pending).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string(&RoundTripRef { pending, authority }).map_err(|e| e.to_string())?;
     storage.set_item(PENDING_SIGN_IN_KEY, &text).map_err(|_| "sessionStorage refused the sign-in state".to_owned())
+}
+
+fn read_round_trip(take: bool) -> Option<RoundTrip> {
+    let storage = session_storage()?;
+    let text = storage.get_item(PENDING_SIGN_IN_KEY).ok()??;
+    if take {
+        let _ = storage.remove_item(PENDING_SIGN_IN_KEY);
+    }
+    serde_json::from_str(&text).ok()
 }
 
 /// Takes the pending sign-in out of storage: single use, whatever the outcome.
 pub fn take_pending() -> Option<PendingSignIn> {
-    let storage = session_storage()?;
-    let text = storage.get_item(PENDING_SIGN_IN_KEY).ok()??;
-    let _ = storage.remove_item(PENDING_SIGN_IN_KEY);
-    serde_json::from_str(&text).ok()
+    take_round_trip().map(|(pending, _)| pending)
+}
+
+/// Takes the pending sign-in and the authority saved with it: single use, whatever the outcome.
+pub fn take_round_trip() -> Option<(PendingSignIn, Option<Authority>)> {
+    read_round_trip(true).map(|t| (t.pending, t.authority))
 }
 
 /// `pathname + search + hash` of the current page.
@@ -95,8 +128,7 @@ const POPUP_MESSAGE_PREFIX: &str = "mes-client.callback:";
 
 /// The `state` of the pending sign-in in this tab's sessionStorage, without taking it.
 pub fn pending_state() -> Option<String> {
-    let text = session_storage()?.get_item(PENDING_SIGN_IN_KEY).ok()??;
-    serde_json::from_str::<PendingSignIn>(&text).ok().map(|p| p.state)
+    read_round_trip(false).map(|t| t.pending.state)
 }
 
 /// At the redirect URI: is this a sign-in popup? If so, posts the callback query (code, state, iss

@@ -2,10 +2,10 @@
 //! Every endpoint the client uses comes from here; no path is assumed.
 
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, content_type, first_bytes, is_json};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The parts of the provider's metadata the client uses.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ProviderMetadata {
     /// Must equal the configured authority exactly.
     pub issuer: String,
@@ -109,7 +109,7 @@ pub async fn discover(transport: &impl Transport, authority: &str) -> Result<Pro
 }
 
 /// One public key from the JWKS.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Jwk {
     /// Key type: `RSA` or `EC`.
     pub kty: String,
@@ -140,7 +140,7 @@ pub struct Jwk {
 }
 
 /// The authority's signing keys.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct JwkSet {
     /// The keys.
     pub keys: Vec<Jwk>,

@@ -9,8 +9,8 @@ use crate::transport::Transport;
 /// Allowed clock difference for token times, seconds (`ClientSettings::clock_skew_seconds`).
 pub const DEFAULT_CLOCK_SKEW: i64 = 60;
 
-/// The authority as discovered: metadata and signing keys.
-#[derive(Debug, Clone)]
+/// The authority as discovered: metadata and signing keys (public data).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Authority {
     /// Discovery document.
     pub metadata: ProviderMetadata,

@@ -40,7 +40,8 @@ impl TransportError {
     }
 
     pub(crate) fn too_large(url: &str, limit: usize) -> Self {
-        let reason = format!("the answer is larger than {} MB, the most accepted", limit / (1024 * 1024));
+        let size = if limit >= 1024 * 1024 { format!("{} MB", limit / (1024 * 1024)) } else { format!("{limit} bytes") };
+        let reason = format!("the answer is larger than {size}, the most accepted");
         Self { kind: TransportErrorKind::TooLarge, ..Self::new(url, reason) }
     }
 

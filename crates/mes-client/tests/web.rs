@@ -48,11 +48,29 @@ fn pending_sign_in_is_single_use_and_holds_no_token() {
     browser::save_pending(&redirect.pending).expect("saved");
     let stored = session_storage().get_item(browser::PENDING_SIGN_IN_KEY).expect("get").expect("present");
     let keys: serde_json::Value = serde_json::from_str(&stored).expect("json");
-    let mut names: Vec<&str> = keys.as_object().expect("object").keys().map(String::as_str).collect();
+    let mut names: Vec<&str> = keys["pending"].as_object().expect("object").keys().map(String::as_str).collect();
     names.sort_unstable();
     assert_eq!(names, ["nonce", "return_path", "state", "verifier"]);
+    assert_eq!(keys["authority"], serde_json::Value::Null);
     assert_eq!(browser::take_pending().as_ref(), Some(&redirect.pending));
     assert_eq!(browser::take_pending(), None, "a second callback finds nothing");
+    assert_eq!(session_storage().length().expect("length"), 0);
+}
+
+#[wasm_bindgen_test]
+fn the_authority_travels_with_the_round_trip_and_leaves_with_it() {
+    let redirect = authorization_redirect(&metadata(), &client(), "/", None).expect("redirect");
+    let authority = Authority {
+        metadata: metadata(),
+        jwks: serde_json::from_str(r#"{"keys":[{"kty":"RSA","kid":"k1","n":"AQAB","e":"AQAB"}]}"#).expect("jwks"),
+    };
+    browser::save_round_trip(&redirect.pending, Some(&authority)).expect("saved");
+    assert_eq!(browser::pending_state().as_deref(), Some(redirect.pending.state.as_str()), "peeking does not take");
+    let (pending, saved) = browser::take_round_trip().expect("taken");
+    assert_eq!(pending, redirect.pending);
+    let saved = saved.expect("authority saved");
+    assert_eq!((saved.metadata, saved.jwks), (authority.metadata, authority.jwks));
+    assert!(browser::take_round_trip().is_none(), "single use");
     assert_eq!(session_storage().length().expect("length"), 0);
 }
 
@@ -128,5 +146,5 @@ async fn the_browser_transport_reads_real_answers_and_reports_failed_connections
     // A small body limit is enforced.
     let tiny = BrowserTransport::new(10);
     let err = tiny.send(http::Request::get(format!("{origin}/")).body(Vec::new()).expect("request")).await.expect_err("too big");
-    assert!(err.reason.contains("larger than 10 bytes"), "{err:?}");
+    assert!(err.reason.contains("larger than 10 bytes") && err.kind == TransportErrorKind::TooLarge, "{err:?}");
 }
