@@ -91,6 +91,7 @@ struct Memory {
     issued: Vec<String>,
     tamper: Option<Tamper>,
     last_callback: Option<String>,
+    requests: Vec<String>,
 }
 
 /// The running authority's state.
@@ -126,6 +127,12 @@ impl AimState {
 
     fn tamper(&self) -> Option<Tamper> {
         self.memory().tamper
+    }
+
+    /// `browser|server METHOD path` of every request so far (the first 10,000), oldest first;
+    /// `browser` when the User-Agent is a browser's (the MES's own key fetches are `server`).
+    pub fn request_log(&self) -> Vec<String> {
+        self.memory().requests.clone()
     }
 
     /// The last redirect back to a client with a code (tests replay it).
@@ -181,6 +188,18 @@ pub fn app(state: Arc<AimState>) -> Router {
     Router::new().nest(BASE_PATH, routes).layer(axum::middleware::from_fn(
         move |request: axum::extract::Request, next: axum::middleware::Next| {
             counted.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let mut memory = counted.memory();
+            if memory.requests.len() < 10_000 {
+                let browser =
+                    request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).is_some_and(|ua| ua.contains("Mozilla"));
+                memory.requests.push(format!(
+                    "{} {} {}",
+                    if browser { "browser" } else { "server" },
+                    request.method(),
+                    request.uri().path()
+                ));
+            }
+            drop(memory);
             next.run(request)
         },
     ))
