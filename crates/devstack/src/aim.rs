@@ -398,11 +398,11 @@ async fn authorize(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p):
         Err(answer) => return answer,
     };
     let prompt = request.prompt.as_deref().unwrap_or("");
-    if prompt != "login" {
-        if let Some(user) = session_user(&s, &headers) {
-            let auth_time = cookie(&headers, SSO_COOKIE).and_then(|id| s.memory().sessions.get(&id).map(|(_, t)| *t)).unwrap_or_else(now);
-            return issue_code(&s, &request, user, auth_time);
-        }
+    if prompt != "login"
+        && let Some(user) = session_user(&s, &headers)
+    {
+        let auth_time = cookie(&headers, SSO_COOKIE).and_then(|id| s.memory().sessions.get(&id).map(|(_, t)| *t)).unwrap_or_else(now);
+        return issue_code(&s, &request, user, auth_time);
     }
     if prompt == "none" {
         return request.redirect(&s.options.issuer, &[("error", "login_required"), ("error_description", "the person must sign in")]);
@@ -484,12 +484,12 @@ fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
 fn client_credentials_of(headers: &HeaderMap, form: &HashMap<String, String>) -> (Option<String>, Option<String>) {
     if let Some(basic) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic ")) {
         use base64::Engine as _;
-        if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(basic.trim()) {
-            if let Some((id, secret)) = String::from_utf8_lossy(&decoded).split_once(':') {
-                let unescape =
-                    |v: &str| form_urlencoded::parse(format!("x={v}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
-                return (Some(unescape(id)), Some(unescape(secret)));
-            }
+        if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(basic.trim())
+            && let Some((id, secret)) = String::from_utf8_lossy(&decoded).split_once(':')
+        {
+            let unescape =
+                |v: &str| form_urlencoded::parse(format!("x={v}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+            return (Some(unescape(id)), Some(unescape(secret)));
         }
     }
     (form.get("client_id").cloned(), form.get("client_secret").cloned())
@@ -504,11 +504,11 @@ async fn token(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
     let Some(client) = client_id.as_deref().and_then(|id| s.client(id)) else {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
     };
-    if let Some(hash) = &client.secret_hash {
-        if !secret.as_deref().is_some_and(|sec| verify_secret(sec, hash)) {
-            tracing::info!(client = %client.client_id, "client authentication failed");
-            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
-        }
+    if let Some(hash) = &client.secret_hash
+        && !secret.as_deref().is_some_and(|sec| verify_secret(sec, hash))
+    {
+        tracing::info!(client = %client.client_id, "client authentication failed");
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
     }
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {

@@ -155,10 +155,9 @@ async fn fetch_keys(state: &MesState) -> Result<HashMap<String, DecodingKey>, St
     let mut keys = HashMap::new();
     for key in jwks["keys"].as_array().into_iter().flatten() {
         if let (Some("RSA"), Some(kid), Some(n), Some(e)) = (key["kty"].as_str(), key["kid"].as_str(), key["n"].as_str(), key["e"].as_str())
+            && let Ok(k) = DecodingKey::from_rsa_components(n, e)
         {
-            if let Ok(k) = DecodingKey::from_rsa_components(n, e) {
-                keys.insert(kid.to_owned(), k);
-            }
+            keys.insert(kid.to_owned(), k);
         }
     }
     Ok(keys)
@@ -222,10 +221,10 @@ async fn authenticate(state: &MesState, headers: &HeaderMap) -> Result<Caller, R
 /// The Default Background User's name, from System_Attr 199, cached like the middleware does.
 fn background_user(state: &MesState) -> String {
     let mut cache = state.background_user.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((name, at)) = cache.as_ref() {
-        if at.elapsed() < state.options.background_user_ttl {
-            return name.clone();
-        }
+    if let Some((name, at)) = cache.as_ref()
+        && at.elapsed() < state.options.background_user_ttl
+    {
+        return name.clone();
     }
     let name = state
         .with_db(|db| {

@@ -301,6 +301,8 @@ async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns()
         if after != before {
             bail!("the grid changed over the outage: {before} → {after}");
         }
+        let s = shared.lock().await;
+        assert_no_token_stored(&client, &s).await?;
         Ok(())
     })
     .await;

@@ -82,10 +82,10 @@ impl ServiceTokenSource {
     /// arrive while a request is under way wait for it (the lock is held across the request).
     pub async fn token(&self) -> Result<Secret, ServiceTokenError> {
         let mut cached = self.cached.lock().await;
-        if let Some((token, expires_at)) = cached.as_ref() {
-            if *expires_at > now_seconds() + SERVICE_RENEW_BEFORE_SECONDS {
-                return Ok(token.clone());
-            }
+        if let Some((token, expires_at)) = cached.as_ref()
+            && *expires_at > now_seconds() + SERVICE_RENEW_BEFORE_SECONDS
+        {
+            return Ok(token.clone());
         }
         let oauth = token_client(&self.token_endpoint, &self.client_id)?
             .set_client_secret(ClientSecret::new(self.secret.expose().to_owned()))

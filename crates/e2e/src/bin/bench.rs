@@ -285,8 +285,10 @@ fn crate_sizes(report: &mut String) -> Result<()> {
         {
             symbol = rest;
         }
-        let krate = match symbol.split_once("::") {
-            Some((k, _)) if !k.contains([' ', '(', '[', '"']) => k.to_owned(),
+        // `core[c5930c85a12de822]::…`: the bracket is the crate's disambiguator.
+        let krate = match symbol.split_once("::").map(|(k, rest)| (k.split('[').next().unwrap_or(k), rest)) {
+            Some((k, _)) if !k.is_empty() && !k.contains([' ', '(', '"']) => k.to_owned(),
+            Some(("str" | "[T]" | "f64" | "f32" | "char", _)) => "core".to_owned(),
             _ if name.starts_with("data segment") => "(string and table data)".to_owned(),
             _ => "(other: tables, unnamed code, wasm-bindgen glue)".to_owned(),
         };
