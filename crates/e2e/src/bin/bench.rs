@@ -273,12 +273,18 @@ fn crate_sizes(report: &mut String) -> Result<()> {
             None => line.split_once(',').map(|(n, r)| (n.to_owned(), r)).unwrap_or_default(),
         };
         let Some(size) = rest.split(',').next().and_then(|s| s.parse::<u64>().ok()) else { continue };
-        // Name sections and wasm-bindgen's description section are stripped before shipping.
-        if name.contains("subsection") || name.starts_with("custom section") {
+        // Name sections, wasm-bindgen's description section and its describe functions (run by
+        // the wasm-bindgen CLI, then removed) never ship.
+        if name.contains("subsection")
+            || name.starts_with("custom section")
+            || name.contains("__wbindgen_describe")
+            || name.contains("__wbindgen_placeholder")
+        {
             continue;
         }
         total += size;
-        let mut symbol = name.trim_start_matches(['<', '&', '*']).trim_start_matches("dyn ").trim_start_matches("impl ");
+        let mut symbol =
+            name.trim_start_matches(['<', '&', '*']).trim_start_matches("mut ").trim_start_matches("dyn ").trim_start_matches("impl ");
         // `<F as tachys::…>::invoke`: a generic closure, counted under the trait's crate.
         if let Some((generic, rest)) = symbol.split_once(" as ")
             && !generic.contains("::")
