@@ -94,6 +94,25 @@ pub async fn text_of(client: &Client, css: &str) -> Result<String> {
     Ok(wait_for(client, css).await?.text().await?)
 }
 
+/// Waits until the elements matching `css` together say every one of `needles` (the page may
+/// pass through other states with the same selector first), and returns their text.
+pub async fn wait_for_text(client: &Client, css: &str, needles: &[&str]) -> Result<String> {
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut last = String::new();
+    while std::time::Instant::now() < deadline {
+        let found =
+            client.execute("return [...document.querySelectorAll(arguments[0])].map(e => e.innerText).join('\\n')", vec![css.into()]).await;
+        if let Ok(text) = found.map(|v| v.as_str().unwrap_or_default().to_owned()) {
+            if needles.iter().all(|n| text.contains(n)) {
+                return Ok(text);
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{css} never said {needles:?}; last: {last:?}")
+}
+
 /// Polls `check` until it says yes, or fails after [`WAIT`].
 pub async fn wait_until<F, Fut>(what: &str, mut check: F) -> Result<()>
 where
