@@ -206,10 +206,25 @@ async fn shape_grid(client: &Client, filter: &str) -> Result<serde_json::Value> 
     grid_state(client).await
 }
 
+/// The stand-ins shared between the scenario and the test body (which stops and starts them).
+async fn shared_stack(name: &str) -> std::sync::Arc<tokio::sync::Mutex<Stack>> {
+    std::sync::Arc::new(tokio::sync::Mutex::new(stack(name).await))
+}
+
+/// After an outage: the rows are back with the sort, filter and selection of `before`, and
+/// nothing leaked.
+async fn back_as_before(client: &Client, before: &serde_json::Value, stack: &tokio::sync::Mutex<Stack>) -> Result<()> {
+    wait_for(client, "table.grid tbody tr[role=row]").await?;
+    let after = grid_state(client).await?;
+    if &after != before {
+        bail!("the grid changed over the outage: {before} → {after}");
+    }
+    assert_no_token_stored(client, &*stack.lock().await).await
+}
+
 #[tokio::test]
 async fn aim_going_offline_shows_a_plain_state_and_the_portal_recovers_by_itself() {
-    let stack = std::sync::Arc::new(tokio::sync::Mutex::new(stack("e2e-offline").await));
-    let shared = stack.clone();
+    let shared = shared_stack("e2e-offline").await;
     with_browser(|client| async move {
         {
             let s = shared.lock().await;
@@ -229,22 +244,14 @@ async fn aim_going_offline_shows_a_plain_state_and_the_portal_recovers_by_itself
         screenshot(&client, "authority-offline").await?;
         shared.lock().await.start_aim().await?;
         // The automatic retry (5 s backoff) brings the rows back without a reload, as they were.
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        let after = grid_state(&client).await?;
-        if after != before {
-            bail!("the grid changed over the outage: {before} → {after}");
-        }
-        let s = shared.lock().await;
-        assert_no_token_stored(&client, &s).await?;
-        Ok(())
+        back_as_before(&client, &before, &shared).await
     })
     .await;
 }
 
 #[tokio::test]
 async fn aim_down_at_start_or_at_the_sign_in_click_is_a_plain_state_with_a_way_back() {
-    let stack = std::sync::Arc::new(tokio::sync::Mutex::new(stack("e2e-aim-down").await));
-    let shared = stack.clone();
+    let shared = shared_stack("e2e-aim-down").await;
     with_browser(|client| async move {
         let origin = shared.lock().await.portal_origin.clone();
         shared.lock().await.stop_aim().await;
@@ -273,8 +280,7 @@ async fn aim_down_at_start_or_at_the_sign_in_click_is_a_plain_state_with_a_way_b
 
 #[tokio::test]
 async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns() {
-    let stack = std::sync::Arc::new(tokio::sync::Mutex::new(stack("e2e-mes-down").await));
-    let shared = stack.clone();
+    let shared = shared_stack("e2e-mes-down").await;
     with_browser(|client| async move {
         let mes_base = {
             let s = shared.lock().await;
@@ -290,14 +296,7 @@ async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns()
             bail!("the unreachable state should name the address and retry: {down}");
         }
         shared.lock().await.start_mes().await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        let after = grid_state(&client).await?;
-        if after != before {
-            bail!("the grid changed over the outage: {before} → {after}");
-        }
-        let s = shared.lock().await;
-        assert_no_token_stored(&client, &s).await?;
-        Ok(())
+        back_as_before(&client, &before, &shared).await
     })
     .await;
 }
@@ -407,8 +406,7 @@ async fn connection_test(client: &Client) -> Result<Vec<(String, String)>> {
 
 #[tokio::test]
 async fn web_apis_page_tests_the_connection_and_diagnostics_show_claims_not_tokens() {
-    let stack = std::sync::Arc::new(tokio::sync::Mutex::new(stack("e2e-webapis").await));
-    let shared = stack.clone();
+    let shared = shared_stack("e2e-webapis").await;
     with_browser(|client| async move {
         let origin = shared.lock().await.portal_origin.clone();
         {
