@@ -319,8 +319,11 @@ mod browser {
                 .map_err(|e| TransportError::new(&url, e.to_string()))?;
             let response = request.send().await.map_err(|e| TransportError::new(&url, e.to_string()))?;
             let mut out = http::Response::builder().status(response.status());
-            for (name, value) in response.headers().entries() {
-                out = out.header(name, value);
+            // Only the headers the crate reads, by constant (see `mes::TZ_ID` for why).
+            for name in [http::header::CONTENT_TYPE, http::header::WWW_AUTHENTICATE, http::header::CACHE_CONTROL, http::header::LOCATION] {
+                if let Some(value) = response.headers().get(name.as_str()) {
+                    out = out.header(name, value);
+                }
             }
             if let Some(length) = response.headers().get("content-length").and_then(|v| v.parse::<usize>().ok())
                 && length > self.body_limit
