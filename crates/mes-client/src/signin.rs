@@ -1,6 +1,6 @@
 //! Authorization code + PKCE (S256) sign-in: the authorize redirect, the callback checks
-//! (state, RFC 9207 `iss`, `error=`), and the token requests. PKCE, state and the authorize URL
-//! come from the `oauth2` crate.
+//! (state, RFC 9207 `iss`, `error=`), and the token requests (through the `oauth2` crate). The
+//! authorize URL, PKCE, state and nonce are built here from the platform's randomness.
 
 use crate::Secret;
 use crate::config::ClientSettings;
@@ -10,9 +10,8 @@ use crate::transport::{HttpRequest, Transport, TransportError, first_bytes};
 use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
 use oauth2::url::form_urlencoded;
 use oauth2::{
-    AuthUrl, AuthorizationCode, Client, ClientId, CsrfToken, EndpointNotSet, EndpointSet, ExtraTokenFields, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse,
-    TokenUrl,
+    AuthorizationCode, Client, ClientId, EndpointNotSet, EndpointSet, ExtraTokenFields, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -97,42 +96,64 @@ pub enum SignInError {
     MissingCode,
 }
 
-/// Builds the authorize redirect: PKCE S256 challenge, random state and nonce.
+/// `bytes` random bytes from the OS or `crypto.getRandomValues`, base64url without padding.
+fn random_b64url(bytes: usize) -> Result<String, SignInError> {
+    use base64::Engine as _;
+    let mut buf = vec![0u8; bytes];
+    getrandom::getrandom(&mut buf).map_err(|e| SignInError::BadUrl { what: "the random source", reason: e.to_string() })?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// RFC 7636 S256: `BASE64URL(SHA256(verifier))`.
+pub fn pkce_challenge(verifier: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
+/// Builds the authorize redirect: PKCE S256 challenge (32 random bytes of verifier), random
+/// state and nonce (16 bytes each), the scopes, `prompt` and the configured extra parameters.
 pub fn authorization_redirect(
     metadata: &ProviderMetadata,
     client: &ClientSettings,
     return_path: &str,
     prompt: Option<Prompt>,
 ) -> Result<AuthorizationRedirect, SignInError> {
-    let auth_url = AuthUrl::new(metadata.authorization_endpoint.clone())
+    let mut url = oauth2::url::Url::parse(&metadata.authorization_endpoint)
         .map_err(|e| SignInError::BadUrl { what: "the authorization endpoint", reason: e.to_string() })?;
-    let redirect = RedirectUrl::new(client.redirect_uri.clone())
-        .map_err(|e| SignInError::BadUrl { what: "the redirect URI", reason: e.to_string() })?;
-    let oauth = oauth2::basic::BasicClient::new(ClientId::new(client.client_id.clone())).set_auth_uri(auth_url).set_redirect_uri(redirect);
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let nonce = CsrfToken::new_random();
-    let mut request = oauth
-        .authorize_url(CsrfToken::new_random)
-        .add_scopes(client.scopes.iter().cloned().map(Scope::new))
-        .set_pkce_challenge(challenge)
-        .add_extra_param("nonce", nonce.secret().clone());
-    match prompt {
-        Some(Prompt::None) => request = request.add_extra_param("prompt", "none"),
-        Some(Prompt::Login) => request = request.add_extra_param("prompt", "login"),
-        None => {}
+    oauth2::url::Url::parse(&client.redirect_uri).map_err(|e| SignInError::BadUrl { what: "the redirect URI", reason: e.to_string() })?;
+    let verifier = random_b64url(32)?;
+    let state = random_b64url(16)?;
+    let nonce = random_b64url(16)?;
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client.client_id)
+            .append_pair("state", &state)
+            .append_pair("code_challenge", &pkce_challenge(&verifier))
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("redirect_uri", &client.redirect_uri);
+        if !client.scopes.is_empty() {
+            query.append_pair("scope", &client.scopes.join(" "));
+        }
+        query.append_pair("nonce", &nonce);
+        match prompt {
+            Some(Prompt::None) => {
+                query.append_pair("prompt", "none");
+            }
+            Some(Prompt::Login) => {
+                query.append_pair("prompt", "login");
+            }
+            None => {}
+        }
+        for (name, value) in &client.extra_authorize_params {
+            query.append_pair(name, value);
+        }
     }
-    for (name, value) in &client.extra_authorize_params {
-        request = request.add_extra_param(name.as_str(), value.as_str());
-    }
-    let (url, state) = request.url();
     Ok(AuthorizationRedirect {
         url: url.to_string(),
-        pending: PendingSignIn {
-            state: state.secret().clone(),
-            nonce: nonce.secret().clone(),
-            verifier: verifier.secret().clone(),
-            return_path: same_origin_path(return_path),
-        },
+        pending: PendingSignIn { state, nonce, verifier, return_path: same_origin_path(return_path) },
     })
 }
 
@@ -450,7 +471,9 @@ mod tests {
         assert_eq!(q["nonce"], redirect.pending.nonce);
         assert_eq!(redirect.pending.return_path, "/lookups/1?x=y");
         // RFC 7636: challenge = BASE64URL(SHA256(verifier)), 43 characters.
-        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(redirect.pending.verifier.clone()));
+        // oauth2's implementation is the independent reference for ours.
+        let challenge = oauth2::PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(redirect.pending.verifier.clone()));
+        assert_eq!(pkce_challenge(&redirect.pending.verifier), challenge.as_str());
         assert_eq!(q["code_challenge"], challenge.as_str());
         assert_eq!(challenge.as_str().len(), 43);
         assert!(!format!("{:?}", redirect.pending).contains(&redirect.pending.verifier));
