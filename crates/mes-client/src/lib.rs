@@ -4,7 +4,7 @@
 //! code and PKCE, keep the tokens in memory, and call the MES Web API with them — in the browser
 //! (`wasm32-unknown-unknown`, HTTP through gloo-net) and natively (HTTP through reqwest).
 //!
-//! The crate follows oauth2-rs: pure request builders and response parsers around one
+//! Built like oauth2-rs (whose design it follows, without the dependency): pure request builders and response parsers around one
 //! [`Transport`] trait; every endpoint comes from discovery; every failure is a typed value.
 //!
 //! ## Sign-in in the browser
@@ -119,8 +119,9 @@ pub use secret::Secret;
 pub use service::{ClientAuth, DEFAULT_BACKGROUND_USER, SERVICE_RENEW_BEFORE_SECONDS, ServiceTokenError, ServiceTokenSource};
 pub use session::{Authority, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn, finish_sign_in};
 pub use signin::{
-    AuthorizationRedirect, CallbackParams, IdTokenField, PendingSignIn, Prompt, SignInError, TokenError, TokenSet, authorization_redirect,
-    check_callback, end_session_url, exchange_code, refresh, revocation_request, revoke_refresh_token, same_origin_path,
+    AuthorizationCode, AuthorizationRedirect, CallbackParams, PendingSignIn, Prompt, SignInError, TokenError, TokenSet,
+    authorization_redirect, check_callback, end_session_url, exchange_code, refresh, revocation_request, revoke_refresh_token,
+    same_origin_path,
 };
 pub use time::now_seconds;
 #[cfg(target_arch = "wasm32")]

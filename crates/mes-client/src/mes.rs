@@ -5,7 +5,7 @@ use crate::Secret;
 use crate::config::WebApiDefinition;
 use crate::rows::Rows;
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, content_type, first_bytes, is_json};
-use oauth2::url::form_urlencoded;
+use url::form_urlencoded;
 
 /// Optional MES request headers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -7,10 +7,9 @@ use crate::config::{AuthenticationMode, WebApiDefinition};
 use crate::discovery::{DiscoveryError, discover};
 use crate::mes::{LookupOptions, MesError, lookup};
 use crate::rows::Rows;
-use crate::signin::{TokenError, token_client, token_set};
+use crate::signin::{ClientProof, TokenError, request_tokens, token_request};
 use crate::time::now_seconds;
 use crate::transport::NativeTransport;
-use oauth2::{AuthType, ClientSecret, Scope};
 
 /// Get a new token this many seconds before the cached one expires.
 pub const SERVICE_RENEW_BEFORE_SECONDS: u64 = 60;
@@ -87,17 +86,14 @@ impl ServiceTokenSource {
         {
             return Ok(token.clone());
         }
-        let oauth = token_client(&self.token_endpoint, &self.client_id)?
-            .set_client_secret(ClientSecret::new(self.secret.expose().to_owned()))
-            .set_auth_type(match self.auth {
-                ClientAuth::Basic => AuthType::BasicAuth,
-                ClientAuth::Post => AuthType::RequestBody,
-            });
-        let scopes: Vec<Scope> = self.scope.split_whitespace().map(|s| Scope::new(s.to_owned())).collect();
+        let proof = match self.auth {
+            ClientAuth::Basic => ClientProof::Basic(&self.secret),
+            ClientAuth::Post => ClientProof::Post(&self.secret),
+        };
+        let form = [("grant_type", "client_credentials"), ("scope", self.scope.as_str())];
         let now = now_seconds();
-        let http = crate::transport::OAuthHttp(&self.transport);
-        let response = oauth.exchange_client_credentials().add_scopes(scopes).request_async(&http).await.map_err(TokenError::from)?;
-        let tokens = token_set(response, now);
+        let request = token_request(&self.token_endpoint, &self.client_id, &proof, &form)?;
+        let tokens = request_tokens(&self.transport, request, now).await?;
         // Without expires_in, assume the site script's default lifetime of 24 h.
         let expires_at = tokens.expires_at.unwrap_or(now + 86_400);
         *cached = Some((tokens.access_token.clone(), expires_at));

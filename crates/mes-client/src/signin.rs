@@ -1,20 +1,16 @@
 //! Authorization code + PKCE (S256) sign-in: the authorize redirect, the callback checks
-//! (state, RFC 9207 `iss`, `error=`), and the token requests (through the `oauth2` crate). The
-//! authorize URL, PKCE, state and nonce are built here from the platform's randomness.
+//! (state, RFC 9207 `iss`, `error=`), and the token requests (RFC 6749 §4.1.3, §6, §4.4), all
+//! built here: PKCE, state and nonce from the platform's randomness, requests as plain
+//! `http::Request`s, answers parsed with serde.
 
 use crate::Secret;
 use crate::config::ClientSettings;
 use crate::discovery::ProviderMetadata;
 use crate::secret::constant_time_eq;
-use crate::transport::{HttpRequest, Transport, TransportError, first_bytes};
-use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
-use oauth2::url::form_urlencoded;
-use oauth2::{
-    AuthorizationCode, Client, ClientId, EndpointNotSet, EndpointSet, ExtraTokenFields, PkceCodeVerifier, RedirectUrl, RefreshToken,
-    RequestTokenError, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
-};
+use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, first_bytes};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use url::form_urlencoded;
 
 /// What survives the one round trip to the authority (kept in sessionStorage by the browser
 /// glue, removed on return). Never a token.
@@ -119,9 +115,9 @@ pub fn authorization_redirect(
     return_path: &str,
     prompt: Option<Prompt>,
 ) -> Result<AuthorizationRedirect, SignInError> {
-    let mut url = oauth2::url::Url::parse(&metadata.authorization_endpoint)
+    let mut url = url::Url::parse(&metadata.authorization_endpoint)
         .map_err(|e| SignInError::BadUrl { what: "the authorization endpoint", reason: e.to_string() })?;
-    oauth2::url::Url::parse(&client.redirect_uri).map_err(|e| SignInError::BadUrl { what: "the redirect URI", reason: e.to_string() })?;
+    url::Url::parse(&client.redirect_uri).map_err(|e| SignInError::BadUrl { what: "the redirect URI", reason: e.to_string() })?;
     let verifier = random_b64url(32)?;
     let state = random_b64url(16)?;
     let nonce = random_b64url(16)?;
@@ -210,6 +206,28 @@ impl CallbackParams {
     }
 }
 
+/// An authorization code from the callback, to be exchanged once. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationCode(Secret);
+
+impl AuthorizationCode {
+    /// Wraps a code.
+    pub fn new(code: String) -> Self {
+        Self(Secret::new(code))
+    }
+
+    /// The code itself.
+    pub fn secret(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl fmt::Debug for AuthorizationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthorizationCode([redacted])")
+    }
+}
+
 /// Checks an authorization response against the pending sign-in and the authority; returns
 /// the code to exchange.
 pub fn check_callback(
@@ -243,8 +261,7 @@ fn printable(text: &str) -> String {
 }
 
 /// The RFC 7009 revocation request for a refresh token (public client: `client_id` in the body).
-/// Built here rather than through `oauth2`, which refuses any non-https revocation URL and so
-/// also loopback development, which the rest of this crate allows (RFC 8252).
+/// Loopback `http` addresses are allowed, like everywhere in this crate (RFC 8252).
 pub fn revocation_request(endpoint: &str, client_id: &str, refresh_token: &Secret) -> HttpRequest {
     let body = form_urlencoded::Serializer::new(String::new())
         .append_pair("token", refresh_token.expose())
@@ -298,29 +315,6 @@ pub fn end_session_url(metadata: &ProviderMetadata, client: &ClientSettings, id_
     Some(format!("{endpoint}{sep}{}", query.finish()))
 }
 
-/// The `id_token` field of an OpenID token response.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct IdTokenField {
-    /// The ID token, when the authority sent one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
-}
-impl ExtraTokenFields for IdTokenField {}
-
-pub(crate) type OidcTokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
-type TokenClient = Client<
-    BasicErrorResponse,
-    OidcTokenResponse,
-    BasicTokenIntrospectionResponse,
-    StandardRevocableToken,
-    BasicRevocationErrorResponse,
-    EndpointNotSet,
-    EndpointNotSet,
-    EndpointNotSet,
-    EndpointNotSet,
-    EndpointSet,
->;
-
 /// Tokens as held in memory. Every token is a [`Secret`].
 #[derive(Debug, Clone)]
 pub struct TokenSet {
@@ -358,65 +352,132 @@ pub enum TokenError {
     Configuration(String),
 }
 
-impl From<RequestTokenError<TransportError, BasicErrorResponse>> for TokenError {
-    fn from(error: RequestTokenError<TransportError, BasicErrorResponse>) -> Self {
-        match error {
-            RequestTokenError::ServerResponse(e) => {
-                TokenError::Refused { error: printable(e.error().as_ref()), description: e.error_description().map(|d| printable(d)) }
-            }
-            RequestTokenError::Request(e) => TokenError::Unreachable(e),
-            RequestTokenError::Parse(e, body) => TokenError::UnexpectedResponse(format!("{e}; body starts {}", first_bytes(&body))),
-            RequestTokenError::Other(e) => TokenError::UnexpectedResponse(e),
+/// A token endpoint's successful answer (RFC 6749 §5.1, plus OpenID's `id_token`).
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    token_type: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    id_token: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+/// A token endpoint's error answer (RFC 6749 §5.2).
+#[derive(Deserialize)]
+struct ErrorAnswer {
+    error: String,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+/// How the client proves itself at the token endpoint.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))] // secrets are for native services only
+pub(crate) enum ClientProof<'a> {
+    /// A public client (the portal): `client_id` in the body.
+    Public,
+    /// `client_secret_basic`: HTTP Basic with the form-encoded ID and secret (RFC 6749 §2.3.1).
+    Basic(&'a Secret),
+    /// `client_secret_post`: ID and secret in the body.
+    Post(&'a Secret),
+}
+
+/// The POST to the token endpoint. `form` carries the grant's own parameters.
+pub(crate) fn token_request(
+    endpoint: &str,
+    client_id: &str,
+    proof: &ClientProof<'_>,
+    form: &[(&str, &str)],
+) -> Result<HttpRequest, TokenError> {
+    url::Url::parse(endpoint).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
+    let mut body = form_urlencoded::Serializer::new(String::new());
+    body.extend_pairs(form);
+    let mut builder = http::Request::post(endpoint)
+        .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(http::header::ACCEPT, "application/json");
+    match proof {
+        ClientProof::Public => {
+            body.append_pair("client_id", client_id);
+        }
+        ClientProof::Post(secret) => {
+            body.append_pair("client_id", client_id).append_pair("client_secret", secret.expose());
+        }
+        ClientProof::Basic(secret) => {
+            use base64::Engine as _;
+            let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+            let pair = format!("{}:{}", encode(client_id), encode(secret.expose()));
+            let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+            builder = builder.header(http::header::AUTHORIZATION, value);
         }
     }
+    Ok(crate::transport::finish(builder, body.finish().into_bytes()))
 }
 
-pub(crate) fn token_client(token_endpoint: &str, client_id: &str) -> Result<TokenClient, TokenError> {
-    let token_url = TokenUrl::new(token_endpoint.to_owned()).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
-    Ok(Client::new(ClientId::new(client_id.to_owned())).set_token_uri(token_url))
-}
-
-pub(crate) fn token_set(response: OidcTokenResponse, now: u64) -> TokenSet {
-    TokenSet {
-        access_token: Secret::new(response.access_token().secret().clone()),
-        refresh_token: response.refresh_token().map(|t| Secret::new(t.secret().clone())),
-        id_token: response.extra_fields().id_token.clone().map(Secret::new),
-        expires_at: response.expires_in().map(|d| now.saturating_add(d.as_secs())),
-        scopes: response.scopes().map(|s| s.iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
+/// Reads a token endpoint's answer.
+pub(crate) fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSet, TokenError> {
+    let status = response.status().as_u16();
+    if response.status().is_success() {
+        let answer: TokenAnswer = serde_json::from_slice(response.body()).map_err(|e| {
+            TokenError::UnexpectedResponse(format!("HTTP {status}, not a token answer ({e}); it starts: {}", first_bytes(response.body())))
+        })?;
+        if !answer.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(TokenError::UnexpectedResponse(format!("token type \"{}\" instead of Bearer", printable(&answer.token_type))));
+        }
+        return Ok(TokenSet {
+            access_token: Secret::new(answer.access_token),
+            refresh_token: answer.refresh_token.map(Secret::new),
+            id_token: answer.id_token.map(Secret::new),
+            expires_at: answer.expires_in.map(|s| now.saturating_add(s)),
+            scopes: answer.scope.map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+        });
     }
+    Err(match serde_json::from_slice::<ErrorAnswer>(response.body()) {
+        Ok(e) => TokenError::Refused { error: printable(&e.error), description: e.error_description.as_deref().map(printable) },
+        Err(_) => TokenError::UnexpectedResponse(format!("HTTP {status}; it starts: {}", first_bytes(response.body()))),
+    })
+}
+
+/// Sends a token request and reads the answer.
+pub(crate) async fn request_tokens(transport: &impl Transport, request: HttpRequest, now: u64) -> Result<TokenSet, TokenError> {
+    let response = transport.send(request).await.map_err(TokenError::Unreachable)?;
+    parse_token_response(&response, now)
 }
 
 /// Exchanges an authorization code with its PKCE verifier.
 pub async fn exchange_code(
-    transport: &(impl Transport + 'static),
+    transport: &impl Transport,
     metadata: &ProviderMetadata,
     client: &ClientSettings,
     code: AuthorizationCode,
     pending: &PendingSignIn,
     now: u64,
 ) -> Result<TokenSet, TokenError> {
-    let redirect = RedirectUrl::new(client.redirect_uri.clone()).map_err(|e| TokenError::Configuration(format!("redirect URI: {e}")))?;
-    let oauth = token_client(&metadata.token_endpoint, &client.client_id)?.set_redirect_uri(redirect);
-    let http = crate::transport::OAuthHttp(transport);
-    let response =
-        oauth.exchange_code(code).set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone())).request_async(&http).await?;
-    Ok(token_set(response, now))
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.secret()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+        ("code_verifier", pending.verifier.as_str()),
+    ];
+    let request = token_request(&metadata.token_endpoint, &client.client_id, &ClientProof::Public, &form)?;
+    request_tokens(transport, request, now).await
 }
 
 /// Uses a refresh token. The authority may rotate it: the answer's refresh token replaces the
 /// old one, which must not be used again.
 pub async fn refresh(
-    transport: &(impl Transport + 'static),
+    transport: &impl Transport,
     token_endpoint: &str,
     client_id: &str,
     refresh_token: &Secret,
     now: u64,
 ) -> Result<TokenSet, TokenError> {
-    let oauth = token_client(token_endpoint, client_id)?;
-    let http = crate::transport::OAuthHttp(transport);
-    let token = RefreshToken::new(refresh_token.expose().to_owned());
-    let response = oauth.exchange_refresh_token(&token).request_async(&http).await?;
-    let mut tokens = token_set(response, now);
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose())];
+    let request = token_request(token_endpoint, client_id, &ClientProof::Public, &form)?;
+    let mut tokens = request_tokens(transport, request, now).await?;
     if tokens.refresh_token.is_none() {
         // RFC 6749 §6: without a new one, the old refresh token stays valid.
         tokens.refresh_token = Some(refresh_token.clone());
@@ -457,7 +518,7 @@ mod tests {
     #[test]
     fn authorize_url_carries_pkce_s256_state_nonce_and_scopes() {
         let redirect = authorization_redirect(&metadata(true), &client(), "/lookups/1?x=y", Some(Prompt::None)).expect("url");
-        let url = oauth2::url::Url::parse(&redirect.url).expect("url");
+        let url = url::Url::parse(&redirect.url).expect("url");
         assert!(redirect.url.starts_with("https://sms.plant.example/identitymanager/connect/authorize?"));
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(q["response_type"], "code");
@@ -471,12 +532,61 @@ mod tests {
         assert_eq!(q["nonce"], redirect.pending.nonce);
         assert_eq!(redirect.pending.return_path, "/lookups/1?x=y");
         // RFC 7636: challenge = BASE64URL(SHA256(verifier)), 43 characters.
-        // oauth2's implementation is the independent reference for ours.
-        let challenge = oauth2::PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(redirect.pending.verifier.clone()));
-        assert_eq!(pkce_challenge(&redirect.pending.verifier), challenge.as_str());
-        assert_eq!(q["code_challenge"], challenge.as_str());
-        assert_eq!(challenge.as_str().len(), 43);
+        // A known answer computed with Python's hashlib, independent of this crate.
+        assert_eq!(pkce_challenge("dBjftJeZ4CVP-mJ92ZUEHdx2ju-rHRsPZZSMfRv5rK8"), "hmFg2q7sP1j2Y271JOfQkLWs214KCYf76x2mudUz808");
+        let challenge = pkce_challenge(&redirect.pending.verifier);
+        assert_eq!(q["code_challenge"], challenge);
+        assert_eq!(challenge.len(), 43);
         assert!(!format!("{:?}", redirect.pending).contains(&redirect.pending.verifier));
+    }
+
+    #[test]
+    fn token_requests_carry_the_grant_and_the_client_proof() {
+        let form = [("grant_type", "client_credentials"), ("scope", "system")];
+        let secret = Secret::new("p&ss:wörd");
+        let basic = token_request("https://aim/connect/token", "sched uler", &ClientProof::Basic(&secret), &form).expect("request");
+        // RFC 6749 §2.3.1: form-encode ID and secret, then Basic.
+        use base64::Engine as _;
+        let expected = base64::engine::general_purpose::STANDARD.encode("sched+uler:p%26ss%3Aw%C3%B6rd");
+        assert_eq!(basic.headers()["authorization"], format!("Basic {expected}").as_str());
+        assert_eq!(basic.body(), b"grant_type=client_credentials&scope=system");
+        let post = token_request("https://aim/connect/token", "sched", &ClientProof::Post(&secret), &form).expect("request");
+        assert!(post.headers().get("authorization").is_none());
+        assert_eq!(post.body(), b"grant_type=client_credentials&scope=system&client_id=sched&client_secret=p%26ss%3Aw%C3%B6rd");
+        let public =
+            token_request("https://aim/connect/token", "mes-portal", &ClientProof::Public, &[("grant_type", "refresh_token")]).expect("r");
+        assert_eq!(public.method(), http::Method::POST);
+        assert_eq!(public.headers()["content-type"], "application/x-www-form-urlencoded");
+        assert_eq!(public.body(), b"grant_type=refresh_token&client_id=mes-portal");
+        assert!(matches!(token_request("not a url", "x", &ClientProof::Public, &[]), Err(TokenError::Configuration(_))));
+    }
+
+    #[test]
+    fn token_answers_are_read_strictly() {
+        let answer = |status: u16, body: &str| http::Response::builder().status(status).body(body.as_bytes().to_vec()).expect("r");
+        let ok = parse_token_response(
+            &answer(
+                200,
+                r#"{"access_token":"a","token_type":"bearer","expires_in":300,"refresh_token":"r","id_token":"i","scope":"openid mes"}"#,
+            ),
+            1000,
+        )
+        .expect("tokens");
+        assert_eq!((ok.access_token.expose(), ok.expires_at, ok.scopes.len()), ("a", Some(1300), 2));
+        assert_eq!(ok.refresh_token.as_ref().map(Secret::expose), Some("r"));
+        assert!(matches!(
+            parse_token_response(&answer(200, r#"{"access_token":"a","token_type":"mac"}"#), 0),
+            Err(TokenError::UnexpectedResponse(_))
+        ));
+        assert_eq!(
+            parse_token_response(&answer(400, r#"{"error":"invalid_grant","error_description":"used\u0007"}"#), 0).err(),
+            Some(TokenError::Refused { error: "invalid_grant".into(), description: Some("used".into()) })
+        );
+        assert!(
+            matches!(parse_token_response(&answer(502, "<html>proxy</html>"), 0), Err(TokenError::UnexpectedResponse(m)) if m.contains("502"))
+        );
+        let huge = format!(r#"{{"access_token":"a","token_type":"Bearer","expires_in":{}}}"#, u64::MAX);
+        assert_eq!(parse_token_response(&answer(200, &huge), 5).expect("saturates").expires_at, Some(u64::MAX));
     }
 
     #[test]

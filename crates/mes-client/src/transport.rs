@@ -63,20 +63,6 @@ pub trait Transport {
     fn send(&self, request: HttpRequest) -> Self::Future<'_>;
 }
 
-/// `oauth2`'s HTTP client seam over a [`Transport`] (a struct, not a closure, so that `Send`
-/// is provable for the futures built on it).
-pub(crate) struct OAuthHttp<'t, T>(pub(crate) &'t T);
-
-impl<'c, T: Transport + 'static> oauth2::AsyncHttpClient<'c> for OAuthHttp<'_, T> {
-    type Error = TransportError;
-    type Future = T::Future<'c>;
-
-    fn call(&'c self, request: HttpRequest) -> Self::Future {
-        let transport: &'c T = self.0;
-        transport.send(request)
-    }
-}
-
 /// Finishes a request; when the URL or a header cannot be used (a malformed endpoint from
 /// discovery or configuration), the request goes to a host that never resolves instead, so it
 /// fails visibly and its body — perhaps a token — is never sent to the page's own origin, which a
