@@ -19,9 +19,10 @@ const HELP: &str = "cargo xtask <command>
   bench    Build the release portal, start the stand-ins with 10,000 and 100,000 rows, drive
            headless Chromium and write docs/benchmarks.md (sizes, sign-in cost, grid timings,
            renewal, MES throughput). --runs N (default 5), --rows 10000,100000, --out FILE.
-  fuzz     Fuzz mes-client's parsers (callback, ID token, config, MES answers, discovery) with
-           cargo-fuzz on nightly, each for a bounded time: --seconds N (default 60), or name
-           targets: cargo xtask fuzz id_token --seconds 300. Installs nightly and cargo-fuzz.";
+  fuzz     Fuzz mes-client's parsers (callback, ID token, config, MES answers, discovery, token
+           answers) with cargo-fuzz on nightly, each for a bounded time: --seconds N (default
+           60), or name targets: cargo xtask fuzz id_token --seconds 300. Installs nightly and
+           cargo-fuzz.";
 
 fn main() {
     if let Err(e) = run() {
@@ -128,7 +129,7 @@ fn bench(root: &Path, args: &[String]) -> Result<()> {
 }
 
 /// The fuzz targets in crates/mes-client/fuzz.
-const FUZZ_TARGETS: [&str; 5] = ["callback", "id_token", "config", "mes_response", "discovery"];
+const FUZZ_TARGETS: [&str; 6] = ["callback", "id_token", "config", "mes_response", "discovery", "token_response"];
 
 fn fuzz(root: &Path, args: &[String]) -> Result<()> {
     let mut seconds = 60u32;

@@ -120,8 +120,8 @@ pub use service::{ClientAuth, DEFAULT_BACKGROUND_USER, SERVICE_RENEW_BEFORE_SECO
 pub use session::{Authority, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn, finish_sign_in};
 pub use signin::{
     AuthorizationCode, AuthorizationRedirect, CallbackParams, PendingSignIn, Prompt, SignInError, TokenError, TokenSet,
-    authorization_redirect, check_callback, end_session_url, exchange_code, refresh, revocation_request, revoke_refresh_token,
-    same_origin_path,
+    authorization_redirect, check_callback, end_session_url, exchange_code, parse_token_response, refresh, revocation_request,
+    revoke_refresh_token, same_origin_path,
 };
 pub use time::now_seconds;
 #[cfg(target_arch = "wasm32")]

@@ -417,8 +417,10 @@ pub(crate) fn token_request(
     Ok(crate::transport::finish(builder, body.finish().into_bytes()))
 }
 
-/// Reads a token endpoint's answer.
-pub(crate) fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSet, TokenError> {
+/// Reads a token endpoint's answer (RFC 6749 §5.1 with OpenID's `id_token`, or §5.2): only
+/// Bearer tokens; error texts stripped of control characters; `expires_in` added to `now`
+/// without overflow.
+pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSet, TokenError> {
     let status = response.status().as_u16();
     if response.status().is_success() {
         let answer: TokenAnswer = serde_json::from_slice(response.body()).map_err(|e| {
