@@ -120,9 +120,9 @@ pub fn on_sign_out_elsewhere(mut on_sign_out: impl FnMut() + 'static) -> Result<
     Ok(())
 }
 
-/// The window name of a popup sign-in. A portal page at the redirect URI inside a window of this
-/// name hands the callback to its opener ([`relay_callback_to_opener`]) instead of finishing the
-/// sign-in itself: the opener holds the PKCE verifier, in memory.
+/// The window name of a popup sign-in (reusing one window for repeated attempts). The page at
+/// the redirect URI recognises a popup by its same-origin opener, not by this name (browsers may
+/// clear window names across sites): see [`relay_callback_to_opener`].
 pub const POPUP_WINDOW_NAME: &str = "mes-client-sign-in";
 const POPUP_MESSAGE_PREFIX: &str = "mes-client.callback:";
 

@@ -61,6 +61,9 @@ pub enum SignInError {
         /// The parser's words.
         reason: String,
     },
+    /// No secure random numbers for PKCE, state and nonce.
+    #[error("this computer gave no secure random numbers for the sign-in ({0})")]
+    NoRandomness(String),
     /// The browser came back with no sign-in in progress: replayed, opened in another tab, or
     /// started from another site.
     #[error("this sign-in answer does not belong to a sign-in started here (it was already used, or came from elsewhere)")]
@@ -96,7 +99,7 @@ pub enum SignInError {
 fn random_b64url(bytes: usize) -> Result<String, SignInError> {
     use base64::Engine as _;
     let mut buf = vec![0u8; bytes];
-    getrandom::getrandom(&mut buf).map_err(|e| SignInError::BadUrl { what: "the random source", reason: e.to_string() })?;
+    getrandom::getrandom(&mut buf).map_err(|e| SignInError::NoRandomness(e.to_string()))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
 }
 
@@ -287,16 +290,7 @@ pub async fn revoke_refresh_token(
     if response.status().is_success() {
         return Ok(true);
     }
-    #[derive(Deserialize)]
-    struct OAuthError {
-        error: String,
-        #[serde(default)]
-        error_description: Option<String>,
-    }
-    Err(match serde_json::from_slice::<OAuthError>(response.body()) {
-        Ok(e) => TokenError::Refused { error: printable(&e.error), description: e.error_description.as_deref().map(printable) },
-        Err(_) => TokenError::UnexpectedResponse(format!("HTTP {}: {}", response.status().as_u16(), first_bytes(response.body()))),
-    })
+    Err(refusal(&response))
 }
 
 /// The authority's sign-out address (OpenID RP-initiated logout): `id_token_hint` names the
@@ -367,7 +361,7 @@ struct TokenAnswer {
     scope: Option<String>,
 }
 
-/// A token endpoint's error answer (RFC 6749 §5.2).
+/// An OAuth error answer (RFC 6749 §5.2).
 #[derive(Deserialize)]
 struct ErrorAnswer {
     error: String,
@@ -437,10 +431,18 @@ pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSe
             scopes: answer.scope.map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
         });
     }
-    Err(match serde_json::from_slice::<ErrorAnswer>(response.body()) {
+    Err(refusal(response))
+}
+
+/// A failed answer from the token or revocation endpoint: the OAuth error it names (RFC 6749
+/// §5.2, RFC 7009 §2.2.1), or what came instead.
+fn refusal(response: &HttpResponse) -> TokenError {
+    match serde_json::from_slice::<ErrorAnswer>(response.body()) {
         Ok(e) => TokenError::Refused { error: printable(&e.error), description: e.error_description.as_deref().map(printable) },
-        Err(_) => TokenError::UnexpectedResponse(format!("HTTP {status}; it starts: {}", first_bytes(response.body()))),
-    })
+        Err(_) => {
+            TokenError::UnexpectedResponse(format!("HTTP {}; it starts: {}", response.status().as_u16(), first_bytes(response.body())))
+        }
+    }
 }
 
 /// Sends a token request and reads the answer.

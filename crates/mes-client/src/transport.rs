@@ -217,14 +217,10 @@ mod browser {
     }
 
     impl BrowserTransport {
-        /// A transport that refuses bodies larger than `body_limit` bytes, with a 60 s time limit.
+        /// A transport that refuses bodies larger than `body_limit` bytes, with a 60 s time limit
+        /// for the whole exchange, answer body included.
         pub fn new(body_limit: usize) -> Self {
             Self { body_limit, timeout_seconds: 60 }
-        }
-
-        /// The same with another time limit for the whole exchange, answer body included.
-        pub fn with_timeout(self, seconds: u32) -> Self {
-            Self { timeout_seconds: seconds.max(1), ..self }
         }
     }
 
@@ -236,7 +232,7 @@ mod browser {
         }
     }
 
-    /// Aborts the fetch when dropped late or when the timer fires.
+    /// Aborts the fetch when its timer fires; dropping it clears the timer.
     struct Deadline {
         controller: Option<web_sys::AbortController>,
         timer: Option<i32>,
