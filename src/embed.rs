@@ -7,7 +7,7 @@
 
 use crate::grid::LookupGrid;
 use crate::grid_model::SelectedRow;
-use crate::pages::{ConfigInvalid, SignInFailed};
+use crate::pages::{AuthorityUnavailable, ConfigInvalid, SignInFailed, Starting};
 use crate::session::{AuthState, Portal};
 use leptos::prelude::*;
 use mes_client::SelectionMode;
@@ -73,19 +73,9 @@ pub fn EmbeddedLookup(options: EmbedOptions, host: web_sys::HtmlElement) -> impl
         }
     });
     move || match portal.auth.get() {
-        AuthState::Starting => {
-            view! { <p class="muted" role="status" aria-busy="true">"Connecting to the identity authority…"</p> }.into_any()
-        }
+        AuthState::Starting => view! { <Starting /> }.into_any(),
         AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
-        AuthState::AuthorityUnavailable { why, authority } => view! {
-            <div class="state bad" role="alert" data-state="authority-unavailable">
-                <h2>"AVEVA Identity Manager cannot be reached"</h2>
-                <p>"No settings could be read from " <code>{authority}</code> "."</p>
-                <pre>{why}</pre>
-                <div class="actions"><button on:click=move |_| leptos::task::spawn_local(portal.start())>"Try again"</button></div>
-            </div>
-        }
-        .into_any(),
+        AuthState::AuthorityUnavailable { why, authority } => view! { <AuthorityUnavailable why=why authority=authority /> }.into_any(),
         AuthState::SignedOut(notice) => view! {
             <div class="state" data-state="signed-out">
                 {notice.map(|n| view! { <p role="status">{n}</p> })}

@@ -241,6 +241,16 @@ fn copy_text(text: String, notice: RwSignal<String>) {
     });
 }
 
+/// The rendered width of the header whose resize handle is `handle` (120 px if unknown).
+fn header_width(handle: Option<web_sys::EventTarget>) -> i32 {
+    use wasm_bindgen::JsCast;
+    handle
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|e| e.parent_element())
+        .and_then(|th| th.dyn_into::<web_sys::HtmlElement>().ok())
+        .map_or(120, |th| th.offset_width())
+}
+
 /// Narrowest a column can be dragged to, in pixels.
 const MIN_COLUMN_WIDTH: i32 = 48;
 
@@ -489,14 +499,6 @@ pub fn RowsGrid(
             // Drag (pointer) or arrow keys on the handle; the header itself stays a sort button.
             let drag = StoredValue::new(None::<(i32, i32)>);
             let resize_label = format!("Resize column {label}");
-            let header_width = move |ev: &PointerEvent| -> i32 {
-                use wasm_bindgen::JsCast;
-                ev.target()
-                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .and_then(|e| e.parent_element())
-                    .and_then(|th| th.dyn_into::<web_sys::HtmlElement>().ok())
-                    .map_or(120, |th| th.offset_width())
-            };
             view! {
                 <th role="columnheader" scope="col" aria-sort=aria title=format!("{key} — click to sort, shift-click to add")
                     class:hidden=move || hidden.with(|h| h.contains(&i))
@@ -510,7 +512,7 @@ pub fn RowsGrid(
                             use wasm_bindgen::JsCast;
                             ev.stop_propagation();
                             ev.prevent_default();
-                            drag.set_value(Some((ev.client_x(), widths.with_untracked(|w| w[i]).unwrap_or_else(|| header_width(&ev)))));
+                            drag.set_value(Some((ev.client_x(), widths.with_untracked(|w| w[i]).unwrap_or_else(|| header_width(ev.target())))));
                             if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
                                 let _ = el.set_pointer_capture(ev.pointer_id());
                             }
@@ -524,14 +526,7 @@ pub fn RowsGrid(
                             let delta = match ev.key().as_str() { "ArrowLeft" => -16, "ArrowRight" => 16, _ => return };
                             ev.stop_propagation();
                             ev.prevent_default();
-                            use wasm_bindgen::JsCast;
-                            let now = widths.with_untracked(|w| w[i]).unwrap_or_else(|| {
-                                ev.target()
-                                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                                    .and_then(|e| e.parent_element())
-                                    .and_then(|th| th.dyn_into::<web_sys::HtmlElement>().ok())
-                                    .map_or(120, |th| th.offset_width())
-                            });
+                            let now = widths.with_untracked(|w| w[i]).unwrap_or_else(|| header_width(ev.target()));
                             widths.update(|w| w[i] = Some((now + delta).max(MIN_COLUMN_WIDTH)));
                         }></span>
                 </th>

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use mes_client::{
     Authority, BrowserTransport, CallbackParams, ConfigIssue, LookupDefinition, LookupOptions, MesError, PortalConfig, Prompt, Rows,
-    Runtime, UserSession, authorization_redirect, browser, end_session_url, finish_sign_in, now_seconds, revoke_refresh_token,
+    Runtime, SignedIn, UserSession, authorization_redirect, browser, end_session_url, finish_sign_in, now_seconds, revoke_refresh_token,
 };
 use std::sync::Arc;
 
@@ -142,8 +142,7 @@ impl Portal {
                 Ok(signed_in) => {
                     browser::replace_url(&return_path);
                     self.route.set(path_only(&return_path));
-                    let session = UserSession::new(BrowserTransport::new(LOOKUP_BODY_LIMIT), &authority, &config.client, signed_in);
-                    self.auth.set(AuthState::SignedIn(Arc::new(session)));
+                    self.enter_session(&authority, &config, signed_in);
                 }
                 Err(_) if silent_refusal && pending.is_some() => {
                     // No session at the authority: the person signs in with the form.
@@ -169,6 +168,12 @@ impl Portal {
             // Reload or new tab: the authority's own session signs the person in without a form.
             self.sign_in(Some(Prompt::None));
         }
+    }
+
+    /// Holds the new tokens in a session (renewal, lookups with the large-answer limit).
+    fn enter_session(&self, authority: &Authority, config: &PortalConfig, signed_in: SignedIn) {
+        let session = UserSession::new(BrowserTransport::new(LOOKUP_BODY_LIMIT), authority, &config.client, signed_in);
+        self.auth.set(AuthState::SignedIn(Arc::new(session)));
     }
 
     /// Sends the browser to the authority. Returns to the current page afterwards.
@@ -247,8 +252,7 @@ impl Portal {
                 Ok(signed_in) => {
                     let authority = Arc::new(keys);
                     self.authority.set(Some(authority.clone()));
-                    let session = UserSession::new(BrowserTransport::new(LOOKUP_BODY_LIMIT), &authority, &config.client, signed_in);
-                    self.auth.set(AuthState::SignedIn(Arc::new(session)));
+                    self.enter_session(&authority, &config, signed_in);
                 }
                 Err(e) => self.auth.set(AuthState::SignInFailed(e.to_string())),
             }
