@@ -59,8 +59,6 @@ pub struct Counters {
     pub client_credentials: AtomicUsize,
     /// Refresh tokens presented a second time (the whole family is revoked then).
     pub refresh_reuse: AtomicUsize,
-    /// Every request to the authority's origin, whatever the path or answer.
-    pub requests: AtomicUsize,
 }
 
 struct CodeGrant {
@@ -187,7 +185,6 @@ pub fn app(state: Arc<AimState>) -> Router {
     let counted = state.clone();
     Router::new().nest(BASE_PATH, routes).layer(axum::middleware::from_fn(
         move |request: axum::extract::Request, next: axum::middleware::Next| {
-            counted.counters.requests.fetch_add(1, Ordering::Relaxed);
             let mut memory = counted.memory();
             if memory.requests.len() < 10_000 {
                 let browser =
@@ -247,15 +244,17 @@ struct AuthorizeRequest {
 }
 
 impl AuthorizeRequest {
+    /// Back to the client with `pairs`, then its `state` and this authority's `iss`.
     fn redirect(&self, issuer: &str, pairs: &[(&str, &str)]) -> Response {
+        let state = self.state.as_deref().map(|state| ("state", state));
+        let pairs: Vec<(&str, &str)> = pairs.iter().copied().chain(state).chain([("iss", issuer)]).collect();
+        self.redirect_exactly(&pairs)
+    }
+
+    /// Back to the client with exactly `pairs` (the hostile mode leaves some out or forges them).
+    fn redirect_exactly(&self, pairs: &[(&str, &str)]) -> Response {
         let mut query = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs {
-            query.append_pair(k, v);
-        }
-        if let Some(state) = &self.state {
-            query.append_pair("state", state);
-        }
-        query.append_pair("iss", issuer);
+        query.extend_pairs(pairs);
         let sep = if self.redirect_uri.contains('?') { '&' } else { '?' };
         Redirect::to(&format!("{}{sep}{}", self.redirect_uri, query.finish())).into_response()
     }
@@ -332,11 +331,7 @@ fn issue_code(s: &AimState, request: &AuthorizeRequest, user: store::User, auth_
     );
     let issuer = s.options.issuer.as_str();
     let state = request.state.as_deref().unwrap_or_default();
-    let raw = |pairs: &[(&str, &str)]| {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.extend_pairs(pairs);
-        Redirect::to(&format!("{}?{}", request.redirect_uri, query.finish())).into_response()
-    };
+    let raw = |pairs: &[(&str, &str)]| request.redirect_exactly(pairs);
     let response = match s.tamper() {
         Some(Tamper::DropState) => raw(&[("code", &code), ("iss", issuer)]),
         Some(Tamper::WrongState) => raw(&[("code", &code), ("state", "forged-state"), ("iss", issuer)]),
