@@ -113,6 +113,21 @@ pub async fn wait_for_text(client: &Client, css: &str, needles: &[&str]) -> Resu
     bail!("{css} never said {needles:?}; last: {last:?}")
 }
 
+/// Fills and submits AIM's sign-in form (in whichever window shows it).
+pub async fn submit_aim_form(client: &Client, user: &str, password: &str) -> Result<()> {
+    wait_for(client, "input#username").await?.send_keys(user).await?;
+    client.find(Locator::Css("input#password")).await?.send_keys(password).await?;
+    client.find(Locator::Css("button#sign-in")).await?.click().await?;
+    Ok(())
+}
+
+/// Signs in through the portal at `origin`: its Sign in button, then AIM's form.
+pub async fn sign_in_at(client: &Client, origin: &str, user: &str, password: &str) -> Result<()> {
+    client.goto(&format!("{origin}/")).await?;
+    wait_for(client, "button#sign-in").await?.click().await?;
+    submit_aim_form(client, user, password).await
+}
+
 /// Polls `check` until it says yes, or fails after [`WAIT`].
 pub async fn wait_until<F, Fut>(what: &str, mut check: F) -> Result<()>
 where

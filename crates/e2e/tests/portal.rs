@@ -4,7 +4,7 @@
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use devstack::{Stack, StackOptions};
-use e2e::{BrowserLog, browser, dist, downloads, text_of, wait_for, wait_for_text, wait_until};
+use e2e::{BrowserLog, browser, dist, downloads, sign_in_at, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -63,12 +63,7 @@ async fn screenshot(client: &Client, name: &str) -> Result<()> {
 
 /// Signs in through the portal's button and AIM's form.
 async fn sign_in(client: &Client, stack: &Stack, user: &str, password: &str) -> Result<()> {
-    client.goto(&format!("{}/", stack.portal_origin)).await?;
-    wait_for(client, "button#sign-in").await?.click().await?;
-    wait_for(client, "input#username").await?.send_keys(user).await?;
-    client.find(Locator::Css("input#password")).await?.send_keys(password).await?;
-    client.find(Locator::Css("button#sign-in")).await?.click().await?;
-    Ok(())
+    sign_in_at(client, &stack.portal_origin, user, password).await
 }
 
 /// Texts of the rendered grid cells, row by row.
@@ -584,9 +579,7 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
         wait_until("the sign-in popup opens", || async { Ok(client.windows().await?.len() == 2) }).await?;
         let popup = client.windows().await?.into_iter().find(|w| *w != host).context("popup")?;
         client.switch_to_window(popup).await?;
-        wait_for(&client, "input#username").await?.send_keys("PLANT\\alice").await?;
-        client.find(Locator::Css("input#password")).await?.send_keys("alice-demo").await?;
-        client.find(Locator::Css("button#sign-in")).await?.click().await?;
+        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
         // The popup relays the answer to the page and closes itself.
         wait_until("the popup closes", || async { Ok(client.windows().await?.len() == 1) }).await?;
         client.switch_to_window(host).await?;

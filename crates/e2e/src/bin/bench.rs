@@ -5,7 +5,7 @@
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use devstack::{Stack, StackOptions};
-use e2e::{browser, cdp, dist, wait_for};
+use e2e::{browser, cdp, dist, sign_in_at, submit_aim_form, wait_for};
 use fantoccini::{Client, Locator};
 use mes_client::{
     Authority, CallbackParams, LookupOptions, NativeTransport, NativeVerifier, PortalConfig, Runtime, SignedIn, UserSession,
@@ -372,9 +372,7 @@ async fn sign_in_cost(report: &mut String, stack: &Stack, runs: usize) -> Result
         wait_for(&client, "button#sign-in").await?;
         let logged = stack.aim.request_log().len();
         client.find(Locator::Css("button#sign-in")).await?.click().await?;
-        wait_for(&client, "input#username").await?.send_keys("PLANT\\alice").await?;
-        client.find(Locator::Css("input#password")).await?.send_keys("alice-demo").await?;
-        client.find(Locator::Css("button#sign-in")).await?.click().await?;
+        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
         appear(&client, "table.grid tbody tr[role=row]").await?;
         let first_rows = client.execute("return window.__bench.firstRows ?? null", vec![]).await?;
         interactive.push(first_rows.as_f64().unwrap_or(f64::NAN));
@@ -492,11 +490,7 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
             .bytes()
             .await?;
         let (client, driver) = fresh_browser().await?;
-        client.goto(&format!("{}/", stack.portal_origin)).await?;
-        wait_for(&client, "button#sign-in").await?.click().await?;
-        wait_for(&client, "input#username").await?.send_keys("PLANT\\alice").await?;
-        client.find(Locator::Css("input#password")).await?.send_keys("alice-demo").await?;
-        client.find(Locator::Css("button#sign-in")).await?.click().await?;
+        sign_in_at(&client, &stack.portal_origin, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
         let mut heap: f64 = 0.0;
         let mut mount: Vec<Value> = Vec::new();
