@@ -173,7 +173,7 @@ impl GridData {
     pub fn to_csv(&self, order: &[u32]) -> String {
         let mut out = String::new();
         let line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>| {
-            let fields: Vec<String> = cells.map(csv_field).collect();
+            let fields: Vec<String> = cells.map(mes_client::csv_field).collect();
             out.push_str(&fields.join(","));
             out.push_str("\r\n");
         };
@@ -183,15 +183,6 @@ impl GridData {
         }
         out
     }
-}
-
-fn csv_field(text: &str) -> String {
-    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) { format!("\"{}\"", guarded.replace('"', "\"\"")) } else { guarded }
 }
 
 /// Compares without regard to ASCII case, without allocating.

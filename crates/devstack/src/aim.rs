@@ -40,6 +40,8 @@ pub struct AimOptions {
     pub audience: String,
     /// Test-only: allow [`AimState::set_tamper`] ([`crate::hostile::Tamper`]).
     pub hostile: bool,
+    /// How long a refresh token (and so a portal session without a new sign-in) lasts, seconds.
+    pub refresh_token_lifetime: u64,
 }
 
 /// Requests counted per kind, for tests and benchmarks.
@@ -78,6 +80,8 @@ struct RefreshGrant {
     user: store::User,
     scope: String,
     spent: bool,
+    expires: u64,
+    auth_time: u64,
 }
 
 #[derive(Default)]
@@ -92,11 +96,18 @@ struct Memory {
     requests: Vec<String>,
 }
 
+/// The signing key in use and, after a rotation, the one before it (still published, so tokens
+/// it signed verify until they expire — as a real authority rolls its keys over).
+struct Keys {
+    current: Arc<SigningKey>,
+    previous: Option<Arc<SigningKey>>,
+}
+
 /// The running authority's state.
 pub struct AimState {
     /// Its options.
     pub options: AimOptions,
-    key: SigningKey,
+    keys: Mutex<Keys>,
     db: Mutex<Connection>,
     clients: Vec<RegisteredClient>,
     memory: Mutex<Memory>,
@@ -107,10 +118,28 @@ pub struct AimState {
 impl AimState {
     /// Opens the store and the key in `options.data_dir`.
     pub fn open(options: AimOptions) -> std::io::Result<Self> {
-        let key = SigningKey::load_or_create(&options.data_dir.join("aim-signing-key.pem"))?;
+        let key = Arc::new(SigningKey::load_or_create(&options.data_dir.join("aim-signing-key.pem"))?);
         let db = store::open(&options.data_dir.join("aim.sqlite")).map_err(std::io::Error::other)?;
         let clients = store::clients(&db).map_err(std::io::Error::other)?;
-        Ok(Self { options, key, db: Mutex::new(db), clients, memory: Mutex::new(Memory::default()), counters: Counters::default() })
+        let keys = Mutex::new(Keys { current: key, previous: None });
+        Ok(Self { options, keys, db: Mutex::new(db), clients, memory: Mutex::new(Memory::default()), counters: Counters::default() })
+    }
+
+    /// Rolls the signing key over at run time: a new key signs from now on, the old one stays
+    /// in the JWKS beside it (clients and the MES must find the new `kid` by refetching).
+    /// The new key lives in memory only; a restart of the process goes back to the one on disk.
+    pub fn rotate_key(&self) -> std::io::Result<String> {
+        let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(std::io::Error::other)?;
+        let fresh = Arc::new(SigningKey::from_private(&private)?);
+        let kid = fresh.kid.clone();
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        keys.previous = Some(std::mem::replace(&mut keys.current, fresh));
+        tracing::info!(%kid, "signing key rotated");
+        Ok(kid)
+    }
+
+    fn key(&self) -> Arc<SigningKey> {
+        self.keys.lock().unwrap_or_else(|e| e.into_inner()).current.clone()
     }
 
     /// Test-only: tamper with every sign-in answer from now on (`None` stops). Refused unless
@@ -127,7 +156,7 @@ impl AimState {
         self.memory().tamper
     }
 
-    /// `browser|server METHOD path` of every request so far (the first 10,000), oldest first;
+    /// `browser|server METHOD path?query` of every request so far (the first 10,000), oldest first;
     /// `browser` when the User-Agent is a browser's (the MES's own key fetches are `server`).
     pub fn request_log(&self) -> Vec<String> {
         self.memory().requests.clone()
@@ -157,10 +186,11 @@ impl AimState {
     }
 
     fn sign(&self, typ: &str, claims: &serde_json::Value) -> String {
+        let key = self.key();
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.kid = Some(self.key.kid.clone());
+        header.kid = Some(key.kid.clone());
         header.typ = Some(typ.to_owned());
-        let token = jsonwebtoken::encode(&header, claims, &self.key.encoding).unwrap_or_default();
+        let token = jsonwebtoken::encode(&header, claims, &key.encoding).unwrap_or_default();
         self.memory().issued.push(token.clone());
         token
     }
@@ -178,7 +208,7 @@ pub fn app(state: Arc<AimState>) -> Router {
         .route("/.well-known/openid-configuration/jwks", get(jwks))
         .route("/connect/authorize", get(authorize).post(login))
         .route("/connect/token", post(token))
-        .route("/connect/endsession", get(end_session))
+        .route("/connect/endsession", get(end_session).post(end_session_form))
         .route("/connect/revocation", post(revocation))
         .layer(cors)
         .with_state(state.clone());
@@ -189,12 +219,9 @@ pub fn app(state: Arc<AimState>) -> Router {
             if memory.requests.len() < 10_000 {
                 let browser =
                     request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).is_some_and(|ua| ua.contains("Mozilla"));
-                memory.requests.push(format!(
-                    "{} {} {}",
-                    if browser { "browser" } else { "server" },
-                    request.method(),
-                    request.uri().path()
-                ));
+                // The query too: tests assert that no token ever travels in a URL.
+                let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or_else(|| request.uri().path());
+                memory.requests.push(format!("{} {} {target}", if browser { "browser" } else { "server" }, request.method()));
             }
             drop(memory);
             next.run(request)
@@ -229,7 +256,9 @@ async fn discovery(State(s): State<Arc<AimState>>) -> Response {
 
 async fn jwks(State(s): State<Arc<AimState>>) -> Response {
     s.counters.jwks.fetch_add(1, Ordering::Relaxed);
-    Json(json!({ "keys": [s.key.jwk()] })).into_response()
+    let keys = s.keys.lock().unwrap_or_else(|e| e.into_inner());
+    let published: Vec<serde_json::Value> = std::iter::once(&keys.current).chain(keys.previous.as_ref()).map(|k| k.jwk()).collect();
+    Json(json!({ "keys": published })).into_response()
 }
 
 /// An authorize request after the checks that decide whether redirecting back is safe.
@@ -368,7 +397,7 @@ fn id_token_for(s: &AimState, mut claims: serde_json::Value) -> String {
         Some(Tamper::UnknownKid) => {
             let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
             header.kid = Some("rotated-away".into());
-            jsonwebtoken::encode(&header, &claims, &s.key.encoding).unwrap_or_default()
+            jsonwebtoken::encode(&header, &claims, &s.key().encoding).unwrap_or_default()
         }
         Some(Tamper::BadSignature) => {
             let honest = s.sign("JWT", &claims);
@@ -557,7 +586,7 @@ fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
         )
     });
     let family = random_token(16);
-    user_tokens(s, client, &grant.user, &grant.scope, &family, id_token)
+    user_tokens(s, client, &grant.user, &grant.scope, &family, grant.auth_time, id_token)
 }
 
 fn user_tokens(
@@ -566,6 +595,7 @@ fn user_tokens(
     user: &store::User,
     scope: &str,
     family: &str,
+    auth_time: u64,
     id_token: Option<String>,
 ) -> Response {
     let t = now();
@@ -590,6 +620,8 @@ fn user_tokens(
                 user: user.clone(),
                 scope: scope.to_owned(),
                 spent: false,
+                expires: t.saturating_add(s.options.refresh_token_lifetime),
+                auth_time,
             },
         );
         answer["refresh_token"] = json!(refresh);
@@ -608,7 +640,7 @@ fn no_store(mut response: Response) -> Response {
 
 fn refresh(s: &AimState, client: &RegisteredClient, form: &HashMap<String, String>) -> Response {
     let token = form.get("refresh_token").cloned().unwrap_or_default();
-    let (family, user, scope) = {
+    let (family, user, scope, auth_time) = {
         let mut memory = s.memory();
         let Some(grant) = memory.refresh.get_mut(&token) else {
             return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown refresh token");
@@ -619,7 +651,7 @@ fn refresh(s: &AimState, client: &RegisteredClient, form: &HashMap<String, Strin
         let family = grant.family.clone();
         let spent = grant.spent;
         grant.spent = true;
-        let (user, scope) = (grant.user.clone(), grant.scope.clone());
+        let (user, scope, expires, auth_time) = (grant.user.clone(), grant.scope.clone(), grant.expires, grant.auth_time);
         if spent {
             s.counters.refresh_reuse.fetch_add(1, Ordering::Relaxed);
             // Reuse of a rotated token: someone else holds the family. Revoke all of it.
@@ -630,9 +662,24 @@ fn refresh(s: &AimState, client: &RegisteredClient, form: &HashMap<String, Strin
         if memory.revoked_families.contains(&family) {
             return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the session was revoked");
         }
-        (family, user, scope)
+        if expires <= now() {
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the refresh token has expired");
+        }
+        (family, user, scope, auth_time)
     };
-    user_tokens(s, client, &user, &scope, &family, None)
+    // OpenID Connect Core §12.2: a new ID token for the same subject and audience, issued now,
+    // dated at the original sign-in, without a nonce.
+    let id_token = scope.split(' ').any(|x| x == "openid").then(|| {
+        let t = now();
+        id_token_for(
+            s,
+            json!({
+                "iss": s.options.issuer, "aud": client.client_id, "sub": user.sub, "iat": t, "nbf": t, "exp": t + 300,
+                "auth_time": auth_time, "preferred_username": user.username, "name": user.display_name,
+            }),
+        )
+    });
+    user_tokens(s, client, &user, &scope, &family, auth_time, id_token)
 }
 
 fn service_token(s: &AimState, client: &RegisteredClient, form: &HashMap<String, String>) -> Response {
@@ -648,11 +695,20 @@ fn service_token(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
     let access = s.sign(
         "at+jwt",
         &json!({
-            "iss": s.options.issuer, "aud": s.options.audience, "client_id": client.client_id, "scope": "system",
+            // RFC 9068: a client's own token names the client as its subject.
+            "iss": s.options.issuer, "aud": s.options.audience, "sub": client.client_id, "client_id": client.client_id, "scope": "system",
             "iat": t, "nbf": t, "exp": t + lifetime, "jti": random_token(12),
         }),
     );
     no_store(Json(json!({ "access_token": access, "token_type": "Bearer", "expires_in": lifetime, "scope": "system" })).into_response())
+}
+
+/// RP-Initiated Logout by POST (the parameters in a form body, so no token is in a URL).
+async fn end_session_form(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
+    match parse_form(&body) {
+        Ok(p) => end_session(State(s), headers, Query(p)).await,
+        Err(_) => error_page(StatusCode::BAD_REQUEST, "Bad request", "The sign-out form was not readable."),
+    }
 }
 
 async fn end_session(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p): Query<HashMap<String, String>>) -> Response {
@@ -690,9 +746,12 @@ fn audience_of_own_token(s: &AimState, token: &str) -> Option<String> {
     validation.validate_exp = false;
     validation.validate_aud = false;
     validation.set_issuer(&[&s.options.issuer]);
-    let key = jsonwebtoken::DecodingKey::from_rsa_components(&s.key.n, &s.key.e).ok()?;
-    let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).ok()?;
-    data.claims.get("aud").and_then(|a| a.as_str()).map(str::to_owned)
+    let keys = s.keys.lock().unwrap_or_else(|e| e.into_inner());
+    std::iter::once(&keys.current).chain(keys.previous.as_ref()).find_map(|k| {
+        let key = jsonwebtoken::DecodingKey::from_rsa_components(&k.n, &k.e).ok()?;
+        let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).ok()?;
+        data.claims.get("aud").and_then(|a| a.as_str()).map(str::to_owned)
+    })
 }
 
 async fn revocation(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -704,7 +763,14 @@ async fn revocation(State(s): State<Arc<AimState>>, headers: HeaderMap, body: By
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
     }
     let mut memory = s.memory();
-    if let Some(family) = form.get("token").and_then(|t| memory.refresh.get(t)).map(|g| g.family.clone()) {
+    // RFC 7009 §2.1: only the client the token was issued to may revoke it; for another
+    // client's token the answer is the same 200, and nothing happens.
+    if let Some(family) = form
+        .get("token")
+        .and_then(|t| memory.refresh.get(t))
+        .filter(|g| client_id.as_deref() == Some(&g.client_id))
+        .map(|g| g.family.clone())
+    {
         memory.revoked_families.insert(family);
     }
     StatusCode::OK.into_response()

@@ -19,12 +19,14 @@ USAGE:
       --web-port N  --aim-port N  --mes-port N                              [8080 8081 8082]
       --rows N                     Rows in the big MES tables (new database only) [2000]
       --token-lifetime SECONDS     User access token lifetime               [3600]
+      --refresh-lifetime SECONDS   Refresh token lifetime (a session without a new sign-in) [28800]
       --jwks-ttl SECONDS           How long MES trusts AIM's keys           [5]
       --background-user-ttl SECONDS  How long MES caches System_Attr 199    [3600]
       --no-refresh-tokens          The portal does not ask for offline_access (renewal is then a
                                    silent prompt=none round trip through AIM)
 
   devstack aim [--port N] [--portal-origin URL]... [--data-dir DIR] [--token-lifetime SECONDS]
+               [--refresh-lifetime SECONDS]
                                    Run only the AIM stand-in (issuer http://127.0.0.1:N/identitymanager),
                                    registering the portal client for each --portal-origin.
   devstack mes --authority ISSUER [--audience AUD] [--user-claims a,b] [--allowed-origin URL]...
@@ -216,6 +218,7 @@ async fn up(args: &Args) -> Result<(), String> {
         web_port: args.get("web-port", 8080)?,
         seed_rows: args.get("rows", devstack::seed::DEFAULT_ROWS)?,
         user_token_lifetime: args.get("token-lifetime", 3600)?,
+        refresh_token_lifetime: args.get("refresh-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
         jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
         background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
         refresh_tokens: !args.flags.contains_key("no-refresh-tokens"),
@@ -291,6 +294,7 @@ async fn single(args: &Args) -> Result<(), String> {
             data_dir,
             audience: devstack::MES_AUDIENCE.into(),
             hostile: false,
+            refresh_token_lifetime: args.get("refresh-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
         })
         .map_err(|e| e.to_string())?;
         println!("AIM stand-in: {issuer} (portal origins: {})", origins.join(", "));

@@ -211,11 +211,32 @@ async fn authenticate(state: &MesState, headers: &HeaderMap) -> Result<Caller, R
         tracing::info!(error = %e, "token refused");
         unauthorized()
     })?;
+    if is_service_token(&claims.claims) {
+        return Ok(Caller::Service);
+    }
     let user = state.options.user_claims.iter().find_map(|c| claims.claims.get(c).and_then(|v| v.as_str()).map(str::to_owned));
     Ok(match user {
         Some(user) => Caller::User(user),
         None => Caller::Service,
     })
+}
+
+/// A service-to-service token, as the middleware recognises one: scope `system` granted to a
+/// client on its own behalf — no subject, or (RFC 9068, as real providers issue them) a subject
+/// that is the client itself. Such calls run as the Default Background User, never as a person
+/// named like the client.
+pub fn is_service_token(claims: &serde_json::Value) -> bool {
+    let system = match &claims["scope"] {
+        serde_json::Value::String(s) => s.split_whitespace().any(|x| x == "system"),
+        serde_json::Value::Array(list) => list.iter().any(|x| x == "system"),
+        _ => false,
+    };
+    let client = claims["client_id"].as_str().or_else(|| claims["azp"].as_str());
+    let own_behalf = match claims["sub"].as_str() {
+        None => true,
+        Some(sub) => client == Some(sub),
+    };
+    system && own_behalf
 }
 
 /// The Default Background User's name, from System_Attr 199, cached like the middleware does.
@@ -462,6 +483,18 @@ fn run_lookup(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn service_tokens_are_told_from_people() {
+        use super::is_service_token;
+        use serde_json::json;
+        assert!(is_service_token(&json!({"scope": "system", "client_id": "scheduler"})));
+        assert!(is_service_token(&json!({"scope": "system", "client_id": "scheduler", "sub": "scheduler"})), "RFC 9068");
+        assert!(is_service_token(&json!({"scope": ["system"], "azp": "scheduler", "sub": "scheduler"})));
+        assert!(!is_service_token(&json!({"scope": "system", "client_id": "scheduler", "sub": "PLANT\\alice"})), "a person's token");
+        assert!(!is_service_token(&json!({"scope": "openid mes-web-api", "client_id": "mes-portal", "sub": "mes-portal"})));
+        assert!(!is_service_token(&json!({"scope": "systems", "sub": "x", "client_id": "x"})));
+    }
+
     #[test]
     fn time_zones() {
         assert_eq!(super::parse_tz("UTC"), Some(0));

@@ -24,6 +24,9 @@ pub const DEMO_ACCOUNTS: [(&str, &str, &str); 4] = [
     ("PLANT\\ivan", "ivan-demo", "inactive MES user: denied"),
 ];
 
+/// Refresh tokens last a shift (8 h) unless told otherwise.
+pub const DEFAULT_REFRESH_LIFETIME: u64 = 8 * 3600;
+
 /// How to start the stack.
 #[derive(Debug, Clone)]
 pub struct StackOptions {
@@ -43,6 +46,8 @@ pub struct StackOptions {
     pub seed_rows: usize,
     /// User access token lifetime, seconds.
     pub user_token_lifetime: u64,
+    /// Refresh token lifetime, seconds: how long a session lasts without a new sign-in.
+    pub refresh_token_lifetime: u64,
     /// How long MES trusts the authority's keys.
     pub jwks_ttl: Duration,
     /// How long MES caches the Default Background User.
@@ -67,6 +72,7 @@ impl StackOptions {
             web_port: 0,
             seed_rows: 200,
             user_token_lifetime: 3600,
+            refresh_token_lifetime: DEFAULT_REFRESH_LIFETIME,
             jwks_ttl: Duration::from_secs(5),
             background_user_ttl: Duration::from_secs(3600),
             refresh_tokens: true,
@@ -131,6 +137,7 @@ impl Stack {
             data_dir: options.data_dir.clone(),
             audience: MES_AUDIENCE.into(),
             hostile: options.hostile,
+            refresh_token_lifetime: options.refresh_token_lifetime,
         })?);
         let mes = Arc::new(MesState::open(MesOptions {
             authority: issuer.clone(),

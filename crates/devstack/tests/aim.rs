@@ -282,7 +282,8 @@ async fn client_credentials_with_post_and_basic_authentication() {
     let claims =
         jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(answer["access_token"].as_str().expect("at")).expect("jwt").claims;
     assert_eq!((claims["client_id"].as_str(), claims["scope"].as_str()), (Some("scheduler"), Some("system")));
-    assert!(claims.get("sub").is_none() && claims.get("preferred_username").is_none(), "no user in a service token");
+    assert_eq!(claims["sub"].as_str(), Some("scheduler"), "RFC 9068: the client is its own token's subject");
+    assert!(claims.get("preferred_username").is_none(), "no user in a service token");
 
     let basic = http()
         .post(format!("{}/connect/token", stack.issuer))

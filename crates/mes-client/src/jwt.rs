@@ -107,6 +107,10 @@ pub struct Claims {
     /// The client the token was issued to.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// Authorized party (OpenID Connect Core §2): the client an ID token with several
+    /// audiences was issued to.
+    #[serde(default)]
+    pub azp: Option<String>,
 }
 
 impl Claims {
@@ -167,6 +171,21 @@ pub enum IdTokenError {
     /// `nonce` missing or different: a replayed or injected token.
     #[error("the ID token does not belong to this sign-in (nonce mismatch)")]
     NonceMismatch,
+    /// No `sub`: OpenID Connect requires it, and a session needs a stable subject.
+    #[error("the ID token names no subject (sub)")]
+    MissingSubject,
+    /// `aud` has several values and `azp` does not name this client, or `azp` names another.
+    #[error("the ID token was issued to another party (azp {}, client \"{expected}\")", found.as_deref().unwrap_or("missing"))]
+    UnauthorizedParty {
+        /// The portal's client ID.
+        expected: String,
+        /// The token's `azp`.
+        found: Option<String>,
+    },
+    /// A renewed ID token differs from the sign-in's where OpenID Connect Core §12.2 says it
+    /// must not (`sub`, `aud`, `azp`, `nonce`), or lacks `iat`.
+    #[error("the renewed ID token does not belong to this session ({0} differs or is missing)")]
+    RefreshMismatch(&'static str),
     /// The authority sent no ID token.
     #[error("the identity authority sent no ID token (is the \"openid\" scope allowed for this client?)")]
     Missing,
@@ -206,13 +225,21 @@ pub struct Expected<'a> {
     pub skew: i64,
 }
 
-/// The claim checks, pure.
-pub fn check_id_token_claims(claims: &Claims, expected: &Expected<'_>) -> Result<(), IdTokenError> {
+/// The claim checks every ID token must pass, pure: `iss`, `sub`, `aud` (with `azp` when
+/// several audiences or an `azp` are named), `exp`, `iat`/`nbf` — all but the nonce.
+fn check_common_claims(claims: &Claims, expected: &Expected<'_>) -> Result<(), IdTokenError> {
     if claims.iss != expected.issuer {
         return Err(IdTokenError::IssuerMismatch { expected: expected.issuer.into(), found: claims.iss.clone() });
     }
+    if claims.sub.as_deref().is_none_or(str::is_empty) {
+        return Err(IdTokenError::MissingSubject);
+    }
     if !claims.aud.contains(expected.client_id) {
         return Err(IdTokenError::AudienceMismatch { expected: expected.client_id.into(), found: claims.aud.to_vec() });
+    }
+    let several = matches!(&claims.aud, Audience::Many(list) if list.len() > 1);
+    if (several || claims.azp.is_some()) && claims.azp.as_deref() != Some(expected.client_id) {
+        return Err(IdTokenError::UnauthorizedParty { expected: expected.client_id.into(), found: claims.azp.clone() });
     }
     if claims.exp.saturating_add(expected.skew) < expected.now {
         return Err(IdTokenError::Expired);
@@ -220,20 +247,51 @@ pub fn check_id_token_claims(claims: &Claims, expected: &Expected<'_>) -> Result
     if claims.iat.into_iter().chain(claims.nbf).any(|t| t > expected.now.saturating_add(expected.skew)) {
         return Err(IdTokenError::NotYetValid);
     }
+    Ok(())
+}
+
+/// The claim checks of a sign-in's ID token (OpenID Connect Core §3.1.3.7), pure.
+pub fn check_id_token_claims(claims: &Claims, expected: &Expected<'_>) -> Result<(), IdTokenError> {
+    check_common_claims(claims, expected)?;
     match &claims.nonce {
         Some(n) if crate::secret::constant_time_eq(n, expected.nonce) => Ok(()),
         _ => Err(IdTokenError::NonceMismatch),
     }
 }
 
-/// Validates an ID token completely: algorithm, key, signature, then the claims.
-/// [`IdTokenError::UnknownKey`] tells the caller to refetch the JWKS once and try again.
-pub async fn validate_id_token(
-    token: &str,
-    jwks: &JwkSet,
-    verifier: &impl SignatureVerifier,
-    expected: &Expected<'_>,
-) -> Result<Claims, IdTokenError> {
+/// The claim checks of an ID token that came with a refresh (OpenID Connect Core §12.2), pure:
+/// the usual checks, then the same `iss`, `sub`, `aud` and `azp` as the sign-in's token, an `iat`,
+/// and a `nonce` only if it is the sign-in's.
+pub fn check_refreshed_id_token_claims(claims: &Claims, original: &Claims, expected: &Expected<'_>) -> Result<(), IdTokenError> {
+    check_common_claims(claims, expected)?;
+    if claims.iss != original.iss {
+        return Err(IdTokenError::RefreshMismatch("the issuer (iss)"));
+    }
+    if claims.sub != original.sub {
+        return Err(IdTokenError::RefreshMismatch("the subject (sub)"));
+    }
+    let (mut now_aud, mut then_aud) = (claims.aud.to_vec(), original.aud.to_vec());
+    now_aud.sort();
+    then_aud.sort();
+    if now_aud != then_aud {
+        return Err(IdTokenError::RefreshMismatch("the audience (aud)"));
+    }
+    if claims.azp != original.azp {
+        return Err(IdTokenError::RefreshMismatch("the authorized party (azp)"));
+    }
+    if claims.iat.is_none() {
+        return Err(IdTokenError::RefreshMismatch("the issue time (iat)"));
+    }
+    match (&claims.nonce, &original.nonce) {
+        (None, _) => Ok(()),
+        (Some(n), Some(o)) if crate::secret::constant_time_eq(n, o) => Ok(()),
+        _ => Err(IdTokenError::RefreshMismatch("the nonce")),
+    }
+}
+
+/// Checks the algorithm, finds the key and verifies the signature; returns the claims, which
+/// are not checked yet. [`IdTokenError::UnknownKey`] tells the caller to refetch the JWKS once.
+pub async fn verify_id_token_signature(token: &str, jwks: &JwkSet, verifier: &impl SignatureVerifier) -> Result<Claims, IdTokenError> {
     let jwt = decode_unverified(token)?;
     if !ALLOWED_ALGORITHMS.contains(&jwt.header.alg.as_str()) {
         return Err(IdTokenError::UnsupportedAlgorithm(jwt.header.alg));
@@ -243,16 +301,34 @@ pub async fn validate_id_token(
         return Err(IdTokenError::UnsupportedAlgorithm(jwt.header.alg));
     }
     match verifier.verify(key, &jwt.header.alg, jwt.signing_input.as_bytes(), &jwt.signature).await {
-        Ok(true) => {}
-        Ok(false) => return Err(IdTokenError::BadSignature),
-        Err(e) => return Err(IdTokenError::Verifier(e)),
+        Ok(true) => Ok(jwt.claims),
+        Ok(false) => Err(IdTokenError::BadSignature),
+        Err(e) => Err(IdTokenError::Verifier(e)),
     }
-    check_id_token_claims(&jwt.claims, expected)?;
-    Ok(jwt.claims)
+}
+
+/// Validates a sign-in's ID token completely: algorithm, key, signature, then the claims.
+/// [`IdTokenError::UnknownKey`] tells the caller to refetch the JWKS once and try again.
+pub async fn validate_id_token(
+    token: &str,
+    jwks: &JwkSet,
+    verifier: &impl SignatureVerifier,
+    expected: &Expected<'_>,
+) -> Result<Claims, IdTokenError> {
+    let claims = verify_id_token_signature(token, jwks, verifier).await?;
+    check_id_token_claims(&claims, expected)?;
+    Ok(claims)
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeVerifier;
+
+/// This platform's signature checks: WebCrypto in the browser, jsonwebtoken natively.
+#[cfg(not(target_arch = "wasm32"))]
+pub type PlatformVerifier = NativeVerifier;
+/// This platform's signature checks: WebCrypto in the browser, jsonwebtoken natively.
+#[cfg(target_arch = "wasm32")]
+pub type PlatformVerifier = crate::browser::WebCryptoVerifier;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
@@ -322,20 +398,102 @@ mod tests {
     #[test]
     fn claim_checks() {
         assert_eq!(check_id_token_claims(&claims(""), &expected(950)), Ok(()));
-        assert_eq!(check_id_token_claims(&claims(""), &expected(1059)), Ok(()), "within skew");
+        // exp 1000, skew 60: valid through now = 1060, expired from 1061.
+        assert_eq!(check_id_token_claims(&claims(""), &expected(1060)), Ok(()), "at the edge of the skew");
         assert_eq!(check_id_token_claims(&claims(""), &expected(1061)), Err(IdTokenError::Expired));
+        // iat 900, skew 60: acceptable from now = 840, too early at 839.
+        assert_eq!(check_id_token_claims(&claims(""), &expected(840)), Ok(()), "iat at the edge of the skew");
         assert_eq!(check_id_token_claims(&claims(""), &expected(839)), Err(IdTokenError::NotYetValid));
+        let nbf = claims(r#","nbf":950"#);
+        assert_eq!(check_id_token_claims(&nbf, &expected(890)), Ok(()), "nbf at the edge of the skew");
+        assert_eq!(check_id_token_claims(&nbf, &expected(889)), Err(IdTokenError::NotYetValid), "nbf is checked too");
         let mut other = expected(950);
         other.nonce = "n2";
         assert_eq!(check_id_token_claims(&claims(""), &other), Err(IdTokenError::NonceMismatch));
+        let no_nonce: Claims = serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"sub":"42"}"#).expect("c");
+        assert_eq!(check_id_token_claims(&no_nonce, &expected(950)), Err(IdTokenError::NonceMismatch));
         other = expected(950);
         other.client_id = "someone-else";
         assert!(matches!(check_id_token_claims(&claims(""), &other), Err(IdTokenError::AudienceMismatch { .. })));
         other = expected(950);
         other.issuer = "https://evil";
         assert!(matches!(check_id_token_claims(&claims(""), &other), Err(IdTokenError::IssuerMismatch { .. })));
-        let many: Claims = serde_json::from_str(r#"{"iss":"https://aim","aud":["x","mes-portal"],"exp":1000,"nonce":"n1"}"#).expect("c");
-        assert_eq!(check_id_token_claims(&many, &expected(950)), Ok(()));
+        let no_sub: Claims = serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"nonce":"n1"}"#).expect("c");
+        assert_eq!(check_id_token_claims(&no_sub, &expected(950)), Err(IdTokenError::MissingSubject));
+        let empty: Claims =
+            serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"nonce":"n1","sub":""}"#).expect("c");
+        assert_eq!(check_id_token_claims(&empty, &expected(950)), Err(IdTokenError::MissingSubject));
+    }
+
+    #[test]
+    fn several_audiences_need_this_client_as_the_authorized_party() {
+        let base = r#""iss":"https://aim","exp":1000,"nonce":"n1","sub":"42""#;
+        let parse = |rest: &str| serde_json::from_str::<Claims>(&format!("{{{base},{rest}}}")).expect("claims");
+        assert_eq!(check_id_token_claims(&parse(r#""aud":["x","mes-portal"],"azp":"mes-portal""#), &expected(950)), Ok(()));
+        assert_eq!(
+            check_id_token_claims(&parse(r#""aud":["x","mes-portal"]"#), &expected(950)),
+            Err(IdTokenError::UnauthorizedParty { expected: "mes-portal".into(), found: None })
+        );
+        assert_eq!(
+            check_id_token_claims(&parse(r#""aud":["x","mes-portal"],"azp":"x""#), &expected(950)),
+            Err(IdTokenError::UnauthorizedParty { expected: "mes-portal".into(), found: Some("x".into()) })
+        );
+        assert_eq!(
+            check_id_token_claims(&parse(r#""aud":"mes-portal","azp":"x""#), &expected(950)),
+            Err(IdTokenError::UnauthorizedParty { expected: "mes-portal".into(), found: Some("x".into()) }),
+            "an azp that names another client is refused even with one audience"
+        );
+        assert_eq!(check_id_token_claims(&parse(r#""aud":["mes-portal"]"#), &expected(950)), Ok(()), "a list of one needs no azp");
+        assert!(matches!(
+            check_id_token_claims(&parse(r#""aud":["x","y"],"azp":"mes-portal""#), &expected(950)),
+            Err(IdTokenError::AudienceMismatch { .. })
+        ));
+        assert!(Audience::Many(vec!["x".into(), "mes-portal".into()]).contains("mes-portal"));
+        assert!(!Audience::Many(vec!["x".into(), "y".into()]).contains("mes-portal"));
+        assert!(!Audience::One("x".into()).contains("mes-portal"));
+    }
+
+    #[test]
+    fn a_refreshed_id_token_must_belong_to_the_same_session() {
+        let original = claims("");
+        let refreshed = |extra: &str| {
+            serde_json::from_str::<Claims>(&format!(r#"{{"iss":"https://aim","aud":"mes-portal","exp":2000,"iat":1500{extra}}}"#))
+                .expect("claims")
+        };
+        let later = expected(1500);
+        assert_eq!(check_refreshed_id_token_claims(&refreshed(r#","sub":"42""#), &original, &later), Ok(()), "no nonce is fine");
+        assert_eq!(check_refreshed_id_token_claims(&refreshed(r#","sub":"42","nonce":"n1""#), &original, &later), Ok(()));
+        assert_eq!(
+            check_refreshed_id_token_claims(&refreshed(r#","sub":"42","nonce":"n2""#), &original, &later),
+            Err(IdTokenError::RefreshMismatch("the nonce"))
+        );
+        assert_eq!(
+            check_refreshed_id_token_claims(&refreshed(r#","sub":"43""#), &original, &later),
+            Err(IdTokenError::RefreshMismatch("the subject (sub)"))
+        );
+        let no_iat: Claims = serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","exp":2000,"sub":"42"}"#).expect("c");
+        assert_eq!(check_refreshed_id_token_claims(&no_iat, &original, &later), Err(IdTokenError::RefreshMismatch("the issue time (iat)")));
+        let other_aud: Claims =
+            serde_json::from_str(r#"{"iss":"https://aim","aud":["mes-portal","x"],"azp":"mes-portal","exp":2000,"iat":1500,"sub":"42"}"#)
+                .expect("c");
+        assert_eq!(
+            check_refreshed_id_token_claims(&other_aud, &original, &later),
+            Err(IdTokenError::RefreshMismatch("the audience (aud)"))
+        );
+        let azp: Claims =
+            serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","azp":"mes-portal","exp":2000,"iat":1500,"sub":"42"}"#)
+                .expect("c");
+        assert_eq!(
+            check_refreshed_id_token_claims(&azp, &original, &later),
+            Err(IdTokenError::RefreshMismatch("the authorized party (azp)"))
+        );
+        assert_eq!(check_refreshed_id_token_claims(&refreshed(r#","sub":"42""#), &original, &expected(2061)), Err(IdTokenError::Expired));
+        let mut elsewhere = original.clone();
+        elsewhere.iss = "https://old-aim".into();
+        assert_eq!(
+            check_refreshed_id_token_claims(&refreshed(r#","sub":"42""#), &elsewhere, &later),
+            Err(IdTokenError::RefreshMismatch("the issuer (iss)"))
+        );
     }
 
     struct Always(bool);
@@ -360,7 +518,7 @@ mod tests {
     fn algorithm_key_and_signature_are_checked_before_claims() {
         let jwks: JwkSet =
             serde_json::from_str(r#"{"keys":[{"kty":"RSA","kid":"k1","alg":"RS256","n":"AQAB","e":"AQAB"}]}"#).expect("jwks");
-        let body = r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"nonce":"n1"}"#;
+        let body = r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"nonce":"n1","sub":"42"}"#;
         let none = token(r#"{"alg":"none"}"#, body);
         assert_eq!(
             block_on(validate_id_token(&none, &jwks, &Always(true), &expected(950))).err(),
@@ -379,6 +537,17 @@ mod tests {
         let good = token(r#"{"alg":"RS256","kid":"k1"}"#, body);
         assert_eq!(block_on(validate_id_token(&good, &jwks, &Always(false), &expected(950))).err(), Some(IdTokenError::BadSignature));
         assert!(block_on(validate_id_token(&good, &jwks, &Always(true), &expected(950))).is_ok());
+        assert_eq!(
+            block_on(validate_id_token(&good, &jwks, &Always(true), &expected(5000))).err(),
+            Some(IdTokenError::Expired),
+            "claims are checked after a good signature"
+        );
+        let es = token(r#"{"alg":"ES256","kid":"k1"}"#, body);
+        assert_eq!(
+            block_on(validate_id_token(&es, &jwks, &Always(true), &expected(950))).err(),
+            Some(IdTokenError::UnsupportedAlgorithm("ES256".into())),
+            "the key says RS256"
+        );
         assert!(matches!(decode_unverified("a.b"), Err(IdTokenError::Malformed(_))));
         assert!(matches!(decode_unverified("!!.??.##"), Err(IdTokenError::Malformed(_))));
     }

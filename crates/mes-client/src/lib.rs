@@ -109,18 +109,18 @@ pub use discovery::{
 #[cfg(not(target_arch = "wasm32"))]
 pub use jwt::NativeVerifier;
 pub use jwt::{
-    Audience, Claims, Expected, IdTokenError, JwtHeader, SignatureVerifier, UnverifiedJwt, check_id_token_claims, decode_unverified,
-    validate_id_token,
+    Audience, Claims, Expected, IdTokenError, JwtHeader, PlatformVerifier, SignatureVerifier, UnverifiedJwt, check_id_token_claims,
+    check_refreshed_id_token_claims, decode_unverified, validate_id_token, verify_id_token_signature,
 };
 pub use mes::{LookupOptions, MesError, authority_answers, lookup, lookup_request, lookup_url, parse_lookup_response};
-pub use rows::Rows;
+pub use rows::{Rows, csv_field, terminal_safe};
 pub use secret::Secret;
 #[cfg(not(target_arch = "wasm32"))]
 pub use service::{ClientAuth, DEFAULT_BACKGROUND_USER, SERVICE_RENEW_BEFORE_SECONDS, ServiceTokenError, ServiceTokenSource};
 pub use session::{Authority, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn, finish_sign_in};
 pub use signin::{
-    AuthorizationCode, AuthorizationRedirect, CallbackParams, PendingSignIn, Prompt, SignInError, TokenError, TokenSet,
-    authorization_redirect, check_callback, end_session_url, exchange_code, parse_token_response, refresh, revocation_request,
+    AuthorizationCode, AuthorizationRedirect, CallbackParams, EndSession, PendingSignIn, Prompt, SignInError, TokenError, TokenSet,
+    authorization_redirect, check_callback, end_session_request, exchange_code, parse_token_response, refresh, revocation_request,
     revoke_refresh_token, same_origin_path,
 };
 pub use time::now_seconds;
@@ -129,4 +129,4 @@ pub use transport::BrowserTransport;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;
 pub use transport::{DEFAULT_BODY_LIMIT, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind, first_bytes};
-pub use user_session::{RENEW_BEFORE_SECONDS, RenewError, UserSession};
+pub use user_session::{RENEW_BEFORE_SECONDS, RenewError, SessionHealth, UserSession};

@@ -103,10 +103,46 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
     }
 }
 
+/// One CSV field (RFC 4180) that a spreadsheet will not run: text starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return is prefixed with `'` unless it is a number. Shared by the
+/// portal's export and `mes-lookup --format csv`.
+pub fn csv_field(text: &str) -> String {
+    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) { format!("\"{}\"", guarded.replace('"', "\"\"")) } else { guarded }
+}
+
+/// Text that is safe to print on a terminal: control characters (C0, DEL, C1 — escape sequences
+/// start with them) and the bidirectional overrides that reorder what is shown become spaces.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') { ' ' } else { c }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(csv_field("+1+cmd"), "'+1+cmd");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("-12.5"), "-12.5", "numbers stay numbers");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("plain"), "plain");
+    }
+
+    #[test]
+    fn terminal_text_has_no_escape_sequences_or_reordering() {
+        assert_eq!(terminal_safe("red\u{1b}[31m!\u{7}"), "red [31m! ");
+        assert_eq!(terminal_safe("a\u{9b}2Jb"), "a 2Jb", "C1 control sequence introducer");
+        assert_eq!(terminal_safe("abc\u{202E}fed"), "abc fed");
+        assert_eq!(terminal_safe("Läuft – ok"), "Läuft – ok");
+    }
 
     #[test]
     fn keeps_server_column_order_and_fills_gaps() {

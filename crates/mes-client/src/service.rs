@@ -8,6 +8,7 @@ use crate::discovery::{DiscoveryError, discover};
 use crate::mes::{LookupOptions, MesError, lookup};
 use crate::rows::Rows;
 use crate::signin::{ClientProof, TokenError, request_tokens, token_request};
+
 use crate::time::now_seconds;
 use crate::transport::NativeTransport;
 
@@ -100,7 +101,31 @@ impl ServiceTokenSource {
         Ok(tokens.access_token)
     }
 
-    /// A lookup as the Default Background User.
+    /// Forgets `token` if it is the cached one (the MES refused it), so the next call asks the
+    /// authority again instead of reusing it until it expires.
+    pub async fn forget(&self, token: &Secret) {
+        let mut cached = self.cached.lock().await;
+        if cached.as_ref().is_some_and(|(t, _)| t == token) {
+            *cached = None;
+        }
+    }
+
+    async fn token_for_lookup(&self) -> Result<Secret, MesError> {
+        self.token().await.map_err(|e| match e {
+            ServiceTokenError::Token(t) if t.is_outage() => {
+                MesError::AuthorityOffline { message: format!("the service token could not be obtained: {t}") }
+            }
+            ServiceTokenError::Discovery(DiscoveryError::Unreachable(t)) if t.kind.is_outage() => {
+                MesError::AuthorityOffline { message: format!("the service token could not be obtained: {t}") }
+            }
+            other => MesError::ServerError { status: 0, message: format!("no service token: {other}") },
+        })
+    }
+
+    /// A lookup with a service token. The MES decides who runs it (for a service token, the
+    /// Default Background User named by System_Attr 199); a denial names whom the MES named in
+    /// its message, never an assumed identity. A token the MES refuses (401) is dropped and a new
+    /// one fetched once.
     pub async fn lookup(
         &self,
         api: &WebApiDefinition,
@@ -108,12 +133,20 @@ impl ServiceTokenSource {
         params: &[(String, String)],
         options: &LookupOptions,
     ) -> Result<Rows, MesError> {
-        let token = self.token().await.map_err(|e| match e {
-            ServiceTokenError::Token(TokenError::Unreachable(t)) | ServiceTokenError::Discovery(DiscoveryError::Unreachable(t)) => {
-                MesError::AuthorityOffline { message: format!("the service token could not be obtained: {t}") }
+        let token = self.token_for_lookup().await?;
+        match lookup(&self.transport, api, endpoint, params, &token, None, options).await {
+            Err(MesError::SessionExpired) => {
+                self.forget(&token).await;
+                let token = self.token_for_lookup().await?;
+                lookup(&self.transport, api, endpoint, params, &token, None, options).await.map_err(|e| match e {
+                    MesError::SessionExpired => MesError::ServerError {
+                        status: 401,
+                        message: "the MES refused a newly issued service token; check that the Web API definition's authority and audience are the ones the MES trusts".into(),
+                    },
+                    other => other,
+                })
             }
-            other => MesError::ServerError { status: 0, message: format!("no service token: {other}") },
-        })?;
-        lookup(&self.transport, api, endpoint, params, &token, Some(DEFAULT_BACKGROUND_USER), options).await
+            other => other,
+        }
     }
 }

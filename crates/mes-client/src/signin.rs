@@ -7,7 +7,7 @@ use crate::Secret;
 use crate::config::ClientSettings;
 use crate::discovery::ProviderMetadata;
 use crate::secret::constant_time_eq;
-use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, first_bytes};
+use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use url::form_urlencoded;
@@ -163,8 +163,9 @@ pub fn same_origin_path(path: &str) -> String {
     if safe { path.to_owned() } else { "/".to_owned() }
 }
 
-/// The parameters of an authorization response, as read from the callback URL's query.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The parameters of an authorization response, as read from the callback URL's query. Its
+/// Debug output leaves the code out.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct CallbackParams {
     /// The authorization code.
     pub code: Option<String>,
@@ -176,6 +177,18 @@ pub struct CallbackParams {
     pub error: Option<String>,
     /// OAuth error description.
     pub error_description: Option<String>,
+}
+
+impl fmt::Debug for CallbackParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackParams")
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .field("state", &self.state)
+            .field("iss", &self.iss)
+            .field("error", &self.error)
+            .field("error_description", &self.error_description)
+            .finish()
+    }
 }
 
 impl CallbackParams {
@@ -293,20 +306,38 @@ pub async fn revoke_refresh_token(
     Err(refusal(&response))
 }
 
-/// The authority's sign-out address (OpenID RP-initiated logout): `id_token_hint` names the
-/// session, the post-logout URI must be registered. `None` when the authority offers none.
-pub fn end_session_url(metadata: &ProviderMetadata, client: &ClientSettings, id_token: Option<&Secret>) -> Option<String> {
-    let endpoint = metadata.end_session_endpoint.as_deref()?;
-    let mut query = form_urlencoded::Serializer::new(String::new());
+/// The authority's sign-out request (OpenID RP-Initiated Logout 1.0): a form to POST to the
+/// end-session endpoint, so the ID token hint travels in a body, never in a URL that the
+/// authority's or a proxy's access log would keep. Its Debug output leaves the hint out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EndSession {
+    /// The end-session endpoint (the form's action).
+    pub action: String,
+    /// Form fields: `id_token_hint` (when known), `client_id`, `post_logout_redirect_uri`.
+    pub fields: Vec<(&'static str, String)>,
+}
+
+impl fmt::Debug for EndSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.fields.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("EndSession").field("action", &self.action).field("fields", &names).finish()
+    }
+}
+
+/// The sign-out form for this session: `id_token_hint` names it, the post-logout URI must be
+/// registered. `None` when the authority offers no end-session endpoint (then only a local
+/// sign-out is possible, and the person must be told the authority's session may go on).
+pub fn end_session_request(metadata: &ProviderMetadata, client: &ClientSettings, id_token: Option<&Secret>) -> Option<EndSession> {
+    let action = metadata.end_session_endpoint.clone()?;
+    let mut fields = Vec::new();
     if let Some(token) = id_token {
-        query.append_pair("id_token_hint", token.expose());
+        fields.push(("id_token_hint", token.expose().to_owned()));
     }
-    query.append_pair("client_id", &client.client_id);
+    fields.push(("client_id", client.client_id.clone()));
     if let Some(uri) = &client.post_logout_redirect_uri {
-        query.append_pair("post_logout_redirect_uri", uri);
+        fields.push(("post_logout_redirect_uri", uri.clone()));
     }
-    let sep = if endpoint.contains('?') { '&' } else { '?' };
-    Some(format!("{endpoint}{sep}{}", query.finish()))
+    Some(EndSession { action, fields })
 }
 
 /// Tokens as held in memory. Every token is a [`Secret`].
@@ -324,41 +355,50 @@ pub struct TokenSet {
     pub scopes: Vec<String>,
 }
 
-/// Why a token request failed.
+/// Why a token request failed. No variant carries body bytes: a token answer that fails to parse
+/// may still hold a token, and these texts reach the screen and the logs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
-    /// No HTTP answer from the token endpoint: the authority is offline or unreachable.
+    /// No usable HTTP answer from the token endpoint: the authority is offline or unreachable
+    /// (or answered a POST with a redirect, which is never followed).
     #[error("the identity authority did not answer ({0})")]
     Unreachable(TransportError),
     /// The authority refused (`invalid_grant`, `invalid_client`, …).
     #[error("the identity authority refused: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     Refused {
+        /// HTTP status of the answer.
+        status: u16,
         /// OAuth error code.
         error: String,
         /// Its description.
         description: Option<String>,
     },
-    /// An answer that is not a token response.
-    #[error("the identity authority gave an unexpected answer: {0}")]
-    UnexpectedResponse(String),
+    /// An answer that is not a token response: the status and which field was wrong.
+    #[error("the identity authority gave an unexpected answer (HTTP {status}): {reason}")]
+    UnexpectedResponse {
+        /// HTTP status of the answer.
+        status: u16,
+        /// What was wrong, naming the field; never the answer's bytes.
+        reason: String,
+    },
     /// The request could not be built (bad endpoint URL).
     #[error("{0}")]
     Configuration(String),
 }
 
-/// A token endpoint's successful answer (RFC 6749 §5.1, plus OpenID's `id_token`).
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    token_type: String,
-    #[serde(default)]
-    expires_in: Option<u64>,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    id_token: Option<String>,
-    #[serde(default)]
-    scope: Option<String>,
+impl TokenError {
+    /// Whether the authority is away or failing — worth trying again later with the same
+    /// grant — rather than refusing it. A refused grant must not be presented again.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            TokenError::Unreachable(t) => t.kind.is_outage(),
+            TokenError::Refused { status, error, .. } => {
+                *status >= 500 || matches!(error.as_str(), "temporarily_unavailable" | "server_error")
+            }
+            TokenError::UnexpectedResponse { status, .. } => *status >= 500,
+            TokenError::Configuration(_) => false,
+        }
+    }
 }
 
 /// An OAuth error answer (RFC 6749 §5.2).
@@ -413,34 +453,57 @@ pub(crate) fn token_request(
 
 /// Reads a token endpoint's answer (RFC 6749 §5.1 with OpenID's `id_token`, or §5.2): only
 /// Bearer tokens; error texts stripped of control characters; `expires_in` added to `now`
-/// without overflow.
+/// without overflow. A malformed answer is described by the field that was wrong, never by its
+/// bytes (serde's own messages quote values, which may be tokens).
 pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSet, TokenError> {
     let status = response.status().as_u16();
-    if response.status().is_success() {
-        let answer: TokenAnswer = serde_json::from_slice(response.body()).map_err(|e| {
-            TokenError::UnexpectedResponse(format!("HTTP {status}, not a token answer ({e}); it starts: {}", first_bytes(response.body())))
-        })?;
-        if !answer.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(TokenError::UnexpectedResponse(format!("token type \"{}\" instead of Bearer", printable(&answer.token_type))));
-        }
-        return Ok(TokenSet {
-            access_token: Secret::new(answer.access_token),
-            refresh_token: answer.refresh_token.map(Secret::new),
-            id_token: answer.id_token.map(Secret::new),
-            expires_at: answer.expires_in.map(|s| now.saturating_add(s)),
-            scopes: answer.scope.map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
-        });
+    if !response.status().is_success() {
+        return Err(refusal(response));
     }
-    Err(refusal(response))
+    let unexpected = |reason: String| TokenError::UnexpectedResponse { status, reason };
+    let body = response.body().strip_prefix(b"\xEF\xBB\xBF").unwrap_or(response.body());
+    let Ok(serde_json::Value::Object(answer)) = serde_json::from_slice::<serde_json::Value>(body) else {
+        let ct = crate::transport::content_type(response);
+        let kind = if ct.is_empty() { "an answer without a content type".to_owned() } else { format!("a {ct} answer") };
+        return Err(unexpected(format!("{kind} that is not a JSON token object")));
+    };
+    let text = |name: &str, required: bool| -> Result<Option<String>, TokenError> {
+        match answer.get(name) {
+            None | Some(serde_json::Value::Null) if !required => Ok(None),
+            None | Some(serde_json::Value::Null) => Err(unexpected(format!("\"{name}\" is missing"))),
+            Some(serde_json::Value::String(v)) if v.is_empty() => Err(unexpected(format!("\"{name}\" is empty"))),
+            Some(serde_json::Value::String(v)) => Ok(Some(v.clone())),
+            Some(_) => Err(unexpected(format!("\"{name}\" is not a string"))),
+        }
+    };
+    let access_token = text("access_token", true)?.unwrap_or_default();
+    let token_type = text("token_type", true)?.unwrap_or_default();
+    if !token_type.eq_ignore_ascii_case("bearer") {
+        return Err(unexpected(format!("token type \"{}\" instead of Bearer", printable(&token_type))));
+    }
+    let expires_in = match answer.get("expires_in") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| unexpected("\"expires_in\" is not a whole number of seconds".into()))?),
+    };
+    Ok(TokenSet {
+        access_token: Secret::new(access_token),
+        refresh_token: text("refresh_token", false)?.map(Secret::new),
+        id_token: text("id_token", false)?.map(Secret::new),
+        expires_at: expires_in.map(|s| now.saturating_add(s)),
+        scopes: text("scope", false)?.map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+    })
 }
 
 /// A failed answer from the token or revocation endpoint: the OAuth error it names (RFC 6749
-/// §5.2, RFC 7009 §2.2.1), or what came instead.
+/// §5.2, RFC 7009 §2.2.1), or its status and content type — never its bytes.
 fn refusal(response: &HttpResponse) -> TokenError {
+    let status = response.status().as_u16();
     match serde_json::from_slice::<ErrorAnswer>(response.body()) {
-        Ok(e) => TokenError::Refused { error: printable(&e.error), description: e.error_description.as_deref().map(printable) },
+        Ok(e) => TokenError::Refused { status, error: printable(&e.error), description: e.error_description.as_deref().map(printable) },
         Err(_) => {
-            TokenError::UnexpectedResponse(format!("HTTP {}; it starts: {}", response.status().as_u16(), first_bytes(response.body())))
+            let ct = crate::transport::content_type(response);
+            let what = if ct.is_empty() { "no content type".to_owned() } else { ct };
+            TokenError::UnexpectedResponse { status, reason: format!("not an OAuth answer ({what})") }
         }
     }
 }
@@ -578,19 +641,64 @@ mod tests {
         .expect("tokens");
         assert_eq!((ok.access_token.expose(), ok.expires_at, ok.scopes.len()), ("a", Some(1300), 2));
         assert_eq!(ok.refresh_token.as_ref().map(Secret::expose), Some("r"));
-        assert!(matches!(
-            parse_token_response(&answer(200, r#"{"access_token":"a","token_type":"mac"}"#), 0),
-            Err(TokenError::UnexpectedResponse(_))
-        ));
+        assert_eq!(ok.id_token.as_ref().map(Secret::expose), Some("i"));
+        let minimal = parse_token_response(&answer(200, r#"{"access_token":"a","token_type":"Bearer"}"#), 5).expect("minimal");
+        assert!(minimal.refresh_token.is_none() && minimal.id_token.is_none() && minimal.expires_at.is_none());
+        assert_eq!(
+            parse_token_response(&answer(200, r#"{"access_token":"a","token_type":"mac"}"#), 0).err(),
+            Some(TokenError::UnexpectedResponse { status: 200, reason: "token type \"mac\" instead of Bearer".into() })
+        );
         assert_eq!(
             parse_token_response(&answer(400, r#"{"error":"invalid_grant","error_description":"used\u0007"}"#), 0).err(),
-            Some(TokenError::Refused { error: "invalid_grant".into(), description: Some("used".into()) })
+            Some(TokenError::Refused { status: 400, error: "invalid_grant".into(), description: Some("used".into()) })
         );
-        assert!(
-            matches!(parse_token_response(&answer(502, "<html>proxy</html>"), 0), Err(TokenError::UnexpectedResponse(m)) if m.contains("502"))
-        );
+        assert!(matches!(
+            parse_token_response(&answer(502, "<html>proxy</html>"), 0),
+            Err(TokenError::UnexpectedResponse { status: 502, ref reason }) if !reason.contains("proxy")
+        ));
         let huge = format!(r#"{{"access_token":"a","token_type":"Bearer","expires_in":{}}}"#, u64::MAX);
         assert_eq!(parse_token_response(&answer(200, &huge), 5).expect("saturates").expires_at, Some(u64::MAX));
+    }
+
+    #[test]
+    fn a_broken_token_answer_names_the_field_never_its_bytes() {
+        let answer = |body: &str| http::Response::builder().status(200).body(body.as_bytes().to_vec()).expect("r");
+        let secret = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXBheWxvYWQ.c2ln";
+        let cases = [
+            (format!(r#"{{"access_token":"{secret}","token_type":"Bearer","expires_in":"{secret}"}}"#), "\"expires_in\" is not a whole"),
+            (format!(r#"{{"access_token":"{secret}","token_type":"Bearer","refresh_token":7}}"#), "\"refresh_token\" is not a string"),
+            (format!(r#"{{"access_token":"{secret}"}}"#), "\"token_type\" is missing"),
+            (format!(r#"{{"token_type":"Bearer","id_token":"{secret}"}}"#), "\"access_token\" is missing"),
+            (r#"{"access_token":"","token_type":"Bearer"}"#.to_owned(), "\"access_token\" is empty"),
+            (format!(r#"{{"access_token":"{secret}","token_type":"Bearer""#), "not a JSON token object"),
+            (format!(r#"access_token={secret}&token_type=bearer"#), "not a JSON token object"),
+            (format!(r#"["{secret}"]"#), "not a JSON token object"),
+        ];
+        for (body, says) in cases {
+            let err = parse_token_response(&answer(&body), 0).expect_err(&body);
+            let text = format!("{err} {err:?}");
+            assert!(text.contains(says), "{body}: {text}");
+            assert!(!text.contains("c2VjcmV0"), "the token leaked into the error: {text}");
+        }
+        let err = refusal(&http::Response::builder().status(500).body(format!("<pre>{secret}</pre>").into_bytes()).expect("r"));
+        assert!(!err.to_string().contains("c2VjcmV0") && err.is_outage(), "{err}");
+    }
+
+    #[test]
+    fn outages_are_told_from_refusals() {
+        let refused = |status: u16, error: &str| TokenError::Refused { status, error: error.into(), description: None };
+        assert!(!refused(400, "invalid_grant").is_outage());
+        assert!(!refused(401, "invalid_client").is_outage());
+        assert!(refused(503, "temporarily_unavailable").is_outage());
+        assert!(refused(400, "temporarily_unavailable").is_outage());
+        assert!(refused(400, "server_error").is_outage());
+        assert!(refused(500, "invalid_grant").is_outage());
+        assert!(TokenError::UnexpectedResponse { status: 502, reason: String::new() }.is_outage());
+        assert!(!TokenError::UnexpectedResponse { status: 200, reason: String::new() }.is_outage());
+        assert!(!TokenError::UnexpectedResponse { status: 499, reason: String::new() }.is_outage());
+        assert!(TokenError::Unreachable(TransportError::new("https://aim/connect/token", "refused")).is_outage());
+        assert!(!TokenError::Unreachable(TransportError::redirected("https://aim/connect/token")).is_outage());
+        assert!(!TokenError::Configuration(String::new()).is_outage());
     }
 
     #[test]
@@ -603,18 +711,30 @@ mod tests {
     }
 
     #[test]
-    fn end_session_url_names_the_session_and_the_registered_return() {
+    fn end_session_is_a_form_with_the_hint_in_its_body() {
         let mut meta = metadata(true);
-        assert_eq!(end_session_url(&meta, &client(), None), None);
+        assert_eq!(end_session_request(&meta, &client(), None), None);
         meta.end_session_endpoint = Some("https://sms.plant.example/identitymanager/connect/endsession".into());
         let mut settings = client();
         settings.post_logout_redirect_uri = Some("https://portal.plant.example/signed-out".into());
+        let form = end_session_request(&meta, &settings, Some(&Secret::new("a.b.c"))).expect("form");
+        assert_eq!(form.action, "https://sms.plant.example/identitymanager/connect/endsession", "no query: the hint is in the body");
         assert_eq!(
-            end_session_url(&meta, &settings, Some(&Secret::new("a.b.c"))).as_deref(),
-            Some(
-                "https://sms.plant.example/identitymanager/connect/endsession?id_token_hint=a.b.c&client_id=mes-portal&post_logout_redirect_uri=https%3A%2F%2Fportal.plant.example%2Fsigned-out"
-            )
+            form.fields,
+            [
+                ("id_token_hint", "a.b.c".to_owned()),
+                ("client_id", "mes-portal".to_owned()),
+                ("post_logout_redirect_uri", "https://portal.plant.example/signed-out".to_owned())
+            ]
         );
+        assert!(!format!("{form:?}").contains("a.b.c"), "Debug leaves the hint out");
+    }
+
+    #[test]
+    fn callback_debug_leaves_the_code_out() {
+        let params = CallbackParams::from_query("code=SplxlOBeZQQYbYS6WxSbIA&state=s1");
+        let shown = format!("{params:?}");
+        assert!(!shown.contains("SplxlOBeZQQYbYS6WxSbIA") && shown.contains("[redacted]") && shown.contains("s1"), "{shown}");
     }
 
     #[test]

@@ -32,6 +32,17 @@ pub enum TransportErrorKind {
     TooLarge,
     /// No complete answer in time.
     TimedOut,
+    /// The server answered with a redirect where none is allowed (token and revocation
+    /// requests): reading stopped, nothing was sent on.
+    Redirected,
+}
+
+impl TransportErrorKind {
+    /// Whether the server may simply be away (no answer, or none in time), as opposed to one
+    /// that answered with something unusable.
+    pub fn is_outage(self) -> bool {
+        matches!(self, Self::Network | Self::TimedOut)
+    }
 }
 
 impl TransportError {
@@ -43,6 +54,11 @@ impl TransportError {
         let size = if limit >= 1024 * 1024 { format!("{} MB", limit / (1024 * 1024)) } else { format!("{limit} bytes") };
         let reason = format!("the answer is larger than {size}, the most accepted");
         Self { kind: TransportErrorKind::TooLarge, ..Self::new(url, reason) }
+    }
+
+    pub(crate) fn redirected(url: &str) -> Self {
+        let reason = "the server answered with a redirect, which this request never follows";
+        Self { kind: TransportErrorKind::Redirected, ..Self::new(url, reason) }
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -118,7 +134,9 @@ pub use native::NativeTransport;
 mod native {
     use super::{HttpRequest, HttpResponse, Transport, TransportError};
 
-    /// reqwest over rustls. Redirects are not followed: OAuth and MES answers are read as sent.
+    /// reqwest over rustls. Redirects are never followed: OAuth and MES answers are read as sent,
+    /// and a redirect in answer to a POST (token, revocation) is an error, never a place to
+    /// send the form again.
     #[derive(Debug, Clone)]
     pub struct NativeTransport {
         client: reqwest::Client,
@@ -156,6 +174,7 @@ mod native {
         async fn send_now(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
             let url = request.uri().to_string();
             let (parts, body) = request.into_parts();
+            let is_post = parts.method == http::Method::POST;
             let mut response = self
                 .client
                 .request(parts.method, &url)
@@ -164,6 +183,9 @@ mod native {
                 .send()
                 .await
                 .map_err(|e| TransportError::new(&url, describe(&e)))?;
+            if is_post && response.status().is_redirection() {
+                return Err(TransportError::redirected(&url));
+            }
             let mut builder = http::Response::builder().status(response.status());
             for (name, value) in response.headers() {
                 builder = builder.header(name, value);
@@ -198,7 +220,7 @@ mod browser {
     use gloo_net::http::RequestBuilder;
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    use web_sys::{RequestCache, RequestCredentials};
+    use web_sys::{RequestCache, RequestCredentials, RequestRedirect, ResponseType};
 
     /// The browser's `fetch` through gloo-net. Cookies are never sent cross-origin and answers are
     /// never cached, so a token answer cannot land in the HTTP cache. Bodies are read in chunks
@@ -287,8 +309,12 @@ mod browser {
             let url = request.uri().to_string();
             let (parts, body) = request.into_parts();
             let signal = deadline.signal();
+            // A POST carries a code, a refresh token or a secret: a redirect must not carry it on.
+            let is_post = parts.method == http::Method::POST;
+            let redirect = if is_post { RequestRedirect::Manual } else { RequestRedirect::Follow };
             let mut builder = RequestBuilder::new(&url)
                 .method(parts.method)
+                .redirect(redirect)
                 .cache(RequestCache::NoStore)
                 .credentials(RequestCredentials::SameOrigin)
                 .abort_signal(signal.as_ref());
@@ -300,6 +326,9 @@ mod browser {
             let request = if body.is_empty() { builder.build() } else { builder.body(js_sys::Uint8Array::from(&body[..])) }
                 .map_err(|e| TransportError::new(&url, e.to_string()))?;
             let response = request.send().await.map_err(|e| TransportError::new(&url, e.to_string()))?;
+            if response.type_() == ResponseType::Opaqueredirect {
+                return Err(TransportError::redirected(&url));
+            }
             let mut out = http::Response::builder().status(response.status());
             // Only the headers the crate reads, by constant (see `mes::TZ_ID` for why).
             for name in [http::header::CONTENT_TYPE, http::header::WWW_AUTHENTICATE, http::header::CACHE_CONTROL, http::header::LOCATION] {

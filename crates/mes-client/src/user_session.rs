@@ -1,17 +1,27 @@
 //! A signed-in person's tokens in memory, renewed without losing the page: before expiry (checked
-//! before every call, since timers stall in sleeping tabs) and once after a 401. Concurrent callers
-//! share one refresh (single flight); rotated refresh tokens replace the old ones.
+//! before every call, since timers stall in sleeping tabs) and once after a 401.
+//!
+//! Renewal tells an outage from the end of a session. When the authority does not answer (or
+//! answers 5xx), the refresh token is kept, the access token is used for as long as it is
+//! valid, and the next call tries again; the caller sees [`MesError::AuthorityOffline`] only once
+//! the token has run out. When the authority refuses the refresh token (`invalid_grant`: expired,
+//! revoked, reused), the session is over and the token is never presented again.
+//!
+//! Concurrent callers share one refresh (single flight) and its outcome, success or failure.
+//! A refreshed ID token is validated against the sign-in's (OpenID Connect Core §12.2); without
+//! one, the sign-in's ID token is kept for the sign-out's `id_token_hint`.
 
 use crate::Secret;
 use crate::config::{ClientSettings, WebApiDefinition};
-use crate::jwt::Claims;
+use crate::discovery::{DiscoveryError, JwkSet, ProviderMetadata, fetch_jwks};
+use crate::jwt::{Claims, Expected, IdTokenError, PlatformVerifier, check_refreshed_id_token_claims, verify_id_token_signature};
 use crate::mes::{LookupOptions, MesError, lookup};
 use crate::rows::Rows;
 use crate::session::{Authority, SignedIn};
 use crate::signin::{TokenError, TokenSet, refresh};
 use crate::time::now_seconds;
 use crate::transport::Transport;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 /// Renew this many seconds before the access token expires.
 pub const RENEW_BEFORE_SECONDS: u64 = 30;
@@ -25,21 +35,78 @@ pub enum RenewError {
         "the session cannot be renewed here: the identity authority issued no refresh token (sign in again; with an active AIM session no form is shown)"
     )]
     NoRefreshToken,
-    /// The authority refused or could not be reached.
-    #[error(transparent)]
-    Token(#[from] TokenError),
+    /// The authority refused the refresh token (expired, revoked, already used) or this client:
+    /// the session is over and only a new sign-in continues.
+    #[error("the identity authority ended this session: {0}")]
+    Refused(TokenError),
+    /// The authority did not answer, or failed (5xx): the session may well still be good, so
+    /// renewal is tried again on the next call.
+    #[error("the identity authority could not renew the session just now: {0}")]
+    AuthorityOffline(String),
+    /// The authority answered the refresh with an ID token that does not belong to this session.
+    #[error("the identity authority's renewed sign-in was refused: {0}")]
+    IdToken(IdTokenError),
+}
+
+impl RenewError {
+    /// Whether this is an outage (try again later) rather than the end of the session.
+    pub fn is_outage(&self) -> bool {
+        matches!(self, RenewError::AuthorityOffline(_))
+    }
+
+    fn from_token(error: TokenError) -> Self {
+        if error.is_outage() { RenewError::AuthorityOffline(error.to_string()) } else { RenewError::Refused(error) }
+    }
+}
+
+impl From<IdTokenError> for RenewError {
+    fn from(e: IdTokenError) -> Self {
+        RenewError::IdToken(e)
+    }
+}
+
+/// What a person should be told about their session right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionHealth {
+    /// Usable; the access token expires then (seconds since the epoch), when the authority said.
+    Valid {
+        /// Expiry of the access token.
+        expires_at: Option<u64>,
+    },
+    /// A renewal is under way.
+    Renewing,
+    /// The last renewal found the authority offline; the access token works until `expires_at`
+    /// (which may have passed), and renewal is tried again on the next call.
+    AuthorityOffline {
+        /// Expiry of the access token.
+        expires_at: Option<u64>,
+    },
+    /// The access token has expired and there is no refresh token: only a new sign-in (silent,
+    /// through the authority's session) continues.
+    NeedsSignIn,
+    /// The authority ended the session; the reason.
+    Ended(RenewError),
 }
 
 struct Current {
     tokens: TokenSet,
+    /// Bumped by every successful renewal.
     generation: u64,
+    /// Bumped by every refresh request sent; tells waiters that someone tried while they waited.
+    attempts: u64,
+    /// The outcome of the last attempt when it failed.
+    last_failure: Option<RenewError>,
+    /// Set when the authority refused: nothing is presented to it again.
+    ended: Option<RenewError>,
 }
 
 /// A signed-in session. Holds the tokens in memory only.
 pub struct UserSession<T> {
     transport: T,
-    token_endpoint: String,
+    metadata: ProviderMetadata,
+    jwks: Mutex<JwkSet>,
     client_id: String,
+    skew: i64,
     claims: Claims,
     current: Mutex<Current>,
     gate: async_lock::Mutex<()>,
@@ -50,10 +117,12 @@ impl<T: Transport + 'static> UserSession<T> {
     pub fn new(transport: T, authority: &Authority, client: &ClientSettings, signed_in: SignedIn) -> Self {
         Self {
             transport,
-            token_endpoint: authority.metadata.token_endpoint.clone(),
+            metadata: authority.metadata.clone(),
+            jwks: Mutex::new(authority.jwks.clone()),
             client_id: client.client_id.clone(),
+            skew: client.clock_skew_seconds.clamp(0, 600),
             claims: signed_in.claims,
-            current: Mutex::new(Current { tokens: signed_in.tokens, generation: 0 }),
+            current: Mutex::new(Current { tokens: signed_in.tokens, generation: 0, attempts: 0, last_failure: None, ended: None }),
             gate: async_lock::Mutex::new(()),
         }
     }
@@ -63,55 +132,151 @@ impl<T: Transport + 'static> UserSession<T> {
         &self.claims
     }
 
-    /// The tokens as they are now (for the ID token hint and diagnostics; never store them).
-    pub fn tokens(&self) -> TokenSet {
-        self.current.lock().unwrap_or_else(|e| e.into_inner()).tokens.clone()
+    fn lock(&self) -> MutexGuard<'_, Current> {
+        self.current.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The access token, its expiry, its generation and whether it can be refreshed, read together.
-    fn snapshot(&self) -> (Secret, Option<u64>, u64, bool) {
-        let c = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        (c.tokens.access_token.clone(), c.tokens.expires_at, c.generation, c.tokens.refresh_token.is_some())
+    /// The tokens as they are now (for the ID token hint and diagnostics; never store them).
+    pub fn tokens(&self) -> TokenSet {
+        self.lock().tokens.clone()
+    }
+
+    /// What to tell the person about this session now.
+    pub fn health(&self) -> SessionHealth {
+        let renewing = self.gate.try_lock().is_none();
+        let c = self.lock();
+        let expires_at = c.tokens.expires_at;
+        if let Some(ended) = &c.ended {
+            return SessionHealth::Ended(ended.clone());
+        }
+        if renewing {
+            return SessionHealth::Renewing;
+        }
+        if c.last_failure.as_ref().is_some_and(RenewError::is_outage) {
+            return SessionHealth::AuthorityOffline { expires_at };
+        }
+        if c.tokens.refresh_token.is_none() && expires_at.is_some_and(|at| at <= now_seconds()) {
+            return SessionHealth::NeedsSignIn;
+        }
+        SessionHealth::Valid { expires_at }
     }
 
     /// A usable access token and its generation, renewed first when it is about to expire.
     /// Without a refresh token it is used until it has actually expired (renewing early would
-    /// mean a redirect through the authority on every call for short-lived tokens).
+    /// mean a redirect through the authority on every call for short-lived tokens). When the
+    /// authority is offline, the token is used for as long as it is valid.
     pub async fn access_token(&self) -> Result<(Secret, u64), RenewError> {
-        let (token, expires_at, generation, can_refresh) = self.snapshot();
+        let (token, expires_at, generation, can_refresh) = {
+            let c = self.lock();
+            if let Some(ended) = &c.ended {
+                return Err(ended.clone());
+            }
+            (c.tokens.access_token.clone(), c.tokens.expires_at, c.generation, c.tokens.refresh_token.is_some())
+        };
         let now = now_seconds();
-        let renew_at = if can_refresh { now + RENEW_BEFORE_SECONDS } else { now };
-        if expires_at.is_some_and(|at| at <= renew_at) {
-            return self.renew(generation).await;
+        let renew_at = if can_refresh { now.saturating_add(RENEW_BEFORE_SECONDS) } else { now };
+        if expires_at.is_none_or(|at| at > renew_at) {
+            return Ok((token, generation));
         }
-        Ok((token, generation))
+        match self.renew(generation).await {
+            Err(e) if e.is_outage() && expires_at.is_some_and(|at| at > now) => Ok((token, generation)),
+            other => other,
+        }
     }
 
     /// Whether only a new sign-in can renew this session: no refresh token and the access token
     /// has expired. (The portal then goes through the authority silently, `prompt=none`.)
     pub fn needs_sign_in(&self) -> bool {
-        let tokens = self.tokens();
-        tokens.refresh_token.is_none() && tokens.expires_at.is_some_and(|at| at <= now_seconds())
+        self.health() == SessionHealth::NeedsSignIn
     }
 
     /// Renews the tokens unless someone already did since `seen` (single flight: callers that
-    /// arrive during a refresh wait for it and use its result).
+    /// arrive during a refresh wait for it and share its outcome, success or failure). A refresh
+    /// token the authority refused is never presented again.
     pub async fn renew(&self, seen: u64) -> Result<(Secret, u64), RenewError> {
+        let attempts_seen = self.lock().attempts;
         let _turn = self.gate.lock().await;
-        let (token, _, generation, _) = self.snapshot();
-        if generation != seen {
-            return Ok((token, generation));
+        let refresh_token = {
+            let mut c = self.lock();
+            if c.generation != seen {
+                return Ok((c.tokens.access_token.clone(), c.generation));
+            }
+            if let Some(ended) = &c.ended {
+                return Err(ended.clone());
+            }
+            if c.attempts != attempts_seen
+                && let Some(failure) = &c.last_failure
+            {
+                return Err(failure.clone());
+            }
+            let Some(refresh_token) = c.tokens.refresh_token.clone() else { return Err(RenewError::NoRefreshToken) };
+            c.attempts += 1;
+            refresh_token
+        };
+        let outcome = self.refresh_and_check(&refresh_token).await;
+        let mut c = self.lock();
+        match outcome {
+            Ok(mut tokens) => {
+                if tokens.id_token.is_none() {
+                    // OpenID Connect Core §12.2: a refresh may omit it; the sign-in's stays valid
+                    // as the sign-out hint.
+                    tokens.id_token = c.tokens.id_token.clone();
+                }
+                c.tokens = tokens;
+                c.generation += 1;
+                c.last_failure = None;
+                Ok((c.tokens.access_token.clone(), c.generation))
+            }
+            Err(e) => {
+                if !e.is_outage() {
+                    c.ended = Some(e.clone());
+                }
+                c.last_failure = Some(e.clone());
+                Err(e)
+            }
         }
-        let refresh_token = self.tokens().refresh_token.ok_or(RenewError::NoRefreshToken)?;
-        let tokens = refresh(&self.transport, &self.token_endpoint, &self.client_id, &refresh_token, now_seconds()).await?;
-        let mut c = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        c.tokens = tokens;
-        c.generation += 1;
-        Ok((c.tokens.access_token.clone(), c.generation))
     }
 
-    /// A lookup as this person: renews before expiry, and once more after a 401; a second 401,
-    /// or a refused renewal, is [`MesError::SessionExpired`].
+    async fn refresh_and_check(&self, refresh_token: &Secret) -> Result<TokenSet, RenewError> {
+        let now = now_seconds();
+        let tokens = refresh(&self.transport, &self.metadata.token_endpoint, &self.client_id, refresh_token, now)
+            .await
+            .map_err(RenewError::from_token)?;
+        if let Some(id_token) = &tokens.id_token {
+            self.check_refreshed_id_token(id_token.expose(), now).await?;
+        }
+        Ok(tokens)
+    }
+
+    /// OpenID Connect Core §12.2, with one JWKS refetch for a key the session has not seen.
+    async fn check_refreshed_id_token(&self, token: &str, now: u64) -> Result<(), RenewError> {
+        let verifier = PlatformVerifier::default();
+        let jwks = self.jwks.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let claims = match verify_id_token_signature(token, &jwks, &verifier).await {
+            Err(IdTokenError::UnknownKey(_)) => {
+                let fresh = fetch_jwks(&self.transport, &self.metadata).await.map_err(|e| match e {
+                    DiscoveryError::Unreachable(t) if t.kind.is_outage() => RenewError::AuthorityOffline(t.to_string()),
+                    other => RenewError::IdToken(IdTokenError::Verifier(other.to_string())),
+                })?;
+                *self.jwks.lock().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+                verify_id_token_signature(token, &fresh, &verifier).await?
+            }
+            other => other?,
+        };
+        let expected = Expected {
+            issuer: &self.metadata.issuer,
+            client_id: &self.client_id,
+            nonce: "",
+            now: i64::try_from(now).unwrap_or(i64::MAX),
+            skew: self.skew,
+        };
+        check_refreshed_id_token_claims(&claims, &self.claims, &expected)?;
+        Ok(())
+    }
+
+    /// A lookup as this person: renews before expiry, and once more after a 401. A refused
+    /// renewal (or a second 401) is [`MesError::SessionExpired`]; an authority that cannot renew
+    /// an expired token is [`MesError::AuthorityOffline`].
     pub async fn lookup(
         &self,
         api: &WebApiDefinition,
@@ -120,14 +285,22 @@ impl<T: Transport + 'static> UserSession<T> {
         options: &LookupOptions,
     ) -> Result<Rows, MesError> {
         let identity = self.claims.identity();
-        let (token, generation) = self.access_token().await.map_err(|_| MesError::SessionExpired)?;
+        let (token, generation) = self.access_token().await.map_err(renewal_failure)?;
         match lookup(&self.transport, api, endpoint, params, &token, Some(&identity), options).await {
             Err(MesError::SessionExpired) => {
-                let (token, _) = self.renew(generation).await.map_err(|_| MesError::SessionExpired)?;
+                let (token, _) = self.renew(generation).await.map_err(renewal_failure)?;
                 lookup(&self.transport, api, endpoint, params, &token, Some(&identity), options).await
             }
             other => other,
         }
+    }
+}
+
+/// What a failed renewal means for an MES call.
+fn renewal_failure(error: RenewError) -> MesError {
+    match error {
+        RenewError::AuthorityOffline(message) => MesError::AuthorityOffline { message },
+        _ => MesError::SessionExpired,
     }
 }
 

@@ -11,7 +11,12 @@ use std::sync::atomic::Ordering;
 const SECRET: &str = "scheduler-secret-0123456789";
 
 async fn stack(name: &str) -> Stack {
-    let options = StackOptions::for_tests(name);
+    stack_with(name, |_| {}).await
+}
+
+async fn stack_with(name: &str, tune: impl FnOnce(&mut StackOptions)) -> Stack {
+    let mut options = StackOptions::for_tests(name);
+    tune(&mut options);
     let db = devstack::store::open(&options.data_dir.join("aim.sqlite")).expect("store");
     let client = RegisteredClient {
         client_id: "scheduler".into(),
@@ -142,14 +147,14 @@ async fn service_tokens_are_cached_shared_and_run_as_the_background_user() {
         assert_eq!(stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before, 1, "{auth:?}: one request");
         let rows = source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.expect("entities");
         assert!(!rows.rows.is_empty());
-        assert_eq!(
-            source
-                .lookup(&api, "v3/user", &[], &LookupOptions::default())
-                .await
-                .err()
-                .map(|e| matches!(e, MesError::Denied { identity: Some(ref who), .. } if who == DEFAULT_BACKGROUND_USER)),
-            Some(true)
-        );
+        // The token names the client as its subject (RFC 9068), yet the MES runs it as its
+        // Default Background User; the denial names whom the MES named, nothing assumed here.
+        match source.lookup(&api, "v3/user", &[], &LookupOptions::default()).await {
+            Err(MesError::Denied { identity: None, message }) => {
+                assert!(message.contains(DEFAULT_BACKGROUND_USER) && message.contains("view_users"), "{message}")
+            }
+            other => panic!("expected a denial naming the background user: {other:?}"),
+        }
     }
     let mut wrong = api.clone();
     wrong.client_secret = Some(Secret::new("wrong"));
@@ -203,5 +208,132 @@ async fn the_cli_prints_tables_csv_and_json_and_explains_background_user_denials
     let (code, _, err) = tokio::task::block_in_place(|| run(&["v3/entity", "--format", "xml"]));
     assert_eq!(code, 2, "{err}");
     let _ = std::fs::remove_file(&file);
+    stack.stop().await;
+}
+
+fn refreshes(stack: &Stack) -> usize {
+    stack.aim.counters.refreshes.load(Ordering::Relaxed)
+}
+
+#[tokio::test]
+async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_session() {
+    // The MES keeps AIM's keys for an hour here, so it can still verify while AIM is away.
+    let mut stack = stack_with("renew-outage", |o| o.jwks_ttl = std::time::Duration::from_secs(3600)).await;
+    let config = config(&stack);
+    let api = config.web_api("MES").expect("api").clone();
+    let (mut done, authority) = signed_in(&stack, &config).await;
+    async fn lookup(session: &UserSession<NativeTransport>, api: &WebApiDefinition) -> Result<Rows, MesError> {
+        session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await
+    }
+    // Warm the MES's key cache, then AIM goes away with the token 10 s from expiry (inside the
+    // 30 s renewal margin).
+    let warm = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
+    assert!(lookup(&warm, &api).await.is_ok());
+    stack.stop_aim().await;
+    done.tokens.expires_at = Some(now_seconds() + 10);
+    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
+    assert!(lookup(&session, &api).await.is_ok(), "the still-valid token is used while AIM is offline");
+    assert!(matches!(session.health(), SessionHealth::AuthorityOffline { .. }), "{:?}", session.health());
+    assert!(matches!(session.renew(0).await, Err(RenewError::AuthorityOffline(_))));
+
+    // Expired while AIM is offline: an outage with the refresh token kept, not "session expired".
+    done.tokens.expires_at = Some(now_seconds().saturating_sub(1));
+    let expired = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    match lookup(&expired, &api).await {
+        Err(MesError::AuthorityOffline { message }) => assert!(message.contains("did not answer"), "{message}"),
+        other => panic!("expected AuthorityOffline, got {other:?}"),
+    }
+    assert!(matches!(lookup(&expired, &api).await, Err(MesError::AuthorityOffline { .. })), "and again on the next call");
+    assert_eq!(refreshes(&stack), 0);
+
+    // AIM is back: the same session renews by itself and the rows come.
+    stack.start_aim().await.expect("aim back");
+    assert!(lookup(&expired, &api).await.is_ok(), "recovers without a new sign-in");
+    assert_eq!(refreshes(&stack), 1);
+    assert!(matches!(expired.health(), SessionHealth::Valid { .. }), "{:?}", expired.health());
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_refresh_is_shared_by_every_waiter_and_never_presented_again() {
+    let stack = stack("renew-refused").await;
+    let config = config(&stack);
+    let (mut done, authority) = signed_in(&stack, &config).await;
+    let refresh_token = done.tokens.refresh_token.clone().expect("refresh token");
+    assert!(revoke_refresh_token(&NativeTransport::default(), &authority.metadata, "mes-portal", &refresh_token).await.expect("revoke"));
+    done.tokens.expires_at = Some(now_seconds()); // every call must renew first
+    let session = Arc::new(UserSession::new(NativeTransport::default(), &authority, &config.client, done));
+    let api = config.web_api("MES").expect("api").clone();
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (session, api) = (session.clone(), api.clone());
+        calls.spawn(async move { session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await });
+    }
+    while let Some(result) = calls.join_next().await {
+        assert_eq!(result.expect("task"), Err(MesError::SessionExpired));
+    }
+    assert_eq!(refreshes(&stack), 1, "8 callers share one refused refresh");
+    assert_eq!(session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
+    assert_eq!(refreshes(&stack), 1, "a refused refresh token is never presented again");
+    match session.health() {
+        SessionHealth::Ended(RenewError::Refused(TokenError::Refused { error, .. })) => assert_eq!(error, "invalid_grant"),
+        other => panic!("{other:?}"),
+    }
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn refreshed_id_tokens_are_validated_kept_for_sign_out_and_found_after_a_key_rotation() {
+    let stack = stack_with("renew-id-token", |o| o.hostile = true).await;
+    let config = config(&stack);
+    let api = config.web_api("MES").expect("api").clone();
+    let (mut done, authority) = signed_in(&stack, &config).await;
+    let first_id_token = done.tokens.id_token.clone().expect("id token");
+    done.tokens.expires_at = Some(now_seconds());
+    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
+
+    // AIM rolls its key over: the refreshed ID token names a kid the session has not seen.
+    let jwks_before = stack.aim.counters.jwks.load(Ordering::Relaxed);
+    let new_kid = stack.aim.rotate_key().expect("rotate");
+    let (_, generation) = session.renew(0).await.expect("renewed across the key rotation");
+    assert_eq!(generation, 1);
+    assert!(stack.aim.counters.jwks.load(Ordering::Relaxed) > jwks_before, "the session fetched the new keys");
+    let renewed = session.tokens().id_token.expect("an ID token after the refresh");
+    assert_ne!(renewed, first_id_token, "the refreshed one replaces it");
+    assert_eq!(decode_unverified(renewed.expose()).expect("jwt").header.kid.as_deref(), Some(new_kid.as_str()));
+    assert!(session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok(), "the MES finds the new kid too");
+
+    // A refreshed ID token with a broken signature, or another nonce, ends the session.
+    for (tamper, expected) in [
+        (devstack::hostile::Tamper::BadSignature, IdTokenError::BadSignature),
+        (devstack::hostile::Tamper::WrongNonce, IdTokenError::RefreshMismatch("the nonce")),
+    ] {
+        let (mut fresh, _) = signed_in(&stack, &config).await;
+        fresh.tokens.expires_at = Some(now_seconds());
+        let session = UserSession::new(NativeTransport::default(), &authority, &config.client, fresh);
+        stack.aim.set_tamper(Some(tamper)).expect("hostile");
+        assert_eq!(session.renew(0).await.err(), Some(RenewError::IdToken(expected)));
+        stack.aim.set_tamper(None).expect("hostile");
+        assert_eq!(session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
+    }
+
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_service_token_the_mes_refuses_is_dropped_and_fetched_once_more() {
+    let stack = stack("service-401").await;
+    let api = service_api(&stack);
+    let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &api, ClientAuth::Basic).await.expect("source");
+    assert!(source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok());
+    let before = stack.aim.counters.client_credentials.load(Ordering::Relaxed);
+    // Two rotations: the cached token's key is no longer published, so the MES answers 401.
+    stack.aim.rotate_key().expect("rotate");
+    stack.aim.rotate_key().expect("rotate");
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await; // past the MES's 5 s key cache
+    assert!(source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok(), "a new token was fetched");
+    assert_eq!(stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before, 1, "exactly one new token");
+    assert!(source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok());
+    assert_eq!(stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before, 1, "and it is cached again");
     stack.stop().await;
 }

@@ -97,10 +97,12 @@ async fn webcrypto_checks_rs256_and_es256_signatures() {
         let jwks: JwkSet = serde_json::from_str(jwks).expect("jwks");
         let claims = validate_id_token(token, &jwks, &browser::WebCryptoVerifier, &expected).await.expect("valid");
         assert_eq!(claims.sub.as_deref(), Some("1"));
-        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-        parts[1] = parts[1].replacen('e', "f", 1);
-        let err = validate_id_token(&parts.join("."), &jwks, &browser::WebCryptoVerifier, &expected).await.expect_err("tampered");
-        assert!(matches!(err, IdTokenError::BadSignature | IdTokenError::Malformed(_)), "{err:?}");
+        // Well-formed tamperings: only WebCrypto's answer can catch them.
+        for tampered in common::well_formed_tamperings(token) {
+            assert_eq!(check_id_token_claims(&decode_unverified(&tampered).expect("well-formed").claims, &expected), Ok(()));
+            let err = validate_id_token(&tampered, &jwks, &browser::WebCryptoVerifier, &expected).await.expect_err("tampered");
+            assert_eq!(err, IdTokenError::BadSignature);
+        }
     }
     // A key of the wrong type for the algorithm cannot verify.
     let rsa: JwkSet = serde_json::from_str(RSA_JWK).expect("jwks");

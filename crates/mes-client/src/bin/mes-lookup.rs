@@ -17,7 +17,8 @@ fn main() {
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
     use mes_client::{
-        ClientAuth, DEFAULT_BACKGROUND_USER, LookupOptions, MesError, NativeTransport, Rows, ServiceConfig, ServiceTokenSource,
+        ClientAuth, DEFAULT_BACKGROUND_USER, LookupOptions, MesError, NativeTransport, Rows, ServiceConfig, ServiceTokenSource, csv_field,
+        terminal_safe,
     };
     use serde_json::Value;
 
@@ -123,7 +124,7 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
         let source = match ServiceTokenSource::for_web_api(NativeTransport::new(256 * 1024 * 1024), api, args.auth).await {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("mes-lookup: {e}");
+                eprintln!("mes-lookup: {}", terminal_safe(&e.to_string()));
                 return if matches!(e, mes_client::ServiceTokenError::Configuration(_)) { 2 } else { 1 };
             }
         };
@@ -138,7 +139,7 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
                 0
             }
             Err(e) => {
-                eprintln!("mes-lookup: {e}");
+                eprintln!("mes-lookup: {}", terminal_safe(&e.to_string()));
                 if matches!(e, MesError::Denied { .. }) {
                     eprintln!("{}", background_user_help());
                 }
@@ -149,8 +150,8 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
 
     fn background_user_help() -> String {
         format!(
-            "\nService-to-service calls run in the MES as the {DEFAULT_BACKGROUND_USER}: the user named by System_Attr attr_id 199.\n\
-             That user has limited privileges; ask the MES administrator to grant it what this lookup needs, or to point\n\
+            "\nThe MES names above whom it ran this call as. A call it recognises as service-to-service runs as the\n\
+             {DEFAULT_BACKGROUND_USER}: the user named by System_Attr attr_id 199. That user has limited privileges; ask the MES administrator to grant it what this lookup needs, or to point\n\
              attr 199 at a user that has them. The MES middleware caches that user for up to an hour, so a change shows\n\
              only after the cache expires or the middleware restarts."
         )
@@ -167,8 +168,7 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
     pub fn table(rows: &Rows) -> String {
         const MAX: usize = 40;
         let cut = |s: String| if s.chars().count() > MAX { s.chars().take(MAX - 1).collect::<String>() + "…" } else { s };
-        let cells: Vec<Vec<String>> =
-            rows.rows.iter().map(|r| r.iter().map(|v| cut(text(v).replace(['\n', '\r', '\t'], " "))).collect()).collect();
+        let cells: Vec<Vec<String>> = rows.rows.iter().map(|r| r.iter().map(|v| cut(terminal_safe(&text(v)))).collect()).collect();
         let widths: Vec<usize> = rows
             .columns
             .iter()
@@ -179,7 +179,8 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
             let padded: Vec<String> = values.zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
             padded.join("  ").trim_end().to_owned() + "\n"
         };
-        let mut out = line(&mut rows.columns.iter().map(String::as_str));
+        let columns: Vec<String> = rows.columns.iter().map(|c| terminal_safe(c)).collect();
+        let mut out = line(&mut columns.iter().map(String::as_str));
         out += &line(&mut widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str));
         for r in &cells {
             out += &line(&mut r.iter().map(String::as_str));
@@ -188,10 +189,9 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
     }
 
     pub fn csv(rows: &Rows) -> String {
-        let field = |s: String| if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s };
-        let mut out = rows.columns.iter().map(|c| field(c.clone())).collect::<Vec<_>>().join(",") + "\r\n";
+        let mut out = rows.columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",") + "\r\n";
         for r in &rows.rows {
-            out += &(r.iter().map(|v| field(text(v))).collect::<Vec<_>>().join(",") + "\r\n");
+            out += &(r.iter().map(|v| csv_field(&text(v))).collect::<Vec<_>>().join(",") + "\r\n");
         }
         out
     }
