@@ -3,25 +3,27 @@
 
 use leptos::prelude::*;
 use mes_client::{
-    Authority, BrowserTransport, CallbackParams, ConfigIssue, LookupDefinition, LookupOptions, MesError, PortalConfig, Prompt, Rows,
-    Runtime, SignedIn, UserSession, authorization_redirect, browser, end_session_url, finish_sign_in, now_seconds, revoke_refresh_token,
+    Authority, BrowserTransport, CallbackParams, ConfigIssue, DiscoveryError, LookupDefinition, LookupOptions, MesError, PortalConfig,
+    Prompt, Rows, Runtime, SignInFailure, SignedIn, UserSession, authority_reachable, authorization_redirect, browser, end_session_request,
+    finish_sign_in, now_seconds, revoke_refresh_token,
 };
 use std::sync::Arc;
 
 /// Largest lookup answer accepted: 100,000 rows of 10 columns is about 15 MB of JSON.
 pub const LOOKUP_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
-/// Where the person stands with the authority.
+/// Where the person stands with the authority. Failures carry mes-client's typed errors; the
+/// pages turn each into its own plain-language view.
 #[derive(Clone, Debug)]
 pub enum AuthState {
     /// Reading config.json and the authority's discovery.
     Starting,
     /// config.json is missing or wrong: every problem.
     ConfigInvalid(Vec<ConfigIssue>),
-    /// Discovery failed: why, and the address.
+    /// The authority did not answer (at start, or when a sign-in was about to leave for it).
     AuthorityUnavailable {
-        /// Plain-language cause.
-        why: String,
+        /// Why, as mes-client found it.
+        why: DiscoveryError,
         /// The authority address.
         authority: String,
     },
@@ -29,14 +31,41 @@ pub enum AuthState {
     SignedOut(Option<String>),
     /// On the way to the authority.
     Redirecting,
-    /// The sign-in answer was refused: why.
-    SignInFailed(String),
-    /// Signed in; tokens in memory only, inside the session.
-    SignedIn(Arc<Session>),
+    /// The sign-in answer was refused, or the browser could not take part.
+    SignInFailed(SignInFailure),
+    /// Signed in: configuration, authority and the session (tokens in memory only).
+    SignedIn(Arc<SignedInState>),
+}
+
+/// Everything a signed-in page needs, so no page reads an `Option` for it.
+pub struct SignedInState {
+    /// The validated configuration.
+    pub config: Arc<PortalConfig>,
+    /// Discovery and keys.
+    pub authority: Arc<Authority>,
+    /// The tokens, renewed with a single flight.
+    pub session: Session,
+}
+
+impl std::ops::Deref for SignedInState {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
+impl std::fmt::Debug for SignedInState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.session.fmt(f)
+    }
 }
 
 /// The signed-in session: tokens in memory, renewed with a single flight.
 pub type Session = UserSession<BrowserTransport>;
+
+/// At most one silent (`prompt=none`) sign-in per this many seconds in a tab: a renewal that
+/// keeps coming back expired stops at a Sign in button instead of looping through the authority.
+pub const SILENT_SIGN_IN_INTERVAL: u64 = 60;
 
 /// The portal's shared state, provided as context.
 #[derive(Clone, Copy)]
@@ -49,6 +78,8 @@ pub struct Portal {
     pub authority: RwSignal<Option<Arc<Authority>>>,
     /// Sign-in state.
     pub auth: RwSignal<AuthState>,
+    /// Bumped after every MES call, so views of the session's health (the header) read it again.
+    pub session_seen: RwSignal<u64>,
     /// The current path (client-side routing).
     pub route: RwSignal<String>,
     /// Embedded in another page: sign-in runs in a popup, and the host page's address is left
@@ -69,6 +100,7 @@ impl Portal {
             warnings: RwSignal::new(vec![]),
             authority: RwSignal::new(None),
             auth: RwSignal::new(AuthState::Starting),
+            session_seen: RwSignal::new(0),
             route: RwSignal::new(current_pathname()),
             embedded: false,
         }
@@ -89,7 +121,9 @@ impl Portal {
 
     /// Loads config and discovery, then finishes a callback or tries a silent sign-in.
     pub async fn start(self) {
-        if !self.embedded && current_pathname() == "/callback" && browser::relay_callback_to_opener() {
+        let path = current_pathname();
+        let at_callback = path == "/callback";
+        if !self.embedded && at_callback && browser::relay_callback_to_opener() {
             // A sign-in popup of an embedded grid: the opener finishes the sign-in.
             return self.auth.set(AuthState::Redirecting);
         }
@@ -101,113 +135,125 @@ impl Portal {
         self.warnings.set(warnings);
         let config = Arc::new(config);
         self.config.set(Some(config.clone()));
-        let transport = BrowserTransport::default();
-        let path = current_pathname();
         // Back from the authority: the page that left saved its discovery document and keys with
         // the pending sign-in, so this page goes straight to the token request.
-        let (pending, saved) = match (path == "/callback").then(browser::take_round_trip).flatten() {
+        let (pending, saved) = match at_callback.then(browser::take_round_trip).flatten() {
             Some((pending, authority)) => (Some(pending), authority),
             None => (None, None),
         };
         let configured = config.client.authority.trim_end_matches('/');
         let saved = saved.filter(|a| a.metadata.issuer.trim_end_matches('/') == configured);
-        let mut authority = match saved {
+        let authority = match saved {
             Some(a) => a,
-            None => match Authority::load(&transport, &config.client.authority).await {
+            None => match Authority::load(&BrowserTransport::default(), &config.client.authority).await {
                 Ok(a) => a,
-                Err(e) => {
-                    return self
-                        .auth
-                        .set(AuthState::AuthorityUnavailable { why: e.to_string(), authority: config.client.authority.clone() });
-                }
+                Err(why) => return self.auth.set(AuthState::AuthorityUnavailable { why, authority: config.client.authority.clone() }),
             },
         };
-        if path == "/callback" {
+        if at_callback {
             let params = CallbackParams::from_query(&browser::current_query());
             let return_path = pending.as_ref().map(|p| p.return_path.clone()).unwrap_or_else(|| "/".into());
-            let silent_refusal = matches!(params.error.as_deref(), Some("login_required" | "interaction_required" | "consent_required"));
-            let result = finish_sign_in(
-                &transport,
-                &mut authority,
-                &config.client,
-                &params,
-                pending.as_ref(),
-                &browser::WebCryptoVerifier,
-                now_seconds(),
-            )
-            .await;
-            let authority = Arc::new(authority);
-            self.authority.set(Some(authority.clone()));
-            match result {
-                Ok(signed_in) => {
-                    browser::replace_url(&return_path);
-                    self.route.set(path_only(&return_path));
-                    self.enter_session(&authority, &config, signed_in);
+            let outcome = self.complete_sign_in(config, authority, &params, pending.as_ref()).await;
+            // The code leaves the address bar and history whatever happened.
+            let back_to = match &outcome {
+                Err(e) if !(e.is_silent_refusal() && pending.is_some()) => "/".to_owned(),
+                _ => return_path,
+            };
+            browser::replace_url(&back_to);
+            self.route.set(path_only(&back_to));
+            match outcome {
+                Ok(()) => {}
+                // No session at the authority: the person signs in with the form.
+                Err(e) if e.is_silent_refusal() && pending.is_some() => {
+                    browser::clear_silent_sign_in();
+                    self.auth.set(AuthState::SignedOut(None))
                 }
-                Err(_) if silent_refusal && pending.is_some() => {
-                    // No session at the authority: the person signs in with the form.
-                    browser::replace_url(&return_path);
-                    self.route.set(path_only(&return_path));
-                    self.auth.set(AuthState::SignedOut(None));
-                }
-                Err(e) => {
-                    browser::replace_url("/");
-                    self.route.set("/".into());
-                    self.auth.set(AuthState::SignInFailed(e.to_string()));
-                }
+                Err(e) => self.auth.set(AuthState::SignInFailed(e)),
             }
             return;
         }
-        self.authority.set(Some(Arc::new(authority)));
+        let authority = Arc::new(authority);
+        self.authority.set(Some(authority.clone()));
         if self.embedded {
             // A popup needs a click; the person presses "Sign in" (AIM's session skips the form).
             self.auth.set(AuthState::SignedOut(None));
         } else if path == "/signed-out" {
             self.auth.set(AuthState::SignedOut(Some("You are signed out.".into())));
         } else {
-            // Reload or new tab: the authority's own session signs the person in without a form.
-            self.sign_in(Some(Prompt::None));
+            // Reload or new tab: the authority's own session signs the person in without a form
+            // (it answered a moment ago: no need to ask whether it is there).
+            self.redirect_to_authority(&config, &authority, Some(Prompt::None));
         }
     }
 
-    /// Holds the new tokens in a session (renewal, lookups with the large-answer limit).
-    fn enter_session(&self, authority: &Authority, config: &PortalConfig, signed_in: SignedIn) {
-        let session = UserSession::new(BrowserTransport::new(LOOKUP_BODY_LIMIT), authority, &config.client, signed_in);
-        self.auth.set(AuthState::SignedIn(Arc::new(session)));
+    /// Finishes a sign-in from the authority's answer (a redirect back to this page or a popup's
+    /// message): checks, code exchange, ID token; on success the session begins.
+    async fn complete_sign_in(
+        &self,
+        config: Arc<PortalConfig>,
+        mut authority: Authority,
+        params: &CallbackParams,
+        pending: Option<&mes_client::PendingSignIn>,
+    ) -> Result<(), SignInFailure> {
+        let transport = BrowserTransport::default();
+        let result =
+            finish_sign_in(&transport, &mut authority, &config.client, params, pending, &browser::WebCryptoVerifier, now_seconds()).await;
+        let authority = Arc::new(authority);
+        self.authority.set(Some(authority.clone()));
+        let signed_in = result?;
+        self.enter_session(config, authority, signed_in);
+        Ok(())
     }
 
-    /// Sends the browser to the authority. Returns to the current page afterwards.
+    /// Holds the new tokens in a session (renewal, lookups with the large-answer limit).
+    fn enter_session(&self, config: Arc<PortalConfig>, authority: Arc<Authority>, signed_in: SignedIn) {
+        let session = UserSession::new(BrowserTransport::new(LOOKUP_BODY_LIMIT), &authority, &config.client, signed_in);
+        self.auth.set(AuthState::SignedIn(Arc::new(SignedInState { config, authority, session })));
+    }
+
+    /// Sends the browser to the authority (a popup when embedded). A silent sign-in
+    /// (`prompt=none`) goes at most once per [`SILENT_SIGN_IN_INTERVAL`]; after that, and for
+    /// every button press, the authority is asked first whether it answers, so nobody is sent to
+    /// a browser error page.
     pub fn sign_in(&self, prompt: Option<Prompt>) {
         let (Some(config), Some(authority)) = (self.config.get_untracked(), self.authority.get_untracked()) else { return };
         if self.embedded {
             return self.sign_in_popup(&config, &authority, prompt);
         }
-        if prompt != Some(Prompt::None) {
-            // Someone pressed a button: if AIM went offline since the page loaded, say so here
-            // instead of leaving them on the browser's "site can't be reached" page.
-            self.auth.set(AuthState::Redirecting);
+        self.auth.set(AuthState::Redirecting);
+        let this = *self;
+        leptos::task::spawn_local(async move {
             let issuer = authority.metadata.issuer.clone();
-            let this = *self;
-            leptos::task::spawn_local(async move {
-                match probe(&issuer).await {
-                    Ok(()) => this.redirect_to_authority(&config, &authority, prompt),
-                    Err(why) => this.auth.set(AuthState::AuthorityUnavailable { why, authority: issuer }),
-                }
-            });
-            return;
+            match authority_reachable(&BrowserTransport::default(), &issuer).await {
+                Ok(()) => this.redirect_to_authority(&config, &authority, prompt),
+                Err(why) => this.auth.set(AuthState::AuthorityUnavailable { why, authority: issuer }),
+            }
+        });
+    }
+
+    /// Renews an expired session without refresh tokens through the authority's session
+    /// (`prompt=none`), unless this tab already tried within [`SILENT_SIGN_IN_INTERVAL`].
+    /// Returns false when the breaker holds (the page then offers a Sign in button).
+    pub fn renew_silently(&self) -> bool {
+        if browser::silent_sign_in_within(SILENT_SIGN_IN_INTERVAL, now_seconds()) {
+            return false;
         }
-        self.redirect_to_authority(&config, &authority, prompt);
+        self.sign_in(Some(Prompt::None));
+        true
     }
 
     fn redirect_to_authority(&self, config: &PortalConfig, authority: &Authority, prompt: Option<Prompt>) {
         let here = browser::current_path();
         let return_path = if here.starts_with("/callback") || here.starts_with("/signed-out") { "/".to_owned() } else { here };
         let outcome = authorization_redirect(&authority.metadata, &config.client, &return_path, prompt)
-            .map_err(|e| e.to_string())
+            .map_err(SignInFailure::from)
             .and_then(|redirect| {
-                browser::save_round_trip(&redirect.pending, Some(authority))?;
+                browser::save_round_trip(&redirect.pending, Some(authority)).map_err(SignInFailure::Browser)?;
+                if prompt == Some(Prompt::None) {
+                    browser::note_silent_sign_in(now_seconds());
+                }
                 self.auth.set(AuthState::Redirecting);
-                browser::navigate(&redirect.url)
+                browser::navigate(&redirect.url).map_err(SignInFailure::Browser)
             });
         if let Err(why) = outcome {
             self.auth.set(AuthState::SignInFailed(why));
@@ -219,77 +265,68 @@ impl Portal {
     fn sign_in_popup(self, config: &Arc<PortalConfig>, authority: &Arc<Authority>, prompt: Option<Prompt>) {
         let redirect = match authorization_redirect(&authority.metadata, &config.client, "/", prompt) {
             Ok(r) => r,
-            Err(e) => return self.auth.set(AuthState::SignInFailed(e.to_string())),
+            Err(e) => return self.auth.set(AuthState::SignInFailed(e.into())),
         };
         let popup = match browser::open_sign_in_popup(&redirect.url) {
             Ok(p) => p,
-            Err(e) => return self.auth.set(AuthState::SignInFailed(e.to_string())),
+            Err(e) => return self.auth.set(AuthState::SignInFailed(SignInFailure::Browser(e.to_string()))),
         };
         self.auth.set(AuthState::Redirecting);
-        let (config, authority) = (config.clone(), authority.clone());
+        let (config, authority) = (config.clone(), (**authority).clone());
         leptos::task::spawn_local(async move {
             let query = match popup.answer().await {
                 Ok(q) => q,
                 Err(browser::PopupError::Closed) => {
                     return self.auth.set(AuthState::SignedOut(Some("The sign-in window was closed before signing in.".into())));
                 }
-                Err(e) => return self.auth.set(AuthState::SignInFailed(e.to_string())),
+                Err(e) => return self.auth.set(AuthState::SignInFailed(SignInFailure::Browser(e.to_string()))),
             };
-            let transport = BrowserTransport::default();
-            let mut keys = (*authority).clone();
             let params = CallbackParams::from_query(&query);
-            let result = finish_sign_in(
-                &transport,
-                &mut keys,
-                &config.client,
-                &params,
-                Some(&redirect.pending),
-                &browser::WebCryptoVerifier,
-                now_seconds(),
-            )
-            .await;
-            match result {
-                Ok(signed_in) => {
-                    let authority = Arc::new(keys);
-                    self.authority.set(Some(authority.clone()));
-                    self.enter_session(&authority, &config, signed_in);
-                }
-                Err(e) => self.auth.set(AuthState::SignInFailed(e.to_string())),
+            if let Err(e) = self.complete_sign_in(config, authority, &params, Some(&redirect.pending)).await {
+                self.auth.set(AuthState::SignInFailed(e));
             }
         });
     }
 
     /// Forgets the tokens, revokes the refresh token, tells the other tabs, and ends the
-    /// authority's session (embedded: only this page's session, the host page stays).
+    /// authority's session by a POST (embedded: only this page's session, the host page stays).
     pub fn sign_out(self) {
-        let tokens = match self.auth.get_untracked() {
-            AuthState::SignedIn(s) => Some(s.tokens()),
+        let signed_in = match self.auth.get_untracked() {
+            AuthState::SignedIn(s) => Some(s),
             _ => None,
         };
         self.auth.set(AuthState::SignedOut(Some("You are signed out.".into())));
         browser::announce_sign_out();
-        let (config, authority) = (self.config.get_untracked(), self.authority.get_untracked());
+        let Some(state) = signed_in else {
+            if !self.embedded {
+                self.navigate("/signed-out");
+            }
+            return;
+        };
         leptos::task::spawn_local(async move {
-            let (Some(config), Some(authority)) = (config, authority) else {
-                if !self.embedded {
-                    self.navigate("/signed-out");
-                }
-                return;
-            };
-            if let Some(refresh_token) = tokens.as_ref().and_then(|t| t.refresh_token.as_ref()) {
+            let tokens = state.tokens();
+            if let Some(refresh_token) = &tokens.refresh_token {
                 // Best effort: the end-session step below ends the authority's session anyway.
-                let _ =
-                    revoke_refresh_token(&BrowserTransport::default(), &authority.metadata, &config.client.client_id, refresh_token).await;
+                let transport = BrowserTransport::default();
+                let _ = revoke_refresh_token(&transport, &state.authority.metadata, &state.config.client.client_id, refresh_token).await;
             }
             if self.embedded {
                 return;
             }
-            let id_token = tokens.and_then(|t| t.id_token);
-            match end_session_url(&authority.metadata, &config.client, id_token.as_ref()) {
-                Some(url) => {
-                    let _ = browser::navigate(&url);
+            match end_session_request(&state.authority.metadata, &state.config.client, tokens.id_token.as_ref()) {
+                Some(form) => {
+                    if let Err(why) = browser::post_form(&form) {
+                        self.auth.set(AuthState::SignedOut(Some(format!(
+                            "You are signed out of the portal, but the identity authority's sign-out page could not be opened ({why}): close the browser to end its session."
+                        ))));
+                    }
                 }
-                None => self.navigate("/signed-out"),
+                None => {
+                    self.navigate("/signed-out");
+                    self.auth.set(AuthState::SignedOut(Some(
+                        "You are signed out of the portal. The identity authority offers no sign-out address, so its own session may still be open: close the browser to end it.".into(),
+                    )));
+                }
             }
         });
     }
@@ -301,16 +338,35 @@ impl Portal {
         }
     }
 
-    /// Runs a lookup as the signed-in person (the session renews its token as needed).
+    /// Runs a lookup as the signed-in person (the session renews its token as needed). When the
+    /// session can only be renewed through the authority and the authority does not answer, that
+    /// is an outage (with automatic retries), not an expired session: a silent sign-in would
+    /// navigate to a dead host.
     pub async fn run_lookup(&self, lookup_def: &LookupDefinition) -> Result<Rows, MesError> {
-        let config = self.config.get_untracked().ok_or(MesError::SessionExpired)?;
-        let api = config
-            .web_api(&lookup_def.web_api)
-            .ok_or_else(|| MesError::NotFound { message: format!("no Web API definition named \"{}\"", lookup_def.web_api) })?
-            .clone();
+        let AuthState::SignedIn(state) = self.auth.get_untracked() else { return Err(MesError::SessionExpired) };
+        let Some(api) = state.config.web_api(&lookup_def.web_api).cloned() else {
+            return Err(MesError::NotConfigured {
+                message: format!(
+                    "the lookup \"{}\" names the Web API \"{}\", which config.json does not define",
+                    lookup_def.name, lookup_def.web_api
+                ),
+            });
+        };
         let params: Vec<(String, String)> = lookup_def.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let AuthState::SignedIn(session) = self.auth.get_untracked() else { return Err(MesError::SessionExpired) };
-        session.lookup(&api, &lookup_def.endpoint, &params, &LookupOptions::default()).await
+        let result = state.session.lookup(&api, &lookup_def.endpoint, &params, &LookupOptions::default()).await;
+        let result = match result {
+            Err(MesError::SessionExpired) if state.session.needs_sign_in() => {
+                match authority_reachable(&BrowserTransport::default(), &state.authority.metadata.issuer).await {
+                    Ok(()) => Err(MesError::SessionExpired),
+                    Err(why) => Err(MesError::AuthorityOffline {
+                        message: format!("your session needs renewing at the identity authority, which did not answer: {why}"),
+                    }),
+                }
+            }
+            other => other,
+        };
+        self.session_seen.update(|n| *n += 1);
+        result
     }
 }
 
@@ -327,19 +383,6 @@ fn path_only(path: &str) -> String {
 
 fn current_pathname() -> String {
     web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into())
-}
-
-/// Whether the authority's address answers at all (any HTTP answer counts; the body is not
-/// readable and not needed). One small request, only when a person starts a sign-in.
-async fn probe(issuer: &str) -> Result<(), String> {
-    gloo_net::http::Request::get(issuer)
-        .mode(web_sys::RequestMode::NoCors)
-        .cache(web_sys::RequestCache::NoStore)
-        .credentials(web_sys::RequestCredentials::Omit)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|_| format!("{issuer} did not answer: the connection failed (it may be offline, or the address is wrong)"))
 }
 
 async fn load_config() -> Result<(PortalConfig, Vec<ConfigIssue>), Vec<ConfigIssue>> {

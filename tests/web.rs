@@ -187,6 +187,7 @@ async fn every_failure_has_its_own_plain_state_and_hostile_text_stays_text() {
         ),
         (MesError::NotFound { message: "No HTTP resource".into() }, "not-found", "does not know this lookup"),
         (MesError::ServerError { status: 502, message: "Bad gateway".into() }, "server-error", "HTTP 502"),
+        (MesError::NotConfigured { message: hostile.into() }, "not-configured", "not set up correctly"),
     ];
     for (error, state, words) in cases {
         let root = container();

@@ -8,9 +8,9 @@ pub use diagnostics::Diagnostics;
 pub use web_apis::WebApis;
 
 use crate::grid::LookupGrid;
-use crate::session::{AuthState, Session, use_portal};
+use crate::session::{AuthState, SignedInState, use_portal};
 use leptos::prelude::*;
-use mes_client::{ConfigIssue, MesError, Prompt, now_seconds};
+use mes_client::{ConfigIssue, DiscoveryError, MesError, Prompt, SessionHealth, SignInError, SignInFailure, now_seconds};
 use std::sync::Arc;
 
 /// A centred card with a title.
@@ -39,9 +39,10 @@ pub fn ConfigInvalid(issues: Vec<ConfigIssue>) -> impl IntoView {
     }
 }
 
-/// Discovery failed.
+/// The authority did not answer (at start, or when a sign-in was about to leave for it).
 #[component]
-pub fn AuthorityUnavailable(why: String, authority: String) -> impl IntoView {
+pub fn AuthorityUnavailable(why: DiscoveryError, authority: String) -> impl IntoView {
+    let why = why.to_string();
     let portal = use_portal();
     view! {
         <Card title="AVEVA Identity Manager cannot be reached">
@@ -78,24 +79,69 @@ pub fn SignInPage(notice: Option<String>) -> impl IntoView {
     }
 }
 
-/// The sign-in answer was refused.
+/// What a person can do about a failed sign-in, by its kind.
+fn sign_in_advice(failure: &SignInFailure) -> &'static str {
+    match failure {
+        SignInFailure::Callback(SignInError::Refused { .. }) => {
+            "The identity authority said no. Try again, or ask your administrator whether this account may use the portal."
+        }
+        SignInFailure::Callback(SignInError::BadUrl { .. }) => {
+            "An address in config.json or in the authority's settings is not usable; ask the person who deployed the portal."
+        }
+        SignInFailure::Callback(SignInError::NoRandomness(_)) => "This browser gave no secure random numbers; try another browser.",
+        SignInFailure::Callback(_) => "Nothing was stored. If this keeps happening, the link may have been tampered with or opened twice.",
+        SignInFailure::Token(e) if e.is_outage() => {
+            "The identity authority did not answer while finishing the sign-in. Try again in a moment."
+        }
+        SignInFailure::Token(_) => {
+            "The identity authority refused to finish the sign-in. Try again; if it keeps happening, its registration of this portal may be wrong."
+        }
+        SignInFailure::IdToken(_) => {
+            "The identity authority's answer did not pass the checks, so it was not used. Nothing was stored. Check this computer's clock, then try again."
+        }
+        SignInFailure::Discovery(_) => "The identity authority's keys could not be read. Try again in a moment.",
+        SignInFailure::Browser(_) => {
+            "The browser blocked a step of the sign-in (storage or a popup). Allow it for this site, then try again."
+        }
+    }
+}
+
+/// The sign-in answer was refused, or the browser could not take part.
 #[component]
-pub fn SignInFailed(why: String) -> impl IntoView {
+pub fn SignInFailed(why: SignInFailure) -> impl IntoView {
     let portal = use_portal();
+    let advice = sign_in_advice(&why);
     view! {
         <Card title="Sign-in did not complete">
             <div class="state bad" role="alert">
-                <p id="sign-in-error">{why}</p>
-                <p class="muted">"Nothing was stored. If this keeps happening, the link may have been tampered with or opened twice."</p>
+                <p id="sign-in-error">{why.to_string()}</p>
+                <p class="muted">{advice}</p>
                 <div class="actions"><button on:click=move |_| portal.sign_in(None)>"Try again"</button></div>
             </div>
         </Card>
     }
 }
 
-/// Who is signed in, how long the token lasts, sign out.
+/// What the header says about the session: only what is true now.
+fn health_text(health: &SessionHealth, now: u64) -> (&'static str, String) {
+    match health {
+        SessionHealth::Valid { expires_at: Some(at) } if *at > now => {
+            ("ok", format!("✓ session valid, {} min left", (at - now).div_ceil(60)))
+        }
+        SessionHealth::Valid { expires_at: None } => ("ok", "✓ session valid".into()),
+        SessionHealth::Valid { .. } | SessionHealth::Renewing => ("busy", "session renewing…".into()),
+        SessionHealth::AuthorityOffline { expires_at: Some(at) } if *at > now => {
+            ("warn", format!("⚠ AIM offline: session valid {} min more, renewal retried", (at - now).div_ceil(60)))
+        }
+        SessionHealth::AuthorityOffline { .. } => ("warn", "⚠ AIM offline: session waiting for renewal".into()),
+        SessionHealth::NeedsSignIn => ("warn", "session expired: renewing through AIM".into()),
+        SessionHealth::Ended(_) => ("bad", "✗ session expired: sign in again".into()),
+    }
+}
+
+/// Who is signed in, what state the session is in, sign out.
 #[component]
-fn SessionBar(session: Arc<Session>) -> impl IntoView {
+fn SessionBar(session: Arc<SignedInState>) -> impl IntoView {
     let portal = use_portal();
     let now = RwSignal::new(now_seconds());
     let handle = set_interval_with_handle(move || now.set(now_seconds()), std::time::Duration::from_secs(15)).ok();
@@ -105,18 +151,14 @@ fn SessionBar(session: Arc<Session>) -> impl IntoView {
         }
     });
     let name = session.claims().identity();
-    let left = move || match session.tokens().expires_at {
-        Some(at) if at > now.get() => {
-            let s = at - now.get();
-            format!("✓ session valid, {} min left", s.div_ceil(60))
-        }
-        Some(_) => "session renewing…".into(),
-        None => "✓ session valid".into(),
-    };
+    let health = Memo::new(move |_| {
+        portal.session_seen.track();
+        health_text(&session.health(), now.get())
+    });
     view! {
         <div class="session">
             <span class="who" id="signed-in-as">{name}</span>
-            <span class="valid">{left}</span>
+            <span class="valid" id="session-health" data-health=move || health.get().0 role="status">{move || health.get().1}</span>
             <button class="secondary" id="sign-out" on:click=move |_| portal.sign_out()>"Sign out"</button>
         </div>
     }
@@ -124,10 +166,9 @@ fn SessionBar(session: Arc<Session>) -> impl IntoView {
 
 /// The signed-in portal: top bar, lookup list, and the page for the current path.
 #[component]
-pub fn Shell(session: Arc<Session>) -> impl IntoView {
+pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
     let portal = use_portal();
-    let config = portal.config.get_untracked();
-    let lookups = config.map(|c| c.lookups.clone()).unwrap_or_default();
+    let lookups = session.config.lookups.clone();
     let nav_lookups = lookups.clone();
     let current = move || {
         let route = portal.route.get();
@@ -206,6 +247,20 @@ fn RetryCountdown(retry: Callback<()>, attempt: u32) -> impl IntoView {
     view! { <p class="countdown">{move || format!("Trying again in {} s…", left.get())}</p> }
 }
 
+/// The session is over: sign in again (the authority's session usually skips the form).
+#[component]
+fn SessionExpired(#[prop(into)] note: String) -> impl IntoView {
+    let portal = use_portal();
+    view! {
+        <div class="state warn" role="alert" data-state="session-expired">
+            <h2>"Your session has expired"</h2>
+            <p>"Sign in again to continue; you will come back to this page."</p>
+            {(!note.is_empty()).then(|| view! { <p class="muted">{note}</p> })}
+            <div class="actions"><button on:click=move |_| portal.sign_in(None)>"Sign in again"</button></div>
+        </div>
+    }
+}
+
 /// What an MES failure means and what to do next.
 #[component]
 pub fn FailureView(
@@ -245,24 +300,24 @@ pub fn FailureView(
             if !portal.embedded && matches!(portal.auth.get_untracked(), AuthState::SignedIn(s) if s.needs_sign_in()) =>
         {
             // No refresh token was issued and the token has expired: renew through AIM's session
-            // without a form (the grid's state travels in the address).
-            set_timeout(move || portal.sign_in(Some(Prompt::None)), std::time::Duration::ZERO);
-            view! {
-                <div class="state" role="status" data-state="renewing">
-                    <h2>"Renewing your session…"</h2>
-                    <p>"Your sign-in is being renewed through AVEVA Identity Manager; you will come back to this page."</p>
-                </div>
-            }
+            // without a form (the grid's state travels in the address) — once per interval, so a
+            // renewal that keeps failing ends at a button, not in a loop.
+            let renewing = RwSignal::new(true);
+            set_timeout(move || renewing.set(portal.renew_silently()), std::time::Duration::ZERO);
+            (move || if renewing.get() {
+                view! {
+                    <div class="state" role="status" data-state="renewing">
+                        <h2>"Renewing your session…"</h2>
+                        <p>"Your sign-in is being renewed through AVEVA Identity Manager; you will come back to this page."</p>
+                    </div>
+                }
+                .into_any()
+            } else {
+                view! { <SessionExpired note="Automatic renewal was tried a moment ago and did not last, so it is not repeated." /> }.into_any()
+            })
             .into_any()
         }
-        MesError::SessionExpired => view! {
-            <div class="state warn" role="alert" data-state="session-expired">
-                <h2>"Your session has expired"</h2>
-                <p>"Sign in again to continue; you will come back to this page."</p>
-                <div class="actions"><button on:click=move |_| portal.sign_in(None)>"Sign in again"</button></div>
-            </div>
-        }
-        .into_any(),
+        MesError::SessionExpired => view! { <SessionExpired note="" /> }.into_any(),
         MesError::Unreachable { url, reason } => {
             let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
             view! {
@@ -300,6 +355,14 @@ pub fn FailureView(
                 <pre class="mes-message">{message}</pre>
                 <p class="muted">"Check the endpoint name of this lookup in config.json."</p>
                 <div class="actions">{retry_button()}</div>
+            </div>
+        }
+        .into_any(),
+        MesError::NotConfigured { message } => view! {
+            <div class="state bad" role="alert" data-state="not-configured">
+                <h2>"This lookup is not set up correctly"</h2>
+                <pre class="mes-message">{message}</pre>
+                <p class="muted">"Nothing was sent to the MES. Ask the person who deployed the portal to correct config.json (docs/deploy.md explains every field)."</p>
             </div>
         }
         .into_any(),

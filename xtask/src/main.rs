@@ -1,6 +1,7 @@
 //! `cargo xtask`: set-up, build, demo and tests in one place, so a fresh machine and CI need no
 //! hand steps. Installs only through the package registries (crates.io, npm, Debian).
 
+mod mutants;
 mod setup;
 
 use anyhow::{Context as _, Result, bail};
@@ -22,7 +23,10 @@ const HELP: &str = "cargo xtask <command>
   fuzz     Fuzz mes-client's parsers (callback, ID token, config, MES answers, discovery, token
            answers) with cargo-fuzz on nightly, each for a bounded time: --seconds N (default
            60), or name targets: cargo xtask fuzz id_token --seconds 300. Installs nightly and
-           cargo-fuzz.";
+           cargo-fuzz.
+  mutants  Mutation testing (cargo-mutants) of mes-client's security modules and the portal's grid
+           logic; every survivor must be listed with its reason in xtask/mutants-survivors.txt.
+           Writes docs/mutants.md. Name a package to run only it: cargo xtask mutants mes-client.";
 
 fn main() {
     if let Err(e) = run() {
@@ -45,6 +49,7 @@ fn run() -> Result<()> {
         Some("test") => test(&root),
         Some("fuzz") => fuzz(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
+        Some("mutants") => mutants::run(&root, &args[1..]),
         _ => {
             println!("{HELP}");
             Ok(())

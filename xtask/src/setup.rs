@@ -1,5 +1,5 @@
 //! Installs what the build and tests need, each only when missing or at the wrong version.
-//! Versions: ../shared/TOOLCHAIN.md.
+//! Versions are pinned here; ARCHITECTURE.md says why each one.
 
 use crate::run_cmd;
 use anyhow::{Context as _, Result, bail};
@@ -11,6 +11,7 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
 const TWIGGY_VERSION: &str = "0.8.0";
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
+const CARGO_MUTANTS_VERSION: &str = "27.1.0";
 
 /// Where the tools are.
 pub struct Tools {
@@ -123,6 +124,15 @@ pub fn fuzzing() -> Result<()> {
     if !output(Command::new(cargo_bin("cargo-fuzz")).arg("--version")).is_some_and(|v| v.contains(CARGO_FUZZ_VERSION)) {
         eprintln!("==> Installing cargo-fuzz {CARGO_FUZZ_VERSION} from crates.io (about 2 minutes; once per machine)");
         run_cmd(Command::new("cargo").args(["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--locked"]))?;
+    }
+    Ok(())
+}
+
+/// For `cargo xtask mutants`: cargo-mutants, only when missing.
+pub fn mutants() -> Result<()> {
+    if !output(Command::new(cargo_bin("cargo-mutants")).arg("--version")).is_some_and(|v| v.contains(CARGO_MUTANTS_VERSION)) {
+        eprintln!("==> Installing cargo-mutants {CARGO_MUTANTS_VERSION} from crates.io (about 3 minutes; once per machine)");
+        run_cmd(Command::new("cargo").args(["install", "cargo-mutants", "--version", CARGO_MUTANTS_VERSION, "--locked"]))?;
     }
     Ok(())
 }

@@ -27,6 +27,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub const BASE_PATH: &str = "/identitymanager";
 /// The SSO cookie's name.
 pub const SSO_COOKIE: &str = "aim.sso";
+/// The login form's CSRF cookie (double submit: the form carries the same value).
+pub const CSRF_COOKIE: &str = "aim.csrf";
 const CODE_LIFETIME: u64 = 60;
 
 /// How the AIM stand-in is set up.
@@ -42,6 +44,8 @@ pub struct AimOptions {
     pub hostile: bool,
     /// How long a refresh token (and so a portal session without a new sign-in) lasts, seconds.
     pub refresh_token_lifetime: u64,
+    /// How long AIM's own sign-in (the SSO cookie's session) lasts, seconds.
+    pub session_lifetime: u64,
 }
 
 /// Requests counted per kind, for tests and benchmarks.
@@ -88,6 +92,8 @@ struct RefreshGrant {
 struct Memory {
     sessions: HashMap<String, (store::User, u64)>,
     codes: HashMap<String, CodeGrant>,
+    /// Codes already exchanged, with the refresh-token family each one started.
+    spent_codes: HashMap<String, String>,
     refresh: HashMap<String, RefreshGrant>,
     revoked_families: HashSet<String>,
     issued: Vec<String>,
@@ -333,7 +339,8 @@ fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<Authoriz
 
 fn session_user(s: &AimState, headers: &HeaderMap) -> Option<store::User> {
     let id = cookie(headers, SSO_COOKIE)?;
-    s.memory().sessions.get(&id).map(|(u, _)| u.clone())
+    let lifetime = s.options.session_lifetime;
+    s.memory().sessions.get(&id).filter(|(_, since)| since.saturating_add(lifetime) > now()).map(|(u, _)| u.clone())
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -434,7 +441,7 @@ async fn authorize(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p):
     login_form(&p, None)
 }
 
-async fn login(State(s): State<Arc<AimState>>, body: Bytes) -> Response {
+async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
     s.counters.authorize.fetch_add(1, Ordering::Relaxed);
     let Ok(p) = parse_form(&body) else {
         return error_page(StatusCode::BAD_REQUEST, "Bad request", "The sign-in form was not readable.");
@@ -443,6 +450,15 @@ async fn login(State(s): State<Arc<AimState>>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(answer) => return answer,
     };
+    // The form must be the one this authority just showed in this browser (login CSRF).
+    let csrf_ok = match (cookie(&headers, CSRF_COOKIE), p.get("csrf")) {
+        (Some(expected), Some(sent)) => !expected.is_empty() && expected.len() == sent.len() && expected.as_bytes() == sent.as_bytes(),
+        _ => false,
+    };
+    if !csrf_ok {
+        tracing::info!("sign-in form refused: CSRF token missing or different");
+        return login_form(&p, Some("The sign-in form expired or did not come from this page. Sign in again."));
+    }
     if p.get("action").map(String::as_str) == Some("cancel") {
         return request
             .redirect(&s.options.issuer, &[("error", "access_denied"), ("error_description", "the person cancelled the sign-in")]);
@@ -479,19 +495,25 @@ fn login_form(p: &HashMap<String, String>, error: Option<&str>) -> Response {
             .iter()
             .filter_map(|k| p.get(*k).map(|v| format!(r#"<input type="hidden" name="{k}" value="{}">"#, html_escape(v))))
             .collect();
+    let csrf = random_token(24);
     let error = error.map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, html_escape(e))).unwrap_or_default();
     let username = p.get("username").map(|u| html_escape(u)).unwrap_or_default();
-    Html(format!(
+    let mut response = Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Sign in – AVEVA Identity Manager (stand-in)</title><style>{PAGE_STYLE}</style></head><body><main>
 <h1>AVEVA Identity Manager</h1><p class="sub">Development stand-in. Sign in to continue.</p>{error}
-<form method="post" action="{BASE_PATH}/connect/authorize">{hidden}
+<form method="post" action="{BASE_PATH}/connect/authorize">{hidden}<input type="hidden" name="csrf" value="{csrf}">
 <label for="username">User name</label><input id="username" name="username" autocomplete="username" value="{username}" placeholder="PLANT\user" autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password">
 <div class="buttons"><button class="primary" id="sign-in" name="action" value="login">Sign in</button>
 <button class="secondary" id="cancel" name="action" value="cancel">Cancel</button></div></form></main></body></html>"#
     ))
-    .into_response()
+    .into_response();
+    let cookie = format!("{CSRF_COOKIE}={csrf}; Path={BASE_PATH}; HttpOnly; SameSite=Strict");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
 }
 
 fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
@@ -556,6 +578,12 @@ fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
     let code = form.get("code").cloned().unwrap_or_default();
     // Single use: the code is gone whatever happens next.
     let Some(grant) = s.memory().codes.remove(&code) else {
+        let mut memory = s.memory();
+        if let Some(family) = memory.spent_codes.get(&code).cloned() {
+            // RFC 6749 §4.1.2: a code used twice revokes what it issued (someone else has it).
+            memory.revoked_families.insert(family);
+            tracing::warn!(client = %client.client_id, "authorization code replayed: revoking what it issued");
+        }
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code is unknown, expired or already used");
     };
     if grant.expires < now() {
@@ -586,7 +614,16 @@ fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
         )
     });
     let family = random_token(16);
+    s.memory().spent_codes.insert(code, family.clone());
     user_tokens(s, client, &grant.user, &grant.scope, &family, grant.auth_time, id_token)
+}
+
+/// The access token's audience follows what the client asked for: the MES's API when a scope
+/// names it (or `system`, the MES's service scope); otherwise the client itself, which no API
+/// accepts — as a real authority scopes tokens to the resources requested.
+fn audience_for(s: &AimState, client_id: &str, scope: &str) -> String {
+    let api = &s.options.audience;
+    if scope.split(' ').any(|x| x == api || x == "system") { api.clone() } else { client_id.to_owned() }
 }
 
 fn user_tokens(
@@ -603,7 +640,7 @@ fn user_tokens(
     let access = s.sign(
         "at+jwt",
         &json!({
-            "iss": s.options.issuer, "aud": s.options.audience, "sub": user.sub, "client_id": client.client_id,
+            "iss": s.options.issuer, "aud": audience_for(s, &client.client_id, scope), "sub": user.sub, "client_id": client.client_id,
             "preferred_username": user.username, "name": user.display_name, "scope": scope,
             "iat": t, "nbf": t, "exp": t + lifetime, "jti": random_token(12),
         }),
@@ -696,7 +733,7 @@ fn service_token(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
         "at+jwt",
         &json!({
             // RFC 9068: a client's own token names the client as its subject.
-            "iss": s.options.issuer, "aud": s.options.audience, "sub": client.client_id, "client_id": client.client_id, "scope": "system",
+            "iss": s.options.issuer, "aud": audience_for(s, &client.client_id, scope), "sub": client.client_id, "client_id": client.client_id, "scope": "system",
             "iat": t, "nbf": t, "exp": t + lifetime, "jti": random_token(12),
         }),
     );

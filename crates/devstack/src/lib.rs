@@ -5,6 +5,7 @@
 //! real software: real HTTP, RS256 JWTs, SQLite. See DESIGN §6 for the behaviour it holds to.
 
 pub mod aim;
+pub mod form_login;
 pub mod hostile;
 pub mod keys;
 pub mod mes;

@@ -20,13 +20,14 @@ USAGE:
       --rows N                     Rows in the big MES tables (new database only) [2000]
       --token-lifetime SECONDS     User access token lifetime               [3600]
       --refresh-lifetime SECONDS   Refresh token lifetime (a session without a new sign-in) [28800]
+      --session-lifetime SECONDS   AIM's own sign-in (SSO cookie) lifetime  [28800]
       --jwks-ttl SECONDS           How long MES trusts AIM's keys           [5]
       --background-user-ttl SECONDS  How long MES caches System_Attr 199    [3600]
       --no-refresh-tokens          The portal does not ask for offline_access (renewal is then a
                                    silent prompt=none round trip through AIM)
 
   devstack aim [--port N] [--portal-origin URL]... [--data-dir DIR] [--token-lifetime SECONDS]
-               [--refresh-lifetime SECONDS]
+               [--refresh-lifetime SECONDS] [--session-lifetime SECONDS]
                                    Run only the AIM stand-in (issuer http://127.0.0.1:N/identitymanager),
                                    registering the portal client for each --portal-origin.
   devstack mes --authority ISSUER [--audience AUD] [--user-claims a,b] [--allowed-origin URL]...
@@ -219,6 +220,7 @@ async fn up(args: &Args) -> Result<(), String> {
         seed_rows: args.get("rows", devstack::seed::DEFAULT_ROWS)?,
         user_token_lifetime: args.get("token-lifetime", 3600)?,
         refresh_token_lifetime: args.get("refresh-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
+        aim_session_lifetime: args.get("session-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
         jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
         background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
         refresh_tokens: !args.flags.contains_key("no-refresh-tokens"),
@@ -295,6 +297,7 @@ async fn single(args: &Args) -> Result<(), String> {
             audience: devstack::MES_AUDIENCE.into(),
             hostile: false,
             refresh_token_lifetime: args.get("refresh-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
+            session_lifetime: args.get("session-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
         })
         .map_err(|e| e.to_string())?;
         println!("AIM stand-in: {issuer} (portal origins: {})", origins.join(", "));

@@ -24,7 +24,7 @@ pub const DEMO_ACCOUNTS: [(&str, &str, &str); 4] = [
     ("PLANT\\ivan", "ivan-demo", "inactive MES user: denied"),
 ];
 
-/// Refresh tokens last a shift (8 h) unless told otherwise.
+/// Refresh tokens and AIM's sessions last a shift (8 h) unless told otherwise.
 pub const DEFAULT_REFRESH_LIFETIME: u64 = 8 * 3600;
 
 /// How to start the stack.
@@ -48,6 +48,8 @@ pub struct StackOptions {
     pub user_token_lifetime: u64,
     /// Refresh token lifetime, seconds: how long a session lasts without a new sign-in.
     pub refresh_token_lifetime: u64,
+    /// How long AIM's own session (its SSO cookie) lasts, seconds.
+    pub aim_session_lifetime: u64,
     /// How long MES trusts the authority's keys.
     pub jwks_ttl: Duration,
     /// How long MES caches the Default Background User.
@@ -73,6 +75,7 @@ impl StackOptions {
             seed_rows: 200,
             user_token_lifetime: 3600,
             refresh_token_lifetime: DEFAULT_REFRESH_LIFETIME,
+            aim_session_lifetime: DEFAULT_REFRESH_LIFETIME,
             jwks_ttl: Duration::from_secs(5),
             background_user_ttl: Duration::from_secs(3600),
             refresh_tokens: true,
@@ -138,6 +141,7 @@ impl Stack {
             audience: MES_AUDIENCE.into(),
             hostile: options.hostile,
             refresh_token_lifetime: options.refresh_token_lifetime,
+            session_lifetime: options.aim_session_lifetime,
         })?);
         let mes = Arc::new(MesState::open(MesOptions {
             authority: issuer.clone(),

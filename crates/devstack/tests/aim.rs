@@ -5,6 +5,7 @@ use common::*;
 use devstack::store::{RegisteredClient, put_client};
 use devstack::{Stack, StackOptions};
 use reqwest::StatusCode;
+use std::collections::HashMap;
 
 #[tokio::test]
 async fn discovery_and_jwks_describe_a_strict_authority() {
@@ -115,15 +116,36 @@ async fn sso_session_skips_the_form_and_prompt_none_without_it_says_login_requir
 async fn wrong_password_shows_the_form_again_and_cancel_is_access_denied() {
     let stack = stack("aim-login").await;
     let (_, challenge) = pkce();
+    let request = authorize_request(&stack, &authorize_params(&stack, &challenge, &[]));
+    let wrong = devstack::form_login::submit(&request, "PLANT\\alice", "wrong", "login", None).await.expect("post");
+    assert_eq!(wrong.status, 200);
+    assert!(wrong.body.contains("The user name or password is incorrect."));
+    let cancel = devstack::form_login::submit(&request, "", "", "cancel", None).await.expect("post");
+    let query: HashMap<String, String> =
+        form_urlencoded::parse(cancel.callback_query().unwrap_or_default().as_bytes()).into_owned().collect();
+    assert_eq!(query.get("error").map(String::as_str), Some("access_denied"));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_login_form_needs_its_own_csrf_token() {
+    let stack = stack("aim-csrf").await;
+    let (_, challenge) = pkce();
     let mut form = authorize_params(&stack, &challenge, &[]);
-    form.extend([("username".into(), "PLANT\\alice".into()), ("password".into(), "wrong".into()), ("action".into(), "login".into())]);
-    let response = http().post(authorize_url(&stack)).form(&form).send().await.expect("post");
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.text().await.expect("html").contains("The user name or password is incorrect."));
-    let mut cancel = authorize_params(&stack, &challenge, &[]);
-    cancel.push(("action".into(), "cancel".into()));
-    let response = http().post(authorize_url(&stack)).form(&cancel).send().await.expect("post");
-    assert_eq!(redirect_query(response.headers()).get("error").map(String::as_str), Some("access_denied"));
+    form.extend([("username".into(), "PLANT\\alice".into()), ("password".into(), "alice-demo".into()), ("action".into(), "login".into())]);
+    // Posted from elsewhere: no form was shown, so there is no CSRF cookie and no token.
+    let forged = http().post(authorize_url(&stack)).form(&form).send().await.expect("post");
+    assert_eq!(forged.status(), StatusCode::OK, "the form again, not a redirect with a code");
+    assert!(forged.text().await.expect("html").contains("did not come from this page"));
+    // A token in the form that is not the cookie's.
+    form.push(("csrf".into(), "guessed".into()));
+    let guessed = http().post(authorize_url(&stack)).header("cookie", "aim.csrf=other").form(&form).send().await.expect("post");
+    assert_eq!(guessed.status(), StatusCode::OK);
+    assert_eq!(stack.aim.counters.code_exchanges.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert!(stack.aim.issued_tokens().is_empty());
+    // The real form works.
+    let (query, _) = log_in(&stack, &authorize_params(&stack, &challenge, &[]), "PLANT\\alice", "alice-demo").await;
+    assert!(query.contains_key("code"));
     stack.stop().await;
 }
 
@@ -424,5 +446,184 @@ async fn garbage_at_the_token_endpoint_is_a_clear_4xx() {
     assert_eq!(odd.status(), StatusCode::OK, "a page, never a redirect to what was asked");
     let unknown = token(&stack, &[("grant_type", "password"), ("client_id", "mes-portal")]).await;
     assert_eq!(unknown.json::<serde_json::Value>().await.expect("json")["error"], "unsupported_grant_type");
+    stack.stop().await;
+}
+
+/// A sign-in by form with `scope`, then the code exchange: the code and the token answer.
+async fn tokens_for_scope(stack: &Stack, scope: &str) -> (String, serde_json::Value) {
+    let (verifier, challenge) = pkce();
+    let (query, _) = log_in(stack, &authorize_params(stack, &challenge, &[("scope", scope)]), "PLANT\\alice", "alice-demo").await;
+    let code = query.get("code").expect("code").clone();
+    let redirect = redirect_uri(stack);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect.as_str()),
+        ("client_id", devstack::PORTAL_CLIENT_ID),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let answer = token(stack, &form).await;
+    assert_eq!(answer.status(), 200);
+    (code, answer.json().await.expect("json"))
+}
+
+fn claims_of(token: &str) -> serde_json::Value {
+    jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(token).expect("jwt").claims
+}
+
+#[tokio::test]
+async fn a_replayed_code_revokes_what_it_issued() {
+    let stack = stack("aim-code-replay").await;
+    let (code, tokens) = tokens_for_scope(&stack, "openid offline_access mes-web-api").await;
+    let refresh = tokens["refresh_token"].as_str().expect("refresh token");
+    let redirect = redirect_uri(&stack);
+    let again = token(
+        &stack,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &redirect),
+            ("client_id", "mes-portal"),
+            ("code_verifier", "x"),
+        ],
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    let after = token(&stack, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "mes-portal")]).await;
+    assert_eq!(after.status(), StatusCode::BAD_REQUEST, "the refresh token from the replayed code is revoked");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn access_tokens_are_for_the_api_the_client_asked_for() {
+    let stack = stack("aim-audience").await;
+    let (_, with_api) = tokens_for_scope(&stack, "openid mes-web-api").await;
+    assert_eq!(claims_of(with_api["access_token"].as_str().expect("at"))["aud"], "mes-web-api");
+    let (_, without) = tokens_for_scope(&stack, "openid profile").await;
+    assert_eq!(claims_of(without["access_token"].as_str().expect("at"))["aud"], "mes-portal", "not for the MES");
+    let mes = http()
+        .get(format!("{}api/v3/entity", stack.mes_base))
+        .bearer_auth(without["access_token"].as_str().expect("at"))
+        .send()
+        .await
+        .expect("mes");
+    assert_eq!(mes.status(), StatusCode::UNAUTHORIZED, "the MES refuses a token meant for someone else");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn refreshes_bring_an_id_token_of_the_same_subject_and_expire() {
+    let mut options = StackOptions::for_tests("aim-refresh-expiry");
+    options.refresh_token_lifetime = 2;
+    let stack = Stack::start(options).await.expect("stack");
+    let (_, first) = tokens_for_scope(&stack, "openid offline_access mes-web-api").await;
+    let signed_in = claims_of(first["id_token"].as_str().expect("id token"));
+    let refreshed = token(
+        &stack,
+        &[("grant_type", "refresh_token"), ("refresh_token", first["refresh_token"].as_str().expect("rt")), ("client_id", "mes-portal")],
+    )
+    .await;
+    assert_eq!(refreshed.status(), 200);
+    let refreshed: serde_json::Value = refreshed.json().await.expect("json");
+    let renewed = claims_of(refreshed["id_token"].as_str().expect("OIDC Core 12.2: an ID token with the refresh"));
+    for same in ["iss", "sub", "aud", "auth_time"] {
+        assert_eq!(renewed[same], signed_in[same], "{same}");
+    }
+    assert!(renewed.get("nonce").is_none() && renewed["iat"].is_number());
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let late = token(
+        &stack,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refreshed["refresh_token"].as_str().expect("rt")),
+            ("client_id", "mes-portal"),
+        ],
+    )
+    .await;
+    assert_eq!(late.status(), StatusCode::BAD_REQUEST);
+    assert!(late.text().await.expect("body").contains("expired"));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn aim_sessions_expire() {
+    let mut options = StackOptions::for_tests("aim-session-expiry");
+    options.aim_session_lifetime = 1;
+    let stack = Stack::start(options).await.expect("stack");
+    let (_, challenge) = pkce();
+    let (_, cookie) = log_in(&stack, &authorize_params(&stack, &challenge, &[]), "PLANT\\alice", "alice-demo").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let silent = http()
+        .get(authorize_url(&stack))
+        .query(&authorize_params(&stack, &challenge, &[("prompt", "none")]))
+        .header("cookie", cookie.expect("cookie"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(redirect_query(silent.headers()).get("error").map(String::as_str), Some("login_required"));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_client_a_token_was_issued_to_can_revoke_it() {
+    let stack = stack_with_service_client("aim-revoke-client", "s3cret-value").await;
+    let (_, tokens) = tokens_for_scope(&stack, "openid offline_access mes-web-api").await;
+    let refresh = tokens["refresh_token"].as_str().expect("rt");
+    let other = http()
+        .post(format!("{}/connect/revocation", stack.issuer))
+        .form(&[("token", refresh), ("client_id", "scheduler")])
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(other.status(), StatusCode::OK, "RFC 7009: the same answer");
+    let still = token(&stack, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "mes-portal")]).await;
+    assert_eq!(still.status(), StatusCode::OK, "another client's revocation did nothing");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_signing_key_rolls_over_with_the_old_one_still_published() {
+    let stack = stack("aim-rotation").await;
+    let jwks = |stack: &Stack| {
+        let url = format!("{}/.well-known/openid-configuration/jwks", stack.issuer);
+        async move { http().get(url).send().await.expect("jwks").json::<serde_json::Value>().await.expect("json") }
+    };
+    let before = jwks(&stack).await;
+    let old_kid = before["keys"][0]["kid"].as_str().expect("kid").to_owned();
+    let new_kid = stack.aim.rotate_key().expect("rotate");
+    let after = jwks(&stack).await;
+    let kids: Vec<&str> = after["keys"].as_array().expect("keys").iter().filter_map(|k| k["kid"].as_str()).collect();
+    assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()]);
+    let (_, tokens) = tokens_for_scope(&stack, "openid mes-web-api").await;
+    let header = jsonwebtoken::decode_header(tokens["access_token"].as_str().expect("at")).expect("header");
+    assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()), "new tokens are signed with the new key");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn end_session_by_post_keeps_the_hint_out_of_the_url() {
+    let stack = stack("aim-logout-post").await;
+    let (_, challenge) = pkce();
+    let (_, cookie) = log_in(&stack, &authorize_params(&stack, &challenge, &[]), "PLANT\\alice", "alice-demo").await;
+    let (_, tokens) = tokens_for_scope(&stack, "openid mes-web-api").await;
+    let registered = format!("{}/signed-out", stack.portal_origin);
+    let out = http()
+        .post(format!("{}/connect/endsession", stack.issuer))
+        .header("cookie", cookie.expect("cookie"))
+        .form(&[
+            ("id_token_hint", tokens["id_token"].as_str().expect("id")),
+            ("client_id", "mes-portal"),
+            ("post_logout_redirect_uri", registered.as_str()),
+        ])
+        .send()
+        .await
+        .expect("logout");
+    assert!(out.status().is_redirection(), "{}", out.status());
+    assert_eq!(out.headers()["location"].to_str().expect("loc"), registered);
+    assert!(
+        stack.aim.request_log().iter().any(|l| l == "server POST /identitymanager/connect/endsession"),
+        "{:?}",
+        stack.aim.request_log()
+    );
     stack.stop().await;
 }

@@ -95,6 +95,54 @@ pub fn navigate(url: &str) -> Result<(), String> {
     window.location().assign(url).map_err(|_| format!("the browser refused to open {url}"))
 }
 
+/// Leaves the page by POSTing `form` (the authority's end-session request), so its fields —
+/// the ID token hint among them — travel in the body, never in a URL.
+pub fn post_form(form: &crate::signin::EndSession) -> Result<(), String> {
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let element: web_sys::HtmlFormElement =
+        document.create_element("form").map_err(describe)?.dyn_into().map_err(|_| "not a form element".to_owned())?;
+    element.set_method("post");
+    element.set_action(&form.action);
+    element.set_attribute("hidden", "").map_err(describe)?;
+    for (name, value) in &form.fields {
+        let input: web_sys::HtmlInputElement =
+            document.create_element("input").map_err(describe)?.dyn_into().map_err(|_| "not an input element".to_owned())?;
+        input.set_type("hidden");
+        input.set_name(name);
+        input.set_value(value);
+        element.append_child(&input).map_err(describe)?;
+    }
+    document.body().ok_or("no body")?.append_child(&element).map_err(describe)?;
+    element.submit().map_err(describe)
+}
+
+/// sessionStorage key of the time (seconds since the epoch) of the last silent `prompt=none`
+/// sign-in this tab started: a number, never a token.
+pub const SILENT_SIGN_IN_KEY: &str = "mes-client.silent-sign-in-at";
+
+/// Notes that a silent sign-in starts now (the breaker that stops renewal loops reads it).
+pub fn note_silent_sign_in(now: u64) {
+    if let Some(storage) = session_storage() {
+        let _ = storage.set_item(SILENT_SIGN_IN_KEY, &now.to_string());
+    }
+}
+
+/// Forgets the last silent sign-in: it ended with the authority saying the person must sign in,
+/// which is no loop.
+pub fn clear_silent_sign_in() {
+    if let Some(storage) = session_storage() {
+        let _ = storage.remove_item(SILENT_SIGN_IN_KEY);
+    }
+}
+
+/// Whether a silent sign-in started in this tab within `seconds` of `now`.
+pub fn silent_sign_in_within(seconds: u64, now: u64) -> bool {
+    session_storage()
+        .and_then(|s| s.get_item(SILENT_SIGN_IN_KEY).ok().flatten())
+        .and_then(|t| t.parse::<u64>().ok())
+        .is_some_and(|at| at <= now && now - at < seconds)
+}
+
 /// The channel every tab of the portal listens on for sign-out.
 pub const SIGN_OUT_CHANNEL: &str = "mes-client.sign-out";
 
@@ -288,7 +336,8 @@ impl SignatureVerifier for WebCryptoVerifier {
         }
         let usages = Array::of1(&JsValue::from_str("verify"));
         let promise = subtle.import_key_with_object("jwk", &jwk, &import, false, &usages).map_err(describe)?;
-        let crypto_key: web_sys::CryptoKey = JsFuture::from(promise).await.map_err(describe)?.dyn_into().map_err(describe)?;
+        let crypto_key: web_sys::CryptoKey =
+            JsFuture::from(promise).await.map_err(describe)?.dyn_into().map_err(|_| "WebCrypto gave no key".to_owned())?;
         let promise = subtle
             .verify_with_object_and_js_u8_array_and_js_u8_array(
                 &verify,

@@ -44,6 +44,13 @@ pub enum MesError {
         /// The MES's message.
         message: String,
     },
+    /// The portal's configuration cannot make this call (a lookup names a Web API definition
+    /// that does not exist): no request was sent.
+    #[error("the configuration cannot make this call: {message}")]
+    NotConfigured {
+        /// What is missing, naming the field.
+        message: String,
+    },
     /// Any other 5xx (or unexpected 4xx) with its message.
     #[error("the MES reported an error (HTTP {status}): {message}")]
     ServerError {
@@ -216,7 +223,25 @@ pub async fn lookup(
 
 /// Whether the authority's discovery document answers at all.
 pub async fn authority_answers(transport: &impl Transport, authority: &str) -> bool {
-    matches!(transport.send(crate::discovery::discovery_request(authority)).await, Ok(r) if r.status().is_success())
+    authority_reachable(transport, authority).await.is_ok()
+}
+
+/// Asks the authority's discovery document whether it answers, and says why not. One small
+/// request, made before the page leaves for the authority, so a person is never sent to a
+/// browser error page.
+pub async fn authority_reachable(transport: &impl Transport, authority: &str) -> Result<(), crate::discovery::DiscoveryError> {
+    let url = crate::discovery::discovery_url(authority);
+    let response =
+        transport.send(crate::discovery::discovery_request(authority)).await.map_err(crate::discovery::DiscoveryError::Unreachable)?;
+    if response.status().is_success() {
+        return Ok(());
+    }
+    Err(crate::discovery::DiscoveryError::UnexpectedResponse {
+        url,
+        status: response.status().as_u16(),
+        content_type: crate::transport::content_type(&response),
+        first_bytes: first_bytes(response.body()),
+    })
 }
 
 #[cfg(test)]

@@ -51,6 +51,19 @@ pub enum SignInFailure {
     /// Refetching the keys failed.
     #[error(transparent)]
     Discovery(#[from] DiscoveryError),
+    /// The browser could not take part: sessionStorage blocked, a popup blocked or closed,
+    /// navigation refused.
+    #[error("{0}")]
+    Browser(String),
+}
+
+impl SignInFailure {
+    /// The authority's answer to a silent (`prompt=none`) sign-in when it has no session for
+    /// this person: not a failure, the person signs in with the form.
+    pub fn is_silent_refusal(&self) -> bool {
+        matches!(self, SignInFailure::Callback(SignInError::Refused { error, .. })
+            if matches!(error.as_str(), "login_required" | "interaction_required" | "consent_required" | "account_selection_required"))
+    }
 }
 
 /// Completes a sign-in from the callback: checks the answer, exchanges the code, validates the ID

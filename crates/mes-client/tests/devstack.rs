@@ -26,23 +26,12 @@ async fn fixture_with(options: StackOptions) -> Fixture {
     Fixture { stack, config, transport: NativeTransport::default(), http }
 }
 
-/// Posts the AIM login form as a browser would; returns the redirect's query string.
+/// Signs in at AIM's form as a browser would; returns the redirect's query string.
 async fn log_in(f: &Fixture, authorize_url: &str, user: &str, password: &str) -> String {
-    let form_page = f.http.get(authorize_url).send().await.expect("authorize");
-    assert_eq!(form_page.status(), 200);
-    assert!(form_page.text().await.expect("html").contains("<form"), "a login form");
-    let query: Vec<(String, String)> = reqwest::Url::parse(authorize_url).expect("url").query_pairs().into_owned().collect();
-    let mut form = query.clone();
-    form.extend([
-        ("username".to_owned(), user.to_owned()),
-        ("password".to_owned(), password.to_owned()),
-        ("action".to_owned(), "login".to_owned()),
-    ]);
-    let answer = f.http.post(format!("{}/connect/authorize", f.stack.issuer)).form(&form).send().await.expect("login");
-    assert!(answer.status().is_redirection(), "login answered {}", answer.status());
-    let location = answer.headers()["location"].to_str().expect("location").to_owned();
-    assert!(location.starts_with(&format!("{}/callback?", f.stack.portal_origin)), "{location}");
-    location.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default()
+    let answer = devstack::form_login::submit(authorize_url, user, password, "login", None).await.expect("login");
+    let location = answer.location.clone().unwrap_or_default();
+    assert!(location.starts_with(&format!("{}/callback?", f.stack.portal_origin)), "login answered {}: {location}", answer.status);
+    answer.callback_query().unwrap_or_default().to_owned()
 }
 
 async fn sign_in(f: &Fixture, user: &str, password: &str) -> (SignedIn, Authority) {

@@ -47,16 +47,12 @@ fn service_api(stack: &Stack) -> WebApiDefinition {
 }
 
 /// A real sign-in through the AIM form (PKCE, ID token validated).
-async fn signed_in(stack: &Stack, config: &PortalConfig) -> (SignedIn, Authority) {
+async fn signed_in(config: &PortalConfig) -> (SignedIn, Authority) {
     let transport = NativeTransport::default();
     let mut authority = Authority::load(&transport, &config.client.authority).await.expect("discovery");
     let redirect = authorization_redirect(&authority.metadata, &config.client, "/", None).expect("redirect");
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let mut form: Vec<(String, String)> = reqwest::Url::parse(&redirect.url).expect("url").query_pairs().into_owned().collect();
-    form.extend([("username".into(), "PLANT\\alice".into()), ("password".into(), "alice-demo".into()), ("action".into(), "login".into())]);
-    let answer = http.post(format!("{}/connect/authorize", stack.issuer)).form(&form).send().await.expect("login");
-    let location = answer.headers()["location"].to_str().expect("location").to_owned();
-    let params = CallbackParams::from_query(location.split_once('?').map(|(_, q)| q).unwrap_or_default());
+    let answer = devstack::form_login::submit(&redirect.url, "PLANT\\alice", "alice-demo", "login", None).await.expect("login");
+    let params = CallbackParams::from_query(answer.callback_query().expect("redirected back"));
     let done = finish_sign_in(&transport, &mut authority, &config.client, &params, Some(&redirect.pending), &NativeVerifier, now_seconds())
         .await
         .expect("sign-in");
@@ -67,7 +63,7 @@ async fn signed_in(stack: &Stack, config: &PortalConfig) -> (SignedIn, Authority
 async fn concurrent_calls_at_expiry_share_exactly_one_refresh() {
     let stack = stack("renew-flight").await;
     let config = config(&stack);
-    let (mut done, authority) = signed_in(&stack, &config).await;
+    let (mut done, authority) = signed_in(&config).await;
     let first_refresh = done.tokens.refresh_token.clone().expect("refresh token");
     done.tokens.expires_at = Some(now_seconds()); // about to expire
     let session = Arc::new(UserSession::new(NativeTransport::default(), &authority, &config.client, done));
@@ -90,7 +86,7 @@ async fn concurrent_calls_at_expiry_share_exactly_one_refresh() {
 async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     let stack = stack("renew-401").await;
     let config = config(&stack);
-    let (mut done, authority) = signed_in(&stack, &config).await;
+    let (mut done, authority) = signed_in(&config).await;
     done.tokens.access_token = Secret::new("revoked-or-garbage"); // the MES answers 401
     let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
     let api = config.web_api("MES").expect("api");
@@ -104,7 +100,7 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
             .await
             .expect("revoke")
     );
-    let (mut done, _) = signed_in(&stack, &config).await;
+    let (mut done, _) = signed_in(&config).await;
     let refresh = tokens.refresh_token.clone();
     done.tokens.access_token = Secret::new("garbage");
     done.tokens.refresh_token = refresh;
@@ -112,7 +108,7 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     assert_eq!(session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
 
     // No refresh token at all: the token is used until it expires, then renewal says how to go on.
-    let (mut done, _) = signed_in(&stack, &config).await;
+    let (mut done, _) = signed_in(&config).await;
     done.tokens.refresh_token = None;
     done.tokens.expires_at = Some(now_seconds() + 10);
     let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
@@ -221,7 +217,7 @@ async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_ses
     let mut stack = stack_with("renew-outage", |o| o.jwks_ttl = std::time::Duration::from_secs(3600)).await;
     let config = config(&stack);
     let api = config.web_api("MES").expect("api").clone();
-    let (mut done, authority) = signed_in(&stack, &config).await;
+    let (mut done, authority) = signed_in(&config).await;
     async fn lookup(session: &UserSession<NativeTransport>, api: &WebApiDefinition) -> Result<Rows, MesError> {
         session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await
     }
@@ -258,7 +254,7 @@ async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_ses
 async fn a_refused_refresh_is_shared_by_every_waiter_and_never_presented_again() {
     let stack = stack("renew-refused").await;
     let config = config(&stack);
-    let (mut done, authority) = signed_in(&stack, &config).await;
+    let (mut done, authority) = signed_in(&config).await;
     let refresh_token = done.tokens.refresh_token.clone().expect("refresh token");
     assert!(revoke_refresh_token(&NativeTransport::default(), &authority.metadata, "mes-portal", &refresh_token).await.expect("revoke"));
     done.tokens.expires_at = Some(now_seconds()); // every call must renew first
@@ -287,7 +283,7 @@ async fn refreshed_id_tokens_are_validated_kept_for_sign_out_and_found_after_a_k
     let stack = stack_with("renew-id-token", |o| o.hostile = true).await;
     let config = config(&stack);
     let api = config.web_api("MES").expect("api").clone();
-    let (mut done, authority) = signed_in(&stack, &config).await;
+    let (mut done, authority) = signed_in(&config).await;
     let first_id_token = done.tokens.id_token.clone().expect("id token");
     done.tokens.expires_at = Some(now_seconds());
     let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
@@ -308,7 +304,7 @@ async fn refreshed_id_tokens_are_validated_kept_for_sign_out_and_found_after_a_k
         (devstack::hostile::Tamper::BadSignature, IdTokenError::BadSignature),
         (devstack::hostile::Tamper::WrongNonce, IdTokenError::RefreshMismatch("the nonce")),
     ] {
-        let (mut fresh, _) = signed_in(&stack, &config).await;
+        let (mut fresh, _) = signed_in(&config).await;
         fresh.tokens.expires_at = Some(now_seconds());
         let session = UserSession::new(NativeTransport::default(), &authority, &config.client, fresh);
         stack.aim.set_tamper(Some(tamper)).expect("hostile");
@@ -322,7 +318,8 @@ async fn refreshed_id_tokens_are_validated_kept_for_sign_out_and_found_after_a_k
 
 #[tokio::test]
 async fn a_service_token_the_mes_refuses_is_dropped_and_fetched_once_more() {
-    let stack = stack("service-401").await;
+    // The MES asks AIM for its keys on every call, so it sees a rotation at once.
+    let stack = stack_with("service-401", |o| o.jwks_ttl = std::time::Duration::ZERO).await;
     let api = service_api(&stack);
     let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &api, ClientAuth::Basic).await.expect("source");
     assert!(source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok());
@@ -330,7 +327,6 @@ async fn a_service_token_the_mes_refuses_is_dropped_and_fetched_once_more() {
     // Two rotations: the cached token's key is no longer published, so the MES answers 401.
     stack.aim.rotate_key().expect("rotate");
     stack.aim.rotate_key().expect("rotate");
-    tokio::time::sleep(std::time::Duration::from_secs(6)).await; // past the MES's 5 s key cache
     assert!(source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok(), "a new token was fetched");
     assert_eq!(stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before, 1, "exactly one new token");
     assert!(source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok());

@@ -69,13 +69,20 @@ pub fn sso_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|c| c.split(';').next().unwrap_or_default().to_owned())
 }
 
-/// Posts the login form; returns the redirect's query and the SSO cookie.
+/// The authorize URL with `params` as its query.
+pub fn authorize_request(stack: &Stack, params: &[(String, String)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs(params);
+    format!("{}?{}", authorize_url(stack), query.finish())
+}
+
+/// Opens the login form and submits it as a browser would; returns the redirect's query and the
+/// SSO cookie.
 pub async fn log_in(stack: &Stack, params: &[(String, String)], user: &str, password: &str) -> (HashMap<String, String>, Option<String>) {
-    let mut form = params.to_vec();
-    form.extend([("username".into(), user.into()), ("password".into(), password.into()), ("action".into(), "login".into())]);
-    let response = http().post(authorize_url(stack)).form(&form).send().await.expect("login");
-    assert!(response.status().is_redirection(), "login answered {}", response.status());
-    (redirect_query(response.headers()), sso_cookie(response.headers()))
+    let answer = devstack::form_login::submit(&authorize_request(stack, params), user, password, "login", None).await.expect("login");
+    assert!((300..400).contains(&answer.status), "login answered {}: {}", answer.status, answer.body);
+    let query = form_urlencoded::parse(answer.callback_query().unwrap_or_default().as_bytes()).into_owned().collect();
+    (query, answer.sso_cookie)
 }
 
 /// A full sign-in by form; returns the token answer.

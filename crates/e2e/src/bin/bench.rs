@@ -317,16 +317,12 @@ fn crate_sizes(report: &mut String) -> Result<()> {
 }
 
 /// Signs in through AIM's form over HTTP (as the portal does, natively).
-async fn native_sign_in(stack: &Stack, config: &PortalConfig) -> Result<(SignedIn, Authority)> {
+async fn native_sign_in(config: &PortalConfig) -> Result<(SignedIn, Authority)> {
     let transport = NativeTransport::default();
     let mut authority = Authority::load(&transport, &config.client.authority).await?;
     let redirect = authorization_redirect(&authority.metadata, &config.client, "/", None).map_err(|e| anyhow!(e))?;
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let mut form: Vec<(String, String)> = reqwest::Url::parse(&redirect.url)?.query_pairs().into_owned().collect();
-    form.extend([("username".into(), "PLANT\\alice".into()), ("password".into(), "alice-demo".into()), ("action".into(), "login".into())]);
-    let answer = http.post(format!("{}/connect/authorize", stack.issuer)).form(&form).send().await?;
-    let location = answer.headers().get("location").and_then(|l| l.to_str().ok()).context("AIM did not redirect back")?.to_owned();
-    let params = CallbackParams::from_query(location.split_once('?').map(|(_, q)| q).unwrap_or_default());
+    let answer = devstack::form_login::submit(&redirect.url, "PLANT\\alice", "alice-demo", "login", None).await.map_err(|e| anyhow!(e))?;
+    let params = CallbackParams::from_query(answer.callback_query().context("AIM did not redirect back")?);
     let signed_in =
         finish_sign_in(&transport, &mut authority, &config.client, &params, Some(&redirect.pending), &NativeVerifier, now_seconds())
             .await?;
@@ -445,7 +441,7 @@ async fn renewal(report: &mut String, stack: &Stack) -> Result<()> {
     )?;
     writeln!(report, "| concurrent calls | refresh requests at AIM | all answered |\n|---:|---:|---|")?;
     for n in [8, 32, 128] {
-        let (mut signed_in, authority) = native_sign_in(stack, &config).await?;
+        let (mut signed_in, authority) = native_sign_in(&config).await?;
         signed_in.tokens.expires_at = Some(now_seconds());
         let session = Arc::new(UserSession::new(NativeTransport::default(), &authority, &config.client, signed_in));
         let before = stack.aim.counters.refreshes.load(Ordering::Relaxed);
@@ -481,7 +477,7 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
     for &rows in sizes {
         let stack = stack(&format!("bench-grid-{rows}"), rows).await?;
         let config = portal_config(&stack)?;
-        let (signed_in, _) = native_sign_in(&stack, &config).await?;
+        let (signed_in, _) = native_sign_in(&config).await?;
         let body = reqwest::Client::new()
             .get(format!("{}api/v3/item", stack.mes_base))
             .bearer_auth(signed_in.tokens.access_token.expose())
@@ -570,7 +566,7 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
 
 async fn mes_throughput(report: &mut String, stack: &Stack, requests: usize) -> Result<()> {
     let config = portal_config(stack)?;
-    let (signed_in, _) = native_sign_in(stack, &config).await?;
+    let (signed_in, _) = native_sign_in(&config).await?;
     let token = signed_in.tokens.access_token.expose().to_owned();
     let id_token = signed_in.tokens.id_token.as_ref().map(|t| t.expose().to_owned()).unwrap_or_default();
     let mut flipped = token.clone().into_bytes();
