@@ -146,7 +146,8 @@ async fn connection_test(portal: crate::session::Portal, api: &WebApiDefinition,
             return Err(2);
         }
     };
-    match decode_unverified(token.expose()).map(|j| j.claims) {
+    let token_claims = decode_unverified(token.expose()).map(|j| j.claims);
+    match token_claims.clone() {
         Ok(claims) if !api.audience.is_empty() && !claims.aud.contains(&api.audience) => {
             set(
                 1,
@@ -174,12 +175,18 @@ async fn connection_test(portal: crate::session::Portal, api: &WebApiDefinition,
         .as_ref()
         .and_then(|c| c.lookups.iter().find(|l| l.web_api.eq_ignore_ascii_case(&api.name)).map(|l| l.endpoint.clone()))
         .unwrap_or_else(|| "v3/entity".into());
-    let identity = session.claims().identity();
+    // Whom the MES judges is the access token's user, not the ID token's: name that one (or say
+    // that the token names none).
+    let identity = match &token_claims {
+        Ok(claims) if claims.preferred_username.is_some() || claims.sub.is_some() => claims.identity(),
+        Ok(_) => "no user (a token without a user claim runs as the MES's Default Background User)".into(),
+        Err(_) => format!("the account signed in as {}", session.claims().identity()),
+    };
     let options = LookupOptions { max_rows: Some(1), ..Default::default() };
     match lookup(&transport, api, &endpoint, &[], &token, Some(&identity), &options).await {
         Ok(_) => {
             set(2, Step::Passed(format!("GET {endpoint} answered")));
-            set(3, Step::Passed(format!("the MES runs calls as {identity}")));
+            set(3, Step::Passed(format!("the MES accepted the token's user: {identity}")));
             Ok(())
         }
         Err(MesError::Denied { message, .. }) => {

@@ -140,7 +140,7 @@ pub fn mes_answer(name: &str, login_url: &str) -> Option<Response> {
         ),
         "payloads-in-column-names" => json(serde_json::json!([{ IMG: SCRIPT, "ok": 1, "\"><b>": 2 }]).to_string()),
         "bidi-and-control-characters" => json(
-            serde_json::json!([{"name": "\u{202e}txt.exe\u{202c}", "nul": "a\u{0}b", "zero_width": "in\u{200b}visible", "combining": "e\u{301}\u{301}\u{301}", "emoji": "🏭"}])
+            serde_json::json!([{"name": "\u{202e}txt.exe\u{202c}", "nul": "a\u{0}b", "zero_width": "in\u{200b}visible", "combining": "e\u{301}\u{301}\u{301}", "emoji": "🏭", "terminal": "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m"}])
                 .to_string(),
         ),
         "byte-order-mark" => json(format!("\u{feff}{}", rows(3))),

@@ -77,8 +77,8 @@ async fn grid_rows(client: &Client) -> Result<Vec<Vec<String>>> {
     serde_json::from_value(value).map_err(|e| anyhow!("grid rows: {e}"))
 }
 
-/// No token the authority issued is in browser storage, cookies, IndexedDB, the URL, history or
-/// the console, and the console shows no panic.
+/// No token the authority issued is in browser storage, cookies, IndexedDB, the URL, history,
+/// the page's text (whatever state it shows) or the console, and the console shows no panic.
 async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()> {
     let dump = client
         .execute_async(
@@ -86,7 +86,8 @@ async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()> {
              const all = s => Object.keys(s).map(k => k + '=' + s.getItem(k)).join('\\n');
              const dbs = indexedDB.databases ? indexedDB.databases() : Promise.resolve([]);
              dbs.then(d => done({ local: all(localStorage), session: all(sessionStorage), cookies: document.cookie,
-                 url: location.href, history: history.length, idb: d.map(x => x.name) }));",
+                 url: location.href, history: history.length, idb: d.map(x => x.name),
+                 page: document.body ? document.body.innerText : '' }));",
             vec![],
         )
         .await?;

@@ -198,6 +198,9 @@ async fn the_cli_prints_tables_csv_and_json_and_explains_background_user_denials
     assert!(out.contains("{\"lot_no\": "), "column order kept: {out}");
     let (code, _, err) = tokio::task::block_in_place(|| run(&["v3/user"]));
     assert_eq!(code, 1);
+    for token in stack.aim.issued_tokens() {
+        assert!(!err.contains(&token[token.len().saturating_sub(24)..]), "a token reached mes-lookup's stderr: {err}");
+    }
     assert!(err.contains("Default Background User") && err.contains("attr_id 199") && err.contains("an hour"), "{err}");
     let (code, _, err) = mes_lookup(&["--config", "/nonexistent.json", "--api", "x", "v3/entity"]);
     assert_eq!(code, 2, "{err}");
@@ -332,4 +335,81 @@ async fn a_service_token_the_mes_refuses_is_dropped_and_fetched_once_more() {
     assert!(source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok());
     assert_eq!(stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before, 1, "and it is cached again");
     stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_hostile_data_as_inert_text() {
+    let stack = stack_with("cli-hostile", |o| o.hostile = true).await;
+    let file = std::env::temp_dir().join(format!("mes-lookup-hostile-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::json!({ "web_apis": [service_api_json(&stack)] }).to_string()).expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--config", path.as_str(), "--api", "MES jobs"];
+        args.extend_from_slice(extra);
+        mes_lookup(&args)
+    };
+    let (code, table, err) = tokio::task::block_in_place(|| run(&["v3/hostile/bidi-and-control-characters"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(table.contains("txt.exe") && table.contains("🏭"), "{table}");
+    for c in table.chars() {
+        assert!(
+            (!c.is_control() || c == '\n') && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
+            "a control or reordering character reached the terminal: {c:?} in {table:?}"
+        );
+    }
+    let (code, csv, err) = tokio::task::block_in_place(|| run(&["v3/hostile/script-payloads", "--format", "csv"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""), "a spreadsheet must not run it: {csv}");
+    let _ = std::fs::remove_file(&file);
+    stack.stop().await;
+}
+
+/// A one-connection HTTP server that answers every request with `answer` and counts requests.
+async fn answering(answer: &'static str) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn token_and_revocation_posts_never_follow_a_redirect() {
+    let (elsewhere, reached) =
+        answering("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}").await;
+    let redirect: &'static str = Box::leak(
+        format!("HTTP/1.1 307 Temporary Redirect\r\nlocation: {elsewhere}/steal\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .into_boxed_str(),
+    );
+    let (token_endpoint, _) = answering(redirect).await;
+    let transport = NativeTransport::default();
+    let err = refresh(&transport, &format!("{token_endpoint}/connect/token"), "mes-portal", &Secret::new("rt-1"), now_seconds())
+        .await
+        .expect_err("a redirect is no token answer");
+    match &err {
+        TokenError::Unreachable(t) => assert_eq!(t.kind, TransportErrorKind::Redirected, "{t:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.is_outage(), "a redirect is a misconfiguration, not an outage");
+    let metadata = ProviderMetadata {
+        issuer: token_endpoint.clone(),
+        authorization_endpoint: format!("{token_endpoint}/a"),
+        token_endpoint: format!("{token_endpoint}/t"),
+        jwks_uri: format!("{token_endpoint}/k"),
+        end_session_endpoint: None,
+        revocation_endpoint: Some(format!("{token_endpoint}/connect/revocation")),
+        code_challenge_methods_supported: Some(vec!["S256".into()]),
+        authorization_response_iss_parameter_supported: false,
+    };
+    assert!(revoke_refresh_token(&transport, &metadata, "mes-portal", &Secret::new("rt-1")).await.is_err());
+    assert_eq!(reached.load(Ordering::SeqCst), 0, "nothing was sent on to where the redirect pointed");
 }

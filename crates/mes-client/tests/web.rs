@@ -150,3 +150,19 @@ async fn the_browser_transport_reads_real_answers_and_reports_failed_connections
     let err = tiny.send(http::Request::get(format!("{origin}/")).body(Vec::new()).expect("request")).await.expect_err("too big");
     assert!(err.reason.contains("larger than 10 bytes") && err.kind == TransportErrorKind::TooLarge, "{err:?}");
 }
+
+#[wasm_bindgen_test]
+fn the_silent_sign_in_breaker_remembers_one_attempt_per_interval_and_only_a_number() {
+    browser::clear_silent_sign_in();
+    assert!(!browser::silent_sign_in_within(60, 1_000_000));
+    browser::note_silent_sign_in(1_000_000);
+    let stored = session_storage().get_item(browser::SILENT_SIGN_IN_KEY).expect("get");
+    assert_eq!(stored.as_deref(), Some("1000000"), "a time, nothing else");
+    assert!(browser::silent_sign_in_within(60, 1_000_000));
+    assert!(browser::silent_sign_in_within(60, 1_000_059));
+    assert!(!browser::silent_sign_in_within(60, 1_000_060), "the interval has passed");
+    assert!(!browser::silent_sign_in_within(60, 999_999), "a time in the future (a changed clock) does not hold the breaker");
+    browser::clear_silent_sign_in();
+    assert!(!browser::silent_sign_in_within(60, 1_000_000));
+    assert_eq!(session_storage().length().expect("length"), 0);
+}
