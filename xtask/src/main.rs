@@ -26,7 +26,8 @@ const HELP: &str = "cargo xtask <command>
            cargo-fuzz.
   mutants  Mutation testing (cargo-mutants) of mes-client's security modules and the portal's grid
            logic; every survivor must be listed with its reason in xtask/mutants-survivors.txt.
-           Writes docs/mutants.md. Name a package to run only it: cargo xtask mutants mes-client.";
+           Writes docs/mutants.md. Name scopes to run only them: cargo xtask mutants jwt user_session
+           (jwt, signin, discovery, user_session, grid_model).";
 
 fn main() {
     if let Err(e) = run() {

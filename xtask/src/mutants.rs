@@ -8,26 +8,33 @@ use anyhow::{Context as _, Result, bail};
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// What is mutated, and which tests judge it (the slow browser-driven suites are not needed:
-/// these modules' behaviour is all reachable from native tests over real HTTP).
+/// What is mutated, and which tests judge it: for each file the tests that exercise it (native
+/// tests over real HTTP against devstack; the slow browser-driven suites are not needed, since
+/// these modules' behaviour is all reachable natively). Narrow test sets keep a mutant to one
+/// build and a few seconds of tests.
 struct Scope {
+    name: &'static str,
     package: &'static str,
-    files: &'static [&'static str],
+    file: &'static str,
     test_args: &'static [&'static str],
 }
 
 const SCOPES: &[Scope] = &[
+    Scope { name: "jwt", package: "mes-client", file: "crates/mes-client/src/jwt.rs", test_args: &["--lib", "--test", "signatures"] },
     Scope {
+        name: "signin",
         package: "mes-client",
-        files: &[
-            "crates/mes-client/src/jwt.rs",
-            "crates/mes-client/src/signin.rs",
-            "crates/mes-client/src/discovery.rs",
-            "crates/mes-client/src/user_session.rs",
-        ],
-        test_args: &["--lib", "--test", "signatures", "--test", "renewal", "--test", "devstack"],
+        file: "crates/mes-client/src/signin.rs",
+        test_args: &["--lib", "--test", "devstack", "--test", "renewal"],
     },
-    Scope { package: "mes-portal", files: &["src/grid_model.rs"], test_args: &["--lib"] },
+    Scope {
+        name: "discovery",
+        package: "mes-client",
+        file: "crates/mes-client/src/discovery.rs",
+        test_args: &["--lib", "--test", "devstack"],
+    },
+    Scope { name: "user_session", package: "mes-client", file: "crates/mes-client/src/user_session.rs", test_args: &["--test", "renewal"] },
+    Scope { name: "grid_model", package: "mes-portal", file: "src/grid_model.rs", test_args: &["--lib"] },
 ];
 
 const SURVIVORS: &str = "xtask/mutants-survivors.txt";
@@ -52,24 +59,22 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     crate::setup::mutants()?;
     let only: Vec<&str> = args.iter().map(String::as_str).collect();
     let allowed = allowed(root)?;
-    let mut report = String::from(
+    let header = String::from(
         "# Mutation testing\n\nWritten by `cargo xtask mutants` (cargo-mutants, native tests over real HTTP against devstack).\n\
          A mutant is a small change to the code — a condition negated, a function made to return a constant. Each must make \
          a test fail (caught) or not compile (unviable); the few that survive are listed in `xtask/mutants-survivors.txt` \
          with the reason, and any other survivor fails the command.\n\n",
     );
     let mut unexplained = Vec::new();
-    for scope in SCOPES.iter().filter(|s| only.is_empty() || only.contains(&s.package)) {
-        let out = root.join("target/mutants").join(scope.package);
+    for scope in SCOPES.iter().filter(|s| only.is_empty() || only.contains(&s.name)) {
+        let out = root.join("target/mutants").join(scope.name);
         std::fs::create_dir_all(&out)?;
-        eprintln!("==> Mutants of {} ({})", scope.package, scope.files.join(", "));
+        eprintln!("==> Mutants of {}", scope.file);
         let mut cmd = cargo();
         cmd.args(["mutants", "-p", scope.package, "-j", "1", "--timeout", "240", "--line-col", "false", "--no-shuffle", "-o"])
             .arg(&out)
             .current_dir(root);
-        for file in scope.files {
-            cmd.args(["-f", file]);
-        }
+        cmd.args(["-f", scope.file]);
         for arg in scope.test_args {
             cmd.arg(format!("--cargo-test-arg={arg}"));
         }
@@ -79,6 +84,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         if !matches!(status.code(), Some(0 | 2 | 3)) {
             bail!("cargo mutants failed ({status})");
         }
+        let mut report = String::new();
         let dir = out.join("mutants.out");
         let (caught, missed, unviable, timeout) = (
             lines(&dir.join("caught.txt")),
@@ -88,9 +94,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         );
         let _ = writeln!(
             report,
-            "## {}\n\nFiles: {}.\n\n| mutants | caught | unviable | missed | timed out |\n|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} |\n",
+            "## `{}`\n\nJudged by `cargo test -p {} {}`.\n\n| mutants | caught | unviable | missed | timed out |\n|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} |\n",
+            scope.file,
             scope.package,
-            scope.files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+            scope.test_args.join(" "),
             caught.len() + missed.len() + unviable.len() + timeout.len(),
             caught.len(),
             unviable.len(),
@@ -113,13 +120,24 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             }
         }
         report.push('\n');
-    }
-    if only.is_empty() {
-        std::fs::write(root.join("docs/mutants.md"), &report)?;
-        eprintln!("==> Wrote docs/mutants.md");
-    } else {
         eprintln!("{report}");
+        std::fs::write(out.join("summary.md"), &report)?;
     }
+    // docs/mutants.md from every scope's latest summary (scopes can be run one at a time).
+    let mut doc = header;
+    for scope in SCOPES {
+        match std::fs::read_to_string(root.join("target/mutants").join(scope.name).join("summary.md")) {
+            Ok(summary) => doc.push_str(&summary),
+            Err(_) => {
+                let _ = writeln!(doc, "## `{}`\n\nNot run yet (`cargo xtask mutants {}`).\n", scope.file, scope.name);
+            }
+        }
+    }
+    if let Ok(by_hand) = std::fs::read_to_string(root.join("xtask/mutants-by-hand.md")) {
+        doc.push_str(&by_hand);
+    }
+    std::fs::write(root.join("docs/mutants.md"), doc)?;
+    eprintln!("==> Wrote docs/mutants.md");
     if !unexplained.is_empty() {
         bail!("{} mutants survived without a reason in {SURVIVORS}:\n  {}", unexplained.len(), unexplained.join("\n  "));
     }

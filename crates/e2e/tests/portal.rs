@@ -307,6 +307,21 @@ async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns()
     .await;
 }
 
+/// Asks the grid again and requires rows with nothing for the person to notice: no failure
+/// state, no login form.
+async fn reload_unnoticed(client: &Client, what: &str) -> Result<()> {
+    client.find(Locator::Css("button.reload")).await?.click().await?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    wait_for(client, "table.grid tbody tr[role=row]").await.with_context(|| what.to_owned())?;
+    if let Ok(state) = client.find(Locator::Css("[data-state]")).await {
+        bail!("{what}: the person noticed: {}", state.text().await.unwrap_or_default());
+    }
+    if client.find(Locator::Css("input#password")).await.is_ok() {
+        bail!("{what}: the login form showed");
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn short_lived_tokens_renew_unnoticed_and_two_tabs_never_reuse_a_refresh_token() {
     // Tokens for 5 s: every call renews first (renewal starts 30 s before expiry).
@@ -323,12 +338,7 @@ async fn short_lived_tokens_renew_unnoticed_and_two_tabs_never_reuse_a_refresh_t
         for round in 0..3 {
             for tab in [&first, &second.handle] {
                 client.switch_to_window(tab.clone()).await?;
-                client.find(Locator::Css("button.reload")).await?.click().await?;
-                tokio::time::sleep(Duration::from_millis(400)).await;
-                wait_for(&client, "table.grid tbody tr[role=row]").await.with_context(|| format!("round {round}"))?;
-                if client.find(Locator::Css("[data-state]")).await.is_ok() || client.find(Locator::Css("input#password")).await.is_ok() {
-                    bail!("round {round}: the person noticed the renewal");
-                }
+                reload_unnoticed(&client, &format!("round {round}")).await?;
             }
         }
         let refreshes = stack.aim.counters.refreshes.load(std::sync::atomic::Ordering::Relaxed);
@@ -862,12 +872,7 @@ async fn aim_rotates_its_signing_key_mid_session_and_nobody_notices() {
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
         let kid = stack.aim.rotate_key()?;
         tokio::time::sleep(Duration::from_secs(6)).await;
-        client.find(Locator::Css("button.reload")).await?.click().await?;
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        if client.find(Locator::Css("[data-state]")).await.is_ok() {
-            bail!("the key rotation showed: {}", text_of(&client, "[data-state]").await?);
-        }
+        reload_unnoticed(&client, "after the key rotation").await?;
         // The refresh after the rotation came with an ID token signed by the new key, which the
         // portal checked after fetching the keys again.
         let new_key_used = stack
@@ -918,11 +923,9 @@ async fn sign_out_after_refreshes_ends_the_aim_session_with_no_token_in_any_url(
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        for _ in 0..2 {
+        for round in 0..2 {
             tokio::time::sleep(Duration::from_secs(6)).await;
-            client.find(Locator::Css("button.reload")).await?.click().await?;
-            tokio::time::sleep(Duration::from_millis(400)).await;
-            wait_for(&client, "table.grid tbody tr[role=row]").await?;
+            reload_unnoticed(&client, &format!("refresh {round}")).await?;
         }
         let refreshes = stack.aim.counters.refreshes.load(std::sync::atomic::Ordering::Relaxed);
         if refreshes < 2 {
