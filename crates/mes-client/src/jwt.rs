@@ -426,6 +426,18 @@ mod tests {
     }
 
     #[test]
+    fn identity_and_scopes_read_what_the_token_says() {
+        let parse = |extra: &str| serde_json::from_str::<Claims>(&format!(r#"{{"iss":"i","aud":"a","exp":1{extra}}}"#)).expect("claims");
+        assert_eq!(parse(r#","sub":"42","name":"Alice A.","preferred_username":"PLANT\\alice""#).identity(), "PLANT\\alice");
+        assert_eq!(parse(r#","sub":"42","name":"Alice A.""#).identity(), "Alice A.");
+        assert_eq!(parse(r#","sub":"42""#).identity(), "42");
+        assert_eq!(parse("").identity(), "(unnamed)");
+        assert_eq!(parse(r#","scope":"openid  mes-web-api""#).scopes(), ["openid", "mes-web-api"]);
+        assert_eq!(parse(r#","scope":["system"]"#).scopes(), ["system"]);
+        assert!(parse("").scopes().is_empty());
+    }
+
+    #[test]
     fn several_audiences_need_this_client_as_the_authorized_party() {
         let base = r#""iss":"https://aim","exp":1000,"nonce":"n1","sub":"42""#;
         let parse = |rest: &str| serde_json::from_str::<Claims>(&format!("{{{base},{rest}}}")).expect("claims");
