@@ -129,7 +129,8 @@ fn health_text(health: &SessionHealth, now: u64) -> (&'static str, String) {
             ("ok", format!("✓ session valid, {} min left", (at - now).div_ceil(60)))
         }
         SessionHealth::Valid { expires_at: None } => ("ok", "✓ session valid".into()),
-        SessionHealth::Valid { .. } | SessionHealth::Renewing => ("busy", "session renewing…".into()),
+        SessionHealth::Valid { .. } => ("busy", "session renews with the next request".into()),
+        SessionHealth::Renewing => ("busy", "session renewing…".into()),
         SessionHealth::AuthorityOffline { expires_at: Some(at) } if *at > now => {
             ("warn", format!("⚠ AIM offline: session valid {} min more, renewal retried", (at - now).div_ceil(60)))
         }
