@@ -203,6 +203,18 @@ mod tests {
         assert!(ok.authorization_response_iss_parameter_supported);
         let err = parse_discovery("https://evil.example/identitymanager", &answer(200, "application/json", DOC)).expect_err("mix-up");
         assert!(matches!(err, DiscoveryError::IssuerMismatch { .. }));
+        let slash = parse_discovery("https://sms.plant.example/identitymanager/", &answer(200, "application/json", DOC));
+        assert!(slash.is_ok(), "a configured trailing slash is not another issuer: {slash:?}");
+    }
+
+    #[test]
+    fn only_a_successful_json_answer_is_a_discovery_document() {
+        let authority = "https://sms.plant.example/identitymanager";
+        for (status, content_type) in [(503, "application/json"), (200, "text/plain"), (404, "text/html")] {
+            let err = parse_discovery(authority, &answer(status, content_type, DOC)).expect_err("refused");
+            assert!(matches!(err, DiscoveryError::UnexpectedResponse { status: s, .. } if s == status), "{status} {content_type}: {err:?}");
+        }
+        assert!(parse_discovery(authority, &answer(200, "application/json; charset=utf-8", DOC)).is_ok());
     }
 
     #[test]

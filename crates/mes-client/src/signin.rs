@@ -604,7 +604,9 @@ mod tests {
         let challenge = pkce_challenge(&redirect.pending.verifier);
         assert_eq!(q["code_challenge"], challenge);
         assert_eq!(challenge.len(), 43);
-        assert!(!format!("{:?}", redirect.pending).contains(&redirect.pending.verifier));
+        let shown = format!("{:?}", redirect.pending);
+        assert!(!shown.contains(&redirect.pending.verifier) && !shown.contains(&redirect.pending.state), "{shown}");
+        assert!(shown.contains("PendingSignIn") && shown.contains("/lookups/1?x=y"), "what is not secret is shown: {shown}");
     }
 
     #[test]
@@ -727,7 +729,9 @@ mod tests {
                 ("post_logout_redirect_uri", "https://portal.plant.example/signed-out".to_owned())
             ]
         );
-        assert!(!format!("{form:?}").contains("a.b.c"), "Debug leaves the hint out");
+        let shown = format!("{form:?}");
+        assert!(!shown.contains("a.b.c"), "Debug leaves the hint out");
+        assert!(shown.contains("connect/endsession") && shown.contains("id_token_hint"), "but names the fields: {shown}");
     }
 
     #[test]
@@ -735,6 +739,8 @@ mod tests {
         let params = CallbackParams::from_query("code=SplxlOBeZQQYbYS6WxSbIA&state=s1");
         let shown = format!("{params:?}");
         assert!(!shown.contains("SplxlOBeZQQYbYS6WxSbIA") && shown.contains("[redacted]") && shown.contains("s1"), "{shown}");
+        let code = format!("{:?}", AuthorizationCode::new("SplxlOBeZQQYbYS6WxSbIA".into()));
+        assert_eq!(code, "AuthorizationCode([redacted])");
     }
 
     #[test]

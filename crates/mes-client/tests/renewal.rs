@@ -83,6 +83,23 @@ async fn concurrent_calls_at_expiry_share_exactly_one_refresh() {
 }
 
 #[tokio::test]
+async fn renewal_starts_the_margin_before_expiry_and_not_earlier() {
+    let stack = stack("renew-margin").await;
+    let config = config(&stack);
+    let api = config.web_api("MES").expect("api").clone();
+    let (mut done, authority) = signed_in(&config).await;
+    done.tokens.expires_at = Some(now_seconds() + RENEW_BEFORE_SECONDS + 5);
+    let early = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
+    early.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.expect("rows");
+    assert_eq!(refreshes(&stack), 0, "outside the margin: no refresh");
+    done.tokens.expires_at = Some(now_seconds() + RENEW_BEFORE_SECONDS);
+    let due = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    due.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.expect("rows");
+    assert_eq!(refreshes(&stack), 1, "at the margin: renewed first");
+    stack.stop().await;
+}
+
+#[tokio::test]
 async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     let stack = stack("renew-401").await;
     let config = config(&stack);
@@ -116,9 +133,18 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     assert!(!session.needs_sign_in());
     assert_eq!(session.renew(0).await.err(), Some(RenewError::NoRefreshToken));
     done.tokens.expires_at = Some(now_seconds().saturating_sub(1));
+    let done_at_the_edge = done.clone();
     let expired = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
     assert_eq!(expired.lookup(api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
     assert!(expired.needs_sign_in(), "only a sign-in (prompt=none) renews it");
+    let mut edge = done_at_the_edge;
+    edge.tokens.expires_at = Some(now_seconds());
+    let edge = UserSession::new(NativeTransport::default(), &authority, &config.client, edge);
+    assert_eq!(
+        edge.lookup(api, "v3/entity", &[], &LookupOptions::default()).await,
+        Err(MesError::SessionExpired),
+        "expired at this second"
+    );
     stack.stop().await;
 }
 
@@ -237,6 +263,7 @@ async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_ses
 
     // Expired while AIM is offline: an outage with the refresh token kept, not "session expired".
     done.tokens.expires_at = Some(now_seconds().saturating_sub(1));
+    let done_at_the_edge = done.clone();
     let expired = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
     match lookup(&expired, &api).await {
         Err(MesError::AuthorityOffline { message }) => assert!(message.contains("did not answer"), "{message}"),
@@ -244,6 +271,11 @@ async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_ses
     }
     assert!(matches!(lookup(&expired, &api).await, Err(MesError::AuthorityOffline { .. })), "and again on the next call");
     assert_eq!(refreshes(&stack), 0);
+    // A token whose expiry is this very second counts as expired.
+    let mut at_the_edge = done_at_the_edge;
+    at_the_edge.tokens.expires_at = Some(now_seconds());
+    let edge = UserSession::new(NativeTransport::default(), &authority, &config.client, at_the_edge);
+    assert!(matches!(lookup(&edge, &api).await, Err(MesError::AuthorityOffline { .. })), "expired at this second");
 
     // AIM is back: the same session renews by itself and the rows come.
     stack.start_aim().await.expect("aim back");
