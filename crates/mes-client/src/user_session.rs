@@ -92,8 +92,9 @@ struct Current {
     tokens: TokenSet,
     /// Bumped by every successful renewal.
     generation: u64,
-    /// Bumped by every refresh request sent; tells waiters that someone tried while they waited.
-    attempts: u64,
+    /// Bumped when a refresh request has its outcome; tells a caller that someone else's refresh
+    /// finished while it waited (it then shares that outcome instead of asking again).
+    finished: u64,
     /// The outcome of the last attempt when it failed.
     last_failure: Option<RenewError>,
     /// Set when the authority refused: nothing is presented to it again.
@@ -122,7 +123,7 @@ impl<T: Transport + 'static> UserSession<T> {
             client_id: client.client_id.clone(),
             skew: client.clock_skew_seconds.clamp(0, 600),
             claims: signed_in.claims,
-            current: Mutex::new(Current { tokens: signed_in.tokens, generation: 0, attempts: 0, last_failure: None, ended: None }),
+            current: Mutex::new(Current { tokens: signed_in.tokens, generation: 0, finished: 0, last_failure: None, ended: None }),
             gate: async_lock::Mutex::new(()),
         }
     }
@@ -194,7 +195,7 @@ impl<T: Transport + 'static> UserSession<T> {
     /// arrive during a refresh wait for it and share its outcome, success or failure). A refresh
     /// token the authority refused is never presented again.
     pub async fn renew(&self, seen: u64) -> Result<(Secret, u64), RenewError> {
-        let attempts_seen = self.lock().attempts;
+        let finished_seen = self.lock().finished;
         let _turn = self.gate.lock().await;
         let refresh_token = {
             let mut c = self.lock();
@@ -204,17 +205,17 @@ impl<T: Transport + 'static> UserSession<T> {
             if let Some(ended) = &c.ended {
                 return Err(ended.clone());
             }
-            if c.attempts != attempts_seen
+            if c.finished != finished_seen
                 && let Some(failure) = &c.last_failure
             {
                 return Err(failure.clone());
             }
             let Some(refresh_token) = c.tokens.refresh_token.clone() else { return Err(RenewError::NoRefreshToken) };
-            c.attempts += 1;
             refresh_token
         };
         let outcome = self.refresh_and_check(&refresh_token).await;
         let mut c = self.lock();
+        c.finished += 1;
         match outcome {
             Ok(mut tokens) => {
                 if tokens.id_token.is_none() {

@@ -445,3 +445,106 @@ async fn token_and_revocation_posts_never_follow_a_redirect() {
     assert!(revoke_refresh_token(&transport, &metadata, "mes-portal", &Secret::new("rt-1")).await.is_err());
     assert_eq!(reached.load(Ordering::SeqCst), 0, "nothing was sent on to where the redirect pointed");
 }
+
+/// An authority whose endpoints are the given addresses (tokens from `token`, keys from `jwks`).
+fn authority_at(token: &str, jwks: &str) -> Authority {
+    Authority {
+        metadata: ProviderMetadata {
+            issuer: "https://aim.test/identitymanager".into(),
+            authorization_endpoint: format!("{token}/authorize"),
+            token_endpoint: format!("{token}/connect/token"),
+            jwks_uri: format!("{jwks}/jwks"),
+            end_session_endpoint: None,
+            revocation_endpoint: None,
+            code_challenge_methods_supported: Some(vec!["S256".into()]),
+            authorization_response_iss_parameter_supported: false,
+        },
+        jwks: JwkSet { keys: vec![] },
+    }
+}
+
+/// A signed-in session over `authority`, its token about to expire, with a refresh token.
+fn expiring_session(authority: &Authority) -> UserSession<NativeTransport> {
+    let client: ClientSettings = serde_json::from_value(serde_json::json!({
+        "authority": "https://aim.test/identitymanager", "client_id": "mes-portal", "redirect_uri": "https://portal.test/callback",
+        "scopes": ["openid", "offline_access"]
+    }))
+    .expect("client");
+    let claims: Claims = serde_json::from_value(serde_json::json!({
+        "iss": "https://aim.test/identitymanager", "aud": "mes-portal", "exp": 4_102_444_800u64, "sub": "1",
+        "preferred_username": "PLANT\\alice"
+    }))
+    .expect("claims");
+    let tokens = TokenSet {
+        access_token: Secret::new("at-secret-1"),
+        refresh_token: Some(Secret::new("rt-secret-1")),
+        id_token: None,
+        expires_at: Some(now_seconds()),
+        scopes: vec![],
+    };
+    UserSession::new(NativeTransport::default(), authority, &client, SignedIn { tokens, claims })
+}
+
+#[tokio::test]
+async fn waiters_share_an_outage_too_and_the_token_endpoint_is_asked_once() {
+    let (aim, asked) = answering(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/html\r\ncontent-length: 11\r\nconnection: close\r\n\r\nmaintenance",
+    )
+    .await;
+    let session = Arc::new(expiring_session(&authority_at(&aim, &aim)));
+    let shown = format!("{session:?}");
+    assert!(shown.contains("alice") && !shown.contains("secret"), "Debug names the person, never a token: {shown}");
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let session = session.clone();
+        calls.spawn(async move { session.renew(0).await });
+    }
+    while let Some(result) = calls.join_next().await {
+        assert!(matches!(result.expect("task"), Err(RenewError::AuthorityOffline(_))));
+    }
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "8 waiters, one request");
+    assert!(matches!(session.health(), SessionHealth::AuthorityOffline { .. }));
+    assert!(matches!(session.renew(0).await, Err(RenewError::AuthorityOffline(_))));
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "a later call tries again: an outage keeps the refresh token");
+}
+
+/// A token answer whose ID token names a key the session has never seen.
+fn answer_with_unknown_key() -> &'static str {
+    use base64::Engine as _;
+    let b64 = |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let id_token = format!(
+        "{}.{}.c2ln",
+        b64(serde_json::json!({"alg": "RS256", "kid": "rotated-in"})),
+        b64(serde_json::json!({"iss": "https://aim.test/identitymanager", "aud": "mes-portal", "exp": 4_102_444_800u64, "sub": "1"}))
+    );
+    let body = serde_json::json!({"access_token": "at-2", "token_type": "Bearer", "expires_in": 300, "id_token": id_token}).to_string();
+    Box::leak(
+        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+            .into_boxed_str(),
+    )
+}
+
+#[tokio::test]
+async fn keys_that_cannot_be_fetched_for_a_refreshed_id_token_are_an_outage_only_when_aim_is_away() {
+    let (aim, _) = answering(answer_with_unknown_key()).await;
+    // The key set's address does not answer at all: an outage, the session goes on.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", listener.local_addr().expect("addr"))
+    };
+    let session = expiring_session(&authority_at(&aim, &closed));
+    assert!(matches!(session.renew(0).await, Err(RenewError::AuthorityOffline(_))), "{:?}", session.health());
+    // The key set's address answers with more than any key set is: not an outage, the
+    // renewed sign-in cannot be checked and is refused.
+    let huge: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {n}\r\nconnection: close\r\n\r\n{}",
+            "x".repeat(9 << 20),
+            n = 9 << 20
+        )
+        .into_boxed_str(),
+    );
+    let (keys, _) = answering(huge).await;
+    let session = expiring_session(&authority_at(&aim, &keys));
+    assert!(matches!(session.renew(0).await, Err(RenewError::IdToken(IdTokenError::Verifier(_)))), "{:?}", session.health());
+}
