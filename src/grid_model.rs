@@ -353,6 +353,13 @@ mod tests {
         assert_eq!(view(2, "PACK"), [1, 2]);
         assert_eq!(view(2, "  "), [0, 1, 2, 3], "empty = no condition");
         assert_eq!(data.view_filtered(&[], "pack", &[(0, ">10".into())]), [1], "quick filter and column filters combine");
+        // Column numbers come from the address bar, which anyone can edit: one past the last
+        // column is ignored, not a panic.
+        assert_eq!(data.view_filtered(&[], "", &[(3, "x".into())]), [0, 1, 2, 3]);
+        assert_eq!(data.view_filtered(&[SortKey { column: 3, descending: true }], "", &[]), [0, 1, 2, 3]);
+        assert_eq!(data.view_filtered(&[SortKey { column: 2, descending: false }], "", &[]), [3, 0, 1, 2], "the last column sorts");
+        assert!(!data.is_empty() && data.len() == 4);
+        assert!(GridData::new(&Rows::default(), &[], None).is_empty());
     }
 
     #[test]
