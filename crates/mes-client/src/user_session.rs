@@ -198,7 +198,7 @@ impl<T: Transport + 'static> UserSession<T> {
         let finished_seen = self.lock().finished;
         let _turn = self.gate.lock().await;
         let refresh_token = {
-            let mut c = self.lock();
+            let c = self.lock();
             if c.generation != seen {
                 return Ok((c.tokens.access_token.clone(), c.generation));
             }
