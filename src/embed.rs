@@ -89,9 +89,8 @@ pub fn EmbeddedLookup(options: EmbedOptions, host: web_sys::HtmlElement) -> impl
         }
         .into_any(),
         AuthState::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
-        AuthState::SignedIn(_) => {
-            let config = portal.config.get_untracked();
-            let lookup = config.as_ref().and_then(|c| c.lookups.iter().find(|l| l.name == options.lookup).cloned());
+        AuthState::SignedIn(state) => {
+            let lookup = state.config.lookups.iter().find(|l| l.name == options.lookup).cloned();
             match lookup {
                 Some(mut lookup) => {
                     if let Some(mode) = options.selection {

@@ -1,8 +1,9 @@
 //! Diagnostics: what the current tokens say (subject, audience, scopes, expiry) — never a token.
 
-use crate::session::{AuthState, use_portal};
+use crate::session::SignedInState;
 use leptos::prelude::*;
 use mes_client::{Claims, decode_unverified, now_seconds};
+use std::sync::Arc;
 
 fn rows(claims: &Claims) -> Vec<(&'static str, String)> {
     let when = |t: i64| {
@@ -23,11 +24,10 @@ fn rows(claims: &Claims) -> Vec<(&'static str, String)> {
 
 /// The claims of the access token and of the ID token.
 #[component]
-pub fn Diagnostics() -> impl IntoView {
-    let portal = use_portal();
-    let AuthState::SignedIn(session) = portal.auth.get_untracked() else {
-        return view! { <p>"Not signed in."</p> }.into_any();
-    };
+pub fn Diagnostics(
+    /// The signed-in session whose tokens are described.
+    session: Arc<SignedInState>,
+) -> impl IntoView {
     let tokens = session.tokens();
     let access = decode_unverified(tokens.access_token.expose()).map(|jwt| jwt.claims);
     let table = |title: &'static str, claims: Option<Claims>, id: &'static str| {
@@ -50,5 +50,4 @@ pub fn Diagnostics() -> impl IntoView {
         {table("Access token (sent to the MES)", access.ok(), "access-claims")}
         {table("ID token (who signed in)", Some(session.claims().clone()), "id-claims")}
     }
-    .into_any()
 }

@@ -180,7 +180,7 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
     };
     let warnings = portal.warnings.get_untracked();
     view! {
-        <header class="topbar"><span class="brand">"MES Web Portal"</span><SessionBar session=session /></header>
+        <header class="topbar"><span class="brand">"MES Web Portal"</span><SessionBar session=session.clone() /></header>
         <div class="layout">
             <nav class="lookups" aria-label="Lookups">
                 <h2>"Lookups"</h2>
@@ -205,8 +205,8 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
                     </div>
                 })}
                 {move || match (portal.route.get().as_str(), current().and_then(|i| lookups.get(i).cloned())) {
-                    ("/web-apis", _) => view! { <WebApis /> }.into_any(),
-                    ("/diagnostics", _) => view! { <Diagnostics /> }.into_any(),
+                    ("/web-apis", _) => view! { <WebApis session=session.clone() /> }.into_any(),
+                    ("/diagnostics", _) => view! { <Diagnostics session=session.clone() /> }.into_any(),
                     (_, Some(lookup)) => view! { <LookupGrid lookup=lookup /> }.into_any(),
                     (_, None) if lookups.is_empty() => view! { <p>"No lookups are configured."</p> }.into_any(),
                     (_, None) => view! {

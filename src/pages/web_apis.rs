@@ -2,13 +2,14 @@
 //! test (authority reachable → token obtained → MES accepted the token → MES user resolved) and
 //! the authorization URL for diagnosis.
 
-use crate::session::{AuthState, LOOKUP_BODY_LIMIT, use_portal};
+use crate::session::{LOOKUP_BODY_LIMIT, SignedInState};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mes_client::{
     AuthenticationMode, BrowserTransport, LookupOptions, MesError, WebApiDefinition, authorization_redirect, decode_unverified, discover,
     lookup, now_seconds,
 };
+use std::sync::Arc;
 
 /// One step of the connection test.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,19 +30,20 @@ const STEPS: [&str; 4] = ["Authority reachable", "Token obtained", "MES accepted
 
 /// The Web API definitions page.
 #[component]
-pub fn WebApis() -> impl IntoView {
-    let portal = use_portal();
-    let apis = portal.config.get_untracked().map(|c| c.web_apis.clone()).unwrap_or_default();
+pub fn WebApis(
+    /// The signed-in session: its configuration lists the definitions, its token is tested.
+    session: Arc<SignedInState>,
+) -> impl IntoView {
+    let apis = session.config.web_apis.clone();
     view! {
         <h1>"Web APIs"</h1>
         <p class="muted">"The Web API definitions from config.json, with the fields of the Enterprise Console's Web API List Item."</p>
-        {apis.into_iter().enumerate().map(|(i, api)| view! { <WebApiCard api=api index=i /> }).collect_view()}
+        {apis.into_iter().enumerate().map(|(i, api)| view! { <WebApiCard api=api index=i session=session.clone() /> }).collect_view()}
     }
 }
 
 #[component]
-fn WebApiCard(api: WebApiDefinition, index: usize) -> impl IntoView {
-    let portal = use_portal();
+fn WebApiCard(api: WebApiDefinition, index: usize, session: Arc<SignedInState>) -> impl IntoView {
     let steps = RwSignal::new(vec![Step::Waiting; 4]);
     let auth_url = RwSignal::new(None::<String>);
     let mode = match api.authentication_mode {
@@ -61,12 +63,12 @@ fn WebApiCard(api: WebApiDefinition, index: usize) -> impl IntoView {
         ("Scope", api.scope.clone()),
     ];
     let run = {
-        let api = api.clone();
+        let (api, session) = (api.clone(), session.clone());
         move |_| {
-            let api = api.clone();
+            let (api, session) = (api.clone(), session.clone());
             steps.set(vec![Step::Running, Step::Waiting, Step::Waiting, Step::Waiting]);
             spawn_local(async move {
-                let result = connection_test(portal, &api, |i, step| steps.update(|s| s[i] = step)).await;
+                let result = connection_test(&session, &api, |i, step| steps.update(|s| s[i] = step)).await;
                 if let Err(from) = result {
                     steps.update(|s| s.iter_mut().skip(from).for_each(|x| *x = Step::Skipped));
                 }
@@ -74,8 +76,7 @@ fn WebApiCard(api: WebApiDefinition, index: usize) -> impl IntoView {
         }
     };
     let copy_url = move |_| {
-        let (Some(config), Some(authority)) = (portal.config.get_untracked(), portal.authority.get_untracked()) else { return };
-        let Ok(redirect) = authorization_redirect(&authority.metadata, &config.client, "/", None) else { return };
+        let Ok(redirect) = authorization_redirect(&session.authority.metadata, &session.config.client, "/", None) else { return };
         if let Some(clipboard) = web_sys::window().map(|w| w.navigator().clipboard()) {
             let _ = clipboard.write_text(&redirect.url);
         }
@@ -121,7 +122,7 @@ fn WebApiCard(api: WebApiDefinition, index: usize) -> impl IntoView {
 }
 
 /// Runs the checklist; `Err(i)` means steps from `i` on were not run.
-async fn connection_test(portal: crate::session::Portal, api: &WebApiDefinition, set: impl Fn(usize, Step)) -> Result<(), usize> {
+async fn connection_test(session: &SignedInState, api: &WebApiDefinition, set: impl Fn(usize, Step)) -> Result<(), usize> {
     let transport = BrowserTransport::new(LOOKUP_BODY_LIMIT);
     match discover(&transport, &api.authority).await {
         Ok(meta) => set(0, Step::Passed(format!("issuer {}", meta.issuer))),
@@ -135,10 +136,6 @@ async fn connection_test(portal: crate::session::Portal, api: &WebApiDefinition,
         set(1, Step::Failed("service-to-service definitions are for native background jobs; test them with mes-lookup".into()));
         return Err(2);
     }
-    let AuthState::SignedIn(session) = portal.auth.get_untracked() else {
-        set(1, Step::Failed("not signed in".into()));
-        return Err(2);
-    };
     let token = match session.access_token().await {
         Ok((token, _)) => token,
         Err(e) => {
@@ -170,10 +167,12 @@ async fn connection_test(portal: crate::session::Portal, api: &WebApiDefinition,
         Err(_) => set(1, Step::Passed("an opaque token (not a JWT)".into())),
     }
     set(2, Step::Running);
-    let config = portal.config.get_untracked();
-    let endpoint = config
-        .as_ref()
-        .and_then(|c| c.lookups.iter().find(|l| l.web_api.eq_ignore_ascii_case(&api.name)).map(|l| l.endpoint.clone()))
+    let endpoint = session
+        .config
+        .lookups
+        .iter()
+        .find(|l| l.web_api.eq_ignore_ascii_case(&api.name))
+        .map(|l| l.endpoint.clone())
         .unwrap_or_else(|| "v3/entity".into());
     // Whom the MES judges is the access token's user, not the ID token's: name that one (or say
     // that the token names none).
