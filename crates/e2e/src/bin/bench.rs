@@ -190,6 +190,8 @@ impl AimCount {
     fn of(log: &[String]) -> Self {
         let mut count = Self::default();
         for entry in log {
+            // The log keeps each request's query (for the URL audits); the path decides here.
+            let entry = entry.split('?').next().unwrap_or(entry);
             if entry.starts_with("server ") {
                 count.server += 1;
             } else if entry.ends_with("/.well-known/openid-configuration") {
