@@ -553,6 +553,19 @@ async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state
     .await;
 }
 
+/// Waits until AIM has exchanged more than `exchanges` codes — a sign-in through its session,
+/// started by the portal itself — and requires that no login form was shown for it.
+async fn renewed_silently(client: &Client, aim: &devstack::aim::AimState, exchanges: usize) -> Result<()> {
+    wait_until("a silent sign-in happened", || async {
+        Ok(aim.counters.code_exchanges.load(std::sync::atomic::Ordering::Relaxed) > exchanges)
+    })
+    .await?;
+    if client.find(Locator::Css("input#password")).await.is_ok() {
+        bail!("the renewal showed the login form");
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn without_refresh_tokens_an_expired_session_renews_through_aim_by_itself() {
     let stack = stack_with("e2e-silent", |o| {
@@ -571,17 +584,11 @@ async fn without_refresh_tokens_an_expired_session_renews_through_aim_by_itself(
         tokio::time::sleep(Duration::from_secs(6)).await;
         client.find(Locator::Css("button.reload")).await?.click().await?;
         // No click needed: the portal goes through AIM (prompt=none) and comes back with rows.
-        wait_until("a new sign-in happened silently", || async {
-            Ok(stack.aim.counters.code_exchanges.load(std::sync::atomic::Ordering::Relaxed) > exchanges)
-        })
-        .await?;
+        renewed_silently(&client, &stack.aim, exchanges).await?;
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
         let sort = client.find(Locator::Css("table.grid th:nth-child(2)")).await?.attr("aria-sort").await?;
         if sort.as_deref() != Some("ascending") {
             bail!("the grid state should survive the silent renewal, aria-sort {sort:?}");
-        }
-        if client.find(Locator::Css("input#password")).await.is_ok() {
-            bail!("the renewal showed the login form");
         }
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
@@ -852,13 +859,8 @@ async fn without_refresh_tokens_aim_offline_at_expiry_never_sends_the_tab_to_a_d
         let exchanges = shared.lock().await.aim.counters.code_exchanges.load(std::sync::atomic::Ordering::Relaxed);
         shared.lock().await.start_aim().await?;
         // The next retry finds AIM and renews through its session, no form, to the same grid.
-        wait_until("a silent sign-in happened", || async {
-            Ok(shared.lock().await.aim.counters.code_exchanges.load(std::sync::atomic::Ordering::Relaxed) > exchanges)
-        })
-        .await?;
-        if client.find(Locator::Css("input#password")).await.is_ok() {
-            bail!("the renewal showed the login form");
-        }
+        let aim = shared.lock().await.aim.clone();
+        renewed_silently(&client, &aim, exchanges).await?;
         back_as_before(&client, &before, &shared).await
     })
     .await;

@@ -413,16 +413,13 @@ async fn sign_in_cost(report: &mut String, stack: &Stack, runs: usize) -> Result
          AIM stand-in's request log. \"authorize\" counts the form page and the form submission (a person typing a \
          password). The MES's own key fetches (it verifies tokens against AIM's JWKS, cached 5 s here) are counted \
          apart. Discovery and JWKS are fetched once per visit, before the click; the page that comes back from AIM \
-         takes them from the sign-in round trip instead of fetching them again.\n\n\
+         takes them from the sign-in round trip instead of fetching them again. The one discovery request after \
+         the click is the portal asking whether AIM answers before it sends the person there.\n\n\
          | flow | authorize | token | discovery | JWKS | other | from the browser | MES → AIM |\n|---|---:|---:|---:|---:|---:|---:|---:|\n{}\n{}\n",
         line("Sign in button → form → first rows", counts.0),
         line("Reload with an AIM session (no form)", counts.1)
     )?;
-    writeln!(
-        report,
-        "\"other\": {}: the portal's reachability check before it leaves for AIM, and the browser's own icon request on AIM's form page.\n",
-        other.join(", ")
-    )?;
+    writeln!(report, "\"other\": {}: the browser's own icon request on AIM's form page.\n", other.join(", "))?;
     writeln!(
         report,
         "| timing ({runs} runs, median) | |\n|---|---:|\n\
