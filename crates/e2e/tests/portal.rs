@@ -248,6 +248,7 @@ async fn aim_going_offline_shows_a_plain_state_and_the_portal_recovers_by_itself
             bail!("unexpected offline text: {offline}");
         }
         screenshot(&client, "authority-offline").await?;
+        assert_no_token_stored(&client, &*shared.lock().await).await.context("in the offline state")?;
         shared.lock().await.start_aim().await?;
         // The automatic retry (5 s backoff) brings the rows back without a reload, as they were.
         back_as_before(&client, &before, &shared).await
@@ -301,6 +302,7 @@ async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns()
         if !down.contains(&format!("{mes_base}api/v3/entity")) || !down.contains("Trying again in") {
             bail!("the unreachable state should name the address and retry: {down}");
         }
+        assert_no_token_stored(&client, &*shared.lock().await).await.context("in the unreachable state")?;
         shared.lock().await.start_mes().await?;
         back_as_before(&client, &before, &shared).await
     })
@@ -824,6 +826,7 @@ async fn aim_offline_while_the_token_expires_is_an_outage_and_the_same_grid_retu
             bail!("the header should say AIM is offline: {header}");
         }
         still_on_the_portal(&client, &origin).await?;
+        assert_no_token_stored(&client, &*shared.lock().await).await.context("in the offline state")?;
         shared.lock().await.start_aim().await?;
         back_as_before(&client, &before, &shared).await?;
         if client.execute("return window.__sameDocument === true", vec![]).await? != serde_json::json!(true) {
@@ -908,6 +911,7 @@ async fn an_expired_refresh_token_ends_the_session_plainly_and_keeps_the_grid() 
         if !header.contains("sign in again") {
             bail!("the header should say the session is over: {header}");
         }
+        assert_no_token_stored(&client, &stack).await.context("in the expired state")?;
         wait_for(&client, "[data-state=session-expired] button").await?.click().await?;
         // AIM's own session needs no form: back to the same grid.
         wait_for(&client, "table.grid tbody tr[aria-selected=true]").await?;
