@@ -46,6 +46,8 @@ pub struct AimOptions {
     pub refresh_token_lifetime: u64,
     /// How long AIM's own sign-in (the SSO cookie's session) lasts, seconds.
     pub session_lifetime: u64,
+    /// Whether discovery names an end-session endpoint (some providers offer none).
+    pub end_session: bool,
 }
 
 /// Requests counted per kind, for tests and benchmarks.
@@ -239,12 +241,11 @@ async fn discovery(State(s): State<Arc<AimState>>) -> Response {
     s.counters.discovery.fetch_add(1, Ordering::Relaxed);
     let i = &s.options.issuer;
     let named = if s.tamper() == Some(Tamper::WrongIssuerInDiscovery) { FORGED_ISSUER } else { i.as_str() };
-    Json(json!({
+    let mut document = json!({
         "issuer": named,
         "authorization_endpoint": format!("{i}/connect/authorize"),
         "token_endpoint": format!("{i}/connect/token"),
         "jwks_uri": format!("{i}/.well-known/openid-configuration/jwks"),
-        "end_session_endpoint": format!("{i}/connect/endsession"),
         "revocation_endpoint": format!("{i}/connect/revocation"),
         "scopes_supported": ["openid", "profile", "email", "offline_access", s.options.audience, "system"],
         "response_types_supported": ["code"],
@@ -256,8 +257,11 @@ async fn discovery(State(s): State<Arc<AimState>>) -> Response {
         "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
         "authorization_response_iss_parameter_supported": true,
         "claims_supported": ["sub", "name", "preferred_username", "nonce", "auth_time"],
-    }))
-    .into_response()
+    });
+    if s.options.end_session {
+        document["end_session_endpoint"] = json!(format!("{i}/connect/endsession"));
+    }
+    Json(document).into_response()
 }
 
 async fn jwks(State(s): State<Arc<AimState>>) -> Response {

@@ -50,6 +50,8 @@ pub struct StackOptions {
     pub refresh_token_lifetime: u64,
     /// How long AIM's own session (its SSO cookie) lasts, seconds.
     pub aim_session_lifetime: u64,
+    /// Whether AIM's discovery names an end-session endpoint.
+    pub aim_end_session: bool,
     /// How long MES trusts the authority's keys.
     pub jwks_ttl: Duration,
     /// How long MES caches the Default Background User.
@@ -76,6 +78,7 @@ impl StackOptions {
             user_token_lifetime: 3600,
             refresh_token_lifetime: DEFAULT_REFRESH_LIFETIME,
             aim_session_lifetime: DEFAULT_REFRESH_LIFETIME,
+            aim_end_session: true,
             jwks_ttl: Duration::from_secs(5),
             background_user_ttl: Duration::from_secs(3600),
             refresh_tokens: true,
@@ -142,6 +145,7 @@ impl Stack {
             hostile: options.hostile,
             refresh_token_lifetime: options.refresh_token_lifetime,
             session_lifetime: options.aim_session_lifetime,
+            end_session: options.aim_end_session,
         })?);
         let mes = Arc::new(MesState::open(MesOptions {
             authority: issuer.clone(),

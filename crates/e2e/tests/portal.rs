@@ -957,3 +957,27 @@ async fn sign_out_after_refreshes_ends_the_aim_session_with_no_token_in_any_url(
     })
     .await;
 }
+
+#[tokio::test]
+async fn without_an_end_session_endpoint_sign_out_is_local_and_says_so() {
+    let stack = stack_with("e2e-signout-local", |o| o.aim_end_session = false).await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let logged = stack.aim.request_log().len();
+        wait_for(&client, "button#sign-out").await?.click().await?;
+        let notice = wait_for_text(&client, "#notice", &["signed out of the portal", "no sign-out address", "close the browser"]).await?;
+        if client.current_url().await?.path() != "/signed-out" {
+            bail!("a local sign-out stays on the portal at /signed-out ({notice})");
+        }
+        wait_until("the refresh token is revoked", || async {
+            Ok(stack.aim.request_log()[logged..].iter().any(|l| l.starts_with("browser POST /identitymanager/connect/revocation")))
+        })
+        .await?;
+        if let Some(line) = stack.aim.request_log()[logged..].iter().find(|l| l.contains("endsession")) {
+            bail!("the portal used an end-session address the authority does not offer: {line}");
+        }
+        assert_no_token_stored(&client, &stack).await
+    })
+    .await;
+}
