@@ -13,9 +13,9 @@ const HELP: &str = "cargo xtask <command>
   demo     Install what is missing, build the portal, start AIM, MES and the portal server on
            loopback, print the portal URL and the demo accounts. Ctrl-C stops everything.
   test     Install what is missing (browser included), then run every test: native, browser
-           (wasm-bindgen-test in headless Chromium) and end to end.
+           (wasm-bindgen-test in headless Chromium, also under wasm-pack) and end to end.
   setup    Install what is missing: wasm32 target, trunk, wasm-bindgen-cli, wasm-opt
-           (add --browser for Chromium and chromedriver).
+           (add --browser for Chromium, chromedriver and wasm-pack).
   build    Build the portal (release, wasm-opt -Oz) into dist/.
   bench    Build the release portal, start the stand-ins with 10,000 and 100,000 rows, drive
            headless Chromium and write docs/benchmarks.md (sizes, sign-in cost, grid timings,
@@ -186,6 +186,19 @@ fn test(root: &Path) -> Result<()> {
                 .env("CHROMEDRIVER", &tools.chromedriver)
                 .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root.join("webdriver.json"))
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+        )?;
+    }
+    eprintln!("==> The same browser tests under wasm-pack (told not to install anything)");
+    for dir in ["crates/mes-client", "."] {
+        run_cmd(
+            Command::new(&tools.wasm_pack)
+                .args(["test", "--headless", "--chrome", "--chromedriver"])
+                .arg(&tools.chromedriver)
+                .args(["--mode", "no-install", dir])
+                .env("PATH", &tools.path)
+                .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root.join("webdriver.json"))
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+                .current_dir(root),
         )?;
     }
     build_portal(root, &tools)?;

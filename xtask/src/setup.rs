@@ -12,6 +12,7 @@ const BINARYEN_VERSION: &str = "132.0.0";
 const TWIGGY_VERSION: &str = "0.8.0";
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 const CARGO_MUTANTS_VERSION: &str = "27.1.0";
+const WASM_PACK_VERSION: &str = "0.15.1";
 
 /// Where the tools are.
 pub struct Tools {
@@ -23,6 +24,8 @@ pub struct Tools {
     pub chromedriver: PathBuf,
     /// chromium.
     pub chromium: PathBuf,
+    /// wasm-pack (when the browser was asked for: the browser tests also run under it).
+    pub wasm_pack: PathBuf,
 }
 
 fn output(cmd: &mut Command) -> Option<String> {
@@ -98,10 +101,16 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
         )?;
     }
 
+    let wasm_pack = cargo_bin("wasm-pack");
+    if browser && !output(Command::new(&wasm_pack).arg("--version")).is_some_and(|v| v.contains(WASM_PACK_VERSION)) {
+        eprintln!("==> Installing wasm-pack {WASM_PACK_VERSION} from crates.io (about 2 minutes; once per machine)");
+        run_cmd(Command::new("cargo").args(["install", "wasm-pack", "--version", WASM_PACK_VERSION, "--locked"]))?;
+    }
+
     let mut paths = vec![npm_bin, cargo_bin("")];
     paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
     let path = std::env::join_paths(paths)?;
-    Ok(Tools { trunk, path, chromedriver, chromium })
+    Ok(Tools { trunk, path, chromedriver, chromium, wasm_pack })
 }
 
 /// For `cargo xtask bench`: twiggy, which tells what each crate costs in the wasm.
