@@ -89,17 +89,30 @@ pub fn parse_discovery(authority: &str, response: &HttpResponse) -> Result<Provi
     Ok(metadata)
 }
 
-fn parse_json_document<T: serde::de::DeserializeOwned>(url: &str, response: &HttpResponse) -> Result<T, DiscoveryError> {
-    let unexpected = || DiscoveryError::UnexpectedResponse {
+/// The authority answered `url` with something else than the document asked for.
+fn unexpected(url: &str, response: &HttpResponse) -> DiscoveryError {
+    DiscoveryError::UnexpectedResponse {
         url: url.to_owned(),
         status: response.status().as_u16(),
         content_type: content_type(response),
         first_bytes: first_bytes(response.body()),
-    };
+    }
+}
+
+fn parse_json_document<T: serde::de::DeserializeOwned>(url: &str, response: &HttpResponse) -> Result<T, DiscoveryError> {
+    let unexpected = || unexpected(url, response);
     if !response.status().is_success() || !is_json(&content_type(response)) {
         return Err(unexpected());
     }
     serde_json::from_slice(response.body()).map_err(|_| unexpected())
+}
+
+/// Asks the authority's discovery document whether it answers, and says why not. One small
+/// request, made before the page leaves for the authority, so a person is never sent to a
+/// browser error page.
+pub async fn authority_reachable(transport: &impl Transport, authority: &str) -> Result<(), DiscoveryError> {
+    let response = transport.send(discovery_request(authority)).await.map_err(DiscoveryError::Unreachable)?;
+    if response.status().is_success() { Ok(()) } else { Err(unexpected(&discovery_url(authority), &response)) }
 }
 
 /// Fetches and checks the provider metadata.

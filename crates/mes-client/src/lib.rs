@@ -104,7 +104,8 @@ pub use config::{
     WebApiDefinition, is_loopback,
 };
 pub use discovery::{
-    DiscoveryError, Jwk, JwkSet, ProviderMetadata, discover, discovery_request, discovery_url, fetch_jwks, parse_discovery,
+    DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover, discovery_request, discovery_url, fetch_jwks,
+    parse_discovery,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use jwt::NativeVerifier;
@@ -112,7 +113,7 @@ pub use jwt::{
     Audience, Claims, Expected, IdTokenError, JwtHeader, PlatformVerifier, SignatureVerifier, UnverifiedJwt, check_id_token_claims,
     check_refreshed_id_token_claims, decode_unverified, validate_id_token, verify_id_token_signature,
 };
-pub use mes::{LookupOptions, MesError, authority_answers, authority_reachable, lookup, lookup_request, lookup_url, parse_lookup_response};
+pub use mes::{LookupOptions, MesError, authority_answers, lookup, lookup_request, lookup_url, parse_lookup_response};
 pub use rows::{Rows, csv_field, terminal_safe};
 pub use secret::Secret;
 #[cfg(not(target_arch = "wasm32"))]

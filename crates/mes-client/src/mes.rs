@@ -223,25 +223,7 @@ pub async fn lookup(
 
 /// Whether the authority's discovery document answers at all.
 pub async fn authority_answers(transport: &impl Transport, authority: &str) -> bool {
-    authority_reachable(transport, authority).await.is_ok()
-}
-
-/// Asks the authority's discovery document whether it answers, and says why not. One small
-/// request, made before the page leaves for the authority, so a person is never sent to a
-/// browser error page.
-pub async fn authority_reachable(transport: &impl Transport, authority: &str) -> Result<(), crate::discovery::DiscoveryError> {
-    let url = crate::discovery::discovery_url(authority);
-    let response =
-        transport.send(crate::discovery::discovery_request(authority)).await.map_err(crate::discovery::DiscoveryError::Unreachable)?;
-    if response.status().is_success() {
-        return Ok(());
-    }
-    Err(crate::discovery::DiscoveryError::UnexpectedResponse {
-        url,
-        status: response.status().as_u16(),
-        content_type: crate::transport::content_type(&response),
-        first_bytes: first_bytes(response.body()),
-    })
+    crate::discovery::authority_reachable(transport, authority).await.is_ok()
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use crate::discovery::{DiscoveryError, discover};
 use crate::mes::{LookupOptions, MesError, lookup};
 use crate::rows::Rows;
 use crate::signin::{ClientProof, TokenError, request_tokens, token_request};
-
 use crate::time::now_seconds;
 use crate::transport::NativeTransport;
 
@@ -111,14 +110,17 @@ impl ServiceTokenSource {
     }
 
     async fn token_for_lookup(&self) -> Result<Secret, MesError> {
-        self.token().await.map_err(|e| match e {
-            ServiceTokenError::Token(t) if t.is_outage() => {
-                MesError::AuthorityOffline { message: format!("the service token could not be obtained: {t}") }
+        self.token().await.map_err(|e| {
+            let outage = match &e {
+                ServiceTokenError::Token(t) => t.is_outage(),
+                ServiceTokenError::Discovery(DiscoveryError::Unreachable(t)) => t.kind.is_outage(),
+                _ => false,
+            };
+            if outage {
+                MesError::AuthorityOffline { message: format!("the service token could not be obtained: {e}") }
+            } else {
+                MesError::ServerError { status: 0, message: format!("no service token: {e}") }
             }
-            ServiceTokenError::Discovery(DiscoveryError::Unreachable(t)) if t.kind.is_outage() => {
-                MesError::AuthorityOffline { message: format!("the service token could not be obtained: {t}") }
-            }
-            other => MesError::ServerError { status: 0, message: format!("no service token: {other}") },
         })
     }
 
