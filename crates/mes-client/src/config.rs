@@ -82,6 +82,13 @@ fn default_clock_skew() -> i64 {
     crate::session::DEFAULT_CLOCK_SKEW
 }
 
+impl ClientSettings {
+    /// The allowed clock difference, kept between 0 and 10 minutes whatever config.json says.
+    pub fn clock_skew(&self) -> i64 {
+        self.clock_skew_seconds.clamp(0, 600)
+    }
+}
+
 /// Single or multiple row selection in a lookup grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]

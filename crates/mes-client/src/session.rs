@@ -2,7 +2,7 @@
 
 use crate::config::ClientSettings;
 use crate::discovery::{DiscoveryError, JwkSet, ProviderMetadata, discover, fetch_jwks};
-use crate::jwt::{Claims, Expected, IdTokenError, SignatureVerifier, validate_id_token};
+use crate::jwt::{Claims, Expected, IdTokenError, SignatureVerifier, check_id_token_claims, verify_id_token_signature};
 use crate::signin::{CallbackParams, PendingSignIn, SignInError, TokenError, TokenSet, check_callback, exchange_code};
 use crate::transport::Transport;
 
@@ -66,6 +66,25 @@ impl SignInFailure {
     }
 }
 
+/// Checks an ID token's algorithm, key and signature, fetching the authority's keys once more
+/// when the token names a key `jwks` lacks (keys rotate; `jwks` is replaced then). Returns the
+/// claims, not yet checked. Shared by the sign-in and by the renewal of a session.
+pub(crate) async fn verify_signature_refreshing_keys(
+    transport: &impl Transport,
+    metadata: &ProviderMetadata,
+    jwks: &mut JwkSet,
+    token: &str,
+    verifier: &impl SignatureVerifier,
+) -> Result<Claims, SignInFailure> {
+    match verify_id_token_signature(token, jwks, verifier).await {
+        Err(IdTokenError::UnknownKey(_)) => {
+            *jwks = fetch_jwks(transport, metadata).await?;
+            Ok(verify_id_token_signature(token, jwks, verifier).await?)
+        }
+        other => Ok(other?),
+    }
+}
+
 /// Completes a sign-in from the callback: checks the answer, exchanges the code, validates the ID
 /// token (refetching the JWKS once for an unknown key). `authority.jwks` is updated when refetched.
 pub async fn finish_sign_in(
@@ -81,20 +100,14 @@ pub async fn finish_sign_in(
     let pending = pending.ok_or(SignInError::NoPendingSignIn)?;
     let tokens = exchange_code(transport, &authority.metadata, client, code, pending, now).await?;
     let id_token = tokens.id_token.clone().ok_or(IdTokenError::Missing)?;
+    let claims = verify_signature_refreshing_keys(transport, &authority.metadata, &mut authority.jwks, id_token.expose(), verifier).await?;
     let expected = Expected {
         issuer: &authority.metadata.issuer,
         client_id: &client.client_id,
         nonce: &pending.nonce,
         now: now as i64,
-        skew: client.clock_skew_seconds.clamp(0, 600),
+        skew: client.clock_skew(),
     };
-    let claims = match validate_id_token(id_token.expose(), &authority.jwks, verifier, &expected).await {
-        Err(IdTokenError::UnknownKey(_)) => {
-            // Keys rotate: fetch them once more, then give up.
-            authority.jwks = fetch_jwks(transport, &authority.metadata).await?;
-            validate_id_token(id_token.expose(), &authority.jwks, verifier, &expected).await?
-        }
-        other => other?,
-    };
+    check_id_token_claims(&claims, &expected)?;
     Ok(SignedIn { tokens, claims })
 }

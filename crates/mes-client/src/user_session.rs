@@ -13,11 +13,11 @@
 
 use crate::Secret;
 use crate::config::{ClientSettings, WebApiDefinition};
-use crate::discovery::{DiscoveryError, JwkSet, ProviderMetadata, fetch_jwks};
-use crate::jwt::{Claims, Expected, IdTokenError, PlatformVerifier, check_refreshed_id_token_claims, verify_id_token_signature};
+use crate::discovery::{DiscoveryError, JwkSet, ProviderMetadata};
+use crate::jwt::{Claims, Expected, IdTokenError, PlatformVerifier, check_refreshed_id_token_claims};
 use crate::mes::{LookupOptions, MesError, lookup};
 use crate::rows::Rows;
-use crate::session::{Authority, SignedIn};
+use crate::session::{Authority, SignInFailure, SignedIn, verify_signature_refreshing_keys};
 use crate::signin::{TokenError, TokenSet, refresh};
 use crate::time::now_seconds;
 use crate::transport::Transport;
@@ -95,10 +95,16 @@ struct Current {
     /// Bumped when a refresh request has its outcome; tells a caller that someone else's refresh
     /// finished while it waited (it then shares that outcome instead of asking again).
     finished: u64,
-    /// The outcome of the last attempt when it failed.
+    /// The outcome of the last attempt when it failed. A refusal (not an outage) is final:
+    /// nothing is presented to the authority after it, so it stays.
     last_failure: Option<RenewError>,
-    /// Set when the authority refused: nothing is presented to it again.
-    ended: Option<RenewError>,
+}
+
+impl Current {
+    /// The refusal that ended the session, if the authority refused.
+    fn ended(&self) -> Option<&RenewError> {
+        self.last_failure.as_ref().filter(|e| !e.is_outage())
+    }
 }
 
 /// A signed-in session. Holds the tokens in memory only.
@@ -121,9 +127,9 @@ impl<T: Transport + 'static> UserSession<T> {
             metadata: authority.metadata.clone(),
             jwks: Mutex::new(authority.jwks.clone()),
             client_id: client.client_id.clone(),
-            skew: client.clock_skew_seconds.clamp(0, 600),
+            skew: client.clock_skew(),
             claims: signed_in.claims,
-            current: Mutex::new(Current { tokens: signed_in.tokens, generation: 0, finished: 0, last_failure: None, ended: None }),
+            current: Mutex::new(Current { tokens: signed_in.tokens, generation: 0, finished: 0, last_failure: None }),
             gate: async_lock::Mutex::new(()),
         }
     }
@@ -147,7 +153,7 @@ impl<T: Transport + 'static> UserSession<T> {
         let renewing = self.gate.try_lock().is_none();
         let c = self.lock();
         let expires_at = c.tokens.expires_at;
-        if let Some(ended) = &c.ended {
+        if let Some(ended) = c.ended() {
             return SessionHealth::Ended(ended.clone());
         }
         if renewing {
@@ -169,7 +175,7 @@ impl<T: Transport + 'static> UserSession<T> {
     pub async fn access_token(&self) -> Result<(Secret, u64), RenewError> {
         let (token, expires_at, generation, can_refresh) = {
             let c = self.lock();
-            if let Some(ended) = &c.ended {
+            if let Some(ended) = c.ended() {
                 return Err(ended.clone());
             }
             (c.tokens.access_token.clone(), c.tokens.expires_at, c.generation, c.tokens.refresh_token.is_some())
@@ -202,7 +208,7 @@ impl<T: Transport + 'static> UserSession<T> {
             if c.generation != seen {
                 return Ok((c.tokens.access_token.clone(), c.generation));
             }
-            if let Some(ended) = &c.ended {
+            if let Some(ended) = c.ended() {
                 return Err(ended.clone());
             }
             if c.finished != finished_seen
@@ -229,9 +235,6 @@ impl<T: Transport + 'static> UserSession<T> {
                 Ok((c.tokens.access_token.clone(), c.generation))
             }
             Err(e) => {
-                if !e.is_outage() {
-                    c.ended = Some(e.clone());
-                }
                 c.last_failure = Some(e.clone());
                 Err(e)
             }
@@ -251,19 +254,16 @@ impl<T: Transport + 'static> UserSession<T> {
 
     /// OpenID Connect Core §12.2, with one JWKS refetch for a key the session has not seen.
     async fn check_refreshed_id_token(&self, token: &str, now: u64) -> Result<(), RenewError> {
-        let verifier = PlatformVerifier::default();
-        let jwks = self.jwks.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let claims = match verify_id_token_signature(token, &jwks, &verifier).await {
-            Err(IdTokenError::UnknownKey(_)) => {
-                let fresh = fetch_jwks(&self.transport, &self.metadata).await.map_err(|e| match e {
-                    DiscoveryError::Unreachable(t) if t.kind.is_outage() => RenewError::AuthorityOffline(t.to_string()),
-                    other => RenewError::IdToken(IdTokenError::Verifier(other.to_string())),
-                })?;
-                *self.jwks.lock().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
-                verify_id_token_signature(token, &fresh, &verifier).await?
-            }
-            other => other?,
-        };
+        let mut jwks = self.jwks.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let verified =
+            verify_signature_refreshing_keys(&self.transport, &self.metadata, &mut jwks, token, &PlatformVerifier::default()).await;
+        *self.jwks.lock().unwrap_or_else(|e| e.into_inner()) = jwks;
+        let claims = verified.map_err(|e| match e {
+            SignInFailure::Discovery(DiscoveryError::Unreachable(t)) if t.kind.is_outage() => RenewError::AuthorityOffline(t.to_string()),
+            SignInFailure::IdToken(e) => RenewError::IdToken(e),
+            // The keys could not be read (an answer that is no key set): the token cannot be checked.
+            other => RenewError::IdToken(IdTokenError::Verifier(other.to_string())),
+        })?;
         let expected = Expected {
             issuer: &self.metadata.issuer,
             client_id: &self.client_id,
