@@ -463,9 +463,7 @@ pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSe
     let unexpected = |reason: String| TokenError::UnexpectedResponse { status, reason };
     let body = response.body().strip_prefix(b"\xEF\xBB\xBF").unwrap_or(response.body());
     let Ok(serde_json::Value::Object(answer)) = serde_json::from_slice::<serde_json::Value>(body) else {
-        let ct = crate::transport::content_type(response);
-        let kind = if ct.is_empty() { "an answer without a content type".to_owned() } else { format!("a {ct} answer") };
-        return Err(unexpected(format!("{kind} that is not a JSON token object")));
+        return Err(unexpected(format!("not a JSON token object ({})", labelled(response))));
     };
     let text = |name: &str, required: bool| -> Result<Option<String>, TokenError> {
         match answer.get(name) {
@@ -494,17 +492,19 @@ pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSe
     })
 }
 
+/// What an answer says it is: its content type, or that it names none. Never its bytes.
+fn labelled(response: &HttpResponse) -> String {
+    let ct = crate::transport::content_type(response);
+    if ct.is_empty() { "no content type".to_owned() } else { ct }
+}
+
 /// A failed answer from the token or revocation endpoint: the OAuth error it names (RFC 6749
 /// §5.2, RFC 7009 §2.2.1), or its status and content type — never its bytes.
 fn refusal(response: &HttpResponse) -> TokenError {
     let status = response.status().as_u16();
     match serde_json::from_slice::<ErrorAnswer>(response.body()) {
         Ok(e) => TokenError::Refused { status, error: printable(&e.error), description: e.error_description.as_deref().map(printable) },
-        Err(_) => {
-            let ct = crate::transport::content_type(response);
-            let what = if ct.is_empty() { "no content type".to_owned() } else { ct };
-            TokenError::UnexpectedResponse { status, reason: format!("not an OAuth answer ({what})") }
-        }
+        Err(_) => TokenError::UnexpectedResponse { status, reason: format!("not an OAuth answer ({})", labelled(response)) },
     }
 }
 
