@@ -154,17 +154,15 @@ impl Portal {
             let params = CallbackParams::from_query(&browser::current_query());
             let return_path = pending.as_ref().map(|p| p.return_path.clone()).unwrap_or_else(|| "/".into());
             let outcome = self.complete_sign_in(config, authority, &params, pending.as_ref()).await;
+            // No session at the authority for our own silent try: the person signs in with the form.
+            let silent_refusal = pending.is_some() && matches!(&outcome, Err(e) if e.is_silent_refusal());
             // The code leaves the address bar and history whatever happened.
-            let back_to = match &outcome {
-                Err(e) if !(e.is_silent_refusal() && pending.is_some()) => "/".to_owned(),
-                _ => return_path,
-            };
+            let back_to = if outcome.is_ok() || silent_refusal { return_path } else { "/".to_owned() };
             browser::replace_url(&back_to);
             self.route.set(path_only(&back_to));
             match outcome {
                 Ok(()) => {}
-                // No session at the authority: the person signs in with the form.
-                Err(e) if e.is_silent_refusal() && pending.is_some() => {
+                Err(_) if silent_refusal => {
                     browser::clear_silent_sign_in();
                     self.auth.set(AuthState::SignedOut(None))
                 }
@@ -211,10 +209,8 @@ impl Portal {
         self.auth.set(AuthState::SignedIn(Arc::new(SignedInState { config, authority, session })));
     }
 
-    /// Sends the browser to the authority (a popup when embedded). A silent sign-in
-    /// (`prompt=none`) goes at most once per [`SILENT_SIGN_IN_INTERVAL`]; after that, and for
-    /// every button press, the authority is asked first whether it answers, so nobody is sent to
-    /// a browser error page.
+    /// Sends the browser to the authority (a popup when embedded), after asking the authority
+    /// whether it answers, so nobody is sent to a browser error page.
     pub fn sign_in(&self, prompt: Option<Prompt>) {
         let (Some(config), Some(authority)) = (self.config.get_untracked(), self.authority.get_untracked()) else { return };
         if self.embedded {
@@ -238,7 +234,9 @@ impl Portal {
         if browser::silent_sign_in_within(SILENT_SIGN_IN_INTERVAL, now_seconds()) {
             return false;
         }
-        self.sign_in(Some(Prompt::None));
+        let AuthState::SignedIn(state) = self.auth.get_untracked() else { return false };
+        // `run_lookup` asked the authority whether it answers just before it reported the expiry.
+        self.redirect_to_authority(&state.config, &state.authority, Some(Prompt::None));
         true
     }
 

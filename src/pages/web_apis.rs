@@ -144,7 +144,7 @@ async fn connection_test(session: &SignedInState, api: &WebApiDefinition, set: i
         }
     };
     let token_claims = decode_unverified(token.expose()).map(|j| j.claims);
-    match token_claims.clone() {
+    match &token_claims {
         Ok(claims) if !api.audience.is_empty() && !claims.aud.contains(&api.audience) => {
             set(
                 1,
