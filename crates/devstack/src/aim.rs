@@ -111,6 +111,13 @@ struct Keys {
     previous: Option<Arc<SigningKey>>,
 }
 
+impl Keys {
+    /// The keys a token of this authority may be signed with, newest first.
+    fn published(&self) -> impl Iterator<Item = &Arc<SigningKey>> {
+        std::iter::once(&self.current).chain(self.previous.as_ref())
+    }
+}
+
 /// The running authority's state.
 pub struct AimState {
     /// Its options.
@@ -267,7 +274,7 @@ async fn discovery(State(s): State<Arc<AimState>>) -> Response {
 async fn jwks(State(s): State<Arc<AimState>>) -> Response {
     s.counters.jwks.fetch_add(1, Ordering::Relaxed);
     let keys = s.keys.lock().unwrap_or_else(|e| e.into_inner());
-    let published: Vec<serde_json::Value> = std::iter::once(&keys.current).chain(keys.previous.as_ref()).map(|k| k.jwk()).collect();
+    let published: Vec<serde_json::Value> = keys.published().map(|k| k.jwk()).collect();
     Json(json!({ "keys": published })).into_response()
 }
 
@@ -391,6 +398,31 @@ fn issue_code(s: &AimState, request: &AuthorizeRequest, user: store::User, auth_
     response
 }
 
+/// The ID token for `user` when `scope` asks for one (`openid`): issued now, valid 5 minutes,
+/// dated at the sign-in (`auth_time`), with the authorize request's nonce on a sign-in and none
+/// on a refresh.
+fn id_token(
+    s: &AimState,
+    client: &RegisteredClient,
+    user: &store::User,
+    scope: &str,
+    auth_time: u64,
+    nonce: Option<&str>,
+) -> Option<String> {
+    if !scope.split(' ').any(|x| x == "openid") {
+        return None;
+    }
+    let t = now();
+    let mut claims = json!({
+        "iss": s.options.issuer, "aud": client.client_id, "sub": user.sub, "iat": t, "nbf": t, "exp": t + 300,
+        "auth_time": auth_time, "preferred_username": user.username, "name": user.display_name,
+    });
+    if let Some(nonce) = nonce {
+        claims["nonce"] = json!(nonce);
+    }
+    Some(id_token_for(s, claims))
+}
+
 /// The ID token as the hostile mode wants it (the honest one when not tampering).
 fn id_token_for(s: &AimState, mut claims: serde_json::Value) -> String {
     use base64::Engine as _;
@@ -456,7 +488,7 @@ async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
     };
     // The form must be the one this authority just showed in this browser (login CSRF).
     let csrf_ok = match (cookie(&headers, CSRF_COOKIE), p.get("csrf")) {
-        (Some(expected), Some(sent)) => !expected.is_empty() && expected.len() == sent.len() && expected.as_bytes() == sent.as_bytes(),
+        (Some(expected), Some(sent)) => !expected.is_empty() && &expected == sent,
         _ => false,
     };
     if !csrf_ok {
@@ -606,17 +638,7 @@ fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
         tracing::info!(client = %client.client_id, "PKCE verification failed");
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "code_verifier does not match the code_challenge");
     }
-    let id_token = grant.scope.split(' ').any(|x| x == "openid").then(|| {
-        let t = now();
-        id_token_for(
-            s,
-            json!({
-                "iss": s.options.issuer, "aud": client.client_id, "sub": grant.user.sub, "iat": t, "nbf": t,
-                "exp": t + 300, "auth_time": grant.auth_time, "nonce": grant.nonce,
-                "preferred_username": grant.user.username, "name": grant.user.display_name,
-            }),
-        )
-    });
+    let id_token = id_token(s, client, &grant.user, &grant.scope, grant.auth_time, grant.nonce.as_deref());
     let family = random_token(16);
     s.memory().spent_codes.insert(code, family.clone());
     user_tokens(s, client, &grant.user, &grant.scope, &family, grant.auth_time, id_token)
@@ -708,18 +730,8 @@ fn refresh(s: &AimState, client: &RegisteredClient, form: &HashMap<String, Strin
         }
         (family, user, scope, auth_time)
     };
-    // OpenID Connect Core §12.2: a new ID token for the same subject and audience, issued now,
-    // dated at the original sign-in, without a nonce.
-    let id_token = scope.split(' ').any(|x| x == "openid").then(|| {
-        let t = now();
-        id_token_for(
-            s,
-            json!({
-                "iss": s.options.issuer, "aud": client.client_id, "sub": user.sub, "iat": t, "nbf": t, "exp": t + 300,
-                "auth_time": auth_time, "preferred_username": user.username, "name": user.display_name,
-            }),
-        )
-    });
+    // OpenID Connect Core §12.2: a new ID token for the same subject and audience, without a nonce.
+    let id_token = id_token(s, client, &user, &scope, auth_time, None);
     user_tokens(s, client, &user, &scope, &family, auth_time, id_token)
 }
 
@@ -788,7 +800,7 @@ fn audience_of_own_token(s: &AimState, token: &str) -> Option<String> {
     validation.validate_aud = false;
     validation.set_issuer(&[&s.options.issuer]);
     let keys = s.keys.lock().unwrap_or_else(|e| e.into_inner());
-    std::iter::once(&keys.current).chain(keys.previous.as_ref()).find_map(|k| {
+    keys.published().find_map(|k| {
         let key = jsonwebtoken::DecodingKey::from_rsa_components(&k.n, &k.e).ok()?;
         let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).ok()?;
         data.claims.get("aud").and_then(|a| a.as_str()).map(str::to_owned)

@@ -5,7 +5,6 @@ use common::*;
 use devstack::store::{RegisteredClient, put_client};
 use devstack::{Stack, StackOptions};
 use reqwest::StatusCode;
-use std::collections::HashMap;
 
 #[tokio::test]
 async fn discovery_and_jwks_describe_a_strict_authority() {
@@ -121,9 +120,7 @@ async fn wrong_password_shows_the_form_again_and_cancel_is_access_denied() {
     assert_eq!(wrong.status, 200);
     assert!(wrong.body.contains("The user name or password is incorrect."));
     let cancel = devstack::form_login::submit(&request, "", "", "cancel", None).await.expect("post");
-    let query: HashMap<String, String> =
-        form_urlencoded::parse(cancel.callback_query().unwrap_or_default().as_bytes()).into_owned().collect();
-    assert_eq!(query.get("error").map(String::as_str), Some("access_denied"));
+    assert_eq!(callback_params(&cancel).get("error").map(String::as_str), Some("access_denied"));
     stack.stop().await;
 }
 

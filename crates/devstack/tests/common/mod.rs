@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use devstack::{Stack, StackOptions};
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::{HeaderMap, LOCATION};
 use sha2::Digest as _;
 use std::collections::HashMap;
 
@@ -60,13 +60,9 @@ pub fn redirect_query(headers: &HeaderMap) -> HashMap<String, String> {
     form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
-pub fn sso_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("aim.sso="))
-        .map(|c| c.split(';').next().unwrap_or_default().to_owned())
+/// The parameters AIM sent back to the client with its redirect (none when it showed a page).
+pub fn callback_params(answer: &devstack::form_login::FormAnswer) -> HashMap<String, String> {
+    form_urlencoded::parse(answer.callback_query().unwrap_or_default().as_bytes()).into_owned().collect()
 }
 
 /// The authorize URL with `params` as its query.
@@ -81,8 +77,7 @@ pub fn authorize_request(stack: &Stack, params: &[(String, String)]) -> String {
 pub async fn log_in(stack: &Stack, params: &[(String, String)], user: &str, password: &str) -> (HashMap<String, String>, Option<String>) {
     let answer = devstack::form_login::submit(&authorize_request(stack, params), user, password, "login", None).await.expect("login");
     assert!((300..400).contains(&answer.status), "login answered {}: {}", answer.status, answer.body);
-    let query = form_urlencoded::parse(answer.callback_query().unwrap_or_default().as_bytes()).into_owned().collect();
-    (query, answer.sso_cookie)
+    (callback_params(&answer), answer.sso_cookie)
 }
 
 /// A full sign-in by form; returns the token answer.
