@@ -46,6 +46,11 @@ fn service_api(stack: &Stack) -> WebApiDefinition {
     serde_json::from_value(service_api_json(stack)).expect("api")
 }
 
+/// A session over a sign-in, as the portal holds one (native transport).
+fn session_of(authority: &Authority, config: &PortalConfig, signed_in: SignedIn) -> UserSession<NativeTransport> {
+    UserSession::new(NativeTransport::default(), authority, &config.client, signed_in)
+}
+
 /// A real sign-in through the AIM form (PKCE, ID token validated).
 async fn signed_in(config: &PortalConfig) -> (SignedIn, Authority) {
     let transport = NativeTransport::default();
@@ -66,7 +71,7 @@ async fn concurrent_calls_at_expiry_share_exactly_one_refresh() {
     let (mut done, authority) = signed_in(&config).await;
     let first_refresh = done.tokens.refresh_token.clone().expect("refresh token");
     done.tokens.expires_at = Some(now_seconds()); // about to expire
-    let session = Arc::new(UserSession::new(NativeTransport::default(), &authority, &config.client, done));
+    let session = Arc::new(session_of(&authority, &config, done));
     let api = config.web_api("MES").expect("api").clone();
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..8 {
@@ -89,11 +94,11 @@ async fn renewal_starts_the_margin_before_expiry_and_not_earlier() {
     let api = config.web_api("MES").expect("api").clone();
     let (mut done, authority) = signed_in(&config).await;
     done.tokens.expires_at = Some(now_seconds() + RENEW_BEFORE_SECONDS + 5);
-    let early = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
+    let early = session_of(&authority, &config, done.clone());
     early.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.expect("rows");
     assert_eq!(refreshes(&stack), 0, "outside the margin: no refresh");
     done.tokens.expires_at = Some(now_seconds() + RENEW_BEFORE_SECONDS);
-    let due = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    let due = session_of(&authority, &config, done);
     due.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.expect("rows");
     assert_eq!(refreshes(&stack), 1, "at the margin: renewed first");
     stack.stop().await;
@@ -105,7 +110,7 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     let config = config(&stack);
     let (mut done, authority) = signed_in(&config).await;
     done.tokens.access_token = Secret::new("revoked-or-garbage"); // the MES answers 401
-    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    let session = session_of(&authority, &config, done);
     let api = config.web_api("MES").expect("api");
     assert!(session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await.is_ok(), "renewed after the 401");
     assert_eq!(stack.aim.counters.refreshes.load(Ordering::Relaxed), 1);
@@ -121,25 +126,25 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     let refresh = tokens.refresh_token.clone();
     done.tokens.access_token = Secret::new("garbage");
     done.tokens.refresh_token = refresh;
-    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    let session = session_of(&authority, &config, done);
     assert_eq!(session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
 
     // No refresh token at all: the token is used until it expires, then renewal says how to go on.
     let (mut done, _) = signed_in(&config).await;
     done.tokens.refresh_token = None;
     done.tokens.expires_at = Some(now_seconds() + 10);
-    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
+    let session = session_of(&authority, &config, done.clone());
     assert!(session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await.is_ok(), "still valid: no early renewal");
     assert!(!session.needs_sign_in());
     assert_eq!(session.renew(0).await.err(), Some(RenewError::NoRefreshToken));
     done.tokens.expires_at = Some(now_seconds().saturating_sub(1));
     let done_at_the_edge = done.clone();
-    let expired = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    let expired = session_of(&authority, &config, done);
     assert_eq!(expired.lookup(api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
     assert!(expired.needs_sign_in(), "only a sign-in (prompt=none) renews it");
     let mut edge = done_at_the_edge;
     edge.tokens.expires_at = Some(now_seconds());
-    let edge = UserSession::new(NativeTransport::default(), &authority, &config.client, edge);
+    let edge = session_of(&authority, &config, edge);
     assert_eq!(
         edge.lookup(api, "v3/entity", &[], &LookupOptions::default()).await,
         Err(MesError::SessionExpired),
@@ -252,11 +257,11 @@ async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_ses
     }
     // Warm the MES's key cache, then AIM goes away with the token 10 s from expiry (inside the
     // 30 s renewal margin).
-    let warm = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
+    let warm = session_of(&authority, &config, done.clone());
     assert!(lookup(&warm, &api).await.is_ok());
     stack.stop_aim().await;
     done.tokens.expires_at = Some(now_seconds() + 10);
-    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
+    let session = session_of(&authority, &config, done.clone());
     assert!(lookup(&session, &api).await.is_ok(), "the still-valid token is used while AIM is offline");
     assert!(matches!(session.health(), SessionHealth::AuthorityOffline { .. }), "{:?}", session.health());
     assert!(matches!(session.renew(0).await, Err(RenewError::AuthorityOffline(_))));
@@ -264,7 +269,7 @@ async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_ses
     // Expired while AIM is offline: an outage with the refresh token kept, not "session expired".
     done.tokens.expires_at = Some(now_seconds().saturating_sub(1));
     let done_at_the_edge = done.clone();
-    let expired = UserSession::new(NativeTransport::default(), &authority, &config.client, done);
+    let expired = session_of(&authority, &config, done);
     match lookup(&expired, &api).await {
         Err(MesError::AuthorityOffline { message }) => assert!(message.contains("did not answer"), "{message}"),
         other => panic!("expected AuthorityOffline, got {other:?}"),
@@ -274,7 +279,7 @@ async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_ses
     // A token whose expiry is this very second counts as expired.
     let mut at_the_edge = done_at_the_edge;
     at_the_edge.tokens.expires_at = Some(now_seconds());
-    let edge = UserSession::new(NativeTransport::default(), &authority, &config.client, at_the_edge);
+    let edge = session_of(&authority, &config, at_the_edge);
     assert!(matches!(lookup(&edge, &api).await, Err(MesError::AuthorityOffline { .. })), "expired at this second");
 
     // AIM is back: the same session renews by itself and the rows come.
@@ -293,7 +298,7 @@ async fn a_refused_refresh_is_shared_by_every_waiter_and_never_presented_again()
     let refresh_token = done.tokens.refresh_token.clone().expect("refresh token");
     assert!(revoke_refresh_token(&NativeTransport::default(), &authority.metadata, "mes-portal", &refresh_token).await.expect("revoke"));
     done.tokens.expires_at = Some(now_seconds()); // every call must renew first
-    let session = Arc::new(UserSession::new(NativeTransport::default(), &authority, &config.client, done));
+    let session = Arc::new(session_of(&authority, &config, done));
     let api = config.web_api("MES").expect("api").clone();
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..8 {
@@ -321,7 +326,7 @@ async fn refreshed_id_tokens_are_validated_kept_for_sign_out_and_found_after_a_k
     let (mut done, authority) = signed_in(&config).await;
     let first_id_token = done.tokens.id_token.clone().expect("id token");
     done.tokens.expires_at = Some(now_seconds());
-    let session = UserSession::new(NativeTransport::default(), &authority, &config.client, done.clone());
+    let session = session_of(&authority, &config, done.clone());
 
     // AIM rolls its key over: the refreshed ID token names a kid the session has not seen.
     let jwks_before = stack.aim.counters.jwks.load(Ordering::Relaxed);
@@ -341,7 +346,7 @@ async fn refreshed_id_tokens_are_validated_kept_for_sign_out_and_found_after_a_k
     ] {
         let (mut fresh, _) = signed_in(&config).await;
         fresh.tokens.expires_at = Some(now_seconds());
-        let session = UserSession::new(NativeTransport::default(), &authority, &config.client, fresh);
+        let session = session_of(&authority, &config, fresh);
         stack.aim.set_tamper(Some(tamper)).expect("hostile");
         assert_eq!(session.renew(0).await.err(), Some(RenewError::IdToken(expected)));
         stack.aim.set_tamper(None).expect("hostile");
