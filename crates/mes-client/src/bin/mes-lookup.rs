@@ -150,8 +150,9 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
 
     fn background_user_help() -> String {
         format!(
-            "\nThe MES names above whom it ran this call as. A call it recognises as service-to-service runs as the\n\
-             {DEFAULT_BACKGROUND_USER}: the user named by System_Attr attr_id 199. That user has limited privileges; ask the MES administrator to grant it what this lookup needs, or to point\n\
+            "\nThe MES's message above names the user it ran this call as, when it names one. A call it recognises as\n\
+             service-to-service runs as the {DEFAULT_BACKGROUND_USER}: the user named by System_Attr attr_id 199.\n\
+             That user has limited privileges; ask the MES administrator to grant it what this lookup needs, or to point\n\
              attr 199 at a user that has them. The MES middleware caches that user for up to an hour, so a change shows\n\
              only after the cache expires or the middleware restarts."
         )
