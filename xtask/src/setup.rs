@@ -139,7 +139,8 @@ pub fn fuzzing() -> Result<()> {
 
 /// For `cargo xtask mutants`: cargo-mutants, only when missing.
 pub fn mutants() -> Result<()> {
-    if !output(Command::new(cargo_bin("cargo-mutants")).arg("--version")).is_some_and(|v| v.contains(CARGO_MUTANTS_VERSION)) {
+    // As a cargo subcommand it answers --version only after its subcommand name.
+    if !output(Command::new(cargo_bin("cargo-mutants")).args(["mutants", "--version"])).is_some_and(|v| v.contains(CARGO_MUTANTS_VERSION)) {
         eprintln!("==> Installing cargo-mutants {CARGO_MUTANTS_VERSION} from crates.io (about 3 minutes; once per machine)");
         run_cmd(Command::new("cargo").args(["install", "cargo-mutants", "--version", CARGO_MUTANTS_VERSION, "--locked"]))?;
     }
