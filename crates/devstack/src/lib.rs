@@ -2,7 +2,7 @@
 //!
 //! Loopback stand-ins for AVEVA Identity Manager ([`aim`]) and the MES Web API ([`mes`]), and the
 //! portal's static server ([`web`]). Development and test infrastructure, never shipped — but
-//! real software: real HTTP, RS256 JWTs, SQLite. See DESIGN §6 for the behaviour it holds to.
+//! real software: real HTTP, RS256 JWTs, SQLite. ARCHITECTURE.md lists the behaviour it holds to.
 
 pub mod aim;
 pub mod form_login;

@@ -1,4 +1,4 @@
-//! The AIM stand-in over real HTTP: every behaviour DESIGN §6 and issue 3 ask of it.
+//! The AIM stand-in over real HTTP: every behaviour a real authority shows that the portal relies on.
 
 mod common;
 use common::*;

@@ -1,4 +1,4 @@
-//! Runtime configuration (DESIGN §3): the portal's own OAuth client, the Web API definitions
+//! Runtime configuration (config.json, read at start; docs/deploy.md explains each field): the portal's own OAuth client, the Web API definitions
 //! (the Enterprise Console "Web API List Item" fields) and the lookups.
 
 use crate::Secret;

@@ -1,6 +1,6 @@
 //! ID token validation (OpenID Connect Core §3.1.3.7): the claim checks are pure Rust shared by
 //! both targets; the signature check sits behind [`SignatureVerifier`] (WebCrypto in the
-//! browser, jsonwebtoken natively) so the wasm carries no RSA code (DESIGN §8).
+//! browser, jsonwebtoken natively) so the wasm carries no RSA code.
 
 use crate::discovery::{Jwk, JwkSet};
 use base64::Engine as _;

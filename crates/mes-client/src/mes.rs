@@ -1,5 +1,5 @@
 //! MES Web API calls: `GET {base address}{request URI}/{endpoint}?{params}` with a bearer token,
-//! and the classification of every answer into rows or a [`MesError`] (DESIGN §5).
+//! and the classification of every answer into rows or a [`MesError`]; README lists what each means to a person.
 
 use crate::Secret;
 use crate::config::WebApiDefinition;
