@@ -8,7 +8,7 @@ use leptos::ev::{KeyboardEvent, MouseEvent, PointerEvent};
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use mes_client::{LookupDefinition, MesError, SelectionMode};
+use mes_client::{LookupDefinition, MesError, Rows, RowsTarget, SelectionMode};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -20,11 +20,50 @@ pub const BUFFER_ROWS: usize = 8;
 #[derive(Clone, Debug)]
 enum Load {
     Loading,
-    Loaded(Arc<GridData>),
+    /// Rows are showing; more may still be arriving.
+    Rows(RwSignal<GridData>),
     Failed(MesError),
 }
 
+/// Where a streamed answer's rows go: the grid's data, with the page told at the first rows and
+/// then at most every 100 ms (each notice re-filters and re-sorts what is in).
+struct GridTarget {
+    data: RwSignal<GridData>,
+    /// Called once, when the first rows are in.
+    first_rows: Option<Box<dyn FnOnce()>>,
+    last_notice: f64,
+    /// Still wanted: no newer request took the grid over.
+    current: Box<dyn Fn() -> bool>,
+}
+
+impl RowsTarget for GridTarget {
+    fn update(&mut self, decode: &mut dyn FnMut(&mut Rows)) -> bool {
+        let rows = self.data.try_update_untracked(|d| {
+            decode(d.rows_mut());
+            d.refresh();
+            d.len()
+        });
+        let Some(rows) = rows else { return false };
+        let now = now_ms();
+        if rows > 0
+            && let Some(show) = self.first_rows.take()
+        {
+            self.last_notice = now;
+            show();
+        } else if now - self.last_notice > 100.0 {
+            self.last_notice = now;
+            self.data.notify();
+        }
+        (self.current)()
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
 /// A lookup grid. Fetches with the signed-in person's token and shows rows or a plain failure.
+/// Rows show as soon as the first ones are decoded; the rest fill in while the answer arrives.
 #[component]
 pub fn LookupGrid(
     /// Which MES endpoint, columns and selection mode.
@@ -44,6 +83,7 @@ pub fn LookupGrid(
     let load = RwSignal::new(Load::Loading);
     let attempt = RwSignal::new(0u32);
     let generation = StoredValue::new(0u64);
+    let owner = Owner::current();
 
     let fetch = {
         let lookup = lookup.clone();
@@ -51,24 +91,51 @@ pub fn LookupGrid(
             let lookup = lookup.clone();
             let this = generation.get_value() + 1;
             generation.set_value(this);
-            if !matches!(load.get_untracked(), Load::Loaded(_)) {
+            if !matches!(load.get_untracked(), Load::Rows(_)) {
                 load.set(Load::Loading);
             }
+            let fresh = GridData::streaming(&lookup.display_columns, lookup.value_column.as_deref());
+            let data = match &owner {
+                Some(owner) => owner.with(|| RwSignal::new(fresh)),
+                None => RwSignal::new(fresh),
+            };
+            // The grid shown so far (an earlier answer) gives way when the new rows arrive.
+            let show = move || {
+                mark("mes-lookup-first-rows");
+                if let Load::Rows(old) = load.get_untracked() {
+                    old.dispose();
+                }
+                load.set(Load::Rows(data));
+            };
             spawn_local(async move {
                 mark("mes-lookup-start");
-                let result = portal.run_lookup(&lookup).await;
-                if generation.get_value() != this {
+                let mut target = GridTarget {
+                    data,
+                    first_rows: Some(Box::new(show)),
+                    last_notice: 0.0,
+                    current: Box::new(move || generation.try_get_value() == Some(this)),
+                };
+                let result = portal.run_lookup(&lookup, &mut target).await;
+                if generation.try_get_value() != Some(this) {
+                    data.dispose();
                     return; // a newer request owns the grid
                 }
                 mark("mes-lookup-answer");
                 match result {
-                    Ok(rows) => {
-                        let data = GridData::new(&rows, &lookup.display_columns, lookup.value_column.as_deref());
-                        mark("mes-lookup-ready");
+                    Ok(()) => {
+                        if let Some(show) = target.first_rows.take() {
+                            show(); // no rows at all: the grid says so
+                        }
+                        data.update(GridData::set_complete);
                         attempt.set(0);
-                        load.set(Load::Loaded(Arc::new(data)));
                     }
-                    Err(e) => load.set(Load::Failed(e)),
+                    Err(e) => {
+                        if let Load::Rows(old) = load.get_untracked() {
+                            old.dispose();
+                        }
+                        data.dispose();
+                        load.set(Load::Failed(e));
+                    }
                 }
             });
         }
@@ -100,7 +167,7 @@ pub fn LookupGrid(
                 Load::Failed(error) => view! {
                     <FailureView error=error retry=retry attempt=attempt.get_untracked() />
                 }.into_any(),
-                Load::Loaded(data) => RowsGrid(RowsGridProps {
+                Load::Rows(data) => RowsGrid(RowsGridProps {
                     data,
                     mode,
                     on_select,
@@ -156,7 +223,7 @@ impl GridState {
         let selected = if wanted.is_empty() {
             BTreeSet::new()
         } else {
-            data.values.iter().enumerate().filter(|(_, v)| !v.is_empty() && wanted.contains(*v)).map(|(i, _)| i as u32).collect()
+            (0..data.len()).filter(|&i| !data.value(i).is_empty() && wanted.contains(data.value(i))).map(|i| i as u32).collect()
         };
         let column_filters = data.columns.iter().map(|c| params.get(&format!("f.{}", c.key)).unwrap_or_default()).collect();
         let hide = params.get("hide").unwrap_or_default();
@@ -181,7 +248,7 @@ impl GridState {
             params.set("q", &self.filter);
         }
         for &row in &self.selected {
-            if let Some(value) = data.values.get(row as usize).filter(|v| !v.is_empty()) {
+            if let Some(value) = ((row as usize) < data.len() && !data.value(row as usize).is_empty()).then(|| data.value(row as usize)) {
                 params.append("sel", value);
             }
         }
@@ -219,6 +286,19 @@ fn download(file: &str, text: &str) -> Result<(), String> {
     link.click();
     let _ = web_sys::Url::revoke_object_url(&url);
     Ok(())
+}
+
+/// `41000` → "41,000".
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Height the row window is computed for: the viewport's, but never more than the window's, so
@@ -259,8 +339,8 @@ const MIN_COLUMN_WIDTH: i32 = 48;
 /// [`LookupGrid`] fetches and then shows this; tests and embedders can give it data directly.
 #[component]
 pub fn RowsGrid(
-    /// The rows to show.
-    data: Arc<GridData>,
+    /// The rows to show; they may still be arriving (see [`GridData::is_complete`]).
+    data: RwSignal<GridData>,
     /// Single or multi selection.
     mode: SelectionMode,
     /// Receives the value column of the selected rows on every change.
@@ -278,20 +358,29 @@ pub fn RowsGrid(
     #[prop(optional)]
     sync_url: bool,
 ) -> impl IntoView {
-    let mut initial = if sync_url { GridState::from_query(&data, &current_query()) } else { GridState::default() };
-    initial.column_filters.resize(data.columns.len(), String::new());
+    let initial_query = if sync_url { current_query() } else { String::new() };
+    let mut initial = data.with_untracked(|d| GridState::from_query(d, &initial_query));
+    let column_count = data.with_untracked(|d| d.columns.len());
+    initial.column_filters.resize(column_count, String::new());
     let column_filters = RwSignal::new(initial.column_filters.clone());
     let active_filters = move || -> Vec<(usize, String)> {
         column_filters.with(|c| c.iter().enumerate().filter(|(_, t)| !t.trim().is_empty()).map(|(i, t)| (i, t.clone())).collect())
     };
     let sort = RwSignal::new(initial.sort.clone());
     let filter = RwSignal::new(initial.filter.clone());
-    let order = RwSignal::new(Arc::new(data.view_filtered(&initial.sort, &initial.filter, &active_filters())));
+    let order = RwSignal::new(Arc::new(data.with_untracked(|d| d.view_filtered(&initial.sort, &initial.filter, &active_filters()))));
     let selected = RwSignal::new(initial.selected.clone());
     let hidden = RwSignal::new(initial.hidden.clone());
-    let widths = RwSignal::new(vec![None::<i32>; data.columns.len()]);
+    let widths = RwSignal::new(vec![None::<i32>; column_count]);
+    // Selected rows named in the address bar are found once every row is in.
+    Effect::new(move |resolved: Option<bool>| {
+        let complete = data.with(GridData::is_complete);
+        if complete && resolved != Some(true) && !initial.selected.is_empty() {
+            selected.set(data.with_untracked(|d| GridState::from_query(d, &initial_query).selected));
+        }
+        complete
+    });
     if sync_url {
-        let data = data.clone();
         Effect::new(move |_| {
             let state = GridState {
                 sort: sort.get(),
@@ -300,7 +389,8 @@ pub fn RowsGrid(
                 column_filters: column_filters.get(),
                 hidden: hidden.get(),
             };
-            state.write_query(&data);
+            // Not before every row is in: the selection is not known until then.
+            data.with(|d| if d.is_complete() { state.write_query(d) });
         });
     }
     let active = RwSignal::new(None::<usize>);
@@ -310,32 +400,31 @@ pub fn RowsGrid(
     let viewport_height = RwSignal::new(600.0f64);
     let viewport = NodeRef::<Div>::new();
 
-    {
-        let data = data.clone();
-        Effect::new(move |previous: Option<()>| {
-            let (s, f, columns) = (sort.get(), filter.get(), active_filters());
-            if previous.is_some() {
-                order.set(Arc::new(data.view_filtered(&s, &f, &columns)));
+    // Sorting or filtering starts the keyboard position afresh; rows arriving do not.
+    Effect::new(move |previous: Option<(Vec<SortKey>, String, Vec<(usize, String)>)>| {
+        let criteria = (sort.get(), filter.get(), active_filters());
+        let view = data.with(|d| d.view_filtered(&criteria.0, &criteria.1, &criteria.2));
+        if let Some(previous) = previous {
+            if previous != criteria {
                 active.set(None);
             }
-        });
-    }
+            order.set(Arc::new(view));
+        }
+        criteria
+    });
     Effect::new(move |_| {
         if let Some(el) = viewport.get() {
             viewport_height.set(visible_height(&el));
         }
     });
 
-    let emit = {
-        let data = data.clone();
-        move || {
-            let rows: Vec<u32> = selected.with_untracked(|s| s.iter().copied().collect());
-            if let Some(cb) = on_select {
-                cb.run(rows.iter().map(|&i| data.values[i as usize].clone()).collect());
-            }
-            if let Some(cb) = on_select_rows {
-                cb.run(rows.iter().map(|&i| data.selected_row(i as usize)).collect());
-            }
+    let emit = move || {
+        let rows: Vec<u32> = selected.with_untracked(|s| s.iter().copied().collect());
+        if let Some(cb) = on_select {
+            cb.run(data.with_untracked(|d| rows.iter().map(|&i| d.value(i as usize).to_owned()).collect()));
+        }
+        if let Some(cb) = on_select_rows {
+            cb.run(data.with_untracked(|d| rows.iter().map(|&i| d.selected_row(i as usize)).collect()));
         }
     };
     let pick = {
@@ -358,17 +447,16 @@ pub fn RowsGrid(
             emit();
         }
     };
-    let copy_active = {
-        let data = data.clone();
-        move || {
-            let Some(pos) = active.get_untracked() else {
-                notice.set("Pick a cell first (click it, or move to it with the arrow keys).".into());
-                return;
-            };
-            let row = order.with_untracked(|o| o.get(pos).copied());
-            if let Some(text) = row.and_then(|r| data.cells[r as usize].get(active_column.get_untracked())) {
-                copy_text(text.clone(), notice);
-            }
+    let copy_active = move || {
+        let Some(pos) = active.get_untracked() else {
+            notice.set("Pick a cell first (click it, or move to it with the arrow keys).".into());
+            return;
+        };
+        let row = order.with_untracked(|o| o.get(pos).copied());
+        let column = active_column.get_untracked();
+        if let Some(text) = row.and_then(|r| data.with_untracked(|d| (column < d.columns.len()).then(|| d.cell(r as usize, column).to_owned())))
+        {
+            copy_text(text, notice);
         }
     };
 
@@ -405,7 +493,6 @@ pub fn RowsGrid(
             scroll_top.set(f64::from(el.scroll_top()));
         }
     };
-    let column_count = data.columns.len();
     // The next shown column left (-1) or right (+1) of `from`.
     let step_column = move |from: usize, right: bool| -> usize {
         hidden.with_untracked(|h| {
@@ -468,14 +555,20 @@ pub fn RowsGrid(
         }
     };
 
-    let total = data.len();
+    let total = move || data.with(GridData::len);
+    let complete = move || data.with(GridData::is_complete);
     let status = move || {
-        let shown = order.with(|o| o.len());
+        let (shown, total) = (order.with(|o| o.len()), total());
         let chosen = selected.with(|s| s.len());
-        let rows = if shown == total { format!("{total} rows") } else { format!("{shown} of {total} rows match") };
-        if chosen > 0 { format!("{rows} · {chosen} selected") } else { rows }
+        let rows = match (complete(), shown == total) {
+            (false, true) => format!("{} rows so far…", grouped(total)),
+            (false, false) => format!("{} of {} rows so far match…", grouped(shown), grouped(total)),
+            (true, true) => format!("{} rows", grouped(total)),
+            (true, false) => format!("{} of {} rows match", grouped(shown), grouped(total)),
+        };
+        if chosen > 0 { format!("{rows} · {} selected", grouped(chosen)) } else { rows }
     };
-    let columns = data.columns.clone();
+    let columns = data.with_untracked(|d| d.columns.clone());
     let column_style = move |i: usize| widths.with(|w| w[i].map(|px| format!("{px}px")));
     let headers = columns
         .iter()
@@ -561,16 +654,14 @@ pub fn RowsGrid(
         .collect_view();
     let aria_multi = (mode == SelectionMode::Multi).then_some("true");
     let export = {
-        let data = data.clone();
         let file = format!("{}.csv", export_name.unwrap_or_else(|| "lookup".into()));
         move |_| {
-            let csv = order.with_untracked(|o| data.to_csv(o));
+            let csv = order.with_untracked(|o| data.with_untracked(|d| d.to_csv(o)));
             if let Err(why) = download(&file, &csv) {
                 leptos::logging::warn!("CSV export failed: {why}");
             }
         }
     };
-    let row_data = data.clone();
 
     view! {
         <div class="grid-tools">
@@ -582,7 +673,7 @@ pub fn RowsGrid(
             <button class="secondary export" on:click=export title="The rows that match the filter, in the order shown">"Export CSV"</button>
         </div>
         <p class="grid-status" role="status" aria-live="polite">{status}<span class="grid-notice">{move || notice.get()}</span></p>
-        {(total == 0).then(|| view! { <div class="state" role="status"><h2>"No rows"</h2><p>"The MES answered with an empty list for this lookup."</p></div> })}
+        {move || (complete() && total() == 0).then(|| view! { <div class="state" role="status"><h2>"No rows"</h2><p>"The MES answered with an empty list for this lookup."</p></div> })}
         // Overflow and a height limit are set here too, so the grid scrolls (and stays bounded)
         // inside pages that do not load portal.css.
         <div class="grid-viewport" node_ref=viewport style:overflow="auto" style:max-height="min(70vh, 40rem)"
@@ -600,8 +691,11 @@ pub fn RowsGrid(
                     <For each=visible key=|item| *item let:item>
                         {
                             let (pos, row) = item;
-                            let cells = row_data.cells[row as usize].iter().zip(&row_data.columns).enumerate().map(|(i, (text, column))| {
-                                let class = (column.kind == ColumnKind::Number).then_some("num");
+                            let shown: Vec<(String, bool)> = data.with_untracked(|d| {
+                                (0..column_count.min(d.columns.len())).map(|i| (d.cell(row as usize, i).to_owned(), d.columns[i].kind == ColumnKind::Number)).collect()
+                            });
+                            let cells = shown.into_iter().enumerate().map(|(i, (text, number))| {
+                                let class = number.then_some("num");
                                 view! {
                                     <td role="gridcell" id=format!("cell-{pos}-{i}") class=class class:hidden=move || hidden.with(|h| h.contains(&i))
                                         class:active-cell=move || active.get() == Some(pos) && active_column.get() == i

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use mes_client::{
     Authority, BrowserTransport, CallbackParams, ConfigIssue, DiscoveryError, LookupDefinition, LookupOptions, MesError, PortalConfig,
-    Prompt, Rows, Runtime, SignInFailure, SignedIn, UserSession, authority_reachable, authorization_redirect, browser, end_session_request,
+    Prompt, RowsTarget, Runtime, SignInFailure, SignedIn, UserSession, authority_reachable, authorization_redirect, browser, end_session_request,
     finish_sign_in, now_seconds, revoke_refresh_token,
 };
 use std::sync::Arc;
@@ -340,7 +340,8 @@ impl Portal {
     /// session can only be renewed through the authority and the authority does not answer, that
     /// is an outage (with automatic retries), not an expired session: a silent sign-in would
     /// navigate to a dead host.
-    pub async fn run_lookup(&self, lookup_def: &LookupDefinition) -> Result<Rows, MesError> {
+    /// The rows are decoded into `target` as they arrive (see [`RowsTarget`]).
+    pub async fn run_lookup(&self, lookup_def: &LookupDefinition, target: &mut dyn RowsTarget) -> Result<(), MesError> {
         let AuthState::SignedIn(state) = self.auth.get_untracked() else { return Err(MesError::SessionExpired) };
         let Some(api) = state.config.web_api(&lookup_def.web_api).cloned() else {
             return Err(MesError::NotConfigured {
@@ -351,7 +352,7 @@ impl Portal {
             });
         };
         let params: Vec<(String, String)> = lookup_def.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let result = state.session.lookup(&api, &lookup_def.endpoint, &params, &LookupOptions::default()).await;
+        let result = state.session.lookup_into(&api, &lookup_def.endpoint, &params, &LookupOptions::default(), target).await;
         let result = match result {
             Err(MesError::SessionExpired) if state.session.needs_sign_in() => {
                 match authority_reachable(&BrowserTransport::default(), &state.authority.metadata.issuer).await {

@@ -71,7 +71,7 @@ fn key(target: &web_sys::Element, key: &str) -> web_sys::KeyboardEvent {
 
 #[wasm_bindgen_test]
 async fn a_hundred_thousand_rows_keep_the_dom_bounded() {
-    let data = Arc::new(GridData::new(&rows_json(100_000), &[], Some("item_id")));
+    let data = RwSignal::new(GridData::new(rows_json(100_000), &[], Some("item_id")));
     let root = container();
     let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
     leptos::task::tick().await;
@@ -95,7 +95,7 @@ async fn a_hundred_thousand_rows_keep_the_dom_bounded() {
 
 #[wasm_bindgen_test]
 async fn header_clicks_sort_numbers_numerically_and_set_aria_sort() {
-    let data = Arc::new(GridData::new(&rows_json(500), &[], Some("item_id")));
+    let data = RwSignal::new(GridData::new(rows_json(500), &[], Some("item_id")));
     let root = container();
     let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
     leptos::task::tick().await;
@@ -113,7 +113,7 @@ async fn header_clicks_sort_numbers_numerically_and_set_aria_sort() {
 
 #[wasm_bindgen_test]
 async fn quick_filter_narrows_rows_and_says_how_many_match() {
-    let data = Arc::new(GridData::new(&rows_json(500), &[], None));
+    let data = RwSignal::new(GridData::new(rows_json(500), &[], None));
     let root = container();
     let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
     leptos::task::tick().await;
@@ -129,7 +129,7 @@ async fn quick_filter_narrows_rows_and_says_how_many_match() {
 
 #[wasm_bindgen_test]
 async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
-    let data = Arc::new(GridData::new(&rows_json(50), &[], Some("item_id")));
+    let data = RwSignal::new(GridData::new(rows_json(50), &[], Some("item_id")));
     let picked = Arc::new(Mutex::new(Vec::<Vec<String>>::new()));
     let sink = picked.clone();
     let root = container();
@@ -208,7 +208,7 @@ async fn every_failure_has_its_own_plain_state_and_hostile_text_stays_text() {
 
 #[wasm_bindgen_test]
 async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
-    let data = Arc::new(GridData::new(&rows_json(500), &[], None));
+    let data = RwSignal::new(GridData::new(rows_json(500), &[], None));
     let root = container();
     let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
     leptos::task::tick().await;
@@ -275,7 +275,7 @@ fn set_query(query: &str) {
 #[wasm_bindgen_test]
 async fn sort_filters_and_hidden_columns_travel_in_the_address_and_come_back() {
     set_query("");
-    let data = Arc::new(GridData::new(&rows_json(500), &[], None));
+    let data = RwSignal::new(GridData::new(rows_json(500), &[], None));
     let root = container();
     let grid = {
         let data = data.clone();
@@ -310,7 +310,7 @@ async fn sort_filters_and_hidden_columns_travel_in_the_address_and_come_back() {
 
 #[wasm_bindgen_test]
 async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
-    let data = Arc::new(GridData::new(&rows_json(50), &[], None));
+    let data = RwSignal::new(GridData::new(rows_json(50), &[], None));
     let root = container();
     let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
     leptos::task::tick().await;

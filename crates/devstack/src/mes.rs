@@ -354,13 +354,34 @@ async fn lookup(
     let db = state.db.clone();
     let ep_index = ENDPOINTS.iter().position(|e| e.path == ep.path).unwrap_or(0);
     let is_user = matches!(caller, Caller::User(_));
-    let result = tokio::task::spawn_blocking(move || {
+    // The checks answer first; then the rows are written as SQLite yields them, in pieces of
+    // about 64 kB, so the first byte leaves at once however large the answer (as IIS streams a
+    // large Web API answer). A failure mid-way breaks the connection off: the client sees an
+    // incomplete answer, never a shorter one that looks whole.
+    let (verdict, checked) = tokio::sync::oneshot::channel::<Result<(), Failure>>();
+    let (pieces, body) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
         let db = db.lock().unwrap_or_else(|e| e.into_inner());
-        run_lookup(&db, &ENDPOINTS[ep_index], &identity, is_user, &filters, offset, max_rows)
-    })
-    .await;
-    match result {
-        Ok(Ok(json)) => ([(header::CONTENT_TYPE, "application/json; charset=utf-8")], json).into_response(),
+        let plan = match plan_lookup(&db, &ENDPOINTS[ep_index], &identity, is_user, &filters, max_rows) {
+            Ok(plan) => plan,
+            Err(failure) => {
+                let _ = verdict.send(Err(failure));
+                return;
+            }
+        };
+        if verdict.send(Ok(())).is_err() {
+            return;
+        }
+        let send = |piece: String| pieces.blocking_send(Ok(axum::body::Bytes::from(piece))).is_ok();
+        if let Err(e) = write_rows(&db, &plan, offset, send) {
+            let _ = pieces.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+    });
+    match checked.await {
+        Ok(Ok(())) => {
+            let stream = futures_util::stream::unfold(body, |mut body| async move { body.recv().await.map(|piece| (piece, body)) });
+            ([(header::CONTENT_TYPE, "application/json; charset=utf-8")], axum::body::Body::from_stream(stream)).into_response()
+        }
         Ok(Err(answer)) => answer.into_response(),
         Err(_) => message(StatusCode::INTERNAL_SERVER_ERROR, "The lookup failed."),
     }
@@ -373,15 +394,22 @@ impl IntoResponse for Failure {
     }
 }
 
-fn run_lookup(
+/// A checked lookup, ready to run: its SQL, parameters and stored column names.
+struct Plan {
+    sql: String,
+    values: Vec<String>,
+    stored: Vec<String>,
+}
+
+/// The MES's checks (active user, privilege, parameters, entity access) and the query to run.
+fn plan_lookup(
     db: &Connection,
     ep: &Endpoint,
     identity: &str,
     is_user: bool,
     filters: &[(String, String)],
-    offset: i64,
     max_rows: Option<u32>,
-) -> Result<String, Failure> {
+) -> Result<Plan, Failure> {
     let internal = |e: rusqlite::Error| Failure(StatusCode::INTERNAL_SERVER_ERROR, format!("The lookup failed: {e}"));
     let active: Option<bool> =
         db.query_row("SELECT active FROM mes_user WHERE user_id = ?1", [identity], |r| r.get::<_, i64>(0)).map(|a| a != 0).ok();
@@ -441,19 +469,32 @@ fn run_lookup(
     if let Some(n) = max_rows {
         sql.push_str(&format!(" LIMIT {n}"));
     }
-    let mut stmt = db.prepare(&sql).map_err(internal)?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(values.iter())).map_err(internal)?;
+    Ok(Plan { sql, values, stored })
+}
+
+/// Bytes gathered before a piece is sent.
+const PIECE: usize = 64 * 1024;
+
+/// Writes the rows as a JSON array, handing `send` a piece whenever about [`PIECE`] bytes are
+/// ready; stops early when `send` says the client is gone.
+fn write_rows(db: &Connection, plan: &Plan, offset: i64, mut send: impl FnMut(String) -> bool) -> rusqlite::Result<()> {
+    let Plan { sql, values, stored } = plan;
+    let mut stmt = db.prepare(sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(values.iter()))?;
     // Written by hand so the keys keep the stored procedure's column order.
     let mut out = String::from("[");
     let mut first = true;
-    while let Some(row) = rows.next().map_err(internal)? {
+    while let Some(row) = rows.next()? {
+        if out.len() >= PIECE && !send(std::mem::take(&mut out)) {
+            return Ok(());
+        }
         out.push_str(if first { "{" } else { ",{" });
         first = false;
         for (i, column) in stored.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            let value: rusqlite::types::Value = row.get(i).map_err(internal)?;
+            let value: rusqlite::types::Value = row.get(i)?;
             if column.ends_with("_at") {
                 let secs = match value {
                     rusqlite::types::Value::Integer(s) => s,
@@ -478,7 +519,8 @@ fn run_lookup(
         out.push('}');
     }
     out.push(']');
-    Ok(out)
+    send(out);
+    Ok(())
 }
 
 #[cfg(test)]

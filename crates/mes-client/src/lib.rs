@@ -41,7 +41,7 @@
 //! let session = mes_client::UserSession::new(transport, &authority, &config.client, signed_in);
 //! let api = config.web_api("MES").expect("configured");
 //! match session.lookup(api, "v3/entity", &[], &Default::default()).await {
-//!     Ok(rows) => println!("{} entities", rows.rows.len()),
+//!     Ok(rows) => println!("{} entities", rows.len()),
 //!     Err(mes_client::MesError::SessionExpired) => { /* sign in again; the AIM session skips the form */ }
 //!     Err(other) => eprintln!("{other}"),
 //! }
@@ -59,7 +59,7 @@
 //! let source = ServiceTokenSource::for_web_api(NativeTransport::default(), api, ClientAuth::Basic).await?;
 //! // Runs as the MES's Default Background User (System_Attr 199); the token is cached ~24 h.
 //! let rows = source.lookup(api, "v3/wo", &[("state".into(), "Released".into())], &Default::default()).await?;
-//! println!("{} released work orders", rows.rows.len());
+//! println!("{} released work orders", rows.len());
 //! # Ok(()) }
 //! ```
 //!
@@ -73,7 +73,7 @@
 //! # {
 //! let transport = mes_client::NativeTransport::default();
 //! match mes_client::lookup(&transport, api, "v3/entity", &[], token, None, &Default::default()).await {
-//!     Ok(rows) => println!("{} rows, columns {:?}", rows.rows.len(), rows.columns),
+//!     Ok(rows) => println!("{} rows, columns {:?}", rows.len(), rows.column_names().collect::<Vec<_>>()),
 //!     Err(mes_client::MesError::AuthorityOffline { .. }) => eprintln!("AIM is offline; retry later"),
 //!     Err(other) => eprintln!("{other}"),
 //! }
@@ -113,8 +113,10 @@ pub use jwt::{
     Audience, Claims, Expected, IdTokenError, JwtHeader, PlatformVerifier, SignatureVerifier, UnverifiedJwt, check_id_token_claims,
     check_refreshed_id_token_claims, decode_unverified, validate_id_token, verify_id_token_signature,
 };
-pub use mes::{LookupOptions, MesError, authority_answers, lookup, lookup_request, lookup_url, parse_lookup_response};
-pub use rows::{Rows, csv_field, terminal_safe};
+pub use mes::{
+    LookupOptions, MesError, RowsTarget, authority_answers, lookup, lookup_into, lookup_request, lookup_url, parse_lookup_response,
+};
+pub use rows::{Cell, CellKind, ColumnData, Rows, RowsDecoder, csv_field, terminal_safe};
 pub use secret::Secret;
 #[cfg(not(target_arch = "wasm32"))]
 pub use service::{ClientAuth, DEFAULT_BACKGROUND_USER, SERVICE_RENEW_BEFORE_SECONDS, ServiceTokenError, ServiceTokenSource};
@@ -129,5 +131,7 @@ pub use time::now_seconds;
 pub use transport::BrowserTransport;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;
-pub use transport::{DEFAULT_BODY_LIMIT, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind, first_bytes};
+pub use transport::{
+    BodySink, DEFAULT_BODY_LIMIT, HttpRequest, HttpResponse, MaybeSend, Transport, TransportError, TransportErrorKind, first_bytes,
+};
 pub use user_session::{RENEW_BEFORE_SECONDS, RenewError, SessionHealth, UserSession};

@@ -3,8 +3,8 @@
 
 use crate::Secret;
 use crate::config::WebApiDefinition;
-use crate::rows::Rows;
-use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, content_type, first_bytes, is_json};
+use crate::rows::{Rows, RowsDecoder};
+use crate::transport::{BodySink, HttpRequest, HttpResponse, MaybeSend, Transport, TransportError, content_type, first_bytes, is_json};
 use url::form_urlencoded;
 
 /// Optional MES request headers.
@@ -197,6 +197,47 @@ pub fn parse_lookup_response(response: &HttpResponse, identity: Option<&str>) ->
     }
 }
 
+/// Where a streamed lookup's rows go: [`Rows`] that the caller may look at between pieces (a
+/// grid showing the first rows while the rest arrives).
+pub trait RowsTarget: MaybeSend {
+    /// Runs `decode` on the rows; `false` when nobody wants them any more (the grid is gone),
+    /// which stops the reading.
+    fn update(&mut self, decode: &mut dyn FnMut(&mut Rows)) -> bool;
+}
+
+impl RowsTarget for Rows {
+    fn update(&mut self, decode: &mut dyn FnMut(&mut Rows)) -> bool {
+        decode(self);
+        true
+    }
+}
+
+/// A 2xx answer decoded as it arrives.
+struct StreamedRows<'a> {
+    target: &'a mut dyn RowsTarget,
+    decoder: RowsDecoder,
+    /// The body's first bytes, for an error message.
+    head: Vec<u8>,
+    error: Option<String>,
+}
+
+impl BodySink for StreamedRows<'_> {
+    fn write(&mut self, piece: &[u8]) -> bool {
+        if self.head.len() < 256 {
+            self.head.extend(piece.iter().take(256 - self.head.len()));
+        }
+        let (decoder, mut outcome) = (&mut self.decoder, Ok(()));
+        let wanted = self.target.update(&mut |rows| outcome = decoder.push(piece, rows));
+        match outcome {
+            Ok(()) => wanted,
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+}
+
 /// One lookup, with the authority probe that tells `AuthorityOffline` from another 500.
 pub async fn lookup(
     transport: &impl Transport,
@@ -207,9 +248,33 @@ pub async fn lookup(
     identity: Option<&str>,
     options: &LookupOptions,
 ) -> Result<Rows, MesError> {
+    let mut rows = Rows::default();
+    lookup_into(transport, api, endpoint, params, access_token, identity, options, &mut rows).await?;
+    Ok(rows)
+}
+
+/// Like [`lookup`], with the rows decoded into `target` while the answer arrives. On an error
+/// the target may hold some rows; they are not the answer.
+#[allow(clippy::too_many_arguments)]
+pub async fn lookup_into(
+    transport: &impl Transport,
+    api: &WebApiDefinition,
+    endpoint: &str,
+    params: &[(String, String)],
+    access_token: &Secret,
+    identity: Option<&str>,
+    options: &LookupOptions,
+    target: &mut dyn RowsTarget,
+) -> Result<(), MesError> {
     let url = lookup_url(api, endpoint, params);
-    let response = transport.send(lookup_request(&url, access_token, options)).await?;
-    match parse_lookup_response(&response, identity) {
+    let mut sink = StreamedRows { target, decoder: RowsDecoder::default(), head: Vec::new(), error: None };
+    let response = transport.send_streaming(lookup_request(&url, access_token, options), &mut sink).await?;
+    let outcome = if response.status().is_success() {
+        check_streamed(&response, &sink)
+    } else {
+        parse_lookup_response(&response, identity).map(|_| ())
+    };
+    match outcome {
         Err(MesError::ServerError { status: 500, message }) => {
             if authority_answers(transport, &api.authority).await {
                 Err(MesError::ServerError { status: 500, message })
@@ -219,6 +284,27 @@ pub async fn lookup(
         }
         other => other,
     }
+}
+
+/// The verdict on a streamed 2xx answer, with the same words as [`parse_lookup_response`].
+fn check_streamed(response: &HttpResponse, sink: &StreamedRows<'_>) -> Result<(), MesError> {
+    let status = response.status().as_u16();
+    if status == 204 && sink.head.is_empty() {
+        return Ok(());
+    }
+    let ct = content_type(response);
+    let reason = match (sink.error.clone(), sink.decoder.finish()) {
+        (None, Ok(())) => return Ok(()),
+        _ if sink.head.is_empty() => "the answer is empty; an MES lookup answers [] when nothing matches".to_owned(),
+        _ if !is_json(&ct) => "expected JSON".to_owned(),
+        (Some(e), _) | (None, Err(e)) => format!("expected an array of rows: {e}"),
+    };
+    Err(MesError::UnexpectedResponse {
+        status,
+        content_type: if ct.is_empty() { "no content type".into() } else { ct },
+        reason,
+        first_bytes: first_bytes(&sink.head),
+    })
 }
 
 /// Whether the authority's discovery document answers at all.
@@ -245,9 +331,9 @@ mod tests {
     #[test]
     fn the_body_decides_empty_is_refused_and_a_bom_is_tolerated() {
         let rows = parse_lookup_response(&answer(200, "text/plain", r#"[{"a":1}]"#), None).expect("JSON labelled text/plain");
-        assert_eq!(rows.rows.len(), 1);
+        assert_eq!(rows.len(), 1);
         let rows = parse_lookup_response(&answer(200, "application/json", "\u{feff}[{\"a\":1}]"), None).expect("BOM");
-        assert_eq!(rows.columns, ["a"]);
+        assert_eq!(rows.column_names().collect::<Vec<_>>(), ["a"]);
         let html = parse_lookup_response(&answer(200, "text/html", "<html>sign in</html>"), None);
         assert!(matches!(html, Err(MesError::UnexpectedResponse { ref reason, .. }) if reason == "expected JSON"), "{html:?}");
         let empty = parse_lookup_response(&answer(200, "application/json", ""), None);
@@ -284,7 +370,7 @@ mod tests {
     fn classification() {
         let who = Some("PLANT\\alice");
         assert_eq!(
-            parse_lookup_response(&answer(200, "application/json; charset=utf-8", r#"[{"a":1}]"#), who).expect("rows").rows.len(),
+            parse_lookup_response(&answer(200, "application/json; charset=utf-8", r#"[{"a":1}]"#), who).expect("rows").len(),
             1
         );
         assert_eq!(parse_lookup_response(&answer(401, "application/json", "{}"), who), Err(MesError::SessionExpired));

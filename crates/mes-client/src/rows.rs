@@ -1,105 +1,517 @@
 //! MES V3 answers: a JSON array of objects whose keys are the stored procedure's columns.
-//! Decoded straight into columns + rows, keeping the column order the server sent (no map per row).
+//!
+//! Decoded straight from bytes into columns — per column one text arena with end offsets, a kind
+//! per cell and, while every value is a number, the numbers as `f64` — keeping the column order
+//! the server sent. [`RowsDecoder`] takes the answer in pieces as they arrive, so a grid can show
+//! the first rows while the rest is still on the wire: it finds where each row object ends (a
+//! small structural scan that tracks strings and nesting) and serde_json decodes that object into
+//! the columns. No `serde_json::Value` per cell, no map per row.
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
-/// A lookup result: column names in the order the server first sent them, and one value per
-/// column per row (`Null` where a row lacks the column).
+/// What a cell holds, one byte per cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    /// `null`, or the row lacks the column.
+    Null,
+    /// `false`.
+    False,
+    /// `true`.
+    True,
+    /// A number; its text is as serde_json writes it.
+    Number,
+    /// A string.
+    Text,
+    /// An object or an array, kept as compact JSON text.
+    Json,
+}
+
+/// One cell, borrowed from its column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    /// `null`, or missing from the row.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as text (`12`, `-0.5`, `1e300`).
+    Number(&'a str),
+    /// A string, unescaped.
+    Text(&'a str),
+    /// An object or array, as compact JSON.
+    Json(&'a str),
+}
+
+impl<'a> Cell<'a> {
+    /// The cell as JSON text would write it (strings quoted and escaped).
+    pub fn to_json(&self) -> String {
+        match self {
+            Cell::Null => "null".into(),
+            Cell::Bool(b) => b.to_string(),
+            Cell::Number(t) | Cell::Json(t) => (*t).to_owned(),
+            Cell::Text(t) => serde_json::to_string(t).unwrap_or_default(),
+        }
+    }
+
+    /// The cell as plain text: empty for null, `true`/`false`, numbers and JSON as written.
+    pub fn text(&self) -> &'a str {
+        match self {
+            Cell::Null => "",
+            Cell::Bool(true) => "true",
+            Cell::Bool(false) => "false",
+            Cell::Number(t) | Cell::Text(t) | Cell::Json(t) => t,
+        }
+    }
+}
+
+/// One column: its name, the text of every cell in one arena, and the numbers while the column
+/// holds nothing but numbers (and nulls).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnData {
+    name: String,
+    text: String,
+    ends: Vec<u32>,
+    kinds: Vec<CellKind>,
+    /// One per row while `numeric` (nulls are `-∞`, so they sort first); empty otherwise.
+    numbers: Vec<f64>,
+    numeric: bool,
+    any_number: bool,
+}
+
+impl ColumnData {
+    fn new(name: String, nulls: usize) -> Self {
+        let mut column = Self { name, numeric: true, ..Self::default() };
+        for _ in 0..nulls {
+            column.push_null();
+        }
+        column
+    }
+
+    /// The column's name as the server sent it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether every value is a number or null, and at least one is a number.
+    pub fn is_numeric(&self) -> bool {
+        self.numeric && self.any_number
+    }
+
+    /// The kind of `row`'s cell.
+    pub fn kind(&self, row: usize) -> CellKind {
+        self.kinds[row]
+    }
+
+    /// `row`'s cell text: a string unescaped, a number or JSON as written, empty for null and for
+    /// booleans (see [`ColumnData::cell`]).
+    pub fn text(&self, row: usize) -> &str {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] as usize };
+        &self.text[start..self.ends[row] as usize]
+    }
+
+    /// `row`'s cell.
+    pub fn cell(&self, row: usize) -> Cell<'_> {
+        match self.kinds[row] {
+            CellKind::Null => Cell::Null,
+            CellKind::False => Cell::Bool(false),
+            CellKind::True => Cell::Bool(true),
+            CellKind::Number => Cell::Number(self.text(row)),
+            CellKind::Text => Cell::Text(self.text(row)),
+            CellKind::Json => Cell::Json(self.text(row)),
+        }
+    }
+
+    /// `row`'s number in a numeric column (`-∞` for null); `None` in other columns.
+    pub fn number(&self, row: usize) -> Option<f64> {
+        self.numbers.get(row).copied()
+    }
+
+    fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    fn end_cell(&mut self, kind: CellKind, number: Option<f64>) {
+        // The arena stays below 4 GiB: answers are limited far below that.
+        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+        self.kinds.push(kind);
+        match (kind, number) {
+            (CellKind::Null, _) => self.numbers.push(f64::NEG_INFINITY),
+            (CellKind::Number, Some(n)) => {
+                self.any_number = true;
+                self.numbers.push(n);
+            }
+            _ => {
+                self.numeric = false;
+                self.numbers = Vec::new();
+            }
+        }
+        if !self.numeric {
+            self.numbers.clear();
+        }
+    }
+
+    fn push_null(&mut self) {
+        self.end_cell(CellKind::Null, None);
+    }
+
+    fn truncate(&mut self, rows: usize) {
+        if self.len() <= rows {
+            return;
+        }
+        let end = if rows == 0 { 0 } else { self.ends[rows - 1] as usize };
+        self.text.truncate(end);
+        self.ends.truncate(rows);
+        self.kinds.truncate(rows);
+        self.numbers.truncate(rows);
+    }
+}
+
+/// A lookup result, by column.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rows {
-    /// Column names.
-    pub columns: Vec<String>,
-    /// Rows; each has exactly `columns.len()` values.
-    pub rows: Vec<Vec<Value>>,
+    columns: Vec<ColumnData>,
+    index: HashMap<String, usize>,
+    len: usize,
 }
 
 impl Rows {
-    /// Decodes an MES V3 answer. Anything but an array of objects is an error naming what was found.
+    /// Decodes a whole MES V3 answer. Anything but an array of objects is an error naming what
+    /// was found.
     pub fn from_json(body: &[u8]) -> Result<Self, String> {
-        // A UTF-8 byte order mark (some IIS setups write one) is not JSON but harmless.
-        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let rows = de.deserialize_seq(RowsVisitor).map_err(|e| e.to_string())?;
-        de.end().map_err(|e| e.to_string())?;
+        let mut rows = Rows::default();
+        let mut decoder = RowsDecoder::default();
+        decoder.push(body, &mut rows)?;
+        decoder.finish()?;
         Ok(rows)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The columns, in the order the server first sent them.
+    pub fn columns(&self) -> &[ColumnData] {
+        &self.columns
+    }
+
+    /// The column names, in order.
+    pub fn column_names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
     }
 
     /// Index of a column by name (MES names are case-insensitive).
     pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.eq_ignore_ascii_case(name))
-    }
-}
-
-struct RowsVisitor;
-
-impl<'de> Visitor<'de> for RowsVisitor {
-    type Value = Rows;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of row objects")
+        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Rows, A::Error> {
-        let mut out = Rows::default();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        while let Some(row) = seq.next_element_seed(RowSeed { columns: &mut out.columns, index: &mut index })? {
-            out.rows.push(row);
+    /// One row's cells, in column order.
+    pub fn row(&self, row: usize) -> impl Iterator<Item = Cell<'_>> {
+        self.columns.iter().map(move |c| c.cell(row))
+    }
+
+    /// Heap bytes held (arenas, offsets, kinds, numbers): what the answer costs once decoded.
+    pub fn heap_bytes(&self) -> usize {
+        self.columns
+            .iter()
+            .map(|c| c.name.capacity() + c.text.capacity() + 4 * c.ends.capacity() + c.kinds.capacity() + 8 * c.numbers.capacity())
+            .sum()
+    }
+
+    /// Decodes one row object (`bytes` is exactly `{…}`) into the columns; on error nothing of the
+    /// row stays.
+    fn push_object(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let width = self.columns.len();
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let outcome = de.deserialize_map(RowVisitor { rows: self }).and_then(|()| de.end());
+        match outcome {
+            Ok(()) => {
+                self.len += 1;
+                for column in &mut self.columns {
+                    if column.len() < self.len {
+                        column.push_null();
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let len = self.len;
+                self.columns.truncate(width);
+                self.index.retain(|_, i| *i < width);
+                for column in &mut self.columns {
+                    column.truncate(len);
+                }
+                Err(format!("row {}: {e}", self.len + 1))
+            }
         }
-        let width = out.columns.len();
-        for row in &mut out.rows {
-            row.resize(width, Value::Null);
+    }
+}
+
+/// A key, borrowed from the input unless it had escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
         }
-        Ok(out)
     }
 }
 
-struct RowSeed<'a> {
-    columns: &'a mut Vec<String>,
-    index: &'a mut HashMap<String, usize>,
-}
-
-impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
-    type Value = Vec<Value>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a column name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v.to_owned()))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
-impl<'de> Visitor<'de> for RowSeed<'_> {
-    type Value = Vec<Value>;
+struct RowVisitor<'a> {
+    rows: &'a mut Rows,
+}
+
+impl<'de> Visitor<'de> for RowVisitor<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a row object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Value>, A::Error> {
-        let mut row = vec![Value::Null; self.columns.len()];
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let rows = self.rows;
         let mut position = 0;
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let key = key.as_str();
             // Rows nearly always list columns in the same order: try the expected slot first.
-            let column = if self.columns.get(position) == Some(&key) {
+            let column = if rows.columns.get(position).is_some_and(|c| c.name == key) {
                 position
-            } else if let Some(&i) = self.index.get(&key) {
+            } else if let Some(&i) = rows.index.get(key) {
                 i
             } else {
-                self.columns.push(key.clone());
-                self.index.insert(key, self.columns.len() - 1);
-                self.columns.len() - 1
+                rows.columns.push(ColumnData::new(key.to_owned(), rows.len));
+                rows.index.insert(key.to_owned(), rows.columns.len() - 1);
+                rows.columns.len() - 1
             };
-            if row.len() <= column {
-                row.resize(column + 1, Value::Null);
-            }
-            row[column] = map.next_value()?; // a duplicated key: the last value wins, as in JSON.parse
+            let target = &mut rows.columns[column];
+            // A duplicated key: the last value wins, as in JSON.parse.
+            target.truncate(rows.len);
+            map.next_value_seed(CellSeed(target))?;
             position = column + 1;
         }
-        Ok(row)
+        Ok(())
+    }
+}
+
+struct CellSeed<'a>(&'a mut ColumnData);
+
+impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl CellSeed<'_> {
+    fn number(self, n: serde_json::Number) {
+        let _ = write!(self.0.text, "{n}");
+        let value = n.as_f64();
+        self.0.end_cell(CellKind::Number, value);
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(de::Error::custom("a row is an array, not an object"))
+    fn json<E: de::Error>(self, value: Result<serde_json::Value, E>) -> Result<(), E> {
+        let _ = write!(self.0.text, "{}", value?);
+        self.0.end_cell(CellKind::Json, None);
+        Ok(())
+    }
+}
+
+impl<'de> Visitor<'de> for CellSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a cell value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.push_null();
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.0.end_cell(if v { CellKind::True } else { CellKind::False }, None);
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.number(v.into());
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.number(v.into());
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        match serde_json::Number::from_f64(v) {
+            Some(n) => self.number(n),
+            None => self.0.push_null(),
+        }
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.text.push_str(v);
+        self.0.end_cell(CellKind::Text, None);
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let value = de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map));
+        self.json(value)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        let value = de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq));
+        self.json(value)
+    }
+}
+
+/// Where the decoder is in the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Place {
+    /// Before the `[` (a UTF-8 byte order mark and whitespace may come first).
+    #[default]
+    Start,
+    /// After `[`: a row or `]`.
+    FirstRow,
+    /// Inside a row object.
+    InRow,
+    /// After a row: `,` or `]`.
+    AfterRow,
+    /// After `,`: a row.
+    NextRow,
+    /// After `]`: only whitespace.
+    End,
+}
+
+/// Decodes an MES answer given in pieces (`push` each as it arrives, then `finish`): whole rows
+/// go into a [`Rows`] as soon as their closing `}` is in; a row split across pieces waits in a
+/// small buffer. Errors name the row or the byte, never quote the data.
+#[derive(Debug, Clone, Default)]
+pub struct RowsDecoder {
+    place: Place,
+    /// The start of a row that continues in the next piece.
+    carry: Vec<u8>,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    /// Bytes seen so far.
+    offset: usize,
+}
+
+impl RowsDecoder {
+    /// Decodes what `bytes` completes; rows go into `rows`.
+    pub fn push(&mut self, bytes: &[u8], rows: &mut Rows) -> Result<(), String> {
+        let mut row_start = if self.place == Place::InRow { Some(0) } else { None };
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if self.place == Place::InRow {
+                if self.in_string {
+                    // Skip to the next quote or backslash.
+                    if self.escaped {
+                        self.escaped = false;
+                    } else if let Some(n) = bytes[i..].iter().position(|&c| c == b'"' || c == b'\\') {
+                        i += n;
+                        if bytes[i] == b'\\' {
+                            self.escaped = true;
+                        } else {
+                            self.in_string = false;
+                        }
+                    } else {
+                        i = bytes.len();
+                        continue;
+                    }
+                } else {
+                    match b {
+                        b'"' => self.in_string = true,
+                        b'{' | b'[' => self.depth += 1,
+                        b'}' | b']' => {
+                            self.depth -= 1;
+                            if self.depth == 0 {
+                                let start = row_start.take().unwrap_or(0);
+                                if self.carry.is_empty() {
+                                    rows.push_object(&bytes[start..=i])?;
+                                } else {
+                                    self.carry.extend_from_slice(&bytes[start..=i]);
+                                    let object = std::mem::take(&mut self.carry);
+                                    rows.push_object(&object)?;
+                                }
+                                self.place = Place::AfterRow;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                i += 1;
+                continue;
+            }
+            let at = self.offset + i;
+            match (self.place, b) {
+                (_, b' ' | b'\n' | b'\r' | b'\t') => {}
+                // A UTF-8 byte order mark (some IIS setups write one) is not JSON but harmless.
+                (Place::Start, 0xEF | 0xBB | 0xBF) if at < 3 && b"\xEF\xBB\xBF"[at] == b => {}
+                (Place::Start, b'[') => self.place = Place::FirstRow,
+                (Place::FirstRow | Place::NextRow, b'{') => {
+                    self.place = Place::InRow;
+                    self.depth = 1;
+                    row_start = Some(i);
+                }
+                (Place::FirstRow | Place::AfterRow, b']') => self.place = Place::End,
+                (Place::AfterRow, b',') => self.place = Place::NextRow,
+                (Place::Start, _) => return Err(format!("not a JSON array (byte {at} is not '[')")),
+                (Place::FirstRow | Place::NextRow, b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+                    return Err(format!("row {} is not an object", rows.len() + 1));
+                }
+                (Place::End, _) => return Err(format!("text after the end of the array (byte {at})")),
+                _ => return Err(format!("not valid JSON at byte {at}")),
+            }
+            i += 1;
+        }
+        if let Some(start) = row_start {
+            self.carry.extend_from_slice(&bytes[start..]);
+        }
+        self.offset += bytes.len();
+        Ok(())
+    }
+
+    /// Checks that the answer ended where it may: after the closing `]`.
+    pub fn finish(&self) -> Result<(), String> {
+        match self.place {
+            Place::End => Ok(()),
+            Place::Start if self.offset == 0 => Err("the answer is empty".into()),
+            Place::Start => Err("not a JSON array".into()),
+            _ => Err("the answer ends before the closing ]".into()),
+        }
+    }
+
+    /// Bytes taken so far.
+    pub fn bytes_read(&self) -> usize {
+        self.offset
     }
 }
 
@@ -124,7 +536,6 @@ pub fn terminal_safe(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
@@ -144,33 +555,134 @@ mod tests {
         assert_eq!(terminal_safe("Läuft – ok"), "Läuft – ok");
     }
 
+    fn cells(rows: &Rows, row: usize) -> Vec<Cell<'_>> {
+        rows.row(row).collect()
+    }
+
     #[test]
     fn keeps_server_column_order_and_fills_gaps() {
         let rows =
             Rows::from_json(br#"[{"ent_name":"Line 1","ent_id":1},{"ent_id":2,"ent_name":"Line 2","extra":true},{}]"#).expect("rows");
-        assert_eq!(rows.columns, ["ent_name", "ent_id", "extra"]);
-        assert_eq!(rows.rows[0], [json!("Line 1"), json!(1), Value::Null]);
-        assert_eq!(rows.rows[1], [json!("Line 2"), json!(2), json!(true)]);
-        assert_eq!(rows.rows[2], [Value::Null, Value::Null, Value::Null]);
+        assert_eq!(rows.column_names().collect::<Vec<_>>(), ["ent_name", "ent_id", "extra"]);
+        assert_eq!(cells(&rows, 0), [Cell::Text("Line 1"), Cell::Number("1"), Cell::Null]);
+        assert_eq!(cells(&rows, 1), [Cell::Text("Line 2"), Cell::Number("2"), Cell::Bool(true)]);
+        assert_eq!(cells(&rows, 2), [Cell::Null, Cell::Null, Cell::Null]);
         assert_eq!(rows.column_index("ENT_ID"), Some(1));
+        assert_eq!(rows.len(), 3);
+    }
+
+    #[test]
+    fn cells_keep_their_kind_and_numbers_their_value() {
+        let rows = Rows::from_json(
+            br#"[{"n":1.5,"t":"a\"b\u00e9","j":{"x":[1,2]},"b":false,"m":1},{"n":-2,"t":"","j":[],"b":null,"m":"x"}]"#,
+        )
+        .expect("rows");
+        assert_eq!(cells(&rows, 0), [Cell::Number("1.5"), Cell::Text("a\"bé"), Cell::Json(r#"{"x":[1,2]}"#), Cell::Bool(false), Cell::Number("1")]);
+        assert_eq!(cells(&rows, 1), [Cell::Number("-2"), Cell::Text(""), Cell::Json("[]"), Cell::Null, Cell::Text("x")]);
+        let n = &rows.columns()[0];
+        assert!(n.is_numeric());
+        assert_eq!((n.number(0), n.number(1)), (Some(1.5), Some(-2.0)));
+        assert!(!rows.columns()[4].is_numeric(), "a text value makes the column text");
+        assert_eq!(rows.columns()[4].number(0), None);
+        assert!(!rows.columns()[3].is_numeric(), "booleans are not numbers");
+        let nulls = Rows::from_json(br#"[{"a":null},{"a":3}]"#).expect("rows");
+        assert!(nulls.columns()[0].is_numeric());
+        assert_eq!(nulls.columns()[0].number(0), Some(f64::NEG_INFINITY), "null sorts first");
+        assert_eq!(Cell::Text("a\"").to_json(), r#""a\"""#);
+        assert_eq!(Cell::Json("[1]").text(), "[1]");
     }
 
     #[test]
     fn empty_array_is_no_rows() {
         assert_eq!(Rows::from_json(b"[]").expect("empty"), Rows::default());
+        assert_eq!(Rows::from_json(b"\xEF\xBB\xBF [ ]\n").expect("BOM and whitespace"), Rows::default());
     }
 
     #[test]
     fn wrong_shapes_are_errors() {
-        for body in [&br#"{"Message":"x"}"#[..], b"[[1,2]]", b"[1]", b"<html>", br#"[{"a":1}"#, b"[] trailing", b"\xff\xfe"] {
+        for body in [
+            &br#"{"Message":"x"}"#[..],
+            b"[[1,2]]",
+            b"[1]",
+            b"<html>",
+            br#"[{"a":1}"#,
+            b"[] trailing",
+            b"\xff\xfe",
+            b"",
+            br#"[{"a":1},]"#,
+            br#"[,{"a":1}]"#,
+            br#"[{"a":1}{"a":2}]"#,
+            br#"[{"a":1]"#,
+            br#"[{"a":tru}]"#,
+            b"[{\"a\":\"\xff\"}]",
+        ] {
             assert!(Rows::from_json(body).is_err(), "{}", String::from_utf8_lossy(body));
         }
     }
 
     #[test]
+    fn a_broken_row_leaves_nothing_behind() {
+        let mut rows = Rows::default();
+        let mut decoder = RowsDecoder::default();
+        let error = decoder.push(br#"[{"a":1},{"a":2,"new":x}"#, &mut rows).expect_err("row 2 is broken");
+        assert!(error.starts_with("row 2:"), "{error}");
+        assert_eq!((rows.len(), rows.columns().len()), (1, 1), "the first row stays, the broken one and its new column do not");
+        assert_eq!(cells(&rows, 0), [Cell::Number("1")]);
+    }
+
+    #[test]
     fn duplicate_keys_last_wins() {
-        let rows = Rows::from_json(br#"[{"a":1,"a":2}]"#).expect("rows");
-        assert_eq!(rows.columns, ["a"]);
-        assert_eq!(rows.rows[0], [json!(2)]);
+        let rows = Rows::from_json(br#"[{"a":1,"a":"two"},{"a":3}]"#).expect("rows");
+        assert_eq!(rows.column_names().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(cells(&rows, 0), [Cell::Text("two")]);
+        assert_eq!(cells(&rows, 1), [Cell::Number("3")]);
+    }
+
+    /// The same answer cut at every byte, and byte by byte, decodes to the same rows.
+    #[test]
+    fn pieces_decode_like_the_whole() {
+        let body = "\u{feff}[ {\"a\":\"x}\\\"{]\",\"b\":[1,{\"c\":\"}\"}],\"d\":-1.25e2} ,\n{\"b\":null,\"a\":\"ü\"},{} ]".as_bytes();
+        let whole = Rows::from_json(body).expect("whole");
+        assert_eq!(whole.len(), 3);
+        assert_eq!(cells(&whole, 0), [Cell::Text("x}\"{]"), Cell::Json(r#"[1,{"c":"}"}]"#), Cell::Number("-125.0")]);
+        for cut in 0..body.len() {
+            let (mut rows, mut decoder) = (Rows::default(), RowsDecoder::default());
+            decoder.push(&body[..cut], &mut rows).expect("first piece");
+            decoder.push(&body[cut..], &mut rows).expect("second piece");
+            decoder.finish().expect("complete");
+            assert_eq!(rows, whole, "cut at {cut}");
+        }
+        let (mut rows, mut decoder) = (Rows::default(), RowsDecoder::default());
+        for byte in body.chunks(1) {
+            decoder.push(byte, &mut rows).expect("a byte");
+        }
+        decoder.finish().expect("complete");
+        assert_eq!(rows, whole);
+        assert_eq!(decoder.bytes_read(), body.len());
+    }
+
+    #[test]
+    fn a_string_ending_in_a_backslash_does_not_hide_the_next_quote() {
+        let body = br#"[{"e":"end\\","f":"}{"},{"e":"\\\""}]"#;
+        let whole = Rows::from_json(body).expect("whole");
+        assert_eq!(cells(&whole, 0), [Cell::Text("end\\"), Cell::Text("}{")]);
+        assert_eq!(cells(&whole, 1), [Cell::Text("\\\""), Cell::Null]);
+        for cut in 0..body.len() {
+            let (mut rows, mut decoder) = (Rows::default(), RowsDecoder::default());
+            decoder.push(&body[..cut], &mut rows).and_then(|()| decoder.push(&body[cut..], &mut rows)).expect("pieces");
+            decoder.finish().expect("complete");
+            assert_eq!(rows, whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn rows_arrive_as_soon_as_they_are_complete() {
+        let (mut rows, mut decoder) = (Rows::default(), RowsDecoder::default());
+        decoder.push(br#"[{"a":1},{"a":"#, &mut rows).expect("piece");
+        assert_eq!(rows.len(), 1, "the first row is usable before the rest arrives");
+        assert_eq!(decoder.finish(), Err("the answer ends before the closing ]".into()));
+        decoder.push(br#"2}]"#, &mut rows).expect("piece");
+        decoder.finish().expect("complete");
+        assert_eq!(rows.len(), 2);
     }
 }

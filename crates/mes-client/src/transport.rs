@@ -67,6 +67,25 @@ impl TransportError {
     }
 }
 
+/// `Send` natively (futures that hold it can move between threads), nothing in the browser
+/// (whose values hold JavaScript objects and never leave their thread).
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+/// `Send` natively (futures that hold it can move between threads), nothing in the browser
+/// (whose values hold JavaScript objects and never leave their thread).
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSend for T {}
+
+/// Where a streamed answer's body goes, piece by piece as it arrives.
+pub trait BodySink: MaybeSend {
+    /// Takes the next piece; `false` stops the reading (the rest is not fetched).
+    fn write(&mut self, piece: &[u8]) -> bool;
+}
+
 /// Sends one request. The future is a named type so that `Send` carries through to callers:
 /// the native transport's futures are `Send` (spawnable on a multi-threaded runtime), the
 /// browser's need not be.
@@ -77,6 +96,24 @@ pub trait Transport {
         Self: 'a;
     /// Sends `request` and returns the whole answer, whatever its status.
     fn send(&self, request: HttpRequest) -> Self::Future<'_>;
+    /// Sends `request`; a 2xx answer's body goes to `sink` piece by piece as it arrives (the
+    /// returned response's body is then empty), any other answer comes back whole. The body
+    /// limit counts streamed bytes too. In the browser the reading yields to the page between
+    /// pieces, so what the sink shows can be painted while the rest arrives.
+    fn send_streaming<'a>(&'a self, request: HttpRequest, sink: &'a mut dyn BodySink) -> Self::Future<'a>;
+}
+
+/// Collects a body; what `send` uses.
+#[derive(Default)]
+struct Collect {
+    body: Vec<u8>,
+}
+
+impl BodySink for Collect {
+    fn write(&mut self, piece: &[u8]) -> bool {
+        self.body.extend_from_slice(piece);
+        true
+    }
 }
 
 /// Finishes a request; when the URL or a header cannot be used (a malformed endpoint from
@@ -132,7 +169,7 @@ pub use native::NativeTransport;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use super::{HttpRequest, HttpResponse, Transport, TransportError};
+    use super::{BodySink, Collect, HttpRequest, HttpResponse, Transport, TransportError};
 
     /// reqwest over rustls. Redirects are never followed: OAuth and MES answers are read as sent,
     /// and a redirect in answer to a POST (token, revocation) is an error, never a place to
@@ -166,12 +203,16 @@ mod native {
         type Future<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + Send + 'a>>;
 
         fn send(&self, request: HttpRequest) -> Self::Future<'_> {
-            Box::pin(self.send_now(request))
+            Box::pin(self.send_now(request, None))
+        }
+
+        fn send_streaming<'a>(&'a self, request: HttpRequest, sink: &'a mut dyn BodySink) -> Self::Future<'a> {
+            Box::pin(self.send_now(request, Some(sink)))
         }
     }
 
     impl NativeTransport {
-        async fn send_now(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        async fn send_now(&self, request: HttpRequest, sink: Option<&mut dyn BodySink>) -> Result<HttpResponse, TransportError> {
             let url = request.uri().to_string();
             let (parts, body) = request.into_parts();
             let is_post = parts.method == http::Method::POST;
@@ -190,14 +231,26 @@ mod native {
             for (name, value) in response.headers() {
                 builder = builder.header(name, value);
             }
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|e| TransportError::new(&url, describe(&e)))? {
-                if body.len() + chunk.len() > self.body_limit {
-                    return Err(TransportError::too_large(&url, self.body_limit));
-                }
-                body.extend_from_slice(&chunk);
+            let mut collect = Collect::default();
+            match sink {
+                Some(sink) if response.status().is_success() => self.pump(&url, &mut response, sink).await?,
+                _ => self.pump(&url, &mut response, &mut collect).await?,
             }
-            builder.body(body).map_err(|e| TransportError::new(&url, e.to_string()))
+            builder.body(collect.body).map_err(|e| TransportError::new(&url, e.to_string()))
+        }
+
+        async fn pump(&self, url: &str, response: &mut reqwest::Response, sink: &mut dyn BodySink) -> Result<(), TransportError> {
+            let mut read = 0;
+            while let Some(chunk) = response.chunk().await.map_err(|e| TransportError::new(url, describe(&e)))? {
+                read += chunk.len();
+                if read > self.body_limit {
+                    return Err(TransportError::too_large(url, self.body_limit));
+                }
+                if !sink.write(&chunk) {
+                    break;
+                }
+            }
+            Ok(())
         }
     }
 
@@ -216,7 +269,7 @@ mod native {
 
 #[cfg(target_arch = "wasm32")]
 mod browser {
-    use super::{HttpRequest, HttpResponse, Transport, TransportError};
+    use super::{BodySink, Collect, HttpRequest, HttpResponse, Transport, TransportError};
     use gloo_net::http::RequestBuilder;
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
@@ -250,7 +303,11 @@ mod browser {
         type Future<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + 'a>>;
 
         fn send(&self, request: HttpRequest) -> Self::Future<'_> {
-            Box::pin(self.send_with_deadline(request))
+            Box::pin(self.send_with_deadline(request, None))
+        }
+
+        fn send_streaming<'a>(&'a self, request: HttpRequest, sink: &'a mut dyn BodySink) -> Self::Future<'a> {
+            Box::pin(self.send_with_deadline(request, Some(sink)))
         }
     }
 
@@ -295,17 +352,22 @@ mod browser {
     }
 
     impl BrowserTransport {
-        async fn send_with_deadline(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        async fn send_with_deadline(&self, request: HttpRequest, sink: Option<&mut dyn BodySink>) -> Result<HttpResponse, TransportError> {
             let url = request.uri().to_string();
             let deadline = Deadline::start(self.timeout_seconds);
-            let result = self.send_now(request, &deadline).await;
+            let result = self.send_now(request, &deadline, sink).await;
             if result.is_err() && deadline.expired() {
                 return Err(TransportError::timed_out(&url, self.timeout_seconds));
             }
             result
         }
 
-        async fn send_now(&self, request: HttpRequest, deadline: &Deadline) -> Result<HttpResponse, TransportError> {
+        async fn send_now(
+            &self,
+            request: HttpRequest,
+            deadline: &Deadline,
+            sink: Option<&mut dyn BodySink>,
+        ) -> Result<HttpResponse, TransportError> {
             let url = request.uri().to_string();
             let (parts, body) = request.into_parts();
             let signal = deadline.signal();
@@ -341,37 +403,72 @@ mod browser {
             {
                 return Err(TransportError::too_large(&url, self.body_limit));
             }
-            let body = match response.body() {
-                Some(stream) => self.read_limited(&url, stream).await?,
-                None => Vec::new(),
-            };
-            out.body(body).map_err(|e| TransportError::new(&url, e.to_string()))
+            let mut collect = Collect::default();
+            if let Some(stream) = response.body() {
+                match sink {
+                    Some(sink) if response.ok() => self.read_limited(&url, stream, sink, true).await?,
+                    _ => self.read_limited(&url, stream, &mut collect, false).await?,
+                }
+            }
+            out.body(collect.body).map_err(|e| TransportError::new(&url, e.to_string()))
         }
 
-        /// Reads the body chunk by chunk and stops (cancelling the stream) past the limit.
-        async fn read_limited(&self, url: &str, stream: web_sys::ReadableStream) -> Result<Vec<u8>, TransportError> {
+        /// Reads the body chunk by chunk into `sink` and stops (cancelling the stream) past the
+        /// limit or when the sink says so. When `yielding`, after the first piece and then at
+        /// most every 30 ms of work the reading waits for the next task, so the page can paint
+        /// what the sink made of it.
+        async fn read_limited(
+            &self,
+            url: &str,
+            stream: web_sys::ReadableStream,
+            sink: &mut dyn BodySink,
+            yielding: bool,
+        ) -> Result<(), TransportError> {
             let fail = |e: wasm_bindgen::JsValue| {
                 let reason =
                     e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "the answer broke off".into());
                 TransportError::new(url, reason)
             };
             let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-            let mut body = Vec::new();
+            let now = js_sys::Date::now;
+            let mut since_yield = now();
+            let mut piece = Vec::new();
+            let mut read = 0;
             loop {
                 let chunk: web_sys::ReadableStreamReadResult = JsFuture::from(reader.read()).await.map_err(fail)?.unchecked_into();
                 if chunk.get_done().unwrap_or(true) {
                     break;
                 }
                 let bytes: js_sys::Uint8Array = chunk.get_value().unchecked_into();
-                if body.len() + bytes.length() as usize > self.body_limit {
+                read += bytes.length() as usize;
+                if read > self.body_limit {
                     let _ = reader.cancel();
                     return Err(TransportError::too_large(url, self.body_limit));
                 }
-                let start = body.len();
-                body.resize(start + bytes.length() as usize, 0);
-                bytes.copy_to(&mut body[start..]);
+                // One buffer for every piece: the copy out of JavaScript reuses its memory.
+                piece.resize(bytes.length() as usize, 0);
+                bytes.copy_to(&mut piece);
+                if !sink.write(&piece) {
+                    let _ = reader.cancel();
+                    break;
+                }
+                // The first piece at once (the first rows get painted), then every 30 ms of work.
+                if yielding && (read == piece.len() || now() - since_yield > 30.0) {
+                    next_task().await;
+                    since_yield = now();
+                }
             }
-            Ok(body)
+            Ok(())
         }
+    }
+
+    /// Resolves in a new task (a zero timeout): rendering and input get their turn first.
+    async fn next_task() {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+            }
+        });
+        let _ = JsFuture::from(promise).await;
     }
 }

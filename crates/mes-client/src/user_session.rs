@@ -15,7 +15,7 @@ use crate::Secret;
 use crate::config::{ClientSettings, WebApiDefinition};
 use crate::discovery::{DiscoveryError, JwkSet, ProviderMetadata};
 use crate::jwt::{Claims, Expected, IdTokenError, PlatformVerifier, check_refreshed_id_token_claims};
-use crate::mes::{LookupOptions, MesError, lookup};
+use crate::mes::{LookupOptions, MesError, RowsTarget, lookup_into};
 use crate::rows::Rows;
 use crate::session::{Authority, SignInFailure, SignedIn, verify_signature_refreshing_keys};
 use crate::signin::{TokenError, TokenSet, refresh};
@@ -285,12 +285,28 @@ impl<T: Transport + 'static> UserSession<T> {
         params: &[(String, String)],
         options: &LookupOptions,
     ) -> Result<Rows, MesError> {
+        let mut rows = Rows::default();
+        self.lookup_into(api, endpoint, params, options, &mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Like [`UserSession::lookup`], with the rows decoded into `target` while they arrive (see
+    /// [`RowsTarget`]). Only a 2xx answer reaches the target, so the retry after a 401 starts
+    /// from empty rows.
+    pub async fn lookup_into(
+        &self,
+        api: &WebApiDefinition,
+        endpoint: &str,
+        params: &[(String, String)],
+        options: &LookupOptions,
+        target: &mut dyn RowsTarget,
+    ) -> Result<(), MesError> {
         let identity = self.claims.identity();
         let (token, generation) = self.access_token().await.map_err(renewal_failure)?;
-        match lookup(&self.transport, api, endpoint, params, &token, Some(&identity), options).await {
+        match lookup_into(&self.transport, api, endpoint, params, &token, Some(&identity), options, target).await {
             Err(MesError::SessionExpired) => {
                 let (token, _) = self.renew(generation).await.map_err(renewal_failure)?;
-                lookup(&self.transport, api, endpoint, params, &token, Some(&identity), options).await
+                lookup_into(&self.transport, api, endpoint, params, &token, Some(&identity), options, target).await
             }
             other => other,
         }

@@ -58,11 +58,11 @@ async fn an_mes_user_signs_in_and_reads_entities_in_server_column_order() {
     assert_eq!(signed_in.claims.preferred_username.as_deref(), Some("PLANT\\alice"));
     assert!(signed_in.tokens.refresh_token.is_some(), "offline_access gives a refresh token");
     let rows = entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await.expect("rows");
-    assert_eq!(&rows.columns[..4], ["ent_id", "ent_name", "description", "parent_ent_id"]);
-    let names: Vec<_> = rows.rows.iter().map(|r| r[1].as_str().unwrap_or_default().to_owned()).collect();
+    assert_eq!(rows.column_names().take(4).collect::<Vec<_>>(), ["ent_id", "ent_name", "description", "parent_ent_id"]);
+    let names: Vec<_> = (0..rows.len()).map(|r| rows.columns()[1].text(r).to_owned()).collect();
     assert!(names.contains(&"Packaging Line 1".to_owned()), "{names:?}");
     assert!(!names.iter().any(|n| n.starts_with("Quality Lab")), "restricted entities are hidden from alice");
-    assert!(rows.columns.iter().any(|c| c == "last_edit_at_utc") && rows.columns.iter().any(|c| c == "last_edit_at_local"));
+    assert!(rows.column_index("last_edit_at_utc").is_some() && rows.column_index("last_edit_at_local").is_some());
     // A single entity alice may not see is a privilege denial, not "not found".
     let api = f.config.web_api("MES").expect("api");
     let quality_lab_id = f
@@ -161,4 +161,78 @@ async fn authority_offline_is_told_apart_from_other_server_errors() {
     let down = entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await;
     assert!(matches!(&down, Err(MesError::Unreachable { url, .. }) if url.ends_with("/mesmw/api/v3/entity")), "{down:?}");
     f.stack.stop().await;
+}
+
+/// Counts the row totals each time the decoder hands over rows.
+#[derive(Default)]
+struct Watch {
+    rows: Rows,
+    seen: Vec<usize>,
+}
+
+impl RowsTarget for Watch {
+    fn update(&mut self, decode: &mut dyn FnMut(&mut Rows)) -> bool {
+        decode(&mut self.rows);
+        self.seen.push(self.rows.len());
+        true
+    }
+}
+
+/// A large answer streams from the MES stand-in (chunked, no length, first piece long before
+/// the last) and the client decodes rows from the first piece on, into the same rows the whole
+/// answer gives.
+#[tokio::test]
+async fn large_answers_stream_and_decode_piece_by_piece() {
+    let mut options = StackOptions::for_tests("streaming");
+    options.seed_rows = 20_000;
+    let f = fixture_with(options).await;
+    let (signed_in, _) = sign_in(&f, "PLANT\\alice", "alice-demo").await;
+    let token = signed_in.tokens.access_token.clone();
+    let api = f.config.web_api("MES").expect("api");
+    let url = lookup_url(api, "v3/item", &[] as &[(&str, &str)]);
+
+    let response = f.http.get(&url).bearer_auth(token.expose()).send().await.expect("answer");
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("content-length").is_none(), "a streamed answer has no length: {:?}", response.headers());
+    let mut response = response;
+    let mut pieces = 0;
+    while let Some(piece) = response.chunk().await.expect("piece") {
+        assert!(pieces > 0 || piece.starts_with(b"[{"), "the first piece starts the array");
+        pieces += 1;
+    }
+    assert!(pieces > 10, "20,000 rows arrive in pieces, not all at once ({pieces})");
+
+    let mut watch = Watch::default();
+    lookup_into(&f.transport, api, "v3/item", &[], &token, None, &LookupOptions::default(), &mut watch).await.expect("rows");
+    let whole = lookup(&f.transport, api, "v3/item", &[], &token, None, &LookupOptions::default()).await.expect("rows");
+    assert_eq!(watch.rows, whole);
+    assert_eq!(whole.len(), 20_000);
+    assert!(watch.seen.len() > 10 && watch.seen[0] < 1_000, "rows came piece by piece: {:?}", &watch.seen[..3]);
+    assert!(watch.seen.windows(2).all(|w| w[0] <= w[1]), "rows only grow");
+}
+
+/// A target that stops wanting rows (the grid was closed) stops the reading; an answer that is
+/// not rows is an unexpected answer whether it streams or not.
+#[tokio::test]
+async fn a_target_that_lets_go_stops_the_reading() {
+    struct Enough(Rows);
+    impl RowsTarget for Enough {
+        fn update(&mut self, decode: &mut dyn FnMut(&mut Rows)) -> bool {
+            decode(&mut self.0);
+            self.0.is_empty()
+        }
+    }
+    let mut options = StackOptions::for_tests("streaming-stop");
+    options.seed_rows = 20_000;
+    let f = fixture_with(options).await;
+    let (signed_in, _) = sign_in(&f, "PLANT\\alice", "alice-demo").await;
+    let api = f.config.web_api("MES").expect("api");
+    let mut enough = Enough(Rows::default());
+    let outcome =
+        lookup_into(&f.transport, api, "v3/item", &[], &signed_in.tokens.access_token, None, &LookupOptions::default(), &mut enough).await;
+    assert!(enough.0.len() > 0 && enough.0.len() < 20_000, "reading stopped early at {} rows", enough.0.len());
+    assert!(
+        matches!(&outcome, Err(MesError::UnexpectedResponse { reason, .. }) if reason.contains("ends before")),
+        "an answer read only in part is never taken for the whole: {outcome:?}"
+    );
 }

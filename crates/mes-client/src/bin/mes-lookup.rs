@@ -158,21 +158,12 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
         )
     }
 
-    fn text(v: &Value) -> String {
-        match v {
-            Value::Null => String::new(),
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }
-    }
-
     pub fn table(rows: &Rows) -> String {
         const MAX: usize = 40;
         let cut = |s: String| if s.chars().count() > MAX { s.chars().take(MAX - 1).collect::<String>() + "…" } else { s };
-        let cells: Vec<Vec<String>> = rows.rows.iter().map(|r| r.iter().map(|v| cut(terminal_safe(&text(v)))).collect()).collect();
+        let cells: Vec<Vec<String>> = (0..rows.len()).map(|r| rows.row(r).map(|v| cut(terminal_safe(v.text()))).collect()).collect();
         let widths: Vec<usize> = rows
-            .columns
-            .iter()
+            .column_names()
             .enumerate()
             .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).chain([c.chars().count()]).max().unwrap_or(0))
             .collect();
@@ -180,19 +171,19 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
             let padded: Vec<String> = values.zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
             padded.join("  ").trim_end().to_owned() + "\n"
         };
-        let columns: Vec<String> = rows.columns.iter().map(|c| terminal_safe(c)).collect();
+        let columns: Vec<String> = rows.column_names().map(terminal_safe).collect();
         let mut out = line(&mut columns.iter().map(String::as_str));
         out += &line(&mut widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str));
         for r in &cells {
             out += &line(&mut r.iter().map(String::as_str));
         }
-        out + &format!("({} rows)\n", rows.rows.len())
+        out + &format!("({} rows)\n", rows.len())
     }
 
     pub fn csv(rows: &Rows) -> String {
-        let mut out = rows.columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",") + "\r\n";
-        for r in &rows.rows {
-            out += &(r.iter().map(|v| csv_field(&text(v))).collect::<Vec<_>>().join(",") + "\r\n");
+        let mut out = rows.column_names().map(csv_field).collect::<Vec<_>>().join(",") + "\r\n";
+        for r in 0..rows.len() {
+            out += &(rows.row(r).map(|v| csv_field(v.text())).collect::<Vec<_>>().join(",") + "\r\n");
         }
         out
     }
@@ -200,13 +191,13 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
     /// A JSON array of objects with the server's column order (written by hand: serde_json's map sorts keys).
     pub fn json(rows: &Rows) -> String {
         let mut out = String::from("[");
-        for (n, r) in rows.rows.iter().enumerate() {
+        for n in 0..rows.len() {
             out += if n == 0 { "\n  {" } else { ",\n  {" };
-            for (i, (c, v)) in rows.columns.iter().zip(r).enumerate() {
+            for (i, (c, v)) in rows.column_names().zip(rows.row(n)).enumerate() {
                 if i > 0 {
                     out += ", ";
                 }
-                out += &format!("{}: {}", Value::String(c.clone()), v);
+                out += &format!("{}: {}", Value::String(c.to_owned()), v.to_json());
             }
             out += "}";
         }
