@@ -390,7 +390,11 @@ pub fn RowsGrid(
                 hidden: hidden.get(),
             };
             // Not before every row is in: the selection is not known until then.
-            data.with(|d| if d.is_complete() { state.write_query(d) });
+            data.with(|d| {
+                if d.is_complete() {
+                    state.write_query(d)
+                }
+            });
         });
     }
     let active = RwSignal::new(None::<usize>);
@@ -454,7 +458,8 @@ pub fn RowsGrid(
         };
         let row = order.with_untracked(|o| o.get(pos).copied());
         let column = active_column.get_untracked();
-        if let Some(text) = row.and_then(|r| data.with_untracked(|d| (column < d.columns.len()).then(|| d.cell(r as usize, column).to_owned())))
+        if let Some(text) =
+            row.and_then(|r| data.with_untracked(|d| (column < d.columns.len()).then(|| d.cell(r as usize, column).to_owned())))
         {
             copy_text(text, notice);
         }

@@ -269,8 +269,7 @@ fn contains_caseless(text: &str, needle: &str) -> bool {
         return false;
     }
     let upper = first.to_ascii_uppercase();
-    (0..=hay.len() - wanted.len())
-        .any(|i| (hay[i] == first || hay[i] == upper) && hay[i..i + wanted.len()].eq_ignore_ascii_case(wanted))
+    (0..=hay.len() - wanted.len()).any(|i| (hay[i] == first || hay[i] == upper) && hay[i..i + wanted.len()].eq_ignore_ascii_case(wanted))
 }
 
 /// A per-column condition typed by a person: `>10`, `<=5`, `=3`, `10..20`, or plain text
@@ -470,7 +469,8 @@ mod tests {
 
     #[test]
     fn quick_filter_reads_shown_text_in_any_case() {
-        let rows = Rows::from_json(r#"[{"a":"Straße","b":true},{"a":"STRASSE","b":false},{"a":"ÄRGER","b":null}]"#.as_bytes()).expect("rows");
+        let rows =
+            Rows::from_json(r#"[{"a":"Straße","b":true},{"a":"STRASSE","b":false},{"a":"ÄRGER","b":null}]"#.as_bytes()).expect("rows");
         let data = GridData::new(rows, &[], None);
         assert_eq!(data.view(&[], "straße"), [0]);
         assert_eq!(data.view(&[], "ärger"), [2], "non-ASCII text matches in any case");

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use mes_client::{
     Authority, BrowserTransport, CallbackParams, ConfigIssue, DiscoveryError, LookupDefinition, LookupOptions, MesError, PortalConfig,
-    Prompt, RowsTarget, Runtime, SignInFailure, SignedIn, UserSession, authority_reachable, authorization_redirect, browser, end_session_request,
-    finish_sign_in, now_seconds, revoke_refresh_token,
+    Prompt, RowsTarget, Runtime, SignInFailure, SignedIn, UserSession, authority_reachable, authorization_redirect, browser,
+    end_session_request, finish_sign_in, now_seconds, revoke_refresh_token,
 };
 use std::sync::Arc;
 

@@ -69,6 +69,60 @@ fn key(target: &web_sys::Element, key: &str) -> web_sys::KeyboardEvent {
     event
 }
 
+/// Rows arriving while the grid shows: the first ones are there at once, the status says the
+/// answer is still coming, a sort set meanwhile applies to what is in and to what comes, the
+/// keyboard position stays, and the end of the answer is said plainly.
+#[wasm_bindgen_test]
+async fn rows_that_are_still_arriving_show_sort_and_say_so() {
+    let text = {
+        let rows = rows_json(3_000);
+        let mut out = String::from("[");
+        for r in 0..rows.len() {
+            let cells: Vec<String> = rows.column_names().zip(rows.row(r)).map(|(c, v)| format!("\"{c}\":{}", v.to_json())).collect();
+            out.push_str(&format!("{}{{{}}}", if r > 0 { "," } else { "" }, cells.join(",")));
+        }
+        out + "]"
+    };
+    let data = RwSignal::new(GridData::streaming(&[], Some("item_id")));
+    let mut decoder = mes_client::RowsDecoder::default();
+    let body = text.as_bytes();
+    let third = body.len() / 3;
+    let feed = |piece: &[u8], decoder: &mut mes_client::RowsDecoder| {
+        data.update(|d| {
+            decoder.push(piece, d.rows_mut()).expect("rows");
+            d.refresh();
+        })
+    };
+    feed(&body[..third], &mut decoder);
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
+    leptos::task::tick().await;
+    let so_far = data.with_untracked(|d| d.len());
+    assert!(so_far > 500 && so_far < 3_000, "{so_far} rows in the first third");
+    let status = || one(&root, ".grid-status").text_content().unwrap_or_default();
+    assert!(status().ends_with("rows so far…"), "{}", status());
+    assert_eq!(first_cells(&root)[0], "ITM-000000");
+    assert!(all(&root, "[role=status] h2").is_empty(), "no \"No rows\" while rows arrive");
+
+    // Sort by quantity (descending in the data: the first row has the most) while rows arrive.
+    let quantity = all(&root, "thead tr[role=row] th")[1].clone();
+    quantity.dyn_ref::<web_sys::HtmlElement>().expect("th").click();
+    leptos::task::tick().await;
+    assert_eq!(first_cells(&root)[0], format!("ITM-{:06}", so_far - 1), "the smallest quantity so far first");
+    let table = one(&root, "table[role=grid]");
+    key(&table, "ArrowDown");
+    leptos::task::tick().await;
+    assert!(table.get_attribute("aria-activedescendant").is_some());
+
+    feed(&body[third..], &mut decoder);
+    decoder.finish().expect("complete");
+    data.update(GridData::set_complete);
+    leptos::task::tick().await;
+    assert_eq!(status(), "3,000 rows");
+    assert_eq!(first_cells(&root)[0], "ITM-002999", "rows that came later are sorted in");
+    assert!(table.get_attribute("aria-activedescendant").is_some(), "rows arriving do not move the keyboard position");
+}
+
 #[wasm_bindgen_test]
 async fn a_hundred_thousand_rows_keep_the_dom_bounded() {
     let data = RwSignal::new(GridData::new(rows_json(100_000), &[], Some("item_id")));
@@ -80,7 +134,7 @@ async fn a_hundred_thousand_rows_keep_the_dom_bounded() {
     let rendered = all(&root, "tbody tr[role=row]").len();
     assert!((10..=80).contains(&rendered), "{rendered} rows in the DOM");
     assert_eq!(first_cells(&root)[0], "ITM-000000");
-    assert_eq!(one(&root, ".grid-status").text_content().as_deref(), Some("100000 rows"));
+    assert_eq!(one(&root, ".grid-status").text_content().as_deref(), Some("100,000 rows"));
 
     // Scroll far down: still bounded, and the rows there are rendered with their positions.
     let viewport: web_sys::HtmlElement = one(&root, ".grid-viewport").unchecked_into();

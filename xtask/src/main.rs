@@ -121,6 +121,7 @@ fn demo(root: &Path, extra: &[String]) -> Result<()> {
 fn bench(root: &Path, args: &[String]) -> Result<()> {
     let tools = setup::all(root, true)?;
     setup::twiggy()?;
+    let (ag_grid, ag_grid_version) = setup::ag_grid(root)?;
     build_portal(root, &tools)?;
     eprintln!("==> Benchmarks (headless Chromium; several minutes)");
     run_cmd(
@@ -129,6 +130,8 @@ fn bench(root: &Path, args: &[String]) -> Result<()> {
             .args(args)
             .env("PATH", &tools.path)
             .env("MES_PORTAL_DIST", root.join("dist"))
+            .env("AG_GRID_JS", ag_grid)
+            .env("AG_GRID_VERSION", ag_grid_version)
             .env("CHROMEDRIVER", &tools.chromedriver)
             .env("CHROMIUM", &tools.chromium),
     )

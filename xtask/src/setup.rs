@@ -122,6 +122,34 @@ pub fn twiggy() -> Result<()> {
     Ok(())
 }
 
+/// The AG Grid major version `cargo xtask bench` measures the portal's grid against.
+const AG_GRID_MAJOR: &str = "36";
+
+/// For `cargo xtask bench`: AG Grid Community (npm, latest 36.x) in target/tools/ag-grid, only
+/// when missing. Returns its browser bundle and its exact version.
+pub fn ag_grid(root: &Path) -> Result<(PathBuf, String)> {
+    let dir = root.join("target/tools/ag-grid");
+    let package = dir.join("node_modules/ag-grid-community");
+    let version = || -> Option<String> {
+        // npm writes `"version": "36.2.0"` on a line of its own; no JSON parser for one field.
+        let text = std::fs::read_to_string(package.join("package.json")).ok()?;
+        let rest = &text[text.find("\"version\"")? + 9..];
+        Some(rest.split('"').nth(1)?.to_owned())
+    };
+    if !version().is_some_and(|v| v.starts_with(&format!("{AG_GRID_MAJOR}."))) {
+        eprintln!("==> Installing AG Grid Community {AG_GRID_MAJOR}.x (npm) into target/tools/ag-grid, for the side-by-side benchmark");
+        std::fs::create_dir_all(&dir)?;
+        run_cmd(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&dir)
+                .arg(format!("ag-grid-community@{AG_GRID_MAJOR}")),
+        )?;
+    }
+    let version = version().context("ag-grid-community did not install")?;
+    Ok((package.join("dist/ag-grid-community.min.js"), version))
+}
+
 /// For `cargo xtask fuzz`: the nightly toolchain (libFuzzer needs its sanitizer flags) and
 /// cargo-fuzz, each only when missing.
 pub fn fuzzing() -> Result<()> {

@@ -369,10 +369,7 @@ mod tests {
     #[test]
     fn classification() {
         let who = Some("PLANT\\alice");
-        assert_eq!(
-            parse_lookup_response(&answer(200, "application/json; charset=utf-8", r#"[{"a":1}]"#), who).expect("rows").len(),
-            1
-        );
+        assert_eq!(parse_lookup_response(&answer(200, "application/json; charset=utf-8", r#"[{"a":1}]"#), who).expect("rows").len(), 1);
         assert_eq!(parse_lookup_response(&answer(401, "application/json", "{}"), who), Err(MesError::SessionExpired));
         assert_eq!(
             parse_lookup_response(&answer(403, "application/json", r#"{"Message":"You do not have permission to make the request"}"#), who),

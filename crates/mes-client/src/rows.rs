@@ -573,11 +573,13 @@ mod tests {
 
     #[test]
     fn cells_keep_their_kind_and_numbers_their_value() {
-        let rows = Rows::from_json(
-            br#"[{"n":1.5,"t":"a\"b\u00e9","j":{"x":[1,2]},"b":false,"m":1},{"n":-2,"t":"","j":[],"b":null,"m":"x"}]"#,
-        )
-        .expect("rows");
-        assert_eq!(cells(&rows, 0), [Cell::Number("1.5"), Cell::Text("a\"bé"), Cell::Json(r#"{"x":[1,2]}"#), Cell::Bool(false), Cell::Number("1")]);
+        let rows =
+            Rows::from_json(br#"[{"n":1.5,"t":"a\"b\u00e9","j":{"x":[1,2]},"b":false,"m":1},{"n":-2,"t":"","j":[],"b":null,"m":"x"}]"#)
+                .expect("rows");
+        assert_eq!(
+            cells(&rows, 0),
+            [Cell::Number("1.5"), Cell::Text("a\"bé"), Cell::Json(r#"{"x":[1,2]}"#), Cell::Bool(false), Cell::Number("1")]
+        );
         assert_eq!(cells(&rows, 1), [Cell::Number("-2"), Cell::Text(""), Cell::Json("[]"), Cell::Null, Cell::Text("x")]);
         let n = &rows.columns()[0];
         assert!(n.is_numeric());

@@ -27,27 +27,62 @@ const __rows = new MutationObserver(() => {
 });
 __rows.observe(document, { subtree: true, childList: true });";
 
-/// Opens a lookup from the navigation and times it with the portal's User Timing marks.
+/// Opens a lookup from the navigation and times it with the portal's User Timing marks and the
+/// answer's Resource Timing (the MES stand-in allows the portal's origin to read it): time to
+/// first byte, transfer, first rows painted and all rows in, each from the answer's first byte.
 const MOUNT_LOOKUP: &str = "const done = arguments[arguments.length - 1];
 performance.clearMarks(); performance.clearResourceTimings();
 document.querySelector(`nav.lookups a[href='${arguments[0]}']`).click();
 const t0 = performance.now();
+let painted = null;
 const check = () => {
-  const ready = performance.getEntriesByName('mes-lookup-ready').pop();
-  const rows = document.querySelectorAll('table.grid tbody tr[role=row]').length;
-  if (ready && rows > 0) {
+  const first = performance.getEntriesByName('mes-lookup-first-rows').pop();
+  if (first && painted === null) { painted = -1; requestAnimationFrame(() => { painted = performance.now(); }); }
+  const answer = performance.getEntriesByName('mes-lookup-answer').pop();
+  const res = performance.getEntriesByType('resource').filter(r => r.name.includes('/api/v3/')).pop();
+  if (answer && res && painted > 0) {
     requestAnimationFrame(() => {
-      const paint = performance.now();
       const start = performance.getEntriesByName('mes-lookup-start').pop().startTime;
-      const answer = performance.getEntriesByName('mes-lookup-answer').pop().startTime;
-      const res = performance.getEntriesByType('resource').filter(r => r.name.includes('/api/v3/')).pop();
-      done({ network: res ? res.responseEnd - start : null, decode: res ? answer - res.responseEnd : null,
-             prepare: ready.startTime - answer, paint: paint - ready.startTime, total: paint - start, rows });
+      done({ ttfb: res.responseStart - start, transfer: res.responseEnd - res.responseStart,
+             first: painted - res.responseStart, all: answer.startTime - res.responseStart,
+             rows: document.querySelectorAll('table.grid tbody tr[role=row]').length });
     });
   } else if (performance.now() - t0 > 120000) { done({ error: 'timed out' }); }
   else { setTimeout(check, 0); }
 };
 check();";
+
+/// The AG Grid page beside the portal (same origin, same MES answer): fetch, `res.json()`,
+/// `createGrid` with a column per key, sortable, filterable; timed like the portal's grid.
+const AG_GRID_PAGE: &str = "<!doctype html><html><head><meta charset=utf-8><title>AG Grid</title>
+<script src=\"ag-grid-community.min.js\"></script><script src=\"bench-ag-grid.js\"></script></head>
+<body><div id=grid style=\"height: min(70vh, 40rem); width: 100%\"></div></body></html>";
+
+const AG_GRID_SCRIPT: &str = "window.benchMount = async (url, token) => {
+  if (window.grid) { window.grid.destroy(); window.grid = null; }
+  performance.clearResourceTimings();
+  const res = await fetch(url, { headers: { Authorization: 'Bearer ' + token, Accept: 'application/json' }, cache: 'no-store' });
+  const rows = await res.json();
+  const columnDefs = Object.keys(rows[0] || {}).map(field => ({ field, sortable: true, filter: true }));
+  window.grid = agGrid.createGrid(document.getElementById('grid'), { columnDefs, rowData: rows });
+  await new Promise(r => { const check = () => document.querySelector('#grid .ag-center-cols-container .ag-row') ? r() : setTimeout(check, 0); check(); });
+  await new Promise(r => requestAnimationFrame(r));
+  const paint = performance.now();
+  const e = performance.getEntriesByType('resource').filter(r => r.name.includes('/api/v3/')).pop();
+  return { ttfb: e.responseStart - e.requestStart, transfer: e.responseEnd - e.responseStart, first: paint - e.responseStart,
+           all: paint - e.responseStart, rows: document.querySelectorAll('#grid .ag-center-cols-container .ag-row').length };
+};
+window.benchSortState = {};
+window.benchInteract = (kind, arg) => new Promise(done => {
+  const t0 = performance.now();
+  if (kind === 'sort') {
+    const next = { undefined: 'asc', asc: 'desc', desc: undefined }[window.benchSortState[arg]];
+    window.benchSortState = { [arg]: next };
+    window.grid.applyColumnState({ state: [{ colId: arg, sort: next ?? null }], defaultState: { sort: null } });
+  }
+  if (kind === 'filter') window.grid.setGridOption('quickFilterText', arg);
+  setTimeout(() => { const work = performance.now() - t0; requestAnimationFrame(() => done({ work, frame: performance.now() - t0 })); }, 0);
+});";
 
 /// One interaction; `work` ends when the wasm and the DOM updates are done (the first task after
 /// the microtasks), `frame` at the next animation frame.
@@ -60,12 +95,13 @@ setTimeout(() => { const work = performance.now() - t0; requestAnimationFrame(()
 
 /// 60 scroll steps of 10 rows, one per frame: the frame intervals and the DOM rows afterwards.
 const SCROLL: &str = "const done = arguments[arguments.length - 1];
-const vp = document.querySelector('.grid-viewport');
+const [viewport, rowSelector] = [arguments[0], arguments[1]];
+const vp = document.querySelector(viewport);
 const frames = []; let last = null; let n = 0;
 const step = ts => {
   if (last !== null) frames.push(ts - last);
   last = ts;
-  if (n++ >= 60) { done({ frames, rows: document.querySelectorAll('table.grid tbody tr[role=row]').length }); return; }
+  if (n++ >= 60) { done({ frames, rows: document.querySelectorAll(rowSelector).length }); return; }
   vp.scrollTop += 340;
   requestAnimationFrame(step);
 };
@@ -460,106 +496,213 @@ async fn renewal(report: &mut String, stack: &Stack) -> Result<()> {
     Ok(())
 }
 
+/// One grid's figures at one size (milliseconds, bytes).
+#[derive(Default)]
+struct GridFigures {
+    ttfb: f64,
+    transfer: f64,
+    first: f64,
+    all: f64,
+    sort_text: f64,
+    sort_number: f64,
+    filter: f64,
+    scroll: Vec<f64>,
+    dom_rows: (u64, u64),
+    js_heap: f64,
+    wasm: f64,
+}
+
+/// The portal's release files plus the AG Grid page, served from the portal's origin.
+fn bench_dist() -> Result<PathBuf> {
+    let out = std::env::temp_dir().join("mes-bench-dist");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out)?;
+    for entry in std::fs::read_dir(dist())? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), out.join(entry.file_name()))?;
+        }
+    }
+    let ag = std::env::var_os("AG_GRID_JS").context("AG_GRID_JS names ag-grid-community.min.js (cargo xtask bench sets it)")?;
+    std::fs::copy(ag, out.join("ag-grid-community.min.js"))?;
+    std::fs::write(out.join("bench-ag-grid.html"), AG_GRID_PAGE)?;
+    std::fs::write(out.join("bench-ag-grid.js"), AG_GRID_SCRIPT)?;
+    Ok(out)
+}
+
+/// JS heap in use after a full garbage collection.
+async fn js_heap_settled(client: &Client) -> Result<f64> {
+    cdp(client, "HeapProfiler.collectGarbage", json!({})).await?;
+    js_heap(client).await
+}
+
+fn work_of(v: &Value) -> f64 {
+    v["work"].as_f64().unwrap_or(f64::NAN)
+}
+
+async fn scroll(client: &Client, viewport: &str, rows: &str, figures: &mut GridFigures) -> Result<()> {
+    let scroll = client.execute_async(SCROLL, vec![json!(viewport), json!(rows)]).await?;
+    figures.scroll = scroll["frames"].as_array().map(|f| f.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    figures.dom_rows.1 = scroll["rows"].as_u64().unwrap_or(0);
+    Ok(())
+}
+
+/// The portal's grid: the Items lookup opened from the navigation, `runs` times.
+async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<String>, usize, usize)> {
+    let mut f = GridFigures::default();
+    let baseline = js_heap_settled(client).await?;
+    let mut mount: Vec<Value> = Vec::new();
+    for _ in 0..runs {
+        client.execute_async(MOUNT_LOOKUP, vec![json!("/lookups/0")]).await?;
+        let result = client.execute_async(MOUNT_LOOKUP, vec![json!("/lookups/1")]).await?;
+        if result.get("error").is_some() {
+            bail!("{result}");
+        }
+        mount.push(result);
+    }
+    let part = |key: &str| median(mount.iter().map(|m| m[key].as_f64().unwrap_or(f64::NAN)).collect());
+    (f.ttfb, f.transfer, f.first, f.all) = (part("ttfb"), part("transfer"), part("first"), part("all"));
+    f.dom_rows.0 = mount.last().and_then(|m| m["rows"].as_u64()).unwrap_or(0);
+    f.js_heap = js_heap_settled(client).await? - baseline;
+    let keys: Vec<String> = serde_json::from_value(
+        client.execute("return [...document.querySelectorAll('table.grid thead tr[role=row] th')].map(th => th.title.split(' — ')[0])", vec![]).await?,
+    )?;
+    let number_column = client
+        .execute("return [...document.querySelector('table.grid tbody tr[role=row]').cells].findIndex(c => c.classList.contains('num'))", vec![])
+        .await?
+        .as_i64()
+        .and_then(|i| usize::try_from(i).ok())
+        .context("the Items lookup has a number column")?;
+    let text_column = if number_column == 1 { 0 } else { 1 };
+    let measure = |kind: &'static str, arg: Value| {
+        let client = client.clone();
+        async move {
+            let mut work = Vec::new();
+            for _ in 0..runs {
+                work.push(work_of(&client.execute_async(INTERACT, vec![json!(kind), arg.clone()]).await?));
+            }
+            Ok::<_, anyhow::Error>(median(work))
+        }
+    };
+    f.sort_text = measure("sort", json!(text_column)).await?;
+    f.sort_number = measure("sort", json!(number_column)).await?;
+    let mut filter = Vec::new();
+    for _ in 0..runs {
+        // One keystroke that narrows; then the filter is cleared again.
+        filter.push(work_of(&client.execute_async(INTERACT, vec![json!("filter"), json!("1")]).await?));
+        client.execute_async(INTERACT, vec![json!("filter"), json!("")]).await?;
+    }
+    f.filter = median(filter);
+    scroll(client, ".grid-viewport", "table.grid tbody tr[role=row]", &mut f).await?;
+    f.wasm = wasm_memory(client).await?;
+    Ok((f, keys, text_column, number_column))
+}
+
+/// AG Grid on the same answer in the same browser: its page on the portal's origin, the token
+/// from a native sign-in, the same columns sorted, the same keystroke.
+async fn ag_grid(client: &Client, origin: &str, url: &str, token: &str, keys: (&str, &str), runs: usize) -> Result<GridFigures> {
+    let mut f = GridFigures::default();
+    // AG Grid injects its theme as a style element, which the portal's CSP (style-src 'self')
+    // refuses; this page is the benchmark's, not the portal's.
+    cdp(client, "Page.setBypassCSP", json!({ "enabled": true })).await?;
+    client.goto(&format!("{origin}/bench-ag-grid.html")).await?;
+    let baseline = js_heap_settled(client).await?;
+    let mut mount: Vec<Value> = Vec::new();
+    for _ in 0..runs {
+        let result = client.execute_async("benchMount(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({ error: String(e) }))", vec![json!(url), json!(token)]).await?;
+        if result.get("error").is_some() {
+            bail!("AG Grid: {result}");
+        }
+        mount.push(result);
+    }
+    let part = |key: &str| median(mount.iter().map(|m| m[key].as_f64().unwrap_or(f64::NAN)).collect());
+    (f.ttfb, f.transfer, f.first, f.all) = (part("ttfb"), part("transfer"), part("first"), part("all"));
+    f.dom_rows.0 = mount.last().and_then(|m| m["rows"].as_u64()).unwrap_or(0);
+    f.js_heap = js_heap_settled(client).await? - baseline;
+    let interact = "benchInteract(arguments[0], arguments[1]).then(arguments[2])";
+    let measure = async |kind: &str, arg: &str| -> Result<f64> {
+        let mut work = Vec::new();
+        for _ in 0..runs {
+            work.push(work_of(&client.execute_async(interact, vec![json!(kind), json!(arg)]).await?));
+        }
+        Ok(median(work))
+    };
+    f.sort_text = measure("sort", keys.0).await?;
+    f.sort_number = measure("sort", keys.1).await?;
+    let mut filter = Vec::new();
+    for _ in 0..runs {
+        filter.push(work_of(&client.execute_async(interact, vec![json!("filter"), json!("1")]).await?));
+        client.execute_async(interact, vec![json!("filter"), json!("")]).await?;
+    }
+    f.filter = median(filter);
+    scroll(client, ".ag-body-viewport", "#grid .ag-center-cols-container .ag-row", &mut f).await?;
+    Ok(f)
+}
+
+fn ratio(ours: f64, theirs: f64) -> String {
+    if ours.is_finite() && theirs.is_finite() && theirs > 0.0 { format!("{:.2}", ours / theirs) } else { "–".into() }
+}
+
+fn mb(bytes: f64) -> String {
+    format!("{:.1} MiB", bytes / (1024.0 * 1024.0))
+}
+
 async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> {
+    let ag_version = std::env::var("AG_GRID_VERSION").unwrap_or_else(|_| "36".into());
     writeln!(
         report,
-        "## Lookup grid\n\nThe Items lookup in the release portal, headless Chromium, loopback. Mounting: network (request to \
-         the end of the answer), decode (JSON to rows, in wasm), prepare (display text, search index), paint (to the \
-         next frame). Interactions: `work` is until the wasm and DOM updates are done; `frame` until the next \
-         animation frame. Medians of {runs} runs.\n"
+        "## Lookup grid beside AG Grid\n\nThe Items lookup (10 MES-like columns) in the release portal, and AG Grid Community \
+         {ag_version} on the same MES answer in the same headless Chromium (its page on the portal's origin; `fetch`, \
+         `res.json()`, `createGrid`), loopback. The MES stand-in streams the answer as SQLite yields rows. Times of the \
+         first rows and of all rows count from the answer's first byte (Resource Timing): the portal decodes and paints \
+         while the rest arrives, AG Grid needs the whole answer, its parse and `createGrid`. Interactions: `work` until \
+         the updates are done (the first task after them). JS heap: in use after a forced collection, minus the page \
+         before the grid. wasm memory: the portal's whole linear memory at the end (it never shrinks: a peak). \
+         Medians of {runs} runs; a ratio below 1 means the portal is faster or smaller.\n"
     )?;
-    writeln!(
-        report,
-        "| rows | answer size | network | decode | prepare | first paint | sort text | sort number | filter keystroke | scroll frame (median / max) | DOM rows | JS heap peak | wasm memory |\n\
-         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    )?;
+    let dist = bench_dist()?;
     for &rows in sizes {
-        let stack = stack(&format!("bench-grid-{rows}"), rows).await?;
+        let mut options = StackOptions::for_tests(&format!("bench-grid-{rows}"));
+        options.dist_dir = Some(dist.clone());
+        options.seed_rows = rows;
+        let stack = Stack::start(options).await?;
         let config = portal_config(&stack)?;
         let (signed_in, _) = native_sign_in(&config).await?;
-        let body = reqwest::Client::new()
-            .get(format!("{}api/v3/item", stack.mes_base))
-            .bearer_auth(signed_in.tokens.access_token.expose())
-            .send()
-            .await?
-            .bytes()
-            .await?;
+        let url = format!("{}api/v3/item", stack.mes_base);
+        let token = signed_in.tokens.access_token.expose().to_owned();
+        let body = reqwest::Client::new().get(&url).bearer_auth(&token).send().await?.bytes().await?;
         let (client, driver) = fresh_browser().await?;
         sign_in_at(&client, &stack.portal_origin, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        let mut heap: f64 = 0.0;
-        let mut mount: Vec<Value> = Vec::new();
-        for _ in 0..runs {
-            let result = client.execute_async(MOUNT_LOOKUP, vec![json!("/lookups/1")]).await?;
-            if result.get("error").is_some() {
-                bail!("{rows} rows: {result}");
-            }
-            heap = heap.max(js_heap(&client).await?);
-            mount.push(result);
-            client.execute_async(MOUNT_LOOKUP, vec![json!("/lookups/0")]).await?;
-        }
-        client.execute_async(MOUNT_LOOKUP, vec![json!("/lookups/1")]).await?;
-        let number_column = client
-            .execute(
-                "return [...document.querySelector('table.grid tbody tr[role=row]').cells].findIndex(c => c.classList.contains('num'))",
-                vec![],
-            )
-            .await?
-            .as_i64()
-            .unwrap_or(-1);
-        let text_column = if number_column == 1 { 0 } else { 1 };
-        let measure = |kind: &'static str, arg: Value| {
-            let client = client.clone();
-            async move {
-                let mut work = Vec::new();
-                for _ in 0..runs {
-                    let r = client.execute_async(INTERACT, vec![json!(kind), arg.clone()]).await?;
-                    work.push(r["work"].as_f64().unwrap_or(f64::NAN));
-                }
-                Ok::<_, anyhow::Error>(median(work))
-            }
+        let (ours, keys, text, number) = our_grid(&client, runs).await.with_context(|| format!("the portal at {rows} rows"))?;
+        let theirs = ag_grid(&client, &stack.portal_origin, &url, &token, (&keys[text], &keys[number]), runs)
+            .await
+            .with_context(|| format!("AG Grid at {rows} rows"))?;
+        writeln!(report, "### {rows} rows ({} of JSON)\n", kb(body.len()))?;
+        writeln!(report, "| | portal (RowsGrid) | AG Grid | ratio |\n|---|---:|---:|---:|")?;
+        let mut line = |what: &str, a: f64, b: f64, show: &dyn Fn(f64) -> String| {
+            writeln!(report, "| {what} | {} | {} | {} |", show(a), show(b), ratio(a, b))
         };
-        let sort_text = measure("sort", json!(text_column)).await?;
-        let sort_number = if number_column >= 0 { measure("sort", json!(number_column)).await? } else { f64::NAN };
-        heap = heap.max(js_heap(&client).await?);
-        let mut filter = Vec::new();
-        for i in 0..runs {
-            // One keystroke that narrows, then one that widens again.
-            for text in ["1", ""] {
-                let r = client.execute_async(INTERACT, vec![json!("filter"), json!(text)]).await?;
-                if i > 0 || text == "1" {
-                    filter.push(r["work"].as_f64().unwrap_or(f64::NAN));
-                }
-            }
-        }
-        let scroll = client.execute_async(SCROLL, vec![]).await?;
-        let frames: Vec<f64> = scroll["frames"].as_array().map(|f| f.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
-        heap = heap.max(js_heap(&client).await?);
-        let wasm = wasm_memory(&client).await?;
-        let part = |key: &str| median(mount.iter().map(|m| m[key].as_f64().unwrap_or(f64::NAN)).collect());
-        let shown = mount.last().and_then(|m| m["rows"].as_u64()).unwrap_or(0);
+        line("time to first byte", ours.ttfb, theirs.ttfb, &ms)?;
+        line("body transfer (first to last byte)", ours.transfer, theirs.transfer, &ms)?;
+        line("**first rows painted**, from the first byte", ours.first, theirs.first, &ms)?;
+        line("all rows in, from the first byte", ours.all, theirs.all, &ms)?;
+        line(&format!("sort by text (`{}`)", keys[text]), ours.sort_text, theirs.sort_text, &ms)?;
+        line(&format!("sort by number (`{}`)", keys[number]), ours.sort_number, theirs.sort_number, &ms)?;
+        line("quick-filter keystroke", ours.filter, theirs.filter, &ms)?;
+        line("scroll step (frame, median)", median(ours.scroll.clone()), median(theirs.scroll.clone()), &ms)?;
+        line("scroll step (frame, slowest)", percentile(ours.scroll.clone(), 1.0), percentile(theirs.scroll.clone(), 1.0), &ms)?;
+        line("JS heap (grid and rows)", ours.js_heap, theirs.js_heap, &mb)?;
+        line("grid memory (JS heap + wasm memory)", ours.js_heap + ours.wasm, theirs.js_heap, &mb)?;
         writeln!(
             report,
-            "| {rows} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {shown} → {} | {:.1} MB | {:.1} MB |",
-            kb(body.len()),
-            ms(part("network")),
-            ms(part("decode")),
-            ms(part("prepare")),
-            ms(part("paint")),
-            ms(sort_text),
-            ms(sort_number),
-            ms(median(filter)),
-            ms(median(frames.clone())),
-            ms(percentile(frames, 1.0)),
-            scroll["rows"],
-            heap / 1e6,
-            wasm / 1e6
+            "| DOM rows (mounted → after scrolling 600 rows) | {} → {} | {} → {} | |\n",
+            ours.dom_rows.0, ours.dom_rows.1, theirs.dom_rows.0, theirs.dom_rows.1
         )?;
         let _ = client.close().await;
         drop(driver);
         stack.stop().await;
     }
-    writeln!(report, "\nDOM rows: after mounting → after scrolling 600 rows down; bounded by the viewport, not by the row count.\n")?;
     Ok(())
 }
 
