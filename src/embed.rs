@@ -5,8 +5,8 @@
 //! `/callback`, which hands the answer back (see `mes_client::browser::relay_callback_to_opener`);
 //! the tokens stay in this page's memory. Selections are emitted as a `mes-select` DOM event.
 
-use crate::grid::LookupGrid;
-use crate::grid_model::SelectedRow;
+use crate::grid::{LookupGrid, RowsGrid};
+use crate::grid_model::{GridData, SelectedRow};
 use crate::pages::{AuthorityUnavailable, ConfigInvalid, SignInFailed, Starting};
 use crate::session::{AuthState, Portal};
 use leptos::prelude::*;
@@ -123,6 +123,74 @@ pub fn mount(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys:
         }
         leptos::task::spawn_local(portal.start());
         view! { <div class="mes-embed"><EmbeddedLookup options=options host=host /></div> }
+    });
+    let unmount = wasm_bindgen::closure::Closure::once_into_js(move || drop(handle));
+    Ok(unmount.unchecked_into())
+}
+
+/// What `mountRowsGrid` is given: rows the host page fetched itself.
+#[derive(Clone, Debug, Default)]
+pub struct RowsOptions {
+    /// The rows as MES answer JSON text (`[{…}, …]`).
+    pub json: String,
+    /// Column keys to show, in order (all, in the answer's order, when empty).
+    pub columns: Vec<String>,
+    /// The column whose value a selection reports.
+    pub value: Option<String>,
+    /// Single (the default) or multi selection.
+    pub selection: SelectionMode,
+}
+
+impl RowsOptions {
+    /// Reads `{ json: "[…]" | rows: [{…}], columns?: string[], value?: string, selection?: … }`.
+    /// Rows given as objects are written out as JSON once and decoded like an MES answer.
+    pub fn from_js(options: &JsValue) -> Result<Self, String> {
+        let get = |key: &str| js_sys::Reflect::get(options, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null());
+        let json = match (get("json"), get("rows")) {
+            (Some(json), None) => json.as_string().ok_or("options.json must be the JSON text of the rows")?,
+            (None, Some(rows)) if js_sys::Array::is_array(&rows) => js_sys::JSON::stringify(&rows)
+                .ok()
+                .and_then(|t| t.as_string())
+                .ok_or("options.rows could not be written as JSON (a cycle, or a BigInt)")?,
+            (None, Some(_)) => return Err("options.rows must be an array of row objects".into()),
+            _ => return Err("give options.json (JSON text) or options.rows (an array of objects), not both or neither".into()),
+        };
+        let columns = match get("columns") {
+            None => Vec::new(),
+            Some(list) if js_sys::Array::is_array(&list) => js_sys::Array::from(&list)
+                .iter()
+                .map(|c| c.as_string().ok_or("options.columns must list column names"))
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err("options.columns must be an array of column names".into()),
+        };
+        let value = get("value").map(|v| v.as_string().ok_or("options.value must name a column")).transpose()?;
+        let selection = match get("selection").map(|v| v.as_string()) {
+            None => SelectionMode::Single,
+            Some(Some(mode)) if mode == "single" => SelectionMode::Single,
+            Some(Some(mode)) if mode == "multi" => SelectionMode::Multi,
+            Some(other) => return Err(format!("options.selection must be \"single\" or \"multi\", not {:?}", other.unwrap_or_default())),
+        };
+        Ok(Self { json, columns, value, selection })
+    }
+}
+
+/// Shows rows the host page already has (`mountRowsGrid`): the same grid as a lookup's, with
+/// no sign-in and no MES call. Returns a function that removes it.
+pub fn mount_rows(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys::Function, JsValue> {
+    let fail = |e: String| JsValue::from(js_sys::Error::new(&e));
+    let options = RowsOptions::from_js(options).map_err(fail)?;
+    let rows =
+        mes_client::Rows::from_json(options.json.as_bytes()).map_err(|e| fail(format!("the rows are not an MES-style answer: {e}")))?;
+    let _ = element.set_attribute("data-mes-lookup", "rows");
+    let host = send_wrapper::SendWrapper::new(element.clone());
+    let handle = leptos::mount::mount_to(element, move || {
+        let data = RwSignal::new(GridData::new(rows, &options.columns, options.value.as_deref()));
+        let on_rows = Callback::new(move |rows: Vec<SelectedRow>| {
+            if let Some(event) = select_event(&rows) {
+                let _ = host.dispatch_event(&event);
+            }
+        });
+        view! { <div class="mes-embed"><RowsGrid data=data mode=options.selection on_select_rows=on_rows /></div> }
     });
     let unmount = wasm_bindgen::closure::Closure::once_into_js(move || drop(handle));
     Ok(unmount.unchecked_into())

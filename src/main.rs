@@ -1,6 +1,6 @@
 //! Entry point. On the portal's page (it has `#boot`): panic page, then mount the portal. On any
 //! other page of the origin that loads the portal's code (`mes-embed.js`): nothing is mounted;
-//! the page calls `mountLookupGrid`.
+//! the page calls `mountLookupGrid` or `mountRowsGrid`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -20,6 +20,16 @@ fn main() {
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = mountLookupGrid)]
 pub fn mount_lookup_grid(element: web_sys::HtmlElement, options: wasm_bindgen::JsValue) -> Result<js_sys::Function, wasm_bindgen::JsValue> {
     mes_portal::embed::mount(element, &options)
+}
+
+/// `mountRowsGrid(element, { json | rows, columns?, value?, selection? })`: shows rows the page
+/// fetched itself (JSON text, or an array of objects) in the same grid, firing `mes-select` events
+/// with the `value` column. Returns a function that removes the grid. Throws when the options or
+/// the rows are wrong.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = mountRowsGrid)]
+pub fn mount_rows_grid(element: web_sys::HtmlElement, options: wasm_bindgen::JsValue) -> Result<js_sys::Function, wasm_bindgen::JsValue> {
+    mes_portal::embed::mount_rows(element, &options)
 }
 
 #[cfg(not(target_arch = "wasm32"))]

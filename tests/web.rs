@@ -8,7 +8,7 @@ use mes_portal::grid_model::GridData;
 use mes_portal::pages::FailureView;
 use mes_portal::{Portal, RowsGrid};
 use std::sync::{Arc, Mutex};
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -408,4 +408,60 @@ async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
     // Headless browsers may refuse the clipboard; either way the notice names the right cell (qty of row 1 = 49).
     let text = notice.text_content().unwrap_or_default();
     assert!(text.contains("“49”"), "notice: {text}");
+}
+
+/// `mountRowsGrid`: rows the host page has (objects or JSON text) in the same grid, selections
+/// as `mes-select` events with the value column, removal by the returned function, and options
+/// that are wrong thrown back as errors naming the option.
+#[wasm_bindgen_test]
+async fn mount_rows_grid_shows_a_pages_own_rows_and_reports_selections() {
+    let eval = |source: &str| js_sys::eval(source).expect("eval");
+    let root = container();
+    let options = eval(
+        r#"({ rows: [{ lot: "L-1", qty: 5, note: "<b>not bold</b>" }, { lot: "L-2", qty: 12, note: null }],
+              columns: ["lot", "qty", "note"], value: "lot", selection: "multi" })"#,
+    );
+    let picked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let listener = {
+        let picked = picked.clone();
+        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+            let values = js_sys::Reflect::get(&e.detail(), &"values".into()).expect("values");
+            *picked.lock().expect("lock") = js_sys::Array::from(&values).iter().filter_map(|v| v.as_string()).collect();
+        })
+    };
+    root.add_event_listener_with_callback("mes-select", listener.as_ref().unchecked_ref()).expect("listen");
+    let unmount = mes_portal::embed::mount_rows(root.clone(), &options).expect("mounted");
+    leptos::task::tick().await;
+    assert_eq!(first_cells(&root), ["L-1", "5", "<b>not bold</b>"], "data is text, never markup");
+    assert!(all(&root, "b").is_empty());
+    assert_eq!(one(&root, ".grid-status").text_content().as_deref(), Some("2 rows"));
+    let rows = all(&root, "tbody tr[role=row]");
+    rows[1].dyn_ref::<web_sys::HtmlElement>().expect("row").click();
+    rows[0].dyn_ref::<web_sys::HtmlElement>().expect("row").click();
+    leptos::task::tick().await;
+    assert_eq!(*picked.lock().expect("lock"), ["L-1", "L-2"]);
+
+    unmount.call0(&JsValue::NULL).expect("unmount");
+    assert!(all(&root, "table").is_empty(), "the returned function removes the grid");
+
+    // JSON text works the same; a number column sorts as numbers.
+    let text = container();
+    let _unmount = mes_portal::embed::mount_rows(text.clone(), &eval(r#"({ json: '[{"n":10},{"n":9}]' })"#)).expect("json");
+    leptos::task::tick().await;
+    all(&text, "thead tr[role=row] th")[0].dyn_ref::<web_sys::HtmlElement>().expect("th").click();
+    leptos::task::tick().await;
+    assert_eq!(first_cells(&text), ["9"]);
+
+    for (bad, says) in [
+        ("({})", "give options.json"),
+        ("({ json: '[1,2]' })", "not an MES-style answer"),
+        ("({ json: '<html>' })", "not an MES-style answer"),
+        ("({ rows: 'x' })", "options.rows must be an array"),
+        ("({ rows: [], selection: 'all' })", "options.selection"),
+        ("({ rows: [], columns: 'lot' })", "options.columns"),
+    ] {
+        let error = mes_portal::embed::mount_rows(container(), &eval(bad)).expect_err(bad);
+        let message = String::from(error.unchecked_into::<js_sys::Error>().message());
+        assert!(message.contains(says), "{bad}: {message}");
+    }
 }

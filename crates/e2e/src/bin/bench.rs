@@ -565,10 +565,18 @@ async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<Stri
     f.dom_rows.0 = mount.last().and_then(|m| m["rows"].as_u64()).unwrap_or(0);
     f.js_heap = js_heap_settled(client).await? - baseline;
     let keys: Vec<String> = serde_json::from_value(
-        client.execute("return [...document.querySelectorAll('table.grid thead tr[role=row] th')].map(th => th.title.split(' — ')[0])", vec![]).await?,
+        client
+            .execute(
+                "return [...document.querySelectorAll('table.grid thead tr[role=row] th')].map(th => th.title.split(' — ')[0])",
+                vec![],
+            )
+            .await?,
     )?;
     let number_column = client
-        .execute("return [...document.querySelector('table.grid tbody tr[role=row]').cells].findIndex(c => c.classList.contains('num'))", vec![])
+        .execute(
+            "return [...document.querySelector('table.grid tbody tr[role=row]').cells].findIndex(c => c.classList.contains('num'))",
+            vec![],
+        )
         .await?
         .as_i64()
         .and_then(|i| usize::try_from(i).ok())
@@ -609,7 +617,12 @@ async fn ag_grid(client: &Client, origin: &str, url: &str, token: &str, keys: (&
     let baseline = js_heap_settled(client).await?;
     let mut mount: Vec<Value> = Vec::new();
     for _ in 0..runs {
-        let result = client.execute_async("benchMount(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({ error: String(e) }))", vec![json!(url), json!(token)]).await?;
+        let result = client
+            .execute_async(
+                "benchMount(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({ error: String(e) }))",
+                vec![json!(url), json!(token)],
+            )
+            .await?;
         if result.get("error").is_some() {
             bail!("AG Grid: {result}");
         }
