@@ -69,6 +69,9 @@ pub struct MesState {
     background_user: Mutex<Option<(String, Instant)>>,
     /// Lookups answered (any status).
     pub requests: AtomicUsize,
+    /// Test-only: milliseconds to wait before each piece of a lookup's rows after the first (a
+    /// slow network, so a test can watch rows arrive).
+    piece_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 impl MesState {
@@ -94,7 +97,14 @@ impl MesState {
             keys: Mutex::new(None),
             background_user: Mutex::new(None),
             requests: AtomicUsize::new(0),
+            piece_delay_ms: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Test-only: waits `delay` before each piece of rows after the first, as a slow network
+    /// would deliver them.
+    pub fn set_piece_delay(&self, delay: Duration) {
+        self.piece_delay_ms.store(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
     /// Runs SQL against the MES database (for tests and the admin commands).
@@ -363,6 +373,7 @@ async fn lookup(
     // about 64 kB, so the first byte leaves at once however large the answer (as IIS streams a
     // large Web API answer). A failure mid-way breaks the connection off: the client sees an
     // incomplete answer, never a shorter one that looks whole.
+    let piece_delay = state.piece_delay_ms.load(Ordering::Relaxed);
     let (verdict, checked) = tokio::sync::oneshot::channel::<Result<(), Failure>>();
     let (pieces, body) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
@@ -377,7 +388,15 @@ async fn lookup(
         if verdict.send(Ok(())).is_err() {
             return;
         }
-        let send = |piece: String| pieces.blocking_send(Ok(axum::body::Bytes::from(piece))).is_ok();
+        let delay = Duration::from_millis(piece_delay);
+        let mut sent = 0;
+        let send = |piece: String| {
+            if sent > 0 {
+                std::thread::sleep(delay);
+            }
+            sent += 1;
+            pieces.blocking_send(Ok(axum::body::Bytes::from(piece))).is_ok()
+        };
         if let Err(e) = write_rows(&db, &plan, offset, send) {
             let _ = pieces.blocking_send(Err(std::io::Error::other(e.to_string())));
         }

@@ -981,3 +981,45 @@ async fn without_an_end_session_endpoint_sign_out_is_local_and_says_so() {
     })
     .await;
 }
+
+/// A large answer on a slow line: the first rows show while the rest is on the wire, the status
+/// says so, the grid scrolls and sorts meanwhile, and the end is said plainly with every row.
+#[tokio::test]
+async fn rows_show_while_a_large_answer_is_still_arriving() {
+    let stack = stack_with("e2e-streaming", |o| o.seed_rows = 5_000).await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        // About 1.2 MB in 64 kB pieces, 150 ms apart: some three seconds on the wire.
+        stack.mes.set_piece_delay(Duration::from_millis(150));
+        wait_for(&client, "nav.lookups a[href='/lookups/1']").await?.click().await?;
+        let status = wait_for_text(&client, ".grid-status", &["rows so far…"]).await?;
+        let shown = grid_rows(&client).await?;
+        if shown.is_empty() || !shown[0][0].starts_with("ITM-") {
+            bail!("while the answer arrives ({status}) the first rows should show: {shown:?}");
+        }
+        // Sorting meanwhile applies to what is in and to what comes.
+        wait_for(&client, "table.grid thead tr[role=row] th:first-child").await?.click().await?;
+        let still = text_of(&client, ".grid-status").await?;
+        if !still.contains("so far") {
+            bail!("the answer should still be arriving after the sort click: {still}");
+        }
+        wait_for_text(&client, ".grid-status", &["5,000 rows"]).await?;
+        if text_of(&client, ".grid-status").await?.contains("so far") {
+            bail!("a complete answer must not say \"so far\"");
+        }
+        let first = grid_rows(&client).await?;
+        if first.first().map(|r| r[0].as_str()) != Some("ITM-000001") {
+            bail!("sorted ascending by item id over all 5,000 rows, the first is ITM-000001: {:?}", first.first());
+        }
+        client.find(Locator::Css("table.grid thead tr[role=row] th:first-child")).await?.click().await?;
+        wait_until("descending, the last item id of all 5,000 comes first", || async {
+            Ok(grid_rows(&client).await?.first().map(|r| r[0].clone()) == Some("ITM-005000".into()))
+        })
+        .await?;
+        stack.mes.set_piece_delay(Duration::ZERO);
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}

@@ -59,18 +59,18 @@ const AG_GRID_PAGE: &str = "<!doctype html><html><head><meta charset=utf-8><titl
 <body><div id=grid style=\"height: min(70vh, 40rem); width: 100%\"></div></body></html>";
 
 const AG_GRID_SCRIPT: &str = "window.benchMount = async (url, token) => {
-  if (window.grid) { window.grid.destroy(); window.grid = null; }
+  if (window.benchGrid) { window.benchGrid.destroy(); window.benchGrid = null; }
   performance.clearResourceTimings();
   const res = await fetch(url, { headers: { Authorization: 'Bearer ' + token, Accept: 'application/json' }, cache: 'no-store' });
   const rows = await res.json();
   const columnDefs = Object.keys(rows[0] || {}).map(field => ({ field, sortable: true, filter: true }));
-  window.grid = agGrid.createGrid(document.getElementById('grid'), { columnDefs, rowData: rows });
-  await new Promise(r => { const check = () => document.querySelector('#grid .ag-center-cols-container .ag-row') ? r() : setTimeout(check, 0); check(); });
+  window.benchGrid = agGrid.createGrid(document.getElementById('grid'), { columnDefs, rowData: rows });
+  await new Promise(r => { const check = () => document.querySelector('#grid .ag-row:not(.ag-header-row)') ? r() : setTimeout(check, 0); check(); });
   await new Promise(r => requestAnimationFrame(r));
   const paint = performance.now();
   const e = performance.getEntriesByType('resource').filter(r => r.name.includes('/api/v3/')).pop();
   return { ttfb: e.responseStart - e.requestStart, transfer: e.responseEnd - e.responseStart, first: paint - e.responseStart,
-           all: paint - e.responseStart, rows: document.querySelectorAll('#grid .ag-center-cols-container .ag-row').length };
+           all: paint - e.responseStart, rows: document.querySelectorAll('#grid .ag-row:not(.ag-header-row)').length };
 };
 window.benchSortState = {};
 window.benchInteract = (kind, arg) => new Promise(done => {
@@ -78,9 +78,9 @@ window.benchInteract = (kind, arg) => new Promise(done => {
   if (kind === 'sort') {
     const next = { undefined: 'asc', asc: 'desc', desc: undefined }[window.benchSortState[arg]];
     window.benchSortState = { [arg]: next };
-    window.grid.applyColumnState({ state: [{ colId: arg, sort: next ?? null }], defaultState: { sort: null } });
+    window.benchGrid.applyColumnState({ state: [{ colId: arg, sort: next ?? null }], defaultState: { sort: null } });
   }
-  if (kind === 'filter') window.grid.setGridOption('quickFilterText', arg);
+  if (kind === 'filter') window.benchGrid.setGridOption('quickFilterText', arg);
   setTimeout(() => { const work = performance.now() - t0; requestAnimationFrame(() => done({ work, frame: performance.now() - t0 })); }, 0);
 });";
 
@@ -112,10 +112,12 @@ struct Args {
     sizes: Vec<usize>,
     out: PathBuf,
     requests: usize,
+    /// Only the grid figures (`--only grids`), for working on the grid.
+    grids_only: bool,
 }
 
 fn args() -> Result<Args> {
-    let mut args = Args { runs: 5, sizes: vec![10_000, 100_000], out: PathBuf::from("docs/benchmarks.md"), requests: 4000 };
+    let mut args = Args { runs: 5, sizes: vec![10_000, 100_000], out: PathBuf::from("docs/benchmarks.md"), requests: 4000, grids_only: false };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
@@ -124,7 +126,8 @@ fn args() -> Result<Args> {
             "--rows" => args.sizes = value()?.split(',').map(str::parse).collect::<Result<_, _>>()?,
             "--out" => args.out = PathBuf::from(value()?),
             "--requests" => args.requests = value()?.parse()?,
-            other => bail!("unknown argument {other}: --runs N --rows 10000,100000 --out FILE --requests N"),
+            "--only" if value()? == "grids" => args.grids_only = true,
+            other => bail!("unknown argument {other}: --runs N --rows 10000,100000 --out FILE --requests N --only grids"),
         }
     }
     Ok(args)
@@ -648,7 +651,7 @@ async fn ag_grid(client: &Client, origin: &str, url: &str, token: &str, keys: (&
         client.execute_async(interact, vec![json!("filter"), json!("")]).await?;
     }
     f.filter = median(filter);
-    scroll(client, ".ag-body-viewport", "#grid .ag-center-cols-container .ag-row", &mut f).await?;
+    scroll(client, "#grid .ag-grid-viewport", "#grid .ag-row:not(.ag-header-row)", &mut f).await?;
     Ok(f)
 }
 
@@ -832,6 +835,11 @@ async fn main() -> Result<()> {
     report.push_str(&machine());
     report.push('\n');
 
+    if args.grids_only {
+        grids(&mut report, &args.sizes, args.runs).await?;
+        println!("{report}");
+        return Ok(());
+    }
     eprintln!("bench: sizes");
     let small = stack("bench", 200).await?;
     let config_json = reqwest::get(format!("{}/config.json", small.portal_origin)).await?.bytes().await?;
