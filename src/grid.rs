@@ -478,10 +478,34 @@ pub fn RowsGrid(
         let (_, last, order) = window();
         format!("{}px", (order.len() - last) * ROW_HEIGHT as usize)
     };
+    let hidden_generation = RwSignal::new(0u32);
+    Effect::new(move |previous: Option<()>| {
+        hidden.track();
+        if previous.is_some() {
+            hidden_generation.update(|g| *g += 1);
+        }
+    });
     let visible = move || {
         let (first, last, order) = window();
-        (first..last).map(|pos| (pos, order[pos])).collect::<Vec<_>>()
+        let generation = hidden_generation.get();
+        (first..last).map(|pos| (pos, order[pos], generation)).collect::<Vec<_>>()
     };
+    // The active cell is marked by one effect, not by a closure in every cell.
+    Effect::new(move |previous: Option<Option<String>>| {
+        let id = active.get().map(|pos| format!("cell-{pos}-{}", active_column.get()));
+        let document = web_sys::window().and_then(|w| w.document());
+        if let (Some(document), Some(Some(old))) = (&document, &previous)
+            && let Some(cell) = document.get_element_by_id(old)
+        {
+            let _ = cell.remove_attribute("data-active");
+        }
+        if let (Some(document), Some(new)) = (&document, &id)
+            && let Some(cell) = document.get_element_by_id(new)
+        {
+            let _ = cell.set_attribute("data-active", "");
+        }
+        id
+    });
 
     let scroll_to = move |pos: usize| {
         if let Some(el) = viewport.get_untracked() {
@@ -693,17 +717,25 @@ pub fn RowsGrid(
                 <thead><tr role="row" aria-rowindex="1">{headers}</tr><tr class="filters">{filter_cells}</tr></thead>
                 <tbody>
                     <tr class="spacer" aria-hidden="true"><td colspan=column_count style:height=top_space></td></tr>
+                    // Rows carry the hidden-columns generation in their key: hiding a column
+                    // renders the rows again, so a cell needs no reactive code of its own.
                     <For each=visible key=|item| *item let:item>
                         {
-                            let (pos, row) = item;
-                            let shown: Vec<(String, bool)> = data.with_untracked(|d| {
-                                (0..column_count.min(d.columns.len())).map(|i| (d.cell(row as usize, i).to_owned(), d.columns[i].kind == ColumnKind::Number)).collect()
+                            let (pos, row, _) = item;
+                            let active_now = active.with_untracked(|a| *a == Some(pos)).then(|| active_column.get_untracked());
+                            let shown: Vec<(usize, String, bool)> = data.with_untracked(|d| {
+                                hidden.with_untracked(|h| {
+                                    (0..column_count.min(d.columns.len()))
+                                        .filter(|i| !h.contains(i))
+                                        .map(|i| (i, d.cell(row as usize, i).to_owned(), d.columns[i].kind == ColumnKind::Number))
+                                        .collect()
+                                })
                             });
-                            let cells = shown.into_iter().enumerate().map(|(i, (text, number))| {
+                            let cells = shown.into_iter().map(|(i, text, number)| {
                                 let class = number.then_some("num");
                                 view! {
-                                    <td role="gridcell" id=format!("cell-{pos}-{i}") class=class class:hidden=move || hidden.with(|h| h.contains(&i))
-                                        class:active-cell=move || active.get() == Some(pos) && active_column.get() == i
+                                    <td role="gridcell" id=format!("cell-{pos}-{i}") aria-colindex=i + 1 class=class
+                                        data-active=(active_now == Some(i)).then_some("")
                                         on:click=move |_| active_column.set(i)
                                         title=text.clone()>{text.clone()}</td>
                                 }

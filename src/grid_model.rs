@@ -1,8 +1,10 @@
 //! The lookup grid's data model, free of any UI: display text, column kinds, sorting and
 //! filtering over an index, so 100,000 rows never move in memory.
 
-use mes_client::{Cell, Rows};
+use mes_client::{Cell, CellKind, ColumnData, Rows};
 use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// How a column's values compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,32 @@ pub struct GridData {
     value_column: Option<String>,
     /// Every row is in (the answer ended).
     complete: bool,
+    /// Collation ranks of text columns, made at their first sort.
+    ranks: RankCache,
+}
+
+/// Per column of the answer: the row count it was made for, and each row's rank in caseless
+/// order (equal texts, equal ranks). Made once per column (again only while rows still arrive),
+/// so a text sort is a sort of integers.
+#[derive(Default)]
+struct RankCache(Mutex<HashMap<usize, (usize, Arc<[u32]>)>>);
+
+impl Clone for RankCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for RankCache {
+    fn eq(&self, _: &Self) -> bool {
+        true // a cache: never part of what the data is
+    }
+}
+
+impl std::fmt::Debug for RankCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RankCache")
+    }
 }
 
 /// A selected row, as handed to `on_select_rows` and to embedding pages.
@@ -158,12 +186,18 @@ impl GridData {
         self.rows.is_empty()
     }
 
-    fn compare(&self, a: usize, b: usize, key: &SortKey) -> Ordering {
-        let order = match self.columns[key.column].kind {
-            ColumnKind::Number => self.number(a, key.column).total_cmp(&self.number(b, key.column)),
-            ColumnKind::Text => caseless(self.cell(a, key.column), self.cell(b, key.column)),
-        };
-        if key.descending { order.reverse() } else { order }
+    /// The caseless rank of every row in shown column `column` (see [`RankCache`]).
+    fn ranks(&self, column: usize) -> Arc<[u32]> {
+        let source = self.picked[column];
+        let mut cache = self.ranks.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((len, ranks)) = cache.get(&source)
+            && *len == self.len()
+        {
+            return ranks.clone();
+        }
+        let ranks: Arc<[u32]> = collation_ranks(&self.rows.columns()[source], self.len()).into();
+        cache.insert(source, (self.len(), ranks.clone()));
+        ranks
     }
 
     /// Row indexes to show: rows matching every word of `filter`, sorted by `sort` (stable, so
@@ -178,51 +212,104 @@ impl GridData {
     /// when every word appears, in any case, inside the shown text of one of its columns
     /// (hidden columns count; `Yes`/`No` for booleans, numbers as written).
     pub fn view_filtered(&self, sort: &[SortKey], filter: &str, columns: &[(usize, String)]) -> Vec<u32> {
-        let words: Vec<String> = filter.split_whitespace().map(str::to_lowercase).collect();
         let conditions: Vec<(usize, ColumnFilter)> = columns
             .iter()
             .filter(|(c, _)| *c < self.columns.len())
             .filter_map(|(c, text)| Some((*c, ColumnFilter::parse(text)?)))
             .collect();
-        let shown = self.columns.len();
+        let passing = self.quick_filter(filter);
         let mut order: Vec<u32> = (0..self.len() as u32)
-            .filter(|&i| words.iter().all(|w| (0..shown).any(|c| contains_caseless(self.cell(i as usize, c), w))))
+            .filter(|&i| passing.as_ref().is_none_or(|p| p[i as usize]))
             .filter(|&i| conditions.iter().all(|(c, f)| f.matches(self, i as usize, *c)))
             .collect();
         let sort: Vec<&SortKey> = sort.iter().filter(|k| k.column < self.columns.len()).collect();
-        match sort.as_slice() {
-            [] => {}
-            [key] => self.sort_by_one(&mut order, key),
-            keys => order.sort_by(|&a, &b| {
-                keys.iter().map(|k| self.compare(a as usize, b as usize, k)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
-            }),
+        if sort.is_empty() {
+            return order;
+        }
+        // One integer key per sort column: numbers by value, text by collation rank.
+        let keys: Vec<SortColumn> = sort
+            .iter()
+            .map(|k| match self.columns[k.column].kind {
+                ColumnKind::Number => SortColumn::Number(k.column, k.descending),
+                ColumnKind::Text => SortColumn::Rank(self.ranks(k.column), k.descending),
+            })
+            .collect();
+        let compare = |a: u32, b: u32| -> Ordering {
+            keys.iter()
+                .map(|key| match key {
+                    SortColumn::Number(c, descending) => {
+                        let o = self.number(a as usize, *c).total_cmp(&self.number(b as usize, *c));
+                        if *descending { o.reverse() } else { o }
+                    }
+                    SortColumn::Rank(ranks, descending) => {
+                        let o = ranks[a as usize].cmp(&ranks[b as usize]);
+                        if *descending { o.reverse() } else { o }
+                    }
+                })
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+                .then(a.cmp(&b))
+        };
+        match keys.as_slice() {
+            // The common case, one text column: a sort of packed integers (rank, then row).
+            [SortColumn::Rank(ranks, descending)] => {
+                let mut packed: Vec<u64> = order
+                    .iter()
+                    .map(|&i| {
+                        let rank = if *descending { u32::MAX - ranks[i as usize] } else { ranks[i as usize] };
+                        (u64::from(rank) << 32) | u64::from(i)
+                    })
+                    .collect();
+                packed.sort_unstable();
+                for (slot, key) in order.iter_mut().zip(packed) {
+                    *slot = key as u32;
+                }
+            }
+            _ => order.sort_unstable_by(|&a, &b| compare(a, b)),
         }
         order
     }
 
-    /// One sort key, the common case: numbers by value; text by an 8-byte caseless prefix
-    /// computed once per row, comparing whole texts only when prefixes tie. The row index breaks
-    /// the last ties, so the unstable sort keeps equal rows in the server's order.
-    fn sort_by_one(&self, order: &mut [u32], key: &SortKey) {
-        let column = key.column;
-        let directed = |o: Ordering| if key.descending { o.reverse() } else { o };
-        match self.columns[column].kind {
-            ColumnKind::Number => {
-                order.sort_unstable_by(|&a, &b| {
-                    directed(self.number(a as usize, column).total_cmp(&self.number(b as usize, column))).then(a.cmp(&b))
-                });
+    /// Which rows the quick filter lets through (`None`: no words, all of them). Each word is
+    /// looked for column by column: in an ASCII column by one scan over its text arena, so
+    /// 100,000 rows cost a pass over their bytes, not a search per cell.
+    fn quick_filter(&self, filter: &str) -> Option<Vec<bool>> {
+        let words: Vec<String> = filter.split_whitespace().map(str::to_lowercase).collect();
+        if words.is_empty() {
+            return None;
+        }
+        let mut passing = vec![true; self.len()];
+        let mut found = vec![false; self.len()];
+        for word in &words {
+            // Rows already out need not be looked at: they count as found for this word.
+            for (hit, pass) in found.iter_mut().zip(&passing) {
+                *hit = !pass;
             }
-            ColumnKind::Text => {
-                let mut keyed: Vec<(u64, u32)> = order.iter().map(|&i| (prefix_key(self.cell(i as usize, column)), i)).collect();
-                keyed.sort_unstable_by(|&(ka, a), &(kb, b)| {
-                    directed(ka.cmp(&kb).then_with(|| caseless(self.cell(a as usize, column), self.cell(b as usize, column))))
-                        .then(a.cmp(&b))
-                });
-                for (slot, (_, i)) in order.iter_mut().zip(keyed) {
-                    *slot = i;
+            for &source in &self.picked {
+                let column = &self.rows.columns()[source];
+                if column.is_ascii() && word.is_ascii() {
+                    mark_in_arena(column, word.as_bytes(), &mut found);
+                } else {
+                    for (row, hit) in found.iter_mut().enumerate() {
+                        *hit = *hit || contains_caseless(display(column.cell(row)), word);
+                    }
+                    continue;
+                }
+                // Booleans show as Yes/No, which the arena does not hold.
+                for (yes, shown) in [(true, "yes"), (false, "no")] {
+                    if shown.contains(word.as_str()) {
+                        let kind = if yes { CellKind::True } else { CellKind::False };
+                        for (row, hit) in found.iter_mut().enumerate() {
+                            *hit = *hit || column.kind(row) == kind;
+                        }
+                    }
                 }
             }
+            for (pass, hit) in passing.iter_mut().zip(&found) {
+                *pass = *pass && *hit;
+            }
         }
+        Some(passing)
     }
 
     /// The filtered rows, in view order, as CSV (RFC 4180; cells that a spreadsheet would run as
@@ -242,19 +329,105 @@ impl GridData {
     }
 }
 
-/// Compares without regard to ASCII case, without allocating.
-fn caseless(a: &str, b: &str) -> Ordering {
-    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+/// A sort column with what it sorts by.
+enum SortColumn {
+    /// A shown number column, descending or not.
+    Number(usize, bool),
+    /// Collation ranks, descending or not.
+    Rank(Arc<[u32]>, bool),
 }
 
-/// The first 8 bytes, ASCII-lowercased, big-endian, zero-padded: ordered like [`caseless`]
+/// Compares without regard to ASCII case, without allocating: equal bytes are skipped fast.
+fn caseless(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut i = 0;
+    let n = a.len().min(b.len());
+    while i < n {
+        match a[i..n].iter().zip(&b[i..n]).position(|(x, y)| x != y) {
+            None => break,
+            Some(skip) => {
+                i += skip;
+                let (x, y) = (a[i].to_ascii_lowercase(), b[i].to_ascii_lowercase());
+                if x != y {
+                    return x.cmp(&y);
+                }
+                i += 1;
+            }
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// The first 16 bytes, ASCII-lowercased, big-endian, zero-padded: ordered like [`caseless`]
 /// wherever two keys differ.
-fn prefix_key(text: &str) -> u64 {
-    let mut key = [0u8; 8];
+fn prefix_key(text: &str) -> u128 {
+    let mut key = [0u8; 16];
     for (slot, byte) in key.iter_mut().zip(text.bytes()) {
         *slot = byte.to_ascii_lowercase();
     }
-    u64::from_be_bytes(key)
+    u128::from_be_bytes(key)
+}
+
+/// Each row's rank in caseless order among the first `len` rows of `column` (as shown): the
+/// distinct texts are sorted once (by a 16-byte prefix, then whole), however often each occurs.
+fn collation_ranks(column: &ColumnData, len: usize) -> Vec<u32> {
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut distinct: Vec<&str> = Vec::new();
+    let row_ids: Vec<u32> = (0..len)
+        .map(|row| {
+            let text = display(column.cell(row));
+            *ids.entry(text).or_insert_with(|| {
+                distinct.push(text);
+                (distinct.len() - 1) as u32
+            })
+        })
+        .collect();
+    drop(ids);
+    let mut keyed: Vec<(u128, u32)> = distinct.iter().enumerate().map(|(i, t)| (prefix_key(t), i as u32)).collect();
+    keyed.sort_unstable_by(|&(ka, a), &(kb, b)| ka.cmp(&kb).then_with(|| caseless(distinct[a as usize], distinct[b as usize])));
+    let mut rank_of = vec![0u32; distinct.len()];
+    let mut rank = 0;
+    for (n, pair) in keyed.iter().enumerate() {
+        if n > 0 && caseless(distinct[keyed[n - 1].1 as usize], distinct[pair.1 as usize]).is_ne() {
+            rank += 1;
+        }
+        rank_of[pair.1 as usize] = rank;
+    }
+    row_ids.iter().map(|&id| rank_of[id as usize]).collect()
+}
+
+/// Marks the rows whose cell in `column` (ASCII) contains `needle` (ASCII, lowercase), by one
+/// scan over the column's arena; rows already marked are skipped, as is the rest of a cell once
+/// found.
+fn mark_in_arena(column: &ColumnData, needle: &[u8], found: &mut [bool]) {
+    let (text, ends) = (column.arena().as_bytes(), column.ends());
+    let Some(&first) = needle.first() else { return };
+    let upper = first.to_ascii_uppercase();
+    let last_start = match text.len().checked_sub(needle.len()) {
+        Some(n) => n,
+        None => return,
+    };
+    let (mut at, mut row) = (0usize, 0usize);
+    while at <= last_start {
+        let Some(skip) = text[at..=last_start].iter().position(|&b| b == first || b == upper) else { break };
+        at += skip;
+        while row < ends.len() && ends[row] as usize <= at {
+            row += 1;
+        }
+        if row >= found.len() {
+            break;
+        }
+        if found[row] {
+            at = ends[row] as usize;
+            continue;
+        }
+        if at + needle.len() <= ends[row] as usize && text[at..at + needle.len()].eq_ignore_ascii_case(needle) {
+            found[row] = true;
+            at = ends[row] as usize;
+        } else {
+            at += 1;
+        }
+    }
 }
 
 /// Whether `text` contains `needle` (already lowercased) in any case. ASCII text is compared in
@@ -477,6 +650,31 @@ mod tests {
         assert_eq!(data.view(&[], "yes"), [0], "booleans match as shown");
         assert_eq!(data.view(&[], "sse\tSTR"), [1], "any whitespace separates words");
         assert!(contains_caseless("abc", "") && !contains_caseless("ab", "abc") && contains_caseless("xAbC", "abc"));
+    }
+
+    #[test]
+    fn a_word_never_matches_across_two_cells_or_rows() {
+        let rows = Rows::from_json(br#"[{"a":"xa","b":"bx"},{"a":"","b":"AB"},{"a":"b","b":null},{"a":"abab","b":""}]"#).expect("rows");
+        let data = GridData::new(rows, &[], None);
+        assert_eq!(data.view(&[], "ab"), [1, 3], "\"xa\" + \"bx\" is not \"ab\", nor is one row's end and the next's start");
+        assert_eq!(data.view(&[], "b"), [0, 1, 2, 3]);
+        assert_eq!(data.view(&[], "bab"), [3]);
+        assert_eq!(data.view(&[], "abababa"), Vec::<u32>::new(), "longer than any text");
+    }
+
+    #[test]
+    fn sorts_mix_text_ranks_and_numbers_and_follow_new_rows() {
+        let rows = Rows::from_json(br#"[{"t":"b","n":2},{"t":"a","n":3},{"t":"B","n":1},{"t":"a","n":1}]"#).expect("rows");
+        let mut data = GridData::new(rows, &[], None);
+        let by = |c: usize, descending: bool| SortKey { column: c, descending };
+        assert_eq!(data.view(&[by(0, false), by(1, false)], ""), [3, 1, 2, 0], "text, then number");
+        assert_eq!(data.view(&[by(0, true), by(1, true)], ""), [0, 2, 1, 3]);
+        assert_eq!(data.view(&[by(0, false)], ""), [1, 3, 0, 2], "b and B tie: the server's order");
+        // More rows arrive after a sort: the ranks are made again for them.
+        let mut decoder = mes_client::RowsDecoder::default();
+        decoder.push(br#"[{"t":"0","n":9}]"#, data.rows_mut()).expect("row");
+        data.refresh();
+        assert_eq!(data.view(&[by(0, false)], ""), [4, 1, 3, 0, 2]);
     }
 
     #[test]

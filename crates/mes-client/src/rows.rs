@@ -77,11 +77,13 @@ pub struct ColumnData {
     numbers: Vec<f64>,
     numeric: bool,
     any_number: bool,
+    /// Every cell's text is ASCII (case-insensitive search can then scan the arena in place).
+    ascii: bool,
 }
 
 impl ColumnData {
     fn new(name: String, nulls: usize) -> Self {
-        let mut column = Self { name, numeric: true, ..Self::default() };
+        let mut column = Self { name, numeric: true, ascii: true, ..Self::default() };
         for _ in 0..nulls {
             column.push_null();
         }
@@ -122,6 +124,22 @@ impl ColumnData {
         }
     }
 
+    /// Every cell's text, one after another (see [`ColumnData::ends`]).
+    pub fn arena(&self) -> &str {
+        &self.text
+    }
+
+    /// Where each row's cell text ends in [`ColumnData::arena`] (it starts where the previous
+    /// row's ends).
+    pub fn ends(&self) -> &[u32] {
+        &self.ends
+    }
+
+    /// Whether every cell's text is ASCII.
+    pub fn is_ascii(&self) -> bool {
+        self.ascii
+    }
+
     /// `row`'s number in a numeric column (`-∞` for null); `None` in other columns.
     pub fn number(&self, row: usize) -> Option<f64> {
         self.numbers.get(row).copied()
@@ -132,6 +150,8 @@ impl ColumnData {
     }
 
     fn end_cell(&mut self, kind: CellKind, number: Option<f64>) {
+        let start = self.ends.last().map_or(0, |&e| e as usize);
+        self.ascii = self.ascii && self.text.as_bytes()[start..].is_ascii();
         // The arena stays below 4 GiB: answers are limited far below that.
         self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
         self.kinds.push(kind);
