@@ -128,11 +128,20 @@ pub fn mount(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys:
     Ok(unmount.unchecked_into())
 }
 
-/// What `mountRowsGrid` is given: rows the host page fetched itself.
-#[derive(Clone, Debug, Default)]
+/// Where `mountRowsGrid`'s rows come from.
+#[derive(Clone, Debug)]
+pub enum RowsSource {
+    /// MES answer JSON text (`[{…}, …]`), or rows given as objects and written out once.
+    Json(String),
+    /// A body stream (`response.body`, `blob.stream()`), decoded while it arrives.
+    Stream(web_sys::ReadableStream),
+}
+
+/// What `mountRowsGrid` is given: rows the host page has, or is receiving.
+#[derive(Clone, Debug)]
 pub struct RowsOptions {
-    /// The rows as MES answer JSON text (`[{…}, …]`).
-    pub json: String,
+    /// The rows.
+    pub source: RowsSource,
     /// Column keys to show, in order (all, in the answer's order, when empty).
     pub columns: Vec<String>,
     /// The column whose value a selection reports.
@@ -142,18 +151,23 @@ pub struct RowsOptions {
 }
 
 impl RowsOptions {
-    /// Reads `{ json: "[…]" | rows: [{…}], columns?: string[], value?: string, selection?: … }`.
-    /// Rows given as objects are written out as JSON once and decoded like an MES answer.
+    /// Reads `{ json: "[…]" | rows: [{…}] | stream: ReadableStream, columns?: string[],
+    /// value?: string, selection?: "single" | "multi" }`.
     pub fn from_js(options: &JsValue) -> Result<Self, String> {
         let get = |key: &str| js_sys::Reflect::get(options, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null());
-        let json = match (get("json"), get("rows")) {
-            (Some(json), None) => json.as_string().ok_or("options.json must be the JSON text of the rows")?,
-            (None, Some(rows)) if js_sys::Array::is_array(&rows) => js_sys::JSON::stringify(&rows)
-                .ok()
-                .and_then(|t| t.as_string())
-                .ok_or("options.rows could not be written as JSON (a cycle, or a BigInt)")?,
-            (None, Some(_)) => return Err("options.rows must be an array of row objects".into()),
-            _ => return Err("give options.json (JSON text) or options.rows (an array of objects), not both or neither".into()),
+        let source = match (get("json"), get("rows"), get("stream")) {
+            (Some(json), None, None) => RowsSource::Json(json.as_string().ok_or("options.json must be the JSON text of the rows")?),
+            (None, Some(rows), None) if js_sys::Array::is_array(&rows) => RowsSource::Json(
+                js_sys::JSON::stringify(&rows)
+                    .ok()
+                    .and_then(|t| t.as_string())
+                    .ok_or("options.rows could not be written as JSON (a cycle, or a BigInt)")?,
+            ),
+            (None, Some(_), None) => return Err("options.rows must be an array of row objects".into()),
+            (None, None, Some(stream)) => {
+                RowsSource::Stream(stream.dyn_into().map_err(|_| "options.stream must be a ReadableStream (response.body, blob.stream())")?)
+            }
+            _ => return Err("give one of options.json (JSON text), options.rows (an array of objects) or options.stream".into()),
         };
         let columns = match get("columns") {
             None => Vec::new(),
@@ -170,27 +184,102 @@ impl RowsOptions {
             Some(Some(mode)) if mode == "multi" => SelectionMode::Multi,
             Some(other) => return Err(format!("options.selection must be \"single\" or \"multi\", not {:?}", other.unwrap_or_default())),
         };
-        Ok(Self { json, columns, value, selection })
+        Ok(Self { source, columns, value, selection })
     }
 }
 
-/// Shows rows the host page already has (`mountRowsGrid`): the same grid as a lookup's, with
-/// no sign-in and no MES call. Returns a function that removes it.
+/// The DOM event fired on the host element once every row is in: `detail` is `{ rows: number }`.
+pub const ROWS_EVENT: &str = "mes-rows";
+
+fn rows_event(rows: usize) -> Option<web_sys::CustomEvent> {
+    let detail = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("rows"), &JsValue::from_f64(rows as f64));
+    let init = web_sys::CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_detail(&detail);
+    web_sys::CustomEvent::new_with_event_init_dict(ROWS_EVENT, &init).ok()
+}
+
+/// Shows rows the host page has (`mountRowsGrid`): the same grid as a lookup's, with no sign-in
+/// and no MES call. A stream is decoded while it arrives: the first rows show at once, and a
+/// stream that breaks off or is not an MES-style answer becomes a plain error in the grid's place.
+/// Returns a function that removes it.
 pub fn mount_rows(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys::Function, JsValue> {
     let fail = |e: String| JsValue::from(js_sys::Error::new(&e));
     let options = RowsOptions::from_js(options).map_err(fail)?;
-    let rows =
-        mes_client::Rows::from_json(options.json.as_bytes()).map_err(|e| fail(format!("the rows are not an MES-style answer: {e}")))?;
+    let rows = match &options.source {
+        RowsSource::Json(json) => {
+            Some(mes_client::Rows::from_json(json.as_bytes()).map_err(|e| fail(format!("the rows are not an MES-style answer: {e}")))?)
+        }
+        RowsSource::Stream(_) => None,
+    };
     let _ = element.set_attribute("data-mes-lookup", "rows");
     let host = send_wrapper::SendWrapper::new(element.clone());
     let handle = leptos::mount::mount_to(element, move || {
-        let data = RwSignal::new(GridData::new(rows, &options.columns, options.value.as_deref()));
+        let RowsOptions { source, columns, value, selection } = options;
+        let complete = {
+            let host = host.clone();
+            move |data: RwSignal<GridData>| {
+                if let Some(event) = rows_event(data.with_untracked(GridData::len)) {
+                    let _ = host.dispatch_event(&event);
+                }
+            }
+        };
+        let broken = RwSignal::new(None::<String>);
+        // A stream's grid mounts with its first rows: they name the columns.
+        let ready = RwSignal::new(rows.is_some());
+        let data = match (rows, source) {
+            (Some(rows), _) => RwSignal::new(GridData::new(rows, &columns, value.as_deref())),
+            (None, RowsSource::Stream(stream)) => {
+                let data = RwSignal::new(GridData::streaming(&columns, value.as_deref()));
+                let stream = send_wrapper::SendWrapper::new(stream);
+                let complete = complete.clone();
+                leptos::task::spawn_local(async move {
+                    let mut target = crate::grid::GridTarget::new(data).on_first_rows(move || ready.set(true));
+                    let mut sink = mes_client::RowsSink::new(&mut target);
+                    let read = mes_client::read_body_stream(stream.take(), &mut sink, crate::session::LOOKUP_BODY_LIMIT, true).await;
+                    let outcome = match read {
+                        Ok(()) => sink.outcome(),
+                        Err(mes_client::ReadError::TooLarge) => Err("more than the grid accepts".into()),
+                        Err(mes_client::ReadError::Broken(why)) => Err(format!("the stream broke off ({why})")),
+                    };
+                    match outcome {
+                        Ok(()) if data.try_update(GridData::set_complete).is_some() => {
+                            ready.set(true);
+                            complete(data);
+                        }
+                        Ok(()) => {}
+                        Err(why) => broken.set(Some(why)),
+                    }
+                });
+                data
+            }
+            (None, RowsSource::Json(_)) => RwSignal::new(GridData::default()),
+        };
+        if data.with_untracked(GridData::is_complete) {
+            complete(data);
+        }
         let on_rows = Callback::new(move |rows: Vec<SelectedRow>| {
             if let Some(event) = select_event(&rows) {
                 let _ = host.dispatch_event(&event);
             }
         });
-        view! { <div class="mes-embed"><RowsGrid data=data mode=options.selection on_select_rows=on_rows /></div> }
+        view! {
+            <div class="mes-embed">
+                {move || match broken.get() {
+                    Some(why) => view! {
+                        <div class="state bad" role="alert" data-state="rows-unreadable">
+                            <h2>"These rows could not be read"</h2>
+                            <p>{why}</p>
+                        </div>
+                    }.into_any(),
+                    None if !ready.get() => view! {
+                        <div class="skeleton" role="status" aria-busy="true">"Loading rows…"</div>
+                    }.into_any(),
+                    None => view! { <RowsGrid data=data mode=selection on_select_rows=on_rows /> }.into_any(),
+                }}
+            </div>
+        }
     });
     let unmount = wasm_bindgen::closure::Closure::once_into_js(move || drop(handle));
     Ok(unmount.unchecked_into())

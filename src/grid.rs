@@ -26,14 +26,27 @@ enum Load {
 }
 
 /// Where a streamed answer's rows go: the grid's data, with the page told at the first rows and
-/// then at most every 100 ms (each notice re-filters and re-sorts what is in).
-struct GridTarget {
+/// then at most every 100 ms (each notice re-filters and re-sorts what is in). Reading stops
+/// when the data is gone (the grid was removed) or `current` says a newer request took over.
+pub(crate) struct GridTarget {
     data: RwSignal<GridData>,
     /// Called once, when the first rows are in.
     first_rows: Option<Box<dyn FnOnce()>>,
     last_notice: f64,
-    /// Still wanted: no newer request took the grid over.
     current: Box<dyn Fn() -> bool>,
+}
+
+impl GridTarget {
+    /// Rows into `data`, for as long as it exists.
+    pub(crate) fn new(data: RwSignal<GridData>) -> Self {
+        Self { data, first_rows: None, last_notice: 0.0, current: Box::new(|| true) }
+    }
+
+    /// Calls `show` once, when the first rows are in.
+    pub(crate) fn on_first_rows(mut self, show: impl FnOnce() + 'static) -> Self {
+        self.first_rows = Some(Box::new(show));
+        self
+    }
 }
 
 impl RowsTarget for GridTarget {
@@ -110,10 +123,8 @@ pub fn LookupGrid(
             spawn_local(async move {
                 mark("mes-lookup-start");
                 let mut target = GridTarget {
-                    data,
-                    first_rows: Some(Box::new(show)),
-                    last_notice: 0.0,
                     current: Box::new(move || generation.try_get_value() == Some(this)),
+                    ..GridTarget::new(data).on_first_rows(show)
                 };
                 let result = portal.run_lookup(&lookup, &mut target).await;
                 if generation.try_get_value() != Some(this) {
@@ -286,6 +297,13 @@ fn download(file: &str, text: &str) -> Result<(), String> {
     link.click();
     let _ = web_sys::Url::revoke_object_url(&url);
     Ok(())
+}
+
+/// This grid's number for element ids (`g3-cell-…`), so several grids on one page never share
+/// an id (`aria-activedescendant` names the active cell by id).
+fn grid_number() -> u32 {
+    static GRIDS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    GRIDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// `41000` → "41,000".
@@ -491,8 +509,9 @@ pub fn RowsGrid(
         (first..last).map(|pos| (pos, order[pos], generation)).collect::<Vec<_>>()
     };
     // The active cell is marked by one effect, not by a closure in every cell.
+    let grid = grid_number();
     Effect::new(move |previous: Option<Option<String>>| {
-        let id = active.get().map(|pos| format!("cell-{pos}-{}", active_column.get()));
+        let id = active.get().map(|pos| format!("g{grid}-cell-{pos}-{}", active_column.get()));
         let document = web_sys::window().and_then(|w| w.document());
         if let (Some(document), Some(Some(old))) = (&document, &previous)
             && let Some(cell) = document.get_element_by_id(old)
@@ -712,7 +731,7 @@ pub fn RowsGrid(
             }>
             <table class="grid" role="grid" tabindex="0" aria-multiselectable=aria_multi
                 aria-rowcount=move || order.with(|o| o.len()) + 1 aria-colcount=column_count
-                aria-activedescendant=move || active.get().map(|p| format!("cell-{p}-{}", active_column.get()))
+                aria-activedescendant=move || active.get().map(|p| format!("g{grid}-cell-{p}-{}", active_column.get()))
                 on:keydown=on_key>
                 <thead><tr role="row" aria-rowindex="1">{headers}</tr><tr class="filters">{filter_cells}</tr></thead>
                 <tbody>
@@ -734,7 +753,7 @@ pub fn RowsGrid(
                             let cells = shown.into_iter().map(|(i, text, number)| {
                                 let class = number.then_some("num");
                                 view! {
-                                    <td role="gridcell" id=format!("cell-{pos}-{i}") aria-colindex=i + 1 class=class
+                                    <td role="gridcell" id=format!("g{grid}-cell-{pos}-{i}") aria-colindex=i + 1 class=class
                                         data-active=(active_now == Some(i)).then_some("")
                                         on:click=move |_| active_column.set(i)
                                         title=text.clone()>{text.clone()}</td>
@@ -742,7 +761,7 @@ pub fn RowsGrid(
                             }).collect_view();
                             let pick = pick.clone();
                             view! {
-                                <tr role="row" id=format!("row-{pos}") aria-rowindex=pos + 2
+                                <tr role="row" id=format!("g{grid}-row-{pos}") aria-rowindex=pos + 2
                                     aria-selected=move || selected.with(|s| s.contains(&row)).to_string()
                                     class:active=move || active.get() == Some(pos)
                                     on:click=move |_| { active.set(Some(pos)); pick(row); }>

@@ -51,6 +51,11 @@ fn rows_json(n: usize) -> Rows {
     Rows::from_json(text.as_bytes()).expect("rows")
 }
 
+/// `g3-cell-1-0` → `cell-1-0`: an element id without its grid's number.
+fn local_id(id: &str) -> &str {
+    id.split_once('-').map_or(id, |(_, rest)| rest)
+}
+
 fn first_cells(root: &web_sys::Element) -> Vec<String> {
     all(root, "tbody tr[role=row]")
         .first()
@@ -197,8 +202,9 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     let _ = key(&table, "ArrowDown");
     let _ = key(&table, "ArrowDown");
     leptos::task::tick().await;
-    assert_eq!(table.get_attribute("aria-activedescendant").as_deref(), Some("cell-1-0"));
-    let marked: Vec<String> = all(&root, "td[data-active]").iter().map(|c| c.id()).collect();
+    assert_eq!(table.get_attribute("aria-activedescendant").as_deref().map(local_id), Some("cell-1-0"));
+    leptos::task::tick().await;
+    let marked: Vec<String> = all(&root, "td[data-active]").iter().map(|c| local_id(&c.id()).to_owned()).collect();
     assert_eq!(marked, ["cell-1-0"], "exactly the active cell is marked for the eye");
     let _ = key(&table, "Enter");
     let _ = key(&table, "End");
@@ -206,7 +212,7 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     let _ = key(&table, "Enter");
     leptos::task::tick().await;
     let selected = |root: &web_sys::Element| -> Vec<String> {
-        all(root, "tr[aria-selected=true]").iter().filter_map(|r| r.get_attribute("id")).collect()
+        all(root, "tr[aria-selected=true]").iter().filter_map(|r| r.get_attribute("id")).map(|id| local_id(&id).to_owned()).collect()
     };
     assert_eq!(picked.lock().expect("lock").last().cloned(), Some(vec!["ITM-000001".to_owned(), "ITM-000049".to_owned()]));
     assert!(selected(&root).contains(&"row-49".to_owned()));
@@ -391,7 +397,7 @@ async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
     let table = one(&root, "table[role=grid]");
     key(&table, "ArrowRight");
     leptos::task::tick().await;
-    assert_eq!(table.get_attribute("aria-activedescendant").as_deref(), Some("cell-1-1"));
+    assert_eq!(table.get_attribute("aria-activedescendant").as_deref().map(local_id), Some("cell-1-1"));
     let init = web_sys::KeyboardEventInit::new();
     init.set_key("c");
     init.set_ctrl_key(true);
@@ -455,7 +461,7 @@ async fn mount_rows_grid_shows_a_pages_own_rows_and_reports_selections() {
     assert_eq!(first_cells(&text), ["9"]);
 
     for (bad, says) in [
-        ("({})", "give options.json"),
+        ("({})", "give one of options.json"),
         ("({ json: '[1,2]' })", "not an MES-style answer"),
         ("({ json: '<html>' })", "not an MES-style answer"),
         ("({ rows: 'x' })", "options.rows must be an array"),
@@ -466,4 +472,78 @@ async fn mount_rows_grid_shows_a_pages_own_rows_and_reports_selections() {
         let message = String::from(error.unchecked_into::<js_sys::Error>().message());
         assert!(message.contains(says), "{bad}: {message}");
     }
+}
+
+/// `mountRowsGrid` with a stream of the page's own: the first rows show before the stream ends,
+/// `mes-rows` says when every row is in, and a stream that is not an MES-style answer, or that
+/// breaks off, becomes a plain error in the grid's place.
+#[wasm_bindgen_test]
+async fn mount_rows_grid_reads_a_stream_while_it_arrives() {
+    let eval = |source: &str| js_sys::eval(source).expect("eval");
+    // A stream the test controls: pieces are pushed by hand.
+    eval(
+        r#"window.testStream = () => { let c; const s = new ReadableStream({ start(x) { c = x; } });
+             return { stream: s, push: t => c.enqueue(new TextEncoder().encode(t)), end: () => c.close(), fail: () => c.error(new Error("reset")) }; }"#,
+    );
+    let feed = eval("testStream()");
+    let push = |text: &str| {
+        let push: js_sys::Function = js_sys::Reflect::get(&feed, &"push".into()).expect("push").unchecked_into();
+        push.call1(&JsValue::NULL, &JsValue::from_str(text)).expect("push");
+    };
+    let root = container();
+    let done = Arc::new(Mutex::new(None::<f64>));
+    let listener = {
+        let done = done.clone();
+        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+            *done.lock().expect("lock") = js_sys::Reflect::get(&e.detail(), &"rows".into()).ok().and_then(|v| v.as_f64());
+        })
+    };
+    root.add_event_listener_with_callback("mes-rows", listener.as_ref().unchecked_ref()).expect("listen");
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"stream".into(), &js_sys::Reflect::get(&feed, &"stream".into()).expect("stream")).expect("set");
+    let _unmount = mes_portal::embed::mount_rows(root.clone(), &options).expect("mounted");
+    push(r#"[{"lot":"L-1","qty":1},{"lot":"L-2","q"#);
+    for _ in 0..5 {
+        next_task().await;
+    }
+    assert_eq!(first_cells(&root), ["L-1", "1"], "the first row shows before the stream ends");
+    assert!(one(&root, ".grid-status").text_content().unwrap_or_default().contains("so far"));
+    assert_eq!(*done.lock().expect("lock"), None);
+    push(r#"ty":2}]"#);
+    let end: js_sys::Function = js_sys::Reflect::get(&feed, &"end".into()).expect("end").unchecked_into();
+    end.call0(&JsValue::NULL).expect("end");
+    for _ in 0..5 {
+        next_task().await;
+    }
+    assert_eq!(one(&root, ".grid-status").text_content().as_deref(), Some("2 rows"));
+    assert_eq!(*done.lock().expect("lock"), Some(2.0), "mes-rows tells the page every row is in");
+
+    for (script, says) in [
+        (r#"const f = testStream(); f.push('[{"a":1},'); f.fail(); f.stream"#, "broke off"),
+        (r#"const f = testStream(); f.push('<html>'); f.end(); f.stream"#, "not a JSON array"),
+        (r#"const f = testStream(); f.push('[{"a":1}'); f.end(); f.stream"#, "ends before"),
+    ] {
+        let broken = container();
+        let options = js_sys::Object::new();
+        js_sys::Reflect::set(
+            &options,
+            &"stream".into(),
+            &eval(&format!("(() => {{ {script} }})()").replace("f.stream", "return f.stream")),
+        )
+        .expect("set");
+        let _unmount = mes_portal::embed::mount_rows(broken.clone(), &options).expect("mounted");
+        for _ in 0..5 {
+            next_task().await;
+        }
+        let alert = one(&broken, "[role=alert][data-state=rows-unreadable]").text_content().unwrap_or_default();
+        assert!(alert.contains(says), "{script}: {alert}");
+    }
+}
+
+/// Waits for a new task (a zero timeout), as the stream reader does between pieces.
+async fn next_task() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().expect("window").set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0).expect("timeout");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.expect("tick");
 }

@@ -114,7 +114,8 @@ pub use jwt::{
     check_refreshed_id_token_claims, decode_unverified, validate_id_token, verify_id_token_signature,
 };
 pub use mes::{
-    LookupOptions, MesError, RowsTarget, authority_answers, lookup, lookup_into, lookup_request, lookup_url, parse_lookup_response,
+    LookupOptions, MesError, RowsSink, RowsTarget, authority_answers, lookup, lookup_into, lookup_request, lookup_url,
+    parse_lookup_response,
 };
 pub use rows::{Cell, CellKind, ColumnData, Rows, RowsDecoder, csv_field, terminal_safe};
 pub use secret::Secret;
@@ -127,11 +128,11 @@ pub use signin::{
     revoke_refresh_token, same_origin_path,
 };
 pub use time::now_seconds;
-#[cfg(target_arch = "wasm32")]
-pub use transport::BrowserTransport;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;
 pub use transport::{
     BodySink, DEFAULT_BODY_LIMIT, HttpRequest, HttpResponse, MaybeSend, Transport, TransportError, TransportErrorKind, first_bytes,
 };
+#[cfg(target_arch = "wasm32")]
+pub use transport::{BrowserTransport, ReadError, read_body_stream};
 pub use user_session::{RENEW_BEFORE_SECONDS, RenewError, SessionHealth, UserSession};

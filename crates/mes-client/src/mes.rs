@@ -212,8 +212,9 @@ impl RowsTarget for Rows {
     }
 }
 
-/// A 2xx answer decoded as it arrives.
-struct StreamedRows<'a> {
+/// An answer body decoded into a [`RowsTarget`] as it arrives: the [`BodySink`] a lookup
+/// streams into, and one a page can feed with a stream of its own.
+pub struct RowsSink<'a> {
     target: &'a mut dyn RowsTarget,
     decoder: RowsDecoder,
     /// The body's first bytes, for an error message.
@@ -221,7 +222,22 @@ struct StreamedRows<'a> {
     error: Option<String>,
 }
 
-impl BodySink for StreamedRows<'_> {
+impl<'a> RowsSink<'a> {
+    /// Decodes into `target`.
+    pub fn new(target: &'a mut dyn RowsTarget) -> Self {
+        Self { target, decoder: RowsDecoder::default(), head: Vec::new(), error: None }
+    }
+
+    /// Once the body ended: whether it was a whole answer (an array of row objects).
+    pub fn outcome(&self) -> Result<(), String> {
+        match &self.error {
+            Some(e) => Err(e.clone()),
+            None => self.decoder.finish(),
+        }
+    }
+}
+
+impl BodySink for RowsSink<'_> {
     fn write(&mut self, piece: &[u8]) -> bool {
         if self.head.len() < 256 {
             self.head.extend(piece.iter().take(256 - self.head.len()));
@@ -267,7 +283,7 @@ pub async fn lookup_into(
     target: &mut dyn RowsTarget,
 ) -> Result<(), MesError> {
     let url = lookup_url(api, endpoint, params);
-    let mut sink = StreamedRows { target, decoder: RowsDecoder::default(), head: Vec::new(), error: None };
+    let mut sink = RowsSink::new(target);
     let response = transport.send_streaming(lookup_request(&url, access_token, options), &mut sink).await?;
     let outcome = if response.status().is_success() {
         check_streamed(&response, &sink)
@@ -287,17 +303,17 @@ pub async fn lookup_into(
 }
 
 /// The verdict on a streamed 2xx answer, with the same words as [`parse_lookup_response`].
-fn check_streamed(response: &HttpResponse, sink: &StreamedRows<'_>) -> Result<(), MesError> {
+fn check_streamed(response: &HttpResponse, sink: &RowsSink<'_>) -> Result<(), MesError> {
     let status = response.status().as_u16();
     if status == 204 && sink.head.is_empty() {
         return Ok(());
     }
     let ct = content_type(response);
-    let reason = match (sink.error.clone(), sink.decoder.finish()) {
-        (None, Ok(())) => return Ok(()),
+    let reason = match sink.outcome() {
+        Ok(()) => return Ok(()),
         _ if sink.head.is_empty() => "the answer is empty; an MES lookup answers [] when nothing matches".to_owned(),
         _ if !is_json(&ct) => "expected JSON".to_owned(),
-        (Some(e), _) | (None, Err(e)) => format!("expected an array of rows: {e}"),
+        Err(e) => format!("expected an array of rows: {e}"),
     };
     Err(MesError::UnexpectedResponse {
         status,

@@ -163,7 +163,7 @@ pub(crate) fn is_json(content_type: &str) -> bool {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::BrowserTransport;
+pub use browser::{BrowserTransport, ReadError, read_body_stream};
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeTransport;
 
@@ -413,10 +413,7 @@ mod browser {
             out.body(collect.body).map_err(|e| TransportError::new(&url, e.to_string()))
         }
 
-        /// Reads the body chunk by chunk into `sink` and stops (cancelling the stream) past the
-        /// limit or when the sink says so. When `yielding`, after the first piece and then at
-        /// most every 30 ms of work the reading waits for the next task, so the page can paint
-        /// what the sink made of it.
+        /// Reads the body into `sink` (see [`read_body_stream`]).
         async fn read_limited(
             &self,
             url: &str,
@@ -424,42 +421,73 @@ mod browser {
             sink: &mut dyn BodySink,
             yielding: bool,
         ) -> Result<(), TransportError> {
-            let fail = |e: wasm_bindgen::JsValue| {
-                let reason =
-                    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "the answer broke off".into());
-                TransportError::new(url, reason)
-            };
-            let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-            let now = js_sys::Date::now;
-            let mut since_yield = now();
-            let mut piece = Vec::new();
-            let mut read = 0;
-            loop {
-                let chunk: web_sys::ReadableStreamReadResult = JsFuture::from(reader.read()).await.map_err(fail)?.unchecked_into();
-                if chunk.get_done().unwrap_or(true) {
-                    break;
-                }
-                let bytes: js_sys::Uint8Array = chunk.get_value().unchecked_into();
-                read += bytes.length() as usize;
-                if read > self.body_limit {
-                    let _ = reader.cancel();
-                    return Err(TransportError::too_large(url, self.body_limit));
-                }
-                // One buffer for every piece: the copy out of JavaScript reuses its memory.
-                piece.resize(bytes.length() as usize, 0);
-                bytes.copy_to(&mut piece);
-                if !sink.write(&piece) {
-                    let _ = reader.cancel();
-                    break;
-                }
-                // The first piece at once (the first rows get painted), then every 30 ms of work.
-                if yielding && (read == piece.len() || now() - since_yield > 30.0) {
-                    next_task().await;
-                    since_yield = now();
-                }
-            }
-            Ok(())
+            read_body_stream(stream, sink, self.body_limit, yielding).await.map_err(|e| match e {
+                ReadError::TooLarge => TransportError::too_large(url, self.body_limit),
+                ReadError::Broken(reason) => TransportError::new(url, reason),
+            })
         }
+    }
+
+    /// Why a body stream was not read to its end.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum ReadError {
+        /// More than the limit; reading stopped there and the stream was cancelled.
+        TooLarge,
+        /// The stream failed (the connection broke off), with what the browser said.
+        Broken(String),
+    }
+
+    /// Reads a body stream piece by piece into `sink` and stops (cancelling the stream) past
+    /// `limit` bytes or when the sink says so. When `yielding`, after the first piece and then at
+    /// most every 30 ms of work the reading waits for the next task, so the page can paint what
+    /// the sink made of it. Also for streams a page hands over (`response.body`, `blob.stream()`).
+    pub async fn read_body_stream(
+        stream: web_sys::ReadableStream,
+        sink: &mut dyn BodySink,
+        limit: usize,
+        yielding: bool,
+    ) -> Result<(), ReadError> {
+        let fail = |e: wasm_bindgen::JsValue| {
+            ReadError::Broken(
+                e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "the answer broke off".into()),
+            )
+        };
+        if stream.locked() {
+            return Err(ReadError::Broken("the stream is already being read".into()));
+        }
+        let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().dyn_into().map_err(|o| fail(o.into()))?;
+        let now = js_sys::Date::now;
+        let mut since_yield = now();
+        let mut piece = Vec::new();
+        let mut read = 0;
+        loop {
+            let chunk: web_sys::ReadableStreamReadResult = JsFuture::from(reader.read()).await.map_err(fail)?.unchecked_into();
+            if chunk.get_done().unwrap_or(true) {
+                break;
+            }
+            let Ok(bytes) = chunk.get_value().dyn_into::<js_sys::Uint8Array>() else {
+                let _ = reader.cancel();
+                return Err(ReadError::Broken("the stream gave something other than bytes".into()));
+            };
+            read += bytes.length() as usize;
+            if read > limit {
+                let _ = reader.cancel();
+                return Err(ReadError::TooLarge);
+            }
+            // One buffer for every piece: the copy out of JavaScript reuses its memory.
+            piece.resize(bytes.length() as usize, 0);
+            bytes.copy_to(&mut piece);
+            if !sink.write(&piece) {
+                let _ = reader.cancel();
+                break;
+            }
+            // The first piece at once (the first rows get painted), then every 30 ms of work.
+            if yielding && (read == piece.len() || now() - since_yield > 30.0) {
+                next_task().await;
+                since_yield = now();
+            }
+        }
+        Ok(())
     }
 
     /// Resolves in a new task (a zero timeout): rendering and input get their turn first.
