@@ -55,7 +55,7 @@ check();";
 /// `createGrid` with a column per key, sortable, filterable; timed like the portal's grid.
 const AG_GRID_PAGE: &str = "<!doctype html><html><head><meta charset=utf-8><title>AG Grid</title>
 <script src=\"ag-grid-community.min.js\"></script><script src=\"bench-ag-grid.js\"></script></head>
-<body><div id=grid style=\"height: min(70vh, 40rem); width: 100%\"></div></body></html>";
+<body><div id=grid style=\"height: min(70vh, 40rem); width: 100%\"></div><div id=rows></div></body></html>";
 
 const AG_GRID_SCRIPT: &str = "window.benchMount = async (url, token) => {
   if (window.benchGrid) { window.benchGrid.destroy(); window.benchGrid = null; }
@@ -70,6 +70,19 @@ const AG_GRID_SCRIPT: &str = "window.benchMount = async (url, token) => {
   const e = performance.getEntriesByType('resource').filter(r => r.name.includes('/api/v3/')).pop();
   return { ttfb: e.responseStart - e.requestStart, transfer: e.responseEnd - e.responseStart, first: paint - e.responseStart,
            all: paint - e.responseStart, rows: document.querySelectorAll('#grid .ag-row:not(.ag-header-row)').length };
+};
+// The portal's reading path alone: the answer already in memory, handed to mountRowsGrid as a
+// stream (the same reader and decoder as a lookup), timed until mes-rows says every row is in.
+window.benchReadPath = async (url, token) => {
+  const { mountRowsGrid } = await import('./mes-embed.js');
+  const body = await (await fetch(url, { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' })).arrayBuffer();
+  if (window.benchUnmount) window.benchUnmount();
+  const host = document.getElementById('rows');
+  return await new Promise(done => {
+    host.addEventListener('mes-rows', e => done({ ms: performance.now() - t0, rows: e.detail.rows, bytes: body.byteLength }), { once: true });
+    const t0 = performance.now();
+    window.benchUnmount = mountRowsGrid(host, { stream: new Blob([body]).stream() });
+  });
 };
 window.benchSortState = {};
 window.benchInteract = (kind, arg) => new Promise(done => {
@@ -677,6 +690,26 @@ async fn ag_grid(client: &Client, origin: &str, url: &str, token: &str, keys: (&
     Ok(f)
 }
 
+/// The portal's reading path on its own (ms, bytes), on the AG Grid page after its figures.
+async fn read_path(client: &Client, url: &str, token: &str, runs: usize) -> Result<(f64, usize)> {
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..runs {
+        let r = client
+            .execute_async("benchReadPath(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({ error: String(e) }))", vec![
+                json!(url),
+                json!(token),
+            ])
+            .await?;
+        if r.get("error").is_some() {
+            bail!("reading path: {r}");
+        }
+        times.push(r["ms"].as_f64().unwrap_or(f64::NAN));
+        bytes = r["bytes"].as_u64().unwrap_or(0) as usize;
+    }
+    Ok((median(times), bytes))
+}
+
 fn ratio(ours: f64, theirs: f64) -> String {
     if ours.is_finite() && theirs.is_finite() && theirs > 0.0 { format!("{:.2}", ours / theirs) } else { "–".into() }
 }
@@ -716,6 +749,7 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
         let theirs = ag_grid(&client, &stack.portal_origin, &url, &token, (&keys[text], &keys[number]), runs)
             .await
             .with_context(|| format!("AG Grid at {rows} rows"))?;
+        let (read_ms, read_bytes) = read_path(&client, &url, &token, runs).await.with_context(|| format!("the reading path at {rows} rows"))?;
         writeln!(report, "### {rows} rows ({} of JSON)\n", kb(body.len()))?;
         writeln!(report, "| | portal (RowsGrid) | AG Grid | ratio |\n|---|---:|---:|---:|")?;
         let mut line = |what: &str, a: f64, b: f64, show: &dyn Fn(f64) -> String| {
@@ -747,6 +781,14 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
             ms(theirs.ttfb),
             ms(ours.transfer),
             ms(theirs.transfer)
+        )?;
+        writeln!(
+            report,
+            "The portal's reading path alone (the answer already in memory, handed to `mountRowsGrid` as a stream: \
+             pieces copied into wasm, rows decoded into columns, the grid kept up to date): {} for {} ({:.0} MB/s).\n",
+            ms(read_ms),
+            kb(read_bytes),
+            read_bytes as f64 / 1e6 / (read_ms / 1000.0)
         )?;
         let _ = client.close().await;
         drop(driver);
