@@ -339,10 +339,7 @@ async fn sort_filters_and_hidden_columns_travel_in_the_address_and_come_back() {
     set_query("");
     let data = RwSignal::new(GridData::new(rows_json(500), &[], None));
     let root = container();
-    let grid = {
-        let data = data.clone();
-        mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single sync_url=true /> })
-    };
+    let grid = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single sync_url=true /> });
     leptos::task::tick().await;
     let qty: web_sys::HtmlInputElement = all(&root, "input.column-filter")[1].clone().unchecked_into();
     qty.set_value(">490");

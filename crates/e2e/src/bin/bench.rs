@@ -696,10 +696,10 @@ async fn read_path(client: &Client, url: &str, token: &str, runs: usize) -> Resu
     let mut bytes = 0;
     for _ in 0..runs {
         let r = client
-            .execute_async("benchReadPath(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({ error: String(e) }))", vec![
-                json!(url),
-                json!(token),
-            ])
+            .execute_async(
+                "benchReadPath(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({ error: String(e) }))",
+                vec![json!(url), json!(token)],
+            )
             .await?;
         if r.get("error").is_some() {
             bail!("reading path: {r}");
@@ -749,7 +749,8 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
         let theirs = ag_grid(&client, &stack.portal_origin, &url, &token, (&keys[text], &keys[number]), runs)
             .await
             .with_context(|| format!("AG Grid at {rows} rows"))?;
-        let (read_ms, read_bytes) = read_path(&client, &url, &token, runs).await.with_context(|| format!("the reading path at {rows} rows"))?;
+        let (read_ms, read_bytes) =
+            read_path(&client, &url, &token, runs).await.with_context(|| format!("the reading path at {rows} rows"))?;
         writeln!(report, "### {rows} rows ({} of JSON)\n", kb(body.len()))?;
         writeln!(report, "| | portal (RowsGrid) | AG Grid | ratio |\n|---|---:|---:|---:|")?;
         let mut line = |what: &str, a: f64, b: f64, show: &dyn Fn(f64) -> String| {

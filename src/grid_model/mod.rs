@@ -1,6 +1,12 @@
 //! The lookup grid's data model, free of any UI: display text, column kinds, sorting and
 //! filtering over an index, so 100,000 rows never move in memory.
 
+pub mod interaction;
+pub mod state;
+
+pub use interaction::{BUFFER_ROWS, ROW_HEIGHT};
+pub use state::GridState;
+
 use mes_client::{Cell, CellKind, ColumnData, Rows};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -51,7 +57,10 @@ pub struct GridData {
 /// order (equal texts, equal ranks). Made once per column (again only while rows still arrive),
 /// so a text sort is a sort of integers.
 #[derive(Default)]
-struct RankCache(Mutex<HashMap<usize, (usize, Arc<[u32]>)>>);
+struct RankCache(Mutex<HashMap<usize, Ranks>>);
+
+/// The row count the ranks were made for, and the ranks.
+type Ranks = (usize, Arc<[u32]>);
 
 impl Clone for RankCache {
     fn clone(&self) -> Self {

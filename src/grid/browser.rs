@@ -1,0 +1,80 @@
+//! What the grid asks of the browser: the address bar, the clipboard, a download, element
+//! sizes, ids.
+
+use crate::grid_model::ROW_HEIGHT;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+/// The page's query string (with its `?`), or empty.
+pub(super) fn current_query() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// Replaces the page's query (no new history entry).
+pub(super) fn replace_query(query: &str) {
+    let Some(window) = web_sys::window() else { return };
+    let path = window.location().pathname().unwrap_or_default();
+    let url = if query.is_empty() { path } else { format!("{path}?{query}") };
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// Offers `text` as a file download (a Blob URL clicked through a temporary link).
+pub(super) fn download(file: &str, text: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| "no Blob")?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "no object URL")?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a").map_err(|_| "no link")?.unchecked_into();
+    link.set_href(&url);
+    link.set_download(file);
+    link.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// This grid's number for element ids (`g3-cell-…`), so several grids on one page never share
+/// an id (`aria-activedescendant` names the active cell by id).
+pub(super) fn grid_number() -> u32 {
+    static GRIDS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    GRIDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets or clears the `data-active` mark on the element with id `id`.
+pub(super) fn mark_active(id: &str, active: bool) {
+    let Some(cell) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) else { return };
+    let _ = if active { cell.set_attribute("data-active", "") } else { cell.remove_attribute("data-active") };
+}
+
+/// Height the row window is computed for: the viewport's, but never more than the window's, so
+/// the DOM stays bounded even when no stylesheet limits the viewport (an embedding page).
+pub(super) fn visible_height(el: &web_sys::HtmlElement) -> f64 {
+    let window = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(1000.0);
+    f64::from(el.client_height()).min(window).max(ROW_HEIGHT)
+}
+
+/// Puts `text` on the clipboard; the outcome is reported through `notice`.
+pub(super) fn copy_text(text: String, notice: RwSignal<String>) {
+    let Some(window) = web_sys::window() else { return };
+    let promise = window.navigator().clipboard().write_text(&text);
+    spawn_local(async move {
+        let shown: String = if text.chars().count() > 40 { text.chars().take(40).chain(['…']).collect() } else { text };
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(_) => notice.set(format!("Copied “{shown}”")),
+            Err(_) => notice.set(format!("The browser did not allow copying “{shown}”; select the text and copy it instead.")),
+        }
+    });
+}
+
+/// The rendered width of the header whose resize handle is `handle` (120 px if unknown).
+pub(super) fn header_width(handle: Option<web_sys::EventTarget>) -> i32 {
+    handle
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|e| e.parent_element())
+        .and_then(|th| th.dyn_into::<web_sys::HtmlElement>().ok())
+        .map_or(120, |th| th.offset_width())
+}

@@ -1,0 +1,114 @@
+//! The column headers (click to sort, shift-click to add a key; a handle to resize by pointer
+//! or keyboard), the row of per-column filters, and the menu that hides columns.
+
+use super::browser::header_width;
+use crate::grid_model::{Column, ColumnKind, SortKey, toggle_sort};
+use leptos::ev::{KeyboardEvent, MouseEvent, PointerEvent};
+use leptos::prelude::*;
+use std::collections::BTreeSet;
+
+/// Narrowest a column can be dragged to, in pixels.
+const MIN_COLUMN_WIDTH: i32 = 48;
+
+/// The header cells: one sort button per column with its resize handle.
+#[component]
+pub(super) fn HeaderCells(
+    columns: Vec<Column>,
+    sort: RwSignal<Vec<SortKey>>,
+    hidden: RwSignal<BTreeSet<usize>>,
+    widths: RwSignal<Vec<Option<i32>>>,
+) -> impl IntoView {
+    let column_style = move |i: usize| widths.with(|w| w.get(i).copied().flatten().map(|px| format!("{px}px")));
+    columns
+        .into_iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let label = column.label;
+            let key = column.key;
+            let state = move || sort.with(|s| s.iter().position(|k| k.column == i).map(|p| (p, s[p].descending, s.len())));
+            let aria = move || match state() {
+                Some((_, false, _)) => "ascending",
+                Some((_, true, _)) => "descending",
+                None => "none",
+            };
+            let mark = move || match state() {
+                Some((p, descending, n)) => {
+                    let arrow = if descending { "▼" } else { "▲" };
+                    if n > 1 { format!("{arrow}{}", p + 1) } else { arrow.to_owned() }
+                }
+                None => String::new(),
+            };
+            // Drag (pointer) or arrow keys on the handle; the header itself stays a sort button.
+            let drag = StoredValue::new(None::<(i32, i32)>);
+            let resize_label = format!("Resize column {label}");
+            let set_width = move |width: i32| widths.update(|w| w[i] = Some(width.max(MIN_COLUMN_WIDTH)));
+            view! {
+                <th role="columnheader" scope="col" aria-sort=aria title=format!("{key} — click to sort, shift-click to add")
+                    class:hidden=move || hidden.with(|h| h.contains(&i))
+                    style:width=move || column_style(i) style:min-width=move || column_style(i) style:max-width=move || column_style(i)
+                    on:click=move |ev: MouseEvent| sort.update(|s| *s = toggle_sort(s, i, ev.shift_key()))>
+                    {label}<span class="sort" aria-hidden="true">{mark}</span>
+                    <span class="resize" role="separator" aria-orientation="vertical" tabindex="0" aria-label=resize_label
+                        aria-valuenow=move || widths.with(|w| w[i]) title="Drag, or use the arrow keys, to change the width"
+                        on:click=|ev: MouseEvent| ev.stop_propagation()
+                        on:pointerdown=move |ev: PointerEvent| {
+                            use wasm_bindgen::JsCast;
+                            ev.stop_propagation();
+                            ev.prevent_default();
+                            drag.set_value(Some((ev.client_x(), widths.with_untracked(|w| w[i]).unwrap_or_else(|| header_width(ev.target())))));
+                            if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                                let _ = el.set_pointer_capture(ev.pointer_id());
+                            }
+                        }
+                        on:pointermove=move |ev: PointerEvent| if let Some((x, width)) = drag.get_value() {
+                            set_width(width + ev.client_x() - x);
+                        }
+                        on:pointerup=move |_| drag.set_value(None)
+                        on:pointercancel=move |_| drag.set_value(None)
+                        on:keydown=move |ev: KeyboardEvent| {
+                            let delta = match ev.key().as_str() { "ArrowLeft" => -16, "ArrowRight" => 16, _ => return };
+                            ev.stop_propagation();
+                            ev.prevent_default();
+                            set_width(widths.with_untracked(|w| w[i]).unwrap_or_else(|| header_width(ev.target())) + delta);
+                        }></span>
+                </th>
+            }
+        })
+        .collect_view()
+}
+
+/// The filter row: a condition per column (see [`crate::grid_model::ColumnFilter`]).
+#[component]
+pub(super) fn FilterCells(columns: Vec<Column>, filters: RwSignal<Vec<String>>, hidden: RwSignal<BTreeSet<usize>>) -> impl IntoView {
+    columns
+        .into_iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let label = format!("Filter {}", column.label);
+            let hint = if column.kind == ColumnKind::Number { ">10, <=5, 10..20" } else { "text, or >2026-03" };
+            view! {
+                <th class:hidden=move || hidden.with(|h| h.contains(&i))>
+                    <input type="text" class="column-filter" size="4" aria-label=label placeholder=hint
+                        prop:value=move || filters.with(|c| c[i].clone())
+                        on:input=move |ev| filters.update(|c| c[i] = event_target_value(&ev)) />
+                </th>
+            }
+        })
+        .collect_view()
+}
+
+/// The column menu: a checkbox per column that shows or hides it.
+#[component]
+pub(super) fn ColumnMenu(columns: Vec<Column>, hidden: RwSignal<BTreeSet<usize>>) -> impl IntoView {
+    let items = columns
+        .into_iter()
+        .enumerate()
+        .map(|(i, column)| {
+            view! {
+                <label><input type="checkbox" prop:checked=move || !hidden.with(|h| h.contains(&i))
+                    on:change=move |_| hidden.update(|h| if !h.remove(&i) { h.insert(i); }) />" "{column.label}</label>
+            }
+        })
+        .collect_view();
+    view! { <details class="columns"><summary>"Columns"</summary><div class="column-menu">{items}</div></details> }
+}

@@ -1,0 +1,207 @@
+//! The lookup grid: [`LookupGrid`] fetches one MES lookup, streams its rows into a
+//! [`RowsGrid`] and shows a distinct state for every failure. Data is rendered as text, never as
+//! HTML.
+//!
+//! - `rows_grid.rs` — [`RowsGrid`]: the grid's signals, keyboard, body rows and tools.
+//! - `header.rs` — the column headers (sort, resize), the filter row and the column menu.
+//! - `browser.rs` — what the grid asks of the browser: address bar, clipboard, download, sizes.
+//!
+//! The arithmetic (row window, keys, selection, URL state, status line) is in
+//! [`crate::grid_model`], tested natively.
+
+mod browser;
+mod header;
+mod rows_grid;
+
+pub use rows_grid::{RowsGrid, RowsGridProps};
+
+use crate::grid_model::{GridData, SelectedRow};
+use crate::pages::FailureView;
+use crate::session::use_portal;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use mes_client::{LookupDefinition, MesError, Rows, RowsTarget};
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+enum Load {
+    Loading,
+    /// Rows are showing; more may still be arriving.
+    Rows(RwSignal<GridData>),
+    Failed(MesError),
+}
+
+/// Where a streamed answer's rows go: the grid's data, with the page told at the first rows and
+/// then at most every 100 ms (each notice re-filters and re-sorts what is in). Reading stops
+/// when the data is gone (the grid was removed) or `current` says a newer request took over.
+pub(crate) struct GridTarget {
+    data: RwSignal<GridData>,
+    /// Called once, when the first rows are in.
+    first_rows: Option<Box<dyn FnOnce()>>,
+    last_notice: f64,
+    current: Box<dyn Fn() -> bool>,
+}
+
+impl GridTarget {
+    /// Rows into `data`, for as long as it exists.
+    pub(crate) fn new(data: RwSignal<GridData>) -> Self {
+        Self { data, first_rows: None, last_notice: 0.0, current: Box::new(|| true) }
+    }
+
+    /// Calls `show` once, when the first rows are in.
+    pub(crate) fn on_first_rows(mut self, show: impl FnOnce() + 'static) -> Self {
+        self.first_rows = Some(Box::new(show));
+        self
+    }
+}
+
+impl RowsTarget for GridTarget {
+    fn update(&mut self, decode: &mut dyn FnMut(&mut Rows)) -> bool {
+        let rows = self.data.try_update_untracked(|d| {
+            decode(d.rows_mut());
+            d.refresh();
+            d.len()
+        });
+        let Some(rows) = rows else { return false };
+        let now = now_ms();
+        if rows > 0
+            && let Some(show) = self.first_rows.take()
+        {
+            self.last_notice = now;
+            show();
+        } else if now - self.last_notice > 100.0 {
+            self.last_notice = now;
+            self.data.notify();
+        }
+        (self.current)()
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+/// A lookup grid. Fetches with the signed-in person's token and shows rows or a plain failure.
+/// Rows show as soon as the first ones are decoded; the rest fill in while the answer arrives.
+#[component]
+pub fn LookupGrid(
+    /// Which MES endpoint, columns and selection mode.
+    lookup: LookupDefinition,
+    /// Called with the value column of the selected rows whenever the selection changes.
+    #[prop(optional)]
+    on_select: Option<Callback<Vec<String>>>,
+    /// Called with the selected rows (every shown column) whenever the selection changes.
+    #[prop(optional)]
+    on_select_rows: Option<Callback<Vec<SelectedRow>>>,
+    /// Mirror the grid's state in the address bar (off when the grid is embedded in another page).
+    #[prop(default = true)]
+    sync_url: bool,
+) -> impl IntoView {
+    let portal = use_portal();
+    let lookup = Arc::new(lookup);
+    let load = RwSignal::new(Load::Loading);
+    let attempt = RwSignal::new(0u32);
+    let generation = StoredValue::new(0u64);
+    let owner = Owner::current();
+
+    let fetch = {
+        let lookup = lookup.clone();
+        move || {
+            let lookup = lookup.clone();
+            let this = generation.get_value() + 1;
+            generation.set_value(this);
+            if !matches!(load.get_untracked(), Load::Rows(_)) {
+                load.set(Load::Loading);
+            }
+            let fresh = GridData::streaming(&lookup.display_columns, lookup.value_column.as_deref());
+            let data = match &owner {
+                Some(owner) => owner.with(|| RwSignal::new(fresh)),
+                None => RwSignal::new(fresh),
+            };
+            // The grid shown so far (an earlier answer) gives way when the new rows arrive.
+            let show = move || {
+                mark("mes-lookup-first-rows");
+                if let Load::Rows(old) = load.get_untracked() {
+                    old.dispose();
+                }
+                load.set(Load::Rows(data));
+            };
+            spawn_local(async move {
+                mark("mes-lookup-start");
+                let mut target = GridTarget {
+                    current: Box::new(move || generation.try_get_value() == Some(this)),
+                    ..GridTarget::new(data).on_first_rows(show)
+                };
+                let result = portal.run_lookup(&lookup, &mut target).await;
+                if generation.try_get_value() != Some(this) {
+                    data.dispose();
+                    return; // a newer request owns the grid
+                }
+                mark("mes-lookup-answer");
+                match result {
+                    Ok(()) => {
+                        if let Some(show) = target.first_rows.take() {
+                            show(); // no rows at all: the grid says so
+                        }
+                        data.update(GridData::set_complete);
+                        attempt.set(0);
+                    }
+                    Err(e) => {
+                        if let Load::Rows(old) = load.get_untracked() {
+                            old.dispose();
+                        }
+                        data.dispose();
+                        load.set(Load::Failed(e));
+                    }
+                }
+            });
+        }
+    };
+    fetch();
+    let retry = Callback::new({
+        let fetch = fetch.clone();
+        move |()| {
+            attempt.update(|a| *a += 1);
+            fetch();
+        }
+    });
+
+    let title = lookup.name.clone();
+    let export_name = lookup.name.clone();
+    let endpoint = lookup.endpoint.clone();
+    let mode = lookup.selection;
+    view! {
+        <section class="lookup" aria-labelledby="lookup-title">
+            <div class="lookup-head">
+                <h1 id="lookup-title">{title}</h1>
+                <span class="muted">{endpoint}</span>
+                <button class="secondary reload" on:click=move |_| retry.run(()) title="Ask the MES again">"Reload rows"</button>
+            </div>
+            {move || match load.get() {
+                Load::Loading => view! {
+                    <div class="skeleton" role="status" aria-busy="true">"Loading rows from the MES…"</div>
+                }.into_any(),
+                Load::Failed(error) => view! {
+                    <FailureView error=error retry=retry attempt=attempt.get_untracked() />
+                }.into_any(),
+                Load::Rows(data) => RowsGrid(RowsGridProps {
+                    data,
+                    mode,
+                    on_select,
+                    on_select_rows,
+                    export_name: Some(export_name.clone()),
+                    sync_url,
+                }).into_any(),
+            }}
+        </section>
+    }
+}
+
+/// A User Timing mark (visible in the browser's performance tools; `cargo xtask bench` reads
+/// them): `mes-lookup-start`, `-first-rows` (the first rows are in the grid), `-answer` (every
+/// row is in).
+fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}

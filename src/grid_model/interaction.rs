@@ -1,0 +1,209 @@
+//! A grid's arithmetic, free of the DOM: which rows to render for a scroll position, where a key
+//! moves the active row or column, how a pick changes the selection, how far to scroll to show a
+//! row, and the status line.
+
+use mes_client::SelectionMode;
+use std::collections::BTreeSet;
+
+/// Height of one row in pixels; must match `--row` in portal.css.
+pub const ROW_HEIGHT: f64 = 34.0;
+/// Rows rendered beyond the visible ones, above and below.
+pub const BUFFER_ROWS: usize = 8;
+/// Rows above the body that stay in view: the labels and the column filters.
+const HEADER_ROWS: f64 = 2.0;
+
+/// The positions `first..last` (in view order) to render for a viewport scrolled to
+/// `scroll_top` and `height` pixels high, over `rows` rows: the visible ones and a buffer.
+pub fn row_window(scroll_top: f64, height: f64, rows: usize) -> (usize, usize) {
+    let first = ((scroll_top.max(0.0) / ROW_HEIGHT) as usize).saturating_sub(BUFFER_ROWS).min(rows);
+    let count = (height.max(0.0) / ROW_HEIGHT).ceil() as usize + 2 * BUFFER_ROWS;
+    (first, (first + count).min(rows))
+}
+
+/// The scroll position that shows the row at `pos` (`None`: it shows already), for a viewport
+/// `height` pixels high scrolled to `scroll_top`; the sticky header rows hide the top.
+pub fn scroll_to_show(pos: usize, scroll_top: f64, height: f64) -> Option<f64> {
+    let top = pos as f64 * ROW_HEIGHT;
+    let header = HEADER_ROWS * ROW_HEIGHT;
+    if top < scroll_top {
+        Some(top)
+    } else if top + 2.0 * ROW_HEIGHT > scroll_top + height - header {
+        Some(top + 2.0 * ROW_HEIGHT - height + header)
+    } else {
+        None
+    }
+}
+
+/// What a key does in the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAction {
+    /// Make the row at this position active.
+    Row(usize),
+    /// Make the next shown column right (`true`) or left active, the row staying (or row 0).
+    Column(bool),
+    /// Copy the active cell.
+    Copy,
+    /// Select or unselect the active row.
+    Pick,
+    /// Clear the selection.
+    Clear,
+}
+
+/// The action for `key` (as `KeyboardEvent.key` names it; `command` for Ctrl or ⌘), with the
+/// active position `current` among `rows` rows and `page` rows per screen.
+pub fn key_action(key: &str, command: bool, current: Option<usize>, rows: usize, page: usize) -> Option<KeyAction> {
+    if rows == 0 {
+        return None;
+    }
+    let last = rows - 1;
+    let page = page.max(1);
+    Some(match key {
+        "ArrowDown" => KeyAction::Row(current.map_or(0, |a| (a + 1).min(last))),
+        "ArrowUp" => KeyAction::Row(current.map_or(0, |a| a.saturating_sub(1))),
+        "PageDown" => KeyAction::Row(current.map_or(0, |a| (a + page).min(last))),
+        "PageUp" => KeyAction::Row(current.map_or(0, |a| a.saturating_sub(page))),
+        "Home" => KeyAction::Row(0),
+        "End" => KeyAction::Row(last),
+        "ArrowLeft" => KeyAction::Column(false),
+        "ArrowRight" => KeyAction::Column(true),
+        "c" | "C" if command => KeyAction::Copy,
+        "Enter" | " " if current.is_some() => KeyAction::Pick,
+        "Escape" => KeyAction::Clear,
+        _ => return None,
+    })
+}
+
+/// Rows per PageUp/PageDown for a viewport `height` pixels high: a screen less two rows.
+pub fn page_rows(height: f64) -> usize {
+    ((height / ROW_HEIGHT) as usize).saturating_sub(2).max(1)
+}
+
+/// The next shown column right (or left) of `from` among `count`, skipping hidden ones; `from`
+/// when there is none.
+pub fn step_column(from: usize, right: bool, count: usize, hidden: &BTreeSet<usize>) -> usize {
+    let shown = |c: &usize| !hidden.contains(c);
+    let next = if right { (from + 1..count).find(shown) } else { (0..from.min(count)).rev().find(shown) };
+    next.unwrap_or(from)
+}
+
+/// The selection after picking `row`: single selection keeps at most that row (a second pick
+/// clears it), multi selection toggles it.
+pub fn pick(selected: &mut BTreeSet<u32>, row: u32, mode: SelectionMode) {
+    match mode {
+        SelectionMode::Single => {
+            let was = selected.contains(&row);
+            selected.clear();
+            if !was {
+                selected.insert(row);
+            }
+        }
+        SelectionMode::Multi => {
+            if !selected.remove(&row) {
+                selected.insert(row);
+            }
+        }
+    }
+}
+
+/// `41000` → "41,000".
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The grid's status line: how many rows, how many match, whether more are coming, how many
+/// are selected.
+pub fn status_line(shown: usize, total: usize, complete: bool, selected: usize) -> String {
+    let rows = match (complete, shown == total) {
+        (false, true) => format!("{} rows so far…", grouped(total)),
+        (false, false) => format!("{} of {} rows so far match…", grouped(shown), grouped(total)),
+        (true, true) => format!("{} rows", grouped(total)),
+        (true, false) => format!("{} of {} rows match", grouped(shown), grouped(total)),
+    };
+    if selected > 0 { format!("{rows} · {} selected", grouped(selected)) } else { rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_is_the_visible_rows_and_a_buffer_never_past_the_ends() {
+        assert_eq!(row_window(0.0, 340.0, 100_000), (0, 10 + 2 * BUFFER_ROWS));
+        assert_eq!(row_window(34.0 * 50_000.0, 340.0, 100_000), (50_000 - BUFFER_ROWS, 50_000 + 10 + BUFFER_ROWS));
+        assert_eq!(row_window(34.0 * 99_999.0, 340.0, 100_000), (99_999 - BUFFER_ROWS, 100_000));
+        assert_eq!(row_window(1e12, 340.0, 5), (5, 5), "scrolled past the end (rows went away): nothing, no panic");
+        assert_eq!(row_window(-50.0, -1.0, 5), (0, 5));
+        assert_eq!(row_window(0.0, 340.0, 0), (0, 0));
+    }
+
+    #[test]
+    fn scrolling_to_a_row_shows_it_below_the_header() {
+        assert_eq!(scroll_to_show(0, 0.0, 340.0), None);
+        assert_eq!(scroll_to_show(3, 340.0, 340.0), Some(102.0), "above: scroll up to it");
+        assert_eq!(scroll_to_show(7, 0.0, 340.0), Some(34.0 * 7.0 + 68.0 - 340.0 + 68.0), "below: just into view");
+        assert_eq!(scroll_to_show(5, 0.0, 340.0), None);
+    }
+
+    #[test]
+    fn keys_move_within_the_rows() {
+        let key = |k: &str, current: Option<usize>| key_action(k, false, current, 100, 10);
+        assert_eq!(key("ArrowDown", None), Some(KeyAction::Row(0)));
+        assert_eq!(key("ArrowDown", Some(99)), Some(KeyAction::Row(99)));
+        assert_eq!(key("ArrowUp", Some(0)), Some(KeyAction::Row(0)));
+        assert_eq!(key("PageDown", Some(95)), Some(KeyAction::Row(99)));
+        assert_eq!(key("PageUp", Some(5)), Some(KeyAction::Row(0)));
+        assert_eq!(key("End", None), Some(KeyAction::Row(99)));
+        assert_eq!(key("Enter", None), None, "nothing to pick without an active row");
+        assert_eq!(key(" ", Some(3)), Some(KeyAction::Pick));
+        assert_eq!(key("c", Some(3)), None);
+        assert_eq!(key_action("C", true, Some(3), 100, 10), Some(KeyAction::Copy));
+        assert_eq!(key("Escape", None), Some(KeyAction::Clear));
+        assert_eq!(key_action("ArrowDown", false, None, 0, 10), None, "no rows, no moves");
+        assert_eq!(page_rows(340.0), 8);
+        assert_eq!(page_rows(0.0), 1);
+    }
+
+    #[test]
+    fn columns_step_over_hidden_ones_and_stop_at_the_edges() {
+        let hidden: BTreeSet<usize> = [1, 2].into();
+        assert_eq!(step_column(0, true, 5, &hidden), 3);
+        assert_eq!(step_column(3, false, 5, &hidden), 0);
+        assert_eq!(step_column(4, true, 5, &hidden), 4);
+        assert_eq!(step_column(0, false, 5, &hidden), 0);
+        assert_eq!(step_column(9, false, 5, &BTreeSet::new()), 4, "a column index from an older shape");
+    }
+
+    #[test]
+    fn picks_follow_the_selection_mode() {
+        let mut selected = BTreeSet::new();
+        pick(&mut selected, 3, SelectionMode::Single);
+        pick(&mut selected, 5, SelectionMode::Single);
+        assert_eq!(selected, [5].into());
+        pick(&mut selected, 5, SelectionMode::Single);
+        assert!(selected.is_empty());
+        pick(&mut selected, 1, SelectionMode::Multi);
+        pick(&mut selected, 2, SelectionMode::Multi);
+        pick(&mut selected, 1, SelectionMode::Multi);
+        assert_eq!(selected, [2].into());
+    }
+
+    #[test]
+    fn the_status_says_how_many_and_whether_more_come() {
+        assert_eq!(status_line(41_000, 41_000, false, 0), "41,000 rows so far…");
+        assert_eq!(status_line(10, 41_000, false, 0), "10 of 41,000 rows so far match…");
+        assert_eq!(status_line(100_000, 100_000, true, 2), "100,000 rows · 2 selected");
+        assert_eq!(status_line(0, 7, true, 0), "0 of 7 rows match");
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_000), "1,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+    }
+}
