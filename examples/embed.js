@@ -1,6 +1,6 @@
 // Embedding an MES lookup grid in a plain page of the portal's origin.
 // `/mes-embed.js` is written by the portal build next to index.html.
-import { mountLookupGrid } from "/mes-embed.js";
+import { mountLookupGrid, mountRowsGrid } from "/mes-embed.js";
 
 const host = document.getElementById("lots");
 const picked = document.getElementById("picked");
@@ -17,3 +17,13 @@ host.addEventListener("mes-select", (event) => {
 
 // The grid and its tokens go away with the page; call unmount() to remove it sooner.
 window.addEventListener("pagehide", () => unmount());
+
+// Rows the page has itself: objects (or JSON text, or a stream such as a fetch's response.body).
+mountRowsGrid(document.getElementById("checklist"), {
+  rows: [
+    { step: 1, task: "Count open lots on the line", done: true },
+    { step: 2, task: "Hand over the picked lots", done: false },
+    { step: 3, task: "Sign the shift log", done: false },
+  ],
+  value: "task",
+});

@@ -34,7 +34,8 @@ const SCOPES: &[Scope] = &[
         test_args: &["--lib", "--test", "devstack"],
     },
     Scope { name: "user_session", package: "mes-client", file: "crates/mes-client/src/user_session.rs", test_args: &["--test", "renewal"] },
-    Scope { name: "grid_model", package: "mes-portal", file: "src/grid_model.rs", test_args: &["--lib"] },
+    Scope { name: "grid_model", package: "mes-portal", file: "src/grid_model/*.rs", test_args: &["--lib"] },
+    Scope { name: "rows", package: "mes-client", file: "crates/mes-client/src/rows.rs", test_args: &["--lib"] },
 ];
 
 const SURVIVORS: &str = "xtask/mutants-survivors.txt";

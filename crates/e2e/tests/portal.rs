@@ -603,6 +603,11 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
     let stack = stack("e2e-embed").await;
     with_browser(|client| async move {
         client.goto(&format!("{}/examples/embed.html", stack.portal_origin)).await?;
+        // mountRowsGrid, from the built mes-embed.js: the page's own rows, with no sign-in.
+        let checklist = wait_for_text(&client, "#checklist table.grid tbody", &["Count open lots on the line", "Yes", "No"]).await?;
+        if checklist.lines().filter(|l| !l.trim().is_empty()).count() < 3 {
+            bail!("the page's three checklist rows should show: {checklist:?}");
+        }
         let host = client.window().await?;
         wait_for(&client, "#lots button.sign-in").await?.click().await?;
         // The authority's form opens in a popup window.
