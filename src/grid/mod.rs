@@ -137,9 +137,9 @@ pub fn LookupGrid(
                     data.dispose();
                     return; // a newer request owns the grid
                 }
-                mark("mes-lookup-answer");
                 match result {
                     Ok(()) => {
+                        mark_answer(data.with_untracked(GridData::heap_bytes));
                         if let Some(show) = target.first_rows.take() {
                             show(); // no rows at all: the grid says so
                         }
@@ -199,9 +199,27 @@ pub fn LookupGrid(
 
 /// A User Timing mark (visible in the browser's performance tools; `cargo xtask bench` reads
 /// them): `mes-lookup-start`, `-first-rows` (the first rows are in the grid), `-answer` (every
-/// row is in).
+/// row is in; see [`mark_answer`]).
 fn mark(name: &str) {
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
         let _ = performance.mark(name);
+    }
+}
+
+/// `mes-lookup-answer`, with what the decoded rows hold in memory as its detail (`{ bytes }`).
+fn mark_answer(bytes: usize) {
+    use wasm_bindgen::JsCast;
+    let Some(performance) = web_sys::window().and_then(|w| w.performance()) else { return };
+    let (detail, options) = (js_sys::Object::new(), js_sys::Object::new());
+    let _ = js_sys::Reflect::set(&detail, &"bytes".into(), &wasm_bindgen::JsValue::from_f64(bytes as f64));
+    let _ = js_sys::Reflect::set(&options, &"detail".into(), &detail);
+    // `mark(name, { detail })`: web-sys has it only behind its unstable-API flag.
+    match js_sys::Reflect::get(&performance, &"mark".into()).map(|f| f.dyn_into::<js_sys::Function>()) {
+        Ok(Ok(mark)) => {
+            let _ = mark.call2(&performance, &"mes-lookup-answer".into(), &options);
+        }
+        _ => {
+            let _ = performance.mark("mes-lookup-answer");
+        }
     }
 }

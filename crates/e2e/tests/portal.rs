@@ -645,8 +645,8 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
     .await;
 }
 
-/// What the lookup section shows: its title and `loading`, `grid`, `empty`, a failure's
-/// `data-state`, or `unknown`.
+/// What the lookup section shows: its title and `loading` (also rows still arriving), `grid`,
+/// `empty`, a failure's `data-state`, or `unknown`.
 async fn lookup_outcome(client: &Client) -> Result<(String, String)> {
     let value = client
         .execute(
@@ -656,7 +656,9 @@ async fn lookup_outcome(client: &Client) -> Result<(String, String)> {
              if (sec.querySelector('.skeleton')) return [title, 'loading'];
              const failure = sec.querySelector('[data-state]');
              if (failure) return [title, failure.dataset.state];
-             if (sec.querySelector('table.grid tbody tr[role=row]')) return [title, 'grid'];
+             // A grid whose status says 'so far' is still receiving rows: not an outcome yet.
+             const status = sec.querySelector('.grid-status')?.textContent ?? '';
+             if (sec.querySelector('table.grid tbody tr[role=row]')) return [title, status.includes('so far') ? 'loading' : 'grid'];
              if ([...sec.querySelectorAll('.state h2')].some(h => h.textContent === 'No rows')) return [title, 'empty'];
              return [title, 'unknown'];",
             vec![],

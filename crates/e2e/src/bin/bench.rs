@@ -43,7 +43,7 @@ const check = () => {
   if (answer && res && painted > 0) {
     requestAnimationFrame(() => {
       done({ ttfb: res.responseStart - res.requestStart, transfer: res.responseEnd - res.responseStart,
-             first: painted - res.responseStart, all: answer.startTime - res.responseStart,
+             first: painted - res.responseStart, all: answer.startTime - res.responseStart, model: answer.detail?.bytes ?? null,
              rows: document.querySelectorAll('table.grid tbody tr[role=row]').length });
     });
   } else if (performance.now() - t0 > 120000) { done({ error: 'timed out' }); }
@@ -528,8 +528,20 @@ struct GridFigures {
     /// Main-thread time per scroll step: all tasks, script, style and layout.
     scroll_work: [f64; 3],
     dom_rows: (u64, u64),
+    /// What the decoded rows hold in memory (the portal's columns), bytes.
+    model: f64,
     js_heap: f64,
     wasm: f64,
+}
+
+impl GridFigures {
+    /// The medians of the mount timings, and the DOM rows and model size of the last mount.
+    fn take_mounts(&mut self, mounts: &[Value]) {
+        let part = |key: &str| median(mounts.iter().map(|m| m[key].as_f64().unwrap_or(f64::NAN)).collect());
+        (self.ttfb, self.transfer, self.first, self.all) = (part("ttfb"), part("transfer"), part("first"), part("all"));
+        self.model = part("model");
+        self.dom_rows.0 = mounts.last().and_then(|m| m["rows"].as_u64()).unwrap_or(0);
+    }
 }
 
 /// The portal's release files plus the AG Grid page, served from the portal's origin.
@@ -598,9 +610,7 @@ async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<Stri
         }
         mount.push(result);
     }
-    let part = |key: &str| median(mount.iter().map(|m| m[key].as_f64().unwrap_or(f64::NAN)).collect());
-    (f.ttfb, f.transfer, f.first, f.all) = (part("ttfb"), part("transfer"), part("first"), part("all"));
-    f.dom_rows.0 = mount.last().and_then(|m| m["rows"].as_u64()).unwrap_or(0);
+    f.take_mounts(&mount);
     f.js_heap = js_heap_settled(client).await? - baseline;
     let keys: Vec<String> = serde_json::from_value(
         client
@@ -666,9 +676,7 @@ async fn ag_grid(client: &Client, origin: &str, url: &str, token: &str, keys: (&
         }
         mount.push(result);
     }
-    let part = |key: &str| median(mount.iter().map(|m| m[key].as_f64().unwrap_or(f64::NAN)).collect());
-    (f.ttfb, f.transfer, f.first, f.all) = (part("ttfb"), part("transfer"), part("first"), part("all"));
-    f.dom_rows.0 = mount.last().and_then(|m| m["rows"].as_u64()).unwrap_or(0);
+    f.take_mounts(&mount);
     f.js_heap = js_heap_settled(client).await? - baseline;
     let interact = "benchInteract(arguments[0], arguments[1]).then(arguments[2])";
     let measure = async |kind: &str, arg: &str| -> Result<(f64, f64)> {
@@ -769,6 +777,13 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
         line("scroll step: frame interval, slowest", percentile(ours.scroll.clone(), 1.0), percentile(theirs.scroll.clone(), 1.0), &ms)?;
         line("JS heap (grid and rows)", ours.js_heap, theirs.js_heap, &mb)?;
         line("grid memory (JS heap + wasm memory)", ours.js_heap + ours.wasm, theirs.js_heap, &mb)?;
+        writeln!(
+            report,
+            "| the rows once decoded (the portal's columns; the JSON is {}) | {} | | {} |",
+            mb(body.len() as f64),
+            mb(ours.model),
+            ratio(ours.model, body.len() as f64)
+        )?;
         writeln!(
             report,
             "| DOM rows (mounted → after scrolling 600 rows) | {} → {} | {} → {} | |\n",
