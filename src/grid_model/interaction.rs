@@ -150,6 +150,8 @@ mod tests {
         assert_eq!(scroll_to_show(3, 340.0, 340.0), Some(102.0), "above: scroll up to it");
         assert_eq!(scroll_to_show(7, 0.0, 340.0), Some(34.0 * 7.0 + 68.0 - 340.0 + 68.0), "below: just into view");
         assert_eq!(scroll_to_show(5, 0.0, 340.0), None);
+        assert_eq!(scroll_to_show(6, 0.0, 340.0), None, "exactly fits above the bottom edge");
+        assert_eq!(scroll_to_show(7, 10.0, 340.0), Some(34.0), "two rows of room below it, not one");
     }
 
     #[test]
@@ -157,6 +159,14 @@ mod tests {
         let key = |k: &str, current: Option<usize>| key_action(k, false, current, 100, 10);
         assert_eq!(key("ArrowDown", None), Some(KeyAction::Row(0)));
         assert_eq!(key("ArrowDown", Some(99)), Some(KeyAction::Row(99)));
+        assert_eq!(key("ArrowDown", Some(5)), Some(KeyAction::Row(6)));
+        assert_eq!(key("ArrowUp", Some(5)), Some(KeyAction::Row(4)));
+        assert_eq!(key("PageDown", Some(5)), Some(KeyAction::Row(15)));
+        assert_eq!(key("PageUp", Some(50)), Some(KeyAction::Row(40)));
+        assert_eq!(key("Home", Some(5)), Some(KeyAction::Row(0)));
+        assert_eq!(key("ArrowLeft", Some(5)), Some(KeyAction::Column(false)));
+        assert_eq!(key("ArrowRight", None), Some(KeyAction::Column(true)));
+        assert_eq!(key("x", Some(5)), None);
         assert_eq!(key("ArrowUp", Some(0)), Some(KeyAction::Row(0)));
         assert_eq!(key("PageDown", Some(95)), Some(KeyAction::Row(99)));
         assert_eq!(key("PageUp", Some(5)), Some(KeyAction::Row(0)));

@@ -36,7 +36,7 @@ pub struct Column {
 /// sorting and filtering over `u32` row indexes. Cells are shown straight from the answer's
 /// text arenas; nothing is copied per row. While an answer streams in, the rows grow under it
 /// ([`GridData::rows_mut`], then [`GridData::refresh`]).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct GridData {
     /// Shown columns, in order.
     pub columns: Vec<Column>,
@@ -56,29 +56,11 @@ pub struct GridData {
 /// Per column of the answer: the row count it was made for, and each row's rank in caseless
 /// order (equal texts, equal ranks). Made once per column (again only while rows still arrive),
 /// so a text sort is a sort of integers.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct RankCache(Mutex<HashMap<usize, Ranks>>);
 
 /// The row count the ranks were made for, and the ranks.
 type Ranks = (usize, Arc<[u32]>);
-
-impl Clone for RankCache {
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
-impl PartialEq for RankCache {
-    fn eq(&self, _: &Self) -> bool {
-        true // a cache: never part of what the data is
-    }
-}
-
-impl std::fmt::Debug for RankCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RankCache")
-    }
-}
 
 /// A selected row, as handed to `on_select_rows` and to embedding pages.
 #[derive(Clone, Debug, PartialEq)]
@@ -658,7 +640,28 @@ mod tests {
         assert_eq!(data.view(&[], "ärger"), [2], "non-ASCII text matches in any case");
         assert_eq!(data.view(&[], "yes"), [0], "booleans match as shown");
         assert_eq!(data.view(&[], "sse\tSTR"), [1], "any whitespace separates words");
+        // A non-ASCII letter whose lowercase is ASCII (the Kelvin sign is a `k`): such a column
+        // is searched cell by cell, not byte by byte in its arena.
+        let kelvin = GridData::new(Rows::from_json("[{\"t\":\"5 \u{212A}\"},{\"t\":\"5 C\"}]".as_bytes()).expect("rows"), &[], None);
+        assert_eq!(kelvin.view(&[], "k"), [0]);
         assert!(contains_caseless("abc", "") && !contains_caseless("ab", "abc") && contains_caseless("xAbC", "abc"));
+        assert!(contains_caseless("ABC", "abc"), "as long as the text itself");
+        assert!(!contains_caseless("xAbD", "abc") && !contains_caseless("a", "b"), "the first letter alone is not a match");
+    }
+
+    #[test]
+    fn streamed_data_knows_when_it_is_complete_and_what_it_holds() {
+        let mut data = GridData::streaming(&[], None);
+        assert!(!data.is_complete() && data.is_empty() && data.heap_bytes() == 0);
+        let mut decoder = mes_client::RowsDecoder::default();
+        decoder.push(br#"[{"a":"0123456789","b":1.5}"#, data.rows_mut()).expect("row");
+        data.refresh();
+        assert!(!data.is_complete(), "rows in, the answer not ended");
+        // Ten text bytes, two offsets and two kinds at least, one number.
+        assert!(data.heap_bytes() >= 10 + 2 * 4 + 2 + 8, "{}", data.heap_bytes());
+        data.set_complete();
+        assert!(data.is_complete());
+        assert!(GridData::new(Rows::default(), &[], None).is_complete(), "all rows at once are complete");
     }
 
     #[test]

@@ -142,6 +142,8 @@ mod tests {
         assert_eq!(back.column_filters, ["", ">1", ""]);
         assert_eq!(back.hidden, [2].into());
         assert_eq!(GridState::default().to_query(&data, ""), "");
+        let past_the_end = GridState { selected: [1, 3, 99].into(), ..GridState::default() };
+        assert_eq!(past_the_end.to_query(&data, ""), "sel=L-2", "rows the data no longer has are left out");
         assert!(GridState::names_selection(&query) && !GridState::names_selection("?vessel=1&sel="));
         assert_eq!(GridState::default().to_query(&data, "?q=old&sel=L-1&page=2"), "page=2", "the grid's own parameters go");
     }

@@ -17,25 +17,42 @@ struct Scope {
     package: &'static str,
     file: &'static str,
     test_args: &'static [&'static str],
+    /// Seconds a mutant's tests may take; a mutant that makes them hang past this (an endless
+    /// loop) counts as caught: the tests did not pass.
+    timeout: u32,
 }
 
 const SCOPES: &[Scope] = &[
-    Scope { name: "jwt", package: "mes-client", file: "crates/mes-client/src/jwt.rs", test_args: &["--lib", "--test", "signatures"] },
+    Scope {
+        name: "jwt",
+        package: "mes-client",
+        file: "crates/mes-client/src/jwt.rs",
+        test_args: &["--lib", "--test", "signatures"],
+        timeout: 240,
+    },
     Scope {
         name: "signin",
         package: "mes-client",
         file: "crates/mes-client/src/signin.rs",
         test_args: &["--lib", "--test", "devstack", "--test", "renewal"],
+        timeout: 240,
     },
     Scope {
         name: "discovery",
         package: "mes-client",
         file: "crates/mes-client/src/discovery.rs",
         test_args: &["--lib", "--test", "devstack"],
+        timeout: 240,
     },
-    Scope { name: "user_session", package: "mes-client", file: "crates/mes-client/src/user_session.rs", test_args: &["--test", "renewal"] },
-    Scope { name: "grid_model", package: "mes-portal", file: "src/grid_model/*.rs", test_args: &["--lib"] },
-    Scope { name: "rows", package: "mes-client", file: "crates/mes-client/src/rows.rs", test_args: &["--lib"] },
+    Scope {
+        name: "user_session",
+        package: "mes-client",
+        file: "crates/mes-client/src/user_session.rs",
+        test_args: &["--test", "renewal"],
+        timeout: 240,
+    },
+    Scope { name: "grid_model", package: "mes-portal", file: "src/grid_model/*.rs", test_args: &["--lib"], timeout: 30 },
+    Scope { name: "rows", package: "mes-client", file: "crates/mes-client/src/rows.rs", test_args: &["--lib"], timeout: 30 },
 ];
 
 const SURVIVORS: &str = "xtask/mutants-survivors.txt";
@@ -88,7 +105,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         std::fs::create_dir_all(&out)?;
         eprintln!("==> Mutants of {}", scope.file);
         let mut cmd = cargo();
-        cmd.args(["mutants", "-p", scope.package, "-j", "1", "--timeout", "240", "--no-shuffle", "-o"]).arg(&out).current_dir(root);
+        let timeout = scope.timeout.to_string();
+        cmd.args(["mutants", "-p", scope.package, "-j", "1", "--timeout", &timeout, "--no-shuffle", "-o"]).arg(&out).current_dir(root);
         cmd.args(["-f", scope.file]);
         for arg in scope.test_args {
             cmd.arg(format!("--cargo-test-arg={arg}"));
@@ -119,7 +137,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             missed.len(),
             timeout.len(),
         );
-        let survivors: Vec<&String> = missed.iter().chain(&timeout).collect();
+        if !timeout.is_empty() {
+            let _ = writeln!(report, "Caught by the time limit ({} s: the tests hung):\n", scope.timeout);
+            for hung in &timeout {
+                let _ = writeln!(report, "- `{hung}`");
+            }
+            report.push('\n');
+        }
+        let survivors: Vec<&String> = missed.iter().collect();
         if !survivors.is_empty() {
             report.push_str("Survivors:\n\n");
         }

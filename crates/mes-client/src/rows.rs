@@ -650,6 +650,36 @@ mod tests {
         assert!(error.starts_with("row 2:"), "{error}");
         assert_eq!((rows.len(), rows.columns().len()), (1, 1), "the first row stays, the broken one and its new column do not");
         assert_eq!(cells(&rows, 0), [Cell::Number("1")]);
+        assert_eq!((rows.columns()[0].arena(), rows.columns()[0].ends()), ("1", &[1u32][..]), "nor its text");
+    }
+
+    #[test]
+    fn columns_expose_their_arena_offsets_and_flags() {
+        let rows = Rows::from_json(r#"[{"a":"xy","b":"é"},{"a":"","b":null},{"a":"z","b":7}]"#.as_bytes()).expect("rows");
+        let (a, b) = (&rows.columns()[0], &rows.columns()[1]);
+        assert_eq!((a.name(), a.arena(), a.ends()), ("a", "xyz", &[2u32, 2, 3][..]));
+        assert_eq!((b.name(), b.arena(), b.ends()), ("b", "é7", &[2u32, 2, 3][..]));
+        assert!(a.is_ascii() && !b.is_ascii(), "one non-ASCII cell makes the column non-ASCII");
+        assert_eq!((a.text(2), b.text(2), b.kind(1)), ("z", "7", CellKind::Null));
+        assert_eq!((rows.column_index("B"), rows.column_index("c")), (Some(1), None));
+        assert!(!rows.is_empty() && Rows::default().is_empty());
+        let held: usize = rows.columns().iter().map(|c| c.name().len() + c.arena().len() + 4 * c.ends().len() + c.ends().len()).sum();
+        assert!(rows.heap_bytes() >= held && rows.heap_bytes() < 4 * held + 256, "{} for {held}", rows.heap_bytes());
+        assert_eq!(Rows::default().heap_bytes(), 0);
+        let numbers = Rows::from_json(br#"[{"n":1},{"n":2},{"n":3}]"#).expect("rows");
+        assert_eq!(cells(&numbers, 2), [Cell::Number("3")], "every row keeps its own cell");
+        assert!(numbers.heap_bytes() >= 3 * (1 + 4 + 1 + 8));
+    }
+
+    #[test]
+    fn a_column_a_broken_row_brought_is_forgotten_with_it() {
+        let mut rows = Rows::default();
+        rows.push_object(br#"{"a":1}"#).expect("row 1");
+        assert!(rows.push_object(br#"{"a":2,"new":x}"#).is_err());
+        rows.push_object(br#"{"new":3}"#).expect("a later row may bring the column for real");
+        assert_eq!(rows.column_names().collect::<Vec<_>>(), ["a", "new"]);
+        assert_eq!(cells(&rows, 0), [Cell::Number("1"), Cell::Null]);
+        assert_eq!(cells(&rows, 1), [Cell::Null, Cell::Number("3")]);
     }
 
     #[test]

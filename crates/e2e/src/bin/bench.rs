@@ -119,6 +119,13 @@ const step = ts => {
 };
 requestAnimationFrame(step);";
 
+/// One jump of the viewport (to the middle of the rows, or back to the top), done when two
+/// frames have passed: the grid has rendered the rows there.
+const JUMP: &str = "const done = arguments[arguments.length - 1];
+const vp = document.querySelector(arguments[0]);
+vp.scrollTop = arguments[1] ? (vp.scrollHeight - vp.clientHeight) / 2 : 0;
+requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => done(vp.scrollTop), 0)));";
+
 struct Args {
     runs: usize,
     sizes: Vec<usize>,
@@ -527,6 +534,8 @@ struct GridFigures {
     scroll: Vec<f64>,
     /// Main-thread time per scroll step: all tasks, script, style and layout.
     scroll_work: [f64; 3],
+    /// Main-thread time of a jump to the middle of the rows (or back to the top), median.
+    jump: f64,
     dom_rows: (u64, u64),
     /// What the decoded rows hold in memory (the portal's columns), bytes.
     model: f64,
@@ -588,6 +597,13 @@ async fn task_time(client: &Client) -> Result<[f64; 3]> {
 }
 
 async fn scroll(client: &Client, viewport: &str, rows: &str, figures: &mut GridFigures) -> Result<()> {
+    let mut jumps = Vec::new();
+    for n in 0..6 {
+        let before = task_time(client).await?[0];
+        client.execute_async(JUMP, vec![json!(viewport), json!(n % 2 == 0)]).await?;
+        jumps.push(task_time(client).await?[0] - before);
+    }
+    figures.jump = median(jumps);
     let before = task_time(client).await?;
     let scroll = client.execute_async(SCROLL, vec![json!(viewport), json!(rows)]).await?;
     let after = task_time(client).await?;
@@ -770,6 +786,7 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
         line(&format!("sort by text (`{}`), median", keys[text]), ours.sort_text, theirs.sort_text, &ms)?;
         line(&format!("sort by number (`{}`)", keys[number]), ours.sort_number, theirs.sort_number, &ms)?;
         line("quick-filter keystroke", ours.filter, theirs.filter, &ms)?;
+        line("jump to the middle (or back to the top): main-thread work", ours.jump, theirs.jump, &ms)?;
         line("scroll step: main-thread work", ours.scroll_work[0], theirs.scroll_work[0], &ms)?;
         line("… of which script", ours.scroll_work[1], theirs.scroll_work[1], &ms)?;
         line("… of which style and layout", ours.scroll_work[2], theirs.scroll_work[2], &ms)?;
