@@ -637,9 +637,17 @@ mod tests {
             br#"[{"a":1]"#,
             br#"[{"a":tru}]"#,
             b"[{\"a\":\"\xff\"}]",
+            b"\xBB[]",
+            b" \xEF\xBB\xBF[]",
+            b"\xEF\xEF[]",
         ] {
             assert!(Rows::from_json(body).is_err(), "{}", String::from_utf8_lossy(body));
         }
+        assert_eq!(Rows::from_json(b"[] x"), Err("text after the end of the array (byte 3)".into()));
+        assert_eq!(Rows::from_json(b"[1]"), Err("row 1 is not an object".into()));
+        assert_eq!(Rows::from_json(b" <"), Err("not a JSON array (byte 1 is not '[')".into()));
+        assert_eq!(Rows::from_json(b""), Err("the answer is empty".into()));
+        assert_eq!(Rows::from_json(b"  \n"), Err("not a JSON array".into()), "only whitespace");
     }
 
     #[test]
