@@ -80,13 +80,7 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
     let npm_bin = tools_dir.join("node_modules/.bin");
     if !output(Command::new(npm_bin.join("wasm-opt")).arg("--version")).is_some_and(|v| v.contains("version 132")) {
         eprintln!("==> Installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into target/tools");
-        std::fs::create_dir_all(&tools_dir)?;
-        run_cmd(
-            Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--prefix"])
-                .arg(&tools_dir)
-                .arg(format!("binaryen@{BINARYEN_VERSION}")),
-        )?;
+        npm_install(&tools_dir, &format!("binaryen@{BINARYEN_VERSION}"))?;
     }
 
     let chromium = PathBuf::from("/usr/bin/chromium");
@@ -122,6 +116,12 @@ pub fn twiggy() -> Result<()> {
     Ok(())
 }
 
+/// `npm install` of one package into `dir` (its own node_modules), quietly.
+fn npm_install(dir: &Path, package: &str) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    run_cmd(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(dir).arg(package))
+}
+
 /// The AG Grid major version `cargo xtask bench` measures the portal's grid against.
 const AG_GRID_MAJOR: &str = "36";
 
@@ -138,13 +138,7 @@ pub fn ag_grid(root: &Path) -> Result<(PathBuf, String)> {
     };
     if !version().is_some_and(|v| v.starts_with(&format!("{AG_GRID_MAJOR}."))) {
         eprintln!("==> Installing AG Grid Community {AG_GRID_MAJOR}.x (npm) into target/tools/ag-grid, for the side-by-side benchmark");
-        std::fs::create_dir_all(&dir)?;
-        run_cmd(
-            Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--prefix"])
-                .arg(&dir)
-                .arg(format!("ag-grid-community@{AG_GRID_MAJOR}")),
-        )?;
+        npm_install(&dir, &format!("ag-grid-community@{AG_GRID_MAJOR}"))?;
     }
     let version = version().context("ag-grid-community did not install")?;
     Ok((package.join("dist/ag-grid-community.min.js"), version))

@@ -681,16 +681,7 @@ async fn ag_grid(client: &Client, origin: &str, url: &str, token: &str, keys: (&
     let baseline = js_heap_settled(client).await?;
     let mut mount: Vec<Value> = Vec::new();
     for _ in 0..runs {
-        let result = client
-            .execute_async(
-                "benchMount(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({ error: String(e) }))",
-                vec![json!(url), json!(token)],
-            )
-            .await?;
-        if result.get("error").is_some() {
-            bail!("AG Grid: {result}");
-        }
-        mount.push(result);
+        mount.push(page_call(client, "benchMount", url, token).await.context("AG Grid")?);
     }
     f.take_mounts(&mount);
     f.js_heap = js_heap_settled(client).await? - baseline;
@@ -714,20 +705,22 @@ async fn ag_grid(client: &Client, origin: &str, url: &str, token: &str, keys: (&
     Ok(f)
 }
 
+/// Calls an async function of the AG Grid page with the answer's URL and token; its result.
+async fn page_call(client: &Client, function: &str, url: &str, token: &str) -> Result<Value> {
+    let script = format!("{function}(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({{ error: String(e) }}))");
+    let result = client.execute_async(&script, vec![json!(url), json!(token)]).await?;
+    if result.get("error").is_some() {
+        bail!("{function}: {result}");
+    }
+    Ok(result)
+}
+
 /// The portal's reading path on its own (ms, bytes), on the AG Grid page after its figures.
 async fn read_path(client: &Client, url: &str, token: &str, runs: usize) -> Result<(f64, usize)> {
     let mut times = Vec::new();
     let mut bytes = 0;
     for _ in 0..runs {
-        let r = client
-            .execute_async(
-                "benchReadPath(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({ error: String(e) }))",
-                vec![json!(url), json!(token)],
-            )
-            .await?;
-        if r.get("error").is_some() {
-            bail!("reading path: {r}");
-        }
+        let r = page_call(client, "benchReadPath", url, token).await.context("reading path")?;
         times.push(r["ms"].as_f64().unwrap_or(f64::NAN));
         bytes = r["bytes"].as_u64().unwrap_or(0) as usize;
     }
