@@ -131,9 +131,11 @@ impl GridData {
             .collect();
     }
 
-    /// Marks the answer complete: every row is in.
+    /// Marks the answer complete: every row is in (and the columns give back what they reserved
+    /// for more).
     pub fn set_complete(&mut self) {
         self.complete = true;
+        self.rows.shrink_to_fit();
     }
 
     /// Whether every row is in.
