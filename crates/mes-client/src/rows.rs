@@ -652,6 +652,7 @@ mod tests {
             b"\xBB[]",
             b" \xEF\xBB\xBF[]",
             b"\xEF\xEF[]",
+            b"\xEF\xBB\xBF\xBF[]",
         ] {
             assert!(Rows::from_json(body).is_err(), "{}", String::from_utf8_lossy(body));
         }
