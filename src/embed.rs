@@ -30,16 +30,44 @@ pub struct EmbedOptions {
 impl EmbedOptions {
     /// Reads `{ lookup: "Lots", selection?: "single" | "multi" }`.
     pub fn from_js(options: &JsValue) -> Result<Self, String> {
-        let get = |key: &str| js_sys::Reflect::get(options, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
-        let lookup = get("lookup").filter(|l| !l.trim().is_empty()).ok_or("options.lookup must name a lookup from config.json")?;
-        let selection = match get("selection").as_deref() {
-            None => None,
-            Some("single") => Some(SelectionMode::Single),
-            Some("multi") => Some(SelectionMode::Multi),
-            Some(other) => return Err(format!("options.selection must be \"single\" or \"multi\", not \"{other}\"")),
-        };
-        Ok(Self { lookup, selection })
+        let lookup = option(options, "lookup")
+            .and_then(|l| l.as_string())
+            .filter(|l| !l.trim().is_empty())
+            .ok_or("options.lookup must name a lookup from config.json")?;
+        Ok(Self { lookup, selection: selection_mode(options)? })
     }
+}
+
+/// `options[key]`, unless it is missing, `undefined` or `null`.
+fn option(options: &JsValue, key: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(options, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// `options.selection`: `"single"`, `"multi"`, or not given.
+fn selection_mode(options: &JsValue) -> Result<Option<SelectionMode>, String> {
+    match option(options, "selection").map(|v| v.as_string()) {
+        None => Ok(None),
+        Some(Some(mode)) if mode == "single" => Ok(Some(SelectionMode::Single)),
+        Some(Some(mode)) if mode == "multi" => Ok(Some(SelectionMode::Multi)),
+        Some(other) => Err(format!("options.selection must be \"single\" or \"multi\", not \"{}\"", other.unwrap_or_default())),
+    }
+}
+
+/// A bubbling event named `name` with `detail`, for the host element.
+fn host_event(name: &str, detail: &js_sys::Object) -> Option<web_sys::CustomEvent> {
+    let init = web_sys::CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_detail(detail);
+    web_sys::CustomEvent::new_with_event_init_dict(name, &init).ok()
+}
+
+/// Fires `mes-select` on `host` for every change of the selection.
+fn report_selections(host: send_wrapper::SendWrapper<web_sys::HtmlElement>) -> Callback<Vec<SelectedRow>> {
+    Callback::new(move |rows: Vec<SelectedRow>| {
+        if let Some(event) = select_event(&rows) {
+            let _ = host.dispatch_event(&event);
+        }
+    })
 }
 
 fn select_event(rows: &[SelectedRow]) -> Option<web_sys::CustomEvent> {
@@ -56,22 +84,14 @@ fn select_event(rows: &[SelectedRow]) -> Option<web_sys::CustomEvent> {
     let detail = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("values"), &values);
     let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("rows"), &objects);
-    let init = web_sys::CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_detail(&detail);
-    web_sys::CustomEvent::new_with_event_init_dict(SELECT_EVENT, &init).ok()
+    host_event(SELECT_EVENT, &detail)
 }
 
 /// The embedded grid with its own sign-in states.
 #[component]
 pub fn EmbeddedLookup(options: EmbedOptions, host: web_sys::HtmlElement) -> impl IntoView {
     let portal = use_context::<Portal>().expect("mount provides the portal context");
-    let host = send_wrapper::SendWrapper::new(host);
-    let on_rows = Callback::new(move |rows: Vec<SelectedRow>| {
-        if let Some(event) = select_event(&rows) {
-            let _ = host.dispatch_event(&event);
-        }
-    });
+    let on_rows = report_selections(send_wrapper::SendWrapper::new(host));
     move || match portal.auth.get() {
         AuthState::Starting => view! { <Starting /> }.into_any(),
         AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
@@ -154,7 +174,7 @@ impl RowsOptions {
     /// Reads `{ json: "[…]" | rows: [{…}] | stream: ReadableStream, columns?: string[],
     /// value?: string, selection?: "single" | "multi" }`.
     pub fn from_js(options: &JsValue) -> Result<Self, String> {
-        let get = |key: &str| js_sys::Reflect::get(options, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null());
+        let get = |key: &str| option(options, key);
         let source = match (get("json"), get("rows"), get("stream")) {
             (Some(json), None, None) => RowsSource::Json(json.as_string().ok_or("options.json must be the JSON text of the rows")?),
             (None, Some(rows), None) if js_sys::Array::is_array(&rows) => RowsSource::Json(
@@ -178,12 +198,7 @@ impl RowsOptions {
             Some(_) => return Err("options.columns must be an array of column names".into()),
         };
         let value = get("value").map(|v| v.as_string().ok_or("options.value must name a column")).transpose()?;
-        let selection = match get("selection").map(|v| v.as_string()) {
-            None => SelectionMode::Single,
-            Some(Some(mode)) if mode == "single" => SelectionMode::Single,
-            Some(Some(mode)) if mode == "multi" => SelectionMode::Multi,
-            Some(other) => return Err(format!("options.selection must be \"single\" or \"multi\", not {:?}", other.unwrap_or_default())),
-        };
+        let selection = selection_mode(options)?.unwrap_or(SelectionMode::Single);
         Ok(Self { source, columns, value, selection })
     }
 }
@@ -194,10 +209,7 @@ pub const ROWS_EVENT: &str = "mes-rows";
 fn rows_event(rows: usize) -> Option<web_sys::CustomEvent> {
     let detail = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("rows"), &JsValue::from_f64(rows as f64));
-    let init = web_sys::CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_detail(&detail);
-    web_sys::CustomEvent::new_with_event_init_dict(ROWS_EVENT, &init).ok()
+    host_event(ROWS_EVENT, &detail)
 }
 
 /// Shows rows the host page has (`mountRowsGrid`): the same grid as a lookup's, with no sign-in
@@ -207,16 +219,21 @@ fn rows_event(rows: usize) -> Option<web_sys::CustomEvent> {
 pub fn mount_rows(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys::Function, JsValue> {
     let fail = |e: String| JsValue::from(js_sys::Error::new(&e));
     let options = RowsOptions::from_js(options).map_err(fail)?;
-    let rows = match &options.source {
-        RowsSource::Json(json) => {
-            Some(mes_client::Rows::from_json(json.as_bytes()).map_err(|e| fail(format!("the rows are not an MES-style answer: {e}")))?)
-        }
-        RowsSource::Stream(_) => None,
+    let RowsOptions { source, columns, value, selection } = options;
+    // JSON is decoded here, so that rows which are not an MES-style answer throw to the caller.
+    enum Start {
+        Whole(mes_client::Rows),
+        Stream(send_wrapper::SendWrapper<web_sys::ReadableStream>),
+    }
+    let start = match source {
+        RowsSource::Json(json) => Start::Whole(
+            mes_client::Rows::from_json(json.as_bytes()).map_err(|e| fail(format!("the rows are not an MES-style answer: {e}")))?,
+        ),
+        RowsSource::Stream(stream) => Start::Stream(send_wrapper::SendWrapper::new(stream)),
     };
     let _ = element.set_attribute("data-mes-lookup", "rows");
     let host = send_wrapper::SendWrapper::new(element.clone());
     let handle = leptos::mount::mount_to(element, move || {
-        let RowsOptions { source, columns, value, selection } = options;
         let complete = {
             let host = host.clone();
             move |data: RwSignal<GridData>| {
@@ -227,12 +244,11 @@ pub fn mount_rows(element: web_sys::HtmlElement, options: &JsValue) -> Result<js
         };
         let broken = RwSignal::new(None::<String>);
         // A stream's grid mounts with its first rows: they name the columns.
-        let ready = RwSignal::new(rows.is_some());
-        let data = match (rows, source) {
-            (Some(rows), _) => RwSignal::new(GridData::new(rows, &columns, value.as_deref())),
-            (None, RowsSource::Stream(stream)) => {
+        let ready = RwSignal::new(matches!(start, Start::Whole(_)));
+        let data = match start {
+            Start::Whole(rows) => RwSignal::new(GridData::new(rows, &columns, value.as_deref())),
+            Start::Stream(stream) => {
                 let data = RwSignal::new(GridData::streaming(&columns, value.as_deref()));
-                let stream = send_wrapper::SendWrapper::new(stream);
                 let complete = complete.clone();
                 leptos::task::spawn_local(async move {
                     let mut target = crate::grid::GridTarget::new(data).on_first_rows(move || ready.set(true));
@@ -254,16 +270,11 @@ pub fn mount_rows(element: web_sys::HtmlElement, options: &JsValue) -> Result<js
                 });
                 data
             }
-            (None, RowsSource::Json(_)) => RwSignal::new(GridData::default()),
         };
         if data.with_untracked(GridData::is_complete) {
             complete(data);
         }
-        let on_rows = Callback::new(move |rows: Vec<SelectedRow>| {
-            if let Some(event) = select_event(&rows) {
-                let _ = host.dispatch_event(&event);
-            }
-        });
+        let on_rows = report_selections(host);
         view! {
             <div class="mes-embed">
                 {move || match broken.get() {
