@@ -613,6 +613,39 @@ async fn scroll(client: &Client, viewport: &str, rows: &str, figures: &mut GridF
     Ok(())
 }
 
+/// The same interactions for either grid: `script` takes `(kind, argument)` and reports `work`;
+/// `text` and `number` name the columns to sort by as the grid knows them.
+struct Interactions<'a> {
+    script: &'a str,
+    text: Value,
+    number: Value,
+}
+
+impl Interactions<'_> {
+    /// The first and median work of sorting by `column`, `runs` clicks.
+    async fn sort(&self, client: &Client, column: &Value, runs: usize) -> Result<(f64, f64)> {
+        let mut work = Vec::new();
+        for _ in 0..runs {
+            work.push(work_of(&client.execute_async(self.script, vec![json!("sort"), column.clone()]).await?));
+        }
+        Ok((work[0], median(work)))
+    }
+
+    /// Text sorts, number sorts and filter keystrokes into `f`.
+    async fn run(&self, client: &Client, runs: usize, f: &mut GridFigures) -> Result<()> {
+        (f.sort_text_first, f.sort_text) = self.sort(client, &self.text, runs).await?;
+        f.sort_number = self.sort(client, &self.number, runs).await?.1;
+        let mut filter = Vec::new();
+        for _ in 0..runs {
+            // One keystroke that narrows; then the filter is cleared again.
+            filter.push(work_of(&client.execute_async(self.script, vec![json!("filter"), json!("1")]).await?));
+            client.execute_async(self.script, vec![json!("filter"), json!("")]).await?;
+        }
+        f.filter = median(filter);
+        Ok(())
+    }
+}
+
 /// The portal's grid: the Items lookup opened from the navigation, `runs` times.
 async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<String>, usize, usize)> {
     let mut f = GridFigures::default();
@@ -646,25 +679,8 @@ async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<Stri
         .and_then(|i| usize::try_from(i).ok())
         .context("the Items lookup has a number column")?;
     let text_column = if number_column == 1 { 0 } else { 1 };
-    let measure = |kind: &'static str, arg: Value| {
-        let client = client.clone();
-        async move {
-            let mut work = Vec::new();
-            for _ in 0..runs {
-                work.push(work_of(&client.execute_async(INTERACT, vec![json!(kind), arg.clone()]).await?));
-            }
-            Ok::<_, anyhow::Error>((work[0], median(work)))
-        }
-    };
-    (f.sort_text_first, f.sort_text) = measure("sort", json!(text_column)).await?;
-    f.sort_number = measure("sort", json!(number_column)).await?.1;
-    let mut filter = Vec::new();
-    for _ in 0..runs {
-        // One keystroke that narrows; then the filter is cleared again.
-        filter.push(work_of(&client.execute_async(INTERACT, vec![json!("filter"), json!("1")]).await?));
-        client.execute_async(INTERACT, vec![json!("filter"), json!("")]).await?;
-    }
-    f.filter = median(filter);
+    let sorts = Interactions { script: INTERACT, text: json!(text_column), number: json!(number_column) };
+    sorts.run(client, runs, &mut f).await?;
     scroll(client, ".grid-viewport", "table.grid tbody tr[role=row]", &mut f).await?;
     f.wasm = wasm_memory(client).await?;
     Ok((f, keys, text_column, number_column))
@@ -686,21 +702,7 @@ async fn ag_grid(client: &Client, origin: &str, url: &str, token: &str, keys: (&
     f.take_mounts(&mount);
     f.js_heap = js_heap_settled(client).await? - baseline;
     let interact = "benchInteract(arguments[0], arguments[1]).then(arguments[2])";
-    let measure = async |kind: &str, arg: &str| -> Result<(f64, f64)> {
-        let mut work = Vec::new();
-        for _ in 0..runs {
-            work.push(work_of(&client.execute_async(interact, vec![json!(kind), json!(arg)]).await?));
-        }
-        Ok((work[0], median(work)))
-    };
-    (f.sort_text_first, f.sort_text) = measure("sort", keys.0).await?;
-    f.sort_number = measure("sort", keys.1).await?.1;
-    let mut filter = Vec::new();
-    for _ in 0..runs {
-        filter.push(work_of(&client.execute_async(interact, vec![json!("filter"), json!("1")]).await?));
-        client.execute_async(interact, vec![json!("filter"), json!("")]).await?;
-    }
-    f.filter = median(filter);
+    Interactions { script: interact, text: json!(keys.0), number: json!(keys.1) }.run(client, runs, &mut f).await?;
     scroll(client, "#grid .ag-grid-viewport", "#grid .ag-row:not(.ag-header-row)", &mut f).await?;
     Ok(f)
 }
