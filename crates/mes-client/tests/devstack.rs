@@ -230,7 +230,7 @@ async fn a_target_that_lets_go_stops_the_reading() {
     let mut enough = Enough(Rows::default());
     let outcome =
         lookup_into(&f.transport, api, "v3/item", &[], &signed_in.tokens.access_token, None, &LookupOptions::default(), &mut enough).await;
-    assert!(enough.0.len() > 0 && enough.0.len() < 20_000, "reading stopped early at {} rows", enough.0.len());
+    assert!(!enough.0.is_empty() && enough.0.len() < 20_000, "reading stopped early at {} rows", enough.0.len());
     assert!(
         matches!(&outcome, Err(MesError::UnexpectedResponse { reason, .. }) if reason.contains("ends before")),
         "an answer read only in part is never taken for the whole: {outcome:?}"
