@@ -78,3 +78,26 @@ pub(super) fn header_width(handle: Option<web_sys::EventTarget>) -> i32 {
         .and_then(|th| th.dyn_into::<web_sys::HtmlElement>().ok())
         .map_or(120, |th| th.offset_width())
 }
+
+/// The cell an event happened in, if any.
+fn event_cell(ev: &web_sys::Event) -> Option<web_sys::HtmlElement> {
+    let target: web_sys::Element = ev.target()?.dyn_into().ok()?;
+    target.closest("td[role=gridcell]").ok()??.dyn_into().ok()
+}
+
+/// The column (0-based, from `aria-colindex`) of the cell a click landed in.
+pub(super) fn clicked_column(ev: &web_sys::MouseEvent) -> Option<usize> {
+    let index: usize = event_cell(ev)?.get_attribute("aria-colindex")?.parse().ok()?;
+    index.checked_sub(1)
+}
+
+/// Gives the cell under the pointer its whole text as a tooltip when the text is cut off (and no
+/// tooltip when it fits).
+pub(super) fn title_if_cut(ev: &web_sys::MouseEvent) {
+    let Some(cell) = event_cell(ev) else { return };
+    if cell.scroll_width() > cell.client_width() {
+        cell.set_title(&cell.text_content().unwrap_or_default());
+    } else {
+        let _ = cell.remove_attribute("title");
+    }
+}

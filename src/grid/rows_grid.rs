@@ -2,7 +2,7 @@
 //! and per-column filters, column hiding and resizing, selection, keyboard, copy cell, CSV
 //! export, and the state mirrored in the address bar.
 
-use super::browser::{copy_text, current_query, download, grid_number, mark_active, replace_query, visible_height};
+use super::browser::{clicked_column, copy_text, current_query, download, grid_number, mark_active, replace_query, title_if_cut, visible_height};
 use super::header::{ColumnMenu, FilterCells, HeaderCells};
 use crate::grid_model::interaction::{KeyAction, key_action, page_rows, pick, row_window, scroll_to_show, status_line, step_column};
 use crate::grid_model::{ColumnKind, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};
@@ -236,9 +236,7 @@ pub fn RowsGrid(
             .map(|(i, text, number)| {
                 view! {
                     <td role="gridcell" id=format!("g{grid}-cell-{pos}-{i}") aria-colindex=i + 1 class=number.then_some("num")
-                        data-active=(active_now == Some(i)).then_some("")
-                        on:click=move |_| active_column.set(i)
-                        title=text.clone()>{text.clone()}</td>
+                        data-active=(active_now == Some(i)).then_some("")>{text}</td>
                 }
             })
             .collect_view();
@@ -246,7 +244,13 @@ pub fn RowsGrid(
             <tr role="row" id=format!("g{grid}-row-{pos}") aria-rowindex=pos + 2
                 aria-selected=move || selected.with(|s| s.contains(&row)).to_string()
                 class:active=move || active.get() == Some(pos)
-                on:click=move |_| { active.set(Some(pos)); pick_row(row); }>
+                on:click=move |ev| {
+                    if let Some(i) = clicked_column(&ev) {
+                        active_column.set(i);
+                    }
+                    active.set(Some(pos));
+                    pick_row(row);
+                }>
                 {cells}
             </tr>
         }
@@ -278,7 +282,9 @@ pub fn RowsGrid(
                     <tr role="row" aria-rowindex="1"><HeaderCells columns=columns.clone() sort=sort hidden=hidden widths=widths /></tr>
                     <tr class="filters"><FilterCells columns=columns filters=column_filters hidden=hidden /></tr>
                 </thead>
-                <tbody>
+                // A cell whose text is cut off shows all of it as a tooltip; one listener for
+                // every cell rather than a title copied into each.
+                <tbody on:mouseover=|ev| title_if_cut(&ev)>
                     <tr class="spacer" aria-hidden="true"><td colspan=column_count style:height=top_space></td></tr>
                     // Rows carry the hidden-columns generation in their key: hiding a column
                     // renders the rows again, so a cell needs no reactive code of its own.
