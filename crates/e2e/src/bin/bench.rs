@@ -106,14 +106,22 @@ if (kind === 'filter') { const i = document.querySelector('input[type=search]');
 setTimeout(() => { const work = performance.now() - t0; requestAnimationFrame(() => done({ work, frame: performance.now() - t0 })); }, 0);";
 
 /// 60 scroll steps of 10 rows, one per frame: the frame intervals and the DOM rows afterwards.
+/// With `blind`, the grid is not told of the scrolling (its scroll events stopped on the way):
+/// what is left is the browser's own part of a step.
 const SCROLL: &str = "const done = arguments[arguments.length - 1];
-const [viewport, rowSelector] = [arguments[0], arguments[1]];
+const [viewport, rowSelector, blind] = [arguments[0], arguments[1], arguments[2]];
 const vp = document.querySelector(viewport);
+const stop = e => e.stopPropagation();
+if (blind) document.addEventListener('scroll', stop, true);
 const frames = []; let last = null; let n = 0;
 const step = ts => {
   if (last !== null) frames.push(ts - last);
   last = ts;
-  if (n++ >= 60) { done({ frames, rows: document.querySelectorAll(rowSelector).length }); return; }
+  if (n++ >= 60) {
+    document.removeEventListener('scroll', stop, true);
+    done({ frames, rows: document.querySelectorAll(rowSelector).length });
+    return;
+  }
   vp.scrollTop += 340;
   requestAnimationFrame(step);
 };
@@ -534,6 +542,8 @@ struct GridFigures {
     scroll: Vec<f64>,
     /// Main-thread time per scroll step: all tasks, script, style and layout.
     scroll_work: [f64; 3],
+    /// Main-thread time per scroll step with the grid not told of it: the browser's part.
+    scroll_floor: f64,
     /// Main-thread time of a jump to the middle of the rows (or back to the top), median.
     jump: f64,
     dom_rows: (u64, u64),
@@ -605,11 +615,14 @@ async fn scroll(client: &Client, viewport: &str, rows: &str, figures: &mut GridF
     }
     figures.jump = median(jumps);
     let before = task_time(client).await?;
-    let scroll = client.execute_async(SCROLL, vec![json!(viewport), json!(rows)]).await?;
+    let scroll = client.execute_async(SCROLL, vec![json!(viewport), json!(rows), json!(false)]).await?;
     let after = task_time(client).await?;
     figures.scroll_work = [0, 1, 2].map(|i| (after[i] - before[i]) / 60.0);
     figures.scroll = scroll["frames"].as_array().map(|f| f.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
     figures.dom_rows.1 = scroll["rows"].as_u64().unwrap_or(0);
+    let before = task_time(client).await?[0];
+    client.execute_async(SCROLL, vec![json!(viewport), json!(rows), json!(true)]).await?;
+    figures.scroll_floor = (task_time(client).await?[0] - before) / 60.0;
     Ok(())
 }
 
@@ -785,6 +798,7 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
         line("scroll step: main-thread work", ours.scroll_work[0], theirs.scroll_work[0], &ms)?;
         line("… of which script", ours.scroll_work[1], theirs.scroll_work[1], &ms)?;
         line("… of which style and layout", ours.scroll_work[2], theirs.scroll_work[2], &ms)?;
+        line("scroll step with the grid not told of it (the browser's own part)", ours.scroll_floor, theirs.scroll_floor, &ms)?;
         line("scroll step: frame interval, median", median(ours.scroll.clone()), median(theirs.scroll.clone()), &ms)?;
         line("scroll step: frame interval, slowest", percentile(ours.scroll.clone(), 1.0), percentile(theirs.scroll.clone(), 1.0), &ms)?;
         line("JS heap (grid and rows)", ours.js_heap, theirs.js_heap, &mb)?;
