@@ -6,6 +6,7 @@
 //! the tokens stay in this page's memory. Selections are emitted as a `mes-select` DOM event.
 
 use crate::grid::{LookupGrid, RowsGrid};
+use crate::on_demand::on_demand;
 use crate::grid_model::{GridData, SelectedRow};
 use crate::pages::{AuthorityUnavailable, ConfigInvalid, SignInFailed, Starting};
 use crate::session::{AuthState, Portal};
@@ -142,7 +143,9 @@ pub fn mount(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys:
             leptos::logging::warn!("sign-out in other tabs will not reach this grid: {why}");
         }
         leptos::task::spawn_local(portal.start());
-        view! { <div class="mes-embed"><EmbeddedLookup options=options host=host /></div> }
+        let host = send_wrapper::SendWrapper::new(host);
+        let grid = on_demand("the lookup grid", move || Box::pin(crate::on_demand::embedded_lookup(options.clone(), (*host).clone())));
+        view! { <div class="mes-embed">{grid}</div> }
     });
     let unmount = wasm_bindgen::closure::Closure::once_into_js(move || drop(handle));
     Ok(unmount.unchecked_into())
@@ -213,87 +216,89 @@ fn rows_event(rows: usize) -> Option<web_sys::CustomEvent> {
 }
 
 /// Shows rows the host page has (`mountRowsGrid`): the same grid as a lookup's, with no sign-in
-/// and no MES call. A stream is decoded while it arrives: the first rows show at once, and a
-/// stream that breaks off or is not an MES-style answer becomes a plain error in the grid's place.
-/// Returns a function that removes it.
+/// and no MES call. Wrong options throw; rows that are not an MES-style answer, and a stream that
+/// breaks off, become a plain error in the grid's place. Returns a function that removes it.
 pub fn mount_rows(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys::Function, JsValue> {
-    let fail = |e: String| JsValue::from(js_sys::Error::new(&e));
-    let options = RowsOptions::from_js(options).map_err(fail)?;
-    let RowsOptions { source, columns, value, selection } = options;
-    // JSON is decoded here, so that rows which are not an MES-style answer throw to the caller.
-    enum Start {
-        Whole(mes_client::Rows),
-        Stream(send_wrapper::SendWrapper<web_sys::ReadableStream>),
-    }
-    let start = match source {
-        RowsSource::Json(json) => Start::Whole(
-            mes_client::Rows::from_json(json.as_bytes()).map_err(|e| fail(format!("the rows are not an MES-style answer: {e}")))?,
-        ),
-        RowsSource::Stream(stream) => Start::Stream(send_wrapper::SendWrapper::new(stream)),
-    };
+    let options = RowsOptions::from_js(options).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
     let _ = element.set_attribute("data-mes-lookup", "rows");
     let host = send_wrapper::SendWrapper::new(element.clone());
+    let options = send_wrapper::SendWrapper::new(options);
     let handle = leptos::mount::mount_to(element, move || {
-        let complete = {
-            let host = host.clone();
-            move |data: RwSignal<GridData>| {
-                if let Some(event) = rows_event(data.with_untracked(GridData::len)) {
-                    let _ = host.dispatch_event(&event);
-                }
-            }
-        };
-        let broken = RwSignal::new(None::<String>);
-        // A stream's grid mounts with its first rows: they name the columns.
-        let ready = RwSignal::new(matches!(start, Start::Whole(_)));
-        let data = match start {
-            Start::Whole(rows) => RwSignal::new(GridData::new(rows, &columns, value.as_deref())),
-            Start::Stream(stream) => {
-                let data = RwSignal::new(GridData::streaming(&columns, value.as_deref()));
-                let complete = complete.clone();
-                leptos::task::spawn_local(async move {
-                    let mut target = crate::grid::GridTarget::new(data).on_first_rows(move || ready.set(true));
-                    let mut sink = mes_client::RowsSink::new(&mut target);
-                    let read = mes_client::read_body_stream(stream.take(), &mut sink, crate::session::LOOKUP_BODY_LIMIT, true).await;
-                    let outcome = match read {
-                        Ok(()) => sink.outcome(),
-                        Err(mes_client::ReadError::TooLarge) => Err("more than the grid accepts".into()),
-                        Err(mes_client::ReadError::Broken(why)) => Err(format!("the stream broke off ({why})")),
-                    };
-                    match outcome {
-                        Ok(()) if data.try_update(GridData::set_complete).is_some() => {
-                            ready.set(true);
-                            complete(data);
-                        }
-                        Ok(()) => {}
-                        Err(why) => broken.set(Some(why)),
-                    }
-                });
-                data
-            }
-        };
-        if data.with_untracked(GridData::is_complete) {
-            complete(data);
-        }
-        let on_rows = report_selections(host);
-        view! {
-            <div class="mes-embed">
-                {move || match broken.get() {
-                    Some(why) => view! {
-                        <div class="state bad" role="alert" data-state="rows-unreadable">
-                            <h2>"These rows could not be read"</h2>
-                            <p>{why}</p>
-                        </div>
-                    }.into_any(),
-                    None if !ready.get() => view! {
-                        <div class="skeleton" role="status" aria-busy="true">"Loading rows…"</div>
-                    }.into_any(),
-                    None => view! { <RowsGrid data=data mode=selection on_select_rows=on_rows /> }.into_any(),
-                }}
-            </div>
-        }
+        let grid = on_demand("the grid", move || Box::pin(crate::on_demand::rows_grid((*options).clone(), (*host).clone())));
+        view! { <div class="mes-embed">{grid}</div> }
     });
     let unmount = wasm_bindgen::closure::Closure::once_into_js(move || drop(handle));
     Ok(unmount.unchecked_into())
+}
+
+/// The grid over the host page's rows: JSON is decoded at once, a stream while it arrives (the
+/// first rows show at once).
+pub(crate) fn rows_view(options: RowsOptions, host: web_sys::HtmlElement) -> AnyView {
+    let RowsOptions { source, columns, value, selection } = options;
+    let host = send_wrapper::SendWrapper::new(host);
+    let complete = {
+        let host = host.clone();
+        move |data: RwSignal<GridData>| {
+            if let Some(event) = rows_event(data.with_untracked(GridData::len)) {
+                let _ = host.dispatch_event(&event);
+            }
+        }
+    };
+    let broken = RwSignal::new(None::<String>);
+    // A stream's grid mounts with its first rows: they name the columns.
+    let ready = RwSignal::new(false);
+    let data = match source {
+        RowsSource::Json(json) => match mes_client::Rows::from_json(json.as_bytes()) {
+            Ok(rows) => {
+                ready.set(true);
+                RwSignal::new(GridData::new(rows, &columns, value.as_deref()))
+            }
+            Err(e) => {
+                broken.set(Some(format!("The rows are not an MES-style answer: {e}.")));
+                RwSignal::new(GridData::streaming(&columns, value.as_deref()))
+            }
+        },
+        RowsSource::Stream(stream) => {
+            let data = RwSignal::new(GridData::streaming(&columns, value.as_deref()));
+            let complete = complete.clone();
+            let stream = send_wrapper::SendWrapper::new(stream);
+            leptos::task::spawn_local(async move {
+                let mut target = crate::grid::GridTarget::new(data).on_first_rows(move || ready.set(true));
+                let mut sink = mes_client::RowsSink::new(&mut target);
+                let read = mes_client::read_body_stream(stream.take(), &mut sink, crate::session::LOOKUP_BODY_LIMIT, true).await;
+                let outcome = match read {
+                    Ok(()) => sink.outcome(),
+                    Err(mes_client::ReadError::TooLarge) => Err("more than the grid accepts".into()),
+                    Err(mes_client::ReadError::Broken(why)) => Err(format!("the stream broke off ({why})")),
+                };
+                match outcome {
+                    Ok(()) if data.try_update(GridData::set_complete).is_some() => {
+                        ready.set(true);
+                        complete(data);
+                    }
+                    Ok(()) => {}
+                    Err(why) => broken.set(Some(why)),
+                }
+            });
+            data
+        }
+    };
+    if data.with_untracked(GridData::is_complete) && broken.get_untracked().is_none() {
+        complete(data);
+    }
+    let on_rows = report_selections(host);
+    (move || match broken.get() {
+        Some(why) => view! {
+            <div class="state bad" role="alert" data-state="rows-unreadable">
+                <h2>"These rows could not be read"</h2>
+                <p>{why}</p>
+            </div>
+        }
+        .into_any(),
+        None if !ready.get() => view! { <div class="skeleton" role="status" aria-busy="true">"Loading rows…"</div> }.into_any(),
+        None => view! { <RowsGrid data=data mode=selection on_select_rows=on_rows /> }.into_any(),
+    })
+    .into_any()
 }
 
 /// Panic handling for pages that embed grids: the host page stays, each grid says it stopped.

@@ -9,6 +9,8 @@ pub mod embed;
 pub mod grid;
 pub mod grid_model;
 #[cfg(target_arch = "wasm32")]
+pub mod on_demand;
+#[cfg(target_arch = "wasm32")]
 pub mod pages;
 #[cfg(target_arch = "wasm32")]
 pub mod session;

@@ -429,8 +429,9 @@ async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
 }
 
 /// `mountRowsGrid`: rows the host page has (objects or JSON text) in the same grid, selections
-/// as `mes-select` events with the value column, removal by the returned function, and options
-/// that are wrong thrown back as errors naming the option.
+/// as `mes-select` events with the value column, removal by the returned function, rows that
+/// cannot be read shown as an error in the grid's place, and options that are wrong thrown back
+/// as errors naming the option.
 #[wasm_bindgen_test]
 async fn mount_rows_grid_shows_a_pages_own_rows_and_reports_selections() {
     let eval = |source: &str| js_sys::eval(source).expect("eval");
@@ -470,10 +471,18 @@ async fn mount_rows_grid_shows_a_pages_own_rows_and_reports_selections() {
     leptos::task::tick().await;
     assert_eq!(first_cells(&text), ["9"]);
 
+    // Rows that are not an MES-style answer are a plain error in the grid's place.
+    for bad in ["({ json: '[1,2]' })", "({ json: '<html>' })"] {
+        let root = container();
+        let _unmount = mes_portal::embed::mount_rows(root.clone(), &eval(bad)).expect(bad);
+        leptos::task::tick().await;
+        let alert = one(&root, "[role=alert][data-state=rows-unreadable]").text_content().unwrap_or_default();
+        assert!(alert.contains("not an MES-style answer"), "{bad}: {alert}");
+        assert!(all(&root, "table").is_empty(), "{bad}: no grid");
+    }
+    // Wrong options throw, naming the option.
     for (bad, says) in [
         ("({})", "give one of options.json"),
-        ("({ json: '[1,2]' })", "not an MES-style answer"),
-        ("({ json: '<html>' })", "not an MES-style answer"),
         ("({ rows: 'x' })", "options.rows must be an array"),
         ("({ rows: [], selection: 'all' })", "options.selection"),
         ("({ rows: [], columns: 'lot' })", "options.columns"),

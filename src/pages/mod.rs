@@ -7,7 +7,7 @@ mod web_apis;
 pub use diagnostics::Diagnostics;
 pub use web_apis::WebApis;
 
-use crate::grid::LookupGrid;
+use crate::on_demand::{self, on_demand};
 use crate::session::{AuthState, SignedInState, use_portal};
 use leptos::prelude::*;
 use mes_client::{ConfigIssue, DiscoveryError, MesError, Prompt, SessionHealth, SignInError, SignInFailure, now_seconds};
@@ -205,9 +205,15 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
                     </div>
                 })}
                 {move || match (portal.route.get().as_str(), current().and_then(|i| lookups.get(i).cloned())) {
-                    ("/web-apis", _) => view! { <WebApis session=session.clone() /> }.into_any(),
-                    ("/diagnostics", _) => view! { <Diagnostics session=session.clone() /> }.into_any(),
-                    (_, Some(lookup)) => view! { <LookupGrid lookup=lookup /> }.into_any(),
+                    ("/web-apis", _) => {
+                        let session = session.clone();
+                        on_demand("the Web APIs page", move || Box::pin(on_demand::web_apis_page(session.clone())))
+                    }
+                    ("/diagnostics", _) => {
+                        let session = session.clone();
+                        on_demand("Diagnostics", move || Box::pin(on_demand::diagnostics_page(session.clone())))
+                    }
+                    (_, Some(lookup)) => on_demand("the lookup grid", move || Box::pin(on_demand::lookup_page(lookup.clone()))),
                     (_, None) if lookups.is_empty() => view! { <p>"No lookups are configured."</p> }.into_any(),
                     (_, None) => view! {
                         <div class="state"><h2>"Page not found"</h2><p>"There is no page at this address."</p>
@@ -227,7 +233,7 @@ pub fn backoff_seconds(attempt: u32) -> u32 {
 /// "Trying again in N s…", then `retry`: outages end by themselves, and a screen left open on
 /// the plant floor should come back without anyone touching it.
 #[component]
-fn RetryCountdown(retry: Callback<()>, attempt: u32) -> impl IntoView {
+pub fn RetryCountdown(retry: Callback<()>, attempt: u32) -> impl IntoView {
     let left = RwSignal::new(backoff_seconds(attempt));
     let handle = set_interval_with_handle(
         move || {

@@ -3,6 +3,7 @@
 
 mod mutants;
 mod setup;
+mod split;
 
 use anyhow::{Context as _, Result, bail};
 use std::path::{Path, PathBuf};
@@ -92,8 +93,10 @@ fn build_portal(root: &Path, tools: &setup::Tools) -> Result<()> {
             .args(["build", "--release"])
             .env("PATH", &tools.path)
             .env("TRUNK_SKIP_VERSION_CHECK", "true")
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", split::RELEASE_WASM_RUSTFLAGS)
             .current_dir(root),
-    )
+    )?;
+    split::split_portal(root, tools)
 }
 
 fn demo(root: &Path, extra: &[String]) -> Result<()> {

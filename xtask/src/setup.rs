@@ -13,6 +13,8 @@ const TWIGGY_VERSION: &str = "0.8.0";
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 const CARGO_MUTANTS_VERSION: &str = "27.1.0";
 const WASM_PACK_VERSION: &str = "0.15.1";
+/// `wasm-split-cli` from `wasm_split_cli_support`: the split step of the release build.
+const WASM_SPLIT_VERSION: &str = "0.2.4";
 
 /// Where the tools are.
 pub struct Tools {
@@ -26,6 +28,12 @@ pub struct Tools {
     pub chromium: PathBuf,
     /// wasm-pack (when the browser was asked for: the browser tests also run under it).
     pub wasm_pack: PathBuf,
+    /// wasm-split-cli, which cuts the release wasm into its on-demand parts.
+    pub wasm_split: PathBuf,
+    /// wasm-bindgen (the version Cargo.lock pins).
+    pub wasm_bindgen: PathBuf,
+    /// wasm-opt (npm binaryen).
+    pub wasm_opt: PathBuf,
 }
 
 fn output(cmd: &mut Command) -> Option<String> {
@@ -83,6 +91,14 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
         npm_install(&tools_dir, &format!("binaryen@{BINARYEN_VERSION}"))?;
     }
 
+    let wasm_split = cargo_bin("wasm-split-cli");
+    // It has no --version; the install records what it installed.
+    let installed = output(Command::new("cargo").args(["install", "--list"])).unwrap_or_default();
+    if !wasm_split.exists() || !installed.contains(&format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}")) {
+        eprintln!("==> Installing wasm-split-cli {WASM_SPLIT_VERSION} from crates.io (about a minute; once per machine)");
+        run_cmd(Command::new("cargo").args(["install", "wasm_split_cli_support", "--version", WASM_SPLIT_VERSION, "--locked", "--features", "build-binary"]))?;
+    }
+
     let chromium = PathBuf::from("/usr/bin/chromium");
     let chromedriver = PathBuf::from("/usr/bin/chromedriver");
     if browser && !(chromium.exists() && chromedriver.exists()) {
@@ -104,7 +120,8 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
     let mut paths = vec![npm_bin, cargo_bin("")];
     paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
     let path = std::env::join_paths(paths)?;
-    Ok(Tools { trunk, path, chromedriver, chromium, wasm_pack })
+    let wasm_opt = tools_dir.join("node_modules/.bin/wasm-opt");
+    Ok(Tools { trunk, path, chromedriver, chromium, wasm_pack, wasm_split, wasm_bindgen: bindgen, wasm_opt })
 }
 
 /// For `cargo xtask bench`: twiggy, which tells what each crate costs in the wasm.

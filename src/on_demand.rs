@@ -1,0 +1,116 @@
+//! Parts of the portal that load when first used: the lookup grid (with the embedding entries),
+//! the Web APIs page and Diagnostics.
+//!
+//! In the release build `cargo xtask build` compiles with `--cfg mes_split`: each function made
+//! by [`part!`] becomes a split point (`wasm_split`, re-exported by leptos), and after linking
+//! `wasm-split-cli` cuts the wasm into the main file (sign-in states and the shell) and one file
+//! per part, fetched the first time the part is shown. In every other build (the browser tests,
+//! `trunk serve`) a part is an ordinary function, so the same code runs unsplit.
+//!
+//! A part whose file cannot be fetched is a plain state with a countdown and a retry button,
+//! never a panic (the split points are `fallible`, and a failed load is not remembered).
+
+use leptos::prelude::*;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A part's file could not be fetched or instantiated (the loader logs the details).
+#[derive(Debug, Clone, Copy)]
+pub struct NotLoaded;
+
+#[cfg(mes_split)]
+impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        NotLoaded
+    }
+}
+
+/// A part's view, once its code is in.
+pub type Loading = Pin<Box<dyn Future<Output = Result<AnyView, NotLoaded>>>>;
+
+/// `part!(chunk, fn name(args) { view })`: an async function that loads `chunk` (release
+/// build) and then returns the view the body makes.
+macro_rules! part {
+    ($chunk:ident, $(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$doc])*
+        #[cfg(mes_split)]
+        #[leptos::wasm_split::wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible)]
+        pub fn $name($($arg: $ty),*) -> Result<AnyView, $crate::on_demand::NotLoaded> {
+            Ok($body)
+        }
+        $(#[$doc])*
+        #[cfg(not(mes_split))]
+        pub async fn $name($($arg: $ty),*) -> Result<AnyView, $crate::on_demand::NotLoaded> {
+            Ok($body)
+        }
+    };
+}
+
+/// Shows the part `load` makes: "Loading …" until its code is in, then the part; if its file
+/// could not be fetched, says so and tries again (by itself after a pause, or on the button).
+/// `what` names the part in those messages ("the lookup grid").
+pub fn on_demand(what: &'static str, load: impl Fn() -> Loading + Send + Sync + 'static) -> AnyView {
+    let settled = RwSignal::new(false);
+    let attempt = RwSignal::new(0u32);
+    let again = Callback::new(move |()| {
+        settled.set(false);
+        attempt.update(|n| *n += 1);
+    });
+    view! {
+        {move || (!settled.get()).then(|| view! {
+            <div class="skeleton" role="status" aria-busy="true" data-state="part-loading">{format!("Loading {what}…")}</div>
+        })}
+        {move || {
+            let tries = attempt.get();
+            let future = load();
+            Suspend::new(send_wrapper::SendWrapper::new(async move {
+                let outcome = future.await;
+                settled.set(true);
+                outcome.unwrap_or_else(|NotLoaded| view! {
+                    <div class="state bad" role="alert" data-state="part-not-loaded">
+                        <h2>{format!("The portal could not load {what}")}</h2>
+                        <p>"Its file did not arrive from the portal's server (a network interruption, or the server is being updated). The rest of the portal keeps working."</p>
+                        <crate::pages::RetryCountdown retry=again attempt=tries />
+                        <div class="actions"><button class="secondary" on:click=move |_| again.run(())>"Try again now"</button></div>
+                    </div>
+                }.into_any())
+            }))
+        }}
+    }
+    .into_any()
+}
+
+part!(grid,
+    /// A lookup's page in the portal.
+    pub fn lookup_page(lookup: mes_client::LookupDefinition) {
+        view! { <crate::grid::LookupGrid lookup=lookup /> }.into_any()
+    }
+);
+
+part!(grid,
+    /// `mountLookupGrid`'s grid, with its own sign-in states.
+    pub fn embedded_lookup(options: crate::embed::EmbedOptions, host: web_sys::HtmlElement) {
+        view! { <crate::embed::EmbeddedLookup options=options host=host /> }.into_any()
+    }
+);
+
+part!(grid,
+    /// `mountRowsGrid`'s grid over the host page's rows.
+    pub fn rows_grid(options: crate::embed::RowsOptions, host: web_sys::HtmlElement) {
+        crate::embed::rows_view(options, host)
+    }
+);
+
+part!(web_apis,
+    /// The Web APIs page.
+    pub fn web_apis_page(session: std::sync::Arc<crate::session::SignedInState>) {
+        view! { <crate::pages::WebApis session=session /> }.into_any()
+    }
+);
+
+part!(diagnostics,
+    /// The Diagnostics page.
+    pub fn diagnostics_page(session: std::sync::Arc<crate::session::SignedInState>) {
+        view! { <crate::pages::Diagnostics session=session /> }.into_any()
+    }
+);
