@@ -1030,3 +1030,43 @@ async fn rows_show_while_a_large_answer_is_still_arriving() {
     })
     .await;
 }
+
+/// The first page fetches no on-demand part; a part whose file does not arrive (the network, a
+/// server mid-update) is a plain state with the portal around it still working, and comes back
+/// by the retry button once the file can be fetched. The release build is really split: with the
+/// grid's file blocked there is no grid.
+#[tokio::test]
+async fn a_part_that_does_not_arrive_is_a_plain_state_and_loads_on_retry() {
+    let stack = stack("e2e-parts").await;
+    with_browser(|client| async move {
+        client.goto(&format!("{}/", stack.portal_origin)).await?;
+        wait_for(&client, "button#sign-in").await?;
+        let fetched = client
+            .execute("return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.endsWith('.wasm'))", vec![])
+            .await?;
+        let fetched: Vec<String> = serde_json::from_value(fetched)?;
+        if fetched.len() != 1 || !fetched[0].ends_with("_bg.wasm") {
+            bail!("the sign-in page should fetch the main wasm only: {fetched:?}");
+        }
+
+        e2e::cdp(&client, "Network.enable", serde_json::json!({})).await?;
+        e2e::cdp(&client, "Network.setBlockedURLs", serde_json::json!({ "urls": ["*split_grid.wasm"] })).await?;
+        wait_for(&client, "button#sign-in").await?.click().await?;
+        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        let said = wait_for_text(&client, "[role=alert][data-state=part-not-loaded]", &["could not load the lookup grid"]).await?;
+        if !said.contains("Trying again in") {
+            bail!("the state should count down to a retry by itself: {said}");
+        }
+        if client.find(Locator::Css("table.grid")).await.is_ok() {
+            bail!("a grid showed although its file was blocked: the build is not split");
+        }
+        assert_eq!(text_of(&client, "#signed-in-as").await?, "PLANT\\alice", "the shell around the part still works");
+
+        e2e::cdp(&client, "Network.setBlockedURLs", serde_json::json!({ "urls": [] })).await?;
+        client.find(Locator::XPath("//button[text()='Try again now']")).await?.click().await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
