@@ -10,7 +10,8 @@
 //! 3. runs wasm-opt -Oz on every wasm file;
 //! 4. puts the results into dist/ under trunk's hashed names, names the parts and the loader
 //!    after the same hash (so every file of a build can be cached forever), and writes the new
-//!    Subresource Integrity hashes into index.html.
+//!    Subresource Integrity hashes into index.html;
+//! 5. writes a gzipped copy (`.gz`, gzip -9) of every script, stylesheet and wasm file.
 
 use crate::run_cmd;
 use crate::setup::Tools;
@@ -83,7 +84,11 @@ pub fn split_portal(root: &Path, tools: &Tools) -> Result<()> {
         html = with_integrity(&html, &file, &sri(&dist.join(&file))?)?;
     }
     std::fs::write(&index, html)?;
-    Ok(())
+
+    // Gzipped copies at the highest level, once per build, for servers that send them as they are
+    // (nginx `gzip_static`, devstack) instead of compressing every answer.
+    let compressible = files(&dist, |name| [".wasm", ".js", ".css"].iter().any(|e| name.ends_with(e)))?;
+    run_cmd(Command::new("gzip").args(["-9", "--keep", "--force", "--no-name"]).args(compressible).current_dir(&dist))
 }
 
 /// `mes-portal-<hash>`: the name trunk gave the portal's JavaScript glue in `dist`.

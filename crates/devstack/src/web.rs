@@ -1,5 +1,8 @@
 //! The portal's static server: `dist/` with the SPA fallback, a `config.json` that points at the
 //! stand-ins, and a Content-Security-Policy that allows only the portal, AIM and MES origins.
+//! The build's gzipped copies (`*.gz`, written by `cargo xtask build`) go to browsers that accept
+//! gzip, as `gzip_static` does in docs/deploy.md: the bytes a browser fetches here are the bytes a
+//! plant's browser fetches.
 
 use crate::util::origin_of;
 use axum::http::{HeaderValue, header};
@@ -121,7 +124,7 @@ pub fn app(o: WebOptions) -> std::io::Result<Router> {
     let csp = HeaderValue::from_str(&content_security_policy(&o, &html)).map_err(std::io::Error::other)?;
     let config = portal_config(&o);
     let reports = o.csp_reports.clone();
-    let files = ServeDir::new(&o.dist_dir).fallback(ServeFile::new(&index));
+    let files = ServeDir::new(&o.dist_dir).precompressed_gzip().fallback(ServeFile::new(&index));
     let mut router = Router::new().route(
         "/config.json",
         get(move || {

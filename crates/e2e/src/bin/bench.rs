@@ -139,13 +139,14 @@ struct Args {
     sizes: Vec<usize>,
     out: PathBuf,
     requests: usize,
-    /// Only the grid figures (`--only grids`), for working on the grid.
-    grids_only: bool,
+    /// Only some figures, printed: `--only grids` (the grids) or `--only load` (first load,
+    /// network profiles, bytes on first use).
+    only: Option<String>,
 }
 
 fn args() -> Result<Args> {
     let mut args =
-        Args { runs: 5, sizes: vec![10_000, 100_000], out: PathBuf::from("docs/benchmarks.md"), requests: 4000, grids_only: false };
+        Args { runs: 5, sizes: vec![10_000, 100_000], out: PathBuf::from("docs/benchmarks.md"), requests: 4000, only: None };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
@@ -154,8 +155,8 @@ fn args() -> Result<Args> {
             "--rows" => args.sizes = value()?.split(',').map(str::parse).collect::<Result<_, _>>()?,
             "--out" => args.out = PathBuf::from(value()?),
             "--requests" => args.requests = value()?.parse()?,
-            "--only" if value()? == "grids" => args.grids_only = true,
-            other => bail!("unknown argument {other}: --runs N --rows 10000,100000 --out FILE --requests N --only grids"),
+            "--only" => args.only = Some(value()?).filter(|o| o == "grids" || o == "load").or_else(|| Some(String::new())),
+            other => bail!("unknown argument {other}: --runs N --rows 10000,100000 --out FILE --requests N --only grids|load"),
         }
     }
     Ok(args)
@@ -293,6 +294,17 @@ fn sizes(report: &mut String, config_json: &[u8]) -> Result<()> {
             files.push((name.to_owned(), std::fs::read(dist.join(name)).with_context(|| name.to_owned())?));
         }
     }
+    // Modules the page's JavaScript imports (the on-demand parts' loader) load with it.
+    let scripts: Vec<String> = files.iter().filter(|(n, _)| n.ends_with(".js")).map(|(n, _)| n.clone()).collect();
+    for script in scripts {
+        let text = std::fs::read_to_string(dist.join(&script))?;
+        for piece in text.split("from \"./").skip(1) {
+            let name = piece.split('"').next().unwrap_or_default().to_owned();
+            if !files.iter().any(|(n, _)| *n == name) {
+                files.push((name.clone(), std::fs::read(dist.join(&name)).with_context(|| name.clone())?));
+            }
+        }
+    }
     files.push(("config.json (served)".into(), config_json.to_vec()));
     writeln!(
         report,
@@ -402,27 +414,123 @@ fn portal_config(stack: &Stack) -> Result<PortalConfig> {
     PortalConfig::from_json(&stack.portal_config().to_string(), Runtime::Browser).map(|(c, _)| c).map_err(|r| anyhow!("{:?}", r.errors))
 }
 
-async fn sign_in_page_time(report: &mut String, stack: &Stack, runs: usize) -> Result<()> {
-    let mut times = Vec::new();
-    for _ in 0..runs {
-        let (client, driver) = fresh_browser().await?;
-        let started = Instant::now();
-        client.goto(&format!("{}/", stack.portal_origin)).await?;
-        appear(&client, "button#sign-in").await?;
-        times.push(started.elapsed().as_secs_f64() * 1000.0);
-        let _ = client.close().await;
-        drop(driver);
+/// First load, the two network profiles and the bytes each page costs on first use.
+async fn load(report: &mut String, stack: &Stack, runs: usize) -> Result<()> {
+    eprintln!("bench: sizes");
+    let config_json = reqwest::get(format!("{}/config.json", stack.portal_origin)).await?.bytes().await?;
+    sizes(report, &config_json)?;
+    eprintln!("bench: network profiles");
+    network_profiles(report, stack, runs).await?;
+    eprintln!("bench: bytes on first use");
+    first_use(report, stack).await
+}
+
+/// A network the browser is on: loopback as it is, or emulated by Chromium.
+struct Network {
+    name: &'static str,
+    /// Round trip added to every request (ms), download and upload (bytes/s); none for loopback.
+    emulated: Option<(f64, f64, f64)>,
+}
+
+const NETWORKS: [Network; 2] = [
+    Network { name: "loopback", emulated: None },
+    Network { name: "plant network (4 Mbit/s down, 1 Mbit/s up, 100 ms round trip)", emulated: Some((100.0, 4e6 / 8.0, 1e6 / 8.0)) },
+];
+
+/// A fresh browser on `network`.
+async fn browser_on(network: &Network) -> Result<(Client, e2e::Driver)> {
+    let (client, driver) = fresh_browser().await?;
+    if let Some((latency, down, up)) = network.emulated {
+        cdp(&client, "Network.enable", json!({})).await?;
+        cdp(
+            &client,
+            "Network.emulateNetworkConditions",
+            json!({ "offline": false, "latency": latency, "downloadThroughput": down, "uploadThroughput": up }),
+        )
+        .await?;
     }
+    Ok((client, driver))
+}
+
+/// Per network: navigation → usable sign-in page, and back from AIM → first grid rows; cold cache
+/// (a new browser profile each run).
+async fn network_profiles(report: &mut String, stack: &Stack, runs: usize) -> Result<()> {
     writeln!(
         report,
-        "## Time to a usable sign-in page\n\nFrom navigation to the Sign in button, cold cache (a new browser profile each run), loopback. \
-         It includes the silent `prompt=none` round trip through AIM that lets a person with an AIM session skip the form \
-         (two documents: the portal, then `/callback` answering `login_required`).\n\n\
-         | runs | median | fastest | slowest |\n|---:|---:|---:|---:|\n| {runs} | {} | {} | {} |\n",
-        ms(median(times.clone())),
-        ms(percentile(times.clone(), 0.0)),
-        ms(percentile(times, 1.0))
+        "## As a person feels it\n\nCold cache (a new browser profile each run), medians of {runs} runs. **Sign-in page**: from \
+         navigation to a usable Sign in button; it includes the silent `prompt=none` round trip through AIM that lets a \
+         person with an AIM session skip the form (two documents: the portal, then `/callback` answering \
+         `login_required`). **First rows**: from the return from AIM's form (`/callback` navigation start) to the \
+         first grid rows painted: the portal again, the token request, the grid's part and the MES answer. The portal \
+         server gzips its files (as docs/deploy.md's servers do); the plant network is Chromium's network emulation.\n\n\
+         | network | sign-in page | first rows after the return |\n|---|---:|---:|"
     )?;
+    for network in &NETWORKS {
+        let (mut page, mut rows) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let (client, driver) = browser_on(network).await?;
+            let started = Instant::now();
+            client.goto(&format!("{}/", stack.portal_origin)).await?;
+            appear(&client, "button#sign-in").await?;
+            page.push(started.elapsed().as_secs_f64() * 1000.0);
+            client.find(Locator::Css("button#sign-in")).await?.click().await?;
+            submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+            appear(&client, "table.grid tbody tr[role=row]").await?;
+            rows.push(client.execute("return window.__bench.firstRows ?? null", vec![]).await?.as_f64().unwrap_or(f64::NAN));
+            let _ = client.close().await;
+            drop(driver);
+        }
+        writeln!(report, "| {} | {} | {} |", network.name, ms(median(page)), ms(median(rows)))?;
+    }
+    writeln!(report)?;
+    Ok(())
+}
+
+/// The portal's files a page has fetched so far (names in dist/).
+async fn fetched(client: &Client) -> Result<Vec<String>> {
+    let names = client
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name)).filter(u => u.origin === location.origin).map(u => u.pathname.slice(1))",
+            vec![],
+        )
+        .await?;
+    let names: Vec<String> = serde_json::from_value(names)?;
+    Ok(names.into_iter().filter(|n| !n.contains('/') && dist().join(n).is_file()).collect())
+}
+
+/// The files each page fetches the first time a person opens it, after the first load.
+async fn first_use(report: &mut String, stack: &Stack) -> Result<()> {
+    let (client, driver) = fresh_browser().await?;
+    client.goto(&format!("{}/", stack.portal_origin)).await?;
+    wait_for(&client, "button#sign-in").await?;
+    let mut seen = fetched(&client).await?;
+    client.find(Locator::Css("button#sign-in")).await?.click().await?;
+    submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+    appear(&client, "table.grid tbody tr[role=row]").await?;
+    writeln!(
+        report,
+        "### Bytes on first use\n\nThe files a page fetches the first time a person opens it, beyond the first load (gzip -9).\n\n\
+         | page | files | gzipped |\n|---|---|---:|"
+    )?;
+    for (page, link, ready) in [
+        ("a lookup grid (the first page after sign-in)", None, "table.grid tbody tr[role=row]"),
+        ("Web APIs", Some("/web-apis"), "section.web-api"),
+        ("Diagnostics", Some("/diagnostics"), "#access-claims"),
+    ] {
+        if let Some(link) = link {
+            client.find(Locator::Css(&format!("nav a[href='{link}']"))).await?.click().await?;
+            appear(&client, ready).await?;
+        }
+        let now = fetched(&client).await?;
+        let new: Vec<String> = now.iter().filter(|n| !seen.contains(n)).cloned().collect();
+        let bytes: usize = new.iter().map(|n| std::fs::read(dist().join(n)).map(|b| gzip(&b)).unwrap_or(0)).sum();
+        let names: Vec<String> = new.iter().map(|n| format!("`{}`", n.rsplit_once('-').map_or(n.as_str(), |(_, part)| part))).collect();
+        writeln!(report, "| {page} | {} | {} |", if names.is_empty() { "none".into() } else { names.join(", ") }, kb(bytes))?;
+        seen.extend(new);
+    }
+    writeln!(report)?;
+    let _ = client.close().await;
+    drop(driver);
     Ok(())
 }
 
@@ -952,17 +1060,23 @@ async fn main() -> Result<()> {
     report.push_str(&machine());
     report.push('\n');
 
-    if args.grids_only {
-        grids(&mut report, &args.sizes, args.runs).await?;
-        println!("{report}");
-        return Ok(());
+    match args.only.as_deref() {
+        Some("grids") => {
+            grids(&mut report, &args.sizes, args.runs).await?;
+            println!("{report}");
+            return Ok(());
+        }
+        Some("load") => {
+            let small = stack("bench", 200).await?;
+            load(&mut report, &small, args.runs).await?;
+            println!("{report}");
+            return Ok(());
+        }
+        Some(other) => bail!("--only takes grids or load, not {other:?}"),
+        None => {}
     }
-    eprintln!("bench: sizes");
     let small = stack("bench", 200).await?;
-    let config_json = reqwest::get(format!("{}/config.json", small.portal_origin)).await?.bytes().await?;
-    sizes(&mut report, &config_json)?;
-    eprintln!("bench: time to the sign-in page");
-    sign_in_page_time(&mut report, &small, args.runs).await?;
+    load(&mut report, &small, args.runs).await?;
     eprintln!("bench: sign-in requests and timings");
     sign_in_cost(&mut report, &small, args.runs).await?;
     eprintln!("bench: renewal");
