@@ -4,7 +4,7 @@
 use crate::Secret;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use url::{Host, Url};
+use crate::absolute_url::AbsoluteUrl;
 
 /// How a Web API definition obtains its bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -282,13 +282,13 @@ impl ConfigReport {
 /// Parses `value` as an absolute URL that is https, or http on loopback only. Returns whether it
 /// is usable.
 fn check_url(report: &mut ConfigReport, field: &str, value: &str) -> bool {
-    match Url::parse(value) {
+    match AbsoluteUrl::parse(value) {
         Err(e) => {
             report.error(field, &format!("\"{value}\" is not an absolute URL ({e})"));
             false
         }
         Ok(url) if url.scheme() == "https" => true,
-        Ok(url) if url.scheme() == "http" && is_loopback(&url) => true,
+        Ok(url) if url.scheme() == "http" && url.is_loopback() => true,
         Ok(url) if url.scheme() == "http" => {
             report.error(field, &format!("\"{value}\" uses http; only https is allowed outside this machine (loopback)"));
             false
@@ -297,16 +297,6 @@ fn check_url(report: &mut ConfigReport, field: &str, value: &str) -> bool {
             report.error(field, &format!("\"{value}\" has scheme \"{}\"; use https", url.scheme()));
             false
         }
-    }
-}
-
-/// Whether a URL points at this machine.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 

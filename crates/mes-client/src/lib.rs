@@ -81,6 +81,7 @@
 //! # }
 //! ```
 
+mod absolute_url;
 mod config;
 mod discovery;
 mod jwt;
@@ -101,8 +102,9 @@ pub mod browser;
 
 pub use config::{
     AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime, SelectionMode, ServiceConfig,
-    WebApiDefinition, is_loopback,
+    WebApiDefinition,
 };
+pub use absolute_url::AbsoluteUrl;
 pub use discovery::{
     DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover, discovery_request, discovery_url, fetch_jwks,
     parse_discovery,

@@ -5,7 +5,7 @@ use crate::Secret;
 use crate::config::WebApiDefinition;
 use crate::rows::{Rows, RowsDecoder};
 use crate::transport::{BodySink, HttpRequest, HttpResponse, MaybeSend, Transport, TransportError, content_type, first_bytes, is_json};
-use url::form_urlencoded;
+
 
 /// Optional MES request headers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

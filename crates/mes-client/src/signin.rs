@@ -10,7 +10,7 @@ use crate::secret::constant_time_eq;
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use url::form_urlencoded;
+use crate::absolute_url::AbsoluteUrl;
 
 /// What survives the one round trip to the authority (kept in sessionStorage by the browser
 /// glue, removed on return). Never a token.
@@ -118,40 +118,35 @@ pub fn authorization_redirect(
     return_path: &str,
     prompt: Option<Prompt>,
 ) -> Result<AuthorizationRedirect, SignInError> {
-    let mut url = url::Url::parse(&metadata.authorization_endpoint)
-        .map_err(|e| SignInError::BadUrl { what: "the authorization endpoint", reason: e.to_string() })?;
-    url::Url::parse(&client.redirect_uri).map_err(|e| SignInError::BadUrl { what: "the redirect URI", reason: e.to_string() })?;
+    let endpoint = AbsoluteUrl::parse(&metadata.authorization_endpoint)
+        .map_err(|reason| SignInError::BadUrl { what: "the authorization endpoint", reason })?;
+    AbsoluteUrl::parse(&client.redirect_uri).map_err(|reason| SignInError::BadUrl { what: "the redirect URI", reason })?;
     let verifier = random_b64url(32)?;
     let state = random_b64url(16)?;
     let nonce = random_b64url(16)?;
-    {
-        let mut query = url.query_pairs_mut();
-        query
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &client.client_id)
-            .append_pair("state", &state)
-            .append_pair("code_challenge", &pkce_challenge(&verifier))
-            .append_pair("code_challenge_method", "S256")
-            .append_pair("redirect_uri", &client.redirect_uri);
-        if !client.scopes.is_empty() {
-            query.append_pair("scope", &client.scopes.join(" "));
-        }
-        query.append_pair("nonce", &nonce);
-        match prompt {
-            Some(Prompt::None) => {
-                query.append_pair("prompt", "none");
-            }
-            Some(Prompt::Login) => {
-                query.append_pair("prompt", "login");
-            }
-            None => {}
-        }
-        for (name, value) in &client.extra_authorize_params {
-            query.append_pair(name, value);
-        }
+    let challenge = pkce_challenge(&verifier);
+    let scope = client.scopes.join(" ");
+    let mut query: Vec<(&str, &str)> = vec![
+        ("response_type", "code"),
+        ("client_id", &client.client_id),
+        ("state", &state),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+        ("redirect_uri", &client.redirect_uri),
+    ];
+    if !client.scopes.is_empty() {
+        query.push(("scope", &scope));
     }
+    query.push(("nonce", &nonce));
+    match prompt {
+        Some(Prompt::None) => query.push(("prompt", "none")),
+        Some(Prompt::Login) => query.push(("prompt", "login")),
+        None => {}
+    }
+    query.extend(client.extra_authorize_params.iter().map(|(name, value)| (name.as_str(), value.as_str())));
+    let url = endpoint.with_query_pairs(query);
     Ok(AuthorizationRedirect {
-        url: url.to_string(),
+        url,
         pending: PendingSignIn { state, nonce, verifier, return_path: same_origin_path(return_path) },
     })
 }
@@ -427,7 +422,7 @@ pub(crate) fn token_request(
     proof: &ClientProof<'_>,
     form: &[(&str, &str)],
 ) -> Result<HttpRequest, TokenError> {
-    url::Url::parse(endpoint).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
+    AbsoluteUrl::parse(endpoint).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
     let mut body = form_urlencoded::Serializer::new(String::new());
     body.extend_pairs(form);
     let mut builder = http::Request::post(endpoint)
@@ -585,9 +580,9 @@ mod tests {
     #[test]
     fn authorize_url_carries_pkce_s256_state_nonce_and_scopes() {
         let redirect = authorization_redirect(&metadata(true), &client(), "/lookups/1?x=y", Some(Prompt::None)).expect("url");
-        let url = url::Url::parse(&redirect.url).expect("url");
         assert!(redirect.url.starts_with("https://sms.plant.example/identitymanager/connect/authorize?"));
-        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        let query = redirect.url.split_once('?').expect("a query").1;
+        let q: std::collections::HashMap<_, _> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
         assert_eq!(q["response_type"], "code");
         assert_eq!(q["client_id"], "mes-portal");
         assert_eq!(q["redirect_uri"], "https://portal.plant.example/");

@@ -323,9 +323,15 @@ fn sizes(report: &mut String, config_json: &[u8]) -> Result<()> {
     crate_sizes(report)
 }
 
-/// What each crate costs, from twiggy over the wasm before wasm-opt (names are still there).
+/// What each crate costs in the first load's wasm, from twiggy over the main module as the split
+/// step cut it (before wasm-bindgen and wasm-opt: names are still there).
 fn crate_sizes(report: &mut String) -> Result<()> {
-    let wasm = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/wasm32-unknown-unknown/release/mes-portal.wasm"));
+    let split = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/split"));
+    let main = std::fs::read_dir(&split)
+        .with_context(|| format!("{}: build the portal with `cargo xtask build`", split.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("mes-portal-") && n.ends_with(".wasm")));
+    let wasm = main.context("the split step left no main module in target/split")?;
     let out = std::process::Command::new("twiggy").args(["top", "-n", "1000000", "--format", "csv"]).arg(&wasm).output();
     let Ok(out) = out.map_err(|e| e.to_string()).and_then(|o| if o.status.success() { Ok(o) } else { Err("twiggy failed".into()) }) else {
         writeln!(report, "(twiggy is not installed: `cargo xtask bench` installs it; no per-crate figures)\n")?;
@@ -360,6 +366,7 @@ fn crate_sizes(report: &mut String) -> Result<()> {
             || name.starts_with("custom section")
             || name.contains("__wbindgen_describe")
             || name.contains("__wbindgen_placeholder")
+            || name.contains("__wasm_bindgen_unstable")
         {
             continue;
         }
@@ -385,8 +392,9 @@ fn crate_sizes(report: &mut String) -> Result<()> {
     rows.sort_by(|a, b| b.1.cmp(&a.1));
     writeln!(
         report,
-        "### What the crates cost\n\nCode and data before wasm-opt and gzip ({} in all; twiggy shallow sizes, name \
-         sections left out), the 16 largest. wasm-opt and gzip shrink every part, so read these as shares.\n",
+        "### What the crates cost in the first load\n\nThe main module's code and data before wasm-opt and gzip ({} in all; \
+         twiggy shallow sizes, name sections left out), the 16 largest. wasm-opt and gzip shrink every part, so read \
+         these as shares.\n",
         kb(total as usize)
     )?;
     writeln!(report, "| crate | bytes | share |\n|---|---:|---:|")?;
