@@ -71,7 +71,7 @@ pub fn discovery_request(authority: &str) -> HttpRequest {
 }
 
 pub(crate) fn get_json(url: &str) -> HttpRequest {
-    crate::transport::finish(http::Request::get(url).header(http::header::ACCEPT, "application/json"), Vec::new())
+    HttpRequest::get(url).header("accept", "application/json").checked()
 }
 
 /// Parses and checks the discovery answer against the configured authority.
@@ -185,7 +185,7 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, content_type: &str, body: &str) -> HttpResponse {
-        http::Response::builder().status(status).header("content-type", content_type).body(body.as_bytes().to_vec()).expect("response")
+        HttpResponse::new(status, body).with_header("content-type", content_type)
     }
 
     const DOC: &str = r#"{"issuer":"https://sms.plant.example/identitymanager",
@@ -198,16 +198,16 @@ mod tests {
     #[test]
     fn request_is_a_plain_get_for_json() {
         let request = discovery_request("https://sms.plant.example/identitymanager/");
-        assert_eq!(request.method(), http::Method::GET);
-        assert_eq!(request.uri(), "https://sms.plant.example/identitymanager/.well-known/openid-configuration");
-        assert_eq!(request.headers()["accept"], "application/json");
+        assert_eq!(request.method(), crate::transport::Method::Get);
+        assert_eq!(request.url(), "https://sms.plant.example/identitymanager/.well-known/openid-configuration");
+        assert_eq!(request.headers().get("accept"), Some("application/json"));
         assert!(request.body().is_empty());
     }
 
     #[test]
     fn an_unusable_address_never_becomes_a_request_to_this_origin() {
         let request = get_json("https://sms.plant.example/jwks with spaces");
-        assert_eq!(request.uri(), "http://invalid.invalid/");
+        assert_eq!(request.url(), "http://invalid.invalid/");
     }
 
     #[test]

@@ -133,7 +133,7 @@ pub use time::now_seconds;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;
 pub use transport::{
-    BodySink, DEFAULT_BODY_LIMIT, HttpRequest, HttpResponse, MaybeSend, Transport, TransportError, TransportErrorKind, first_bytes,
+    BodySink, DEFAULT_BODY_LIMIT, Headers, HttpRequest, HttpResponse, MaybeSend, Method, StatusCode, Transport, TransportError, TransportErrorKind, first_bytes,
 };
 #[cfg(target_arch = "wasm32")]
 pub use transport::{BrowserTransport, ReadError, read_body_stream};

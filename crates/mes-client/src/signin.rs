@@ -1,7 +1,7 @@
 //! Authorization code + PKCE (S256) sign-in: the authorize redirect, the callback checks
 //! (state, RFC 9207 `iss`, `error=`), and the token requests (RFC 6749 §4.1.3, §6, §4.4), all
 //! built here: PKCE, state and nonce from the platform's randomness, requests as plain
-//! `http::Request`s, answers parsed with serde.
+//! `HttpRequest`s, answers parsed with serde.
 
 use crate::Secret;
 use crate::config::ClientSettings;
@@ -279,10 +279,10 @@ pub fn revocation_request(endpoint: &str, client_id: &str, refresh_token: &Secre
         .append_pair("token_type_hint", "refresh_token")
         .append_pair("client_id", client_id)
         .finish();
-    let builder = http::Request::post(endpoint)
-        .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(http::header::ACCEPT, "application/json");
-    crate::transport::finish(builder, body.into_bytes())
+    HttpRequest::post(endpoint, body.into_bytes())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .checked()
 }
 
 /// Revokes a refresh token so it cannot be used after sign-out. `Ok(false)` when the authority
@@ -425,9 +425,7 @@ pub(crate) fn token_request(
     AbsoluteUrl::parse(endpoint).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
     let mut body = form_urlencoded::Serializer::new(String::new());
     body.extend_pairs(form);
-    let mut builder = http::Request::post(endpoint)
-        .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(http::header::ACCEPT, "application/json");
+    let mut authorization = None;
     match proof {
         ClientProof::Public => {
             body.append_pair("client_id", client_id);
@@ -440,10 +438,16 @@ pub(crate) fn token_request(
             let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
             let pair = format!("{}:{}", encode(client_id), encode(secret.expose()));
             let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
-            builder = builder.header(http::header::AUTHORIZATION, value);
+            authorization = Some(value);
         }
     }
-    Ok(crate::transport::finish(builder, body.finish().into_bytes()))
+    let mut request = HttpRequest::post(endpoint, body.finish().into_bytes())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json");
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    Ok(request.checked())
 }
 
 /// Reads a token endpoint's answer (RFC 6749 §5.1 with OpenID's `id_token`, or §5.2): only
@@ -612,22 +616,22 @@ mod tests {
         // RFC 6749 §2.3.1: form-encode ID and secret, then Basic.
         use base64::Engine as _;
         let expected = base64::engine::general_purpose::STANDARD.encode("sched+uler:p%26ss%3Aw%C3%B6rd");
-        assert_eq!(basic.headers()["authorization"], format!("Basic {expected}").as_str());
+        assert_eq!(basic.headers().get("authorization"), Some(format!("Basic {expected}").as_str()));
         assert_eq!(basic.body(), b"grant_type=client_credentials&scope=system");
         let post = token_request("https://aim/connect/token", "sched", &ClientProof::Post(&secret), &form).expect("request");
         assert!(post.headers().get("authorization").is_none());
         assert_eq!(post.body(), b"grant_type=client_credentials&scope=system&client_id=sched&client_secret=p%26ss%3Aw%C3%B6rd");
         let public =
             token_request("https://aim/connect/token", "mes-portal", &ClientProof::Public, &[("grant_type", "refresh_token")]).expect("r");
-        assert_eq!(public.method(), http::Method::POST);
-        assert_eq!(public.headers()["content-type"], "application/x-www-form-urlencoded");
+        assert_eq!(public.method(), crate::transport::Method::Post);
+        assert_eq!(public.headers().get("content-type"), Some("application/x-www-form-urlencoded"));
         assert_eq!(public.body(), b"grant_type=refresh_token&client_id=mes-portal");
         assert!(matches!(token_request("not a url", "x", &ClientProof::Public, &[]), Err(TokenError::Configuration(_))));
     }
 
     #[test]
     fn token_answers_are_read_strictly() {
-        let answer = |status: u16, body: &str| http::Response::builder().status(status).body(body.as_bytes().to_vec()).expect("r");
+        let answer = |status: u16, body: &str| HttpResponse::new(status, body);
         let ok = parse_token_response(
             &answer(
                 200,
@@ -659,7 +663,7 @@ mod tests {
 
     #[test]
     fn a_broken_token_answer_names_the_field_never_its_bytes() {
-        let answer = |body: &str| http::Response::builder().status(200).body(body.as_bytes().to_vec()).expect("r");
+        let answer = |body: &str| HttpResponse::new(200, body);
         let secret = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXBheWxvYWQ.c2ln";
         let cases = [
             (format!(r#"{{"access_token":"{secret}","token_type":"Bearer","expires_in":"{secret}"}}"#), "\"expires_in\" is not a whole"),
@@ -678,11 +682,7 @@ mod tests {
             assert!(!text.contains("c2VjcmV0"), "the token leaked into the error: {text}");
         }
         let html = |status: u16| {
-            http::Response::builder()
-                .status(status)
-                .header("content-type", "text/html; charset=utf-8")
-                .body(format!("<pre>{secret}</pre>").into_bytes())
-                .expect("r")
+            HttpResponse::new(status, format!("<pre>{secret}</pre>")).with_header("content-type", "text/html; charset=utf-8")
         };
         let err = refusal(&html(500));
         assert_eq!(err, TokenError::UnexpectedResponse { status: 500, reason: "not an OAuth answer (text/html)".into() });
@@ -753,13 +753,13 @@ mod tests {
     #[test]
     fn revocation_request_bytes() {
         let request = revocation_request("https://aim/connect/revocation", "mes-portal", &Secret::new("r t+1"));
-        assert_eq!(request.method(), http::Method::POST);
-        assert_eq!(request.uri(), "https://aim/connect/revocation");
-        assert_eq!(request.headers()["content-type"], "application/x-www-form-urlencoded");
-        assert_eq!(request.body().as_slice(), b"token=r+t%2B1&token_type_hint=refresh_token&client_id=mes-portal");
+        assert_eq!(request.method(), crate::transport::Method::Post);
+        assert_eq!(request.url(), "https://aim/connect/revocation");
+        assert_eq!(request.headers().get("content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(request.body(), b"token=r+t%2B1&token_type_hint=refresh_token&client_id=mes-portal");
         // A malformed endpoint must not turn into a POST of the token to this page's origin.
         let bad = revocation_request("https://aim/connect/revocation with spaces", "mes-portal", &Secret::new("r"));
-        assert_eq!(bad.uri(), "http://invalid.invalid/");
+        assert_eq!(bad.url(), "http://invalid.invalid/");
         assert!(bad.body().is_empty());
     }
 

@@ -1,13 +1,170 @@
-//! The one HTTP seam: a request goes out as `http::Request<Vec<u8>>`, an answer comes back as
-//! `http::Response<Vec<u8>>`. Everything else in the crate is pure request building and response
-//! parsing around it, so it runs the same in the browser (gloo-net) and natively (reqwest).
+//! The one HTTP seam: a request goes out as an [`HttpRequest`], an answer comes back as an
+//! [`HttpResponse`]. Everything else in the crate is pure request building and response parsing
+//! around it, so it runs the same in the browser (gloo-net) and natively (reqwest).
+//!
+//! The two types are the crate's own, small ones: the `http` crate's request, header map and URI
+//! parser weigh about 5 kB gzipped in the wasm for the few fields used here.
 
 use std::future::Future;
 
+/// The methods the crate sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET: discovery, keys, MES lookups.
+    Get,
+    /// POST: token and revocation requests (a form).
+    Post,
+}
+
+impl Method {
+    /// `GET` or `POST`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
+
+/// Header fields, names in lower case; lookups ignore case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Adds a field.
+    pub fn append(&mut self, name: &str, value: impl Into<String>) {
+        self.0.push((name.to_ascii_lowercase(), value.into()));
+    }
+
+    /// Every field, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
 /// An HTTP request as the crate builds it.
-pub type HttpRequest = http::Request<Vec<u8>>;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    method: Method,
+    url: String,
+    headers: Headers,
+    body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// A GET of `url`.
+    pub fn get(url: impl Into<String>) -> Self {
+        Self { method: Method::Get, url: url.into(), headers: Headers::default(), body: Vec::new() }
+    }
+
+    /// A POST to `url` with `body`.
+    pub fn post(url: impl Into<String>, body: Vec<u8>) -> Self {
+        Self { method: Method::Post, body, ..Self::get(url) }
+    }
+
+    /// With the header `name: value` added.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The absolute URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The header fields.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The body (empty for a GET).
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The request as it may go out: when its URL is not an absolute http(s) URL without
+    /// whitespace (a malformed endpoint from discovery or configuration) or a header value could
+    /// split the header (a line break), it becomes a bodiless GET of a host that never resolves, so it fails
+    /// visibly and its body — perhaps a token — is never sent to the page's own origin, which a
+    /// relative URI such as `/` would mean in the browser.
+    pub(crate) fn checked(self) -> Self {
+        // Whitespace is refused although a URL parser would escape it: an address that needs
+        // repair is not one to send a token to.
+        let url_ok = !self.url.contains(|c: char| c.is_ascii_whitespace() || c.is_control())
+            && crate::AbsoluteUrl::parse(&self.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        let headers_ok = self.headers.iter().all(|(_, v)| !v.contains(['\r', '\n', '\0']));
+        if url_ok && headers_ok { self } else { Self::get("http://invalid.invalid/") }
+    }
+}
+
+/// An HTTP status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusCode(pub u16);
+
+impl StatusCode {
+    /// The number.
+    pub fn as_u16(self) -> u16 {
+        self.0
+    }
+
+    /// 2xx.
+    pub fn is_success(self) -> bool {
+        (200..300).contains(&self.0)
+    }
+}
+
+impl PartialEq<u16> for StatusCode {
+    fn eq(&self, other: &u16) -> bool {
+        self.0 == *other
+    }
+}
+
 /// An HTTP response as a transport returns it.
-pub type HttpResponse = http::Response<Vec<u8>>;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    status: StatusCode,
+    headers: Headers,
+    body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// An answer with `status` and `body` and no header fields yet.
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Self { status: StatusCode(status), headers: Headers::default(), body: body.into() }
+    }
+
+    /// With the header `name: value` added.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The header fields.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+}
 
 /// The request never got an HTTP answer: DNS, refused connection, TLS, CORS (the browser hides
 /// which), or a body larger than the transport accepts.
@@ -116,18 +273,6 @@ impl BodySink for Collect {
     }
 }
 
-/// Finishes a request; when the URL or a header cannot be used (a malformed endpoint from
-/// discovery or configuration), the request goes to a host that never resolves instead, so it
-/// fails visibly and its body — perhaps a token — is never sent to the page's own origin, which a
-/// relative default URI such as `/` would mean in the browser.
-pub(crate) fn finish(builder: http::request::Builder, body: Vec<u8>) -> HttpRequest {
-    builder.body(body).unwrap_or_else(|_| {
-        let mut request = http::Request::new(Vec::new());
-        *request.uri_mut() = http::Uri::from_static("http://invalid.invalid/");
-        request
-    })
-}
-
 /// Largest answer body accepted by default (8 MiB): an MES lookup of 100,000 rows of 10 columns
 /// is about 15 MB as JSON, so lookups raise it; everything else is small.
 pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -151,8 +296,7 @@ pub fn first_bytes(body: &[u8]) -> String {
 pub(crate) fn content_type(response: &HttpResponse) -> String {
     response
         .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+        .get("content-type")
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default()
@@ -169,7 +313,7 @@ pub use native::NativeTransport;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use super::{BodySink, Collect, HttpRequest, HttpResponse, Transport, TransportError};
+    use super::{BodySink, Collect, Headers, HttpRequest, HttpResponse, Method, Transport, TransportError};
 
     /// reqwest over rustls. Redirects are never followed: OAuth and MES answers are read as sent,
     /// and a redirect in answer to a POST (token, revocation) is an error, never a place to
@@ -213,30 +357,30 @@ mod native {
 
     impl NativeTransport {
         async fn send_now(&self, request: HttpRequest, sink: Option<&mut dyn BodySink>) -> Result<HttpResponse, TransportError> {
-            let url = request.uri().to_string();
-            let (parts, body) = request.into_parts();
-            let is_post = parts.method == http::Method::POST;
-            let mut response = self
-                .client
-                .request(parts.method, &url)
-                .headers(parts.headers)
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| TransportError::new(&url, describe(&e)))?;
+            let url = request.url().to_owned();
+            let is_post = request.method() == Method::Post;
+            let method = if is_post { reqwest::Method::POST } else { reqwest::Method::GET };
+            let mut outgoing = self.client.request(method, &url);
+            for (name, value) in request.headers().iter() {
+                outgoing = outgoing.header(name, value);
+            }
+            let mut response =
+                outgoing.body(request.body.clone()).send().await.map_err(|e| TransportError::new(&url, describe(&e)))?;
             if is_post && response.status().is_redirection() {
                 return Err(TransportError::redirected(&url));
             }
-            let mut builder = http::Response::builder().status(response.status());
+            let mut headers = Headers::default();
             for (name, value) in response.headers() {
-                builder = builder.header(name, value);
+                if let Ok(value) = value.to_str() {
+                    headers.append(name.as_str(), value);
+                }
             }
             let mut collect = Collect::default();
             match sink {
                 Some(sink) if response.status().is_success() => self.pump(&url, &mut response, sink).await?,
                 _ => self.pump(&url, &mut response, &mut collect).await?,
             }
-            builder.body(collect.body).map_err(|e| TransportError::new(&url, e.to_string()))
+            Ok(HttpResponse { headers, ..HttpResponse::new(response.status().as_u16(), collect.body) })
         }
 
         async fn pump(&self, url: &str, response: &mut reqwest::Response, sink: &mut dyn BodySink) -> Result<(), TransportError> {
@@ -269,7 +413,7 @@ mod native {
 
 #[cfg(target_arch = "wasm32")]
 mod browser {
-    use super::{BodySink, Collect, HttpRequest, HttpResponse, Transport, TransportError};
+    use super::{BodySink, Collect, Headers, HttpRequest, HttpResponse, Method, Transport, TransportError};
     use gloo_net::http::RequestBuilder;
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
@@ -353,7 +497,7 @@ mod browser {
 
     impl BrowserTransport {
         async fn send_with_deadline(&self, request: HttpRequest, sink: Option<&mut dyn BodySink>) -> Result<HttpResponse, TransportError> {
-            let url = request.uri().to_string();
+            let url = request.url().to_owned();
             let deadline = Deadline::start(self.timeout_seconds);
             let result = self.send_now(request, &deadline, sink).await;
             if result.is_err() && deadline.expired() {
@@ -368,34 +512,33 @@ mod browser {
             deadline: &Deadline,
             sink: Option<&mut dyn BodySink>,
         ) -> Result<HttpResponse, TransportError> {
-            let url = request.uri().to_string();
-            let (parts, body) = request.into_parts();
+            let url = request.url().to_owned();
             let signal = deadline.signal();
             // A POST carries a code, a refresh token or a secret: a redirect must not carry it on.
-            let is_post = parts.method == http::Method::POST;
+            let is_post = request.method() == Method::Post;
             let redirect = if is_post { RequestRedirect::Manual } else { RequestRedirect::Follow };
+            let method = if is_post { gloo_net::http::Method::POST } else { gloo_net::http::Method::GET };
             let mut builder = RequestBuilder::new(&url)
-                .method(parts.method)
+                .method(method)
                 .redirect(redirect)
                 .cache(RequestCache::NoStore)
                 .credentials(RequestCredentials::SameOrigin)
                 .abort_signal(signal.as_ref());
-            for (name, value) in &parts.headers {
-                if let Ok(value) = value.to_str() {
-                    builder = builder.header(name.as_str(), value);
-                }
+            for (name, value) in request.headers().iter() {
+                builder = builder.header(name, value);
             }
-            let request = if body.is_empty() { builder.build() } else { builder.body(js_sys::Uint8Array::from(&body[..])) }
+            let body = request.body();
+            let request = if body.is_empty() { builder.build() } else { builder.body(js_sys::Uint8Array::from(body)) }
                 .map_err(|e| TransportError::new(&url, e.to_string()))?;
             let response = request.send().await.map_err(|e| TransportError::new(&url, e.to_string()))?;
             if response.type_() == ResponseType::Opaqueredirect {
                 return Err(TransportError::redirected(&url));
             }
-            let mut out = http::Response::builder().status(response.status());
-            // Only the headers the crate reads, by constant (see `mes::TZ_ID` for why).
-            for name in [http::header::CONTENT_TYPE, http::header::WWW_AUTHENTICATE, http::header::CACHE_CONTROL, http::header::LOCATION] {
-                if let Some(value) = response.headers().get(name.as_str()) {
-                    out = out.header(name, value);
+            // Only the headers the crate reads.
+            let mut headers = Headers::default();
+            for name in ["content-type", "www-authenticate", "cache-control", "location"] {
+                if let Some(value) = response.headers().get(name) {
+                    headers.append(name, value);
                 }
             }
             if let Some(length) = response.headers().get("content-length").and_then(|v| v.parse::<usize>().ok())
@@ -410,7 +553,7 @@ mod browser {
                     _ => self.read_limited(&url, stream, &mut collect, false).await?,
                 }
             }
-            out.body(collect.body).map_err(|e| TransportError::new(&url, e.to_string()))
+            Ok(HttpResponse { headers, ..HttpResponse::new(response.status(), collect.body) })
         }
 
         /// Reads the body into `sink` (see [`read_body_stream`]).
@@ -498,5 +641,26 @@ mod browser {
             }
         });
         let _ = JsFuture::from(promise).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{HttpRequest, Method};
+
+    #[test]
+    fn only_absolute_http_requests_with_clean_headers_go_out() {
+        let good = HttpRequest::post("https://aim.example/connect/token", b"code=1".to_vec()).header("Accept", "application/json");
+        assert_eq!(good.clone().checked(), good, "a good request is left as it is");
+        assert_eq!(good.headers().get("accept"), Some("application/json"), "names are looked up ignoring case");
+        for bad in [
+            HttpRequest::post("/connect/token", b"code=1".to_vec()),
+            HttpRequest::post("javascript:alert(1)", b"code=1".to_vec()),
+            HttpRequest::post("https://aim.example/connect/token\n", b"code=1".to_vec()),
+            HttpRequest::post("https://aim.example/connect/token", b"code=1".to_vec()).header("authorization", "Bearer a\r\nX-Evil: 1"),
+        ] {
+            let sent = bad.clone().checked();
+            assert_eq!((sent.url(), sent.method(), sent.body()), ("http://invalid.invalid/", Method::Get, &b""[..]), "{bad:?}");
+        }
     }
 }

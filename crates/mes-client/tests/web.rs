@@ -131,9 +131,9 @@ async fn the_browser_transport_reads_real_answers_and_reports_failed_connections
     // The test runner's own page: real HTTP through fetch, an HTML answer where JSON was expected.
     let origin = web_sys::window().expect("window").location().origin().expect("origin");
     let transport = BrowserTransport::default();
-    let response = transport.send(http::Request::get(format!("{origin}/")).body(Vec::new()).expect("request")).await.expect("answer");
+    let response = transport.send(mes_client::HttpRequest::get(format!("{origin}/"))).await.expect("answer");
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().expect("ct").starts_with("text/html"));
+    assert!(response.headers().get("content-type").expect("ct").starts_with("text/html"));
     let err = discover(&transport, &origin).await.expect_err("not an authority");
     assert!(
         matches!(err, DiscoveryError::UnexpectedResponse { status: 404, .. } | DiscoveryError::UnexpectedResponse { status: 200, .. }),
@@ -141,13 +141,13 @@ async fn the_browser_transport_reads_real_answers_and_reports_failed_connections
     );
     // A closed loopback port: no answer, reported with the address (as CORS refusals are).
     let err = transport
-        .send(http::Request::get("http://127.0.0.1:9/mesmw/api/v3/entity?x=1").body(Vec::new()).expect("request"))
+        .send(mes_client::HttpRequest::get("http://127.0.0.1:9/mesmw/api/v3/entity?x=1"))
         .await
         .expect_err("closed");
     assert_eq!(err.url, "http://127.0.0.1:9/mesmw/api/v3/entity");
     // A small body limit is enforced.
     let tiny = BrowserTransport::new(10);
-    let err = tiny.send(http::Request::get(format!("{origin}/")).body(Vec::new()).expect("request")).await.expect_err("too big");
+    let err = tiny.send(mes_client::HttpRequest::get(format!("{origin}/"))).await.expect_err("too big");
     assert!(err.reason.contains("larger than 10 bytes") && err.kind == TransportErrorKind::TooLarge, "{err:?}");
 }
 

@@ -4,11 +4,7 @@ use mes_client::{HttpResponse, ProviderMetadata, parse_discovery};
 pub const AUTHORITY: &str = "https://aim.plant.example/identitymanager";
 
 pub fn json_response(status: u16, content_type: &str, body: &[u8]) -> HttpResponse {
-    http::Response::builder()
-        .status(status)
-        .header("content-type", content_type)
-        .body(body.to_vec())
-        .unwrap_or_else(|_| http::Response::new(body.to_vec()))
+    HttpResponse::new(status, body).with_header("content-type", content_type)
 }
 
 pub fn metadata() -> ProviderMetadata {
