@@ -6,8 +6,8 @@
 //! the tokens stay in this page's memory. Selections are emitted as a `mes-select` DOM event.
 
 use crate::grid::{LookupGrid, RowsGrid};
-use crate::on_demand::on_demand;
 use crate::grid_model::{GridData, SelectedRow};
+use crate::on_demand::on_demand;
 use crate::pages::{AuthorityUnavailable, ConfigInvalid, SignInFailed, Starting};
 use crate::session::{AuthState, Portal};
 use leptos::prelude::*;

@@ -80,35 +80,40 @@ pub fn on_demand(what: &'static str, load: impl Fn() -> Loading + Send + Sync + 
     .into_any()
 }
 
-part!(grid,
+part!(
+    grid,
     /// A lookup's page in the portal.
     pub fn lookup_page(lookup: mes_client::LookupDefinition) {
         view! { <crate::grid::LookupGrid lookup=lookup /> }.into_any()
     }
 );
 
-part!(grid,
+part!(
+    grid,
     /// `mountLookupGrid`'s grid, with its own sign-in states.
     pub fn embedded_lookup(options: crate::embed::EmbedOptions, host: web_sys::HtmlElement) {
         view! { <crate::embed::EmbeddedLookup options=options host=host /> }.into_any()
     }
 );
 
-part!(grid,
+part!(
+    grid,
     /// `mountRowsGrid`'s grid over the host page's rows.
     pub fn rows_grid(options: crate::embed::RowsOptions, host: web_sys::HtmlElement) {
         crate::embed::rows_view(options, host)
     }
 );
 
-part!(web_apis,
+part!(
+    web_apis,
     /// The Web APIs page.
     pub fn web_apis_page(session: std::sync::Arc<crate::session::SignedInState>) {
         view! { <crate::pages::WebApis session=session /> }.into_any()
     }
 );
 
-part!(diagnostics,
+part!(
+    diagnostics,
     /// The Diagnostics page.
     pub fn diagnostics_page(session: std::sync::Arc<crate::session::SignedInState>) {
         view! { <crate::pages::Diagnostics session=session /> }.into_any()

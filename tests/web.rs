@@ -400,7 +400,8 @@ async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
 
     // Click a cell of the third column, move left with the keyboard, copy: the highlighted cell
     // is what is copied.
-    let cell: web_sys::HtmlElement = all(&root, "tbody tr[role=row]")[1].query_selector("td:nth-child(3)").expect("td").expect("td").unchecked_into();
+    let cell: web_sys::HtmlElement =
+        all(&root, "tbody tr[role=row]")[1].query_selector("td:nth-child(3)").expect("td").expect("td").unchecked_into();
     cell.click();
     leptos::task::tick().await;
     let table = one(&root, "table[role=grid]");

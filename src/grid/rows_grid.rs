@@ -2,7 +2,9 @@
 //! and per-column filters, column hiding and resizing, selection, keyboard, copy cell, CSV
 //! export, and the state mirrored in the address bar.
 
-use super::browser::{clicked_column, copy_text, current_query, download, grid_number, mark_active, replace_query, title_if_cut, visible_height};
+use super::browser::{
+    clicked_column, copy_text, current_query, download, grid_number, mark_active, replace_query, title_if_cut, visible_height,
+};
 use super::header::{ColumnMenu, FilterCells, HeaderCells};
 use crate::grid_model::interaction::{KeyAction, key_action, page_rows, pick, row_window, scroll_to_show, status_line, step_column};
 use crate::grid_model::{ColumnKind, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};

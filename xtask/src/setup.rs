@@ -96,7 +96,15 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
     let installed = output(Command::new("cargo").args(["install", "--list"])).unwrap_or_default();
     if !wasm_split.exists() || !installed.contains(&format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}")) {
         eprintln!("==> Installing wasm-split-cli {WASM_SPLIT_VERSION} from crates.io (about a minute; once per machine)");
-        run_cmd(Command::new("cargo").args(["install", "wasm_split_cli_support", "--version", WASM_SPLIT_VERSION, "--locked", "--features", "build-binary"]))?;
+        run_cmd(Command::new("cargo").args([
+            "install",
+            "wasm_split_cli_support",
+            "--version",
+            WASM_SPLIT_VERSION,
+            "--locked",
+            "--features",
+            "build-binary",
+        ]))?;
     }
 
     let chromium = PathBuf::from("/usr/bin/chromium");

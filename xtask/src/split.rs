@@ -58,9 +58,8 @@ pub fn split_portal(root: &Path, tools: &Tools) -> Result<()> {
             .arg(work.join(format!("{stem}.wasm"))),
     )?;
 
-    let wasm_opt = |from: PathBuf, to: PathBuf| {
-        run_cmd(Command::new(&tools.wasm_opt).arg("-Oz").args(WASM_FEATURES).arg(&from).arg("-o").arg(&to))
-    };
+    let wasm_opt =
+        |from: PathBuf, to: PathBuf| run_cmd(Command::new(&tools.wasm_opt).arg("-Oz").args(WASM_FEATURES).arg(&from).arg("-o").arg(&to));
     wasm_opt(work.join(format!("bindgen/{stem}_bg.wasm")), dist.join(format!("{stem}_bg.wasm")))?;
     for part in &parts {
         wasm_opt(work.join(part), dist.join(format!("{stem}-{part}")))?;

@@ -76,9 +76,8 @@ impl AbsoluteUrl {
 
 #[cfg(target_arch = "wasm32")]
 fn parse(text: &str) -> Result<AbsoluteUrl, String> {
-    let url = web_sys::Url::new(text).map_err(|e| {
-        js_sys::Error::try_from(e).ok().map(|e| String::from(e.message())).unwrap_or_else(|| "not a URL".into())
-    })?;
+    let url = web_sys::Url::new(text)
+        .map_err(|e| js_sys::Error::try_from(e).ok().map(|e| String::from(e.message())).unwrap_or_else(|| "not a URL".into()))?;
     let protocol = url.protocol();
     Ok(AbsoluteUrl { href: url.href(), scheme: protocol.trim_end_matches(':').to_owned(), host: url.hostname() })
 }

@@ -2,9 +2,9 @@
 //! (the Enterprise Console "Web API List Item" fields) and the lookups.
 
 use crate::Secret;
+use crate::absolute_url::AbsoluteUrl;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use crate::absolute_url::AbsoluteUrl;
 
 /// How a Web API definition obtains its bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

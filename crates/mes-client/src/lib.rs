@@ -100,11 +100,11 @@ mod user_session;
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
 
+pub use absolute_url::AbsoluteUrl;
 pub use config::{
     AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime, SelectionMode, ServiceConfig,
     WebApiDefinition,
 };
-pub use absolute_url::AbsoluteUrl;
 pub use discovery::{
     DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover, discovery_request, discovery_url, fetch_jwks,
     parse_discovery,
@@ -133,7 +133,8 @@ pub use time::now_seconds;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;
 pub use transport::{
-    BodySink, DEFAULT_BODY_LIMIT, Headers, HttpRequest, HttpResponse, MaybeSend, Method, StatusCode, Transport, TransportError, TransportErrorKind, first_bytes,
+    BodySink, DEFAULT_BODY_LIMIT, Headers, HttpRequest, HttpResponse, MaybeSend, Method, StatusCode, Transport, TransportError,
+    TransportErrorKind, first_bytes,
 };
 #[cfg(target_arch = "wasm32")]
 pub use transport::{BrowserTransport, ReadError, read_body_stream};

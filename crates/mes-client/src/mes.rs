@@ -6,7 +6,6 @@ use crate::config::WebApiDefinition;
 use crate::rows::{Rows, RowsDecoder};
 use crate::transport::{BodySink, HttpRequest, HttpResponse, MaybeSend, Transport, TransportError, content_type, first_bytes, is_json};
 
-
 /// Optional MES request headers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LookupOptions {

@@ -4,13 +4,13 @@
 //! `HttpRequest`s, answers parsed with serde.
 
 use crate::Secret;
+use crate::absolute_url::AbsoluteUrl;
 use crate::config::ClientSettings;
 use crate::discovery::ProviderMetadata;
 use crate::secret::constant_time_eq;
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use crate::absolute_url::AbsoluteUrl;
 
 /// What survives the one round trip to the authority (kept in sessionStorage by the browser
 /// glue, removed on return). Never a token.
@@ -145,10 +145,7 @@ pub fn authorization_redirect(
     }
     query.extend(client.extra_authorize_params.iter().map(|(name, value)| (name.as_str(), value.as_str())));
     let url = endpoint.with_query_pairs(query);
-    Ok(AuthorizationRedirect {
-        url,
-        pending: PendingSignIn { state, nonce, verifier, return_path: same_origin_path(return_path) },
-    })
+    Ok(AuthorizationRedirect { url, pending: PendingSignIn { state, nonce, verifier, return_path: same_origin_path(return_path) } })
 }
 
 /// Keeps a return path only when it stays on this origin: an absolute path, not `//host`, no
@@ -681,9 +678,8 @@ mod tests {
             assert!(text.contains(says), "{body}: {text}");
             assert!(!text.contains("c2VjcmV0"), "the token leaked into the error: {text}");
         }
-        let html = |status: u16| {
-            HttpResponse::new(status, format!("<pre>{secret}</pre>")).with_header("content-type", "text/html; charset=utf-8")
-        };
+        let html =
+            |status: u16| HttpResponse::new(status, format!("<pre>{secret}</pre>")).with_header("content-type", "text/html; charset=utf-8");
         let err = refusal(&html(500));
         assert_eq!(err, TokenError::UnexpectedResponse { status: 500, reason: "not an OAuth answer (text/html)".into() });
         assert!(err.is_outage());

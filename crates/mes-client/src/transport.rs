@@ -294,12 +294,7 @@ pub fn first_bytes(body: &[u8]) -> String {
 
 /// The `Content-Type` of a response, lowercased and without parameters.
 pub(crate) fn content_type(response: &HttpResponse) -> String {
-    response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default()
+    response.headers().get("content-type").and_then(|v| v.split(';').next()).map(|v| v.trim().to_ascii_lowercase()).unwrap_or_default()
 }
 
 pub(crate) fn is_json(content_type: &str) -> bool {
@@ -364,8 +359,7 @@ mod native {
             for (name, value) in request.headers().iter() {
                 outgoing = outgoing.header(name, value);
             }
-            let mut response =
-                outgoing.body(request.body.clone()).send().await.map_err(|e| TransportError::new(&url, describe(&e)))?;
+            let mut response = outgoing.body(request.body.clone()).send().await.map_err(|e| TransportError::new(&url, describe(&e)))?;
             if is_post && response.status().is_redirection() {
                 return Err(TransportError::redirected(&url));
             }

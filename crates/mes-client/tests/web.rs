@@ -140,10 +140,7 @@ async fn the_browser_transport_reads_real_answers_and_reports_failed_connections
         "{err:?}"
     );
     // A closed loopback port: no answer, reported with the address (as CORS refusals are).
-    let err = transport
-        .send(mes_client::HttpRequest::get("http://127.0.0.1:9/mesmw/api/v3/entity?x=1"))
-        .await
-        .expect_err("closed");
+    let err = transport.send(mes_client::HttpRequest::get("http://127.0.0.1:9/mesmw/api/v3/entity?x=1")).await.expect_err("closed");
     assert_eq!(err.url, "http://127.0.0.1:9/mesmw/api/v3/entity");
     // A small body limit is enforced.
     let tiny = BrowserTransport::new(10);

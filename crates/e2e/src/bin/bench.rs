@@ -145,8 +145,7 @@ struct Args {
 }
 
 fn args() -> Result<Args> {
-    let mut args =
-        Args { runs: 5, sizes: vec![10_000, 100_000], out: PathBuf::from("docs/benchmarks.md"), requests: 4000, only: None };
+    let mut args = Args { runs: 5, sizes: vec![10_000, 100_000], out: PathBuf::from("docs/benchmarks.md"), requests: 4000, only: None };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
