@@ -88,6 +88,18 @@ part!(
     }
 );
 
+/// Starts fetching the grid's part without waiting for it: a page back from the authority with a
+/// code shows a grid next, and the part then arrives while the code is exchanged instead of
+/// after. A failure is left to the part's own loading (it is not remembered). Nothing happens
+/// in unsplit builds.
+pub fn prefetch_grid() {
+    #[cfg(mes_split)]
+    leptos::task::spawn_local(async {
+        // The preload `wasm_split` makes for `lookup_page`: loads its part, calls nothing.
+        let _ = __wasm_split_preload_lookup_page().await;
+    });
+}
+
 part!(
     grid,
     /// `mountLookupGrid`'s grid, with its own sign-in states.

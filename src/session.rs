@@ -128,6 +128,9 @@ impl Portal {
             return self.auth.set(AuthState::Redirecting);
         }
         self.auth.set(AuthState::Starting);
+        if at_callback && !self.embedded && CallbackParams::from_query(&browser::current_query()).code.is_some() {
+            crate::on_demand::prefetch_grid();
+        }
         let (config, warnings) = match load_config().await {
             Ok(c) => c,
             Err(issues) => return self.auth.set(AuthState::ConfigInvalid(issues)),
