@@ -1,15 +1,22 @@
 //! Service-to-service tokens for background jobs (native only): client credentials with the
 //! client ID, secret and scope `system`, cached until shortly before expiry, one request for any
 //! number of concurrent callers. Calls made with them run as the MES's Default Background User.
+//!
+//! The exchange is oauth2-rs's (`BasicClient::exchange_client_credentials`): it builds the
+//! request — the grant, the scope, the secret by HTTP Basic with each part form-encoded (RFC 6749
+//! §2.3.1) or in the body — and sends it through this crate's transport. The answer is read by
+//! this crate's own parser, which is stricter than a general OAuth client needs to be: Bearer
+//! tokens only, JSON only, and errors that name the field, never the answer's bytes.
 
 use crate::Secret;
 use crate::config::{AuthenticationMode, WebApiDefinition};
 use crate::discovery::{DiscoveryError, discover};
 use crate::mes::{LookupOptions, MesError, lookup};
 use crate::rows::Rows;
-use crate::signin::{ClientProof, TokenError, request_tokens, token_request};
+use crate::signin::{TokenError, TokenSet, parse_token_response};
 use crate::time::now_seconds;
-use crate::transport::NativeTransport;
+use crate::transport::{HttpRequest, HttpResponse, Method, NativeTransport, Transport, TransportError};
+use std::future::Future;
 
 /// Get a new token this many seconds before the cached one expires.
 pub const SERVICE_RENEW_BEFORE_SECONDS: u64 = 60;
@@ -86,14 +93,15 @@ impl ServiceTokenSource {
         {
             return Ok(token.clone());
         }
-        let proof = match self.auth {
-            ClientAuth::Basic => ClientProof::Basic(&self.secret),
-            ClientAuth::Post => ClientProof::Post(&self.secret),
-        };
-        let form = [("grant_type", "client_credentials"), ("scope", self.scope.as_str())];
         let now = now_seconds();
-        let request = token_request(&self.token_endpoint, &self.client_id, &proof, &form)?;
-        let tokens = request_tokens(&self.transport, request, now).await?;
+        let grant = ClientCredentials {
+            token_endpoint: &self.token_endpoint,
+            client_id: &self.client_id,
+            secret: &self.secret,
+            scope: &self.scope,
+            auth: self.auth,
+        };
+        let tokens = grant.exchange(&self.transport, now).await?;
         // Without expires_in, assume the site script's default lifetime of 24 h.
         let expires_at = tokens.expires_at.unwrap_or(now + 86_400);
         *cached = Some((tokens.access_token.clone(), expires_at));
@@ -150,5 +158,181 @@ impl ServiceTokenSource {
             }
             other => other,
         }
+    }
+}
+
+/// One client credentials exchange.
+struct ClientCredentials<'a> {
+    token_endpoint: &'a str,
+    client_id: &'a str,
+    secret: &'a Secret,
+    scope: &'a str,
+    auth: ClientAuth,
+}
+
+impl ClientCredentials<'_> {
+    /// oauth2-rs builds the request and sends it through `transport`; the answer is read by
+    /// [`parse_token_response`].
+    async fn exchange<T>(&self, transport: &T, now: u64) -> Result<TokenSet, TokenError>
+    where
+        T: Transport + Sync,
+        for<'x> T::Future<'x>: Send,
+    {
+        use oauth2::basic::BasicClient;
+        use oauth2::{AuthType, ClientId, ClientSecret, Scope, TokenUrl};
+        let token_url =
+            TokenUrl::new(self.token_endpoint.to_owned()).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
+        let client = BasicClient::new(ClientId::new(self.client_id.to_owned()))
+            .set_client_secret(ClientSecret::new(self.secret.expose().to_owned()))
+            .set_auth_type(match self.auth {
+                ClientAuth::Basic => AuthType::BasicAuth,
+                ClientAuth::Post => AuthType::RequestBody,
+            })
+            .set_token_uri(token_url);
+        let via = Via { transport, answer: std::sync::Mutex::new(None) };
+        let outcome = client.exchange_client_credentials().add_scope(Scope::new(self.scope.to_owned())).request_async(&via).await;
+        let answer = via.answer.into_inner().unwrap_or_else(|e| e.into_inner());
+        match (answer, outcome) {
+            (Some(response), _) => parse_token_response(&response, now),
+            (None, Err(oauth2::RequestTokenError::Request(e))) => Err(TokenError::Unreachable(e)),
+            (None, Err(e)) => Err(TokenError::Configuration(format!("the token request could not be made: {e}"))),
+            (None, Ok(_)) => Err(TokenError::Configuration("the token request was never sent".into())),
+        }
+    }
+}
+
+/// oauth2-rs's HTTP client: this crate's transport, keeping the answer for this crate's parser
+/// (oauth2-rs's own reading of it is not used).
+struct Via<'t, T> {
+    transport: &'t T,
+    answer: std::sync::Mutex<Option<HttpResponse>>,
+}
+
+impl<'c, T> oauth2::AsyncHttpClient<'c> for Via<'_, T>
+where
+    T: Transport + Sync,
+    for<'x> T::Future<'x>: Send,
+{
+    type Error = TransportError;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, TransportError>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        let sent = self.transport.send(from_oauth2(request));
+        Box::pin(async move {
+            let response = sent.await?;
+            let for_oauth2 = to_oauth2(&response);
+            *self.answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(response);
+            Ok(for_oauth2)
+        })
+    }
+}
+
+/// oauth2-rs's request as this crate's (then [`HttpRequest::checked`] like every other).
+fn from_oauth2(request: oauth2::HttpRequest) -> HttpRequest {
+    let url = request.uri().to_string();
+    let (parts, body) = request.into_parts();
+    let mut out = if parts.method == oauth2::http::Method::POST { HttpRequest::post(url, body) } else { HttpRequest::get(url) };
+    for (name, value) in &parts.headers {
+        // A value that is not text cannot be sent faithfully: it makes the request unusable.
+        out = out.header(name.as_str(), value.to_str().unwrap_or("\n"));
+    }
+    debug_assert!(out.method() == Method::Post, "oauth2-rs POSTs token requests");
+    out.checked()
+}
+
+/// This crate's response as oauth2-rs's.
+fn to_oauth2(response: &HttpResponse) -> oauth2::HttpResponse {
+    let mut builder = oauth2::http::Response::builder().status(response.status().as_u16());
+    for (name, value) in response.headers().iter() {
+        builder = builder.header(name, value);
+    }
+    builder.body(response.body().to_vec()).unwrap_or_else(|_| oauth2::http::Response::new(Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ClientAuth, ClientCredentials};
+    use crate::signin::TokenError;
+    use crate::transport::{BodySink, HttpRequest, HttpResponse, Method, Transport, TransportError};
+    use crate::{Secret, TransportErrorKind};
+    use std::sync::Mutex;
+
+    /// A transport that records what is sent and answers with a canned answer.
+    struct Canned {
+        answer: Result<HttpResponse, TransportError>,
+        sent: Mutex<Vec<HttpRequest>>,
+    }
+
+    impl Transport for Canned {
+        type Future<'a> = std::future::Ready<Result<HttpResponse, TransportError>>;
+
+        fn send(&self, request: HttpRequest) -> Self::Future<'_> {
+            self.sent.lock().expect("lock").push(request);
+            std::future::ready(self.answer.clone())
+        }
+
+        fn send_streaming<'a>(&'a self, request: HttpRequest, _: &'a mut dyn BodySink) -> Self::Future<'a> {
+            self.send(request)
+        }
+    }
+
+    /// Runs one exchange against a canned answer; returns what was sent and the outcome.
+    fn exchange(auth: ClientAuth, answer: Result<HttpResponse, TransportError>) -> (Vec<HttpRequest>, Result<String, TokenError>) {
+        let secret = Secret::new("p&ss:wörd");
+        let grant = ClientCredentials {
+            token_endpoint: "https://aim.example/connect/token",
+            client_id: "sched uler",
+            secret: &secret,
+            scope: "system",
+            auth,
+        };
+        let transport = Canned { answer, sent: Mutex::new(Vec::new()) };
+        let outcome = tokio::runtime::Builder::new_current_thread().build().expect("runtime").block_on(grant.exchange(&transport, 1000));
+        (transport.sent.into_inner().expect("lock"), outcome.map(|t| t.access_token.expose().to_owned()))
+    }
+
+    fn bearer() -> HttpResponse {
+        HttpResponse::new(200, r#"{"access_token":"svc-token","token_type":"Bearer","expires_in":60}"#)
+            .with_header("content-type", "application/json")
+    }
+
+    #[test]
+    fn the_secret_goes_by_basic_with_each_part_form_encoded_or_in_the_body() {
+        use base64::Engine as _;
+        let (sent, outcome) = exchange(ClientAuth::Basic, Ok(bearer()));
+        assert_eq!(outcome, Ok("svc-token".into()));
+        let [request] = sent.as_slice() else { panic!("one request: {sent:?}") };
+        assert_eq!((request.method(), request.url()), (Method::Post, "https://aim.example/connect/token"));
+        // RFC 6749 §2.3.1: form-encode ID and secret, then Basic.
+        let expected = base64::engine::general_purpose::STANDARD.encode("sched+uler:p%26ss%3Aw%C3%B6rd");
+        assert_eq!(request.headers().get("authorization"), Some(format!("Basic {expected}").as_str()));
+        assert_eq!(request.headers().get("content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(request.body(), b"grant_type=client_credentials&scope=system");
+
+        let (sent, _) = exchange(ClientAuth::Post, Ok(bearer()));
+        assert!(sent[0].headers().get("authorization").is_none());
+        let body = String::from_utf8(sent[0].body().to_vec()).expect("text");
+        let mut fields: Vec<&str> = body.split('&').collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["client_id=sched+uler", "client_secret=p%26ss%3Aw%C3%B6rd", "grant_type=client_credentials", "scope=system"]);
+    }
+
+    #[test]
+    fn answers_are_read_by_the_strict_parser_and_never_quoted() {
+        let mac =
+            HttpResponse::new(200, r#"{"access_token":"svc-token","token_type":"mac"}"#).with_header("content-type", "application/json");
+        let (_, outcome) = exchange(ClientAuth::Basic, Ok(mac));
+        assert!(matches!(outcome, Err(TokenError::UnexpectedResponse { .. })), "only Bearer tokens: {outcome:?}");
+        let refused = HttpResponse::new(401, r#"{"error":"invalid_client"}"#).with_header("content-type", "application/json");
+        let (_, outcome) = exchange(ClientAuth::Basic, Ok(refused));
+        assert!(matches!(&outcome, Err(TokenError::Refused { status: 401, error, .. }) if error == "invalid_client"), "{outcome:?}");
+        let html = HttpResponse::new(502, "<h1>svc-token</h1>").with_header("content-type", "text/html");
+        let (_, outcome) = exchange(ClientAuth::Basic, Ok(html));
+        let error = outcome.expect_err("not a token answer");
+        assert!(error.is_outage() && !error.to_string().contains("svc-token"), "{error}");
+        let offline =
+            TransportError { url: "https://aim.example/connect/token".into(), reason: "refused".into(), kind: TransportErrorKind::Network };
+        let (_, outcome) = exchange(ClientAuth::Basic, Err(offline.clone()));
+        assert_eq!(outcome, Err(TokenError::Unreachable(offline)));
     }
 }

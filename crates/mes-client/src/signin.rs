@@ -401,50 +401,18 @@ struct ErrorAnswer {
     error_description: Option<String>,
 }
 
-/// How the client proves itself at the token endpoint.
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))] // secrets are for native services only
-pub(crate) enum ClientProof<'a> {
-    /// A public client (the portal): `client_id` in the body.
-    Public,
-    /// `client_secret_basic`: HTTP Basic with the form-encoded ID and secret (RFC 6749 §2.3.1).
-    Basic(&'a Secret),
-    /// `client_secret_post`: ID and secret in the body.
-    Post(&'a Secret),
-}
-
-/// The POST to the token endpoint. `form` carries the grant's own parameters.
-pub(crate) fn token_request(
-    endpoint: &str,
-    client_id: &str,
-    proof: &ClientProof<'_>,
-    form: &[(&str, &str)],
-) -> Result<HttpRequest, TokenError> {
+/// The POST to the token endpoint for the portal, a public client (`client_id` in the body; no
+/// secret — the one flow with a secret, client credentials, is oauth2-rs's in `service.rs`).
+/// `form` carries the grant's own parameters.
+pub(crate) fn token_request(endpoint: &str, client_id: &str, form: &[(&str, &str)]) -> Result<HttpRequest, TokenError> {
     AbsoluteUrl::parse(endpoint).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
     let mut body = form_urlencoded::Serializer::new(String::new());
     body.extend_pairs(form);
-    let mut authorization = None;
-    match proof {
-        ClientProof::Public => {
-            body.append_pair("client_id", client_id);
-        }
-        ClientProof::Post(secret) => {
-            body.append_pair("client_id", client_id).append_pair("client_secret", secret.expose());
-        }
-        ClientProof::Basic(secret) => {
-            use base64::Engine as _;
-            let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
-            let pair = format!("{}:{}", encode(client_id), encode(secret.expose()));
-            let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
-            authorization = Some(value);
-        }
-    }
-    let mut request = HttpRequest::post(endpoint, body.finish().into_bytes())
+    body.append_pair("client_id", client_id);
+    Ok(HttpRequest::post(endpoint, body.finish().into_bytes())
         .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json");
-    if let Some(value) = authorization {
-        request = request.header("authorization", value);
-    }
-    Ok(request.checked())
+        .header("accept", "application/json")
+        .checked())
 }
 
 /// Reads a token endpoint's answer (RFC 6749 §5.1 with OpenID's `id_token`, or §5.2): only
@@ -525,7 +493,7 @@ pub async fn exchange_code(
         ("redirect_uri", client.redirect_uri.as_str()),
         ("code_verifier", pending.verifier.as_str()),
     ];
-    let request = token_request(&metadata.token_endpoint, &client.client_id, &ClientProof::Public, &form)?;
+    let request = token_request(&metadata.token_endpoint, &client.client_id, &form)?;
     request_tokens(transport, request, now).await
 }
 
@@ -539,7 +507,7 @@ pub async fn refresh(
     now: u64,
 ) -> Result<TokenSet, TokenError> {
     let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose())];
-    let request = token_request(token_endpoint, client_id, &ClientProof::Public, &form)?;
+    let request = token_request(token_endpoint, client_id, &form)?;
     let mut tokens = request_tokens(transport, request, now).await?;
     if tokens.refresh_token.is_none() {
         // RFC 6749 §6: without a new one, the old refresh token stays valid.
@@ -606,24 +574,13 @@ mod tests {
     }
 
     #[test]
-    fn token_requests_carry_the_grant_and_the_client_proof() {
-        let form = [("grant_type", "client_credentials"), ("scope", "system")];
-        let secret = Secret::new("p&ss:wörd");
-        let basic = token_request("https://aim/connect/token", "sched uler", &ClientProof::Basic(&secret), &form).expect("request");
-        // RFC 6749 §2.3.1: form-encode ID and secret, then Basic.
-        use base64::Engine as _;
-        let expected = base64::engine::general_purpose::STANDARD.encode("sched+uler:p%26ss%3Aw%C3%B6rd");
-        assert_eq!(basic.headers().get("authorization"), Some(format!("Basic {expected}").as_str()));
-        assert_eq!(basic.body(), b"grant_type=client_credentials&scope=system");
-        let post = token_request("https://aim/connect/token", "sched", &ClientProof::Post(&secret), &form).expect("request");
-        assert!(post.headers().get("authorization").is_none());
-        assert_eq!(post.body(), b"grant_type=client_credentials&scope=system&client_id=sched&client_secret=p%26ss%3Aw%C3%B6rd");
-        let public =
-            token_request("https://aim/connect/token", "mes-portal", &ClientProof::Public, &[("grant_type", "refresh_token")]).expect("r");
+    fn token_requests_carry_the_grant_and_the_public_client_id() {
+        let public = token_request("https://aim/connect/token", "mes-portal", &[("grant_type", "refresh_token")]).expect("r");
         assert_eq!(public.method(), crate::transport::Method::Post);
         assert_eq!(public.headers().get("content-type"), Some("application/x-www-form-urlencoded"));
+        assert!(public.headers().get("authorization").is_none());
         assert_eq!(public.body(), b"grant_type=refresh_token&client_id=mes-portal");
-        assert!(matches!(token_request("not a url", "x", &ClientProof::Public, &[]), Err(TokenError::Configuration(_))));
+        assert!(matches!(token_request("not a url", "x", &[]), Err(TokenError::Configuration(_))));
     }
 
     #[test]
