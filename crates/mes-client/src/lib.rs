@@ -86,6 +86,7 @@ mod config;
 mod discovery;
 mod jwt;
 mod mes;
+mod oauth;
 mod rows;
 mod secret;
 #[cfg(not(target_arch = "wasm32"))]
@@ -133,7 +134,7 @@ pub use time::now_seconds;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;
 pub use transport::{
-    BodySink, DEFAULT_BODY_LIMIT, Headers, HttpRequest, HttpResponse, MaybeSend, Method, StatusCode, Transport, TransportError,
+    BodySink, DEFAULT_BODY_LIMIT, Headers, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method, StatusCode, Transport, TransportError,
     TransportErrorKind, first_bytes,
 };
 #[cfg(target_arch = "wasm32")]

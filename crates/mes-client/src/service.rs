@@ -4,19 +4,18 @@
 //!
 //! The exchange is oauth2-rs's (`BasicClient::exchange_client_credentials`): it builds the
 //! request — the grant, the scope, the secret by HTTP Basic with each part form-encoded (RFC 6749
-//! §2.3.1) or in the body — and sends it through this crate's transport. The answer is read by
-//! this crate's own parser, which is stricter than a general OAuth client needs to be: Bearer
-//! tokens only, JSON only, and errors that name the field, never the answer's bytes.
+//! §2.3.1) or in the body — and sends it through this crate's transport; this crate reads the
+//! answer (`oauth.rs`).
 
 use crate::Secret;
 use crate::config::{AuthenticationMode, WebApiDefinition};
 use crate::discovery::{DiscoveryError, discover};
 use crate::mes::{LookupOptions, MesError, lookup};
+use crate::oauth::{Via, token_url};
 use crate::rows::Rows;
-use crate::signin::{TokenError, TokenSet, parse_token_response};
+use crate::signin::{TokenError, TokenSet};
 use crate::time::now_seconds;
-use crate::transport::{HttpRequest, HttpResponse, Method, NativeTransport, Transport, TransportError};
-use std::future::Future;
+use crate::transport::{NativeTransport, Transport};
 
 /// Get a new token this many seconds before the cached one expires.
 pub const SERVICE_RENEW_BEFORE_SECONDS: u64 = 60;
@@ -172,109 +171,30 @@ struct ClientCredentials<'a> {
 
 impl ClientCredentials<'_> {
     /// oauth2-rs builds the request and sends it through `transport`; the answer is read by
-    /// [`parse_token_response`].
-    async fn exchange<T>(&self, transport: &T, now: u64) -> Result<TokenSet, TokenError>
-    where
-        T: Transport + Sync,
-        for<'x> T::Future<'x>: Send,
-    {
+    /// [`crate::signin::parse_token_response`] (see `oauth.rs`).
+    async fn exchange(&self, transport: &impl Transport, now: u64) -> Result<TokenSet, TokenError> {
         use oauth2::basic::BasicClient;
-        use oauth2::{AuthType, ClientId, ClientSecret, Scope, TokenUrl};
-        let token_url =
-            TokenUrl::new(self.token_endpoint.to_owned()).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
+        use oauth2::{AuthType, ClientId, ClientSecret, Scope};
         let client = BasicClient::new(ClientId::new(self.client_id.to_owned()))
             .set_client_secret(ClientSecret::new(self.secret.expose().to_owned()))
             .set_auth_type(match self.auth {
                 ClientAuth::Basic => AuthType::BasicAuth,
                 ClientAuth::Post => AuthType::RequestBody,
             })
-            .set_token_uri(token_url);
-        let via = Via { transport, answer: std::sync::Mutex::new(None) };
+            .set_token_uri(token_url(self.token_endpoint)?);
+        let via = Via::new(transport);
         let outcome = client.exchange_client_credentials().add_scope(Scope::new(self.scope.to_owned())).request_async(&via).await;
-        let answer = via.answer.into_inner().unwrap_or_else(|e| e.into_inner());
-        match (answer, outcome) {
-            (Some(response), _) => parse_token_response(&response, now),
-            (None, Err(oauth2::RequestTokenError::Request(e))) => Err(TokenError::Unreachable(e)),
-            (None, Err(e)) => Err(TokenError::Configuration(format!("the token request could not be made: {e}"))),
-            (None, Ok(_)) => Err(TokenError::Configuration("the token request was never sent".into())),
-        }
+        via.read(outcome, now)
     }
-}
-
-/// oauth2-rs's HTTP client: this crate's transport, keeping the answer for this crate's parser
-/// (oauth2-rs's own reading of it is not used).
-struct Via<'t, T> {
-    transport: &'t T,
-    answer: std::sync::Mutex<Option<HttpResponse>>,
-}
-
-impl<'c, T> oauth2::AsyncHttpClient<'c> for Via<'_, T>
-where
-    T: Transport + Sync,
-    for<'x> T::Future<'x>: Send,
-{
-    type Error = TransportError;
-    type Future = std::pin::Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, TransportError>> + Send + 'c>>;
-
-    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
-        let sent = self.transport.send(from_oauth2(request));
-        Box::pin(async move {
-            let response = sent.await?;
-            let for_oauth2 = to_oauth2(&response);
-            *self.answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(response);
-            Ok(for_oauth2)
-        })
-    }
-}
-
-/// oauth2-rs's request as this crate's (then [`HttpRequest::checked`] like every other).
-fn from_oauth2(request: oauth2::HttpRequest) -> HttpRequest {
-    let url = request.uri().to_string();
-    let (parts, body) = request.into_parts();
-    let mut out = if parts.method == oauth2::http::Method::POST { HttpRequest::post(url, body) } else { HttpRequest::get(url) };
-    for (name, value) in &parts.headers {
-        // A value that is not text cannot be sent faithfully: it makes the request unusable.
-        out = out.header(name.as_str(), value.to_str().unwrap_or("\n"));
-    }
-    debug_assert!(out.method() == Method::Post, "oauth2-rs POSTs token requests");
-    out.checked()
-}
-
-/// This crate's response as oauth2-rs's.
-fn to_oauth2(response: &HttpResponse) -> oauth2::HttpResponse {
-    let mut builder = oauth2::http::Response::builder().status(response.status().as_u16());
-    for (name, value) in response.headers().iter() {
-        builder = builder.header(name, value);
-    }
-    builder.body(response.body().to_vec()).unwrap_or_else(|_| oauth2::http::Response::new(Vec::new()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::{ClientAuth, ClientCredentials};
     use crate::signin::TokenError;
-    use crate::transport::{BodySink, HttpRequest, HttpResponse, Method, Transport, TransportError};
+    use crate::transport::testing::Canned;
+    use crate::transport::{HttpRequest, HttpResponse, Method, TransportError};
     use crate::{Secret, TransportErrorKind};
-    use std::sync::Mutex;
-
-    /// A transport that records what is sent and answers with a canned answer.
-    struct Canned {
-        answer: Result<HttpResponse, TransportError>,
-        sent: Mutex<Vec<HttpRequest>>,
-    }
-
-    impl Transport for Canned {
-        type Future<'a> = std::future::Ready<Result<HttpResponse, TransportError>>;
-
-        fn send(&self, request: HttpRequest) -> Self::Future<'_> {
-            self.sent.lock().expect("lock").push(request);
-            std::future::ready(self.answer.clone())
-        }
-
-        fn send_streaming<'a>(&'a self, request: HttpRequest, _: &'a mut dyn BodySink) -> Self::Future<'a> {
-            self.send(request)
-        }
-    }
 
     /// Runs one exchange against a canned answer; returns what was sent and the outcome.
     fn exchange(auth: ClientAuth, answer: Result<HttpResponse, TransportError>) -> (Vec<HttpRequest>, Result<String, TokenError>) {
@@ -286,9 +206,9 @@ mod tests {
             scope: "system",
             auth,
         };
-        let transport = Canned { answer, sent: Mutex::new(Vec::new()) };
+        let transport = Canned::new(answer);
         let outcome = tokio::runtime::Builder::new_current_thread().build().expect("runtime").block_on(grant.exchange(&transport, 1000));
-        (transport.sent.into_inner().expect("lock"), outcome.map(|t| t.access_token.expose().to_owned()))
+        (transport.sent(), outcome.map(|t| t.access_token.expose().to_owned()))
     }
 
     fn bearer() -> HttpResponse {

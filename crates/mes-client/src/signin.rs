@@ -506,9 +506,14 @@ pub async fn refresh(
     refresh_token: &Secret,
     now: u64,
 ) -> Result<TokenSet, TokenError> {
-    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose())];
-    let request = token_request(token_endpoint, client_id, &form)?;
-    let mut tokens = request_tokens(transport, request, now).await?;
+    // oauth2-rs builds the request (a public client: `client_id` in the body); this crate reads
+    // the answer (`oauth.rs`).
+    let client = oauth2::basic::BasicClient::new(oauth2::ClientId::new(client_id.to_owned()))
+        .set_auth_type(oauth2::AuthType::RequestBody)
+        .set_token_uri(crate::oauth::token_url(token_endpoint)?);
+    let via = crate::oauth::Via::new(transport);
+    let outcome = client.exchange_refresh_token(&oauth2::RefreshToken::new(refresh_token.expose().to_owned())).request_async(&via).await;
+    let mut tokens = via.read(outcome, now)?;
     if tokens.refresh_token.is_none() {
         // RFC 6749 §6: without a new one, the old refresh token stays valid.
         tokens.refresh_token = Some(refresh_token.clone());
@@ -571,6 +576,46 @@ mod tests {
         let shown = format!("{:?}", redirect.pending);
         assert!(!shown.contains(&redirect.pending.verifier) && !shown.contains(&redirect.pending.state), "{shown}");
         assert!(shown.contains("PendingSignIn") && shown.contains("/lookups/1?x=y"), "what is not secret is shown: {shown}");
+    }
+
+    #[test]
+    fn a_refresh_is_oauth2_rs_request_read_by_our_parser_and_keeps_an_unrotated_token() {
+        use crate::transport::testing::Canned;
+        let run = |answer: HttpResponse| {
+            let transport = Canned::new(Ok(answer));
+            let old = Secret::new("r t+1");
+            let outcome = futures_executor(refresh(&transport, "https://aim/connect/token", "mes-portal", &old, 100));
+            (transport.sent(), outcome)
+        };
+        let json = |status: u16, body: &str| HttpResponse::new(status, body).with_header("content-type", "application/json");
+        let (sent, outcome) = run(json(200, r#"{"access_token":"a2","token_type":"Bearer","expires_in":60}"#));
+        let [request] = sent.as_slice() else { panic!("one request: {sent:?}") };
+        assert_eq!((request.method(), request.url()), (crate::transport::Method::Post, "https://aim/connect/token"));
+        assert!(request.headers().get("authorization").is_none(), "a public client sends no secret");
+        let body = String::from_utf8(request.body().to_vec()).expect("text");
+        let mut fields: Vec<&str> = body.split('&').collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["client_id=mes-portal", "grant_type=refresh_token", "refresh_token=r+t%2B1"]);
+        let tokens = outcome.expect("tokens");
+        assert_eq!(tokens.access_token.expose(), "a2");
+        assert_eq!(tokens.expires_at, Some(160));
+        assert_eq!(tokens.refresh_token.as_ref().map(Secret::expose), Some("r t+1"), "RFC 6749 §6: the old one stays");
+        // Our parser, not oauth2-rs's: a MAC token is refused, an error names no body bytes.
+        let (_, outcome) = run(json(200, r#"{"access_token":"a2","token_type":"mac"}"#));
+        assert!(matches!(outcome, Err(TokenError::UnexpectedResponse { .. })), "{outcome:?}");
+        let (_, outcome) = run(json(400, r#"{"error":"invalid_grant"}"#));
+        assert!(matches!(&outcome, Err(TokenError::Refused { status: 400, error, .. }) if error == "invalid_grant"), "{outcome:?}");
+    }
+
+    /// Runs a future that never waits (the canned transport answers at once).
+    fn futures_executor<F: std::future::Future>(future: F) -> F::Output {
+        let waker = std::task::Waker::noop();
+        let mut context = std::task::Context::from_waker(waker);
+        let mut future = std::pin::pin!(future);
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("the canned transport answers at once"),
+        }
     }
 
     #[test]

@@ -237,6 +237,17 @@ pub trait MaybeSend {}
 #[cfg(target_arch = "wasm32")]
 impl<T: ?Sized> MaybeSend for T {}
 
+/// `Sync` natively, nothing in the browser (see [`MaybeSend`]).
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSync: Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Sync + ?Sized> MaybeSync for T {}
+/// `Sync` natively, nothing in the browser (see [`MaybeSend`]).
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSync for T {}
+
 /// Where a streamed answer's body goes, piece by piece as it arrives.
 pub trait BodySink: MaybeSend {
     /// Takes the next piece; `false` stops the reading (the rest is not fetched).
@@ -246,9 +257,9 @@ pub trait BodySink: MaybeSend {
 /// Sends one request. The future is a named type so that `Send` carries through to callers:
 /// the native transport's futures are `Send` (spawnable on a multi-threaded runtime), the
 /// browser's need not be.
-pub trait Transport {
-    /// The future [`Transport::send`] returns.
-    type Future<'a>: Future<Output = Result<HttpResponse, TransportError>> + 'a
+pub trait Transport: MaybeSync {
+    /// The future [`Transport::send`] returns (`Send` natively).
+    type Future<'a>: Future<Output = Result<HttpResponse, TransportError>> + MaybeSend + 'a
     where
         Self: 'a;
     /// Sends `request` and returns the whole answer, whatever its status.
@@ -635,6 +646,42 @@ mod browser {
             }
         });
         let _ = JsFuture::from(promise).await;
+    }
+}
+
+/// A transport for unit tests: records what is sent and answers with a canned answer.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{BodySink, HttpRequest, HttpResponse, Transport, TransportError};
+    use std::sync::Mutex;
+
+    pub(crate) struct Canned {
+        answer: Result<HttpResponse, TransportError>,
+        sent: Mutex<Vec<HttpRequest>>,
+    }
+
+    impl Canned {
+        pub(crate) fn new(answer: Result<HttpResponse, TransportError>) -> Self {
+            Self { answer, sent: Mutex::new(Vec::new()) }
+        }
+
+        /// Every request sent so far.
+        pub(crate) fn sent(&self) -> Vec<HttpRequest> {
+            self.sent.lock().expect("lock").clone()
+        }
+    }
+
+    impl Transport for Canned {
+        type Future<'a> = std::future::Ready<Result<HttpResponse, TransportError>>;
+
+        fn send(&self, request: HttpRequest) -> Self::Future<'_> {
+            self.sent.lock().expect("lock").push(request);
+            std::future::ready(self.answer.clone())
+        }
+
+        fn send_streaming<'a>(&'a self, request: HttpRequest, _: &'a mut dyn BodySink) -> Self::Future<'a> {
+            self.send(request)
+        }
     }
 }
 

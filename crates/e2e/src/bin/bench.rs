@@ -366,6 +366,7 @@ fn crate_sizes(report: &mut String) -> Result<()> {
             || name.contains("__wbindgen_describe")
             || name.contains("__wbindgen_placeholder")
             || name.contains("__wasm_bindgen_unstable")
+            || name.contains("WasmDescribe")
         {
             continue;
         }
@@ -469,7 +470,8 @@ async fn network_profiles(report: &mut String, stack: &Stack, runs: usize) -> Re
          person with an AIM session skip the form (two documents: the portal, then `/callback` answering \
          `login_required`). **First rows**: from the return from AIM's form (`/callback` navigation start) to the \
          first grid rows painted: the portal again, the token request, the grid's part and the MES answer. The portal \
-         server gzips its files (as docs/deploy.md's servers do); the plant network is Chromium's network emulation.\n\n\
+         server sends the build's gzip -9 copies (as nginx's `gzip_static` in docs/deploy.md does); the plant network is \
+         Chromium's network emulation.\n\n\
          | network | sign-in page | first rows after the return |\n|---|---:|---:|"
     )?;
     for network in &NETWORKS {
