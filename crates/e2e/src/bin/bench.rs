@@ -322,79 +322,116 @@ fn sizes(report: &mut String, config_json: &[u8]) -> Result<()> {
     crate_sizes(report)
 }
 
-/// What each crate costs in the first load's wasm, from twiggy over the main module as the split
-/// step cut it (before wasm-bindgen and wasm-opt: names are still there).
+/// What each crate costs, from twiggy over the modules as the split step cut them (before
+/// wasm-bindgen and wasm-opt: names are still there): the main module (the first load) and the
+/// on-demand parts together.
 fn crate_sizes(report: &mut String) -> Result<()> {
     let split = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/split"));
-    let main = std::fs::read_dir(&split)
+    let mut modules: Vec<PathBuf> = std::fs::read_dir(&split)
         .with_context(|| format!("{}: build the portal with `cargo xtask build`", split.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("mes-portal-") && n.ends_with(".wasm")));
-    let wasm = main.context("the split step left no main module in target/split")?;
-    let out = std::process::Command::new("twiggy").args(["top", "-n", "1000000", "--format", "csv"]).arg(&wasm).output();
-    let Ok(out) = out.map_err(|e| e.to_string()).and_then(|o| if o.status.success() { Ok(o) } else { Err("twiggy failed".into()) }) else {
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .collect();
+    modules.sort();
+    let is_main = |p: &PathBuf| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("mes-portal-"));
+    let (main, parts): (Vec<PathBuf>, Vec<PathBuf>) = modules.into_iter().partition(is_main);
+    if main.is_empty() {
+        bail!("the split step left no main module in target/split");
+    }
+    let Some(first_load) = tally(&main)? else {
         writeln!(report, "(twiggy is not installed: `cargo xtask bench` installs it; no per-crate figures)\n")?;
         return Ok(());
     };
+    crate_table(report, "What the crates cost in the first load", "The main module's", first_load)?;
+    if let Some(on_demand) = tally(&parts)? {
+        crate_table(
+            report,
+            "What the crates cost in the on-demand parts",
+            "The parts' (all of them, with the chunks they share)",
+            on_demand,
+        )?;
+    }
+    Ok(())
+}
+
+/// Bytes per crate over `modules` (twiggy shallow sizes, what never ships left out); `None`
+/// without twiggy.
+fn tally(modules: &[PathBuf]) -> Result<Option<(std::collections::HashMap<String, u64>, u64)>> {
     let mut by_crate: std::collections::HashMap<String, u64> = Default::default();
     let mut total = 0u64;
-    for line in String::from_utf8_lossy(&out.stdout).lines().skip(1) {
-        // Name,ShallowSize,ShallowSizePercent,RetainedSize,RetainedSizePercent; the name may be
-        // quoted, with "" for a quote.
-        let (name, rest) = match line.strip_prefix('"') {
-            Some(quoted) => {
-                let mut end = 0;
-                let bytes = quoted.as_bytes();
-                while end < bytes.len() {
-                    if bytes[end] == b'"' && bytes.get(end + 1) == Some(&b'"') {
-                        end += 2;
-                    } else if bytes[end] == b'"' {
-                        break;
-                    } else {
-                        end += 1;
+    for wasm in modules {
+        let out = std::process::Command::new("twiggy").args(["top", "-n", "1000000", "--format", "csv"]).arg(wasm).output();
+        let Ok(out) = out.map_err(|e| e.to_string()).and_then(|o| if o.status.success() { Ok(o) } else { Err("twiggy failed".into()) })
+        else {
+            return Ok(None);
+        };
+        for line in String::from_utf8_lossy(&out.stdout).lines().skip(1) {
+            // Name,ShallowSize,ShallowSizePercent,RetainedSize,RetainedSizePercent; the name may be
+            // quoted, with "" for a quote.
+            let (name, rest) = match line.strip_prefix('"') {
+                Some(quoted) => {
+                    let mut end = 0;
+                    let bytes = quoted.as_bytes();
+                    while end < bytes.len() {
+                        if bytes[end] == b'"' && bytes.get(end + 1) == Some(&b'"') {
+                            end += 2;
+                        } else if bytes[end] == b'"' {
+                            break;
+                        } else {
+                            end += 1;
+                        }
                     }
+                    (quoted[..end].replace("\"\"", "\""), quoted.get(end + 2..).unwrap_or_default())
                 }
-                (quoted[..end].replace("\"\"", "\""), quoted.get(end + 2..).unwrap_or_default())
+                None => line.split_once(',').map(|(n, r)| (n.to_owned(), r)).unwrap_or_default(),
+            };
+            let Some(size) = rest.split(',').next().and_then(|s| s.parse::<u64>().ok()) else { continue };
+            // Name sections, wasm-bindgen's description section and its describe functions (run by
+            // the wasm-bindgen CLI, then removed) never ship.
+            if name.contains("subsection")
+                || name.starts_with("custom section")
+                || name.contains("__wbindgen_describe")
+                || name.contains("__wbindgen_placeholder")
+                || name.contains("__wasm_bindgen_unstable")
+                || name.contains("WasmDescribe")
+            {
+                continue;
             }
-            None => line.split_once(',').map(|(n, r)| (n.to_owned(), r)).unwrap_or_default(),
-        };
-        let Some(size) = rest.split(',').next().and_then(|s| s.parse::<u64>().ok()) else { continue };
-        // Name sections, wasm-bindgen's description section and its describe functions (run by
-        // the wasm-bindgen CLI, then removed) never ship.
-        if name.contains("subsection")
-            || name.starts_with("custom section")
-            || name.contains("__wbindgen_describe")
-            || name.contains("__wbindgen_placeholder")
-            || name.contains("__wasm_bindgen_unstable")
-            || name.contains("WasmDescribe")
-        {
-            continue;
+            total += size;
+            let mut symbol =
+                name.trim_start_matches(['<', '&', '*']).trim_start_matches("mut ").trim_start_matches("dyn ").trim_start_matches("impl ");
+            // `<F as tachys::…>::invoke`: a generic closure, counted under the trait's crate.
+            if let Some((generic, rest)) = symbol.split_once(" as ")
+                && !generic.contains("::")
+            {
+                symbol = rest;
+            }
+            // `core[c5930c85a12de822]::…`: the bracket is the crate's disambiguator.
+            let krate = match symbol.split_once("::").map(|(k, rest)| (k.split('[').next().unwrap_or(k), rest)) {
+                Some((k, _)) if !k.is_empty() && !k.contains([' ', '(', '"']) => k.to_owned(),
+                Some(("str" | "[T]" | "f64" | "f32" | "char", _)) => "core".to_owned(),
+                _ if name.starts_with("data segment") => "(string and table data)".to_owned(),
+                _ => "(other: tables, unnamed code, wasm-bindgen glue)".to_owned(),
+            };
+            *by_crate.entry(krate).or_default() += size;
         }
-        total += size;
-        let mut symbol =
-            name.trim_start_matches(['<', '&', '*']).trim_start_matches("mut ").trim_start_matches("dyn ").trim_start_matches("impl ");
-        // `<F as tachys::…>::invoke`: a generic closure, counted under the trait's crate.
-        if let Some((generic, rest)) = symbol.split_once(" as ")
-            && !generic.contains("::")
-        {
-            symbol = rest;
-        }
-        // `core[c5930c85a12de822]::…`: the bracket is the crate's disambiguator.
-        let krate = match symbol.split_once("::").map(|(k, rest)| (k.split('[').next().unwrap_or(k), rest)) {
-            Some((k, _)) if !k.is_empty() && !k.contains([' ', '(', '"']) => k.to_owned(),
-            Some(("str" | "[T]" | "f64" | "f32" | "char", _)) => "core".to_owned(),
-            _ if name.starts_with("data segment") => "(string and table data)".to_owned(),
-            _ => "(other: tables, unnamed code, wasm-bindgen glue)".to_owned(),
-        };
-        *by_crate.entry(krate).or_default() += size;
     }
+    Ok(Some((by_crate, total)))
+}
+
+/// The 16 largest crates of a tally.
+fn crate_table(
+    report: &mut String,
+    title: &str,
+    whose: &str,
+    (by_crate, total): (std::collections::HashMap<String, u64>, u64),
+) -> Result<()> {
     let mut rows: Vec<(String, u64)> = by_crate.into_iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.1));
     writeln!(
         report,
-        "### What the crates cost in the first load\n\nThe main module's code and data before wasm-opt and gzip ({} in all; \
-         twiggy shallow sizes, name sections left out), the 16 largest. wasm-opt and gzip shrink every part, so read \
-         these as shares.\n",
+        "### {title}\n\n{whose} code and data before wasm-opt and gzip ({} in all; twiggy shallow sizes, name sections left \
+         out), the 16 largest. wasm-opt and gzip shrink every part, so read these as shares.\n",
         kb(total as usize)
     )?;
     writeln!(report, "| crate | bytes | share |\n|---|---:|---:|")?;
