@@ -101,3 +101,13 @@ pub(super) fn title_if_cut(ev: &web_sys::MouseEvent) {
         let _ = cell.remove_attribute("title");
     }
 }
+
+/// The rendered width of column `column` of grid `grid` (its header, `g{grid}-col-{column}`);
+/// 120 px if it is not on the page.
+pub(super) fn column_width(grid: u32, column: usize) -> i32 {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(&format!("g{grid}-col-{column}")))
+        .and_then(|th| th.dyn_into::<web_sys::HtmlElement>().ok())
+        .map_or(120, |th| th.offset_width())
+}

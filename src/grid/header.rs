@@ -1,14 +1,15 @@
-//! The column headers (click to sort, shift-click to add a key; a handle to resize by pointer
-//! or keyboard), the row of per-column filters, and the menu that hides columns.
+//! The column headers (click to sort, shift-click to add a key; a handle to resize by pointer —
+//! by keyboard it is Alt+←/→ in the grid, so the handles are no Tab stops), the row of
+//! per-column filters, and the menu that hides columns.
 
 use super::browser::header_width;
 use crate::grid_model::{Column, ColumnKind, SortKey, toggle_sort};
-use leptos::ev::{KeyboardEvent, MouseEvent, PointerEvent};
+use leptos::ev::{MouseEvent, PointerEvent};
 use leptos::prelude::*;
 use std::collections::BTreeSet;
 
-/// Narrowest a column can be dragged to, in pixels.
-const MIN_COLUMN_WIDTH: i32 = 48;
+/// Narrowest a column can be made, in pixels.
+pub(super) const MIN_COLUMN_WIDTH: i32 = 48;
 
 /// The header cells: one sort button per column with its resize handle.
 #[component]
@@ -17,6 +18,8 @@ pub(super) fn HeaderCells(
     sort: RwSignal<Vec<SortKey>>,
     hidden: RwSignal<BTreeSet<usize>>,
     widths: RwSignal<Vec<Option<i32>>>,
+    /// The grid's number, for the header ids (`g3-col-2`).
+    grid: u32,
 ) -> impl IntoView {
     let column_style = move |i: usize| widths.with(|w| w.get(i).copied().flatten().map(|px| format!("{px}px")));
     columns
@@ -38,18 +41,17 @@ pub(super) fn HeaderCells(
                 }
                 None => String::new(),
             };
-            // Drag (pointer) or arrow keys on the handle; the header itself stays a sort button.
+            // A pointer drags the handle; the header itself stays a sort button.
             let drag = StoredValue::new(None::<(i32, i32)>);
-            let resize_label = format!("Resize column {label}");
             let set_width = move |width: i32| widths.update(|w| w[i] = Some(width.max(MIN_COLUMN_WIDTH)));
             view! {
-                <th role="columnheader" scope="col" aria-sort=aria title=format!("{key} — click to sort, shift-click to add")
+                <th role="columnheader" scope="col" aria-sort=aria id=format!("g{grid}-col-{i}")
+                    title=format!("{key} — click to sort, shift-click to add; Alt+←/→ in the grid changes the width")
                     class:hidden=move || hidden.with(|h| h.contains(&i))
                     style:width=move || column_style(i) style:min-width=move || column_style(i) style:max-width=move || column_style(i)
                     on:click=move |ev: MouseEvent| sort.update(|s| *s = toggle_sort(s, i, ev.shift_key()))>
                     {label}<span class="sort" aria-hidden="true">{mark}</span>
-                    <span class="resize" role="separator" aria-orientation="vertical" tabindex="0" aria-label=resize_label
-                        aria-valuenow=move || widths.with(|w| w[i]) title="Drag, or use the arrow keys, to change the width"
+                    <span class="resize" aria-hidden="true" title="Drag to change the width (Alt+←/→ in the grid)"
                         on:click=|ev: MouseEvent| ev.stop_propagation()
                         on:pointerdown=move |ev: PointerEvent| {
                             use wasm_bindgen::JsCast;
@@ -64,13 +66,7 @@ pub(super) fn HeaderCells(
                             set_width(width + ev.client_x() - x);
                         }
                         on:pointerup=move |_| drag.set_value(None)
-                        on:pointercancel=move |_| drag.set_value(None)
-                        on:keydown=move |ev: KeyboardEvent| {
-                            let delta = match ev.key().as_str() { "ArrowLeft" => -16, "ArrowRight" => 16, _ => return };
-                            ev.stop_propagation();
-                            ev.prevent_default();
-                            set_width(widths.with_untracked(|w| w[i]).unwrap_or_else(|| header_width(ev.target())) + delta);
-                        }></span>
+                        on:pointercancel=move |_| drag.set_value(None)></span>
                 </th>
             }
         })

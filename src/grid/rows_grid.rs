@@ -3,9 +3,9 @@
 //! export, and the state mirrored in the address bar.
 
 use super::browser::{
-    clicked_column, copy_text, current_query, download, grid_number, mark_active, replace_query, title_if_cut, visible_height,
+    clicked_column, column_width, copy_text, current_query, download, grid_number, mark_active, replace_query, title_if_cut, visible_height,
 };
-use super::header::{ColumnMenu, FilterCells, HeaderCells};
+use super::header::{ColumnMenu, FilterCells, HeaderCells, MIN_COLUMN_WIDTH};
 use crate::grid_model::interaction::{KeyAction, key_action, page_rows, pick, row_window, scroll_to_show, status_line, step_column};
 use crate::grid_model::{ColumnKind, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};
 use leptos::ev::KeyboardEvent;
@@ -44,6 +44,7 @@ pub fn RowsGrid(
     let initial_query = if sync_url { current_query() } else { String::new() };
     let initial = data.with_untracked(|d| GridState::from_query(d, &initial_query));
     let columns = data.with_untracked(|d| d.columns.clone());
+    let columns_for_keys = columns.clone();
     let column_count = columns.len();
     let column_filters = RwSignal::new(initial.column_filters.clone());
     let active_filters = move || -> Vec<(usize, String)> {
@@ -186,7 +187,7 @@ pub fn RowsGrid(
         let rows = order.with_untracked(|o| o.len());
         let page = page_rows(viewport_height.get_untracked());
         let current = active.get_untracked();
-        let Some(action) = key_action(&ev.key(), ev.ctrl_key() || ev.meta_key(), current, rows, page) else { return };
+        let Some(action) = key_action(&ev.key(), ev.ctrl_key() || ev.meta_key(), ev.alt_key(), current, rows, page) else { return };
         ev.prevent_default();
         let row = match action {
             KeyAction::Row(pos) => pos,
@@ -204,6 +205,15 @@ pub fn RowsGrid(
             KeyAction::Clear => {
                 selected.set(BTreeSet::new());
                 return emit();
+            }
+            KeyAction::Resize(delta) => {
+                let column = active_column.get_untracked();
+                let now = widths.with_untracked(|w| w.get(column).copied().flatten()).unwrap_or_else(|| column_width(grid, column));
+                let width = (now + delta).max(MIN_COLUMN_WIDTH);
+                widths.update(|w| w[column] = Some(width));
+                let label = columns_for_keys.get(column).map_or("", |c| c.label.as_str());
+                notice.set(format!("{label}: {width} px wide"));
+                return;
             }
         };
         active.set(Some(row));
@@ -281,7 +291,7 @@ pub fn RowsGrid(
                 aria-activedescendant=move || active.get().map(|p| format!("g{grid}-cell-{p}-{}", active_column.get()))
                 on:keydown=on_key>
                 <thead>
-                    <tr role="row" aria-rowindex="1"><HeaderCells columns=columns.clone() sort=sort hidden=hidden widths=widths /></tr>
+                    <tr role="row" aria-rowindex="1"><HeaderCells columns=columns.clone() sort=sort hidden=hidden widths=widths grid=grid /></tr>
                     <tr class="filters"><FilterCells columns=columns filters=column_filters hidden=hidden /></tr>
                 </thead>
                 // A cell whose text is cut off shows all of it as a tooltip; one listener for

@@ -47,11 +47,23 @@ pub enum KeyAction {
     Pick,
     /// Clear the selection.
     Clear,
+    /// Widen (or, negative, narrow) the active column by this many pixels.
+    Resize(i32),
 }
 
-/// The action for `key` (as `KeyboardEvent.key` names it; `command` for Ctrl or ⌘), with the
-/// active position `current` among `rows` rows and `page` rows per screen.
-pub fn key_action(key: &str, command: bool, current: Option<usize>, rows: usize, page: usize) -> Option<KeyAction> {
+/// Pixels one Alt+←/→ changes a column's width by.
+pub const RESIZE_STEP: i32 = 16;
+
+/// The action for `key` (as `KeyboardEvent.key` names it; `command` for Ctrl or ⌘, `alt` for
+/// Alt/Option), with the active position `current` among `rows` rows and `page` rows per screen.
+/// Alt+←/→ changes the active column's width: the resize handles are for pointers only, so the
+/// grid stays one Tab stop.
+pub fn key_action(key: &str, command: bool, alt: bool, current: Option<usize>, rows: usize, page: usize) -> Option<KeyAction> {
+    match key {
+        "ArrowLeft" if alt => return Some(KeyAction::Resize(-RESIZE_STEP)),
+        "ArrowRight" if alt => return Some(KeyAction::Resize(RESIZE_STEP)),
+        _ => {}
+    }
     if rows == 0 {
         return None;
     }
@@ -156,7 +168,7 @@ mod tests {
 
     #[test]
     fn keys_move_within_the_rows() {
-        let key = |k: &str, current: Option<usize>| key_action(k, false, current, 100, 10);
+        let key = |k: &str, current: Option<usize>| key_action(k, false, false, current, 100, 10);
         assert_eq!(key("ArrowDown", None), Some(KeyAction::Row(0)));
         assert_eq!(key("ArrowDown", Some(99)), Some(KeyAction::Row(99)));
         assert_eq!(key("ArrowDown", Some(5)), Some(KeyAction::Row(6)));
@@ -174,9 +186,11 @@ mod tests {
         assert_eq!(key("Enter", None), None, "nothing to pick without an active row");
         assert_eq!(key(" ", Some(3)), Some(KeyAction::Pick));
         assert_eq!(key("c", Some(3)), None);
-        assert_eq!(key_action("C", true, Some(3), 100, 10), Some(KeyAction::Copy));
+        assert_eq!(key_action("C", true, false, Some(3), 100, 10), Some(KeyAction::Copy));
+        assert_eq!(key_action("ArrowLeft", false, true, Some(3), 100, 10), Some(KeyAction::Resize(-16)), "Alt+← narrows");
+        assert_eq!(key_action("ArrowRight", false, true, None, 0, 10), Some(KeyAction::Resize(16)), "even with no rows");
         assert_eq!(key("Escape", None), Some(KeyAction::Clear));
-        assert_eq!(key_action("ArrowDown", false, None, 0, 10), None, "no rows, no moves");
+        assert_eq!(key_action("ArrowDown", false, false, None, 0, 10), None, "no rows, no moves");
         assert_eq!(page_rows(340.0), 8);
         assert_eq!(page_rows(0.0), 1);
     }

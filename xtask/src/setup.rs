@@ -149,24 +149,40 @@ fn npm_install(dir: &Path, package: &str) -> Result<()> {
 
 /// The AG Grid major version `cargo xtask bench` measures the portal's grid against.
 const AG_GRID_MAJOR: &str = "36";
+/// The axe-core major version the end-to-end tests check accessibility with.
+const AXE_CORE_MAJOR: &str = "4";
 
-/// For `cargo xtask bench`: AG Grid Community (npm, latest 36.x) in target/tools/ag-grid, only
-/// when missing. Returns its browser bundle and its exact version.
-pub fn ag_grid(root: &Path) -> Result<(PathBuf, String)> {
-    let dir = root.join("target/tools/ag-grid");
-    let package = dir.join("node_modules/ag-grid-community");
+/// An npm package (latest `major`.x) in `target/tools/<dir>`, installed only when missing.
+/// Returns its directory and its exact version.
+fn npm_package(root: &Path, dir: &str, package: &str, major: &str, why: &str) -> Result<(PathBuf, String)> {
+    let dir = root.join("target/tools").join(dir);
+    let installed = dir.join("node_modules").join(package);
     let version = || -> Option<String> {
         // npm writes `"version": "36.2.0"` on a line of its own; no JSON parser for one field.
-        let text = std::fs::read_to_string(package.join("package.json")).ok()?;
+        let text = std::fs::read_to_string(installed.join("package.json")).ok()?;
         let rest = &text[text.find("\"version\"")? + 9..];
         Some(rest.split('"').nth(1)?.to_owned())
     };
-    if !version().is_some_and(|v| v.starts_with(&format!("{AG_GRID_MAJOR}."))) {
-        eprintln!("==> Installing AG Grid Community {AG_GRID_MAJOR}.x (npm) into target/tools/ag-grid, for the side-by-side benchmark");
-        npm_install(&dir, &format!("ag-grid-community@{AG_GRID_MAJOR}"))?;
+    if !version().is_some_and(|v| v.starts_with(&format!("{major}."))) {
+        eprintln!("==> Installing {package} {major}.x (npm) into {}, {why}", dir.display());
+        npm_install(&dir, &format!("{package}@{major}"))?;
     }
-    let version = version().context("ag-grid-community did not install")?;
+    let version = version().with_context(|| format!("{package} did not install"))?;
+    Ok((installed, version))
+}
+
+/// For `cargo xtask bench`: AG Grid Community (npm, latest 36.x) in target/tools/ag-grid. Returns
+/// its browser bundle and its exact version.
+pub fn ag_grid(root: &Path) -> Result<(PathBuf, String)> {
+    let (package, version) = npm_package(root, "ag-grid", "ag-grid-community", AG_GRID_MAJOR, "for the side-by-side benchmark")?;
     Ok((package.join("dist/ag-grid-community.min.js"), version))
+}
+
+/// For the end-to-end tests: axe-core (npm, latest 4.x) in target/tools/axe. Returns its browser
+/// bundle.
+pub fn axe_core(root: &Path) -> Result<PathBuf> {
+    let (package, _) = npm_package(root, "axe", "axe-core", AXE_CORE_MAJOR, "for the accessibility checks")?;
+    Ok(package.join("axe.min.js"))
 }
 
 /// For `cargo xtask fuzz`: the nightly toolchain (libFuzzer needs its sanitizer flags) and

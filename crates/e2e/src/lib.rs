@@ -181,3 +181,36 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 pub async fn cdp(client: &Client, method: &'static str, params: serde_json::Value) -> Result<serde_json::Value> {
     client.issue_cmd(Cdp { method, params }).await.map_err(|e| anyhow!("{method}: {e}"))
 }
+
+/// The WCAG 2.1 A and AA rules axe-core finds broken on the page as it is now, one line per
+/// rule with the elements (`rule: selector, selector`). axe-core comes from AXE_CORE_JS (set by
+/// `cargo xtask test`), or `target/tools/axe` where `cargo xtask setup` puts it.
+pub async fn axe_violations(client: &Client) -> Result<Vec<String>> {
+    let path = std::env::var_os("AXE_CORE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/tools/axe/node_modules/axe-core/axe.min.js")));
+    let source =
+        std::fs::read_to_string(&path).with_context(|| format!("axe-core at {} (cargo xtask test installs it)", path.display()))?;
+    // WebDriver scripts are not the page's: the Content-Security-Policy does not stop them.
+    client.execute(&format!("if (!window.axe) {{ {source} }}"), vec![]).await?;
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))),
+                     e => done(['axe-core failed: ' + e]));",
+            vec![],
+        )
+        .await?;
+    serde_json::from_value(found).map_err(|e| anyhow!("axe-core's answer: {e}"))
+}
+
+/// Fails with every rule axe-core finds broken on the page (see [`axe_violations`]); `state`
+/// names the page's state in the message.
+pub async fn assert_accessible(client: &Client, state: &str) -> Result<()> {
+    let violations = axe_violations(client).await?;
+    if !violations.is_empty() {
+        bail!("axe-core: {state} breaks WCAG 2.1 A/AA rules:\n{}", violations.join("\n"));
+    }
+    Ok(())
+}

@@ -4,7 +4,9 @@
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use devstack::{Stack, StackOptions};
-use e2e::{BrowserLog, browser, dist, downloads, sign_in_at, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
+use e2e::{
+    BrowserLog, assert_accessible, browser, dist, downloads, sign_in_at, submit_aim_form, text_of, wait_for, wait_for_text, wait_until,
+};
 use fantoccini::{Client, Locator};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -143,6 +145,7 @@ async fn an_mes_user_signs_in_sees_entities_and_no_token_is_stored() {
             bail!("after sign-in the address should be the portal's root, not {url}");
         }
         assert_no_token_stored(&client, &stack).await?;
+        assert_accessible(&client, "a lookup grid").await?;
         screenshot(&client, "grid").await?;
 
         // The quick filter finds rows beyond the first screen.
@@ -177,6 +180,7 @@ async fn an_aim_account_that_is_not_an_mes_user_sees_a_plain_denial() {
             }
         }
         assert_no_token_stored(&client, &stack).await?;
+        assert_accessible(&client, "the MES denial").await?;
         screenshot(&client, "denied").await?;
         Ok(())
     })
@@ -248,6 +252,7 @@ async fn aim_going_offline_shows_a_plain_state_and_the_portal_recovers_by_itself
             bail!("unexpected offline text: {offline}");
         }
         screenshot(&client, "authority-offline").await?;
+        assert_accessible(&client, "AIM offline").await?;
         assert_no_token_stored(&client, &*shared.lock().await).await.context("in the offline state")?;
         shared.lock().await.start_aim().await?;
         // The automatic retry (5 s backoff) brings the rows back without a reload, as they were.
@@ -264,10 +269,12 @@ async fn aim_down_at_start_or_at_the_sign_in_click_is_a_plain_state_with_a_way_b
         shared.lock().await.stop_aim().await;
         client.goto(&format!("{origin}/")).await?;
         wait_for_text(&client, ".card", &["cannot be reached", "did not answer"]).await.context("AIM down at start")?;
+        assert_accessible(&client, "AIM unreachable at start").await?;
         shared.lock().await.start_aim().await?;
         client.find(Locator::XPath("//button[text()='Try again']")).await?.click().await?;
         // AIM is back, nobody is signed in there: the sign-in page.
         wait_for(&client, "button#sign-in").await?;
+        assert_accessible(&client, "the sign-in page").await?;
 
         // AIM goes away between loading the page and pressing the button.
         shared.lock().await.stop_aim().await;
@@ -303,6 +310,7 @@ async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns()
             bail!("the unreachable state should name the address and retry: {down}");
         }
         assert_no_token_stored(&client, &*shared.lock().await).await.context("in the unreachable state")?;
+        assert_accessible(&client, "the MES unreachable").await?;
         shared.lock().await.start_mes().await?;
         back_as_before(&client, &before, &shared).await
     })
@@ -441,6 +449,7 @@ async fn web_apis_page_tests_the_connection_and_diagnostics_show_claims_not_toke
             bail!("the last step names the MES user: {steps:?}");
         }
         screenshot(&client, "web-apis").await?;
+        assert_accessible(&client, "Web APIs after a connection test").await?;
 
         // AIM offline: the first step fails and says so; the others are not run.
         shared.lock().await.stop_aim().await;
@@ -452,6 +461,7 @@ async fn web_apis_page_tests_the_connection_and_diagnostics_show_claims_not_toke
 
         client.goto(&format!("{origin}/diagnostics")).await?;
         let claims = text_of(&client, "#access-claims").await?;
+        assert_accessible(&client, "Diagnostics").await?;
         for expected in ["PLANT\\alice", "mes-web-api", "offline_access", "mes-portal"] {
             if !claims.contains(expected) {
                 bail!("diagnostics should show {expected}: {claims}");
@@ -639,6 +649,7 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
         // Clicking rows scrolled the grid sideways; show it from its first column.
         client.execute("document.querySelector('#lots .grid-viewport').scrollLeft = 0", vec![]).await?;
         screenshot(&client, "embedded").await?;
+        assert_accessible(&client, "the embedded grids' page").await?;
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
     })
@@ -914,6 +925,7 @@ async fn an_expired_refresh_token_ends_the_session_plainly_and_keeps_the_grid() 
         tokio::time::sleep(Duration::from_secs(9)).await; // access and refresh token both expire
         client.find(Locator::Css("button.reload")).await?.click().await?;
         wait_for(&client, "[data-state=session-expired]").await?;
+        assert_accessible(&client, "the session expired").await?;
         let header = session_health(&client, "bad").await?;
         if !header.contains("sign in again") {
             bail!("the header should say the session is over: {header}");
@@ -1061,6 +1073,7 @@ async fn a_part_that_does_not_arrive_is_a_plain_state_and_loads_on_retry() {
             bail!("a grid showed although its file was blocked: the build is not split");
         }
         assert_eq!(text_of(&client, "#signed-in-as").await?, "PLANT\\alice", "the shell around the part still works");
+        assert_accessible(&client, "a part that did not load").await?;
 
         e2e::cdp(&client, "Network.setBlockedURLs", serde_json::json!({ "urls": [] })).await?;
         client.find(Locator::XPath("//button[text()='Try again now']")).await?.click().await?;
