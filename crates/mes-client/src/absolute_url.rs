@@ -76,8 +76,9 @@ impl AbsoluteUrl {
 
 #[cfg(target_arch = "wasm32")]
 fn parse(text: &str) -> Result<AbsoluteUrl, String> {
+    use wasm_bindgen::JsCast as _;
     let url = web_sys::Url::new(text)
-        .map_err(|e| js_sys::Error::try_from(e).ok().map(|e| String::from(e.message())).unwrap_or_else(|| "not a URL".into()))?;
+        .map_err(|e| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "not a URL".into()))?;
     let protocol = url.protocol();
     Ok(AbsoluteUrl { href: url.href(), scheme: protocol.trim_end_matches(':').to_owned(), host: url.hostname() })
 }
