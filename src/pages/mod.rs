@@ -179,10 +179,21 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
         }
     };
     let warnings = portal.warnings.get_untracked();
+    // On a narrow screen the navigation folds behind a menu button (portal.css), so the page
+    // gets the screen; choosing a page folds it again.
+    let menu_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        portal.route.track();
+        menu_open.set(false);
+    });
     view! {
-        <header class="topbar"><span class="brand">"MES Web Portal"</span><SessionBar session=session.clone() /></header>
+        <header class="topbar">
+            <button class="secondary menu" aria-controls="portal-nav" aria-expanded=move || menu_open.get().to_string()
+                on:click=move |_| menu_open.update(|o| *o = !*o)>"Menu"</button>
+            <span class="brand">"MES Web Portal"</span><SessionBar session=session.clone() />
+        </header>
         <div class="layout">
-            <nav class="lookups" aria-label="Lookups">
+            <nav class="lookups" id="portal-nav" aria-label="Lookups" class:open=move || menu_open.get()>
                 <h2>"Lookups"</h2>
                 {nav_lookups.into_iter().enumerate().map(|(i, l)| {
                     let href = format!("/lookups/{i}");

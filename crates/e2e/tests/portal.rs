@@ -1083,3 +1083,56 @@ async fn a_part_that_does_not_arrive_is_a_plain_state_and_loads_on_retry() {
     })
     .await;
 }
+
+/// How the signed-in page is laid out now: the top bar's height, whether the navigation shows,
+/// where the grid's first row starts, and the page's width (a wider page scrolls sideways).
+async fn layout(client: &Client) -> Result<serde_json::Value> {
+    Ok(client
+        .execute(
+            "const box = s => document.querySelector(s).getBoundingClientRect();
+             return { bar: box('.topbar').height, nav: getComputedStyle(document.querySelector('nav.lookups')).display,
+                      row: box('table.grid tbody tr[role=row]').top, page: document.documentElement.scrollWidth,
+                      menu: document.querySelector('button.menu').getAttribute('aria-expanded') };",
+            vec![],
+        )
+        .await?)
+}
+
+/// On a phone the header stays one line, the navigation folds behind a menu button and the
+/// grid gets the screen; the menu opens, takes a person to another lookup and folds again. A
+/// tablet-sized window keeps the side navigation.
+#[tokio::test]
+async fn on_a_phone_the_navigation_folds_and_the_grid_gets_the_screen() {
+    let stack = stack("e2e-phone").await;
+    with_browser(|client| async move {
+        client.set_window_size(390, 844).await?;
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let phone = layout(&client).await?;
+        let number = |v: &serde_json::Value, key: &str| v[key].as_f64().unwrap_or(f64::MAX);
+        if number(&phone, "bar") > 64.0 || phone["nav"] != "none" || number(&phone, "row") > 422.0 || number(&phone, "page") > 390.0 {
+            bail!("on a phone the header is one line, the navigation folded, rows in the top half, no sideways page: {phone}");
+        }
+        assert_accessible(&client, "a lookup grid on a phone").await?;
+        screenshot(&client, "phone").await?;
+
+        client.find(Locator::Css("button.menu")).await?.click().await?;
+        let open = layout(&client).await?;
+        if open["nav"] == "none" || open["menu"] != "true" {
+            bail!("the menu button opens the navigation: {open}");
+        }
+        client.find(Locator::Css("nav.lookups a[href='/lookups/1']")).await?.click().await?;
+        wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let after = layout(&client).await?;
+        if after["nav"] != "none" || after["menu"] != "false" {
+            bail!("choosing a page folds the navigation again: {after}");
+        }
+
+        client.set_window_size(820, 1180).await?;
+        wait_until("a tablet keeps the side navigation", || async { Ok(layout(&client).await?["nav"] == "block") }).await?;
+        screenshot(&client, "tablet").await?;
+        Ok(())
+    })
+    .await;
+}
