@@ -229,6 +229,29 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     leptos::task::tick().await;
     assert!(all(&root, "tr[aria-selected=true]").is_empty());
     assert_eq!(picked.lock().expect("lock").last().cloned(), Some(vec![]));
+
+    // Sorting by keyboard: up from the first row into the header row, across, Enter sorts (again
+    // reverses), down comes back to the rows; the header cell is what aria-activedescendant names.
+    let active = |table: &web_sys::Element| table.get_attribute("aria-activedescendant").map(|id| local_id(&id).to_owned());
+    let _ = key(&table, "ArrowUp");
+    leptos::task::tick().await;
+    assert_eq!(active(&table).as_deref(), Some("col-0"), "up from row 0 is the header row");
+    let _ = key(&table, "ArrowRight");
+    leptos::task::tick().await;
+    assert_eq!(active(&table).as_deref(), Some("col-1"));
+    let qty = all(&root, "thead tr[role=row] th")[1].clone();
+    assert!(qty.has_attribute("data-active"), "the active header cell is marked");
+    assert!(key(&table, "Enter").default_prevented());
+    leptos::task::tick().await;
+    assert_eq!(qty.get_attribute("aria-sort").as_deref(), Some("ascending"));
+    assert_eq!(first_cells(&root)[1], "1", "qty ascending");
+    let _ = key(&table, "Enter");
+    leptos::task::tick().await;
+    assert_eq!(qty.get_attribute("aria-sort").as_deref(), Some("descending"));
+    let _ = key(&table, "ArrowDown");
+    leptos::task::tick().await;
+    assert_eq!(active(&table).as_deref(), Some("cell-0-1"), "down returns to the first row");
+    assert!(!qty.has_attribute("data-active"));
 }
 
 #[wasm_bindgen_test]

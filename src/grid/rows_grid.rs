@@ -6,8 +6,10 @@ use super::browser::{
     clicked_column, column_width, copy_text, current_query, download, grid_number, mark_active, replace_query, title_if_cut, visible_height,
 };
 use super::header::{ColumnMenu, FilterCells, HeaderCells, MIN_COLUMN_WIDTH};
-use crate::grid_model::interaction::{KeyAction, key_action, page_rows, pick, row_window, scroll_to_show, status_line, step_column};
-use crate::grid_model::{ColumnKind, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};
+use crate::grid_model::interaction::{
+    KeyAction, KeyContext, key_action, page_rows, pick, row_window, scroll_to_show, status_line, step_column,
+};
+use crate::grid_model::{ColumnKind, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey, toggle_sort};
 use leptos::ev::KeyboardEvent;
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -56,13 +58,23 @@ pub fn RowsGrid(
     let selected = RwSignal::new(initial.selected.clone());
     let hidden = RwSignal::new(initial.hidden.clone());
     let widths = RwSignal::new(vec![None::<i32>; column_count]);
+    let grid = grid_number();
     let active = RwSignal::new(None::<usize>);
     let active_column = RwSignal::new(0usize);
+    // The keyboard position is in the header row (sorting by keyboard), not a body row.
+    let in_header = RwSignal::new(false);
+    // The element `aria-activedescendant` names: a header cell or a body cell.
+    let active_id = move || {
+        if in_header.get() {
+            Some(format!("g{grid}-col-{}", active_column.get()))
+        } else {
+            active.get().map(|pos| format!("g{grid}-cell-{pos}-{}", active_column.get()))
+        }
+    };
     let notice = RwSignal::new(String::new());
     let scroll_top = RwSignal::new(0.0f64);
     let viewport_height = RwSignal::new(600.0f64);
     let viewport = NodeRef::<Div>::new();
-    let grid = grid_number();
 
     // Selected rows named in the address bar are found once every row is in.
     let wanted_selection = GridState::names_selection(&initial_query);
@@ -108,7 +120,7 @@ pub fn RowsGrid(
     });
     // The active cell is marked by one effect, not by a closure in every cell.
     Effect::new(move |previous: Option<Option<String>>| {
-        let id = active.get().map(|pos| format!("g{grid}-cell-{pos}-{}", active_column.get()));
+        let id = active_id();
         if let Some(Some(old)) = &previous {
             mark_active(old, false);
         }
@@ -184,16 +196,39 @@ pub fn RowsGrid(
         if ev.target().is_some_and(|t| t.dyn_ref::<web_sys::HtmlInputElement>().is_some()) {
             return;
         }
-        let rows = order.with_untracked(|o| o.len());
-        let page = page_rows(viewport_height.get_untracked());
         let current = active.get_untracked();
-        let Some(action) = key_action(&ev.key(), ev.ctrl_key() || ev.meta_key(), ev.alt_key(), current, rows, page) else { return };
+        let header = in_header.get_untracked();
+        let at = KeyContext {
+            command: ev.ctrl_key() || ev.meta_key(),
+            alt: ev.alt_key(),
+            shift: ev.shift_key(),
+            header,
+            current,
+            rows: order.with_untracked(|o| o.len()),
+            page: page_rows(viewport_height.get_untracked()),
+        };
+        let Some(action) = key_action(&ev.key(), &at) else { return };
         ev.prevent_default();
         let row = match action {
-            KeyAction::Row(pos) => pos,
+            KeyAction::Row(pos) => {
+                in_header.set(false);
+                pos
+            }
             KeyAction::Column(right) => {
                 active_column.update(|c| *c = hidden.with_untracked(|h| step_column(*c, right, column_count, h)));
+                if header {
+                    return;
+                }
                 current.unwrap_or(0)
+            }
+            KeyAction::Header => {
+                in_header.set(true);
+                return;
+            }
+            KeyAction::Sort(additive) => {
+                let column = active_column.get_untracked();
+                sort.update(|s| *s = toggle_sort(s, column, additive));
+                return;
             }
             KeyAction::Copy => return copy_active(),
             KeyAction::Pick => {
@@ -260,6 +295,7 @@ pub fn RowsGrid(
                     if let Some(i) = clicked_column(&ev) {
                         active_column.set(i);
                     }
+                    in_header.set(false);
                     active.set(Some(pos));
                     pick_row(row);
                 }>
@@ -288,7 +324,7 @@ pub fn RowsGrid(
             }>
             <table class="grid" role="grid" tabindex="0" aria-multiselectable=aria_multi
                 aria-rowcount=move || order.with(|o| o.len()) + 1 aria-colcount=column_count
-                aria-activedescendant=move || active.get().map(|p| format!("g{grid}-cell-{p}-{}", active_column.get()))
+                aria-activedescendant=active_id
                 on:keydown=on_key>
                 <thead>
                     <tr role="row" aria-rowindex="1"><HeaderCells columns=columns.clone() sort=sort hidden=hidden widths=widths grid=grid /></tr>

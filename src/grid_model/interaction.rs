@@ -37,7 +37,7 @@ pub fn scroll_to_show(pos: usize, scroll_top: f64, height: f64) -> Option<f64> {
 /// What a key does in the grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyAction {
-    /// Make the row at this position active.
+    /// Make the row at this position active (leaving the header row).
     Row(usize),
     /// Make the next shown column right (`true`) or left active, the row staying (or row 0).
     Column(bool),
@@ -49,38 +49,70 @@ pub enum KeyAction {
     Clear,
     /// Widen (or, negative, narrow) the active column by this many pixels.
     Resize(i32),
+    /// Move up into the header row (from the first row).
+    Header,
+    /// Sort by the active column (in the header row); `true` adds it to the sort keys.
+    Sort(bool),
 }
 
 /// Pixels one Alt+←/→ changes a column's width by.
 pub const RESIZE_STEP: i32 = 16;
 
-/// The action for `key` (as `KeyboardEvent.key` names it; `command` for Ctrl or ⌘, `alt` for
-/// Alt/Option), with the active position `current` among `rows` rows and `page` rows per screen.
-/// Alt+←/→ changes the active column's width: the resize handles are for pointers only, so the
-/// grid stays one Tab stop.
-pub fn key_action(key: &str, command: bool, alt: bool, current: Option<usize>, rows: usize, page: usize) -> Option<KeyAction> {
+/// Where a key is pressed: the modifiers held and the grid's keyboard position.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyContext {
+    /// Ctrl or ⌘.
+    pub command: bool,
+    /// Alt or Option.
+    pub alt: bool,
+    /// Shift.
+    pub shift: bool,
+    /// The position is in the header row (the column headers), not a body row.
+    pub header: bool,
+    /// The active row, if any.
+    pub current: Option<usize>,
+    /// Rows shown.
+    pub rows: usize,
+    /// Rows per screen.
+    pub page: usize,
+}
+
+/// The action for `key` (as `KeyboardEvent.key` names it) in `at`. The grid is one Tab stop
+/// with the WAI-ARIA grid pattern inside: arrows move between cells and up into the header row,
+/// where Enter or Space sorts by that column (Shift adds it); Alt+←/→ changes the active
+/// column's width (the resize handles are for pointers only).
+pub fn key_action(key: &str, at: &KeyContext) -> Option<KeyAction> {
     match key {
-        "ArrowLeft" if alt => return Some(KeyAction::Resize(-RESIZE_STEP)),
-        "ArrowRight" if alt => return Some(KeyAction::Resize(RESIZE_STEP)),
+        "ArrowLeft" if at.alt => return Some(KeyAction::Resize(-RESIZE_STEP)),
+        "ArrowRight" if at.alt => return Some(KeyAction::Resize(RESIZE_STEP)),
+        "ArrowLeft" => return Some(KeyAction::Column(false)),
+        "ArrowRight" => return Some(KeyAction::Column(true)),
+        "Escape" => return Some(KeyAction::Clear),
         _ => {}
     }
-    if rows == 0 {
+    if at.header {
+        return match key {
+            "Enter" | " " => Some(KeyAction::Sort(at.shift)),
+            "ArrowDown" if at.rows > 0 => Some(KeyAction::Row(0)),
+            _ => None,
+        };
+    }
+    if at.rows == 0 {
         return None;
     }
-    let last = rows - 1;
-    let page = page.max(1);
+    let last = at.rows - 1;
+    let page = at.page.max(1);
+    let current = at.current;
     Some(match key {
         "ArrowDown" => KeyAction::Row(current.map_or(0, |a| (a + 1).min(last))),
+        "ArrowUp" if current == Some(0) => KeyAction::Header,
         "ArrowUp" => KeyAction::Row(current.map_or(0, |a| a.saturating_sub(1))),
         "PageDown" => KeyAction::Row(current.map_or(0, |a| (a + page).min(last))),
         "PageUp" => KeyAction::Row(current.map_or(0, |a| a.saturating_sub(page))),
         "Home" => KeyAction::Row(0),
         "End" => KeyAction::Row(last),
-        "ArrowLeft" => KeyAction::Column(false),
-        "ArrowRight" => KeyAction::Column(true),
-        "c" | "C" if command => KeyAction::Copy,
+        "c" | "C" if at.command => KeyAction::Copy,
         "Enter" | " " if current.is_some() => KeyAction::Pick,
-        "Escape" => KeyAction::Clear,
         _ => return None,
     })
 }
@@ -167,8 +199,9 @@ mod tests {
     }
 
     #[test]
-    fn keys_move_within_the_rows() {
-        let key = |k: &str, current: Option<usize>| key_action(k, false, false, current, 100, 10);
+    fn keys_move_within_the_rows_and_up_into_the_header() {
+        let body = |current: Option<usize>| KeyContext { current, rows: 100, page: 10, ..KeyContext::default() };
+        let key = |k: &str, current: Option<usize>| key_action(k, &body(current));
         assert_eq!(key("ArrowDown", None), Some(KeyAction::Row(0)));
         assert_eq!(key("ArrowDown", Some(99)), Some(KeyAction::Row(99)));
         assert_eq!(key("ArrowDown", Some(5)), Some(KeyAction::Row(6)));
@@ -179,18 +212,29 @@ mod tests {
         assert_eq!(key("ArrowLeft", Some(5)), Some(KeyAction::Column(false)));
         assert_eq!(key("ArrowRight", None), Some(KeyAction::Column(true)));
         assert_eq!(key("x", Some(5)), None);
-        assert_eq!(key("ArrowUp", Some(0)), Some(KeyAction::Row(0)));
+        assert_eq!(key("ArrowUp", Some(0)), Some(KeyAction::Header), "up from the first row is the header row");
+        assert_eq!(key("ArrowUp", None), Some(KeyAction::Row(0)));
         assert_eq!(key("PageDown", Some(95)), Some(KeyAction::Row(99)));
         assert_eq!(key("PageUp", Some(5)), Some(KeyAction::Row(0)));
         assert_eq!(key("End", None), Some(KeyAction::Row(99)));
         assert_eq!(key("Enter", None), None, "nothing to pick without an active row");
         assert_eq!(key(" ", Some(3)), Some(KeyAction::Pick));
         assert_eq!(key("c", Some(3)), None);
-        assert_eq!(key_action("C", true, false, Some(3), 100, 10), Some(KeyAction::Copy));
-        assert_eq!(key_action("ArrowLeft", false, true, Some(3), 100, 10), Some(KeyAction::Resize(-16)), "Alt+← narrows");
-        assert_eq!(key_action("ArrowRight", false, true, None, 0, 10), Some(KeyAction::Resize(16)), "even with no rows");
+        assert_eq!(key_action("C", &KeyContext { command: true, ..body(Some(3)) }), Some(KeyAction::Copy));
         assert_eq!(key("Escape", None), Some(KeyAction::Clear));
-        assert_eq!(key_action("ArrowDown", false, false, None, 0, 10), None, "no rows, no moves");
+        assert_eq!(key_action("ArrowDown", &KeyContext::default()), None, "no rows, no moves");
+        let alt = KeyContext { alt: true, ..KeyContext::default() };
+        assert_eq!(key_action("ArrowLeft", &alt), Some(KeyAction::Resize(-16)), "Alt+← narrows, even with no rows");
+        assert_eq!(key_action("ArrowRight", &alt), Some(KeyAction::Resize(16)));
+
+        let header = KeyContext { header: true, current: Some(0), rows: 100, page: 10, ..KeyContext::default() };
+        assert_eq!(key_action("Enter", &header), Some(KeyAction::Sort(false)), "Enter in the header sorts");
+        assert_eq!(key_action(" ", &KeyContext { shift: true, ..header }), Some(KeyAction::Sort(true)), "Shift adds a key");
+        assert_eq!(key_action("ArrowDown", &header), Some(KeyAction::Row(0)), "down leaves the header");
+        assert_eq!(key_action("ArrowRight", &header), Some(KeyAction::Column(true)));
+        assert_eq!(key_action("ArrowUp", &header), None);
+        assert_eq!(key_action("C", &KeyContext { command: true, ..header }), None, "nothing to copy in the header");
+        assert_eq!(key_action("ArrowDown", &KeyContext { rows: 0, ..header }), None, "no rows to go down to");
         assert_eq!(page_rows(340.0), 8);
         assert_eq!(page_rows(0.0), 1);
     }
