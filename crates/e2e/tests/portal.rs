@@ -1136,3 +1136,91 @@ async fn on_a_phone_the_navigation_folds_and_the_grid_gets_the_screen() {
     })
     .await;
 }
+
+/// Presses `key` (text, or a `fantoccini::key::Key`) on whatever has the focus.
+async fn press(client: &Client, key: &str) -> Result<()> {
+    client.active_element().await?.send_keys(key).await?;
+    Ok(())
+}
+
+/// Tabs (forward, or back with Shift) until the focus is on an element matching `css`, which
+/// must then show that it has the focus (an outline), as a keyboard user needs to see.
+async fn tab_to(client: &Client, css: &str, back: bool) -> Result<()> {
+    use fantoccini::key::Key;
+    let tab = if back { format!("{}{}", char::from(Key::Shift), char::from(Key::Tab)) } else { char::from(Key::Tab).to_string() };
+    for _ in 0..60 {
+        press(client, &tab).await?;
+        let focus = client
+            .execute(
+                "const e = document.activeElement; if (!e || !e.matches(arguments[0])) return null;
+                 const s = getComputedStyle(e); return { outline: s.outlineStyle, width: parseFloat(s.outlineWidth) };",
+                vec![serde_json::json!(css)],
+            )
+            .await?;
+        if !focus.is_null() {
+            if focus["outline"] == "none" || focus["width"].as_f64().unwrap_or(0.0) <= 0.0 {
+                bail!("{css} has the focus but does not show it: {focus}");
+            }
+            return Ok(());
+        }
+    }
+    bail!("Tab never reached {css}")
+}
+
+/// A keyboard-only person: sign in, open a lookup, filter, sort, select, copy, export, sign out
+/// — every control reached with Tab and showing its focus, the grid one Tab stop driven by keys.
+#[tokio::test]
+async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_signs_out() {
+    use fantoccini::key::Key;
+    let _ = std::fs::remove_dir_all(downloads());
+    let stack = stack("e2e-keyboard").await;
+    with_browser(|client| async move {
+        let enter = char::from(Key::Enter).to_string();
+        client.goto(&format!("{}/", stack.portal_origin)).await?;
+        wait_for(&client, "button#sign-in").await?;
+        tab_to(&client, "button#sign-in", false).await?;
+        press(&client, &enter).await?;
+        // AIM's own form is the authority's page, not the portal's.
+        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+
+        tab_to(&client, "nav.lookups a[href='/lookups/1']", false).await?;
+        press(&client, &enter).await?;
+        wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        tab_to(&client, "input[type=search]", false).await?;
+        press(&client, "vanilla").await?;
+        wait_for_text(&client, ".grid-status", &["match"]).await?;
+
+        tab_to(&client, "table.grid", false).await?;
+        let arrow = |key: Key| char::from(key).to_string();
+        for key in [Key::Down, Key::Up, Key::Right] {
+            press(&client, &arrow(key)).await?;
+        }
+        press(&client, &enter).await?;
+        wait_until("the second column sorts ascending", || async {
+            let sort = client
+                .execute("return document.querySelectorAll('table.grid thead tr[role=row] th')[1].getAttribute('aria-sort')", vec![])
+                .await?;
+            Ok(sort == "ascending")
+        })
+        .await?;
+        press(&client, &arrow(Key::Down)).await?;
+        press(&client, " ").await?;
+        wait_for(&client, "tr[aria-selected=true]").await?;
+        press(&client, &format!("{}c", char::from(Key::Control))).await?;
+        wait_for_text(&client, ".grid-notice", &["“"]).await?;
+
+        tab_to(&client, "button.export", true).await?;
+        press(&client, &enter).await?;
+        let file = downloads().join("Items.csv");
+        wait_until("the CSV is downloaded", || async { Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)) }).await?;
+
+        tab_to(&client, "button#sign-out", true).await?;
+        press(&client, &enter).await?;
+        wait_for_text(&client, "#notice", &["signed out"]).await?;
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
