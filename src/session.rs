@@ -388,15 +388,9 @@ fn current_pathname() -> String {
 }
 
 async fn load_config() -> Result<(PortalConfig, Vec<ConfigIssue>), Vec<ConfigIssue>> {
-    let issue = |message: String| vec![ConfigIssue { field: "config.json".into(), message }];
-    let response = gloo_net::http::Request::get("/config.json")
-        .cache(web_sys::RequestCache::NoStore)
-        .send()
+    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    PortalConfig::load(&BrowserTransport::default(), &format!("{origin}/config.json"), Runtime::Browser)
         .await
-        .map_err(|e| issue(format!("could not be loaded from this server ({e})")))?;
-    if response.status() != 200 {
-        return Err(issue(format!("could not be loaded: the server answered HTTP {}", response.status())));
-    }
-    let text = response.text().await.map_err(|e| issue(format!("could not be read ({e})")))?;
-    PortalConfig::from_json(&text, Runtime::Browser).map(|(c, r)| (c, r.warnings)).map_err(|r| r.errors)
+        .map(|(config, report)| (config, report.warnings))
+        .map_err(|report| report.errors)
 }

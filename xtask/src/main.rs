@@ -4,6 +4,7 @@
 mod mutants;
 mod setup;
 mod split;
+mod tidy;
 
 use anyhow::{Context as _, Result, bail};
 use std::path::{Path, PathBuf};

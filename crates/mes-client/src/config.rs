@@ -174,6 +174,22 @@ impl PortalConfig {
         if report.errors.is_empty() { Ok((config, report)) } else { Err(report) }
     }
 
+    /// Fetches `config.json` from `url` (absolute; the portal's own origin) through `transport`
+    /// and reads it as [`PortalConfig::from_json`] does. An answer that cannot be had or read is
+    /// one problem on the field `config.json`, saying why.
+    pub async fn load(transport: &impl crate::Transport, url: &str, runtime: Runtime) -> Result<(Self, ConfigReport), ConfigReport> {
+        let problem =
+            |message: String| ConfigReport { errors: vec![ConfigIssue { field: "config.json".into(), message }], warnings: vec![] };
+        let request = crate::HttpRequest::get(url).header("accept", "application/json").checked();
+        let response =
+            transport.send(request).await.map_err(|e| problem(format!("could not be loaded from this server ({})", e.reason)))?;
+        if response.status() != 200 {
+            return Err(problem(format!("could not be loaded: the server answered HTTP {}", response.status().as_u16())));
+        }
+        let text = std::str::from_utf8(response.body()).map_err(|_| problem("is not UTF-8 text".into()))?;
+        Self::from_json(text, runtime)
+    }
+
     /// Checks every field, fixing what can safely be fixed (a base address's trailing slash).
     pub fn validate(&mut self, runtime: Runtime) -> ConfigReport {
         let mut report = ConfigReport::default();
@@ -313,6 +329,27 @@ mod tests {
             "audience":"mes-web-api","client_id":"mes-portal","scope":"mes-web-api"{secret}}}],
             "lookups":[{{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}}]}}"#
         )
+    }
+
+    #[test]
+    fn loading_says_why_a_config_could_not_be_had() {
+        use crate::transport::testing::Canned;
+        use crate::transport::{HttpResponse, TransportError, TransportErrorKind};
+        let load = |answer: Result<HttpResponse, TransportError>| {
+            let transport = Canned::new(answer);
+            let outcome =
+                crate::signin::tests_support::run_now(PortalConfig::load(&transport, "https://portal/config.json", Runtime::Browser));
+            (transport.sent(), outcome.map(|_| ()).map_err(|r| r.errors.into_iter().map(|e| e.message).collect::<Vec<_>>()))
+        };
+        let (sent, outcome) = load(Ok(HttpResponse::new(200, sample("http://127.0.0.1:3/mesmw/", ""))));
+        assert_eq!((sent[0].url(), outcome), ("https://portal/config.json", Ok(())));
+        let (_, outcome) = load(Ok(HttpResponse::new(404, "<h1>Not Found</h1>")));
+        assert_eq!(outcome, Err(vec!["could not be loaded: the server answered HTTP 404".to_owned()]));
+        let (_, outcome) = load(Ok(HttpResponse::new(200, "<html>")));
+        assert!(matches!(&outcome, Err(e) if e[0].starts_with("is not valid configuration")), "{outcome:?}");
+        let down = TransportError { url: "https://portal/config.json".into(), reason: "refused".into(), kind: TransportErrorKind::Network };
+        let (_, outcome) = load(Err(down));
+        assert_eq!(outcome, Err(vec!["could not be loaded from this server (refused)".to_owned()]));
     }
 
     #[test]

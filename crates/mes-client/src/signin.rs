@@ -521,6 +521,20 @@ pub async fn refresh(
     Ok(tokens)
 }
 
+/// Shared by unit tests that drive a future against a canned transport.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    /// Runs a future that never waits (a canned transport answers at once).
+    pub(crate) fn run_now<F: std::future::Future>(future: F) -> F::Output {
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut future = std::pin::pin!(future);
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("a canned transport answers at once"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -584,7 +598,7 @@ mod tests {
         let run = |answer: HttpResponse| {
             let transport = Canned::new(Ok(answer));
             let old = Secret::new("r t+1");
-            let outcome = futures_executor(refresh(&transport, "https://aim/connect/token", "mes-portal", &old, 100));
+            let outcome = crate::signin::tests_support::run_now(refresh(&transport, "https://aim/connect/token", "mes-portal", &old, 100));
             (transport.sent(), outcome)
         };
         let json = |status: u16, body: &str| HttpResponse::new(status, body).with_header("content-type", "application/json");
@@ -605,17 +619,6 @@ mod tests {
         assert!(matches!(outcome, Err(TokenError::UnexpectedResponse { .. })), "{outcome:?}");
         let (_, outcome) = run(json(400, r#"{"error":"invalid_grant"}"#));
         assert!(matches!(&outcome, Err(TokenError::Refused { status: 400, error, .. }) if error == "invalid_grant"), "{outcome:?}");
-    }
-
-    /// Runs a future that never waits (the canned transport answers at once).
-    fn futures_executor<F: std::future::Future>(future: F) -> F::Output {
-        let waker = std::task::Waker::noop();
-        let mut context = std::task::Context::from_waker(waker);
-        let mut future = std::pin::pin!(future);
-        match future.as_mut().poll(&mut context) {
-            std::task::Poll::Ready(output) => output,
-            std::task::Poll::Pending => panic!("the canned transport answers at once"),
-        }
     }
 
     #[test]
