@@ -9,6 +9,8 @@ pub mod embed;
 pub mod grid;
 pub mod grid_model;
 #[cfg(target_arch = "wasm32")]
+pub mod nav;
+#[cfg(target_arch = "wasm32")]
 pub mod on_demand;
 #[cfg(target_arch = "wasm32")]
 pub mod pages;
@@ -31,12 +33,7 @@ pub fn App() -> impl IntoView {
     if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
         boot.remove();
     }
-    let on_popstate = window_event_listener(leptos::ev::popstate, move |_| {
-        if let Some(path) = web_sys::window().and_then(|w| w.location().pathname().ok()) {
-            portal.route.set(path);
-        }
-    });
-    on_cleanup(move || on_popstate.remove());
+    nav::on_back_forward(move |path| portal.route.set(path));
     if let Err(why) = mes_client::browser::on_sign_out_elsewhere(move || portal.signed_out_elsewhere()) {
         leptos::logging::warn!("sign-out in other tabs will not reach this one: {why}");
     }

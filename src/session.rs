@@ -1,6 +1,7 @@
 //! The portal's sign-in state and everything that talks to AIM or MES, through mes-client.
 //! Tokens live only in the `AuthState::SignedIn` value in memory.
 
+use crate::nav;
 use leptos::prelude::*;
 use mes_client::{
     Authority, BrowserTransport, CallbackParams, ConfigIssue, DiscoveryError, LookupDefinition, LookupOptions, MesError, PortalConfig,
@@ -101,7 +102,7 @@ impl Portal {
             authority: RwSignal::new(None),
             auth: RwSignal::new(AuthState::Starting),
             session_seen: RwSignal::new(0),
-            route: RwSignal::new(current_pathname()),
+            route: RwSignal::new(nav::pathname()),
             embedded: false,
         }
     }
@@ -113,22 +114,20 @@ impl Portal {
 
     /// Goes to a path inside the portal without reloading.
     pub fn navigate(&self, path: &str) {
-        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
-        }
+        nav::push(path);
         self.route.set(path.to_owned());
     }
 
     /// Loads config and discovery, then finishes a callback or tries a silent sign-in.
     pub async fn start(self) {
-        let path = current_pathname();
+        let path = nav::pathname();
         let at_callback = path == "/callback";
         if !self.embedded && at_callback && browser::relay_callback_to_opener() {
             // A sign-in popup of an embedded grid: the opener finishes the sign-in.
             return self.auth.set(AuthState::Redirecting);
         }
         self.auth.set(AuthState::Starting);
-        if at_callback && !self.embedded && CallbackParams::from_query(&browser::current_query()).code.is_some() {
+        if at_callback && !self.embedded && CallbackParams::from_query(&nav::query()).code.is_some() {
             crate::on_demand::prefetch_grid();
         }
         let (config, warnings) = match load_config().await {
@@ -154,15 +153,15 @@ impl Portal {
             },
         };
         if at_callback {
-            let params = CallbackParams::from_query(&browser::current_query());
+            let params = CallbackParams::from_query(&nav::query());
             let return_path = pending.as_ref().map(|p| p.return_path.clone()).unwrap_or_else(|| "/".into());
             let outcome = self.complete_sign_in(config, authority, &params, pending.as_ref()).await;
             // No session at the authority for our own silent try: the person signs in with the form.
             let silent_refusal = pending.is_some() && matches!(&outcome, Err(e) if e.is_silent_refusal());
             // The code leaves the address bar and history whatever happened.
             let back_to = if outcome.is_ok() || silent_refusal { return_path } else { "/".to_owned() };
-            browser::replace_url(&back_to);
-            self.route.set(path_only(&back_to));
+            nav::replace(&back_to);
+            self.route.set(nav::path_only(&back_to));
             match outcome {
                 Ok(()) => {}
                 Err(_) if silent_refusal => {
@@ -378,17 +377,8 @@ impl Default for Portal {
     }
 }
 
-/// `/lookups/0?sort=…` → `/lookups/0` (routes match paths; the grid reads its query itself).
-fn path_only(path: &str) -> String {
-    path.split(['?', '#']).next().unwrap_or("/").to_owned()
-}
-
-fn current_pathname() -> String {
-    web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into())
-}
-
 async fn load_config() -> Result<(PortalConfig, Vec<ConfigIssue>), Vec<ConfigIssue>> {
-    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    let origin = nav::origin();
     PortalConfig::load(&BrowserTransport::default(), &format!("{origin}/config.json"), Runtime::Browser)
         .await
         .map(|(config, report)| (config, report.warnings))

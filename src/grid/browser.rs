@@ -1,25 +1,10 @@
-//! What the grid asks of the browser: the address bar, the clipboard, a download, element
-//! sizes, ids.
+//! What the grid asks of the browser: the clipboard, a download, element sizes, ids (the
+//! address bar is `crate::nav`'s).
 
 use crate::grid_model::ROW_HEIGHT;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
-
-/// The page's query string (with its `?`), or empty.
-pub(super) fn current_query() -> String {
-    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
-}
-
-/// Replaces the page's query (no new history entry).
-pub(super) fn replace_query(query: &str) {
-    let Some(window) = web_sys::window() else { return };
-    let path = window.location().pathname().unwrap_or_default();
-    let url = if query.is_empty() { path } else { format!("{path}?{query}") };
-    if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-    }
-}
 
 /// Offers `text` as a file download (a Blob URL clicked through a temporary link).
 pub(super) fn download(file: &str, text: &str) -> Result<(), String> {

@@ -2,14 +2,13 @@
 //! and per-column filters, column hiding and resizing, selection, keyboard, copy cell, CSV
 //! export, and the state mirrored in the address bar.
 
-use super::browser::{
-    clicked_column, column_width, copy_text, current_query, download, grid_number, mark_active, replace_query, title_if_cut, visible_height,
-};
+use super::browser::{clicked_column, column_width, copy_text, download, grid_number, mark_active, title_if_cut, visible_height};
 use super::header::{ColumnMenu, FilterCells, HeaderCells, MIN_COLUMN_WIDTH};
 use crate::grid_model::interaction::{
     KeyAction, KeyContext, key_action, page_rows, pick, row_window, scroll_to_show, status_line, step_column,
 };
 use crate::grid_model::{ColumnKind, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey, toggle_sort};
+use crate::nav::{query as current_query, replace_query};
 use leptos::ev::KeyboardEvent;
 use leptos::html::Div;
 use leptos::prelude::*;

@@ -337,7 +337,7 @@ pub fn FailureView(
         }
         MesError::SessionExpired => view! { <SessionExpired note="" /> }.into_any(),
         MesError::Unreachable { url, reason } => {
-            let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+            let origin = crate::nav::origin();
             view! {
                 <div class="state bad" role="alert" data-state="unreachable">
                     <h2>"The MES could not be reached"</h2>

@@ -55,6 +55,21 @@ mod tests {
     }
 
     #[test]
+    fn the_address_bar_has_one_owner() {
+        // The portal's path, query and history are `src/nav.rs`'s; mes-client's browser glue
+        // takes the sign-in code out of the address bar of a page it finishes or relays.
+        let owners = ["src/nav.rs", "crates/mes-client/src/browser.rs"];
+        let needles =
+            [concat!(".history", "()"), concat!("pop", "state"), concat!("location().", "search"), concat!("location().", "pathname")];
+        let offenders: Vec<String> = texts(&["rs"])
+            .into_iter()
+            .filter(|(path, _)| !owners.contains(&path.as_str()) && !path.starts_with("crates/e2e") && !path.starts_with("tests/"))
+            .filter_map(|(path, text)| needles.iter().find(|n| text.contains(*n)).map(|n| format!("{path}: {n}")))
+            .collect();
+        assert!(offenders.is_empty(), "the address bar outside src/nav.rs: {offenders:?}");
+    }
+
+    #[test]
     fn mes_client_knows_no_ui() {
         let manifest = std::fs::read_to_string(crate::project_root().join("crates/mes-client/Cargo.toml")).expect("manifest");
         assert!(!manifest.contains("leptos"), "mes-client must not depend on leptos: the UI depends on it, never the other way");

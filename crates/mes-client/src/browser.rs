@@ -82,13 +82,6 @@ pub fn current_query() -> String {
     web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
 }
 
-/// Replaces the current history entry (so a code never stays in history or the address bar).
-pub fn replace_url(path: &str) {
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(path));
-    }
-}
-
 /// Leaves the page for `url`.
 pub fn navigate(url: &str) -> Result<(), String> {
     let window = web_sys::window().ok_or("no window")?;
@@ -201,7 +194,10 @@ pub fn relay_callback_to_opener() -> bool {
     if opener.location().origin().ok().as_deref() != Some(origin.as_str()) {
         return false;
     }
-    replace_url(&window.location().pathname().unwrap_or_default());
+    // The code leaves this popup's address bar and history before anything else happens.
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&window.location().pathname().unwrap_or_default()));
+    }
     let _ = opener.post_message(&JsValue::from_str(&format!("{POPUP_MESSAGE_PREFIX}{query}")), &origin);
     let _ = window.close();
     true

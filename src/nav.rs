@@ -1,0 +1,53 @@
+//! The address bar: the one place the portal reads the page's path and query and writes history
+//! (tidy holds it). Routes are paths; a grid keeps its state in the query.
+
+use leptos::prelude::*;
+
+/// The page's path (`/lookups/1`), `/` if unknown.
+pub fn pathname() -> String {
+    web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into())
+}
+
+/// The page's query string, with its `?`, or empty.
+pub fn query() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// The page's origin (`https://mesportal.plant.example`), or empty.
+pub fn origin() -> String {
+    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+}
+
+/// `/lookups/0?sort=…` → `/lookups/0` (routes match paths; the grid reads its query itself).
+pub fn path_only(path: &str) -> String {
+    path.split(['?', '#']).next().unwrap_or("/").to_owned()
+}
+
+/// A new history entry for `path`, without loading anything.
+pub fn push(path: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+    }
+}
+
+/// The current history entry becomes `url` (a path, with a query if any): so a sign-in code
+/// never stays in history or the address bar, and a grid's state follows it without new
+/// entries.
+pub fn replace(url: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+    }
+}
+
+/// The current entry's query becomes `query` (without `?`; empty removes it), the path staying.
+pub fn replace_query(query: &str) {
+    let path = pathname();
+    replace(&if query.is_empty() { path } else { format!("{path}?{query}") });
+}
+
+/// Calls `to` with the new path whenever the person goes back or forward; removed with the
+/// reactive owner.
+pub fn on_back_forward(to: impl Fn(String) + Clone + 'static) {
+    let listener = window_event_listener(leptos::ev::popstate, move |_| to(pathname()));
+    on_cleanup(move || listener.remove());
+}
