@@ -64,7 +64,11 @@ mod tests {
         let offenders: Vec<String> = texts(&["rs"])
             .into_iter()
             .filter(|(path, _)| !owners.contains(&path.as_str()) && !path.starts_with("crates/e2e") && !path.starts_with("tests/"))
-            .filter_map(|(path, text)| needles.iter().find(|n| text.contains(*n)).map(|n| format!("{path}: {n}")))
+            .filter_map(|(path, text)| {
+                // Documentation may show how it is done; code may not do it.
+                let code: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+                needles.iter().find(|n| code.contains(*n)).map(|n| format!("{path}: {n}"))
+            })
             .collect();
         assert!(offenders.is_empty(), "the address bar outside src/nav.rs: {offenders:?}");
     }

@@ -4,8 +4,9 @@
 //! code and PKCE, keep the tokens in memory, and call the MES Web API with them — in the browser
 //! (`wasm32-unknown-unknown`, HTTP through gloo-net) and natively (HTTP through reqwest).
 //!
-//! Built like oauth2-rs (whose design it follows, without the dependency): pure request builders and response parsers around one
-//! [`Transport`] trait; every endpoint comes from discovery; every failure is a typed value.
+//! Built like oauth2-rs (which it uses for token refresh and client credentials, on its own
+//! transport): pure request builders and response parsers around one [`Transport`] trait;
+//! every endpoint comes from discovery; every failure is a typed value.
 //!
 //! ## Sign-in in the browser
 //!
@@ -20,7 +21,11 @@
 //!     let pending = browser::take_pending();
 //!     let signed_in = mes_client::finish_sign_in(&transport, &mut authority, &config.client, &params,
 //!         pending.as_ref(), &browser::WebCryptoVerifier, mes_client::now_seconds()).await?;
-//!     browser::replace_url(&pending.map(|p| p.return_path).unwrap_or_else(|| "/".into()));
+//!     // The code leaves the address bar and history (the portal does this in `nav::replace`).
+//!     let back = pending.map(|p| p.return_path).unwrap_or_else(|| "/".into());
+//!     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+//!         history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&back)).ok();
+//!     }
 //!     // keep `signed_in.tokens` in memory only
 //! } else {
 //!     let redirect = authorization_redirect(&authority.metadata, &config.client, &browser::current_path(), None)?;
