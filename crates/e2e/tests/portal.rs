@@ -1208,6 +1208,28 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
         press(&client, &arrow(Key::Down)).await?;
         press(&client, " ").await?;
         wait_for(&client, "tr[aria-selected=true]").await?;
+        // In forced colours (a Windows contrast theme) the selected and the active row still
+        // stand out: the theme drops our backgrounds and shadows.
+        e2e::cdp(
+            &client,
+            "Emulation.setEmulatedMedia",
+            serde_json::json!({ "features": [{ "name": "forced-colors", "value": "active" }] }),
+        )
+        .await?;
+        let forced = client
+            .execute(
+                "const cell = s => getComputedStyle(document.querySelector(s));
+                 return { selected: cell('tr[aria-selected=true] td').backgroundColor,
+                          other: cell('tr[aria-selected=false] td').backgroundColor,
+                          active: cell('tr.active td').outlineStyle,
+                          forced: matchMedia('(forced-colors: active)').matches };",
+                vec![],
+            )
+            .await?;
+        if forced["forced"] != true || forced["selected"] == forced["other"] || forced["active"] == "none" {
+            bail!("in forced colours the selected and the active row must stand out: {forced}");
+        }
+        e2e::cdp(&client, "Emulation.setEmulatedMedia", serde_json::json!({ "features": [] })).await?;
         press(&client, &format!("{}c", char::from(Key::Control))).await?;
         wait_for_text(&client, ".grid-notice", &["“"]).await?;
 
