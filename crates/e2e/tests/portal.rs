@@ -147,6 +147,18 @@ async fn an_mes_user_signs_in_sees_entities_and_no_token_is_stored() {
         assert_no_token_stored(&client, &stack).await?;
         assert_accessible(&client, "a lookup grid").await?;
         screenshot(&client, "grid").await?;
+        // The system's dark scheme is followed, and stays readable (axe checks the contrast).
+        let background = "return getComputedStyle(document.querySelector('main')).backgroundColor + ' ' + getComputedStyle(document.querySelector('table.grid td')).color";
+        let light = client.execute(background, vec![]).await?;
+        e2e::cdp(&client, "Emulation.setEmulatedMedia", serde_json::json!({ "features": [{ "name": "prefers-color-scheme", "value": "dark" }] }))
+            .await?;
+        let dark = client.execute(background, vec![]).await?;
+        if dark == light {
+            bail!("the dark scheme changes nothing: {dark}");
+        }
+        assert_accessible(&client, "a lookup grid in the dark scheme").await?;
+        screenshot(&client, "dark").await?;
+        e2e::cdp(&client, "Emulation.setEmulatedMedia", serde_json::json!({ "features": [] })).await?;
 
         // The quick filter finds rows beyond the first screen.
         wait_for(&client, "input[type=search]").await?.send_keys("packaging line 1").await?;
