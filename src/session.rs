@@ -127,7 +127,8 @@ impl Portal {
             return self.auth.set(AuthState::Redirecting);
         }
         self.auth.set(AuthState::Starting);
-        if at_callback && !self.embedded && CallbackParams::from_query(&nav::query()).code.is_some() {
+        let params = at_callback.then(|| CallbackParams::from_query(&nav::query()));
+        if !self.embedded && params.as_ref().is_some_and(|p| p.code.is_some()) {
             crate::on_demand::prefetch_grid();
         }
         let (config, warnings) = match load_config().await {
@@ -152,8 +153,7 @@ impl Portal {
                 Err(why) => return self.auth.set(AuthState::AuthorityUnavailable { why, authority: config.client.authority.clone() }),
             },
         };
-        if at_callback {
-            let params = CallbackParams::from_query(&nav::query());
+        if let Some(params) = params {
             let return_path = pending.as_ref().map(|p| p.return_path.clone()).unwrap_or_else(|| "/".into());
             let outcome = self.complete_sign_in(config, authority, &params, pending.as_ref()).await;
             // No session at the authority for our own silent try: the person signs in with the form.

@@ -55,15 +55,6 @@ pub(super) fn copy_text(text: String, notice: RwSignal<String>) {
     });
 }
 
-/// The rendered width of the header whose resize handle is `handle` (120 px if unknown).
-pub(super) fn header_width(handle: Option<web_sys::EventTarget>) -> i32 {
-    handle
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .and_then(|e| e.parent_element())
-        .and_then(|th| th.dyn_into::<web_sys::HtmlElement>().ok())
-        .map_or(120, |th| th.offset_width())
-}
-
 /// The cell an event happened in, if any.
 fn event_cell(ev: &web_sys::Event) -> Option<web_sys::HtmlElement> {
     let target: web_sys::Element = ev.target()?.dyn_into().ok()?;

@@ -2,7 +2,7 @@
 //! by keyboard it is Alt+←/→ in the grid, so the handles are no Tab stops), the row of
 //! per-column filters, and the menu that hides columns.
 
-use super::browser::header_width;
+use super::browser::column_width;
 use crate::grid_model::{Column, ColumnKind, SortKey, toggle_sort};
 use leptos::ev::{MouseEvent, PointerEvent};
 use leptos::prelude::*;
@@ -57,7 +57,7 @@ pub(super) fn HeaderCells(
                             use wasm_bindgen::JsCast;
                             ev.stop_propagation();
                             ev.prevent_default();
-                            drag.set_value(Some((ev.client_x(), widths.with_untracked(|w| w[i]).unwrap_or_else(|| header_width(ev.target())))));
+                            drag.set_value(Some((ev.client_x(), widths.with_untracked(|w| w[i]).unwrap_or_else(|| column_width(grid, i)))));
                             if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
                                 let _ = el.set_pointer_capture(ev.pointer_id());
                             }

@@ -85,15 +85,15 @@ pub fn key_action(key: &str, at: &KeyContext) -> Option<KeyAction> {
     match key {
         "ArrowLeft" if at.alt => return Some(KeyAction::Resize(-RESIZE_STEP)),
         "ArrowRight" if at.alt => return Some(KeyAction::Resize(RESIZE_STEP)),
-        "ArrowLeft" => return Some(KeyAction::Column(false)),
-        "ArrowRight" => return Some(KeyAction::Column(true)),
-        "Escape" => return Some(KeyAction::Clear),
         _ => {}
     }
     if at.header {
         return match key {
             "Enter" | " " => Some(KeyAction::Sort(at.shift)),
             "ArrowDown" if at.rows > 0 => Some(KeyAction::Row(0)),
+            "ArrowLeft" => Some(KeyAction::Column(false)),
+            "ArrowRight" => Some(KeyAction::Column(true)),
+            "Escape" => Some(KeyAction::Clear),
             _ => None,
         };
     }
@@ -111,6 +111,9 @@ pub fn key_action(key: &str, at: &KeyContext) -> Option<KeyAction> {
         "PageUp" => KeyAction::Row(current.map_or(0, |a| a.saturating_sub(page))),
         "Home" => KeyAction::Row(0),
         "End" => KeyAction::Row(last),
+        "ArrowLeft" => KeyAction::Column(false),
+        "ArrowRight" => KeyAction::Column(true),
+        "Escape" => KeyAction::Clear,
         "c" | "C" if at.command => KeyAction::Copy,
         "Enter" | " " if current.is_some() => KeyAction::Pick,
         _ => return None,
@@ -223,6 +226,7 @@ mod tests {
         assert_eq!(key_action("C", &KeyContext { command: true, ..body(Some(3)) }), Some(KeyAction::Copy));
         assert_eq!(key("Escape", None), Some(KeyAction::Clear));
         assert_eq!(key_action("ArrowDown", &KeyContext::default()), None, "no rows, no moves");
+        assert_eq!(key_action("ArrowRight", &KeyContext::default()), None, "no rows, no active cell to move");
         let alt = KeyContext { alt: true, ..KeyContext::default() };
         assert_eq!(key_action("ArrowLeft", &alt), Some(KeyAction::Resize(-16)), "Alt+← narrows, even with no rows");
         assert_eq!(key_action("ArrowRight", &alt), Some(KeyAction::Resize(16)));

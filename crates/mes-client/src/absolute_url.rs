@@ -29,11 +29,6 @@ impl AbsoluteUrl {
         &self.scheme
     }
 
-    /// The URL as the parser normalized it.
-    pub fn as_str(&self) -> &str {
-        &self.href
-    }
-
     /// Whether the host is this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
     pub fn is_loopback(&self) -> bool {
         let host = self.host.as_str();

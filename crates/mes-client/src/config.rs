@@ -180,9 +180,10 @@ impl PortalConfig {
     pub async fn load(transport: &impl crate::Transport, url: &str, runtime: Runtime) -> Result<(Self, ConfigReport), ConfigReport> {
         let problem =
             |message: String| ConfigReport { errors: vec![ConfigIssue { field: "config.json".into(), message }], warnings: vec![] };
-        let request = crate::HttpRequest::get(url).header("accept", "application/json").checked();
-        let response =
-            transport.send(request).await.map_err(|e| problem(format!("could not be loaded from this server ({})", e.reason)))?;
+        let response = transport
+            .send(crate::discovery::get_json(url))
+            .await
+            .map_err(|e| problem(format!("could not be loaded from this server ({})", e.reason)))?;
         if response.status() != 200 {
             return Err(problem(format!("could not be loaded: the server answered HTTP {}", response.status().as_u16())));
         }
@@ -338,7 +339,7 @@ mod tests {
         let load = |answer: Result<HttpResponse, TransportError>| {
             let transport = Canned::new(answer);
             let outcome =
-                crate::signin::tests_support::run_now(PortalConfig::load(&transport, "https://portal/config.json", Runtime::Browser));
+                crate::transport::testing::run_now(PortalConfig::load(&transport, "https://portal/config.json", Runtime::Browser));
             (transport.sent(), outcome.map(|_| ()).map_err(|r| r.errors.into_iter().map(|e| e.message).collect::<Vec<_>>()))
         };
         let (sent, outcome) = load(Ok(HttpResponse::new(200, sample("http://127.0.0.1:3/mesmw/", ""))));

@@ -192,7 +192,7 @@ impl ClientCredentials<'_> {
 mod tests {
     use super::{ClientAuth, ClientCredentials};
     use crate::signin::TokenError;
-    use crate::transport::testing::Canned;
+    use crate::transport::testing::{Canned, run_now};
     use crate::transport::{HttpRequest, HttpResponse, Method, TransportError};
     use crate::{Secret, TransportErrorKind};
 
@@ -207,7 +207,7 @@ mod tests {
             auth,
         };
         let transport = Canned::new(answer);
-        let outcome = tokio::runtime::Builder::new_current_thread().build().expect("runtime").block_on(grant.exchange(&transport, 1000));
+        let outcome = run_now(grant.exchange(&transport, 1000));
         (transport.sent(), outcome.map(|t| t.access_token.expose().to_owned()))
     }
 

@@ -276,7 +276,12 @@ pub fn revocation_request(endpoint: &str, client_id: &str, refresh_token: &Secre
         .append_pair("token_type_hint", "refresh_token")
         .append_pair("client_id", client_id)
         .finish();
-    HttpRequest::post(endpoint, body.into_bytes())
+    form_post(endpoint, body)
+}
+
+/// A form POST to the authority that wants a JSON answer.
+fn form_post(endpoint: &str, form: String) -> HttpRequest {
+    HttpRequest::post(endpoint, form.into_bytes())
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "application/json")
         .checked()
@@ -409,10 +414,7 @@ pub(crate) fn token_request(endpoint: &str, client_id: &str, form: &[(&str, &str
     let mut body = form_urlencoded::Serializer::new(String::new());
     body.extend_pairs(form);
     body.append_pair("client_id", client_id);
-    Ok(HttpRequest::post(endpoint, body.finish().into_bytes())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .checked())
+    Ok(form_post(endpoint, body.finish()))
 }
 
 /// Reads a token endpoint's answer (RFC 6749 §5.1 with OpenID's `id_token`, or §5.2): only
@@ -521,20 +523,6 @@ pub async fn refresh(
     Ok(tokens)
 }
 
-/// Shared by unit tests that drive a future against a canned transport.
-#[cfg(test)]
-pub(crate) mod tests_support {
-    /// Runs a future that never waits (a canned transport answers at once).
-    pub(crate) fn run_now<F: std::future::Future>(future: F) -> F::Output {
-        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-        let mut future = std::pin::pin!(future);
-        match future.as_mut().poll(&mut context) {
-            std::task::Poll::Ready(output) => output,
-            std::task::Poll::Pending => panic!("a canned transport answers at once"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -598,7 +586,7 @@ mod tests {
         let run = |answer: HttpResponse| {
             let transport = Canned::new(Ok(answer));
             let old = Secret::new("r t+1");
-            let outcome = crate::signin::tests_support::run_now(refresh(&transport, "https://aim/connect/token", "mes-portal", &old, 100));
+            let outcome = crate::transport::testing::run_now(refresh(&transport, "https://aim/connect/token", "mes-portal", &old, 100));
             (transport.sent(), outcome)
         };
         let json = |status: u16, body: &str| HttpResponse::new(status, body).with_header("content-type", "application/json");

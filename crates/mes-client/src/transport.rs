@@ -683,6 +683,16 @@ pub(crate) mod testing {
             self.send(request)
         }
     }
+
+    /// Runs a future that never waits (a [`Canned`] transport answers at once).
+    pub(crate) fn run_now<F: std::future::Future>(future: F) -> F::Output {
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut future = std::pin::pin!(future);
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("a canned transport answers at once"),
+        }
+    }
 }
 
 #[cfg(test)]
