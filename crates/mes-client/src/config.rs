@@ -133,6 +133,28 @@ pub struct PortalConfig {
     /// Lookups.
     #[serde(default)]
     pub lookups: Vec<LookupDefinition>,
+    /// The portal's language and formats (a BCP 47 tag such as `de` or `de-CH`) whatever the
+    /// browser prefers; absent = the browser's preference.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// The translations deployed beside the portal as `locales/<language>.json`; absent = the
+    /// ones the portal ships ([`SHIPPED_TRANSLATIONS`]).
+    #[serde(default)]
+    pub translations: Option<Vec<String>>,
+}
+
+/// The translations the portal ships (English is built in).
+pub const SHIPPED_TRANSLATIONS: &[&str] = &["de"];
+
+/// A language tag as BCP 47 writes one: ASCII letters, digits and hyphens, starting with a
+/// 2–3 letter language. Enough to refuse anything that is not a tag (a path, a URL, markup).
+pub fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let language = parts.next().unwrap_or_default();
+    (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_alphabetic())
+        && tag.len() <= 35
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// Where the configuration is used: a browser must never hold a client secret.
@@ -178,17 +200,16 @@ impl PortalConfig {
     /// and reads it as [`PortalConfig::from_json`] does. An answer that cannot be had or read is
     /// one problem on the field `config.json`, saying why.
     pub async fn load(transport: &impl crate::Transport, url: &str, runtime: Runtime) -> Result<(Self, ConfigReport), ConfigReport> {
-        let problem =
-            |message: String| ConfigReport { errors: vec![ConfigIssue { field: "config.json".into(), message }], warnings: vec![] };
-        let response = transport
-            .send(crate::discovery::get_json(url))
-            .await
-            .map_err(|e| problem(format!("could not be loaded from this server ({})", e.reason)))?;
-        if response.status() != 200 {
-            return Err(problem(format!("could not be loaded: the server answered HTTP {}", response.status().as_u16())));
-        }
-        let text = std::str::from_utf8(response.body()).map_err(|_| problem("is not UTF-8 text".into()))?;
-        Self::from_json(text, runtime)
+        let text = get_text(transport, url).await.map_err(|e| ConfigReport {
+            errors: vec![ConfigIssue { field: "config.json".into(), message: e.to_string() }],
+            warnings: vec![],
+        })?;
+        Self::from_json(&text, runtime)
+    }
+
+    /// The translations that may be loaded: `translations` from config.json, or the shipped ones.
+    pub fn translations(&self) -> Vec<String> {
+        self.translations.clone().unwrap_or_else(|| SHIPPED_TRANSLATIONS.iter().map(|&t| t.to_owned()).collect())
     }
 
     /// Checks every field, fixing what can safely be fixed (a base address's trailing slash).
@@ -205,6 +226,17 @@ impl PortalConfig {
         }
         if !c.scopes.iter().any(|s| s == "openid") {
             report.error("client.scopes", "must include \"openid\"");
+        }
+        if let Some(tag) = self.language.as_deref().filter(|t| !is_language_tag(t)) {
+            report.error("language", &format!("\"{tag}\" is not a language tag (e.g. \"de\" or \"de-CH\")"));
+        }
+        for (i, tag) in self.translations.iter().flatten().enumerate() {
+            if !(2..=3).contains(&tag.len()) || !tag.bytes().all(|b| b.is_ascii_lowercase()) {
+                report.error(
+                    &format!("translations[{i}]"),
+                    &format!("\"{tag}\" is not a language (two or three lowercase letters, e.g. \"de\")"),
+                );
+            }
         }
         let names = validate_web_apis(&mut self.web_apis, runtime, &mut report);
         for (i, lookup) in self.lookups.iter().enumerate() {
@@ -226,6 +258,29 @@ impl PortalConfig {
 
 fn find_web_api<'a>(apis: &'a [WebApiDefinition], name: &str) -> Option<&'a WebApiDefinition> {
     apis.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+}
+
+/// Why a file served beside the portal (config.json, a translation) could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServedFileError {
+    /// No answer.
+    #[error("could not be loaded from this server ({0})")]
+    Unreachable(String),
+    /// An answer other than 200.
+    #[error("could not be loaded: the server answered HTTP {0}")]
+    Status(u16),
+    /// Not UTF-8.
+    #[error("is not UTF-8 text")]
+    NotText,
+}
+
+/// GETs a file served beside the portal (`url` absolute: the portal's own origin) as text.
+pub async fn get_text(transport: &impl crate::Transport, url: &str) -> Result<String, ServedFileError> {
+    let response = transport.send(crate::discovery::get_json(url)).await.map_err(|e| ServedFileError::Unreachable(e.reason))?;
+    if response.status() != 200 {
+        return Err(ServedFileError::Status(response.status().as_u16()));
+    }
+    String::from_utf8(response.body().to_vec()).map_err(|_| ServedFileError::NotText)
 }
 
 /// Web API definitions for native programs (services, `mes-lookup`): a file with `web_apis` only.
@@ -351,6 +406,26 @@ mod tests {
         let down = TransportError { url: "https://portal/config.json".into(), reason: "refused".into(), kind: TransportErrorKind::Network };
         let (_, outcome) = load(Err(down));
         assert_eq!(outcome, Err(vec!["could not be loaded from this server (refused)".to_owned()]));
+    }
+
+    #[test]
+    fn language_and_translations_are_tags_never_paths() {
+        for good in ["de", "en", "de-CH", "zh-Hant-TW", "sr-Latn", "gsw"] {
+            assert!(is_language_tag(good), "{good}");
+        }
+        for bad in ["", "d", "deutsch", "de_CH", "../de", "de/..", "de-", "<b>", "de-CH-toolongsubtag", "1e"] {
+            assert!(!is_language_tag(bad), "{bad}");
+        }
+        let with = |extra: &str| {
+            let text = sample("http://127.0.0.1:3/mesmw/", "").replacen("{", &format!("{{{extra},"), 1);
+            PortalConfig::from_json(&text, Runtime::Browser).map(|(c, _)| c).map_err(|r| r.errors)
+        };
+        let config = with(r#""language":"de-CH","translations":["de","fr"]"#).expect("valid");
+        assert_eq!((config.language.as_deref(), config.translations()), (Some("de-CH"), vec!["de".to_owned(), "fr".to_owned()]));
+        assert_eq!(with(r#""language":null"#).expect("valid").translations(), ["de"], "the shipped ones by default");
+        let errors = with(r#""language":"../../x","translations":["de","../config","DE"]"#).expect_err("refused");
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["language", "translations[1]", "translations[2]"]);
     }
 
     #[test]

@@ -108,8 +108,8 @@ pub mod browser;
 
 pub use absolute_url::AbsoluteUrl;
 pub use config::{
-    AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime, SelectionMode, ServiceConfig,
-    WebApiDefinition,
+    AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime, SHIPPED_TRANSLATIONS,
+    SelectionMode, ServedFileError, ServiceConfig, WebApiDefinition, get_text, is_language_tag,
 };
 pub use discovery::{
     DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover, discovery_request, discovery_url, fetch_jwks,
