@@ -25,6 +25,8 @@ USAGE:
       --background-user-ttl SECONDS  How long MES caches System_Attr 199    [3600]
       --no-refresh-tokens          The portal does not ask for offline_access (renewal is then a
                                    silent prompt=none round trip through AIM)
+      --language TAG               config.json's `language` (e.g. de): the portal's words and
+                                   formats whatever the browser prefers   [the browser's]
 
   devstack aim [--port N] [--portal-origin URL]... [--data-dir DIR] [--token-lifetime SECONDS]
                [--refresh-lifetime SECONDS] [--session-lifetime SECONDS]
@@ -225,6 +227,7 @@ async fn up(args: &Args) -> Result<(), String> {
         jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
         background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
         refresh_tokens: !args.flags.contains_key("no-refresh-tokens"),
+        config_patch: args.flags.get("language").map(|tag| serde_json::json!({ "language": tag })),
     };
     let mut stack = Stack::start(options).await.map_err(|e| e.to_string())?;
     println!("Portal:   {}/", stack.portal_origin);

@@ -61,6 +61,9 @@ pub struct StackOptions {
     /// Test-only hostile modes ([`crate::hostile`]): the MES serves its hostile corpus (and the
     /// portal's config lists a lookup per case) and AIM can be told to tamper with its answers.
     pub hostile: bool,
+    /// Top-level fields of the portal's `config.json` replaced by these (tests of how the portal
+    /// takes its configuration: a language, a broken file).
+    pub config_patch: Option<serde_json::Value>,
 }
 
 impl StackOptions {
@@ -83,6 +86,7 @@ impl StackOptions {
             background_user_ttl: Duration::from_secs(3600),
             refresh_tokens: true,
             hostile: false,
+            config_patch: None,
         }
     }
 }
@@ -108,6 +112,7 @@ pub struct Stack {
     mes_router: axum::Router,
     refresh_tokens: bool,
     hostile: bool,
+    config_patch: Option<serde_json::Value>,
     csp_reports: crate::web::CspReports,
 }
 
@@ -175,6 +180,7 @@ impl Stack {
             mes_router,
             refresh_tokens: options.refresh_tokens,
             hostile: options.hostile,
+            config_patch: options.config_patch.clone(),
             csp_reports: Default::default(),
         };
         if let Some(dist) = &options.dist_dir {
@@ -200,6 +206,7 @@ impl Stack {
             audience: MES_AUDIENCE.into(),
             refresh_tokens: self.refresh_tokens,
             hostile: self.hostile,
+            config_patch: self.config_patch.clone(),
             csp_reports: self.csp_reports.clone(),
         }
     }

@@ -36,6 +36,8 @@ pub struct WebOptions {
     pub refresh_tokens: bool,
     /// Test-only: list a lookup per hostile MES case in `config.json`.
     pub hostile: bool,
+    /// Top-level fields of `config.json` replaced by these (see `StackOptions::config_patch`).
+    pub config_patch: Option<serde_json::Value>,
     /// Where Content-Security-Policy violation reports are kept.
     pub csp_reports: CspReports,
 }
@@ -81,6 +83,11 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
     {
         for case in crate::hostile::MES_CASES {
             lookups.push(serde_json::json!({ "name": format!("Hostile: {}", case.name), "web_api": "MES", "endpoint": format!("v3/hostile/{}", case.name) }));
+        }
+    }
+    if let (Some(serde_json::Value::Object(patch)), Some(fields)) = (&o.config_patch, config.as_object_mut()) {
+        for (key, value) in patch {
+            fields.insert(key.clone(), value.clone());
         }
     }
     config
