@@ -10,6 +10,7 @@ use crate::grid_model::{GridData, SelectedRow};
 use crate::on_demand::on_demand;
 use crate::pages::{AuthorityUnavailable, ConfigInvalid, SignInFailed, Starting};
 use crate::session::{AuthState, Portal};
+use crate::words::{GridWord, Word, around, fill, w};
 use leptos::prelude::*;
 use mes_client::SelectionMode;
 use wasm_bindgen::{JsCast, JsValue};
@@ -100,13 +101,13 @@ pub fn EmbeddedLookup(options: EmbedOptions, host: web_sys::HtmlElement) -> impl
         AuthState::SignedOut(notice) => view! {
             <div class="state" data-state="signed-out">
                 {notice.map(|n| view! { <p role="status">{n}</p> })}
-                <p>"Sign in to the MES to see this lookup. A sign-in window opens; it closes by itself."</p>
-                <div class="actions"><button class="sign-in" on:click=move |_| portal.sign_in(None)>"Sign in"</button></div>
+                <p>{w(Word::EmbedSignIn)}</p>
+                <div class="actions"><button class="sign-in" on:click=move |_| portal.sign_in(None)>{w(Word::SignIn)}</button></div>
             </div>
         }
         .into_any(),
         AuthState::Redirecting => view! {
-            <p class="muted" role="status" data-state="signing-in">"Finish signing in in the window that opened…"</p>
+            <p class="muted" role="status" data-state="signing-in">{w(Word::EmbedFinishing)}</p>
         }
         .into_any(),
         AuthState::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
@@ -119,13 +120,16 @@ pub fn EmbeddedLookup(options: EmbedOptions, host: web_sys::HtmlElement) -> impl
                     }
                     view! { <LookupGrid lookup=lookup on_select_rows=on_rows sync_url=false /> }.into_any()
                 }
-                None => view! {
-                    <div class="state bad" role="alert" data-state="no-such-lookup">
-                        <h2>"No such lookup"</h2>
-                        <p>"config.json has no lookup named " <code>{options.lookup.clone()}</code> "."</p>
-                    </div>
+                None => {
+                    let (before, after) = around(Word::NoSuchLookupText, "name");
+                    view! {
+                        <div class="state bad" role="alert" data-state="no-such-lookup">
+                            <h2>{w(Word::NoSuchLookup)}</h2>
+                            <p>{before}<code>{options.lookup.clone()}</code>{after}</p>
+                        </div>
+                    }
+                    .into_any()
                 }
-                .into_any(),
             }
         }
     }
@@ -144,7 +148,7 @@ pub fn mount(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys:
         }
         leptos::task::spawn_local(portal.start());
         let host = send_wrapper::SendWrapper::new(host);
-        let grid = on_demand("the lookup grid", move || Box::pin(crate::on_demand::embedded_lookup(options.clone(), (*host).clone())));
+        let grid = on_demand(w(Word::PartGrid), move || Box::pin(crate::on_demand::embedded_lookup(options.clone(), (*host).clone())));
         view! { <div class="mes-embed">{grid}</div> }
     });
     let unmount = wasm_bindgen::closure::Closure::once_into_js(move || drop(handle));
@@ -224,7 +228,7 @@ pub fn mount_rows(element: web_sys::HtmlElement, options: &JsValue) -> Result<js
     let host = send_wrapper::SendWrapper::new(element.clone());
     let options = send_wrapper::SendWrapper::new(options);
     let handle = leptos::mount::mount_to(element, move || {
-        let grid = on_demand("the grid", move || Box::pin(crate::on_demand::rows_grid((*options).clone(), (*host).clone())));
+        let grid = on_demand(w(Word::PartRowsGrid), move || Box::pin(crate::on_demand::rows_grid((*options).clone(), (*host).clone())));
         view! { <div class="mes-embed">{grid}</div> }
     });
     let unmount = wasm_bindgen::closure::Closure::once_into_js(move || drop(handle));
@@ -254,7 +258,7 @@ pub(crate) fn rows_view(options: RowsOptions, host: web_sys::HtmlElement) -> Any
                 RwSignal::new(GridData::new(rows, &columns, value.as_deref()))
             }
             Err(e) => {
-                broken.set(Some(format!("The rows are not an MES-style answer: {e}.")));
+                broken.set(Some(fill(Word::RowsNotMesStyle, &[("why", &e.to_string())])));
                 RwSignal::new(GridData::streaming(&columns, value.as_deref()))
             }
         },
@@ -290,12 +294,12 @@ pub(crate) fn rows_view(options: RowsOptions, host: web_sys::HtmlElement) -> Any
     (move || match broken.get() {
         Some(why) => view! {
             <div class="state bad" role="alert" data-state="rows-unreadable">
-                <h2>"These rows could not be read"</h2>
+                <h2>{w(Word::RowsUnreadable)}</h2>
                 <p>{why}</p>
             </div>
         }
         .into_any(),
-        None if !ready.get() => view! { <div class="skeleton" role="status" aria-busy="true">"Loading rows…"</div> }.into_any(),
+        None if !ready.get() => view! { <div class="skeleton" role="status" aria-busy="true">{w(GridWord::LoadingRows)}</div> }.into_any(),
         None => view! { <RowsGrid data=data mode=selection on_select_rows=on_rows /> }.into_any(),
     })
     .into_any()
@@ -309,7 +313,7 @@ pub fn install_panic_notice() {
         let Ok(grids) = document.query_selector_all("[data-mes-lookup]") else { return };
         for i in 0..grids.length() {
             if let Some(el) = grids.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
-                el.set_text_content(Some("This MES lookup stopped because of an internal error. Reload the page to try again."));
+                el.set_text_content(Some(w(Word::GridStopped)));
             }
         }
     }));

@@ -16,6 +16,7 @@ pub mod on_demand;
 pub mod pages;
 #[cfg(target_arch = "wasm32")]
 pub mod session;
+pub mod words;
 
 #[cfg(target_arch = "wasm32")]
 pub use grid::{LookupGrid, RowsGrid};
@@ -49,10 +50,28 @@ pub fn install_panic_page() {
         console_error_panic_hook::hook(info);
         let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
         let Some(body) = document.body() else { return };
-        let page = "<div class=\"panic\" role=\"alert\"><div class=\"card\"><h1>The portal stopped because of an internal error</h1>\
-            <p>Nothing you did caused this. Your data in the MES is unchanged.</p>\
-            <p><a class=\"button\" href=\"/\">Reload the portal</a></p>\
-            <p class=\"muted\">The browser console has the details for a bug report.</p></div></div>";
-        body.set_inner_html(page);
+        // Words are text: a translation's `<` is shown, never run.
+        let text = |word| {
+            let mut out = String::new();
+            for c in words::w(word).chars() {
+                match c {
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '&' => out.push_str("&amp;"),
+                    '"' => out.push_str("&quot;"),
+                    c => out.push(c),
+                }
+            }
+            out
+        };
+        use words::Word::{PanicConsole, PanicNotYou, PanicReload, PanicTitle};
+        body.set_inner_html(&format!(
+            "<div class=\"panic\" role=\"alert\"><div class=\"card\"><h1>{}</h1><p>{}</p>\
+             <p><a class=\"button\" href=\"/\">{}</a></p><p class=\"muted\">{}</p></div></div>",
+            text(PanicTitle),
+            text(PanicNotYou),
+            text(PanicReload),
+            text(PanicConsole)
+        ));
     }));
 }

@@ -1,5 +1,6 @@
 //! Parts of the portal that load when first used: the lookup grid (with the embedding entries),
-//! the Web APIs page and Diagnostics.
+//! the Web APIs page, Diagnostics, and the pages for problems at start (a sign-in that did not
+//! complete, a broken config.json, an authority that does not answer).
 //!
 //! In the release build `cargo xtask build` compiles with `--cfg mes_split`: each function made
 //! by [`part!`] becomes a split point (`wasm_split`, re-exported by leptos), and after linking
@@ -10,6 +11,7 @@
 //! A part whose file cannot be fetched is a plain state with a countdown and a retry button,
 //! never a panic (the split points are `fallible`, and a failed load is not remembered).
 
+use crate::words::{Word, fill, w};
 use leptos::prelude::*;
 use std::future::Future;
 use std::pin::Pin;
@@ -58,7 +60,7 @@ pub fn on_demand(what: &'static str, load: impl Fn() -> Loading + Send + Sync + 
     });
     view! {
         {move || (!settled.get()).then(|| view! {
-            <div class="skeleton" role="status" aria-busy="true" data-state="part-loading">{format!("Loading {what}…")}</div>
+            <div class="skeleton" role="status" aria-busy="true" data-state="part-loading">{fill(Word::PartLoading, &[("part", what)])}</div>
         })}
         {move || {
             let tries = attempt.get();
@@ -68,10 +70,10 @@ pub fn on_demand(what: &'static str, load: impl Fn() -> Loading + Send + Sync + 
                 settled.set(true);
                 outcome.unwrap_or_else(|NotLoaded| view! {
                     <div class="state bad" role="alert" data-state="part-not-loaded">
-                        <h2>{format!("The portal could not load {what}")}</h2>
-                        <p>"Its file did not arrive from the portal's server (a network interruption, or the server is being updated). The rest of the portal keeps working."</p>
+                        <h2>{fill(Word::PartNotLoaded, &[("part", what)])}</h2>
+                        <p>{w(Word::PartNotLoadedText)}</p>
                         <crate::pages::RetryCountdown retry=again attempt=tries />
-                        <div class="actions"><button class="secondary" on:click=move |_| again.run(())>"Try again now"</button></div>
+                        <div class="actions"><button class="secondary" on:click=move |_| again.run(())>{w(Word::TryAgainNow)}</button></div>
                     </div>
                 }.into_any())
             }))
@@ -113,6 +115,32 @@ part!(
     /// `mountRowsGrid`'s grid over the host page's rows.
     pub fn rows_grid(options: crate::embed::RowsOptions, host: web_sys::HtmlElement) {
         crate::embed::rows_view(options, host)
+    }
+);
+
+part!(
+    problems,
+    /// The page for a sign-in that did not complete: rare, and with the wording of every way a
+    /// sign-in can fail, so it is not in the first load.
+    pub fn sign_in_failed(why: mes_client::SignInFailure) {
+        view! { <crate::pages::SignInFailed why=why /> }.into_any()
+    }
+);
+
+part!(
+    problems,
+    /// The page for a config.json with problems.
+    pub fn config_invalid(issues: Vec<mes_client::ConfigIssue>) {
+        view! { <crate::pages::ConfigInvalid issues=issues /> }.into_any()
+    }
+);
+
+part!(
+    problems,
+    /// The page for an authority that did not answer at start (the portal's own server did: it
+    /// served config.json, so this part can come from it).
+    pub fn authority_unavailable(why: mes_client::DiscoveryError, authority: String) {
+        view! { <crate::pages::AuthorityUnavailable why=why authority=authority /> }.into_any()
     }
 );
 

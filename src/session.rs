@@ -2,6 +2,7 @@
 //! Tokens live only in the `AuthState::SignedIn` value in memory.
 
 use crate::nav;
+use crate::words::{self, Word, fill, w};
 use leptos::prelude::*;
 use mes_client::{
     Authority, BrowserTransport, CallbackParams, ConfigIssue, DiscoveryError, LookupDefinition, LookupOptions, MesError, PortalConfig,
@@ -135,6 +136,16 @@ impl Portal {
             Ok(c) => c,
             Err(issues) => return self.auth.set(AuthState::ConfigInvalid(issues)),
         };
+        let mut warnings = warnings;
+        // The words before the first page that has any: the language is chosen once.
+        let origin = nav::origin();
+        let load = |path: String| async move {
+            mes_client::get_text(&BrowserTransport::default(), &format!("{origin}/{path}")).await.map_err(|e| e.to_string())
+        };
+        if let Some(why) = words::choose(config.language.as_deref(), &config.translations(), load).await {
+            leptos::logging::warn!("{why}");
+            warnings.push(ConfigIssue { field: "translations".into(), message: why });
+        }
         self.warnings.set(warnings);
         let config = Arc::new(config);
         self.config.set(Some(config.clone()));
@@ -178,7 +189,7 @@ impl Portal {
             // A popup needs a click; the person presses "Sign in" (AIM's session skips the form).
             self.auth.set(AuthState::SignedOut(None));
         } else if path == "/signed-out" {
-            self.auth.set(AuthState::SignedOut(Some("You are signed out.".into())));
+            self.auth.set(AuthState::SignedOut(Some(w(Word::SignedOut).into())));
         } else {
             // Reload or new tab: the authority's own session signs the person in without a form
             // (it answered a moment ago: no need to ask whether it is there).
@@ -277,7 +288,7 @@ impl Portal {
             let query = match popup.answer().await {
                 Ok(q) => q,
                 Err(browser::PopupError::Closed) => {
-                    return self.auth.set(AuthState::SignedOut(Some("The sign-in window was closed before signing in.".into())));
+                    return self.auth.set(AuthState::SignedOut(Some(w(Word::PopupClosed).into())));
                 }
                 Err(e) => return self.auth.set(AuthState::SignInFailed(SignInFailure::Browser(e.to_string()))),
             };
@@ -295,7 +306,7 @@ impl Portal {
             AuthState::SignedIn(s) => Some(s),
             _ => None,
         };
-        self.auth.set(AuthState::SignedOut(Some("You are signed out.".into())));
+        self.auth.set(AuthState::SignedOut(Some(w(Word::SignedOut).into())));
         browser::announce_sign_out();
         let Some(state) = signed_in else {
             if !self.embedded {
@@ -316,16 +327,13 @@ impl Portal {
             match end_session_request(&state.authority.metadata, &state.config.client, tokens.id_token.as_ref()) {
                 Some(form) => {
                     if let Err(why) = browser::post_form(&form) {
-                        self.auth.set(AuthState::SignedOut(Some(format!(
-                            "You are signed out of the portal, but the identity authority's sign-out page could not be opened ({why}): close the browser to end its session."
-                        ))));
+                        let why = why.to_string();
+                        self.auth.set(AuthState::SignedOut(Some(fill(Word::EndSessionFailed, &[("why", &why)]))));
                     }
                 }
                 None => {
                     self.navigate("/signed-out");
-                    self.auth.set(AuthState::SignedOut(Some(
-                        "You are signed out of the portal. The identity authority offers no sign-out address, so its own session may still be open: close the browser to end it.".into(),
-                    )));
+                    self.auth.set(AuthState::SignedOut(Some(w(Word::NoEndSession).into())));
                 }
             }
         });
@@ -334,7 +342,7 @@ impl Portal {
     /// Another tab signed out: forget this tab's tokens too.
     pub fn signed_out_elsewhere(&self) {
         if matches!(self.auth.get_untracked(), AuthState::SignedIn(_)) {
-            self.auth.set(AuthState::SignedOut(Some("You signed out in another tab.".into())));
+            self.auth.set(AuthState::SignedOut(Some(w(Word::SignedOutElsewhere).into())));
         }
     }
 

@@ -604,3 +604,29 @@ async fn next_task() {
     });
     wasm_bindgen_futures::JsFuture::from(promise).await.expect("tick");
 }
+
+/// Cells are shown in the person's locale by `Intl` — decimals kept, times not moved between
+/// zones, UTC marked — and anything a formatter could change is shown as the MES wrote it.
+#[wasm_bindgen_test]
+fn cells_are_shown_in_the_locale_without_changing_them() {
+    use mes_client::Cell;
+    use mes_portal::grid::format::shown_in;
+    let de = |cell: Cell<'_>| shown_in(&cell, "de-DE");
+    let en = |cell: Cell<'_>| shown_in(&cell, "en-US");
+    assert_eq!((de(Cell::Number("1234.50")), en(Cell::Number("1234.50"))), ("1234,50".into(), "1234.50".into()));
+    assert_eq!(de(Cell::Number("-0.125")), "-0,125");
+    assert_eq!(de(Cell::Number("100234")), "100234", "identifiers are not grouped");
+    assert_eq!(shown_in(&Cell::Number("3.5"), "ar-EG"), "٣٫٥", "the locale's own digits");
+    for as_sent in ["1e300", "12345678901234567", "0.1234567890123456"] {
+        assert_eq!(de(Cell::Number(as_sent)), as_sent, "a double cannot hold it: shown as sent");
+    }
+    assert_eq!(de(Cell::Text("2026-03-01T06:30:15")), "01.03.2026, 06:30:15", "wall clock, as written");
+    assert_eq!(de(Cell::Text("2026-03-01T06:30:15Z")), "01.03.2026, 06:30:15 UTC");
+    assert_eq!(en(Cell::Text("2026-03-01T18:30:15Z")), "03/01/2026, 06:30:15 PM UTC");
+    assert_eq!(de(Cell::Text("2026-03-01 06:30:15.25+01:00")), "01.03.2026, 06:30:15,25 UTC+01:00");
+    assert_eq!(de(Cell::Text("2026-12-31")), "31.12.2026");
+    for as_sent in ["2026-02-30T00:00:00", "Lot 2026-03-01", "<b>2026</b>"] {
+        assert_eq!(de(Cell::Text(as_sent)), as_sent);
+    }
+    assert_eq!((en(Cell::Bool(true)), en(Cell::Bool(false)), en(Cell::Null)), ("Yes".into(), "No".into(), String::new()));
+}

@@ -2,6 +2,7 @@
 //! address bar is `crate::nav`'s).
 
 use crate::grid_model::ROW_HEIGHT;
+use crate::words::{GridWord, fill};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -49,8 +50,8 @@ pub(super) fn copy_text(text: String, notice: RwSignal<String>) {
     spawn_local(async move {
         let shown: String = if text.chars().count() > 40 { text.chars().take(40).chain(['…']).collect() } else { text };
         match wasm_bindgen_futures::JsFuture::from(promise).await {
-            Ok(_) => notice.set(format!("Copied “{shown}”")),
-            Err(_) => notice.set(format!("The browser did not allow copying “{shown}”; select the text and copy it instead.")),
+            Ok(_) => notice.set(fill(GridWord::Copied, &[("text", &shown)])),
+            Err(_) => notice.set(fill(GridWord::CopyRefused, &[("text", &shown)])),
         }
     });
 }

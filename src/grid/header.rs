@@ -4,6 +4,7 @@
 
 use super::browser::column_width;
 use crate::grid_model::{Column, ColumnKind, SortKey, toggle_sort};
+use crate::words::{GridWord, fill, w};
 use leptos::ev::{MouseEvent, PointerEvent};
 use leptos::prelude::*;
 use std::collections::BTreeSet;
@@ -46,12 +47,12 @@ pub(super) fn HeaderCells(
             let set_width = move |width: i32| widths.update(|w| w[i] = Some(width.max(MIN_COLUMN_WIDTH)));
             view! {
                 <th role="columnheader" scope="col" aria-sort=aria id=format!("g{grid}-col-{i}")
-                    title=format!("{key} — click to sort, shift-click to add; Alt+←/→ in the grid changes the width")
+                    title=fill(GridWord::HeaderHint, &[("column", &key)])
                     class:hidden=move || hidden.with(|h| h.contains(&i))
                     style:width=move || column_style(i) style:min-width=move || column_style(i) style:max-width=move || column_style(i)
                     on:click=move |ev: MouseEvent| sort.update(|s| *s = toggle_sort(s, i, ev.shift_key()))>
                     {label}<span class="sort" aria-hidden="true">{mark}</span>
-                    <span class="resize" aria-hidden="true" title="Drag to change the width (Alt+←/→ in the grid)"
+                    <span class="resize" aria-hidden="true" title=w(GridWord::ResizeHint)
                         on:click=|ev: MouseEvent| ev.stop_propagation()
                         on:pointerdown=move |ev: PointerEvent| {
                             use wasm_bindgen::JsCast;
@@ -80,8 +81,8 @@ pub(super) fn FilterCells(columns: Vec<Column>, filters: RwSignal<Vec<String>>, 
         .into_iter()
         .enumerate()
         .map(|(i, column)| {
-            let label = format!("Filter {}", column.label);
-            let hint = if column.kind == ColumnKind::Number { ">10, <=5, 10..20" } else { "text, or >2026-03" };
+            let label = fill(GridWord::FilterColumn, &[("column", &column.label)]);
+            let hint = w(if column.kind == ColumnKind::Number { GridWord::FilterNumberHint } else { GridWord::FilterTextHint });
             view! {
                 <th class:hidden=move || hidden.with(|h| h.contains(&i))>
                     <input type="text" class="column-filter" size="4" aria-label=label placeholder=hint
@@ -106,5 +107,5 @@ pub(super) fn ColumnMenu(columns: Vec<Column>, hidden: RwSignal<BTreeSet<usize>>
             }
         })
         .collect_view();
-    view! { <details class="columns"><summary>"Columns"</summary><div class="column-menu">{items}</div></details> }
+    view! { <details class="columns"><summary>{w(GridWord::Columns)}</summary><div class="column-menu">{items}</div></details> }
 }

@@ -10,6 +10,7 @@
 //! [`crate::grid_model`], tested natively.
 
 mod browser;
+pub mod format;
 mod header;
 mod rows_grid;
 
@@ -18,6 +19,7 @@ pub use rows_grid::{RowsGrid, RowsGridProps};
 use crate::grid_model::{GridData, SelectedRow};
 use crate::pages::FailureView;
 use crate::session::use_portal;
+use crate::words::{GridWord, w};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mes_client::{LookupDefinition, MesError, Rows, RowsTarget};
@@ -175,11 +177,11 @@ pub fn LookupGrid(
             <div class="lookup-head">
                 <h1 id="lookup-title">{title}</h1>
                 <span class="muted">{endpoint}</span>
-                <button class="secondary reload" on:click=move |_| retry.run(()) title="Ask the MES again">"Reload rows"</button>
+                <button class="secondary reload" on:click=move |_| retry.run(()) title=w(GridWord::ReloadRowsHint)>{w(GridWord::ReloadRows)}</button>
             </div>
             {move || match load.get() {
                 Load::Loading => view! {
-                    <div class="skeleton" role="status" aria-busy="true">"Loading rows from the MES…"</div>
+                    <div class="skeleton" role="status" aria-busy="true">{w(GridWord::LoadingFromMes)}</div>
                 }.into_any(),
                 Load::Failed(error) => view! {
                     <FailureView error=error retry=retry attempt=attempt.get_untracked() />

@@ -3,12 +3,14 @@
 //! export, and the state mirrored in the address bar.
 
 use super::browser::{clicked_column, column_width, copy_text, download, grid_number, mark_active, title_if_cut, visible_height};
+use super::format;
 use super::header::{ColumnMenu, FilterCells, HeaderCells, MIN_COLUMN_WIDTH};
 use crate::grid_model::interaction::{
     KeyAction, KeyContext, key_action, page_rows, pick, row_window, scroll_to_show, status_line, step_column,
 };
-use crate::grid_model::{ColumnKind, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey, toggle_sort};
+use crate::grid_model::{GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey, toggle_sort};
 use crate::nav::{query as current_query, replace_query};
+use crate::words::{GridWord, fill, w};
 use leptos::ev::KeyboardEvent;
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -144,7 +146,7 @@ pub fn RowsGrid(
     };
     let copy_active = move || {
         let Some(pos) = active.get_untracked() else {
-            notice.set("Pick a cell first (click it, or move to it with the arrow keys).".into());
+            notice.set(w(GridWord::PickCellFirst).into());
             return;
         };
         let row = order.with_untracked(|o| o.get(pos).copied());
@@ -246,7 +248,7 @@ pub fn RowsGrid(
                 let width = (now + delta).max(MIN_COLUMN_WIDTH);
                 widths.update(|w| w[column] = Some(width));
                 let label = columns_for_keys.get(column).map_or("", |c| c.label.as_str());
-                notice.set(format!("{label}: {width} px wide"));
+                notice.set(fill(GridWord::ColumnWidth, &[("column", label), ("width", &width.to_string())]));
                 return;
             }
         };
@@ -269,19 +271,23 @@ pub fn RowsGrid(
     };
     let row_view = move |(pos, row, _): (usize, u32, u32)| {
         let active_now = active.with_untracked(|a| *a == Some(pos)).then(|| active_column.get_untracked());
-        let shown: Vec<(usize, String, bool)> = data.with_untracked(|d| {
+        // In the person's locale (numbers, dates, Yes/No); copy and CSV keep the MES's text.
+        let shown: Vec<(usize, String, Option<&'static str>)> = data.with_untracked(|d| {
             hidden.with_untracked(|h| {
                 (0..column_count.min(d.columns.len()))
                     .filter(|i| !h.contains(i))
-                    .map(|i| (i, d.cell(row as usize, i).to_owned(), d.columns[i].kind == ColumnKind::Number))
+                    .map(|i| {
+                        let cell = d.raw(row as usize, i);
+                        (i, format::shown(&cell), format::class_of(&cell))
+                    })
                     .collect()
             })
         });
         let cells = shown
             .into_iter()
-            .map(|(i, text, number)| {
+            .map(|(i, text, class)| {
                 view! {
-                    <td role="gridcell" id=format!("g{grid}-cell-{pos}-{i}") aria-colindex=i + 1 class=number.then_some("num")
+                    <td role="gridcell" id=format!("g{grid}-cell-{pos}-{i}") aria-colindex=i + 1 class=class
                         data-active=(active_now == Some(i)).then_some("")>{text}</td>
                 }
             })
@@ -305,15 +311,15 @@ pub fn RowsGrid(
 
     view! {
         <div class="grid-tools">
-            <input type="search" placeholder="Filter rows…" aria-label="Filter rows"
+            <input type="search" placeholder=w(GridWord::FilterRows) aria-label=w(GridWord::FilterRows)
                 prop:value=move || filter.get()
                 on:input=move |ev| filter.set(event_target_value(&ev)) />
             <ColumnMenu columns=columns.clone() hidden=hidden />
-            <button class="secondary copy-cell" on:click=move |_| copy_active() title="The highlighted cell (Ctrl+C in the grid)">"Copy cell"</button>
-            <button class="secondary export" on:click=export title="The rows that match the filter, in the order shown">"Export CSV"</button>
+            <button class="secondary copy-cell" on:click=move |_| copy_active() title=w(GridWord::CopyCellHint)>{w(GridWord::CopyCell)}</button>
+            <button class="secondary export" on:click=export title=w(GridWord::ExportCsvHint)>{w(GridWord::ExportCsv)}</button>
         </div>
         <p class="grid-status" role="status" aria-live="polite">{status}<span class="grid-notice">{move || notice.get()}</span></p>
-        {move || (complete() && total() == 0).then(|| view! { <div class="state" role="status"><h2>"No rows"</h2><p>"The MES answered with an empty list for this lookup."</p></div> })}
+        {move || (complete() && total() == 0).then(|| view! { <div class="state" role="status"><h2>{w(GridWord::NoRows)}</h2><p>{w(GridWord::NoRowsText)}</p></div> })}
         // Overflow and a height limit are set here too, so the grid scrolls (and stays bounded)
         // inside pages that do not load portal.css.
         <div class="grid-viewport" node_ref=viewport style:overflow="auto" style:max-height="min(70vh, 40rem)"

@@ -2,6 +2,7 @@
 //! moves the active row or column, how a pick changes the selection, how far to scroll to show a
 //! row, and the status line.
 
+use crate::words::{GridWord, count, fill};
 use mes_client::SelectionMode;
 use std::collections::BTreeSet;
 
@@ -152,29 +153,18 @@ pub fn pick(selected: &mut BTreeSet<u32>, row: u32, mode: SelectionMode) {
     }
 }
 
-/// `41000` → "41,000".
-pub fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The grid's status line: how many rows, how many match, whether more are coming, how many
 /// are selected.
 pub fn status_line(shown: usize, total: usize, complete: bool, selected: usize) -> String {
+    let (shown, total) = (count(shown), count(total));
+    let numbers = [("shown", shown.as_str()), ("rows", total.as_str())];
     let rows = match (complete, shown == total) {
-        (false, true) => format!("{} rows so far…", grouped(total)),
-        (false, false) => format!("{} of {} rows so far match…", grouped(shown), grouped(total)),
-        (true, true) => format!("{} rows", grouped(total)),
-        (true, false) => format!("{} of {} rows match", grouped(shown), grouped(total)),
+        (false, true) => fill(GridWord::RowsSoFar, &numbers),
+        (false, false) => fill(GridWord::RowsSoFarMatch, &numbers),
+        (true, true) => fill(GridWord::RowsTotal, &numbers),
+        (true, false) => fill(GridWord::RowsMatch, &numbers),
     };
-    if selected > 0 { format!("{rows} · {} selected", grouped(selected)) } else { rows }
+    if selected > 0 { fill(GridWord::RowsSelected, &[("rows", &rows), ("selected", &count(selected))]) } else { rows }
 }
 
 #[cfg(test)]
@@ -273,9 +263,6 @@ mod tests {
         assert_eq!(status_line(10, 41_000, false, 0), "10 of 41,000 rows so far match…");
         assert_eq!(status_line(100_000, 100_000, true, 2), "100,000 rows · 2 selected");
         assert_eq!(status_line(0, 7, true, 0), "0 of 7 rows match");
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1_000), "1,000");
-        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(status_line(999, 1_000, true, 0), "999 of 1,000 rows match");
     }
 }

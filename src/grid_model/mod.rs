@@ -1,12 +1,14 @@
 //! The lookup grid's data model, free of any UI: display text, column kinds, sorting and
 //! filtering over an index, so 100,000 rows never move in memory.
 
+pub mod cells;
 pub mod interaction;
 pub mod state;
 
 pub use interaction::{BUFFER_ROWS, ROW_HEIGHT};
 pub use state::GridState;
 
+use crate::words::{GridWord, fill, w};
 use mes_client::{Cell, CellKind, ColumnData, Rows};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -71,23 +73,31 @@ pub struct SelectedRow {
     pub cells: Vec<(String, String)>,
 }
 
-/// `ent_name` → "Ent name".
+/// `ent_name` → "Ent name"; the MES's `*_utc` and `*_local` time columns say which they are
+/// (`due_at_utc` → "Due at (UTC)", `due_at_local` → "Due at (local time)").
 pub fn header_label(key: &str) -> String {
-    let spaced = key.replace('_', " ");
+    let (base, zone) = match (key.strip_suffix("_utc"), key.strip_suffix("_local")) {
+        (Some(base), _) if !base.is_empty() => (base, Some(GridWord::Utc)),
+        (_, Some(base)) if !base.is_empty() => (base, Some(GridWord::LocalTime)),
+        _ => (key, None),
+    };
+    let spaced = base.replace('_', " ");
     let mut chars = spaced.trim().chars();
-    match chars.next() {
+    let label = match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => key.to_owned(),
+    };
+    match zone {
+        Some(word) => fill(word, &[("column", &label)]),
+        None => label,
     }
 }
 
-/// A cell as shown: text as sent, numbers as written, `Yes`/`No` for booleans, empty for null.
+/// A cell's text as the MES sent it: strings and numbers as written, `true`/`false`, empty for
+/// null. Copy, CSV, sorting, filters and the selection event use this; the grid shows cells in
+/// the person's locale (`grid::format`).
 pub fn display<'a>(cell: Cell<'a>) -> &'a str {
-    match cell {
-        Cell::Bool(true) => "Yes",
-        Cell::Bool(false) => "No",
-        other => other.text(),
-    }
+    cell.text()
 }
 
 impl GridData {
@@ -148,7 +158,12 @@ impl GridData {
         self.rows.heap_bytes()
     }
 
-    /// Shown column `column` of `row`, as shown.
+    /// Shown column `column` of `row`, as the MES sent it (see [`display`]).
+    pub fn raw(&self, row: usize, column: usize) -> Cell<'_> {
+        self.rows.columns()[self.picked[column]].cell(row)
+    }
+
+    /// Shown column `column` of `row`, as text (see [`display`]).
     pub fn cell(&self, row: usize, column: usize) -> &str {
         display(self.rows.columns()[self.picked[column]].cell(row))
     }
@@ -288,9 +303,10 @@ impl GridData {
                     }
                     continue;
                 }
-                // Booleans show as Yes/No, which the arena does not hold.
-                for (yes, shown) in [(true, "yes"), (false, "no")] {
-                    if shown.contains(word.as_str()) {
+                // Booleans, which the arena does not hold, match as sent and as shown (Yes/No).
+                for (yes, sent) in [(true, "true"), (false, "false")] {
+                    let shown = w(if yes { GridWord::Yes } else { GridWord::No }).to_lowercase();
+                    if sent.contains(word.as_str()) || shown.contains(word.as_str()) {
                         let kind = if yes { CellKind::True } else { CellKind::False };
                         for (row, hit) in found.iter_mut().enumerate() {
                             *hit = *hit || column.kind(row) == kind;
@@ -556,13 +572,15 @@ mod tests {
         assert_eq!(data.columns.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(), ["Ent id", "Ent name", "N"]);
         assert_eq!(data.columns[0].kind, ColumnKind::Number);
         assert_eq!(data.columns[1].kind, ColumnKind::Text);
-        assert_eq!((0..3).map(|c| data.cell(2, c)).collect::<Vec<_>>(), ["33", "Packaging Line 1", "Yes"]);
+        assert_eq!((0..3).map(|c| data.cell(2, c)).collect::<Vec<_>>(), ["33", "Packaging Line 1", "true"]);
         assert_eq!((0..3).map(|r| data.value(r)).collect::<Vec<_>>(), ["10", "2", "33"]);
         let picked = GridData::new(rows(), &["ENT_NAME".into(), "missing".into()], None);
         assert_eq!(picked.columns.len(), 1);
         let row = data.selected_row(1);
         assert_eq!(row.value, "2");
         assert_eq!(row.cells[1], ("ent_name".to_owned(), "Mixing Line 1".to_owned()));
+        let labels: Vec<_> = ["due_at_utc", "due_at_local", "_utc", "local", "ent_name_utcx"].map(header_label).into();
+        assert_eq!(labels, ["Due at (UTC)", "Due at (local time)", "Utc", "Local", "Ent name utcx"]);
     }
 
     #[test]
@@ -634,13 +652,14 @@ mod tests {
     }
 
     #[test]
-    fn quick_filter_reads_shown_text_in_any_case() {
+    fn quick_filter_reads_sent_and_shown_text_in_any_case() {
         let rows =
             Rows::from_json(r#"[{"a":"Straße","b":true},{"a":"STRASSE","b":false},{"a":"ÄRGER","b":null}]"#.as_bytes()).expect("rows");
         let data = GridData::new(rows, &[], None);
         assert_eq!(data.view(&[], "straße"), [0]);
         assert_eq!(data.view(&[], "ärger"), [2], "non-ASCII text matches in any case");
         assert_eq!(data.view(&[], "yes"), [0], "booleans match as shown");
+        assert_eq!(data.view(&[], "true"), [0], "and as sent");
         assert_eq!(data.view(&[], "sse\tSTR"), [1], "any whitespace separates words");
         // A non-ASCII letter whose lowercase is ASCII (the Kelvin sign is a `k`): such a column
         // is searched cell by cell, not byte by byte in its arena.

@@ -9,6 +9,7 @@ pub use web_apis::WebApis;
 
 use crate::on_demand::{self, on_demand};
 use crate::session::{AuthState, SignedInState, use_portal};
+use crate::words::{GridWord, Word, around, fill, w};
 use leptos::prelude::*;
 use mes_client::{ConfigIssue, DiscoveryError, MesError, Prompt, SessionHealth, SignInError, SignInFailure, now_seconds};
 use std::sync::Arc;
@@ -22,19 +23,19 @@ fn Card(#[prop(into)] title: String, children: Children) -> impl IntoView {
 /// Reading config and discovery.
 #[component]
 pub fn Starting() -> impl IntoView {
-    view! { <div class="card" role="status" aria-busy="true"><p class="muted">"Connecting to the identity authority…"</p></div> }
+    view! { <div class="card" role="status" aria-busy="true"><p class="muted">{w(Word::Connecting)}</p></div> }
 }
 
 /// Every problem in config.json.
 #[component]
 pub fn ConfigInvalid(issues: Vec<ConfigIssue>) -> impl IntoView {
     view! {
-        <Card title="The portal's configuration has problems">
-            <p>"The portal cannot start until config.json is fixed. Ask the person who deployed the portal to correct:"</p>
+        <Card title=w(Word::ConfigTitle)>
+            <p>{w(Word::ConfigIntro)}</p>
             <ul class="config-problems">
                 {issues.into_iter().map(|i| view! { <li><code>{i.field}</code>" "{i.message}</li> }).collect_view()}
             </ul>
-            <p class="muted">"docs/deploy.md explains every field."</p>
+            <p class="muted">{w(Word::ConfigDocs)}</p>
         </Card>
     }
 }
@@ -44,13 +45,14 @@ pub fn ConfigInvalid(issues: Vec<ConfigIssue>) -> impl IntoView {
 pub fn AuthorityUnavailable(why: DiscoveryError, authority: String) -> impl IntoView {
     let why = why.to_string();
     let portal = use_portal();
+    let (before, after) = around(Word::AuthorityNotRead, "address");
     view! {
-        <Card title="AVEVA Identity Manager cannot be reached">
+        <Card title=w(Word::AuthorityTitle)>
             <div class="state bad" role="alert">
-                <p>"The portal could not read the identity authority's settings at " <code>{authority}</code> "."</p>
+                <p>{before}<code>{authority}</code>{after}</p>
                 <pre>{why}</pre>
-                <p>"Likely causes: the System Management Server is offline, the address in config.json is wrong, or it does not allow this portal's origin (CORS)."</p>
-                <div class="actions"><button on:click=move |_| leptos::task::spawn_local(portal.start())>"Try again"</button></div>
+                <p>{w(Word::AuthorityCauses)}</p>
+                <div class="actions"><button on:click=move |_| leptos::task::spawn_local(portal.start())>{w(Word::TryAgain)}</button></div>
             </div>
         </Card>
     }
@@ -63,17 +65,18 @@ pub fn SignInPage(notice: Option<String>) -> impl IntoView {
     let config = portal.config.get_untracked();
     let name = config
         .as_ref()
-        .map(|c| if c.client.authority_name.is_empty() { "AVEVA Identity Manager".into() } else { c.client.authority_name.clone() })
+        .map(|c| if c.client.authority_name.is_empty() { w(Word::DefaultAuthority).into() } else { c.client.authority_name.clone() })
         .unwrap_or_default();
     let address = config.as_ref().map(|c| c.client.authority.clone()).unwrap_or_default();
     let signed_out = notice.is_some();
+    let (before, after) = around(Word::SignInWith, "authority");
     view! {
-        <Card title="MES Web Portal">
+        <Card title=w(Word::PortalName)>
             {notice.map(|n| view! { <p class="state" role="status" id="notice">{n}</p> })}
-            <p>"Sign in with your plant account at " <strong>{name}</strong> "."</p>
+            <p>{before}<strong>{name}</strong>{after}</p>
             <p class="muted">{address}</p>
             <div class="actions">
-                <button id="sign-in" on:click=move |_| portal.sign_in(if signed_out { Some(Prompt::Login) } else { None })>"Sign in"</button>
+                <button id="sign-in" on:click=move |_| portal.sign_in(if signed_out { Some(Prompt::Login) } else { None })>{w(Word::SignIn)}</button>
             </div>
         </Card>
     }
@@ -81,29 +84,17 @@ pub fn SignInPage(notice: Option<String>) -> impl IntoView {
 
 /// What a person can do about a failed sign-in, by its kind.
 fn sign_in_advice(failure: &SignInFailure) -> &'static str {
-    match failure {
-        SignInFailure::Callback(SignInError::Refused { .. }) => {
-            "The identity authority said no. Try again, or ask your administrator whether this account may use the portal."
-        }
-        SignInFailure::Callback(SignInError::BadUrl { .. }) => {
-            "An address in config.json or in the authority's settings is not usable; ask the person who deployed the portal."
-        }
-        SignInFailure::Callback(SignInError::NoRandomness(_)) => "This browser gave no secure random numbers; try another browser.",
-        SignInFailure::Callback(_) => "Nothing was stored. If this keeps happening, the link may have been tampered with or opened twice.",
-        SignInFailure::Token(e) if e.is_outage() => {
-            "The identity authority did not answer while finishing the sign-in. Try again in a moment."
-        }
-        SignInFailure::Token(_) => {
-            "The identity authority refused to finish the sign-in. Try again; if it keeps happening, its registration of this portal may be wrong."
-        }
-        SignInFailure::IdToken(_) => {
-            "The identity authority's answer did not pass the checks, so it was not used. Nothing was stored. Check this computer's clock, then try again."
-        }
-        SignInFailure::Discovery(_) => "The identity authority's keys could not be read. Try again in a moment.",
-        SignInFailure::Browser(_) => {
-            "The browser blocked a step of the sign-in (storage or a popup). Allow it for this site, then try again."
-        }
-    }
+    w(match failure {
+        SignInFailure::Callback(SignInError::Refused { .. }) => Word::AdviceRefused,
+        SignInFailure::Callback(SignInError::BadUrl { .. }) => Word::AdviceBadUrl,
+        SignInFailure::Callback(SignInError::NoRandomness(_)) => Word::AdviceNoRandomness,
+        SignInFailure::Callback(_) => Word::AdviceCallback,
+        SignInFailure::Token(e) if e.is_outage() => Word::AdviceTokenOutage,
+        SignInFailure::Token(_) => Word::AdviceTokenRefused,
+        SignInFailure::IdToken(_) => Word::AdviceIdToken,
+        SignInFailure::Discovery(_) => Word::AdviceDiscovery,
+        SignInFailure::Browser(_) => Word::AdviceBrowser,
+    })
 }
 
 /// The sign-in answer was refused, or the browser could not take part.
@@ -112,11 +103,11 @@ pub fn SignInFailed(why: SignInFailure) -> impl IntoView {
     let portal = use_portal();
     let advice = sign_in_advice(&why);
     view! {
-        <Card title="Sign-in did not complete">
+        <Card title=w(Word::SignInFailedTitle)>
             <div class="state bad" role="alert">
                 <p id="sign-in-error">{why.to_string()}</p>
                 <p class="muted">{advice}</p>
-                <div class="actions"><button on:click=move |_| portal.sign_in(None)>"Try again"</button></div>
+                <div class="actions"><button on:click=move |_| portal.sign_in(None)>{w(Word::TryAgain)}</button></div>
             </div>
         </Card>
     }
@@ -124,19 +115,18 @@ pub fn SignInFailed(why: SignInFailure) -> impl IntoView {
 
 /// What the header says about the session: only what is true now.
 fn health_text(health: &SessionHealth, now: u64) -> (&'static str, String) {
+    let minutes = |at: u64| (at - now).div_ceil(60).to_string();
     match health {
-        SessionHealth::Valid { expires_at: Some(at) } if *at > now => {
-            ("ok", format!("✓ session valid, {} min left", (at - now).div_ceil(60)))
-        }
-        SessionHealth::Valid { expires_at: None } => ("ok", "✓ session valid".into()),
-        SessionHealth::Valid { .. } => ("busy", "session renews with the next request".into()),
-        SessionHealth::Renewing => ("busy", "session renewing…".into()),
+        SessionHealth::Valid { expires_at: Some(at) } if *at > now => ("ok", fill(Word::HealthValidFor, &[("minutes", &minutes(*at))])),
+        SessionHealth::Valid { expires_at: None } => ("ok", w(Word::HealthValid).into()),
+        SessionHealth::Valid { .. } => ("busy", w(Word::HealthRenewsNext).into()),
+        SessionHealth::Renewing => ("busy", w(Word::HealthRenewing).into()),
         SessionHealth::AuthorityOffline { expires_at: Some(at) } if *at > now => {
-            ("warn", format!("⚠ AIM offline: session valid {} min more, renewal retried", (at - now).div_ceil(60)))
+            ("warn", fill(Word::HealthOfflineFor, &[("minutes", &minutes(*at))]))
         }
-        SessionHealth::AuthorityOffline { .. } => ("warn", "⚠ AIM offline: session waiting for renewal".into()),
-        SessionHealth::NeedsSignIn => ("warn", "session expired: renewing through AIM".into()),
-        SessionHealth::Ended(_) => ("bad", "✗ session expired: sign in again".into()),
+        SessionHealth::AuthorityOffline { .. } => ("warn", w(Word::HealthOfflineWaiting).into()),
+        SessionHealth::NeedsSignIn => ("warn", w(Word::HealthNeedsSignIn).into()),
+        SessionHealth::Ended(_) => ("bad", w(Word::HealthEnded).into()),
     }
 }
 
@@ -160,7 +150,7 @@ fn SessionBar(session: Arc<SignedInState>) -> impl IntoView {
         <div class="session">
             <span class="who" id="signed-in-as">{name}</span>
             <span class="valid" id="session-health" data-health=move || health.get().0 role="status">{move || health.get().1}</span>
-            <button class="secondary" id="sign-out" on:click=move |_| portal.sign_out()>"Sign out"</button>
+            <button class="secondary" id="sign-out" on:click=move |_| portal.sign_out()>{w(Word::SignOut)}</button>
         </div>
     }
 }
@@ -189,12 +179,12 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
     view! {
         <header class="topbar">
             <button class="secondary menu" aria-controls="portal-nav" aria-expanded=move || menu_open.get().to_string()
-                on:click=move |_| menu_open.update(|o| *o = !*o)>"Menu"</button>
-            <span class="brand">"MES Web Portal"</span><SessionBar session=session.clone() />
+                on:click=move |_| menu_open.update(|o| *o = !*o)>{w(Word::Menu)}</button>
+            <span class="brand">{w(Word::PortalName)}</span><SessionBar session=session.clone() />
         </header>
         <div class="layout">
-            <nav class="lookups" id="portal-nav" aria-label="Lookups" class:open=move || menu_open.get()>
-                <h2>"Lookups"</h2>
+            <nav class="lookups" id="portal-nav" aria-label=w(Word::Lookups) class:open=move || menu_open.get()>
+                <h2>{w(Word::Lookups)}</h2>
                 {nav_lookups.into_iter().enumerate().map(|(i, l)| {
                     let href = format!("/lookups/{i}");
                     let target = href.clone();
@@ -203,8 +193,8 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
                            on:click=move |ev| { ev.prevent_default(); portal.navigate(&target); }>{l.name}</a>
                     }
                 }).collect_view()}
-                <h2>"Portal"</h2>
-                {[("/web-apis", "Web APIs"), ("/diagnostics", "Diagnostics")].into_iter().map(|(href, label)| view! {
+                <h2>{w(Word::PortalSection)}</h2>
+                {[("/web-apis", w(Word::WebApis)), ("/diagnostics", w(Word::Diagnostics))].into_iter().map(|(href, label)| view! {
                     <a href=href aria-current=move || (portal.route.get() == href).then_some("page")
                        on:click=move |ev| { ev.prevent_default(); portal.navigate(href); }>{label}</a>
                 }).collect_view()}
@@ -218,17 +208,17 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
                 {move || match (portal.route.get().as_str(), current().and_then(|i| lookups.get(i).cloned())) {
                     ("/web-apis", _) => {
                         let session = session.clone();
-                        on_demand("the Web APIs page", move || Box::pin(on_demand::web_apis_page(session.clone())))
+                        on_demand(w(Word::PartWebApis), move || Box::pin(on_demand::web_apis_page(session.clone())))
                     }
                     ("/diagnostics", _) => {
                         let session = session.clone();
-                        on_demand("Diagnostics", move || Box::pin(on_demand::diagnostics_page(session.clone())))
+                        on_demand(w(Word::PartDiagnostics), move || Box::pin(on_demand::diagnostics_page(session.clone())))
                     }
-                    (_, Some(lookup)) => on_demand("the lookup grid", move || Box::pin(on_demand::lookup_page(lookup.clone()))),
-                    (_, None) if lookups.is_empty() => view! { <p>"No lookups are configured."</p> }.into_any(),
+                    (_, Some(lookup)) => on_demand(w(Word::PartGrid), move || Box::pin(on_demand::lookup_page(lookup.clone()))),
+                    (_, None) if lookups.is_empty() => view! { <p>{w(Word::NoLookups)}</p> }.into_any(),
                     (_, None) => view! {
-                        <div class="state"><h2>"Page not found"</h2><p>"There is no page at this address."</p>
-                        <div class="actions"><button on:click=move |_| portal.navigate("/")>"Go to the first lookup"</button></div></div>
+                        <div class="state"><h2>{w(Word::PageNotFound)}</h2><p>{w(Word::PageNotFoundText)}</p>
+                        <div class="actions"><button on:click=move |_| portal.navigate("/")>{w(Word::GoToFirstLookup)}</button></div></div>
                     }.into_any(),
                 }}
             </main>
@@ -262,7 +252,7 @@ pub fn RetryCountdown(retry: Callback<()>, attempt: u32) -> impl IntoView {
             h.clear();
         }
     });
-    view! { <p class="countdown">{move || format!("Trying again in {} s…", left.get())}</p> }
+    view! { <p class="countdown">{move || fill(Word::Countdown, &[("seconds", &left.get().to_string())])}</p> }
 }
 
 /// The session is over: sign in again (the authority's session usually skips the form).
@@ -271,10 +261,10 @@ fn SessionExpired(#[prop(into)] note: String) -> impl IntoView {
     let portal = use_portal();
     view! {
         <div class="state warn" role="alert" data-state="session-expired">
-            <h2>"Your session has expired"</h2>
-            <p>"Sign in again to continue; you will come back to this page."</p>
+            <h2>{w(GridWord::ExpiredTitle)}</h2>
+            <p>{w(GridWord::ExpiredText)}</p>
             {(!note.is_empty()).then(|| view! { <p class="muted">{note}</p> })}
-            <div class="actions"><button on:click=move |_| portal.sign_in(None)>"Sign in again"</button></div>
+            <div class="actions"><button on:click=move |_| portal.sign_in(None)>{w(Word::SignInAgain)}</button></div>
         </div>
     }
 }
@@ -290,24 +280,25 @@ pub fn FailureView(
     attempt: u32,
 ) -> impl IntoView {
     let portal = use_portal();
-    let retry_button = move || view! { <button class="secondary" on:click=move |_| retry.run(())>"Retry now"</button> };
+    let retry_button = move || view! { <button class="secondary" on:click=move |_| retry.run(())>{w(Word::RetryNow)}</button> };
     match error {
         MesError::Denied { message, identity } => {
-            let who = identity.unwrap_or_else(|| "your account".into());
+            let who = identity.unwrap_or_else(|| w(GridWord::YourAccount).into());
+            let (before, after) = around(GridWord::DeniedRefusedFor, "who");
             view! {
                 <div class="state bad" role="alert" data-state="denied">
-                    <h2>"Access denied by the MES"</h2>
-                    <p>"The MES refused this lookup for " <strong class="identity">{who.clone()}</strong> ":"</p>
+                    <h2>{w(GridWord::DeniedTitle)}</h2>
+                    <p>{before}<strong class="identity">{who.clone()}</strong>{after}</p>
                     <pre class="mes-message">{message}</pre>
-                    <p>"Your sign-in worked, but " {who} " is not an active MES user or lacks the privilege for this data. Ask your MES administrator to add the account as an MES user with the needed privileges."</p>
-                    <div class="actions">{retry_button()}<button class="secondary" on:click=move |_| portal.sign_out()>"Sign in as someone else"</button></div>
+                    <p>{fill(GridWord::DeniedExplain, &[("who", &who)])}</p>
+                    <div class="actions">{retry_button()}<button class="secondary" on:click=move |_| portal.sign_out()>{w(Word::SignInAsSomeoneElse)}</button></div>
                 </div>
             }.into_any()
         }
         MesError::AuthorityOffline { message } => view! {
             <div class="state warn" role="alert" data-state="authority-offline">
-                <h2>"AVEVA Identity Manager is offline"</h2>
-                <p>"The MES cannot check your sign-in because it cannot reach the identity authority (the System Management Server). Your page is kept; nothing needs to be done here."</p>
+                <h2>{w(GridWord::OfflineTitle)}</h2>
+                <p>{w(GridWord::OfflineText)}</p>
                 <pre class="mes-message">{message}</pre>
                 <RetryCountdown retry=retry attempt=attempt />
                 <div class="actions">{retry_button()}</div>
@@ -322,32 +313,36 @@ pub fn FailureView(
             // renewal that keeps failing ends at a button, not in a loop.
             let renewing = RwSignal::new(true);
             set_timeout(move || renewing.set(portal.renew_silently()), std::time::Duration::ZERO);
-            (move || if renewing.get() {
-                view! {
-                    <div class="state" role="status" data-state="renewing">
-                        <h2>"Renewing your session…"</h2>
-                        <p>"Your sign-in is being renewed through AVEVA Identity Manager; you will come back to this page."</p>
-                    </div>
+            (move || {
+                if renewing.get() {
+                    view! {
+                        <div class="state" role="status" data-state="renewing">
+                            <h2>{w(GridWord::RenewingTitle)}</h2>
+                            <p>{w(GridWord::RenewingText)}</p>
+                        </div>
+                    }
+                    .into_any()
+                } else {
+                    view! { <SessionExpired note=w(GridWord::RenewalDidNotLast) /> }.into_any()
                 }
-                .into_any()
-            } else {
-                view! { <SessionExpired note="Automatic renewal was tried a moment ago and did not last, so it is not repeated." /> }.into_any()
             })
             .into_any()
         }
         MesError::SessionExpired => view! { <SessionExpired note="" /> }.into_any(),
         MesError::Unreachable { url, reason } => {
             let origin = crate::nav::origin();
+            let (before, after) = around(GridWord::UnreachableNoAnswer, "address");
+            let (cors_before, cors_after) = around(GridWord::CauseCors, "origin");
             view! {
                 <div class="state bad" role="alert" data-state="unreachable">
-                    <h2>"The MES could not be reached"</h2>
-                    <p>"No answer from " <code class="address">{url}</code> "."</p>
-                    <p>"Likely causes:"</p>
+                    <h2>{w(GridWord::UnreachableTitle)}</h2>
+                    <p>{before}<code class="address">{url}</code>{after}</p>
+                    <p>{w(GridWord::LikelyCauses)}</p>
                     <ul>
-                        <li>"the MES Web API (middleware) is stopped or the server is down;"</li>
-                        <li>"the base address in config.json is wrong;"</li>
-                        <li>"the MES does not allow this portal's origin " <code>{origin}</code> " (CORS);"</li>
-                        <li>"the server's certificate is not trusted by this computer."</li>
+                        <li>{w(GridWord::CauseStopped)}</li>
+                        <li>{w(GridWord::CauseBaseAddress)}</li>
+                        <li>{cors_before}<code>{origin}</code>{cors_after}</li>
+                        <li>{w(GridWord::CauseCertificate)}</li>
                     </ul>
                     <pre>{reason}</pre>
                     <RetryCountdown retry=retry attempt=attempt />
@@ -358,35 +353,35 @@ pub fn FailureView(
         }
         MesError::UnexpectedResponse { status, content_type, reason, first_bytes } => view! {
             <div class="state bad" role="alert" data-state="unexpected">
-                <h2>"Unexpected answer from the MES"</h2>
+                <h2>{w(GridWord::UnexpectedTitle)}</h2>
                 <p>{format!("HTTP {status}, {content_type}: {reason}.")}</p>
-                <p>"It starts with:"</p>
+                <p>{w(GridWord::UnexpectedStartsWith)}</p>
                 <pre>{first_bytes}</pre>
-                <p class="muted">"A proxy or login page may be answering instead of the MES Web API; check the base address."</p>
+                <p class="muted">{w(GridWord::UnexpectedHint)}</p>
                 <div class="actions">{retry_button()}</div>
             </div>
         }
         .into_any(),
         MesError::NotFound { message } => view! {
             <div class="state bad" role="alert" data-state="not-found">
-                <h2>"The MES does not know this lookup"</h2>
+                <h2>{w(GridWord::UnknownLookupTitle)}</h2>
                 <pre class="mes-message">{message}</pre>
-                <p class="muted">"Check the endpoint name of this lookup in config.json."</p>
+                <p class="muted">{w(GridWord::UnknownLookupHint)}</p>
                 <div class="actions">{retry_button()}</div>
             </div>
         }
         .into_any(),
         MesError::NotConfigured { message } => view! {
             <div class="state bad" role="alert" data-state="not-configured">
-                <h2>"This lookup is not set up correctly"</h2>
+                <h2>{w(GridWord::NotConfiguredTitle)}</h2>
                 <pre class="mes-message">{message}</pre>
-                <p class="muted">"Nothing was sent to the MES. Ask the person who deployed the portal to correct config.json (docs/deploy.md explains every field)."</p>
+                <p class="muted">{w(GridWord::NotConfiguredHint)}</p>
             </div>
         }
         .into_any(),
         MesError::ServerError { status, message } => view! {
             <div class="state bad" role="alert" data-state="server-error">
-                <h2>{format!("The MES reported an error (HTTP {status})")}</h2>
+                <h2>{fill(GridWord::ServerErrorTitle, &[("status", &status.to_string())])}</h2>
                 <pre class="mes-message">{message}</pre>
                 <div class="actions">{retry_button()}</div>
             </div>
@@ -401,13 +396,13 @@ pub fn Root() -> impl IntoView {
     let portal = use_portal();
     move || match portal.auth.get() {
         AuthState::Starting => view! { <Starting /> }.into_any(),
-        AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
-        AuthState::AuthorityUnavailable { why, authority } => view! { <AuthorityUnavailable why=why authority=authority /> }.into_any(),
-        AuthState::SignedOut(notice) => view! { <SignInPage notice=notice /> }.into_any(),
-        AuthState::Redirecting => {
-            view! { <div class="card" role="status"><p class="muted">"Opening the sign-in page…"</p></div> }.into_any()
+        AuthState::ConfigInvalid(issues) => on_demand(w(Word::PartPage), move || Box::pin(on_demand::config_invalid(issues.clone()))),
+        AuthState::AuthorityUnavailable { why, authority } => {
+            on_demand(w(Word::PartPage), move || Box::pin(on_demand::authority_unavailable(why.clone(), authority.clone())))
         }
-        AuthState::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
+        AuthState::SignedOut(notice) => view! { <SignInPage notice=notice /> }.into_any(),
+        AuthState::Redirecting => view! { <div class="card" role="status"><p class="muted">{w(Word::OpeningSignIn)}</p></div> }.into_any(),
+        AuthState::SignInFailed(why) => on_demand(w(Word::PartPage), move || Box::pin(on_demand::sign_in_failed(why.clone()))),
         AuthState::SignedIn(session) => view! { <Shell session=session /> }.into_any(),
     }
 }

@@ -3,6 +3,7 @@
 //! the authorization URL for diagnosis.
 
 use crate::session::{LOOKUP_BODY_LIMIT, SignedInState};
+use crate::words::{PageWord, Word, fill, w};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mes_client::{
@@ -26,7 +27,7 @@ pub enum Step {
     Skipped,
 }
 
-const STEPS: [&str; 4] = ["Authority reachable", "Token obtained", "MES accepted the token", "MES user resolved"];
+const STEPS: [PageWord; 4] = [PageWord::StepAuthority, PageWord::StepToken, PageWord::StepMesAccepted, PageWord::StepMesUser];
 
 /// The Web API definitions page.
 #[component]
@@ -36,8 +37,8 @@ pub fn WebApis(
 ) -> impl IntoView {
     let apis = session.config.web_apis.clone();
     view! {
-        <h1>"Web APIs"</h1>
-        <p class="muted">"The Web API definitions from config.json, with the fields of the Enterprise Console's Web API List Item."</p>
+        <h1>{w(Word::WebApis)}</h1>
+        <p class="muted">{w(PageWord::WebApisIntro)}</p>
         {apis.into_iter().enumerate().map(|(i, api)| view! { <WebApiCard api=api index=i session=session.clone() /> }).collect_view()}
     }
 }
@@ -46,21 +47,21 @@ pub fn WebApis(
 fn WebApiCard(api: WebApiDefinition, index: usize, session: Arc<SignedInState>) -> impl IntoView {
     let steps = RwSignal::new(vec![Step::Waiting; 4]);
     let auth_url = RwSignal::new(None::<String>);
-    let mode = match api.authentication_mode {
-        AuthenticationMode::UserAccessToken => "User Access Token",
-        AuthenticationMode::ServiceToServiceAccessToken => "Service to Service Access Token",
-    };
+    let mode = w(match api.authentication_mode {
+        AuthenticationMode::UserAccessToken => PageWord::UserAccessToken,
+        AuthenticationMode::ServiceToServiceAccessToken => PageWord::ServiceAccessToken,
+    });
     let fields = vec![
-        ("Name", api.name.clone()),
-        ("Description", api.description.clone()),
-        ("Source", api.source.clone()),
-        ("Base address", api.base_address.clone()),
-        ("Request URI", api.request_uri.clone()),
-        ("Authentication mode", mode.to_owned()),
-        ("Authority", api.authority.clone()),
-        ("Audience", api.audience.clone()),
-        ("Client ID", api.client_id.clone()),
-        ("Scope", api.scope.clone()),
+        (w(PageWord::FieldName), api.name.clone()),
+        (w(PageWord::FieldDescription), api.description.clone()),
+        (w(PageWord::FieldSource), api.source.clone()),
+        (w(PageWord::FieldBaseAddress), api.base_address.clone()),
+        (w(PageWord::FieldRequestUri), api.request_uri.clone()),
+        (w(PageWord::FieldAuthenticationMode), mode.to_owned()),
+        (w(PageWord::FieldAuthority), api.authority.clone()),
+        (w(PageWord::FieldAudience), api.audience.clone()),
+        (w(PageWord::FieldClientId), api.client_id.clone()),
+        (w(PageWord::FieldScope), api.scope.clone()),
     ];
     let run = {
         let (api, session) = (api.clone(), session.clone());
@@ -87,8 +88,8 @@ fn WebApiCard(api: WebApiDefinition, index: usize, session: Arc<SignedInState>) 
             <h2>{api.name.clone()}</h2>
             <dl class="claims">{fields.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}</dl>
             <div class="actions">
-                <button class="test-connection" on:click=run>"Test connection"</button>
-                <button class="secondary" on:click=copy_url>"Copy authorization URL"</button>
+                <button class="test-connection" on:click=run>{w(PageWord::TestConnection)}</button>
+                <button class="secondary" on:click=copy_url>{w(PageWord::CopyAuthorizationUrl)}</button>
             </div>
             <ol class="checklist" aria-live="polite">
                 {STEPS.iter().enumerate().map(|(i, name)| {
@@ -102,19 +103,19 @@ fn WebApiCard(api: WebApiDefinition, index: usize, session: Arc<SignedInState>) 
                     };
                     let detail = move || match state() {
                         Step::Passed(t) | Step::Failed(t) => t,
-                        Step::Skipped => "not run: an earlier step failed".into(),
+                        Step::Skipped => w(PageWord::StepSkipped).into(),
                         _ => String::new(),
                     };
                     view! {
                         <li class=move || look().1 data-step=i>
                             <span class="mark" aria-hidden="true">{move || look().0}</span>
-                            <strong>{*name}</strong>" "<span class="detail">{detail}</span>
+                            <strong>{w(*name)}</strong>" "<span class="detail">{detail}</span>
                         </li>
                     }
                 }).collect_view()}
             </ol>
             {move || auth_url.get().map(|url| view! {
-                <p class="muted">"Copied to the clipboard (the state and PKCE challenge in it are single-use; no token):"</p>
+                <p class="muted">{w(PageWord::AuthorizationUrlCopied)}</p>
                 <pre class="auth-url">{url}</pre>
             })}
         </section>
@@ -125,7 +126,7 @@ fn WebApiCard(api: WebApiDefinition, index: usize, session: Arc<SignedInState>) 
 async fn connection_test(session: &SignedInState, api: &WebApiDefinition, set: impl Fn(usize, Step)) -> Result<(), usize> {
     let transport = BrowserTransport::new(LOOKUP_BODY_LIMIT);
     match discover(&transport, &api.authority).await {
-        Ok(meta) => set(0, Step::Passed(format!("issuer {}", meta.issuer))),
+        Ok(meta) => set(0, Step::Passed(fill(PageWord::StepIssuer, &[("issuer", &meta.issuer)]))),
         Err(e) => {
             set(0, Step::Failed(e.to_string()));
             return Err(1);
@@ -133,7 +134,7 @@ async fn connection_test(session: &SignedInState, api: &WebApiDefinition, set: i
     }
     set(1, Step::Running);
     if api.authentication_mode == AuthenticationMode::ServiceToServiceAccessToken {
-        set(1, Step::Failed("service-to-service definitions are for native background jobs; test them with mes-lookup".into()));
+        set(1, Step::Failed(w(PageWord::StepServiceToken).into()));
         return Err(2);
     }
     let token = match session.access_token().await {
@@ -148,23 +149,24 @@ async fn connection_test(session: &SignedInState, api: &WebApiDefinition, set: i
         Ok(claims) if !api.audience.is_empty() && !claims.aud.contains(&api.audience) => {
             set(
                 1,
-                Step::Failed(format!(
-                    "the token is for {:?}, but this definition's audience is \"{}\": add its scope to the portal's scopes in config.json",
-                    claims.aud.to_vec(),
-                    api.audience
+                Step::Failed(fill(
+                    PageWord::StepWrongAudience,
+                    &[("audiences", &claims.aud.to_vec().join(", ")), ("audience", &api.audience)],
                 )),
             );
             return Err(2);
         }
         Ok(claims) => set(
             1,
-            Step::Passed(format!(
-                "for {}, expires in {} min",
-                claims.aud.to_vec().join(", "),
-                (claims.exp - now_seconds() as i64).max(0) / 60
+            Step::Passed(fill(
+                PageWord::StepTokenFor,
+                &[
+                    ("audiences", &claims.aud.to_vec().join(", ")),
+                    ("minutes", &((claims.exp - now_seconds() as i64).max(0) / 60).to_string()),
+                ],
             )),
         ),
-        Err(_) => set(1, Step::Passed("an opaque token (not a JWT)".into())),
+        Err(_) => set(1, Step::Passed(w(PageWord::StepOpaqueToken).into())),
     }
     set(2, Step::Running);
     let endpoint = session
@@ -178,35 +180,27 @@ async fn connection_test(session: &SignedInState, api: &WebApiDefinition, set: i
     // that the token names none).
     let identity = match &token_claims {
         Ok(claims) if claims.preferred_username.is_some() || claims.sub.is_some() => claims.identity(),
-        Ok(_) => "no user (a token without a user claim runs as the MES's Default Background User)".into(),
-        Err(_) => format!("the account signed in as {}", session.claims().identity()),
+        Ok(_) => w(PageWord::StepNoUser).into(),
+        Err(_) => fill(PageWord::StepAccountSignedIn, &[("identity", &session.claims().identity())]),
     };
     let options = LookupOptions { max_rows: Some(1), ..Default::default() };
     match lookup(&transport, api, &endpoint, &[], &token, Some(&identity), &options).await {
         Ok(_) => {
-            set(2, Step::Passed(format!("GET {endpoint} answered")));
-            set(3, Step::Passed(format!("the MES accepted the token's user: {identity}")));
+            set(2, Step::Passed(fill(PageWord::StepAnswered, &[("endpoint", &endpoint)])));
+            set(3, Step::Passed(fill(PageWord::StepUserAccepted, &[("identity", &identity)])));
             Ok(())
         }
         Err(MesError::Denied { message, .. }) => {
-            set(2, Step::Passed("the token is valid for the MES".into()));
-            set(3, Step::Failed(format!("{identity}: {message}. Ask the MES administrator to make this account an active MES user.")));
+            set(2, Step::Passed(w(PageWord::StepTokenValid).into()));
+            set(3, Step::Failed(fill(PageWord::StepNotMesUser, &[("identity", &identity), ("message", &message)])));
             Err(4)
         }
         Err(MesError::SessionExpired) => {
-            set(
-                2,
-                Step::Failed("the MES refused the token (401): its trusted authority or audience differs from this definition's".into()),
-            );
+            set(2, Step::Failed(w(PageWord::StepRefused401).into()));
             Err(3)
         }
         Err(MesError::Unreachable { url, reason }) => {
-            set(
-                2,
-                Step::Failed(format!(
-                    "no answer from {url} ({reason}): MES down, wrong base address, or CORS does not allow this portal's origin"
-                )),
-            );
+            set(2, Step::Failed(fill(PageWord::StepNoAnswer, &[("address", &url), ("reason", &reason)])));
             Err(3)
         }
         Err(other) => {

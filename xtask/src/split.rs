@@ -11,7 +11,7 @@
 //! 4. puts the results into dist/ under trunk's hashed names, names the parts and the loader
 //!    after the same hash (so every file of a build can be cached forever), and writes the new
 //!    Subresource Integrity hashes into index.html;
-//! 5. writes a gzipped copy (`.gz`, gzip -9) of every script, stylesheet and wasm file.
+//! 5. writes a gzipped copy (`.gz`, gzip -9) of every script, stylesheet, wasm file and translation.
 
 use crate::run_cmd;
 use crate::setup::Tools;
@@ -86,7 +86,11 @@ pub fn split_portal(root: &Path, tools: &Tools) -> Result<()> {
 
     // Gzipped copies at the highest level, once per build, for servers that send them as they are
     // (nginx `gzip_static`, devstack) instead of compressing every answer.
-    let compressible = files(&dist, |name| [".wasm", ".js", ".css"].iter().any(|e| name.ends_with(e)))?;
+    let mut compressible = files(&dist, |name| [".wasm", ".js", ".css"].iter().any(|e| name.ends_with(e)))?;
+    // The translations (src/words.rs), fetched at start by browsers in those languages.
+    if dist.join("locales").is_dir() {
+        compressible.extend(files(&dist.join("locales"), |name| name.ends_with(".json"))?.into_iter().map(|n| format!("locales/{n}")));
+    }
     run_cmd(Command::new("gzip").args(["-9", "--keep", "--force", "--no-name"]).args(compressible).current_dir(&dist))
 }
 
