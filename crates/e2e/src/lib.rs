@@ -1,6 +1,8 @@
 //! Shared by the end-to-end tests and `cargo xtask bench`: the built portal's location,
 //! chromedriver + headless Chromium, waiting helpers and raw WebDriver/CDP commands.
 
+pub mod scenario;
+
 use anyhow::{Context as _, Result, anyhow, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;
@@ -38,6 +40,12 @@ impl Drop for Driver {
 /// Starts chromedriver and a fresh headless Chromium profile (cold cache, no cookies); the
 /// console is kept for [`BrowserLog`].
 pub async fn browser() -> Result<(Client, Driver)> {
+    browser_in(None).await
+}
+
+/// [`browser`], preferring `languages` (`de-DE,de`: `navigator.languages`, `Accept-Language`
+/// and `Intl`'s default locale), as a person's browser set to that language does.
+pub async fn browser_in(languages: Option<&str>) -> Result<(Client, Driver)> {
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let driver = Driver(
@@ -62,6 +70,14 @@ pub async fn browser() -> Result<(Client, Driver)> {
         "download.default_directory": downloads().to_string_lossy(),
         "download.prompt_for_download": false,
     });
+    if let Some(languages) = languages {
+        chrome["prefs"]["intl.accept_languages"] = languages.into();
+        let first = languages.split(',').next().unwrap_or(languages);
+        if let Some(args) = chrome["args"].as_array_mut() {
+            args.push(format!("--lang={first}").into());
+            args.push(format!("--accept-lang={languages}").into());
+        }
+    }
     caps.insert("goog:chromeOptions".into(), chrome);
     // The console, for the leak audit.
     caps.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));

@@ -1,0 +1,135 @@
+//! What every end-to-end scenario starts from: a stack serving the built portal, a fresh
+//! browser that is closed whatever happens, signing in, reading the grid, and the audit that no
+//! token reached browser storage, the address bar or the console.
+
+use crate::{BrowserLog, dist, sign_in_at};
+use anyhow::{Result, anyhow, bail};
+use devstack::{Stack, StackOptions};
+use fantoccini::Client;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The stand-ins serving the built portal, with the test defaults.
+pub async fn stack(name: &str) -> Stack {
+    stack_with(name, |_| {}).await
+}
+
+/// The stand-ins serving the built portal, with `tune` applied to the test defaults.
+pub async fn stack_with(name: &str, tune: impl FnOnce(&mut StackOptions)) -> Stack {
+    let mut options = StackOptions::for_tests(name);
+    options.dist_dir = Some(dist());
+    options.examples_dir = Some(
+        std::env::var_os("MES_PORTAL_EXAMPLES")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"))),
+    );
+    // MES asks AIM for its keys on every call, so an outage shows on the next call.
+    options.jwks_ttl = Duration::ZERO;
+    tune(&mut options);
+    Stack::start(options).await.expect("stack starts")
+}
+
+/// Runs `scenario` with a fresh browser, closing it before reporting (a failed assertion must
+/// not leave Chromium running).
+pub async fn with_browser<F, Fut>(scenario: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    with_browser_in(None, scenario).await
+}
+
+/// [`with_browser`] in a browser that prefers `languages` (see [`crate::browser_in`]).
+pub async fn with_browser_in<F, Fut>(languages: Option<&str>, scenario: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let (client, driver) = crate::browser_in(languages).await.expect("browser");
+    let result = scenario(client.clone()).await;
+    if result.is_err()
+        && let Ok(png) = client.screenshot().await
+    {
+        let path = std::env::temp_dir().join("e2e-failure.png");
+        let _ = std::fs::write(&path, png);
+        eprintln!("screenshot of the failure: {}", path.display());
+    }
+    let _ = client.close().await;
+    drop(driver);
+    result.expect("scenario");
+}
+
+/// Saves a screenshot as `name.png` into MES_PORTAL_SCREENSHOTS, when set (README pictures).
+pub async fn screenshot(client: &Client, name: &str) -> Result<()> {
+    if let Some(dir) = std::env::var_os("MES_PORTAL_SCREENSHOTS") {
+        // Relative to the workspace root, as the README's command is written there.
+        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(dir);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(format!("{name}.png")), client.screenshot().await?)?;
+    }
+    Ok(())
+}
+
+/// Signs in through the portal's button and AIM's form.
+pub async fn sign_in(client: &Client, stack: &Stack, user: &str, password: &str) -> Result<()> {
+    sign_in_at(client, &stack.portal_origin, user, password).await
+}
+
+/// Texts of the rendered grid cells, row by row.
+pub async fn grid_rows(client: &Client) -> Result<Vec<Vec<String>>> {
+    let value = client
+        .execute(
+            "return [...document.querySelectorAll('table.grid tbody tr[role=row]')].map(r => [...r.cells].map(c => c.textContent));",
+            vec![],
+        )
+        .await?;
+    serde_json::from_value(value).map_err(|e| anyhow!("grid rows: {e}"))
+}
+
+/// No token the authority issued is in browser storage, cookies, IndexedDB, the URL, history,
+/// the page's text (whatever state it shows) or the console, and the console shows no panic.
+pub async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()> {
+    let dump = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const all = s => Object.keys(s).map(k => k + '=' + s.getItem(k)).join('\\n');
+             const dbs = indexedDB.databases ? indexedDB.databases() : Promise.resolve([]);
+             dbs.then(d => done({ local: all(localStorage), session: all(sessionStorage), cookies: document.cookie,
+                 url: location.href, history: history.length, idb: d.map(x => x.name),
+                 page: document.body ? document.body.innerText : '' }));",
+            vec![],
+        )
+        .await?;
+    let console = client.issue_cmd(BrowserLog).await.map_err(|e| anyhow!("reading the console: {e}"))?;
+    if !console.is_array() {
+        bail!("chromedriver gave no console log: {console}");
+    }
+    if console.to_string().contains("panicked at") {
+        bail!("the portal panicked: {console}");
+    }
+    let text = format!("{dump} console: {console}");
+    let issued = stack.aim.issued_tokens();
+    if issued.is_empty() {
+        bail!("the authority issued no tokens: the audit would prove nothing");
+    }
+    for token in issued {
+        // Any 24-character piece of a token counts: JWTs share headers, so pieces come from the end.
+        let piece = &token[token.len().saturating_sub(24)..];
+        if text.contains(piece) {
+            bail!("a token leaked into browser state: {text}");
+        }
+    }
+    // sessionStorage may hold one thing between sign-ins: when this tab last tried a silent
+    // sign-in (a number; the renewal breaker reads it).
+    let session = dump["session"].as_str().unwrap_or_default();
+    let breaker_only = session.is_empty()
+        || session.strip_prefix("mes-client.silent-sign-in-at=").is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()));
+    if dump["local"] != "" || !breaker_only || dump["cookies"] != "" || dump["idb"] != serde_json::json!([]) {
+        bail!("the portal left something in browser storage: {text}");
+    }
+    let url = dump["url"].as_str().unwrap_or_default();
+    if url.contains("code=") || url.contains("state=") || url.contains("token") {
+        bail!("the address bar keeps sign-in parameters: {url}");
+    }
+    Ok(())
+}

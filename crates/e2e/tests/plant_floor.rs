@@ -1,0 +1,298 @@
+//! End to end, for the plant floor: phones and tablets, a keyboard alone, forced colours,
+//! another language and its formats, and the configuration problems page — each checked by
+//! axe-core as well.
+
+use anyhow::{Result, bail};
+use e2e::scenario::{assert_no_token_stored, screenshot, sign_in, stack, stack_with, with_browser, with_browser_in};
+use e2e::{assert_accessible, downloads, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
+use fantoccini::{Client, Locator};
+
+/// How the signed-in page is laid out now: the top bar's height, whether the navigation shows,
+/// where the grid's first row starts, and the page's width (a wider page scrolls sideways).
+async fn layout(client: &Client) -> Result<serde_json::Value> {
+    Ok(client
+        .execute(
+            "const box = s => document.querySelector(s).getBoundingClientRect();
+             return { bar: box('.topbar').height, nav: getComputedStyle(document.querySelector('nav.lookups')).display,
+                      row: box('table.grid tbody tr[role=row]').top, page: document.documentElement.scrollWidth,
+                      menu: document.querySelector('button.menu').getAttribute('aria-expanded') };",
+            vec![],
+        )
+        .await?)
+}
+
+/// On a phone the header stays one line, the navigation folds behind a menu button and the
+/// grid gets the screen; the menu opens, takes a person to another lookup and folds again. A
+/// tablet-sized window keeps the side navigation.
+#[tokio::test]
+async fn on_a_phone_the_navigation_folds_and_the_grid_gets_the_screen() {
+    let stack = stack("e2e-phone").await;
+    with_browser(|client| async move {
+        client.set_window_size(390, 844).await?;
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let phone = layout(&client).await?;
+        let number = |v: &serde_json::Value, key: &str| v[key].as_f64().unwrap_or(f64::MAX);
+        if number(&phone, "bar") > 64.0 || phone["nav"] != "none" || number(&phone, "row") > 422.0 || number(&phone, "page") > 390.0 {
+            bail!("on a phone the header is one line, the navigation folded, rows in the top half, no sideways page: {phone}");
+        }
+        assert_accessible(&client, "a lookup grid on a phone").await?;
+        screenshot(&client, "phone").await?;
+
+        client.find(Locator::Css("button.menu")).await?.click().await?;
+        let open = layout(&client).await?;
+        if open["nav"] == "none" || open["menu"] != "true" {
+            bail!("the menu button opens the navigation: {open}");
+        }
+        client.find(Locator::Css("nav.lookups a[href='/lookups/1']")).await?.click().await?;
+        wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let after = layout(&client).await?;
+        if after["nav"] != "none" || after["menu"] != "false" {
+            bail!("choosing a page folds the navigation again: {after}");
+        }
+
+        client.set_window_size(820, 1180).await?;
+        wait_until("a tablet keeps the side navigation", || async { Ok(layout(&client).await?["nav"] == "block") }).await?;
+        screenshot(&client, "tablet").await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// Presses `key` (text, or a `fantoccini::key::Key`) on whatever has the focus.
+async fn press(client: &Client, key: &str) -> Result<()> {
+    client.active_element().await?.send_keys(key).await?;
+    Ok(())
+}
+
+/// Tabs (forward, or back with Shift) until the focus is on an element matching `css`, which
+/// must then show that it has the focus (an outline), as a keyboard user needs to see.
+async fn tab_to(client: &Client, css: &str, back: bool) -> Result<()> {
+    use fantoccini::key::Key;
+    let tab = if back { format!("{}{}", char::from(Key::Shift), char::from(Key::Tab)) } else { char::from(Key::Tab).to_string() };
+    for _ in 0..60 {
+        press(client, &tab).await?;
+        let focus = client
+            .execute(
+                "const e = document.activeElement; if (!e || !e.matches(arguments[0])) return null;
+                 const s = getComputedStyle(e); return { outline: s.outlineStyle, width: parseFloat(s.outlineWidth) };",
+                vec![serde_json::json!(css)],
+            )
+            .await?;
+        if !focus.is_null() {
+            if focus["outline"] == "none" || focus["width"].as_f64().unwrap_or(0.0) <= 0.0 {
+                bail!("{css} has the focus but does not show it: {focus}");
+            }
+            return Ok(());
+        }
+    }
+    bail!("Tab never reached {css}")
+}
+
+/// A keyboard-only person: sign in, open a lookup, filter, sort, select, copy, export, sign out
+/// — every control reached with Tab and showing its focus, the grid one Tab stop driven by keys.
+#[tokio::test]
+async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_signs_out() {
+    use fantoccini::key::Key;
+    let _ = std::fs::remove_dir_all(downloads());
+    let stack = stack("e2e-keyboard").await;
+    with_browser(|client| async move {
+        let enter = char::from(Key::Enter).to_string();
+        client.goto(&format!("{}/", stack.portal_origin)).await?;
+        wait_for(&client, "button#sign-in").await?;
+        tab_to(&client, "button#sign-in", false).await?;
+        press(&client, &enter).await?;
+        // AIM's own form is the authority's page, not the portal's.
+        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+
+        tab_to(&client, "nav.lookups a[href='/lookups/1']", false).await?;
+        press(&client, &enter).await?;
+        wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        tab_to(&client, "input[type=search]", false).await?;
+        press(&client, "vanilla").await?;
+        wait_for_text(&client, ".grid-status", &["match"]).await?;
+
+        tab_to(&client, "table.grid", false).await?;
+        let arrow = |key: Key| char::from(key).to_string();
+        for key in [Key::Down, Key::Up, Key::Right] {
+            press(&client, &arrow(key)).await?;
+        }
+        press(&client, &enter).await?;
+        wait_until("the second column sorts ascending", || async {
+            let sort = client
+                .execute("return document.querySelectorAll('table.grid thead tr[role=row] th')[1].getAttribute('aria-sort')", vec![])
+                .await?;
+            Ok(sort == "ascending")
+        })
+        .await?;
+        press(&client, &arrow(Key::Down)).await?;
+        press(&client, " ").await?;
+        wait_for(&client, "tr[aria-selected=true]").await?;
+        // In forced colours (a Windows contrast theme) the selected and the active row still
+        // stand out: the theme drops our backgrounds and shadows.
+        e2e::cdp(
+            &client,
+            "Emulation.setEmulatedMedia",
+            serde_json::json!({ "features": [{ "name": "forced-colors", "value": "active" }] }),
+        )
+        .await?;
+        let forced = client
+            .execute(
+                "const cell = s => getComputedStyle(document.querySelector(s));
+                 return { selected: cell('tr[aria-selected=true] td').backgroundColor,
+                          other: cell('tr[aria-selected=false] td').backgroundColor,
+                          active: cell('tr.active td').outlineStyle,
+                          forced: matchMedia('(forced-colors: active)').matches };",
+                vec![],
+            )
+            .await?;
+        if forced["forced"] != true || forced["selected"] == forced["other"] || forced["active"] == "none" {
+            bail!("in forced colours the selected and the active row must stand out: {forced}");
+        }
+        e2e::cdp(&client, "Emulation.setEmulatedMedia", serde_json::json!({ "features": [] })).await?;
+        press(&client, &format!("{}c", char::from(Key::Control))).await?;
+        wait_for_text(&client, ".grid-notice", &["“"]).await?;
+
+        tab_to(&client, "button.export", true).await?;
+        press(&client, &enter).await?;
+        let file = downloads().join("Items.csv");
+        wait_until("the CSV is downloaded", || async { Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)) }).await?;
+
+        tab_to(&client, "button#sign-out", true).await?;
+        press(&client, &enter).await?;
+        wait_for_text(&client, "#notice", &["signed out"]).await?;
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// The shown cells of the first grid row and the header labels.
+async fn first_row_and_headers(client: &Client) -> Result<(Vec<String>, Vec<String>)> {
+    let value = client
+        .execute(
+            "const text = e => e.firstChild ? e.firstChild.textContent : '';
+             const row = document.querySelector('table.grid tbody tr[role=row]');
+             return [row ? [...row.cells].map(text) : [],
+                     [...document.querySelectorAll('table.grid thead th[role=columnheader]')].map(text)];",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(value)?)
+}
+
+/// A browser set to German gets the portal in German (the page's `lang` too), numbers and times
+/// as German writes them, local and UTC times told apart, and still the MES's own text in the
+/// CSV export; axe checks the German pages.
+#[tokio::test]
+async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_sent() {
+    let stack = stack("e2e-german").await;
+    let _ = std::fs::remove_dir_all(downloads());
+    with_browser_in(Some("de-DE,de"), |client| async move {
+        client.goto(&stack.portal_origin).await?;
+        let button = wait_for_text(&client, "#sign-in", &["Anmelden"]).await?;
+        let lang = client.execute("return document.documentElement.lang", vec![]).await?;
+        if lang != "de" {
+            bail!("the page should say it is German (lang={lang}); the button says {button}");
+        }
+        assert_accessible(&client, "the sign-in page in German").await?;
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let status = wait_for_text(&client, ".grid-status", &["Zeilen"]).await?;
+        let (cells, headers) = first_row_and_headers(&client).await?;
+        let at = |label: &str| headers.iter().position(|h| h == label);
+        let Some(local) = at("Last edit at (Ortszeit)") else {
+            bail!("the local-time column should say so: {headers:?}");
+        };
+        let time = &cells[local];
+        let german_time = time.len() == 20
+            && time.char_indices().all(|(i, c)| match i {
+                2 | 5 => c == '.',
+                10 => c == ',',
+                11 => c == ' ',
+                14 | 17 => c == ':',
+                _ => c.is_ascii_digit(),
+            });
+        if !german_time {
+            bail!("German formats expected (dd.mm.yyyy, hh:mm:ss): {cells:?} ({status})");
+        }
+        for word in ["Zeilen filtern", "Spalten", "CSV exportieren", "Abmelden", "Nachschlagelisten"] {
+            if !client.source().await?.contains(word) {
+                bail!("{word} should be on the German page");
+            }
+        }
+        assert_accessible(&client, "a lookup grid in German").await?;
+        screenshot(&client, "german").await?;
+
+        client.find(Locator::Css("button.export")).await?.click().await?;
+        let file = downloads().join("Entities.csv");
+        wait_until("the CSV is downloaded", || async { Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)) }).await?;
+        let csv = std::fs::read_to_string(&file)?;
+        // The time is the last column (a description before it may hold quoted commas).
+        let row = csv.lines().nth(1).unwrap_or_default();
+        let raw_time = row.rsplit(',').next().filter(|_| local + 1 == headers.len()).unwrap_or_default();
+        if raw_time.len() != 19 || raw_time.as_bytes()[10] != b'T' {
+            bail!("the CSV keeps what the MES sent (ISO times): {row:?}");
+        }
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// A browser that prefers a language whose translation is listed but missing (the server
+/// answers its SPA page, HTML, for the file) gets English words with a warning that names the
+/// file — and still its own formats.
+#[tokio::test]
+async fn a_missing_translation_leaves_english_words_local_formats_and_a_warning() {
+    let stack = stack_with("e2e-missing-translation", |o| o.config_patch = Some(serde_json::json!({ "translations": ["de", "fr"] }))).await;
+    with_browser_in(Some("fr-FR,fr"), |client| async move {
+        client.goto(&stack.portal_origin).await?;
+        wait_for_text(&client, "#sign-in", &["Sign in"]).await?;
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        let warning = wait_for_text(&client, ".warnings", &["locales/fr.json"]).await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let (cells, headers) = first_row_and_headers(&client).await?;
+        let local = headers.iter().position(|h| h == "Last edit at (local time)");
+        let time = local.and_then(|i| cells.get(i)).cloned().unwrap_or_default();
+        // French: 01/03/2026 06:30:15.
+        if time.len() != 19 || &time[2..3] != "/" || &time[10..11] != " " {
+            bail!("French formats with English words expected: {headers:?} {cells:?}");
+        }
+        assert_accessible(&client, "a lookup grid with a warning about its translation").await?;
+        if !warning.contains("English") {
+            bail!("the warning should say what the portal does instead: {warning}");
+        }
+        Ok(())
+    })
+    .await;
+}
+
+/// A config.json with problems is a page that lists every one, in plain words, accessible.
+#[tokio::test]
+async fn a_broken_configuration_is_a_plain_accessible_list_of_every_problem() {
+    let patch = serde_json::json!({
+        "language": "../../etc",
+        "translations": ["de", "x/y"],
+        "lookups": [{ "name": "Lots", "web_api": "Nope", "endpoint": "" }],
+    });
+    let stack = stack_with("e2e-broken-config", |o| o.config_patch = Some(patch)).await;
+    with_browser(|client| async move {
+        client.goto(&stack.portal_origin).await?;
+        let list = wait_for_text(&client, "ul.config-problems", &["lookups[0].endpoint"]).await?;
+        for field in ["language", "translations[1]", "lookups[0].web_api", "lookups[0].endpoint"] {
+            if !list.contains(field) {
+                bail!("{field} should be listed: {list}");
+            }
+        }
+        assert_accessible(&client, "the configuration problems page").await?;
+        if stack.aim.issued_tokens().len() + usize::from(client.find(Locator::Css("#sign-in")).await.is_ok()) != 0 {
+            bail!("nothing should start with a broken configuration");
+        }
+        Ok(())
+    })
+    .await;
+}
