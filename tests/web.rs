@@ -248,9 +248,12 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     let _ = key(&table, "Enter");
     leptos::task::tick().await;
     assert_eq!(qty.get_attribute("aria-sort").as_deref(), Some("descending"));
+    // Down goes through the column's filter (its own keys) to the first row.
     let _ = key(&table, "ArrowDown");
+    let filter = one(&root, "input.column-filter:focus");
+    let _ = key(&filter, "ArrowDown");
     leptos::task::tick().await;
-    assert_eq!(active(&table).as_deref(), Some("cell-0-1"), "down returns to the first row");
+    assert_eq!(active(&table).as_deref(), Some("cell-0-1"), "down, down returns to the first row");
     assert!(!qty.has_attribute("data-active"));
 }
 
@@ -305,13 +308,35 @@ async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
     leptos::task::tick().await;
     let qty: web_sys::HtmlInputElement = all(&root, "input.column-filter")[1].clone().unchecked_into();
     assert_eq!(qty.get_attribute("aria-label").as_deref(), Some("Filter Qty"));
-    // Keys typed into a filter stay there: no grid navigation, nothing prevented.
-    let table = one(&root, "table[role=grid]");
-    for k in [" ", "Home", "End", "ArrowDown", "Enter"] {
+    // Keys typed into a filter stay there (no grid navigation, nothing prevented), but for the
+    // ones that leave it.
+    let table: web_sys::HtmlElement = one(&root, "table[role=grid]").unchecked_into();
+    for k in [" ", "Home", "End", "ArrowLeft", "a", "Backspace"] {
         assert!(!key(&qty, k).default_prevented(), "{k:?} typed in a filter was taken by the grid");
     }
     leptos::task::tick().await;
     assert_eq!(table.get_attribute("aria-activedescendant"), None);
+    // The keyboard path: the grid is the Tab stop; ↓ from a column's header goes into its
+    // filter, Enter from there to the first row, ↑ or Escape back to the header.
+    assert_eq!(qty.get_attribute("tabindex").as_deref(), Some("-1"), "no Tab stop of its own");
+    table.focus().expect("focus");
+    let active = || document().active_element().map(|e| e.id()).unwrap_or_default();
+    for k in ["ArrowDown", "ArrowRight", "ArrowUp"] {
+        key(&table, k);
+        leptos::task::tick().await;
+    }
+    assert_eq!(table.get_attribute("aria-activedescendant").as_deref().map(local_id), Some("col-1"), "in the header row");
+    assert!(key(&table, "ArrowDown").default_prevented());
+    assert_eq!(local_id(&active()), "filter-1", "↓ from Qty's header is Qty's filter");
+    assert!(key(&qty, "Enter").default_prevented());
+    leptos::task::tick().await;
+    assert_eq!((active().is_empty(), table.get_attribute("aria-activedescendant").as_deref().map(local_id)), (true, Some("cell-0-1")));
+    assert_eq!(document().active_element().map(|e| e.tag_name()).as_deref(), Some("TABLE"), "back in the grid");
+    key(&table, "ArrowUp");
+    key(&table, "ArrowDown");
+    assert!(key(&qty, "Escape").default_prevented());
+    leptos::task::tick().await;
+    assert_eq!(table.get_attribute("aria-activedescendant").as_deref().map(local_id), Some("col-1"), "Escape: the header again");
     qty.set_value(">490");
     qty.dispatch_event(&web_sys::Event::new("input").expect("event")).expect("input");
     leptos::task::tick().await;
@@ -408,7 +433,8 @@ async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
     // the grid is one Tab stop; the keyboard resizes the active column with Alt+←/→.
     let handle = one(&header, ".resize");
     assert_eq!((handle.get_attribute("aria-hidden").as_deref(), handle.get_attribute("tabindex")), (Some("true"), None));
-    assert!(all(&root, "[tabindex]").iter().all(|e| e.tag_name() == "TABLE"), "one Tab stop in the grid's body and headers");
+    let stops: Vec<_> = all(&root, "[tabindex]:not([tabindex='-1'])").iter().map(|e| e.tag_name()).collect();
+    assert_eq!(stops, ["TABLE"], "one Tab stop in the grid's body and headers");
     let third_column: web_sys::HtmlElement =
         all(&root, "tbody tr[role=row]")[0].query_selector("td:nth-child(3)").expect("td").expect("td").unchecked_into();
     third_column.click();

@@ -88,3 +88,11 @@ pub(super) fn column_width(grid: u32, column: usize) -> i32 {
         .and_then(|th| th.dyn_into::<web_sys::HtmlElement>().ok())
         .map_or(120, |th| th.offset_width())
 }
+
+/// The filter box of column `column` of grid `grid` (`g{grid}-filter-{column}`).
+pub(super) fn filter_input(grid: u32, column: usize) -> Option<web_sys::HtmlElement> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(&format!("g{grid}-filter-{column}")))
+        .and_then(|input| input.dyn_into().ok())
+}

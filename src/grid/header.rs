@@ -74,9 +74,16 @@ pub(super) fn HeaderCells(
         .collect_view()
 }
 
-/// The filter row: a condition per column (see [`crate::grid_model::ColumnFilter`]).
+/// The filter row: a condition per column (see [`crate::grid_model::ColumnFilter`]), reached
+/// from the header row by ↓.
 #[component]
-pub(super) fn FilterCells(columns: Vec<Column>, filters: RwSignal<Vec<String>>, hidden: RwSignal<BTreeSet<usize>>) -> impl IntoView {
+pub(super) fn FilterCells(
+    columns: Vec<Column>,
+    filters: RwSignal<Vec<String>>,
+    hidden: RwSignal<BTreeSet<usize>>,
+    /// The grid's number, for the inputs' ids (`g3-filter-2`).
+    grid: u32,
+) -> impl IntoView {
     columns
         .into_iter()
         .enumerate()
@@ -85,7 +92,10 @@ pub(super) fn FilterCells(columns: Vec<Column>, filters: RwSignal<Vec<String>>, 
             let hint = w(if column.kind == ColumnKind::Number { GridWord::FilterNumberHint } else { GridWord::FilterTextHint });
             view! {
                 <th class:hidden=move || hidden.with(|h| h.contains(&i))>
-                    <input type="text" class="column-filter" size="4" aria-label=label placeholder=hint
+                    // Not a Tab stop of its own: the grid is one, and ↓ from a column's header
+                    // comes here (↑, ↓, Enter and Escape go back; grid_model::interaction).
+                    <input type="text" class="column-filter" size="4" aria-label=label placeholder=hint tabindex="-1"
+                        id=format!("g{grid}-filter-{i}")
                         prop:value=move || filters.with(|c| c[i].clone())
                         on:input=move |ev| filters.update(|c| c[i] = event_target_value(&ev)) />
                 </th>

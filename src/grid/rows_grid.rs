@@ -2,17 +2,19 @@
 //! and per-column filters, column hiding and resizing, selection, keyboard, copy cell, CSV
 //! export, and the state mirrored in the address bar.
 
-use super::browser::{clicked_column, column_width, copy_text, download, grid_number, mark_active, title_if_cut, visible_height};
+use super::browser::{
+    clicked_column, column_width, copy_text, download, filter_input, grid_number, mark_active, title_if_cut, visible_height,
+};
 use super::format;
 use super::header::{ColumnMenu, FilterCells, HeaderCells, MIN_COLUMN_WIDTH};
 use crate::grid_model::interaction::{
-    KeyAction, KeyContext, key_action, page_rows, pick, row_window, scroll_to_show, status_line, step_column,
+    KeyAction, KeyContext, filter_key, key_action, page_rows, pick, row_window, scroll_to_show, status_line, step_column,
 };
 use crate::grid_model::{GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey, toggle_sort};
 use crate::nav::{query as current_query, replace_query};
 use crate::words::{GridWord, fill, w};
 use leptos::ev::KeyboardEvent;
-use leptos::html::Div;
+use leptos::html::{Div, Table};
 use leptos::prelude::*;
 use mes_client::SelectionMode;
 use std::collections::BTreeSet;
@@ -76,6 +78,7 @@ pub fn RowsGrid(
     let scroll_top = RwSignal::new(0.0f64);
     let viewport_height = RwSignal::new(600.0f64);
     let viewport = NodeRef::<Div>::new();
+    let table = NodeRef::<Table>::new();
 
     // Selected rows named in the address bar are found once every row is in.
     let wanted_selection = GridState::names_selection(&initial_query);
@@ -192,9 +195,23 @@ pub fn RowsGrid(
         }
     };
     let on_key = move |ev: KeyboardEvent| {
-        // Keys typed into a column filter are text, not grid navigation.
+        // Keys typed into a column filter are its text, but for the ones that leave it.
         use wasm_bindgen::JsCast;
+        let rows = order.with_untracked(|o| o.len());
         if ev.target().is_some_and(|t| t.dyn_ref::<web_sys::HtmlInputElement>().is_some()) {
+            let Some(action) = filter_key(&ev.key(), rows) else { return };
+            ev.prevent_default();
+            if let Some(table) = table.get_untracked() {
+                let _ = table.focus();
+            }
+            match action {
+                KeyAction::Row(pos) => {
+                    in_header.set(false);
+                    active.set(Some(pos));
+                    scroll_to(pos);
+                }
+                _ => in_header.set(true),
+            }
             return;
         }
         let current = active.get_untracked();
@@ -205,7 +222,7 @@ pub fn RowsGrid(
             shift: ev.shift_key(),
             header,
             current,
-            rows: order.with_untracked(|o| o.len()),
+            rows,
             page: page_rows(viewport_height.get_untracked()),
         };
         let Some(action) = key_action(&ev.key(), &at) else { return };
@@ -224,6 +241,13 @@ pub fn RowsGrid(
             }
             KeyAction::Header => {
                 in_header.set(true);
+                return;
+            }
+            KeyAction::Filter => {
+                let column = active_column.get_untracked();
+                if let Some(input) = filter_input(grid, column) {
+                    let _ = input.focus();
+                }
                 return;
             }
             KeyAction::Sort(additive) => {
@@ -327,13 +351,13 @@ pub fn RowsGrid(
                 scroll_top.set(f64::from(el.scroll_top()));
                 viewport_height.set(visible_height(&el));
             }>
-            <table class="grid" role="grid" tabindex="0" aria-multiselectable=aria_multi
+            <table class="grid" role="grid" tabindex="0" node_ref=table aria-multiselectable=aria_multi
                 aria-rowcount=move || order.with(|o| o.len()) + 1 aria-colcount=column_count
                 aria-activedescendant=active_id
                 on:keydown=on_key>
                 <thead>
                     <tr role="row" aria-rowindex="1"><HeaderCells columns=columns.clone() sort=sort hidden=hidden widths=widths grid=grid /></tr>
-                    <tr class="filters"><FilterCells columns=columns filters=column_filters hidden=hidden /></tr>
+                    <tr class="filters"><FilterCells columns=columns filters=column_filters hidden=hidden grid=grid /></tr>
                 </thead>
                 // A cell whose text is cut off shows all of it as a tooltip; one listener for
                 // every cell rather than a title copied into each.

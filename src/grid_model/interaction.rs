@@ -54,6 +54,8 @@ pub enum KeyAction {
     Header,
     /// Sort by the active column (in the header row); `true` adds it to the sort keys.
     Sort(bool),
+    /// Into the active column's filter (below the header row): its text box takes the keys.
+    Filter,
 }
 
 /// Pixels one Alt+←/→ changes a column's width by.
@@ -80,8 +82,9 @@ pub struct KeyContext {
 
 /// The action for `key` (as `KeyboardEvent.key` names it) in `at`. The grid is one Tab stop
 /// with the WAI-ARIA grid pattern inside: arrows move between cells and up into the header row,
-/// where Enter or Space sorts by that column (Shift adds it); Alt+←/→ changes the active
-/// column's width (the resize handles are for pointers only).
+/// where Enter or Space sorts by that column (Shift adds it) and ↓ goes into the column's filter
+/// (see [`filter_key`]); Alt+←/→ changes the active column's width (the resize handles are for
+/// pointers only). With no rows (a filter matched none), ↑ still reaches the header row.
 pub fn key_action(key: &str, at: &KeyContext) -> Option<KeyAction> {
     match key {
         "ArrowLeft" if at.alt => return Some(KeyAction::Resize(-RESIZE_STEP)),
@@ -91,7 +94,7 @@ pub fn key_action(key: &str, at: &KeyContext) -> Option<KeyAction> {
     if at.header {
         return match key {
             "Enter" | " " => Some(KeyAction::Sort(at.shift)),
-            "ArrowDown" if at.rows > 0 => Some(KeyAction::Row(0)),
+            "ArrowDown" => Some(KeyAction::Filter),
             "ArrowLeft" => Some(KeyAction::Column(false)),
             "ArrowRight" => Some(KeyAction::Column(true)),
             "Escape" => Some(KeyAction::Clear),
@@ -99,7 +102,7 @@ pub fn key_action(key: &str, at: &KeyContext) -> Option<KeyAction> {
         };
     }
     if at.rows == 0 {
-        return None;
+        return (key == "ArrowUp").then_some(KeyAction::Header);
     }
     let last = at.rows - 1;
     let page = at.page.max(1);
@@ -119,6 +122,16 @@ pub fn key_action(key: &str, at: &KeyContext) -> Option<KeyAction> {
         "Enter" | " " if current.is_some() => KeyAction::Pick,
         _ => return None,
     })
+}
+
+/// The action for `key` typed into a column's filter: ↓ or Enter goes on to the first row (when
+/// there is one), ↑ or Escape back to the header row; every other key is the text box's.
+pub fn filter_key(key: &str, rows: usize) -> Option<KeyAction> {
+    match key {
+        "ArrowDown" | "Enter" if rows > 0 => Some(KeyAction::Row(0)),
+        "ArrowUp" | "Escape" => Some(KeyAction::Header),
+        _ => None,
+    }
 }
 
 /// Rows per PageUp/PageDown for a viewport `height` pixels high: a screen less two rows.
@@ -216,6 +229,11 @@ mod tests {
         assert_eq!(key_action("C", &KeyContext { command: true, ..body(Some(3)) }), Some(KeyAction::Copy));
         assert_eq!(key("Escape", None), Some(KeyAction::Clear));
         assert_eq!(key_action("ArrowDown", &KeyContext::default()), None, "no rows, no moves");
+        assert_eq!(
+            key_action("ArrowUp", &KeyContext::default()),
+            Some(KeyAction::Header),
+            "but the header row (its filters) stays reachable"
+        );
         assert_eq!(key_action("ArrowRight", &KeyContext::default()), None, "no rows, no active cell to move");
         let alt = KeyContext { alt: true, ..KeyContext::default() };
         assert_eq!(key_action("ArrowLeft", &alt), Some(KeyAction::Resize(-16)), "Alt+← narrows, even with no rows");
@@ -224,11 +242,20 @@ mod tests {
         let header = KeyContext { header: true, current: Some(0), rows: 100, page: 10, ..KeyContext::default() };
         assert_eq!(key_action("Enter", &header), Some(KeyAction::Sort(false)), "Enter in the header sorts");
         assert_eq!(key_action(" ", &KeyContext { shift: true, ..header }), Some(KeyAction::Sort(true)), "Shift adds a key");
-        assert_eq!(key_action("ArrowDown", &header), Some(KeyAction::Row(0)), "down leaves the header");
+        assert_eq!(key_action("ArrowDown", &header), Some(KeyAction::Filter), "down goes into the column's filter");
         assert_eq!(key_action("ArrowRight", &header), Some(KeyAction::Column(true)));
         assert_eq!(key_action("ArrowUp", &header), None);
         assert_eq!(key_action("C", &KeyContext { command: true, ..header }), None, "nothing to copy in the header");
-        assert_eq!(key_action("ArrowDown", &KeyContext { rows: 0, ..header }), None, "no rows to go down to");
+        assert_eq!(
+            key_action("ArrowDown", &KeyContext { rows: 0, ..header }),
+            Some(KeyAction::Filter),
+            "a filter that matched nothing can be changed"
+        );
+        assert_eq!(filter_key("ArrowDown", 5), Some(KeyAction::Row(0)));
+        assert_eq!(filter_key("Enter", 5), Some(KeyAction::Row(0)));
+        assert_eq!(filter_key("Enter", 0), None, "no rows: the filter keeps the keys");
+        assert_eq!((filter_key("ArrowUp", 5), filter_key("Escape", 0)), (Some(KeyAction::Header), Some(KeyAction::Header)));
+        assert_eq!((filter_key("ArrowLeft", 5), filter_key("a", 5), filter_key("Home", 5)), (None, None, None), "the text box's own keys");
         assert_eq!(page_rows(340.0), 8);
         assert_eq!(page_rows(0.0), 1);
     }

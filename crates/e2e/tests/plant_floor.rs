@@ -296,3 +296,38 @@ async fn a_broken_configuration_is_a_plain_accessible_list_of_every_problem() {
     })
     .await;
 }
+
+/// A grid embedded in a narrow host (a phone, a side panel) stays inside it: the tools wrap, the
+/// rows scroll sideways inside the grid, the host page never does; axe checks it there.
+#[tokio::test]
+async fn an_embedded_grid_fits_a_narrow_host() {
+    let stack = stack("e2e-narrow-host").await;
+    with_browser(|client| async move {
+        client.set_window_size(360, 800).await?;
+        client.goto(&format!("{}/examples/embed.html", stack.portal_origin)).await?;
+        wait_for(&client, "#checklist table.grid tbody tr[role=row]").await?;
+        // And a host narrower than the page: a 240 px side panel.
+        for (width, menu) in [("auto", false), ("240px", false), ("240px", true)] {
+            let fit = client
+                .execute(
+                    "const host = document.querySelector('#checklist');
+                     host.style.width = arguments[0];
+                     host.querySelector('details.columns').open = arguments[1];
+                     const viewport = host.querySelector('.grid-viewport');
+                     const outside = [...host.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right
+                         > host.getBoundingClientRect().right + 1 && !viewport.contains(e))
+                         .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));
+                     return { outside, page: document.documentElement.scrollWidth <= innerWidth,
+                              rows_scroll: viewport.scrollWidth > viewport.clientWidth };",
+                    vec![width.into(), menu.into()],
+                )
+                .await?;
+            if fit != serde_json::json!({ "outside": [], "page": true, "rows_scroll": true }) {
+                bail!("at {width} (column menu open: {menu}) the grid should stay in its host and scroll its rows: {fit}");
+            }
+        }
+        assert_accessible(&client, "an embedded grid in a narrow host").await?;
+        Ok(())
+    })
+    .await;
+}
