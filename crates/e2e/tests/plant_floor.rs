@@ -225,7 +225,6 @@ async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_s
             }
         }
         assert_accessible(&client, "a lookup grid in German").await?;
-        screenshot(&client, "german").await?;
 
         client.find(Locator::Css("button.export")).await?.click().await?;
         let file = downloads().join("Entities.csv");
@@ -237,6 +236,17 @@ async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_s
         if raw_time.len() != 19 || raw_time.as_bytes()[10] != b'T' {
             bail!("the CSV keeps what the MES sent (ISO times): {row:?}");
         }
+        // Lots: quantities with a decimal comma, UTC told from local time in header and cell.
+        client.find(Locator::Css("nav a[href='/lookups/2']")).await?.click().await?;
+        wait_for_text(&client, "table.grid thead", &["Created at (UTC)"]).await?;
+        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        let (cells, headers) = first_row_and_headers(&client).await?;
+        let cell = |label: &str| headers.iter().position(|h| h == label).and_then(|i| cells.get(i)).cloned().unwrap_or_default();
+        let (qty, utc, local) = (cell("Qty"), cell("Created at (UTC)"), cell("Created at (Ortszeit)"));
+        if !qty.contains(',') || qty.contains('.') || !utc.ends_with(" UTC") || local.is_empty() || local.contains("UTC") {
+            bail!("German quantities and marked UTC times expected: {headers:?} {cells:?}");
+        }
+        screenshot(&client, "german").await?;
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
     })
