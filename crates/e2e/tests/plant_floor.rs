@@ -128,6 +128,13 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
             Ok(sort == "ascending")
         })
         .await?;
+        // ↓ from the header is the column's filter; typing filters; ↓ goes on to the first row.
+        press(&client, &arrow(Key::Down)).await?;
+        let focused = client.execute("return document.activeElement.getAttribute('aria-label')", vec![]).await?;
+        if !focused.as_str().is_some_and(|l| l.starts_with("Filter ")) {
+            bail!("↓ from a header should be that column's filter, not {focused}");
+        }
+        press(&client, "VANILLA").await?;
         press(&client, &arrow(Key::Down)).await?;
         press(&client, " ").await?;
         wait_for(&client, "tr[aria-selected=true]").await?;
@@ -152,6 +159,8 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
         if forced["forced"] != true || forced["selected"] == forced["other"] || forced["active"] == "none" {
             bail!("in forced colours the selected and the active row must stand out: {forced}");
         }
+        assert_accessible(&client, "a lookup grid in forced colours").await?;
+        screenshot(&client, "forced-colors").await?;
         e2e::cdp(&client, "Emulation.setEmulatedMedia", serde_json::json!({ "features": [] })).await?;
         press(&client, &format!("{}c", char::from(Key::Control))).await?;
         wait_for_text(&client, ".grid-notice", &["“"]).await?;

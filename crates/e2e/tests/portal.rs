@@ -40,6 +40,20 @@ async fn an_mes_user_signs_in_sees_entities_and_no_token_is_stored() {
         }
         assert_accessible(&client, "a lookup grid in the dark scheme").await?;
         screenshot(&client, "dark").await?;
+        // Nothing moves on its own (no transitions, animations or smooth scrolling), so there is
+        // nothing for prefers-reduced-motion to turn off; this keeps it so.
+        let motion = client
+            .execute(
+                "const moving = [...document.querySelectorAll('*')].filter(e => { const s = getComputedStyle(e);
+                     return s.transitionDuration.split(',').some(d => parseFloat(d) > 0)
+                         || s.animationName !== 'none' || s.scrollBehavior === 'smooth'; });
+                 return moving.map(e => e.tagName + '.' + e.className).concat(document.getAnimations().map(a => String(a.id)));",
+                vec![],
+            )
+            .await?;
+        if motion != serde_json::json!([]) {
+            bail!("something moves, so prefers-reduced-motion needs handling: {motion}");
+        }
         e2e::cdp(&client, "Emulation.setEmulatedMedia", serde_json::json!({ "features": [] })).await?;
 
         // The quick filter finds rows beyond the first screen.
