@@ -141,6 +141,11 @@ pub struct PortalConfig {
     /// ones the portal ships ([`SHIPPED_TRANSLATIONS`]).
     #[serde(default)]
     pub translations: Option<Vec<String>>,
+    /// Origins of other sites' pages that may show lookups in a frame (`/embed/lookup`), written
+    /// as browsers write them (`https://intranet.plant.example`, no path, no trailing slash).
+    /// The web server's `frame-ancestors` must list the same (docs/embedding.md).
+    #[serde(default)]
+    pub embed_origins: Vec<String>,
 }
 
 /// The translations the portal ships (English is built in).
@@ -207,6 +212,13 @@ impl PortalConfig {
         Self::from_json(&text, runtime)
     }
 
+    /// Whether a page that said hello from `origin` may show lookups in a frame: it is one of
+    /// `embed_origins` (exactly: origins are compared as browsers write them), and so is the
+    /// framing origin the browser reports (`location.ancestorOrigins`), when it reports one.
+    pub fn may_frame(&self, origin: &str, ancestor: Option<&str>) -> bool {
+        self.embed_origins.iter().any(|a| a == origin) && ancestor.is_none_or(|a| a == origin)
+    }
+
     /// The translations that may be loaded: `translations` from config.json, or the shipped ones.
     pub fn translations(&self) -> Vec<String> {
         self.translations.clone().unwrap_or_else(|| SHIPPED_TRANSLATIONS.iter().map(|&t| t.to_owned()).collect())
@@ -238,6 +250,17 @@ impl PortalConfig {
                 );
             }
         }
+        for (i, origin) in self.embed_origins.iter().enumerate() {
+            let field = format!("embed_origins[{i}]");
+            if check_url(&mut report, &field, origin) && !is_serialized_origin(origin) {
+                report.error(
+                    &field,
+                    &format!(
+                        "\"{origin}\" is not an origin as browsers write it: scheme://host[:port], lowercase, no path or trailing slash"
+                    ),
+                );
+            }
+        }
         let names = validate_web_apis(&mut self.web_apis, runtime, &mut report);
         for (i, lookup) in self.lookups.iter().enumerate() {
             if !names.contains(&lookup.web_api.to_ascii_lowercase()) {
@@ -258,6 +281,20 @@ impl PortalConfig {
 
 fn find_web_api<'a>(apis: &'a [WebApiDefinition], name: &str) -> Option<&'a WebApiDefinition> {
     apis.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+}
+
+/// `https://host[:port]` exactly as `MessageEvent.origin` and `frame-ancestors` write one: so
+/// that comparing strings is comparing origins.
+fn is_serialized_origin(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once("://") else { return false };
+    let default_port = match scheme {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return false,
+    };
+    !rest.is_empty()
+        && !rest.ends_with(default_port)
+        && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
 /// Why a file served beside the portal (config.json, a translation) could not be read.
@@ -426,6 +463,48 @@ mod tests {
         let errors = with(r#""language":"../../x","translations":["de","../config","DE"]"#).expect_err("refused");
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["language", "translations[1]", "translations[2]"]);
+    }
+
+    #[test]
+    fn embed_origins_are_origins_as_browsers_write_them() {
+        let with = |origins: &str| {
+            let text = sample("http://127.0.0.1:3/mesmw/", "").replacen("{", &format!("{{\"embed_origins\":{origins},"), 1);
+            PortalConfig::from_json(&text, Runtime::Browser).map(|(c, _)| c.embed_origins).map_err(|r| r.errors)
+        };
+        let good = r#"["https://intranet.plant.example","https://hmi.plant.example:8443","http://127.0.0.1:8083"]"#;
+        assert_eq!(with(good).expect("valid").len(), 3);
+        for bad in [
+            "https://intranet.plant.example/",
+            "https://Intranet.plant.example",
+            "https://a.example/page",
+            "https://a.example:443",
+            "http://intranet.plant.example",
+            "*",
+            "https://*.plant.example",
+            "null",
+            "https://a.example?x",
+        ] {
+            let errors = with(&format!("[\"{bad}\"]")).expect_err(bad);
+            assert_eq!(errors[0].field, "embed_origins[0]", "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_listed_origins_may_frame_lookups() {
+        let text = sample("http://127.0.0.1:3/mesmw/", "").replacen(
+            "{",
+            r#"{"embed_origins":["https://intranet.plant.example","http://127.0.0.1:8083"],"#,
+            1,
+        );
+        let (config, _) = PortalConfig::from_json(&text, Runtime::Browser).expect("valid");
+        assert!(config.may_frame("https://intranet.plant.example", None));
+        assert!(config.may_frame("http://127.0.0.1:8083", Some("http://127.0.0.1:8083")));
+        assert!(!config.may_frame("https://evil.example", None));
+        assert!(!config.may_frame("https://intranet.plant.example.evil.example", None), "exact, not a prefix");
+        assert!(!config.may_frame("https://intranet.plant.example", Some("https://evil.example")), "the browser's word counts too");
+        assert!(!config.may_frame("null", None), "a sandboxed or local file page");
+        let (nobody, _) = PortalConfig::from_json(&sample("http://127.0.0.1:3/mesmw/", ""), Runtime::Browser).expect("valid");
+        assert!(!nobody.may_frame("https://intranet.plant.example", None), "nobody, unless listed");
     }
 
     #[test]
