@@ -17,6 +17,7 @@ USAGE:
       --dist DIR                   The built portal (trunk's dist/)         [dist]
       --examples DIR               Served under /examples                   [examples]
       --web-port N  --aim-port N  --mes-port N                              [8080 8081 8082]
+      --other-site-port N          Another site's page that frames a lookup [8083]
       --rows N                     Rows in the big MES tables (new database only) [2000]
       --token-lifetime SECONDS     User access token lifetime               [3600]
       --refresh-lifetime SECONDS   Refresh token lifetime (a session without a new sign-in) [28800]
@@ -219,6 +220,7 @@ async fn up(args: &Args) -> Result<(), String> {
         aim_port: args.get("aim-port", 8081)?,
         mes_port: args.get("mes-port", 8082)?,
         web_port: args.get("web-port", 8080)?,
+        other_site_port: args.get("other-site-port", 8083)?,
         seed_rows: args.get("rows", devstack::seed::DEFAULT_ROWS)?,
         user_token_lifetime: args.get("token-lifetime", 3600)?,
         refresh_token_lifetime: args.get("refresh-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
@@ -233,6 +235,9 @@ async fn up(args: &Args) -> Result<(), String> {
     println!("Portal:   {}/", stack.portal_origin);
     if examples.join("embed.html").is_file() {
         println!("Embedded: {}/examples/embed.html  (a plain page with a lookup grid)", stack.portal_origin);
+    }
+    if let Some(origin) = &stack.other_site_origin {
+        println!("Framed:   {origin}/  (another site's page showing a lookup in a frame)");
     }
     println!("AIM:      {}  (stand-in)", stack.issuer);
     println!("MES API:  {}api/  (stand-in)", stack.mes_base);

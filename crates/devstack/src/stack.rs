@@ -42,6 +42,8 @@ pub struct StackOptions {
     pub mes_port: u16,
     /// Portal port.
     pub web_port: u16,
+    /// Port of "another site" (the examples' `other-site/`, allowed to frame lookups).
+    pub other_site_port: u16,
     /// Rows in the big MES tables.
     pub seed_rows: usize,
     /// User access token lifetime, seconds.
@@ -77,6 +79,7 @@ impl StackOptions {
             aim_port: 0,
             mes_port: 0,
             web_port: 0,
+            other_site_port: 0,
             seed_rows: 200,
             user_token_lifetime: 3600,
             refresh_token_lifetime: DEFAULT_REFRESH_LIFETIME,
@@ -103,6 +106,11 @@ pub struct Stack {
     pub mes_base: String,
     /// Portal origin, e.g. `http://127.0.0.1:8080`.
     pub portal_origin: String,
+    /// Origin of "another site" that frames lookups (config.json's `embed_origins`), when the
+    /// examples are served.
+    pub other_site_origin: Option<String>,
+    other_sites: Vec<Server>,
+    examples_dir: Option<PathBuf>,
     aim_server: Option<Server>,
     aim_addr: SocketAddr,
     mes_server: Option<Server>,
@@ -138,6 +146,15 @@ impl Stack {
     /// Binds the three ports, prepares the stores and serves.
     pub async fn start(options: StackOptions) -> std::io::Result<Self> {
         let (aim_l, mes_l, web_l) = (bind(options.aim_port).await?, bind(options.mes_port).await?, bind(options.web_port).await?);
+        let other_site = options.examples_dir.as_ref().map(|d| d.join("other-site")).filter(|d| d.is_dir());
+        let other_l = match &other_site {
+            Some(_) => Some(bind(options.other_site_port).await?),
+            None => None,
+        };
+        let other_site_origin = match &other_l {
+            Some(l) => Some(format!("http://{}", l.local_addr()?)),
+            None => None,
+        };
         let (aim_addr, mes_addr, web_addr) = (aim_l.local_addr()?, mes_l.local_addr()?, web_l.local_addr()?);
         let issuer = format!("http://{aim_addr}{}", aim::BASE_PATH);
         let mes_base = format!("http://{mes_addr}/mesmw/");
@@ -174,6 +191,9 @@ impl Stack {
             issuer,
             mes_base,
             portal_origin,
+            other_site_origin,
+            other_sites: Vec::new(),
+            examples_dir: options.examples_dir.clone(),
             aim_addr,
             mes_addr,
             aim_router,
@@ -186,6 +206,9 @@ impl Stack {
         if let Some(dist) = &options.dist_dir {
             let router = web::app(stack.web_options(dist.clone(), options.examples_dir.clone()))?;
             stack.web_server = Some(Server::spawn(web_l, router)?);
+        }
+        if let (Some(dir), Some(listener)) = (other_site, other_l) {
+            stack.other_sites.push(Server::spawn(listener, crate::web::other_site_app(dir, stack.portal_origin.clone()))?);
         }
         Ok(stack)
     }
@@ -207,8 +230,20 @@ impl Stack {
             refresh_tokens: self.refresh_tokens,
             hostile: self.hostile,
             config_patch: self.config_patch.clone(),
+            embed_origins: self.other_site_origin.iter().cloned().collect(),
             csp_reports: self.csp_reports.clone(),
         }
+    }
+
+    /// Serves the examples' `other-site/` on one more loopback origin, one config.json does not
+    /// allow to frame lookups; returns that origin.
+    pub async fn serve_disallowed_site(&mut self) -> std::io::Result<String> {
+        let dir = self.examples_dir.as_ref().map(|d| d.join("other-site")).filter(|d| d.is_dir());
+        let dir = dir.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no examples/other-site to serve"))?;
+        let listener = bind(0).await?;
+        let origin = format!("http://{}", listener.local_addr()?);
+        self.other_sites.push(Server::spawn(listener, crate::web::other_site_app(dir, self.portal_origin.clone()))?);
+        Ok(origin)
     }
 
     /// Content-Security-Policy violation reports the browser sent to the portal server.
@@ -251,6 +286,9 @@ impl Stack {
         self.stop_aim().await;
         self.stop_mes().await;
         if let Some(server) = self.web_server.take() {
+            server.stop().await;
+        }
+        for server in self.other_sites.drain(..) {
             server.stop().await;
         }
     }

@@ -38,6 +38,9 @@ pub struct WebOptions {
     pub hostile: bool,
     /// Top-level fields of `config.json` replaced by these (see `StackOptions::config_patch`).
     pub config_patch: Option<serde_json::Value>,
+    /// Origins of other sites' pages that may frame `/embed/lookup` (config.json's
+    /// `embed_origins` and the page's `frame-ancestors`).
+    pub embed_origins: Vec<String>,
     /// Where Content-Security-Policy violation reports are kept.
     pub csp_reports: CspReports,
 }
@@ -68,6 +71,7 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
             "client_id": o.client_id,
             "scope": o.audience,
         }],
+        "embed_origins": o.embed_origins,
         "lookups": [
             { "name": "Entities", "web_api": "MES", "endpoint": "v3/entity", "value_column": "ent_id",
               "display_columns": ["ent_id", "ent_name", "description", "parent_ent_id", "can_run_jobs", "last_edit_at_local"] },
@@ -123,12 +127,25 @@ pub fn content_security_policy(o: &WebOptions, index_html: &str) -> String {
     )
 }
 
+/// The Content-Security-Policy for the framed grid (`/embed/lookup`): the portal page's, with
+/// the allowed sites as `frame-ancestors`. Test-only hostile mode leaves framing open, as a
+/// misconfigured server would, so the page's own check is what refuses.
+pub fn embed_content_security_policy(o: &WebOptions, index_html: &str) -> String {
+    let ancestors = if o.hostile {
+        "*".to_owned()
+    } else {
+        std::iter::once("'self'").chain(o.embed_origins.iter().map(String::as_str)).collect::<Vec<_>>().join(" ")
+    };
+    content_security_policy(o, index_html).replace("frame-ancestors 'self'", &format!("frame-ancestors {ancestors}"))
+}
+
 /// The router. Fails when `dist_dir` has no `index.html` (the portal is not built).
 pub fn app(o: WebOptions) -> std::io::Result<Router> {
     let index = o.dist_dir.join("index.html");
     let html = std::fs::read_to_string(&index)
         .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e} (build the portal first: cargo xtask build)", index.display())))?;
     let csp = HeaderValue::from_str(&content_security_policy(&o, &html)).map_err(std::io::Error::other)?;
+    let embed_csp = HeaderValue::from_str(&embed_content_security_policy(&o, &html)).map_err(std::io::Error::other)?;
     let config = portal_config(&o);
     let reports = o.csp_reports.clone();
     let files = ServeDir::new(&o.dist_dir).precompressed_gzip().fallback(ServeFile::new(&index));
@@ -137,6 +154,20 @@ pub fn app(o: WebOptions) -> std::io::Result<Router> {
         get(move || {
             let config = config.clone();
             async move { ([(header::CACHE_CONTROL, "no-store")], Json(config)).into_response() }
+        }),
+    );
+    // The framed grid: the portal page with its own frame-ancestors (the layer below keeps it).
+    router = router.route(
+        "/embed/lookup",
+        get(move || {
+            let (html, csp) = (html.clone(), embed_csp.clone());
+            async move {
+                (
+                    [(header::CONTENT_SECURITY_POLICY, csp), (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))],
+                    axum::response::Html(html),
+                )
+                    .into_response()
+            }
         }),
     );
     router = router.route(
@@ -158,9 +189,27 @@ pub fn app(o: WebOptions) -> std::io::Result<Router> {
     }
     Ok(router
         .fallback_service(files)
-        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, csp))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"))))
+}
+
+/// Another site's server (the demo's and the tests' framing page): serves `dir` (the
+/// examples' `other-site/`), with `{{PORTAL_ORIGIN}}` in its HTML replaced by the portal's
+/// origin. No Content-Security-Policy of its own: it is somebody else's page.
+pub fn other_site_app(dir: PathBuf, portal_origin: String) -> Router {
+    Router::new().fallback(get(move |uri: axum::http::Uri| {
+        let (dir, portal_origin) = (dir.clone(), portal_origin.clone());
+        async move {
+            let name = uri.path().trim_start_matches('/');
+            let name = if name.is_empty() { "index.html" } else { name };
+            let safe = name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) && !name.starts_with('.');
+            match std::fs::read_to_string(dir.join(name)).ok().filter(|_| safe && name.ends_with(".html")) {
+                Some(page) => axum::response::Html(page.replace("{{PORTAL_ORIGIN}}", &portal_origin)).into_response(),
+                None => axum::http::StatusCode::NOT_FOUND.into_response(),
+            }
+        }
+    }))
 }
 
 #[cfg(test)]
