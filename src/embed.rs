@@ -17,11 +17,11 @@ use wasm_bindgen::{JsCast, JsValue};
 
 /// The DOM event fired on the host element when the selection changes. `detail` is
 /// `{ values: string[], rows: object[] }`: the value column of each selected row, and each
-/// selected row as `{ column key: shown text }`.
+/// selected row as `{ column key: the MES's text }`.
 pub const SELECT_EVENT: &str = "mes-select";
 
 /// What the host page asks for.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EmbedOptions {
     /// The lookup's `name` in config.json.
     pub lookup: String,
@@ -73,6 +73,12 @@ fn report_selections(host: send_wrapper::SendWrapper<web_sys::HtmlElement>) -> C
 }
 
 fn select_event(rows: &[SelectedRow]) -> Option<web_sys::CustomEvent> {
+    host_event(SELECT_EVENT, &selection_detail(rows))
+}
+
+/// `{ values: string[], rows: object[] }` for a selection: each row's value column, and each row
+/// as `{ column key: the MES's text }`.
+pub fn selection_detail(rows: &[SelectedRow]) -> js_sys::Object {
     let values = js_sys::Array::new();
     let objects = js_sys::Array::new();
     for row in rows {
@@ -86,14 +92,15 @@ fn select_event(rows: &[SelectedRow]) -> Option<web_sys::CustomEvent> {
     let detail = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("values"), &values);
     let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("rows"), &objects);
-    host_event(SELECT_EVENT, &detail)
+    detail
 }
 
-/// The embedded grid with its own sign-in states.
+/// The embedded grid with its own sign-in states. `options` may change (a custom element's
+/// attribute, a framing page's message): the grid shows the new lookup in the same session.
+/// `on_rows` receives every change of the selection.
 #[component]
-pub fn EmbeddedLookup(options: EmbedOptions, host: web_sys::HtmlElement) -> impl IntoView {
+pub fn EmbeddedLookup(options: Signal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> impl IntoView {
     let portal = use_context::<Portal>().expect("mount provides the portal context");
-    let on_rows = report_selections(send_wrapper::SendWrapper::new(host));
     move || match portal.auth.get() {
         AuthState::Starting => view! { <Starting /> }.into_any(),
         AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
@@ -112,6 +119,7 @@ pub fn EmbeddedLookup(options: EmbedOptions, host: web_sys::HtmlElement) -> impl
         .into_any(),
         AuthState::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
         AuthState::SignedIn(state) => {
+            let options = options.get();
             let lookup = state.config.lookups.iter().find(|l| l.name == options.lookup).cloned();
             match lookup {
                 Some(mut lookup) => {
@@ -141,18 +149,37 @@ pub fn mount(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys:
     let _ = element.set_attribute("data-mes-lookup", &options.lookup);
     let host = element.clone();
     let handle = leptos::mount::mount_to(element, move || {
-        let portal = Portal::embedded();
-        provide_context(portal);
-        if let Err(why) = mes_client::browser::on_sign_out_elsewhere(move || portal.signed_out_elsewhere()) {
-            leptos::logging::warn!("sign-out in other tabs will not reach this grid: {why}");
-        }
-        leptos::task::spawn_local(portal.start());
-        let host = send_wrapper::SendWrapper::new(host);
-        let grid = on_demand(w(Word::PartGrid), move || Box::pin(crate::on_demand::embedded_lookup(options.clone(), (*host).clone())));
-        view! { <div class="mes-embed">{grid}</div> }
+        let options = Signal::stored(options);
+        let on_rows = report_selections(send_wrapper::SendWrapper::new(host));
+        embedded_portal(options, on_rows)
     });
     let unmount = wasm_bindgen::closure::Closure::once_into_js(move || drop(handle));
     Ok(unmount.unchecked_into())
+}
+
+/// A signed-out portal of its own (popup sign-in, no routing) showing the lookup `options`
+/// names; the grid's code loads on demand.
+pub fn embedded_portal(options: Signal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> AnyView {
+    start_embedded_portal();
+    embedded_grid(options, on_rows)
+}
+
+/// Starts an embedded portal (popup sign-in, no routing) and provides it as context.
+pub fn start_embedded_portal() -> Portal {
+    let portal = Portal::embedded();
+    provide_context(portal);
+    if let Err(why) = mes_client::browser::on_sign_out_elsewhere(move || portal.signed_out_elsewhere()) {
+        leptos::logging::warn!("sign-out in other tabs will not reach this grid: {why}");
+    }
+    leptos::task::spawn_local(portal.start());
+    portal
+}
+
+/// The lookup `options` names with the embedded portal's sign-in states; its code loads on
+/// demand.
+pub fn embedded_grid(options: Signal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> AnyView {
+    let grid = on_demand(w(Word::PartGrid), move || Box::pin(crate::on_demand::embedded_lookup(options, on_rows)));
+    view! { <div class="mes-embed">{grid}</div> }.into_any()
 }
 
 /// Where `mountRowsGrid`'s rows come from.

@@ -6,6 +6,8 @@
 #[cfg(target_arch = "wasm32")]
 pub mod embed;
 #[cfg(target_arch = "wasm32")]
+pub mod frame;
+#[cfg(target_arch = "wasm32")]
 pub mod grid;
 pub mod grid_model;
 #[cfg(target_arch = "wasm32")]

@@ -1,11 +1,22 @@
-//! Entry point. On the portal's page (it has `#boot`): panic page, then mount the portal. On any
-//! other page of the origin that loads the portal's code (`mes-embed.js`): nothing is mounted;
-//! the page calls `mountLookupGrid` or `mountRowsGrid`.
+//! Entry point. On the portal's page (it has `#boot`): panic page, then mount the portal — or,
+//! at `/embed/lookup`, the framed grid for another site's page (`frame.rs`). On any other page
+//! of the origin that loads the portal's code (`mes-embed.js`): nothing is mounted; the page
+//! calls `mountLookupGrid` or `mountRowsGrid`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
     let is_portal_page = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")).is_some();
-    if is_portal_page {
+    let framed_grid = web_sys::window().and_then(|w| w.location().pathname().ok()).is_some_and(|p| p == mes_portal::frame::PATH);
+    if is_portal_page && framed_grid {
+        mes_portal::embed::install_panic_notice();
+        if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
+            boot.remove();
+        }
+        leptos::mount::mount_to_body(|| {
+            use mes_portal::words::{Word, w};
+            mes_portal::on_demand::on_demand(w(Word::PartPage), || Box::pin(mes_portal::on_demand::frame_page()))
+        });
+    } else if is_portal_page {
         mes_portal::install_panic_page();
         leptos::mount::mount_to_body(mes_portal::App);
     } else {

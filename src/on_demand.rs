@@ -104,9 +104,9 @@ pub fn prefetch_grid() {
 
 part!(
     grid,
-    /// `mountLookupGrid`'s grid, with its own sign-in states.
-    pub fn embedded_lookup(options: crate::embed::EmbedOptions, host: web_sys::HtmlElement) {
-        view! { <crate::embed::EmbeddedLookup options=options host=host /> }.into_any()
+    /// `mountLookupGrid`'s grid (and a framed one's), with its own sign-in states.
+    pub fn embedded_lookup(options: Signal<crate::embed::EmbedOptions>, on_rows: Callback<Vec<crate::grid_model::SelectedRow>>) {
+        view! { <crate::embed::EmbeddedLookup options=options on_rows=on_rows /> }.into_any()
     }
 );
 
@@ -115,6 +115,14 @@ part!(
     /// `mountRowsGrid`'s grid over the host page's rows.
     pub fn rows_grid(options: crate::embed::RowsOptions, host: web_sys::HtmlElement) {
         crate::embed::rows_view(options, host)
+    }
+);
+
+part!(
+    frame,
+    /// The framed grid's page for another site (`/embed/lookup`; `frame.rs`).
+    pub fn frame_page() {
+        view! { <crate::frame::FrameApp /> }.into_any()
     }
 );
 

@@ -121,6 +121,10 @@ words! {
         PartRowsGrid = "part.rows_grid": "the grid",
         RowsUnreadable = "embed.rows_unreadable": "These rows could not be read",
         RowsNotMesStyle = "embed.rows_not_mes_style": "The rows are not an MES-style answer: {why}.",
+        FrameWaiting = "frame.waiting": "Waiting for the page that shows this lookup…",
+        FrameNotFramed = "frame.not_framed": "This address shows an MES lookup inside another site's page. To use the portal itself, open it here:",
+        FrameOpenPortal = "frame.open_portal": "Open the MES Web Portal",
+        FrameRefused = "frame.refused": "This page is not allowed to show MES lookups. Ask the person who deployed the portal to add its address to embed_origins in config.json.",
         GridStopped = "embed.grid_stopped": "This MES lookup stopped because of an internal error. Reload the page to try again.",
         // The page shown after an internal error.
         PanicTitle = "panic.title": "The portal stopped because of an internal error",

@@ -69,7 +69,7 @@ type Ranks = (usize, Arc<[u32]>);
 pub struct SelectedRow {
     /// The value column's text (empty when the lookup has no value column).
     pub value: String,
-    /// `(column key, shown text)` for every shown column, in order.
+    /// `(column key, the MES's text)` for every shown column, in order.
     pub cells: Vec<(String, String)>,
 }
 
@@ -177,7 +177,7 @@ impl GridData {
         self.rows.columns()[self.picked[column]].number(row).unwrap_or(f64::NEG_INFINITY)
     }
 
-    /// One row as `(column key, shown text)` pairs, with its value-column value: what an
+    /// One row as `(column key, the MES's text)` pairs, with its value-column value: what an
     /// embedding page receives when the row is selected.
     pub fn selected_row(&self, row: usize) -> SelectedRow {
         let cells = self.columns.iter().enumerate().map(|(i, c)| (c.key.clone(), self.cell(row, i).to_owned())).collect();
@@ -217,8 +217,9 @@ impl GridData {
     /// Like [`GridData::view`], with per-column conditions as well (see [`ColumnFilter`]).
     ///
     /// The quick filter's rule: `filter` is split at any whitespace into words; a row matches
-    /// when every word appears, in any case, inside the shown text of one of its columns
-    /// (hidden columns count; `Yes`/`No` for booleans, numbers as written).
+    /// when every word appears, in any case, inside the MES's text of one of its columns
+    /// (hidden columns count; numbers and times as the MES wrote them; booleans as `true`/`false`
+    /// and as shown, Yes/No in the portal's language).
     pub fn view_filtered(&self, sort: &[SortKey], filter: &str, columns: &[(usize, String)]) -> Vec<u32> {
         let conditions: Vec<(usize, ColumnFilter)> = columns
             .iter()

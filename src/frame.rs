@@ -1,0 +1,209 @@
+//! A lookup grid inside a page of another site, by iframe: `/embed/lookup?name=Lots&selection=multi`
+//! (docs/embedding.md). The page shows the grid and its states only, after making sure who frames
+//! it; `mes-embed-host.js` is the other end.
+//!
+//! Who may frame it is config.json's `embed_origins`, enforced twice: the web server's
+//! `Content-Security-Policy: frame-ancestors` (the browser then refuses any other framing page),
+//! and here — nothing is shown and nothing is said until the framing page (the window's parent,
+//! nobody else) has said hello from an allowed origin; where the browser names the framing
+//! origin (`location.ancestorOrigins`) it must be allowed too.
+//!
+//! The messages, all plain objects with a `type`:
+//! - parent → frame: `mes-hello`; `mes-lookup` with `lookup` (a name from config.json) and
+//!   optionally `selection` (`single`/`multi`). Anything else, from anyone else, is ignored.
+//! - frame → parent, to its exact origin, never `*`: `mes-ready`; `mes-height` with `height`
+//!   (CSS pixels, for auto-sizing); `mes-state` with `state` (`starting`, `signed-out`,
+//!   `signing-in`, `signed-in`, `problem`); `mes-select` with `values` and `rows` (as the
+//!   `mes-select` DOM event's detail). Tokens never cross: they stay in this frame's memory.
+
+use crate::embed::{EmbedOptions, embedded_grid, selection_detail, start_embedded_portal};
+use crate::grid_model::SelectedRow;
+use crate::session::AuthState;
+use crate::words::{Word, w};
+use leptos::prelude::*;
+use mes_client::SelectionMode;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The path of the framed grid.
+pub const PATH: &str = "/embed/lookup";
+
+/// Who frames this page, as far as it knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// Not in a frame: someone opened the address itself.
+    NotFramed,
+    /// Framed; the parent has not said hello yet (or before config.json is read).
+    Waiting,
+    /// The parent said hello from this origin, which config.json allows.
+    Allowed(String),
+    /// The framing page's origin is not allowed: nothing is shown, nothing is said.
+    Refused,
+}
+
+/// What a message from the parent asks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FromHost {
+    /// The parent is there and wants to talk.
+    Hello,
+    /// Show this lookup instead.
+    Lookup(EmbedOptions),
+}
+
+/// Reads a message's data; `None` for anything that is not one of the known shapes.
+fn from_host(data: &JsValue) -> Option<FromHost> {
+    let field = |name: &str| js_sys::Reflect::get(data, &JsValue::from_str(name)).ok().filter(|v| !v.is_undefined());
+    if !data.is_object() {
+        return None;
+    }
+    match field("type")?.as_string()?.as_str() {
+        "mes-hello" => Some(FromHost::Hello),
+        "mes-lookup" => {
+            let lookup = field("lookup")?.as_string().filter(|l| !l.trim().is_empty() && l.len() <= 200)?;
+            let selection = match field("selection").map(|s| s.as_string()) {
+                None => None,
+                Some(Some(s)) if s == "single" => Some(SelectionMode::Single),
+                Some(Some(s)) if s == "multi" => Some(SelectionMode::Multi),
+                Some(_) => return None,
+            };
+            Some(FromHost::Lookup(EmbedOptions { lookup, selection }))
+        }
+        _ => None,
+    }
+}
+
+/// The options in this page's address (`name`, `selection`).
+fn options_from_address() -> EmbedOptions {
+    let params = web_sys::UrlSearchParams::new_with_str(&crate::nav::query()).ok();
+    let get = |key: &str| params.as_ref().and_then(|p| p.get(key));
+    let selection = match get("selection").as_deref() {
+        Some("multi") => Some(SelectionMode::Multi),
+        Some("single") => Some(SelectionMode::Single),
+        _ => None,
+    };
+    EmbedOptions { lookup: get("name").unwrap_or_default(), selection }
+}
+
+/// The origin the browser says frames this page (`location.ancestorOrigins[0]`; Chromium and
+/// Safari have it).
+fn ancestor_origin() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let list = js_sys::Reflect::get(&location, &JsValue::from_str("ancestorOrigins")).ok()?;
+    let first = js_sys::Reflect::get(&list, &JsValue::from_f64(0.0)).ok()?;
+    first.as_string()
+}
+
+/// Posts `message` to the parent, to `origin` exactly.
+fn tell(origin: &str, message: &js_sys::Object) {
+    if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
+        let _ = parent.post_message(message, origin);
+    }
+}
+
+/// `{ type, [key]: value }`.
+fn message(kind: &str, fields: &[(&str, JsValue)]) -> js_sys::Object {
+    let object = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&object, &JsValue::from_str("type"), &JsValue::from_str(kind));
+    for (key, value) in fields {
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
+    }
+    object
+}
+
+/// The framed grid's page.
+#[component]
+pub fn FrameApp() -> impl IntoView {
+    let window = web_sys::window().expect("a page has a window");
+    let framed = window.parent().ok().flatten().is_some_and(|p| !js_sys::Object::is(&p, &window));
+    let host = RwSignal::new(if framed { Host::Waiting } else { Host::NotFramed });
+    let options = RwSignal::new(options_from_address());
+    // A hello that came before config.json was read, by origin.
+    let hello_from = RwSignal::new(None::<String>);
+    let ancestor = ancestor_origin();
+
+    let on_rows = Callback::new(move |rows: Vec<SelectedRow>| {
+        if let Host::Allowed(origin) = host.get_untracked() {
+            let detail = selection_detail(&rows);
+            let values = js_sys::Reflect::get(&detail, &"values".into()).unwrap_or_default();
+            let rows = js_sys::Reflect::get(&detail, &"rows".into()).unwrap_or_default();
+            tell(&origin, &message("mes-select", &[("values", values), ("rows", rows)]));
+        }
+    });
+    // Only the parent window is listened to; its origin decides.
+    let parent = window.parent().ok().flatten();
+    let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        let from_parent = match (ev.source(), &parent) {
+            (Some(source), Some(parent)) => js_sys::Object::is(&source, parent),
+            _ => false,
+        };
+        if !from_parent {
+            return;
+        }
+        match (from_host(&ev.data()), host.get_untracked()) {
+            (Some(FromHost::Hello), Host::Waiting) => hello_from.set(Some(ev.origin())),
+            (Some(FromHost::Lookup(new)), Host::Allowed(origin)) if origin == ev.origin() => options.set(new),
+            _ => {}
+        }
+    });
+    let _ = window.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+    // The page is the frame's for its whole life: the listener stays with it.
+    listener.forget();
+
+    let portal = start_embedded_portal();
+    // The decision, once config.json is read and a hello came.
+    Effect::new(move |_| {
+        let (Some(config), Some(origin)) = (portal.config.get(), hello_from.get()) else { return };
+        if host.get_untracked() != Host::Waiting {
+            return;
+        }
+        if config.may_frame(&origin, ancestor.as_deref()) {
+            host.set(Host::Allowed(origin.clone()));
+            tell(&origin, &message("mes-ready", &[]));
+        } else {
+            host.set(Host::Refused);
+        }
+    });
+    // The state and the height go to the allowed parent.
+    Effect::new(move |_| {
+        let Host::Allowed(origin) = host.get() else { return };
+        let state = match portal.auth.get() {
+            AuthState::Starting => "starting",
+            AuthState::SignedOut(_) => "signed-out",
+            AuthState::Redirecting => "signing-in",
+            AuthState::SignedIn(_) => "signed-in",
+            AuthState::ConfigInvalid(_) | AuthState::AuthorityUnavailable { .. } | AuthState::SignInFailed(_) => "problem",
+        };
+        tell(&origin, &message("mes-state", &[("state", JsValue::from_str(state))]));
+    });
+    Effect::new(move |observer: Option<Option<web_sys::ResizeObserver>>| {
+        if let Some(existing) = observer {
+            return existing;
+        }
+        let Host::Allowed(origin) = host.get() else { return None };
+        let report = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
+            let height = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()).map(|e| e.scroll_height());
+            if let Some(height) = height {
+                tell(&origin, &message("mes-height", &[("height", JsValue::from_f64(f64::from(height)))]));
+            }
+        });
+        let observer = web_sys::ResizeObserver::new(report.as_ref().unchecked_ref()).ok()?;
+        report.forget();
+        let body = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body())?;
+        observer.observe(&body);
+        Some(observer)
+    });
+
+    move || match host.get() {
+        Host::Allowed(_) => embedded_grid(options.into(), on_rows),
+        Host::Waiting => view! { <p class="muted" role="status">{w(Word::FrameWaiting)}</p> }.into_any(),
+        Host::NotFramed => view! {
+            <div class="card"><h1>{w(Word::PortalName)}</h1><p>{w(Word::FrameNotFramed)}</p>
+            <p><a class="button" href="/">{w(Word::FrameOpenPortal)}</a></p></div>
+        }
+        .into_any(),
+        Host::Refused => view! {
+            <div class="state bad" role="alert" data-state="frame-refused"><p>{w(Word::FrameRefused)}</p></div>
+        }
+        .into_any(),
+    }
+}
