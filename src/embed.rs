@@ -157,6 +157,29 @@ pub fn mount(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys:
     Ok(unmount.unchecked_into())
 }
 
+/// Mounts a lookup grid into `container` (a `<mes-lookup-grid>`'s shadow root) with its events on
+/// `host` (the element itself). Returns `{ update(options), unmount() }`: `update` shows another
+/// lookup in the same session (the element's attributes changed); wrong options throw.
+pub fn mount_element(container: web_sys::HtmlElement, host: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys::Object, JsValue> {
+    let thrown = |e: String| JsValue::from(js_sys::Error::new(&e));
+    let first = EmbedOptions::from_js(options).map_err(thrown)?;
+    let _ = host.set_attribute("data-mes-lookup", &first.lookup);
+    let options = RwSignal::new(first);
+    let host = send_wrapper::SendWrapper::new(host);
+    let events = host.clone();
+    let handle = leptos::mount::mount_to(container, move || embedded_portal(options.into(), report_selections(events)));
+    let update = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue) -> Result<(), JsValue>>::new(move |next: JsValue| {
+        let next = EmbedOptions::from_js(&next).map_err(thrown)?;
+        let _ = host.set_attribute("data-mes-lookup", &next.lookup);
+        options.set(next);
+        Ok(())
+    });
+    let controller = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&controller, &"update".into(), &update.into_js_value());
+    let _ = js_sys::Reflect::set(&controller, &"unmount".into(), &wasm_bindgen::closure::Closure::once_into_js(move || drop(handle)));
+    Ok(controller)
+}
+
 /// A signed-out portal of its own (popup sign-in, no routing) showing the lookup `options`
 /// names; the grid's code loads on demand.
 pub fn embedded_portal(options: Signal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> AnyView {
@@ -340,7 +363,11 @@ pub fn install_panic_notice() {
         let Ok(grids) = document.query_selector_all("[data-mes-lookup]") else { return };
         for i in 0..grids.length() {
             if let Some(el) = grids.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
-                el.set_text_content(Some(w(Word::GridStopped)));
+                // A <mes-lookup-grid> shows its shadow root, not its own children.
+                match el.shadow_root() {
+                    Some(shadow) => shadow.set_text_content(Some(w(Word::GridStopped))),
+                    None => el.set_text_content(Some(w(Word::GridStopped))),
+                }
             }
         }
     }));

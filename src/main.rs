@@ -33,6 +33,19 @@ pub fn mount_lookup_grid(element: web_sys::HtmlElement, options: wasm_bindgen::J
     mes_portal::embed::mount(element, &options)
 }
 
+/// `mountLookupGridElement(container, host, options)`: what `<mes-lookup-grid>` (defined in
+/// `mes-embed.js`) runs — the grid in `container` (its shadow root), events on `host`; returns
+/// `{ update(options), unmount() }`.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = mountLookupGridElement)]
+pub fn mount_lookup_grid_element(
+    container: web_sys::HtmlElement,
+    host: web_sys::HtmlElement,
+    options: wasm_bindgen::JsValue,
+) -> Result<js_sys::Object, wasm_bindgen::JsValue> {
+    mes_portal::embed::mount_element(container, host, &options)
+}
+
 /// `mountRowsGrid(element, { json | rows, columns?, value?, selection? })`: shows rows the page
 /// fetched itself (JSON text, or an array of objects) in the same grid, firing `mes-select` events
 /// with the `value` column. Returns a function that removes the grid. Throws when the options or

@@ -30,9 +30,15 @@ pub(super) fn grid_number() -> u32 {
     GRIDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Sets or clears the `data-active` mark on the element with id `id`.
-pub(super) fn mark_active(id: &str, active: bool) {
-    let Some(cell) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) else { return };
+/// The element of this grid with id `id`, looked up inside the grid's table (`grid`), so a grid
+/// in a shadow root (`<mes-lookup-grid>`) finds its own elements too.
+pub(super) fn by_id(grid: Option<&web_sys::Element>, id: &str) -> Option<web_sys::HtmlElement> {
+    grid?.query_selector(&format!("#{id}")).ok()??.dyn_into().ok()
+}
+
+/// Marks (or unmarks) the active cell `id` of the grid's table for styling.
+pub(super) fn mark_active(grid: Option<&web_sys::Element>, id: &str, active: bool) {
+    let Some(cell) = by_id(grid, id) else { return };
     let _ = if active { cell.set_attribute("data-active", "") } else { cell.remove_attribute("data-active") };
 }
 
@@ -79,20 +85,13 @@ pub(super) fn title_if_cut(ev: &web_sys::MouseEvent) {
     }
 }
 
-/// The rendered width of column `column` of grid `grid` (its header, `g{grid}-col-{column}`);
-/// 120 px if it is not on the page.
-pub(super) fn column_width(grid: u32, column: usize) -> i32 {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(&format!("g{grid}-col-{column}")))
-        .and_then(|th| th.dyn_into::<web_sys::HtmlElement>().ok())
-        .map_or(120, |th| th.offset_width())
+/// The rendered width of column `column` of the grid numbered `number` (its header,
+/// `g{number}-col-{column}`, inside the grid's table); 120 px if it is not there.
+pub(super) fn column_width(grid: Option<&web_sys::Element>, number: u32, column: usize) -> i32 {
+    by_id(grid, &format!("g{number}-col-{column}")).map_or(120, |th| th.offset_width())
 }
 
-/// The filter box of column `column` of grid `grid` (`g{grid}-filter-{column}`).
-pub(super) fn filter_input(grid: u32, column: usize) -> Option<web_sys::HtmlElement> {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(&format!("g{grid}-filter-{column}")))
-        .and_then(|input| input.dyn_into().ok())
+/// The filter box of column `column` of the grid numbered `number` (`g{number}-filter-{column}`).
+pub(super) fn filter_input(grid: Option<&web_sys::Element>, number: u32, column: usize) -> Option<web_sys::HtmlElement> {
+    by_id(grid, &format!("g{number}-filter-{column}"))
 }

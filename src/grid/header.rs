@@ -58,8 +58,12 @@ pub(super) fn HeaderCells(
                             use wasm_bindgen::JsCast;
                             ev.stop_propagation();
                             ev.prevent_default();
-                            drag.set_value(Some((ev.client_x(), widths.with_untracked(|w| w[i]).unwrap_or_else(|| column_width(grid, i)))));
-                            if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                            let handle = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+                            // The handle's header, measured where it is (a shadow root too).
+                            let table = handle.as_ref().and_then(|h| h.closest("table").ok().flatten());
+                            let width = widths.with_untracked(|w| w[i]).unwrap_or_else(|| column_width(table.as_ref(), grid, i));
+                            drag.set_value(Some((ev.client_x(), width)));
+                            if let Some(el) = handle {
                                 let _ = el.set_pointer_capture(ev.pointer_id());
                             }
                         }

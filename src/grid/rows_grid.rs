@@ -126,10 +126,10 @@ pub fn RowsGrid(
     Effect::new(move |previous: Option<Option<String>>| {
         let id = active_id();
         if let Some(Some(old)) = &previous {
-            mark_active(old, false);
+            mark_active(table.get().map(web_sys::Element::from).as_ref(), old, false);
         }
         if let Some(new) = &id {
-            mark_active(new, true);
+            mark_active(table.get().map(web_sys::Element::from).as_ref(), new, true);
         }
         id
     });
@@ -245,7 +245,7 @@ pub fn RowsGrid(
             }
             KeyAction::Filter => {
                 let column = active_column.get_untracked();
-                if let Some(input) = filter_input(grid, column) {
+                if let Some(input) = filter_input(table.get_untracked().map(web_sys::Element::from).as_ref(), grid, column) {
                     let _ = input.focus();
                 }
                 return;
@@ -268,7 +268,9 @@ pub fn RowsGrid(
             }
             KeyAction::Resize(delta) => {
                 let column = active_column.get_untracked();
-                let now = widths.with_untracked(|w| w.get(column).copied().flatten()).unwrap_or_else(|| column_width(grid, column));
+                let now = widths
+                    .with_untracked(|w| w.get(column).copied().flatten())
+                    .unwrap_or_else(|| column_width(table.get_untracked().map(web_sys::Element::from).as_ref(), grid, column));
                 let width = (now + delta).max(MIN_COLUMN_WIDTH);
                 widths.update(|w| w[column] = Some(width));
                 let label = columns_for_keys.get(column).map_or("", |c| c.label.as_str());

@@ -143,3 +143,96 @@ async fn the_framed_page_itself_refuses_a_site_that_is_not_listed() {
     })
     .await;
 }
+
+/// Runs `script` with `grid` bound to the `<mes-lookup-grid>`'s shadow root.
+async fn in_element(client: &Client, script: &str) -> Result<serde_json::Value> {
+    Ok(client.execute(&format!("const grid = document.querySelector('mes-lookup-grid').shadowRoot; {script}"), vec![]).await?)
+}
+
+/// `<mes-lookup-grid>` on a page of the portal's origin: its own sign-in by popup, rows in its
+/// shadow root untouched by the page's styles, `mes-select` on the element, a lookup change by
+/// attribute in the same session, and removal that leaves nothing behind.
+#[tokio::test]
+async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cleans_up() {
+    let stack = stack("e2e-element").await;
+    with_browser(|client| async move {
+        client.goto(&format!("{}/examples/element.html", stack.portal_origin)).await?;
+        let host = client.window().await?;
+        wait_until("the element shows its sign-in button", || async {
+            Ok(in_element(&client, "return !!(grid && grid.querySelector('button.sign-in'))").await? == true)
+        })
+        .await?;
+        in_element(&client, "grid.querySelector('button.sign-in').click()").await?;
+        wait_until("the sign-in popup opens", || async { Ok(client.windows().await?.len() == 2) }).await?;
+        let popup = client.windows().await?.into_iter().find(|w| *w != host).context("popup")?;
+        client.switch_to_window(popup).await?;
+        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        wait_until("the popup closes", || async { Ok(client.windows().await?.len() == 1) }).await?;
+        client.switch_to_window(host).await?;
+        wait_until("rows in the element", || async {
+            Ok(in_element(&client, "return grid.querySelectorAll('table.grid tbody tr[role=row]').length").await?.as_u64().unwrap_or(0) > 0)
+        })
+        .await?;
+        // The page's `td { color: red }` and `button { font-family: serif }` stay outside.
+        let looks = in_element(
+            &client,
+            "const cell = getComputedStyle(grid.querySelector('table.grid td'));
+             const button = getComputedStyle(grid.querySelector('button.export'));
+             const page = getComputedStyle(document.querySelector('.host-table td'));
+             return [cell.color, button.fontFamily.includes('serif') && !button.fontFamily.includes('sans'), page.color];",
+        )
+        .await?;
+        if looks[0] == "rgb(200, 0, 0)" || looks[1] == true || looks[2] != "rgb(200, 0, 0)" {
+            bail!("the page's styles and the grid's must not meet: {looks}");
+        }
+        // The grid finds its own elements inside the shadow root: the keyboard's way from a
+        // header into its filter, and the active cell's mark.
+        in_element(&client, "grid.querySelectorAll('table.grid tbody tr[role=row]')[0].click()").await?;
+        let keyboard = in_element(
+            &client,
+            "const table = grid.querySelector('table.grid');
+             const marked = !!grid.querySelector('td[data-active]');
+             table.focus();
+             for (const key of ['ArrowUp', 'ArrowDown']) table.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+             const focused = grid.activeElement && grid.activeElement.getAttribute('aria-label');
+             grid.activeElement && grid.activeElement.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }));
+             return [marked, focused];",
+        )
+        .await?;
+        if keyboard[0] != true || !keyboard[1].as_str().is_some_and(|l| l.starts_with("Filter ")) {
+            bail!("inside the shadow root the active cell is marked and ↓ from a header reaches its filter: {keyboard}");
+        }
+        in_element(&client, "grid.querySelectorAll('table.grid tbody tr[role=row]')[2].click();").await?;
+        let first = in_element(&client, "return grid.querySelector('table.grid tbody tr[role=row] td').textContent").await?;
+        let first = first.as_str().unwrap_or_default().to_owned();
+        wait_until("the page hears the selection", || async {
+            let picked = text_of(&client, "#picked").await?;
+            Ok(picked.contains(&first) && picked.contains(", "))
+        })
+        .await?;
+        assert_accessible(&client, "a page with a lookup grid element").await?;
+
+        client.find(Locator::Css("#show-items")).await?.click().await?;
+        wait_until("the element shows Items in the same session", || async {
+            Ok(in_element(&client, "const t = grid.querySelector('#lookup-title'); return t && t.textContent").await? == "Items")
+        })
+        .await?;
+        if client.windows().await?.len() != 1 || in_element(&client, "return !!grid.querySelector('button.sign-in')").await? == true {
+            bail!("changing the attribute must not ask for a new sign-in");
+        }
+        let gone = client
+            .execute(
+                "const element = document.querySelector('mes-lookup-grid'); const shadow = element.shadowRoot;
+                 element.remove();
+                 return [shadow.childNodes.length, document.querySelectorAll('table.grid').length];",
+                vec![],
+            )
+            .await?;
+        if gone != serde_json::json!([0, 0]) {
+            bail!("removing the element must remove the grid: {gone}");
+        }
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
