@@ -99,7 +99,7 @@ pub fn selection_detail(rows: &[SelectedRow]) -> js_sys::Object {
 /// attribute, a framing page's message): the grid shows the new lookup in the same session.
 /// `on_rows` receives every change of the selection.
 #[component]
-pub fn EmbeddedLookup(options: Signal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> impl IntoView {
+pub fn EmbeddedLookup(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> impl IntoView {
     let portal = use_context::<Portal>().expect("mount provides the portal context");
     move || match portal.auth.get() {
         AuthState::Starting => view! { <Starting /> }.into_any(),
@@ -149,7 +149,7 @@ pub fn mount(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys:
     let _ = element.set_attribute("data-mes-lookup", &options.lookup);
     let host = element.clone();
     let handle = leptos::mount::mount_to(element, move || {
-        let options = Signal::stored(options);
+        let options = RwSignal::new(options);
         let on_rows = report_selections(send_wrapper::SendWrapper::new(host));
         embedded_portal(options, on_rows)
     });
@@ -167,7 +167,7 @@ pub fn mount_element(container: web_sys::HtmlElement, host: web_sys::HtmlElement
     let options = RwSignal::new(first);
     let host = send_wrapper::SendWrapper::new(host);
     let events = host.clone();
-    let handle = leptos::mount::mount_to(container, move || embedded_portal(options.into(), report_selections(events)));
+    let handle = leptos::mount::mount_to(container, move || embedded_portal(options, report_selections(events)));
     let update = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue) -> Result<(), JsValue>>::new(move |next: JsValue| {
         let next = EmbedOptions::from_js(&next).map_err(thrown)?;
         let _ = host.set_attribute("data-mes-lookup", &next.lookup);
@@ -182,7 +182,7 @@ pub fn mount_element(container: web_sys::HtmlElement, host: web_sys::HtmlElement
 
 /// A signed-out portal of its own (popup sign-in, no routing) showing the lookup `options`
 /// names; the grid's code loads on demand.
-pub fn embedded_portal(options: Signal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> AnyView {
+pub fn embedded_portal(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> AnyView {
     start_embedded_portal();
     embedded_grid(options, on_rows)
 }
@@ -200,7 +200,7 @@ pub fn start_embedded_portal() -> Portal {
 
 /// The lookup `options` names with the embedded portal's sign-in states; its code loads on
 /// demand.
-pub fn embedded_grid(options: Signal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> AnyView {
+pub fn embedded_grid(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> AnyView {
     let grid = on_demand(w(Word::PartGrid), move || Box::pin(crate::on_demand::embedded_lookup(options, on_rows)));
     view! { <div class="mes-embed">{grid}</div> }.into_any()
 }

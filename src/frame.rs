@@ -19,7 +19,7 @@
 use crate::embed::{EmbedOptions, embedded_grid, selection_detail, start_embedded_portal};
 use crate::grid_model::SelectedRow;
 use crate::session::AuthState;
-use crate::words::{Word, w};
+use crate::words::{RareWord, Word, w};
 use leptos::prelude::*;
 use mes_client::SelectionMode;
 use wasm_bindgen::prelude::*;
@@ -194,15 +194,15 @@ pub fn FrameApp() -> impl IntoView {
     });
 
     move || match host.get() {
-        Host::Allowed(_) => embedded_grid(options.into(), on_rows),
-        Host::Waiting => view! { <p class="muted" role="status">{w(Word::FrameWaiting)}</p> }.into_any(),
+        Host::Allowed(_) => embedded_grid(options, on_rows),
+        Host::Waiting => view! { <p class="muted" role="status">{w(RareWord::FrameWaiting)}</p> }.into_any(),
         Host::NotFramed => view! {
-            <div class="card"><h1>{w(Word::PortalName)}</h1><p>{w(Word::FrameNotFramed)}</p>
-            <p><a class="button" href="/">{w(Word::FrameOpenPortal)}</a></p></div>
+            <div class="card"><h1>{w(Word::PortalName)}</h1><p>{w(RareWord::FrameNotFramed)}</p>
+            <p><a class="button" href="/">{w(RareWord::FrameOpenPortal)}</a></p></div>
         }
         .into_any(),
         Host::Refused => view! {
-            <div class="state bad" role="alert" data-state="frame-refused"><p>{w(Word::FrameRefused)}</p></div>
+            <div class="state bad" role="alert" data-state="frame-refused"><p>{w(RareWord::FrameRefused)}</p></div>
         }
         .into_any(),
     }

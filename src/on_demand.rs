@@ -52,6 +52,12 @@ macro_rules! part {
 /// could not be fetched, says so and tries again (by itself after a pause, or on the button).
 /// `what` names the part in those messages ("the lookup grid").
 pub fn on_demand(what: &'static str, load: impl Fn() -> Loading + Send + Sync + 'static) -> AnyView {
+    shown_on_demand(what, std::sync::Arc::new(load))
+}
+
+/// [`on_demand`]'s body, once for every part: generic, it would be compiled again for each
+/// caller's closure (its suspense machinery is about 3 kB of wasm each time).
+fn shown_on_demand(what: &'static str, load: std::sync::Arc<dyn Fn() -> Loading + Send + Sync>) -> AnyView {
     let settled = RwSignal::new(false);
     let attempt = RwSignal::new(0u32);
     let again = Callback::new(move |()| {
@@ -105,7 +111,7 @@ pub fn prefetch_grid() {
 part!(
     grid,
     /// `mountLookupGrid`'s grid (and a framed one's), with its own sign-in states.
-    pub fn embedded_lookup(options: Signal<crate::embed::EmbedOptions>, on_rows: Callback<Vec<crate::grid_model::SelectedRow>>) {
+    pub fn embedded_lookup(options: RwSignal<crate::embed::EmbedOptions>, on_rows: Callback<Vec<crate::grid_model::SelectedRow>>) {
         view! { <crate::embed::EmbeddedLookup options=options on_rows=on_rows /> }.into_any()
     }
 );
@@ -128,27 +134,19 @@ part!(
 
 part!(
     problems,
-    /// The page for a sign-in that did not complete: rare, and with the wording of every way a
-    /// sign-in can fail, so it is not in the first load.
-    pub fn sign_in_failed(why: mes_client::SignInFailure) {
-        view! { <crate::pages::SignInFailed why=why /> }.into_any()
-    }
-);
-
-part!(
-    problems,
-    /// The page for a config.json with problems.
-    pub fn config_invalid(issues: Vec<mes_client::ConfigIssue>) {
-        view! { <crate::pages::ConfigInvalid issues=issues /> }.into_any()
-    }
-);
-
-part!(
-    problems,
-    /// The page for an authority that did not answer at start (the portal's own server did: it
-    /// served config.json, so this part can come from it).
-    pub fn authority_unavailable(why: mes_client::DiscoveryError, authority: String) {
-        view! { <crate::pages::AuthorityUnavailable why=why authority=authority /> }.into_any()
+    /// The page for a problem at start — a sign-in that did not complete (with the wording of
+    /// every way a sign-in can fail), a config.json with problems, an authority that did not
+    /// answer (the portal's own server did: it served config.json, so this part can come from
+    /// it). Rare, so not in the first load; one split point for the three.
+    pub fn problem_page(state: crate::session::AuthState) {
+        use crate::pages::{AuthorityUnavailable, ConfigInvalid, SignInFailed};
+        use crate::session::AuthState;
+        match state {
+            AuthState::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
+            AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
+            AuthState::AuthorityUnavailable { why, authority } => view! { <AuthorityUnavailable why=why authority=authority /> }.into_any(),
+            _ => ().into_any(),
+        }
     }
 );
 

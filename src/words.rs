@@ -69,23 +69,7 @@ words! {
         EndSessionFailed = "signed_out.end_session_failed": "You are signed out of the portal, but the identity authority's sign-out page could not be opened ({why}): close the browser to end its session.",
         NoEndSession = "signed_out.no_end_session": "You are signed out of the portal. The identity authority offers no sign-out address, so its own session may still be open: close the browser to end it.",
         // Configuration and the authority at start.
-        ConfigTitle = "config.title": "The portal's configuration has problems",
-        ConfigIntro = "config.intro": "The portal cannot start until config.json is fixed. Ask the person who deployed the portal to correct:",
-        ConfigDocs = "config.docs": "docs/deploy.md explains every field.",
-        AuthorityTitle = "authority.title": "AVEVA Identity Manager cannot be reached",
-        AuthorityNotRead = "authority.not_read": "The portal could not read the identity authority's settings at {address}.",
-        AuthorityCauses = "authority.causes": "Likely causes: the System Management Server is offline, the address in config.json is wrong, or it does not allow this portal's origin (CORS).",
         // A sign-in that did not complete.
-        SignInFailedTitle = "sign_in_failed.title": "Sign-in did not complete",
-        AdviceRefused = "sign_in_failed.refused": "The identity authority said no. Try again, or ask your administrator whether this account may use the portal.",
-        AdviceBadUrl = "sign_in_failed.bad_url": "An address in config.json or in the authority's settings is not usable; ask the person who deployed the portal.",
-        AdviceNoRandomness = "sign_in_failed.no_randomness": "This browser gave no secure random numbers; try another browser.",
-        AdviceCallback = "sign_in_failed.callback": "Nothing was stored. If this keeps happening, the link may have been tampered with or opened twice.",
-        AdviceTokenOutage = "sign_in_failed.token_outage": "The identity authority did not answer while finishing the sign-in. Try again in a moment.",
-        AdviceTokenRefused = "sign_in_failed.token_refused": "The identity authority refused to finish the sign-in. Try again; if it keeps happening, its registration of this portal may be wrong.",
-        AdviceIdToken = "sign_in_failed.id_token": "The identity authority's answer did not pass the checks, so it was not used. Nothing was stored. Check this computer's clock, then try again.",
-        AdviceDiscovery = "sign_in_failed.discovery": "The identity authority's keys could not be read. Try again in a moment.",
-        AdviceBrowser = "sign_in_failed.browser": "The browser blocked a step of the sign-in (storage or a popup). Allow it for this site, then try again.",
         // The session, in the header.
         HealthValidFor = "session.valid_for": "✓ session valid, {minutes} min left",
         HealthValid = "session.valid": "✓ session valid",
@@ -121,16 +105,40 @@ words! {
         PartRowsGrid = "part.rows_grid": "the grid",
         RowsUnreadable = "embed.rows_unreadable": "These rows could not be read",
         RowsNotMesStyle = "embed.rows_not_mes_style": "The rows are not an MES-style answer: {why}.",
-        FrameWaiting = "frame.waiting": "Waiting for the page that shows this lookup…",
-        FrameNotFramed = "frame.not_framed": "This address shows an MES lookup inside another site's page. To use the portal itself, open it here:",
-        FrameOpenPortal = "frame.open_portal": "Open the MES Web Portal",
-        FrameRefused = "frame.refused": "This page is not allowed to show MES lookups. Ask the person who deployed the portal to add its address to embed_origins in config.json.",
         GridStopped = "embed.grid_stopped": "This MES lookup stopped because of an internal error. Reload the page to try again.",
         // The page shown after an internal error.
         PanicTitle = "panic.title": "The portal stopped because of an internal error",
         PanicNotYou = "panic.not_you": "Nothing you did caused this. Your data in the MES is unchanged.",
         PanicReload = "panic.reload": "Reload the portal",
         PanicConsole = "panic.console": "The browser console has the details for a bug report.",
+    }
+}
+
+words! {
+    /// Words of pages seldom seen: the problems at start (a sign-in that did not complete, a
+    /// broken config.json, an authority that does not answer) and the framed grid's page for
+    /// other sites (loaded with them).
+    pub enum RareWord {
+        ConfigTitle = "config.title": "The portal's configuration has problems",
+        ConfigIntro = "config.intro": "The portal cannot start until config.json is fixed. Ask the person who deployed the portal to correct:",
+        ConfigDocs = "config.docs": "docs/deploy.md explains every field.",
+        AuthorityTitle = "authority.title": "AVEVA Identity Manager cannot be reached",
+        AuthorityNotRead = "authority.not_read": "The portal could not read the identity authority's settings at {address}.",
+        AuthorityCauses = "authority.causes": "Likely causes: the System Management Server is offline, the address in config.json is wrong, or it does not allow this portal's origin (CORS).",
+        SignInFailedTitle = "sign_in_failed.title": "Sign-in did not complete",
+        AdviceRefused = "sign_in_failed.refused": "The identity authority said no. Try again, or ask your administrator whether this account may use the portal.",
+        AdviceBadUrl = "sign_in_failed.bad_url": "An address in config.json or in the authority's settings is not usable; ask the person who deployed the portal.",
+        AdviceNoRandomness = "sign_in_failed.no_randomness": "This browser gave no secure random numbers; try another browser.",
+        AdviceCallback = "sign_in_failed.callback": "Nothing was stored. If this keeps happening, the link may have been tampered with or opened twice.",
+        AdviceTokenOutage = "sign_in_failed.token_outage": "The identity authority did not answer while finishing the sign-in. Try again in a moment.",
+        AdviceTokenRefused = "sign_in_failed.token_refused": "The identity authority refused to finish the sign-in. Try again; if it keeps happening, its registration of this portal may be wrong.",
+        AdviceIdToken = "sign_in_failed.id_token": "The identity authority's answer did not pass the checks, so it was not used. Nothing was stored. Check this computer's clock, then try again.",
+        AdviceDiscovery = "sign_in_failed.discovery": "The identity authority's keys could not be read. Try again in a moment.",
+        AdviceBrowser = "sign_in_failed.browser": "The browser blocked a step of the sign-in (storage or a popup). Allow it for this site, then try again.",
+        FrameWaiting = "frame.waiting": "Waiting for the page that shows this lookup…",
+        FrameNotFramed = "frame.not_framed": "This address shows an MES lookup inside another site's page. To use the portal itself, open it here:",
+        FrameOpenPortal = "frame.open_portal": "Open the MES Web Portal",
+        FrameRefused = "frame.refused": "This page is not allowed to show MES lookups. Ask the person who deployed the portal to add its address to embed_origins in config.json.",
     }
 }
 
@@ -438,7 +446,7 @@ mod tests {
             let path = format!("{}/locales/{language}.json", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(&path).expect("shipped");
             let map: BTreeMap<String, String> = serde_json::from_str(&text).expect("an object of texts");
-            let all: Vec<(&str, &str)> = [Word::ALL, GridWord::ALL, PageWord::ALL].concat();
+            let all: Vec<(&str, &str)> = [Word::ALL, GridWord::ALL, PageWord::ALL, RareWord::ALL].concat();
             let keys: BTreeSet<&str> = all.iter().map(|(k, _)| *k).collect();
             assert_eq!(keys.len(), all.len(), "keys are unique");
             let missing: Vec<_> = keys.iter().filter(|k| !map.contains_key(**k)).collect();

@@ -9,7 +9,7 @@ pub use web_apis::WebApis;
 
 use crate::on_demand::{self, on_demand};
 use crate::session::{AuthState, SignedInState, use_portal};
-use crate::words::{GridWord, Word, around, fill, w};
+use crate::words::{GridWord, RareWord, Word, around, fill, w};
 use leptos::prelude::*;
 use mes_client::{ConfigIssue, DiscoveryError, MesError, Prompt, SessionHealth, SignInError, SignInFailure, now_seconds};
 use std::sync::Arc;
@@ -30,12 +30,12 @@ pub fn Starting() -> impl IntoView {
 #[component]
 pub fn ConfigInvalid(issues: Vec<ConfigIssue>) -> impl IntoView {
     view! {
-        <Card title=w(Word::ConfigTitle)>
-            <p>{w(Word::ConfigIntro)}</p>
+        <Card title=w(RareWord::ConfigTitle)>
+            <p>{w(RareWord::ConfigIntro)}</p>
             <ul class="config-problems">
                 {issues.into_iter().map(|i| view! { <li><code>{i.field}</code>" "{i.message}</li> }).collect_view()}
             </ul>
-            <p class="muted">{w(Word::ConfigDocs)}</p>
+            <p class="muted">{w(RareWord::ConfigDocs)}</p>
         </Card>
     }
 }
@@ -45,13 +45,13 @@ pub fn ConfigInvalid(issues: Vec<ConfigIssue>) -> impl IntoView {
 pub fn AuthorityUnavailable(why: DiscoveryError, authority: String) -> impl IntoView {
     let why = why.to_string();
     let portal = use_portal();
-    let (before, after) = around(Word::AuthorityNotRead, "address");
+    let (before, after) = around(RareWord::AuthorityNotRead, "address");
     view! {
-        <Card title=w(Word::AuthorityTitle)>
+        <Card title=w(RareWord::AuthorityTitle)>
             <div class="state bad" role="alert">
                 <p>{before}<code>{authority}</code>{after}</p>
                 <pre>{why}</pre>
-                <p>{w(Word::AuthorityCauses)}</p>
+                <p>{w(RareWord::AuthorityCauses)}</p>
                 <div class="actions"><button on:click=move |_| leptos::task::spawn_local(portal.start())>{w(Word::TryAgain)}</button></div>
             </div>
         </Card>
@@ -85,15 +85,15 @@ pub fn SignInPage(notice: Option<String>) -> impl IntoView {
 /// What a person can do about a failed sign-in, by its kind.
 fn sign_in_advice(failure: &SignInFailure) -> &'static str {
     w(match failure {
-        SignInFailure::Callback(SignInError::Refused { .. }) => Word::AdviceRefused,
-        SignInFailure::Callback(SignInError::BadUrl { .. }) => Word::AdviceBadUrl,
-        SignInFailure::Callback(SignInError::NoRandomness(_)) => Word::AdviceNoRandomness,
-        SignInFailure::Callback(_) => Word::AdviceCallback,
-        SignInFailure::Token(e) if e.is_outage() => Word::AdviceTokenOutage,
-        SignInFailure::Token(_) => Word::AdviceTokenRefused,
-        SignInFailure::IdToken(_) => Word::AdviceIdToken,
-        SignInFailure::Discovery(_) => Word::AdviceDiscovery,
-        SignInFailure::Browser(_) => Word::AdviceBrowser,
+        SignInFailure::Callback(SignInError::Refused { .. }) => RareWord::AdviceRefused,
+        SignInFailure::Callback(SignInError::BadUrl { .. }) => RareWord::AdviceBadUrl,
+        SignInFailure::Callback(SignInError::NoRandomness(_)) => RareWord::AdviceNoRandomness,
+        SignInFailure::Callback(_) => RareWord::AdviceCallback,
+        SignInFailure::Token(e) if e.is_outage() => RareWord::AdviceTokenOutage,
+        SignInFailure::Token(_) => RareWord::AdviceTokenRefused,
+        SignInFailure::IdToken(_) => RareWord::AdviceIdToken,
+        SignInFailure::Discovery(_) => RareWord::AdviceDiscovery,
+        SignInFailure::Browser(_) => RareWord::AdviceBrowser,
     })
 }
 
@@ -103,7 +103,7 @@ pub fn SignInFailed(why: SignInFailure) -> impl IntoView {
     let portal = use_portal();
     let advice = sign_in_advice(&why);
     view! {
-        <Card title=w(Word::SignInFailedTitle)>
+        <Card title=w(RareWord::SignInFailedTitle)>
             <div class="state bad" role="alert">
                 <p id="sign-in-error">{why.to_string()}</p>
                 <p class="muted">{advice}</p>
@@ -396,13 +396,11 @@ pub fn Root() -> impl IntoView {
     let portal = use_portal();
     move || match portal.auth.get() {
         AuthState::Starting => view! { <Starting /> }.into_any(),
-        AuthState::ConfigInvalid(issues) => on_demand(w(Word::PartPage), move || Box::pin(on_demand::config_invalid(issues.clone()))),
-        AuthState::AuthorityUnavailable { why, authority } => {
-            on_demand(w(Word::PartPage), move || Box::pin(on_demand::authority_unavailable(why.clone(), authority.clone())))
+        problem @ (AuthState::ConfigInvalid(_) | AuthState::AuthorityUnavailable { .. } | AuthState::SignInFailed(_)) => {
+            on_demand(w(Word::PartPage), move || Box::pin(on_demand::problem_page(problem.clone())))
         }
         AuthState::SignedOut(notice) => view! { <SignInPage notice=notice /> }.into_any(),
         AuthState::Redirecting => view! { <div class="card" role="status"><p class="muted">{w(Word::OpeningSignIn)}</p></div> }.into_any(),
-        AuthState::SignInFailed(why) => on_demand(w(Word::PartPage), move || Box::pin(on_demand::sign_in_failed(why.clone()))),
         AuthState::SignedIn(session) => view! { <Shell session=session /> }.into_any(),
     }
 }
