@@ -6,7 +6,7 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {
     let is_portal_page = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")).is_some();
-    let framed_grid = web_sys::window().and_then(|w| w.location().pathname().ok()).is_some_and(|p| p == mes_portal::frame::PATH);
+    let framed_grid = mes_portal::nav::pathname() == mes_portal::frame::PATH;
     if is_portal_page && framed_grid {
         mes_portal::embed::install_panic_notice();
         if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
