@@ -114,6 +114,11 @@ fn message(kind: &str, fields: &[(&str, JsValue)]) -> js_sys::Object {
 #[component]
 pub fn FrameApp() -> impl IntoView {
     let window = web_sys::window().expect("a page has a window");
+    // The grid's height must not follow the frame's (portal.css, `html[data-framed]`): the frame
+    // follows the grid's, through `mes-height`.
+    if let Some(root) = window.document().and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-framed", "");
+    }
     let framed = window.parent().ok().flatten().is_some_and(|p| !js_sys::Object::is(&p, &window));
     let host = RwSignal::new(if framed { Host::Waiting } else { Host::NotFramed });
     let options = RwSignal::new(options_from_address());
@@ -176,12 +181,13 @@ pub fn FrameApp() -> impl IntoView {
         tell(&origin, &message("mes-state", &[("state", JsValue::from_str(state))]));
     });
     Effect::new(move |observer: Option<Option<web_sys::ResizeObserver>>| {
-        if let Some(existing) = observer {
-            return existing;
+        if let Some(Some(existing)) = observer {
+            return Some(existing);
         }
         let Host::Allowed(origin) = host.get() else { return None };
         let report = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
-            let height = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()).map(|e| e.scroll_height());
+            // The body's own height (not the document's, which is never less than the frame).
+            let height = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()).map(|b| b.scroll_height());
             if let Some(height) = height {
                 tell(&origin, &message("mes-height", &[("height", JsValue::from_f64(f64::from(height)))]));
             }

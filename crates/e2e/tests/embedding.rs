@@ -49,6 +49,11 @@ async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
         rows[0].click().await?;
         rows[1].click().await?;
         let first = client.execute("return document.querySelector('table.grid tbody tr[role=row] td').textContent", vec![]).await?;
+        // Sized to its content: the frame's own page does not scroll.
+        wait_until("the frame fits its content", || async {
+            Ok(client.execute("return document.documentElement.scrollHeight <= innerHeight + 1", vec![]).await? == true)
+        })
+        .await?;
         assert_accessible(&client, "a lookup framed by another site").await?;
         client.enter_parent_frame().await?;
         let first = first.as_str().unwrap_or_default().to_owned();
