@@ -36,13 +36,18 @@ impl EmbedOptions {
             .and_then(|l| l.as_string())
             .filter(|l| !l.trim().is_empty())
             .ok_or("options.lookup must name a lookup from config.json")?;
-        Ok(Self { lookup, selection: selection_mode(options)? })
+        Ok(Self {
+            lookup,
+            selection: selection_mode(options)?,
+        })
     }
 }
 
 /// `options[key]`, unless it is missing, `undefined` or `null`.
 fn option(options: &JsValue, key: &str) -> Option<JsValue> {
-    js_sys::Reflect::get(options, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+    js_sys::Reflect::get(options, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 /// `options.selection`: `"single"`, `"multi"`, or not given.
@@ -51,7 +56,10 @@ fn selection_mode(options: &JsValue) -> Result<Option<SelectionMode>, String> {
         None => Ok(None),
         Some(Some(mode)) if mode == "single" => Ok(Some(SelectionMode::Single)),
         Some(Some(mode)) if mode == "multi" => Ok(Some(SelectionMode::Multi)),
-        Some(other) => Err(format!("options.selection must be \"single\" or \"multi\", not \"{}\"", other.unwrap_or_default())),
+        Some(other) => Err(format!(
+            "options.selection must be \"single\" or \"multi\", not \"{}\"",
+            other.unwrap_or_default()
+        )),
     }
 }
 
@@ -101,7 +109,8 @@ pub fn selection_detail(rows: &[SelectedRow]) -> js_sys::Object {
 #[component]
 pub fn EmbeddedLookup(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> impl IntoView {
     let portal = use_context::<Portal>().expect("mount provides the portal context");
-    move || match portal.auth.get() {
+    move || {
+        match portal.auth.get() {
         AuthState::Starting => view! { <Starting /> }.into_any(),
         AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
         AuthState::AuthorityUnavailable { why, authority } => view! { <AuthorityUnavailable why=why authority=authority /> }.into_any(),
@@ -141,6 +150,7 @@ pub fn EmbeddedLookup(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<Sel
             }
         }
     }
+    }
 }
 
 /// Mounts a lookup grid into `element`; returns a function that removes it again.
@@ -160,23 +170,35 @@ pub fn mount(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys:
 /// Mounts a lookup grid into `container` (a `<mes-lookup-grid>`'s shadow root) with its events on
 /// `host` (the element itself). Returns `{ update(options), unmount() }`: `update` shows another
 /// lookup in the same session (the element's attributes changed); wrong options throw.
-pub fn mount_element(container: web_sys::HtmlElement, host: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys::Object, JsValue> {
+pub fn mount_element(
+    container: web_sys::HtmlElement,
+    host: web_sys::HtmlElement,
+    options: &JsValue,
+) -> Result<js_sys::Object, JsValue> {
     let thrown = |e: String| JsValue::from(js_sys::Error::new(&e));
     let first = EmbedOptions::from_js(options).map_err(thrown)?;
     let _ = host.set_attribute("data-mes-lookup", &first.lookup);
     let options = RwSignal::new(first);
     let host = send_wrapper::SendWrapper::new(host);
     let events = host.clone();
-    let handle = leptos::mount::mount_to(container, move || embedded_portal(options, report_selections(events)));
-    let update = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue) -> Result<(), JsValue>>::new(move |next: JsValue| {
-        let next = EmbedOptions::from_js(&next).map_err(thrown)?;
-        let _ = host.set_attribute("data-mes-lookup", &next.lookup);
-        options.set(next);
-        Ok(())
+    let handle = leptos::mount::mount_to(container, move || {
+        embedded_portal(options, report_selections(events))
     });
+    let update = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue) -> Result<(), JsValue>>::new(
+        move |next: JsValue| {
+            let next = EmbedOptions::from_js(&next).map_err(thrown)?;
+            let _ = host.set_attribute("data-mes-lookup", &next.lookup);
+            options.set(next);
+            Ok(())
+        },
+    );
     let controller = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&controller, &"update".into(), &update.into_js_value());
-    let _ = js_sys::Reflect::set(&controller, &"unmount".into(), &wasm_bindgen::closure::Closure::once_into_js(move || drop(handle)));
+    let _ = js_sys::Reflect::set(
+        &controller,
+        &"unmount".into(),
+        &wasm_bindgen::closure::Closure::once_into_js(move || drop(handle)),
+    );
     Ok(controller)
 }
 
@@ -201,7 +223,9 @@ pub fn start_embedded_portal() -> Portal {
 /// The lookup `options` names with the embedded portal's sign-in states; its code loads on
 /// demand.
 pub fn embedded_grid(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> AnyView {
-    let grid = on_demand(w(Word::PartGrid), move || Box::pin(crate::on_demand::embedded_lookup(options, on_rows)));
+    let grid = on_demand(w(Word::PartGrid), move || {
+        Box::pin(crate::on_demand::embedded_lookup(options, on_rows))
+    });
     view! { <div class="mes-embed">{grid}</div> }.into_any()
 }
 
@@ -233,7 +257,10 @@ impl RowsOptions {
     pub fn from_js(options: &JsValue) -> Result<Self, String> {
         let get = |key: &str| option(options, key);
         let source = match (get("json"), get("rows"), get("stream")) {
-            (Some(json), None, None) => RowsSource::Json(json.as_string().ok_or("options.json must be the JSON text of the rows")?),
+            (Some(json), None, None) => RowsSource::Json(
+                json.as_string()
+                    .ok_or("options.json must be the JSON text of the rows")?,
+            ),
             (None, Some(rows), None) if js_sys::Array::is_array(&rows) => RowsSource::Json(
                 js_sys::JSON::stringify(&rows)
                     .ok()
@@ -241,10 +268,15 @@ impl RowsOptions {
                     .ok_or("options.rows could not be written as JSON (a cycle, or a BigInt)")?,
             ),
             (None, Some(_), None) => return Err("options.rows must be an array of row objects".into()),
-            (None, None, Some(stream)) => {
-                RowsSource::Stream(stream.dyn_into().map_err(|_| "options.stream must be a ReadableStream (response.body, blob.stream())")?)
-            }
-            _ => return Err("give one of options.json (JSON text), options.rows (an array of objects) or options.stream".into()),
+            (None, None, Some(stream)) => RowsSource::Stream(
+                stream
+                    .dyn_into()
+                    .map_err(|_| "options.stream must be a ReadableStream (response.body, blob.stream())")?,
+            ),
+            _ => return Err(
+                "give one of options.json (JSON text), options.rows (an array of objects) or options.stream"
+                    .into(),
+            ),
         };
         let columns = match get("columns") {
             None => Vec::new(),
@@ -254,9 +286,16 @@ impl RowsOptions {
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err("options.columns must be an array of column names".into()),
         };
-        let value = get("value").map(|v| v.as_string().ok_or("options.value must name a column")).transpose()?;
+        let value = get("value")
+            .map(|v| v.as_string().ok_or("options.value must name a column"))
+            .transpose()?;
         let selection = selection_mode(options)?.unwrap_or(SelectionMode::Single);
-        Ok(Self { source, columns, value, selection })
+        Ok(Self {
+            source,
+            columns,
+            value,
+            selection,
+        })
     }
 }
 
@@ -265,7 +304,11 @@ pub const ROWS_EVENT: &str = "mes-rows";
 
 fn rows_event(rows: usize) -> Option<web_sys::CustomEvent> {
     let detail = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("rows"), &JsValue::from_f64(rows as f64));
+    let _ = js_sys::Reflect::set(
+        &detail,
+        &JsValue::from_str("rows"),
+        &JsValue::from_f64(rows as f64),
+    );
     host_event(ROWS_EVENT, &detail)
 }
 
@@ -278,7 +321,9 @@ pub fn mount_rows(element: web_sys::HtmlElement, options: &JsValue) -> Result<js
     let host = send_wrapper::SendWrapper::new(element.clone());
     let options = send_wrapper::SendWrapper::new(options);
     let handle = leptos::mount::mount_to(element, move || {
-        let grid = on_demand(w(Word::PartRowsGrid), move || Box::pin(crate::on_demand::rows_grid((*options).clone(), (*host).clone())));
+        let grid = on_demand(w(Word::PartRowsGrid), move || {
+            Box::pin(crate::on_demand::rows_grid((*options).clone(), (*host).clone()))
+        });
         view! { <div class="mes-embed">{grid}</div> }
     });
     let unmount = wasm_bindgen::closure::Closure::once_into_js(move || drop(handle));
@@ -288,7 +333,12 @@ pub fn mount_rows(element: web_sys::HtmlElement, options: &JsValue) -> Result<js
 /// The grid over the host page's rows: JSON is decoded at once, a stream while it arrives (the
 /// first rows show at once).
 pub(crate) fn rows_view(options: RowsOptions, host: web_sys::HtmlElement) -> AnyView {
-    let RowsOptions { source, columns, value, selection } = options;
+    let RowsOptions {
+        source,
+        columns,
+        value,
+        selection,
+    } = options;
     let host = send_wrapper::SendWrapper::new(host);
     let complete = {
         let host = host.clone();
@@ -319,7 +369,13 @@ pub(crate) fn rows_view(options: RowsOptions, host: web_sys::HtmlElement) -> Any
             leptos::task::spawn_local(async move {
                 let mut target = crate::grid::GridTarget::new(data).on_first_rows(move || ready.set(true));
                 let mut sink = mes_client::RowsSink::new(&mut target);
-                let read = mes_client::read_body_stream(stream.take(), &mut sink, crate::session::LOOKUP_BODY_LIMIT, true).await;
+                let read = mes_client::read_body_stream(
+                    stream.take(),
+                    &mut sink,
+                    crate::session::LOOKUP_BODY_LIMIT,
+                    true,
+                )
+                .await;
                 let outcome = match read {
                     Ok(()) => sink.outcome(),
                     Err(mes_client::ReadError::TooLarge) => Err("more than the grid accepts".into()),
@@ -349,7 +405,10 @@ pub(crate) fn rows_view(options: RowsOptions, host: web_sys::HtmlElement) -> Any
             </div>
         }
         .into_any(),
-        None if !ready.get() => view! { <div class="skeleton" role="status" aria-busy="true">{w(GridWord::LoadingRows)}</div> }.into_any(),
+        None if !ready.get() => {
+            view! { <div class="skeleton" role="status" aria-busy="true">{w(GridWord::LoadingRows)}</div> }
+                .into_any()
+        }
         None => view! { <RowsGrid data=data mode=selection on_select_rows=on_rows /> }.into_any(),
     })
     .into_any()
@@ -359,8 +418,12 @@ pub(crate) fn rows_view(options: RowsOptions, host: web_sys::HtmlElement) -> Any
 pub fn install_panic_notice() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-        let Ok(grids) = document.query_selector_all("[data-mes-lookup]") else { return };
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let Ok(grids) = document.query_selector_all("[data-mes-lookup]") else {
+            return;
+        };
         for i in 0..grids.length() {
             if let Some(el) = grids.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
                 // A <mes-lookup-grid> shows its shadow root, not its own children.

@@ -52,14 +52,20 @@ pub enum FromHost {
 
 /// Reads a message's data; `None` for anything that is not one of the known shapes.
 fn from_host(data: &JsValue) -> Option<FromHost> {
-    let field = |name: &str| js_sys::Reflect::get(data, &JsValue::from_str(name)).ok().filter(|v| !v.is_undefined());
+    let field = |name: &str| {
+        js_sys::Reflect::get(data, &JsValue::from_str(name))
+            .ok()
+            .filter(|v| !v.is_undefined())
+    };
     if !data.is_object() {
         return None;
     }
     match field("type")?.as_string()?.as_str() {
         "mes-hello" => Some(FromHost::Hello),
         "mes-lookup" => {
-            let lookup = field("lookup")?.as_string().filter(|l| !l.trim().is_empty() && l.len() <= 200)?;
+            let lookup = field("lookup")?
+                .as_string()
+                .filter(|l| !l.trim().is_empty() && l.len() <= 200)?;
             let selection = match field("selection").map(|s| s.as_string()) {
                 None => None,
                 Some(Some(s)) if s == "single" => Some(SelectionMode::Single),
@@ -81,7 +87,10 @@ fn options_from_address() -> EmbedOptions {
         Some("single") => Some(SelectionMode::Single),
         _ => None,
     };
-    EmbedOptions { lookup: get("name").unwrap_or_default(), selection }
+    EmbedOptions {
+        lookup: get("name").unwrap_or_default(),
+        selection,
+    }
 }
 
 /// The origin the browser says frames this page (`location.ancestorOrigins[0]`; Chromium and
@@ -119,7 +128,11 @@ pub fn FrameApp() -> impl IntoView {
     if let Some(root) = window.document().and_then(|d| d.document_element()) {
         let _ = root.set_attribute("data-framed", "");
     }
-    let framed = window.parent().ok().flatten().is_some_and(|p| !js_sys::Object::is(&p, &window));
+    let framed = window
+        .parent()
+        .ok()
+        .flatten()
+        .is_some_and(|p| !js_sys::Object::is(&p, &window));
     let host = RwSignal::new(if framed { Host::Waiting } else { Host::NotFramed });
     let options = RwSignal::new(options_from_address());
     // A hello that came before config.json was read, by origin.
@@ -131,7 +144,10 @@ pub fn FrameApp() -> impl IntoView {
             let detail = selection_detail(&rows);
             let values = js_sys::Reflect::get(&detail, &"values".into()).unwrap_or_default();
             let rows = js_sys::Reflect::get(&detail, &"rows".into()).unwrap_or_default();
-            tell(&origin, &message("mes-select", &[("values", values), ("rows", rows)]));
+            tell(
+                &origin,
+                &message("mes-select", &[("values", values), ("rows", rows)]),
+            );
         }
     });
     // Only the parent window is listened to; its origin decides.
@@ -157,7 +173,9 @@ pub fn FrameApp() -> impl IntoView {
     let portal = start_embedded_portal();
     // The decision, once config.json is read and a hello came.
     Effect::new(move |_| {
-        let (Some(config), Some(origin)) = (portal.config.get(), hello_from.get()) else { return };
+        let (Some(config), Some(origin)) = (portal.config.get(), hello_from.get()) else {
+            return;
+        };
         if host.get_untracked() != Host::Waiting {
             return;
         }
@@ -176,30 +194,46 @@ pub fn FrameApp() -> impl IntoView {
             AuthState::SignedOut(_) => "signed-out",
             AuthState::Redirecting => "signing-in",
             AuthState::SignedIn(_) => "signed-in",
-            AuthState::ConfigInvalid(_) | AuthState::AuthorityUnavailable { .. } | AuthState::SignInFailed(_) => "problem",
+            AuthState::ConfigInvalid(_)
+            | AuthState::AuthorityUnavailable { .. }
+            | AuthState::SignInFailed(_) => "problem",
         };
-        tell(&origin, &message("mes-state", &[("state", JsValue::from_str(state))]));
+        tell(
+            &origin,
+            &message("mes-state", &[("state", JsValue::from_str(state))]),
+        );
     });
     Effect::new(move |observer: Option<Option<web_sys::ResizeObserver>>| {
         if let Some(Some(existing)) = observer {
             return Some(existing);
         }
-        let Host::Allowed(origin) = host.get() else { return None };
+        let Host::Allowed(origin) = host.get() else {
+            return None;
+        };
         let report = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
             // The body's own height (not the document's, which is never less than the frame).
-            let height = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()).map(|b| b.scroll_height());
+            let height = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.body())
+                .map(|b| b.scroll_height());
             if let Some(height) = height {
-                tell(&origin, &message("mes-height", &[("height", JsValue::from_f64(f64::from(height)))]));
+                tell(
+                    &origin,
+                    &message("mes-height", &[("height", JsValue::from_f64(f64::from(height)))]),
+                );
             }
         });
         let observer = web_sys::ResizeObserver::new(report.as_ref().unchecked_ref()).ok()?;
         report.forget();
-        let body = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body())?;
+        let body = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())?;
         observer.observe(&body);
         Some(observer)
     });
 
-    move || match host.get() {
+    move || {
+        match host.get() {
         Host::Allowed(_) => embedded_grid(options, on_rows),
         Host::Waiting => view! { <p class="muted" role="status">{w(RareWord::FrameWaiting)}</p> }.into_any(),
         Host::NotFramed => view! {
@@ -211,5 +245,6 @@ pub fn FrameApp() -> impl IntoView {
             <div class="state bad" role="alert" data-state="frame-refused"><p>{w(RareWord::FrameRefused)}</p></div>
         }
         .into_any(),
+    }
     }
 }

@@ -33,7 +33,10 @@ pub use session::{AuthState, Portal, use_portal};
 pub fn App() -> impl IntoView {
     let portal = Portal::new();
     provide_context(portal);
-    if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
+    if let Some(boot) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
         boot.remove();
     }
     nav::on_back_forward(move |path| portal.route.set(path));
@@ -50,7 +53,9 @@ pub fn App() -> impl IntoView {
 pub fn install_panic_page() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
         let Some(body) = document.body() else { return };
         // Words are text: a translation's `<` is shown, never run.
         let text = |word| {

@@ -5,16 +5,24 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    let is_portal_page = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")).is_some();
+    let is_portal_page = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+        .is_some();
     let framed_grid = mes_portal::nav::pathname() == mes_portal::frame::PATH;
     if is_portal_page && framed_grid {
         mes_portal::embed::install_panic_notice();
-        if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
+        if let Some(boot) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("boot"))
+        {
             boot.remove();
         }
         leptos::mount::mount_to_body(|| {
             use mes_portal::words::{Word, w};
-            mes_portal::on_demand::on_demand(w(Word::PartPage), || Box::pin(mes_portal::on_demand::frame_page()))
+            mes_portal::on_demand::on_demand(w(Word::PartPage), || {
+                Box::pin(mes_portal::on_demand::frame_page())
+            })
         });
     } else if is_portal_page {
         mes_portal::install_panic_page();
@@ -29,7 +37,10 @@ fn main() {
 /// function that removes the grid. Throws when the options are wrong.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = mountLookupGrid)]
-pub fn mount_lookup_grid(element: web_sys::HtmlElement, options: wasm_bindgen::JsValue) -> Result<js_sys::Function, wasm_bindgen::JsValue> {
+pub fn mount_lookup_grid(
+    element: web_sys::HtmlElement,
+    options: wasm_bindgen::JsValue,
+) -> Result<js_sys::Function, wasm_bindgen::JsValue> {
     mes_portal::embed::mount(element, &options)
 }
 
@@ -52,7 +63,10 @@ pub fn mount_lookup_grid_element(
 /// the rows are wrong.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = mountRowsGrid)]
-pub fn mount_rows_grid(element: web_sys::HtmlElement, options: wasm_bindgen::JsValue) -> Result<js_sys::Function, wasm_bindgen::JsValue> {
+pub fn mount_rows_grid(
+    element: web_sys::HtmlElement,
+    options: wasm_bindgen::JsValue,
+) -> Result<js_sys::Function, wasm_bindgen::JsValue> {
     mes_portal::embed::mount_rows(element, &options)
 }
 

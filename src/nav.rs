@@ -5,17 +5,23 @@ use leptos::prelude::*;
 
 /// The page's path (`/lookups/1`), `/` if unknown.
 pub fn pathname() -> String {
-    web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into())
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_else(|| "/".into())
 }
 
 /// The page's query string, with its `?`, or empty.
 pub fn query() -> String {
-    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
 }
 
 /// The page's origin (`https://mesportal.plant.example`), or empty.
 pub fn origin() -> String {
-    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
 }
 
 /// `/lookups/0?sort=…` → `/lookups/0` (routes match paths; the grid reads its query itself).
@@ -42,7 +48,11 @@ pub fn replace(url: &str) {
 /// The current entry's query becomes `query` (without `?`; empty removes it), the path staying.
 pub fn replace_query(query: &str) {
     let path = pathname();
-    replace(&if query.is_empty() { path } else { format!("{path}?{query}") });
+    replace(&if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    });
 }
 
 /// Calls `to` with the new path whenever the person goes back or forward; removed with the

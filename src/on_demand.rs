@@ -111,7 +111,10 @@ pub fn prefetch_grid() {
 part!(
     grid,
     /// `mountLookupGrid`'s grid (and a framed one's), with its own sign-in states.
-    pub fn embedded_lookup(options: RwSignal<crate::embed::EmbedOptions>, on_rows: Callback<Vec<crate::grid_model::SelectedRow>>) {
+    pub fn embedded_lookup(
+        options: RwSignal<crate::embed::EmbedOptions>,
+        on_rows: Callback<Vec<crate::grid_model::SelectedRow>>,
+    ) {
         view! { <crate::embed::EmbeddedLookup options=options on_rows=on_rows /> }.into_any()
     }
 );
@@ -144,7 +147,9 @@ part!(
         match state {
             AuthState::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
             AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
-            AuthState::AuthorityUnavailable { why, authority } => view! { <AuthorityUnavailable why=why authority=authority /> }.into_any(),
+            AuthState::AuthorityUnavailable { why, authority } => {
+                view! { <AuthorityUnavailable why=why authority=authority /> }.into_any()
+            }
             _ => ().into_any(),
         }
     }

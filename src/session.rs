@@ -5,9 +5,10 @@ use crate::nav;
 use crate::words::{self, Word, fill, w};
 use leptos::prelude::*;
 use mes_client::{
-    Authority, BrowserTransport, CallbackParams, ConfigIssue, DiscoveryError, LookupDefinition, LookupOptions, MesError, PortalConfig,
-    Prompt, RowsTarget, Runtime, SignInFailure, SignedIn, UserSession, authority_reachable, authorization_redirect, browser,
-    end_session_request, finish_sign_in, now_seconds, revoke_refresh_token,
+    Authority, BrowserTransport, CallbackParams, ConfigIssue, DiscoveryError, LookupDefinition,
+    LookupOptions, MesError, PortalConfig, Prompt, RowsTarget, Runtime, SignInFailure, SignedIn, UserSession,
+    authority_reachable, authorization_redirect, browser, end_session_request, finish_sign_in, now_seconds,
+    revoke_refresh_token,
 };
 use std::sync::Arc;
 
@@ -110,7 +111,10 @@ impl Portal {
 
     /// State for a grid embedded in another page of this origin.
     pub fn embedded() -> Self {
-        Self { embedded: true, ..Self::new() }
+        Self {
+            embedded: true,
+            ..Self::new()
+        }
     }
 
     /// Goes to a path inside the portal without reloading.
@@ -140,11 +144,16 @@ impl Portal {
         // The words before the first page that has any: the language is chosen once.
         let origin = nav::origin();
         let load = |path: String| async move {
-            mes_client::get_text(&BrowserTransport::default(), &format!("{origin}/{path}")).await.map_err(|e| e.to_string())
+            mes_client::get_text(&BrowserTransport::default(), &format!("{origin}/{path}"))
+                .await
+                .map_err(|e| e.to_string())
         };
         if let Some(why) = words::choose(config.language.as_deref(), &config.translations(), load).await {
             leptos::logging::warn!("{why}");
-            warnings.push(ConfigIssue { field: "translations".into(), message: why });
+            warnings.push(ConfigIssue {
+                field: "translations".into(),
+                message: why,
+            });
         }
         self.warnings.set(warnings);
         let config = Arc::new(config);
@@ -161,16 +170,30 @@ impl Portal {
             Some(a) => a,
             None => match Authority::load(&BrowserTransport::default(), &config.client.authority).await {
                 Ok(a) => a,
-                Err(why) => return self.auth.set(AuthState::AuthorityUnavailable { why, authority: config.client.authority.clone() }),
+                Err(why) => {
+                    return self.auth.set(AuthState::AuthorityUnavailable {
+                        why,
+                        authority: config.client.authority.clone(),
+                    });
+                }
             },
         };
         if let Some(params) = params {
-            let return_path = pending.as_ref().map(|p| p.return_path.clone()).unwrap_or_else(|| "/".into());
-            let outcome = self.complete_sign_in(config, authority, &params, pending.as_ref()).await;
+            let return_path = pending
+                .as_ref()
+                .map(|p| p.return_path.clone())
+                .unwrap_or_else(|| "/".into());
+            let outcome = self
+                .complete_sign_in(config, authority, &params, pending.as_ref())
+                .await;
             // No session at the authority for our own silent try: the person signs in with the form.
             let silent_refusal = pending.is_some() && matches!(&outcome, Err(e) if e.is_silent_refusal());
             // The code leaves the address bar and history whatever happened.
-            let back_to = if outcome.is_ok() || silent_refusal { return_path } else { "/".to_owned() };
+            let back_to = if outcome.is_ok() || silent_refusal {
+                return_path
+            } else {
+                "/".to_owned()
+            };
             nav::replace(&back_to);
             self.route.set(nav::path_only(&back_to));
             match outcome {
@@ -189,7 +212,8 @@ impl Portal {
             // A popup needs a click; the person presses "Sign in" (AIM's session skips the form).
             self.auth.set(AuthState::SignedOut(None));
         } else if path == "/signed-out" {
-            self.auth.set(AuthState::SignedOut(Some(w(Word::SignedOut).into())));
+            self.auth
+                .set(AuthState::SignedOut(Some(w(Word::SignedOut).into())));
         } else {
             // Reload or new tab: the authority's own session signs the person in without a form
             // (it answered a moment ago: no need to ask whether it is there).
@@ -207,8 +231,16 @@ impl Portal {
         pending: Option<&mes_client::PendingSignIn>,
     ) -> Result<(), SignInFailure> {
         let transport = BrowserTransport::default();
-        let result =
-            finish_sign_in(&transport, &mut authority, &config.client, params, pending, &browser::WebCryptoVerifier, now_seconds()).await;
+        let result = finish_sign_in(
+            &transport,
+            &mut authority,
+            &config.client,
+            params,
+            pending,
+            &browser::WebCryptoVerifier,
+            now_seconds(),
+        )
+        .await;
         let authority = Arc::new(authority);
         self.authority.set(Some(authority.clone()));
         let signed_in = result?;
@@ -218,14 +250,26 @@ impl Portal {
 
     /// Holds the new tokens in a session (renewal, lookups with the large-answer limit).
     fn enter_session(&self, config: Arc<PortalConfig>, authority: Arc<Authority>, signed_in: SignedIn) {
-        let session = UserSession::new(BrowserTransport::new(LOOKUP_BODY_LIMIT), &authority, &config.client, signed_in);
-        self.auth.set(AuthState::SignedIn(Arc::new(SignedInState { config, authority, session })));
+        let session = UserSession::new(
+            BrowserTransport::new(LOOKUP_BODY_LIMIT),
+            &authority,
+            &config.client,
+            signed_in,
+        );
+        self.auth.set(AuthState::SignedIn(Arc::new(SignedInState {
+            config,
+            authority,
+            session,
+        })));
     }
 
     /// Sends the browser to the authority (a popup when embedded), after asking the authority
     /// whether it answers, so nobody is sent to a browser error page.
     pub fn sign_in(&self, prompt: Option<Prompt>) {
-        let (Some(config), Some(authority)) = (self.config.get_untracked(), self.authority.get_untracked()) else { return };
+        let (Some(config), Some(authority)) = (self.config.get_untracked(), self.authority.get_untracked())
+        else {
+            return;
+        };
         if self.embedded {
             return self.sign_in_popup(&config, &authority, prompt);
         }
@@ -235,7 +279,10 @@ impl Portal {
             let issuer = authority.metadata.issuer.clone();
             match authority_reachable(&BrowserTransport::default(), &issuer).await {
                 Ok(()) => this.redirect_to_authority(&config, &authority, prompt),
-                Err(why) => this.auth.set(AuthState::AuthorityUnavailable { why, authority: issuer }),
+                Err(why) => this.auth.set(AuthState::AuthorityUnavailable {
+                    why,
+                    authority: issuer,
+                }),
             }
         });
     }
@@ -247,7 +294,9 @@ impl Portal {
         if browser::silent_sign_in_within(SILENT_SIGN_IN_INTERVAL, now_seconds()) {
             return false;
         }
-        let AuthState::SignedIn(state) = self.auth.get_untracked() else { return false };
+        let AuthState::SignedIn(state) = self.auth.get_untracked() else {
+            return false;
+        };
         // `run_lookup` asked the authority whether it answers just before it reported the expiry.
         self.redirect_to_authority(&state.config, &state.authority, Some(Prompt::None));
         true
@@ -255,11 +304,16 @@ impl Portal {
 
     fn redirect_to_authority(&self, config: &PortalConfig, authority: &Authority, prompt: Option<Prompt>) {
         let here = browser::current_path();
-        let return_path = if here.starts_with("/callback") || here.starts_with("/signed-out") { "/".to_owned() } else { here };
+        let return_path = if here.starts_with("/callback") || here.starts_with("/signed-out") {
+            "/".to_owned()
+        } else {
+            here
+        };
         let outcome = authorization_redirect(&authority.metadata, &config.client, &return_path, prompt)
             .map_err(SignInFailure::from)
             .and_then(|redirect| {
-                browser::save_round_trip(&redirect.pending, Some(authority)).map_err(SignInFailure::Browser)?;
+                browser::save_round_trip(&redirect.pending, Some(authority))
+                    .map_err(SignInFailure::Browser)?;
                 if prompt == Some(Prompt::None) {
                     browser::note_silent_sign_in(now_seconds());
                 }
@@ -280,7 +334,11 @@ impl Portal {
         };
         let popup = match browser::open_sign_in_popup(&redirect.url) {
             Ok(p) => p,
-            Err(e) => return self.auth.set(AuthState::SignInFailed(SignInFailure::Browser(e.to_string()))),
+            Err(e) => {
+                return self
+                    .auth
+                    .set(AuthState::SignInFailed(SignInFailure::Browser(e.to_string())));
+            }
         };
         self.auth.set(AuthState::Redirecting);
         let (config, authority) = (config.clone(), (**authority).clone());
@@ -288,12 +346,21 @@ impl Portal {
             let query = match popup.answer().await {
                 Ok(q) => q,
                 Err(browser::PopupError::Closed) => {
-                    return self.auth.set(AuthState::SignedOut(Some(w(Word::PopupClosed).into())));
+                    return self
+                        .auth
+                        .set(AuthState::SignedOut(Some(w(Word::PopupClosed).into())));
                 }
-                Err(e) => return self.auth.set(AuthState::SignInFailed(SignInFailure::Browser(e.to_string()))),
+                Err(e) => {
+                    return self
+                        .auth
+                        .set(AuthState::SignInFailed(SignInFailure::Browser(e.to_string())));
+                }
             };
             let params = CallbackParams::from_query(&query);
-            if let Err(e) = self.complete_sign_in(config, authority, &params, Some(&redirect.pending)).await {
+            if let Err(e) = self
+                .complete_sign_in(config, authority, &params, Some(&redirect.pending))
+                .await
+            {
                 self.auth.set(AuthState::SignInFailed(e));
             }
         });
@@ -306,7 +373,8 @@ impl Portal {
             AuthState::SignedIn(s) => Some(s),
             _ => None,
         };
-        self.auth.set(AuthState::SignedOut(Some(w(Word::SignedOut).into())));
+        self.auth
+            .set(AuthState::SignedOut(Some(w(Word::SignedOut).into())));
         browser::announce_sign_out();
         let Some(state) = signed_in else {
             if !self.embedded {
@@ -319,21 +387,35 @@ impl Portal {
             if let Some(refresh_token) = &tokens.refresh_token {
                 // Best effort: the end-session step below ends the authority's session anyway.
                 let transport = BrowserTransport::default();
-                let _ = revoke_refresh_token(&transport, &state.authority.metadata, &state.config.client.client_id, refresh_token).await;
+                let _ = revoke_refresh_token(
+                    &transport,
+                    &state.authority.metadata,
+                    &state.config.client.client_id,
+                    refresh_token,
+                )
+                .await;
             }
             if self.embedded {
                 return;
             }
-            match end_session_request(&state.authority.metadata, &state.config.client, tokens.id_token.as_ref()) {
+            match end_session_request(
+                &state.authority.metadata,
+                &state.config.client,
+                tokens.id_token.as_ref(),
+            ) {
                 Some(form) => {
                     if let Err(why) = browser::post_form(&form) {
                         let why = why.to_string();
-                        self.auth.set(AuthState::SignedOut(Some(fill(Word::EndSessionFailed, &[("why", &why)]))));
+                        self.auth.set(AuthState::SignedOut(Some(fill(
+                            Word::EndSessionFailed,
+                            &[("why", &why)],
+                        ))));
                     }
                 }
                 None => {
                     self.navigate("/signed-out");
-                    self.auth.set(AuthState::SignedOut(Some(w(Word::NoEndSession).into())));
+                    self.auth
+                        .set(AuthState::SignedOut(Some(w(Word::NoEndSession).into())));
                 }
             }
         });
@@ -342,7 +424,8 @@ impl Portal {
     /// Another tab signed out: forget this tab's tokens too.
     pub fn signed_out_elsewhere(&self) {
         if matches!(self.auth.get_untracked(), AuthState::SignedIn(_)) {
-            self.auth.set(AuthState::SignedOut(Some(w(Word::SignedOutElsewhere).into())));
+            self.auth
+                .set(AuthState::SignedOut(Some(w(Word::SignedOutElsewhere).into())));
         }
     }
 
@@ -351,8 +434,14 @@ impl Portal {
     /// is an outage (with automatic retries), not an expired session: a silent sign-in would
     /// navigate to a dead host.
     /// The rows are decoded into `target` as they arrive (see [`RowsTarget`]).
-    pub async fn run_lookup(&self, lookup_def: &LookupDefinition, target: &mut dyn RowsTarget) -> Result<(), MesError> {
-        let AuthState::SignedIn(state) = self.auth.get_untracked() else { return Err(MesError::SessionExpired) };
+    pub async fn run_lookup(
+        &self,
+        lookup_def: &LookupDefinition,
+        target: &mut dyn RowsTarget,
+    ) -> Result<(), MesError> {
+        let AuthState::SignedIn(state) = self.auth.get_untracked() else {
+            return Err(MesError::SessionExpired);
+        };
         let Some(api) = state.config.web_api(&lookup_def.web_api).cloned() else {
             return Err(MesError::NotConfigured {
                 message: format!(
@@ -361,14 +450,31 @@ impl Portal {
                 ),
             });
         };
-        let params: Vec<(String, String)> = lookup_def.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let result = state.session.lookup_into(&api, &lookup_def.endpoint, &params, &LookupOptions::default(), target).await;
+        let params: Vec<(String, String)> = lookup_def
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let result = state
+            .session
+            .lookup_into(
+                &api,
+                &lookup_def.endpoint,
+                &params,
+                &LookupOptions::default(),
+                target,
+            )
+            .await;
         let result = match result {
             Err(MesError::SessionExpired) if state.session.needs_sign_in() => {
-                match authority_reachable(&BrowserTransport::default(), &state.authority.metadata.issuer).await {
+                match authority_reachable(&BrowserTransport::default(), &state.authority.metadata.issuer)
+                    .await
+                {
                     Ok(()) => Err(MesError::SessionExpired),
                     Err(why) => Err(MesError::AuthorityOffline {
-                        message: format!("your session needs renewing at the identity authority, which did not answer: {why}"),
+                        message: format!(
+                            "your session needs renewing at the identity authority, which did not answer: {why}"
+                        ),
                     }),
                 }
             }
@@ -387,8 +493,12 @@ impl Default for Portal {
 
 async fn load_config() -> Result<(PortalConfig, Vec<ConfigIssue>), Vec<ConfigIssue>> {
     let origin = nav::origin();
-    PortalConfig::load(&BrowserTransport::default(), &format!("{origin}/config.json"), Runtime::Browser)
-        .await
-        .map(|(config, report)| (config, report.warnings))
-        .map_err(|report| report.errors)
+    PortalConfig::load(
+        &BrowserTransport::default(),
+        &format!("{origin}/config.json"),
+        Runtime::Browser,
+    )
+    .await
+    .map(|(config, report)| (config, report.warnings))
+    .map_err(|report| report.errors)
 }

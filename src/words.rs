@@ -278,7 +278,10 @@ static CHOSEN: OnceLock<Chosen> = OnceLock::new();
 /// `word` in the chosen language (English until a language was chosen, and wherever a
 /// translation lacks it).
 pub fn w(word: impl Text) -> &'static str {
-    CHOSEN.get().and_then(|c| c.words.get(word.key())).map_or(word.english(), String::as_str)
+    CHOSEN
+        .get()
+        .and_then(|c| c.words.get(word.key()))
+        .map_or(word.english(), String::as_str)
 }
 
 /// `word` with each `{name}` replaced by its value.
@@ -293,7 +296,12 @@ fn fill_text(text: &str, values: &[(&str, &str)]) -> String {
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        match after.find('}').and_then(|close| values.iter().find(|(n, _)| *n == &after[..close]).map(|(_, v)| (close, v))) {
+        match after.find('}').and_then(|close| {
+            values
+                .iter()
+                .find(|(n, _)| *n == &after[..close])
+                .map(|(_, v)| (close, v))
+        }) {
             Some((close, value)) => {
                 out.push_str(value);
                 rest = &after[close + 1..];
@@ -320,7 +328,12 @@ pub fn locale() -> &'static str {
     static BROWSER: OnceLock<String> = OnceLock::new();
     match CHOSEN.get() {
         Some(c) => &c.locale,
-        None => BROWSER.get_or_init(|| browser_languages().into_iter().next().unwrap_or_else(|| "en".into())),
+        None => BROWSER.get_or_init(|| {
+            browser_languages()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| "en".into())
+        }),
     }
 }
 
@@ -340,7 +353,14 @@ pub fn count(n: usize) -> String {
             static FORMAT: js_sys::Intl::NumberFormat =
                 js_sys::Intl::NumberFormat::new(&js_sys::Array::of1(&locale().into()), &js_sys::Object::new());
         }
-        FORMAT.with(|f| f.format().call1(f, &(n as f64).into()).ok().and_then(|s| s.as_string())).unwrap_or_else(|| n.to_string())
+        FORMAT
+            .with(|f| {
+                f.format()
+                    .call1(f, &(n as f64).into())
+                    .ok()
+                    .and_then(|s| s.as_string())
+            })
+            .unwrap_or_else(|| n.to_string())
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -361,7 +381,10 @@ pub fn count(n: usize) -> String {
 /// and the translation to load (`None`: English). With no match, English words and the
 /// browser's first locale for formats.
 pub fn pick(forced: Option<&str>, browser: &[String], translations: &[String]) -> (String, Option<String>) {
-    let candidates: Vec<&str> = forced.into_iter().chain(browser.iter().map(String::as_str)).collect();
+    let candidates: Vec<&str> = forced
+        .into_iter()
+        .chain(browser.iter().map(String::as_str))
+        .collect();
     for tag in &candidates {
         let language = tag.split('-').next().unwrap_or_default().to_ascii_lowercase();
         if language == "en" {
@@ -385,9 +408,19 @@ pub fn parse_translation(text: &str) -> Result<BTreeMap<String, String>, String>
 pub fn browser_languages() -> Vec<String> {
     #[cfg(target_arch = "wasm32")]
     {
-        let Some(navigator) = web_sys::window().map(|w| w.navigator()) else { return vec![] };
-        let listed: Vec<String> = navigator.languages().iter().filter_map(|l| l.as_string()).collect();
-        if listed.is_empty() { navigator.language().into_iter().collect() } else { listed }
+        let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
+            return vec![];
+        };
+        let listed: Vec<String> = navigator
+            .languages()
+            .iter()
+            .filter_map(|l| l.as_string())
+            .collect();
+        if listed.is_empty() {
+            navigator.language().into_iter().collect()
+        } else {
+            listed
+        }
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -424,7 +457,10 @@ where
     };
     let _ = CHOSEN.set(Chosen { locale, words });
     #[cfg(target_arch = "wasm32")]
-    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
         root.set_attribute("lang", page_language()).ok();
     }
     warning
@@ -436,7 +472,10 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     fn names(text: &str) -> BTreeSet<&str> {
-        text.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect()
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect()
     }
 
     /// Every shipped translation has every word, no stray key, and the same `{names}`.
@@ -451,9 +490,16 @@ mod tests {
             assert_eq!(keys.len(), all.len(), "keys are unique");
             let missing: Vec<_> = keys.iter().filter(|k| !map.contains_key(**k)).collect();
             let stray: Vec<_> = map.keys().filter(|k| !keys.contains(k.as_str())).collect();
-            assert!(missing.is_empty() && stray.is_empty(), "{path}: missing {missing:?}, not a word {stray:?}");
+            assert!(
+                missing.is_empty() && stray.is_empty(),
+                "{path}: missing {missing:?}, not a word {stray:?}"
+            );
             for (key, english) in all {
-                assert_eq!(names(&map[key]), names(english), "{path}: {key} must fill the same names");
+                assert_eq!(
+                    names(&map[key]),
+                    names(english),
+                    "{path}: {key} must fill the same names"
+                );
                 assert!(!map[key].trim().is_empty(), "{path}: {key} is empty");
             }
         }
@@ -463,29 +509,69 @@ mod tests {
     fn the_language_is_forced_or_the_browsers_first_known() {
         let browser = |tags: &[&str]| tags.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
         let de = ["de".to_owned()];
-        assert_eq!(pick(None, &browser(&["de-CH", "en"]), &de), ("de-CH".into(), Some("de".into())));
-        assert_eq!(pick(None, &browser(&["fr-FR", "de"]), &de), ("de".into(), Some("de".into())), "French is not shipped");
-        assert_eq!(pick(None, &browser(&["en-GB", "de"]), &de), ("en-GB".into(), None));
-        assert_eq!(pick(None, &browser(&["fr-FR"]), &de), ("fr-FR".into(), None), "English words, French formats");
-        assert_eq!(pick(Some("de"), &browser(&["en-US"]), &de), ("de".into(), Some("de".into())), "config.json decides");
+        assert_eq!(
+            pick(None, &browser(&["de-CH", "en"]), &de),
+            ("de-CH".into(), Some("de".into()))
+        );
+        assert_eq!(
+            pick(None, &browser(&["fr-FR", "de"]), &de),
+            ("de".into(), Some("de".into())),
+            "French is not shipped"
+        );
+        assert_eq!(
+            pick(None, &browser(&["en-GB", "de"]), &de),
+            ("en-GB".into(), None)
+        );
+        assert_eq!(
+            pick(None, &browser(&["fr-FR"]), &de),
+            ("fr-FR".into(), None),
+            "English words, French formats"
+        );
+        assert_eq!(
+            pick(Some("de"), &browser(&["en-US"]), &de),
+            ("de".into(), Some("de".into())),
+            "config.json decides"
+        );
         assert_eq!(pick(Some("en"), &browser(&["de-DE"]), &de), ("en".into(), None));
-        assert_eq!(pick(None, &browser(&["DE-at"]), &de), ("DE-at".into(), Some("de".into())), "tags are caseless");
+        assert_eq!(
+            pick(None, &browser(&["DE-at"]), &de),
+            ("DE-at".into(), Some("de".into())),
+            "tags are caseless"
+        );
         assert_eq!(pick(None, &[], &de), ("en".into(), None));
-        assert_eq!(pick(None, &browser(&["de"]), &[]), ("de".into(), None), "no translation deployed");
+        assert_eq!(
+            pick(None, &browser(&["de"]), &[]),
+            ("de".into(), None),
+            "no translation deployed"
+        );
     }
 
     #[test]
     fn translations_fill_and_fall_back() {
-        let words = parse_translation(r#"{"grid.rows": "{rows} Zeilen", "no.such.key": "x"}"#).expect("an object");
+        let words =
+            parse_translation(r#"{"grid.rows": "{rows} Zeilen", "no.such.key": "x"}"#).expect("an object");
         let at = |key: &str| words.get(key).map(String::as_str);
-        assert_eq!((at(GridWord::RowsTotal.key()), at(Word::SignIn.key())), (Some("{rows} Zeilen"), None));
+        assert_eq!(
+            (at(GridWord::RowsTotal.key()), at(Word::SignIn.key())),
+            (Some("{rows} Zeilen"), None)
+        );
         assert!(parse_translation(r#"["Anmelden"]"#).is_err());
         assert!(parse_translation(r#"{"action.sign_in": 3}"#).is_err());
         assert!(parse_translation("<html>").is_err());
-        assert_eq!(fill(GridWord::RowsMatch, &[("shown", "3"), ("rows", "10")]), "3 of 10 rows match");
-        assert_eq!(fill_text("{a} and {b}", &[("a", "{b}"), ("b", "B")]), "{b} and B", "a value is not filled again");
+        assert_eq!(
+            fill(GridWord::RowsMatch, &[("shown", "3"), ("rows", "10")]),
+            "3 of 10 rows match"
+        );
+        assert_eq!(
+            fill_text("{a} and {b}", &[("a", "{b}"), ("b", "B")]),
+            "{b} and B",
+            "a value is not filled again"
+        );
         assert_eq!(fill_text("{a} {unknown} {", &[("a", "x")]), "x {unknown} {");
-        assert_eq!(around(Word::NoSuchLookupText, "name"), ("config.json has no lookup named ", "."));
+        assert_eq!(
+            around(Word::NoSuchLookupText, "name"),
+            ("config.json has no lookup named ", ".")
+        );
         assert_eq!(count(1_234_567), "1,234,567");
     }
 }

@@ -20,17 +20,26 @@ fn document() -> web_sys::Document {
 /// A fresh container in the page.
 fn container() -> web_sys::HtmlElement {
     let div: web_sys::HtmlElement = document().create_element("div").expect("div").unchecked_into();
-    document().body().expect("body").append_child(&div).expect("append");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&div)
+        .expect("append");
     div
 }
 
 fn all(root: &web_sys::Element, css: &str) -> Vec<web_sys::Element> {
     let list = root.query_selector_all(css).expect("selector");
-    (0..list.length()).filter_map(|i| list.item(i)).filter_map(|n| n.dyn_into().ok()).collect()
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into().ok())
+        .collect()
 }
 
 fn one(root: &web_sys::Element, css: &str) -> web_sys::Element {
-    root.query_selector(css).expect("selector").unwrap_or_else(|| panic!("no {css}"))
+    root.query_selector(css)
+        .expect("selector")
+        .unwrap_or_else(|| panic!("no {css}"))
 }
 
 fn rows_json(n: usize) -> Rows {
@@ -59,7 +68,12 @@ fn local_id(id: &str) -> &str {
 fn first_cells(root: &web_sys::Element) -> Vec<String> {
     all(root, "tbody tr[role=row]")
         .first()
-        .map(|r| all(r, "td").iter().map(|c| c.text_content().unwrap_or_default()).collect())
+        .map(|r| {
+            all(r, "td")
+                .iter()
+                .map(|c| c.text_content().unwrap_or_default())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -89,8 +103,16 @@ async fn rows_that_are_still_arriving_show_sort_and_say_so() {
         let rows = rows_json(3_000);
         let mut out = String::from("[");
         for r in 0..rows.len() {
-            let cells: Vec<String> = rows.column_names().zip(rows.row(r)).map(|(c, v)| format!("\"{c}\":{}", v.to_json())).collect();
-            out.push_str(&format!("{}{{{}}}", if r > 0 { "," } else { "" }, cells.join(",")));
+            let cells: Vec<String> = rows
+                .column_names()
+                .zip(rows.row(r))
+                .map(|(c, v)| format!("\"{c}\":{}", v.to_json()))
+                .collect();
+            out.push_str(&format!(
+                "{}{{{}}}",
+                if r > 0 { "," } else { "" },
+                cells.join(",")
+            ));
         }
         out + "]"
     };
@@ -106,20 +128,30 @@ async fn rows_that_are_still_arriving_show_sort_and_say_so() {
     };
     feed(&body[..third], &mut decoder);
     let root = container();
-    let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
+    let _mounted = mount_to(
+        root.clone(),
+        move || view! { <RowsGrid data=data mode=SelectionMode::Single /> },
+    );
     leptos::task::tick().await;
     let so_far = data.with_untracked(|d| d.len());
     assert!(so_far > 500 && so_far < 3_000, "{so_far} rows in the first third");
     let status = || one(&root, ".grid-status").text_content().unwrap_or_default();
     assert!(status().ends_with("rows so far…"), "{}", status());
     assert_eq!(first_cells(&root)[0], "ITM-000000");
-    assert!(all(&root, "[role=status] h2").is_empty(), "no \"No rows\" while rows arrive");
+    assert!(
+        all(&root, "[role=status] h2").is_empty(),
+        "no \"No rows\" while rows arrive"
+    );
 
     // Sort by quantity (descending in the data: the first row has the most) while rows arrive.
     let quantity = all(&root, "thead tr[role=row] th")[1].clone();
     quantity.dyn_ref::<web_sys::HtmlElement>().expect("th").click();
     leptos::task::tick().await;
-    assert_eq!(first_cells(&root)[0], format!("ITM-{:06}", so_far - 1), "the smallest quantity so far first");
+    assert_eq!(
+        first_cells(&root)[0],
+        format!("ITM-{:06}", so_far - 1),
+        "the smallest quantity so far first"
+    );
     let table = one(&root, "table[role=grid]");
     key(&table, "ArrowDown");
     leptos::task::tick().await;
@@ -130,46 +162,74 @@ async fn rows_that_are_still_arriving_show_sort_and_say_so() {
     data.update(GridData::set_complete);
     leptos::task::tick().await;
     assert_eq!(status(), "3,000 rows");
-    assert_eq!(first_cells(&root)[0], "ITM-002999", "rows that came later are sorted in");
-    assert!(table.get_attribute("aria-activedescendant").is_some(), "rows arriving do not move the keyboard position");
+    assert_eq!(
+        first_cells(&root)[0],
+        "ITM-002999",
+        "rows that came later are sorted in"
+    );
+    assert!(
+        table.get_attribute("aria-activedescendant").is_some(),
+        "rows arriving do not move the keyboard position"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn a_hundred_thousand_rows_keep_the_dom_bounded() {
     let data = RwSignal::new(GridData::new(rows_json(100_000), &[], Some("item_id")));
     let root = container();
-    let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
+    let _mounted = mount_to(
+        root.clone(),
+        move || view! { <RowsGrid data=data mode=SelectionMode::Single /> },
+    );
     leptos::task::tick().await;
     let table = one(&root, "table[role=grid]");
     assert_eq!(table.get_attribute("aria-rowcount").as_deref(), Some("100001"));
     let rendered = all(&root, "tbody tr[role=row]").len();
     assert!((10..=80).contains(&rendered), "{rendered} rows in the DOM");
     assert_eq!(first_cells(&root)[0], "ITM-000000");
-    assert_eq!(one(&root, ".grid-status").text_content().as_deref(), Some("100,000 rows"));
+    assert_eq!(
+        one(&root, ".grid-status").text_content().as_deref(),
+        Some("100,000 rows")
+    );
 
     // Scroll far down: still bounded, and the rows there are rendered with their positions.
     let viewport: web_sys::HtmlElement = one(&root, ".grid-viewport").unchecked_into();
     viewport.set_scroll_top(34 * 50_000);
-    viewport.dispatch_event(&web_sys::Event::new("scroll").expect("event")).expect("scroll");
+    viewport
+        .dispatch_event(&web_sys::Event::new("scroll").expect("event"))
+        .expect("scroll");
     leptos::task::tick().await;
     let rows = all(&root, "tbody tr[role=row]");
     assert!(rows.len() <= 80, "{} rows after scrolling", rows.len());
-    let index: usize = rows[0].get_attribute("aria-rowindex").and_then(|v| v.parse().ok()).expect("aria-rowindex");
-    assert!((49_000..50_002).contains(&index), "first rendered row index {index}");
+    let index: usize = rows[0]
+        .get_attribute("aria-rowindex")
+        .and_then(|v| v.parse().ok())
+        .expect("aria-rowindex");
+    assert!(
+        (49_000..50_002).contains(&index),
+        "first rendered row index {index}"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn header_clicks_sort_numbers_numerically_and_set_aria_sort() {
     let data = RwSignal::new(GridData::new(rows_json(500), &[], Some("item_id")));
     let root = container();
-    let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
+    let _mounted = mount_to(
+        root.clone(),
+        move || view! { <RowsGrid data=data mode=SelectionMode::Single /> },
+    );
     leptos::task::tick().await;
     let qty: web_sys::HtmlElement = all(&root, "th")[1].clone().unchecked_into();
     assert_eq!(qty.get_attribute("aria-sort").as_deref(), Some("none"));
     qty.click();
     leptos::task::tick().await;
     assert_eq!(qty.get_attribute("aria-sort").as_deref(), Some("ascending"));
-    assert_eq!(first_cells(&root)[1], "1", "numeric, not text order (\"1\" < \"10\" < \"2\")");
+    assert_eq!(
+        first_cells(&root)[1],
+        "1",
+        "numeric, not text order (\"1\" < \"10\" < \"2\")"
+    );
     qty.click();
     leptos::task::tick().await;
     assert_eq!(qty.get_attribute("aria-sort").as_deref(), Some("descending"));
@@ -180,16 +240,31 @@ async fn header_clicks_sort_numbers_numerically_and_set_aria_sort() {
 async fn quick_filter_narrows_rows_and_says_how_many_match() {
     let data = RwSignal::new(GridData::new(rows_json(500), &[], None));
     let root = container();
-    let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
+    let _mounted = mount_to(
+        root.clone(),
+        move || view! { <RowsGrid data=data mode=SelectionMode::Single /> },
+    );
     leptos::task::tick().await;
     let input: web_sys::HtmlInputElement = one(&root, "input[type=search]").unchecked_into();
     input.set_value("ITM-00048");
-    input.dispatch_event(&web_sys::Event::new("input").expect("event")).expect("input");
+    input
+        .dispatch_event(&web_sys::Event::new("input").expect("event"))
+        .expect("input");
     leptos::task::tick().await;
     let rows = all(&root, "tbody tr[role=row]");
-    assert_eq!(rows.len(), 10, "ITM-000480 to ITM-000489, whatever the case typed");
-    assert!(rows.iter().all(|r| r.text_content().unwrap_or_default().contains("ITM-00048")));
-    assert_eq!(one(&root, ".grid-status").text_content().as_deref(), Some("10 of 500 rows match"));
+    assert_eq!(
+        rows.len(),
+        10,
+        "ITM-000480 to ITM-000489, whatever the case typed"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.text_content().unwrap_or_default().contains("ITM-00048"))
+    );
+    assert_eq!(
+        one(&root, ".grid-status").text_content().as_deref(),
+        Some("10 of 500 rows match")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -204,27 +279,54 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     });
     leptos::task::tick().await;
     let table = one(&root, "table[role=grid]");
-    assert_eq!(table.get_attribute("aria-multiselectable").as_deref(), Some("true"));
+    assert_eq!(
+        table.get_attribute("aria-multiselectable").as_deref(),
+        Some("true")
+    );
     let _ = key(&table, "ArrowDown");
     let _ = key(&table, "ArrowDown");
     leptos::task::tick().await;
-    assert_eq!(table.get_attribute("aria-activedescendant").as_deref().map(local_id), Some("cell-1-0"));
+    assert_eq!(
+        table
+            .get_attribute("aria-activedescendant")
+            .as_deref()
+            .map(local_id),
+        Some("cell-1-0")
+    );
     leptos::task::tick().await;
-    let marked: Vec<String> = all(&root, "td[data-active]").iter().map(|c| local_id(&c.id()).to_owned()).collect();
-    assert_eq!(marked, ["cell-1-0"], "exactly the active cell is marked for the eye");
+    let marked: Vec<String> = all(&root, "td[data-active]")
+        .iter()
+        .map(|c| local_id(&c.id()).to_owned())
+        .collect();
+    assert_eq!(
+        marked,
+        ["cell-1-0"],
+        "exactly the active cell is marked for the eye"
+    );
     let _ = key(&table, "Enter");
     let _ = key(&table, "End");
     leptos::task::tick().await;
     let _ = key(&table, "Enter");
     leptos::task::tick().await;
     let selected = |root: &web_sys::Element| -> Vec<String> {
-        all(root, "tr[aria-selected=true]").iter().filter_map(|r| r.get_attribute("id")).map(|id| local_id(&id).to_owned()).collect()
+        all(root, "tr[aria-selected=true]")
+            .iter()
+            .filter_map(|r| r.get_attribute("id"))
+            .map(|id| local_id(&id).to_owned())
+            .collect()
     };
-    assert_eq!(picked.lock().expect("lock").last().cloned(), Some(vec!["ITM-000001".to_owned(), "ITM-000049".to_owned()]));
+    assert_eq!(
+        picked.lock().expect("lock").last().cloned(),
+        Some(vec!["ITM-000001".to_owned(), "ITM-000049".to_owned()])
+    );
     assert!(selected(&root).contains(&"row-49".to_owned()));
     let _ = key(&table, "Home");
     leptos::task::tick().await;
-    assert_eq!(selected(&root), ["row-1"], "row 1 stays selected while scrolled away and back");
+    assert_eq!(
+        selected(&root),
+        ["row-1"],
+        "row 1 stays selected while scrolled away and back"
+    );
     let _ = key(&table, "Escape");
     leptos::task::tick().await;
     assert!(all(&root, "tr[aria-selected=true]").is_empty());
@@ -232,15 +334,26 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
 
     // Sorting by keyboard: up from the first row into the header row, across, Enter sorts (again
     // reverses), down comes back to the rows; the header cell is what aria-activedescendant names.
-    let active = |table: &web_sys::Element| table.get_attribute("aria-activedescendant").map(|id| local_id(&id).to_owned());
+    let active = |table: &web_sys::Element| {
+        table
+            .get_attribute("aria-activedescendant")
+            .map(|id| local_id(&id).to_owned())
+    };
     let _ = key(&table, "ArrowUp");
     leptos::task::tick().await;
-    assert_eq!(active(&table).as_deref(), Some("col-0"), "up from row 0 is the header row");
+    assert_eq!(
+        active(&table).as_deref(),
+        Some("col-0"),
+        "up from row 0 is the header row"
+    );
     let _ = key(&table, "ArrowRight");
     leptos::task::tick().await;
     assert_eq!(active(&table).as_deref(), Some("col-1"));
     let qty = all(&root, "thead tr[role=row] th")[1].clone();
-    assert!(qty.has_attribute("data-active"), "the active header cell is marked");
+    assert!(
+        qty.has_attribute("data-active"),
+        "the active header cell is marked"
+    );
     assert!(key(&table, "Enter").default_prevented());
     leptos::task::tick().await;
     assert_eq!(qty.get_attribute("aria-sort").as_deref(), Some("ascending"));
@@ -253,7 +366,11 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     let filter = one(&root, "input.column-filter:focus");
     let _ = key(&filter, "ArrowDown");
     leptos::task::tick().await;
-    assert_eq!(active(&table).as_deref(), Some("cell-0-1"), "down, down returns to the first row");
+    assert_eq!(
+        active(&table).as_deref(),
+        Some("cell-0-1"),
+        "down, down returns to the first row"
+    );
     assert!(!qty.has_attribute("data-active"));
 }
 
@@ -261,11 +378,31 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
 async fn every_failure_has_its_own_plain_state_and_hostile_text_stays_text() {
     let hostile = r#"<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>"#;
     let cases = [
-        (MesError::Denied { message: hostile.into(), identity: Some("PLANT\\victor".into()) }, "denied", "Access denied"),
-        (MesError::AuthorityOffline { message: "AIM unreachable".into() }, "authority-offline", "AVEVA Identity Manager is offline"),
-        (MesError::SessionExpired, "session-expired", "Your session has expired"),
         (
-            MesError::Unreachable { url: "https://mes.test/mesmw/api/v3/entity".into(), reason: "Failed to fetch".into() },
+            MesError::Denied {
+                message: hostile.into(),
+                identity: Some("PLANT\\victor".into()),
+            },
+            "denied",
+            "Access denied",
+        ),
+        (
+            MesError::AuthorityOffline {
+                message: "AIM unreachable".into(),
+            },
+            "authority-offline",
+            "AVEVA Identity Manager is offline",
+        ),
+        (
+            MesError::SessionExpired,
+            "session-expired",
+            "Your session has expired",
+        ),
+        (
+            MesError::Unreachable {
+                url: "https://mes.test/mesmw/api/v3/entity".into(),
+                reason: "Failed to fetch".into(),
+            },
             "unreachable",
             "https://mes.test/mesmw/api/v3/entity",
         ),
@@ -279,9 +416,28 @@ async fn every_failure_has_its_own_plain_state_and_hostile_text_stays_text() {
             "unexpected",
             "Unexpected answer",
         ),
-        (MesError::NotFound { message: "No HTTP resource".into() }, "not-found", "does not know this lookup"),
-        (MesError::ServerError { status: 502, message: "Bad gateway".into() }, "server-error", "HTTP 502"),
-        (MesError::NotConfigured { message: hostile.into() }, "not-configured", "not set up correctly"),
+        (
+            MesError::NotFound {
+                message: "No HTTP resource".into(),
+            },
+            "not-found",
+            "does not know this lookup",
+        ),
+        (
+            MesError::ServerError {
+                status: 502,
+                message: "Bad gateway".into(),
+            },
+            "server-error",
+            "HTTP 502",
+        ),
+        (
+            MesError::NotConfigured {
+                message: hostile.into(),
+            },
+            "not-configured",
+            "not set up correctly",
+        ),
     ];
     for (error, state, words) in cases {
         let root = container();
@@ -294,7 +450,10 @@ async fn every_failure_has_its_own_plain_state_and_hostile_text_stays_text() {
         let text = shown.text_content().unwrap_or_default();
         assert!(text.contains(words), "{state}: {text}");
         assert_eq!(shown.get_attribute("role").as_deref(), Some("alert"));
-        assert!(all(&root, "img, script").is_empty(), "{state}: MES text became markup");
+        assert!(
+            all(&root, "img, script").is_empty(),
+            "{state}: MES text became markup"
+        );
     }
     let pwned = js_sys::Reflect::get(&web_sys::window().expect("window"), &"__pwned".into()).expect("get");
     assert!(pwned.is_undefined(), "a hostile payload ran");
@@ -304,7 +463,10 @@ async fn every_failure_has_its_own_plain_state_and_hostile_text_stays_text() {
 async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
     let data = RwSignal::new(GridData::new(rows_json(500), &[], None));
     let root = container();
-    let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
+    let _mounted = mount_to(
+        root.clone(),
+        move || view! { <RowsGrid data=data mode=SelectionMode::Single /> },
+    );
     leptos::task::tick().await;
     let qty: web_sys::HtmlInputElement = all(&root, "input.column-filter")[1].clone().unchecked_into();
     assert_eq!(qty.get_attribute("aria-label").as_deref(), Some("Filter Qty"));
@@ -312,37 +474,84 @@ async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
     // ones that leave it.
     let table: web_sys::HtmlElement = one(&root, "table[role=grid]").unchecked_into();
     for k in [" ", "Home", "End", "ArrowLeft", "a", "Backspace"] {
-        assert!(!key(&qty, k).default_prevented(), "{k:?} typed in a filter was taken by the grid");
+        assert!(
+            !key(&qty, k).default_prevented(),
+            "{k:?} typed in a filter was taken by the grid"
+        );
     }
     leptos::task::tick().await;
     assert_eq!(table.get_attribute("aria-activedescendant"), None);
     // The keyboard path: the grid is the Tab stop; ↓ from a column's header goes into its
     // filter, Enter from there to the first row, ↑ or Escape back to the header.
-    assert_eq!(qty.get_attribute("tabindex").as_deref(), Some("-1"), "no Tab stop of its own");
+    assert_eq!(
+        qty.get_attribute("tabindex").as_deref(),
+        Some("-1"),
+        "no Tab stop of its own"
+    );
     table.focus().expect("focus");
     let active = || document().active_element().map(|e| e.id()).unwrap_or_default();
     for k in ["ArrowDown", "ArrowRight", "ArrowUp"] {
         key(&table, k);
         leptos::task::tick().await;
     }
-    assert_eq!(table.get_attribute("aria-activedescendant").as_deref().map(local_id), Some("col-1"), "in the header row");
+    assert_eq!(
+        table
+            .get_attribute("aria-activedescendant")
+            .as_deref()
+            .map(local_id),
+        Some("col-1"),
+        "in the header row"
+    );
     assert!(key(&table, "ArrowDown").default_prevented());
-    assert_eq!(local_id(&active()), "filter-1", "↓ from Qty's header is Qty's filter");
+    assert_eq!(
+        local_id(&active()),
+        "filter-1",
+        "↓ from Qty's header is Qty's filter"
+    );
     assert!(key(&qty, "Enter").default_prevented());
     leptos::task::tick().await;
-    assert_eq!((active().is_empty(), table.get_attribute("aria-activedescendant").as_deref().map(local_id)), (true, Some("cell-0-1")));
-    assert_eq!(document().active_element().map(|e| e.tag_name()).as_deref(), Some("TABLE"), "back in the grid");
+    assert_eq!(
+        (
+            active().is_empty(),
+            table
+                .get_attribute("aria-activedescendant")
+                .as_deref()
+                .map(local_id)
+        ),
+        (true, Some("cell-0-1"))
+    );
+    assert_eq!(
+        document().active_element().map(|e| e.tag_name()).as_deref(),
+        Some("TABLE"),
+        "back in the grid"
+    );
     key(&table, "ArrowUp");
     key(&table, "ArrowDown");
     assert!(key(&qty, "Escape").default_prevented());
     leptos::task::tick().await;
-    assert_eq!(table.get_attribute("aria-activedescendant").as_deref().map(local_id), Some("col-1"), "Escape: the header again");
+    assert_eq!(
+        table
+            .get_attribute("aria-activedescendant")
+            .as_deref()
+            .map(local_id),
+        Some("col-1"),
+        "Escape: the header again"
+    );
     qty.set_value(">490");
-    qty.dispatch_event(&web_sys::Event::new("input").expect("event")).expect("input");
+    qty.dispatch_event(&web_sys::Event::new("input").expect("event"))
+        .expect("input");
     leptos::task::tick().await;
-    assert_eq!(one(&root, ".grid-status").text_content().as_deref(), Some("10 of 500 rows match"), "qty = 500 - i, numerically");
-    let visible =
-        |root: &web_sys::Element| all(root, "thead tr[role=row] th").iter().filter(|th| !th.class_list().contains("hidden")).count();
+    assert_eq!(
+        one(&root, ".grid-status").text_content().as_deref(),
+        Some("10 of 500 rows match"),
+        "qty = 500 - i, numerically"
+    );
+    let visible = |root: &web_sys::Element| {
+        all(root, "thead tr[role=row] th")
+            .iter()
+            .filter(|th| !th.class_list().contains("hidden"))
+            .count()
+    };
     assert_eq!(visible(&root), 5);
     let boxes = all(&root, "details.columns input[type=checkbox]");
     let description: web_sys::HtmlElement = boxes[2].clone().unchecked_into();
@@ -350,7 +559,11 @@ async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
     leptos::task::tick().await;
     assert_eq!(visible(&root), 4);
     let first_row = all(&root, "tbody tr[role=row]")[0].clone();
-    assert_eq!(all(&first_row, "td").len(), 4, "the cells of a hidden column are not rendered");
+    assert_eq!(
+        all(&first_row, "td").len(),
+        4,
+        "the cells of a hidden column are not rendered"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -359,23 +572,47 @@ async fn a_bad_configuration_is_a_page_listing_every_problem() {
         "web_apis":[{"name":"MES","base_address":"https://mes/mesmw/","request_uri":"api","authentication_mode":"User Access Token",
         "authority":"https://aim/identitymanager","client_id":"mes-portal","client_secret":"s3cret"}],
         "lookups":[{"name":"Entities","web_api":"nope","endpoint":"v3/entity"}]}"#;
-    let issues = mes_client::PortalConfig::from_json(text, mes_client::Runtime::Browser).expect_err("broken").errors;
+    let issues = mes_client::PortalConfig::from_json(text, mes_client::Runtime::Browser)
+        .expect_err("broken")
+        .errors;
     assert_eq!(issues.len(), 6);
     let root = container();
-    let _mounted = mount_to(root.clone(), move || view! { <mes_portal::pages::ConfigInvalid issues=issues /> });
+    let _mounted = mount_to(
+        root.clone(),
+        move || view! { <mes_portal::pages::ConfigInvalid issues=issues /> },
+    );
     leptos::task::tick().await;
-    let items: Vec<String> = all(&root, "ul.config-problems li").iter().map(|li| li.text_content().unwrap_or_default()).collect();
+    let items: Vec<String> = all(&root, "ul.config-problems li")
+        .iter()
+        .map(|li| li.text_content().unwrap_or_default())
+        .collect();
     assert_eq!(items.len(), 6, "{items:?}");
-    assert!(items.iter().any(|i| i.starts_with("client.authority") && i.contains("only https")));
-    assert!(items.iter().any(|i| i.starts_with("web_apis[0].client_secret") && i.contains("must not be in a browser")));
-    assert!(!root.text_content().unwrap_or_default().contains("s3cret"), "the secret is never echoed");
+    assert!(
+        items
+            .iter()
+            .any(|i| i.starts_with("client.authority") && i.contains("only https"))
+    );
+    assert!(
+        items
+            .iter()
+            .any(|i| i.starts_with("web_apis[0].client_secret") && i.contains("must not be in a browser"))
+    );
+    assert!(
+        !root.text_content().unwrap_or_default().contains("s3cret"),
+        "the secret is never echoed"
+    );
 }
 
 async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().expect("window").set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("timeout");
+        web_sys::window()
+            .expect("window")
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .expect("timeout");
     });
-    wasm_bindgen_futures::JsFuture::from(promise).await.expect("sleep");
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("sleep");
 }
 
 fn set_query(query: &str) {
@@ -393,17 +630,27 @@ async fn sort_filters_and_hidden_columns_travel_in_the_address_and_come_back() {
     set_query("");
     let data = RwSignal::new(GridData::new(rows_json(500), &[], None));
     let root = container();
-    let grid = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single sync_url=true /> });
+    let grid = mount_to(
+        root.clone(),
+        move || view! { <RowsGrid data=data mode=SelectionMode::Single sync_url=true /> },
+    );
     leptos::task::tick().await;
     let qty: web_sys::HtmlInputElement = all(&root, "input.column-filter")[1].clone().unchecked_into();
     qty.set_value(">490");
-    qty.dispatch_event(&web_sys::Event::new("input").expect("event")).expect("input");
-    let hide_description: web_sys::HtmlElement = all(&root, "details.columns input[type=checkbox]")[2].clone().unchecked_into();
+    qty.dispatch_event(&web_sys::Event::new("input").expect("event"))
+        .expect("input");
+    let hide_description: web_sys::HtmlElement = all(&root, "details.columns input[type=checkbox]")[2]
+        .clone()
+        .unchecked_into();
     hide_description.click();
     let qty_header: web_sys::HtmlElement = all(&root, "thead tr[role=row] th")[1].clone().unchecked_into();
     qty_header.click();
     leptos::task::tick().await;
-    let search = web_sys::window().expect("window").location().search().expect("search");
+    let search = web_sys::window()
+        .expect("window")
+        .location()
+        .search()
+        .expect("search");
     for part in ["sort=qty%3Aasc", "f.qty=%3E490", "hide=item_desc"] {
         assert!(search.contains(part), "{part} missing from {search}");
     }
@@ -411,9 +658,15 @@ async fn sort_filters_and_hidden_columns_travel_in_the_address_and_come_back() {
 
     // A reload (or a sign-in round trip) mounts the grid again from the address.
     let again = container();
-    let _grid = mount_to(again.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single sync_url=true /> });
+    let _grid = mount_to(
+        again.clone(),
+        move || view! { <RowsGrid data=data mode=SelectionMode::Single sync_url=true /> },
+    );
     leptos::task::tick().await;
-    assert_eq!(one(&again, ".grid-status").text_content().as_deref(), Some("10 of 500 rows match"));
+    assert_eq!(
+        one(&again, ".grid-status").text_content().as_deref(),
+        Some("10 of 500 rows match")
+    );
     let qty: web_sys::HtmlInputElement = all(&again, "input.column-filter")[1].clone().unchecked_into();
     assert_eq!(qty.value(), ">490");
     assert_eq!(all(&again, "thead tr[role=row] th:not(.hidden)").len(), 4);
@@ -425,53 +678,115 @@ async fn sort_filters_and_hidden_columns_travel_in_the_address_and_come_back() {
 async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
     let data = RwSignal::new(GridData::new(rows_json(50), &[], None));
     let root = container();
-    let _mounted = mount_to(root.clone(), move || view! { <RowsGrid data=data mode=SelectionMode::Single /> });
+    let _mounted = mount_to(
+        root.clone(),
+        move || view! { <RowsGrid data=data mode=SelectionMode::Single /> },
+    );
     leptos::task::tick().await;
     let header: web_sys::HtmlElement = all(&root, "thead tr[role=row] th")[2].clone().unchecked_into();
     let before = header.offset_width();
     // The drag handles are for pointers: hidden from assistive technology and no Tab stops, so
     // the grid is one Tab stop; the keyboard resizes the active column with Alt+←/→.
     let handle = one(&header, ".resize");
-    assert_eq!((handle.get_attribute("aria-hidden").as_deref(), handle.get_attribute("tabindex")), (Some("true"), None));
-    let stops: Vec<_> = all(&root, "[tabindex]:not([tabindex='-1'])").iter().map(|e| e.tag_name()).collect();
+    assert_eq!(
+        (
+            handle.get_attribute("aria-hidden").as_deref(),
+            handle.get_attribute("tabindex")
+        ),
+        (Some("true"), None)
+    );
+    let stops: Vec<_> = all(&root, "[tabindex]:not([tabindex='-1'])")
+        .iter()
+        .map(|e| e.tag_name())
+        .collect();
     assert_eq!(stops, ["TABLE"], "one Tab stop in the grid's body and headers");
-    let third_column: web_sys::HtmlElement =
-        all(&root, "tbody tr[role=row]")[0].query_selector("td:nth-child(3)").expect("td").expect("td").unchecked_into();
+    let third_column: web_sys::HtmlElement = all(&root, "tbody tr[role=row]")[0]
+        .query_selector("td:nth-child(3)")
+        .expect("td")
+        .expect("td")
+        .unchecked_into();
     third_column.click();
     let table = one(&root, "table[role=grid]");
     assert!(alt_key(&table, "ArrowRight", true).default_prevented());
     leptos::task::tick().await;
-    assert_eq!(header.style().get_property_value("width").expect("width"), format!("{}px", before + 16));
-    assert!(one(&root, ".grid-notice").text_content().unwrap_or_default().ends_with(&format!("{} px wide", before + 16)), "it is said");
+    assert_eq!(
+        header.style().get_property_value("width").expect("width"),
+        format!("{}px", before + 16)
+    );
+    assert!(
+        one(&root, ".grid-notice")
+            .text_content()
+            .unwrap_or_default()
+            .ends_with(&format!("{} px wide", before + 16)),
+        "it is said"
+    );
     for _ in 0..100 {
         alt_key(&table, "ArrowLeft", true);
     }
     leptos::task::tick().await;
-    assert_eq!(header.style().get_property_value("width").expect("width"), "48px", "never narrower than 48 px");
+    assert_eq!(
+        header.style().get_property_value("width").expect("width"),
+        "48px",
+        "never narrower than 48 px"
+    );
     // Text cut off (as portal.css cuts it, which this page does not load) is there as a
     // tooltip; a cell whose text fits has none.
     let row = all(&root, "tbody tr[role=row]")[1].clone();
     for (column, want) in [(3, Some("Item 1")), (4, None)] {
-        let cell: web_sys::HtmlElement = row.query_selector(&format!("td:nth-child({column})")).expect("td").expect("td").unchecked_into();
-        cell.set_attribute("style", "display: inline-block; width: 2.5em; white-space: nowrap; overflow: hidden").expect("style");
+        let cell: web_sys::HtmlElement = row
+            .query_selector(&format!("td:nth-child({column})"))
+            .expect("td")
+            .expect("td")
+            .unchecked_into();
+        cell.set_attribute(
+            "style",
+            "display: inline-block; width: 2.5em; white-space: nowrap; overflow: hidden",
+        )
+        .expect("style");
         let init = web_sys::MouseEventInit::new();
         init.set_bubbles(true);
-        cell.dispatch_event(&web_sys::MouseEvent::new_with_mouse_event_init_dict("mouseover", &init).expect("event")).expect("dispatch");
-        assert_eq!(cell.get_attribute("title").as_deref(), want, "tooltip of column {column}");
+        cell.dispatch_event(
+            &web_sys::MouseEvent::new_with_mouse_event_init_dict("mouseover", &init).expect("event"),
+        )
+        .expect("dispatch");
+        assert_eq!(
+            cell.get_attribute("title").as_deref(),
+            want,
+            "tooltip of column {column}"
+        );
     }
-    assert!(all(&root, "th[aria-sort=ascending], th[aria-sort=descending]").is_empty(), "resizing is not sorting");
+    assert!(
+        all(&root, "th[aria-sort=ascending], th[aria-sort=descending]").is_empty(),
+        "resizing is not sorting"
+    );
 
     // Click a cell of the third column, move left with the keyboard, copy: the highlighted cell
     // is what is copied.
-    let cell: web_sys::HtmlElement =
-        all(&root, "tbody tr[role=row]")[1].query_selector("td:nth-child(3)").expect("td").expect("td").unchecked_into();
+    let cell: web_sys::HtmlElement = all(&root, "tbody tr[role=row]")[1]
+        .query_selector("td:nth-child(3)")
+        .expect("td")
+        .expect("td")
+        .unchecked_into();
     cell.click();
     leptos::task::tick().await;
     let table = one(&root, "table[role=grid]");
-    assert_eq!(table.get_attribute("aria-activedescendant").as_deref().map(local_id), Some("cell-1-2"), "the clicked cell");
+    assert_eq!(
+        table
+            .get_attribute("aria-activedescendant")
+            .as_deref()
+            .map(local_id),
+        Some("cell-1-2"),
+        "the clicked cell"
+    );
     key(&table, "ArrowLeft");
     leptos::task::tick().await;
-    assert_eq!(table.get_attribute("aria-activedescendant").as_deref().map(local_id), Some("cell-1-1"));
+    assert_eq!(
+        table
+            .get_attribute("aria-activedescendant")
+            .as_deref()
+            .map(local_id),
+        Some("cell-1-1")
+    );
     let init = web_sys::KeyboardEventInit::new();
     init.set_key("c");
     init.set_ctrl_key(true);
@@ -507,17 +822,30 @@ async fn mount_rows_grid_shows_a_pages_own_rows_and_reports_selections() {
     let picked = Arc::new(Mutex::new(Vec::<String>::new()));
     let listener = {
         let picked = picked.clone();
-        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
-            let values = js_sys::Reflect::get(&e.detail(), &"values".into()).expect("values");
-            *picked.lock().expect("lock") = js_sys::Array::from(&values).iter().filter_map(|v| v.as_string()).collect();
-        })
+        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(
+            move |e: web_sys::CustomEvent| {
+                let values = js_sys::Reflect::get(&e.detail(), &"values".into()).expect("values");
+                *picked.lock().expect("lock") = js_sys::Array::from(&values)
+                    .iter()
+                    .filter_map(|v| v.as_string())
+                    .collect();
+            },
+        )
     };
-    root.add_event_listener_with_callback("mes-select", listener.as_ref().unchecked_ref()).expect("listen");
+    root.add_event_listener_with_callback("mes-select", listener.as_ref().unchecked_ref())
+        .expect("listen");
     let unmount = mes_portal::embed::mount_rows(root.clone(), &options).expect("mounted");
     leptos::task::tick().await;
-    assert_eq!(first_cells(&root), ["L-1", "5", "<b>not bold</b>"], "data is text, never markup");
+    assert_eq!(
+        first_cells(&root),
+        ["L-1", "5", "<b>not bold</b>"],
+        "data is text, never markup"
+    );
     assert!(all(&root, "b").is_empty());
-    assert_eq!(one(&root, ".grid-status").text_content().as_deref(), Some("2 rows"));
+    assert_eq!(
+        one(&root, ".grid-status").text_content().as_deref(),
+        Some("2 rows")
+    );
     let rows = all(&root, "tbody tr[role=row]");
     rows[1].dyn_ref::<web_sys::HtmlElement>().expect("row").click();
     rows[0].dyn_ref::<web_sys::HtmlElement>().expect("row").click();
@@ -525,13 +853,20 @@ async fn mount_rows_grid_shows_a_pages_own_rows_and_reports_selections() {
     assert_eq!(*picked.lock().expect("lock"), ["L-1", "L-2"]);
 
     unmount.call0(&JsValue::NULL).expect("unmount");
-    assert!(all(&root, "table").is_empty(), "the returned function removes the grid");
+    assert!(
+        all(&root, "table").is_empty(),
+        "the returned function removes the grid"
+    );
 
     // JSON text works the same; a number column sorts as numbers.
     let text = container();
-    let _unmount = mes_portal::embed::mount_rows(text.clone(), &eval(r#"({ json: '[{"n":10},{"n":9}]' })"#)).expect("json");
+    let _unmount = mes_portal::embed::mount_rows(text.clone(), &eval(r#"({ json: '[{"n":10},{"n":9}]' })"#))
+        .expect("json");
     leptos::task::tick().await;
-    all(&text, "thead tr[role=row] th")[0].dyn_ref::<web_sys::HtmlElement>().expect("th").click();
+    all(&text, "thead tr[role=row] th")[0]
+        .dyn_ref::<web_sys::HtmlElement>()
+        .expect("th")
+        .click();
     leptos::task::tick().await;
     assert_eq!(first_cells(&text), ["9"]);
 
@@ -540,7 +875,9 @@ async fn mount_rows_grid_shows_a_pages_own_rows_and_reports_selections() {
         let root = container();
         let _unmount = mes_portal::embed::mount_rows(root.clone(), &eval(bad)).expect(bad);
         leptos::task::tick().await;
-        let alert = one(&root, "[role=alert][data-state=rows-unreadable]").text_content().unwrap_or_default();
+        let alert = one(&root, "[role=alert][data-state=rows-unreadable]")
+            .text_content()
+            .unwrap_or_default();
         assert!(alert.contains("not an MES-style answer"), "{bad}: {alert}");
         assert!(all(&root, "table").is_empty(), "{bad}: no grid");
     }
@@ -570,41 +907,81 @@ async fn mount_rows_grid_reads_a_stream_while_it_arrives() {
     );
     let feed = eval("testStream()");
     let push = |text: &str| {
-        let push: js_sys::Function = js_sys::Reflect::get(&feed, &"push".into()).expect("push").unchecked_into();
-        push.call1(&JsValue::NULL, &JsValue::from_str(text)).expect("push");
+        let push: js_sys::Function = js_sys::Reflect::get(&feed, &"push".into())
+            .expect("push")
+            .unchecked_into();
+        push.call1(&JsValue::NULL, &JsValue::from_str(text))
+            .expect("push");
     };
     let root = container();
     let done = Arc::new(Mutex::new(None::<f64>));
     let listener = {
         let done = done.clone();
-        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
-            *done.lock().expect("lock") = js_sys::Reflect::get(&e.detail(), &"rows".into()).ok().and_then(|v| v.as_f64());
-        })
+        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(
+            move |e: web_sys::CustomEvent| {
+                *done.lock().expect("lock") = js_sys::Reflect::get(&e.detail(), &"rows".into())
+                    .ok()
+                    .and_then(|v| v.as_f64());
+            },
+        )
     };
-    root.add_event_listener_with_callback("mes-rows", listener.as_ref().unchecked_ref()).expect("listen");
+    root.add_event_listener_with_callback("mes-rows", listener.as_ref().unchecked_ref())
+        .expect("listen");
     let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"stream".into(), &js_sys::Reflect::get(&feed, &"stream".into()).expect("stream")).expect("set");
+    js_sys::Reflect::set(
+        &options,
+        &"stream".into(),
+        &js_sys::Reflect::get(&feed, &"stream".into()).expect("stream"),
+    )
+    .expect("set");
     let _unmount = mes_portal::embed::mount_rows(root.clone(), &options).expect("mounted");
     push(r#"[{"lot":"L-1","qty":1},{"lot":"L-2","q"#);
     for _ in 0..5 {
         next_task().await;
     }
-    assert_eq!(first_cells(&root), ["L-1", "1"], "the first row shows before the stream ends");
-    assert!(one(&root, ".grid-status").text_content().unwrap_or_default().contains("so far"));
+    assert_eq!(
+        first_cells(&root),
+        ["L-1", "1"],
+        "the first row shows before the stream ends"
+    );
+    assert!(
+        one(&root, ".grid-status")
+            .text_content()
+            .unwrap_or_default()
+            .contains("so far")
+    );
     assert_eq!(*done.lock().expect("lock"), None);
     push(r#"ty":2}]"#);
-    let end: js_sys::Function = js_sys::Reflect::get(&feed, &"end".into()).expect("end").unchecked_into();
+    let end: js_sys::Function = js_sys::Reflect::get(&feed, &"end".into())
+        .expect("end")
+        .unchecked_into();
     end.call0(&JsValue::NULL).expect("end");
     for _ in 0..5 {
         next_task().await;
     }
-    assert_eq!(one(&root, ".grid-status").text_content().as_deref(), Some("2 rows"));
-    assert_eq!(*done.lock().expect("lock"), Some(2.0), "mes-rows tells the page every row is in");
+    assert_eq!(
+        one(&root, ".grid-status").text_content().as_deref(),
+        Some("2 rows")
+    );
+    assert_eq!(
+        *done.lock().expect("lock"),
+        Some(2.0),
+        "mes-rows tells the page every row is in"
+    );
 
     for (script, says) in [
-        (r#"const f = testStream(); f.push('[{"a":1},'); f.fail(); f.stream"#, "broke off"),
-        (r#"const f = testStream(); f.push('<html>'); f.end(); f.stream"#, "not a JSON array"),
-        (r#"const f = testStream(); f.push('[{"a":1}'); f.end(); f.stream"#, "ends before"),
+        (
+            r#"const f = testStream(); f.push('[{"a":1},'); f.fail(); f.stream"#,
+            "broke off",
+        ),
+        (
+            r#"const f = testStream(); f.push('<html>'); f.end(); f.stream"#,
+            "not a JSON array",
+        ),
+        (
+            r#"const f = testStream(); f.push('[{"a":1}'); f.end(); f.stream"#,
+            "ends before",
+        ),
     ] {
         let broken = container();
         let options = js_sys::Object::new();
@@ -618,7 +995,9 @@ async fn mount_rows_grid_reads_a_stream_while_it_arrives() {
         for _ in 0..5 {
             next_task().await;
         }
-        let alert = one(&broken, "[role=alert][data-state=rows-unreadable]").text_content().unwrap_or_default();
+        let alert = one(&broken, "[role=alert][data-state=rows-unreadable]")
+            .text_content()
+            .unwrap_or_default();
         assert!(alert.contains(says), "{script}: {alert}");
     }
 }
@@ -626,7 +1005,10 @@ async fn mount_rows_grid_reads_a_stream_while_it_arrives() {
 /// Waits for a new task (a zero timeout), as the stream reader does between pieces.
 async fn next_task() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().expect("window").set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0).expect("timeout");
+        web_sys::window()
+            .expect("window")
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
+            .expect("timeout");
     });
     wasm_bindgen_futures::JsFuture::from(promise).await.expect("tick");
 }
@@ -639,20 +1021,48 @@ fn cells_are_shown_in_the_locale_without_changing_them() {
     use mes_portal::grid::format::shown_in;
     let de = |cell: Cell<'_>| shown_in(&cell, "de-DE");
     let en = |cell: Cell<'_>| shown_in(&cell, "en-US");
-    assert_eq!((de(Cell::Number("1234.50")), en(Cell::Number("1234.50"))), ("1234,50".into(), "1234.50".into()));
+    assert_eq!(
+        (de(Cell::Number("1234.50")), en(Cell::Number("1234.50"))),
+        ("1234,50".into(), "1234.50".into())
+    );
     assert_eq!(de(Cell::Number("-0.125")), "-0,125");
-    assert_eq!(de(Cell::Number("100234")), "100234", "identifiers are not grouped");
-    assert_eq!(shown_in(&Cell::Number("3.5"), "ar-EG"), "٣٫٥", "the locale's own digits");
+    assert_eq!(
+        de(Cell::Number("100234")),
+        "100234",
+        "identifiers are not grouped"
+    );
+    assert_eq!(
+        shown_in(&Cell::Number("3.5"), "ar-EG"),
+        "٣٫٥",
+        "the locale's own digits"
+    );
     for as_sent in ["1e300", "12345678901234567", "0.1234567890123456"] {
-        assert_eq!(de(Cell::Number(as_sent)), as_sent, "a double cannot hold it: shown as sent");
+        assert_eq!(
+            de(Cell::Number(as_sent)),
+            as_sent,
+            "a double cannot hold it: shown as sent"
+        );
     }
-    assert_eq!(de(Cell::Text("2026-03-01T06:30:15")), "01.03.2026, 06:30:15", "wall clock, as written");
+    assert_eq!(
+        de(Cell::Text("2026-03-01T06:30:15")),
+        "01.03.2026, 06:30:15",
+        "wall clock, as written"
+    );
     assert_eq!(de(Cell::Text("2026-03-01T06:30:15Z")), "01.03.2026, 06:30:15 UTC");
-    assert_eq!(en(Cell::Text("2026-03-01T18:30:15Z")), "03/01/2026, 06:30:15 PM UTC");
-    assert_eq!(de(Cell::Text("2026-03-01 06:30:15.25+01:00")), "01.03.2026, 06:30:15,25 UTC+01:00");
+    assert_eq!(
+        en(Cell::Text("2026-03-01T18:30:15Z")),
+        "03/01/2026, 06:30:15 PM UTC"
+    );
+    assert_eq!(
+        de(Cell::Text("2026-03-01 06:30:15.25+01:00")),
+        "01.03.2026, 06:30:15,25 UTC+01:00"
+    );
     assert_eq!(de(Cell::Text("2026-12-31")), "31.12.2026");
     for as_sent in ["2026-02-30T00:00:00", "Lot 2026-03-01", "<b>2026</b>"] {
         assert_eq!(de(Cell::Text(as_sent)), as_sent);
     }
-    assert_eq!((en(Cell::Bool(true)), en(Cell::Bool(false)), en(Cell::Null)), ("Yes".into(), "No".into(), String::new()));
+    assert_eq!(
+        (en(Cell::Bool(true)), en(Cell::Bool(false)), en(Cell::Null)),
+        ("Yes".into(), "No".into(), String::new())
+    );
 }

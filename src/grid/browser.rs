@@ -14,8 +14,13 @@ pub(super) fn download(file: &str, text: &str) -> Result<(), String> {
     options.set_type("text/csv;charset=utf-8");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| "no Blob")?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "no object URL")?;
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let link: web_sys::HtmlAnchorElement = document.create_element("a").map_err(|_| "no link")?.unchecked_into();
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| "no link")?
+        .unchecked_into();
     link.set_href(&url);
     link.set_download(file);
     link.click();
@@ -39,13 +44,20 @@ pub(super) fn by_id(grid: Option<&web_sys::Element>, id: &str) -> Option<web_sys
 /// Marks (or unmarks) the active cell `id` of the grid's table for styling.
 pub(super) fn mark_active(grid: Option<&web_sys::Element>, id: &str, active: bool) {
     let Some(cell) = by_id(grid, id) else { return };
-    let _ = if active { cell.set_attribute("data-active", "") } else { cell.remove_attribute("data-active") };
+    let _ = if active {
+        cell.set_attribute("data-active", "")
+    } else {
+        cell.remove_attribute("data-active")
+    };
 }
 
 /// Height the row window is computed for: the viewport's, but never more than the window's, so
 /// the DOM stays bounded even when no stylesheet limits the viewport (an embedding page).
 pub(super) fn visible_height(el: &web_sys::HtmlElement) -> f64 {
-    let window = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(1000.0);
+    let window = web_sys::window()
+        .and_then(|w| w.inner_height().ok())
+        .and_then(|h| h.as_f64())
+        .unwrap_or(1000.0);
     f64::from(el.client_height()).min(window).max(ROW_HEIGHT)
 }
 
@@ -54,7 +66,11 @@ pub(super) fn copy_text(text: String, notice: RwSignal<String>) {
     let Some(window) = web_sys::window() else { return };
     let promise = window.navigator().clipboard().write_text(&text);
     spawn_local(async move {
-        let shown: String = if text.chars().count() > 40 { text.chars().take(40).chain(['…']).collect() } else { text };
+        let shown: String = if text.chars().count() > 40 {
+            text.chars().take(40).chain(['…']).collect()
+        } else {
+            text
+        };
         match wasm_bindgen_futures::JsFuture::from(promise).await {
             Ok(_) => notice.set(fill(GridWord::Copied, &[("text", &shown)])),
             Err(_) => notice.set(fill(GridWord::CopyRefused, &[("text", &shown)])),
@@ -92,6 +108,10 @@ pub(super) fn column_width(grid: Option<&web_sys::Element>, number: u32, column:
 }
 
 /// The filter box of column `column` of the grid numbered `number` (`g{number}-filter-{column}`).
-pub(super) fn filter_input(grid: Option<&web_sys::Element>, number: u32, column: usize) -> Option<web_sys::HtmlElement> {
+pub(super) fn filter_input(
+    grid: Option<&web_sys::Element>,
+    number: u32,
+    column: usize,
+) -> Option<web_sys::HtmlElement> {
     by_id(grid, &format!("g{number}-filter-{column}"))
 }

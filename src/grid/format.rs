@@ -37,8 +37,12 @@ pub fn shown_in(cell: &Cell<'_>, locale: &str) -> String {
         Cell::Null => String::new(),
         Cell::Bool(true) => w(GridWord::Yes).to_owned(),
         Cell::Bool(false) => w(GridWord::No).to_owned(),
-        Cell::Number(t) => plain_number(t).and_then(|(value, decimals)| number(locale, value, decimals)).unwrap_or_else(|| (*t).to_owned()),
-        Cell::Text(t) => Timestamp::parse(t).and_then(|stamp| time(locale, &stamp)).unwrap_or_else(|| (*t).to_owned()),
+        Cell::Number(t) => plain_number(t)
+            .and_then(|(value, decimals)| number(locale, value, decimals))
+            .unwrap_or_else(|| (*t).to_owned()),
+        Cell::Text(t) => Timestamp::parse(t)
+            .and_then(|stamp| time(locale, &stamp))
+            .unwrap_or_else(|| (*t).to_owned()),
         Cell::Json(t) => (*t).to_owned(),
     }
 }
@@ -55,7 +59,10 @@ struct Formatters {
 impl Formatters {
     fn for_locale(&mut self, locale: &str) -> &mut Self {
         if self.locale != locale {
-            *self = Self { locale: locale.to_owned(), ..Self::default() };
+            *self = Self {
+                locale: locale.to_owned(),
+                ..Self::default()
+            };
         }
         self
     }
@@ -83,10 +90,18 @@ fn number(locale: &str, value: f64, decimals: u32) -> Option<String> {
             let digits = JsValue::from_f64(f64::from(decimals));
             Intl::NumberFormat::new(
                 &locales(locale),
-                &options(&[("useGrouping", JsValue::FALSE), ("minimumFractionDigits", digits.clone()), ("maximumFractionDigits", digits)]),
+                &options(&[
+                    ("useGrouping", JsValue::FALSE),
+                    ("minimumFractionDigits", digits.clone()),
+                    ("maximumFractionDigits", digits),
+                ]),
             )
         });
-        format.format().call1(format, &JsValue::from_f64(value)).ok()?.as_string()
+        format
+            .format()
+            .call1(format, &JsValue::from_f64(value))
+            .ok()?
+            .as_string()
     })
 }
 
@@ -94,17 +109,26 @@ fn time(locale: &str, stamp: &Timestamp) -> Option<String> {
     let with_time = stamp.time.is_some();
     let fraction = stamp.fraction_digits.min(3);
     let text = FORMATTERS.with_borrow_mut(|f| {
-        let format = f.for_locale(locale).times.entry((with_time, fraction)).or_insert_with(|| {
-            let two = || JsValue::from_str("2-digit");
-            let mut pairs = vec![("timeZone", JsValue::from_str("UTC")), ("year", "numeric".into()), ("month", two()), ("day", two())];
-            if with_time {
-                pairs.extend([("hour", two()), ("minute", two()), ("second", two())]);
-                if fraction > 0 {
-                    pairs.push(("fractionalSecondDigits", JsValue::from_f64(f64::from(fraction))));
+        let format = f
+            .for_locale(locale)
+            .times
+            .entry((with_time, fraction))
+            .or_insert_with(|| {
+                let two = || JsValue::from_str("2-digit");
+                let mut pairs = vec![
+                    ("timeZone", JsValue::from_str("UTC")),
+                    ("year", "numeric".into()),
+                    ("month", two()),
+                    ("day", two()),
+                ];
+                if with_time {
+                    pairs.extend([("hour", two()), ("minute", two()), ("second", two())]);
+                    if fraction > 0 {
+                        pairs.push(("fractionalSecondDigits", JsValue::from_f64(f64::from(fraction))));
+                    }
                 }
-            }
-            Intl::DateTimeFormat::new(&locales(locale), &options(&pairs))
-        });
+                Intl::DateTimeFormat::new(&locales(locale), &options(&pairs))
+            });
         let date = js_sys::Date::new(&JsValue::from_f64(stamp.wall_clock_millis()));
         format.format().call1(format, &date).ok()?.as_string()
     })?;

@@ -22,7 +22,8 @@ pub(super) fn HeaderCells(
     /// The grid's number, for the header ids (`g3-col-2`).
     grid: u32,
 ) -> impl IntoView {
-    let column_style = move |i: usize| widths.with(|w| w.get(i).copied().flatten().map(|px| format!("{px}px")));
+    let column_style =
+        move |i: usize| widths.with(|w| w.get(i).copied().flatten().map(|px| format!("{px}px")));
     columns
         .into_iter()
         .enumerate()

@@ -47,7 +47,12 @@ pub(crate) struct GridTarget {
 impl GridTarget {
     /// Rows into `data`, for as long as it exists.
     pub(crate) fn new(data: RwSignal<GridData>) -> Self {
-        Self { data, first_rows: None, last_notice: 0.0, current: Box::new(|| true) }
+        Self {
+            data,
+            first_rows: None,
+            last_notice: 0.0,
+            current: Box::new(|| true),
+        }
     }
 
     /// Calls `show` once, when the first rows are in.
@@ -80,7 +85,9 @@ impl RowsTarget for GridTarget {
 }
 
 fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 /// A lookup grid. Fetches with the signed-in person's token and shows rows or a plain failure.
@@ -211,9 +218,15 @@ fn mark(name: &str) {
 /// `mes-lookup-answer`, with what the decoded rows hold in memory as its detail (`{ bytes }`).
 fn mark_answer(bytes: usize) {
     use wasm_bindgen::JsCast;
-    let Some(performance) = web_sys::window().and_then(|w| w.performance()) else { return };
+    let Some(performance) = web_sys::window().and_then(|w| w.performance()) else {
+        return;
+    };
     let (detail, options) = (js_sys::Object::new(), js_sys::Object::new());
-    let _ = js_sys::Reflect::set(&detail, &"bytes".into(), &wasm_bindgen::JsValue::from_f64(bytes as f64));
+    let _ = js_sys::Reflect::set(
+        &detail,
+        &"bytes".into(),
+        &wasm_bindgen::JsValue::from_f64(bytes as f64),
+    );
     let _ = js_sys::Reflect::set(&options, &"detail".into(), &detail);
     // `mark(name, { detail })`: web-sys has it only behind its unstable-API flag.
     match js_sys::Reflect::get(&performance, &"mark".into()).map(|f| f.dyn_into::<js_sys::Function>()) {

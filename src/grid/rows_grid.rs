@@ -3,12 +3,14 @@
 //! export, and the state mirrored in the address bar.
 
 use super::browser::{
-    clicked_column, column_width, copy_text, download, filter_input, grid_number, mark_active, title_if_cut, visible_height,
+    clicked_column, column_width, copy_text, download, filter_input, grid_number, mark_active, title_if_cut,
+    visible_height,
 };
 use super::format;
 use super::header::{ColumnMenu, FilterCells, HeaderCells, MIN_COLUMN_WIDTH};
 use crate::grid_model::interaction::{
-    KeyAction, KeyContext, filter_key, key_action, page_rows, pick, row_window, scroll_to_show, status_line, step_column,
+    KeyAction, KeyContext, filter_key, key_action, page_rows, pick, row_window, scroll_to_show, status_line,
+    step_column,
 };
 use crate::grid_model::{GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey, toggle_sort};
 use crate::nav::{query as current_query, replace_query};
@@ -53,11 +55,20 @@ pub fn RowsGrid(
     let column_count = columns.len();
     let column_filters = RwSignal::new(initial.column_filters.clone());
     let active_filters = move || -> Vec<(usize, String)> {
-        column_filters.with(|c| c.iter().enumerate().filter(|(_, t)| !t.trim().is_empty()).map(|(i, t)| (i, t.clone())).collect())
+        column_filters.with(|c| {
+            c.iter()
+                .enumerate()
+                .filter(|(_, t)| !t.trim().is_empty())
+                .map(|(i, t)| (i, t.clone()))
+                .collect()
+        })
     };
     let sort = RwSignal::new(initial.sort.clone());
     let filter = RwSignal::new(initial.filter.clone());
-    let order = RwSignal::new(Arc::new(data.with_untracked(|d| d.view_filtered(&initial.sort, &initial.filter, &active_filters()))));
+    let order =
+        RwSignal::new(Arc::new(data.with_untracked(|d| {
+            d.view_filtered(&initial.sort, &initial.filter, &active_filters())
+        })));
     let selected = RwSignal::new(initial.selected.clone());
     let hidden = RwSignal::new(initial.hidden.clone());
     let widths = RwSignal::new(vec![None::<i32>; column_count]);
@@ -71,7 +82,9 @@ pub fn RowsGrid(
         if in_header.get() {
             Some(format!("g{grid}-col-{}", active_column.get()))
         } else {
-            active.get().map(|pos| format!("g{grid}-cell-{pos}-{}", active_column.get()))
+            active
+                .get()
+                .map(|pos| format!("g{grid}-cell-{pos}-{}", active_column.get()))
         }
     };
     let notice = RwSignal::new(String::new());
@@ -154,7 +167,9 @@ pub fn RowsGrid(
         };
         let row = order.with_untracked(|o| o.get(pos).copied());
         let column = active_column.get_untracked();
-        let text = row.and_then(|r| data.with_untracked(|d| (column < d.columns.len()).then(|| d.cell(r as usize, column).to_owned())));
+        let text = row.and_then(|r| {
+            data.with_untracked(|d| (column < d.columns.len()).then(|| d.cell(r as usize, column).to_owned()))
+        });
         if let Some(text) = text {
             copy_text(text, notice);
         }
@@ -181,7 +196,9 @@ pub fn RowsGrid(
     let visible = move || {
         let (first, last, order) = window();
         let generation = hidden_generation.get();
-        (first..last).map(|pos| (pos, order[pos], generation)).collect::<Vec<_>>()
+        (first..last)
+            .map(|pos| (pos, order[pos], generation))
+            .collect::<Vec<_>>()
     };
     let scroll_to = move |pos: usize| {
         if let Some(el) = viewport.get_untracked()
@@ -198,8 +215,13 @@ pub fn RowsGrid(
         // Keys typed into a column filter are its text, but for the ones that leave it.
         use wasm_bindgen::JsCast;
         let rows = order.with_untracked(|o| o.len());
-        if ev.target().is_some_and(|t| t.dyn_ref::<web_sys::HtmlInputElement>().is_some()) {
-            let Some(action) = filter_key(&ev.key(), rows) else { return };
+        if ev
+            .target()
+            .is_some_and(|t| t.dyn_ref::<web_sys::HtmlInputElement>().is_some())
+        {
+            let Some(action) = filter_key(&ev.key(), rows) else {
+                return;
+            };
             ev.prevent_default();
             if let Some(table) = table.get_untracked() {
                 let _ = table.focus();
@@ -225,7 +247,9 @@ pub fn RowsGrid(
             rows,
             page: page_rows(viewport_height.get_untracked()),
         };
-        let Some(action) = key_action(&ev.key(), &at) else { return };
+        let Some(action) = key_action(&ev.key(), &at) else {
+            return;
+        };
         ev.prevent_default();
         let row = match action {
             KeyAction::Row(pos) => {
@@ -233,7 +257,8 @@ pub fn RowsGrid(
                 pos
             }
             KeyAction::Column(right) => {
-                active_column.update(|c| *c = hidden.with_untracked(|h| step_column(*c, right, column_count, h)));
+                active_column
+                    .update(|c| *c = hidden.with_untracked(|h| step_column(*c, right, column_count, h)));
                 if header {
                     return;
                 }
@@ -245,7 +270,11 @@ pub fn RowsGrid(
             }
             KeyAction::Filter => {
                 let column = active_column.get_untracked();
-                if let Some(input) = filter_input(table.get_untracked().map(web_sys::Element::from).as_ref(), grid, column) {
+                if let Some(input) = filter_input(
+                    table.get_untracked().map(web_sys::Element::from).as_ref(),
+                    grid,
+                    column,
+                ) {
                     let _ = input.focus();
                 }
                 return;
@@ -270,11 +299,20 @@ pub fn RowsGrid(
                 let column = active_column.get_untracked();
                 let now = widths
                     .with_untracked(|w| w.get(column).copied().flatten())
-                    .unwrap_or_else(|| column_width(table.get_untracked().map(web_sys::Element::from).as_ref(), grid, column));
+                    .unwrap_or_else(|| {
+                        column_width(
+                            table.get_untracked().map(web_sys::Element::from).as_ref(),
+                            grid,
+                            column,
+                        )
+                    });
                 let width = (now + delta).max(MIN_COLUMN_WIDTH);
                 widths.update(|w| w[column] = Some(width));
                 let label = columns_for_keys.get(column).map_or("", |c| c.label.as_str());
-                notice.set(fill(GridWord::ColumnWidth, &[("column", label), ("width", &width.to_string())]));
+                notice.set(fill(
+                    GridWord::ColumnWidth,
+                    &[("column", label), ("width", &width.to_string())],
+                ));
                 return;
             }
         };
@@ -284,7 +322,14 @@ pub fn RowsGrid(
 
     let total = move || data.with(GridData::len);
     let complete = move || data.with(GridData::is_complete);
-    let status = move || status_line(order.with(|o| o.len()), total(), complete(), selected.with(|s| s.len()));
+    let status = move || {
+        status_line(
+            order.with(|o| o.len()),
+            total(),
+            complete(),
+            selected.with(|s| s.len()),
+        )
+    };
     let aria_multi = (mode == SelectionMode::Multi).then_some("true");
     let export = {
         let file = format!("{}.csv", export_name.unwrap_or_else(|| "lookup".into()));
@@ -296,7 +341,9 @@ pub fn RowsGrid(
         }
     };
     let row_view = move |(pos, row, _): (usize, u32, u32)| {
-        let active_now = active.with_untracked(|a| *a == Some(pos)).then(|| active_column.get_untracked());
+        let active_now = active
+            .with_untracked(|a| *a == Some(pos))
+            .then(|| active_column.get_untracked());
         // In the person's locale (numbers, dates, Yes/No); copy and CSV keep the MES's text.
         let shown: Vec<(usize, String, Option<&'static str>)> = data.with_untracked(|d| {
             hidden.with_untracked(|h| {

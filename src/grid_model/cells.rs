@@ -34,7 +34,9 @@ impl Timestamp {
         let b = text.as_bytes();
         let digits = |from: usize, n: usize| -> Option<u32> {
             let part = b.get(from..from + n)?;
-            part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0, |v, d| v * 10 + u32::from(d - b'0')))
+            part.iter()
+                .all(u8::is_ascii_digit)
+                .then(|| part.iter().fold(0, |v, d| v * 10 + u32::from(d - b'0')))
         };
         if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
@@ -43,7 +45,14 @@ impl Timestamp {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year as i32, month) {
             return None;
         }
-        let mut stamp = Self { year: year as i32, month, day, time: None, fraction_digits: 0, zone: Zone::Wall };
+        let mut stamp = Self {
+            year: year as i32,
+            month,
+            day,
+            time: None,
+            fraction_digits: 0,
+            zone: Zone::Wall,
+        };
         if b.len() == 10 {
             return Some(stamp);
         }
@@ -124,7 +133,11 @@ pub fn plain_number(text: &str) -> Option<(f64, u32)> {
     let unsigned = text.strip_prefix('-').unwrap_or(text);
     let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) || (unsigned.contains('.') && fraction.is_empty()) {
+    if whole.is_empty()
+        || !all_digits(whole)
+        || !all_digits(fraction)
+        || (unsigned.contains('.') && fraction.is_empty())
+    {
         return None;
     }
     let significant = whole.trim_start_matches('0').len() + fraction.len();
@@ -143,14 +156,24 @@ mod tests {
         let at = |t| Timestamp::parse(t);
         assert_eq!(
             at("2026-03-01T06:30:15"),
-            Some(Timestamp { year: 2026, month: 3, day: 1, time: Some((6, 30, 15, 0)), fraction_digits: 0, zone: Zone::Wall })
+            Some(Timestamp {
+                year: 2026,
+                month: 3,
+                day: 1,
+                time: Some((6, 30, 15, 0)),
+                fraction_digits: 0,
+                zone: Zone::Wall
+            })
         );
         assert_eq!(at("2026-03-01T06:30:15Z").map(|t| t.zone), Some(Zone::Utc));
         assert_eq!(
             at("2026-03-01 06:30:15.25+01:30").map(|t| (t.time, t.fraction_digits, t.zone)),
             Some((Some((6, 30, 15, 250)), 2, Zone::Offset(90)))
         );
-        assert_eq!(at("2026-03-01T06:30-05:00").map(|t| (t.time, t.zone)), Some((Some((6, 30, 0, 0)), Zone::Offset(-300))));
+        assert_eq!(
+            at("2026-03-01T06:30-05:00").map(|t| (t.time, t.zone)),
+            Some((Some((6, 30, 0, 0)), Zone::Offset(-300)))
+        );
         assert_eq!(at("2024-02-29").map(|t| t.time), Some(None));
         for not in [
             "",
@@ -178,7 +201,11 @@ mod tests {
         let millis = |t| Timestamp::parse(t).expect("a time").wall_clock_millis();
         assert_eq!(millis("1970-01-01T00:00:00"), 0.0);
         assert_eq!(millis("2026-01-01T00:00:00Z"), 1_767_225_600_000.0);
-        assert_eq!(millis("2026-01-01T00:00:00+05:00"), 1_767_225_600_000.0, "the offset is shown, not applied");
+        assert_eq!(
+            millis("2026-01-01T00:00:00+05:00"),
+            1_767_225_600_000.0,
+            "the offset is shown, not applied"
+        );
         assert_eq!(millis("2000-02-29T12:00:00.5"), 951_825_600_500.0);
         assert_eq!(millis("1969-12-31"), -86_400_000.0);
     }
@@ -186,10 +213,27 @@ mod tests {
     #[test]
     fn numbers_are_formatted_only_when_nothing_changes() {
         assert_eq!(plain_number("12"), Some((12.0, 0)));
-        assert_eq!(plain_number("-0.50"), Some((-0.5, 2)), "trailing zeros are kept as decimals");
+        assert_eq!(
+            plain_number("-0.50"),
+            Some((-0.5, 2)),
+            "trailing zeros are kept as decimals"
+        );
         assert_eq!(plain_number("123456789012345"), Some((123_456_789_012_345.0, 0)));
         assert_eq!(plain_number("0.000000000000001"), Some((1e-15, 15)));
-        for raw in ["1234567890123456", "1e300", "1E5", "-", ".5", "5.", "1,5", "0x10", "NaN", "+1", " 1", "١٢"] {
+        for raw in [
+            "1234567890123456",
+            "1e300",
+            "1E5",
+            "-",
+            ".5",
+            "5.",
+            "1,5",
+            "0x10",
+            "NaN",
+            "+1",
+            " 1",
+            "١٢",
+        ] {
             assert_eq!(plain_number(raw), None, "{raw} is shown as written");
         }
     }

@@ -16,7 +16,9 @@ const HEADER_ROWS: f64 = 2.0;
 /// The positions `first..last` (in view order) to render for a viewport scrolled to
 /// `scroll_top` and `height` pixels high, over `rows` rows: the visible ones and a buffer.
 pub fn row_window(scroll_top: f64, height: f64, rows: usize) -> (usize, usize) {
-    let first = ((scroll_top.max(0.0) / ROW_HEIGHT) as usize).saturating_sub(BUFFER_ROWS).min(rows);
+    let first = ((scroll_top.max(0.0) / ROW_HEIGHT) as usize)
+        .saturating_sub(BUFFER_ROWS)
+        .min(rows);
     let count = (height.max(0.0) / ROW_HEIGHT).ceil() as usize + 2 * BUFFER_ROWS;
     (first, (first + count).min(rows))
 }
@@ -143,7 +145,11 @@ pub fn page_rows(height: f64) -> usize {
 /// when there is none.
 pub fn step_column(from: usize, right: bool, count: usize, hidden: &BTreeSet<usize>) -> usize {
     let shown = |c: &usize| !hidden.contains(c);
-    let next = if right { (from + 1..count).find(shown) } else { (0..from.min(count)).rev().find(shown) };
+    let next = if right {
+        (from + 1..count).find(shown)
+    } else {
+        (0..from.min(count)).rev().find(shown)
+    };
     next.unwrap_or(from)
 }
 
@@ -177,7 +183,14 @@ pub fn status_line(shown: usize, total: usize, complete: bool, selected: usize) 
         (true, true) => fill(GridWord::RowsTotal, &numbers),
         (true, false) => fill(GridWord::RowsMatch, &numbers),
     };
-    if selected > 0 { fill(GridWord::RowsSelected, &[("rows", &rows), ("selected", &count(selected))]) } else { rows }
+    if selected > 0 {
+        fill(
+            GridWord::RowsSelected,
+            &[("rows", &rows), ("selected", &count(selected))],
+        )
+    } else {
+        rows
+    }
 }
 
 #[cfg(test)]
@@ -187,9 +200,19 @@ mod tests {
     #[test]
     fn the_window_is_the_visible_rows_and_a_buffer_never_past_the_ends() {
         assert_eq!(row_window(0.0, 340.0, 100_000), (0, 10 + 2 * BUFFER_ROWS));
-        assert_eq!(row_window(34.0 * 50_000.0, 340.0, 100_000), (50_000 - BUFFER_ROWS, 50_000 + 10 + BUFFER_ROWS));
-        assert_eq!(row_window(34.0 * 99_999.0, 340.0, 100_000), (99_999 - BUFFER_ROWS, 100_000));
-        assert_eq!(row_window(1e12, 340.0, 5), (5, 5), "scrolled past the end (rows went away): nothing, no panic");
+        assert_eq!(
+            row_window(34.0 * 50_000.0, 340.0, 100_000),
+            (50_000 - BUFFER_ROWS, 50_000 + 10 + BUFFER_ROWS)
+        );
+        assert_eq!(
+            row_window(34.0 * 99_999.0, 340.0, 100_000),
+            (99_999 - BUFFER_ROWS, 100_000)
+        );
+        assert_eq!(
+            row_window(1e12, 340.0, 5),
+            (5, 5),
+            "scrolled past the end (rows went away): nothing, no panic"
+        );
         assert_eq!(row_window(-50.0, -1.0, 5), (0, 5));
         assert_eq!(row_window(0.0, 340.0, 0), (0, 0));
     }
@@ -197,16 +220,37 @@ mod tests {
     #[test]
     fn scrolling_to_a_row_shows_it_below_the_header() {
         assert_eq!(scroll_to_show(0, 0.0, 340.0), None);
-        assert_eq!(scroll_to_show(3, 340.0, 340.0), Some(102.0), "above: scroll up to it");
-        assert_eq!(scroll_to_show(7, 0.0, 340.0), Some(34.0 * 7.0 + 68.0 - 340.0 + 68.0), "below: just into view");
+        assert_eq!(
+            scroll_to_show(3, 340.0, 340.0),
+            Some(102.0),
+            "above: scroll up to it"
+        );
+        assert_eq!(
+            scroll_to_show(7, 0.0, 340.0),
+            Some(34.0 * 7.0 + 68.0 - 340.0 + 68.0),
+            "below: just into view"
+        );
         assert_eq!(scroll_to_show(5, 0.0, 340.0), None);
-        assert_eq!(scroll_to_show(6, 0.0, 340.0), None, "exactly fits above the bottom edge");
-        assert_eq!(scroll_to_show(7, 10.0, 340.0), Some(34.0), "two rows of room below it, not one");
+        assert_eq!(
+            scroll_to_show(6, 0.0, 340.0),
+            None,
+            "exactly fits above the bottom edge"
+        );
+        assert_eq!(
+            scroll_to_show(7, 10.0, 340.0),
+            Some(34.0),
+            "two rows of room below it, not one"
+        );
     }
 
     #[test]
     fn keys_move_within_the_rows_and_up_into_the_header() {
-        let body = |current: Option<usize>| KeyContext { current, rows: 100, page: 10, ..KeyContext::default() };
+        let body = |current: Option<usize>| KeyContext {
+            current,
+            rows: 100,
+            page: 10,
+            ..KeyContext::default()
+        };
         let key = |k: &str, current: Option<usize>| key_action(k, &body(current));
         assert_eq!(key("ArrowDown", None), Some(KeyAction::Row(0)));
         assert_eq!(key("ArrowDown", Some(99)), Some(KeyAction::Row(99)));
@@ -218,7 +262,11 @@ mod tests {
         assert_eq!(key("ArrowLeft", Some(5)), Some(KeyAction::Column(false)));
         assert_eq!(key("ArrowRight", None), Some(KeyAction::Column(true)));
         assert_eq!(key("x", Some(5)), None);
-        assert_eq!(key("ArrowUp", Some(0)), Some(KeyAction::Header), "up from the first row is the header row");
+        assert_eq!(
+            key("ArrowUp", Some(0)),
+            Some(KeyAction::Header),
+            "up from the first row is the header row"
+        );
         assert_eq!(key("ArrowUp", None), Some(KeyAction::Row(0)));
         assert_eq!(key("PageDown", Some(95)), Some(KeyAction::Row(99)));
         assert_eq!(key("PageUp", Some(5)), Some(KeyAction::Row(0)));
@@ -226,26 +274,84 @@ mod tests {
         assert_eq!(key("Enter", None), None, "nothing to pick without an active row");
         assert_eq!(key(" ", Some(3)), Some(KeyAction::Pick));
         assert_eq!(key("c", Some(3)), None);
-        assert_eq!(key_action("C", &KeyContext { command: true, ..body(Some(3)) }), Some(KeyAction::Copy));
+        assert_eq!(
+            key_action(
+                "C",
+                &KeyContext {
+                    command: true,
+                    ..body(Some(3))
+                }
+            ),
+            Some(KeyAction::Copy)
+        );
         assert_eq!(key("Escape", None), Some(KeyAction::Clear));
-        assert_eq!(key_action("ArrowDown", &KeyContext::default()), None, "no rows, no moves");
+        assert_eq!(
+            key_action("ArrowDown", &KeyContext::default()),
+            None,
+            "no rows, no moves"
+        );
         assert_eq!(
             key_action("ArrowUp", &KeyContext::default()),
             Some(KeyAction::Header),
             "but the header row (its filters) stays reachable"
         );
-        assert_eq!(key_action("ArrowRight", &KeyContext::default()), None, "no rows, no active cell to move");
-        let alt = KeyContext { alt: true, ..KeyContext::default() };
-        assert_eq!(key_action("ArrowLeft", &alt), Some(KeyAction::Resize(-16)), "Alt+← narrows, even with no rows");
+        assert_eq!(
+            key_action("ArrowRight", &KeyContext::default()),
+            None,
+            "no rows, no active cell to move"
+        );
+        let alt = KeyContext {
+            alt: true,
+            ..KeyContext::default()
+        };
+        assert_eq!(
+            key_action("ArrowLeft", &alt),
+            Some(KeyAction::Resize(-16)),
+            "Alt+← narrows, even with no rows"
+        );
         assert_eq!(key_action("ArrowRight", &alt), Some(KeyAction::Resize(16)));
 
-        let header = KeyContext { header: true, current: Some(0), rows: 100, page: 10, ..KeyContext::default() };
-        assert_eq!(key_action("Enter", &header), Some(KeyAction::Sort(false)), "Enter in the header sorts");
-        assert_eq!(key_action(" ", &KeyContext { shift: true, ..header }), Some(KeyAction::Sort(true)), "Shift adds a key");
-        assert_eq!(key_action("ArrowDown", &header), Some(KeyAction::Filter), "down goes into the column's filter");
+        let header = KeyContext {
+            header: true,
+            current: Some(0),
+            rows: 100,
+            page: 10,
+            ..KeyContext::default()
+        };
+        assert_eq!(
+            key_action("Enter", &header),
+            Some(KeyAction::Sort(false)),
+            "Enter in the header sorts"
+        );
+        assert_eq!(
+            key_action(
+                " ",
+                &KeyContext {
+                    shift: true,
+                    ..header
+                }
+            ),
+            Some(KeyAction::Sort(true)),
+            "Shift adds a key"
+        );
+        assert_eq!(
+            key_action("ArrowDown", &header),
+            Some(KeyAction::Filter),
+            "down goes into the column's filter"
+        );
         assert_eq!(key_action("ArrowRight", &header), Some(KeyAction::Column(true)));
         assert_eq!(key_action("ArrowUp", &header), None);
-        assert_eq!(key_action("C", &KeyContext { command: true, ..header }), None, "nothing to copy in the header");
+        assert_eq!(
+            key_action(
+                "C",
+                &KeyContext {
+                    command: true,
+                    ..header
+                }
+            ),
+            None,
+            "nothing to copy in the header"
+        );
         assert_eq!(
             key_action("ArrowDown", &KeyContext { rows: 0, ..header }),
             Some(KeyAction::Filter),
@@ -254,8 +360,19 @@ mod tests {
         assert_eq!(filter_key("ArrowDown", 5), Some(KeyAction::Row(0)));
         assert_eq!(filter_key("Enter", 5), Some(KeyAction::Row(0)));
         assert_eq!(filter_key("Enter", 0), None, "no rows: the filter keeps the keys");
-        assert_eq!((filter_key("ArrowUp", 5), filter_key("Escape", 0)), (Some(KeyAction::Header), Some(KeyAction::Header)));
-        assert_eq!((filter_key("ArrowLeft", 5), filter_key("a", 5), filter_key("Home", 5)), (None, None, None), "the text box's own keys");
+        assert_eq!(
+            (filter_key("ArrowUp", 5), filter_key("Escape", 0)),
+            (Some(KeyAction::Header), Some(KeyAction::Header))
+        );
+        assert_eq!(
+            (
+                filter_key("ArrowLeft", 5),
+                filter_key("a", 5),
+                filter_key("Home", 5)
+            ),
+            (None, None, None),
+            "the text box's own keys"
+        );
         assert_eq!(page_rows(340.0), 8);
         assert_eq!(page_rows(0.0), 1);
     }
@@ -267,7 +384,11 @@ mod tests {
         assert_eq!(step_column(3, false, 5, &hidden), 0);
         assert_eq!(step_column(4, true, 5, &hidden), 4);
         assert_eq!(step_column(0, false, 5, &hidden), 0);
-        assert_eq!(step_column(9, false, 5, &BTreeSet::new()), 4, "a column index from an older shape");
+        assert_eq!(
+            step_column(9, false, 5, &BTreeSet::new()),
+            4,
+            "a column index from an older shape"
+        );
     }
 
     #[test]
@@ -287,8 +408,14 @@ mod tests {
     #[test]
     fn the_status_says_how_many_and_whether_more_come() {
         assert_eq!(status_line(41_000, 41_000, false, 0), "41,000 rows so far…");
-        assert_eq!(status_line(10, 41_000, false, 0), "10 of 41,000 rows so far match…");
-        assert_eq!(status_line(100_000, 100_000, true, 2), "100,000 rows · 2 selected");
+        assert_eq!(
+            status_line(10, 41_000, false, 0),
+            "10 of 41,000 rows so far match…"
+        );
+        assert_eq!(
+            status_line(100_000, 100_000, true, 2),
+            "100,000 rows · 2 selected"
+        );
         assert_eq!(status_line(0, 7, true, 0), "0 of 7 rows match");
         assert_eq!(status_line(999, 1_000, true, 0), "999 of 1,000 rows match");
     }

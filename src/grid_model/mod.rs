@@ -113,7 +113,11 @@ impl GridData {
 
     /// No rows yet: they arrive through [`GridData::rows_mut`].
     pub fn streaming(display_columns: &[String], value_column: Option<&str>) -> Self {
-        Self { display_columns: display_columns.to_vec(), value_column: value_column.map(str::to_owned), ..Self::default() }
+        Self {
+            display_columns: display_columns.to_vec(),
+            value_column: value_column.map(str::to_owned),
+            ..Self::default()
+        }
     }
 
     /// The rows, to decode more into; call [`GridData::refresh`] afterwards.
@@ -127,7 +131,10 @@ impl GridData {
         self.picked = if self.display_columns.is_empty() {
             (0..rows.columns().len()).collect()
         } else {
-            self.display_columns.iter().filter_map(|c| rows.column_index(c)).collect()
+            self.display_columns
+                .iter()
+                .filter_map(|c| rows.column_index(c))
+                .collect()
         };
         self.value = self.value_column.as_deref().and_then(|c| rows.column_index(c));
         self.columns = self
@@ -135,8 +142,16 @@ impl GridData {
             .iter()
             .map(|&c| {
                 let column = &rows.columns()[c];
-                let kind = if column.is_numeric() { ColumnKind::Number } else { ColumnKind::Text };
-                Column { key: column.name().to_owned(), label: header_label(column.name()), kind }
+                let kind = if column.is_numeric() {
+                    ColumnKind::Number
+                } else {
+                    ColumnKind::Text
+                };
+                Column {
+                    key: column.name().to_owned(),
+                    label: header_label(column.name()),
+                    kind,
+                }
             })
             .collect();
     }
@@ -170,18 +185,29 @@ impl GridData {
 
     /// The value column's text of `row` (empty without a value column).
     pub fn value(&self, row: usize) -> &str {
-        self.value.map_or("", |v| display(self.rows.columns()[v].cell(row)))
+        self.value
+            .map_or("", |v| display(self.rows.columns()[v].cell(row)))
     }
 
     fn number(&self, row: usize, column: usize) -> f64 {
-        self.rows.columns()[self.picked[column]].number(row).unwrap_or(f64::NEG_INFINITY)
+        self.rows.columns()[self.picked[column]]
+            .number(row)
+            .unwrap_or(f64::NEG_INFINITY)
     }
 
     /// One row as `(column key, the MES's text)` pairs, with its value-column value: what an
     /// embedding page receives when the row is selected.
     pub fn selected_row(&self, row: usize) -> SelectedRow {
-        let cells = self.columns.iter().enumerate().map(|(i, c)| (c.key.clone(), self.cell(row, i).to_owned())).collect();
-        SelectedRow { value: self.value(row).to_owned(), cells }
+        let cells = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.key.clone(), self.cell(row, i).to_owned()))
+            .collect();
+        SelectedRow {
+            value: self.value(row).to_owned(),
+            cells,
+        }
     }
 
     /// Number of rows.
@@ -247,7 +273,9 @@ impl GridData {
             keys.iter()
                 .map(|key| match key {
                     SortColumn::Number(c, descending) => {
-                        let o = self.number(a as usize, *c).total_cmp(&self.number(b as usize, *c));
+                        let o = self
+                            .number(a as usize, *c)
+                            .total_cmp(&self.number(b as usize, *c));
                         if *descending { o.reverse() } else { o }
                     }
                     SortColumn::Rank(ranks, descending) => {
@@ -265,7 +293,11 @@ impl GridData {
                 let mut packed: Vec<u64> = order
                     .iter()
                     .map(|&i| {
-                        let rank = if *descending { u32::MAX - ranks[i as usize] } else { ranks[i as usize] };
+                        let rank = if *descending {
+                            u32::MAX - ranks[i as usize]
+                        } else {
+                            ranks[i as usize]
+                        };
                         (u64::from(rank) << 32) | u64::from(i)
                     })
                     .collect();
@@ -333,7 +365,10 @@ impl GridData {
         };
         line(&mut out, &mut self.columns.iter().map(|c| c.key.as_str()));
         for &i in order {
-            line(&mut out, &mut (0..self.columns.len()).map(|c| self.cell(i as usize, c)));
+            line(
+                &mut out,
+                &mut (0..self.columns.len()).map(|c| self.cell(i as usize, c)),
+            );
         }
         out
     }
@@ -393,8 +428,15 @@ fn collation_ranks(column: &ColumnData, len: usize) -> Vec<u32> {
         })
         .collect();
     drop(ids);
-    let mut keyed: Vec<(u128, u32)> = distinct.iter().enumerate().map(|(i, t)| (prefix_key(t), i as u32)).collect();
-    keyed.sort_unstable_by(|&(ka, a), &(kb, b)| ka.cmp(&kb).then_with(|| caseless(distinct[a as usize], distinct[b as usize])));
+    let mut keyed: Vec<(u128, u32)> = distinct
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (prefix_key(t), i as u32))
+        .collect();
+    keyed.sort_unstable_by(|&(ka, a), &(kb, b)| {
+        ka.cmp(&kb)
+            .then_with(|| caseless(distinct[a as usize], distinct[b as usize]))
+    });
     let mut rank_of = vec![0u32; distinct.len()];
     let mut rank = 0;
     for (n, pair) in keyed.iter().enumerate() {
@@ -419,7 +461,12 @@ fn mark_in_arena(column: &ColumnData, needle: &[u8], found: &mut [bool]) {
     };
     let (mut at, mut row) = (0usize, 0usize);
     while at <= last_start {
-        let Some(skip) = text[at..=last_start].iter().position(|&b| b == first || b == upper) else { break };
+        let Some(skip) = text[at..=last_start]
+            .iter()
+            .position(|&b| b == first || b == upper)
+        else {
+            break;
+        };
         at += skip;
         while row < ends.len() && ends[row] as usize <= at {
             row += 1;
@@ -431,7 +478,8 @@ fn mark_in_arena(column: &ColumnData, needle: &[u8], found: &mut [bool]) {
             at = ends[row] as usize;
             continue;
         }
-        if at + needle.len() <= ends[row] as usize && text[at..at + needle.len()].eq_ignore_ascii_case(needle) {
+        if at + needle.len() <= ends[row] as usize && text[at..at + needle.len()].eq_ignore_ascii_case(needle)
+        {
             found[row] = true;
             at = ends[row] as usize;
         } else {
@@ -452,7 +500,9 @@ fn contains_caseless(text: &str, needle: &str) -> bool {
         return false;
     }
     let upper = first.to_ascii_uppercase();
-    (0..=hay.len() - wanted.len()).any(|i| (hay[i] == first || hay[i] == upper) && hay[i..i + wanted.len()].eq_ignore_ascii_case(wanted))
+    (0..=hay.len() - wanted.len()).any(|i| {
+        (hay[i] == first || hay[i] == upper) && hay[i..i + wanted.len()].eq_ignore_ascii_case(wanted)
+    })
 }
 
 /// A per-column condition typed by a person: `>10`, `<=5`, `=3`, `10..20`, or plain text
@@ -514,8 +564,13 @@ impl ColumnFilter {
                 None => false,
             },
             Self::Between(low, high) => {
-                matches!(Self::compare(data, row, column, low), Some(Ordering::Greater | Ordering::Equal))
-                    && matches!(Self::compare(data, row, column, high), Some(Ordering::Less | Ordering::Equal))
+                matches!(
+                    Self::compare(data, row, column, low),
+                    Some(Ordering::Greater | Ordering::Equal)
+                ) && matches!(
+                    Self::compare(data, row, column, high),
+                    Some(Ordering::Less | Ordering::Equal)
+                )
             }
         }
     }
@@ -535,8 +590,16 @@ pub struct SortKey {
 pub fn toggle_sort(sort: &[SortKey], column: usize, additive: bool) -> Vec<SortKey> {
     let current = sort.iter().find(|k| k.column == column).copied();
     let next = match current {
-        None => Some(SortKey { column, descending: false }),
-        Some(SortKey { descending: false, .. }) => Some(SortKey { column, descending: true }),
+        None => Some(SortKey {
+            column,
+            descending: false,
+        }),
+        Some(SortKey {
+            descending: false, ..
+        }) => Some(SortKey {
+            column,
+            descending: true,
+        }),
         Some(_) => None,
     };
     if additive {
@@ -570,33 +633,84 @@ mod tests {
     #[test]
     fn columns_labels_and_kinds() {
         let data = GridData::new(rows(), &[], Some("ent_id"));
-        assert_eq!(data.columns.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(), ["Ent id", "Ent name", "N"]);
+        assert_eq!(
+            data.columns.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(),
+            ["Ent id", "Ent name", "N"]
+        );
         assert_eq!(data.columns[0].kind, ColumnKind::Number);
         assert_eq!(data.columns[1].kind, ColumnKind::Text);
-        assert_eq!((0..3).map(|c| data.cell(2, c)).collect::<Vec<_>>(), ["33", "Packaging Line 1", "true"]);
-        assert_eq!((0..3).map(|r| data.value(r)).collect::<Vec<_>>(), ["10", "2", "33"]);
+        assert_eq!(
+            (0..3).map(|c| data.cell(2, c)).collect::<Vec<_>>(),
+            ["33", "Packaging Line 1", "true"]
+        );
+        assert_eq!(
+            (0..3).map(|r| data.value(r)).collect::<Vec<_>>(),
+            ["10", "2", "33"]
+        );
         let picked = GridData::new(rows(), &["ENT_NAME".into(), "missing".into()], None);
         assert_eq!(picked.columns.len(), 1);
         let row = data.selected_row(1);
         assert_eq!(row.value, "2");
         assert_eq!(row.cells[1], ("ent_name".to_owned(), "Mixing Line 1".to_owned()));
-        let labels: Vec<_> = ["due_at_utc", "due_at_local", "_utc", "local", "ent_name_utcx"].map(header_label).into();
-        assert_eq!(labels, ["Due at (UTC)", "Due at (local time)", "Utc", "Local", "Ent name utcx"]);
+        let labels: Vec<_> = ["due_at_utc", "due_at_local", "_utc", "local", "ent_name_utcx"]
+            .map(header_label)
+            .into();
+        assert_eq!(
+            labels,
+            [
+                "Due at (UTC)",
+                "Due at (local time)",
+                "Utc",
+                "Local",
+                "Ent name utcx"
+            ]
+        );
     }
 
     #[test]
     fn sorts_numbers_numerically_and_text_caselessly() {
         let data = GridData::new(rows(), &[], None);
-        assert_eq!(data.view(&[SortKey { column: 0, descending: false }], ""), [1, 0, 2]);
-        assert_eq!(data.view(&[SortKey { column: 1, descending: false }], ""), [1, 2, 0]);
-        assert_eq!(data.view(&[SortKey { column: 1, descending: true }], ""), [0, 2, 1]);
+        assert_eq!(
+            data.view(
+                &[SortKey {
+                    column: 0,
+                    descending: false
+                }],
+                ""
+            ),
+            [1, 0, 2]
+        );
+        assert_eq!(
+            data.view(
+                &[SortKey {
+                    column: 1,
+                    descending: false
+                }],
+                ""
+            ),
+            [1, 2, 0]
+        );
+        assert_eq!(
+            data.view(
+                &[SortKey {
+                    column: 1,
+                    descending: true
+                }],
+                ""
+            ),
+            [0, 2, 1]
+        );
     }
 
     #[test]
     fn filter_matches_every_word_anywhere() {
         let data = GridData::new(rows(), &[], None);
         assert_eq!(data.view(&[], "packaging"), [0, 2]);
-        assert_eq!(data.view(&[], "MIXING 1"), [1], "words match anywhere in the row, any case");
+        assert_eq!(
+            data.view(&[], "MIXING 1"),
+            [1],
+            "words match anywhere in the row, any case"
+        );
         assert_eq!(data.view(&[], "packaging 33"), [2]);
         assert_eq!(data.view(&[], "nothing-like-this"), Vec::<u32>::new());
     }
@@ -610,21 +724,58 @@ mod tests {
         .expect("rows");
         let data = GridData::new(rows, &[], None);
         let view = |c: usize, f: &str| data.view_filtered(&[], "", &[(c, f.to_owned())]);
-        assert_eq!(view(0, ">10"), [1, 3], "numbers, not text (\"5\" > \"10\" as text)");
+        assert_eq!(
+            view(0, ">10"),
+            [1, 3],
+            "numbers, not text (\"5\" > \"10\" as text)"
+        );
         assert_eq!(view(0, "<=12"), [0, 1], "empty cells never match a comparison");
         assert_eq!(view(0, "=12"), [1]);
         assert_eq!(view(0, "5..12"), [0, 1]);
-        assert_eq!(view(0, ">abc"), Vec::<u32>::new(), "a bound that is not a number matches nothing");
-        assert_eq!(view(1, ">=2026-03"), [1, 2], "ISO dates compare chronologically as text");
+        assert_eq!(
+            view(0, ">abc"),
+            Vec::<u32>::new(),
+            "a bound that is not a number matches nothing"
+        );
+        assert_eq!(
+            view(1, ">=2026-03"),
+            [1, 2],
+            "ISO dates compare chronologically as text"
+        );
         assert_eq!(view(1, "2026-01..2026-04"), [0, 1]);
         assert_eq!(view(2, "PACK"), [1, 2]);
         assert_eq!(view(2, "  "), [0, 1, 2, 3], "empty = no condition");
-        assert_eq!(data.view_filtered(&[], "pack", &[(0, ">10".into())]), [1], "quick filter and column filters combine");
+        assert_eq!(
+            data.view_filtered(&[], "pack", &[(0, ">10".into())]),
+            [1],
+            "quick filter and column filters combine"
+        );
         // Column numbers come from the address bar, which anyone can edit: one past the last
         // column is ignored, not a panic.
         assert_eq!(data.view_filtered(&[], "", &[(3, "x".into())]), [0, 1, 2, 3]);
-        assert_eq!(data.view_filtered(&[SortKey { column: 3, descending: true }], "", &[]), [0, 1, 2, 3]);
-        assert_eq!(data.view_filtered(&[SortKey { column: 2, descending: false }], "", &[]), [3, 0, 1, 2], "the last column sorts");
+        assert_eq!(
+            data.view_filtered(
+                &[SortKey {
+                    column: 3,
+                    descending: true
+                }],
+                "",
+                &[]
+            ),
+            [0, 1, 2, 3]
+        );
+        assert_eq!(
+            data.view_filtered(
+                &[SortKey {
+                    column: 2,
+                    descending: false
+                }],
+                "",
+                &[]
+            ),
+            [3, 0, 1, 2],
+            "the last column sorts"
+        );
         assert!(!data.is_empty() && data.len() == 4);
         assert!(GridData::new(Rows::default(), &[], None).is_empty());
     }
@@ -632,13 +783,43 @@ mod tests {
     #[test]
     fn sort_toggle_cycle_and_multi() {
         let s = toggle_sort(&[], 1, false);
-        assert_eq!(s, [SortKey { column: 1, descending: false }]);
+        assert_eq!(
+            s,
+            [SortKey {
+                column: 1,
+                descending: false
+            }]
+        );
         let s = toggle_sort(&s, 1, false);
-        assert_eq!(s, [SortKey { column: 1, descending: true }]);
+        assert_eq!(
+            s,
+            [SortKey {
+                column: 1,
+                descending: true
+            }]
+        );
         assert!(toggle_sort(&s, 1, false).is_empty());
         let multi = toggle_sort(&s, 0, true);
-        assert_eq!(multi, [SortKey { column: 1, descending: true }, SortKey { column: 0, descending: false }]);
-        assert_eq!(toggle_sort(&multi, 2, false), [SortKey { column: 2, descending: false }]);
+        assert_eq!(
+            multi,
+            [
+                SortKey {
+                    column: 1,
+                    descending: true
+                },
+                SortKey {
+                    column: 0,
+                    descending: false
+                }
+            ]
+        );
+        assert_eq!(
+            toggle_sort(&multi, 2, false),
+            [SortKey {
+                column: 2,
+                descending: false
+            }]
+        );
     }
 
     #[test]
@@ -648,14 +829,35 @@ mod tests {
         )
         .expect("rows");
         let data = GridData::new(rows, &[], None);
-        assert_eq!(data.view(&[SortKey { column: 0, descending: false }], ""), [4, 5, 2, 1, 3, 0], "ties keep the server's order");
-        assert_eq!(data.view(&[SortKey { column: 0, descending: true }], ""), [0, 1, 3, 2, 5, 4]);
+        assert_eq!(
+            data.view(
+                &[SortKey {
+                    column: 0,
+                    descending: false
+                }],
+                ""
+            ),
+            [4, 5, 2, 1, 3, 0],
+            "ties keep the server's order"
+        );
+        assert_eq!(
+            data.view(
+                &[SortKey {
+                    column: 0,
+                    descending: true
+                }],
+                ""
+            ),
+            [0, 1, 3, 2, 5, 4]
+        );
     }
 
     #[test]
     fn quick_filter_reads_sent_and_shown_text_in_any_case() {
-        let rows =
-            Rows::from_json(r#"[{"a":"Straße","b":true},{"a":"STRASSE","b":false},{"a":"ÄRGER","b":null}]"#.as_bytes()).expect("rows");
+        let rows = Rows::from_json(
+            r#"[{"a":"Straße","b":true},{"a":"STRASSE","b":false},{"a":"ÄRGER","b":null}]"#.as_bytes(),
+        )
+        .expect("rows");
         let data = GridData::new(rows, &[], None);
         assert_eq!(data.view(&[], "straße"), [0]);
         assert_eq!(data.view(&[], "ärger"), [2], "non-ASCII text matches in any case");
@@ -664,11 +866,22 @@ mod tests {
         assert_eq!(data.view(&[], "sse\tSTR"), [1], "any whitespace separates words");
         // A non-ASCII letter whose lowercase is ASCII (the Kelvin sign is a `k`): such a column
         // is searched cell by cell, not byte by byte in its arena.
-        let kelvin = GridData::new(Rows::from_json("[{\"t\":\"5 \u{212A}\"},{\"t\":\"5 C\"}]".as_bytes()).expect("rows"), &[], None);
+        let kelvin = GridData::new(
+            Rows::from_json("[{\"t\":\"5 \u{212A}\"},{\"t\":\"5 C\"}]".as_bytes()).expect("rows"),
+            &[],
+            None,
+        );
         assert_eq!(kelvin.view(&[], "k"), [0]);
-        assert!(contains_caseless("abc", "") && !contains_caseless("ab", "abc") && contains_caseless("xAbC", "abc"));
+        assert!(
+            contains_caseless("abc", "")
+                && !contains_caseless("ab", "abc")
+                && contains_caseless("xAbC", "abc")
+        );
         assert!(contains_caseless("ABC", "abc"), "as long as the text itself");
-        assert!(!contains_caseless("xAbD", "abc") && !contains_caseless("a", "b"), "the first letter alone is not a match");
+        assert!(
+            !contains_caseless("xAbD", "abc") && !contains_caseless("a", "b"),
+            "the first letter alone is not a match"
+        );
     }
 
     #[test]
@@ -676,44 +889,81 @@ mod tests {
         let mut data = GridData::streaming(&[], None);
         assert!(!data.is_complete() && data.is_empty() && data.heap_bytes() == 0);
         let mut decoder = mes_client::RowsDecoder::default();
-        decoder.push(br#"[{"a":"0123456789","b":1.5}"#, data.rows_mut()).expect("row");
+        decoder
+            .push(br#"[{"a":"0123456789","b":1.5}"#, data.rows_mut())
+            .expect("row");
         data.refresh();
         assert!(!data.is_complete(), "rows in, the answer not ended");
         // Ten text bytes, two offsets and two kinds at least, one number.
         assert!(data.heap_bytes() >= 10 + 2 * 4 + 2 + 8, "{}", data.heap_bytes());
         data.set_complete();
         assert!(data.is_complete());
-        assert!(GridData::new(Rows::default(), &[], None).is_complete(), "all rows at once are complete");
+        assert!(
+            GridData::new(Rows::default(), &[], None).is_complete(),
+            "all rows at once are complete"
+        );
     }
 
     #[test]
     fn a_word_never_matches_across_two_cells_or_rows() {
-        let rows = Rows::from_json(br#"[{"a":"xa","b":"bx"},{"a":"","b":"AB"},{"a":"b","b":null},{"a":"abab","b":""}]"#).expect("rows");
+        let rows = Rows::from_json(
+            br#"[{"a":"xa","b":"bx"},{"a":"","b":"AB"},{"a":"b","b":null},{"a":"abab","b":""}]"#,
+        )
+        .expect("rows");
         let data = GridData::new(rows, &[], None);
-        assert_eq!(data.view(&[], "ab"), [1, 3], "\"xa\" + \"bx\" is not \"ab\", nor is one row's end and the next's start");
+        assert_eq!(
+            data.view(&[], "ab"),
+            [1, 3],
+            "\"xa\" + \"bx\" is not \"ab\", nor is one row's end and the next's start"
+        );
         assert_eq!(data.view(&[], "b"), [0, 1, 2, 3]);
         assert_eq!(data.view(&[], "bab"), [3]);
-        assert_eq!(data.view(&[], "abababa"), Vec::<u32>::new(), "longer than any text");
+        assert_eq!(
+            data.view(&[], "abababa"),
+            Vec::<u32>::new(),
+            "longer than any text"
+        );
     }
 
     #[test]
     fn sorts_mix_text_ranks_and_numbers_and_follow_new_rows() {
-        let rows = Rows::from_json(br#"[{"t":"b","n":2},{"t":"a","n":3},{"t":"B","n":1},{"t":"a","n":1}]"#).expect("rows");
+        let rows = Rows::from_json(br#"[{"t":"b","n":2},{"t":"a","n":3},{"t":"B","n":1},{"t":"a","n":1}]"#)
+            .expect("rows");
         let mut data = GridData::new(rows, &[], None);
-        let by = |c: usize, descending: bool| SortKey { column: c, descending };
-        assert_eq!(data.view(&[by(0, false), by(1, false)], ""), [3, 1, 2, 0], "text, then number");
+        let by = |c: usize, descending: bool| SortKey {
+            column: c,
+            descending,
+        };
+        assert_eq!(
+            data.view(&[by(0, false), by(1, false)], ""),
+            [3, 1, 2, 0],
+            "text, then number"
+        );
         assert_eq!(data.view(&[by(0, true), by(1, true)], ""), [0, 2, 1, 3]);
-        assert_eq!(data.view(&[by(0, false)], ""), [1, 3, 0, 2], "b and B tie: the server's order");
+        assert_eq!(
+            data.view(&[by(0, false)], ""),
+            [1, 3, 0, 2],
+            "b and B tie: the server's order"
+        );
         // More rows arrive after a sort: the ranks are made again for them.
         let mut decoder = mes_client::RowsDecoder::default();
-        decoder.push(br#"[{"t":"0","n":9}]"#, data.rows_mut()).expect("row");
+        decoder
+            .push(br#"[{"t":"0","n":9}]"#, data.rows_mut())
+            .expect("row");
         data.refresh();
         assert_eq!(data.view(&[by(0, false)], ""), [4, 1, 3, 0, 2]);
     }
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {
-        let data = GridData::new(Rows::from_json(br#"[{"a":"x,\"y\"","b":"=HYPERLINK(1)","c":-5}]"#).expect("rows"), &[], None);
-        assert_eq!(data.to_csv(&[0]), "a,b,c\r\n\"x,\"\"y\"\"\",'=HYPERLINK(1),-5\r\n");
+        let data = GridData::new(
+            Rows::from_json(br#"[{"a":"x,\"y\"","b":"=HYPERLINK(1)","c":-5}]"#).expect("rows"),
+            &[],
+            None,
+        );
+        assert_eq!(
+            data.to_csv(&[0]),
+            "a,b,c\r\n\"x,\"\"y\"\"\",'=HYPERLINK(1),-5\r\n"
+        );
     }
 }

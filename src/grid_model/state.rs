@@ -29,7 +29,8 @@ fn owned(name: &str) -> bool {
 }
 
 fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned()))
+    form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
 }
 
 impl GridState {
@@ -37,7 +38,10 @@ impl GridState {
     /// are left out: the address bar is anyone's to edit.
     pub fn from_query(data: &GridData, query: &str) -> Self {
         let position = |key: &str| data.columns.iter().position(|c| c.key == key);
-        let mut state = Self { column_filters: vec![String::new(); data.columns.len()], ..Self::default() };
+        let mut state = Self {
+            column_filters: vec![String::new(); data.columns.len()],
+            ..Self::default()
+        };
         let mut wanted: HashSet<String> = HashSet::new();
         for (name, value) in pairs(query) {
             match name.as_str() {
@@ -46,7 +50,10 @@ impl GridState {
                         .split(',')
                         .filter_map(|part| {
                             let (key, direction) = part.split_once(':').unwrap_or((part, "asc"));
-                            Some(SortKey { column: position(key)?, descending: direction == "desc" })
+                            Some(SortKey {
+                                column: position(key)?,
+                                descending: direction == "desc",
+                            })
                         })
                         .collect();
                 }
@@ -63,8 +70,10 @@ impl GridState {
             }
         }
         if !wanted.is_empty() {
-            state.selected =
-                (0..data.len()).filter(|&i| !data.value(i).is_empty() && wanted.contains(data.value(i))).map(|i| i as u32).collect();
+            state.selected = (0..data.len())
+                .filter(|&i| !data.value(i).is_empty() && wanted.contains(data.value(i)))
+                .map(|i| i as u32)
+                .collect();
         }
         state
     }
@@ -99,7 +108,12 @@ impl GridState {
                 out.append_pair(&format!("f.{}", column.key), text);
             }
         }
-        let hidden: Vec<&str> = self.hidden.iter().filter_map(|&i| data.columns.get(i)).map(|c| c.key.as_str()).collect();
+        let hidden: Vec<&str> = self
+            .hidden
+            .iter()
+            .filter_map(|&i| data.columns.get(i))
+            .map(|c| c.key.as_str())
+            .collect();
         if !hidden.is_empty() {
             out.append_pair("hide", &hidden.join(","));
         }
@@ -127,35 +141,77 @@ mod tests {
     fn state_goes_into_the_query_and_comes_back() {
         let data = data();
         let state = GridState {
-            sort: vec![SortKey { column: 1, descending: true }, SortKey { column: 0, descending: false }],
+            sort: vec![
+                SortKey {
+                    column: 1,
+                    descending: true,
+                },
+                SortKey {
+                    column: 0,
+                    descending: false,
+                },
+            ],
             filter: "a b&c".into(),
             selected: [1, 2].into(),
             column_filters: vec![String::new(), ">1".into(), "  ".into()],
             hidden: [2].into(),
         };
         let query = state.to_query(&data, "?view=compact&sort=old&f.lot=x");
-        assert_eq!(query, "view=compact&sort=qty%3Adesc%2Clot%3Aasc&q=a+b%26c&f.qty=%3E1&hide=note&sel=L-2");
+        assert_eq!(
+            query,
+            "view=compact&sort=qty%3Adesc%2Clot%3Aasc&q=a+b%26c&f.qty=%3E1&hide=note&sel=L-2"
+        );
         let back = GridState::from_query(&data, &format!("?{query}"));
         assert_eq!(back.sort, state.sort);
         assert_eq!(back.filter, "a b&c");
-        assert_eq!(back.selected, [1].into(), "a row without a value cannot be named, so it is not kept");
+        assert_eq!(
+            back.selected,
+            [1].into(),
+            "a row without a value cannot be named, so it is not kept"
+        );
         assert_eq!(back.column_filters, ["", ">1", ""]);
         assert_eq!(back.hidden, [2].into());
         assert_eq!(GridState::default().to_query(&data, ""), "");
-        let past_the_end = GridState { selected: [1, 3, 99].into(), ..GridState::default() };
-        assert_eq!(past_the_end.to_query(&data, ""), "sel=L-2", "rows the data no longer has are left out");
+        let past_the_end = GridState {
+            selected: [1, 3, 99].into(),
+            ..GridState::default()
+        };
+        assert_eq!(
+            past_the_end.to_query(&data, ""),
+            "sel=L-2",
+            "rows the data no longer has are left out"
+        );
         assert!(GridState::names_selection(&query) && !GridState::names_selection("?vessel=1&sel="));
-        assert_eq!(GridState::default().to_query(&data, "?q=old&sel=L-1&page=2"), "page=2", "the grid's own parameters go");
+        assert_eq!(
+            GridState::default().to_query(&data, "?q=old&sel=L-1&page=2"),
+            "page=2",
+            "the grid's own parameters go"
+        );
     }
 
     #[test]
     fn an_edited_address_never_names_what_is_not_there() {
         let data = data();
-        let state = GridState::from_query(&data, "sort=missing:desc,qty:sideways,,:&hide=nope,lot&f.missing=1&sel=L-9&sel=&f.qty=%3C3");
-        assert_eq!(state.sort, [SortKey { column: 1, descending: false }]);
+        let state = GridState::from_query(
+            &data,
+            "sort=missing:desc,qty:sideways,,:&hide=nope,lot&f.missing=1&sel=L-9&sel=&f.qty=%3C3",
+        );
+        assert_eq!(
+            state.sort,
+            [SortKey {
+                column: 1,
+                descending: false
+            }]
+        );
         assert_eq!(state.hidden, [0].into());
         assert!(state.selected.is_empty());
         assert_eq!(state.column_filters, ["", "<3", ""]);
-        assert_eq!(GridState::from_query(&data, "%%%&&=="), GridState { column_filters: vec![String::new(); 3], ..GridState::default() });
+        assert_eq!(
+            GridState::from_query(&data, "%%%&&=="),
+            GridState {
+                column_filters: vec![String::new(); 3],
+                ..GridState::default()
+            }
+        );
     }
 }

@@ -9,8 +9,15 @@ use std::sync::Arc;
 fn rows(claims: &Claims) -> Vec<(&'static str, String)> {
     let when = |t: i64| {
         let left = t - now_seconds() as i64;
-        let (word, minutes) = if left >= 0 { (PageWord::InMinutes, (left + 59) / 60) } else { (PageWord::MinutesAgo, (-left) / 60) };
-        fill(word, &[("time", &t.to_string()), ("minutes", &minutes.to_string())])
+        let (word, minutes) = if left >= 0 {
+            (PageWord::InMinutes, (left + 59) / 60)
+        } else {
+            (PageWord::MinutesAgo, (-left) / 60)
+        };
+        fill(
+            word,
+            &[("time", &t.to_string()), ("minutes", &minutes.to_string())],
+        )
     };
     vec![
         (w(PageWord::ClaimIdentity), claims.identity()),
@@ -18,7 +25,10 @@ fn rows(claims: &Claims) -> Vec<(&'static str, String)> {
         (w(PageWord::ClaimIssuer), claims.iss.clone()),
         (w(PageWord::ClaimAudience), claims.aud.to_vec().join(", ")),
         (w(PageWord::ClaimScopes), claims.scopes().join(" ")),
-        (w(PageWord::ClaimClient), claims.client_id.clone().unwrap_or_default()),
+        (
+            w(PageWord::ClaimClient),
+            claims.client_id.clone().unwrap_or_default(),
+        ),
         (w(PageWord::ClaimExpires), when(claims.exp)),
         (w(PageWord::ClaimIssued), claims.iat.map(when).unwrap_or_default()),
     ]

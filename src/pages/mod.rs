@@ -11,7 +11,9 @@ use crate::on_demand::{self, on_demand};
 use crate::session::{AuthState, SignedInState, use_portal};
 use crate::words::{GridWord, RareWord, Word, around, fill, w};
 use leptos::prelude::*;
-use mes_client::{ConfigIssue, DiscoveryError, MesError, Prompt, SessionHealth, SignInError, SignInFailure, now_seconds};
+use mes_client::{
+    ConfigIssue, DiscoveryError, MesError, Prompt, SessionHealth, SignInError, SignInFailure, now_seconds,
+};
 use std::sync::Arc;
 
 /// A centred card with a title.
@@ -65,9 +67,18 @@ pub fn SignInPage(notice: Option<String>) -> impl IntoView {
     let config = portal.config.get_untracked();
     let name = config
         .as_ref()
-        .map(|c| if c.client.authority_name.is_empty() { w(Word::DefaultAuthority).into() } else { c.client.authority_name.clone() })
+        .map(|c| {
+            if c.client.authority_name.is_empty() {
+                w(Word::DefaultAuthority).into()
+            } else {
+                c.client.authority_name.clone()
+            }
+        })
         .unwrap_or_default();
-    let address = config.as_ref().map(|c| c.client.authority.clone()).unwrap_or_default();
+    let address = config
+        .as_ref()
+        .map(|c| c.client.authority.clone())
+        .unwrap_or_default();
     let signed_out = notice.is_some();
     let (before, after) = around(Word::SignInWith, "authority");
     view! {
@@ -117,13 +128,16 @@ pub fn SignInFailed(why: SignInFailure) -> impl IntoView {
 fn health_text(health: &SessionHealth, now: u64) -> (&'static str, String) {
     let minutes = |at: u64| (at - now).div_ceil(60).to_string();
     match health {
-        SessionHealth::Valid { expires_at: Some(at) } if *at > now => ("ok", fill(Word::HealthValidFor, &[("minutes", &minutes(*at))])),
+        SessionHealth::Valid { expires_at: Some(at) } if *at > now => {
+            ("ok", fill(Word::HealthValidFor, &[("minutes", &minutes(*at))]))
+        }
         SessionHealth::Valid { expires_at: None } => ("ok", w(Word::HealthValid).into()),
         SessionHealth::Valid { .. } => ("busy", w(Word::HealthRenewsNext).into()),
         SessionHealth::Renewing => ("busy", w(Word::HealthRenewing).into()),
-        SessionHealth::AuthorityOffline { expires_at: Some(at) } if *at > now => {
-            ("warn", fill(Word::HealthOfflineFor, &[("minutes", &minutes(*at))]))
-        }
+        SessionHealth::AuthorityOffline { expires_at: Some(at) } if *at > now => (
+            "warn",
+            fill(Word::HealthOfflineFor, &[("minutes", &minutes(*at))]),
+        ),
         SessionHealth::AuthorityOffline { .. } => ("warn", w(Word::HealthOfflineWaiting).into()),
         SessionHealth::NeedsSignIn => ("warn", w(Word::HealthNeedsSignIn).into()),
         SessionHealth::Ended(_) => ("bad", w(Word::HealthEnded).into()),
@@ -135,7 +149,8 @@ fn health_text(health: &SessionHealth, now: u64) -> (&'static str, String) {
 fn SessionBar(session: Arc<SignedInState>) -> impl IntoView {
     let portal = use_portal();
     let now = RwSignal::new(now_seconds());
-    let handle = set_interval_with_handle(move || now.set(now_seconds()), std::time::Duration::from_secs(15)).ok();
+    let handle =
+        set_interval_with_handle(move || now.set(now_seconds()), std::time::Duration::from_secs(15)).ok();
     on_cleanup(move || {
         if let Some(h) = handle {
             h.clear();
@@ -165,7 +180,9 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
         let route = portal.route.get();
         match route.as_str() {
             "/" => Some(0),
-            other => other.strip_prefix("/lookups/").and_then(|i| i.parse::<usize>().ok()),
+            other => other
+                .strip_prefix("/lookups/")
+                .and_then(|i| i.parse::<usize>().ok()),
         }
     };
     let warnings = portal.warnings.get_untracked();
@@ -306,13 +323,17 @@ pub fn FailureView(
         }
         .into_any(),
         MesError::SessionExpired
-            if !portal.embedded && matches!(portal.auth.get_untracked(), AuthState::SignedIn(s) if s.needs_sign_in()) =>
+            if !portal.embedded
+                && matches!(portal.auth.get_untracked(), AuthState::SignedIn(s) if s.needs_sign_in()) =>
         {
             // No refresh token was issued and the token has expired: renew through AIM's session
             // without a form (the grid's state travels in the address) — once per interval, so a
             // renewal that keeps failing ends at a button, not in a loop.
             let renewing = RwSignal::new(true);
-            set_timeout(move || renewing.set(portal.renew_silently()), std::time::Duration::ZERO);
+            set_timeout(
+                move || renewing.set(portal.renew_silently()),
+                std::time::Duration::ZERO,
+            );
             (move || {
                 if renewing.get() {
                     view! {
@@ -351,7 +372,12 @@ pub fn FailureView(
             }
             .into_any()
         }
-        MesError::UnexpectedResponse { status, content_type, reason, first_bytes } => view! {
+        MesError::UnexpectedResponse {
+            status,
+            content_type,
+            reason,
+            first_bytes,
+        } => view! {
             <div class="state bad" role="alert" data-state="unexpected">
                 <h2>{w(GridWord::UnexpectedTitle)}</h2>
                 <p>{format!("HTTP {status}, {content_type}: {reason}.")}</p>
@@ -396,11 +422,16 @@ pub fn Root() -> impl IntoView {
     let portal = use_portal();
     move || match portal.auth.get() {
         AuthState::Starting => view! { <Starting /> }.into_any(),
-        problem @ (AuthState::ConfigInvalid(_) | AuthState::AuthorityUnavailable { .. } | AuthState::SignInFailed(_)) => {
-            on_demand(w(Word::PartPage), move || Box::pin(on_demand::problem_page(problem.clone())))
-        }
+        problem @ (AuthState::ConfigInvalid(_)
+        | AuthState::AuthorityUnavailable { .. }
+        | AuthState::SignInFailed(_)) => on_demand(w(Word::PartPage), move || {
+            Box::pin(on_demand::problem_page(problem.clone()))
+        }),
         AuthState::SignedOut(notice) => view! { <SignInPage notice=notice /> }.into_any(),
-        AuthState::Redirecting => view! { <div class="card" role="status"><p class="muted">{w(Word::OpeningSignIn)}</p></div> }.into_any(),
+        AuthState::Redirecting => {
+            view! { <div class="card" role="status"><p class="muted">{w(Word::OpeningSignIn)}</p></div> }
+                .into_any()
+        }
         AuthState::SignedIn(session) => view! { <Shell session=session /> }.into_any(),
     }
 }

@@ -7,8 +7,8 @@ use crate::words::{PageWord, Word, fill, w};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mes_client::{
-    AuthenticationMode, BrowserTransport, LookupOptions, MesError, WebApiDefinition, authorization_redirect, decode_unverified, discover,
-    lookup, now_seconds,
+    AuthenticationMode, BrowserTransport, LookupOptions, MesError, WebApiDefinition, authorization_redirect,
+    decode_unverified, discover, lookup, now_seconds,
 };
 use std::sync::Arc;
 
@@ -27,7 +27,12 @@ pub enum Step {
     Skipped,
 }
 
-const STEPS: [PageWord; 4] = [PageWord::StepAuthority, PageWord::StepToken, PageWord::StepMesAccepted, PageWord::StepMesUser];
+const STEPS: [PageWord; 4] = [
+    PageWord::StepAuthority,
+    PageWord::StepToken,
+    PageWord::StepMesAccepted,
+    PageWord::StepMesUser,
+];
 
 /// The Web API definitions page.
 #[component]
@@ -77,7 +82,11 @@ fn WebApiCard(api: WebApiDefinition, index: usize, session: Arc<SignedInState>) 
         }
     };
     let copy_url = move |_| {
-        let Ok(redirect) = authorization_redirect(&session.authority.metadata, &session.config.client, "/", None) else { return };
+        let Ok(redirect) =
+            authorization_redirect(&session.authority.metadata, &session.config.client, "/", None)
+        else {
+            return;
+        };
         if let Some(clipboard) = web_sys::window().map(|w| w.navigator().clipboard()) {
             let _ = clipboard.write_text(&redirect.url);
         }
@@ -123,10 +132,17 @@ fn WebApiCard(api: WebApiDefinition, index: usize, session: Arc<SignedInState>) 
 }
 
 /// Runs the checklist; `Err(i)` means steps from `i` on were not run.
-async fn connection_test(session: &SignedInState, api: &WebApiDefinition, set: impl Fn(usize, Step)) -> Result<(), usize> {
+async fn connection_test(
+    session: &SignedInState,
+    api: &WebApiDefinition,
+    set: impl Fn(usize, Step),
+) -> Result<(), usize> {
     let transport = BrowserTransport::new(LOOKUP_BODY_LIMIT);
     match discover(&transport, &api.authority).await {
-        Ok(meta) => set(0, Step::Passed(fill(PageWord::StepIssuer, &[("issuer", &meta.issuer)]))),
+        Ok(meta) => set(
+            0,
+            Step::Passed(fill(PageWord::StepIssuer, &[("issuer", &meta.issuer)])),
+        ),
         Err(e) => {
             set(0, Step::Failed(e.to_string()));
             return Err(1);
@@ -151,7 +167,10 @@ async fn connection_test(session: &SignedInState, api: &WebApiDefinition, set: i
                 1,
                 Step::Failed(fill(
                     PageWord::StepWrongAudience,
-                    &[("audiences", &claims.aud.to_vec().join(", ")), ("audience", &api.audience)],
+                    &[
+                        ("audiences", &claims.aud.to_vec().join(", ")),
+                        ("audience", &api.audience),
+                    ],
                 )),
             );
             return Err(2);
@@ -162,7 +181,10 @@ async fn connection_test(session: &SignedInState, api: &WebApiDefinition, set: i
                 PageWord::StepTokenFor,
                 &[
                     ("audiences", &claims.aud.to_vec().join(", ")),
-                    ("minutes", &((claims.exp - now_seconds() as i64).max(0) / 60).to_string()),
+                    (
+                        "minutes",
+                        &((claims.exp - now_seconds() as i64).max(0) / 60).to_string(),
+                    ),
                 ],
             )),
         ),
@@ -181,18 +203,36 @@ async fn connection_test(session: &SignedInState, api: &WebApiDefinition, set: i
     let identity = match &token_claims {
         Ok(claims) if claims.preferred_username.is_some() || claims.sub.is_some() => claims.identity(),
         Ok(_) => w(PageWord::StepNoUser).into(),
-        Err(_) => fill(PageWord::StepAccountSignedIn, &[("identity", &session.claims().identity())]),
+        Err(_) => fill(
+            PageWord::StepAccountSignedIn,
+            &[("identity", &session.claims().identity())],
+        ),
     };
-    let options = LookupOptions { max_rows: Some(1), ..Default::default() };
+    let options = LookupOptions {
+        max_rows: Some(1),
+        ..Default::default()
+    };
     match lookup(&transport, api, &endpoint, &[], &token, Some(&identity), &options).await {
         Ok(_) => {
-            set(2, Step::Passed(fill(PageWord::StepAnswered, &[("endpoint", &endpoint)])));
-            set(3, Step::Passed(fill(PageWord::StepUserAccepted, &[("identity", &identity)])));
+            set(
+                2,
+                Step::Passed(fill(PageWord::StepAnswered, &[("endpoint", &endpoint)])),
+            );
+            set(
+                3,
+                Step::Passed(fill(PageWord::StepUserAccepted, &[("identity", &identity)])),
+            );
             Ok(())
         }
         Err(MesError::Denied { message, .. }) => {
             set(2, Step::Passed(w(PageWord::StepTokenValid).into()));
-            set(3, Step::Failed(fill(PageWord::StepNotMesUser, &[("identity", &identity), ("message", &message)])));
+            set(
+                3,
+                Step::Failed(fill(
+                    PageWord::StepNotMesUser,
+                    &[("identity", &identity), ("message", &message)],
+                )),
+            );
             Err(4)
         }
         Err(MesError::SessionExpired) => {
@@ -200,7 +240,13 @@ async fn connection_test(session: &SignedInState, api: &WebApiDefinition, set: i
             Err(3)
         }
         Err(MesError::Unreachable { url, reason }) => {
-            set(2, Step::Failed(fill(PageWord::StepNoAnswer, &[("address", &url), ("reason", &reason)])));
+            set(
+                2,
+                Step::Failed(fill(
+                    PageWord::StepNoAnswer,
+                    &[("address", &url), ("reason", &reason)],
+                )),
+            );
             Err(3)
         }
         Err(other) => {

@@ -62,13 +62,18 @@ fn run() -> Result<()> {
 }
 
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Runs a command, echoing it; fails on a non-zero exit.
 pub fn run_cmd(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {}", describe(cmd));
-    let status = cmd.status().with_context(|| format!("could not start {}", describe(cmd)))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {}", describe(cmd)))?;
     if !status.success() {
         bail!("{} failed ({status})", describe(cmd));
     }
@@ -94,7 +99,10 @@ fn build_portal(root: &Path, tools: &setup::Tools) -> Result<()> {
             .args(["build", "--release"])
             .env("PATH", &tools.path)
             .env("TRUNK_SKIP_VERSION_CHECK", "true")
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", split::RELEASE_WASM_RUSTFLAGS)
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                split::RELEASE_WASM_RUSTFLAGS,
+            )
             .current_dir(root),
     )?;
     split::split_portal(root, tools)
@@ -110,7 +118,14 @@ fn demo(root: &Path, extra: &[String]) -> Result<()> {
     // One process group with us: Ctrl-C in the terminal stops the stand-ins too.
     let mut child = Command::new(devstack)
         .arg("up")
-        .args(["--dist", "dist", "--examples", "examples", "--data-dir", ".devstack"])
+        .args([
+            "--dist",
+            "dist",
+            "--examples",
+            "examples",
+            "--data-dir",
+            ".devstack",
+        ])
         .args(extra)
         .env("DEVSTACK_EXIT_WITH_PARENT", "1")
         .stdin(Stdio::inherit())
@@ -143,7 +158,14 @@ fn bench(root: &Path, args: &[String]) -> Result<()> {
 }
 
 /// The fuzz targets in crates/mes-client/fuzz.
-const FUZZ_TARGETS: [&str; 6] = ["callback", "id_token", "config", "mes_response", "discovery", "token_response"];
+const FUZZ_TARGETS: [&str; 6] = [
+    "callback",
+    "id_token",
+    "config",
+    "mes_response",
+    "discovery",
+    "token_response",
+];
 
 fn fuzz(root: &Path, args: &[String]) -> Result<()> {
     let mut seconds = 60u32;
@@ -151,9 +173,17 @@ fn fuzz(root: &Path, args: &[String]) -> Result<()> {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
-            "--seconds" => seconds = rest.next().and_then(|s| s.parse().ok()).context("--seconds needs a number")?,
+            "--seconds" => {
+                seconds = rest
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .context("--seconds needs a number")?
+            }
             name if FUZZ_TARGETS.contains(&name) => targets.push(name),
-            other => bail!("unknown fuzz argument {other:?}; targets: {}", FUZZ_TARGETS.join(", ")),
+            other => bail!(
+                "unknown fuzz argument {other:?}; targets: {}",
+                FUZZ_TARGETS.join(", ")
+            ),
         }
     }
     if targets.is_empty() {
@@ -166,9 +196,21 @@ fn fuzz(root: &Path, args: &[String]) -> Result<()> {
         run_cmd(
             Command::new("cargo")
                 // Debug assertions on: integer overflow in a parser is a finding too.
-                .args(["+nightly", "fuzz", "run", target, "--debug-assertions", "--target-dir"])
+                .args([
+                    "+nightly",
+                    "fuzz",
+                    "run",
+                    target,
+                    "--debug-assertions",
+                    "--target-dir",
+                ])
                 .arg(root.join("target/fuzz"))
-                .args(["--", &format!("-max_total_time={seconds}"), "-rss_limit_mb=4096", "-max_len=65536"])
+                .args([
+                    "--",
+                    &format!("-max_total_time={seconds}"),
+                    "-rss_limit_mb=4096",
+                    "-max_len=65536",
+                ])
                 .env_remove("RUSTUP_TOOLCHAIN")
                 .env_remove("CARGO")
                 .current_dir(root.join("crates/mes-client")),

@@ -51,8 +51,20 @@ const SCOPES: &[Scope] = &[
         test_args: &["--test", "renewal"],
         timeout: 240,
     },
-    Scope { name: "grid_model", package: "mes-portal", file: "src/grid_model/*.rs", test_args: &["--lib"], timeout: 30 },
-    Scope { name: "rows", package: "mes-client", file: "crates/mes-client/src/rows.rs", test_args: &["--lib"], timeout: 30 },
+    Scope {
+        name: "grid_model",
+        package: "mes-portal",
+        file: "src/grid_model/*.rs",
+        test_args: &["--lib"],
+        timeout: 30,
+    },
+    Scope {
+        name: "rows",
+        package: "mes-client",
+        file: "crates/mes-client/src/rows.rs",
+        test_args: &["--lib"],
+        timeout: 30,
+    },
 ];
 
 const SURVIVORS: &str = "xtask/mutants-survivors.txt";
@@ -60,22 +72,33 @@ const SURVIVORS: &str = "xtask/mutants-survivors.txt";
 /// Allowed survivors: `mutant<TAB># why` per line (the mutant as cargo-mutants names it without
 /// line numbers, so the list survives edits elsewhere in the file).
 fn allowed(root: &Path) -> Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(root.join(SURVIVORS)).with_context(|| format!("reading {SURVIVORS}"))?;
+    let text =
+        std::fs::read_to_string(root.join(SURVIVORS)).with_context(|| format!("reading {SURVIVORS}"))?;
     Ok(text
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with("//"))
-        .filter_map(|l| l.split_once("\t# ").map(|(m, why)| (m.trim().to_owned(), why.trim().to_owned())))
+        .filter_map(|l| {
+            l.split_once("\t# ")
+                .map(|(m, why)| (m.trim().to_owned(), why.trim().to_owned()))
+        })
         .collect())
 }
 
 /// The mutants listed in one of cargo-mutants' result files, named without line and column
 /// (`src/x.rs:12:5: replace …` → `src/x.rs: replace …`), so the names survive edits elsewhere.
 fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).unwrap_or_default().lines().filter(|l| !l.is_empty()).map(without_position).collect()
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(without_position)
+        .collect()
 }
 
 fn without_position(name: &str) -> String {
-    let Some((place, mutation)) = name.split_once(": ") else { return name.to_owned() };
+    let Some((place, mutation)) = name.split_once(": ") else {
+        return name.to_owned();
+    };
     let mut file = place;
     for _ in 0..2 {
         if let Some((head, tail)) = file.rsplit_once(':')
@@ -100,13 +123,28 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
          with the reason, and any other survivor fails the command.\n\n",
     );
     let mut unexplained = Vec::new();
-    for scope in SCOPES.iter().filter(|s| only.is_empty() || only.contains(&s.name)) {
+    for scope in SCOPES
+        .iter()
+        .filter(|s| only.is_empty() || only.contains(&s.name))
+    {
         let out = root.join("target/mutants").join(scope.name);
         std::fs::create_dir_all(&out)?;
         eprintln!("==> Mutants of {}", scope.file);
         let mut cmd = cargo();
         let timeout = scope.timeout.to_string();
-        cmd.args(["mutants", "-p", scope.package, "-j", "1", "--timeout", &timeout, "--no-shuffle", "-o"]).arg(&out).current_dir(root);
+        cmd.args([
+            "mutants",
+            "-p",
+            scope.package,
+            "-j",
+            "1",
+            "--timeout",
+            &timeout,
+            "--no-shuffle",
+            "-o",
+        ])
+        .arg(&out)
+        .current_dir(root);
         cmd.args(["-f", scope.file]);
         for arg in scope.test_args {
             cmd.arg(format!("--cargo-test-arg={arg}"));
@@ -138,7 +176,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             timeout.len(),
         );
         if !timeout.is_empty() {
-            let _ = writeln!(report, "Caught by the time limit ({} s: the tests hung):\n", scope.timeout);
+            let _ = writeln!(
+                report,
+                "Caught by the time limit ({} s: the tests hung):\n",
+                scope.timeout
+            );
             for hung in &timeout {
                 let _ = writeln!(report, "- `{hung}`");
             }
@@ -169,7 +211,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         match std::fs::read_to_string(root.join("target/mutants").join(scope.name).join("summary.md")) {
             Ok(summary) => doc.push_str(&summary),
             Err(_) => {
-                let _ = writeln!(doc, "## `{}`\n\nNot run yet (`cargo xtask mutants {}`).\n", scope.file, scope.name);
+                let _ = writeln!(
+                    doc,
+                    "## `{}`\n\nNot run yet (`cargo xtask mutants {}`).\n",
+                    scope.file, scope.name
+                );
             }
         }
     }
@@ -179,7 +225,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     std::fs::write(root.join("docs/mutants.md"), doc)?;
     eprintln!("==> Wrote docs/mutants.md");
     if !unexplained.is_empty() {
-        bail!("{} mutants survived without a reason in {SURVIVORS}:\n  {}", unexplained.len(), unexplained.join("\n  "));
+        bail!(
+            "{} mutants survived without a reason in {SURVIVORS}:\n  {}",
+            unexplained.len(),
+            unexplained.join("\n  ")
+        );
     }
     eprintln!("==> Every mutant was caught, unviable, or is an allowed survivor");
     Ok(())
@@ -190,9 +240,14 @@ mod tests {
     #[test]
     fn mutant_names_lose_their_position_only() {
         assert_eq!(
-            super::without_position("crates/mes-client/src/jwt.rs:119:9: replace Claims::identity -> String with String::new()"),
+            super::without_position(
+                "crates/mes-client/src/jwt.rs:119:9: replace Claims::identity -> String with String::new()"
+            ),
             "crates/mes-client/src/jwt.rs: replace Claims::identity -> String with String::new()"
         );
-        assert_eq!(super::without_position("src/a.rs: replace x"), "src/a.rs: replace x");
+        assert_eq!(
+            super::without_position("src/a.rs: replace x"),
+            "src/a.rs: replace x"
+        );
     }
 }

@@ -38,7 +38,9 @@ pub struct Tools {
 
 fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
 }
 
 fn cargo_bin(name: &str) -> PathBuf {
@@ -64,7 +66,8 @@ pub fn locked_wasm_bindgen(root: &Path) -> Result<String> {
 
 /// Installs what is missing; `browser` adds Chromium and chromedriver.
 pub fn all(root: &Path, browser: bool) -> Result<Tools> {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
         eprintln!("==> Adding the wasm32-unknown-unknown target (rustup)");
         run_cmd(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
@@ -72,21 +75,33 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
 
     let trunk = cargo_bin("trunk");
     if !output(Command::new(&trunk).arg("--version")).is_some_and(|v| v.contains(TRUNK_VERSION)) {
-        eprintln!("==> Installing trunk {TRUNK_VERSION} from crates.io (about 10 minutes on 2 cores; once per machine)");
+        eprintln!(
+            "==> Installing trunk {TRUNK_VERSION} from crates.io (about 10 minutes on 2 cores; once per machine)"
+        );
         run_cmd(Command::new("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))?;
     }
 
     let bindgen_version = locked_wasm_bindgen(root)?;
     let bindgen = cargo_bin("wasm-bindgen");
     if !output(Command::new(&bindgen).arg("--version")).is_some_and(|v| v.contains(&bindgen_version)) {
-        eprintln!("==> Installing wasm-bindgen-cli {bindgen_version} from crates.io (about 3 minutes; once per machine)");
+        eprintln!(
+            "==> Installing wasm-bindgen-cli {bindgen_version} from crates.io (about 3 minutes; once per machine)"
+        );
         // Not --locked: its lockfile pins a webpki-roots the registry no longer has.
-        run_cmd(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &bindgen_version, "--force"]))?;
+        run_cmd(Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &bindgen_version,
+            "--force",
+        ]))?;
     }
 
     let tools_dir = root.join("target/tools");
     let npm_bin = tools_dir.join("node_modules/.bin");
-    if !output(Command::new(npm_bin.join("wasm-opt")).arg("--version")).is_some_and(|v| v.contains("version 132")) {
+    if !output(Command::new(npm_bin.join("wasm-opt")).arg("--version"))
+        .is_some_and(|v| v.contains("version 132"))
+    {
         eprintln!("==> Installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into target/tools");
         npm_install(&tools_dir, &format!("binaryen@{BINARYEN_VERSION}"))?;
     }
@@ -95,7 +110,9 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
     // It has no --version; the install records what it installed.
     let installed = output(Command::new("cargo").args(["install", "--list"])).unwrap_or_default();
     if !wasm_split.exists() || !installed.contains(&format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}")) {
-        eprintln!("==> Installing wasm-split-cli {WASM_SPLIT_VERSION} from crates.io (about a minute; once per machine)");
+        eprintln!(
+            "==> Installing wasm-split-cli {WASM_SPLIT_VERSION} from crates.io (about a minute; once per machine)"
+        );
         run_cmd(Command::new("cargo").args([
             "install",
             "wasm_split_cli_support",
@@ -111,31 +128,65 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
     let chromedriver = PathBuf::from("/usr/bin/chromedriver");
     if browser && !(chromium.exists() && chromedriver.exists()) {
         eprintln!("==> Installing Debian's chromium and chromium-driver (apt-get; about a minute)");
-        run_cmd(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
         run_cmd(
             Command::new("apt-get")
-                .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+                .arg("update")
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )?;
+        run_cmd(
+            Command::new("apt-get")
+                .args([
+                    "install",
+                    "-y",
+                    "--no-install-recommends",
+                    "chromium",
+                    "chromium-driver",
+                ])
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )?;
     }
 
     let wasm_pack = cargo_bin("wasm-pack");
-    if browser && !output(Command::new(&wasm_pack).arg("--version")).is_some_and(|v| v.contains(WASM_PACK_VERSION)) {
-        eprintln!("==> Installing wasm-pack {WASM_PACK_VERSION} from crates.io (about 2 minutes; once per machine)");
-        run_cmd(Command::new("cargo").args(["install", "wasm-pack", "--version", WASM_PACK_VERSION, "--locked"]))?;
+    if browser
+        && !output(Command::new(&wasm_pack).arg("--version")).is_some_and(|v| v.contains(WASM_PACK_VERSION))
+    {
+        eprintln!(
+            "==> Installing wasm-pack {WASM_PACK_VERSION} from crates.io (about 2 minutes; once per machine)"
+        );
+        run_cmd(Command::new("cargo").args([
+            "install",
+            "wasm-pack",
+            "--version",
+            WASM_PACK_VERSION,
+            "--locked",
+        ]))?;
     }
 
     let mut paths = vec![npm_bin, cargo_bin("")];
-    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     let path = std::env::join_paths(paths)?;
     let wasm_opt = tools_dir.join("node_modules/.bin/wasm-opt");
-    Ok(Tools { trunk, path, chromedriver, chromium, wasm_pack, wasm_split, wasm_bindgen: bindgen, wasm_opt })
+    Ok(Tools {
+        trunk,
+        path,
+        chromedriver,
+        chromium,
+        wasm_pack,
+        wasm_split,
+        wasm_bindgen: bindgen,
+        wasm_opt,
+    })
 }
 
 /// For `cargo xtask bench`: twiggy, which tells what each crate costs in the wasm.
 pub fn twiggy() -> Result<()> {
-    if !output(Command::new(cargo_bin("twiggy")).arg("--version")).is_some_and(|v| v.contains(TWIGGY_VERSION)) {
-        eprintln!("==> Installing twiggy {TWIGGY_VERSION} from crates.io (about 2 minutes; once per machine)");
+    if !output(Command::new(cargo_bin("twiggy")).arg("--version")).is_some_and(|v| v.contains(TWIGGY_VERSION))
+    {
+        eprintln!(
+            "==> Installing twiggy {TWIGGY_VERSION} from crates.io (about 2 minutes; once per machine)"
+        );
         run_cmd(Command::new("cargo").args(["install", "twiggy", "--version", TWIGGY_VERSION, "--locked"]))?;
     }
     Ok(())
@@ -144,7 +195,12 @@ pub fn twiggy() -> Result<()> {
 /// `npm install` of one package into `dir` (its own node_modules), quietly.
 fn npm_install(dir: &Path, package: &str) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    run_cmd(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(dir).arg(package))
+    run_cmd(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(dir)
+            .arg(package),
+    )
 }
 
 /// The AG Grid major version `cargo xtask bench` measures the portal's grid against.
@@ -164,7 +220,10 @@ fn npm_package(root: &Path, dir: &str, package: &str, major: &str, why: &str) ->
         Some(rest.split('"').nth(1)?.to_owned())
     };
     if !version().is_some_and(|v| v.starts_with(&format!("{major}."))) {
-        eprintln!("==> Installing {package} {major}.x (npm) into {}, {why}", dir.display());
+        eprintln!(
+            "==> Installing {package} {major}.x (npm) into {}, {why}",
+            dir.display()
+        );
         npm_install(&dir, &format!("{package}@{major}"))?;
     }
     let version = version().with_context(|| format!("{package} did not install"))?;
@@ -174,14 +233,26 @@ fn npm_package(root: &Path, dir: &str, package: &str, major: &str, why: &str) ->
 /// For `cargo xtask bench`: AG Grid Community (npm, latest 36.x) in target/tools/ag-grid. Returns
 /// its browser bundle and its exact version.
 pub fn ag_grid(root: &Path) -> Result<(PathBuf, String)> {
-    let (package, version) = npm_package(root, "ag-grid", "ag-grid-community", AG_GRID_MAJOR, "for the side-by-side benchmark")?;
+    let (package, version) = npm_package(
+        root,
+        "ag-grid",
+        "ag-grid-community",
+        AG_GRID_MAJOR,
+        "for the side-by-side benchmark",
+    )?;
     Ok((package.join("dist/ag-grid-community.min.js"), version))
 }
 
 /// For the end-to-end tests: axe-core (npm, latest 4.x) in target/tools/axe. Returns its browser
 /// bundle.
 pub fn axe_core(root: &Path) -> Result<PathBuf> {
-    let (package, _) = npm_package(root, "axe", "axe-core", AXE_CORE_MAJOR, "for the accessibility checks")?;
+    let (package, _) = npm_package(
+        root,
+        "axe",
+        "axe-core",
+        AXE_CORE_MAJOR,
+        "for the accessibility checks",
+    )?;
     Ok(package.join("axe.min.js"))
 }
 
@@ -193,9 +264,19 @@ pub fn fuzzing() -> Result<()> {
         eprintln!("==> Installing the nightly toolchain (rustup, minimal profile)");
         run_cmd(Command::new("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
     }
-    if !output(Command::new(cargo_bin("cargo-fuzz")).arg("--version")).is_some_and(|v| v.contains(CARGO_FUZZ_VERSION)) {
-        eprintln!("==> Installing cargo-fuzz {CARGO_FUZZ_VERSION} from crates.io (about 2 minutes; once per machine)");
-        run_cmd(Command::new("cargo").args(["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--locked"]))?;
+    if !output(Command::new(cargo_bin("cargo-fuzz")).arg("--version"))
+        .is_some_and(|v| v.contains(CARGO_FUZZ_VERSION))
+    {
+        eprintln!(
+            "==> Installing cargo-fuzz {CARGO_FUZZ_VERSION} from crates.io (about 2 minutes; once per machine)"
+        );
+        run_cmd(Command::new("cargo").args([
+            "install",
+            "cargo-fuzz",
+            "--version",
+            CARGO_FUZZ_VERSION,
+            "--locked",
+        ]))?;
     }
     Ok(())
 }
@@ -203,9 +284,19 @@ pub fn fuzzing() -> Result<()> {
 /// For `cargo xtask mutants`: cargo-mutants, only when missing.
 pub fn mutants() -> Result<()> {
     // As a cargo subcommand it answers --version only after its subcommand name.
-    if !output(Command::new(cargo_bin("cargo-mutants")).args(["mutants", "--version"])).is_some_and(|v| v.contains(CARGO_MUTANTS_VERSION)) {
-        eprintln!("==> Installing cargo-mutants {CARGO_MUTANTS_VERSION} from crates.io (about 3 minutes; once per machine)");
-        run_cmd(Command::new("cargo").args(["install", "cargo-mutants", "--version", CARGO_MUTANTS_VERSION, "--locked"]))?;
+    if !output(Command::new(cargo_bin("cargo-mutants")).args(["mutants", "--version"]))
+        .is_some_and(|v| v.contains(CARGO_MUTANTS_VERSION))
+    {
+        eprintln!(
+            "==> Installing cargo-mutants {CARGO_MUTANTS_VERSION} from crates.io (about 3 minutes; once per machine)"
+        );
+        run_cmd(Command::new("cargo").args([
+            "install",
+            "cargo-mutants",
+            "--version",
+            CARGO_MUTANTS_VERSION,
+            "--locked",
+        ]))?;
     }
     Ok(())
 }
@@ -218,6 +309,9 @@ mod tests {
         let version = super::locked_wasm_bindgen(&root).expect("Cargo.lock names wasm-bindgen");
         assert!(version.starts_with("0.2."), "{version}");
         let trunk_toml = std::fs::read_to_string(root.join("Trunk.toml")).expect("Trunk.toml");
-        assert!(trunk_toml.contains(&format!("wasm_bindgen = \"{version}\"")), "Trunk.toml must pin the same wasm-bindgen as Cargo.lock");
+        assert!(
+            trunk_toml.contains(&format!("wasm_bindgen = \"{version}\"")),
+            "Trunk.toml must pin the same wasm-bindgen as Cargo.lock"
+        );
     }
 }

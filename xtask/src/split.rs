@@ -46,35 +46,71 @@ pub fn split_portal(root: &Path, tools: &Tools) -> Result<()> {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(work.join("bindgen"))?;
 
-    run_cmd(Command::new(&tools.wasm_split).arg(&linked).arg(&work).args(["--target", "web", "--out-name", &stem]))?;
-    let parts: Vec<String> = files(&work, |name| name.ends_with(".wasm") && name != format!("{stem}.wasm"))?;
+    run_cmd(Command::new(&tools.wasm_split).arg(&linked).arg(&work).args([
+        "--target",
+        "web",
+        "--out-name",
+        &stem,
+    ]))?;
+    let parts: Vec<String> = files(&work, |name| {
+        name.ends_with(".wasm") && name != format!("{stem}.wasm")
+    })?;
     if !parts.iter().any(|p| p.starts_with("split_")) {
         bail!("wasm-split-cli found no split points: was the wasm built with `{RELEASE_WASM_RUSTFLAGS}`?");
     }
     run_cmd(
         Command::new(&tools.wasm_bindgen)
-            .args(["--target", "web", "--keep-lld-exports", "--no-demangle", "--no-typescript", "--out-name", &stem, "--out-dir"])
+            .args([
+                "--target",
+                "web",
+                "--keep-lld-exports",
+                "--no-demangle",
+                "--no-typescript",
+                "--out-name",
+                &stem,
+                "--out-dir",
+            ])
             .arg(work.join("bindgen"))
             .arg(work.join(format!("{stem}.wasm"))),
     )?;
 
-    let wasm_opt =
-        |from: PathBuf, to: PathBuf| run_cmd(Command::new(&tools.wasm_opt).arg("-Oz").args(WASM_FEATURES).arg(&from).arg("-o").arg(&to));
-    wasm_opt(work.join(format!("bindgen/{stem}_bg.wasm")), dist.join(format!("{stem}_bg.wasm")))?;
+    let wasm_opt = |from: PathBuf, to: PathBuf| {
+        run_cmd(
+            Command::new(&tools.wasm_opt)
+                .arg("-Oz")
+                .args(WASM_FEATURES)
+                .arg(&from)
+                .arg("-o")
+                .arg(&to),
+        )
+    };
+    wasm_opt(
+        work.join(format!("bindgen/{stem}_bg.wasm")),
+        dist.join(format!("{stem}_bg.wasm")),
+    )?;
     for part in &parts {
         wasm_opt(work.join(part), dist.join(format!("{stem}-{part}")))?;
     }
 
     // The loader and the main module's glue, pointing at the hashed names.
     let loader = format!("{stem}-split.js");
-    let mut loader_js = std::fs::read_to_string(work.join("__wasm_split.js")).context("wasm-split-cli wrote no loader")?;
+    let mut loader_js =
+        std::fs::read_to_string(work.join("__wasm_split.js")).context("wasm-split-cli wrote no loader")?;
     for part in &parts {
-        loader_js = replace_all(&loader_js, &format!("\"./{part}\""), &format!("\"./{stem}-{part}\""))?;
+        loader_js = replace_all(
+            &loader_js,
+            &format!("\"./{part}\""),
+            &format!("\"./{stem}-{part}\""),
+        )?;
     }
     std::fs::write(dist.join(&loader), loader_js)?;
     let glue = std::fs::read_to_string(work.join(format!("bindgen/{stem}.js")))?;
     // Only the module it is imported from: the wasm names its imports "./__wasm_split.js" still.
-    let glue = replace_all(&glue, "from \"./__wasm_split.js\"", &format!("from \"./{loader}\""))?;
+    let glue = replace_all(
+        &glue,
+        "from \"./__wasm_split.js\"",
+        &format!("from \"./{loader}\""),
+    )?;
     std::fs::write(dist.join(format!("{stem}.js")), glue)?;
 
     let index = dist.join("index.html");
@@ -86,17 +122,30 @@ pub fn split_portal(root: &Path, tools: &Tools) -> Result<()> {
 
     // Gzipped copies at the highest level, once per build, for servers that send them as they are
     // (nginx `gzip_static`, devstack) instead of compressing every answer.
-    let mut compressible = files(&dist, |name| [".wasm", ".js", ".css"].iter().any(|e| name.ends_with(e)))?;
+    let mut compressible = files(&dist, |name| {
+        [".wasm", ".js", ".css"].iter().any(|e| name.ends_with(e))
+    })?;
     // The translations (src/words.rs), fetched at start by browsers in those languages.
     if dist.join("locales").is_dir() {
-        compressible.extend(files(&dist.join("locales"), |name| name.ends_with(".json"))?.into_iter().map(|n| format!("locales/{n}")));
+        compressible.extend(
+            files(&dist.join("locales"), |name| name.ends_with(".json"))?
+                .into_iter()
+                .map(|n| format!("locales/{n}")),
+        );
     }
-    run_cmd(Command::new("gzip").args(["-9", "--keep", "--force", "--no-name"]).args(compressible).current_dir(&dist))
+    run_cmd(
+        Command::new("gzip")
+            .args(["-9", "--keep", "--force", "--no-name"])
+            .args(compressible)
+            .current_dir(&dist),
+    )
 }
 
 /// `mes-portal-<hash>`: the name trunk gave the portal's JavaScript glue in `dist`.
 fn main_stem(dist: &Path) -> Result<String> {
-    let glue = files(dist, |name| name.starts_with("mes-portal-") && name.ends_with(".js") && !name.contains("-split"))?;
+    let glue = files(dist, |name| {
+        name.starts_with("mes-portal-") && name.ends_with(".js") && !name.contains("-split")
+    })?;
     match glue.as_slice() {
         [one] => Ok(one.trim_end_matches(".js").to_owned()),
         other => bail!("expected one mes-portal-<hash>.js in dist/, found {other:?}"),
@@ -127,15 +176,24 @@ fn replace_all(text: &str, from: &str, to: &str) -> Result<String> {
 /// The Subresource Integrity value of a file (`sha384-…`).
 fn sri(file: &Path) -> Result<String> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    Ok(format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&bytes))))
+    Ok(format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&bytes))
+    ))
 }
 
 /// `html` with the `integrity` of the element that loads `/file` set to `value`.
 fn with_integrity(html: &str, file: &str, value: &str) -> Result<String> {
-    let at = html.find(&format!("href=\"/{file}\"")).with_context(|| format!("index.html does not load /{file}"))?;
+    let at = html
+        .find(&format!("href=\"/{file}\""))
+        .with_context(|| format!("index.html does not load /{file}"))?;
     let tag_end = at + html[at..].find('>').context("unclosed tag in index.html")?;
     let tag = &html[at..tag_end];
-    let start = at + tag.find("integrity=\"").with_context(|| format!("index.html has no integrity for /{file}"))? + "integrity=\"".len();
+    let start = at
+        + tag
+            .find("integrity=\"")
+            .with_context(|| format!("index.html has no integrity for /{file}"))?
+        + "integrity=\"".len();
     let end = start + html[start..].find('"').context("unclosed integrity attribute")?;
     Ok(format!("{}{value}{}", &html[..start], &html[end..]))
 }
@@ -146,8 +204,17 @@ mod tests {
     fn integrity_is_replaced_on_the_right_element_only() {
         let html = r#"<link rel="modulepreload" href="/a.js" crossorigin="anonymous" integrity="sha384-OLD1"><link rel="preload" href="/a_bg.wasm" integrity="sha384-OLD2">"#;
         let html = super::with_integrity(html, "a_bg.wasm", "sha384-NEW").expect("replaced");
-        assert!(html.contains(r#"href="/a.js" crossorigin="anonymous" integrity="sha384-OLD1""#), "{html}");
-        assert!(html.contains(r#"href="/a_bg.wasm" integrity="sha384-NEW""#), "{html}");
-        assert!(super::with_integrity(&html, "b.js", "x").is_err(), "a file the page does not load is an error");
+        assert!(
+            html.contains(r#"href="/a.js" crossorigin="anonymous" integrity="sha384-OLD1""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"href="/a_bg.wasm" integrity="sha384-NEW""#),
+            "{html}"
+        );
+        assert!(
+            super::with_integrity(&html, "b.js", "x").is_err(),
+            "a file the page does not load is an error"
+        );
     }
 }

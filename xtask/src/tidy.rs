@@ -11,7 +11,9 @@ mod tests {
         let mut out = Vec::new();
         let mut dirs = vec![root.to_path_buf()];
         while let Some(dir) = dirs.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let path = entry.path();
                 let name = entry.file_name().to_string_lossy().into_owned();
@@ -34,10 +36,17 @@ mod tests {
         let root = crate::project_root();
         files(&root)
             .into_iter()
-            .filter(|p| p.extension().and_then(|e| e.to_str()).is_some_and(|e| extensions.contains(&e)))
+            .filter(|p| {
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| extensions.contains(&e))
+            })
             .filter_map(|p| {
                 let text = std::fs::read_to_string(&p).ok()?;
-                Some((p.strip_prefix(&root).unwrap_or(&p).to_string_lossy().into_owned(), text))
+                Some((
+                    p.strip_prefix(&root).unwrap_or(&p).to_string_lossy().into_owned(),
+                    text,
+                ))
             })
             .collect()
     }
@@ -48,10 +57,15 @@ mod tests {
         // limits, body limits, no cookies, no cache, no redirects of a POST.
         let offenders: Vec<String> = texts(&["rs"])
             .into_iter()
-            .filter(|(path, text)| path != "crates/mes-client/src/transport.rs" && text.contains(concat!("gloo", "_net")))
+            .filter(|(path, text)| {
+                path != "crates/mes-client/src/transport.rs" && text.contains(concat!("gloo", "_net"))
+            })
             .map(|(path, _)| path)
             .collect();
-        assert!(offenders.is_empty(), "gloo-net outside crates/mes-client/src/transport.rs: {offenders:?}");
+        assert!(
+            offenders.is_empty(),
+            "gloo-net outside crates/mes-client/src/transport.rs: {offenders:?}"
+        );
     }
 
     #[test]
@@ -59,24 +73,46 @@ mod tests {
         // The portal's path, query and history are `src/nav.rs`'s; mes-client's browser glue
         // takes the sign-in code out of the address bar of a page it finishes or relays.
         let owners = ["src/nav.rs", "crates/mes-client/src/browser.rs"];
-        let needles =
-            [concat!(".history", "()"), concat!("pop", "state"), concat!("location().", "search"), concat!("location().", "pathname")];
+        let needles = [
+            concat!(".history", "()"),
+            concat!("pop", "state"),
+            concat!("location().", "search"),
+            concat!("location().", "pathname"),
+        ];
         let offenders: Vec<String> = texts(&["rs"])
             .into_iter()
-            .filter(|(path, _)| !owners.contains(&path.as_str()) && !path.starts_with("crates/e2e") && !path.starts_with("tests/"))
+            .filter(|(path, _)| {
+                !owners.contains(&path.as_str())
+                    && !path.starts_with("crates/e2e")
+                    && !path.starts_with("tests/")
+            })
             .filter_map(|(path, text)| {
                 // Documentation may show how it is done; code may not do it.
-                let code: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
-                needles.iter().find(|n| code.contains(*n)).map(|n| format!("{path}: {n}"))
+                let code: String = text
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("//"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                needles
+                    .iter()
+                    .find(|n| code.contains(*n))
+                    .map(|n| format!("{path}: {n}"))
             })
             .collect();
-        assert!(offenders.is_empty(), "the address bar outside src/nav.rs: {offenders:?}");
+        assert!(
+            offenders.is_empty(),
+            "the address bar outside src/nav.rs: {offenders:?}"
+        );
     }
 
     #[test]
     fn mes_client_knows_no_ui() {
-        let manifest = std::fs::read_to_string(crate::project_root().join("crates/mes-client/Cargo.toml")).expect("manifest");
-        assert!(!manifest.contains("leptos"), "mes-client must not depend on leptos: the UI depends on it, never the other way");
+        let manifest = std::fs::read_to_string(crate::project_root().join("crates/mes-client/Cargo.toml"))
+            .expect("manifest");
+        assert!(
+            !manifest.contains("leptos"),
+            "mes-client must not depend on leptos: the UI depends on it, never the other way"
+        );
     }
 
     #[test]
@@ -92,8 +128,16 @@ mod tests {
         ];
         let offenders: Vec<String> = texts(&["rs", "md", "toml", "html", "js", "css", "sh", "json"])
             .into_iter()
-            .filter_map(|(path, text)| needles.iter().find(|n| text.contains(*n)).map(|n| format!("{path}: {n}")))
+            .filter_map(|(path, text)| {
+                needles
+                    .iter()
+                    .find(|n| text.contains(*n))
+                    .map(|n| format!("{path}: {n}"))
+            })
             .collect();
-        assert!(offenders.is_empty(), "references to files outside the repository: {offenders:?}");
+        assert!(
+            offenders.is_empty(),
+            "references to files outside the repository: {offenders:?}"
+        );
     }
 }

@@ -8,7 +8,9 @@
 use crate::hostile::{FORGED_ISSUER, Tamper};
 use crate::keys::SigningKey;
 use crate::store::{self, RegisteredClient};
-use crate::util::{html_escape, now, oauth_error, origin_of, parse_form, random_token, sha256_b64url, verify_secret};
+use crate::util::{
+    html_escape, now, oauth_error, origin_of, parse_form, random_token, sha256_b64url, verify_secret,
+};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -133,11 +135,23 @@ pub struct AimState {
 impl AimState {
     /// Opens the store and the key in `options.data_dir`.
     pub fn open(options: AimOptions) -> std::io::Result<Self> {
-        let key = Arc::new(SigningKey::load_or_create(&options.data_dir.join("aim-signing-key.pem"))?);
+        let key = Arc::new(SigningKey::load_or_create(
+            &options.data_dir.join("aim-signing-key.pem"),
+        )?);
         let db = store::open(&options.data_dir.join("aim.sqlite")).map_err(std::io::Error::other)?;
         let clients = store::clients(&db).map_err(std::io::Error::other)?;
-        let keys = Mutex::new(Keys { current: key, previous: None });
-        Ok(Self { options, keys, db: Mutex::new(db), clients, memory: Mutex::new(Memory::default()), counters: Counters::default() })
+        let keys = Mutex::new(Keys {
+            current: key,
+            previous: None,
+        });
+        Ok(Self {
+            options,
+            keys,
+            db: Mutex::new(db),
+            clients,
+            memory: Mutex::new(Memory::default()),
+            counters: Counters::default(),
+        })
     }
 
     /// Rolls the signing key over at run time: a new key signs from now on, the old one stays
@@ -154,7 +168,11 @@ impl AimState {
     }
 
     fn key(&self) -> Arc<SigningKey> {
-        self.keys.lock().unwrap_or_else(|e| e.into_inner()).current.clone()
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .current
+            .clone()
     }
 
     /// Test-only: tamper with every sign-in answer from now on (`None` stops). Refused unless
@@ -213,9 +231,15 @@ impl AimState {
 
 /// The router, mounted under [`BASE_PATH`].
 pub fn app(state: Arc<AimState>) -> Router {
-    let origins: HashSet<String> = state.clients.iter().flat_map(|c| c.allowed_origins.iter().cloned()).collect();
+    let origins: HashSet<String> = state
+        .clients
+        .iter()
+        .flat_map(|c| c.allowed_origins.iter().cloned())
+        .collect();
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| origin.to_str().is_ok_and(|o| origins.contains(o))))
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin.to_str().is_ok_and(|o| origins.contains(o))
+        }))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
     let routes = Router::new()
@@ -228,26 +252,43 @@ pub fn app(state: Arc<AimState>) -> Router {
         .layer(cors)
         .with_state(state.clone());
     let counted = state.clone();
-    Router::new().nest(BASE_PATH, routes).layer(axum::middleware::from_fn(
-        move |request: axum::extract::Request, next: axum::middleware::Next| {
-            let mut memory = counted.memory();
-            if memory.requests.len() < 10_000 {
-                let browser =
-                    request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).is_some_and(|ua| ua.contains("Mozilla"));
-                // The query too: tests assert that no token ever travels in a URL.
-                let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or_else(|| request.uri().path());
-                memory.requests.push(format!("{} {} {target}", if browser { "browser" } else { "server" }, request.method()));
-            }
-            drop(memory);
-            next.run(request)
-        },
-    ))
+    Router::new()
+        .nest(BASE_PATH, routes)
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let mut memory = counted.memory();
+                if memory.requests.len() < 10_000 {
+                    let browser = request
+                        .headers()
+                        .get(header::USER_AGENT)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|ua| ua.contains("Mozilla"));
+                    // The query too: tests assert that no token ever travels in a URL.
+                    let target = request
+                        .uri()
+                        .path_and_query()
+                        .map(|p| p.as_str())
+                        .unwrap_or_else(|| request.uri().path());
+                    memory.requests.push(format!(
+                        "{} {} {target}",
+                        if browser { "browser" } else { "server" },
+                        request.method()
+                    ));
+                }
+                drop(memory);
+                next.run(request)
+            },
+        ))
 }
 
 async fn discovery(State(s): State<Arc<AimState>>) -> Response {
     s.counters.discovery.fetch_add(1, Ordering::Relaxed);
     let i = &s.options.issuer;
-    let named = if s.tamper() == Some(Tamper::WrongIssuerInDiscovery) { FORGED_ISSUER } else { i.as_str() };
+    let named = if s.tamper() == Some(Tamper::WrongIssuerInDiscovery) {
+        FORGED_ISSUER
+    } else {
+        i.as_str()
+    };
     let mut document = json!({
         "issuer": named,
         "authorization_endpoint": format!("{i}/connect/authorize"),
@@ -293,7 +334,12 @@ impl AuthorizeRequest {
     /// Back to the client with `pairs`, then its `state` and this authority's `iss`.
     fn redirect(&self, issuer: &str, pairs: &[(&str, &str)]) -> Response {
         let state = self.state.as_deref().map(|state| ("state", state));
-        let pairs: Vec<(&str, &str)> = pairs.iter().copied().chain(state).chain([("iss", issuer)]).collect();
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .copied()
+            .chain(state)
+            .chain([("iss", issuer)])
+            .collect();
         self.redirect_exactly(&pairs)
     }
 
@@ -312,7 +358,11 @@ fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<Authoriz
     let get = |k: &str| p.get(k).cloned();
     let client_id = get("client_id").unwrap_or_default();
     let Some(client) = s.client(&client_id) else {
-        return Err(error_page(StatusCode::BAD_REQUEST, "Unknown client", &format!("The application \"{client_id}\" is not registered.")));
+        return Err(error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown client",
+            &format!("The application \"{client_id}\" is not registered."),
+        ));
     };
     let redirect_uri = get("redirect_uri").unwrap_or_default();
     if !client.redirect_uris.iter().any(|u| u == &redirect_uri) {
@@ -333,17 +383,34 @@ fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<Authoriz
     };
     let issuer = &s.options.issuer;
     if get("response_type").as_deref() != Some("code") {
-        return Err(request
-            .redirect(issuer, &[("error", "unsupported_response_type"), ("error_description", "only response_type=code is supported")]));
+        return Err(request.redirect(
+            issuer,
+            &[
+                ("error", "unsupported_response_type"),
+                ("error_description", "only response_type=code is supported"),
+            ],
+        ));
     }
     if request.challenge.is_empty() || get("code_challenge_method").as_deref() != Some("S256") {
-        return Err(request
-            .redirect(issuer, &[("error", "invalid_request"), ("error_description", "PKCE with code_challenge_method=S256 is required")]));
+        return Err(request.redirect(
+            issuer,
+            &[
+                ("error", "invalid_request"),
+                (
+                    "error_description",
+                    "PKCE with code_challenge_method=S256 is required",
+                ),
+            ],
+        ));
     }
     if request.challenge.len() != 43 {
-        return Err(
-            request.redirect(issuer, &[("error", "invalid_request"), ("error_description", "code_challenge must be 43 characters")])
-        );
+        return Err(request.redirect(
+            issuer,
+            &[
+                ("error", "invalid_request"),
+                ("error_description", "code_challenge must be 43 characters"),
+            ],
+        ));
     }
     Ok(request)
 }
@@ -351,14 +418,23 @@ fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<Authoriz
 fn session_user(s: &AimState, headers: &HeaderMap) -> Option<store::User> {
     let id = cookie(headers, SSO_COOKIE)?;
     let lifetime = s.options.session_lifetime;
-    s.memory().sessions.get(&id).filter(|(_, since)| since.saturating_add(lifetime) > now()).map(|(u, _)| u.clone())
+    s.memory()
+        .sessions
+        .get(&id)
+        .filter(|(_, since)| since.saturating_add(lifetime) > now())
+        .map(|(u, _)| u.clone())
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
-        let (k, v) = pair.trim().split_once('=')?;
-        (k == name).then(|| v.to_owned())
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
 }
 
 fn issue_code(s: &AimState, request: &AuthorizeRequest, user: store::User, auth_time: u64) -> Response {
@@ -392,7 +468,11 @@ fn issue_code(s: &AimState, request: &AuthorizeRequest, user: store::User, auth_
         ]),
         _ => request.redirect(issuer, &[("code", &code)]),
     };
-    if let Some(location) = response.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()) {
+    if let Some(location) = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+    {
         s.memory().last_callback = Some(location.to_owned());
     }
     response
@@ -431,8 +511,14 @@ fn id_token_for(s: &AimState, mut claims: serde_json::Value) -> String {
     match s.tamper() {
         Some(Tamper::WrongAudience) => claims["aud"] = json!("another-client"),
         Some(Tamper::WrongNonce) => claims["nonce"] = json!("forged-nonce"),
-        Some(Tamper::Expired) => (claims["iat"], claims["nbf"], claims["exp"]) = (json!(t - 7200), json!(t - 7200), json!(t - 3600)),
-        Some(Tamper::IssuedInFuture) => (claims["iat"], claims["nbf"], claims["exp"]) = (json!(t + 3600), json!(t + 3600), json!(t + 7200)),
+        Some(Tamper::Expired) => {
+            (claims["iat"], claims["nbf"], claims["exp"]) =
+                (json!(t - 7200), json!(t - 7200), json!(t - 3600))
+        }
+        Some(Tamper::IssuedInFuture) => {
+            (claims["iat"], claims["nbf"], claims["exp"]) =
+                (json!(t + 3600), json!(t + 3600), json!(t + 7200))
+        }
         _ => {}
     }
     let token = match s.tamper() {
@@ -458,7 +544,11 @@ fn id_token_for(s: &AimState, mut claims: serde_json::Value) -> String {
     token
 }
 
-async fn authorize(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p): Query<HashMap<String, String>>) -> Response {
+async fn authorize(
+    State(s): State<Arc<AimState>>,
+    headers: HeaderMap,
+    Query(p): Query<HashMap<String, String>>,
+) -> Response {
     s.counters.authorize.fetch_add(1, Ordering::Relaxed);
     let request = match check_authorize(&s, &p) {
         Ok(r) => r,
@@ -468,11 +558,19 @@ async fn authorize(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p):
     if prompt != "login"
         && let Some(user) = session_user(&s, &headers)
     {
-        let auth_time = cookie(&headers, SSO_COOKIE).and_then(|id| s.memory().sessions.get(&id).map(|(_, t)| *t)).unwrap_or_else(now);
+        let auth_time = cookie(&headers, SSO_COOKIE)
+            .and_then(|id| s.memory().sessions.get(&id).map(|(_, t)| *t))
+            .unwrap_or_else(now);
         return issue_code(&s, &request, user, auth_time);
     }
     if prompt == "none" {
-        return request.redirect(&s.options.issuer, &[("error", "login_required"), ("error_description", "the person must sign in")]);
+        return request.redirect(
+            &s.options.issuer,
+            &[
+                ("error", "login_required"),
+                ("error_description", "the person must sign in"),
+            ],
+        );
     }
     login_form(&p, None)
 }
@@ -480,7 +578,11 @@ async fn authorize(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p):
 async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
     s.counters.authorize.fetch_add(1, Ordering::Relaxed);
     let Ok(p) = parse_form(&body) else {
-        return error_page(StatusCode::BAD_REQUEST, "Bad request", "The sign-in form was not readable.");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "The sign-in form was not readable.",
+        );
     };
     let request = match check_authorize(&s, &p) {
         Ok(r) => r,
@@ -493,15 +595,25 @@ async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
     };
     if !csrf_ok {
         tracing::info!("sign-in form refused: CSRF token missing or different");
-        return login_form(&p, Some("The sign-in form expired or did not come from this page. Sign in again."));
+        return login_form(
+            &p,
+            Some("The sign-in form expired or did not come from this page. Sign in again."),
+        );
     }
     if p.get("action").map(String::as_str) == Some("cancel") {
-        return request
-            .redirect(&s.options.issuer, &[("error", "access_denied"), ("error_description", "the person cancelled the sign-in")]);
+        return request.redirect(
+            &s.options.issuer,
+            &[
+                ("error", "access_denied"),
+                ("error_description", "the person cancelled the sign-in"),
+            ],
+        );
     }
     let username = p.get("username").map(|u| u.trim()).unwrap_or_default();
     let password = p.get("password").map(String::as_str).unwrap_or_default();
-    let user = s.find_user(username).filter(|u| verify_secret(password, &u.password_hash));
+    let user = s
+        .find_user(username)
+        .filter(|u| verify_secret(password, &u.password_hash));
     let Some(user) = user else {
         tracing::info!(username, "sign-in refused: wrong user name or password");
         return login_form(&p, Some("The user name or password is incorrect."));
@@ -509,7 +621,9 @@ async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
     tracing::info!(username = %user.username, "signed in");
     let session = random_token(32);
     let auth_time = now();
-    s.memory().sessions.insert(session.clone(), (user.clone(), auth_time));
+    s.memory()
+        .sessions
+        .insert(session.clone(), (user.clone(), auth_time));
     let mut response = issue_code(&s, &request, user, auth_time);
     let cookie = format!("{SSO_COOKIE}={session}; Path={BASE_PATH}; HttpOnly; SameSite=Lax");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -526,13 +640,27 @@ input{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b8c2cc;bo
 button.primary{background:#1f5fa8;color:#fff}button.secondary{background:#fff;color:#1f5fa8}.error{color:#a31515;background:#fdecec;padding:.5rem;border-radius:4px}";
 
 fn login_form(p: &HashMap<String, String>, error: Option<&str>) -> Response {
-    let hidden: String =
-        ["client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "prompt"]
-            .iter()
-            .filter_map(|k| p.get(*k).map(|v| format!(r#"<input type="hidden" name="{k}" value="{}">"#, html_escape(v))))
-            .collect();
+    let hidden: String = [
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "scope",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+        "prompt",
+    ]
+    .iter()
+    .filter_map(|k| {
+        p.get(*k)
+            .map(|v| format!(r#"<input type="hidden" name="{k}" value="{}">"#, html_escape(v)))
+    })
+    .collect();
     let csrf = random_token(24);
-    let error = error.map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, html_escape(e))).unwrap_or_default();
+    let error = error
+        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, html_escape(e)))
+        .unwrap_or_default();
     let username = p.get("username").map(|u| html_escape(u)).unwrap_or_default();
     let mut response = Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -563,14 +691,25 @@ fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
 }
 
 /// Client authentication at the token endpoint: Basic header or form fields.
-fn client_credentials_of(headers: &HeaderMap, form: &HashMap<String, String>) -> (Option<String>, Option<String>) {
-    if let Some(basic) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic ")) {
+fn client_credentials_of(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> (Option<String>, Option<String>) {
+    if let Some(basic) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    {
         use base64::Engine as _;
         if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(basic.trim())
             && let Some((id, secret)) = String::from_utf8_lossy(&decoded).split_once(':')
         {
-            let unescape =
-                |v: &str| form_urlencoded::parse(format!("x={v}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+            let unescape = |v: &str| {
+                form_urlencoded::parse(format!("x={v}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            };
             return (Some(unescape(id)), Some(unescape(secret)));
         }
     }
@@ -590,7 +729,11 @@ async fn token(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
         && !secret.as_deref().is_some_and(|sec| verify_secret(sec, hash))
     {
         tracing::info!(client = %client.client_id, "client authentication failed");
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
     }
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {
@@ -605,8 +748,16 @@ async fn token(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
             s.counters.client_credentials.fetch_add(1, Ordering::Relaxed);
             service_token(&s, client, &form)
         }
-        Some(other) => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", &format!("grant_type {other} is not supported")),
-        None => oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is missing"),
+        Some(other) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            &format!("grant_type {other} is not supported"),
+        ),
+        None => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "grant_type is missing",
+        ),
     }
 }
 
@@ -620,28 +771,63 @@ fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
             memory.revoked_families.insert(family);
             tracing::warn!(client = %client.client_id, "authorization code replayed: revoking what it issued");
         }
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code is unknown, expired or already used");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the code is unknown, expired or already used",
+        );
     };
     if grant.expires < now() {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code has expired");
     }
     if grant.client_id != client.client_id {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code was issued to another client");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the code was issued to another client",
+        );
     }
     if form.get("redirect_uri") != Some(&grant.redirect_uri) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "redirect_uri does not match the authorization request");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "redirect_uri does not match the authorization request",
+        );
     }
     let Some(verifier) = form.get("code_verifier") else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "code_verifier is required (PKCE)");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "code_verifier is required (PKCE)",
+        );
     };
     if !(43..=128).contains(&verifier.len()) || sha256_b64url(verifier.as_bytes()) != grant.challenge {
         tracing::info!(client = %client.client_id, "PKCE verification failed");
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "code_verifier does not match the code_challenge");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "code_verifier does not match the code_challenge",
+        );
     }
-    let id_token = id_token(s, client, &grant.user, &grant.scope, grant.auth_time, grant.nonce.as_deref());
+    let id_token = id_token(
+        s,
+        client,
+        &grant.user,
+        &grant.scope,
+        grant.auth_time,
+        grant.nonce.as_deref(),
+    );
     let family = random_token(16);
     s.memory().spent_codes.insert(code, family.clone());
-    user_tokens(s, client, &grant.user, &grant.scope, &family, grant.auth_time, id_token)
+    user_tokens(
+        s,
+        client,
+        &grant.user,
+        &grant.scope,
+        &family,
+        grant.auth_time,
+        id_token,
+    )
 }
 
 /// The access token's audience follows what the client asked for: the MES's API when a scope
@@ -649,7 +835,11 @@ fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
 /// accepts — as a real authority scopes tokens to the resources requested.
 fn audience_for(s: &AimState, client_id: &str, scope: &str) -> String {
     let api = &s.options.audience;
-    if scope.split(' ').any(|x| x == api || x == "system") { api.clone() } else { client_id.to_owned() }
+    if scope.split(' ').any(|x| x == api || x == "system") {
+        api.clone()
+    } else {
+        client_id.to_owned()
+    }
 }
 
 fn user_tokens(
@@ -671,7 +861,8 @@ fn user_tokens(
             "iat": t, "nbf": t, "exp": t + lifetime, "jti": random_token(12),
         }),
     );
-    let mut answer = json!({ "access_token": access, "token_type": "Bearer", "expires_in": lifetime, "scope": scope });
+    let mut answer =
+        json!({ "access_token": access, "token_type": "Bearer", "expires_in": lifetime, "scope": scope });
     if scope.split(' ').any(|x| x == "offline_access") {
         let refresh = random_token(32);
         s.memory().issued.push(refresh.clone());
@@ -696,8 +887,12 @@ fn user_tokens(
 }
 
 fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response
 }
 
@@ -709,24 +904,45 @@ fn refresh(s: &AimState, client: &RegisteredClient, form: &HashMap<String, Strin
             return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown refresh token");
         };
         if grant.client_id != client.client_id {
-            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the refresh token was issued to another client");
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the refresh token was issued to another client",
+            );
         }
         let family = grant.family.clone();
         let spent = grant.spent;
         grant.spent = true;
-        let (user, scope, expires, auth_time) = (grant.user.clone(), grant.scope.clone(), grant.expires, grant.auth_time);
+        let (user, scope, expires, auth_time) = (
+            grant.user.clone(),
+            grant.scope.clone(),
+            grant.expires,
+            grant.auth_time,
+        );
         if spent {
             s.counters.refresh_reuse.fetch_add(1, Ordering::Relaxed);
             // Reuse of a rotated token: someone else holds the family. Revoke all of it.
             memory.revoked_families.insert(family.clone());
             tracing::warn!(client = %client.client_id, "refresh token reused: revoking its family");
-            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the refresh token was already used; the session is revoked");
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the refresh token was already used; the session is revoked",
+            );
         }
         if memory.revoked_families.contains(&family) {
-            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the session was revoked");
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the session was revoked",
+            );
         }
         if expires <= now() {
-            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the refresh token has expired");
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the refresh token has expired",
+            );
         }
         (family, user, scope, auth_time)
     };
@@ -737,11 +953,19 @@ fn refresh(s: &AimState, client: &RegisteredClient, form: &HashMap<String, Strin
 
 fn service_token(s: &AimState, client: &RegisteredClient, form: &HashMap<String, String>) -> Response {
     if client.secret_hash.is_none() {
-        return oauth_error(StatusCode::BAD_REQUEST, "unauthorized_client", "this client may not use client_credentials");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "this client may not use client_credentials",
+        );
     }
     let scope = form.get("scope").map(String::as_str).unwrap_or("system");
     if scope != "system" {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "service clients may only ask for scope \"system\"");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "service clients may only ask for scope \"system\"",
+        );
     }
     let t = now();
     let lifetime = client.token_lifetime;
@@ -760,17 +984,28 @@ fn service_token(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
 async fn end_session_form(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
     match parse_form(&body) {
         Ok(p) => end_session(State(s), headers, Query(p)).await,
-        Err(_) => error_page(StatusCode::BAD_REQUEST, "Bad request", "The sign-out form was not readable."),
+        Err(_) => error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "The sign-out form was not readable.",
+        ),
     }
 }
 
-async fn end_session(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p): Query<HashMap<String, String>>) -> Response {
+async fn end_session(
+    State(s): State<Arc<AimState>>,
+    headers: HeaderMap,
+    Query(p): Query<HashMap<String, String>>,
+) -> Response {
     if let Some(id) = cookie(&headers, SSO_COOKIE) {
         s.memory().sessions.remove(&id);
     }
     let clear = format!("{SSO_COOKIE}=; Path={BASE_PATH}; HttpOnly; SameSite=Lax; Max-Age=0");
     let client_id = p.get("id_token_hint").and_then(|t| audience_of_own_token(&s, t));
-    let target = match (p.get("post_logout_redirect_uri"), client_id.as_deref().and_then(|c| s.client(c))) {
+    let target = match (
+        p.get("post_logout_redirect_uri"),
+        client_id.as_deref().and_then(|c| s.client(c)),
+    ) {
         (Some(uri), Some(client)) if client.post_logout_uris.contains(uri) => Some(uri.clone()),
         _ => None,
     };
@@ -779,13 +1014,22 @@ async fn end_session(State(s): State<Arc<AimState>>, headers: HeaderMap, Query(p
             let sep = if uri.contains('?') { '&' } else { '?' };
             let url = match p.get("state") {
                 Some(state) => {
-                    format!("{uri}{sep}{}", form_urlencoded::Serializer::new(String::new()).append_pair("state", state).finish())
+                    format!(
+                        "{uri}{sep}{}",
+                        form_urlencoded::Serializer::new(String::new())
+                            .append_pair("state", state)
+                            .finish()
+                    )
                 }
                 None => uri,
             };
             Redirect::to(&url).into_response()
         }
-        None => error_page(StatusCode::OK, "Signed out", "You are signed out of AVEVA Identity Manager. You can close this window."),
+        None => error_page(
+            StatusCode::OK,
+            "Signed out",
+            "You are signed out of AVEVA Identity Manager. You can close this window.",
+        ),
     };
     if let Ok(v) = HeaderValue::from_str(&clear) {
         response.headers_mut().append(header::SET_COOKIE, v);

@@ -75,7 +75,9 @@ fn json(body: impl Into<Body>) -> Response {
 }
 
 fn login_page() -> String {
-    format!("<!doctype html><html><head><title>Sign in</title></head><body><h1>Sign in</h1>{IMG}<form>…</form>{SCRIPT}</body></html>")
+    format!(
+        "<!doctype html><html><head><title>Sign in</title></head><body><h1>Sign in</h1>{IMG}<form>…</form>{SCRIPT}</body></html>"
+    )
 }
 
 /// The login page a misconfigured proxy redirects to (no token needed, like the real thing).
@@ -94,7 +96,9 @@ fn stream(chunks: Vec<Result<Bytes, std::io::Error>>, pause: Duration) -> Body {
 }
 
 fn rows(n: usize) -> String {
-    let items: Vec<String> = (0..n).map(|i| format!(r#"{{"lot_no":"L-{i:04}","qty":{i},"status":"Released"}}"#)).collect();
+    let items: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"lot_no":"L-{i:04}","qty":{i},"status":"Released"}}"#))
+        .collect();
     format!("[{}]", items.join(","))
 }
 

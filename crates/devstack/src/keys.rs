@@ -24,7 +24,8 @@ impl SigningKey {
         let private = match std::fs::read_to_string(path) {
             Ok(pem) => rsa::RsaPrivateKey::from_pkcs8_pem(&pem).map_err(std::io::Error::other)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(std::io::Error::other)?;
+                let key =
+                    rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(std::io::Error::other)?;
                 let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(std::io::Error::other)?;
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir)?;
@@ -40,8 +41,11 @@ impl SigningKey {
 
     /// Wraps an RSA private key.
     pub fn from_private(private: &rsa::RsaPrivateKey) -> std::io::Result<Self> {
-        let pem = private.to_pkcs8_pem(LineEnding::LF).map_err(std::io::Error::other)?;
-        let encoding = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(std::io::Error::other)?;
+        let pem = private
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(std::io::Error::other)?;
+        let encoding =
+            jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(std::io::Error::other)?;
         let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
         let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
         let kid = crate::util::sha256_b64url(n.as_bytes())[..16].to_owned();
@@ -58,7 +62,12 @@ impl SigningKey {
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?.write_all(bytes)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(bytes)
 }
 
 #[cfg(not(unix))]

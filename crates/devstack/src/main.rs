@@ -7,7 +7,8 @@ use std::io::{BufRead as _, Read as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
-const HELP: &str = "devstack — loopback stand-ins for AVEVA Identity Manager and the MES Web API (development only)
+const HELP: &str =
+    "devstack — loopback stand-ins for AVEVA Identity Manager and the MES Web API (development only)
 
 USAGE:
   devstack up [OPTIONS]            Start AIM, MES and the portal server on three loopback ports.
@@ -95,10 +96,18 @@ impl Args {
         }
     }
     fn data_dir(&self) -> PathBuf {
-        PathBuf::from(self.flags.get("data-dir").cloned().unwrap_or_else(|| ".devstack".into()))
+        PathBuf::from(
+            self.flags
+                .get("data-dir")
+                .cloned()
+                .unwrap_or_else(|| ".devstack".into()),
+        )
     }
     fn required(&self, name: &str) -> Result<String, String> {
-        self.flags.get(name).cloned().ok_or_else(|| format!("--{name} is required (see devstack --help)"))
+        self.flags
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("--{name} is required (see devstack --help)"))
     }
 }
 
@@ -122,7 +131,9 @@ fn print_accounts() {
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     if let Err(e) = run().await {
@@ -174,7 +185,10 @@ async fn run() -> Result<(), String> {
             let display = args.flags.get("display").cloned().unwrap_or_else(|| name.clone());
             let password = read_stdin_secret();
             if password.is_empty() {
-                return Err("give the password on stdin, e.g. echo 'pw' | devstack add-user --name 'PLANT\\bob'".into());
+                return Err(
+                    "give the password on stdin, e.g. echo 'pw' | devstack add-user --name 'PLANT\\bob'"
+                        .into(),
+                );
             }
             let db = devstack::store::open(&args.data_dir().join("aim.sqlite")).map_err(|e| e.to_string())?;
             devstack::store::put_user(&db, &name, &display, &password).map_err(|e| e.to_string())?;
@@ -184,23 +198,56 @@ async fn run() -> Result<(), String> {
         "add-mes-user" | "set-background-user" => {
             let path = args.data_dir().join("mes.sqlite");
             if !path.exists() {
-                return Err(format!("{} does not exist yet; run `devstack up` once first", path.display()));
+                return Err(format!(
+                    "{} does not exist yet; run `devstack up` once first",
+                    path.display()
+                ));
             }
             let db = rusqlite::Connection::open(&path).map_err(|e| e.to_string())?;
             if args.positional[0] == "add-mes-user" {
                 let name = args.required("name")?;
                 let active = !args.flags.contains_key("inactive");
-                let desc = args.flags.get("description").cloned().unwrap_or_else(|| name.clone());
-                db.execute("INSERT OR REPLACE INTO mes_user VALUES (?1, ?2, ?3, 'PROD', '')", rusqlite::params![name, desc, active as i64])
+                let desc = args
+                    .flags
+                    .get("description")
+                    .cloned()
+                    .unwrap_or_else(|| name.clone());
+                db.execute(
+                    "INSERT OR REPLACE INTO mes_user VALUES (?1, ?2, ?3, 'PROD', '')",
+                    rusqlite::params![name, desc, active as i64],
+                )
+                .map_err(|e| e.to_string())?;
+                for privilege in [
+                    "view_entities",
+                    "view_items",
+                    "view_lots",
+                    "view_jobs",
+                    "view_work_orders",
+                    "view_users",
+                ] {
+                    db.execute(
+                        "INSERT INTO user_priv VALUES (?1, ?2)",
+                        rusqlite::params![name, privilege],
+                    )
                     .map_err(|e| e.to_string())?;
-                for privilege in ["view_entities", "view_items", "view_lots", "view_jobs", "view_work_orders", "view_users"] {
-                    db.execute("INSERT INTO user_priv VALUES (?1, ?2)", rusqlite::params![name, privilege]).map_err(|e| e.to_string())?;
                 }
-                println!("MES user {name} saved ({}).", if active { "active" } else { "inactive" });
+                println!(
+                    "MES user {name} saved ({}).",
+                    if active { "active" } else { "inactive" }
+                );
             } else {
-                let name = args.positional.get(1).ok_or("give the user name: devstack set-background-user NAME")?;
-                db.execute("UPDATE system_attr SET attr_value = ?1 WHERE attr_id = 199", [name]).map_err(|e| e.to_string())?;
-                println!("System_Attr 199 (Default Background User) = {name}. Running MES stand-ins see it when their cache expires.");
+                let name = args
+                    .positional
+                    .get(1)
+                    .ok_or("give the user name: devstack set-background-user NAME")?;
+                db.execute(
+                    "UPDATE system_attr SET attr_value = ?1 WHERE attr_id = 199",
+                    [name],
+                )
+                .map_err(|e| e.to_string())?;
+                println!(
+                    "System_Attr 199 (Default Background User) = {name}. Running MES stand-ins see it when their cache expires."
+                );
             }
             Ok(())
         }
@@ -210,7 +257,12 @@ async fn run() -> Result<(), String> {
 
 async fn up(args: &Args) -> Result<(), String> {
     let dist = PathBuf::from(args.flags.get("dist").cloned().unwrap_or_else(|| "dist".into()));
-    let examples = PathBuf::from(args.flags.get("examples").cloned().unwrap_or_else(|| "examples".into()));
+    let examples = PathBuf::from(
+        args.flags
+            .get("examples")
+            .cloned()
+            .unwrap_or_else(|| "examples".into()),
+    );
     let options = StackOptions {
         data_dir: args.data_dir(),
         dist_dir: Some(dist),
@@ -229,12 +281,18 @@ async fn up(args: &Args) -> Result<(), String> {
         jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
         background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
         refresh_tokens: !args.flags.contains_key("no-refresh-tokens"),
-        config_patch: args.flags.get("language").map(|tag| serde_json::json!({ "language": tag })),
+        config_patch: args
+            .flags
+            .get("language")
+            .map(|tag| serde_json::json!({ "language": tag })),
     };
     let mut stack = Stack::start(options).await.map_err(|e| e.to_string())?;
     println!("Portal:   {}/", stack.portal_origin);
     if examples.join("embed.html").is_file() {
-        println!("Embedded: {}/examples/embed.html  (a plain page with a lookup grid)", stack.portal_origin);
+        println!(
+            "Embedded: {}/examples/embed.html  (a plain page with a lookup grid)",
+            stack.portal_origin
+        );
     }
     if let Some(origin) = &stack.other_site_origin {
         println!("Framed:   {origin}/  (another site's page showing a lookup in a frame)");
@@ -242,7 +300,9 @@ async fn up(args: &Args) -> Result<(), String> {
     println!("AIM:      {}  (stand-in)", stack.issuer);
     println!("MES API:  {}api/  (stand-in)", stack.mes_base);
     print_accounts();
-    println!("Type `stop aim` / `start aim` / `stop mes` / `start mes` to simulate outages; Ctrl-C stops everything.");
+    println!(
+        "Type `stop aim` / `start aim` / `stop mes` / `start mes` to simulate outages; Ctrl-C stops everything."
+    );
     if std::env::var_os("DEVSTACK_EXIT_WITH_PARENT").is_some() {
         watch_parent();
     }
@@ -284,7 +344,10 @@ async fn up(args: &Args) -> Result<(), String> {
 }
 
 fn list(args: &Args, name: &str) -> Vec<String> {
-    args.flags.get(name).map(|v| v.lines().map(str::to_owned).collect()).unwrap_or_default()
+    args.flags
+        .get(name)
+        .map(|v| v.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 /// `devstack aim` or `devstack mes`: one stand-in alone, until Ctrl-C.
@@ -293,10 +356,16 @@ async fn single(args: &Args) -> Result<(), String> {
     let data_dir = args.data_dir();
     let which = args.positional[0].as_str();
     let port = args.get("port", if which == "aim" { 8081u16 } else { 8082 })?;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("port {port}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("port {port}: {e}"))?;
     let router = if which == "aim" {
         let origins = list(args, "portal-origin");
-        let origins = if origins.is_empty() { vec!["http://127.0.0.1:8080".to_owned()] } else { origins };
+        let origins = if origins.is_empty() {
+            vec!["http://127.0.0.1:8080".to_owned()]
+        } else {
+            origins
+        };
         let lifetime = args.get("token-lifetime", 3600u64)?;
         devstack::stack::prepare_aim_store(&data_dir, &origins, lifetime).map_err(|e| e.to_string())?;
         let issuer = format!("http://127.0.0.1:{port}{}", aim::BASE_PATH);
@@ -305,7 +374,8 @@ async fn single(args: &Args) -> Result<(), String> {
             data_dir,
             audience: devstack::MES_AUDIENCE.into(),
             hostile: false,
-            refresh_token_lifetime: args.get("refresh-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
+            refresh_token_lifetime: args
+                .get("refresh-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
             session_lifetime: args.get("session-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
             end_session: true,
         })
@@ -314,13 +384,29 @@ async fn single(args: &Args) -> Result<(), String> {
         aim::app(std::sync::Arc::new(state))
     } else {
         let authority = args.required("authority")?;
-        let claims = args.flags.get("user-claims").cloned().unwrap_or_else(|| "preferred_username,sub".into());
+        let claims = args
+            .flags
+            .get("user-claims")
+            .cloned()
+            .unwrap_or_else(|| "preferred_username,sub".into());
         let origins = list(args, "allowed-origin");
         let state = mes::MesState::open(mes::MesOptions {
             authority: authority.clone(),
-            audience: args.flags.get("audience").cloned().unwrap_or_else(|| devstack::MES_AUDIENCE.into()),
-            user_claims: claims.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
-            allowed_origins: if origins.is_empty() { vec!["http://127.0.0.1:8080".to_owned()] } else { origins },
+            audience: args
+                .flags
+                .get("audience")
+                .cloned()
+                .unwrap_or_else(|| devstack::MES_AUDIENCE.into()),
+            user_claims: claims
+                .split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect(),
+            allowed_origins: if origins.is_empty() {
+                vec!["http://127.0.0.1:8080".to_owned()]
+            } else {
+                origins
+            },
             jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
             background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
             data_dir,
@@ -328,7 +414,10 @@ async fn single(args: &Args) -> Result<(), String> {
             hostile: false,
         })
         .map_err(|e| e.to_string())?;
-        println!("MES stand-in: http://127.0.0.1:{port}{}/ trusting {authority}", mes::BASE_PATH);
+        println!(
+            "MES stand-in: http://127.0.0.1:{port}{}/ trusting {authority}",
+            mes::BASE_PATH
+        );
         mes::app(std::sync::Arc::new(state))
     };
     let server = Server::spawn(listener, router).map_err(|e| e.to_string())?;

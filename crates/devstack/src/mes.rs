@@ -25,8 +25,7 @@ pub const BASE_PATH: &str = "/mesmw/api";
 const LOGIN_PAGE_PATH: &str = "/mesmw/Account/Login";
 /// The System_Attr that names the Default Background User.
 pub const BACKGROUND_USER_ATTR: i64 = 199;
-const AUTHORITY_UNREACHABLE: &str =
-    "The authentication token could not be verified because the identity authority (AVEVA Identity Manager) is unreachable.";
+const AUTHORITY_UNREACHABLE: &str = "The authentication token could not be verified because the identity authority (AVEVA Identity Manager) is unreachable.";
 const NO_PERMISSION: &str = "You do not have permission to make the request";
 const NO_ENTITY_PRIVILEGE: &str = "You do not have the appropriate privileges to access this entity";
 const DENIED: &str = "Authorization has been denied for this request.";
@@ -104,7 +103,10 @@ impl MesState {
     /// Test-only: waits `delay` before each piece of rows after the first, as a slow network
     /// would deliver them.
     pub fn set_piece_delay(&self, delay: Duration) {
-        self.piece_delay_ms.store(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.piece_delay_ms.store(
+            u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
     }
 
     /// Runs SQL against the MES database (for tests and the admin commands).
@@ -117,7 +119,9 @@ impl MesState {
 pub fn app(state: Arc<MesState>) -> Router {
     let origins = state.options.allowed_origins.clone();
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::predicate(move |o: &HeaderValue, _| o.to_str().is_ok_and(|o| origins.iter().any(|x| x == o))))
+        .allow_origin(AllowOrigin::predicate(move |o: &HeaderValue, _| {
+            o.to_str().is_ok_and(|o| origins.iter().any(|x| x == o))
+        }))
         .allow_methods([Method::GET])
         .allow_headers([
             header::AUTHORIZATION,
@@ -127,19 +131,30 @@ pub fn app(state: Arc<MesState>) -> Router {
             HeaderName::from_static("trans_id"),
             HeaderName::from_static("max_rows"),
         ]);
-    let mut router = Router::new().route(&format!("{BASE_PATH}/{{*endpoint}}"), get(lookup).fallback(method_not_allowed));
+    let mut router = Router::new().route(
+        &format!("{BASE_PATH}/{{*endpoint}}"),
+        get(lookup).fallback(method_not_allowed),
+    );
     if state.options.hostile {
-        router = router.route(LOGIN_PAGE_PATH, get(|| async { crate::hostile::login_page_answer() }));
+        router = router.route(
+            LOGIN_PAGE_PATH,
+            get(|| async { crate::hostile::login_page_answer() }),
+        );
     }
     // Lets the portal's page read when each answer's first byte came (Resource Timing), which
     // `cargo xtask bench` reports; it reveals nothing a response does not already.
-    let timing = HeaderValue::from_str(&state.options.allowed_origins.join(", ")).unwrap_or(HeaderValue::from_static("null"));
-    let timing = SetResponseHeaderLayer::if_not_present(HeaderName::from_static("timing-allow-origin"), timing);
+    let timing = HeaderValue::from_str(&state.options.allowed_origins.join(", "))
+        .unwrap_or(HeaderValue::from_static("null"));
+    let timing =
+        SetResponseHeaderLayer::if_not_present(HeaderName::from_static("timing-allow-origin"), timing);
     router.layer(cors).layer(timing).with_state(state)
 }
 
 async fn method_not_allowed() -> Response {
-    message(StatusCode::METHOD_NOT_ALLOWED, "The requested resource does not support this http method.")
+    message(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "The requested resource does not support this http method.",
+    )
 }
 
 /// Who the MES runs a call as.
@@ -155,9 +170,17 @@ enum KeyError {
 }
 
 async fn fetch_keys(state: &MesState) -> Result<HashMap<String, DecodingKey>, String> {
-    let discovery = format!("{}/.well-known/openid-configuration", state.options.authority.trim_end_matches('/'));
+    let discovery = format!(
+        "{}/.well-known/openid-configuration",
+        state.options.authority.trim_end_matches('/')
+    );
     let get = |url: String| async move {
-        let response = state.http.get(&url).send().await.map_err(|e| format!("{url}: {e}"))?;
+        let response = state
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
         if !response.status().is_success() {
             return Err(format!("{url}: HTTP {}", response.status()));
         }
@@ -165,12 +188,19 @@ async fn fetch_keys(state: &MesState) -> Result<HashMap<String, DecodingKey>, St
         serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| format!("{url}: {e}"))
     };
     let doc = get(discovery).await?;
-    let jwks_uri = doc["jwks_uri"].as_str().ok_or("discovery has no jwks_uri")?.to_owned();
+    let jwks_uri = doc["jwks_uri"]
+        .as_str()
+        .ok_or("discovery has no jwks_uri")?
+        .to_owned();
     let jwks = get(jwks_uri).await?;
     let mut keys = HashMap::new();
     for key in jwks["keys"].as_array().into_iter().flatten() {
-        if let (Some("RSA"), Some(kid), Some(n), Some(e)) = (key["kty"].as_str(), key["kid"].as_str(), key["n"].as_str(), key["e"].as_str())
-            && let Ok(k) = DecodingKey::from_rsa_components(n, e)
+        if let (Some("RSA"), Some(kid), Some(n), Some(e)) = (
+            key["kty"].as_str(),
+            key["kid"].as_str(),
+            key["n"].as_str(),
+            key["e"].as_str(),
+        ) && let Ok(k) = DecodingKey::from_rsa_components(n, e)
         {
             keys.insert(kid.to_owned(), k);
         }
@@ -183,14 +213,20 @@ async fn fetch_keys(state: &MesState) -> Result<HashMap<String, DecodingKey>, St
 async fn key_for(state: &MesState, kid: &str) -> Result<DecodingKey, KeyError> {
     let cached = |fresh_only: bool| {
         let guard = state.keys.lock().unwrap_or_else(|e| e.into_inner());
-        guard.as_ref().filter(|c| !fresh_only || c.fetched.elapsed() < state.options.jwks_ttl).map(|c| c.keys.get(kid).cloned())
+        guard
+            .as_ref()
+            .filter(|c| !fresh_only || c.fetched.elapsed() < state.options.jwks_ttl)
+            .map(|c| c.keys.get(kid).cloned())
     };
     if let Some(Some(key)) = cached(true) {
         return Ok(key);
     }
     let keys = fetch_keys(state).await.map_err(KeyError::Unreachable)?;
     let key = keys.get(kid).cloned();
-    *state.keys.lock().unwrap_or_else(|e| e.into_inner()) = Some(KeyCache { keys, fetched: Instant::now() });
+    *state.keys.lock().unwrap_or_else(|e| e.into_inner()) = Some(KeyCache {
+        keys,
+        fetched: Instant::now(),
+    });
     key.ok_or(KeyError::Unknown)
 }
 
@@ -204,7 +240,10 @@ async fn authenticate(state: &MesState, headers: &HeaderMap) -> Result<Caller, R
         .filter(|t| !t.is_empty() && t.len() < 16_384)
         .ok_or_else(unauthorized)?;
     let header = jsonwebtoken::decode_header(token).map_err(|_| unauthorized())?;
-    let typ_ok = header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt"));
+    let typ_ok = header
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt"));
     if header.alg != Algorithm::RS256 || !typ_ok {
         return Err(unauthorized());
     }
@@ -229,7 +268,11 @@ async fn authenticate(state: &MesState, headers: &HeaderMap) -> Result<Caller, R
     if is_service_token(&claims.claims) {
         return Ok(Caller::Service);
     }
-    let user = state.options.user_claims.iter().find_map(|c| claims.claims.get(c).and_then(|v| v.as_str()).map(str::to_owned));
+    let user = state
+        .options
+        .user_claims
+        .iter()
+        .find_map(|c| claims.claims.get(c).and_then(|v| v.as_str()).map(str::to_owned));
     Ok(match user {
         Some(user) => Caller::User(user),
         None => Caller::Service,
@@ -264,7 +307,11 @@ fn background_user(state: &MesState) -> String {
     }
     let name = state
         .with_db(|db| {
-            db.query_row("SELECT attr_value FROM system_attr WHERE attr_id = ?1", [BACKGROUND_USER_ATTR], |r| r.get::<_, String>(0))
+            db.query_row(
+                "SELECT attr_value FROM system_attr WHERE attr_id = ?1",
+                [BACKGROUND_USER_ATTR],
+                |r| r.get::<_, String>(0),
+            )
         })
         .unwrap_or_else(|_| "Default Background User".into());
     *cache = Some((name.clone(), Instant::now()));
@@ -279,21 +326,69 @@ struct Endpoint {
 }
 
 const ENDPOINTS: &[Endpoint] = &[
-    Endpoint { path: "v3/entity", table: "entity", privilege: "view_entities", required: &[] },
-    Endpoint { path: "v3/entity/key", table: "entity", privilege: "view_entities", required: &["ent_id"] },
-    Endpoint { path: "v3/entity/name", table: "entity", privilege: "view_entities", required: &["ent_name"] },
-    Endpoint { path: "v3/entity/filter", table: "entity", privilege: "view_entities", required: &[] },
-    Endpoint { path: "v3/item", table: "item", privilege: "view_items", required: &[] },
-    Endpoint { path: "v3/lot", table: "lot", privilege: "view_lots", required: &[] },
-    Endpoint { path: "v3/user", table: "mes_user", privilege: "view_users", required: &[] },
-    Endpoint { path: "v3/job", table: "job", privilege: "view_jobs", required: &[] },
-    Endpoint { path: "v3/wo", table: "wo", privilege: "view_work_orders", required: &[] },
+    Endpoint {
+        path: "v3/entity",
+        table: "entity",
+        privilege: "view_entities",
+        required: &[],
+    },
+    Endpoint {
+        path: "v3/entity/key",
+        table: "entity",
+        privilege: "view_entities",
+        required: &["ent_id"],
+    },
+    Endpoint {
+        path: "v3/entity/name",
+        table: "entity",
+        privilege: "view_entities",
+        required: &["ent_name"],
+    },
+    Endpoint {
+        path: "v3/entity/filter",
+        table: "entity",
+        privilege: "view_entities",
+        required: &[],
+    },
+    Endpoint {
+        path: "v3/item",
+        table: "item",
+        privilege: "view_items",
+        required: &[],
+    },
+    Endpoint {
+        path: "v3/lot",
+        table: "lot",
+        privilege: "view_lots",
+        required: &[],
+    },
+    Endpoint {
+        path: "v3/user",
+        table: "mes_user",
+        privilege: "view_users",
+        required: &[],
+    },
+    Endpoint {
+        path: "v3/job",
+        table: "job",
+        privilege: "view_jobs",
+        required: &[],
+    },
+    Endpoint {
+        path: "v3/wo",
+        table: "wo",
+        privilege: "view_work_orders",
+        required: &[],
+    },
 ];
 
 /// `tz_id` as a fixed offset in seconds: `UTC`, `+02:00`, `-05:30`, `UTC+01:00`.
 fn parse_tz(tz: &str) -> Option<i64> {
     let t = tz.trim();
-    let t = t.strip_prefix("UTC").or_else(|| t.strip_prefix("GMT")).unwrap_or(t);
+    let t = t
+        .strip_prefix("UTC")
+        .or_else(|| t.strip_prefix("GMT"))
+        .unwrap_or(t);
     if t.is_empty() {
         return Some(0);
     }
@@ -320,7 +415,9 @@ async fn lookup(
     };
     let path = endpoint.trim_matches('/').to_ascii_lowercase();
     if state.options.hostile
-        && let Some(answer) = path.strip_prefix("v3/hostile/").and_then(|case| crate::hostile::mes_answer(case, LOGIN_PAGE_PATH))
+        && let Some(answer) = path
+            .strip_prefix("v3/hostile/")
+            .and_then(|case| crate::hostile::mes_answer(case, LOGIN_PAGE_PATH))
     {
         return answer;
     }
@@ -339,7 +436,12 @@ async fn lookup(
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
-            .or_else(|| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()))
+            .or_else(|| {
+                params
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.clone())
+            })
     };
     let offset = match header_or_param("tz_id") {
         None => 0,
@@ -361,10 +463,16 @@ async fn lookup(
         Some(Ok(n)) => Some(n),
         Some(Err(_)) => return message(StatusCode::BAD_REQUEST, "max_rows must be a whole number."),
     };
-    let filters: Vec<(String, String)> =
-        params.iter().filter(|(k, _)| !matches!(k.to_ascii_lowercase().as_str(), "tz_id" | "max_rows")).cloned().collect();
+    let filters: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| !matches!(k.to_ascii_lowercase().as_str(), "tz_id" | "max_rows"))
+        .cloned()
+        .collect();
     if filters.iter().any(|(k, v)| k.len() > 64 || v.len() > 1024) {
-        return message(StatusCode::BAD_REQUEST, "The request is invalid: a parameter is too long.");
+        return message(
+            StatusCode::BAD_REQUEST,
+            "The request is invalid: a parameter is too long.",
+        );
     }
     let db = state.db.clone();
     let ep_index = ENDPOINTS.iter().position(|e| e.path == ep.path).unwrap_or(0);
@@ -403,8 +511,14 @@ async fn lookup(
     });
     match checked.await {
         Ok(Ok(())) => {
-            let stream = futures_util::stream::unfold(body, |mut body| async move { body.recv().await.map(|piece| (piece, body)) });
-            ([(header::CONTENT_TYPE, "application/json; charset=utf-8")], axum::body::Body::from_stream(stream)).into_response()
+            let stream = futures_util::stream::unfold(body, |mut body| async move {
+                body.recv().await.map(|piece| (piece, body))
+            });
+            (
+                [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                axum::body::Body::from_stream(stream),
+            )
+                .into_response()
         }
         Ok(Err(answer)) => answer.into_response(),
         Err(_) => message(StatusCode::INTERNAL_SERVER_ERROR, "The lookup failed."),
@@ -434,29 +548,55 @@ fn plan_lookup(
     filters: &[(String, String)],
     max_rows: Option<u32>,
 ) -> Result<Plan, Failure> {
-    let internal = |e: rusqlite::Error| Failure(StatusCode::INTERNAL_SERVER_ERROR, format!("The lookup failed: {e}"));
-    let active: Option<bool> =
-        db.query_row("SELECT active FROM mes_user WHERE user_id = ?1", [identity], |r| r.get::<_, i64>(0)).map(|a| a != 0).ok();
+    let internal = |e: rusqlite::Error| {
+        Failure(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("The lookup failed: {e}"),
+        )
+    };
+    let active: Option<bool> = db
+        .query_row(
+            "SELECT active FROM mes_user WHERE user_id = ?1",
+            [identity],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|a| a != 0)
+        .ok();
     if active != Some(true) {
         tracing::info!(identity, is_user, "not an active MES user");
         return Err(Failure(StatusCode::FORBIDDEN, NO_PERMISSION.into()));
     }
     let allowed: bool = db
-        .query_row("SELECT COUNT(*) FROM user_priv WHERE user_id = ?1 AND priv = ?2", [identity, ep.privilege], |r| r.get::<_, i64>(0))
+        .query_row(
+            "SELECT COUNT(*) FROM user_priv WHERE user_id = ?1 AND priv = ?2",
+            [identity, ep.privilege],
+            |r| r.get::<_, i64>(0),
+        )
         .map_err(internal)?
         > 0;
     if !allowed {
-        return Err(Failure(StatusCode::FORBIDDEN, format!("{NO_PERMISSION}: {identity} lacks the privilege {}.", ep.privilege)));
+        return Err(Failure(
+            StatusCode::FORBIDDEN,
+            format!(
+                "{NO_PERMISSION}: {identity} lacks the privilege {}.",
+                ep.privilege
+            ),
+        ));
     }
     let mut stored: Vec<String> = Vec::new();
-    let mut info = db.prepare(&format!("PRAGMA table_info({})", ep.table)).map_err(internal)?;
+    let mut info = db
+        .prepare(&format!("PRAGMA table_info({})", ep.table))
+        .map_err(internal)?;
     for name in info.query_map([], |r| r.get::<_, String>(1)).map_err(internal)? {
         stored.push(name.map_err(internal)?);
     }
     stored.retain(|c| c != "restricted");
     for required in ep.required {
         if !filters.iter().any(|(k, _)| k.eq_ignore_ascii_case(required)) {
-            return Err(Failure(StatusCode::BAD_REQUEST, format!("The request is invalid: {required} is required for {}.", ep.path)));
+            return Err(Failure(
+                StatusCode::BAD_REQUEST,
+                format!("The request is invalid: {required} is required for {}.", ep.path),
+            ));
         }
     }
     let mut filter_sql = String::new();
@@ -465,7 +605,11 @@ fn plan_lookup(
         let Some(column) = stored.iter().find(|c| c.eq_ignore_ascii_case(k)) else {
             return Err(Failure(
                 StatusCode::BAD_REQUEST,
-                format!("The request is invalid: unknown parameter \"{}\" for {}.", k.chars().take(64).collect::<String>(), ep.path),
+                format!(
+                    "The request is invalid: unknown parameter \"{}\" for {}.",
+                    k.chars().take(64).collect::<String>(),
+                    ep.path
+                ),
             ));
         };
         values.push(v.clone());
@@ -473,22 +617,30 @@ fn plan_lookup(
     }
     if ep.table == "entity" {
         values.push(identity.to_owned());
-        filter_sql
-            .push_str(&format!(" AND (restricted = 0 OR ent_id IN (SELECT ent_id FROM user_ent_grant WHERE user_id = ?{}))", values.len()));
+        filter_sql.push_str(&format!(
+            " AND (restricted = 0 OR ent_id IN (SELECT ent_id FROM user_ent_grant WHERE user_id = ?{}))",
+            values.len()
+        ));
         if !ep.required.is_empty() {
             // A lookup by key or name of an entity the caller may not see is a privilege error.
             let hidden_sql = filter_sql.replace(" AND (restricted = 0 OR", " AND NOT (restricted = 0 OR");
             let hidden: i64 = db
-                .query_row(&format!("SELECT COUNT(*) FROM entity WHERE 1=1{hidden_sql}"), rusqlite::params_from_iter(values.iter()), |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    &format!("SELECT COUNT(*) FROM entity WHERE 1=1{hidden_sql}"),
+                    rusqlite::params_from_iter(values.iter()),
+                    |r| r.get(0),
+                )
                 .map_err(internal)?;
             if hidden > 0 {
                 return Err(Failure(StatusCode::NOT_FOUND, NO_ENTITY_PRIVILEGE.into()));
             }
         }
     }
-    let mut sql = format!("SELECT {} FROM {} WHERE 1=1{filter_sql}", stored.join(", "), ep.table);
+    let mut sql = format!(
+        "SELECT {} FROM {} WHERE 1=1{filter_sql}",
+        stored.join(", "),
+        ep.table
+    );
     sql.push_str(" ORDER BY rowid");
     if let Some(n) = max_rows {
         sql.push_str(&format!(" LIMIT {n}"));
@@ -501,7 +653,12 @@ const PIECE: usize = 64 * 1024;
 
 /// Writes the rows as a JSON array, handing `send` a piece whenever about [`PIECE`] bytes are
 /// ready; stops early when `send` says the client is gone.
-fn write_rows(db: &Connection, plan: &Plan, offset: i64, mut send: impl FnMut(String) -> bool) -> rusqlite::Result<()> {
+fn write_rows(
+    db: &Connection,
+    plan: &Plan,
+    offset: i64,
+    mut send: impl FnMut(String) -> bool,
+) -> rusqlite::Result<()> {
     let Plan { sql, values, stored } = plan;
     let mut stmt = db.prepare(sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(values.iter()))?;
@@ -526,7 +683,9 @@ fn write_rows(db: &Connection, plan: &Plan, offset: i64, mut send: impl FnMut(St
                 };
                 let utc = seed::format_time(secs, 0);
                 let local = seed::format_time(secs, offset);
-                out.push_str(&format!("\"{column}_utc\":\"{utc}Z\",\"{column}_local\":\"{local}\",\"{column}\":\"{local}\""));
+                out.push_str(&format!(
+                    "\"{column}_utc\":\"{utc}Z\",\"{column}_local\":\"{local}\",\"{column}\":\"{local}\""
+                ));
                 continue;
             }
             out.push_str(&serde_json::to_string(column).unwrap_or_default());
@@ -553,12 +712,26 @@ mod tests {
     fn service_tokens_are_told_from_people() {
         use super::is_service_token;
         use serde_json::json;
-        assert!(is_service_token(&json!({"scope": "system", "client_id": "scheduler"})));
-        assert!(is_service_token(&json!({"scope": "system", "client_id": "scheduler", "sub": "scheduler"})), "RFC 9068");
-        assert!(is_service_token(&json!({"scope": ["system"], "azp": "scheduler", "sub": "scheduler"})));
-        assert!(!is_service_token(&json!({"scope": "system", "client_id": "scheduler", "sub": "PLANT\\alice"})), "a person's token");
-        assert!(!is_service_token(&json!({"scope": "openid mes-web-api", "client_id": "mes-portal", "sub": "mes-portal"})));
-        assert!(!is_service_token(&json!({"scope": "systems", "sub": "x", "client_id": "x"})));
+        assert!(is_service_token(
+            &json!({"scope": "system", "client_id": "scheduler"})
+        ));
+        assert!(
+            is_service_token(&json!({"scope": "system", "client_id": "scheduler", "sub": "scheduler"})),
+            "RFC 9068"
+        );
+        assert!(is_service_token(
+            &json!({"scope": ["system"], "azp": "scheduler", "sub": "scheduler"})
+        ));
+        assert!(
+            !is_service_token(&json!({"scope": "system", "client_id": "scheduler", "sub": "PLANT\\alice"})),
+            "a person's token"
+        );
+        assert!(!is_service_token(
+            &json!({"scope": "openid mes-web-api", "client_id": "mes-portal", "sub": "mes-portal"})
+        ));
+        assert!(!is_service_token(
+            &json!({"scope": "systems", "sub": "x", "client_id": "x"})
+        ));
     }
 
     #[test]

@@ -26,10 +26,34 @@ impl Rng {
 
 /// The MES people. `PLANT\victor` exists in AIM only; `PLANT\ivan` is inactive.
 pub const MES_USERS: [(&str, &str, bool, &str, &str); 4] = [
-    ("PLANT\\alice", "Alice Martin, line supervisor", true, "PROD", "alice.martin@plant.example"),
-    ("PLANT\\quinn", "Quinn Lee, quality engineer", true, "QA", "quinn.lee@plant.example"),
-    ("PLANT\\ivan", "Ivan Petrov (left the company)", false, "PROD", "ivan.petrov@plant.example"),
-    ("Default Background User", "Runs service-to-service calls", true, "IT", ""),
+    (
+        "PLANT\\alice",
+        "Alice Martin, line supervisor",
+        true,
+        "PROD",
+        "alice.martin@plant.example",
+    ),
+    (
+        "PLANT\\quinn",
+        "Quinn Lee, quality engineer",
+        true,
+        "QA",
+        "quinn.lee@plant.example",
+    ),
+    (
+        "PLANT\\ivan",
+        "Ivan Petrov (left the company)",
+        false,
+        "PROD",
+        "ivan.petrov@plant.example",
+    ),
+    (
+        "Default Background User",
+        "Runs service-to-service calls",
+        true,
+        "IT",
+        "",
+    ),
 ];
 
 /// Creates the schema and fills it.
@@ -57,14 +81,36 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
     let mut runnable = Vec::new();
     {
         let mut ent = tx.prepare("INSERT INTO entity VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
-        let mut add = |name: &str, desc: &str, parent: Option<i64>, runs: bool, restricted: bool, rng: &mut Rng| -> rusqlite::Result<i64> {
+        let mut add = |name: &str,
+                       desc: &str,
+                       parent: Option<i64>,
+                       runs: bool,
+                       restricted: bool,
+                       rng: &mut Rng|
+         -> rusqlite::Result<i64> {
             let id = ent_id;
             ent_id += 1;
             let edited = EPOCH_2026 + rng.below(300 * 86_400) as i64;
-            ent.execute(params![id, name, desc, parent, runs as i64, runs as i64, restricted as i64, edited])?;
+            ent.execute(params![
+                id,
+                name,
+                desc,
+                parent,
+                runs as i64,
+                runs as i64,
+                restricted as i64,
+                edited
+            ])?;
             Ok(id)
         };
-        let site = add("Riverside Plant", "Food and beverage plant, Riverside site", None, false, false, &mut rng)?;
+        let site = add(
+            "Riverside Plant",
+            "Food and beverage plant, Riverside site",
+            None,
+            false,
+            false,
+            &mut rng,
+        )?;
         for (area, lines, restricted) in [
             ("Receiving", 2, false),
             ("Mixing", 3, false),
@@ -73,9 +119,23 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
             ("Warehouse", 2, false),
             ("Quality Lab", 2, true),
         ] {
-            let area_id = add(area, &format!("{area} area"), Some(site), false, restricted, &mut rng)?;
+            let area_id = add(
+                area,
+                &format!("{area} area"),
+                Some(site),
+                false,
+                restricted,
+                &mut rng,
+            )?;
             for l in 1..=lines {
-                let line = add(&format!("{area} Line {l}"), &format!("{area} line {l}"), Some(area_id), true, restricted, &mut rng)?;
+                let line = add(
+                    &format!("{area} Line {l}"),
+                    &format!("{area} line {l}"),
+                    Some(area_id),
+                    true,
+                    restricted,
+                    &mut rng,
+                )?;
                 if !restricted {
                     runnable.push(line);
                 }
@@ -107,7 +167,16 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
         "Pesto",
         "Cola Syrup",
     ];
-    let packs = ["250 ml bottle", "500 ml bottle", "1 l carton", "330 ml can", "5 kg pail", "bulk IBC", "12-pack tray", "jar 370 g"];
+    let packs = [
+        "250 ml bottle",
+        "500 ml bottle",
+        "1 l carton",
+        "330 ml can",
+        "5 kg pail",
+        "bulk IBC",
+        "12-pack tray",
+        "jar 370 g",
+    ];
     let classes = ["FG", "SFG", "RM", "PKG"];
     let uoms = ["EA", "KG", "L", "CS"];
     let mut items = Vec::with_capacity(rows);
@@ -117,7 +186,14 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
             let id = format!("ITM-{:06}", i + 1);
             let desc = format!("{}, {}", rng.pick(&nouns), rng.pick(&packs));
             let cost = (rng.below(100_000) as f64) / 100.0;
-            st.execute(params![id, desc, rng.pick(&classes), rng.pick(&uoms), cost, EPOCH_2026 + rng.below(300 * 86_400) as i64])?;
+            st.execute(params![
+                id,
+                desc,
+                rng.pick(&classes),
+                rng.pick(&uoms),
+                cost,
+                EPOCH_2026 + rng.below(300 * 86_400) as i64
+            ])?;
             items.push(id);
         }
         let mut st = tx.prepare("INSERT INTO lot VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
@@ -141,8 +217,21 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
             let qty = (100 + rng.below(10_000)) as f64;
             let release = EPOCH_2026 + rng.below(300 * 86_400) as i64;
             let state = rng.pick(&["New", "Released", "Running", "Complete", "Cancelled"]);
-            wo.execute(params![wo_id, format!("Make {qty} of {item}"), item, qty, state, release, release + 3 * 86_400])?;
-            for (seq, oper) in ["MIX", "FILL", "PACK", "QC", "STORE", "SHIP", "CLEAN", "LABEL", "CHECK", "AUDIT"].iter().enumerate() {
+            wo.execute(params![
+                wo_id,
+                format!("Make {qty} of {item}"),
+                item,
+                qty,
+                state,
+                release,
+                release + 3 * 86_400
+            ])?;
+            for (seq, oper) in [
+                "MIX", "FILL", "PACK", "QC", "STORE", "SHIP", "CLEAN", "LABEL", "CHECK", "AUDIT",
+            ]
+            .iter()
+            .enumerate()
+            {
                 let run_ent = runnable[rng.below(runnable.len() as u64) as usize];
                 let job_state = rng.pick(&["New", "Ready", "Running", "Complete", "On hold"]);
                 job.execute(params![
@@ -159,19 +248,44 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
         }
     }
     for (id, desc, active, dept, email) in MES_USERS {
-        tx.execute("INSERT INTO mes_user VALUES (?1, ?2, ?3, ?4, ?5)", params![id, desc, active as i64, dept, email])?;
+        tx.execute(
+            "INSERT INTO mes_user VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, desc, active as i64, dept, email],
+        )?;
     }
     for user in ["PLANT\\alice", "PLANT\\quinn", "PLANT\\ivan"] {
-        for privilege in ["view_entities", "view_items", "view_lots", "view_jobs", "view_work_orders", "view_users"] {
+        for privilege in [
+            "view_entities",
+            "view_items",
+            "view_lots",
+            "view_jobs",
+            "view_work_orders",
+            "view_users",
+        ] {
             tx.execute("INSERT INTO user_priv VALUES (?1, ?2)", params![user, privilege])?;
         }
     }
     // The Default Background User may read plant data but not the user list.
-    for privilege in ["view_entities", "view_items", "view_lots", "view_jobs", "view_work_orders"] {
-        tx.execute("INSERT INTO user_priv VALUES ('Default Background User', ?1)", [privilege])?;
+    for privilege in [
+        "view_entities",
+        "view_items",
+        "view_lots",
+        "view_jobs",
+        "view_work_orders",
+    ] {
+        tx.execute(
+            "INSERT INTO user_priv VALUES ('Default Background User', ?1)",
+            [privilege],
+        )?;
     }
-    tx.execute("INSERT INTO user_ent_grant SELECT 'PLANT\\quinn', ent_id FROM entity WHERE restricted = 1", [])?;
-    tx.execute("INSERT INTO system_attr VALUES (199, 'Default Background User')", [])?;
+    tx.execute(
+        "INSERT INTO user_ent_grant SELECT 'PLANT\\quinn', ent_id FROM entity WHERE restricted = 1",
+        [],
+    )?;
+    tx.execute(
+        "INSERT INTO system_attr VALUES (199, 'Default Background User')",
+        [],
+    )?;
     tx.commit()
 }
 
@@ -189,7 +303,12 @@ pub fn format_time(seconds: i64, offset: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 #[cfg(test)]
@@ -198,7 +317,10 @@ mod tests {
     fn formats_times() {
         assert_eq!(super::format_time(0, 0), "1970-01-01T00:00:00");
         assert_eq!(super::format_time(super::EPOCH_2026, 0), "2026-01-01T00:00:00");
-        assert_eq!(super::format_time(super::EPOCH_2026, -3600), "2025-12-31T23:00:00");
+        assert_eq!(
+            super::format_time(super::EPOCH_2026, -3600),
+            "2025-12-31T23:00:00"
+        );
         assert_eq!(super::format_time(951_782_400, 0), "2000-02-29T00:00:00");
     }
 }

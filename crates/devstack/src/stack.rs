@@ -19,8 +19,16 @@ pub const MES_AUDIENCE: &str = "mes-web-api";
 /// The demo accounts: user name, password, what they show.
 pub const DEMO_ACCOUNTS: [(&str, &str, &str); 4] = [
     ("PLANT\\alice", "alice-demo", "active MES user: sees the lookups"),
-    ("PLANT\\quinn", "quinn-demo", "active MES user with access to the restricted Quality Lab entities"),
-    ("PLANT\\victor", "victor-demo", "AIM account that is not an MES user: denied"),
+    (
+        "PLANT\\quinn",
+        "quinn-demo",
+        "active MES user with access to the restricted Quality Lab entities",
+    ),
+    (
+        "PLANT\\victor",
+        "victor-demo",
+        "AIM account that is not an MES user: denied",
+    ),
     ("PLANT\\ivan", "ivan-demo", "inactive MES user: denied"),
 ];
 
@@ -71,7 +79,11 @@ pub struct StackOptions {
 impl StackOptions {
     /// Free ports, a fresh data directory under the system temp dir, small data.
     pub fn for_tests(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("devstack-{name}-{}-{}", std::process::id(), crate::util::random_token(6)));
+        let dir = std::env::temp_dir().join(format!(
+            "devstack-{name}-{}-{}",
+            std::process::id(),
+            crate::util::random_token(6)
+        ));
         Self {
             data_dir: dir,
             dist_dir: None,
@@ -129,24 +141,47 @@ async fn bind(port: u16) -> std::io::Result<TcpListener> {
 }
 
 /// Creates the AIM store with the demo accounts and the portal client when it is new.
-pub fn prepare_aim_store(data_dir: &std::path::Path, portal_origins: &[String], user_token_lifetime: u64) -> std::io::Result<()> {
+pub fn prepare_aim_store(
+    data_dir: &std::path::Path,
+    portal_origins: &[String],
+    user_token_lifetime: u64,
+) -> std::io::Result<()> {
     let db = crate::store::open(&data_dir.join("aim.sqlite")).map_err(std::io::Error::other)?;
     let other = std::io::Error::other;
-    if crate::store::find_user(&db, DEMO_ACCOUNTS[0].0).map_err(other)?.is_none() {
+    if crate::store::find_user(&db, DEMO_ACCOUNTS[0].0)
+        .map_err(other)?
+        .is_none()
+    {
         for (user, password, _) in DEMO_ACCOUNTS {
-            let display = seed::MES_USERS.iter().find(|u| u.0 == user).map(|u| u.1).unwrap_or("Victor Vance, contractor");
+            let display = seed::MES_USERS
+                .iter()
+                .find(|u| u.0 == user)
+                .map(|u| u.1)
+                .unwrap_or("Victor Vance, contractor");
             crate::store::put_user(&db, user, display, password).map_err(other)?;
         }
     }
     // The portal client follows the ports of this run.
-    crate::store::put_client(&db, &aim::portal_client(PORTAL_CLIENT_ID, portal_origins, user_token_lifetime)).map_err(other)
+    crate::store::put_client(
+        &db,
+        &aim::portal_client(PORTAL_CLIENT_ID, portal_origins, user_token_lifetime),
+    )
+    .map_err(other)
 }
 
 impl Stack {
     /// Binds the three ports, prepares the stores and serves.
     pub async fn start(options: StackOptions) -> std::io::Result<Self> {
-        let (aim_l, mes_l, web_l) = (bind(options.aim_port).await?, bind(options.mes_port).await?, bind(options.web_port).await?);
-        let other_site = options.examples_dir.as_ref().map(|d| d.join("other-site")).filter(|d| d.is_dir());
+        let (aim_l, mes_l, web_l) = (
+            bind(options.aim_port).await?,
+            bind(options.mes_port).await?,
+            bind(options.web_port).await?,
+        );
+        let other_site = options
+            .examples_dir
+            .as_ref()
+            .map(|d| d.join("other-site"))
+            .filter(|d| d.is_dir());
         let other_l = match &other_site {
             Some(_) => Some(bind(options.other_site_port).await?),
             None => None,
@@ -159,7 +194,11 @@ impl Stack {
         let issuer = format!("http://{aim_addr}{}", aim::BASE_PATH);
         let mes_base = format!("http://{mes_addr}/mesmw/");
         let portal_origin = format!("http://{web_addr}");
-        prepare_aim_store(&options.data_dir, std::slice::from_ref(&portal_origin), options.user_token_lifetime)?;
+        prepare_aim_store(
+            &options.data_dir,
+            std::slice::from_ref(&portal_origin),
+            options.user_token_lifetime,
+        )?;
         let aim = Arc::new(AimState::open(AimOptions {
             issuer: issuer.clone(),
             data_dir: options.data_dir.clone(),
@@ -208,7 +247,10 @@ impl Stack {
             stack.web_server = Some(Server::spawn(web_l, router)?);
         }
         if let (Some(dir), Some(listener)) = (other_site, other_l) {
-            stack.other_sites.push(Server::spawn(listener, crate::web::other_site_app(dir, stack.portal_origin.clone()))?);
+            stack.other_sites.push(Server::spawn(
+                listener,
+                crate::web::other_site_app(dir, stack.portal_origin.clone()),
+            )?);
         }
         Ok(stack)
     }
@@ -238,11 +280,20 @@ impl Stack {
     /// Serves the examples' `other-site/` on one more loopback origin, one config.json does not
     /// allow to frame lookups; returns that origin.
     pub async fn serve_disallowed_site(&mut self) -> std::io::Result<String> {
-        let dir = self.examples_dir.as_ref().map(|d| d.join("other-site")).filter(|d| d.is_dir());
-        let dir = dir.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no examples/other-site to serve"))?;
+        let dir = self
+            .examples_dir
+            .as_ref()
+            .map(|d| d.join("other-site"))
+            .filter(|d| d.is_dir());
+        let dir = dir.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no examples/other-site to serve")
+        })?;
         let listener = bind(0).await?;
         let origin = format!("http://{}", listener.local_addr()?);
-        self.other_sites.push(Server::spawn(listener, crate::web::other_site_app(dir, self.portal_origin.clone()))?);
+        self.other_sites.push(Server::spawn(
+            listener,
+            crate::web::other_site_app(dir, self.portal_origin.clone()),
+        )?);
         Ok(origin)
     }
 
@@ -261,7 +312,10 @@ impl Stack {
     /// Starts AIM again on the same port with the same state.
     pub async fn start_aim(&mut self) -> std::io::Result<()> {
         if self.aim_server.is_none() {
-            self.aim_server = Some(Server::spawn(bind(self.aim_addr.port()).await?, self.aim_router.clone())?);
+            self.aim_server = Some(Server::spawn(
+                bind(self.aim_addr.port()).await?,
+                self.aim_router.clone(),
+            )?);
         }
         Ok(())
     }
@@ -276,7 +330,10 @@ impl Stack {
     /// Starts the MES Web API again on the same port.
     pub async fn start_mes(&mut self) -> std::io::Result<()> {
         if self.mes_server.is_none() {
-            self.mes_server = Some(Server::spawn(bind(self.mes_addr.port()).await?, self.mes_router.clone())?);
+            self.mes_server = Some(Server::spawn(
+                bind(self.mes_addr.port()).await?,
+                self.mes_router.clone(),
+            )?);
         }
         Ok(())
     }

@@ -52,19 +52,37 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
 
 /// Adds or replaces a person.
 pub fn put_user(db: &Connection, username: &str, display_name: &str, password: &str) -> rusqlite::Result<()> {
-    let sub: Option<String> = db.query_row("SELECT sub FROM users WHERE username = ?1", [username], |r| r.get(0)).optional()?;
+    let sub: Option<String> = db
+        .query_row("SELECT sub FROM users WHERE username = ?1", [username], |r| {
+            r.get(0)
+        })
+        .optional()?;
     db.execute(
         "INSERT OR REPLACE INTO users (username, sub, display_name, password_hash) VALUES (?1, ?2, ?3, ?4)",
-        params![username, sub.unwrap_or_else(|| random_token(12)), display_name, hash_secret(password)],
+        params![
+            username,
+            sub.unwrap_or_else(|| random_token(12)),
+            display_name,
+            hash_secret(password)
+        ],
     )?;
     Ok(())
 }
 
 /// Finds a person by name (case-insensitive, as Windows account names are).
 pub fn find_user(db: &Connection, username: &str) -> rusqlite::Result<Option<User>> {
-    db.query_row("SELECT username, sub, display_name, password_hash FROM users WHERE username = ?1", [username], |r| {
-        Ok(User { username: r.get(0)?, sub: r.get(1)?, display_name: r.get(2)?, password_hash: r.get(3)? })
-    })
+    db.query_row(
+        "SELECT username, sub, display_name, password_hash FROM users WHERE username = ?1",
+        [username],
+        |r| {
+            Ok(User {
+                username: r.get(0)?,
+                sub: r.get(1)?,
+                display_name: r.get(2)?,
+                password_hash: r.get(3)?,
+            })
+        },
+    )
     .optional()
 }
 

@@ -16,7 +16,10 @@ pub fn random_token(bytes: usize) -> String {
 
 /// Seconds since the Unix epoch.
 pub fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// base64url(SHA-256(text)), as PKCE S256 and key IDs use it.
@@ -47,8 +50,15 @@ pub fn message(status: StatusCode, text: &str) -> Response {
 
 /// An OAuth error answer (RFC 6749 §5.2).
 pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    let mut response = (status, axum::Json(serde_json::json!({ "error": error, "error_description": description }))).into_response();
-    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    let mut response = (
+        status,
+        axum::Json(serde_json::json!({ "error": error, "error_description": description })),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
     response
 }
 
@@ -66,7 +76,10 @@ pub fn parse_form(body: &[u8]) -> Result<std::collections::HashMap<String, Strin
 /// The origin (`scheme://host:port`) of a URL.
 pub fn origin_of(url: &str) -> String {
     let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let end = url[after_scheme..].find('/').map(|i| i + after_scheme).unwrap_or(url.len());
+    let end = url[after_scheme..]
+        .find('/')
+        .map(|i| i + after_scheme)
+        .unwrap_or(url.len());
     url[..end].to_owned()
 }
 
@@ -74,11 +87,18 @@ pub fn origin_of(url: &str) -> String {
 pub fn hash_secret(secret: &str) -> String {
     use argon2::password_hash::{PasswordHasher as _, SaltString};
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    argon2::Argon2::default().hash_password(secret.as_bytes(), &salt).map(|h| h.to_string()).unwrap_or_default()
+    argon2::Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
 }
 
 /// Checks a password or client secret against its Argon2 hash.
 pub fn verify_secret(secret: &str, hash: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
-    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(secret.as_bytes(), &h)
+            .is_ok()
+    })
 }

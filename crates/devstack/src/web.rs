@@ -89,7 +89,8 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
             lookups.push(serde_json::json!({ "name": format!("Hostile: {}", case.name), "web_api": "MES", "endpoint": format!("v3/hostile/{}", case.name) }));
         }
     }
-    if let (Some(serde_json::Value::Object(patch)), Some(fields)) = (&o.config_patch, config.as_object_mut()) {
+    if let (Some(serde_json::Value::Object(patch)), Some(fields)) = (&o.config_patch, config.as_object_mut())
+    {
         for (key, value) in patch {
             fields.insert(key.clone(), value.clone());
         }
@@ -102,13 +103,20 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
     let mut hashes = Vec::new();
     let mut rest = html;
     while let Some(start) = rest.find("<script") {
-        let Some(open_end) = rest[start..].find('>') else { break };
+        let Some(open_end) = rest[start..].find('>') else {
+            break;
+        };
         let tag = &rest[start..start + open_end];
         let body_start = start + open_end + 1;
-        let Some(close) = rest[body_start..].find("</script>") else { break };
+        let Some(close) = rest[body_start..].find("</script>") else {
+            break;
+        };
         let body = &rest[body_start..body_start + close];
         if !tag.contains(" src=") && !body.trim().is_empty() {
-            hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))));
+            hashes.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
+            ));
         }
         rest = &rest[body_start + close..];
     }
@@ -134,21 +142,35 @@ pub fn embed_content_security_policy(o: &WebOptions, index_html: &str) -> String
     let ancestors = if o.hostile {
         "*".to_owned()
     } else {
-        std::iter::once("'self'").chain(o.embed_origins.iter().map(String::as_str)).collect::<Vec<_>>().join(" ")
+        std::iter::once("'self'")
+            .chain(o.embed_origins.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
-    content_security_policy(o, index_html).replace("frame-ancestors 'self'", &format!("frame-ancestors {ancestors}"))
+    content_security_policy(o, index_html)
+        .replace("frame-ancestors 'self'", &format!("frame-ancestors {ancestors}"))
 }
 
 /// The router. Fails when `dist_dir` has no `index.html` (the portal is not built).
 pub fn app(o: WebOptions) -> std::io::Result<Router> {
     let index = o.dist_dir.join("index.html");
-    let html = std::fs::read_to_string(&index)
-        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e} (build the portal first: cargo xtask build)", index.display())))?;
+    let html = std::fs::read_to_string(&index).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "{}: {e} (build the portal first: cargo xtask build)",
+                index.display()
+            ),
+        )
+    })?;
     let csp = HeaderValue::from_str(&content_security_policy(&o, &html)).map_err(std::io::Error::other)?;
-    let embed_csp = HeaderValue::from_str(&embed_content_security_policy(&o, &html)).map_err(std::io::Error::other)?;
+    let embed_csp =
+        HeaderValue::from_str(&embed_content_security_policy(&o, &html)).map_err(std::io::Error::other)?;
     let config = portal_config(&o);
     let reports = o.csp_reports.clone();
-    let files = ServeDir::new(&o.dist_dir).precompressed_gzip().fallback(ServeFile::new(&index));
+    let files = ServeDir::new(&o.dist_dir)
+        .precompressed_gzip()
+        .fallback(ServeFile::new(&index));
     let mut router = Router::new().route(
         "/config.json",
         get(move || {
@@ -163,7 +185,10 @@ pub fn app(o: WebOptions) -> std::io::Result<Router> {
             let (html, csp) = (html.clone(), embed_csp.clone());
             async move {
                 (
-                    [(header::CONTENT_SECURITY_POLICY, csp), (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))],
+                    [
+                        (header::CONTENT_SECURITY_POLICY, csp),
+                        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                    ],
                     axum::response::Html(html),
                 )
                     .into_response()
@@ -189,9 +214,18 @@ pub fn app(o: WebOptions) -> std::io::Result<Router> {
     }
     Ok(router
         .fallback_service(files)
-        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"))))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        )))
 }
 
 /// Another site's server (the demo's and the tests' framing page): serves `dir` (the
@@ -203,9 +237,17 @@ pub fn other_site_app(dir: PathBuf, portal_origin: String) -> Router {
         async move {
             let name = uri.path().trim_start_matches('/');
             let name = if name.is_empty() { "index.html" } else { name };
-            let safe = name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) && !name.starts_with('.');
-            match std::fs::read_to_string(dir.join(name)).ok().filter(|_| safe && name.ends_with(".html")) {
-                Some(page) => axum::response::Html(page.replace("{{PORTAL_ORIGIN}}", &portal_origin)).into_response(),
+            let safe = name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                && !name.starts_with('.');
+            match std::fs::read_to_string(dir.join(name))
+                .ok()
+                .filter(|_| safe && name.ends_with(".html"))
+            {
+                Some(page) => {
+                    axum::response::Html(page.replace("{{PORTAL_ORIGIN}}", &portal_origin)).into_response()
+                }
                 None => axum::http::StatusCode::NOT_FOUND.into_response(),
             }
         }

@@ -9,17 +9,47 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn discovery_and_jwks_describe_a_strict_authority() {
     let stack = stack("aim-discovery").await;
-    let doc: serde_json::Value =
-        http().get(format!("{}/.well-known/openid-configuration", stack.issuer)).send().await.expect("get").json().await.expect("json");
+    let doc: serde_json::Value = http()
+        .get(format!("{}/.well-known/openid-configuration", stack.issuer))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(doc["issuer"], stack.issuer.as_str());
-    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
-    for endpoint in ["authorization_endpoint", "token_endpoint", "jwks_uri", "end_session_endpoint", "revocation_endpoint"] {
-        assert!(doc[endpoint].as_str().is_some_and(|u| u.starts_with(&stack.issuer)), "{endpoint}");
+    for endpoint in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "jwks_uri",
+        "end_session_endpoint",
+        "revocation_endpoint",
+    ] {
+        assert!(
+            doc[endpoint]
+                .as_str()
+                .is_some_and(|u| u.starts_with(&stack.issuer)),
+            "{endpoint}"
+        );
     }
-    let jwks: serde_json::Value = http().get(doc["jwks_uri"].as_str().expect("uri")).send().await.expect("get").json().await.expect("json");
+    let jwks: serde_json::Value = http()
+        .get(doc["jwks_uri"].as_str().expect("uri"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
     let key = &jwks["keys"][0];
-    assert_eq!((key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()), (Some("RSA"), Some("RS256"), Some("sig")));
+    assert_eq!(
+        (key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()),
+        (Some("RSA"), Some("RS256"), Some("sig"))
+    );
     assert!(key["kid"].is_string() && key["n"].as_str().is_some_and(|n| n.len() > 300));
     stack.stop().await;
 }
@@ -29,7 +59,14 @@ async fn the_signing_key_survives_a_restart() {
     let options = StackOptions::for_tests("aim-key");
     let first = Stack::start(options.clone()).await.expect("stack");
     let jwks = |issuer: String| async move {
-        http().get(format!("{issuer}/.well-known/openid-configuration/jwks")).send().await.expect("get").text().await.expect("text")
+        http()
+            .get(format!("{issuer}/.well-known/openid-configuration/jwks"))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("text")
     };
     let before = jwks(first.issuer.clone()).await;
     first.stop().await;
@@ -42,18 +79,34 @@ async fn the_signing_key_survives_a_restart() {
 async fn authorize_refuses_unknown_clients_and_redirects_without_redirecting() {
     let stack = stack("aim-refuse").await;
     let (_, challenge) = pkce();
-    for (extra, what) in
-        [([("client_id", "intruder")], "unknown client"), ([("redirect_uri", "https://evil.example/callback")], "foreign redirect")]
-    {
-        let response = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &extra)).send().await.expect("get");
+    for (extra, what) in [
+        ([("client_id", "intruder")], "unknown client"),
+        (
+            [("redirect_uri", "https://evil.example/callback")],
+            "foreign redirect",
+        ),
+    ] {
+        let response = http()
+            .get(authorize_url(&stack))
+            .query(&authorize_params(&stack, &challenge, &extra))
+            .send()
+            .await
+            .expect("get");
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{what}");
-        assert!(response.headers().get("location").is_none(), "{what}: never redirect to an unregistered address");
+        assert!(
+            response.headers().get("location").is_none(),
+            "{what}: never redirect to an unregistered address"
+        );
     }
     // A redirect URI that only starts like the registered one is not it.
     let almost = format!("{}/callback/../evil", stack.portal_origin);
     let response = http()
         .get(authorize_url(&stack))
-        .query(&authorize_params(&stack, &challenge, &[("redirect_uri", &almost)]))
+        .query(&authorize_params(
+            &stack,
+            &challenge,
+            &[("redirect_uri", &almost)],
+        ))
         .send()
         .await
         .expect("get");
@@ -71,12 +124,21 @@ async fn authorize_requires_pkce_s256_and_code_flow() {
         (vec![("code_challenge_method", "")], "invalid_request"),
         (vec![("response_type", "token")], "unsupported_response_type"),
     ] {
-        let response = http().get(authorize_url(&stack)).query(&authorize_params(&stack, &challenge, &extra)).send().await.expect("get");
+        let response = http()
+            .get(authorize_url(&stack))
+            .query(&authorize_params(&stack, &challenge, &extra))
+            .send()
+            .await
+            .expect("get");
         assert!(response.status().is_redirection(), "{extra:?}");
         let query = redirect_query(response.headers());
         assert_eq!(query.get("error").map(String::as_str), Some(error), "{extra:?}");
         assert_eq!(query.get("state").map(String::as_str), Some("st-1"));
-        assert_eq!(query.get("iss"), Some(&stack.issuer), "RFC 9207 iss on errors too");
+        assert_eq!(
+            query.get("iss"),
+            Some(&stack.issuer),
+            "RFC 9207 iss on errors too"
+        );
     }
     stack.stop().await;
 }
@@ -86,18 +148,38 @@ async fn sso_session_skips_the_form_and_prompt_none_without_it_says_login_requir
     let stack = stack("aim-sso").await;
     let (_, challenge) = pkce();
     let silent = authorize_params(&stack, &challenge, &[("prompt", "none")]);
-    let response = http().get(authorize_url(&stack)).query(&silent).send().await.expect("get");
+    let response = http()
+        .get(authorize_url(&stack))
+        .query(&silent)
+        .send()
+        .await
+        .expect("get");
     let query = redirect_query(response.headers());
     assert_eq!(query.get("error").map(String::as_str), Some("login_required"));
     assert!(!query.contains_key("code"));
 
-    let (query, cookie) = log_in(&stack, &authorize_params(&stack, &challenge, &[]), "PLANT\\alice", "alice-demo").await;
+    let (query, cookie) = log_in(
+        &stack,
+        &authorize_params(&stack, &challenge, &[]),
+        "PLANT\\alice",
+        "alice-demo",
+    )
+    .await;
     assert!(query.contains_key("code"));
     assert_eq!(query.get("iss"), Some(&stack.issuer));
     let cookie = cookie.expect("SSO cookie");
-    let again = http().get(authorize_url(&stack)).query(&silent).header("cookie", &cookie).send().await.expect("get");
+    let again = http()
+        .get(authorize_url(&stack))
+        .query(&silent)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("get");
     assert!(again.status().is_redirection());
-    assert!(redirect_query(again.headers()).contains_key("code"), "the session signs in without a form");
+    assert!(
+        redirect_query(again.headers()).contains_key("code"),
+        "the session signs in without a form"
+    );
     // prompt=login shows the form even with a session.
     let forced = http()
         .get(authorize_url(&stack))
@@ -116,11 +198,18 @@ async fn wrong_password_shows_the_form_again_and_cancel_is_access_denied() {
     let stack = stack("aim-login").await;
     let (_, challenge) = pkce();
     let request = authorize_request(&stack, &authorize_params(&stack, &challenge, &[]));
-    let wrong = devstack::form_login::submit(&request, "PLANT\\alice", "wrong", "login", None).await.expect("post");
+    let wrong = devstack::form_login::submit(&request, "PLANT\\alice", "wrong", "login", None)
+        .await
+        .expect("post");
     assert_eq!(wrong.status, 200);
     assert!(wrong.body.contains("The user name or password is incorrect."));
-    let cancel = devstack::form_login::submit(&request, "", "", "cancel", None).await.expect("post");
-    assert_eq!(callback_params(&cancel).get("error").map(String::as_str), Some("access_denied"));
+    let cancel = devstack::form_login::submit(&request, "", "", "cancel", None)
+        .await
+        .expect("post");
+    assert_eq!(
+        callback_params(&cancel).get("error").map(String::as_str),
+        Some("access_denied")
+    );
     stack.stop().await;
 }
 
@@ -129,19 +218,57 @@ async fn the_login_form_needs_its_own_csrf_token() {
     let stack = stack("aim-csrf").await;
     let (_, challenge) = pkce();
     let mut form = authorize_params(&stack, &challenge, &[]);
-    form.extend([("username".into(), "PLANT\\alice".into()), ("password".into(), "alice-demo".into()), ("action".into(), "login".into())]);
+    form.extend([
+        ("username".into(), "PLANT\\alice".into()),
+        ("password".into(), "alice-demo".into()),
+        ("action".into(), "login".into()),
+    ]);
     // Posted from elsewhere: no form was shown, so there is no CSRF cookie and no token.
-    let forged = http().post(authorize_url(&stack)).form(&form).send().await.expect("post");
-    assert_eq!(forged.status(), StatusCode::OK, "the form again, not a redirect with a code");
-    assert!(forged.text().await.expect("html").contains("did not come from this page"));
+    let forged = http()
+        .post(authorize_url(&stack))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        forged.status(),
+        StatusCode::OK,
+        "the form again, not a redirect with a code"
+    );
+    assert!(
+        forged
+            .text()
+            .await
+            .expect("html")
+            .contains("did not come from this page")
+    );
     // A token in the form that is not the cookie's.
     form.push(("csrf".into(), "guessed".into()));
-    let guessed = http().post(authorize_url(&stack)).header("cookie", "aim.csrf=other").form(&form).send().await.expect("post");
+    let guessed = http()
+        .post(authorize_url(&stack))
+        .header("cookie", "aim.csrf=other")
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
     assert_eq!(guessed.status(), StatusCode::OK);
-    assert_eq!(stack.aim.counters.code_exchanges.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert_eq!(
+        stack
+            .aim
+            .counters
+            .code_exchanges
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
     assert!(stack.aim.issued_tokens().is_empty());
     // The real form works.
-    let (query, _) = log_in(&stack, &authorize_params(&stack, &challenge, &[]), "PLANT\\alice", "alice-demo").await;
+    let (query, _) = log_in(
+        &stack,
+        &authorize_params(&stack, &challenge, &[]),
+        "PLANT\\alice",
+        "alice-demo",
+    )
+    .await;
     assert!(query.contains_key("code"));
     stack.stop().await;
 }
@@ -205,15 +332,28 @@ async fn codes_are_single_use_and_bound_to_redirect_uri_and_verifier() {
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(ok.headers()["cache-control"], "no-store");
     let tokens: serde_json::Value = ok.json().await.expect("json");
-    let id = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(tokens["id_token"].as_str().expect("id")).expect("jwt").claims;
-    assert_eq!((id["aud"].as_str(), id["nonce"].as_str()), (Some("mes-portal"), Some("no-1")));
+    let id = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(
+        tokens["id_token"].as_str().expect("id"),
+    )
+    .expect("jwt")
+    .claims;
+    assert_eq!(
+        (id["aud"].as_str(), id["nonce"].as_str()),
+        (Some("mes-portal"), Some("no-1"))
+    );
     let access = jsonwebtoken::decode_header(tokens["access_token"].as_str().expect("at")).expect("header");
     assert_eq!(access.typ.as_deref(), Some("at+jwt"));
-    let claims =
-        jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(tokens["access_token"].as_str().expect("at")).expect("jwt").claims;
+    let claims = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(
+        tokens["access_token"].as_str().expect("at"),
+    )
+    .expect("jwt")
+    .claims;
     assert_eq!(claims["aud"], "mes-web-api");
     assert_eq!(claims["preferred_username"], "PLANT\\alice");
-    assert_eq!(claims["exp"].as_u64().expect("exp") - claims["iat"].as_u64().expect("iat"), 3600);
+    assert_eq!(
+        claims["exp"].as_u64().expect("exp") - claims["iat"].as_u64().expect("iat"),
+        3600
+    );
     stack.stop().await;
 }
 
@@ -227,7 +367,11 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         async move {
             http()
                 .post(url)
-                .form(&[("grant_type", "refresh_token"), ("refresh_token", t.as_str()), ("client_id", "mes-portal")])
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", t.as_str()),
+                    ("client_id", "mes-portal"),
+                ])
                 .send()
                 .await
                 .expect("refresh")
@@ -241,7 +385,11 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let reuse = refresh(first).await;
     assert_eq!(reuse.status(), StatusCode::BAD_REQUEST);
     let family = refresh(second).await;
-    assert_eq!(family.status(), StatusCode::BAD_REQUEST, "the legitimate holder is signed out too");
+    assert_eq!(
+        family.status(),
+        StatusCode::BAD_REQUEST,
+        "the legitimate holder is signed out too"
+    );
     let body: serde_json::Value = family.json().await.expect("json");
     assert_eq!(body["error"], "invalid_grant");
     stack.stop().await;
@@ -259,7 +407,15 @@ async fn revocation_ends_a_refresh_family() {
         .await
         .expect("revoke");
     assert_eq!(revoked.status(), StatusCode::OK);
-    let after = token(&stack, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "mes-portal")]).await;
+    let after = token(
+        &stack,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", "mes-portal"),
+        ],
+    )
+    .await;
     assert_eq!(after.status(), StatusCode::BAD_REQUEST);
     stack.stop().await;
 }
@@ -281,9 +437,16 @@ async fn stack_with_service_client(name: &str, secret: &str) -> Stack {
     .expect("register");
     let stored: String = rusqlite::Connection::open(options.data_dir.join("aim.sqlite"))
         .expect("db")
-        .query_row("SELECT secret_hash FROM clients WHERE client_id = 'scheduler'", [], |r| r.get(0))
+        .query_row(
+            "SELECT secret_hash FROM clients WHERE client_id = 'scheduler'",
+            [],
+            |r| r.get(0),
+        )
         .expect("hash");
-    assert!(stored.starts_with("$argon2") && !stored.contains(secret), "secrets are stored hashed");
+    assert!(
+        stored.starts_with("$argon2") && !stored.contains(secret),
+        "secrets are stored hashed"
+    );
     Stack::start(options).await.expect("stack")
 }
 
@@ -292,17 +455,38 @@ async fn client_credentials_with_post_and_basic_authentication() {
     let stack = stack_with_service_client("aim-s2s", "s3cret-value").await;
     let post = token(
         &stack,
-        &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "s3cret-value"), ("scope", "system")],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "scheduler"),
+            ("client_secret", "s3cret-value"),
+            ("scope", "system"),
+        ],
     )
     .await;
     assert_eq!(post.status(), StatusCode::OK);
     let answer: serde_json::Value = post.json().await.expect("json");
-    assert_eq!(answer["expires_in"], 86_400, "24 h by default, as the site registration script");
-    let claims =
-        jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(answer["access_token"].as_str().expect("at")).expect("jwt").claims;
-    assert_eq!((claims["client_id"].as_str(), claims["scope"].as_str()), (Some("scheduler"), Some("system")));
-    assert_eq!(claims["sub"].as_str(), Some("scheduler"), "RFC 9068: the client is its own token's subject");
-    assert!(claims.get("preferred_username").is_none(), "no user in a service token");
+    assert_eq!(
+        answer["expires_in"], 86_400,
+        "24 h by default, as the site registration script"
+    );
+    let claims = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(
+        answer["access_token"].as_str().expect("at"),
+    )
+    .expect("jwt")
+    .claims;
+    assert_eq!(
+        (claims["client_id"].as_str(), claims["scope"].as_str()),
+        (Some("scheduler"), Some("system"))
+    );
+    assert_eq!(
+        claims["sub"].as_str(),
+        Some("scheduler"),
+        "RFC 9068: the client is its own token's subject"
+    );
+    assert!(
+        claims.get("preferred_username").is_none(),
+        "no user in a service token"
+    );
 
     let basic = http()
         .post(format!("{}/connect/token", stack.issuer))
@@ -313,18 +497,44 @@ async fn client_credentials_with_post_and_basic_authentication() {
         .expect("basic");
     assert_eq!(basic.status(), StatusCode::OK);
 
-    let bad =
-        token(&stack, &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "wrong"), ("scope", "system")])
-            .await;
-    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(bad.json::<serde_json::Value>().await.expect("json")["error"], "invalid_client");
-    let scope = token(
+    let bad = token(
         &stack,
-        &[("grant_type", "client_credentials"), ("client_id", "scheduler"), ("client_secret", "s3cret-value"), ("scope", "openid")],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "scheduler"),
+            ("client_secret", "wrong"),
+            ("scope", "system"),
+        ],
     )
     .await;
-    assert_eq!(scope.json::<serde_json::Value>().await.expect("json")["error"], "invalid_scope");
-    let public = token(&stack, &[("grant_type", "client_credentials"), ("client_id", "mes-portal"), ("scope", "system")]).await;
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        bad.json::<serde_json::Value>().await.expect("json")["error"],
+        "invalid_client"
+    );
+    let scope = token(
+        &stack,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "scheduler"),
+            ("client_secret", "s3cret-value"),
+            ("scope", "openid"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        scope.json::<serde_json::Value>().await.expect("json")["error"],
+        "invalid_scope"
+    );
+    let public = token(
+        &stack,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "mes-portal"),
+            ("scope", "system"),
+        ],
+    )
+    .await;
     assert_eq!(
         public.json::<serde_json::Value>().await.expect("json")["error"],
         "unauthorized_client",
@@ -350,7 +560,13 @@ async fn cors_only_for_the_registered_portal_origin() {
         }
     };
     let allowed = preflight(stack.portal_origin.clone()).await;
-    assert_eq!(allowed.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(stack.portal_origin.as_str()));
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some(stack.portal_origin.as_str())
+    );
     let foreign = preflight("https://evil.example".into()).await;
     assert!(foreign.headers().get("access-control-allow-origin").is_none());
     let discovery = http()
@@ -367,23 +583,37 @@ async fn cors_only_for_the_registered_portal_origin() {
 async fn end_session_clears_the_sso_session_and_returns_only_to_registered_addresses() {
     let stack = stack("aim-logout").await;
     let (_, challenge) = pkce();
-    let (_, cookie) = log_in(&stack, &authorize_params(&stack, &challenge, &[]), "PLANT\\alice", "alice-demo").await;
+    let (_, cookie) = log_in(
+        &stack,
+        &authorize_params(&stack, &challenge, &[]),
+        "PLANT\\alice",
+        "alice-demo",
+    )
+    .await;
     let cookie = cookie.expect("cookie");
     let tokens = user_tokens(&stack, "PLANT\\alice", "alice-demo").await;
     let id_token = tokens["id_token"].as_str().expect("id");
     let registered = format!("{}/signed-out", stack.portal_origin);
     let out = http()
         .get(format!("{}/connect/endsession", stack.issuer))
-        .query(&[("id_token_hint", id_token), ("post_logout_redirect_uri", registered.as_str()), ("state", "s9")])
+        .query(&[
+            ("id_token_hint", id_token),
+            ("post_logout_redirect_uri", registered.as_str()),
+            ("state", "s9"),
+        ])
         .header("cookie", &cookie)
         .send()
         .await
         .expect("logout");
     assert!(out.status().is_redirection());
-    assert_eq!(out.headers()["location"].to_str().expect("loc"), format!("{registered}?state=s9"));
-    assert!(
-        out.headers().get_all("set-cookie").iter().any(|c| c.to_str().is_ok_and(|c| c.starts_with("aim.sso=;") && c.contains("Max-Age=0")))
+    assert_eq!(
+        out.headers()["location"].to_str().expect("loc"),
+        format!("{registered}?state=s9")
     );
+    assert!(out.headers().get_all("set-cookie").iter().any(|c| {
+        c.to_str()
+            .is_ok_and(|c| c.starts_with("aim.sso=;") && c.contains("Max-Age=0"))
+    }));
     let silent = http()
         .get(authorize_url(&stack))
         .query(&authorize_params(&stack, &challenge, &[("prompt", "none")]))
@@ -391,14 +621,25 @@ async fn end_session_clears_the_sso_session_and_returns_only_to_registered_addre
         .send()
         .await
         .expect("get");
-    assert_eq!(redirect_query(silent.headers()).get("error").map(String::as_str), Some("login_required"), "the session is gone");
+    assert_eq!(
+        redirect_query(silent.headers()).get("error").map(String::as_str),
+        Some("login_required"),
+        "the session is gone"
+    );
     let foreign = http()
         .get(format!("{}/connect/endsession", stack.issuer))
-        .query(&[("id_token_hint", id_token), ("post_logout_redirect_uri", "https://evil.example/")])
+        .query(&[
+            ("id_token_hint", id_token),
+            ("post_logout_redirect_uri", "https://evil.example/"),
+        ])
         .send()
         .await
         .expect("logout");
-    assert_eq!(foreign.status(), StatusCode::OK, "an unregistered return address gets a page, not a redirect");
+    assert_eq!(
+        foreign.status(),
+        StatusCode::OK,
+        "an unregistered return address gets a page, not a redirect"
+    );
     stack.stop().await;
 }
 
@@ -413,9 +654,19 @@ async fn garbage_at_the_token_endpoint_is_a_clear_4xx() {
         &"a=".repeat(50_000),
         "\u{0}\u{1}binary",
     ] {
-        let response =
-            http().post(&url).header("content-type", "application/x-www-form-urlencoded").body(body.to_owned()).send().await.expect("post");
-        assert!(response.status().is_client_error(), "{:?} → {}", &body[..body.len().min(30)], response.status());
+        let response = http()
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("post");
+        assert!(
+            response.status().is_client_error(),
+            "{:?} → {}",
+            &body[..body.len().min(30)],
+            response.status()
+        );
         let json: serde_json::Value = response.json().await.expect("OAuth error JSON");
         assert!(json["error"].is_string());
     }
@@ -432,24 +683,44 @@ async fn garbage_at_the_token_endpoint_is_a_clear_4xx() {
             .send()
             .await
             .expect("post");
-        assert!(response.status().is_client_error(), "{path} {body:?} → {}", response.status());
+        assert!(
+            response.status().is_client_error(),
+            "{path} {body:?} → {}",
+            response.status()
+        );
     }
     let odd = http()
         .get(format!("{}/connect/endsession", stack.issuer))
-        .query(&[("id_token_hint", "garbage"), ("post_logout_redirect_uri", "javascript:alert(1)")])
+        .query(&[
+            ("id_token_hint", "garbage"),
+            ("post_logout_redirect_uri", "javascript:alert(1)"),
+        ])
         .send()
         .await
         .expect("get");
-    assert_eq!(odd.status(), StatusCode::OK, "a page, never a redirect to what was asked");
+    assert_eq!(
+        odd.status(),
+        StatusCode::OK,
+        "a page, never a redirect to what was asked"
+    );
     let unknown = token(&stack, &[("grant_type", "password"), ("client_id", "mes-portal")]).await;
-    assert_eq!(unknown.json::<serde_json::Value>().await.expect("json")["error"], "unsupported_grant_type");
+    assert_eq!(
+        unknown.json::<serde_json::Value>().await.expect("json")["error"],
+        "unsupported_grant_type"
+    );
     stack.stop().await;
 }
 
 /// A sign-in by form with `scope`, then the code exchange: the code and the token answer.
 async fn tokens_for_scope(stack: &Stack, scope: &str) -> (String, serde_json::Value) {
     let (verifier, challenge) = pkce();
-    let (query, _) = log_in(stack, &authorize_params(stack, &challenge, &[("scope", scope)]), "PLANT\\alice", "alice-demo").await;
+    let (query, _) = log_in(
+        stack,
+        &authorize_params(stack, &challenge, &[("scope", scope)]),
+        "PLANT\\alice",
+        "alice-demo",
+    )
+    .await;
     let code = query.get("code").expect("code").clone();
     let redirect = redirect_uri(stack);
     let form = [
@@ -465,7 +736,9 @@ async fn tokens_for_scope(stack: &Stack, scope: &str) -> (String, serde_json::Va
 }
 
 fn claims_of(token: &str) -> serde_json::Value {
-    jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(token).expect("jwt").claims
+    jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(token)
+        .expect("jwt")
+        .claims
 }
 
 #[tokio::test]
@@ -486,8 +759,20 @@ async fn a_replayed_code_revokes_what_it_issued() {
     )
     .await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
-    let after = token(&stack, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "mes-portal")]).await;
-    assert_eq!(after.status(), StatusCode::BAD_REQUEST, "the refresh token from the replayed code is revoked");
+    let after = token(
+        &stack,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", "mes-portal"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        after.status(),
+        StatusCode::BAD_REQUEST,
+        "the refresh token from the replayed code is revoked"
+    );
     stack.stop().await;
 }
 
@@ -495,16 +780,27 @@ async fn a_replayed_code_revokes_what_it_issued() {
 async fn access_tokens_are_for_the_api_the_client_asked_for() {
     let stack = stack("aim-audience").await;
     let (_, with_api) = tokens_for_scope(&stack, "openid mes-web-api").await;
-    assert_eq!(claims_of(with_api["access_token"].as_str().expect("at"))["aud"], "mes-web-api");
+    assert_eq!(
+        claims_of(with_api["access_token"].as_str().expect("at"))["aud"],
+        "mes-web-api"
+    );
     let (_, without) = tokens_for_scope(&stack, "openid profile").await;
-    assert_eq!(claims_of(without["access_token"].as_str().expect("at"))["aud"], "mes-portal", "not for the MES");
+    assert_eq!(
+        claims_of(without["access_token"].as_str().expect("at"))["aud"],
+        "mes-portal",
+        "not for the MES"
+    );
     let mes = http()
         .get(format!("{}api/v3/entity", stack.mes_base))
         .bearer_auth(without["access_token"].as_str().expect("at"))
         .send()
         .await
         .expect("mes");
-    assert_eq!(mes.status(), StatusCode::UNAUTHORIZED, "the MES refuses a token meant for someone else");
+    assert_eq!(
+        mes.status(),
+        StatusCode::UNAUTHORIZED,
+        "the MES refuses a token meant for someone else"
+    );
     stack.stop().await;
 }
 
@@ -517,12 +813,20 @@ async fn refreshes_bring_an_id_token_of_the_same_subject_and_expire() {
     let signed_in = claims_of(first["id_token"].as_str().expect("id token"));
     let refreshed = token(
         &stack,
-        &[("grant_type", "refresh_token"), ("refresh_token", first["refresh_token"].as_str().expect("rt")), ("client_id", "mes-portal")],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first["refresh_token"].as_str().expect("rt")),
+            ("client_id", "mes-portal"),
+        ],
     )
     .await;
     assert_eq!(refreshed.status(), 200);
     let refreshed: serde_json::Value = refreshed.json().await.expect("json");
-    let renewed = claims_of(refreshed["id_token"].as_str().expect("OIDC Core 12.2: an ID token with the refresh"));
+    let renewed = claims_of(
+        refreshed["id_token"]
+            .as_str()
+            .expect("OIDC Core 12.2: an ID token with the refresh"),
+    );
     for same in ["iss", "sub", "aud", "auth_time"] {
         assert_eq!(renewed[same], signed_in[same], "{same}");
     }
@@ -548,7 +852,13 @@ async fn aim_sessions_expire() {
     options.aim_session_lifetime = 1;
     let stack = Stack::start(options).await.expect("stack");
     let (_, challenge) = pkce();
-    let (_, cookie) = log_in(&stack, &authorize_params(&stack, &challenge, &[]), "PLANT\\alice", "alice-demo").await;
+    let (_, cookie) = log_in(
+        &stack,
+        &authorize_params(&stack, &challenge, &[]),
+        "PLANT\\alice",
+        "alice-demo",
+    )
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let silent = http()
         .get(authorize_url(&stack))
@@ -557,7 +867,10 @@ async fn aim_sessions_expire() {
         .send()
         .await
         .expect("get");
-    assert_eq!(redirect_query(silent.headers()).get("error").map(String::as_str), Some("login_required"));
+    assert_eq!(
+        redirect_query(silent.headers()).get("error").map(String::as_str),
+        Some("login_required")
+    );
     stack.stop().await;
 }
 
@@ -573,8 +886,20 @@ async fn only_the_client_a_token_was_issued_to_can_revoke_it() {
         .await
         .expect("revoke");
     assert_eq!(other.status(), StatusCode::OK, "RFC 7009: the same answer");
-    let still = token(&stack, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "mes-portal")]).await;
-    assert_eq!(still.status(), StatusCode::OK, "another client's revocation did nothing");
+    let still = token(
+        &stack,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", "mes-portal"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        still.status(),
+        StatusCode::OK,
+        "another client's revocation did nothing"
+    );
     stack.stop().await;
 }
 
@@ -583,17 +908,35 @@ async fn the_signing_key_rolls_over_with_the_old_one_still_published() {
     let stack = stack("aim-rotation").await;
     let jwks = |stack: &Stack| {
         let url = format!("{}/.well-known/openid-configuration/jwks", stack.issuer);
-        async move { http().get(url).send().await.expect("jwks").json::<serde_json::Value>().await.expect("json") }
+        async move {
+            http()
+                .get(url)
+                .send()
+                .await
+                .expect("jwks")
+                .json::<serde_json::Value>()
+                .await
+                .expect("json")
+        }
     };
     let before = jwks(&stack).await;
     let old_kid = before["keys"][0]["kid"].as_str().expect("kid").to_owned();
     let new_kid = stack.aim.rotate_key().expect("rotate");
     let after = jwks(&stack).await;
-    let kids: Vec<&str> = after["keys"].as_array().expect("keys").iter().filter_map(|k| k["kid"].as_str()).collect();
+    let kids: Vec<&str> = after["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
     assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()]);
     let (_, tokens) = tokens_for_scope(&stack, "openid mes-web-api").await;
     let header = jsonwebtoken::decode_header(tokens["access_token"].as_str().expect("at")).expect("header");
-    assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()), "new tokens are signed with the new key");
+    assert_eq!(
+        header.kid.as_deref(),
+        Some(new_kid.as_str()),
+        "new tokens are signed with the new key"
+    );
     stack.stop().await;
 }
 
@@ -601,7 +944,13 @@ async fn the_signing_key_rolls_over_with_the_old_one_still_published() {
 async fn end_session_by_post_keeps_the_hint_out_of_the_url() {
     let stack = stack("aim-logout-post").await;
     let (_, challenge) = pkce();
-    let (_, cookie) = log_in(&stack, &authorize_params(&stack, &challenge, &[]), "PLANT\\alice", "alice-demo").await;
+    let (_, cookie) = log_in(
+        &stack,
+        &authorize_params(&stack, &challenge, &[]),
+        "PLANT\\alice",
+        "alice-demo",
+    )
+    .await;
     let (_, tokens) = tokens_for_scope(&stack, "openid mes-web-api").await;
     let registered = format!("{}/signed-out", stack.portal_origin);
     let out = http()
@@ -618,7 +967,11 @@ async fn end_session_by_post_keeps_the_hint_out_of_the_url() {
     assert!(out.status().is_redirection(), "{}", out.status());
     assert_eq!(out.headers()["location"].to_str().expect("loc"), registered);
     assert!(
-        stack.aim.request_log().iter().any(|l| l == "server POST /identitymanager/connect/endsession"),
+        stack
+            .aim
+            .request_log()
+            .iter()
+            .any(|l| l == "server POST /identitymanager/connect/endsession"),
         "{:?}",
         stack.aim.request_log()
     );

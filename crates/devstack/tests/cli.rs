@@ -14,17 +14,37 @@ fn devstack(args: &[&str], stdin: &str) -> (bool, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("devstack");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write");
     let out = child.wait_with_output().expect("wait");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 #[test]
 fn help_explains_every_command() {
     let (ok, text) = devstack(&["--help"], "");
     assert!(ok);
-    for command in ["up", "aim", "mes", "register-client", "add-user", "add-mes-user", "set-background-user", "accounts"] {
-        assert!(text.contains(&format!("devstack {command}")), "{command} is not explained");
+    for command in [
+        "up",
+        "aim",
+        "mes",
+        "register-client",
+        "add-user",
+        "add-mes-user",
+        "set-background-user",
+        "accounts",
+    ] {
+        assert!(
+            text.contains(&format!("devstack {command}")),
+            "{command} is not explained"
+        );
     }
     let (ok, text) = devstack(&["frobnicate"], "");
     assert!(!ok && text.contains("unknown command"));
@@ -34,15 +54,37 @@ fn help_explains_every_command() {
 async fn a_registered_service_client_gets_a_system_token() {
     let options = StackOptions::for_tests("cli-register");
     let dir = options.data_dir.to_string_lossy().into_owned();
-    let (ok, text) = devstack(&["register-client", "--id", "file-watcher", "--lifetime", "7200", "--data-dir", &dir], "watcher-secret\n");
+    let (ok, text) = devstack(
+        &[
+            "register-client",
+            "--id",
+            "file-watcher",
+            "--lifetime",
+            "7200",
+            "--data-dir",
+            &dir,
+        ],
+        "watcher-secret\n",
+    );
     assert!(ok, "{text}");
-    assert!(!text.contains("watcher-secret"), "a secret given on stdin is not echoed");
-    let (ok, text) = devstack(&["add-user", "--name", "PLANT\\bob", "--data-dir", &dir], "bob-pw\n");
+    assert!(
+        !text.contains("watcher-secret"),
+        "a secret given on stdin is not echoed"
+    );
+    let (ok, text) = devstack(
+        &["add-user", "--name", "PLANT\\bob", "--data-dir", &dir],
+        "bob-pw\n",
+    );
     assert!(ok, "{text}");
     let stack = Stack::start(options).await.expect("stack");
     let answer = token(
         &stack,
-        &[("grant_type", "client_credentials"), ("client_id", "file-watcher"), ("client_secret", "watcher-secret"), ("scope", "system")],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "file-watcher"),
+            ("client_secret", "watcher-secret"),
+            ("scope", "system"),
+        ],
     )
     .await;
     assert_eq!(answer.status(), 200);

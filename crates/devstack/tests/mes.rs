@@ -17,7 +17,10 @@ async fn mes(name: &str, tune: impl FnOnce(&mut StackOptions)) -> Mes {
     let mut options = StackOptions::for_tests(name);
     tune(&mut options);
     let data_dir = options.data_dir.clone();
-    Mes { stack: Stack::start(options).await.expect("stack"), data_dir }
+    Mes {
+        stack: Stack::start(options).await.expect("stack"),
+        data_dir,
+    }
 }
 
 impl Mes {
@@ -28,7 +31,8 @@ impl Mes {
         self.token_with(json!({ "client_id": "scheduler", "scope": "system" }))
     }
     fn token_with(&self, extra: Value) -> String {
-        let mut claims = json!({ "iss": self.stack.issuer, "aud": "mes-web-api", "iat": now(), "exp": now() + 600 });
+        let mut claims =
+            json!({ "iss": self.stack.issuer, "aud": "mes-web-api", "iat": now(), "exp": now() + 600 });
         if let (Some(c), Some(e)) = (claims.as_object_mut(), extra.as_object()) {
             for (k, v) in e {
                 c.insert(k.clone(), v.clone());
@@ -36,15 +40,27 @@ impl Mes {
         }
         mint(&self.data_dir, "at+jwt", claims)
     }
-    async fn get(&self, endpoint: &str, token: &str, query: &[(&str, &str)], headers: &[(&str, &str)]) -> (StatusCode, Value) {
-        let mut request = http().get(format!("{}api/{endpoint}", self.stack.mes_base)).query(query).bearer_auth(token);
+    async fn get(
+        &self,
+        endpoint: &str,
+        token: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut request = http()
+            .get(format!("{}api/{endpoint}", self.stack.mes_base))
+            .query(query)
+            .bearer_auth(token);
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
         let response = request.send().await.expect("get");
         let status = response.status();
         let body = response.text().await.expect("body");
-        (status, serde_json::from_str(&body).unwrap_or_else(|_| panic!("{endpoint}: not JSON: {body}")))
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or_else(|_| panic!("{endpoint}: not JSON: {body}")),
+        )
     }
 }
 
@@ -59,7 +75,9 @@ async fn bad_tokens_are_401_with_the_aspnet_message() {
         format!(
             "{}.{}.",
             e(json!({"alg": "none", "typ": "at+jwt"})),
-            e(json!({"iss": m.stack.issuer, "aud": "mes-web-api", "exp": now() + 600, "preferred_username": "PLANT\\alice"}))
+            e(
+                json!({"iss": m.stack.issuer, "aud": "mes-web-api", "exp": now() + 600, "preferred_username": "PLANT\\alice"})
+            )
         )
     };
     let cases = [
@@ -83,9 +101,16 @@ async fn bad_tokens_are_401_with_the_aspnet_message() {
     for (what, token) in cases {
         let (status, body) = m.get("v3/entity", &token, &[], &[]).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}");
-        assert_eq!(body["Message"], "Authorization has been denied for this request.", "{what}");
+        assert_eq!(
+            body["Message"], "Authorization has been denied for this request.",
+            "{what}"
+        );
     }
-    let response = http().get(format!("{}api/v3/entity", m.stack.mes_base)).send().await.expect("get");
+    let response = http()
+        .get(format!("{}api/v3/entity", m.stack.mes_base))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "no token");
     m.stack.stop().await;
 }
@@ -99,36 +124,91 @@ async fn mes_users_privileges_and_restricted_entities() {
         assert_eq!(body["Message"], "You do not have permission to make the request");
     }
     // MES user names are matched without regard to case, as Windows accounts are.
-    assert_eq!(m.get("v3/entity", &m.user_token("plant\\ALICE"), &[], &[]).await.0, StatusCode::OK);
+    assert_eq!(
+        m.get("v3/entity", &m.user_token("plant\\ALICE"), &[], &[])
+            .await
+            .0,
+        StatusCode::OK
+    );
     let lab = m
         .stack
         .mes
-        .with_db(|db| db.query_row("SELECT ent_id FROM entity WHERE ent_name = 'Quality Lab'", [], |r| r.get::<_, i64>(0)))
+        .with_db(|db| {
+            db.query_row(
+                "SELECT ent_id FROM entity WHERE ent_name = 'Quality Lab'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+        })
         .expect("id")
         .to_string();
-    let (status, body) = m.get("v3/entity/key", &m.user_token("PLANT\\alice"), &[("ent_id", &lab)], &[]).await;
+    let (status, body) = m
+        .get(
+            "v3/entity/key",
+            &m.user_token("PLANT\\alice"),
+            &[("ent_id", &lab)],
+            &[],
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["Message"], "You do not have the appropriate privileges to access this entity");
-    let (status, body) = m.get("v3/entity/key", &m.user_token("PLANT\\quinn"), &[("ent_id", &lab)], &[]).await;
+    assert_eq!(
+        body["Message"],
+        "You do not have the appropriate privileges to access this entity"
+    );
+    let (status, body) = m
+        .get(
+            "v3/entity/key",
+            &m.user_token("PLANT\\quinn"),
+            &[("ent_id", &lab)],
+            &[],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body[0]["ent_name"], "Quality Lab");
     let (_, all) = m.get("v3/entity", &m.user_token("PLANT\\quinn"), &[], &[]).await;
     let (_, alice) = m.get("v3/entity", &m.user_token("PLANT\\alice"), &[], &[]).await;
-    assert!(all.as_array().expect("rows").len() > alice.as_array().expect("rows").len(), "restricted entities only for quinn");
+    assert!(
+        all.as_array().expect("rows").len() > alice.as_array().expect("rows").len(),
+        "restricted entities only for quinn"
+    );
     m.stack.stop().await;
 }
 
 #[tokio::test]
 async fn service_tokens_run_as_the_default_background_user_with_its_cache() {
-    let m = mes("mes-background", |o| o.background_user_ttl = Duration::from_millis(1500)).await;
+    let m = mes("mes-background", |o| {
+        o.background_user_ttl = Duration::from_millis(1500)
+    })
+    .await;
     let token = m.service_token();
     assert_eq!(m.get("v3/entity", &token, &[], &[]).await.0, StatusCode::OK);
     let (status, body) = m.get("v3/user", &token, &[], &[]).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "the background user may not list users");
-    assert!(body["Message"].as_str().is_some_and(|t| t.contains("Default Background User")), "{body}");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the background user may not list users"
+    );
+    assert!(
+        body["Message"]
+            .as_str()
+            .is_some_and(|t| t.contains("Default Background User")),
+        "{body}"
+    );
     // Point System_Attr 199 at an inactive user: the running middleware keeps its cached answer...
-    m.stack.mes.with_db(|db| db.execute("UPDATE system_attr SET attr_value = 'PLANT\\ivan' WHERE attr_id = 199", [])).expect("update");
-    assert_eq!(m.get("v3/entity", &token, &[], &[]).await.0, StatusCode::OK, "cached");
+    m.stack
+        .mes
+        .with_db(|db| {
+            db.execute(
+                "UPDATE system_attr SET attr_value = 'PLANT\\ivan' WHERE attr_id = 199",
+                [],
+            )
+        })
+        .expect("update");
+    assert_eq!(
+        m.get("v3/entity", &token, &[], &[]).await.0,
+        StatusCode::OK,
+        "cached"
+    );
     // ...until the cache expires.
     tokio::time::sleep(Duration::from_millis(1700)).await;
     let (status, body) = m.get("v3/entity", &token, &[], &[]).await;
@@ -146,13 +226,31 @@ async fn max_rows_tz_id_and_datetime_columns() {
     let (_, rows) = m.get("v3/item", &token, &[("max_rows", "3")], &[]).await;
     assert_eq!(rows.as_array().expect("rows").len(), 3, "as a parameter too");
     let (_, utc) = m.get("v3/item", &token, &[], &[("max_rows", "1")]).await;
-    let (_, berlin) = m.get("v3/item", &token, &[], &[("max_rows", "1"), ("tz_id", "+02:00")]).await;
+    let (_, berlin) = m
+        .get("v3/item", &token, &[], &[("max_rows", "1"), ("tz_id", "+02:00")])
+        .await;
     let row = &utc[0];
-    let keys: Vec<&str> = row.as_object().expect("object").keys().map(String::as_str).collect();
-    assert!(keys.contains(&"last_edit_at_utc") && keys.contains(&"last_edit_at_local") && keys.contains(&"last_edit_at"));
+    let keys: Vec<&str> = row
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(
+        keys.contains(&"last_edit_at_utc")
+            && keys.contains(&"last_edit_at_local")
+            && keys.contains(&"last_edit_at")
+    );
     let utc_text = row["last_edit_at_utc"].as_str().expect("utc");
     assert!(utc_text.ends_with('Z'));
-    assert_eq!(row["last_edit_at_local"].as_str().map(|l| format!("{l}Z")).as_deref(), Some(utc_text), "UTC without tz_id");
+    assert_eq!(
+        row["last_edit_at_local"]
+            .as_str()
+            .map(|l| format!("{l}Z"))
+            .as_deref(),
+        Some(utc_text),
+        "UTC without tz_id"
+    );
     assert_ne!(berlin[0]["last_edit_at_local"], row["last_edit_at_local"]);
     assert_eq!(berlin[0]["last_edit_at_utc"], row["last_edit_at_utc"]);
     let (status, body) = m.get("v3/item", &token, &[], &[("tz_id", "Mars/Olympus")]).await;
@@ -167,36 +265,82 @@ async fn max_rows_tz_id_and_datetime_columns() {
 async fn endpoints_parameters_and_error_bodies() {
     let m = mes("mes-endpoints", |_| {}).await;
     let token = m.user_token("PLANT\\alice");
-    let (status, rows) = m.get("V3/Entity/Name", &token, &[("ent_name", "Packaging Line 1")], &[]).await;
+    let (status, rows) = m
+        .get("V3/Entity/Name", &token, &[("ent_name", "Packaging Line 1")], &[])
+        .await;
     assert_eq!(status, StatusCode::OK, "endpoint names are case-insensitive");
     assert_eq!(rows.as_array().map(Vec::len), Some(1));
-    let (_, empty) = m.get("v3/entity/name", &token, &[("ent_name", "No such line")], &[]).await;
+    let (_, empty) = m
+        .get("v3/entity/name", &token, &[("ent_name", "No such line")], &[])
+        .await;
     assert_eq!(empty, json!([]));
-    for endpoint in ["v3/item", "v3/lot", "v3/user", "v3/job", "v3/wo", "v3/entity/filter"] {
+    for endpoint in [
+        "v3/item",
+        "v3/lot",
+        "v3/user",
+        "v3/job",
+        "v3/wo",
+        "v3/entity/filter",
+    ] {
         let (status, rows) = m.get(endpoint, &token, &[], &[("max_rows", "2")]).await;
         assert_eq!(status, StatusCode::OK, "{endpoint}");
         assert_eq!(rows.as_array().map(Vec::len), Some(2), "{endpoint}");
     }
     let (_, users) = m.get("v3/user", &token, &[], &[]).await;
-    let columns: Vec<&str> = users[0].as_object().expect("object").keys().map(String::as_str).collect();
+    let columns: Vec<&str> = users[0]
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     // serde_json sorts keys when it parses; the order on the wire is checked by mes-client's tests.
-    for c in ["user_id", "user_desc", "active", "default_dept_id", "email_address"] {
+    for c in [
+        "user_id",
+        "user_desc",
+        "active",
+        "default_dept_id",
+        "email_address",
+    ] {
         assert!(columns.contains(&c), "{c}");
     }
     let (status, body) = m.get("v3/nothing", &token, &[], &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(body["Message"].as_str().is_some_and(|t| t.starts_with("No HTTP resource was found")));
+    assert!(
+        body["Message"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("No HTTP resource was found"))
+    );
     let (status, body) = m.get("v3/entity/key", &token, &[], &[]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "missing key");
-    assert!(body["Message"].as_str().is_some_and(|t| t.contains("ent_id is required")));
+    assert!(
+        body["Message"]
+            .as_str()
+            .is_some_and(|t| t.contains("ent_id is required"))
+    );
     let (status, _) = m.get("v3/entity", &token, &[("bogus", "1")], &[]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let long = "x".repeat(5_000);
     let (status, _) = m.get("v3/entity/name", &token, &[("ent_name", &long)], &[]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = m.get("v3/entity/name", &token, &[("ent_name", "'; DROP TABLE entity; --")], &[]).await;
-    assert_eq!(status, StatusCode::OK, "parameters are bound, never spliced into SQL");
-    let post = http().post(format!("{}api/v3/entity", m.stack.mes_base)).bearer_auth(&token).send().await.expect("post");
+    let (status, _) = m
+        .get(
+            "v3/entity/name",
+            &token,
+            &[("ent_name", "'; DROP TABLE entity; --")],
+            &[],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "parameters are bound, never spliced into SQL"
+    );
+    let post = http()
+        .post(format!("{}api/v3/entity", m.stack.mes_base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("post");
     assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(post.json::<Value>().await.expect("json")["Message"].is_string());
     m.stack.stop().await;
@@ -209,7 +353,8 @@ async fn authority_down_is_500_saying_so_and_unknown_keys_refetch() {
     assert_eq!(m.get("v3/entity", &token, &[], &[]).await.0, StatusCode::OK);
     // A token signed with a key the MES has not seen makes it ask AIM again; AIM is down: 500.
     m.stack.stop_aim().await;
-    let other_key_dir = std::env::temp_dir().join(format!("devstack-otherkey-{}", devstack::util::random_token(6)));
+    let other_key_dir =
+        std::env::temp_dir().join(format!("devstack-otherkey-{}", devstack::util::random_token(6)));
     let foreign = mint(
         &other_key_dir,
         "at+jwt",
@@ -217,10 +362,18 @@ async fn authority_down_is_500_saying_so_and_unknown_keys_refetch() {
     );
     let (status, body) = m.get("v3/entity", &foreign, &[], &[]).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(body["Message"].as_str().is_some_and(|t| t.contains("identity authority") && t.contains("unreachable")), "{body}");
+    assert!(
+        body["Message"]
+            .as_str()
+            .is_some_and(|t| t.contains("identity authority") && t.contains("unreachable")),
+        "{body}"
+    );
     // With AIM back, the unknown key is refetched, found missing, and refused as a bad token.
     m.stack.start_aim().await.expect("start");
-    assert_eq!(m.get("v3/entity", &foreign, &[], &[]).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        m.get("v3/entity", &foreign, &[], &[]).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(m.get("v3/entity", &token, &[], &[]).await.0, StatusCode::OK);
     m.stack.stop().await;
 }
@@ -242,11 +395,26 @@ async fn cors_for_the_portal_origin_only() {
         }
     };
     let ok = preflight(m.stack.portal_origin.clone()).await;
-    assert_eq!(ok.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(m.stack.portal_origin.as_str()));
-    let allowed_headers =
-        ok.headers().get("access-control-allow-headers").and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+    assert_eq!(
+        ok.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some(m.stack.portal_origin.as_str())
+    );
+    let allowed_headers = ok
+        .headers()
+        .get("access-control-allow-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     assert!(allowed_headers.contains("authorization") && allowed_headers.contains("max_rows"));
-    assert!(preflight("https://evil.example".into()).await.headers().get("access-control-allow-origin").is_none());
+    assert!(
+        preflight("https://evil.example".into())
+            .await
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
     m.stack.stop().await;
 }
 
@@ -259,7 +427,11 @@ async fn seeding_is_deterministic_and_scales() {
     assert_eq!(rows_a.as_array().map(Vec::len), Some(5_000));
     assert_eq!(rows_a, rows_b, "same size, same plant");
     let (_, jobs) = a.get("v3/job", &a.user_token("PLANT\\alice"), &[], &[]).await;
-    assert_eq!(jobs.as_array().map(Vec::len), Some(5_000), "10 operations per work order");
+    assert_eq!(
+        jobs.as_array().map(Vec::len),
+        Some(5_000),
+        "10 operations per work order"
+    );
     a.stack.stop().await;
     b.stack.stop().await;
 }
@@ -270,7 +442,13 @@ async fn hostile_modes_are_off_unless_a_test_asks() {
     let token = plain.user_token("PLANT\\alice");
     let (status, _) = plain.get("v3/hostile/html-200", &token, &[], &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(plain.stack.aim.set_tamper(Some(devstack::hostile::Tamper::AlgNone)).is_err());
+    assert!(
+        plain
+            .stack
+            .aim
+            .set_tamper(Some(devstack::hostile::Tamper::AlgNone))
+            .is_err()
+    );
     assert!(
         plain.stack.portal_config()["lookups"]
             .as_array()
@@ -283,7 +461,13 @@ async fn hostile_modes_are_off_unless_a_test_asks() {
     let token = hostile.user_token("PLANT\\alice");
     let (status, _) = hostile.get("v3/hostile/empty-array", &token, &[], &[]).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = hostile.get("v3/hostile/empty-array", "not-a-token", &[], &[]).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the corpus sits behind the token check like every lookup");
+    let (status, _) = hostile
+        .get("v3/hostile/empty-array", "not-a-token", &[], &[])
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the corpus sits behind the token check like every lookup"
+    );
     assert!(hostile.stack.aim.set_tamper(None).is_ok());
 }

@@ -18,7 +18,11 @@ pub fn dist() -> PathBuf {
     let dist = std::env::var_os("MES_PORTAL_DIST")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../dist")));
-    assert!(dist.join("index.html").exists(), "{} has no built portal: run `cargo xtask test` (it builds it first)", dist.display());
+    assert!(
+        dist.join("index.html").exists(),
+        "{} has no built portal: run `cargo xtask test` (it builds it first)",
+        dist.display()
+    );
     dist
 }
 
@@ -80,11 +84,18 @@ pub async fn browser_in(languages: Option<&str>) -> Result<(Client, Driver)> {
     }
     caps.insert("goog:chromeOptions".into(), chrome);
     // The console, for the leak audit.
-    caps.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));
+    caps.insert(
+        "goog:loggingPrefs".into(),
+        serde_json::json!({ "browser": "ALL" }),
+    );
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
             Ok(client) => return Ok((client, driver)),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
@@ -99,7 +110,9 @@ pub async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements
     loop {
         match client.find(Locator::Css(css)).await {
             Ok(element) => return Ok(element),
-            Err(e) if std::time::Instant::now() > deadline => return Err(anyhow!(e)).with_context(|| format!("waiting for {css}")),
+            Err(e) if std::time::Instant::now() > deadline => {
+                return Err(anyhow!(e)).with_context(|| format!("waiting for {css}"));
+            }
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
@@ -116,8 +129,12 @@ pub async fn wait_for_text(client: &Client, css: &str, needles: &[&str]) -> Resu
     let deadline = std::time::Instant::now() + WAIT;
     let mut last = String::new();
     while std::time::Instant::now() < deadline {
-        let found =
-            client.execute("return [...document.querySelectorAll(arguments[0])].map(e => e.innerText).join('\\n')", vec![css.into()]).await;
+        let found = client
+            .execute(
+                "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText).join('\\n')",
+                vec![css.into()],
+            )
+            .await;
         if let Ok(text) = found.map(|v| v.as_str().unwrap_or_default().to_owned()) {
             if needles.iter().all(|n| text.contains(n)) {
                 return Ok(text);
@@ -132,7 +149,11 @@ pub async fn wait_for_text(client: &Client, css: &str, needles: &[&str]) -> Resu
 /// Fills and submits AIM's sign-in form (in whichever window shows it).
 pub async fn submit_aim_form(client: &Client, user: &str, password: &str) -> Result<()> {
     wait_for(client, "input#username").await?.send_keys(user).await?;
-    client.find(Locator::Css("input#password")).await?.send_keys(password).await?;
+    client
+        .find(Locator::Css("input#password"))
+        .await?
+        .send_keys(password)
+        .await?;
     client.find(Locator::Css("button#sign-in")).await?.click().await?;
     Ok(())
 }
@@ -185,17 +206,30 @@ pub struct Cdp {
 
 impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
     fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(serde_json::json!({ "cmd": self.method, "params": self.params }).to_string()))
+        (
+            http::Method::POST,
+            Some(serde_json::json!({ "cmd": self.method, "params": self.params }).to_string()),
+        )
     }
 }
 
 /// Runs a CDP command and returns its result.
-pub async fn cdp(client: &Client, method: &'static str, params: serde_json::Value) -> Result<serde_json::Value> {
-    client.issue_cmd(Cdp { method, params }).await.map_err(|e| anyhow!("{method}: {e}"))
+pub async fn cdp(
+    client: &Client,
+    method: &'static str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value> {
+    client
+        .issue_cmd(Cdp { method, params })
+        .await
+        .map_err(|e| anyhow!("{method}: {e}"))
 }
 
 /// The WCAG 2.1 A and AA rules axe-core finds broken on the page as it is now, one line per
@@ -204,11 +238,18 @@ pub async fn cdp(client: &Client, method: &'static str, params: serde_json::Valu
 pub async fn axe_violations(client: &Client) -> Result<Vec<String>> {
     let path = std::env::var_os("AXE_CORE_JS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/tools/axe/node_modules/axe-core/axe.min.js")));
-    let source =
-        std::fs::read_to_string(&path).with_context(|| format!("axe-core at {} (cargo xtask test installs it)", path.display()))?;
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/tools/axe/node_modules/axe-core/axe.min.js"
+            ))
+        });
+    let source = std::fs::read_to_string(&path)
+        .with_context(|| format!("axe-core at {} (cargo xtask test installs it)", path.display()))?;
     // WebDriver scripts are not the page's: the Content-Security-Policy does not stop them.
-    client.execute(&format!("if (!window.axe) {{ {source} }}"), vec![]).await?;
+    client
+        .execute(&format!("if (!window.axe) {{ {source} }}"), vec![])
+        .await?;
     let found = client
         .execute_async(
             "const done = arguments[arguments.length - 1];
@@ -226,7 +267,10 @@ pub async fn axe_violations(client: &Client) -> Result<Vec<String>> {
 pub async fn assert_accessible(client: &Client, state: &str) -> Result<()> {
     let violations = axe_violations(client).await?;
     if !violations.is_empty() {
-        bail!("axe-core: {state} breaks WCAG 2.1 A/AA rules:\n{}", violations.join("\n"));
+        bail!(
+            "axe-core: {state} breaks WCAG 2.1 A/AA rules:\n{}",
+            violations.join("\n")
+        );
     }
     Ok(())
 }

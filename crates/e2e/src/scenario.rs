@@ -100,7 +100,10 @@ pub async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()
             vec![],
         )
         .await?;
-    let console = client.issue_cmd(BrowserLog).await.map_err(|e| anyhow!("reading the console: {e}"))?;
+    let console = client
+        .issue_cmd(BrowserLog)
+        .await
+        .map_err(|e| anyhow!("reading the console: {e}"))?;
     if !console.is_array() {
         bail!("chromedriver gave no console log: {console}");
     }
@@ -123,7 +126,9 @@ pub async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()
     // sign-in (a number; the renewal breaker reads it).
     let session = dump["session"].as_str().unwrap_or_default();
     let breaker_only = session.is_empty()
-        || session.strip_prefix("mes-client.silent-sign-in-at=").is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()));
+        || session
+            .strip_prefix("mes-client.silent-sign-in-at=")
+            .is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()));
     if dump["local"] != "" || !breaker_only || dump["cookies"] != "" || dump["idb"] != serde_json::json!([]) {
         bail!("the portal left something in browser storage: {text}");
     }

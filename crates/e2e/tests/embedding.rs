@@ -11,24 +11,46 @@ use std::time::Duration;
 
 /// The framing element's `state` attribute (what the frame last said), or `None`.
 async fn frame_state(client: &Client) -> Result<Option<String>> {
-    let state = client.execute("return document.querySelector('mes-lookup-frame').getAttribute('state')", vec![]).await?;
+    let state = client
+        .execute(
+            "return document.querySelector('mes-lookup-frame').getAttribute('state')",
+            vec![],
+        )
+        .await?;
     Ok(state.as_str().map(str::to_owned))
 }
 
 /// Signs in through the frame's button and the authority's popup; back on the host page.
 async fn sign_in_in_frame(client: &Client) -> Result<()> {
     let host = client.window().await?;
-    wait_until("the frame says it is signed out", || async { Ok(frame_state(client).await?.as_deref() == Some("signed-out")) }).await?;
+    wait_until("the frame says it is signed out", || async {
+        Ok(frame_state(client).await?.as_deref() == Some("signed-out"))
+    })
+    .await?;
     client.enter_frame(0).await?;
     wait_for(client, "button.sign-in").await?.click().await?;
     client.enter_parent_frame().await?;
-    wait_until("the sign-in popup opens", || async { Ok(client.windows().await?.len() == 2) }).await?;
-    let popup = client.windows().await?.into_iter().find(|w| *w != host).context("popup")?;
+    wait_until("the sign-in popup opens", || async {
+        Ok(client.windows().await?.len() == 2)
+    })
+    .await?;
+    let popup = client
+        .windows()
+        .await?
+        .into_iter()
+        .find(|w| *w != host)
+        .context("popup")?;
     client.switch_to_window(popup).await?;
     submit_aim_form(client, "PLANT\\alice", "alice-demo").await?;
-    wait_until("the popup closes", || async { Ok(client.windows().await?.len() == 1) }).await?;
+    wait_until("the popup closes", || async {
+        Ok(client.windows().await?.len() == 1)
+    })
+    .await?;
     client.switch_to_window(host).await?;
-    wait_until("the frame says it is signed in", || async { Ok(frame_state(client).await?.as_deref() == Some("signed-in")) }).await
+    wait_until("the frame says it is signed in", || async {
+        Ok(frame_state(client).await?.as_deref() == Some("signed-in"))
+    })
+    .await
 }
 
 /// Another site's page shows a lookup with two lines of HTML: the frame signs in by popup, sizes
@@ -38,7 +60,10 @@ async fn sign_in_in_frame(client: &Client) -> Result<()> {
 #[tokio::test]
 async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
     let stack = stack("e2e-framed").await;
-    let site = stack.other_site_origin.clone().expect("the examples' other site is served");
+    let site = stack
+        .other_site_origin
+        .clone()
+        .expect("the examples' other site is served");
     with_browser(|client| async move {
         client.goto(&format!("{site}/")).await?;
         sign_in_in_frame(&client).await?;
@@ -115,7 +140,12 @@ async fn a_site_that_is_not_listed_cannot_frame_a_lookup() {
     with_browser(|client| async move {
         client.goto(&format!("{site}/")).await?;
         wait_until("the browser reports the refused framing", || async {
-            Ok(shared.lock().await.csp_reports().iter().any(|r| r.contains("frame-ancestors")))
+            Ok(shared
+                .lock()
+                .await
+                .csp_reports()
+                .iter()
+                .any(|r| r.contains("frame-ancestors")))
         })
         .await?;
         tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -137,7 +167,10 @@ async fn the_framed_page_itself_refuses_a_site_that_is_not_listed() {
         client.goto(&format!("{site}/")).await?;
         tokio::time::sleep(Duration::from_millis(500)).await;
         client.enter_frame(0).await?;
-        let refused = wait_for(&client, "[data-state=frame-refused]").await?.text().await?;
+        let refused = wait_for(&client, "[data-state=frame-refused]")
+            .await?
+            .text()
+            .await?;
         let sign_in = client.find(Locator::Css("button.sign-in")).await.is_ok();
         assert_accessible(&client, "a framed lookup refusing its host").await?;
         client.enter_parent_frame().await?;
@@ -151,7 +184,12 @@ async fn the_framed_page_itself_refuses_a_site_that_is_not_listed() {
 
 /// Runs `script` with `grid` bound to the `<mes-lookup-grid>`'s shadow root.
 async fn in_element(client: &Client, script: &str) -> Result<serde_json::Value> {
-    Ok(client.execute(&format!("const grid = document.querySelector('mes-lookup-grid').shadowRoot; {script}"), vec![]).await?)
+    Ok(client
+        .execute(
+            &format!("const grid = document.querySelector('mes-lookup-grid').shadowRoot; {script}"),
+            vec![],
+        )
+        .await?)
 }
 
 /// `<mes-lookup-grid>` on a page of the portal's origin: its own sign-in by popup, rows in its

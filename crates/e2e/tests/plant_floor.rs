@@ -3,7 +3,9 @@
 //! axe-core as well.
 
 use anyhow::{Result, bail};
-use e2e::scenario::{assert_no_token_stored, screenshot, sign_in, stack, stack_with, with_browser, with_browser_in};
+use e2e::scenario::{
+    assert_no_token_stored, screenshot, sign_in, stack, stack_with, with_browser, with_browser_in,
+};
 use e2e::{assert_accessible, downloads, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 
@@ -70,7 +72,11 @@ async fn press(client: &Client, key: &str) -> Result<()> {
 /// must then show that it has the focus (an outline), as a keyboard user needs to see.
 async fn tab_to(client: &Client, css: &str, back: bool) -> Result<()> {
     use fantoccini::key::Key;
-    let tab = if back { format!("{}{}", char::from(Key::Shift), char::from(Key::Tab)) } else { char::from(Key::Tab).to_string() };
+    let tab = if back {
+        format!("{}{}", char::from(Key::Shift), char::from(Key::Tab))
+    } else {
+        char::from(Key::Tab).to_string()
+    };
     for _ in 0..60 {
         press(client, &tab).await?;
         let focus = client
@@ -203,7 +209,9 @@ async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_s
     with_browser_in(Some("de-DE,de"), |client| async move {
         client.goto(&stack.portal_origin).await?;
         let button = wait_for_text(&client, "#sign-in", &["Anmelden"]).await?;
-        let lang = client.execute("return document.documentElement.lang", vec![]).await?;
+        let lang = client
+            .execute("return document.documentElement.lang", vec![])
+            .await?;
         if lang != "de" {
             bail!("the page should say it is German (lang={lang}); the button says {button}");
         }
@@ -228,7 +236,13 @@ async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_s
         if !german_time {
             bail!("German formats expected (dd.mm.yyyy, hh:mm:ss): {cells:?} ({status})");
         }
-        for word in ["Zeilen filtern", "Spalten", "CSV exportieren", "Abmelden", "Nachschlagelisten"] {
+        for word in [
+            "Zeilen filtern",
+            "Spalten",
+            "CSV exportieren",
+            "Abmelden",
+            "Nachschlagelisten",
+        ] {
             if !client.source().await?.contains(word) {
                 bail!("{word} should be on the German page");
             }
@@ -237,22 +251,49 @@ async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_s
 
         client.find(Locator::Css("button.export")).await?.click().await?;
         let file = downloads().join("Entities.csv");
-        wait_until("the CSV is downloaded", || async { Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)) }).await?;
+        wait_until("the CSV is downloaded", || async {
+            Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0))
+        })
+        .await?;
         let csv = std::fs::read_to_string(&file)?;
         // The time is the last column (a description before it may hold quoted commas).
         let row = csv.lines().nth(1).unwrap_or_default();
-        let raw_time = row.rsplit(',').next().filter(|_| local + 1 == headers.len()).unwrap_or_default();
+        let raw_time = row
+            .rsplit(',')
+            .next()
+            .filter(|_| local + 1 == headers.len())
+            .unwrap_or_default();
         if raw_time.len() != 19 || raw_time.as_bytes()[10] != b'T' {
             bail!("the CSV keeps what the MES sent (ISO times): {row:?}");
         }
         // Lots: quantities with a decimal comma, UTC told from local time in header and cell.
-        client.find(Locator::Css("nav a[href='/lookups/2']")).await?.click().await?;
+        client
+            .find(Locator::Css("nav a[href='/lookups/2']"))
+            .await?
+            .click()
+            .await?;
         wait_for_text(&client, "table.grid thead", &["Created at (UTC)"]).await?;
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
         let (cells, headers) = first_row_and_headers(&client).await?;
-        let cell = |label: &str| headers.iter().position(|h| h == label).and_then(|i| cells.get(i)).cloned().unwrap_or_default();
-        let (qty, utc, local) = (cell("Qty"), cell("Created at (UTC)"), cell("Created at (Ortszeit)"));
-        if !qty.contains(',') || qty.contains('.') || !utc.ends_with(" UTC") || local.is_empty() || local.contains("UTC") {
+        let cell = |label: &str| {
+            headers
+                .iter()
+                .position(|h| h == label)
+                .and_then(|i| cells.get(i))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let (qty, utc, local) = (
+            cell("Qty"),
+            cell("Created at (UTC)"),
+            cell("Created at (Ortszeit)"),
+        );
+        if !qty.contains(',')
+            || qty.contains('.')
+            || !utc.ends_with(" UTC")
+            || local.is_empty()
+            || local.contains("UTC")
+        {
             bail!("German quantities and marked UTC times expected: {headers:?} {cells:?}");
         }
         screenshot(&client, "german").await?;
@@ -267,7 +308,10 @@ async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_s
 /// file — and still its own formats.
 #[tokio::test]
 async fn a_missing_translation_leaves_english_words_local_formats_and_a_warning() {
-    let stack = stack_with("e2e-missing-translation", |o| o.config_patch = Some(serde_json::json!({ "translations": ["de", "fr"] }))).await;
+    let stack = stack_with("e2e-missing-translation", |o| {
+        o.config_patch = Some(serde_json::json!({ "translations": ["de", "fr"] }))
+    })
+    .await;
     with_browser_in(Some("fr-FR,fr"), |client| async move {
         client.goto(&stack.portal_origin).await?;
         wait_for_text(&client, "#sign-in", &["Sign in"]).await?;
@@ -302,13 +346,20 @@ async fn a_broken_configuration_is_a_plain_accessible_list_of_every_problem() {
     with_browser(|client| async move {
         client.goto(&stack.portal_origin).await?;
         let list = wait_for_text(&client, "ul.config-problems", &["lookups[0].endpoint"]).await?;
-        for field in ["language", "translations[1]", "lookups[0].web_api", "lookups[0].endpoint"] {
+        for field in [
+            "language",
+            "translations[1]",
+            "lookups[0].web_api",
+            "lookups[0].endpoint",
+        ] {
             if !list.contains(field) {
                 bail!("{field} should be listed: {list}");
             }
         }
         assert_accessible(&client, "the configuration problems page").await?;
-        if stack.aim.issued_tokens().len() + usize::from(client.find(Locator::Css("#sign-in")).await.is_ok()) != 0 {
+        if stack.aim.issued_tokens().len() + usize::from(client.find(Locator::Css("#sign-in")).await.is_ok())
+            != 0
+        {
             bail!("nothing should start with a broken configuration");
         }
         Ok(())

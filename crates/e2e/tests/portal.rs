@@ -4,7 +4,9 @@
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use devstack::{Stack, StackOptions};
-use e2e::scenario::{assert_no_token_stored, grid_rows, screenshot, sign_in, stack, stack_with, with_browser};
+use e2e::scenario::{
+    assert_no_token_stored, grid_rows, screenshot, sign_in, stack, stack_with, with_browser,
+};
 use e2e::{assert_accessible, downloads, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
@@ -82,7 +84,11 @@ async fn an_aim_account_that_is_not_an_mes_user_sees_a_plain_denial() {
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\victor", "victor-demo").await?;
         let denial = text_of(&client, "[data-state=denied]").await?;
-        for expected in ["Access denied", "PLANT\\victor", "You do not have permission to make the request"] {
+        for expected in [
+            "Access denied",
+            "PLANT\\victor",
+            "You do not have permission to make the request",
+        ] {
             if !denial.contains(expected) {
                 bail!("the denial does not say {expected:?}: {denial}");
             }
@@ -112,10 +118,19 @@ async fn shape_grid(client: &Client, filter: &str) -> Result<serde_json::Value> 
     let header = wait_for(client, "table.grid thead tr[role=row] th").await?;
     header.click().await?;
     header.click().await?;
-    wait_for(client, "input[type=search]").await?.send_keys(filter).await?;
+    wait_for(client, "input[type=search]")
+        .await?
+        .send_keys(filter)
+        .await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    wait_for(client, "table.grid tbody tr[role=row]").await?.click().await?;
-    wait_until("a row is selected", || async { Ok(client.find(Locator::Css("tr[aria-selected=true]")).await.is_ok()) }).await?;
+    wait_for(client, "table.grid tbody tr[role=row]")
+        .await?
+        .click()
+        .await?;
+    wait_until("a row is selected", || async {
+        Ok(client.find(Locator::Css("tr[aria-selected=true]")).await.is_ok())
+    })
+    .await?;
     grid_state(client).await
 }
 
@@ -125,13 +140,20 @@ async fn shared_stack(name: &str) -> std::sync::Arc<tokio::sync::Mutex<Stack>> {
 }
 
 /// [`shared_stack`] with `tune` applied to the test defaults.
-async fn shared_stack_with(name: &str, tune: impl FnOnce(&mut StackOptions)) -> std::sync::Arc<tokio::sync::Mutex<Stack>> {
+async fn shared_stack_with(
+    name: &str,
+    tune: impl FnOnce(&mut StackOptions),
+) -> std::sync::Arc<tokio::sync::Mutex<Stack>> {
     std::sync::Arc::new(tokio::sync::Mutex::new(stack_with(name, tune).await))
 }
 
 /// After an outage: the rows are back with the sort, filter and selection of `before`, and
 /// nothing leaked.
-async fn back_as_before(client: &Client, before: &serde_json::Value, stack: &tokio::sync::Mutex<Stack>) -> Result<()> {
+async fn back_as_before(
+    client: &Client,
+    before: &serde_json::Value,
+    stack: &tokio::sync::Mutex<Stack>,
+) -> Result<()> {
     wait_for(client, "table.grid tbody tr[role=row]").await?;
     let after = grid_state(client).await?;
     if &after != before {
@@ -149,8 +171,15 @@ async fn aim_going_offline_shows_a_plain_state_and_the_portal_recovers_by_itself
             sign_in(&client, &s, "PLANT\\alice", "alice-demo").await?;
         }
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        client.find(Locator::Css("nav.lookups a[href='/lookups/1']")).await?.click().await?;
-        wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
+        client
+            .find(Locator::Css("nav.lookups a[href='/lookups/1']"))
+            .await?
+            .click()
+            .await?;
+        wait_until("the items lookup shows", || async {
+            Ok(text_of(&client, "#lookup-title").await? == "Items")
+        })
+        .await?;
         let before = shape_grid(&client, "ITM").await?;
         shared.lock().await.stop_aim().await;
         // Ask again: the MES cannot verify the token and answers 500; one call shows it.
@@ -161,7 +190,9 @@ async fn aim_going_offline_shows_a_plain_state_and_the_portal_recovers_by_itself
         }
         screenshot(&client, "authority-offline").await?;
         assert_accessible(&client, "AIM offline").await?;
-        assert_no_token_stored(&client, &*shared.lock().await).await.context("in the offline state")?;
+        assert_no_token_stored(&client, &*shared.lock().await)
+            .await
+            .context("in the offline state")?;
         shared.lock().await.start_aim().await?;
         // The automatic retry (5 s backoff) brings the rows back without a reload, as they were.
         back_as_before(&client, &before, &shared).await
@@ -176,10 +207,16 @@ async fn aim_down_at_start_or_at_the_sign_in_click_is_a_plain_state_with_a_way_b
         let origin = shared.lock().await.portal_origin.clone();
         shared.lock().await.stop_aim().await;
         client.goto(&format!("{origin}/")).await?;
-        wait_for_text(&client, ".card", &["cannot be reached", "did not answer"]).await.context("AIM down at start")?;
+        wait_for_text(&client, ".card", &["cannot be reached", "did not answer"])
+            .await
+            .context("AIM down at start")?;
         assert_accessible(&client, "AIM unreachable at start").await?;
         shared.lock().await.start_aim().await?;
-        client.find(Locator::XPath("//button[text()='Try again']")).await?.click().await?;
+        client
+            .find(Locator::XPath("//button[text()='Try again']"))
+            .await?
+            .click()
+            .await?;
         // AIM is back, nobody is signed in there: the sign-in page.
         wait_for(&client, "button#sign-in").await?;
         assert_accessible(&client, "the sign-in page").await?;
@@ -187,12 +224,18 @@ async fn aim_down_at_start_or_at_the_sign_in_click_is_a_plain_state_with_a_way_b
         // AIM goes away between loading the page and pressing the button.
         shared.lock().await.stop_aim().await;
         client.find(Locator::Css("button#sign-in")).await?.click().await?;
-        wait_for_text(&client, ".card", &["cannot be reached", "did not answer"]).await.context("AIM down at the sign-in click")?;
+        wait_for_text(&client, ".card", &["cannot be reached", "did not answer"])
+            .await
+            .context("AIM down at the sign-in click")?;
         if client.current_url().await?.origin().ascii_serialization() != origin {
             bail!("AIM down at the sign-in click left the portal");
         }
         shared.lock().await.start_aim().await?;
-        client.find(Locator::XPath("//button[text()='Try again']")).await?.click().await?;
+        client
+            .find(Locator::XPath("//button[text()='Try again']"))
+            .await?
+            .click()
+            .await?;
         wait_for(&client, "button#sign-in").await?.click().await?;
         wait_for(&client, "input#username").await?;
         Ok(())
@@ -217,7 +260,9 @@ async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns()
         if !down.contains(&format!("{mes_base}api/v3/entity")) || !down.contains("Trying again in") {
             bail!("the unreachable state should name the address and retry: {down}");
         }
-        assert_no_token_stored(&client, &*shared.lock().await).await.context("in the unreachable state")?;
+        assert_no_token_stored(&client, &*shared.lock().await)
+            .await
+            .context("in the unreachable state")?;
         assert_accessible(&client, "the MES unreachable").await?;
         shared.lock().await.start_mes().await?;
         back_as_before(&client, &before, &shared).await
@@ -230,9 +275,14 @@ async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns()
 async fn reload_unnoticed(client: &Client, what: &str) -> Result<()> {
     client.find(Locator::Css("button.reload")).await?.click().await?;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    wait_for(client, "table.grid tbody tr[role=row]").await.with_context(|| what.to_owned())?;
+    wait_for(client, "table.grid tbody tr[role=row]")
+        .await
+        .with_context(|| what.to_owned())?;
     if let Ok(state) = client.find(Locator::Css("[data-state]")).await {
-        bail!("{what}: the person noticed: {}", state.text().await.unwrap_or_default());
+        bail!(
+            "{what}: the person noticed: {}",
+            state.text().await.unwrap_or_default()
+        );
     }
     if client.find(Locator::Css("input#password")).await.is_ok() {
         bail!("{what}: the login form showed");
@@ -259,10 +309,20 @@ async fn short_lived_tokens_renew_unnoticed_and_two_tabs_never_reuse_a_refresh_t
                 reload_unnoticed(&client, &format!("round {round}")).await?;
             }
         }
-        let refreshes = stack.aim.counters.refreshes.load(std::sync::atomic::Ordering::Relaxed);
-        let reused = stack.aim.counters.refresh_reuse.load(std::sync::atomic::Ordering::Relaxed);
+        let refreshes = stack
+            .aim
+            .counters
+            .refreshes
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let reused = stack
+            .aim
+            .counters
+            .refresh_reuse
+            .load(std::sync::atomic::Ordering::Relaxed);
         if refreshes < 2 || reused != 0 {
-            bail!("{refreshes} refreshes, {reused} refresh tokens presented twice (each tab must use its own)");
+            bail!(
+                "{refreshes} refreshes, {reused} refresh tokens presented twice (each tab must use its own)"
+            );
         }
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
@@ -278,7 +338,12 @@ async fn sign_out_revokes_ends_the_aim_session_and_reaches_the_other_tab() {
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
         let first_tab = client.window().await?;
         // The first tab's refresh token: AIM issues the ID token, the access token, then it.
-        let refresh_token = stack.aim.issued_tokens().into_iter().find(|t| !t.contains('.')).context("a refresh token was issued")?;
+        let refresh_token = stack
+            .aim
+            .issued_tokens()
+            .into_iter()
+            .find(|t| !t.contains('.'))
+            .context("a refresh token was issued")?;
 
         // A second tab signs in silently through AIM's session.
         let second = client.new_window(true).await?;
@@ -297,7 +362,10 @@ async fn sign_out_revokes_ends_the_aim_session_and_reaches_the_other_tab() {
         }
 
         client.switch_to_window(second.handle).await?;
-        wait_until("the other tab is signed out too", || async { Ok(text_of(&client, "#notice").await?.contains("another tab")) }).await?;
+        wait_until("the other tab is signed out too", || async {
+            Ok(text_of(&client, "#notice").await?.contains("another tab"))
+        })
+        .await?;
         if client.find(Locator::Css("table.grid")).await.is_ok() {
             bail!("the other tab still shows MES data");
         }
@@ -307,11 +375,18 @@ async fn sign_out_revokes_ends_the_aim_session_and_reaches_the_other_tab() {
 
         let answer = reqwest::Client::new()
             .post(format!("{}/connect/token", stack.issuer))
-            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token.as_str()), ("client_id", "mes-portal")])
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.as_str()),
+                ("client_id", "mes-portal"),
+            ])
             .send()
             .await?;
         if answer.status() != 400 {
-            bail!("the signed-out refresh token still works: HTTP {}", answer.status());
+            bail!(
+                "the signed-out refresh token still works: HTTP {}",
+                answer.status()
+            );
         }
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
@@ -330,9 +405,15 @@ async fn connection_test(client: &Client) -> Result<Vec<(String, String)>> {
             .await?;
         Ok(serde_json::from_value(value)?)
     }
-    wait_for(client, "#web-api-0 button.test-connection").await?.click().await?;
+    wait_for(client, "#web-api-0 button.test-connection")
+        .await?
+        .click()
+        .await?;
     wait_until("the connection test settles", || async {
-        Ok(read(client).await?.iter().all(|(class, _)| class != "running" && class != "waiting"))
+        Ok(read(client)
+            .await?
+            .iter()
+            .all(|(class, _)| class != "running" && class != "waiting"))
     })
     .await?;
     read(client).await
@@ -348,7 +429,11 @@ async fn web_apis_page_tests_the_connection_and_diagnostics_show_claims_not_toke
             sign_in(&client, &s, "PLANT\\alice", "alice-demo").await?;
         }
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        client.find(Locator::Css("nav a[href='/web-apis']")).await?.click().await?;
+        client
+            .find(Locator::Css("nav a[href='/web-apis']"))
+            .await?
+            .click()
+            .await?;
         let steps = connection_test(&client).await?;
         if !steps.iter().all(|(class, _)| class == "passed") {
             bail!("a good definition should pass every step: {steps:?}");
@@ -395,25 +480,43 @@ async fn a_non_mes_user_fails_the_last_step_and_export_downloads_the_filtered_ro
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        wait_for(&client, "input[type=search]").await?.send_keys("packaging line 1").await?;
-        wait_until("the filter applies", || async { Ok(text_of(&client, ".grid-status").await?.contains("match")) }).await?;
+        wait_for(&client, "input[type=search]")
+            .await?
+            .send_keys("packaging line 1")
+            .await?;
+        wait_until("the filter applies", || async {
+            Ok(text_of(&client, ".grid-status").await?.contains("match"))
+        })
+        .await?;
         client.find(Locator::Css("button.export")).await?.click().await?;
         let file = downloads().join("Entities.csv");
-        wait_until("the CSV is downloaded", || async { Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)) }).await?;
+        wait_until("the CSV is downloaded", || async {
+            Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0))
+        })
+        .await?;
         let csv = std::fs::read_to_string(&file)?;
         let lines: Vec<&str> = csv.lines().collect();
-        if lines.first() != Some(&"ent_id,ent_name,description,parent_ent_id,can_run_jobs,last_edit_at_local") {
+        if lines.first() != Some(&"ent_id,ent_name,description,parent_ent_id,can_run_jobs,last_edit_at_local")
+        {
             bail!("unexpected CSV header: {:?}", lines.first());
         }
         if lines.len() < 2 || !lines[1..].iter().all(|l| l.to_lowercase().contains("packaging")) {
             bail!("the CSV should hold exactly the filtered rows: {csv}");
         }
 
-        client.find(Locator::Css("button#sign-out")).await?.click().await?;
+        client
+            .find(Locator::Css("button#sign-out"))
+            .await?
+            .click()
+            .await?;
         wait_for(&client, "#notice").await?;
         sign_in(&client, &stack, "PLANT\\victor", "victor-demo").await?;
         wait_for(&client, "[data-state=denied]").await?;
-        client.find(Locator::Css("nav a[href='/web-apis']")).await?.click().await?;
+        client
+            .find(Locator::Css("nav a[href='/web-apis']"))
+            .await?
+            .click()
+            .await?;
         let steps = connection_test(&client).await?;
         let classes: Vec<&str> = steps.iter().map(|(c, _)| c.as_str()).collect();
         if classes != ["passed", "passed", "passed", "failed"] || !steps[3].1.contains("PLANT\\victor") {
@@ -477,7 +580,11 @@ async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state
 /// started by the portal itself — and requires that no login form was shown for it.
 async fn renewed_silently(client: &Client, aim: &devstack::aim::AimState, exchanges: usize) -> Result<()> {
     wait_until("a silent sign-in happened", || async {
-        Ok(aim.counters.code_exchanges.load(std::sync::atomic::Ordering::Relaxed) > exchanges)
+        Ok(aim
+            .counters
+            .code_exchanges
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > exchanges)
     })
     .await?;
     if client.find(Locator::Css("input#password")).await.is_ok() {
@@ -496,17 +603,28 @@ async fn without_refresh_tokens_an_expired_session_renews_through_aim_by_itself(
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        wait_for(&client, "table.grid th:nth-child(2)").await?.click().await?;
+        wait_for(&client, "table.grid th:nth-child(2)")
+            .await?
+            .click()
+            .await?;
         if stack.aim.issued_tokens().iter().any(|t| !t.contains('.')) {
             bail!("no refresh token should have been issued");
         }
-        let exchanges = stack.aim.counters.code_exchanges.load(std::sync::atomic::Ordering::Relaxed);
+        let exchanges = stack
+            .aim
+            .counters
+            .code_exchanges
+            .load(std::sync::atomic::Ordering::Relaxed);
         tokio::time::sleep(Duration::from_secs(6)).await;
         client.find(Locator::Css("button.reload")).await?.click().await?;
         // No click needed: the portal goes through AIM (prompt=none) and comes back with rows.
         renewed_silently(&client, &stack.aim, exchanges).await?;
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        let sort = client.find(Locator::Css("table.grid th:nth-child(2)")).await?.attr("aria-sort").await?;
+        let sort = client
+            .find(Locator::Css("table.grid th:nth-child(2)"))
+            .await?
+            .attr("aria-sort")
+            .await?;
         if sort.as_deref() != Some("ascending") {
             bail!("the grid state should survive the silent renewal, aria-sort {sort:?}");
         }
@@ -520,28 +638,53 @@ async fn without_refresh_tokens_an_expired_session_renews_through_aim_by_itself(
 async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_events() {
     let stack = stack("e2e-embed").await;
     with_browser(|client| async move {
-        client.goto(&format!("{}/examples/embed.html", stack.portal_origin)).await?;
+        client
+            .goto(&format!("{}/examples/embed.html", stack.portal_origin))
+            .await?;
         // mountRowsGrid, from the built mes-embed.js: the page's own rows, with no sign-in.
-        let checklist = wait_for_text(&client, "#checklist table.grid tbody", &["Count open lots on the line", "Yes", "No"]).await?;
+        let checklist = wait_for_text(
+            &client,
+            "#checklist table.grid tbody",
+            &["Count open lots on the line", "Yes", "No"],
+        )
+        .await?;
         if checklist.lines().filter(|l| !l.trim().is_empty()).count() < 3 {
             bail!("the page's three checklist rows should show: {checklist:?}");
         }
         let host = client.window().await?;
         wait_for(&client, "#lots button.sign-in").await?.click().await?;
         // The authority's form opens in a popup window.
-        wait_until("the sign-in popup opens", || async { Ok(client.windows().await?.len() == 2) }).await?;
-        let popup = client.windows().await?.into_iter().find(|w| *w != host).context("popup")?;
+        wait_until("the sign-in popup opens", || async {
+            Ok(client.windows().await?.len() == 2)
+        })
+        .await?;
+        let popup = client
+            .windows()
+            .await?
+            .into_iter()
+            .find(|w| *w != host)
+            .context("popup")?;
         client.switch_to_window(popup).await?;
         submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
         // The popup relays the answer to the page and closes itself.
-        wait_until("the popup closes", || async { Ok(client.windows().await?.len() == 1) }).await?;
+        wait_until("the popup closes", || async {
+            Ok(client.windows().await?.len() == 1)
+        })
+        .await?;
         client.switch_to_window(host).await?;
         wait_for(&client, "#lots table.grid tbody tr[role=row]").await?;
-        if !client.current_url().await?.as_str().ends_with("/examples/embed.html") {
+        if !client
+            .current_url()
+            .await?
+            .as_str()
+            .ends_with("/examples/embed.html")
+        {
             bail!("the host page's address changed");
         }
         // Pick two lots: the page hears about it through the mes-select event.
-        let rows = client.find_all(Locator::Css("#lots table.grid tbody tr[role=row]")).await?;
+        let rows = client
+            .find_all(Locator::Css("#lots table.grid tbody tr[role=row]"))
+            .await?;
         rows[0].click().await?;
         rows[2].click().await?;
         let first = grid_rows(&client).await?[0][0].clone();
@@ -550,12 +693,19 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
             Ok(picked.contains(&first) && picked.contains(", "))
         })
         .await?;
-        let detail_rows = client.execute("return document.getElementById('picked').dataset.rows", vec![]).await?;
+        let detail_rows = client
+            .execute("return document.getElementById('picked').dataset.rows", vec![])
+            .await?;
         if detail_rows != serde_json::json!("2") {
             bail!("the event should carry two rows, got {detail_rows}");
         }
         // Clicking rows scrolled the grid sideways; show it from its first column.
-        client.execute("document.querySelector('#lots .grid-viewport').scrollLeft = 0", vec![]).await?;
+        client
+            .execute(
+                "document.querySelector('#lots .grid-viewport').scrollLeft = 0",
+                vec![],
+            )
+            .await?;
         screenshot(&client, "embedded").await?;
         assert_accessible(&client, "the embedded grids' page").await?;
         assert_no_token_stored(&client, &stack).await?;
@@ -675,14 +825,22 @@ async fn tampered_sign_in_answers_are_refused_plainly_and_nothing_is_stored() {
                 Tamper::UnknownKid => ("#sign-in-error", "unknown key"),
                 Tamper::WrongIssuerInDiscovery => ("[role=alert] pre", "evil.example"),
             };
-            let shown = text_of(&client, css).await.unwrap_or_else(|e| format!("nothing ({e})"));
+            let shown = text_of(&client, css)
+                .await
+                .unwrap_or_else(|e| format!("nothing ({e})"));
             if !shown.contains(expected) {
                 wrong.push(format!("{tamper:?}: expected {expected:?} in {shown:?}"));
             }
-            if client.execute("return window.__pwned === undefined", vec![]).await? != serde_json::json!(true) {
+            if client
+                .execute("return window.__pwned === undefined", vec![])
+                .await?
+                != serde_json::json!(true)
+            {
                 bail!("{tamper:?}: markup from the authority ran as script");
             }
-            assert_no_token_stored(&client, &stack).await.with_context(|| format!("{tamper:?}"))?;
+            assert_no_token_stored(&client, &stack)
+                .await
+                .with_context(|| format!("{tamper:?}"))?;
         }
         stack.aim.set_tamper(None).map_err(|e| anyhow!(e))?;
         if !wrong.is_empty() {
@@ -752,13 +910,21 @@ async fn aim_offline_while_the_token_expires_is_an_outage_and_the_same_grid_retu
             bail!("the header should say AIM is offline: {header}");
         }
         still_on_the_portal(&client, &origin).await?;
-        assert_no_token_stored(&client, &*shared.lock().await).await.context("in the offline state")?;
+        assert_no_token_stored(&client, &*shared.lock().await)
+            .await
+            .context("in the offline state")?;
         shared.lock().await.start_aim().await?;
         back_as_before(&client, &before, &shared).await?;
-        if client.execute("return window.__sameDocument === true", vec![]).await? != serde_json::json!(true) {
+        if client
+            .execute("return window.__sameDocument === true", vec![])
+            .await?
+            != serde_json::json!(true)
+        {
             bail!("the page was reloaded to recover");
         }
-        session_health(&client, "ok").await.context("the header is back to valid")?;
+        session_health(&client, "ok")
+            .await
+            .context("the header is back to valid")?;
         Ok(())
     })
     .await;
@@ -780,12 +946,20 @@ async fn without_refresh_tokens_aim_offline_at_expiry_never_sends_the_tab_to_a_d
         shared.lock().await.stop_aim().await;
         tokio::time::sleep(Duration::from_secs(6)).await;
         client.find(Locator::Css("button.reload")).await?.click().await?;
-        text_of(&client, "[data-state=authority-offline]").await.context("an outage, not a silent sign-in")?;
+        text_of(&client, "[data-state=authority-offline]")
+            .await
+            .context("an outage, not a silent sign-in")?;
         // Two automatic retries (5 s, then 10 s) while AIM stays away: still here, still plain.
         tokio::time::sleep(Duration::from_secs(7)).await;
         still_on_the_portal(&client, &origin).await?;
         text_of(&client, "[data-state=authority-offline]").await?;
-        let exchanges = shared.lock().await.aim.counters.code_exchanges.load(std::sync::atomic::Ordering::Relaxed);
+        let exchanges = shared
+            .lock()
+            .await
+            .aim
+            .counters
+            .code_exchanges
+            .load(std::sync::atomic::Ordering::Relaxed);
         shared.lock().await.start_aim().await?;
         // The next retry finds AIM and renews through its session, no form, to the same grid.
         let aim = shared.lock().await.aim.clone();
@@ -806,11 +980,9 @@ async fn aim_rotates_its_signing_key_mid_session_and_nobody_notices() {
         reload_unnoticed(&client, "after the key rotation").await?;
         // The refresh after the rotation came with an ID token signed by the new key, which the
         // portal checked after fetching the keys again.
-        let new_key_used = stack
-            .aim
-            .issued_tokens()
-            .iter()
-            .any(|t| mes_client::decode_unverified(t).is_ok_and(|jwt| jwt.header.kid.as_deref() == Some(kid.as_str())));
+        let new_key_used = stack.aim.issued_tokens().iter().any(|t| {
+            mes_client::decode_unverified(t).is_ok_and(|jwt| jwt.header.kid.as_deref() == Some(kid.as_str()))
+        });
         if !new_key_used {
             bail!("no token was signed with the new key {kid}: the scenario proved nothing");
         }
@@ -838,8 +1010,13 @@ async fn an_expired_refresh_token_ends_the_session_plainly_and_keeps_the_grid() 
         if !header.contains("sign in again") {
             bail!("the header should say the session is over: {header}");
         }
-        assert_no_token_stored(&client, &stack).await.context("in the expired state")?;
-        wait_for(&client, "[data-state=session-expired] button").await?.click().await?;
+        assert_no_token_stored(&client, &stack)
+            .await
+            .context("in the expired state")?;
+        wait_for(&client, "[data-state=session-expired] button")
+            .await?
+            .click()
+            .await?;
         // AIM's own session needs no form: back to the same grid.
         wait_for(&client, "table.grid tbody tr[aria-selected=true]").await?;
         if grid_state(&client).await? != before {
@@ -860,26 +1037,42 @@ async fn sign_out_after_refreshes_ends_the_aim_session_with_no_token_in_any_url(
             tokio::time::sleep(Duration::from_secs(6)).await;
             reload_unnoticed(&client, &format!("refresh {round}")).await?;
         }
-        let refreshes = stack.aim.counters.refreshes.load(std::sync::atomic::Ordering::Relaxed);
+        let refreshes = stack
+            .aim
+            .counters
+            .refreshes
+            .load(std::sync::atomic::Ordering::Relaxed);
         if refreshes < 2 {
             bail!("only {refreshes} refreshes: the scenario needs the ID token to have been renewed");
         }
         wait_for(&client, "button#sign-out").await?.click().await?;
         // AIM sends the browser back to the registered address only for a valid id_token_hint.
-        wait_until("back from AIM at /signed-out", || async { Ok(client.current_url().await?.path() == "/signed-out") }).await?;
+        wait_until("back from AIM at /signed-out", || async {
+            Ok(client.current_url().await?.path() == "/signed-out")
+        })
+        .await?;
         wait_for_text(&client, "#notice", &["You are signed out."]).await?;
         let log = stack.aim.request_log();
-        if !log.iter().any(|l| l.starts_with("browser POST /identitymanager/connect/endsession")) {
+        if !log
+            .iter()
+            .any(|l| l.starts_with("browser POST /identitymanager/connect/endsession"))
+        {
             bail!("no POST to the end-session endpoint: {log:#?}");
         }
         let tokens = stack.aim.issued_tokens();
         for line in &log {
-            if line.contains("id_token_hint") || tokens.iter().any(|t| line.contains(&t[t.len().saturating_sub(24)..])) {
+            if line.contains("id_token_hint")
+                || tokens
+                    .iter()
+                    .any(|t| line.contains(&t[t.len().saturating_sub(24)..]))
+            {
                 bail!("a token travelled in a URL: {line}");
             }
         }
         client.refresh().await?;
-        wait_for(&client, "button#sign-in").await.context("AIM's session is over: no silent sign-in")?;
+        wait_for(&client, "button#sign-in")
+            .await
+            .context("AIM's session is over: no silent sign-in")?;
         assert_no_token_stored(&client, &stack).await
     })
     .await;
@@ -893,15 +1086,29 @@ async fn without_an_end_session_endpoint_sign_out_is_local_and_says_so() {
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
         let logged = stack.aim.request_log().len();
         wait_for(&client, "button#sign-out").await?.click().await?;
-        let notice = wait_for_text(&client, "#notice", &["signed out of the portal", "no sign-out address", "close the browser"]).await?;
+        let notice = wait_for_text(
+            &client,
+            "#notice",
+            &[
+                "signed out of the portal",
+                "no sign-out address",
+                "close the browser",
+            ],
+        )
+        .await?;
         if client.current_url().await?.path() != "/signed-out" {
             bail!("a local sign-out stays on the portal at /signed-out ({notice})");
         }
         wait_until("the refresh token is revoked", || async {
-            Ok(stack.aim.request_log()[logged..].iter().any(|l| l.starts_with("browser POST /identitymanager/connect/revocation")))
+            Ok(stack.aim.request_log()[logged..]
+                .iter()
+                .any(|l| l.starts_with("browser POST /identitymanager/connect/revocation")))
         })
         .await?;
-        if let Some(line) = stack.aim.request_log()[logged..].iter().find(|l| l.contains("endsession")) {
+        if let Some(line) = stack.aim.request_log()[logged..]
+            .iter()
+            .find(|l| l.contains("endsession"))
+        {
             bail!("the portal used an end-session address the authority does not offer: {line}");
         }
         assert_no_token_stored(&client, &stack).await
@@ -919,14 +1126,20 @@ async fn rows_show_while_a_large_answer_is_still_arriving() {
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
         // About 1.2 MB in 64 kB pieces, 150 ms apart: some three seconds on the wire.
         stack.mes.set_piece_delay(Duration::from_millis(150));
-        wait_for(&client, "nav.lookups a[href='/lookups/1']").await?.click().await?;
+        wait_for(&client, "nav.lookups a[href='/lookups/1']")
+            .await?
+            .click()
+            .await?;
         let status = wait_for_text(&client, ".grid-status", &["rows so far…"]).await?;
         let shown = grid_rows(&client).await?;
         if shown.is_empty() || !shown[0][0].starts_with("ITM-") {
             bail!("while the answer arrives ({status}) the first rows should show: {shown:?}");
         }
         // Sorting meanwhile applies to what is in and to what comes.
-        wait_for(&client, "table.grid thead tr[role=row] th:first-child").await?.click().await?;
+        wait_for(&client, "table.grid thead tr[role=row] th:first-child")
+            .await?
+            .click()
+            .await?;
         let still = text_of(&client, ".grid-status").await?;
         if !still.contains("so far") {
             bail!("the answer should still be arriving after the sort click: {still}");
@@ -937,12 +1150,22 @@ async fn rows_show_while_a_large_answer_is_still_arriving() {
         }
         let first = grid_rows(&client).await?;
         if first.first().map(|r| r[0].as_str()) != Some("ITM-000001") {
-            bail!("sorted ascending by item id over all 5,000 rows, the first is ITM-000001: {:?}", first.first());
+            bail!(
+                "sorted ascending by item id over all 5,000 rows, the first is ITM-000001: {:?}",
+                first.first()
+            );
         }
-        client.find(Locator::Css("table.grid thead tr[role=row] th:first-child")).await?.click().await?;
-        wait_until("descending, the last item id of all 5,000 comes first", || async {
-            Ok(grid_rows(&client).await?.first().map(|r| r[0].clone()) == Some("ITM-005000".into()))
-        })
+        client
+            .find(Locator::Css("table.grid thead tr[role=row] th:first-child"))
+            .await?
+            .click()
+            .await?;
+        wait_until(
+            "descending, the last item id of all 5,000 comes first",
+            || async {
+                Ok(grid_rows(&client).await?.first().map(|r| r[0].clone()) == Some("ITM-005000".into()))
+            },
+        )
         .await?;
         stack.mes.set_piece_delay(Duration::ZERO);
         assert_no_token_stored(&client, &stack).await?;

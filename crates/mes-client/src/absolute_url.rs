@@ -72,10 +72,17 @@ impl AbsoluteUrl {
 #[cfg(target_arch = "wasm32")]
 fn parse(text: &str) -> Result<AbsoluteUrl, String> {
     use wasm_bindgen::JsCast as _;
-    let url = web_sys::Url::new(text)
-        .map_err(|e| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "not a URL".into()))?;
+    let url = web_sys::Url::new(text).map_err(|e| {
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| "not a URL".into())
+    })?;
     let protocol = url.protocol();
-    Ok(AbsoluteUrl { href: url.href(), scheme: protocol.trim_end_matches(':').to_owned(), host: url.hostname() })
+    Ok(AbsoluteUrl {
+        href: url.href(),
+        scheme: protocol.trim_end_matches(':').to_owned(),
+        host: url.hostname(),
+    })
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -87,7 +94,11 @@ fn parse(text: &str) -> Result<AbsoluteUrl, String> {
         Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
         None => String::new(),
     };
-    Ok(AbsoluteUrl { href: url.as_str().to_owned(), scheme: url.scheme().to_owned(), host })
+    Ok(AbsoluteUrl {
+        href: url.as_str().to_owned(),
+        scheme: url.scheme().to_owned(),
+        host,
+    })
 }
 
 #[cfg(test)]
@@ -96,10 +107,22 @@ mod tests {
 
     #[test]
     fn loopback_is_localhost_127_and_the_ipv6_loopback_only() {
-        for url in ["http://localhost:8080/", "http://LOCALHOST/", "http://127.0.0.1/", "http://127.9.9.9/x", "http://[::1]:3000/"] {
+        for url in [
+            "http://localhost:8080/",
+            "http://LOCALHOST/",
+            "http://127.0.0.1/",
+            "http://127.9.9.9/x",
+            "http://[::1]:3000/",
+        ] {
             assert!(AbsoluteUrl::parse(url).expect(url).is_loopback(), "{url}");
         }
-        for url in ["http://localhost.example/", "http://128.0.0.1/", "http://[::2]/", "https://mes.plant.example/", "file:///etc/passwd"] {
+        for url in [
+            "http://localhost.example/",
+            "http://128.0.0.1/",
+            "http://[::2]/",
+            "https://mes.plant.example/",
+            "file:///etc/passwd",
+        ] {
             assert!(!AbsoluteUrl::parse(url).expect(url).is_loopback(), "{url}");
         }
     }
@@ -109,17 +132,29 @@ mod tests {
         for text in ["/callback", "mes.plant.example", "", "http://"] {
             assert!(AbsoluteUrl::parse(text).is_err(), "{text}");
         }
-        assert_eq!(AbsoluteUrl::parse("HTTPS://AIM.example/x").expect("url").scheme(), "https");
+        assert_eq!(
+            AbsoluteUrl::parse("HTTPS://AIM.example/x").expect("url").scheme(),
+            "https"
+        );
     }
 
     #[test]
     fn query_pairs_are_appended_encoded_and_before_the_fragment() {
         let url = AbsoluteUrl::parse("https://aim.example/authorize").expect("url");
-        assert_eq!(url.with_query_pairs([("a", "b c"), ("d", "&=")]), "https://aim.example/authorize?a=b+c&d=%26%3D");
+        assert_eq!(
+            url.with_query_pairs([("a", "b c"), ("d", "&=")]),
+            "https://aim.example/authorize?a=b+c&d=%26%3D"
+        );
         let url = AbsoluteUrl::parse("https://aim.example/authorize?tenant=1#top").expect("url");
-        assert_eq!(url.with_query_pairs([("a", "1")]), "https://aim.example/authorize?tenant=1&a=1#top");
+        assert_eq!(
+            url.with_query_pairs([("a", "1")]),
+            "https://aim.example/authorize?tenant=1&a=1#top"
+        );
         let url = AbsoluteUrl::parse("https://aim.example/authorize?").expect("url");
-        assert_eq!(url.with_query_pairs([("a", "1")]), "https://aim.example/authorize?a=1");
+        assert_eq!(
+            url.with_query_pairs([("a", "1")]),
+            "https://aim.example/authorize?a=1"
+        );
         assert_eq!(url.with_query_pairs([]), "https://aim.example/authorize?");
     }
 }

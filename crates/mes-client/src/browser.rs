@@ -40,9 +40,12 @@ pub fn save_pending(pending: &PendingSignIn) -> Result<(), String> {
 /// Remembers a sign-in and the authority's discovery document and keys (public; never a token)
 /// for its one round trip.
 pub fn save_round_trip(pending: &PendingSignIn, authority: Option<&Authority>) -> Result<(), String> {
-    let storage = session_storage().ok_or("this browser blocks sessionStorage, which sign-in needs for one redirect")?;
+    let storage = session_storage()
+        .ok_or("this browser blocks sessionStorage, which sign-in needs for one redirect")?;
     let text = serde_json::to_string(&RoundTripRef { pending, authority }).map_err(|e| e.to_string())?;
-    storage.set_item(PENDING_SIGN_IN_KEY, &text).map_err(|_| "sessionStorage refused the sign-in state".to_owned())
+    storage
+        .set_item(PENDING_SIGN_IN_KEY, &text)
+        .map_err(|_| "sessionStorage refused the sign-in state".to_owned())
 }
 
 fn read_round_trip(take: bool) -> Option<RoundTrip> {
@@ -79,33 +82,50 @@ pub fn current_path() -> String {
 
 /// The query string of the current page, with its `?`.
 pub fn current_query() -> String {
-    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
 }
 
 /// Leaves the page for `url`.
 pub fn navigate(url: &str) -> Result<(), String> {
     let window = web_sys::window().ok_or("no window")?;
-    window.location().assign(url).map_err(|_| format!("the browser refused to open {url}"))
+    window
+        .location()
+        .assign(url)
+        .map_err(|_| format!("the browser refused to open {url}"))
 }
 
 /// Leaves the page by POSTing `form` (the authority's end-session request), so its fields —
 /// the ID token hint among them — travel in the body, never in a URL.
 pub fn post_form(form: &crate::signin::EndSession) -> Result<(), String> {
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let element: web_sys::HtmlFormElement =
-        document.create_element("form").map_err(describe)?.dyn_into().map_err(|_| "not a form element".to_owned())?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let element: web_sys::HtmlFormElement = document
+        .create_element("form")
+        .map_err(describe)?
+        .dyn_into()
+        .map_err(|_| "not a form element".to_owned())?;
     element.set_method("post");
     element.set_action(&form.action);
     element.set_attribute("hidden", "").map_err(describe)?;
     for (name, value) in &form.fields {
-        let input: web_sys::HtmlInputElement =
-            document.create_element("input").map_err(describe)?.dyn_into().map_err(|_| "not an input element".to_owned())?;
+        let input: web_sys::HtmlInputElement = document
+            .create_element("input")
+            .map_err(describe)?
+            .dyn_into()
+            .map_err(|_| "not an input element".to_owned())?;
         input.set_type("hidden");
         input.set_name(name);
         input.set_value(value);
         element.append_child(&input).map_err(describe)?;
     }
-    document.body().ok_or("no body")?.append_child(&element).map_err(describe)?;
+    document
+        .body()
+        .ok_or("no body")?
+        .append_child(&element)
+        .map_err(describe)?;
     element.submit().map_err(describe)
 }
 
@@ -150,11 +170,13 @@ pub fn announce_sign_out() {
 /// Calls `on_sign_out` when another tab signs out. The listener lives as long as the page.
 pub fn on_sign_out_elsewhere(mut on_sign_out: impl FnMut() + 'static) -> Result<(), String> {
     let channel = web_sys::BroadcastChannel::new(SIGN_OUT_CHANNEL).map_err(describe)?;
-    let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-        if event.data().as_string().as_deref() == Some("signed-out") {
-            on_sign_out();
-        }
-    });
+    let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+        move |event: web_sys::MessageEvent| {
+            if event.data().as_string().as_deref() == Some("signed-out") {
+                on_sign_out();
+            }
+        },
+    );
     channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
     listener.forget();
     std::mem::forget(channel);
@@ -181,24 +203,37 @@ pub fn pending_state() -> Option<String> {
 /// still finished in place). The message is addressed to this origin only, so the browser drops
 /// it if the opener has navigated elsewhere.
 pub fn relay_callback_to_opener() -> bool {
-    let Some(window) = web_sys::window() else { return false };
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
     let query = current_query();
     let state = crate::signin::CallbackParams::from_query(&query).state;
     if state.is_some() && state == pending_state() {
         return false;
     }
-    let Some(opener) = window.opener().ok().filter(|o| !o.is_null() && !o.is_undefined()) else { return false };
+    let Some(opener) = window.opener().ok().filter(|o| !o.is_null() && !o.is_undefined()) else {
+        return false;
+    };
     let opener: web_sys::Window = opener.unchecked_into();
-    let Ok(origin) = window.location().origin() else { return false };
+    let Ok(origin) = window.location().origin() else {
+        return false;
+    };
     // Reading a cross-origin opener's location throws: that is not our popup.
     if opener.location().origin().ok().as_deref() != Some(origin.as_str()) {
         return false;
     }
     // The code leaves this popup's address bar and history before anything else happens.
     if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&window.location().pathname().unwrap_or_default()));
+        let _ = history.replace_state_with_url(
+            &JsValue::NULL,
+            "",
+            Some(&window.location().pathname().unwrap_or_default()),
+        );
     }
-    let _ = opener.post_message(&JsValue::from_str(&format!("{POPUP_MESSAGE_PREFIX}{query}")), &origin);
+    let _ = opener.post_message(
+        &JsValue::from_str(&format!("{POPUP_MESSAGE_PREFIX}{query}")),
+        &origin,
+    );
     let _ = window.close();
     true
 }
@@ -226,7 +261,9 @@ pub enum PopupError {
 impl std::fmt::Display for PopupError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Blocked => "the browser blocked the sign-in window; allow pop-ups for this site and try again",
+            Self::Blocked => {
+                "the browser blocked the sign-in window; allow pop-ups for this site and try again"
+            }
             Self::Closed => "the sign-in window was closed before the sign-in finished",
             Self::TimedOut => "the sign-in window did not answer within ten minutes",
         })
@@ -244,7 +281,11 @@ pub struct SignInPopup {
 pub fn open_sign_in_popup(authorization_url: &str) -> Result<SignInPopup, PopupError> {
     let window = web_sys::window().ok_or(PopupError::Blocked)?;
     let popup = window
-        .open_with_url_and_target_and_features(authorization_url, POPUP_WINDOW_NAME, "popup,width=520,height=700")
+        .open_with_url_and_target_and_features(
+            authorization_url,
+            POPUP_WINDOW_NAME,
+            "popup,width=520,height=700",
+        )
         .ok()
         .flatten()
         .ok_or(PopupError::Blocked)?;
@@ -263,15 +304,21 @@ impl SignInPopup {
         let answer: Rc<RefCell<Option<String>>> = Rc::default();
         let listener = {
             let (answer, popup) = (answer.clone(), popup.clone());
-            wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-                let from_popup = event.source().is_some_and(|s| Object::is(&s, &popup));
-                if event.origin() != origin || !from_popup {
-                    return;
-                }
-                if let Some(query) = event.data().as_string().and_then(|d| d.strip_prefix(POPUP_MESSAGE_PREFIX).map(str::to_owned)) {
-                    *answer.borrow_mut() = Some(query);
-                }
-            })
+            wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |event: web_sys::MessageEvent| {
+                    let from_popup = event.source().is_some_and(|s| Object::is(&s, &popup));
+                    if event.origin() != origin || !from_popup {
+                        return;
+                    }
+                    if let Some(query) = event
+                        .data()
+                        .as_string()
+                        .and_then(|d| d.strip_prefix(POPUP_MESSAGE_PREFIX).map(str::to_owned))
+                    {
+                        *answer.borrow_mut() = Some(query);
+                    }
+                },
+            )
         };
         let _ = window.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
         let mut outcome = Err(PopupError::TimedOut);
@@ -305,8 +352,18 @@ fn set(object: &Object, key: &str, value: &str) {
 }
 
 impl SignatureVerifier for WebCryptoVerifier {
-    async fn verify(&self, key: &Jwk, alg: &str, signing_input: &[u8], signature: &[u8]) -> Result<bool, String> {
-        let subtle = web_sys::window().ok_or("no window")?.crypto().map_err(|_| "no WebCrypto")?.subtle();
+    async fn verify(
+        &self,
+        key: &Jwk,
+        alg: &str,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, String> {
+        let subtle = web_sys::window()
+            .ok_or("no window")?
+            .crypto()
+            .map_err(|_| "no WebCrypto")?
+            .subtle();
         let jwk = Object::new();
         let import = Object::new();
         let verify = Object::new();
@@ -331,9 +388,14 @@ impl SignatureVerifier for WebCryptoVerifier {
             _ => return Err(format!("key type {} cannot check {alg}", key.kty)),
         }
         let usages = Array::of1(&JsValue::from_str("verify"));
-        let promise = subtle.import_key_with_object("jwk", &jwk, &import, false, &usages).map_err(describe)?;
-        let crypto_key: web_sys::CryptoKey =
-            JsFuture::from(promise).await.map_err(describe)?.dyn_into().map_err(|_| "WebCrypto gave no key".to_owned())?;
+        let promise = subtle
+            .import_key_with_object("jwk", &jwk, &import, false, &usages)
+            .map_err(describe)?;
+        let crypto_key: web_sys::CryptoKey = JsFuture::from(promise)
+            .await
+            .map_err(describe)?
+            .dyn_into()
+            .map_err(|_| "WebCrypto gave no key".to_owned())?;
         let promise = subtle
             .verify_with_object_and_js_u8_array_and_js_u8_array(
                 &verify,
@@ -342,7 +404,11 @@ impl SignatureVerifier for WebCryptoVerifier {
                 &Uint8Array::from(signing_input),
             )
             .map_err(describe)?;
-        Ok(JsFuture::from(promise).await.map_err(describe)?.as_bool().unwrap_or(false))
+        Ok(JsFuture::from(promise)
+            .await
+            .map_err(describe)?
+            .as_bool()
+            .unwrap_or(false))
     }
 }
 

@@ -194,19 +194,33 @@ impl PortalConfig {
     /// its warnings; on failure every problem found, not only the first.
     pub fn from_json(text: &str, runtime: Runtime) -> Result<(Self, ConfigReport), ConfigReport> {
         let mut config: Self = serde_json::from_str(text).map_err(|e| ConfigReport {
-            errors: vec![ConfigIssue { field: "config.json".into(), message: format!("is not valid configuration: {e}") }],
+            errors: vec![ConfigIssue {
+                field: "config.json".into(),
+                message: format!("is not valid configuration: {e}"),
+            }],
             warnings: vec![],
         })?;
         let report = config.validate(runtime);
-        if report.errors.is_empty() { Ok((config, report)) } else { Err(report) }
+        if report.errors.is_empty() {
+            Ok((config, report))
+        } else {
+            Err(report)
+        }
     }
 
     /// Fetches `config.json` from `url` (absolute; the portal's own origin) through `transport`
     /// and reads it as [`PortalConfig::from_json`] does. An answer that cannot be had or read is
     /// one problem on the field `config.json`, saying why.
-    pub async fn load(transport: &impl crate::Transport, url: &str, runtime: Runtime) -> Result<(Self, ConfigReport), ConfigReport> {
+    pub async fn load(
+        transport: &impl crate::Transport,
+        url: &str,
+        runtime: Runtime,
+    ) -> Result<(Self, ConfigReport), ConfigReport> {
         let text = get_text(transport, url).await.map_err(|e| ConfigReport {
-            errors: vec![ConfigIssue { field: "config.json".into(), message: e.to_string() }],
+            errors: vec![ConfigIssue {
+                field: "config.json".into(),
+                message: e.to_string(),
+            }],
             warnings: vec![],
         })?;
         Self::from_json(&text, runtime)
@@ -221,7 +235,9 @@ impl PortalConfig {
 
     /// The translations that may be loaded: `translations` from config.json, or the shipped ones.
     pub fn translations(&self) -> Vec<String> {
-        self.translations.clone().unwrap_or_else(|| SHIPPED_TRANSLATIONS.iter().map(|&t| t.to_owned()).collect())
+        self.translations
+            .clone()
+            .unwrap_or_else(|| SHIPPED_TRANSLATIONS.iter().map(|&t| t.to_owned()).collect())
     }
 
     /// Checks every field, fixing what can safely be fixed (a base address's trailing slash).
@@ -240,7 +256,10 @@ impl PortalConfig {
             report.error("client.scopes", "must include \"openid\"");
         }
         if let Some(tag) = self.language.as_deref().filter(|t| !is_language_tag(t)) {
-            report.error("language", &format!("\"{tag}\" is not a language tag (e.g. \"de\" or \"de-CH\")"));
+            report.error(
+                "language",
+                &format!("\"{tag}\" is not a language tag (e.g. \"de\" or \"de-CH\")"),
+            );
         }
         for (i, tag) in self.translations.iter().flatten().enumerate() {
             if !(2..=3).contains(&tag.len()) || !tag.bytes().all(|b| b.is_ascii_lowercase()) {
@@ -264,7 +283,10 @@ impl PortalConfig {
         let names = validate_web_apis(&mut self.web_apis, runtime, &mut report);
         for (i, lookup) in self.lookups.iter().enumerate() {
             if !names.contains(&lookup.web_api.to_ascii_lowercase()) {
-                report.error(&format!("lookups[{i}].web_api"), &format!("names \"{}\", which is not a Web API definition", lookup.web_api));
+                report.error(
+                    &format!("lookups[{i}].web_api"),
+                    &format!("names \"{}\", which is not a Web API definition", lookup.web_api),
+                );
             }
             if lookup.endpoint.trim_matches('/').is_empty() {
                 report.error(&format!("lookups[{i}].endpoint"), "is empty");
@@ -286,7 +308,9 @@ fn find_web_api<'a>(apis: &'a [WebApiDefinition], name: &str) -> Option<&'a WebA
 /// `https://host[:port]` exactly as `MessageEvent.origin` and `frame-ancestors` write one: so
 /// that comparing strings is comparing origins.
 fn is_serialized_origin(text: &str) -> bool {
-    let Some((scheme, rest)) = text.split_once("://") else { return false };
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return false;
+    };
     let default_port = match scheme {
         "https" => ":443",
         "http" => ":80",
@@ -294,7 +318,9 @@ fn is_serialized_origin(text: &str) -> bool {
     };
     !rest.is_empty()
         && !rest.ends_with(default_port)
-        && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+        && rest.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+        })
 }
 
 /// Why a file served beside the portal (config.json, a translation) could not be read.
@@ -313,7 +339,10 @@ pub enum ServedFileError {
 
 /// GETs a file served beside the portal (`url` absolute: the portal's own origin) as text.
 pub async fn get_text(transport: &impl crate::Transport, url: &str) -> Result<String, ServedFileError> {
-    let response = transport.send(crate::discovery::get_json(url)).await.map_err(|e| ServedFileError::Unreachable(e.reason))?;
+    let response = transport
+        .send(crate::discovery::get_json(url))
+        .await
+        .map_err(|e| ServedFileError::Unreachable(e.reason))?;
     if response.status() != 200 {
         return Err(ServedFileError::Status(response.status().as_u16()));
     }
@@ -331,12 +360,19 @@ impl ServiceConfig {
     /// Parses and validates (native rules: a secret is required for service-to-service).
     pub fn from_json(text: &str) -> Result<(Self, ConfigReport), ConfigReport> {
         let mut config: Self = serde_json::from_str(text).map_err(|e| ConfigReport {
-            errors: vec![ConfigIssue { field: "configuration".into(), message: format!("is not valid: {e}") }],
+            errors: vec![ConfigIssue {
+                field: "configuration".into(),
+                message: format!("is not valid: {e}"),
+            }],
             warnings: vec![],
         })?;
         let mut report = ConfigReport::default();
         validate_web_apis(&mut config.web_apis, Runtime::Native, &mut report);
-        if report.errors.is_empty() { Ok((config, report)) } else { Err(report) }
+        if report.errors.is_empty() {
+            Ok((config, report))
+        } else {
+            Err(report)
+        }
     }
 
     /// The Web API definition of that name (case-insensitive).
@@ -346,19 +382,29 @@ impl ServiceConfig {
 }
 
 /// Checks Web API definitions, fixing trailing slashes; returns their lowercased names.
-fn validate_web_apis(apis: &mut [WebApiDefinition], runtime: Runtime, report: &mut ConfigReport) -> Vec<String> {
+fn validate_web_apis(
+    apis: &mut [WebApiDefinition],
+    runtime: Runtime,
+    report: &mut ConfigReport,
+) -> Vec<String> {
     let mut names = Vec::new();
     for (i, api) in apis.iter_mut().enumerate() {
         let at = |f: &str| format!("web_apis[{i}].{f}");
         if api.name.trim().is_empty() {
             report.error(&at("name"), "is empty");
         } else if names.contains(&api.name.to_ascii_lowercase()) {
-            report.error(&at("name"), &format!("\"{}\" is used by another definition", api.name));
+            report.error(
+                &at("name"),
+                &format!("\"{}\" is used by another definition", api.name),
+            );
         }
         names.push(api.name.to_ascii_lowercase());
         if check_url(report, &at("base_address"), &api.base_address) && !api.base_address.ends_with('/') {
             api.base_address.push('/');
-            report.warning(&at("base_address"), &format!("had no trailing slash; using {}", api.base_address));
+            report.warning(
+                &at("base_address"),
+                &format!("had no trailing slash; using {}", api.base_address),
+            );
         }
         check_url(report, &at("authority"), &api.authority);
         if api.request_uri.trim().is_empty() {
@@ -381,10 +427,16 @@ fn validate_web_apis(apis: &mut [WebApiDefinition], runtime: Runtime, report: &m
 
 impl ConfigReport {
     fn error(&mut self, field: &str, message: &str) {
-        self.errors.push(ConfigIssue { field: field.to_owned(), message: message.to_owned() });
+        self.errors.push(ConfigIssue {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        });
     }
     fn warning(&mut self, field: &str, message: &str) {
-        self.warnings.push(ConfigIssue { field: field.to_owned(), message: message.to_owned() });
+        self.warnings.push(ConfigIssue {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        });
     }
 }
 
@@ -399,11 +451,17 @@ fn check_url(report: &mut ConfigReport, field: &str, value: &str) -> bool {
         Ok(url) if url.scheme() == "https" => true,
         Ok(url) if url.scheme() == "http" && url.is_loopback() => true,
         Ok(url) if url.scheme() == "http" => {
-            report.error(field, &format!("\"{value}\" uses http; only https is allowed outside this machine (loopback)"));
+            report.error(
+                field,
+                &format!("\"{value}\" uses http; only https is allowed outside this machine (loopback)"),
+            );
             false
         }
         Ok(url) => {
-            report.error(field, &format!("\"{value}\" has scheme \"{}\"; use https", url.scheme()));
+            report.error(
+                field,
+                &format!("\"{value}\" has scheme \"{}\"; use https", url.scheme()),
+            );
             false
         }
     }
@@ -430,19 +488,45 @@ mod tests {
         use crate::transport::{HttpResponse, TransportError, TransportErrorKind};
         let load = |answer: Result<HttpResponse, TransportError>| {
             let transport = Canned::new(answer);
-            let outcome =
-                crate::transport::testing::run_now(PortalConfig::load(&transport, "https://portal/config.json", Runtime::Browser));
-            (transport.sent(), outcome.map(|_| ()).map_err(|r| r.errors.into_iter().map(|e| e.message).collect::<Vec<_>>()))
+            let outcome = crate::transport::testing::run_now(PortalConfig::load(
+                &transport,
+                "https://portal/config.json",
+                Runtime::Browser,
+            ));
+            (
+                transport.sent(),
+                outcome
+                    .map(|_| ())
+                    .map_err(|r| r.errors.into_iter().map(|e| e.message).collect::<Vec<_>>()),
+            )
         };
-        let (sent, outcome) = load(Ok(HttpResponse::new(200, sample("http://127.0.0.1:3/mesmw/", ""))));
+        let (sent, outcome) = load(Ok(HttpResponse::new(
+            200,
+            sample("http://127.0.0.1:3/mesmw/", ""),
+        )));
         assert_eq!((sent[0].url(), outcome), ("https://portal/config.json", Ok(())));
         let (_, outcome) = load(Ok(HttpResponse::new(404, "<h1>Not Found</h1>")));
-        assert_eq!(outcome, Err(vec!["could not be loaded: the server answered HTTP 404".to_owned()]));
+        assert_eq!(
+            outcome,
+            Err(vec![
+                "could not be loaded: the server answered HTTP 404".to_owned()
+            ])
+        );
         let (_, outcome) = load(Ok(HttpResponse::new(200, "<html>")));
-        assert!(matches!(&outcome, Err(e) if e[0].starts_with("is not valid configuration")), "{outcome:?}");
-        let down = TransportError { url: "https://portal/config.json".into(), reason: "refused".into(), kind: TransportErrorKind::Network };
+        assert!(
+            matches!(&outcome, Err(e) if e[0].starts_with("is not valid configuration")),
+            "{outcome:?}"
+        );
+        let down = TransportError {
+            url: "https://portal/config.json".into(),
+            reason: "refused".into(),
+            kind: TransportErrorKind::Network,
+        };
         let (_, outcome) = load(Err(down));
-        assert_eq!(outcome, Err(vec!["could not be loaded from this server (refused)".to_owned()]));
+        assert_eq!(
+            outcome,
+            Err(vec!["could not be loaded from this server (refused)".to_owned()])
+        );
     }
 
     #[test]
@@ -450,17 +534,38 @@ mod tests {
         for good in ["de", "en", "de-CH", "zh-Hant-TW", "sr-Latn", "gsw"] {
             assert!(is_language_tag(good), "{good}");
         }
-        for bad in ["", "d", "deutsch", "de_CH", "../de", "de/..", "de-", "<b>", "de-CH-toolongsubtag", "1e"] {
+        for bad in [
+            "",
+            "d",
+            "deutsch",
+            "de_CH",
+            "../de",
+            "de/..",
+            "de-",
+            "<b>",
+            "de-CH-toolongsubtag",
+            "1e",
+        ] {
             assert!(!is_language_tag(bad), "{bad}");
         }
         let with = |extra: &str| {
             let text = sample("http://127.0.0.1:3/mesmw/", "").replacen("{", &format!("{{{extra},"), 1);
-            PortalConfig::from_json(&text, Runtime::Browser).map(|(c, _)| c).map_err(|r| r.errors)
+            PortalConfig::from_json(&text, Runtime::Browser)
+                .map(|(c, _)| c)
+                .map_err(|r| r.errors)
         };
         let config = with(r#""language":"de-CH","translations":["de","fr"]"#).expect("valid");
-        assert_eq!((config.language.as_deref(), config.translations()), (Some("de-CH"), vec!["de".to_owned(), "fr".to_owned()]));
-        assert_eq!(with(r#""language":null"#).expect("valid").translations(), ["de"], "the shipped ones by default");
-        let errors = with(r#""language":"../../x","translations":["de","../config","DE"]"#).expect_err("refused");
+        assert_eq!(
+            (config.language.as_deref(), config.translations()),
+            (Some("de-CH"), vec!["de".to_owned(), "fr".to_owned()])
+        );
+        assert_eq!(
+            with(r#""language":null"#).expect("valid").translations(),
+            ["de"],
+            "the shipped ones by default"
+        );
+        let errors =
+            with(r#""language":"../../x","translations":["de","../config","DE"]"#).expect_err("refused");
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["language", "translations[1]", "translations[2]"]);
     }
@@ -468,10 +573,17 @@ mod tests {
     #[test]
     fn embed_origins_are_origins_as_browsers_write_them() {
         let with = |origins: &str| {
-            let text = sample("http://127.0.0.1:3/mesmw/", "").replacen("{", &format!("{{\"embed_origins\":{origins},"), 1);
-            PortalConfig::from_json(&text, Runtime::Browser).map(|(c, _)| c.embed_origins).map_err(|r| r.errors)
+            let text = sample("http://127.0.0.1:3/mesmw/", "").replacen(
+                "{",
+                &format!("{{\"embed_origins\":{origins},"),
+                1,
+            );
+            PortalConfig::from_json(&text, Runtime::Browser)
+                .map(|(c, _)| c.embed_origins)
+                .map_err(|r| r.errors)
         };
-        let good = r#"["https://intranet.plant.example","https://hmi.plant.example:8443","http://127.0.0.1:8083"]"#;
+        let good =
+            r#"["https://intranet.plant.example","https://hmi.plant.example:8443","http://127.0.0.1:8083"]"#;
         assert_eq!(with(good).expect("valid").len(), 3);
         for bad in [
             "https://intranet.plant.example/",
@@ -500,16 +612,28 @@ mod tests {
         assert!(config.may_frame("https://intranet.plant.example", None));
         assert!(config.may_frame("http://127.0.0.1:8083", Some("http://127.0.0.1:8083")));
         assert!(!config.may_frame("https://evil.example", None));
-        assert!(!config.may_frame("https://intranet.plant.example.evil.example", None), "exact, not a prefix");
-        assert!(!config.may_frame("https://intranet.plant.example", Some("https://evil.example")), "the browser's word counts too");
+        assert!(
+            !config.may_frame("https://intranet.plant.example.evil.example", None),
+            "exact, not a prefix"
+        );
+        assert!(
+            !config.may_frame("https://intranet.plant.example", Some("https://evil.example")),
+            "the browser's word counts too"
+        );
         assert!(!config.may_frame("null", None), "a sandboxed or local file page");
-        let (nobody, _) = PortalConfig::from_json(&sample("http://127.0.0.1:3/mesmw/", ""), Runtime::Browser).expect("valid");
-        assert!(!nobody.may_frame("https://intranet.plant.example", None), "nobody, unless listed");
+        let (nobody, _) = PortalConfig::from_json(&sample("http://127.0.0.1:3/mesmw/", ""), Runtime::Browser)
+            .expect("valid");
+        assert!(
+            !nobody.may_frame("https://intranet.plant.example", None),
+            "nobody, unless listed"
+        );
     }
 
     #[test]
     fn missing_trailing_slash_is_added_and_reported() {
-        let (config, report) = PortalConfig::from_json(&sample("http://127.0.0.1:3/mesmw", ""), Runtime::Browser).expect("valid");
+        let (config, report) =
+            PortalConfig::from_json(&sample("http://127.0.0.1:3/mesmw", ""), Runtime::Browser)
+                .expect("valid");
         assert_eq!(config.web_apis[0].base_address, "http://127.0.0.1:3/mesmw/");
         assert_eq!(report.warnings.len(), 1);
         assert!(report.warnings[0].message.contains("trailing slash"));
@@ -525,7 +649,9 @@ mod tests {
 
     #[test]
     fn plain_http_is_refused_off_loopback() {
-        let report = PortalConfig::from_json(&sample("http://mes.plant.example/mesmw/", ""), Runtime::Browser).expect_err("http");
+        let report =
+            PortalConfig::from_json(&sample("http://mes.plant.example/mesmw/", ""), Runtime::Browser)
+                .expect_err("http");
         assert!(report.errors[0].message.contains("only https"), "{report:?}");
     }
 
@@ -537,7 +663,14 @@ mod tests {
         let fields: Vec<_> = report.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["client.authority", "client.redirect_uri", "client.client_id", "client.scopes", "lookups[0].web_api", "lookups[0].endpoint"]
+            [
+                "client.authority",
+                "client.redirect_uri",
+                "client.client_id",
+                "client.scopes",
+                "lookups[0].web_api",
+                "lookups[0].endpoint"
+            ]
         );
     }
 }

@@ -1,7 +1,9 @@
 //! OpenID Provider discovery (OpenID Connect Discovery 1.0, RFC 8414) and the JWKS.
 //! Every endpoint the client uses comes from here; no path is assumed.
 
-use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, content_type, first_bytes, is_json};
+use crate::transport::{
+    HttpRequest, HttpResponse, Transport, TransportError, content_type, first_bytes, is_json,
+};
 use serde::{Deserialize, Serialize};
 
 /// The parts of the provider's metadata the client uses.
@@ -48,7 +50,9 @@ pub enum DiscoveryError {
         first_bytes: String,
     },
     /// The document names another issuer: a misconfigured authority, or a mix-up attack.
-    #[error("the discovery document names issuer \"{found}\", but the configured authority is \"{expected}\"")]
+    #[error(
+        "the discovery document names issuer \"{found}\", but the configured authority is \"{expected}\""
+    )]
     IssuerMismatch {
         /// The configured authority.
         expected: String,
@@ -62,7 +66,10 @@ pub enum DiscoveryError {
 
 /// The discovery document's address for an authority.
 pub fn discovery_url(authority: &str) -> String {
-    format!("{}/.well-known/openid-configuration", authority.trim_end_matches('/'))
+    format!(
+        "{}/.well-known/openid-configuration",
+        authority.trim_end_matches('/')
+    )
 }
 
 /// The GET request for the discovery document.
@@ -71,7 +78,9 @@ pub fn discovery_request(authority: &str) -> HttpRequest {
 }
 
 pub(crate) fn get_json(url: &str) -> HttpRequest {
-    HttpRequest::get(url).header("accept", "application/json").checked()
+    HttpRequest::get(url)
+        .header("accept", "application/json")
+        .checked()
 }
 
 /// Parses and checks the discovery answer against the configured authority.
@@ -79,12 +88,17 @@ pub fn parse_discovery(authority: &str, response: &HttpResponse) -> Result<Provi
     let url = discovery_url(authority);
     let metadata: ProviderMetadata = parse_json_document(&url, response)?;
     if metadata.issuer != authority && metadata.issuer != authority.trim_end_matches('/') {
-        return Err(DiscoveryError::IssuerMismatch { expected: authority.to_owned(), found: metadata.issuer });
+        return Err(DiscoveryError::IssuerMismatch {
+            expected: authority.to_owned(),
+            found: metadata.issuer,
+        });
     }
     if let Some(methods) = &metadata.code_challenge_methods_supported
         && !methods.iter().any(|m| m == "S256")
     {
-        return Err(DiscoveryError::Unsupported("it does not offer PKCE with S256".into()));
+        return Err(DiscoveryError::Unsupported(
+            "it does not offer PKCE with S256".into(),
+        ));
     }
     Ok(metadata)
 }
@@ -99,7 +113,10 @@ fn unexpected(url: &str, response: &HttpResponse) -> DiscoveryError {
     }
 }
 
-fn parse_json_document<T: serde::de::DeserializeOwned>(url: &str, response: &HttpResponse) -> Result<T, DiscoveryError> {
+fn parse_json_document<T: serde::de::DeserializeOwned>(
+    url: &str,
+    response: &HttpResponse,
+) -> Result<T, DiscoveryError> {
     let unexpected = || unexpected(url, response);
     if !response.status().is_success() || !is_json(&content_type(response)) {
         return Err(unexpected());
@@ -111,13 +128,26 @@ fn parse_json_document<T: serde::de::DeserializeOwned>(url: &str, response: &Htt
 /// request, made before the page leaves for the authority, so a person is never sent to a
 /// browser error page.
 pub async fn authority_reachable(transport: &impl Transport, authority: &str) -> Result<(), DiscoveryError> {
-    let response = transport.send(discovery_request(authority)).await.map_err(DiscoveryError::Unreachable)?;
-    if response.status().is_success() { Ok(()) } else { Err(unexpected(&discovery_url(authority), &response)) }
+    let response = transport
+        .send(discovery_request(authority))
+        .await
+        .map_err(DiscoveryError::Unreachable)?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(unexpected(&discovery_url(authority), &response))
+    }
 }
 
 /// Fetches and checks the provider metadata.
-pub async fn discover(transport: &impl Transport, authority: &str) -> Result<ProviderMetadata, DiscoveryError> {
-    let response = transport.send(discovery_request(authority)).await.map_err(DiscoveryError::Unreachable)?;
+pub async fn discover(
+    transport: &impl Transport,
+    authority: &str,
+) -> Result<ProviderMetadata, DiscoveryError> {
+    let response = transport
+        .send(discovery_request(authority))
+        .await
+        .map_err(DiscoveryError::Unreachable)?;
     parse_discovery(authority, &response)
 }
 
@@ -162,7 +192,11 @@ pub struct JwkSet {
 impl JwkSet {
     /// The signing key for a token header's `kid` (or the only signing key when the header has none).
     pub fn find(&self, kid: Option<&str>) -> Option<&Jwk> {
-        let signing = || self.keys.iter().filter(|k| k.use_.as_deref().is_none_or(|u| u == "sig"));
+        let signing = || {
+            self.keys
+                .iter()
+                .filter(|k| k.use_.as_deref().is_none_or(|u| u == "sig"))
+        };
         match kid {
             Some(kid) => signing().find(|k| k.kid.as_deref() == Some(kid)),
             None => {
@@ -175,8 +209,14 @@ impl JwkSet {
 }
 
 /// Fetches the JWKS named by the metadata.
-pub async fn fetch_jwks(transport: &impl Transport, metadata: &ProviderMetadata) -> Result<JwkSet, DiscoveryError> {
-    let response = transport.send(get_json(&metadata.jwks_uri)).await.map_err(DiscoveryError::Unreachable)?;
+pub async fn fetch_jwks(
+    transport: &impl Transport,
+    metadata: &ProviderMetadata,
+) -> Result<JwkSet, DiscoveryError> {
+    let response = transport
+        .send(get_json(&metadata.jwks_uri))
+        .await
+        .map_err(DiscoveryError::Unreachable)?;
     parse_json_document(&metadata.jwks_uri, &response)
 }
 
@@ -199,7 +239,10 @@ mod tests {
     fn request_is_a_plain_get_for_json() {
         let request = discovery_request("https://sms.plant.example/identitymanager/");
         assert_eq!(request.method(), crate::transport::Method::Get);
-        assert_eq!(request.url(), "https://sms.plant.example/identitymanager/.well-known/openid-configuration");
+        assert_eq!(
+            request.url(),
+            "https://sms.plant.example/identitymanager/.well-known/openid-configuration"
+        );
         assert_eq!(request.headers().get("accept"), Some("application/json"));
         assert!(request.body().is_empty());
     }
@@ -212,12 +255,26 @@ mod tests {
 
     #[test]
     fn issuer_must_match_the_configured_authority() {
-        let ok = parse_discovery("https://sms.plant.example/identitymanager", &answer(200, "application/json", DOC)).expect("ok");
+        let ok = parse_discovery(
+            "https://sms.plant.example/identitymanager",
+            &answer(200, "application/json", DOC),
+        )
+        .expect("ok");
         assert!(ok.authorization_response_iss_parameter_supported);
-        let err = parse_discovery("https://evil.example/identitymanager", &answer(200, "application/json", DOC)).expect_err("mix-up");
+        let err = parse_discovery(
+            "https://evil.example/identitymanager",
+            &answer(200, "application/json", DOC),
+        )
+        .expect_err("mix-up");
         assert!(matches!(err, DiscoveryError::IssuerMismatch { .. }));
-        let slash = parse_discovery("https://sms.plant.example/identitymanager/", &answer(200, "application/json", DOC));
-        assert!(slash.is_ok(), "a configured trailing slash is not another issuer: {slash:?}");
+        let slash = parse_discovery(
+            "https://sms.plant.example/identitymanager/",
+            &answer(200, "application/json", DOC),
+        );
+        assert!(
+            slash.is_ok(),
+            "a configured trailing slash is not another issuer: {slash:?}"
+        );
     }
 
     #[test]
@@ -225,7 +282,10 @@ mod tests {
         let authority = "https://sms.plant.example/identitymanager";
         for (status, content_type) in [(503, "application/json"), (200, "text/plain"), (404, "text/html")] {
             let err = parse_discovery(authority, &answer(status, content_type, DOC)).expect_err("refused");
-            assert!(matches!(err, DiscoveryError::UnexpectedResponse { status: s, .. } if s == status), "{status} {content_type}: {err:?}");
+            assert!(
+                matches!(err, DiscoveryError::UnexpectedResponse { status: s, .. } if s == status),
+                "{status} {content_type}: {err:?}"
+            );
         }
         assert!(parse_discovery(authority, &answer(200, "application/json; charset=utf-8", DOC)).is_ok());
     }
@@ -238,7 +298,12 @@ mod tests {
         )
         .expect_err("html");
         match err {
-            DiscoveryError::UnexpectedResponse { status, content_type, first_bytes, .. } => {
+            DiscoveryError::UnexpectedResponse {
+                status,
+                content_type,
+                first_bytes,
+                ..
+            } => {
                 assert_eq!((status, content_type.as_str()), (200, "text/html"));
                 assert!(first_bytes.starts_with("<html>"));
             }
@@ -249,16 +314,20 @@ mod tests {
     #[test]
     fn pkce_s256_is_required_when_methods_are_listed() {
         let doc = DOC.replace(r#"["plain","S256"]"#, r#"["plain"]"#);
-        let err =
-            parse_discovery("https://sms.plant.example/identitymanager", &answer(200, "application/json", &doc)).expect_err("plain only");
+        let err = parse_discovery(
+            "https://sms.plant.example/identitymanager",
+            &answer(200, "application/json", &doc),
+        )
+        .expect_err("plain only");
         assert!(matches!(err, DiscoveryError::Unsupported(_)));
     }
 
     #[test]
     fn jwk_lookup_by_kid() {
-        let set: JwkSet =
-            serde_json::from_str(r#"{"keys":[{"kty":"RSA","kid":"a","n":"x","e":"AQAB"},{"kty":"RSA","kid":"b","use":"enc"}]}"#)
-                .expect("jwks");
+        let set: JwkSet = serde_json::from_str(
+            r#"{"keys":[{"kty":"RSA","kid":"a","n":"x","e":"AQAB"},{"kty":"RSA","kid":"b","use":"enc"}]}"#,
+        )
+        .expect("jwks");
         assert_eq!(set.find(Some("a")).and_then(|k| k.kid.as_deref()), Some("a"));
         assert!(set.find(Some("b")).is_none(), "encryption keys never verify");
         assert!(set.find(Some("c")).is_none());

@@ -116,7 +116,11 @@ pub struct Claims {
 impl Claims {
     /// The name a person recognises: `preferred_username`, else `name`, else `sub`.
     pub fn identity(&self) -> String {
-        self.preferred_username.clone().or_else(|| self.name.clone()).or_else(|| self.sub.clone()).unwrap_or_else(|| "(unnamed)".into())
+        self.preferred_username
+            .clone()
+            .or_else(|| self.name.clone())
+            .or_else(|| self.sub.clone())
+            .unwrap_or_else(|| "(unnamed)".into())
     }
     /// Scopes as a list.
     pub fn scopes(&self) -> Vec<String> {
@@ -197,17 +201,34 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedJwt, IdTokenError> {
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(IdTokenError::Malformed("not three dot-separated parts".into()));
     };
-    let decode = |part: &str, what: &str| URL_SAFE_NO_PAD.decode(part).map_err(|e| IdTokenError::Malformed(format!("{what}: {e}")));
-    let header: JwtHeader = serde_json::from_slice(&decode(h, "header")?).map_err(|e| IdTokenError::Malformed(format!("header: {e}")))?;
-    let claims: Claims = serde_json::from_slice(&decode(p, "claims")?).map_err(|e| IdTokenError::Malformed(format!("claims: {e}")))?;
+    let decode = |part: &str, what: &str| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|e| IdTokenError::Malformed(format!("{what}: {e}")))
+    };
+    let header: JwtHeader = serde_json::from_slice(&decode(h, "header")?)
+        .map_err(|e| IdTokenError::Malformed(format!("header: {e}")))?;
+    let claims: Claims = serde_json::from_slice(&decode(p, "claims")?)
+        .map_err(|e| IdTokenError::Malformed(format!("claims: {e}")))?;
     let signature = decode(s, "signature")?;
-    Ok(UnverifiedJwt { header, claims, signing_input: format!("{h}.{p}"), signature })
+    Ok(UnverifiedJwt {
+        header,
+        claims,
+        signing_input: format!("{h}.{p}"),
+        signature,
+    })
 }
 
 /// Checks a signature with a public key from the JWKS.
 pub trait SignatureVerifier {
     /// `Ok(true)` when `signature` over `signing_input` verifies with `key` under `alg`.
-    fn verify(&self, key: &Jwk, alg: &str, signing_input: &[u8], signature: &[u8]) -> impl Future<Output = Result<bool, String>>;
+    fn verify(
+        &self,
+        key: &Jwk,
+        alg: &str,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> impl Future<Output = Result<bool, String>>;
 }
 
 /// What an ID token must match.
@@ -229,22 +250,36 @@ pub struct Expected<'a> {
 /// several audiences or an `azp` are named), `exp`, `iat`/`nbf` — all but the nonce.
 fn check_common_claims(claims: &Claims, expected: &Expected<'_>) -> Result<(), IdTokenError> {
     if claims.iss != expected.issuer {
-        return Err(IdTokenError::IssuerMismatch { expected: expected.issuer.into(), found: claims.iss.clone() });
+        return Err(IdTokenError::IssuerMismatch {
+            expected: expected.issuer.into(),
+            found: claims.iss.clone(),
+        });
     }
     if claims.sub.as_deref().is_none_or(str::is_empty) {
         return Err(IdTokenError::MissingSubject);
     }
     if !claims.aud.contains(expected.client_id) {
-        return Err(IdTokenError::AudienceMismatch { expected: expected.client_id.into(), found: claims.aud.to_vec() });
+        return Err(IdTokenError::AudienceMismatch {
+            expected: expected.client_id.into(),
+            found: claims.aud.to_vec(),
+        });
     }
     let several = matches!(&claims.aud, Audience::Many(list) if list.len() > 1);
     if (several || claims.azp.is_some()) && claims.azp.as_deref() != Some(expected.client_id) {
-        return Err(IdTokenError::UnauthorizedParty { expected: expected.client_id.into(), found: claims.azp.clone() });
+        return Err(IdTokenError::UnauthorizedParty {
+            expected: expected.client_id.into(),
+            found: claims.azp.clone(),
+        });
     }
     if claims.exp.saturating_add(expected.skew) < expected.now {
         return Err(IdTokenError::Expired);
     }
-    if claims.iat.into_iter().chain(claims.nbf).any(|t| t > expected.now.saturating_add(expected.skew)) {
+    if claims
+        .iat
+        .into_iter()
+        .chain(claims.nbf)
+        .any(|t| t > expected.now.saturating_add(expected.skew))
+    {
         return Err(IdTokenError::NotYetValid);
     }
     Ok(())
@@ -262,7 +297,11 @@ pub fn check_id_token_claims(claims: &Claims, expected: &Expected<'_>) -> Result
 /// The claim checks of an ID token that came with a refresh (OpenID Connect Core §12.2), pure:
 /// the usual checks, then the same `iss`, `sub`, `aud` and `azp` as the sign-in's token, an `iat`,
 /// and a `nonce` only if it is the sign-in's.
-pub fn check_refreshed_id_token_claims(claims: &Claims, original: &Claims, expected: &Expected<'_>) -> Result<(), IdTokenError> {
+pub fn check_refreshed_id_token_claims(
+    claims: &Claims,
+    original: &Claims,
+    expected: &Expected<'_>,
+) -> Result<(), IdTokenError> {
     check_common_claims(claims, expected)?;
     if claims.iss != original.iss {
         return Err(IdTokenError::RefreshMismatch("the issuer (iss)"));
@@ -291,16 +330,25 @@ pub fn check_refreshed_id_token_claims(claims: &Claims, original: &Claims, expec
 
 /// Checks the algorithm, finds the key and verifies the signature; returns the claims, which
 /// are not checked yet. [`IdTokenError::UnknownKey`] tells the caller to refetch the JWKS once.
-pub async fn verify_id_token_signature(token: &str, jwks: &JwkSet, verifier: &impl SignatureVerifier) -> Result<Claims, IdTokenError> {
+pub async fn verify_id_token_signature(
+    token: &str,
+    jwks: &JwkSet,
+    verifier: &impl SignatureVerifier,
+) -> Result<Claims, IdTokenError> {
     let jwt = decode_unverified(token)?;
     if !ALLOWED_ALGORITHMS.contains(&jwt.header.alg.as_str()) {
         return Err(IdTokenError::UnsupportedAlgorithm(jwt.header.alg));
     }
-    let key = jwks.find(jwt.header.kid.as_deref()).ok_or_else(|| IdTokenError::UnknownKey(jwt.header.kid.clone()))?;
+    let key = jwks
+        .find(jwt.header.kid.as_deref())
+        .ok_or_else(|| IdTokenError::UnknownKey(jwt.header.kid.clone()))?;
     if key.alg.as_deref().is_some_and(|a| a != jwt.header.alg) {
         return Err(IdTokenError::UnsupportedAlgorithm(jwt.header.alg));
     }
-    match verifier.verify(key, &jwt.header.alg, jwt.signing_input.as_bytes(), &jwt.signature).await {
+    match verifier
+        .verify(key, &jwt.header.alg, jwt.signing_input.as_bytes(), &jwt.signature)
+        .await
+    {
         Ok(true) => Ok(jwt.claims),
         Ok(false) => Err(IdTokenError::BadSignature),
         Err(e) => Err(IdTokenError::Verifier(e)),
@@ -340,22 +388,35 @@ mod native {
     pub struct NativeVerifier;
 
     impl SignatureVerifier for NativeVerifier {
-        async fn verify(&self, key: &Jwk, alg: &str, signing_input: &[u8], signature: &[u8]) -> Result<bool, String> {
+        async fn verify(
+            &self,
+            key: &Jwk,
+            alg: &str,
+            signing_input: &[u8],
+            signature: &[u8],
+        ) -> Result<bool, String> {
             use base64::Engine as _;
             let (algorithm, decoding) = match (alg, key.kty.as_str()) {
                 ("RS256", "RSA") => (
                     Algorithm::RS256,
-                    DecodingKey::from_rsa_components(key.n.as_deref().unwrap_or_default(), key.e.as_deref().unwrap_or_default()),
+                    DecodingKey::from_rsa_components(
+                        key.n.as_deref().unwrap_or_default(),
+                        key.e.as_deref().unwrap_or_default(),
+                    ),
                 ),
                 ("ES256", "EC") => (
                     Algorithm::ES256,
-                    DecodingKey::from_ec_components(key.x.as_deref().unwrap_or_default(), key.y.as_deref().unwrap_or_default()),
+                    DecodingKey::from_ec_components(
+                        key.x.as_deref().unwrap_or_default(),
+                        key.y.as_deref().unwrap_or_default(),
+                    ),
                 ),
                 _ => return Err(format!("key type {} cannot check {alg}", key.kty)),
             };
             let decoding = decoding.map_err(|e| e.to_string())?;
             let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature);
-            jsonwebtoken::crypto::verify(&signature, signing_input, &decoding, algorithm).map_err(|e| e.to_string())
+            jsonwebtoken::crypto::verify(&signature, signing_input, &decoding, algorithm)
+                .map_err(|e| e.to_string())
         }
     }
 }
@@ -370,69 +431,149 @@ mod tests {
             "iss": "https://aim", "aud": "portal", "sub": "s", "exp": i64::MAX, "iat": i64::MIN, "nonce": "n"
         }))
         .expect("claims");
-        let expected = super::Expected { issuer: "https://aim", client_id: "portal", nonce: "n", now: i64::MAX, skew: 60 };
+        let expected = super::Expected {
+            issuer: "https://aim",
+            client_id: "portal",
+            nonce: "n",
+            now: i64::MAX,
+            skew: 60,
+        };
         assert_eq!(super::check_id_token_claims(&claims, &expected), Ok(()));
         let future: super::Claims = serde_json::from_value(serde_json::json!({
             "iss": "https://aim", "aud": "portal", "sub": "s", "exp": i64::MAX, "iat": i64::MAX, "nonce": "n"
         }))
         .expect("claims");
-        let now = super::Expected { now: 1_800_000_000, ..expected };
-        assert_eq!(super::check_id_token_claims(&future, &now), Err(super::IdTokenError::NotYetValid));
+        let now = super::Expected {
+            now: 1_800_000_000,
+            ..expected
+        };
+        assert_eq!(
+            super::check_id_token_claims(&future, &now),
+            Err(super::IdTokenError::NotYetValid)
+        );
     }
 
     use super::*;
 
     fn token(header: &str, claims: &str) -> String {
-        format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims), URL_SAFE_NO_PAD.encode(b"sig"))
+        format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims),
+            URL_SAFE_NO_PAD.encode(b"sig")
+        )
     }
 
     fn claims(extra: &str) -> Claims {
-        let text = format!(r#"{{"iss":"https://aim","aud":"mes-portal","exp":1000,"iat":900,"nonce":"n1","sub":"42"{extra}}}"#);
+        let text = format!(
+            r#"{{"iss":"https://aim","aud":"mes-portal","exp":1000,"iat":900,"nonce":"n1","sub":"42"{extra}}}"#
+        );
         serde_json::from_str(&text).expect("claims")
     }
 
     fn expected(now: i64) -> Expected<'static> {
-        Expected { issuer: "https://aim", client_id: "mes-portal", nonce: "n1", now, skew: 60 }
+        Expected {
+            issuer: "https://aim",
+            client_id: "mes-portal",
+            nonce: "n1",
+            now,
+            skew: 60,
+        }
     }
 
     #[test]
     fn claim_checks() {
         assert_eq!(check_id_token_claims(&claims(""), &expected(950)), Ok(()));
         // exp 1000, skew 60: valid through now = 1060, expired from 1061.
-        assert_eq!(check_id_token_claims(&claims(""), &expected(1060)), Ok(()), "at the edge of the skew");
-        assert_eq!(check_id_token_claims(&claims(""), &expected(1061)), Err(IdTokenError::Expired));
+        assert_eq!(
+            check_id_token_claims(&claims(""), &expected(1060)),
+            Ok(()),
+            "at the edge of the skew"
+        );
+        assert_eq!(
+            check_id_token_claims(&claims(""), &expected(1061)),
+            Err(IdTokenError::Expired)
+        );
         // iat 900, skew 60: acceptable from now = 840, too early at 839.
-        assert_eq!(check_id_token_claims(&claims(""), &expected(840)), Ok(()), "iat at the edge of the skew");
-        assert_eq!(check_id_token_claims(&claims(""), &expected(839)), Err(IdTokenError::NotYetValid));
+        assert_eq!(
+            check_id_token_claims(&claims(""), &expected(840)),
+            Ok(()),
+            "iat at the edge of the skew"
+        );
+        assert_eq!(
+            check_id_token_claims(&claims(""), &expected(839)),
+            Err(IdTokenError::NotYetValid)
+        );
         let nbf = claims(r#","nbf":950"#);
-        assert_eq!(check_id_token_claims(&nbf, &expected(890)), Ok(()), "nbf at the edge of the skew");
-        assert_eq!(check_id_token_claims(&nbf, &expected(889)), Err(IdTokenError::NotYetValid), "nbf is checked too");
+        assert_eq!(
+            check_id_token_claims(&nbf, &expected(890)),
+            Ok(()),
+            "nbf at the edge of the skew"
+        );
+        assert_eq!(
+            check_id_token_claims(&nbf, &expected(889)),
+            Err(IdTokenError::NotYetValid),
+            "nbf is checked too"
+        );
         let mut other = expected(950);
         other.nonce = "n2";
-        assert_eq!(check_id_token_claims(&claims(""), &other), Err(IdTokenError::NonceMismatch));
-        let no_nonce: Claims = serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"sub":"42"}"#).expect("c");
-        assert_eq!(check_id_token_claims(&no_nonce, &expected(950)), Err(IdTokenError::NonceMismatch));
+        assert_eq!(
+            check_id_token_claims(&claims(""), &other),
+            Err(IdTokenError::NonceMismatch)
+        );
+        let no_nonce: Claims =
+            serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"sub":"42"}"#)
+                .expect("c");
+        assert_eq!(
+            check_id_token_claims(&no_nonce, &expected(950)),
+            Err(IdTokenError::NonceMismatch)
+        );
         other = expected(950);
         other.client_id = "someone-else";
-        assert!(matches!(check_id_token_claims(&claims(""), &other), Err(IdTokenError::AudienceMismatch { .. })));
+        assert!(matches!(
+            check_id_token_claims(&claims(""), &other),
+            Err(IdTokenError::AudienceMismatch { .. })
+        ));
         other = expected(950);
         other.issuer = "https://evil";
-        assert!(matches!(check_id_token_claims(&claims(""), &other), Err(IdTokenError::IssuerMismatch { .. })));
-        let no_sub: Claims = serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"nonce":"n1"}"#).expect("c");
-        assert_eq!(check_id_token_claims(&no_sub, &expected(950)), Err(IdTokenError::MissingSubject));
-        let empty: Claims =
-            serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"nonce":"n1","sub":""}"#).expect("c");
-        assert_eq!(check_id_token_claims(&empty, &expected(950)), Err(IdTokenError::MissingSubject));
+        assert!(matches!(
+            check_id_token_claims(&claims(""), &other),
+            Err(IdTokenError::IssuerMismatch { .. })
+        ));
+        let no_sub: Claims =
+            serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"nonce":"n1"}"#)
+                .expect("c");
+        assert_eq!(
+            check_id_token_claims(&no_sub, &expected(950)),
+            Err(IdTokenError::MissingSubject)
+        );
+        let empty: Claims = serde_json::from_str(
+            r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"nonce":"n1","sub":""}"#,
+        )
+        .expect("c");
+        assert_eq!(
+            check_id_token_claims(&empty, &expected(950)),
+            Err(IdTokenError::MissingSubject)
+        );
     }
 
     #[test]
     fn identity_and_scopes_read_what_the_token_says() {
-        let parse = |extra: &str| serde_json::from_str::<Claims>(&format!(r#"{{"iss":"i","aud":"a","exp":1{extra}}}"#)).expect("claims");
-        assert_eq!(parse(r#","sub":"42","name":"Alice A.","preferred_username":"PLANT\\alice""#).identity(), "PLANT\\alice");
+        let parse = |extra: &str| {
+            serde_json::from_str::<Claims>(&format!(r#"{{"iss":"i","aud":"a","exp":1{extra}}}"#))
+                .expect("claims")
+        };
+        assert_eq!(
+            parse(r#","sub":"42","name":"Alice A.","preferred_username":"PLANT\\alice""#).identity(),
+            "PLANT\\alice"
+        );
         assert_eq!(parse(r#","sub":"42","name":"Alice A.""#).identity(), "Alice A.");
         assert_eq!(parse(r#","sub":"42""#).identity(), "42");
         assert_eq!(parse("").identity(), "(unnamed)");
-        assert_eq!(parse(r#","scope":"openid  mes-web-api""#).scopes(), ["openid", "mes-web-api"]);
+        assert_eq!(
+            parse(r#","scope":"openid  mes-web-api""#).scopes(),
+            ["openid", "mes-web-api"]
+        );
         assert_eq!(parse(r#","scope":["system"]"#).scopes(), ["system"]);
         assert!(parse("").scopes().is_empty());
     }
@@ -440,22 +581,42 @@ mod tests {
     #[test]
     fn several_audiences_need_this_client_as_the_authorized_party() {
         let base = r#""iss":"https://aim","exp":1000,"nonce":"n1","sub":"42""#;
-        let parse = |rest: &str| serde_json::from_str::<Claims>(&format!("{{{base},{rest}}}")).expect("claims");
-        assert_eq!(check_id_token_claims(&parse(r#""aud":["x","mes-portal"],"azp":"mes-portal""#), &expected(950)), Ok(()));
+        let parse =
+            |rest: &str| serde_json::from_str::<Claims>(&format!("{{{base},{rest}}}")).expect("claims");
+        assert_eq!(
+            check_id_token_claims(
+                &parse(r#""aud":["x","mes-portal"],"azp":"mes-portal""#),
+                &expected(950)
+            ),
+            Ok(())
+        );
         assert_eq!(
             check_id_token_claims(&parse(r#""aud":["x","mes-portal"]"#), &expected(950)),
-            Err(IdTokenError::UnauthorizedParty { expected: "mes-portal".into(), found: None })
+            Err(IdTokenError::UnauthorizedParty {
+                expected: "mes-portal".into(),
+                found: None
+            })
         );
         assert_eq!(
             check_id_token_claims(&parse(r#""aud":["x","mes-portal"],"azp":"x""#), &expected(950)),
-            Err(IdTokenError::UnauthorizedParty { expected: "mes-portal".into(), found: Some("x".into()) })
+            Err(IdTokenError::UnauthorizedParty {
+                expected: "mes-portal".into(),
+                found: Some("x".into())
+            })
         );
         assert_eq!(
             check_id_token_claims(&parse(r#""aud":"mes-portal","azp":"x""#), &expected(950)),
-            Err(IdTokenError::UnauthorizedParty { expected: "mes-portal".into(), found: Some("x".into()) }),
+            Err(IdTokenError::UnauthorizedParty {
+                expected: "mes-portal".into(),
+                found: Some("x".into())
+            }),
             "an azp that names another client is refused even with one audience"
         );
-        assert_eq!(check_id_token_claims(&parse(r#""aud":["mes-portal"]"#), &expected(950)), Ok(()), "a list of one needs no azp");
+        assert_eq!(
+            check_id_token_claims(&parse(r#""aud":["mes-portal"]"#), &expected(950)),
+            Ok(()),
+            "a list of one needs no azp"
+        );
         assert!(matches!(
             check_id_token_claims(&parse(r#""aud":["x","y"],"azp":"mes-portal""#), &expected(950)),
             Err(IdTokenError::AudienceMismatch { .. })
@@ -469,12 +630,21 @@ mod tests {
     fn a_refreshed_id_token_must_belong_to_the_same_session() {
         let original = claims("");
         let refreshed = |extra: &str| {
-            serde_json::from_str::<Claims>(&format!(r#"{{"iss":"https://aim","aud":"mes-portal","exp":2000,"iat":1500{extra}}}"#))
-                .expect("claims")
+            serde_json::from_str::<Claims>(&format!(
+                r#"{{"iss":"https://aim","aud":"mes-portal","exp":2000,"iat":1500{extra}}}"#
+            ))
+            .expect("claims")
         };
         let later = expected(1500);
-        assert_eq!(check_refreshed_id_token_claims(&refreshed(r#","sub":"42""#), &original, &later), Ok(()), "no nonce is fine");
-        assert_eq!(check_refreshed_id_token_claims(&refreshed(r#","sub":"42","nonce":"n1""#), &original, &later), Ok(()));
+        assert_eq!(
+            check_refreshed_id_token_claims(&refreshed(r#","sub":"42""#), &original, &later),
+            Ok(()),
+            "no nonce is fine"
+        );
+        assert_eq!(
+            check_refreshed_id_token_claims(&refreshed(r#","sub":"42","nonce":"n1""#), &original, &later),
+            Ok(())
+        );
         assert_eq!(
             check_refreshed_id_token_claims(&refreshed(r#","sub":"42","nonce":"n2""#), &original, &later),
             Err(IdTokenError::RefreshMismatch("the nonce"))
@@ -483,8 +653,13 @@ mod tests {
             check_refreshed_id_token_claims(&refreshed(r#","sub":"43""#), &original, &later),
             Err(IdTokenError::RefreshMismatch("the subject (sub)"))
         );
-        let no_iat: Claims = serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","exp":2000,"sub":"42"}"#).expect("c");
-        assert_eq!(check_refreshed_id_token_claims(&no_iat, &original, &later), Err(IdTokenError::RefreshMismatch("the issue time (iat)")));
+        let no_iat: Claims =
+            serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","exp":2000,"sub":"42"}"#)
+                .expect("c");
+        assert_eq!(
+            check_refreshed_id_token_claims(&no_iat, &original, &later),
+            Err(IdTokenError::RefreshMismatch("the issue time (iat)"))
+        );
         let other_aud: Claims =
             serde_json::from_str(r#"{"iss":"https://aim","aud":["mes-portal","x"],"azp":"mes-portal","exp":2000,"iat":1500,"sub":"42"}"#)
                 .expect("c");
@@ -492,14 +667,18 @@ mod tests {
             check_refreshed_id_token_claims(&other_aud, &original, &later),
             Err(IdTokenError::RefreshMismatch("the audience (aud)"))
         );
-        let azp: Claims =
-            serde_json::from_str(r#"{"iss":"https://aim","aud":"mes-portal","azp":"mes-portal","exp":2000,"iat":1500,"sub":"42"}"#)
-                .expect("c");
+        let azp: Claims = serde_json::from_str(
+            r#"{"iss":"https://aim","aud":"mes-portal","azp":"mes-portal","exp":2000,"iat":1500,"sub":"42"}"#,
+        )
+        .expect("c");
         assert_eq!(
             check_refreshed_id_token_claims(&azp, &original, &later),
             Err(IdTokenError::RefreshMismatch("the authorized party (azp)"))
         );
-        assert_eq!(check_refreshed_id_token_claims(&refreshed(r#","sub":"42""#), &original, &expected(2061)), Err(IdTokenError::Expired));
+        assert_eq!(
+            check_refreshed_id_token_claims(&refreshed(r#","sub":"42""#), &original, &expected(2061)),
+            Err(IdTokenError::Expired)
+        );
         let mut elsewhere = original.clone();
         elsewhere.iss = "https://old-aim".into();
         assert_eq!(
@@ -528,8 +707,10 @@ mod tests {
 
     #[test]
     fn algorithm_key_and_signature_are_checked_before_claims() {
-        let jwks: JwkSet =
-            serde_json::from_str(r#"{"keys":[{"kty":"RSA","kid":"k1","alg":"RS256","n":"AQAB","e":"AQAB"}]}"#).expect("jwks");
+        let jwks: JwkSet = serde_json::from_str(
+            r#"{"keys":[{"kty":"RSA","kid":"k1","alg":"RS256","n":"AQAB","e":"AQAB"}]}"#,
+        )
+        .expect("jwks");
         let body = r#"{"iss":"https://aim","aud":"mes-portal","exp":1000,"nonce":"n1","sub":"42"}"#;
         let none = token(r#"{"alg":"none"}"#, body);
         assert_eq!(
@@ -547,7 +728,10 @@ mod tests {
             Some(IdTokenError::UnknownKey(Some("k9".into())))
         );
         let good = token(r#"{"alg":"RS256","kid":"k1"}"#, body);
-        assert_eq!(block_on(validate_id_token(&good, &jwks, &Always(false), &expected(950))).err(), Some(IdTokenError::BadSignature));
+        assert_eq!(
+            block_on(validate_id_token(&good, &jwks, &Always(false), &expected(950))).err(),
+            Some(IdTokenError::BadSignature)
+        );
         assert!(block_on(validate_id_token(&good, &jwks, &Always(true), &expected(950))).is_ok());
         assert_eq!(
             block_on(validate_id_token(&good, &jwks, &Always(true), &expected(5000))).err(),
@@ -560,7 +744,13 @@ mod tests {
             Some(IdTokenError::UnsupportedAlgorithm("ES256".into())),
             "the key says RS256"
         );
-        assert!(matches!(decode_unverified("a.b"), Err(IdTokenError::Malformed(_))));
-        assert!(matches!(decode_unverified("!!.??.##"), Err(IdTokenError::Malformed(_))));
+        assert!(matches!(
+            decode_unverified("a.b"),
+            Err(IdTokenError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_unverified("!!.??.##"),
+            Err(IdTokenError::Malformed(_))
+        ));
     }
 }

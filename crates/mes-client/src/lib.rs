@@ -108,39 +108,43 @@ pub mod browser;
 
 pub use absolute_url::AbsoluteUrl;
 pub use config::{
-    AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime, SHIPPED_TRANSLATIONS,
-    SelectionMode, ServedFileError, ServiceConfig, WebApiDefinition, get_text, is_language_tag,
+    AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime,
+    SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError, ServiceConfig, WebApiDefinition, get_text,
+    is_language_tag,
 };
 pub use discovery::{
-    DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover, discovery_request, discovery_url, fetch_jwks,
-    parse_discovery,
+    DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover, discovery_request,
+    discovery_url, fetch_jwks, parse_discovery,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use jwt::NativeVerifier;
 pub use jwt::{
-    Audience, Claims, Expected, IdTokenError, JwtHeader, PlatformVerifier, SignatureVerifier, UnverifiedJwt, check_id_token_claims,
-    check_refreshed_id_token_claims, decode_unverified, validate_id_token, verify_id_token_signature,
+    Audience, Claims, Expected, IdTokenError, JwtHeader, PlatformVerifier, SignatureVerifier, UnverifiedJwt,
+    check_id_token_claims, check_refreshed_id_token_claims, decode_unverified, validate_id_token,
+    verify_id_token_signature,
 };
 pub use mes::{
-    LookupOptions, MesError, RowsSink, RowsTarget, authority_answers, lookup, lookup_into, lookup_request, lookup_url,
-    parse_lookup_response,
+    LookupOptions, MesError, RowsSink, RowsTarget, authority_answers, lookup, lookup_into, lookup_request,
+    lookup_url, parse_lookup_response,
 };
 pub use rows::{Cell, CellKind, ColumnData, Rows, RowsDecoder, csv_field, terminal_safe};
 pub use secret::Secret;
 #[cfg(not(target_arch = "wasm32"))]
-pub use service::{ClientAuth, DEFAULT_BACKGROUND_USER, SERVICE_RENEW_BEFORE_SECONDS, ServiceTokenError, ServiceTokenSource};
+pub use service::{
+    ClientAuth, DEFAULT_BACKGROUND_USER, SERVICE_RENEW_BEFORE_SECONDS, ServiceTokenError, ServiceTokenSource,
+};
 pub use session::{Authority, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn, finish_sign_in};
 pub use signin::{
-    AuthorizationCode, AuthorizationRedirect, CallbackParams, EndSession, PendingSignIn, Prompt, SignInError, TokenError, TokenSet,
-    authorization_redirect, check_callback, end_session_request, exchange_code, parse_token_response, refresh, revocation_request,
-    revoke_refresh_token, same_origin_path,
+    AuthorizationCode, AuthorizationRedirect, CallbackParams, EndSession, PendingSignIn, Prompt, SignInError,
+    TokenError, TokenSet, authorization_redirect, check_callback, end_session_request, exchange_code,
+    parse_token_response, refresh, revocation_request, revoke_refresh_token, same_origin_path,
 };
 pub use time::now_seconds;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;
 pub use transport::{
-    BodySink, DEFAULT_BODY_LIMIT, Headers, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method, StatusCode, Transport, TransportError,
-    TransportErrorKind, first_bytes,
+    BodySink, DEFAULT_BODY_LIMIT, Headers, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method,
+    StatusCode, Transport, TransportError, TransportErrorKind, first_bytes,
 };
 #[cfg(target_arch = "wasm32")]
 pub use transport::{BrowserTransport, ReadError, read_body_stream};

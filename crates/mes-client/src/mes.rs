@@ -4,7 +4,10 @@
 use crate::Secret;
 use crate::config::WebApiDefinition;
 use crate::rows::{Rows, RowsDecoder};
-use crate::transport::{BodySink, HttpRequest, HttpResponse, MaybeSend, Transport, TransportError, content_type, first_bytes, is_json};
+use crate::transport::{
+    BodySink, HttpRequest, HttpResponse, MaybeSend, Transport, TransportError, content_type, first_bytes,
+    is_json,
+};
 
 /// Optional MES request headers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,7 +70,9 @@ pub enum MesError {
         reason: String,
     },
     /// An answer of the wrong kind: HTML, wrong shape, too large.
-    #[error("the MES gave an unexpected answer (HTTP {status}, {content_type}): {reason}; it starts: {first_bytes}")]
+    #[error(
+        "the MES gave an unexpected answer (HTTP {status}, {content_type}): {reason}; it starts: {first_bytes}"
+    )]
     UnexpectedResponse {
         /// HTTP status.
         status: u16,
@@ -90,13 +95,20 @@ impl From<TransportError> for MesError {
                 reason: format!("{}; narrow the lookup with a filter or max_rows", e.reason),
                 first_bytes: String::new(),
             },
-            _ => MesError::Unreachable { url: e.url, reason: e.reason },
+            _ => MesError::Unreachable {
+                url: e.url,
+                reason: e.reason,
+            },
         }
     }
 }
 
 /// The full URL of an endpoint with its query.
-pub fn lookup_url<K: AsRef<str>, V: AsRef<str>>(api: &WebApiDefinition, endpoint: &str, params: &[(K, V)]) -> String {
+pub fn lookup_url<K: AsRef<str>, V: AsRef<str>>(
+    api: &WebApiDefinition,
+    endpoint: &str,
+    params: &[(K, V)],
+) -> String {
     let mut url = api.base_address.clone();
     if !url.ends_with('/') {
         url.push('/');
@@ -117,8 +129,9 @@ pub fn lookup_url<K: AsRef<str>, V: AsRef<str>>(api: &WebApiDefinition, endpoint
 
 /// The GET request with the bearer token and optional MES headers.
 pub fn lookup_request(url: &str, access_token: &Secret, options: &LookupOptions) -> HttpRequest {
-    let mut request =
-        HttpRequest::get(url).header("accept", "application/json").header("authorization", format!("Bearer {}", access_token.expose()));
+    let mut request = HttpRequest::get(url)
+        .header("accept", "application/json")
+        .header("authorization", format!("Bearer {}", access_token.expose()));
     if let Some(tz) = &options.tz_id {
         request = request.header("tz_id", tz);
     }
@@ -159,7 +172,11 @@ pub fn parse_lookup_response(response: &HttpResponse, identity: Option<&str>) ->
             let ct = content_type(response);
             let unexpected = |reason: String| MesError::UnexpectedResponse {
                 status,
-                content_type: if ct.is_empty() { "no content type".into() } else { ct.clone() },
+                content_type: if ct.is_empty() {
+                    "no content type".into()
+                } else {
+                    ct.clone()
+                },
                 reason,
                 first_bytes: first_bytes(response.body()),
             };
@@ -167,16 +184,25 @@ pub fn parse_lookup_response(response: &HttpResponse, identity: Option<&str>) ->
                 return Ok(Rows::default());
             }
             if response.body().is_empty() {
-                return Err(unexpected("the answer is empty; an MES lookup answers [] when nothing matches".into()));
+                return Err(unexpected(
+                    "the answer is empty; an MES lookup answers [] when nothing matches".into(),
+                ));
             }
             // The body decides, not the label: JSON sent as text/plain by a proxy still reads,
             // and an HTML page fails to decode whatever it claims to be.
             Rows::from_json(response.body()).map_err(|e| {
-                if is_json(&ct) { unexpected(format!("expected an array of rows: {e}")) } else { unexpected("expected JSON".into()) }
+                if is_json(&ct) {
+                    unexpected(format!("expected an array of rows: {e}"))
+                } else {
+                    unexpected("expected JSON".into())
+                }
             })
         }
         401 => Err(MesError::SessionExpired),
-        403 => Err(MesError::Denied { message: message_of(response), identity }),
+        403 => Err(MesError::Denied {
+            message: message_of(response),
+            identity,
+        }),
         404 => {
             let message = message_of(response);
             if message.to_ascii_lowercase().contains("privilege") {
@@ -185,7 +211,10 @@ pub fn parse_lookup_response(response: &HttpResponse, identity: Option<&str>) ->
                 Err(MesError::NotFound { message })
             }
         }
-        _ => Err(MesError::ServerError { status, message: message_of(response) }),
+        _ => Err(MesError::ServerError {
+            status,
+            message: message_of(response),
+        }),
     }
 }
 
@@ -217,7 +246,12 @@ pub struct RowsSink<'a> {
 impl<'a> RowsSink<'a> {
     /// Decodes into `target`.
     pub fn new(target: &'a mut dyn RowsTarget) -> Self {
-        Self { target, decoder: RowsDecoder::default(), head: Vec::new(), error: None }
+        Self {
+            target,
+            decoder: RowsDecoder::default(),
+            head: Vec::new(),
+            error: None,
+        }
     }
 
     /// Once the body ended: whether it was a whole answer (an array of row objects).
@@ -235,7 +269,9 @@ impl BodySink for RowsSink<'_> {
             self.head.extend(piece.iter().take(256 - self.head.len()));
         }
         let (decoder, mut outcome) = (&mut self.decoder, Ok(()));
-        let wanted = self.target.update(&mut |rows| outcome = decoder.push(piece, rows));
+        let wanted = self
+            .target
+            .update(&mut |rows| outcome = decoder.push(piece, rows));
         match outcome {
             Ok(()) => wanted,
             Err(e) => {
@@ -257,7 +293,17 @@ pub async fn lookup(
     options: &LookupOptions,
 ) -> Result<Rows, MesError> {
     let mut rows = Rows::default();
-    lookup_into(transport, api, endpoint, params, access_token, identity, options, &mut rows).await?;
+    lookup_into(
+        transport,
+        api,
+        endpoint,
+        params,
+        access_token,
+        identity,
+        options,
+        &mut rows,
+    )
+    .await?;
     Ok(rows)
 }
 
@@ -276,7 +322,9 @@ pub async fn lookup_into(
 ) -> Result<(), MesError> {
     let url = lookup_url(api, endpoint, params);
     let mut sink = RowsSink::new(target);
-    let response = transport.send_streaming(lookup_request(&url, access_token, options), &mut sink).await?;
+    let response = transport
+        .send_streaming(lookup_request(&url, access_token, options), &mut sink)
+        .await?;
     let outcome = if response.status().is_success() {
         check_streamed(&response, &sink)
     } else {
@@ -303,13 +351,19 @@ fn check_streamed(response: &HttpResponse, sink: &RowsSink<'_>) -> Result<(), Me
     let ct = content_type(response);
     let reason = match sink.outcome() {
         Ok(()) => return Ok(()),
-        _ if sink.head.is_empty() => "the answer is empty; an MES lookup answers [] when nothing matches".to_owned(),
+        _ if sink.head.is_empty() => {
+            "the answer is empty; an MES lookup answers [] when nothing matches".to_owned()
+        }
         _ if !is_json(&ct) => "expected JSON".to_owned(),
         Err(e) => format!("expected an array of rows: {e}"),
     };
     Err(MesError::UnexpectedResponse {
         status,
-        content_type: if ct.is_empty() { "no content type".into() } else { ct },
+        content_type: if ct.is_empty() {
+            "no content type".into()
+        } else {
+            ct
+        },
         reason,
         first_bytes: first_bytes(&sink.head),
     })
@@ -317,7 +371,9 @@ fn check_streamed(response: &HttpResponse, sink: &RowsSink<'_>) -> Result<(), Me
 
 /// Whether the authority's discovery document answers at all.
 pub async fn authority_answers(transport: &impl Transport, authority: &str) -> bool {
-    crate::discovery::authority_reachable(transport, authority).await.is_ok()
+    crate::discovery::authority_reachable(transport, authority)
+        .await
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -338,16 +394,30 @@ mod tests {
 
     #[test]
     fn the_body_decides_empty_is_refused_and_a_bom_is_tolerated() {
-        let rows = parse_lookup_response(&answer(200, "text/plain", r#"[{"a":1}]"#), None).expect("JSON labelled text/plain");
+        let rows = parse_lookup_response(&answer(200, "text/plain", r#"[{"a":1}]"#), None)
+            .expect("JSON labelled text/plain");
         assert_eq!(rows.len(), 1);
-        let rows = parse_lookup_response(&answer(200, "application/json", "\u{feff}[{\"a\":1}]"), None).expect("BOM");
+        let rows = parse_lookup_response(&answer(200, "application/json", "\u{feff}[{\"a\":1}]"), None)
+            .expect("BOM");
         assert_eq!(rows.column_names().collect::<Vec<_>>(), ["a"]);
         let html = parse_lookup_response(&answer(200, "text/html", "<html>sign in</html>"), None);
-        assert!(matches!(html, Err(MesError::UnexpectedResponse { ref reason, .. }) if reason == "expected JSON"), "{html:?}");
+        assert!(
+            matches!(html, Err(MesError::UnexpectedResponse { ref reason, .. }) if reason == "expected JSON"),
+            "{html:?}"
+        );
         let empty = parse_lookup_response(&answer(200, "application/json", ""), None);
-        assert!(matches!(empty, Err(MesError::UnexpectedResponse { ref reason, .. }) if reason.contains("empty")), "{empty:?}");
-        assert_eq!(parse_lookup_response(&answer(204, "application/json", ""), None), Ok(Rows::default()));
-        let too_large = MesError::from(crate::transport::TransportError::too_large("https://mes/api/v3/lot?x=1", 64 << 20));
+        assert!(
+            matches!(empty, Err(MesError::UnexpectedResponse { ref reason, .. }) if reason.contains("empty")),
+            "{empty:?}"
+        );
+        assert_eq!(
+            parse_lookup_response(&answer(204, "application/json", ""), None),
+            Ok(Rows::default())
+        );
+        let too_large = MesError::from(crate::transport::TransportError::too_large(
+            "https://mes/api/v3/lot?x=1",
+            64 << 20,
+        ));
         assert!(
             matches!(too_large, MesError::UnexpectedResponse { ref reason, .. } if reason.contains("larger than 64 MB")),
             "{too_large:?}"
@@ -356,15 +426,33 @@ mod tests {
 
     #[test]
     fn url_joins_base_request_uri_endpoint_and_query() {
-        let url = lookup_url(&api("https://mes.example/mesmw/"), "/v3/entity/", &[("ent_name", "Line 1&2"), ("x", "é")]);
-        assert_eq!(url, "https://mes.example/mesmw/api/v3/entity?ent_name=Line+1%262&x=%C3%A9");
-        assert_eq!(lookup_url::<&str, &str>(&api("https://mes.example/mesmw"), "v3/item", &[]), "https://mes.example/mesmw/api/v3/item");
+        let url = lookup_url(
+            &api("https://mes.example/mesmw/"),
+            "/v3/entity/",
+            &[("ent_name", "Line 1&2"), ("x", "é")],
+        );
+        assert_eq!(
+            url,
+            "https://mes.example/mesmw/api/v3/entity?ent_name=Line+1%262&x=%C3%A9"
+        );
+        assert_eq!(
+            lookup_url::<&str, &str>(&api("https://mes.example/mesmw"), "v3/item", &[]),
+            "https://mes.example/mesmw/api/v3/item"
+        );
     }
 
     #[test]
     fn request_bytes() {
-        let options = LookupOptions { tz_id: Some("Europe/Berlin".into()), trans_id: None, max_rows: Some(50) };
-        let request = lookup_request("https://mes.example/mesmw/api/v3/entity", &Secret::new("tok"), &options);
+        let options = LookupOptions {
+            tz_id: Some("Europe/Berlin".into()),
+            trans_id: None,
+            max_rows: Some(50),
+        };
+        let request = lookup_request(
+            "https://mes.example/mesmw/api/v3/entity",
+            &Secret::new("tok"),
+            &options,
+        );
         assert_eq!(request.method(), crate::transport::Method::Get);
         assert_eq!(request.url(), "https://mes.example/mesmw/api/v3/entity");
         assert_eq!(request.headers().get("authorization"), Some("Bearer tok"));
@@ -377,10 +465,28 @@ mod tests {
     #[test]
     fn classification() {
         let who = Some("PLANT\\alice");
-        assert_eq!(parse_lookup_response(&answer(200, "application/json; charset=utf-8", r#"[{"a":1}]"#), who).expect("rows").len(), 1);
-        assert_eq!(parse_lookup_response(&answer(401, "application/json", "{}"), who), Err(MesError::SessionExpired));
         assert_eq!(
-            parse_lookup_response(&answer(403, "application/json", r#"{"Message":"You do not have permission to make the request"}"#), who),
+            parse_lookup_response(
+                &answer(200, "application/json; charset=utf-8", r#"[{"a":1}]"#),
+                who
+            )
+            .expect("rows")
+            .len(),
+            1
+        );
+        assert_eq!(
+            parse_lookup_response(&answer(401, "application/json", "{}"), who),
+            Err(MesError::SessionExpired)
+        );
+        assert_eq!(
+            parse_lookup_response(
+                &answer(
+                    403,
+                    "application/json",
+                    r#"{"Message":"You do not have permission to make the request"}"#
+                ),
+                who
+            ),
             Err(MesError::Denied {
                 message: "You do not have permission to make the request".into(),
                 identity: Some("PLANT\\alice".into())
@@ -388,21 +494,39 @@ mod tests {
         );
         assert!(matches!(
             parse_lookup_response(
-                &answer(404, "application/json", r#"{"Message":"You do not have the appropriate privileges to access this entity"}"#),
+                &answer(
+                    404,
+                    "application/json",
+                    r#"{"Message":"You do not have the appropriate privileges to access this entity"}"#
+                ),
                 who
             ),
             Err(MesError::Denied { .. })
         ));
         assert!(matches!(
-            parse_lookup_response(&answer(404, "application/json", r#"{"Message":"No HTTP resource"}"#), who),
+            parse_lookup_response(
+                &answer(404, "application/json", r#"{"Message":"No HTTP resource"}"#),
+                who
+            ),
             Err(MesError::NotFound { .. })
         ));
         assert_eq!(
-            parse_lookup_response(&answer(500, "application/json", r#"{"Message":"authority unreachable"}"#), who),
-            Err(MesError::ServerError { status: 500, message: "authority unreachable".into() })
+            parse_lookup_response(
+                &answer(500, "application/json", r#"{"Message":"authority unreachable"}"#),
+                who
+            ),
+            Err(MesError::ServerError {
+                status: 500,
+                message: "authority unreachable".into()
+            })
         );
         match parse_lookup_response(&answer(200, "text/html", "<html><h1>Server Error</h1>"), who) {
-            Err(MesError::UnexpectedResponse { status: 200, content_type, first_bytes, .. }) => {
+            Err(MesError::UnexpectedResponse {
+                status: 200,
+                content_type,
+                first_bytes,
+                ..
+            }) => {
                 assert_eq!(content_type, "text/html");
                 assert!(first_bytes.starts_with("<html>"));
             }

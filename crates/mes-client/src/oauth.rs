@@ -22,7 +22,10 @@ pub(crate) struct Via<'t, T> {
 
 impl<'t, T> Via<'t, T> {
     pub(crate) fn new(transport: &'t T) -> Self {
-        Self { transport, answer: Mutex::new(None) }
+        Self {
+            transport,
+            answer: Mutex::new(None),
+        }
     }
 
     /// The outcome of one exchange: the answer read by this crate's parser, or why there was
@@ -36,8 +39,12 @@ impl<'t, T> Via<'t, T> {
         match (answer, outcome) {
             (Some(response), _) => parse_token_response(&response, now),
             (None, Err(oauth2::RequestTokenError::Request(e))) => Err(TokenError::Unreachable(e)),
-            (None, Err(e)) => Err(TokenError::Configuration(format!("the token request could not be made: {e}"))),
-            (None, Ok(_)) => Err(TokenError::Configuration("the token request was never sent".into())),
+            (None, Err(e)) => Err(TokenError::Configuration(format!(
+                "the token request could not be made: {e}"
+            ))),
+            (None, Ok(_)) => Err(TokenError::Configuration(
+                "the token request was never sent".into(),
+            )),
         }
     }
 
@@ -54,7 +61,8 @@ impl<'t, T> Via<'t, T> {
 
 /// The token endpoint as oauth2-rs takes it; an unusable one is a configuration error.
 pub(crate) fn token_url(endpoint: &str) -> Result<oauth2::TokenUrl, TokenError> {
-    oauth2::TokenUrl::new(endpoint.to_owned()).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))
+    oauth2::TokenUrl::new(endpoint.to_owned())
+        .map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -75,7 +83,11 @@ impl<'c, T: Transport> oauth2::AsyncHttpClient<'c> for Via<'_, T> {
 fn from_oauth2(request: oauth2::HttpRequest) -> HttpRequest {
     let url = request.uri().to_string();
     let (parts, body) = request.into_parts();
-    let mut out = if parts.method == oauth2::http::Method::POST { HttpRequest::post(url, body) } else { HttpRequest::get(url) };
+    let mut out = if parts.method == oauth2::http::Method::POST {
+        HttpRequest::post(url, body)
+    } else {
+        HttpRequest::get(url)
+    };
     for (name, value) in &parts.headers {
         // A value that is not text cannot be sent faithfully: it makes the request unusable.
         out = out.header(name.as_str(), value.to_str().unwrap_or("\n"));
@@ -90,5 +102,7 @@ fn to_oauth2(response: &HttpResponse) -> oauth2::HttpResponse {
     for (name, value) in response.headers().iter() {
         builder = builder.header(name, value);
     }
-    builder.body(response.body().to_vec()).unwrap_or_else(|_| oauth2::http::Response::new(Vec::new()))
+    builder
+        .body(response.body().to_vec())
+        .unwrap_or_else(|_| oauth2::http::Response::new(Vec::new()))
 }

@@ -83,7 +83,12 @@ pub struct ColumnData {
 
 impl ColumnData {
     fn new(name: String, nulls: usize) -> Self {
-        let mut column = Self { name, numeric: true, ascii: true, ..Self::default() };
+        let mut column = Self {
+            name,
+            numeric: true,
+            ascii: true,
+            ..Self::default()
+        };
         for _ in 0..nulls {
             column.push_null();
         }
@@ -179,7 +184,11 @@ impl ColumnData {
         if self.len() <= rows {
             return;
         }
-        let end = if rows == 0 { 0 } else { self.ends[rows - 1] as usize };
+        let end = if rows == 0 {
+            0
+        } else {
+            self.ends[rows - 1] as usize
+        };
         self.text.truncate(end);
         self.ends.truncate(rows);
         self.kinds.truncate(rows);
@@ -229,7 +238,9 @@ impl Rows {
 
     /// Index of a column by name (MES names are case-insensitive).
     pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     /// One row's cells, in column order.
@@ -252,7 +263,13 @@ impl Rows {
     pub fn heap_bytes(&self) -> usize {
         self.columns
             .iter()
-            .map(|c| c.name.capacity() + c.text.capacity() + 4 * c.ends.capacity() + c.kinds.capacity() + 8 * c.numbers.capacity())
+            .map(|c| {
+                c.name.capacity()
+                    + c.text.capacity()
+                    + 4 * c.ends.capacity()
+                    + c.kinds.capacity()
+                    + 8 * c.numbers.capacity()
+            })
             .sum()
     }
 
@@ -261,7 +278,9 @@ impl Rows {
     fn push_object(&mut self, bytes: &[u8]) -> Result<(), String> {
         let width = self.columns.len();
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let outcome = de.deserialize_map(RowVisitor { rows: self }).and_then(|()| de.end());
+        let outcome = de
+            .deserialize_map(RowVisitor { rows: self })
+            .and_then(|()| de.end());
         match outcome {
             Ok(()) => {
                 self.len += 1;
@@ -389,7 +408,8 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
         Ok(())
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        self.0.end_cell(if v { CellKind::True } else { CellKind::False }, None);
+        self.0
+            .end_cell(if v { CellKind::True } else { CellKind::False }, None);
         Ok(())
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
@@ -556,13 +576,25 @@ pub fn csv_field(text: &str) -> String {
     } else {
         text.to_owned()
     };
-    if guarded.contains([',', '"', '\n', '\r']) { format!("\"{}\"", guarded.replace('"', "\"\"")) } else { guarded }
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
 }
 
 /// Text that is safe to print on a terminal: control characters (C0, DEL, C1 — escape sequences
 /// start with them) and the bidirectional overrides that reorder what is shown become spaces.
 pub fn terminal_safe(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') { ' ' } else { c }).collect()
+    text.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -571,7 +603,10 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
         assert_eq!(csv_field("+1+cmd"), "'+1+cmd");
         assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_field("-12.5"), "-12.5", "numbers stay numbers");
@@ -582,7 +617,11 @@ mod tests {
     #[test]
     fn terminal_text_has_no_escape_sequences_or_reordering() {
         assert_eq!(terminal_safe("red\u{1b}[31m!\u{7}"), "red [31m! ");
-        assert_eq!(terminal_safe("a\u{9b}2Jb"), "a 2Jb", "C1 control sequence introducer");
+        assert_eq!(
+            terminal_safe("a\u{9b}2Jb"),
+            "a 2Jb",
+            "C1 control sequence introducer"
+        );
         assert_eq!(terminal_safe("abc\u{202E}fed"), "abc fed");
         assert_eq!(terminal_safe("Läuft – ok"), "Läuft – ok");
     }
@@ -593,11 +632,22 @@ mod tests {
 
     #[test]
     fn keeps_server_column_order_and_fills_gaps() {
-        let rows =
-            Rows::from_json(br#"[{"ent_name":"Line 1","ent_id":1},{"ent_id":2,"ent_name":"Line 2","extra":true},{}]"#).expect("rows");
-        assert_eq!(rows.column_names().collect::<Vec<_>>(), ["ent_name", "ent_id", "extra"]);
-        assert_eq!(cells(&rows, 0), [Cell::Text("Line 1"), Cell::Number("1"), Cell::Null]);
-        assert_eq!(cells(&rows, 1), [Cell::Text("Line 2"), Cell::Number("2"), Cell::Bool(true)]);
+        let rows = Rows::from_json(
+            br#"[{"ent_name":"Line 1","ent_id":1},{"ent_id":2,"ent_name":"Line 2","extra":true},{}]"#,
+        )
+        .expect("rows");
+        assert_eq!(
+            rows.column_names().collect::<Vec<_>>(),
+            ["ent_name", "ent_id", "extra"]
+        );
+        assert_eq!(
+            cells(&rows, 0),
+            [Cell::Text("Line 1"), Cell::Number("1"), Cell::Null]
+        );
+        assert_eq!(
+            cells(&rows, 1),
+            [Cell::Text("Line 2"), Cell::Number("2"), Cell::Bool(true)]
+        );
         assert_eq!(cells(&rows, 2), [Cell::Null, Cell::Null, Cell::Null]);
         assert_eq!(rows.column_index("ENT_ID"), Some(1));
         assert_eq!(rows.len(), 3);
@@ -610,18 +660,40 @@ mod tests {
                 .expect("rows");
         assert_eq!(
             cells(&rows, 0),
-            [Cell::Number("1.5"), Cell::Text("a\"bé"), Cell::Json(r#"{"x":[1,2]}"#), Cell::Bool(false), Cell::Number("1")]
+            [
+                Cell::Number("1.5"),
+                Cell::Text("a\"bé"),
+                Cell::Json(r#"{"x":[1,2]}"#),
+                Cell::Bool(false),
+                Cell::Number("1")
+            ]
         );
-        assert_eq!(cells(&rows, 1), [Cell::Number("-2"), Cell::Text(""), Cell::Json("[]"), Cell::Null, Cell::Text("x")]);
+        assert_eq!(
+            cells(&rows, 1),
+            [
+                Cell::Number("-2"),
+                Cell::Text(""),
+                Cell::Json("[]"),
+                Cell::Null,
+                Cell::Text("x")
+            ]
+        );
         let n = &rows.columns()[0];
         assert!(n.is_numeric());
         assert_eq!((n.number(0), n.number(1)), (Some(1.5), Some(-2.0)));
-        assert!(!rows.columns()[4].is_numeric(), "a text value makes the column text");
+        assert!(
+            !rows.columns()[4].is_numeric(),
+            "a text value makes the column text"
+        );
         assert_eq!(rows.columns()[4].number(0), None);
         assert!(!rows.columns()[3].is_numeric(), "booleans are not numbers");
         let nulls = Rows::from_json(br#"[{"a":null},{"a":3}]"#).expect("rows");
         assert!(nulls.columns()[0].is_numeric());
-        assert_eq!(nulls.columns()[0].number(0), Some(f64::NEG_INFINITY), "null sorts first");
+        assert_eq!(
+            nulls.columns()[0].number(0),
+            Some(f64::NEG_INFINITY),
+            "null sorts first"
+        );
         assert_eq!(Cell::Text("a\"").to_json(), r#""a\"""#);
         assert_eq!(Cell::Json("[1]").text(), "[1]");
     }
@@ -629,7 +701,10 @@ mod tests {
     #[test]
     fn empty_array_is_no_rows() {
         assert_eq!(Rows::from_json(b"[]").expect("empty"), Rows::default());
-        assert_eq!(Rows::from_json(b"\xEF\xBB\xBF [ ]\n").expect("BOM and whitespace"), Rows::default());
+        assert_eq!(
+            Rows::from_json(b"\xEF\xBB\xBF [ ]\n").expect("BOM and whitespace"),
+            Rows::default()
+        );
     }
 
     #[test]
@@ -654,44 +729,84 @@ mod tests {
             b"\xEF\xEF[]",
             b"\xEF\xBB\xBF\xBF[]",
         ] {
-            assert!(Rows::from_json(body).is_err(), "{}", String::from_utf8_lossy(body));
+            assert!(
+                Rows::from_json(body).is_err(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
         }
-        assert_eq!(Rows::from_json(b"[] x"), Err("text after the end of the array (byte 3)".into()));
+        assert_eq!(
+            Rows::from_json(b"[] x"),
+            Err("text after the end of the array (byte 3)".into())
+        );
         assert_eq!(Rows::from_json(b"[1]"), Err("row 1 is not an object".into()));
-        assert_eq!(Rows::from_json(b" <"), Err("not a JSON array (byte 1 is not '[')".into()));
+        assert_eq!(
+            Rows::from_json(b" <"),
+            Err("not a JSON array (byte 1 is not '[')".into())
+        );
         assert_eq!(Rows::from_json(b""), Err("the answer is empty".into()));
-        assert_eq!(Rows::from_json(b"  \n"), Err("not a JSON array".into()), "only whitespace");
+        assert_eq!(
+            Rows::from_json(b"  \n"),
+            Err("not a JSON array".into()),
+            "only whitespace"
+        );
     }
 
     #[test]
     fn a_broken_row_leaves_nothing_behind() {
         let mut rows = Rows::default();
         let mut decoder = RowsDecoder::default();
-        let error = decoder.push(br#"[{"a":1},{"a":2,"new":x}"#, &mut rows).expect_err("row 2 is broken");
+        let error = decoder
+            .push(br#"[{"a":1},{"a":2,"new":x}"#, &mut rows)
+            .expect_err("row 2 is broken");
         assert!(error.starts_with("row 2:"), "{error}");
-        assert_eq!((rows.len(), rows.columns().len()), (1, 1), "the first row stays, the broken one and its new column do not");
+        assert_eq!(
+            (rows.len(), rows.columns().len()),
+            (1, 1),
+            "the first row stays, the broken one and its new column do not"
+        );
         assert_eq!(cells(&rows, 0), [Cell::Number("1")]);
-        assert_eq!((rows.columns()[0].arena(), rows.columns()[0].ends()), ("1", &[1u32][..]), "nor its text");
+        assert_eq!(
+            (rows.columns()[0].arena(), rows.columns()[0].ends()),
+            ("1", &[1u32][..]),
+            "nor its text"
+        );
     }
 
     #[test]
     fn columns_expose_their_arena_offsets_and_flags() {
-        let rows = Rows::from_json(r#"[{"a":"xy","b":"é"},{"a":"","b":null},{"a":"z","b":7}]"#.as_bytes()).expect("rows");
+        let rows = Rows::from_json(r#"[{"a":"xy","b":"é"},{"a":"","b":null},{"a":"z","b":7}]"#.as_bytes())
+            .expect("rows");
         let (a, b) = (&rows.columns()[0], &rows.columns()[1]);
         assert_eq!((a.name(), a.arena(), a.ends()), ("a", "xyz", &[2u32, 2, 3][..]));
         assert_eq!((b.name(), b.arena(), b.ends()), ("b", "é7", &[2u32, 2, 3][..]));
-        assert!(a.is_ascii() && !b.is_ascii(), "one non-ASCII cell makes the column non-ASCII");
+        assert!(
+            a.is_ascii() && !b.is_ascii(),
+            "one non-ASCII cell makes the column non-ASCII"
+        );
         assert_eq!((a.text(2), b.text(2), b.kind(1)), ("z", "7", CellKind::Null));
         assert_eq!((rows.column_index("B"), rows.column_index("c")), (Some(1), None));
         assert!(!rows.is_empty() && Rows::default().is_empty());
         // Whole answers are shrunk to fit: name, text, a 4-byte end and a kind byte per cell,
         // 8 bytes per number while a column is numeric (none here).
-        let held: usize = rows.columns().iter().map(|c| c.name().len() + c.arena().len() + 5 * c.ends().len()).sum();
+        let held: usize = rows
+            .columns()
+            .iter()
+            .map(|c| c.name().len() + c.arena().len() + 5 * c.ends().len())
+            .sum();
         assert_eq!(rows.heap_bytes(), held);
         assert_eq!(Rows::default().heap_bytes(), 0);
         let numbers = Rows::from_json(br#"[{"n":1},{"n":2},{"n":3}]"#).expect("rows");
-        assert_eq!(cells(&numbers, 2), [Cell::Number("3")], "every row keeps its own cell");
-        assert_eq!(numbers.heap_bytes(), 1 + 3 + 3 * (4 + 1 + 8), "the name, the text \"123\", per row an end, a kind, a number");
+        assert_eq!(
+            cells(&numbers, 2),
+            [Cell::Number("3")],
+            "every row keeps its own cell"
+        );
+        assert_eq!(
+            numbers.heap_bytes(),
+            1 + 3 + 3 * (4 + 1 + 8),
+            "the name, the text \"123\", per row an end, a kind, a number"
+        );
     }
 
     #[test]
@@ -699,8 +814,13 @@ mod tests {
         let mut rows = Rows::default();
         rows.push_object(br#"{"a":1}"#).expect("row 1");
         assert!(rows.push_object(br#"{"a":2,"new":x}"#).is_err());
-        rows.push_object(br#"{"new":3,"a":4}"#).expect("a later row may bring the column for real");
-        assert_eq!(rows.column_names().collect::<Vec<_>>(), ["a", "new"], "and the names still find their columns");
+        rows.push_object(br#"{"new":3,"a":4}"#)
+            .expect("a later row may bring the column for real");
+        assert_eq!(
+            rows.column_names().collect::<Vec<_>>(),
+            ["a", "new"],
+            "and the names still find their columns"
+        );
         assert_eq!(cells(&rows, 0), [Cell::Number("1"), Cell::Null]);
         assert_eq!(cells(&rows, 1), [Cell::Number("4"), Cell::Number("3")]);
     }
@@ -719,7 +839,14 @@ mod tests {
         let body = "\u{feff}[ {\"a\":\"x}\\\"{]\",\"b\":[1,{\"c\":\"}\"}],\"d\":-1.25e2} ,\n{\"b\":null,\"a\":\"ü\"},{} ]".as_bytes();
         let whole = Rows::from_json(body).expect("whole");
         assert_eq!(whole.len(), 3);
-        assert_eq!(cells(&whole, 0), [Cell::Text("x}\"{]"), Cell::Json(r#"[1,{"c":"}"}]"#), Cell::Number("-125.0")]);
+        assert_eq!(
+            cells(&whole, 0),
+            [
+                Cell::Text("x}\"{]"),
+                Cell::Json(r#"[1,{"c":"}"}]"#),
+                Cell::Number("-125.0")
+            ]
+        );
         for cut in 0..body.len() {
             let (mut rows, mut decoder) = (Rows::default(), RowsDecoder::default());
             decoder.push(&body[..cut], &mut rows).expect("first piece");
@@ -744,7 +871,10 @@ mod tests {
         assert_eq!(cells(&whole, 1), [Cell::Text("\\\""), Cell::Null]);
         for cut in 0..body.len() {
             let (mut rows, mut decoder) = (Rows::default(), RowsDecoder::default());
-            decoder.push(&body[..cut], &mut rows).and_then(|()| decoder.push(&body[cut..], &mut rows)).expect("pieces");
+            decoder
+                .push(&body[..cut], &mut rows)
+                .and_then(|()| decoder.push(&body[cut..], &mut rows))
+                .expect("pieces");
             decoder.finish().expect("complete");
             assert_eq!(rows, whole, "cut at {cut}");
         }
@@ -755,7 +885,10 @@ mod tests {
         let (mut rows, mut decoder) = (Rows::default(), RowsDecoder::default());
         decoder.push(br#"[{"a":1},{"a":"#, &mut rows).expect("piece");
         assert_eq!(rows.len(), 1, "the first row is usable before the rest arrives");
-        assert_eq!(decoder.finish(), Err("the answer ends before the closing ]".into()));
+        assert_eq!(
+            decoder.finish(),
+            Err("the answer ends before the closing ]".into())
+        );
         decoder.push(br#"2}]"#, &mut rows).expect("piece");
         decoder.finish().expect("complete");
         assert_eq!(rows.len(), 2);

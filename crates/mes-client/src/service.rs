@@ -59,19 +59,26 @@ pub struct ServiceTokenSource {
 
 impl ServiceTokenSource {
     /// Discovers the definition's authority and prepares the client.
-    pub async fn for_web_api(transport: NativeTransport, api: &WebApiDefinition, auth: ClientAuth) -> Result<Self, ServiceTokenError> {
+    pub async fn for_web_api(
+        transport: NativeTransport,
+        api: &WebApiDefinition,
+        auth: ClientAuth,
+    ) -> Result<Self, ServiceTokenError> {
         if api.authentication_mode != AuthenticationMode::ServiceToServiceAccessToken {
             return Err(ServiceTokenError::Configuration(format!(
                 "Web API \"{}\" uses a User Access Token; background jobs need a Service to Service Access Token definition",
                 api.name
             )));
         }
-        let secret = api
-            .client_secret
-            .clone()
-            .ok_or_else(|| ServiceTokenError::Configuration(format!("Web API \"{}\" has no client_secret", api.name)))?;
+        let secret = api.client_secret.clone().ok_or_else(|| {
+            ServiceTokenError::Configuration(format!("Web API \"{}\" has no client_secret", api.name))
+        })?;
         let metadata = discover(&transport, &api.authority).await?;
-        let scope = if api.scope.trim().is_empty() { "system".to_owned() } else { api.scope.clone() };
+        let scope = if api.scope.trim().is_empty() {
+            "system".to_owned()
+        } else {
+            api.scope.clone()
+        };
         Ok(Self {
             transport,
             token_endpoint: metadata.token_endpoint,
@@ -124,9 +131,14 @@ impl ServiceTokenSource {
                 _ => false,
             };
             if outage {
-                MesError::AuthorityOffline { message: format!("the service token could not be obtained: {e}") }
+                MesError::AuthorityOffline {
+                    message: format!("the service token could not be obtained: {e}"),
+                }
             } else {
-                MesError::ServerError { status: 0, message: format!("no service token: {e}") }
+                MesError::ServerError {
+                    status: 0,
+                    message: format!("no service token: {e}"),
+                }
             }
         })
     }
@@ -183,7 +195,11 @@ impl ClientCredentials<'_> {
             })
             .set_token_uri(token_url(self.token_endpoint)?);
         let via = Via::new(transport);
-        let outcome = client.exchange_client_credentials().add_scope(Scope::new(self.scope.to_owned())).request_async(&via).await;
+        let outcome = client
+            .exchange_client_credentials()
+            .add_scope(Scope::new(self.scope.to_owned()))
+            .request_async(&via)
+            .await;
         via.read(outcome, now)
     }
 }
@@ -197,7 +213,10 @@ mod tests {
     use crate::{Secret, TransportErrorKind};
 
     /// Runs one exchange against a canned answer; returns what was sent and the outcome.
-    fn exchange(auth: ClientAuth, answer: Result<HttpResponse, TransportError>) -> (Vec<HttpRequest>, Result<String, TokenError>) {
+    fn exchange(
+        auth: ClientAuth,
+        answer: Result<HttpResponse, TransportError>,
+    ) -> (Vec<HttpRequest>, Result<String, TokenError>) {
         let secret = Secret::new("p&ss:wörd");
         let grant = ClientCredentials {
             token_endpoint: "https://aim.example/connect/token",
@@ -208,12 +227,18 @@ mod tests {
         };
         let transport = Canned::new(answer);
         let outcome = run_now(grant.exchange(&transport, 1000));
-        (transport.sent(), outcome.map(|t| t.access_token.expose().to_owned()))
+        (
+            transport.sent(),
+            outcome.map(|t| t.access_token.expose().to_owned()),
+        )
     }
 
     fn bearer() -> HttpResponse {
-        HttpResponse::new(200, r#"{"access_token":"svc-token","token_type":"Bearer","expires_in":60}"#)
-            .with_header("content-type", "application/json")
+        HttpResponse::new(
+            200,
+            r#"{"access_token":"svc-token","token_type":"Bearer","expires_in":60}"#,
+        )
+        .with_header("content-type", "application/json")
     }
 
     #[test]
@@ -221,12 +246,23 @@ mod tests {
         use base64::Engine as _;
         let (sent, outcome) = exchange(ClientAuth::Basic, Ok(bearer()));
         assert_eq!(outcome, Ok("svc-token".into()));
-        let [request] = sent.as_slice() else { panic!("one request: {sent:?}") };
-        assert_eq!((request.method(), request.url()), (Method::Post, "https://aim.example/connect/token"));
+        let [request] = sent.as_slice() else {
+            panic!("one request: {sent:?}")
+        };
+        assert_eq!(
+            (request.method(), request.url()),
+            (Method::Post, "https://aim.example/connect/token")
+        );
         // RFC 6749 §2.3.1: form-encode ID and secret, then Basic.
         let expected = base64::engine::general_purpose::STANDARD.encode("sched+uler:p%26ss%3Aw%C3%B6rd");
-        assert_eq!(request.headers().get("authorization"), Some(format!("Basic {expected}").as_str()));
-        assert_eq!(request.headers().get("content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(
+            request.headers().get("authorization"),
+            Some(format!("Basic {expected}").as_str())
+        );
+        assert_eq!(
+            request.headers().get("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
         assert_eq!(request.body(), b"grant_type=client_credentials&scope=system");
 
         let (sent, _) = exchange(ClientAuth::Post, Ok(bearer()));
@@ -234,24 +270,45 @@ mod tests {
         let body = String::from_utf8(sent[0].body().to_vec()).expect("text");
         let mut fields: Vec<&str> = body.split('&').collect();
         fields.sort_unstable();
-        assert_eq!(fields, ["client_id=sched+uler", "client_secret=p%26ss%3Aw%C3%B6rd", "grant_type=client_credentials", "scope=system"]);
+        assert_eq!(
+            fields,
+            [
+                "client_id=sched+uler",
+                "client_secret=p%26ss%3Aw%C3%B6rd",
+                "grant_type=client_credentials",
+                "scope=system"
+            ]
+        );
     }
 
     #[test]
     fn answers_are_read_by_the_strict_parser_and_never_quoted() {
-        let mac =
-            HttpResponse::new(200, r#"{"access_token":"svc-token","token_type":"mac"}"#).with_header("content-type", "application/json");
+        let mac = HttpResponse::new(200, r#"{"access_token":"svc-token","token_type":"mac"}"#)
+            .with_header("content-type", "application/json");
         let (_, outcome) = exchange(ClientAuth::Basic, Ok(mac));
-        assert!(matches!(outcome, Err(TokenError::UnexpectedResponse { .. })), "only Bearer tokens: {outcome:?}");
-        let refused = HttpResponse::new(401, r#"{"error":"invalid_client"}"#).with_header("content-type", "application/json");
+        assert!(
+            matches!(outcome, Err(TokenError::UnexpectedResponse { .. })),
+            "only Bearer tokens: {outcome:?}"
+        );
+        let refused = HttpResponse::new(401, r#"{"error":"invalid_client"}"#)
+            .with_header("content-type", "application/json");
         let (_, outcome) = exchange(ClientAuth::Basic, Ok(refused));
-        assert!(matches!(&outcome, Err(TokenError::Refused { status: 401, error, .. }) if error == "invalid_client"), "{outcome:?}");
+        assert!(
+            matches!(&outcome, Err(TokenError::Refused { status: 401, error, .. }) if error == "invalid_client"),
+            "{outcome:?}"
+        );
         let html = HttpResponse::new(502, "<h1>svc-token</h1>").with_header("content-type", "text/html");
         let (_, outcome) = exchange(ClientAuth::Basic, Ok(html));
         let error = outcome.expect_err("not a token answer");
-        assert!(error.is_outage() && !error.to_string().contains("svc-token"), "{error}");
-        let offline =
-            TransportError { url: "https://aim.example/connect/token".into(), reason: "refused".into(), kind: TransportErrorKind::Network };
+        assert!(
+            error.is_outage() && !error.to_string().contains("svc-token"),
+            "{error}"
+        );
+        let offline = TransportError {
+            url: "https://aim.example/connect/token".into(),
+            reason: "refused".into(),
+            kind: TransportErrorKind::Network,
+        };
         let (_, outcome) = exchange(ClientAuth::Basic, Err(offline.clone()));
         assert_eq!(outcome, Err(TokenError::Unreachable(offline)));
     }

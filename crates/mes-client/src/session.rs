@@ -2,8 +2,12 @@
 
 use crate::config::ClientSettings;
 use crate::discovery::{DiscoveryError, JwkSet, ProviderMetadata, discover, fetch_jwks};
-use crate::jwt::{Claims, Expected, IdTokenError, SignatureVerifier, check_id_token_claims, verify_id_token_signature};
-use crate::signin::{CallbackParams, PendingSignIn, SignInError, TokenError, TokenSet, check_callback, exchange_code};
+use crate::jwt::{
+    Claims, Expected, IdTokenError, SignatureVerifier, check_id_token_claims, verify_id_token_signature,
+};
+use crate::signin::{
+    CallbackParams, PendingSignIn, SignInError, TokenError, TokenSet, check_callback, exchange_code,
+};
 use crate::transport::Transport;
 
 /// Allowed clock difference for token times, seconds (`ClientSettings::clock_skew_seconds`).
@@ -20,7 +24,10 @@ pub struct Authority {
 
 impl Authority {
     /// Discovery, then the JWKS it names.
-    pub async fn load(transport: &(impl Transport + 'static), authority: &str) -> Result<Self, DiscoveryError> {
+    pub async fn load(
+        transport: &(impl Transport + 'static),
+        authority: &str,
+    ) -> Result<Self, DiscoveryError> {
         let metadata = discover(transport, authority).await?;
         let jwks = fetch_jwks(transport, &metadata).await?;
         Ok(Self { metadata, jwks })
@@ -100,7 +107,14 @@ pub async fn finish_sign_in(
     let pending = pending.ok_or(SignInError::NoPendingSignIn)?;
     let tokens = exchange_code(transport, &authority.metadata, client, code, pending, now).await?;
     let id_token = tokens.id_token.clone().ok_or(IdTokenError::Missing)?;
-    let claims = verify_signature_refreshing_keys(transport, &authority.metadata, &mut authority.jwks, id_token.expose(), verifier).await?;
+    let claims = verify_signature_refreshing_keys(
+        transport,
+        &authority.metadata,
+        &mut authority.jwks,
+        id_token.expose(),
+        verifier,
+    )
+    .await?;
     let expected = Expected {
         issuer: &authority.metadata.issuer,
         client_id: &client.client_id,

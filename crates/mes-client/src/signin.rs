@@ -28,7 +28,9 @@ pub struct PendingSignIn {
 
 impl fmt::Debug for PendingSignIn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PendingSignIn").field("return_path", &self.return_path).finish_non_exhaustive()
+        f.debug_struct("PendingSignIn")
+            .field("return_path", &self.return_path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -66,7 +68,9 @@ pub enum SignInError {
     NoRandomness(String),
     /// The browser came back with no sign-in in progress: replayed, opened in another tab, or
     /// started from another site.
-    #[error("this sign-in answer does not belong to a sign-in started here (it was already used, or came from elsewhere)")]
+    #[error(
+        "this sign-in answer does not belong to a sign-in started here (it was already used, or came from elsewhere)"
+    )]
     NoPendingSignIn,
     /// `state` differs: the answer belongs to another request (possible CSRF).
     #[error("the sign-in answer does not match the request (state mismatch)")]
@@ -118,9 +122,15 @@ pub fn authorization_redirect(
     return_path: &str,
     prompt: Option<Prompt>,
 ) -> Result<AuthorizationRedirect, SignInError> {
-    let endpoint = AbsoluteUrl::parse(&metadata.authorization_endpoint)
-        .map_err(|reason| SignInError::BadUrl { what: "the authorization endpoint", reason })?;
-    AbsoluteUrl::parse(&client.redirect_uri).map_err(|reason| SignInError::BadUrl { what: "the redirect URI", reason })?;
+    let endpoint =
+        AbsoluteUrl::parse(&metadata.authorization_endpoint).map_err(|reason| SignInError::BadUrl {
+            what: "the authorization endpoint",
+            reason,
+        })?;
+    AbsoluteUrl::parse(&client.redirect_uri).map_err(|reason| SignInError::BadUrl {
+        what: "the redirect URI",
+        reason,
+    })?;
     let verifier = random_b64url(32)?;
     let state = random_b64url(16)?;
     let nonce = random_b64url(16)?;
@@ -143,15 +153,31 @@ pub fn authorization_redirect(
         Some(Prompt::Login) => query.push(("prompt", "login")),
         None => {}
     }
-    query.extend(client.extra_authorize_params.iter().map(|(name, value)| (name.as_str(), value.as_str())));
+    query.extend(
+        client
+            .extra_authorize_params
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    );
     let url = endpoint.with_query_pairs(query);
-    Ok(AuthorizationRedirect { url, pending: PendingSignIn { state, nonce, verifier, return_path: same_origin_path(return_path) } })
+    Ok(AuthorizationRedirect {
+        url,
+        pending: PendingSignIn {
+            state,
+            nonce,
+            verifier,
+            return_path: same_origin_path(return_path),
+        },
+    })
 }
 
 /// Keeps a return path only when it stays on this origin: an absolute path, not `//host`, no
 /// backslash tricks. Anything else returns to `/`.
 pub fn same_origin_path(path: &str) -> String {
-    let safe = path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.chars().any(|c| c.is_control());
+    let safe = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(|c| c.is_control());
     if safe { path.to_owned() } else { "/".to_owned() }
 }
 
@@ -250,7 +276,10 @@ pub fn check_callback(
     }
     match &params.iss {
         Some(iss) if iss != &metadata.issuer => {
-            return Err(SignInError::IssuerMismatch { expected: metadata.issuer.clone(), found: printable(iss) });
+            return Err(SignInError::IssuerMismatch {
+                expected: metadata.issuer.clone(),
+                found: printable(iss),
+            });
         }
         None if metadata.authorization_response_iss_parameter_supported => {
             return Err(SignInError::IssuerMissing);
@@ -258,9 +287,16 @@ pub fn check_callback(
         _ => {}
     }
     if let Some(error) = &params.error {
-        return Err(SignInError::Refused { error: printable(error), description: params.error_description.as_deref().map(printable) });
+        return Err(SignInError::Refused {
+            error: printable(error),
+            description: params.error_description.as_deref().map(printable),
+        });
     }
-    params.code.clone().map(AuthorizationCode::new).ok_or(SignInError::MissingCode)
+    params
+        .code
+        .clone()
+        .map(AuthorizationCode::new)
+        .ok_or(SignInError::MissingCode)
 }
 
 /// Attacker-controlled text, cut to a sane length and stripped of control characters.
@@ -295,8 +331,13 @@ pub async fn revoke_refresh_token(
     client_id: &str,
     refresh_token: &Secret,
 ) -> Result<bool, TokenError> {
-    let Some(endpoint) = &metadata.revocation_endpoint else { return Ok(false) };
-    let response = transport.send(revocation_request(endpoint, client_id, refresh_token)).await.map_err(TokenError::Unreachable)?;
+    let Some(endpoint) = &metadata.revocation_endpoint else {
+        return Ok(false);
+    };
+    let response = transport
+        .send(revocation_request(endpoint, client_id, refresh_token))
+        .await
+        .map_err(TokenError::Unreachable)?;
     if response.status().is_success() {
         return Ok(true);
     }
@@ -317,14 +358,21 @@ pub struct EndSession {
 impl fmt::Debug for EndSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.fields.iter().map(|(n, _)| *n).collect();
-        f.debug_struct("EndSession").field("action", &self.action).field("fields", &names).finish()
+        f.debug_struct("EndSession")
+            .field("action", &self.action)
+            .field("fields", &names)
+            .finish()
     }
 }
 
 /// The sign-out form for this session: `id_token_hint` names it, the post-logout URI must be
 /// registered. `None` when the authority offers no end-session endpoint (then only a local
 /// sign-out is possible, and the person must be told the authority's session may go on).
-pub fn end_session_request(metadata: &ProviderMetadata, client: &ClientSettings, id_token: Option<&Secret>) -> Option<EndSession> {
+pub fn end_session_request(
+    metadata: &ProviderMetadata,
+    client: &ClientSettings,
+    id_token: Option<&Secret>,
+) -> Option<EndSession> {
     let action = metadata.end_session_endpoint.clone()?;
     let mut fields = Vec::new();
     if let Some(token) = id_token {
@@ -409,7 +457,11 @@ struct ErrorAnswer {
 /// The POST to the token endpoint for the portal, a public client (`client_id` in the body; no
 /// secret — the one flow with a secret, client credentials, is oauth2-rs's in `service.rs`).
 /// `form` carries the grant's own parameters.
-pub(crate) fn token_request(endpoint: &str, client_id: &str, form: &[(&str, &str)]) -> Result<HttpRequest, TokenError> {
+pub(crate) fn token_request(
+    endpoint: &str,
+    client_id: &str,
+    form: &[(&str, &str)],
+) -> Result<HttpRequest, TokenError> {
     AbsoluteUrl::parse(endpoint).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
     let mut body = form_urlencoded::Serializer::new(String::new());
     body.extend_pairs(form);
@@ -427,15 +479,23 @@ pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSe
         return Err(refusal(response));
     }
     let unexpected = |reason: String| TokenError::UnexpectedResponse { status, reason };
-    let body = response.body().strip_prefix(b"\xEF\xBB\xBF").unwrap_or(response.body());
+    let body = response
+        .body()
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(response.body());
     let Ok(serde_json::Value::Object(answer)) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return Err(unexpected(format!("not a JSON token object ({})", labelled(response))));
+        return Err(unexpected(format!(
+            "not a JSON token object ({})",
+            labelled(response)
+        )));
     };
     let text = |name: &str, required: bool| -> Result<Option<String>, TokenError> {
         match answer.get(name) {
             None | Some(serde_json::Value::Null) if !required => Ok(None),
             None | Some(serde_json::Value::Null) => Err(unexpected(format!("\"{name}\" is missing"))),
-            Some(serde_json::Value::String(v)) if v.is_empty() => Err(unexpected(format!("\"{name}\" is empty"))),
+            Some(serde_json::Value::String(v)) if v.is_empty() => {
+                Err(unexpected(format!("\"{name}\" is empty")))
+            }
             Some(serde_json::Value::String(v)) => Ok(Some(v.clone())),
             Some(_) => Err(unexpected(format!("\"{name}\" is not a string"))),
         }
@@ -443,25 +503,37 @@ pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSe
     let access_token = text("access_token", true)?.unwrap_or_default();
     let token_type = text("token_type", true)?.unwrap_or_default();
     if !token_type.eq_ignore_ascii_case("bearer") {
-        return Err(unexpected(format!("token type \"{}\" instead of Bearer", printable(&token_type))));
+        return Err(unexpected(format!(
+            "token type \"{}\" instead of Bearer",
+            printable(&token_type)
+        )));
     }
     let expires_in = match answer.get("expires_in") {
         None | Some(serde_json::Value::Null) => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| unexpected("\"expires_in\" is not a whole number of seconds".into()))?),
+        Some(v) => Some(
+            v.as_u64()
+                .ok_or_else(|| unexpected("\"expires_in\" is not a whole number of seconds".into()))?,
+        ),
     };
     Ok(TokenSet {
         access_token: Secret::new(access_token),
         refresh_token: text("refresh_token", false)?.map(Secret::new),
         id_token: text("id_token", false)?.map(Secret::new),
         expires_at: expires_in.map(|s| now.saturating_add(s)),
-        scopes: text("scope", false)?.map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+        scopes: text("scope", false)?
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
     })
 }
 
 /// What an answer says it is: its content type, or that it names none. Never its bytes.
 fn labelled(response: &HttpResponse) -> String {
     let ct = crate::transport::content_type(response);
-    if ct.is_empty() { "no content type".to_owned() } else { ct }
+    if ct.is_empty() {
+        "no content type".to_owned()
+    } else {
+        ct
+    }
 }
 
 /// A failed answer from the token or revocation endpoint: the OAuth error it names (RFC 6749
@@ -469,13 +541,24 @@ fn labelled(response: &HttpResponse) -> String {
 fn refusal(response: &HttpResponse) -> TokenError {
     let status = response.status().as_u16();
     match serde_json::from_slice::<ErrorAnswer>(response.body()) {
-        Ok(e) => TokenError::Refused { status, error: printable(&e.error), description: e.error_description.as_deref().map(printable) },
-        Err(_) => TokenError::UnexpectedResponse { status, reason: format!("not an OAuth answer ({})", labelled(response)) },
+        Ok(e) => TokenError::Refused {
+            status,
+            error: printable(&e.error),
+            description: e.error_description.as_deref().map(printable),
+        },
+        Err(_) => TokenError::UnexpectedResponse {
+            status,
+            reason: format!("not an OAuth answer ({})", labelled(response)),
+        },
     }
 }
 
 /// Sends a token request and reads the answer.
-pub(crate) async fn request_tokens(transport: &impl Transport, request: HttpRequest, now: u64) -> Result<TokenSet, TokenError> {
+pub(crate) async fn request_tokens(
+    transport: &impl Transport,
+    request: HttpRequest,
+    now: u64,
+) -> Result<TokenSet, TokenError> {
     let response = transport.send(request).await.map_err(TokenError::Unreachable)?;
     parse_token_response(&response, now)
 }
@@ -514,7 +597,10 @@ pub async fn refresh(
         .set_auth_type(oauth2::AuthType::RequestBody)
         .set_token_uri(crate::oauth::token_url(token_endpoint)?);
     let via = crate::oauth::Via::new(transport);
-    let outcome = client.exchange_refresh_token(&oauth2::RefreshToken::new(refresh_token.expose().to_owned())).request_async(&via).await;
+    let outcome = client
+        .exchange_refresh_token(&oauth2::RefreshToken::new(refresh_token.expose().to_owned()))
+        .request_async(&via)
+        .await;
     let mut tokens = via.read(outcome, now)?;
     if tokens.refresh_token.is_none() {
         // RFC 6749 §6: without a new one, the old refresh token stays valid.
@@ -550,15 +636,27 @@ mod tests {
     }
 
     fn pending() -> PendingSignIn {
-        PendingSignIn { state: "s1".into(), nonce: "n1".into(), verifier: "v".into(), return_path: "/".into() }
+        PendingSignIn {
+            state: "s1".into(),
+            nonce: "n1".into(),
+            verifier: "v".into(),
+            return_path: "/".into(),
+        }
     }
 
     #[test]
     fn authorize_url_carries_pkce_s256_state_nonce_and_scopes() {
-        let redirect = authorization_redirect(&metadata(true), &client(), "/lookups/1?x=y", Some(Prompt::None)).expect("url");
-        assert!(redirect.url.starts_with("https://sms.plant.example/identitymanager/connect/authorize?"));
+        let redirect =
+            authorization_redirect(&metadata(true), &client(), "/lookups/1?x=y", Some(Prompt::None))
+                .expect("url");
+        assert!(
+            redirect
+                .url
+                .starts_with("https://sms.plant.example/identitymanager/connect/authorize?")
+        );
         let query = redirect.url.split_once('?').expect("a query").1;
-        let q: std::collections::HashMap<_, _> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let q: std::collections::HashMap<_, _> =
+            form_urlencoded::parse(query.as_bytes()).into_owned().collect();
         assert_eq!(q["response_type"], "code");
         assert_eq!(q["client_id"], "mes-portal");
         assert_eq!(q["redirect_uri"], "https://portal.plant.example/");
@@ -571,13 +669,22 @@ mod tests {
         assert_eq!(redirect.pending.return_path, "/lookups/1?x=y");
         // RFC 7636: challenge = BASE64URL(SHA256(verifier)), 43 characters.
         // A known answer computed with Python's hashlib, independent of this crate.
-        assert_eq!(pkce_challenge("dBjftJeZ4CVP-mJ92ZUEHdx2ju-rHRsPZZSMfRv5rK8"), "hmFg2q7sP1j2Y271JOfQkLWs214KCYf76x2mudUz808");
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mJ92ZUEHdx2ju-rHRsPZZSMfRv5rK8"),
+            "hmFg2q7sP1j2Y271JOfQkLWs214KCYf76x2mudUz808"
+        );
         let challenge = pkce_challenge(&redirect.pending.verifier);
         assert_eq!(q["code_challenge"], challenge);
         assert_eq!(challenge.len(), 43);
         let shown = format!("{:?}", redirect.pending);
-        assert!(!shown.contains(&redirect.pending.verifier) && !shown.contains(&redirect.pending.state), "{shown}");
-        assert!(shown.contains("PendingSignIn") && shown.contains("/lookups/1?x=y"), "what is not secret is shown: {shown}");
+        assert!(
+            !shown.contains(&redirect.pending.verifier) && !shown.contains(&redirect.pending.state),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("PendingSignIn") && shown.contains("/lookups/1?x=y"),
+            "what is not secret is shown: {shown}"
+        );
     }
 
     #[test]
@@ -586,37 +693,84 @@ mod tests {
         let run = |answer: HttpResponse| {
             let transport = Canned::new(Ok(answer));
             let old = Secret::new("r t+1");
-            let outcome = crate::transport::testing::run_now(refresh(&transport, "https://aim/connect/token", "mes-portal", &old, 100));
+            let outcome = crate::transport::testing::run_now(refresh(
+                &transport,
+                "https://aim/connect/token",
+                "mes-portal",
+                &old,
+                100,
+            ));
             (transport.sent(), outcome)
         };
-        let json = |status: u16, body: &str| HttpResponse::new(status, body).with_header("content-type", "application/json");
-        let (sent, outcome) = run(json(200, r#"{"access_token":"a2","token_type":"Bearer","expires_in":60}"#));
-        let [request] = sent.as_slice() else { panic!("one request: {sent:?}") };
-        assert_eq!((request.method(), request.url()), (crate::transport::Method::Post, "https://aim/connect/token"));
-        assert!(request.headers().get("authorization").is_none(), "a public client sends no secret");
+        let json = |status: u16, body: &str| {
+            HttpResponse::new(status, body).with_header("content-type", "application/json")
+        };
+        let (sent, outcome) = run(json(
+            200,
+            r#"{"access_token":"a2","token_type":"Bearer","expires_in":60}"#,
+        ));
+        let [request] = sent.as_slice() else {
+            panic!("one request: {sent:?}")
+        };
+        assert_eq!(
+            (request.method(), request.url()),
+            (crate::transport::Method::Post, "https://aim/connect/token")
+        );
+        assert!(
+            request.headers().get("authorization").is_none(),
+            "a public client sends no secret"
+        );
         let body = String::from_utf8(request.body().to_vec()).expect("text");
         let mut fields: Vec<&str> = body.split('&').collect();
         fields.sort_unstable();
-        assert_eq!(fields, ["client_id=mes-portal", "grant_type=refresh_token", "refresh_token=r+t%2B1"]);
+        assert_eq!(
+            fields,
+            [
+                "client_id=mes-portal",
+                "grant_type=refresh_token",
+                "refresh_token=r+t%2B1"
+            ]
+        );
         let tokens = outcome.expect("tokens");
         assert_eq!(tokens.access_token.expose(), "a2");
         assert_eq!(tokens.expires_at, Some(160));
-        assert_eq!(tokens.refresh_token.as_ref().map(Secret::expose), Some("r t+1"), "RFC 6749 §6: the old one stays");
+        assert_eq!(
+            tokens.refresh_token.as_ref().map(Secret::expose),
+            Some("r t+1"),
+            "RFC 6749 §6: the old one stays"
+        );
         // Our parser, not oauth2-rs's: a MAC token is refused, an error names no body bytes.
         let (_, outcome) = run(json(200, r#"{"access_token":"a2","token_type":"mac"}"#));
-        assert!(matches!(outcome, Err(TokenError::UnexpectedResponse { .. })), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(TokenError::UnexpectedResponse { .. })),
+            "{outcome:?}"
+        );
         let (_, outcome) = run(json(400, r#"{"error":"invalid_grant"}"#));
-        assert!(matches!(&outcome, Err(TokenError::Refused { status: 400, error, .. }) if error == "invalid_grant"), "{outcome:?}");
+        assert!(
+            matches!(&outcome, Err(TokenError::Refused { status: 400, error, .. }) if error == "invalid_grant"),
+            "{outcome:?}"
+        );
     }
 
     #[test]
     fn token_requests_carry_the_grant_and_the_public_client_id() {
-        let public = token_request("https://aim/connect/token", "mes-portal", &[("grant_type", "refresh_token")]).expect("r");
+        let public = token_request(
+            "https://aim/connect/token",
+            "mes-portal",
+            &[("grant_type", "refresh_token")],
+        )
+        .expect("r");
         assert_eq!(public.method(), crate::transport::Method::Post);
-        assert_eq!(public.headers().get("content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(
+            public.headers().get("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
         assert!(public.headers().get("authorization").is_none());
         assert_eq!(public.body(), b"grant_type=refresh_token&client_id=mes-portal");
-        assert!(matches!(token_request("not a url", "x", &[]), Err(TokenError::Configuration(_))));
+        assert!(matches!(
+            token_request("not a url", "x", &[]),
+            Err(TokenError::Configuration(_))
+        ));
     }
 
     #[test]
@@ -630,25 +784,53 @@ mod tests {
             1000,
         )
         .expect("tokens");
-        assert_eq!((ok.access_token.expose(), ok.expires_at, ok.scopes.len()), ("a", Some(1300), 2));
+        assert_eq!(
+            (ok.access_token.expose(), ok.expires_at, ok.scopes.len()),
+            ("a", Some(1300), 2)
+        );
         assert_eq!(ok.refresh_token.as_ref().map(Secret::expose), Some("r"));
         assert_eq!(ok.id_token.as_ref().map(Secret::expose), Some("i"));
-        let minimal = parse_token_response(&answer(200, r#"{"access_token":"a","token_type":"Bearer"}"#), 5).expect("minimal");
-        assert!(minimal.refresh_token.is_none() && minimal.id_token.is_none() && minimal.expires_at.is_none());
-        assert_eq!(
-            parse_token_response(&answer(200, r#"{"access_token":"a","token_type":"mac"}"#), 0).err(),
-            Some(TokenError::UnexpectedResponse { status: 200, reason: "token type \"mac\" instead of Bearer".into() })
+        let minimal = parse_token_response(&answer(200, r#"{"access_token":"a","token_type":"Bearer"}"#), 5)
+            .expect("minimal");
+        assert!(
+            minimal.refresh_token.is_none() && minimal.id_token.is_none() && minimal.expires_at.is_none()
         );
         assert_eq!(
-            parse_token_response(&answer(400, r#"{"error":"invalid_grant","error_description":"used\u0007"}"#), 0).err(),
-            Some(TokenError::Refused { status: 400, error: "invalid_grant".into(), description: Some("used".into()) })
+            parse_token_response(&answer(200, r#"{"access_token":"a","token_type":"mac"}"#), 0).err(),
+            Some(TokenError::UnexpectedResponse {
+                status: 200,
+                reason: "token type \"mac\" instead of Bearer".into()
+            })
+        );
+        assert_eq!(
+            parse_token_response(
+                &answer(
+                    400,
+                    r#"{"error":"invalid_grant","error_description":"used\u0007"}"#
+                ),
+                0
+            )
+            .err(),
+            Some(TokenError::Refused {
+                status: 400,
+                error: "invalid_grant".into(),
+                description: Some("used".into())
+            })
         );
         assert!(matches!(
             parse_token_response(&answer(502, "<html>proxy</html>"), 0),
             Err(TokenError::UnexpectedResponse { status: 502, ref reason }) if reason == "not an OAuth answer (no content type)"
         ));
-        let huge = format!(r#"{{"access_token":"a","token_type":"Bearer","expires_in":{}}}"#, u64::MAX);
-        assert_eq!(parse_token_response(&answer(200, &huge), 5).expect("saturates").expires_at, Some(u64::MAX));
+        let huge = format!(
+            r#"{{"access_token":"a","token_type":"Bearer","expires_in":{}}}"#,
+            u64::MAX
+        );
+        assert_eq!(
+            parse_token_response(&answer(200, &huge), 5)
+                .expect("saturates")
+                .expires_at,
+            Some(u64::MAX)
+        );
     }
 
     #[test]
@@ -656,53 +838,118 @@ mod tests {
         let answer = |body: &str| HttpResponse::new(200, body);
         let secret = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXBheWxvYWQ.c2ln";
         let cases = [
-            (format!(r#"{{"access_token":"{secret}","token_type":"Bearer","expires_in":"{secret}"}}"#), "\"expires_in\" is not a whole"),
-            (format!(r#"{{"access_token":"{secret}","token_type":"Bearer","refresh_token":7}}"#), "\"refresh_token\" is not a string"),
-            (format!(r#"{{"access_token":"{secret}"}}"#), "\"token_type\" is missing"),
-            (format!(r#"{{"token_type":"Bearer","id_token":"{secret}"}}"#), "\"access_token\" is missing"),
-            (r#"{"access_token":"","token_type":"Bearer"}"#.to_owned(), "\"access_token\" is empty"),
-            (format!(r#"{{"access_token":"{secret}","token_type":"Bearer""#), "not a JSON token object"),
-            (format!(r#"access_token={secret}&token_type=bearer"#), "not a JSON token object"),
+            (
+                format!(r#"{{"access_token":"{secret}","token_type":"Bearer","expires_in":"{secret}"}}"#),
+                "\"expires_in\" is not a whole",
+            ),
+            (
+                format!(r#"{{"access_token":"{secret}","token_type":"Bearer","refresh_token":7}}"#),
+                "\"refresh_token\" is not a string",
+            ),
+            (
+                format!(r#"{{"access_token":"{secret}"}}"#),
+                "\"token_type\" is missing",
+            ),
+            (
+                format!(r#"{{"token_type":"Bearer","id_token":"{secret}"}}"#),
+                "\"access_token\" is missing",
+            ),
+            (
+                r#"{"access_token":"","token_type":"Bearer"}"#.to_owned(),
+                "\"access_token\" is empty",
+            ),
+            (
+                format!(r#"{{"access_token":"{secret}","token_type":"Bearer""#),
+                "not a JSON token object",
+            ),
+            (
+                format!(r#"access_token={secret}&token_type=bearer"#),
+                "not a JSON token object",
+            ),
             (format!(r#"["{secret}"]"#), "not a JSON token object"),
         ];
         for (body, says) in cases {
             let err = parse_token_response(&answer(&body), 0).expect_err(&body);
             let text = format!("{err} {err:?}");
             assert!(text.contains(says), "{body}: {text}");
-            assert!(!text.contains("c2VjcmV0"), "the token leaked into the error: {text}");
+            assert!(
+                !text.contains("c2VjcmV0"),
+                "the token leaked into the error: {text}"
+            );
         }
-        let html =
-            |status: u16| HttpResponse::new(status, format!("<pre>{secret}</pre>")).with_header("content-type", "text/html; charset=utf-8");
+        let html = |status: u16| {
+            HttpResponse::new(status, format!("<pre>{secret}</pre>"))
+                .with_header("content-type", "text/html; charset=utf-8")
+        };
         let err = refusal(&html(500));
-        assert_eq!(err, TokenError::UnexpectedResponse { status: 500, reason: "not an OAuth answer (text/html)".into() });
+        assert_eq!(
+            err,
+            TokenError::UnexpectedResponse {
+                status: 500,
+                reason: "not an OAuth answer (text/html)".into()
+            }
+        );
         assert!(err.is_outage());
         assert_eq!(
             parse_token_response(&html(200), 0).err(),
-            Some(TokenError::UnexpectedResponse { status: 200, reason: "not a JSON token object (text/html)".into() })
+            Some(TokenError::UnexpectedResponse {
+                status: 200,
+                reason: "not a JSON token object (text/html)".into()
+            })
         );
     }
 
     #[test]
     fn outages_are_told_from_refusals() {
-        let refused = |status: u16, error: &str| TokenError::Refused { status, error: error.into(), description: None };
+        let refused = |status: u16, error: &str| TokenError::Refused {
+            status,
+            error: error.into(),
+            description: None,
+        };
         assert!(!refused(400, "invalid_grant").is_outage());
         assert!(!refused(401, "invalid_client").is_outage());
         assert!(refused(503, "temporarily_unavailable").is_outage());
         assert!(refused(400, "temporarily_unavailable").is_outage());
         assert!(refused(400, "server_error").is_outage());
         assert!(refused(500, "invalid_grant").is_outage());
-        assert!(TokenError::UnexpectedResponse { status: 502, reason: String::new() }.is_outage());
-        assert!(!TokenError::UnexpectedResponse { status: 200, reason: String::new() }.is_outage());
-        assert!(!TokenError::UnexpectedResponse { status: 499, reason: String::new() }.is_outage());
-        assert!(TokenError::Unreachable(TransportError::new("https://aim/connect/token", "refused")).is_outage());
-        assert!(!TokenError::Unreachable(TransportError::redirected("https://aim/connect/token")).is_outage());
+        assert!(
+            TokenError::UnexpectedResponse {
+                status: 502,
+                reason: String::new()
+            }
+            .is_outage()
+        );
+        assert!(
+            !TokenError::UnexpectedResponse {
+                status: 200,
+                reason: String::new()
+            }
+            .is_outage()
+        );
+        assert!(
+            !TokenError::UnexpectedResponse {
+                status: 499,
+                reason: String::new()
+            }
+            .is_outage()
+        );
+        assert!(
+            TokenError::Unreachable(TransportError::new("https://aim/connect/token", "refused")).is_outage()
+        );
+        assert!(
+            !TokenError::Unreachable(TransportError::redirected("https://aim/connect/token")).is_outage()
+        );
         assert!(!TokenError::Configuration(String::new()).is_outage());
     }
 
     #[test]
     fn state_and_nonce_are_fresh_each_time() {
-        let a = authorization_redirect(&metadata(true), &client(), "/", None).expect("a").pending;
-        let b = authorization_redirect(&metadata(true), &client(), "/", None).expect("b").pending;
+        let a = authorization_redirect(&metadata(true), &client(), "/", None)
+            .expect("a")
+            .pending;
+        let b = authorization_redirect(&metadata(true), &client(), "/", None)
+            .expect("b")
+            .pending;
         assert_ne!(a.state, b.state);
         assert_ne!(a.nonce, b.nonce);
         assert_ne!(a.verifier, b.verifier);
@@ -712,52 +959,89 @@ mod tests {
     fn end_session_is_a_form_with_the_hint_in_its_body() {
         let mut meta = metadata(true);
         assert_eq!(end_session_request(&meta, &client(), None), None);
-        meta.end_session_endpoint = Some("https://sms.plant.example/identitymanager/connect/endsession".into());
+        meta.end_session_endpoint =
+            Some("https://sms.plant.example/identitymanager/connect/endsession".into());
         let mut settings = client();
         settings.post_logout_redirect_uri = Some("https://portal.plant.example/signed-out".into());
         let form = end_session_request(&meta, &settings, Some(&Secret::new("a.b.c"))).expect("form");
-        assert_eq!(form.action, "https://sms.plant.example/identitymanager/connect/endsession", "no query: the hint is in the body");
+        assert_eq!(
+            form.action, "https://sms.plant.example/identitymanager/connect/endsession",
+            "no query: the hint is in the body"
+        );
         assert_eq!(
             form.fields,
             [
                 ("id_token_hint", "a.b.c".to_owned()),
                 ("client_id", "mes-portal".to_owned()),
-                ("post_logout_redirect_uri", "https://portal.plant.example/signed-out".to_owned())
+                (
+                    "post_logout_redirect_uri",
+                    "https://portal.plant.example/signed-out".to_owned()
+                )
             ]
         );
         let shown = format!("{form:?}");
         assert!(!shown.contains("a.b.c"), "Debug leaves the hint out");
-        assert!(shown.contains("connect/endsession") && shown.contains("id_token_hint"), "but names the fields: {shown}");
+        assert!(
+            shown.contains("connect/endsession") && shown.contains("id_token_hint"),
+            "but names the fields: {shown}"
+        );
     }
 
     #[test]
     fn callback_debug_leaves_the_code_out() {
         let params = CallbackParams::from_query("code=SplxlOBeZQQYbYS6WxSbIA&state=s1");
         let shown = format!("{params:?}");
-        assert!(!shown.contains("SplxlOBeZQQYbYS6WxSbIA") && shown.contains("[redacted]") && shown.contains("s1"), "{shown}");
+        assert!(
+            !shown.contains("SplxlOBeZQQYbYS6WxSbIA") && shown.contains("[redacted]") && shown.contains("s1"),
+            "{shown}"
+        );
         let code = format!("{:?}", AuthorizationCode::new("SplxlOBeZQQYbYS6WxSbIA".into()));
         assert_eq!(code, "AuthorizationCode([redacted])");
     }
 
     #[test]
     fn revocation_request_bytes() {
-        let request = revocation_request("https://aim/connect/revocation", "mes-portal", &Secret::new("r t+1"));
+        let request = revocation_request(
+            "https://aim/connect/revocation",
+            "mes-portal",
+            &Secret::new("r t+1"),
+        );
         assert_eq!(request.method(), crate::transport::Method::Post);
         assert_eq!(request.url(), "https://aim/connect/revocation");
-        assert_eq!(request.headers().get("content-type"), Some("application/x-www-form-urlencoded"));
-        assert_eq!(request.body(), b"token=r+t%2B1&token_type_hint=refresh_token&client_id=mes-portal");
+        assert_eq!(
+            request.headers().get("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(
+            request.body(),
+            b"token=r+t%2B1&token_type_hint=refresh_token&client_id=mes-portal"
+        );
         // A malformed endpoint must not turn into a POST of the token to this page's origin.
-        let bad = revocation_request("https://aim/connect/revocation with spaces", "mes-portal", &Secret::new("r"));
+        let bad = revocation_request(
+            "https://aim/connect/revocation with spaces",
+            "mes-portal",
+            &Secret::new("r"),
+        );
         assert_eq!(bad.url(), "http://invalid.invalid/");
         assert!(bad.body().is_empty());
     }
 
     #[test]
     fn return_path_stays_on_this_origin() {
-        for bad in ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "", "/a\nb"] {
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/x",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "/a\nb",
+        ] {
             assert_eq!(same_origin_path(bad), "/", "{bad:?}");
         }
-        assert_eq!(same_origin_path("/lookups?sort=ent_name"), "/lookups?sort=ent_name");
+        assert_eq!(
+            same_origin_path("/lookups?sort=ent_name"),
+            "/lookups?sort=ent_name"
+        );
     }
 
     #[test]
@@ -766,26 +1050,58 @@ mod tests {
         let iss = "iss=https%3A%2F%2Fsms.plant.example%2Fidentitymanager";
         let ok = CallbackParams::from_query(&format!("?code=c1&state=s1&{iss}"));
         assert!(ok.is_authorization_response());
-        assert_eq!(check_callback(&ok, Some(&pending()), &meta).expect("ok").secret(), "c1");
-        assert_eq!(check_callback(&ok, None, &meta).err(), Some(SignInError::NoPendingSignIn));
+        assert_eq!(
+            check_callback(&ok, Some(&pending()), &meta).expect("ok").secret(),
+            "c1"
+        );
+        assert_eq!(
+            check_callback(&ok, None, &meta).err(),
+            Some(SignInError::NoPendingSignIn)
+        );
         let wrong_state = CallbackParams::from_query(&format!("code=c1&state=s2&{iss}"));
-        assert_eq!(check_callback(&wrong_state, Some(&pending()), &meta).err(), Some(SignInError::StateMismatch));
+        assert_eq!(
+            check_callback(&wrong_state, Some(&pending()), &meta).err(),
+            Some(SignInError::StateMismatch)
+        );
         let no_state = CallbackParams::from_query(&format!("code=c1&{iss}"));
-        assert_eq!(check_callback(&no_state, Some(&pending()), &meta).err(), Some(SignInError::StateMismatch));
+        assert_eq!(
+            check_callback(&no_state, Some(&pending()), &meta).err(),
+            Some(SignInError::StateMismatch)
+        );
         let doubled = CallbackParams::from_query(&format!("code=c1&state=s1&state=s1&{iss}"));
-        assert_eq!(check_callback(&doubled, Some(&pending()), &meta).err(), Some(SignInError::StateMismatch));
+        assert_eq!(
+            check_callback(&doubled, Some(&pending()), &meta).err(),
+            Some(SignInError::StateMismatch)
+        );
         let wrong_iss = CallbackParams::from_query("code=c1&state=s1&iss=https%3A%2F%2Fevil.example");
-        assert!(matches!(check_callback(&wrong_iss, Some(&pending()), &meta), Err(SignInError::IssuerMismatch { .. })));
+        assert!(matches!(
+            check_callback(&wrong_iss, Some(&pending()), &meta),
+            Err(SignInError::IssuerMismatch { .. })
+        ));
         let no_iss = CallbackParams::from_query("code=c1&state=s1");
-        assert_eq!(check_callback(&no_iss, Some(&pending()), &meta).err(), Some(SignInError::IssuerMissing));
-        assert!(check_callback(&no_iss, Some(&pending()), &metadata(false)).is_ok(), "iss optional when not advertised");
-        let denied = CallbackParams::from_query(&format!("error=access_denied&error_description=User+cancelled&state=s1&{iss}"));
+        assert_eq!(
+            check_callback(&no_iss, Some(&pending()), &meta).err(),
+            Some(SignInError::IssuerMissing)
+        );
+        assert!(
+            check_callback(&no_iss, Some(&pending()), &metadata(false)).is_ok(),
+            "iss optional when not advertised"
+        );
+        let denied = CallbackParams::from_query(&format!(
+            "error=access_denied&error_description=User+cancelled&state=s1&{iss}"
+        ));
         assert_eq!(
             check_callback(&denied, Some(&pending()), &meta).err(),
-            Some(SignInError::Refused { error: "access_denied".into(), description: Some("User cancelled".into()) })
+            Some(SignInError::Refused {
+                error: "access_denied".into(),
+                description: Some("User cancelled".into())
+            })
         );
         let no_code = CallbackParams::from_query(&format!("state=s1&{iss}"));
         assert!(!no_code.is_authorization_response());
-        assert_eq!(check_callback(&no_code, Some(&pending()), &meta).err(), Some(SignInError::MissingCode));
+        assert_eq!(
+            check_callback(&no_code, Some(&pending()), &meta).err(),
+            Some(SignInError::MissingCode)
+        );
     }
 }

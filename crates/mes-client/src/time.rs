@@ -9,5 +9,8 @@ pub fn now_seconds() -> u64 {
 /// Seconds since the Unix epoch.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn now_seconds() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -33,7 +33,10 @@ pub struct Headers(Vec<(String, String)>);
 impl Headers {
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Adds a field.
@@ -59,12 +62,21 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// A GET of `url`.
     pub fn get(url: impl Into<String>) -> Self {
-        Self { method: Method::Get, url: url.into(), headers: Headers::default(), body: Vec::new() }
+        Self {
+            method: Method::Get,
+            url: url.into(),
+            headers: Headers::default(),
+            body: Vec::new(),
+        }
     }
 
     /// A POST to `url` with `body`.
     pub fn post(url: impl Into<String>, body: Vec<u8>) -> Self {
-        Self { method: Method::Post, body, ..Self::get(url) }
+        Self {
+            method: Method::Post,
+            body,
+            ..Self::get(url)
+        }
     }
 
     /// With the header `name: value` added.
@@ -101,10 +113,16 @@ impl HttpRequest {
     pub(crate) fn checked(self) -> Self {
         // Whitespace is refused although a URL parser would escape it: an address that needs
         // repair is not one to send a token to.
-        let url_ok = !self.url.contains(|c: char| c.is_ascii_whitespace() || c.is_control())
+        let url_ok = !self
+            .url
+            .contains(|c: char| c.is_ascii_whitespace() || c.is_control())
             && crate::AbsoluteUrl::parse(&self.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
         let headers_ok = self.headers.iter().all(|(_, v)| !v.contains(['\r', '\n', '\0']));
-        if url_ok && headers_ok { self } else { Self::get("http://invalid.invalid/") }
+        if url_ok && headers_ok {
+            self
+        } else {
+            Self::get("http://invalid.invalid/")
+        }
     }
 }
 
@@ -141,7 +159,11 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// An answer with `status` and `body` and no header fields yet.
     pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Self { status: StatusCode(status), headers: Headers::default(), body: body.into() }
+        Self {
+            status: StatusCode(status),
+            headers: Headers::default(),
+            body: body.into(),
+        }
     }
 
     /// With the header `name: value` added.
@@ -204,23 +226,40 @@ impl TransportErrorKind {
 
 impl TransportError {
     pub(crate) fn new(url: &str, reason: impl Into<String>) -> Self {
-        Self { url: strip_query(url).to_owned(), reason: reason.into(), kind: TransportErrorKind::Network }
+        Self {
+            url: strip_query(url).to_owned(),
+            reason: reason.into(),
+            kind: TransportErrorKind::Network,
+        }
     }
 
     pub(crate) fn too_large(url: &str, limit: usize) -> Self {
-        let size = if limit >= 1024 * 1024 { format!("{} MB", limit / (1024 * 1024)) } else { format!("{limit} bytes") };
+        let size = if limit >= 1024 * 1024 {
+            format!("{} MB", limit / (1024 * 1024))
+        } else {
+            format!("{limit} bytes")
+        };
         let reason = format!("the answer is larger than {size}, the most accepted");
-        Self { kind: TransportErrorKind::TooLarge, ..Self::new(url, reason) }
+        Self {
+            kind: TransportErrorKind::TooLarge,
+            ..Self::new(url, reason)
+        }
     }
 
     pub(crate) fn redirected(url: &str) -> Self {
         let reason = "the server answered with a redirect, which this request never follows";
-        Self { kind: TransportErrorKind::Redirected, ..Self::new(url, reason) }
+        Self {
+            kind: TransportErrorKind::Redirected,
+            ..Self::new(url, reason)
+        }
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn timed_out(url: &str, seconds: u32) -> Self {
-        Self { kind: TransportErrorKind::TimedOut, ..Self::new(url, format!("no complete answer within {seconds} s")) }
+        Self {
+            kind: TransportErrorKind::TimedOut,
+            ..Self::new(url, format!("no complete answer within {seconds} s"))
+        }
     }
 }
 
@@ -296,7 +335,10 @@ pub(crate) fn strip_query(url: &str) -> &str {
 pub fn first_bytes(body: &[u8]) -> String {
     const SHOWN: usize = 200;
     let cut = &body[..body.len().min(SHOWN)];
-    let mut text: String = String::from_utf8_lossy(cut).chars().filter(|c| !c.is_control() || *c == ' ').collect();
+    let mut text: String = String::from_utf8_lossy(cut)
+        .chars()
+        .filter(|c| !c.is_control() || *c == ' ')
+        .collect();
     if body.len() > SHOWN {
         text.push('…');
     }
@@ -305,11 +347,17 @@ pub fn first_bytes(body: &[u8]) -> String {
 
 /// The `Content-Type` of a response, lowercased and without parameters.
 pub(crate) fn content_type(response: &HttpResponse) -> String {
-    response.headers().get("content-type").and_then(|v| v.split(';').next()).map(|v| v.trim().to_ascii_lowercase()).unwrap_or_default()
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 pub(crate) fn is_json(content_type: &str) -> bool {
-    content_type == "application/json" || (content_type.starts_with("application/") && content_type.ends_with("+json"))
+    content_type == "application/json"
+        || (content_type.starts_with("application/") && content_type.ends_with("+json"))
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -350,27 +398,45 @@ mod native {
     }
 
     impl Transport for NativeTransport {
-        type Future<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + Send + 'a>>;
+        type Future<'a> = std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + Send + 'a>,
+        >;
 
         fn send(&self, request: HttpRequest) -> Self::Future<'_> {
             Box::pin(self.send_now(request, None))
         }
 
-        fn send_streaming<'a>(&'a self, request: HttpRequest, sink: &'a mut dyn BodySink) -> Self::Future<'a> {
+        fn send_streaming<'a>(
+            &'a self,
+            request: HttpRequest,
+            sink: &'a mut dyn BodySink,
+        ) -> Self::Future<'a> {
             Box::pin(self.send_now(request, Some(sink)))
         }
     }
 
     impl NativeTransport {
-        async fn send_now(&self, request: HttpRequest, sink: Option<&mut dyn BodySink>) -> Result<HttpResponse, TransportError> {
+        async fn send_now(
+            &self,
+            request: HttpRequest,
+            sink: Option<&mut dyn BodySink>,
+        ) -> Result<HttpResponse, TransportError> {
             let url = request.url().to_owned();
             let is_post = request.method() == Method::Post;
-            let method = if is_post { reqwest::Method::POST } else { reqwest::Method::GET };
+            let method = if is_post {
+                reqwest::Method::POST
+            } else {
+                reqwest::Method::GET
+            };
             let mut outgoing = self.client.request(method, &url);
             for (name, value) in request.headers().iter() {
                 outgoing = outgoing.header(name, value);
             }
-            let mut response = outgoing.body(request.body.clone()).send().await.map_err(|e| TransportError::new(&url, describe(&e)))?;
+            let mut response = outgoing
+                .body(request.body.clone())
+                .send()
+                .await
+                .map_err(|e| TransportError::new(&url, describe(&e)))?;
             if is_post && response.status().is_redirection() {
                 return Err(TransportError::redirected(&url));
             }
@@ -385,12 +451,24 @@ mod native {
                 Some(sink) if response.status().is_success() => self.pump(&url, &mut response, sink).await?,
                 _ => self.pump(&url, &mut response, &mut collect).await?,
             }
-            Ok(HttpResponse { headers, ..HttpResponse::new(response.status().as_u16(), collect.body) })
+            Ok(HttpResponse {
+                headers,
+                ..HttpResponse::new(response.status().as_u16(), collect.body)
+            })
         }
 
-        async fn pump(&self, url: &str, response: &mut reqwest::Response, sink: &mut dyn BodySink) -> Result<(), TransportError> {
+        async fn pump(
+            &self,
+            url: &str,
+            response: &mut reqwest::Response,
+            sink: &mut dyn BodySink,
+        ) -> Result<(), TransportError> {
             let mut read = 0;
-            while let Some(chunk) = response.chunk().await.map_err(|e| TransportError::new(url, describe(&e)))? {
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| TransportError::new(url, describe(&e)))?
+            {
                 read += chunk.len();
                 if read > self.body_limit {
                     return Err(TransportError::too_large(url, self.body_limit));
@@ -444,18 +522,26 @@ mod browser {
         /// A transport that refuses bodies larger than `body_limit` bytes, with a 60 s time limit
         /// for the whole exchange, answer body included.
         pub fn new(body_limit: usize) -> Self {
-            Self { body_limit, timeout_seconds: 60 }
+            Self {
+                body_limit,
+                timeout_seconds: 60,
+            }
         }
     }
 
     impl Transport for BrowserTransport {
-        type Future<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + 'a>>;
+        type Future<'a> =
+            std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + 'a>>;
 
         fn send(&self, request: HttpRequest) -> Self::Future<'_> {
             Box::pin(self.send_with_deadline(request, None))
         }
 
-        fn send_streaming<'a>(&'a self, request: HttpRequest, sink: &'a mut dyn BodySink) -> Self::Future<'a> {
+        fn send_streaming<'a>(
+            &'a self,
+            request: HttpRequest,
+            sink: &'a mut dyn BodySink,
+        ) -> Self::Future<'a> {
             Box::pin(self.send_with_deadline(request, Some(sink)))
         }
     }
@@ -475,12 +561,21 @@ mod browser {
                     let c = c.clone();
                     let fire = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || c.abort());
                     let ms = i32::try_from(seconds.saturating_mul(1000)).unwrap_or(i32::MAX);
-                    let timer = window.set_timeout_with_callback_and_timeout_and_arguments_0(fire.as_ref().unchecked_ref(), ms).ok();
+                    let timer = window
+                        .set_timeout_with_callback_and_timeout_and_arguments_0(
+                            fire.as_ref().unchecked_ref(),
+                            ms,
+                        )
+                        .ok();
                     (timer, Some(fire))
                 }
                 _ => (None, None),
             };
-            Self { controller, timer, _fire: fire }
+            Self {
+                controller,
+                timer,
+                _fire: fire,
+            }
         }
 
         fn signal(&self) -> Option<web_sys::AbortSignal> {
@@ -501,7 +596,11 @@ mod browser {
     }
 
     impl BrowserTransport {
-        async fn send_with_deadline(&self, request: HttpRequest, sink: Option<&mut dyn BodySink>) -> Result<HttpResponse, TransportError> {
+        async fn send_with_deadline(
+            &self,
+            request: HttpRequest,
+            sink: Option<&mut dyn BodySink>,
+        ) -> Result<HttpResponse, TransportError> {
             let url = request.url().to_owned();
             let deadline = Deadline::start(self.timeout_seconds);
             let result = self.send_now(request, &deadline, sink).await;
@@ -521,8 +620,16 @@ mod browser {
             let signal = deadline.signal();
             // A POST carries a code, a refresh token or a secret: a redirect must not carry it on.
             let is_post = request.method() == Method::Post;
-            let redirect = if is_post { RequestRedirect::Manual } else { RequestRedirect::Follow };
-            let method = if is_post { gloo_net::http::Method::POST } else { gloo_net::http::Method::GET };
+            let redirect = if is_post {
+                RequestRedirect::Manual
+            } else {
+                RequestRedirect::Follow
+            };
+            let method = if is_post {
+                gloo_net::http::Method::POST
+            } else {
+                gloo_net::http::Method::GET
+            };
             let mut builder = RequestBuilder::new(&url)
                 .method(method)
                 .redirect(redirect)
@@ -533,9 +640,16 @@ mod browser {
                 builder = builder.header(name, value);
             }
             let body = request.body();
-            let request = if body.is_empty() { builder.build() } else { builder.body(js_sys::Uint8Array::from(body)) }
+            let request = if body.is_empty() {
+                builder.build()
+            } else {
+                builder.body(js_sys::Uint8Array::from(body))
+            }
+            .map_err(|e| TransportError::new(&url, e.to_string()))?;
+            let response = request
+                .send()
+                .await
                 .map_err(|e| TransportError::new(&url, e.to_string()))?;
-            let response = request.send().await.map_err(|e| TransportError::new(&url, e.to_string()))?;
             if response.type_() == ResponseType::Opaqueredirect {
                 return Err(TransportError::redirected(&url));
             }
@@ -546,7 +660,10 @@ mod browser {
                     headers.append(name, value);
                 }
             }
-            if let Some(length) = response.headers().get("content-length").and_then(|v| v.parse::<usize>().ok())
+            if let Some(length) = response
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.parse::<usize>().ok())
                 && length > self.body_limit
             {
                 return Err(TransportError::too_large(&url, self.body_limit));
@@ -558,7 +675,10 @@ mod browser {
                     _ => self.read_limited(&url, stream, &mut collect, false).await?,
                 }
             }
-            Ok(HttpResponse { headers, ..HttpResponse::new(response.status(), collect.body) })
+            Ok(HttpResponse {
+                headers,
+                ..HttpResponse::new(response.status(), collect.body)
+            })
         }
 
         /// Reads the body into `sink` (see [`read_body_stream`]).
@@ -569,10 +689,12 @@ mod browser {
             sink: &mut dyn BodySink,
             yielding: bool,
         ) -> Result<(), TransportError> {
-            read_body_stream(stream, sink, self.body_limit, yielding).await.map_err(|e| match e {
-                ReadError::TooLarge => TransportError::too_large(url, self.body_limit),
-                ReadError::Broken(reason) => TransportError::new(url, reason),
-            })
+            read_body_stream(stream, sink, self.body_limit, yielding)
+                .await
+                .map_err(|e| match e {
+                    ReadError::TooLarge => TransportError::too_large(url, self.body_limit),
+                    ReadError::Broken(reason) => TransportError::new(url, reason),
+                })
         }
     }
 
@@ -597,25 +719,33 @@ mod browser {
     ) -> Result<(), ReadError> {
         let fail = |e: wasm_bindgen::JsValue| {
             ReadError::Broken(
-                e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "the answer broke off".into()),
+                e.dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+                    .unwrap_or_else(|| "the answer broke off".into()),
             )
         };
         if stream.locked() {
             return Err(ReadError::Broken("the stream is already being read".into()));
         }
-        let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().dyn_into().map_err(|o| fail(o.into()))?;
+        let reader: web_sys::ReadableStreamDefaultReader =
+            stream.get_reader().dyn_into().map_err(|o| fail(o.into()))?;
         let now = js_sys::Date::now;
         let mut since_yield = now();
         let mut piece = Vec::new();
         let mut read = 0;
         loop {
-            let chunk: web_sys::ReadableStreamReadResult = JsFuture::from(reader.read()).await.map_err(fail)?.unchecked_into();
+            let chunk: web_sys::ReadableStreamReadResult = JsFuture::from(reader.read())
+                .await
+                .map_err(fail)?
+                .unchecked_into();
             if chunk.get_done().unwrap_or(true) {
                 break;
             }
             let Ok(bytes) = chunk.get_value().dyn_into::<js_sys::Uint8Array>() else {
                 let _ = reader.cancel();
-                return Err(ReadError::Broken("the stream gave something other than bytes".into()));
+                return Err(ReadError::Broken(
+                    "the stream gave something other than bytes".into(),
+                ));
             };
             read += bytes.length() as usize;
             if read > limit {
@@ -662,7 +792,10 @@ pub(crate) mod testing {
 
     impl Canned {
         pub(crate) fn new(answer: Result<HttpResponse, TransportError>) -> Self {
-            Self { answer, sent: Mutex::new(Vec::new()) }
+            Self {
+                answer,
+                sent: Mutex::new(Vec::new()),
+            }
         }
 
         /// Every request sent so far.
@@ -701,17 +834,27 @@ mod tests {
 
     #[test]
     fn only_absolute_http_requests_with_clean_headers_go_out() {
-        let good = HttpRequest::post("https://aim.example/connect/token", b"code=1".to_vec()).header("Accept", "application/json");
+        let good = HttpRequest::post("https://aim.example/connect/token", b"code=1".to_vec())
+            .header("Accept", "application/json");
         assert_eq!(good.clone().checked(), good, "a good request is left as it is");
-        assert_eq!(good.headers().get("accept"), Some("application/json"), "names are looked up ignoring case");
+        assert_eq!(
+            good.headers().get("accept"),
+            Some("application/json"),
+            "names are looked up ignoring case"
+        );
         for bad in [
             HttpRequest::post("/connect/token", b"code=1".to_vec()),
             HttpRequest::post("javascript:alert(1)", b"code=1".to_vec()),
             HttpRequest::post("https://aim.example/connect/token\n", b"code=1".to_vec()),
-            HttpRequest::post("https://aim.example/connect/token", b"code=1".to_vec()).header("authorization", "Bearer a\r\nX-Evil: 1"),
+            HttpRequest::post("https://aim.example/connect/token", b"code=1".to_vec())
+                .header("authorization", "Bearer a\r\nX-Evil: 1"),
         ] {
             let sent = bad.clone().checked();
-            assert_eq!((sent.url(), sent.method(), sent.body()), ("http://invalid.invalid/", Method::Get, &b""[..]), "{bad:?}");
+            assert_eq!(
+                (sent.url(), sent.method(), sent.body()),
+                ("http://invalid.invalid/", Method::Get, &b""[..]),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -55,7 +55,11 @@ impl RenewError {
     }
 
     fn from_token(error: TokenError) -> Self {
-        if error.is_outage() { RenewError::AuthorityOffline(error.to_string()) } else { RenewError::Refused(error) }
+        if error.is_outage() {
+            RenewError::AuthorityOffline(error.to_string())
+        } else {
+            RenewError::Refused(error)
+        }
     }
 }
 
@@ -129,7 +133,12 @@ impl<T: Transport + 'static> UserSession<T> {
             client_id: client.client_id.clone(),
             skew: client.clock_skew(),
             claims: signed_in.claims,
-            current: Mutex::new(Current { tokens: signed_in.tokens, generation: 0, finished: 0, last_failure: None }),
+            current: Mutex::new(Current {
+                tokens: signed_in.tokens,
+                generation: 0,
+                finished: 0,
+                last_failure: None,
+            }),
             gate: async_lock::Mutex::new(()),
         }
     }
@@ -178,10 +187,19 @@ impl<T: Transport + 'static> UserSession<T> {
             if let Some(ended) = c.ended() {
                 return Err(ended.clone());
             }
-            (c.tokens.access_token.clone(), c.tokens.expires_at, c.generation, c.tokens.refresh_token.is_some())
+            (
+                c.tokens.access_token.clone(),
+                c.tokens.expires_at,
+                c.generation,
+                c.tokens.refresh_token.is_some(),
+            )
         };
         let now = now_seconds();
-        let renew_at = if can_refresh { now.saturating_add(RENEW_BEFORE_SECONDS) } else { now };
+        let renew_at = if can_refresh {
+            now.saturating_add(RENEW_BEFORE_SECONDS)
+        } else {
+            now
+        };
         if expires_at.is_none_or(|at| at > renew_at) {
             return Ok((token, generation));
         }
@@ -216,7 +234,9 @@ impl<T: Transport + 'static> UserSession<T> {
             {
                 return Err(failure.clone());
             }
-            let Some(refresh_token) = c.tokens.refresh_token.clone() else { return Err(RenewError::NoRefreshToken) };
+            let Some(refresh_token) = c.tokens.refresh_token.clone() else {
+                return Err(RenewError::NoRefreshToken);
+            };
             refresh_token
         };
         let outcome = self.refresh_and_check(&refresh_token).await;
@@ -243,9 +263,15 @@ impl<T: Transport + 'static> UserSession<T> {
 
     async fn refresh_and_check(&self, refresh_token: &Secret) -> Result<TokenSet, RenewError> {
         let now = now_seconds();
-        let tokens = refresh(&self.transport, &self.metadata.token_endpoint, &self.client_id, refresh_token, now)
-            .await
-            .map_err(RenewError::from_token)?;
+        let tokens = refresh(
+            &self.transport,
+            &self.metadata.token_endpoint,
+            &self.client_id,
+            refresh_token,
+            now,
+        )
+        .await
+        .map_err(RenewError::from_token)?;
         if let Some(id_token) = &tokens.id_token {
             self.check_refreshed_id_token(id_token.expose(), now).await?;
         }
@@ -255,11 +281,19 @@ impl<T: Transport + 'static> UserSession<T> {
     /// OpenID Connect Core §12.2, with one JWKS refetch for a key the session has not seen.
     async fn check_refreshed_id_token(&self, token: &str, now: u64) -> Result<(), RenewError> {
         let mut jwks = self.jwks.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let verified =
-            verify_signature_refreshing_keys(&self.transport, &self.metadata, &mut jwks, token, &PlatformVerifier::default()).await;
+        let verified = verify_signature_refreshing_keys(
+            &self.transport,
+            &self.metadata,
+            &mut jwks,
+            token,
+            &PlatformVerifier::default(),
+        )
+        .await;
         *self.jwks.lock().unwrap_or_else(|e| e.into_inner()) = jwks;
         let claims = verified.map_err(|e| match e {
-            SignInFailure::Discovery(DiscoveryError::Unreachable(t)) if t.kind.is_outage() => RenewError::AuthorityOffline(t.to_string()),
+            SignInFailure::Discovery(DiscoveryError::Unreachable(t)) if t.kind.is_outage() => {
+                RenewError::AuthorityOffline(t.to_string())
+            }
             SignInFailure::IdToken(e) => RenewError::IdToken(e),
             // The keys could not be read (an answer that is no key set): the token cannot be checked.
             other => RenewError::IdToken(IdTokenError::Verifier(other.to_string())),
@@ -286,7 +320,8 @@ impl<T: Transport + 'static> UserSession<T> {
         options: &LookupOptions,
     ) -> Result<Rows, MesError> {
         let mut rows = Rows::default();
-        self.lookup_into(api, endpoint, params, options, &mut rows).await?;
+        self.lookup_into(api, endpoint, params, options, &mut rows)
+            .await?;
         Ok(rows)
     }
 
@@ -303,10 +338,31 @@ impl<T: Transport + 'static> UserSession<T> {
     ) -> Result<(), MesError> {
         let identity = self.claims.identity();
         let (token, generation) = self.access_token().await.map_err(renewal_failure)?;
-        match lookup_into(&self.transport, api, endpoint, params, &token, Some(&identity), options, target).await {
+        match lookup_into(
+            &self.transport,
+            api,
+            endpoint,
+            params,
+            &token,
+            Some(&identity),
+            options,
+            target,
+        )
+        .await
+        {
             Err(MesError::SessionExpired) => {
                 let (token, _) = self.renew(generation).await.map_err(renewal_failure)?;
-                lookup_into(&self.transport, api, endpoint, params, &token, Some(&identity), options, target).await
+                lookup_into(
+                    &self.transport,
+                    api,
+                    endpoint,
+                    params,
+                    &token,
+                    Some(&identity),
+                    options,
+                    target,
+                )
+                .await
             }
             other => other,
         }
@@ -323,6 +379,8 @@ fn renewal_failure(error: RenewError) -> MesError {
 
 impl<T> std::fmt::Debug for UserSession<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserSession").field("identity", &self.claims.identity()).finish_non_exhaustive()
+        f.debug_struct("UserSession")
+            .field("identity", &self.claims.identity())
+            .finish_non_exhaustive()
     }
 }

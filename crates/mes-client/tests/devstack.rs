@@ -20,55 +20,114 @@ async fn fixture_with(options: StackOptions) -> Fixture {
     let stack = Stack::start(options).await.expect("stack");
 
     let text = stack.portal_config().to_string();
-    let (config, report) = PortalConfig::from_json(&text, Runtime::Browser).expect("devstack's config is valid");
+    let (config, report) =
+        PortalConfig::from_json(&text, Runtime::Browser).expect("devstack's config is valid");
     assert!(report.warnings.is_empty(), "{report:?}");
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(false).build().expect("client");
-    Fixture { stack, config, transport: NativeTransport::default(), http }
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(false)
+        .build()
+        .expect("client");
+    Fixture {
+        stack,
+        config,
+        transport: NativeTransport::default(),
+        http,
+    }
 }
 
 /// Signs in at AIM's form as a browser would; returns the redirect's query string.
 async fn log_in(f: &Fixture, authorize_url: &str, user: &str, password: &str) -> String {
-    let answer = devstack::form_login::submit(authorize_url, user, password, "login", None).await.expect("login");
+    let answer = devstack::form_login::submit(authorize_url, user, password, "login", None)
+        .await
+        .expect("login");
     let location = answer.location.clone().unwrap_or_default();
-    assert!(location.starts_with(&format!("{}/callback?", f.stack.portal_origin)), "login answered {}: {location}", answer.status);
+    assert!(
+        location.starts_with(&format!("{}/callback?", f.stack.portal_origin)),
+        "login answered {}: {location}",
+        answer.status
+    );
     answer.callback_query().unwrap_or_default().to_owned()
 }
 
 async fn sign_in(f: &Fixture, user: &str, password: &str) -> (SignedIn, Authority) {
-    let mut authority = Authority::load(&f.transport, &f.config.client.authority).await.expect("discovery");
-    let redirect = authorization_redirect(&authority.metadata, &f.config.client, "/lookups/0", None).expect("redirect");
+    let mut authority = Authority::load(&f.transport, &f.config.client.authority)
+        .await
+        .expect("discovery");
+    let redirect =
+        authorization_redirect(&authority.metadata, &f.config.client, "/lookups/0", None).expect("redirect");
     let query = log_in(f, &redirect.url, user, password).await;
     let params = CallbackParams::from_query(&query);
-    let signed_in =
-        finish_sign_in(&f.transport, &mut authority, &f.config.client, &params, Some(&redirect.pending), &NativeVerifier, now_seconds())
-            .await
-            .expect("sign-in");
+    let signed_in = finish_sign_in(
+        &f.transport,
+        &mut authority,
+        &f.config.client,
+        &params,
+        Some(&redirect.pending),
+        &NativeVerifier,
+        now_seconds(),
+    )
+    .await
+    .expect("sign-in");
     (signed_in, authority)
 }
 
 async fn entities(f: &Fixture, token: &Secret, identity: &str) -> Result<Rows, MesError> {
     let api = f.config.web_api("MES").expect("api");
-    lookup(&f.transport, api, "v3/entity", &[], token, Some(identity), &LookupOptions::default()).await
+    lookup(
+        &f.transport,
+        api,
+        "v3/entity",
+        &[],
+        token,
+        Some(identity),
+        &LookupOptions::default(),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn an_mes_user_signs_in_and_reads_entities_in_server_column_order() {
     let f = fixture("signin").await;
     let (signed_in, _) = sign_in(&f, "PLANT\\alice", "alice-demo").await;
-    assert_eq!(signed_in.claims.preferred_username.as_deref(), Some("PLANT\\alice"));
-    assert!(signed_in.tokens.refresh_token.is_some(), "offline_access gives a refresh token");
-    let rows = entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await.expect("rows");
-    assert_eq!(rows.column_names().take(4).collect::<Vec<_>>(), ["ent_id", "ent_name", "description", "parent_ent_id"]);
-    let names: Vec<_> = (0..rows.len()).map(|r| rows.columns()[1].text(r).to_owned()).collect();
+    assert_eq!(
+        signed_in.claims.preferred_username.as_deref(),
+        Some("PLANT\\alice")
+    );
+    assert!(
+        signed_in.tokens.refresh_token.is_some(),
+        "offline_access gives a refresh token"
+    );
+    let rows = entities(&f, &signed_in.tokens.access_token, "PLANT\\alice")
+        .await
+        .expect("rows");
+    assert_eq!(
+        rows.column_names().take(4).collect::<Vec<_>>(),
+        ["ent_id", "ent_name", "description", "parent_ent_id"]
+    );
+    let names: Vec<_> = (0..rows.len())
+        .map(|r| rows.columns()[1].text(r).to_owned())
+        .collect();
     assert!(names.contains(&"Packaging Line 1".to_owned()), "{names:?}");
-    assert!(!names.iter().any(|n| n.starts_with("Quality Lab")), "restricted entities are hidden from alice");
-    assert!(rows.column_index("last_edit_at_utc").is_some() && rows.column_index("last_edit_at_local").is_some());
+    assert!(
+        !names.iter().any(|n| n.starts_with("Quality Lab")),
+        "restricted entities are hidden from alice"
+    );
+    assert!(
+        rows.column_index("last_edit_at_utc").is_some() && rows.column_index("last_edit_at_local").is_some()
+    );
     // A single entity alice may not see is a privilege denial, not "not found".
     let api = f.config.web_api("MES").expect("api");
     let quality_lab_id = f
         .stack
         .mes
-        .with_db(|db| db.query_row("SELECT ent_id FROM entity WHERE ent_name = 'Quality Lab'", [], |r| r.get::<_, i64>(0)))
+        .with_db(|db| {
+            db.query_row(
+                "SELECT ent_id FROM entity WHERE ent_name = 'Quality Lab'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+        })
         .expect("id");
     let denied = lookup(
         &f.transport,
@@ -80,7 +139,10 @@ async fn an_mes_user_signs_in_and_reads_entities_in_server_column_order() {
         &LookupOptions::default(),
     )
     .await;
-    assert!(matches!(&denied, Err(MesError::Denied { message, .. }) if message.contains("privileges")), "{denied:?}");
+    assert!(
+        matches!(&denied, Err(MesError::Denied { message, .. }) if message.contains("privileges")),
+        "{denied:?}"
+    );
     f.stack.stop().await;
 }
 
@@ -92,7 +154,10 @@ async fn an_aim_account_that_is_not_an_mes_user_is_denied_with_its_identity() {
         let result = entities(&f, &signed_in.tokens.access_token, user).await;
         assert_eq!(
             result,
-            Err(MesError::Denied { message: "You do not have permission to make the request".into(), identity: Some(user.into()) })
+            Err(MesError::Denied {
+                message: "You do not have permission to make the request".into(),
+                identity: Some(user.into())
+            })
         );
     }
     f.stack.stop().await;
@@ -108,39 +173,75 @@ async fn missing_malformed_and_foreign_tokens_are_401() {
     let body: serde_json::Value = none.json().await.expect("json");
     assert_eq!(body["Message"], "Authorization has been denied for this request.");
     for token in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0."] {
-        assert_eq!(entities(&f, &Secret::new(token), "x").await, Err(MesError::SessionExpired), "{token}");
+        assert_eq!(
+            entities(&f, &Secret::new(token), "x").await,
+            Err(MesError::SessionExpired),
+            "{token}"
+        );
     }
     // A token signed by another key with the right claims: refused.
-    let other =
-        devstack::keys::SigningKey::from_private(&rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("key")).expect("key");
+    let other = devstack::keys::SigningKey::from_private(
+        &rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("key"),
+    )
+    .expect("key");
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some(other.kid.clone());
     header.typ = Some("at+jwt".into());
-    let claims =
-        serde_json::json!({"iss": f.stack.issuer, "aud": "mes-web-api", "exp": now_seconds() + 600, "preferred_username": "PLANT\\alice"});
+    let claims = serde_json::json!({"iss": f.stack.issuer, "aud": "mes-web-api", "exp": now_seconds() + 600, "preferred_username": "PLANT\\alice"});
     let forged = jsonwebtoken::encode(&header, &claims, &other.encoding).expect("sign");
-    assert_eq!(entities(&f, &Secret::new(forged), "x").await, Err(MesError::SessionExpired));
+    assert_eq!(
+        entities(&f, &Secret::new(forged), "x").await,
+        Err(MesError::SessionExpired)
+    );
     f.stack.stop().await;
 }
 
 #[tokio::test]
 async fn wrong_pkce_verifier_and_code_replay_are_refused() {
     let f = fixture("pkce").await;
-    let authority = Authority::load(&f.transport, &f.config.client.authority).await.expect("discovery");
-    let redirect = authorization_redirect(&authority.metadata, &f.config.client, "/", None).expect("redirect");
+    let authority = Authority::load(&f.transport, &f.config.client.authority)
+        .await
+        .expect("discovery");
+    let redirect =
+        authorization_redirect(&authority.metadata, &f.config.client, "/", None).expect("redirect");
     let query = log_in(&f, &redirect.url, "PLANT\\alice", "alice-demo").await;
-    let code = check_callback(&CallbackParams::from_query(&query), Some(&redirect.pending), &authority.metadata).expect("code");
+    let code = check_callback(
+        &CallbackParams::from_query(&query),
+        Some(&redirect.pending),
+        &authority.metadata,
+    )
+    .expect("code");
     let mut wrong = redirect.pending.clone();
     wrong.verifier = "x".repeat(43);
-    let err = exchange_code(&f.transport, &authority.metadata, &f.config.client, code.clone(), &wrong, now_seconds())
-        .await
-        .expect_err("wrong verifier");
-    assert!(matches!(&err, TokenError::Refused { error, .. } if error == "invalid_grant"), "{err:?}");
+    let err = exchange_code(
+        &f.transport,
+        &authority.metadata,
+        &f.config.client,
+        code.clone(),
+        &wrong,
+        now_seconds(),
+    )
+    .await
+    .expect_err("wrong verifier");
+    assert!(
+        matches!(&err, TokenError::Refused { error, .. } if error == "invalid_grant"),
+        "{err:?}"
+    );
     // The failed attempt spent the code: the right verifier cannot use it now either.
-    let err = exchange_code(&f.transport, &authority.metadata, &f.config.client, code, &redirect.pending, now_seconds())
-        .await
-        .expect_err("replay");
-    assert!(matches!(&err, TokenError::Refused { error, .. } if error == "invalid_grant"), "{err:?}");
+    let err = exchange_code(
+        &f.transport,
+        &authority.metadata,
+        &f.config.client,
+        code,
+        &redirect.pending,
+        now_seconds(),
+    )
+    .await
+    .expect_err("replay");
+    assert!(
+        matches!(&err, TokenError::Refused { error, .. } if error == "invalid_grant"),
+        "{err:?}"
+    );
     f.stack.stop().await;
 }
 
@@ -151,15 +252,30 @@ async fn authority_offline_is_told_apart_from_other_server_errors() {
     // MES asks AIM for its keys on every call, so the outage shows on the next call.
     let mut f = fixture_with(options).await;
     let (signed_in, _) = sign_in(&f, "PLANT\\alice", "alice-demo").await;
-    assert!(entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await.is_ok());
+    assert!(
+        entities(&f, &signed_in.tokens.access_token, "PLANT\\alice")
+            .await
+            .is_ok()
+    );
     f.stack.stop_aim().await;
     let offline = entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await;
-    assert!(matches!(&offline, Err(MesError::AuthorityOffline { message }) if message.contains("unreachable")), "{offline:?}");
+    assert!(
+        matches!(&offline, Err(MesError::AuthorityOffline { message }) if message.contains("unreachable")),
+        "{offline:?}"
+    );
     f.stack.start_aim().await.expect("restart");
-    assert!(entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await.is_ok(), "recovers when AIM is back");
+    assert!(
+        entities(&f, &signed_in.tokens.access_token, "PLANT\\alice")
+            .await
+            .is_ok(),
+        "recovers when AIM is back"
+    );
     f.stack.stop_mes().await;
     let down = entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await;
-    assert!(matches!(&down, Err(MesError::Unreachable { url, .. }) if url.ends_with("/mesmw/api/v3/entity")), "{down:?}");
+    assert!(
+        matches!(&down, Err(MesError::Unreachable { url, .. }) if url.ends_with("/mesmw/api/v3/entity")),
+        "{down:?}"
+    );
     f.stack.stop().await;
 }
 
@@ -191,23 +307,64 @@ async fn large_answers_stream_and_decode_piece_by_piece() {
     let api = f.config.web_api("MES").expect("api");
     let url = lookup_url(api, "v3/item", &[] as &[(&str, &str)]);
 
-    let response = f.http.get(&url).bearer_auth(token.expose()).send().await.expect("answer");
+    let response = f
+        .http
+        .get(&url)
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(response.status(), 200);
-    assert!(response.headers().get("content-length").is_none(), "a streamed answer has no length: {:?}", response.headers());
+    assert!(
+        response.headers().get("content-length").is_none(),
+        "a streamed answer has no length: {:?}",
+        response.headers()
+    );
     let mut response = response;
     let mut pieces = 0;
     while let Some(piece) = response.chunk().await.expect("piece") {
-        assert!(pieces > 0 || piece.starts_with(b"[{"), "the first piece starts the array");
+        assert!(
+            pieces > 0 || piece.starts_with(b"[{"),
+            "the first piece starts the array"
+        );
         pieces += 1;
     }
-    assert!(pieces > 10, "20,000 rows arrive in pieces, not all at once ({pieces})");
+    assert!(
+        pieces > 10,
+        "20,000 rows arrive in pieces, not all at once ({pieces})"
+    );
 
     let mut watch = Watch::default();
-    lookup_into(&f.transport, api, "v3/item", &[], &token, None, &LookupOptions::default(), &mut watch).await.expect("rows");
-    let whole = lookup(&f.transport, api, "v3/item", &[], &token, None, &LookupOptions::default()).await.expect("rows");
+    lookup_into(
+        &f.transport,
+        api,
+        "v3/item",
+        &[],
+        &token,
+        None,
+        &LookupOptions::default(),
+        &mut watch,
+    )
+    .await
+    .expect("rows");
+    let whole = lookup(
+        &f.transport,
+        api,
+        "v3/item",
+        &[],
+        &token,
+        None,
+        &LookupOptions::default(),
+    )
+    .await
+    .expect("rows");
     assert_eq!(watch.rows, whole);
     assert_eq!(whole.len(), 20_000);
-    assert!(watch.seen.len() > 10 && watch.seen[0] < 1_000, "rows came piece by piece: {:?}", &watch.seen[..3]);
+    assert!(
+        watch.seen.len() > 10 && watch.seen[0] < 1_000,
+        "rows came piece by piece: {:?}",
+        &watch.seen[..3]
+    );
     assert!(watch.seen.windows(2).all(|w| w[0] <= w[1]), "rows only grow");
 }
 
@@ -228,9 +385,22 @@ async fn a_target_that_lets_go_stops_the_reading() {
     let (signed_in, _) = sign_in(&f, "PLANT\\alice", "alice-demo").await;
     let api = f.config.web_api("MES").expect("api");
     let mut enough = Enough(Rows::default());
-    let outcome =
-        lookup_into(&f.transport, api, "v3/item", &[], &signed_in.tokens.access_token, None, &LookupOptions::default(), &mut enough).await;
-    assert!(!enough.0.is_empty() && enough.0.len() < 20_000, "reading stopped early at {} rows", enough.0.len());
+    let outcome = lookup_into(
+        &f.transport,
+        api,
+        "v3/item",
+        &[],
+        &signed_in.tokens.access_token,
+        None,
+        &LookupOptions::default(),
+        &mut enough,
+    )
+    .await;
+    assert!(
+        !enough.0.is_empty() && enough.0.len() < 20_000,
+        "reading stopped early at {} rows",
+        enough.0.len()
+    );
     assert!(
         matches!(&outcome, Err(MesError::UnexpectedResponse { reason, .. }) if reason.contains("ends before")),
         "an answer read only in part is never taken for the whole: {outcome:?}"

@@ -31,7 +31,9 @@ async fn stack_with(name: &str, tune: impl FnOnce(&mut StackOptions)) -> Stack {
 }
 
 fn config(stack: &Stack) -> PortalConfig {
-    PortalConfig::from_json(&stack.portal_config().to_string(), Runtime::Browser).expect("config").0
+    PortalConfig::from_json(&stack.portal_config().to_string(), Runtime::Browser)
+        .expect("config")
+        .0
 }
 
 fn service_api_json(stack: &Stack) -> serde_json::Value {
@@ -47,20 +49,36 @@ fn service_api(stack: &Stack) -> WebApiDefinition {
 }
 
 /// A session over a sign-in, as the portal holds one (native transport).
-fn session_of(authority: &Authority, config: &PortalConfig, signed_in: SignedIn) -> UserSession<NativeTransport> {
+fn session_of(
+    authority: &Authority,
+    config: &PortalConfig,
+    signed_in: SignedIn,
+) -> UserSession<NativeTransport> {
     UserSession::new(NativeTransport::default(), authority, &config.client, signed_in)
 }
 
 /// A real sign-in through the AIM form (PKCE, ID token validated).
 async fn signed_in(config: &PortalConfig) -> (SignedIn, Authority) {
     let transport = NativeTransport::default();
-    let mut authority = Authority::load(&transport, &config.client.authority).await.expect("discovery");
-    let redirect = authorization_redirect(&authority.metadata, &config.client, "/", None).expect("redirect");
-    let answer = devstack::form_login::submit(&redirect.url, "PLANT\\alice", "alice-demo", "login", None).await.expect("login");
-    let params = CallbackParams::from_query(answer.callback_query().expect("redirected back"));
-    let done = finish_sign_in(&transport, &mut authority, &config.client, &params, Some(&redirect.pending), &NativeVerifier, now_seconds())
+    let mut authority = Authority::load(&transport, &config.client.authority)
         .await
-        .expect("sign-in");
+        .expect("discovery");
+    let redirect = authorization_redirect(&authority.metadata, &config.client, "/", None).expect("redirect");
+    let answer = devstack::form_login::submit(&redirect.url, "PLANT\\alice", "alice-demo", "login", None)
+        .await
+        .expect("login");
+    let params = CallbackParams::from_query(answer.callback_query().expect("redirected back"));
+    let done = finish_sign_in(
+        &transport,
+        &mut authority,
+        &config.client,
+        &params,
+        Some(&redirect.pending),
+        &NativeVerifier,
+        now_seconds(),
+    )
+    .await
+    .expect("sign-in");
     (done, authority)
 }
 
@@ -76,14 +94,25 @@ async fn concurrent_calls_at_expiry_share_exactly_one_refresh() {
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let (session, api) = (session.clone(), api.clone());
-        calls.spawn(async move { session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await });
+        calls.spawn(async move {
+            session
+                .lookup(&api, "v3/entity", &[], &LookupOptions::default())
+                .await
+        });
     }
     while let Some(result) = calls.join_next().await {
         assert!(result.expect("task").is_ok());
     }
-    assert_eq!(stack.aim.counters.refreshes.load(Ordering::Relaxed), 1, "8 callers, one refresh");
+    assert_eq!(
+        stack.aim.counters.refreshes.load(Ordering::Relaxed),
+        1,
+        "8 callers, one refresh"
+    );
     let rotated = session.tokens().refresh_token.expect("rotated");
-    assert_ne!(rotated, first_refresh, "the authority rotated the refresh token and the session kept the new one");
+    assert_ne!(
+        rotated, first_refresh,
+        "the authority rotated the refresh token and the session kept the new one"
+    );
     stack.stop().await;
 }
 
@@ -95,11 +124,16 @@ async fn renewal_starts_the_margin_before_expiry_and_not_earlier() {
     let (mut done, authority) = signed_in(&config).await;
     done.tokens.expires_at = Some(now_seconds() + RENEW_BEFORE_SECONDS + 5);
     let early = session_of(&authority, &config, done.clone());
-    early.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.expect("rows");
+    early
+        .lookup(&api, "v3/entity", &[], &LookupOptions::default())
+        .await
+        .expect("rows");
     assert_eq!(refreshes(&stack), 0, "outside the margin: no refresh");
     done.tokens.expires_at = Some(now_seconds() + RENEW_BEFORE_SECONDS);
     let due = session_of(&authority, &config, done);
-    due.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.expect("rows");
+    due.lookup(&api, "v3/entity", &[], &LookupOptions::default())
+        .await
+        .expect("rows");
     assert_eq!(refreshes(&stack), 1, "at the margin: renewed first");
     stack.stop().await;
 }
@@ -112,41 +146,69 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     done.tokens.access_token = Secret::new("revoked-or-garbage"); // the MES answers 401
     let session = session_of(&authority, &config, done);
     let api = config.web_api("MES").expect("api");
-    assert!(session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await.is_ok(), "renewed after the 401");
+    assert!(
+        session
+            .lookup(api, "v3/entity", &[], &LookupOptions::default())
+            .await
+            .is_ok(),
+        "renewed after the 401"
+    );
     assert_eq!(stack.aim.counters.refreshes.load(Ordering::Relaxed), 1);
 
     // Sign-out revokes the refresh token; after that, a 401 cannot be renewed.
     let tokens = session.tokens();
     assert!(
-        revoke_refresh_token(&NativeTransport::default(), &authority.metadata, "mes-portal", tokens.refresh_token.as_ref().expect("rt"))
-            .await
-            .expect("revoke")
+        revoke_refresh_token(
+            &NativeTransport::default(),
+            &authority.metadata,
+            "mes-portal",
+            tokens.refresh_token.as_ref().expect("rt")
+        )
+        .await
+        .expect("revoke")
     );
     let (mut done, _) = signed_in(&config).await;
     let refresh = tokens.refresh_token.clone();
     done.tokens.access_token = Secret::new("garbage");
     done.tokens.refresh_token = refresh;
     let session = session_of(&authority, &config, done);
-    assert_eq!(session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
+    assert_eq!(
+        session
+            .lookup(api, "v3/entity", &[], &LookupOptions::default())
+            .await,
+        Err(MesError::SessionExpired)
+    );
 
     // No refresh token at all: the token is used until it expires, then renewal says how to go on.
     let (mut done, _) = signed_in(&config).await;
     done.tokens.refresh_token = None;
     done.tokens.expires_at = Some(now_seconds() + 10);
     let session = session_of(&authority, &config, done.clone());
-    assert!(session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await.is_ok(), "still valid: no early renewal");
+    assert!(
+        session
+            .lookup(api, "v3/entity", &[], &LookupOptions::default())
+            .await
+            .is_ok(),
+        "still valid: no early renewal"
+    );
     assert!(!session.needs_sign_in());
     assert_eq!(session.renew(0).await.err(), Some(RenewError::NoRefreshToken));
     done.tokens.expires_at = Some(now_seconds().saturating_sub(1));
     let done_at_the_edge = done.clone();
     let expired = session_of(&authority, &config, done);
-    assert_eq!(expired.lookup(api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
+    assert_eq!(
+        expired
+            .lookup(api, "v3/entity", &[], &LookupOptions::default())
+            .await,
+        Err(MesError::SessionExpired)
+    );
     assert!(expired.needs_sign_in(), "only a sign-in (prompt=none) renews it");
     let mut edge = done_at_the_edge;
     edge.tokens.expires_at = Some(now_seconds());
     let edge = session_of(&authority, &config, edge);
     assert_eq!(
-        edge.lookup(api, "v3/entity", &[], &LookupOptions::default()).await,
+        edge.lookup(api, "v3/entity", &[], &LookupOptions::default())
+            .await,
         Err(MesError::SessionExpired),
         "expired at this second"
     );
@@ -159,7 +221,11 @@ async fn service_tokens_are_cached_shared_and_run_as_the_background_user() {
     let api = service_api(&stack);
     for auth in [ClientAuth::Basic, ClientAuth::Post] {
         let before = stack.aim.counters.client_credentials.load(Ordering::Relaxed);
-        let source = Arc::new(ServiceTokenSource::for_web_api(NativeTransport::default(), &api, auth).await.expect("source"));
+        let source = Arc::new(
+            ServiceTokenSource::for_web_api(NativeTransport::default(), &api, auth)
+                .await
+                .expect("source"),
+        );
         let mut calls = tokio::task::JoinSet::new();
         for _ in 0..6 {
             let source = source.clone();
@@ -171,21 +237,39 @@ async fn service_tokens_are_cached_shared_and_run_as_the_background_user() {
         }
         tokens.dedup();
         assert_eq!(tokens.len(), 1, "{auth:?}: one token for all");
-        assert_eq!(stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before, 1, "{auth:?}: one request");
-        let rows = source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.expect("entities");
+        assert_eq!(
+            stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before,
+            1,
+            "{auth:?}: one request"
+        );
+        let rows = source
+            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
+            .await
+            .expect("entities");
         assert!(!rows.is_empty());
         // The token names the client as its subject (RFC 9068), yet the MES runs it as its
         // Default Background User; the denial names whom the MES named, nothing assumed here.
-        match source.lookup(&api, "v3/user", &[], &LookupOptions::default()).await {
-            Err(MesError::Denied { identity: None, message }) => {
-                assert!(message.contains(DEFAULT_BACKGROUND_USER) && message.contains("view_users"), "{message}")
+        match source
+            .lookup(&api, "v3/user", &[], &LookupOptions::default())
+            .await
+        {
+            Err(MesError::Denied {
+                identity: None,
+                message,
+            }) => {
+                assert!(
+                    message.contains(DEFAULT_BACKGROUND_USER) && message.contains("view_users"),
+                    "{message}"
+                )
             }
             other => panic!("expected a denial naming the background user: {other:?}"),
         }
     }
     let mut wrong = api.clone();
     wrong.client_secret = Some(Secret::new("wrong"));
-    let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &wrong, ClientAuth::Post).await.expect("source");
+    let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &wrong, ClientAuth::Post)
+        .await
+        .expect("source");
     assert!(
         matches!(source.token().await, Err(ServiceTokenError::Token(TokenError::Refused { ref error, .. })) if error == "invalid_client")
     );
@@ -199,30 +283,56 @@ async fn service_tokens_are_cached_shared_and_run_as_the_background_user() {
 }
 
 fn mes_lookup(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mes-lookup")).args(args).output().expect("mes-lookup");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mes-lookup"))
+        .args(args)
+        .output()
+        .expect("mes-lookup");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_prints_tables_csv_and_json_and_explains_background_user_denials() {
     let stack = stack("cli").await;
     let file = std::env::temp_dir().join(format!("mes-lookup-{}.json", std::process::id()));
-    std::fs::write(&file, serde_json::json!({ "web_apis": [service_api_json(&stack)] }).to_string()).expect("write");
+    std::fs::write(
+        &file,
+        serde_json::json!({ "web_apis": [service_api_json(&stack)] }).to_string(),
+    )
+    .expect("write");
     let path = file.to_string_lossy().into_owned();
     let run = |extra: &[&str]| {
         let mut args = vec!["--config", path.as_str(), "--api", "mes jobs"];
         args.extend_from_slice(extra);
         mes_lookup(&args)
     };
-    let (code, out, err) = tokio::task::block_in_place(|| run(&["v3/entity/name", "--param", "ent_name=Packaging Line 1"]));
+    let (code, out, err) =
+        tokio::task::block_in_place(|| run(&["v3/entity/name", "--param", "ent_name=Packaging Line 1"]));
     assert_eq!(code, 0, "{err}");
-    assert!(out.lines().next().is_some_and(|h| h.starts_with("ent_id  ent_name")), "{out}");
-    assert!(out.contains("Packaging Line 1") && out.ends_with("(1 rows)\n"), "{out}");
-    let (code, out, _) = tokio::task::block_in_place(|| run(&["v3/item", "--format", "csv", "--max-rows", "3", "--auth", "post"]));
+    assert!(
+        out.lines()
+            .next()
+            .is_some_and(|h| h.starts_with("ent_id  ent_name")),
+        "{out}"
+    );
+    assert!(
+        out.contains("Packaging Line 1") && out.ends_with("(1 rows)\n"),
+        "{out}"
+    );
+    let (code, out, _) = tokio::task::block_in_place(|| {
+        run(&["v3/item", "--format", "csv", "--max-rows", "3", "--auth", "post"])
+    });
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 4, "header + 3 rows");
-    assert!(out.starts_with("item_id,item_desc,item_class_id,uom_id,unit_cost,last_edit_at_utc,"), "{out}");
-    let (code, out, _) = tokio::task::block_in_place(|| run(&["v3/lot", "--format", "json", "--max-rows", "2"]));
+    assert!(
+        out.starts_with("item_id,item_desc,item_class_id,uom_id,unit_cost,last_edit_at_utc,"),
+        "{out}"
+    );
+    let (code, out, _) =
+        tokio::task::block_in_place(|| run(&["v3/lot", "--format", "json", "--max-rows", "2"]));
     assert_eq!(code, 0);
     let parsed: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(parsed.as_array().map(Vec::len), Some(2));
@@ -230,9 +340,15 @@ async fn the_cli_prints_tables_csv_and_json_and_explains_background_user_denials
     let (code, _, err) = tokio::task::block_in_place(|| run(&["v3/user"]));
     assert_eq!(code, 1);
     for token in stack.aim.issued_tokens() {
-        assert!(!err.contains(&token[token.len().saturating_sub(24)..]), "a token reached mes-lookup's stderr: {err}");
+        assert!(
+            !err.contains(&token[token.len().saturating_sub(24)..]),
+            "a token reached mes-lookup's stderr: {err}"
+        );
     }
-    assert!(err.contains("Default Background User") && err.contains("attr_id 199") && err.contains("an hour"), "{err}");
+    assert!(
+        err.contains("Default Background User") && err.contains("attr_id 199") && err.contains("an hour"),
+        "{err}"
+    );
     let (code, _, err) = mes_lookup(&["--config", "/nonexistent.json", "--api", "x", "v3/entity"]);
     assert_eq!(code, 2, "{err}");
     let (code, _, err) = tokio::task::block_in_place(|| run(&["v3/entity", "--format", "xml"]));
@@ -248,12 +364,20 @@ fn refreshes(stack: &Stack) -> usize {
 #[tokio::test]
 async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_session() {
     // The MES keeps AIM's keys for an hour here, so it can still verify while AIM is away.
-    let mut stack = stack_with("renew-outage", |o| o.jwks_ttl = std::time::Duration::from_secs(3600)).await;
+    let mut stack = stack_with("renew-outage", |o| {
+        o.jwks_ttl = std::time::Duration::from_secs(3600)
+    })
+    .await;
     let config = config(&stack);
     let api = config.web_api("MES").expect("api").clone();
     let (mut done, authority) = signed_in(&config).await;
-    async fn lookup(session: &UserSession<NativeTransport>, api: &WebApiDefinition) -> Result<Rows, MesError> {
-        session.lookup(api, "v3/entity", &[], &LookupOptions::default()).await
+    async fn lookup(
+        session: &UserSession<NativeTransport>,
+        api: &WebApiDefinition,
+    ) -> Result<Rows, MesError> {
+        session
+            .lookup(api, "v3/entity", &[], &LookupOptions::default())
+            .await
     }
     // Warm the MES's key cache, then AIM goes away with the token 10 s from expiry (inside the
     // 30 s renewal margin).
@@ -262,31 +386,59 @@ async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_ses
     stack.stop_aim().await;
     done.tokens.expires_at = Some(now_seconds() + 10);
     let session = session_of(&authority, &config, done.clone());
-    assert!(lookup(&session, &api).await.is_ok(), "the still-valid token is used while AIM is offline");
-    assert!(matches!(session.health(), SessionHealth::AuthorityOffline { .. }), "{:?}", session.health());
-    assert!(matches!(session.renew(0).await, Err(RenewError::AuthorityOffline(_))));
+    assert!(
+        lookup(&session, &api).await.is_ok(),
+        "the still-valid token is used while AIM is offline"
+    );
+    assert!(
+        matches!(session.health(), SessionHealth::AuthorityOffline { .. }),
+        "{:?}",
+        session.health()
+    );
+    assert!(matches!(
+        session.renew(0).await,
+        Err(RenewError::AuthorityOffline(_))
+    ));
 
     // Expired while AIM is offline: an outage with the refresh token kept, not "session expired".
     done.tokens.expires_at = Some(now_seconds().saturating_sub(1));
     let done_at_the_edge = done.clone();
     let expired = session_of(&authority, &config, done);
     match lookup(&expired, &api).await {
-        Err(MesError::AuthorityOffline { message }) => assert!(message.contains("did not answer"), "{message}"),
+        Err(MesError::AuthorityOffline { message }) => {
+            assert!(message.contains("did not answer"), "{message}")
+        }
         other => panic!("expected AuthorityOffline, got {other:?}"),
     }
-    assert!(matches!(lookup(&expired, &api).await, Err(MesError::AuthorityOffline { .. })), "and again on the next call");
+    assert!(
+        matches!(
+            lookup(&expired, &api).await,
+            Err(MesError::AuthorityOffline { .. })
+        ),
+        "and again on the next call"
+    );
     assert_eq!(refreshes(&stack), 0);
     // A token whose expiry is this very second counts as expired.
     let mut at_the_edge = done_at_the_edge;
     at_the_edge.tokens.expires_at = Some(now_seconds());
     let edge = session_of(&authority, &config, at_the_edge);
-    assert!(matches!(lookup(&edge, &api).await, Err(MesError::AuthorityOffline { .. })), "expired at this second");
+    assert!(
+        matches!(lookup(&edge, &api).await, Err(MesError::AuthorityOffline { .. })),
+        "expired at this second"
+    );
 
     // AIM is back: the same session renews by itself and the rows come.
     stack.start_aim().await.expect("aim back");
-    assert!(lookup(&expired, &api).await.is_ok(), "recovers without a new sign-in");
+    assert!(
+        lookup(&expired, &api).await.is_ok(),
+        "recovers without a new sign-in"
+    );
     assert_eq!(refreshes(&stack), 1);
-    assert!(matches!(expired.health(), SessionHealth::Valid { .. }), "{:?}", expired.health());
+    assert!(
+        matches!(expired.health(), SessionHealth::Valid { .. }),
+        "{:?}",
+        expired.health()
+    );
     stack.stop().await;
 }
 
@@ -296,23 +448,47 @@ async fn a_refused_refresh_is_shared_by_every_waiter_and_never_presented_again()
     let config = config(&stack);
     let (mut done, authority) = signed_in(&config).await;
     let refresh_token = done.tokens.refresh_token.clone().expect("refresh token");
-    assert!(revoke_refresh_token(&NativeTransport::default(), &authority.metadata, "mes-portal", &refresh_token).await.expect("revoke"));
+    assert!(
+        revoke_refresh_token(
+            &NativeTransport::default(),
+            &authority.metadata,
+            "mes-portal",
+            &refresh_token
+        )
+        .await
+        .expect("revoke")
+    );
     done.tokens.expires_at = Some(now_seconds()); // every call must renew first
     let session = Arc::new(session_of(&authority, &config, done));
     let api = config.web_api("MES").expect("api").clone();
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let (session, api) = (session.clone(), api.clone());
-        calls.spawn(async move { session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await });
+        calls.spawn(async move {
+            session
+                .lookup(&api, "v3/entity", &[], &LookupOptions::default())
+                .await
+        });
     }
     while let Some(result) = calls.join_next().await {
         assert_eq!(result.expect("task"), Err(MesError::SessionExpired));
     }
     assert_eq!(refreshes(&stack), 1, "8 callers share one refused refresh");
-    assert_eq!(session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
-    assert_eq!(refreshes(&stack), 1, "a refused refresh token is never presented again");
+    assert_eq!(
+        session
+            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
+            .await,
+        Err(MesError::SessionExpired)
+    );
+    assert_eq!(
+        refreshes(&stack),
+        1,
+        "a refused refresh token is never presented again"
+    );
     match session.health() {
-        SessionHealth::Ended(RenewError::Refused(TokenError::Refused { error, .. })) => assert_eq!(error, "invalid_grant"),
+        SessionHealth::Ended(RenewError::Refused(TokenError::Refused { error, .. })) => {
+            assert_eq!(error, "invalid_grant")
+        }
         other => panic!("{other:?}"),
     }
     stack.stop().await;
@@ -333,16 +509,38 @@ async fn refreshed_id_tokens_are_validated_kept_for_sign_out_and_found_after_a_k
     let new_kid = stack.aim.rotate_key().expect("rotate");
     let (_, generation) = session.renew(0).await.expect("renewed across the key rotation");
     assert_eq!(generation, 1);
-    assert!(stack.aim.counters.jwks.load(Ordering::Relaxed) > jwks_before, "the session fetched the new keys");
+    assert!(
+        stack.aim.counters.jwks.load(Ordering::Relaxed) > jwks_before,
+        "the session fetched the new keys"
+    );
     let renewed = session.tokens().id_token.expect("an ID token after the refresh");
     assert_ne!(renewed, first_id_token, "the refreshed one replaces it");
-    assert_eq!(decode_unverified(renewed.expose()).expect("jwt").header.kid.as_deref(), Some(new_kid.as_str()));
-    assert!(session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok(), "the MES finds the new kid too");
+    assert_eq!(
+        decode_unverified(renewed.expose())
+            .expect("jwt")
+            .header
+            .kid
+            .as_deref(),
+        Some(new_kid.as_str())
+    );
+    assert!(
+        session
+            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
+            .await
+            .is_ok(),
+        "the MES finds the new kid too"
+    );
 
     // A refreshed ID token with a broken signature, or another nonce, ends the session.
     for (tamper, expected) in [
-        (devstack::hostile::Tamper::BadSignature, IdTokenError::BadSignature),
-        (devstack::hostile::Tamper::WrongNonce, IdTokenError::RefreshMismatch("the nonce")),
+        (
+            devstack::hostile::Tamper::BadSignature,
+            IdTokenError::BadSignature,
+        ),
+        (
+            devstack::hostile::Tamper::WrongNonce,
+            IdTokenError::RefreshMismatch("the nonce"),
+        ),
     ] {
         let (mut fresh, _) = signed_in(&config).await;
         fresh.tokens.expires_at = Some(now_seconds());
@@ -350,7 +548,12 @@ async fn refreshed_id_tokens_are_validated_kept_for_sign_out_and_found_after_a_k
         stack.aim.set_tamper(Some(tamper)).expect("hostile");
         assert_eq!(session.renew(0).await.err(), Some(RenewError::IdToken(expected)));
         stack.aim.set_tamper(None).expect("hostile");
-        assert_eq!(session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await, Err(MesError::SessionExpired));
+        assert_eq!(
+            session
+                .lookup(&api, "v3/entity", &[], &LookupOptions::default())
+                .await,
+            Err(MesError::SessionExpired)
+        );
     }
 
     stack.stop().await;
@@ -361,16 +564,42 @@ async fn a_service_token_the_mes_refuses_is_dropped_and_fetched_once_more() {
     // The MES asks AIM for its keys on every call, so it sees a rotation at once.
     let stack = stack_with("service-401", |o| o.jwks_ttl = std::time::Duration::ZERO).await;
     let api = service_api(&stack);
-    let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &api, ClientAuth::Basic).await.expect("source");
-    assert!(source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok());
+    let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &api, ClientAuth::Basic)
+        .await
+        .expect("source");
+    assert!(
+        source
+            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
+            .await
+            .is_ok()
+    );
     let before = stack.aim.counters.client_credentials.load(Ordering::Relaxed);
     // Two rotations: the cached token's key is no longer published, so the MES answers 401.
     stack.aim.rotate_key().expect("rotate");
     stack.aim.rotate_key().expect("rotate");
-    assert!(source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok(), "a new token was fetched");
-    assert_eq!(stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before, 1, "exactly one new token");
-    assert!(source.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok());
-    assert_eq!(stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before, 1, "and it is cached again");
+    assert!(
+        source
+            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
+            .await
+            .is_ok(),
+        "a new token was fetched"
+    );
+    assert_eq!(
+        stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before,
+        1,
+        "exactly one new token"
+    );
+    assert!(
+        source
+            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before,
+        1,
+        "and it is cached again"
+    );
     stack.stop().await;
 }
 
@@ -378,7 +607,11 @@ async fn a_service_token_the_mes_refuses_is_dropped_and_fetched_once_more() {
 async fn the_cli_prints_hostile_data_as_inert_text() {
     let stack = stack_with("cli-hostile", |o| o.hostile = true).await;
     let file = std::env::temp_dir().join(format!("mes-lookup-hostile-{}.json", std::process::id()));
-    std::fs::write(&file, serde_json::json!({ "web_apis": [service_api_json(&stack)] }).to_string()).expect("write");
+    std::fs::write(
+        &file,
+        serde_json::json!({ "web_apis": [service_api_json(&stack)] }).to_string(),
+    )
+    .expect("write");
     let path = file.to_string_lossy().into_owned();
     let run = |extra: &[&str]| {
         let mut args = vec!["--config", path.as_str(), "--api", "MES jobs"];
@@ -394,9 +627,13 @@ async fn the_cli_prints_hostile_data_as_inert_text() {
             "a control or reordering character reached the terminal: {c:?} in {table:?}"
         );
     }
-    let (code, csv, err) = tokio::task::block_in_place(|| run(&["v3/hostile/script-payloads", "--format", "csv"]));
+    let (code, csv, err) =
+        tokio::task::block_in_place(|| run(&["v3/hostile/script-payloads", "--format", "csv"]));
     assert_eq!(code, 0, "{err}");
-    assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""), "a spreadsheet must not run it: {csv}");
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""),
+        "a spreadsheet must not run it: {csv}"
+    );
     let _ = std::fs::remove_file(&file);
     stack.stop().await;
 }
@@ -429,14 +666,23 @@ async fn token_and_revocation_posts_never_follow_a_redirect() {
     );
     let (token_endpoint, _) = answering(redirect).await;
     let transport = NativeTransport::default();
-    let err = refresh(&transport, &format!("{token_endpoint}/connect/token"), "mes-portal", &Secret::new("rt-1"), now_seconds())
-        .await
-        .expect_err("a redirect is no token answer");
+    let err = refresh(
+        &transport,
+        &format!("{token_endpoint}/connect/token"),
+        "mes-portal",
+        &Secret::new("rt-1"),
+        now_seconds(),
+    )
+    .await
+    .expect_err("a redirect is no token answer");
     match &err {
         TokenError::Unreachable(t) => assert_eq!(t.kind, TransportErrorKind::Redirected, "{t:?}"),
         other => panic!("{other:?}"),
     }
-    assert!(!err.is_outage(), "a redirect is a misconfiguration, not an outage");
+    assert!(
+        !err.is_outage(),
+        "a redirect is a misconfiguration, not an outage"
+    );
     let metadata = ProviderMetadata {
         issuer: token_endpoint.clone(),
         authorization_endpoint: format!("{token_endpoint}/a"),
@@ -447,8 +693,16 @@ async fn token_and_revocation_posts_never_follow_a_redirect() {
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         authorization_response_iss_parameter_supported: false,
     };
-    assert!(revoke_refresh_token(&transport, &metadata, "mes-portal", &Secret::new("rt-1")).await.is_err());
-    assert_eq!(reached.load(Ordering::SeqCst), 0, "nothing was sent on to where the redirect pointed");
+    assert!(
+        revoke_refresh_token(&transport, &metadata, "mes-portal", &Secret::new("rt-1"))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "nothing was sent on to where the redirect pointed"
+    );
 }
 
 /// An authority whose endpoints are the given addresses (tokens from `token`, keys from `jwks`).
@@ -487,7 +741,12 @@ fn expiring_session(authority: &Authority) -> UserSession<NativeTransport> {
         expires_at: Some(now_seconds()),
         scopes: vec![],
     };
-    UserSession::new(NativeTransport::default(), authority, &client, SignedIn { tokens, claims })
+    UserSession::new(
+        NativeTransport::default(),
+        authority,
+        &client,
+        SignedIn { tokens, claims },
+    )
 }
 
 #[tokio::test]
@@ -498,19 +757,32 @@ async fn waiters_share_an_outage_too_and_the_token_endpoint_is_asked_once() {
     .await;
     let session = Arc::new(expiring_session(&authority_at(&aim, &aim)));
     let shown = format!("{session:?}");
-    assert!(shown.contains("alice") && !shown.contains("secret"), "Debug names the person, never a token: {shown}");
+    assert!(
+        shown.contains("alice") && !shown.contains("secret"),
+        "Debug names the person, never a token: {shown}"
+    );
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let session = session.clone();
         calls.spawn(async move { session.renew(0).await });
     }
     while let Some(result) = calls.join_next().await {
-        assert!(matches!(result.expect("task"), Err(RenewError::AuthorityOffline(_))));
+        assert!(matches!(
+            result.expect("task"),
+            Err(RenewError::AuthorityOffline(_))
+        ));
     }
     assert_eq!(asked.load(Ordering::SeqCst), 1, "8 waiters, one request");
     assert!(matches!(session.health(), SessionHealth::AuthorityOffline { .. }));
-    assert!(matches!(session.renew(0).await, Err(RenewError::AuthorityOffline(_))));
-    assert_eq!(asked.load(Ordering::SeqCst), 2, "a later call tries again: an outage keeps the refresh token");
+    assert!(matches!(
+        session.renew(0).await,
+        Err(RenewError::AuthorityOffline(_))
+    ));
+    assert_eq!(
+        asked.load(Ordering::SeqCst),
+        2,
+        "a later call tries again: an outage keeps the refresh token"
+    );
 }
 
 /// A token answer whose ID token names a key the session has never seen.
@@ -520,7 +792,9 @@ fn answer_with_unknown_key() -> &'static str {
     let id_token = format!(
         "{}.{}.c2ln",
         b64(serde_json::json!({"alg": "RS256", "kid": "rotated-in"})),
-        b64(serde_json::json!({"iss": "https://aim.test/identitymanager", "aud": "mes-portal", "exp": 4_102_444_800u64, "sub": "1"}))
+        b64(
+            serde_json::json!({"iss": "https://aim.test/identitymanager", "aud": "mes-portal", "exp": 4_102_444_800u64, "sub": "1"})
+        )
     );
     let body = serde_json::json!({"access_token": "at-2", "token_type": "Bearer", "expires_in": 300, "id_token": id_token}).to_string();
     Box::leak(
@@ -538,7 +812,11 @@ async fn keys_that_cannot_be_fetched_for_a_refreshed_id_token_are_an_outage_only
         format!("http://{}", listener.local_addr().expect("addr"))
     };
     let session = expiring_session(&authority_at(&aim, &closed));
-    assert!(matches!(session.renew(0).await, Err(RenewError::AuthorityOffline(_))), "{:?}", session.health());
+    assert!(
+        matches!(session.renew(0).await, Err(RenewError::AuthorityOffline(_))),
+        "{:?}",
+        session.health()
+    );
     // The key set's address answers with more than any key set is: not an outage, the
     // renewed sign-in cannot be checked and is refused.
     let huge: &'static str = Box::leak(
@@ -551,5 +829,12 @@ async fn keys_that_cannot_be_fetched_for_a_refreshed_id_token_are_an_outage_only
     );
     let (keys, _) = answering(huge).await;
     let session = expiring_session(&authority_at(&aim, &keys));
-    assert!(matches!(session.renew(0).await, Err(RenewError::IdToken(IdTokenError::Verifier(_)))), "{:?}", session.health());
+    assert!(
+        matches!(
+            session.renew(0).await,
+            Err(RenewError::IdToken(IdTokenError::Verifier(_)))
+        ),
+        "{:?}",
+        session.health()
+    );
 }

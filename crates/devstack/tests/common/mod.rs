@@ -8,7 +8,10 @@ use sha2::Digest as _;
 use std::collections::HashMap;
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 pub async fn stack(name: &str) -> Stack {
@@ -17,7 +20,8 @@ pub async fn stack(name: &str) -> Stack {
 
 pub fn pkce() -> (String, String) {
     let verifier = devstack::util::random_token(32);
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let challenge =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
 
@@ -55,14 +59,19 @@ pub fn authorize_url(stack: &Stack) -> String {
 
 /// The query of a redirect's Location.
 pub fn redirect_query(headers: &HeaderMap) -> HashMap<String, String> {
-    let location = headers.get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let location = headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
     form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
 /// The parameters AIM sent back to the client with its redirect (none when it showed a page).
 pub fn callback_params(answer: &devstack::form_login::FormAnswer) -> HashMap<String, String> {
-    form_urlencoded::parse(answer.callback_query().unwrap_or_default().as_bytes()).into_owned().collect()
+    form_urlencoded::parse(answer.callback_query().unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// The authorize URL with `params` as its query.
@@ -74,9 +83,22 @@ pub fn authorize_request(stack: &Stack, params: &[(String, String)]) -> String {
 
 /// Opens the login form and submits it as a browser would; returns the redirect's query and the
 /// SSO cookie.
-pub async fn log_in(stack: &Stack, params: &[(String, String)], user: &str, password: &str) -> (HashMap<String, String>, Option<String>) {
-    let answer = devstack::form_login::submit(&authorize_request(stack, params), user, password, "login", None).await.expect("login");
-    assert!((300..400).contains(&answer.status), "login answered {}: {}", answer.status, answer.body);
+pub async fn log_in(
+    stack: &Stack,
+    params: &[(String, String)],
+    user: &str,
+    password: &str,
+) -> (HashMap<String, String>, Option<String>) {
+    let answer =
+        devstack::form_login::submit(&authorize_request(stack, params), user, password, "login", None)
+            .await
+            .expect("login");
+    assert!(
+        (300..400).contains(&answer.status),
+        "login answered {}: {}",
+        answer.status,
+        answer.body
+    );
     (callback_params(&answer), answer.sso_cookie)
 }
 
@@ -102,7 +124,12 @@ pub async fn user_tokens(stack: &Stack, user: &str, password: &str) -> serde_jso
 }
 
 pub async fn token(stack: &Stack, form: &[(&str, &str)]) -> reqwest::Response {
-    http().post(format!("{}/connect/token", stack.issuer)).form(form).send().await.expect("token")
+    http()
+        .post(format!("{}/connect/token", stack.issuer))
+        .form(form)
+        .send()
+        .await
+        .expect("token")
 }
 
 /// Signs claims with the authority's own key (read from its data directory), as AIM would.

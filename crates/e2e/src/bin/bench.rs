@@ -8,8 +8,8 @@ use devstack::{Stack, StackOptions};
 use e2e::{browser, cdp, dist, sign_in_at, submit_aim_form, wait_for};
 use fantoccini::{Client, Locator};
 use mes_client::{
-    Authority, CallbackParams, LookupOptions, NativeTransport, NativeVerifier, PortalConfig, Runtime, SignedIn, UserSession,
-    authorization_redirect, finish_sign_in, now_seconds,
+    Authority, CallbackParams, LookupOptions, NativeTransport, NativeVerifier, PortalConfig, Runtime,
+    SignedIn, UserSession, authorization_redirect, finish_sign_in, now_seconds,
 };
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -145,7 +145,13 @@ struct Args {
 }
 
 fn args() -> Result<Args> {
-    let mut args = Args { runs: 5, sizes: vec![10_000, 100_000], out: PathBuf::from("docs/benchmarks.md"), requests: 4000, only: None };
+    let mut args = Args {
+        runs: 5,
+        sizes: vec![10_000, 100_000],
+        out: PathBuf::from("docs/benchmarks.md"),
+        requests: 4000,
+        only: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
@@ -155,7 +161,9 @@ fn args() -> Result<Args> {
             "--out" => args.out = PathBuf::from(value()?),
             "--requests" => args.requests = value()?.parse()?,
             "--only" => args.only = Some(value()?),
-            other => bail!("unknown argument {other}: --runs N --rows 10000,100000 --out FILE --requests N --only grids|load"),
+            other => bail!(
+                "unknown argument {other}: --runs N --rows 10000,100000 --out FILE --requests N --only grids|load"
+            ),
         }
     }
     Ok(args)
@@ -209,7 +217,12 @@ async fn stack(name: &str, rows: usize) -> Result<Stack> {
 /// A fresh headless Chromium with the page hooks installed.
 async fn fresh_browser() -> Result<(Client, e2e::Driver)> {
     let (client, driver) = browser().await?;
-    cdp(&client, "Page.addScriptToEvaluateOnNewDocument", json!({ "source": PAGE_HOOKS })).await?;
+    cdp(
+        &client,
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": PAGE_HOOKS }),
+    )
+    .await?;
     cdp(&client, "Performance.enable", json!({})).await?;
     Ok((client, driver))
 }
@@ -224,9 +237,14 @@ async fn js_heap(client: &Client) -> Result<f64> {
 }
 
 async fn wasm_memory(client: &Client) -> Result<f64> {
-    let v =
-        client.execute("return window.__bench && window.__bench.memory ? window.__bench.memory.buffer.byteLength : null", vec![]).await?;
-    v.as_f64().ok_or_else(|| anyhow!("the wasm memory was not captured"))
+    let v = client
+        .execute(
+            "return window.__bench && window.__bench.memory ? window.__bench.memory.buffer.byteLength : null",
+            vec![],
+        )
+        .await?;
+    v.as_f64()
+        .ok_or_else(|| anyhow!("the wasm memory was not captured"))
 }
 
 /// Polls quickly (10 ms) for an element: for timings taken from outside the page.
@@ -288,19 +306,31 @@ fn sizes(report: &mut String, config_json: &[u8]) -> Result<()> {
     let mut files: Vec<(String, Vec<u8>)> = vec![("index.html".into(), index.clone().into_bytes())];
     for piece in index.split(['"', '\'']) {
         let name = piece.trim_start_matches('/');
-        let wanted = [".js", ".wasm", ".css"].iter().any(|e| name.ends_with(e)) && !name.contains('/') && !name.is_empty();
+        let wanted = [".js", ".wasm", ".css"].iter().any(|e| name.ends_with(e))
+            && !name.contains('/')
+            && !name.is_empty();
         if wanted && !files.iter().any(|(n, _)| n == name) {
-            files.push((name.to_owned(), std::fs::read(dist.join(name)).with_context(|| name.to_owned())?));
+            files.push((
+                name.to_owned(),
+                std::fs::read(dist.join(name)).with_context(|| name.to_owned())?,
+            ));
         }
     }
     // Modules the page's JavaScript imports (the on-demand parts' loader) load with it.
-    let scripts: Vec<String> = files.iter().filter(|(n, _)| n.ends_with(".js")).map(|(n, _)| n.clone()).collect();
+    let scripts: Vec<String> = files
+        .iter()
+        .filter(|(n, _)| n.ends_with(".js"))
+        .map(|(n, _)| n.clone())
+        .collect();
     for script in scripts {
         let text = std::fs::read_to_string(dist.join(&script))?;
         for piece in text.split("from \"./").skip(1) {
             let name = piece.split('"').next().unwrap_or_default().to_owned();
             if !files.iter().any(|(n, _)| *n == name) {
-                files.push((name.clone(), std::fs::read(dist.join(&name)).with_context(|| name.clone())?));
+                files.push((
+                    name.clone(),
+                    std::fs::read(dist.join(&name)).with_context(|| name.clone())?,
+                ));
             }
         }
     }
@@ -318,15 +348,31 @@ fn sizes(report: &mut String, config_json: &[u8]) -> Result<()> {
         writeln!(report, "| {name} | {} | {} |", kb(bytes.len()), kb(g))?;
     }
     let verdict = |gz: usize| if gz <= 200_000 { "within" } else { "over" };
-    writeln!(report, "| **total** | **{}** | **{}** ({} the 200 kB target) |\n", kb(raw), kb(gz), verdict(gz))?;
+    writeln!(
+        report,
+        "| **total** | **{}** | **{}** ({} the 200 kB target) |\n",
+        kb(raw),
+        kb(gz),
+        verdict(gz)
+    )?;
     // A browser in another language fetches its translation before the first page too.
     let mut translations: Vec<PathBuf> = std::fs::read_dir(dist.join("locales"))
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "json")).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .collect()
+        })
         .unwrap_or_default();
     translations.sort();
     for path in translations {
         let bytes = std::fs::read(&path)?;
-        let (name, g) = (path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned(), gzip(&bytes));
+        let (name, g) = (
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned(),
+            gzip(&bytes),
+        );
         writeln!(
             report,
             "In a browser that prefers that language, `locales/{name}` ({} gzipped) comes too: **{}** ({} the 200 kB target).\n",
@@ -349,16 +395,28 @@ fn crate_sizes(report: &mut String) -> Result<()> {
         .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
         .collect();
     modules.sort();
-    let is_main = |p: &PathBuf| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("mes-portal-"));
+    let is_main = |p: &PathBuf| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("mes-portal-"))
+    };
     let (main, parts): (Vec<PathBuf>, Vec<PathBuf>) = modules.into_iter().partition(is_main);
     if main.is_empty() {
         bail!("the split step left no main module in target/split");
     }
     let Some(first_load) = tally(&main)? else {
-        writeln!(report, "(twiggy is not installed: `cargo xtask bench` installs it; no per-crate figures)\n")?;
+        writeln!(
+            report,
+            "(twiggy is not installed: `cargo xtask bench` installs it; no per-crate figures)\n"
+        )?;
         return Ok(());
     };
-    crate_table(report, "What the crates cost in the first load", "The main module's", first_load)?;
+    crate_table(
+        report,
+        "What the crates cost in the first load",
+        "The main module's",
+        first_load,
+    )?;
     if let Some(on_demand) = tally(&parts)? {
         crate_table(
             report,
@@ -376,9 +434,17 @@ fn tally(modules: &[PathBuf]) -> Result<Option<(std::collections::HashMap<String
     let mut by_crate: std::collections::HashMap<String, u64> = Default::default();
     let mut total = 0u64;
     for wasm in modules {
-        let out = std::process::Command::new("twiggy").args(["top", "-n", "1000000", "--format", "csv"]).arg(wasm).output();
-        let Ok(out) = out.map_err(|e| e.to_string()).and_then(|o| if o.status.success() { Ok(o) } else { Err("twiggy failed".into()) })
-        else {
+        let out = std::process::Command::new("twiggy")
+            .args(["top", "-n", "1000000", "--format", "csv"])
+            .arg(wasm)
+            .output();
+        let Ok(out) = out.map_err(|e| e.to_string()).and_then(|o| {
+            if o.status.success() {
+                Ok(o)
+            } else {
+                Err("twiggy failed".into())
+            }
+        }) else {
             return Ok(None);
         };
         for line in String::from_utf8_lossy(&out.stdout).lines().skip(1) {
@@ -397,11 +463,19 @@ fn tally(modules: &[PathBuf]) -> Result<Option<(std::collections::HashMap<String
                             end += 1;
                         }
                     }
-                    (quoted[..end].replace("\"\"", "\""), quoted.get(end + 2..).unwrap_or_default())
+                    (
+                        quoted[..end].replace("\"\"", "\""),
+                        quoted.get(end + 2..).unwrap_or_default(),
+                    )
                 }
-                None => line.split_once(',').map(|(n, r)| (n.to_owned(), r)).unwrap_or_default(),
+                None => line
+                    .split_once(',')
+                    .map(|(n, r)| (n.to_owned(), r))
+                    .unwrap_or_default(),
             };
-            let Some(size) = rest.split(',').next().and_then(|s| s.parse::<u64>().ok()) else { continue };
+            let Some(size) = rest.split(',').next().and_then(|s| s.parse::<u64>().ok()) else {
+                continue;
+            };
             // Name sections, wasm-bindgen's description section and its describe functions (run by
             // the wasm-bindgen CLI, then removed) never ship.
             if name.contains("subsection")
@@ -414,8 +488,11 @@ fn tally(modules: &[PathBuf]) -> Result<Option<(std::collections::HashMap<String
                 continue;
             }
             total += size;
-            let mut symbol =
-                name.trim_start_matches(['<', '&', '*']).trim_start_matches("mut ").trim_start_matches("dyn ").trim_start_matches("impl ");
+            let mut symbol = name
+                .trim_start_matches(['<', '&', '*'])
+                .trim_start_matches("mut ")
+                .trim_start_matches("dyn ")
+                .trim_start_matches("impl ");
             // `<F as tachys::…>::invoke`: a generic closure, counted under the trait's crate.
             if let Some((generic, rest)) = symbol.split_once(" as ")
                 && !generic.contains("::")
@@ -423,7 +500,10 @@ fn tally(modules: &[PathBuf]) -> Result<Option<(std::collections::HashMap<String
                 symbol = rest;
             }
             // `core[c5930c85a12de822]::…`: the bracket is the crate's disambiguator.
-            let krate = match symbol.split_once("::").map(|(k, rest)| (k.split('[').next().unwrap_or(k), rest)) {
+            let krate = match symbol
+                .split_once("::")
+                .map(|(k, rest)| (k.split('[').next().unwrap_or(k), rest))
+            {
                 Some((k, _)) if !k.is_empty() && !k.contains([' ', '(', '"']) => k.to_owned(),
                 Some(("str" | "[T]" | "f64" | "f32" | "char", _)) => "core".to_owned(),
                 _ if name.starts_with("data segment") => "(string and table data)".to_owned(),
@@ -452,7 +532,12 @@ fn crate_table(
     )?;
     writeln!(report, "| crate | bytes | share |\n|---|---:|---:|")?;
     for (krate, size) in rows.iter().take(16) {
-        writeln!(report, "| {krate} | {} | {:.1} % |", kb(*size as usize), *size as f64 * 100.0 / total.max(1) as f64)?;
+        writeln!(
+            report,
+            "| {krate} | {} | {:.1} % |",
+            kb(*size as usize),
+            *size as f64 * 100.0 / total.max(1) as f64
+        )?;
     }
     writeln!(report)?;
     Ok(())
@@ -462,23 +547,38 @@ fn crate_table(
 async fn native_sign_in(config: &PortalConfig) -> Result<(SignedIn, Authority)> {
     let transport = NativeTransport::default();
     let mut authority = Authority::load(&transport, &config.client.authority).await?;
-    let redirect = authorization_redirect(&authority.metadata, &config.client, "/", None).map_err(|e| anyhow!(e))?;
-    let answer = devstack::form_login::submit(&redirect.url, "PLANT\\alice", "alice-demo", "login", None).await.map_err(|e| anyhow!(e))?;
+    let redirect =
+        authorization_redirect(&authority.metadata, &config.client, "/", None).map_err(|e| anyhow!(e))?;
+    let answer = devstack::form_login::submit(&redirect.url, "PLANT\\alice", "alice-demo", "login", None)
+        .await
+        .map_err(|e| anyhow!(e))?;
     let params = CallbackParams::from_query(answer.callback_query().context("AIM did not redirect back")?);
-    let signed_in =
-        finish_sign_in(&transport, &mut authority, &config.client, &params, Some(&redirect.pending), &NativeVerifier, now_seconds())
-            .await?;
+    let signed_in = finish_sign_in(
+        &transport,
+        &mut authority,
+        &config.client,
+        &params,
+        Some(&redirect.pending),
+        &NativeVerifier,
+        now_seconds(),
+    )
+    .await?;
     Ok((signed_in, authority))
 }
 
 fn portal_config(stack: &Stack) -> Result<PortalConfig> {
-    PortalConfig::from_json(&stack.portal_config().to_string(), Runtime::Browser).map(|(c, _)| c).map_err(|r| anyhow!("{:?}", r.errors))
+    PortalConfig::from_json(&stack.portal_config().to_string(), Runtime::Browser)
+        .map(|(c, _)| c)
+        .map_err(|r| anyhow!("{:?}", r.errors))
 }
 
 /// First load, the two network profiles and the bytes each page costs on first use.
 async fn load(report: &mut String, stack: &Stack, runs: usize) -> Result<()> {
     eprintln!("bench: sizes");
-    let config_json = reqwest::get(format!("{}/config.json", stack.portal_origin)).await?.bytes().await?;
+    let config_json = reqwest::get(format!("{}/config.json", stack.portal_origin))
+        .await?
+        .bytes()
+        .await?;
     sizes(report, &config_json)?;
     eprintln!("bench: network profiles");
     network_profiles(report, stack, runs).await?;
@@ -494,8 +594,14 @@ struct Network {
 }
 
 const NETWORKS: [Network; 2] = [
-    Network { name: "loopback", emulated: None },
-    Network { name: "plant network (4 Mbit/s down, 1 Mbit/s up, 100 ms round trip)", emulated: Some((100.0, 4e6 / 8.0, 1e6 / 8.0)) },
+    Network {
+        name: "loopback",
+        emulated: None,
+    },
+    Network {
+        name: "plant network (4 Mbit/s down, 1 Mbit/s up, 100 ms round trip)",
+        emulated: Some((100.0, 4e6 / 8.0, 1e6 / 8.0)),
+    },
 ];
 
 /// A fresh browser on `network`.
@@ -538,11 +644,23 @@ async fn network_profiles(report: &mut String, stack: &Stack, runs: usize) -> Re
             client.find(Locator::Css("button#sign-in")).await?.click().await?;
             submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
             appear(&client, "table.grid tbody tr[role=row]").await?;
-            rows.push(client.execute("return window.__bench.firstRows ?? null", vec![]).await?.as_f64().unwrap_or(f64::NAN));
+            rows.push(
+                client
+                    .execute("return window.__bench.firstRows ?? null", vec![])
+                    .await?
+                    .as_f64()
+                    .unwrap_or(f64::NAN),
+            );
             let _ = client.close().await;
             drop(driver);
         }
-        writeln!(report, "| {} | {} | {} |", network.name, ms(median(page)), ms(median(rows)))?;
+        writeln!(
+            report,
+            "| {} | {} | {} |",
+            network.name,
+            ms(median(page)),
+            ms(median(rows))
+        )?;
     }
     writeln!(report)?;
     Ok(())
@@ -557,7 +675,10 @@ async fn fetched(client: &Client) -> Result<Vec<String>> {
         )
         .await?;
     let names: Vec<String> = serde_json::from_value(names)?;
-    Ok(names.into_iter().filter(|n| !n.contains('/') && dist().join(n).is_file()).collect())
+    Ok(names
+        .into_iter()
+        .filter(|n| !n.contains('/') && dist().join(n).is_file())
+        .collect())
 }
 
 /// The files each page fetches the first time a person opens it, after the first load.
@@ -575,19 +696,42 @@ async fn first_use(report: &mut String, stack: &Stack) -> Result<()> {
          | page | files | gzipped |\n|---|---|---:|"
     )?;
     for (page, link, ready) in [
-        ("a lookup grid (the first page after sign-in)", None, "table.grid tbody tr[role=row]"),
+        (
+            "a lookup grid (the first page after sign-in)",
+            None,
+            "table.grid tbody tr[role=row]",
+        ),
         ("Web APIs", Some("/web-apis"), "section.web-api"),
         ("Diagnostics", Some("/diagnostics"), "#access-claims"),
     ] {
         if let Some(link) = link {
-            client.find(Locator::Css(&format!("nav a[href='{link}']"))).await?.click().await?;
+            client
+                .find(Locator::Css(&format!("nav a[href='{link}']")))
+                .await?
+                .click()
+                .await?;
             appear(&client, ready).await?;
         }
         let now = fetched(&client).await?;
         let new: Vec<String> = now.iter().filter(|n| !seen.contains(n)).cloned().collect();
-        let bytes: usize = new.iter().map(|n| std::fs::read(dist().join(n)).map(|b| gzip(&b)).unwrap_or(0)).sum();
-        let names: Vec<String> = new.iter().map(|n| format!("`{}`", n.rsplit_once('-').map_or(n.as_str(), |(_, part)| part))).collect();
-        writeln!(report, "| {page} | {} | {} |", if names.is_empty() { "none".into() } else { names.join(", ") }, kb(bytes))?;
+        let bytes: usize = new
+            .iter()
+            .map(|n| std::fs::read(dist().join(n)).map(|b| gzip(&b)).unwrap_or(0))
+            .sum();
+        let names: Vec<String> = new
+            .iter()
+            .map(|n| format!("`{}`", n.rsplit_once('-').map_or(n.as_str(), |(_, part)| part)))
+            .collect();
+        writeln!(
+            report,
+            "| {page} | {} | {} |",
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            },
+            kb(bytes)
+        )?;
         seen.extend(new);
     }
     writeln!(report)?;
@@ -609,7 +753,9 @@ async fn sign_in_cost(report: &mut String, stack: &Stack, runs: usize) -> Result
         client.find(Locator::Css("button#sign-in")).await?.click().await?;
         submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
         appear(&client, "table.grid tbody tr[role=row]").await?;
-        let first_rows = client.execute("return window.__bench.firstRows ?? null", vec![]).await?;
+        let first_rows = client
+            .execute("return window.__bench.firstRows ?? null", vec![])
+            .await?;
         interactive.push(first_rows.as_f64().unwrap_or(f64::NAN));
         let click_log = stack.aim.request_log()[logged..].to_vec();
 
@@ -656,7 +802,11 @@ async fn sign_in_cost(report: &mut String, stack: &Stack, runs: usize) -> Result
         line("Sign in button → form → first rows", counts.0),
         line("Reload with an AIM session (no form)", counts.1)
     )?;
-    writeln!(report, "\"other\": {}: the browser's own icon request on AIM's form page.\n", other.join(", "))?;
+    writeln!(
+        report,
+        "\"other\": {}: the browser's own icon request on AIM's form page.\n",
+        other.join(", ")
+    )?;
     writeln!(
         report,
         "| timing ({runs} runs, median) | |\n|---|---:|\n\
@@ -675,23 +825,44 @@ async fn renewal(report: &mut String, stack: &Stack) -> Result<()> {
         report,
         "## Renewal\n\nN lookups started together as the access token expires (native client, same `UserSession` code as the browser):\n"
     )?;
-    writeln!(report, "| concurrent calls | refresh requests at AIM | all answered |\n|---:|---:|---|")?;
+    writeln!(
+        report,
+        "| concurrent calls | refresh requests at AIM | all answered |\n|---:|---:|---|"
+    )?;
     for n in [8, 32, 128] {
         let (mut signed_in, authority) = native_sign_in(&config).await?;
         signed_in.tokens.expires_at = Some(now_seconds());
-        let session = Arc::new(UserSession::new(NativeTransport::default(), &authority, &config.client, signed_in));
+        let session = Arc::new(UserSession::new(
+            NativeTransport::default(),
+            &authority,
+            &config.client,
+            signed_in,
+        ));
         let before = stack.aim.counters.refreshes.load(Ordering::Relaxed);
         let mut calls = tokio::task::JoinSet::new();
         for _ in 0..n {
             let (session, api) = (session.clone(), api.clone());
-            calls.spawn(async move { session.lookup(&api, "v3/entity", &[], &LookupOptions::default()).await.is_ok() });
+            calls.spawn(async move {
+                session
+                    .lookup(&api, "v3/entity", &[], &LookupOptions::default())
+                    .await
+                    .is_ok()
+            });
         }
         let mut ok = 0;
         while let Some(result) = calls.join_next().await {
             ok += usize::from(result.unwrap_or(false));
         }
         let refreshes = stack.aim.counters.refreshes.load(Ordering::Relaxed) - before;
-        writeln!(report, "| {n} | {refreshes} | {} |", if ok == n { "yes".to_owned() } else { format!("{ok} of {n}") })?;
+        writeln!(
+            report,
+            "| {n} | {refreshes} | {} |",
+            if ok == n {
+                "yes".to_owned()
+            } else {
+                format!("{ok} of {n}")
+            }
+        )?;
     }
     writeln!(report)?;
     Ok(())
@@ -726,8 +897,16 @@ struct GridFigures {
 impl GridFigures {
     /// The medians of the mount timings, and the DOM rows and model size of the last mount.
     fn take_mounts(&mut self, mounts: &[Value]) {
-        let part = |key: &str| median(mounts.iter().map(|m| m[key].as_f64().unwrap_or(f64::NAN)).collect());
-        (self.ttfb, self.transfer, self.first, self.all) = (part("ttfb"), part("transfer"), part("first"), part("all"));
+        let part = |key: &str| {
+            median(
+                mounts
+                    .iter()
+                    .map(|m| m[key].as_f64().unwrap_or(f64::NAN))
+                    .collect(),
+            )
+        };
+        (self.ttfb, self.transfer, self.first, self.all) =
+            (part("ttfb"), part("transfer"), part("first"), part("all"));
         self.model = part("model");
         self.dom_rows.0 = mounts.last().and_then(|m| m["rows"].as_u64()).unwrap_or(0);
     }
@@ -744,7 +923,8 @@ fn bench_dist() -> Result<PathBuf> {
             std::fs::copy(entry.path(), out.join(entry.file_name()))?;
         }
     }
-    let ag = std::env::var_os("AG_GRID_JS").context("AG_GRID_JS names ag-grid-community.min.js (cargo xtask bench sets it)")?;
+    let ag = std::env::var_os("AG_GRID_JS")
+        .context("AG_GRID_JS names ag-grid-community.min.js (cargo xtask bench sets it)")?;
     std::fs::copy(ag, out.join("ag-grid-community.min.js"))?;
     std::fs::write(out.join("bench-ag-grid.html"), AG_GRID_PAGE)?;
     std::fs::write(out.join("bench-ag-grid.js"), AG_GRID_SCRIPT)?;
@@ -773,25 +953,38 @@ async fn task_time(client: &Client) -> Result<[f64; 3]> {
             .map(|seconds| seconds * 1000.0)
             .ok_or_else(|| anyhow!("no {name}"))
     };
-    Ok([get("TaskDuration")?, get("ScriptDuration")?, get("RecalcStyleDuration")? + get("LayoutDuration")?])
+    Ok([
+        get("TaskDuration")?,
+        get("ScriptDuration")?,
+        get("RecalcStyleDuration")? + get("LayoutDuration")?,
+    ])
 }
 
 async fn scroll(client: &Client, viewport: &str, rows: &str, figures: &mut GridFigures) -> Result<()> {
     let mut jumps = Vec::new();
     for n in 0..6 {
         let before = task_time(client).await?[0];
-        client.execute_async(JUMP, vec![json!(viewport), json!(n % 2 == 0)]).await?;
+        client
+            .execute_async(JUMP, vec![json!(viewport), json!(n % 2 == 0)])
+            .await?;
         jumps.push(task_time(client).await?[0] - before);
     }
     figures.jump = median(jumps);
     let before = task_time(client).await?;
-    let scroll = client.execute_async(SCROLL, vec![json!(viewport), json!(rows), json!(false)]).await?;
+    let scroll = client
+        .execute_async(SCROLL, vec![json!(viewport), json!(rows), json!(false)])
+        .await?;
     let after = task_time(client).await?;
     figures.scroll_work = [0, 1, 2].map(|i| (after[i] - before[i]) / 60.0);
-    figures.scroll = scroll["frames"].as_array().map(|f| f.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    figures.scroll = scroll["frames"]
+        .as_array()
+        .map(|f| f.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
     figures.dom_rows.1 = scroll["rows"].as_u64().unwrap_or(0);
     let before = task_time(client).await?[0];
-    client.execute_async(SCROLL, vec![json!(viewport), json!(rows), json!(true)]).await?;
+    client
+        .execute_async(SCROLL, vec![json!(viewport), json!(rows), json!(true)])
+        .await?;
     figures.scroll_floor = (task_time(client).await?[0] - before) / 60.0;
     Ok(())
 }
@@ -809,7 +1002,11 @@ impl Interactions<'_> {
     async fn sort(&self, client: &Client, column: &Value, runs: usize) -> Result<(f64, f64)> {
         let mut work = Vec::new();
         for _ in 0..runs {
-            work.push(work_of(&client.execute_async(self.script, vec![json!("sort"), column.clone()]).await?));
+            work.push(work_of(
+                &client
+                    .execute_async(self.script, vec![json!("sort"), column.clone()])
+                    .await?,
+            ));
         }
         Ok((work[0], median(work)))
     }
@@ -821,8 +1018,14 @@ impl Interactions<'_> {
         let mut filter = Vec::new();
         for _ in 0..runs {
             // One keystroke that narrows; then the filter is cleared again.
-            filter.push(work_of(&client.execute_async(self.script, vec![json!("filter"), json!("1")]).await?));
-            client.execute_async(self.script, vec![json!("filter"), json!("")]).await?;
+            filter.push(work_of(
+                &client
+                    .execute_async(self.script, vec![json!("filter"), json!("1")])
+                    .await?,
+            ));
+            client
+                .execute_async(self.script, vec![json!("filter"), json!("")])
+                .await?;
         }
         f.filter = median(filter);
         Ok(())
@@ -835,8 +1038,12 @@ async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<Stri
     let baseline = js_heap_settled(client).await?;
     let mut mount: Vec<Value> = Vec::new();
     for _ in 0..runs {
-        client.execute_async(MOUNT_LOOKUP, vec![json!("/lookups/0")]).await?;
-        let result = client.execute_async(MOUNT_LOOKUP, vec![json!("/lookups/1")]).await?;
+        client
+            .execute_async(MOUNT_LOOKUP, vec![json!("/lookups/0")])
+            .await?;
+        let result = client
+            .execute_async(MOUNT_LOOKUP, vec![json!("/lookups/1")])
+            .await?;
         if result.get("error").is_some() {
             bail!("{result}");
         }
@@ -862,7 +1069,11 @@ async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<Stri
         .and_then(|i| usize::try_from(i).ok())
         .context("the Items lookup has a number column")?;
     let text_column = if number_column == 1 { 0 } else { 1 };
-    let sorts = Interactions { script: INTERACT, text: json!(text_column), number: json!(number_column) };
+    let sorts = Interactions {
+        script: INTERACT,
+        text: json!(text_column),
+        number: json!(number_column),
+    };
     sorts.run(client, runs, &mut f).await?;
     scroll(client, ".grid-viewport", "table.grid tbody tr[role=row]", &mut f).await?;
     f.wasm = wasm_memory(client).await?;
@@ -871,7 +1082,14 @@ async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<Stri
 
 /// AG Grid on the same answer in the same browser: its page on the portal's origin, the token
 /// from a native sign-in, the same columns sorted, the same keystroke.
-async fn ag_grid(client: &Client, origin: &str, url: &str, token: &str, keys: (&str, &str), runs: usize) -> Result<GridFigures> {
+async fn ag_grid(
+    client: &Client,
+    origin: &str,
+    url: &str,
+    token: &str,
+    keys: (&str, &str),
+    runs: usize,
+) -> Result<GridFigures> {
     let mut f = GridFigures::default();
     // AG Grid injects its theme as a style element, which the portal's CSP (style-src 'self')
     // refuses; this page is the benchmark's, not the portal's.
@@ -880,20 +1098,40 @@ async fn ag_grid(client: &Client, origin: &str, url: &str, token: &str, keys: (&
     let baseline = js_heap_settled(client).await?;
     let mut mount: Vec<Value> = Vec::new();
     for _ in 0..runs {
-        mount.push(page_call(client, "benchMount", url, token).await.context("AG Grid")?);
+        mount.push(
+            page_call(client, "benchMount", url, token)
+                .await
+                .context("AG Grid")?,
+        );
     }
     f.take_mounts(&mount);
     f.js_heap = js_heap_settled(client).await? - baseline;
     let interact = "benchInteract(arguments[0], arguments[1]).then(arguments[2])";
-    Interactions { script: interact, text: json!(keys.0), number: json!(keys.1) }.run(client, runs, &mut f).await?;
-    scroll(client, "#grid .ag-grid-viewport", "#grid .ag-row:not(.ag-header-row)", &mut f).await?;
+    Interactions {
+        script: interact,
+        text: json!(keys.0),
+        number: json!(keys.1),
+    }
+    .run(client, runs, &mut f)
+    .await?;
+    scroll(
+        client,
+        "#grid .ag-grid-viewport",
+        "#grid .ag-row:not(.ag-header-row)",
+        &mut f,
+    )
+    .await?;
     Ok(f)
 }
 
 /// Calls an async function of the AG Grid page with the answer's URL and token; its result.
 async fn page_call(client: &Client, function: &str, url: &str, token: &str) -> Result<Value> {
-    let script = format!("{function}(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({{ error: String(e) }}))");
-    let result = client.execute_async(&script, vec![json!(url), json!(token)]).await?;
+    let script = format!(
+        "{function}(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({{ error: String(e) }}))"
+    );
+    let result = client
+        .execute_async(&script, vec![json!(url), json!(token)])
+        .await?;
     if result.get("error").is_some() {
         bail!("{function}: {result}");
     }
@@ -905,7 +1143,9 @@ async fn read_path(client: &Client, url: &str, token: &str, runs: usize) -> Resu
     let mut times = Vec::new();
     let mut bytes = 0;
     for _ in 0..runs {
-        let r = page_call(client, "benchReadPath", url, token).await.context("reading path")?;
+        let r = page_call(client, "benchReadPath", url, token)
+            .await
+            .context("reading path")?;
         times.push(r["ms"].as_f64().unwrap_or(f64::NAN));
         bytes = r["bytes"].as_u64().unwrap_or(0) as usize;
     }
@@ -913,7 +1153,11 @@ async fn read_path(client: &Client, url: &str, token: &str, runs: usize) -> Resu
 }
 
 fn ratio(ours: f64, theirs: f64) -> String {
-    if ours.is_finite() && theirs.is_finite() && theirs > 0.0 { format!("{:.2}", ours / theirs) } else { "–".into() }
+    if ours.is_finite() && theirs.is_finite() && theirs > 0.0 {
+        format!("{:.2}", ours / theirs)
+    } else {
+        "–".into()
+    }
 }
 
 fn mb(bytes: f64) -> String {
@@ -943,36 +1187,115 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
         let (signed_in, _) = native_sign_in(&config).await?;
         let url = format!("{}api/v3/item", stack.mes_base);
         let token = signed_in.tokens.access_token.expose().to_owned();
-        let body = reqwest::Client::new().get(&url).bearer_auth(&token).send().await?.bytes().await?;
+        let body = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .bytes()
+            .await?;
         let (client, driver) = fresh_browser().await?;
         sign_in_at(&client, &stack.portal_origin, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, "table.grid tbody tr[role=row]").await?;
-        let (ours, keys, text, number) = our_grid(&client, runs).await.with_context(|| format!("the portal at {rows} rows"))?;
-        let theirs = ag_grid(&client, &stack.portal_origin, &url, &token, (&keys[text], &keys[number]), runs)
+        let (ours, keys, text, number) = our_grid(&client, runs)
             .await
-            .with_context(|| format!("AG Grid at {rows} rows"))?;
-        let (read_ms, read_bytes) =
-            read_path(&client, &url, &token, runs).await.with_context(|| format!("the reading path at {rows} rows"))?;
+            .with_context(|| format!("the portal at {rows} rows"))?;
+        let theirs = ag_grid(
+            &client,
+            &stack.portal_origin,
+            &url,
+            &token,
+            (&keys[text], &keys[number]),
+            runs,
+        )
+        .await
+        .with_context(|| format!("AG Grid at {rows} rows"))?;
+        let (read_ms, read_bytes) = read_path(&client, &url, &token, runs)
+            .await
+            .with_context(|| format!("the reading path at {rows} rows"))?;
         writeln!(report, "### {rows} rows ({} of JSON)\n", kb(body.len()))?;
-        writeln!(report, "| | portal (RowsGrid) | AG Grid | ratio |\n|---|---:|---:|---:|")?;
+        writeln!(
+            report,
+            "| | portal (RowsGrid) | AG Grid | ratio |\n|---|---:|---:|---:|"
+        )?;
         let mut line = |what: &str, a: f64, b: f64, show: &dyn Fn(f64) -> String| {
             writeln!(report, "| {what} | {} | {} | {} |", show(a), show(b), ratio(a, b))
         };
-        line("**first rows painted**, from the first byte", ours.first, theirs.first, &ms)?;
+        line(
+            "**first rows painted**, from the first byte",
+            ours.first,
+            theirs.first,
+            &ms,
+        )?;
         line("all rows in, from the first byte", ours.all, theirs.all, &ms)?;
-        line(&format!("sort by text (`{}`), the column's first sort", keys[text]), ours.sort_text_first, theirs.sort_text_first, &ms)?;
-        line(&format!("sort by text (`{}`), median", keys[text]), ours.sort_text, theirs.sort_text, &ms)?;
-        line(&format!("sort by number (`{}`)", keys[number]), ours.sort_number, theirs.sort_number, &ms)?;
+        line(
+            &format!("sort by text (`{}`), the column's first sort", keys[text]),
+            ours.sort_text_first,
+            theirs.sort_text_first,
+            &ms,
+        )?;
+        line(
+            &format!("sort by text (`{}`), median", keys[text]),
+            ours.sort_text,
+            theirs.sort_text,
+            &ms,
+        )?;
+        line(
+            &format!("sort by number (`{}`)", keys[number]),
+            ours.sort_number,
+            theirs.sort_number,
+            &ms,
+        )?;
         line("quick-filter keystroke", ours.filter, theirs.filter, &ms)?;
-        line("jump to the middle (or back to the top): main-thread work", ours.jump, theirs.jump, &ms)?;
-        line("scroll step: main-thread work", ours.scroll_work[0], theirs.scroll_work[0], &ms)?;
-        line("… of which script", ours.scroll_work[1], theirs.scroll_work[1], &ms)?;
-        line("… of which style and layout", ours.scroll_work[2], theirs.scroll_work[2], &ms)?;
-        line("scroll step with the grid not told of it (the browser's own part)", ours.scroll_floor, theirs.scroll_floor, &ms)?;
-        line("scroll step: frame interval, median", median(ours.scroll.clone()), median(theirs.scroll.clone()), &ms)?;
-        line("scroll step: frame interval, slowest", percentile(ours.scroll.clone(), 1.0), percentile(theirs.scroll.clone(), 1.0), &ms)?;
+        line(
+            "jump to the middle (or back to the top): main-thread work",
+            ours.jump,
+            theirs.jump,
+            &ms,
+        )?;
+        line(
+            "scroll step: main-thread work",
+            ours.scroll_work[0],
+            theirs.scroll_work[0],
+            &ms,
+        )?;
+        line(
+            "… of which script",
+            ours.scroll_work[1],
+            theirs.scroll_work[1],
+            &ms,
+        )?;
+        line(
+            "… of which style and layout",
+            ours.scroll_work[2],
+            theirs.scroll_work[2],
+            &ms,
+        )?;
+        line(
+            "scroll step with the grid not told of it (the browser's own part)",
+            ours.scroll_floor,
+            theirs.scroll_floor,
+            &ms,
+        )?;
+        line(
+            "scroll step: frame interval, median",
+            median(ours.scroll.clone()),
+            median(theirs.scroll.clone()),
+            &ms,
+        )?;
+        line(
+            "scroll step: frame interval, slowest",
+            percentile(ours.scroll.clone(), 1.0),
+            percentile(theirs.scroll.clone(), 1.0),
+            &ms,
+        )?;
         line("JS heap (grid and rows)", ours.js_heap, theirs.js_heap, &mb)?;
-        line("grid memory (JS heap + wasm memory)", ours.js_heap + ours.wasm, theirs.js_heap, &mb)?;
+        line(
+            "grid memory (JS heap + wasm memory)",
+            ours.js_heap + ours.wasm,
+            theirs.js_heap,
+            &mb,
+        )?;
         writeln!(
             report,
             "| the rows once decoded (the portal's columns; the JSON is {}) | {} | | {} |",
@@ -1013,14 +1336,22 @@ async fn mes_throughput(report: &mut String, stack: &Stack, requests: usize) -> 
     let config = portal_config(stack)?;
     let (signed_in, _) = native_sign_in(&config).await?;
     let token = signed_in.tokens.access_token.expose().to_owned();
-    let id_token = signed_in.tokens.id_token.as_ref().map(|t| t.expose().to_owned()).unwrap_or_default();
+    let id_token = signed_in
+        .tokens
+        .id_token
+        .as_ref()
+        .map(|t| t.expose().to_owned())
+        .unwrap_or_default();
     let mut flipped = token.clone().into_bytes();
     if let Some(last) = flipped.last_mut() {
         *last = if *last == b'A' { b'B' } else { b'A' };
     }
     let flipped = String::from_utf8(flipped)?;
-    let invalid =
-        [("garbage", "not-a-token".to_owned()), ("altered signature", flipped), ("ID token instead of an access token", id_token)];
+    let invalid = [
+        ("garbage", "not-a-token".to_owned()),
+        ("altered signature", flipped),
+        ("ID token instead of an access token", id_token),
+    ];
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
     let url = format!("{}api/v3/entity", stack.mes_base);
     let workers = 16;
@@ -1036,12 +1367,20 @@ async fn mes_throughput(report: &mut String, stack: &Stack, requests: usize) -> 
                     let mut seen = Vec::new();
                     while next.fetch_add(1, Ordering::Relaxed) < total {
                         let t = Instant::now();
-                        let status = match http.get(&url).bearer_auth(&token).timeout(Duration::from_secs(10)).send().await {
+                        let status = match http
+                            .get(&url)
+                            .bearer_auth(&token)
+                            .timeout(Duration::from_secs(10))
+                            .send()
+                            .await
+                        {
                             Ok(r) => {
                                 let status = r.status().as_u16();
                                 let body = r.bytes().await.unwrap_or_default();
-                                let rows =
-                                    serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.as_array().map(Vec::len)).unwrap_or(0);
+                                let rows = serde_json::from_slice::<Value>(&body)
+                                    .ok()
+                                    .and_then(|v| v.as_array().map(Vec::len))
+                                    .unwrap_or(0);
                                 if status == 200 && rows == 0 { 0 } else { status }
                             }
                             Err(_) => 0,
@@ -1065,7 +1404,10 @@ async fn mes_throughput(report: &mut String, stack: &Stack, requests: usize) -> 
          of requests. The stand-in runs in the same process as the load (debug build, as in the tests): a regression \
          figure for the stand-in, not a statement about a real MES.\n"
     )?;
-    writeln!(report, "| tokens | requests | answered as expected | requests/s | p50 | p99 |\n|---|---:|---:|---:|---:|---:|")?;
+    writeln!(
+        report,
+        "| tokens | requests | answered as expected | requests/s | p50 | p99 |\n|---|---:|---:|---:|---:|---:|"
+    )?;
     let (valid, seconds) = run(token, requests).await;
     let good = valid.iter().filter(|(s, _)| *s == 200).count();
     let latency: Vec<f64> = valid.iter().map(|(_, l)| *l).collect();
@@ -1106,7 +1448,8 @@ fn machine() -> String {
     format!(
         "- Date: {}\n- Commit: {}\n- Machine: {} ({} cores, {} memory)\n- Browser: {} (headless)\n",
         sh("date -u +'%Y-%m-%d %H:%M UTC'"),
-        sh("git rev-parse --short HEAD; git diff --quiet || echo '(with uncommitted changes)'").replace('\n', " "),
+        sh("git rev-parse --short HEAD; git diff --quiet || echo '(with uncommitted changes)'")
+            .replace('\n', " "),
         sh("uname -sr"),
         sh("nproc"),
         sh("free -h | awk '/Mem:/ {print $2}'"),
@@ -1118,7 +1461,11 @@ fn machine() -> String {
 async fn main() -> Result<()> {
     let args = args()?;
     let mut report = String::new();
-    writeln!(report, "# Benchmarks\n\nWritten by `cargo xtask bench`; figures are medians of {} runs unless said otherwise.\n", args.runs)?;
+    writeln!(
+        report,
+        "# Benchmarks\n\nWritten by `cargo xtask bench`; figures are medians of {} runs unless said otherwise.\n",
+        args.runs
+    )?;
     report.push_str(&machine());
     report.push('\n');
 

@@ -6,8 +6,11 @@ fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    let code =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().map(|rt| rt.block_on(native::run())).unwrap_or_else(|e| {
+    let code = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map(|rt| rt.block_on(native::run()))
+        .unwrap_or_else(|e| {
             eprintln!("mes-lookup: {e}");
             2
         });
@@ -17,12 +20,13 @@ fn main() {
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
     use mes_client::{
-        ClientAuth, DEFAULT_BACKGROUND_USER, LookupOptions, MesError, NativeTransport, Rows, ServiceConfig, ServiceTokenSource, csv_field,
-        terminal_safe,
+        ClientAuth, DEFAULT_BACKGROUND_USER, LookupOptions, MesError, NativeTransport, Rows, ServiceConfig,
+        ServiceTokenSource, csv_field, terminal_safe,
     };
     use serde_json::Value;
 
-    const USAGE: &str = "mes-lookup --config FILE --api NAME ENDPOINT [--param k=v]... [--format table|csv|json]
+    const USAGE: &str =
+        "mes-lookup --config FILE --api NAME ENDPOINT [--param k=v]... [--format table|csv|json]
            [--max-rows N] [--tz-id TZ] [--auth basic|post]
 
 Runs one MES Web API lookup with a service-to-service token (client credentials, scope system)
@@ -54,10 +58,18 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
                 "--format" => format = value("--format")?,
                 "--param" => {
                     let pair = value("--param")?;
-                    let (k, v) = pair.split_once('=').ok_or_else(|| format!("--param {pair}: expected name=value"))?;
+                    let (k, v) = pair
+                        .split_once('=')
+                        .ok_or_else(|| format!("--param {pair}: expected name=value"))?;
                     params.push((k.to_owned(), v.to_owned()));
                 }
-                "--max-rows" => options.max_rows = Some(value("--max-rows")?.parse().map_err(|_| "--max-rows takes a whole number")?),
+                "--max-rows" => {
+                    options.max_rows = Some(
+                        value("--max-rows")?
+                            .parse()
+                            .map_err(|_| "--max-rows takes a whole number")?,
+                    )
+                }
                 "--tz-id" => options.tz_id = Some(value("--tz-id")?),
                 "--auth" => {
                     auth = match value("--auth")?.as_str() {
@@ -118,17 +130,30 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
             }
         };
         let Some(api) = config.web_api(&args.api) else {
-            eprintln!("mes-lookup: no Web API definition named \"{}\" in {}", args.api, args.config);
+            eprintln!(
+                "mes-lookup: no Web API definition named \"{}\" in {}",
+                args.api, args.config
+            );
             return 2;
         };
-        let source = match ServiceTokenSource::for_web_api(NativeTransport::new(256 * 1024 * 1024), api, args.auth).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("mes-lookup: {}", terminal_safe(&e.to_string()));
-                return if matches!(e, mes_client::ServiceTokenError::Configuration(_)) { 2 } else { 1 };
-            }
-        };
-        match source.lookup(api, &args.endpoint, &args.params, &args.options).await {
+        let source =
+            match ServiceTokenSource::for_web_api(NativeTransport::new(256 * 1024 * 1024), api, args.auth)
+                .await
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("mes-lookup: {}", terminal_safe(&e.to_string()));
+                    return if matches!(e, mes_client::ServiceTokenError::Configuration(_)) {
+                        2
+                    } else {
+                        1
+                    };
+                }
+            };
+        match source
+            .lookup(api, &args.endpoint, &args.params, &args.options)
+            .await
+        {
             Ok(rows) => {
                 let out = match args.format.as_str() {
                     "csv" => csv(&rows),
@@ -160,12 +185,27 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
 
     pub fn table(rows: &Rows) -> String {
         const MAX: usize = 40;
-        let cut = |s: String| if s.chars().count() > MAX { s.chars().take(MAX - 1).collect::<String>() + "…" } else { s };
-        let cells: Vec<Vec<String>> = (0..rows.len()).map(|r| rows.row(r).map(|v| cut(terminal_safe(v.text()))).collect()).collect();
+        let cut = |s: String| {
+            if s.chars().count() > MAX {
+                s.chars().take(MAX - 1).collect::<String>() + "…"
+            } else {
+                s
+            }
+        };
+        let cells: Vec<Vec<String>> = (0..rows.len())
+            .map(|r| rows.row(r).map(|v| cut(terminal_safe(v.text()))).collect())
+            .collect();
         let widths: Vec<usize> = rows
             .column_names()
             .enumerate()
-            .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).chain([c.chars().count()]).max().unwrap_or(0))
+            .map(|(i, c)| {
+                cells
+                    .iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([c.chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let line = |values: &mut dyn Iterator<Item = &str>| {
             let padded: Vec<String> = values.zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
@@ -173,7 +213,14 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
         };
         let columns: Vec<String> = rows.column_names().map(terminal_safe).collect();
         let mut out = line(&mut columns.iter().map(String::as_str));
-        out += &line(&mut widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str));
+        out += &line(
+            &mut widths
+                .iter()
+                .map(|w| "-".repeat(*w))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str),
+        );
         for r in &cells {
             out += &line(&mut r.iter().map(String::as_str));
         }
@@ -183,7 +230,12 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
     pub fn csv(rows: &Rows) -> String {
         let mut out = rows.column_names().map(csv_field).collect::<Vec<_>>().join(",") + "\r\n";
         for r in 0..rows.len() {
-            out += &(rows.row(r).map(|v| csv_field(v.text())).collect::<Vec<_>>().join(",") + "\r\n");
+            out += &(rows
+                .row(r)
+                .map(|v| csv_field(v.text()))
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\r\n");
         }
         out
     }

@@ -17,9 +17,15 @@ pub fn well_formed_tamperings(token: &str) -> [String; 3] {
 
 fn with_claim(token: &str, name: &str, value: serde_json::Value) -> String {
     let parts: Vec<&str> = token.split('.').collect();
-    let mut claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
     claims[name] = value;
-    format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2])
+    format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    )
 }
 
 fn with_flipped_signature_bit(token: &str) -> String {
