@@ -140,4 +140,25 @@ mod tests {
             "references to files outside the repository: {offenders:?}"
         );
     }
+
+    #[test]
+    fn no_unwrap_outside_tests() {
+        // A panic in the portal is a dead page; in a service, a dead job. Non-test code says what
+        // it expects (`expect` naming the invariant) or handles the case.
+        let needle = concat!(".unwrap", "()");
+        let offenders: Vec<String> = texts(&["rs"])
+            .into_iter()
+            .filter(|(path, _)| {
+                !path.contains("/tests/") && !path.starts_with("tests/") && !path.contains("/fuzz/")
+            })
+            .filter_map(|(path, text)| {
+                // A file's unit tests are its `#[cfg(test)]` module at the end.
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                code.lines()
+                    .position(|line| line.contains(needle) && !line.trim_start().starts_with("//"))
+                    .map(|line| format!("{path}:{}", line + 1))
+            })
+            .collect();
+        assert!(offenders.is_empty(), "unwrap() outside tests: {offenders:?}");
+    }
 }
