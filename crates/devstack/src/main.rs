@@ -60,29 +60,108 @@ struct Args {
     flags: HashMap<String, String>,
 }
 
+/// Each command's options: those that take a value, and switches. An option a command does not
+/// have is an error, not silently taken (a typo such as `--langauge de` must not start a stack
+/// that ignores it).
+fn options_of(command: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    match command {
+        "up" => (
+            &[
+                "data-dir",
+                "dist",
+                "examples",
+                "web-port",
+                "aim-port",
+                "mes-port",
+                "other-site-port",
+                "rows",
+                "token-lifetime",
+                "refresh-lifetime",
+                "session-lifetime",
+                "jwks-ttl",
+                "background-user-ttl",
+                "language",
+            ],
+            &["no-refresh-tokens"],
+        ),
+        "aim" => (
+            &[
+                "port",
+                "portal-origin",
+                "data-dir",
+                "token-lifetime",
+                "refresh-lifetime",
+                "session-lifetime",
+            ],
+            &[],
+        ),
+        "mes" => (
+            &[
+                "authority",
+                "audience",
+                "user-claims",
+                "allowed-origin",
+                "port",
+                "data-dir",
+                "rows",
+                "jwks-ttl",
+                "background-user-ttl",
+            ],
+            &[],
+        ),
+        "register-client" => (&["id", "lifetime", "data-dir"], &[]),
+        "add-user" => (&["name", "display", "data-dir"], &[]),
+        "add-mes-user" => (&["name", "description", "data-dir"], &["inactive"]),
+        "set-background-user" => (&["data-dir"], &[]),
+        _ => (&[], &[]),
+    }
+}
+
 fn parse_args() -> Result<Args, String> {
+    parse_args_from(std::env::args_os().skip(1))
+}
+
+/// The command line, read by lexopt (`--name value`, `--name=value`, `-h`); repeatable options
+/// (`--portal-origin`, `--allowed-origin`) collect with newlines.
+fn parse_args_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Args, String> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
     let mut positional = Vec::new();
     let mut flags: HashMap<String, String> = HashMap::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if let Some(name) = arg.strip_prefix("--") {
-            if matches!(name, "help" | "inactive" | "no-refresh-tokens") {
-                flags.insert(name.to_owned(), String::new());
-            } else {
-                let value = args.next().ok_or_else(|| format!("--{name} needs a value"))?;
-                // Repeatable flags (--portal-origin, --allowed-origin) collect with newlines.
-                flags
-                    .entry(name.to_owned())
-                    .and_modify(|v| {
-                        v.push('\n');
-                        v.push_str(&value)
-                    })
-                    .or_insert(value);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Short('h') | Long("help") => {
+                flags.insert("help".into(), String::new());
             }
-        } else if arg == "-h" {
-            flags.insert("help".into(), String::new());
-        } else {
-            positional.push(arg);
+            Long(name) => {
+                let name = name.to_owned();
+                let command = positional.first().map_or("", String::as_str);
+                let (values, switches) = options_of(command);
+                if switches.contains(&name.as_str()) {
+                    flags.insert(name, String::new());
+                } else if values.contains(&name.as_str()) {
+                    let value = parser
+                        .value()
+                        .map_err(|e| e.to_string())?
+                        .string()
+                        .map_err(|e| e.to_string())?;
+                    flags
+                        .entry(name)
+                        .and_modify(|v| {
+                            v.push('\n');
+                            v.push_str(&value)
+                        })
+                        .or_insert(value);
+                } else if command.is_empty() {
+                    return Err(format!("--{name} comes after a command (see devstack --help)"));
+                } else {
+                    return Err(format!(
+                        "--{name} is not an option of `devstack {command}` (see devstack --help)"
+                    ));
+                }
+            }
+            Value(value) => positional.push(value.string().map_err(|e| e.to_string())?),
+            other => return Err(other.unexpected().to_string()),
         }
     }
     Ok(Args { positional, flags })
@@ -441,5 +520,36 @@ fn watch_parent() {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_args_from;
+
+    fn parse(line: &str) -> Result<super::Args, String> {
+        parse_args_from(line.split_whitespace().map(std::ffi::OsString::from))
+    }
+
+    #[test]
+    fn options_belong_to_their_command() {
+        let args = parse("up --web-port 9080 --language=de --no-refresh-tokens").expect("valid");
+        assert_eq!(args.positional, ["up"]);
+        assert_eq!(
+            (args.flags["web-port"].as_str(), args.flags["language"].as_str()),
+            ("9080", "de")
+        );
+        assert!(args.flags.contains_key("no-refresh-tokens"));
+        let repeated = parse("aim --portal-origin http://a --portal-origin http://b").expect("valid");
+        assert_eq!(repeated.flags["portal-origin"], "http://a\nhttp://b");
+        assert_eq!(
+            parse("up --langauge de").err().as_deref(),
+            Some("--langauge is not an option of `devstack up` (see devstack --help)")
+        );
+        assert!(parse("up --inactive").is_err(), "a switch of another command");
+        assert!(parse("up --web-port").is_err(), "a value is missing");
+        assert!(parse("--web-port 1 up").is_err(), "options follow the command");
+        assert!(parse("-h").expect("help").flags.contains_key("help"));
+        assert!(parse("up -x").is_err());
     }
 }
