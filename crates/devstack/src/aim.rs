@@ -9,7 +9,7 @@ use crate::hostile::{FORGED_ISSUER, Tamper};
 use crate::keys::SigningKey;
 use crate::store::{self, RegisteredClient};
 use crate::util::{
-    html_escape, now, oauth_error, origin_of, parse_form, random_token, sha256_b64url, verify_secret,
+    OAuthError, html_escape, now, origin_of, parse_form, random_token, sha256_b64url, verify_secret,
 };
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -354,23 +354,23 @@ impl AuthorizeRequest {
 
 /// Checks an authorize request. `Err` is the answer to send: an error page when the client or
 /// redirect URI is wrong (never redirect to an unregistered address), else a redirect with `error`.
-fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<AuthorizeRequest, Response> {
+fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<AuthorizeRequest, Box<Response>> {
     let get = |k: &str| p.get(k).cloned();
     let client_id = get("client_id").unwrap_or_default();
     let Some(client) = s.client(&client_id) else {
-        return Err(error_page(
+        return Err(Box::new(error_page(
             StatusCode::BAD_REQUEST,
             "Unknown client",
             &format!("The application \"{client_id}\" is not registered."),
-        ));
+        )));
     };
     let redirect_uri = get("redirect_uri").unwrap_or_default();
     if !client.redirect_uris.iter().any(|u| u == &redirect_uri) {
-        return Err(error_page(
+        return Err(Box::new(error_page(
             StatusCode::BAD_REQUEST,
             "Invalid redirect URI",
             "The redirect URI is not registered for this application.",
-        ));
+        )));
     }
     let request = AuthorizeRequest {
         client_id,
@@ -383,16 +383,16 @@ fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<Authoriz
     };
     let issuer = &s.options.issuer;
     if get("response_type").as_deref() != Some("code") {
-        return Err(request.redirect(
+        return Err(Box::new(request.redirect(
             issuer,
             &[
                 ("error", "unsupported_response_type"),
                 ("error_description", "only response_type=code is supported"),
             ],
-        ));
+        )));
     }
     if request.challenge.is_empty() || get("code_challenge_method").as_deref() != Some("S256") {
-        return Err(request.redirect(
+        return Err(Box::new(request.redirect(
             issuer,
             &[
                 ("error", "invalid_request"),
@@ -401,16 +401,16 @@ fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<Authoriz
                     "PKCE with code_challenge_method=S256 is required",
                 ),
             ],
-        ));
+        )));
     }
     if request.challenge.len() != 43 {
-        return Err(request.redirect(
+        return Err(Box::new(request.redirect(
             issuer,
             &[
                 ("error", "invalid_request"),
                 ("error_description", "code_challenge must be 43 characters"),
             ],
-        ));
+        )));
     }
     Ok(request)
 }
@@ -552,7 +552,7 @@ async fn authorize(
     s.counters.authorize.fetch_add(1, Ordering::Relaxed);
     let request = match check_authorize(&s, &p) {
         Ok(r) => r,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let prompt = request.prompt.as_deref().unwrap_or("");
     if prompt != "login"
@@ -586,7 +586,7 @@ async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
     };
     let request = match check_authorize(&s, &p) {
         Ok(r) => r,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     // The form must be the one this authority just showed in this browser (login CSRF).
     let csrf_ok = match (cookie(&headers, CSRF_COOKIE), p.get("csrf")) {
@@ -716,24 +716,24 @@ fn client_credentials_of(
     (form.get("client_id").cloned(), form.get("client_secret").cloned())
 }
 
-async fn token(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn token(
+    State(s): State<Arc<AimState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
     let form = match parse_form(&body) {
         Ok(f) => f,
-        Err(e) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e),
+        Err(e) => return Err(OAuthError::invalid_request(e)),
     };
     let (client_id, secret) = client_credentials_of(&headers, &form);
     let Some(client) = client_id.as_deref().and_then(|id| s.client(id)) else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
+        return Err(OAuthError::invalid_client("unknown client"));
     };
     if let Some(hash) = &client.secret_hash
         && !secret.as_deref().is_some_and(|sec| verify_secret(sec, hash))
     {
         tracing::info!(client = %client.client_id, "client authentication failed");
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-        );
+        return Err(OAuthError::invalid_client("client authentication failed"));
     }
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {
@@ -748,20 +748,18 @@ async fn token(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
             s.counters.client_credentials.fetch_add(1, Ordering::Relaxed);
             service_token(&s, client, &form)
         }
-        Some(other) => oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            &format!("grant_type {other} is not supported"),
-        ),
-        None => oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "grant_type is missing",
-        ),
+        Some(other) => Err(OAuthError::unsupported_grant_type(format!(
+            "grant_type {other} is not supported"
+        ))),
+        None => Err(OAuthError::invalid_request("grant_type is missing")),
     }
 }
 
-fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String, String>) -> Response {
+fn exchange_code(
+    s: &AimState,
+    client: &RegisteredClient,
+    form: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
     let code = form.get("code").cloned().unwrap_or_default();
     // Single use: the code is gone whatever happens next.
     let Some(grant) = s.memory().codes.remove(&code) else {
@@ -771,43 +769,29 @@ fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
             memory.revoked_families.insert(family);
             tracing::warn!(client = %client.client_id, "authorization code replayed: revoking what it issued");
         }
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
+        return Err(OAuthError::invalid_grant(
             "the code is unknown, expired or already used",
-        );
+        ));
     };
     if grant.expires < now() {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code has expired");
+        return Err(OAuthError::invalid_grant("the code has expired"));
     }
     if grant.client_id != client.client_id {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "the code was issued to another client",
-        );
+        return Err(OAuthError::invalid_grant("the code was issued to another client"));
     }
     if form.get("redirect_uri") != Some(&grant.redirect_uri) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
+        return Err(OAuthError::invalid_grant(
             "redirect_uri does not match the authorization request",
-        );
+        ));
     }
     let Some(verifier) = form.get("code_verifier") else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "code_verifier is required (PKCE)",
-        );
+        return Err(OAuthError::invalid_request("code_verifier is required (PKCE)"));
     };
     if !(43..=128).contains(&verifier.len()) || sha256_b64url(verifier.as_bytes()) != grant.challenge {
         tracing::info!(client = %client.client_id, "PKCE verification failed");
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
+        return Err(OAuthError::invalid_grant(
             "code_verifier does not match the code_challenge",
-        );
+        ));
     }
     let id_token = id_token(
         s,
@@ -819,7 +803,7 @@ fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
     );
     let family = random_token(16);
     s.memory().spent_codes.insert(code, family.clone());
-    user_tokens(
+    Ok(user_tokens(
         s,
         client,
         &grant.user,
@@ -827,7 +811,7 @@ fn exchange_code(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
         &family,
         grant.auth_time,
         id_token,
-    )
+    ))
 }
 
 /// The access token's audience follows what the client asked for: the MES's API when a scope
@@ -896,19 +880,21 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-fn refresh(s: &AimState, client: &RegisteredClient, form: &HashMap<String, String>) -> Response {
+fn refresh(
+    s: &AimState,
+    client: &RegisteredClient,
+    form: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
     let token = form.get("refresh_token").cloned().unwrap_or_default();
     let (family, user, scope, auth_time) = {
         let mut memory = s.memory();
         let Some(grant) = memory.refresh.get_mut(&token) else {
-            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown refresh token");
+            return Err(OAuthError::invalid_grant("unknown refresh token"));
         };
         if grant.client_id != client.client_id {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
+            return Err(OAuthError::invalid_grant(
                 "the refresh token was issued to another client",
-            );
+            ));
         }
         let family = grant.family.clone();
         let spent = grant.spent;
@@ -924,48 +910,40 @@ fn refresh(s: &AimState, client: &RegisteredClient, form: &HashMap<String, Strin
             // Reuse of a rotated token: someone else holds the family. Revoke all of it.
             memory.revoked_families.insert(family.clone());
             tracing::warn!(client = %client.client_id, "refresh token reused: revoking its family");
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
+            return Err(OAuthError::invalid_grant(
                 "the refresh token was already used; the session is revoked",
-            );
+            ));
         }
         if memory.revoked_families.contains(&family) {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                "the session was revoked",
-            );
+            return Err(OAuthError::invalid_grant("the session was revoked"));
         }
         if expires <= now() {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                "the refresh token has expired",
-            );
+            return Err(OAuthError::invalid_grant("the refresh token has expired"));
         }
         (family, user, scope, auth_time)
     };
     // OpenID Connect Core §12.2: a new ID token for the same subject and audience, without a nonce.
     let id_token = id_token(s, client, &user, &scope, auth_time, None);
-    user_tokens(s, client, &user, &scope, &family, auth_time, id_token)
+    Ok(user_tokens(
+        s, client, &user, &scope, &family, auth_time, id_token,
+    ))
 }
 
-fn service_token(s: &AimState, client: &RegisteredClient, form: &HashMap<String, String>) -> Response {
+fn service_token(
+    s: &AimState,
+    client: &RegisteredClient,
+    form: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
     if client.secret_hash.is_none() {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
+        return Err(OAuthError::unauthorized_client(
             "this client may not use client_credentials",
-        );
+        ));
     }
     let scope = form.get("scope").map(String::as_str).unwrap_or("system");
     if scope != "system" {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
+        return Err(OAuthError::invalid_scope(
             "service clients may only ask for scope \"system\"",
-        );
+        ));
     }
     let t = now();
     let lifetime = client.token_lifetime;
@@ -977,7 +955,7 @@ fn service_token(s: &AimState, client: &RegisteredClient, form: &HashMap<String,
             "iat": t, "nbf": t, "exp": t + lifetime, "jti": random_token(12),
         }),
     );
-    no_store(Json(json!({ "access_token": access, "token_type": "Bearer", "expires_in": lifetime, "scope": "system" })).into_response())
+    Ok(no_store(Json(json!({ "access_token": access, "token_type": "Bearer", "expires_in": lifetime, "scope": "system" })).into_response()))
 }
 
 /// RP-Initiated Logout by POST (the parameters in a form body, so no token is in a URL).
@@ -1051,13 +1029,17 @@ fn audience_of_own_token(s: &AimState, token: &str) -> Option<String> {
     })
 }
 
-async fn revocation(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn revocation(
+    State(s): State<Arc<AimState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
     let Ok(form) = parse_form(&body) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "unreadable form");
+        return Err(OAuthError::invalid_request("unreadable form"));
     };
     let (client_id, _) = client_credentials_of(&headers, &form);
     if client_id.as_deref().and_then(|id| s.client(id)).is_none() {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
+        return Err(OAuthError::invalid_client("unknown client"));
     }
     let mut memory = s.memory();
     // RFC 7009 §2.1: only the client the token was issued to may revoke it; for another
@@ -1070,7 +1052,7 @@ async fn revocation(State(s): State<Arc<AimState>>, headers: HeaderMap, body: By
     {
         memory.revoked_families.insert(family);
     }
-    StatusCode::OK.into_response()
+    Ok(StatusCode::OK.into_response())
 }
 
 /// Registers the portal (a public client) for `portal_origin`: redirect `{origin}/callback`,

@@ -48,6 +48,56 @@ pub fn message(status: StatusCode, text: &str) -> Response {
     (status, axum::Json(serde_json::json!({ "Message": text }))).into_response()
 }
 
+/// An OAuth error answer (RFC 6749 §5.2): the status, `error` and `error_description` as JSON,
+/// `Cache-Control: no-store`. The token and revocation endpoints return `Result<_, OAuthError>`
+/// and `?` their way out; this is their one way of saying no.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+    /// A malformed request (400).
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+    /// The client is unknown or did not authenticate (401).
+    pub fn invalid_client(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description)
+    }
+    /// A code or refresh token that is unknown, spent, expired or someone else's (400).
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    }
+    /// The client may not use this grant (400).
+    pub fn unauthorized_client(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
+    }
+    /// A grant type this authority does not know (400).
+    pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", description)
+    }
+    /// A scope the client may not have (400).
+    pub fn invalid_scope(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        oauth_error(self.status, self.error, &self.description)
+    }
+}
+
 /// An OAuth error answer (RFC 6749 §5.2).
 pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     let mut response = (
@@ -101,4 +151,20 @@ pub fn verify_secret(secret: &str, hash: &str) -> bool {
             .verify_password(secret.as_bytes(), &h)
             .is_ok()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn oauth_errors_answer_as_rfc_6749_says() {
+        use axum::response::IntoResponse as _;
+        let response = super::OAuthError::invalid_client("unknown client").into_response();
+        assert_eq!(response.status(), axum::http::StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(
+            super::OAuthError::invalid_grant("x").into_response().status(),
+            axum::http::StatusCode::BAD_REQUEST
+        );
+    }
 }
