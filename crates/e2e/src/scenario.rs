@@ -138,3 +138,16 @@ pub async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()
     }
     Ok(())
 }
+
+/// The stand-ins shared between the scenario and the test body (which stops and starts them).
+pub async fn shared_stack(name: &str) -> std::sync::Arc<tokio::sync::Mutex<Stack>> {
+    shared_stack_with(name, |_| {}).await
+}
+
+/// [`shared_stack`] with `tune` applied to the test defaults.
+pub async fn shared_stack_with(
+    name: &str,
+    tune: impl FnOnce(&mut StackOptions),
+) -> std::sync::Arc<tokio::sync::Mutex<Stack>> {
+    std::sync::Arc::new(tokio::sync::Mutex::new(stack_with(name, tune).await))
+}

@@ -4,8 +4,8 @@
 //! the page itself, forged messages ignored, no token on the host page.
 
 use anyhow::{Context as _, Result, bail};
-use e2e::scenario::{assert_no_token_stored, screenshot, stack, stack_with, with_browser};
-use e2e::{assert_accessible, submit_aim_form, text_of, wait_for, wait_until};
+use e2e::scenario::{assert_no_token_stored, grid_rows, screenshot, stack, stack_with, with_browser};
+use e2e::{assert_accessible, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 
@@ -274,6 +274,86 @@ async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cle
         if gone != serde_json::json!([0, 0]) {
             bail!("removing the element must remove the grid: {gone}");
         }
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_events() {
+    let stack = stack("e2e-embed").await;
+    with_browser(|client| async move {
+        client
+            .goto(&format!("{}/examples/embed.html", stack.portal_origin))
+            .await?;
+        // mountRowsGrid, from the built mes-embed.js: the page's own rows, with no sign-in.
+        let checklist = wait_for_text(
+            &client,
+            "#checklist table.grid tbody",
+            &["Count open lots on the line", "Yes", "No"],
+        )
+        .await?;
+        if checklist.lines().filter(|l| !l.trim().is_empty()).count() < 3 {
+            bail!("the page's three checklist rows should show: {checklist:?}");
+        }
+        let host = client.window().await?;
+        wait_for(&client, "#lots button.sign-in").await?.click().await?;
+        // The authority's form opens in a popup window.
+        wait_until("the sign-in popup opens", || async {
+            Ok(client.windows().await?.len() == 2)
+        })
+        .await?;
+        let popup = client
+            .windows()
+            .await?
+            .into_iter()
+            .find(|w| *w != host)
+            .context("popup")?;
+        client.switch_to_window(popup).await?;
+        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        // The popup relays the answer to the page and closes itself.
+        wait_until("the popup closes", || async {
+            Ok(client.windows().await?.len() == 1)
+        })
+        .await?;
+        client.switch_to_window(host).await?;
+        wait_for(&client, "#lots table.grid tbody tr[role=row]").await?;
+        if !client
+            .current_url()
+            .await?
+            .as_str()
+            .ends_with("/examples/embed.html")
+        {
+            bail!("the host page's address changed");
+        }
+        // Pick two lots: the page hears about it through the mes-select event.
+        let rows = client
+            .find_all(Locator::Css("#lots table.grid tbody tr[role=row]"))
+            .await?;
+        rows[0].click().await?;
+        rows[2].click().await?;
+        let first = grid_rows(&client).await?[0][0].clone();
+        wait_until("the page shows the picked lots", || async {
+            let picked = text_of(&client, "#picked").await?;
+            Ok(picked.contains(&first) && picked.contains(", "))
+        })
+        .await?;
+        let detail_rows = client
+            .execute("return document.getElementById('picked').dataset.rows", vec![])
+            .await?;
+        if detail_rows != serde_json::json!("2") {
+            bail!("the event should carry two rows, got {detail_rows}");
+        }
+        // Clicking rows scrolled the grid sideways; show it from its first column.
+        client
+            .execute(
+                "document.querySelector('#lots .grid-viewport').scrollLeft = 0",
+                vec![],
+            )
+            .await?;
+        screenshot(&client, "embedded").await?;
+        assert_accessible(&client, "the embedded grids' page").await?;
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
     })
