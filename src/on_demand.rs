@@ -96,16 +96,30 @@ part!(
     }
 );
 
-/// Starts fetching the grid's part without waiting for it: a page back from the authority with a
-/// code shows a grid next, and the part then arrives while the code is exchanged instead of
-/// after. A failure is left to the part's own loading (it is not remembered). Nothing happens
-/// in unsplit builds.
+part!(
+    shell,
+    /// The signed-in portal: top bar, navigation, sign-out, and the page for the current path —
+    /// a part of its own, so a grid that does not arrive leaves it working.
+    pub fn shell(session: std::sync::Arc<crate::session::SignedInState>) {
+        view! { <crate::pages::Shell session=session /> }.into_any()
+    }
+);
+
+/// Starts fetching the signed-in shell's and the grid's parts without waiting for them: a page
+/// back from the authority with a code shows them next, and they then arrive while the code is
+/// exchanged instead of after. A failure is left to the part's own loading (it is not
+/// remembered). Nothing happens in unsplit builds.
 pub fn prefetch_grid() {
     #[cfg(mes_split)]
-    leptos::task::spawn_local(async {
-        // The preload `wasm_split` makes for `lookup_page`: loads its part, calls nothing.
-        let _ = __wasm_split_preload_lookup_page().await;
-    });
+    {
+        // The preloads `wasm_split` makes: load a part, call nothing; the two in parallel.
+        leptos::task::spawn_local(async {
+            let _ = __wasm_split_preload_shell().await;
+        });
+        leptos::task::spawn_local(async {
+            let _ = __wasm_split_preload_lookup_page().await;
+        });
+    }
 }
 
 part!(

@@ -432,6 +432,10 @@ pub fn Root() -> impl IntoView {
             view! { <div class="card" role="status"><p class="muted">{w(Word::OpeningSignIn)}</p></div> }
                 .into_any()
         }
-        AuthState::SignedIn(session) => view! { <Shell session=session /> }.into_any(),
+        // The signed-in shell comes with the grid's part (fetched while the sign-in finishes):
+        // nothing of it, sign-out included, weighs on the sign-in page.
+        AuthState::SignedIn(session) => on_demand(w(Word::PartPage), move || {
+            Box::pin(on_demand::shell(session.clone()))
+        }),
     }
 }
