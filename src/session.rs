@@ -313,12 +313,12 @@ impl Portal {
             .map_err(SignInFailure::from)
             .and_then(|redirect| {
                 browser::save_round_trip(&redirect.pending, Some(authority))
-                    .map_err(SignInFailure::Browser)?;
+                    .map_err(|e| SignInFailure::Browser(e.to_string()))?;
                 if prompt == Some(Prompt::None) {
                     browser::note_silent_sign_in(now_seconds());
                 }
                 self.auth.set(AuthState::Redirecting);
-                browser::navigate(&redirect.url).map_err(SignInFailure::Browser)
+                browser::navigate(&redirect.url).map_err(|e| SignInFailure::Browser(e.to_string()))
             });
         if let Err(why) = outcome {
             self.auth.set(AuthState::SignInFailed(why));

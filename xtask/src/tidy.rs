@@ -71,8 +71,13 @@ mod tests {
     #[test]
     fn the_address_bar_has_one_owner() {
         // The portal's path, query and history are `src/nav.rs`'s; mes-client's browser glue
-        // takes the sign-in code out of the address bar of a page it finishes or relays.
-        let owners = ["src/nav.rs", "crates/mes-client/src/browser.rs"];
+        // reads the page's address (`page.rs`) and takes the sign-in code out of the address bar
+        // of a popup it relays from (`popup.rs`).
+        let owners = [
+            "src/nav.rs",
+            "crates/mes-client/src/browser/page.rs",
+            "crates/mes-client/src/browser/popup.rs",
+        ];
         let needles = [
             concat!(".history", "()"),
             concat!("pop", "state"),
