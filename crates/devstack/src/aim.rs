@@ -5,7 +5,7 @@
 //! family revocation on reuse, client_credentials with hashed secrets), `connect/endsession`,
 //! `connect/revocation`. CORS only for origins registered with a client.
 
-use crate::hostile::{FORGED_ISSUER, Tamper};
+use crate::hostile::{self, Tamper};
 use crate::keys::SigningKey;
 use crate::store::{self, RegisteredClient};
 use crate::util::{
@@ -284,11 +284,7 @@ pub fn app(state: Arc<AimState>) -> Router {
 async fn discovery(State(s): State<Arc<AimState>>) -> Response {
     s.counters.discovery.fetch_add(1, Ordering::Relaxed);
     let i = &s.options.issuer;
-    let named = if s.tamper() == Some(Tamper::WrongIssuerInDiscovery) {
-        FORGED_ISSUER
-    } else {
-        i.as_str()
-    };
+    let named = hostile::discovery_issuer(s.tamper(), i);
     let mut document = json!({
         "issuer": named,
         "authorization_endpoint": format!("{i}/connect/authorize"),
@@ -454,19 +450,12 @@ fn issue_code(s: &AimState, request: &AuthorizeRequest, user: store::User, auth_
     );
     let issuer = s.options.issuer.as_str();
     let state = request.state.as_deref().unwrap_or_default();
-    let raw = |pairs: &[(&str, &str)]| request.redirect_exactly(pairs);
-    let response = match s.tamper() {
-        Some(Tamper::DropState) => raw(&[("code", &code), ("iss", issuer)]),
-        Some(Tamper::WrongState) => raw(&[("code", &code), ("state", "forged-state"), ("iss", issuer)]),
-        Some(Tamper::DropIss) => raw(&[("code", &code), ("state", state)]),
-        Some(Tamper::WrongIss) => raw(&[("code", &code), ("state", state), ("iss", FORGED_ISSUER)]),
-        Some(Tamper::AccessDenied) => raw(&[
-            ("error", "access_denied"),
-            ("error_description", "<img src=x onerror=\"window.__pwned=1\">"),
-            ("state", state),
-            ("iss", issuer),
-        ]),
-        _ => request.redirect(issuer, &[("code", &code)]),
+    let response = match hostile::callback_pairs(s.tamper(), &code, state, issuer) {
+        Some(pairs) => {
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            request.redirect_exactly(&pairs)
+        }
+        None => request.redirect(issuer, &[("code", &code)]),
     };
     if let Some(location) = response
         .headers()
@@ -505,43 +494,15 @@ fn id_token(
 
 /// The ID token as the hostile mode wants it (the honest one when not tampering).
 fn id_token_for(s: &AimState, mut claims: serde_json::Value) -> String {
-    use base64::Engine as _;
-    let b64 = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let t = now();
-    match s.tamper() {
-        Some(Tamper::WrongAudience) => claims["aud"] = json!("another-client"),
-        Some(Tamper::WrongNonce) => claims["nonce"] = json!("forged-nonce"),
-        Some(Tamper::Expired) => {
-            (claims["iat"], claims["nbf"], claims["exp"]) =
-                (json!(t - 7200), json!(t - 7200), json!(t - 3600))
+    let tamper = s.tamper();
+    hostile::tamper_claims(tamper, &mut claims, now());
+    match hostile::tampered_id_token(tamper, &claims, |c| s.sign("JWT", c), &s.key().encoding) {
+        Some(token) => {
+            s.memory().issued.push(token.clone());
+            token
         }
-        Some(Tamper::IssuedInFuture) => {
-            (claims["iat"], claims["nbf"], claims["exp"]) =
-                (json!(t + 3600), json!(t + 3600), json!(t + 7200))
-        }
-        _ => {}
+        None => s.sign("JWT", &claims),
     }
-    let token = match s.tamper() {
-        Some(Tamper::AlgNone) => format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims)),
-        Some(Tamper::UnknownKid) => {
-            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-            header.kid = Some("rotated-away".into());
-            jsonwebtoken::encode(&header, &claims, &s.key().encoding).unwrap_or_default()
-        }
-        Some(Tamper::BadSignature) => {
-            let honest = s.sign("JWT", &claims);
-            let (body, signature) = honest.rsplit_once('.').unwrap_or((&honest, ""));
-            let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-            let mut bytes = engine.decode(signature).unwrap_or_default();
-            if let Some(first) = bytes.first_mut() {
-                *first ^= 0x01;
-            }
-            format!("{body}.{}", engine.encode(bytes))
-        }
-        _ => return s.sign("JWT", &claims),
-    };
-    s.memory().issued.push(token.clone());
-    token
 }
 
 async fn authorize(

@@ -1,6 +1,8 @@
 //! Test-only hostile behaviour, off unless a test asks for it (`StackOptions::hostile`) and never
 //! reachable from the demo or the command line: MES answers that a broken server, a proxy or an
-//! attacker could produce, under `/mesmw/api/v3/hostile/<case>`.
+//! attacker could produce, under `/mesmw/api/v3/hostile/<case>`, and AIM's tamperings (what
+//! each does to discovery, the callback and the ID token lives here; AIM's honest code asks
+//! these functions and goes on honestly when they say `None`).
 
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
@@ -229,3 +231,96 @@ pub const TAMPERS: &[Tamper] = &[
 
 /// The issuer a mix-up attacker would name.
 pub const FORGED_ISSUER: &str = "https://evil.example/identitymanager";
+
+/// The issuer discovery names: the honest one, or a forged one under
+/// [`Tamper::WrongIssuerInDiscovery`].
+pub fn discovery_issuer(tamper: Option<Tamper>, honest: &str) -> &str {
+    if tamper == Some(Tamper::WrongIssuerInDiscovery) {
+        FORGED_ISSUER
+    } else {
+        honest
+    }
+}
+
+/// The callback's query pairs a tampering sends instead of the honest `code`, `state`, `iss`;
+/// `None` when the answer is honest.
+pub fn callback_pairs(
+    tamper: Option<Tamper>,
+    code: &str,
+    state: &str,
+    issuer: &str,
+) -> Option<Vec<(String, String)>> {
+    let pairs: &[(&str, &str)] = match tamper? {
+        Tamper::DropState => &[("code", code), ("iss", issuer)],
+        Tamper::WrongState => &[("code", code), ("state", "forged-state"), ("iss", issuer)],
+        Tamper::DropIss => &[("code", code), ("state", state)],
+        Tamper::WrongIss => &[("code", code), ("state", state), ("iss", FORGED_ISSUER)],
+        Tamper::AccessDenied => &[
+            ("error", "access_denied"),
+            ("error_description", "<img src=x onerror=\"window.__pwned=1\">"),
+            ("state", state),
+            ("iss", issuer),
+        ],
+        _ => return None,
+    };
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+}
+
+/// Alters an ID token's claims as the tampering says (nothing when honest or not about claims).
+pub fn tamper_claims(tamper: Option<Tamper>, claims: &mut serde_json::Value, now: u64) {
+    use serde_json::json;
+    match tamper {
+        Some(Tamper::WrongAudience) => claims["aud"] = json!("another-client"),
+        Some(Tamper::WrongNonce) => claims["nonce"] = json!("forged-nonce"),
+        Some(Tamper::Expired) => {
+            (claims["iat"], claims["nbf"], claims["exp"]) =
+                (json!(now - 7200), json!(now - 7200), json!(now - 3600))
+        }
+        Some(Tamper::IssuedInFuture) => {
+            (claims["iat"], claims["nbf"], claims["exp"]) =
+                (json!(now + 3600), json!(now + 3600), json!(now + 7200))
+        }
+        _ => {}
+    }
+}
+
+/// An ID token written the way the tampering says — unsigned, under an unknown key, or with its
+/// signature altered — from `claims`, `sign` (the honest RS256 signer) and the signing key;
+/// `None` when the token is to be signed honestly.
+pub fn tampered_id_token(
+    tamper: Option<Tamper>,
+    claims: &serde_json::Value,
+    sign: impl Fn(&serde_json::Value) -> String,
+    key: &jsonwebtoken::EncodingKey,
+) -> Option<String> {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let b64 = |v: &serde_json::Value| engine.encode(v.to_string());
+    match tamper? {
+        Tamper::AlgNone => Some(format!(
+            "{}.{}.",
+            b64(&serde_json::json!({"alg": "none", "typ": "JWT"})),
+            b64(claims)
+        )),
+        Tamper::UnknownKid => {
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+            header.kid = Some("rotated-away".into());
+            Some(jsonwebtoken::encode(&header, claims, key).unwrap_or_default())
+        }
+        Tamper::BadSignature => {
+            let honest = sign(claims);
+            let (body, signature) = honest.rsplit_once('.').unwrap_or((&honest, ""));
+            let mut bytes = engine.decode(signature).unwrap_or_default();
+            if let Some(first) = bytes.first_mut() {
+                *first ^= 0x01;
+            }
+            Some(format!("{body}.{}", engine.encode(bytes)))
+        }
+        _ => None,
+    }
+}
