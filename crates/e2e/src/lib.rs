@@ -1,6 +1,7 @@
 //! Shared by the end-to-end tests and `cargo xtask bench`: the built portal's location,
 //! chromedriver + headless Chromium, waiting helpers and raw WebDriver/CDP commands.
 
+pub mod grid;
 pub mod scenario;
 
 use anyhow::{Context as _, Result, anyhow, bail};

@@ -75,15 +75,9 @@ pub async fn sign_in(client: &Client, stack: &Stack, user: &str, password: &str)
     sign_in_at(client, &stack.portal_origin, user, password).await
 }
 
-/// Texts of the rendered grid cells, row by row.
+/// Texts of the rendered grid cells, row by row (see [`crate::grid::rows`]).
 pub async fn grid_rows(client: &Client) -> Result<Vec<Vec<String>>> {
-    let value = client
-        .execute(
-            "return [...document.querySelectorAll('table.grid tbody tr[role=row]')].map(r => [...r.cells].map(c => c.textContent));",
-            vec![],
-        )
-        .await?;
-    serde_json::from_value(value).map_err(|e| anyhow!("grid rows: {e}"))
+    crate::grid::rows(client).await
 }
 
 /// No token the authority issued is in browser storage, cookies, IndexedDB, the URL, history,

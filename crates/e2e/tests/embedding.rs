@@ -68,9 +68,9 @@ async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
         client.goto(&format!("{site}/")).await?;
         sign_in_in_frame(&client).await?;
         client.enter_frame(0).await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let title = text_of(&client, "#lookup-title").await?;
-        let rows = client.find_all(Locator::Css("table.grid tbody tr[role=row]")).await?;
+        let rows = client.find_all(Locator::Css(e2e::grid::ROWS)).await?;
         rows[0].click().await?;
         rows[1].click().await?;
         let first = client.execute("return document.querySelector('table.grid tbody tr[role=row] td').textContent", vec![]).await?;
@@ -118,7 +118,7 @@ async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
         client.find(Locator::Css("#show-items")).await?.click().await?;
         client.enter_frame(0).await?;
         wait_until("the frame shows Items", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         client.enter_parent_frame().await?;
         if frame_state(&client).await?.as_deref() != Some("signed-in") || client.windows().await?.len() != 1 {
             bail!("changing the lookup must not ask for a new sign-in");

@@ -27,7 +27,7 @@ async fn grid_state(client: &Client) -> Result<serde_json::Value> {
 
 /// Sorts by the first column descending, filters, selects the first row shown.
 async fn shape_grid(client: &Client, filter: &str) -> Result<serde_json::Value> {
-    let header = wait_for(client, "table.grid thead tr[role=row] th").await?;
+    let header = wait_for(client, e2e::grid::HEADERS).await?;
     header.click().await?;
     header.click().await?;
     wait_for(client, "input[type=search]")
@@ -35,10 +35,7 @@ async fn shape_grid(client: &Client, filter: &str) -> Result<serde_json::Value> 
         .send_keys(filter)
         .await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    wait_for(client, "table.grid tbody tr[role=row]")
-        .await?
-        .click()
-        .await?;
+    e2e::grid::wait_for_rows(client).await?.click().await?;
     wait_until("a row is selected", || async {
         Ok(client.find(Locator::Css("tr[aria-selected=true]")).await.is_ok())
     })
@@ -53,7 +50,7 @@ async fn back_as_before(
     before: &serde_json::Value,
     stack: &tokio::sync::Mutex<Stack>,
 ) -> Result<()> {
-    wait_for(client, "table.grid tbody tr[role=row]").await?;
+    e2e::grid::wait_for_rows(client).await?;
     let after = grid_state(client).await?;
     if &after != before {
         bail!("the grid changed over the outage: {before} → {after}");
@@ -69,7 +66,7 @@ async fn aim_going_offline_shows_a_plain_state_and_the_portal_recovers_by_itself
             let s = shared.lock().await;
             sign_in(&client, &s, "PLANT\\alice", "alice-demo").await?;
         }
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         client
             .find(Locator::Css("nav.lookups a[href='/lookups/1']"))
             .await?
@@ -151,7 +148,7 @@ async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns()
             sign_in(&client, &s, "PLANT\\alice", "alice-demo").await?;
             s.mes_base.clone()
         };
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let before = shape_grid(&client, "line").await?;
         shared.lock().await.stop_mes().await;
         client.find(Locator::Css("button.reload")).await?.click().await?;
@@ -174,7 +171,7 @@ async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns()
 async fn reload_unnoticed(client: &Client, what: &str) -> Result<()> {
     client.find(Locator::Css("button.reload")).await?.click().await?;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    wait_for(client, "table.grid tbody tr[role=row]")
+    e2e::grid::wait_for_rows(client)
         .await
         .with_context(|| what.to_owned())?;
     if let Ok(state) = client.find(Locator::Css("[data-state]")).await {
@@ -195,12 +192,12 @@ async fn short_lived_tokens_renew_unnoticed_and_two_tabs_never_reuse_a_refresh_t
     let stack = stack_with("e2e-renewal", |o| o.user_token_lifetime = 5).await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let first = client.window().await?;
         let second = client.new_window(true).await?;
         client.switch_to_window(second.handle.clone()).await?;
         client.goto(&format!("{}/lookups/2", stack.portal_origin)).await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         tokio::time::sleep(Duration::from_secs(6)).await;
         for round in 0..3 {
             for tab in [&first, &second.handle] {
@@ -234,7 +231,7 @@ async fn sign_out_revokes_ends_the_aim_session_and_reaches_the_other_tab() {
     let stack = stack("e2e-signout").await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let first_tab = client.window().await?;
         // The first tab's refresh token: AIM issues the ID token, the access token, then it.
         let refresh_token = stack
@@ -248,7 +245,7 @@ async fn sign_out_revokes_ends_the_aim_session_and_reaches_the_other_tab() {
         let second = client.new_window(true).await?;
         client.switch_to_window(second.handle.clone()).await?;
         client.goto(&format!("{}/lookups/1", stack.portal_origin)).await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
 
         client.switch_to_window(first_tab).await?;
         wait_for(&client, "button#sign-out").await?.click().await?;
@@ -299,13 +296,13 @@ async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state
     let stack = stack_with("e2e-expiry", |o| o.user_token_lifetime = 5).await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let name_header = "table.grid th:nth-child(2)";
         wait_for(&client, name_header).await?.click().await?;
         client.find(Locator::Css(name_header)).await?.click().await?;
         client.find(Locator::Css("input[type=search]")).await?.send_keys("line").await?;
-        wait_until("the filter applies", || async { Ok(text_of(&client, ".grid-status").await?.contains("match")) }).await?;
-        client.find(Locator::Css("table.grid tbody tr[role=row]")).await?.click().await?;
+        wait_until("the filter applies", || async { Ok(e2e::grid::status(&client).await?.contains("match")) }).await?;
+        client.find(Locator::Css(e2e::grid::ROWS)).await?.click().await?;
         let picked = text_of(&client, "tr[aria-selected=true] td:first-child").await?;
         let url = client.current_url().await?;
         if !url.as_str().contains("sort=ent_name%3Adesc")
@@ -368,7 +365,7 @@ async fn without_refresh_tokens_an_expired_session_renews_through_aim_by_itself(
     .await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         wait_for(&client, "table.grid th:nth-child(2)")
             .await?
             .click()
@@ -385,7 +382,7 @@ async fn without_refresh_tokens_an_expired_session_renews_through_aim_by_itself(
         client.find(Locator::Css("button.reload")).await?.click().await?;
         // No click needed: the portal goes through AIM (prompt=none) and comes back with rows.
         renewed_silently(&client, &stack.aim, exchanges).await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let sort = client
             .find(Locator::Css("table.grid th:nth-child(2)"))
             .await?
@@ -427,7 +424,7 @@ async fn aim_offline_while_the_token_expires_is_an_outage_and_the_same_grid_retu
     with_browser(|client| async move {
         let origin = shared.lock().await.portal_origin.clone();
         sign_in(&client, &*shared.lock().await, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let before = shape_grid(&client, "line").await?;
         client.execute("window.__sameDocument = true", vec![]).await?;
         shared.lock().await.stop_aim().await;
@@ -473,7 +470,7 @@ async fn without_refresh_tokens_aim_offline_at_expiry_never_sends_the_tab_to_a_d
     with_browser(|client| async move {
         let origin = shared.lock().await.portal_origin.clone();
         sign_in(&client, &*shared.lock().await, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let before = shape_grid(&client, "line").await?;
         shared.lock().await.stop_aim().await;
         tokio::time::sleep(Duration::from_secs(6)).await;
@@ -506,7 +503,7 @@ async fn aim_rotates_its_signing_key_mid_session_and_nobody_notices() {
     let stack = stack_with("e2e-rotation", |o| o.user_token_lifetime = 5).await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let kid = stack.aim.rotate_key()?;
         tokio::time::sleep(Duration::from_secs(6)).await;
         reload_unnoticed(&client, "after the key rotation").await?;
@@ -532,7 +529,7 @@ async fn an_expired_refresh_token_ends_the_session_plainly_and_keeps_the_grid() 
     .await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let before = shape_grid(&client, "line").await?;
         tokio::time::sleep(Duration::from_secs(9)).await; // access and refresh token both expire
         client.find(Locator::Css("button.reload")).await?.click().await?;
@@ -564,7 +561,7 @@ async fn sign_out_after_refreshes_ends_the_aim_session_with_no_token_in_any_url(
     let stack = stack_with("e2e-signout-refreshed", |o| o.user_token_lifetime = 5).await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         for round in 0..2 {
             tokio::time::sleep(Duration::from_secs(6)).await;
             reload_unnoticed(&client, &format!("refresh {round}")).await?;
@@ -615,7 +612,7 @@ async fn without_an_end_session_endpoint_sign_out_is_local_and_says_so() {
     let stack = stack_with("e2e-signout-local", |o| o.aim_end_session = false).await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let logged = stack.aim.request_log().len();
         wait_for(&client, "button#sign-out").await?.click().await?;
         let notice = wait_for_text(

@@ -37,7 +37,7 @@ async fn hostile_mes_answers_become_plain_states_or_text_never_script_panics_or_
     let base_lookups = stack.portal_config()["lookups"].as_array().map_or(0, |l| l.len()) - MES_CASES.len();
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let mut failures = Vec::new();
         for (i, case) in MES_CASES.iter().enumerate() {
             let title = format!("Hostile: {}", case.name);
@@ -99,7 +99,7 @@ async fn tampered_sign_in_answers_are_refused_plainly_and_nothing_is_stored() {
     with_browser(|client| async move {
         // An honest sign-in first: AIM's session then answers each attempt below without the form.
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let honest_callback = stack.aim.last_callback().context("AIM redirected back")?;
         let mut wrong = Vec::new();
         for &tamper in TAMPERS {

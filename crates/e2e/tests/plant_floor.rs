@@ -32,7 +32,7 @@ async fn on_a_phone_the_navigation_folds_and_the_grid_gets_the_screen() {
     with_browser(|client| async move {
         client.set_window_size(390, 844).await?;
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let phone = layout(&client).await?;
         let number = |v: &serde_json::Value, key: &str| v[key].as_f64().unwrap_or(f64::MAX);
         if number(&phone, "bar") > 64.0 || phone["nav"] != "none" || number(&phone, "row") > 422.0 || number(&phone, "page") > 390.0 {
@@ -48,7 +48,7 @@ async fn on_a_phone_the_navigation_folds_and_the_grid_gets_the_screen() {
         }
         client.find(Locator::Css("nav.lookups a[href='/lookups/1']")).await?.click().await?;
         wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let after = layout(&client).await?;
         if after["nav"] != "none" || after["menu"] != "false" {
             bail!("choosing a page folds the navigation again: {after}");
@@ -111,12 +111,12 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
         press(&client, &enter).await?;
         // AIM's own form is the authority's page, not the portal's.
         submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
 
         tab_to(&client, "nav.lookups a[href='/lookups/1']", false).await?;
         press(&client, &enter).await?;
         wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         tab_to(&client, "input[type=search]", false).await?;
         press(&client, "vanilla").await?;
         wait_for_text(&client, ".grid-status", &["match"]).await?;
@@ -217,7 +217,7 @@ async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_s
         }
         assert_accessible(&client, "the sign-in page in German").await?;
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let status = wait_for_text(&client, ".grid-status", &["Zeilen"]).await?;
         let (cells, headers) = first_row_and_headers(&client).await?;
         let at = |label: &str| headers.iter().position(|h| h == label);
@@ -273,7 +273,7 @@ async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_s
             .click()
             .await?;
         wait_for_text(&client, "table.grid thead", &["Created at (UTC)"]).await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let (cells, headers) = first_row_and_headers(&client).await?;
         let cell = |label: &str| {
             headers
@@ -317,7 +317,7 @@ async fn a_missing_translation_leaves_english_words_local_formats_and_a_warning(
         wait_for_text(&client, "#sign-in", &["Sign in"]).await?;
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         let warning = wait_for_text(&client, ".warnings", &["locales/fr.json"]).await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         let (cells, headers) = first_row_and_headers(&client).await?;
         let local = headers.iter().position(|h| h == "Last edit at (local time)");
         let time = local.and_then(|i| cells.get(i)).cloned().unwrap_or_default();

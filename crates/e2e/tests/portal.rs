@@ -17,7 +17,7 @@ async fn an_mes_user_signs_in_sees_entities_and_no_token_is_stored() {
     let origin = stack.portal_origin.clone();
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         assert_eq!(text_of(&client, "#signed-in-as").await?, "PLANT\\alice");
         let rows = grid_rows(&client).await?;
         let names: Vec<&str> = rows.iter().filter_map(|r| r.get(1).map(String::as_str)).collect();
@@ -68,7 +68,7 @@ async fn an_mes_user_signs_in_sees_entities_and_no_token_is_stored() {
 
         // Reload: signed in again through AIM's session, without the form, and still nothing stored.
         client.refresh().await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         if client.find(Locator::Css("input#password")).await.is_ok() {
             bail!("the reload showed the login form");
         }
@@ -135,7 +135,7 @@ async fn web_apis_page_tests_the_connection_and_diagnostics_show_claims_not_toke
             let s = shared.lock().await;
             sign_in(&client, &s, "PLANT\\alice", "alice-demo").await?;
         }
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         client
             .find(Locator::Css("nav a[href='/web-apis']"))
             .await?
@@ -186,13 +186,13 @@ async fn a_non_mes_user_fails_the_last_step_and_export_downloads_the_filtered_ro
     let _ = std::fs::remove_dir_all(downloads());
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         wait_for(&client, "input[type=search]")
             .await?
             .send_keys("packaging line 1")
             .await?;
         wait_until("the filter applies", || async {
-            Ok(text_of(&client, ".grid-status").await?.contains("match"))
+            Ok(e2e::grid::status(&client).await?.contains("match"))
         })
         .await?;
         client.find(Locator::Css("button.export")).await?.click().await?;
@@ -241,7 +241,7 @@ async fn rows_show_while_a_large_answer_is_still_arriving() {
     let stack = stack_with("e2e-streaming", |o| o.seed_rows = 5_000).await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         // About 1.2 MB in 64 kB pieces, 150 ms apart: some three seconds on the wire.
         stack.mes.set_piece_delay(Duration::from_millis(150));
         wait_for(&client, "nav.lookups a[href='/lookups/1']")
@@ -258,12 +258,12 @@ async fn rows_show_while_a_large_answer_is_still_arriving() {
             .await?
             .click()
             .await?;
-        let still = text_of(&client, ".grid-status").await?;
+        let still = e2e::grid::status(&client).await?;
         if !still.contains("so far") {
             bail!("the answer should still be arriving after the sort click: {still}");
         }
         wait_for_text(&client, ".grid-status", &["5,000 rows"]).await?;
-        if text_of(&client, ".grid-status").await?.contains("so far") {
+        if e2e::grid::status(&client).await?.contains("so far") {
             bail!("a complete answer must not say \"so far\"");
         }
         let first = grid_rows(&client).await?;
@@ -326,7 +326,7 @@ async fn a_part_that_does_not_arrive_is_a_plain_state_and_loads_on_retry() {
 
         e2e::cdp(&client, "Network.setBlockedURLs", serde_json::json!({ "urls": [] })).await?;
         client.find(Locator::XPath("//button[text()='Try again now']")).await?.click().await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        e2e::grid::wait_for_rows(&client).await?;
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
     })
