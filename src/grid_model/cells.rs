@@ -127,8 +127,7 @@ fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
 }
 
 /// A number as the MES wrote it, if a formatter can show it without changing it: plain decimal
-/// (`-12.50`, no exponent), at most 15 significant digits (what a double holds exactly), at most
-/// 20 decimals. Returns the value and its count of decimals (kept: `12.50` stays two).
+/// (`-12.50`, no exponent), at most 15 significant digits (what a double holds exactly). Returns the value and its count of decimals (kept: `12.50` stays two).
 pub fn plain_number(text: &str) -> Option<(f64, u32)> {
     let unsigned = text.strip_prefix('-').unwrap_or(text);
     let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
@@ -141,7 +140,8 @@ pub fn plain_number(text: &str) -> Option<(f64, u32)> {
         return None;
     }
     let significant = whole.trim_start_matches('0').len() + fraction.len();
-    if significant > 15 || fraction.len() > 20 {
+    // Decimals count as significant digits, so this also keeps them within what `Intl` shows.
+    if significant > 15 {
         return None;
     }
     Some((text.parse().ok()?, fraction.len() as u32))
@@ -175,6 +175,14 @@ mod tests {
             Some((Some((6, 30, 0, 0)), Zone::Offset(-300)))
         );
         assert_eq!(at("2024-02-29").map(|t| t.time), Some(None));
+        // The edges of every field are inside.
+        assert_eq!(
+            at("2026-12-31T23:59:59.123456789+23:59").map(|t| (t.time, t.fraction_digits, t.zone)),
+            Some((Some((23, 59, 59, 123)), 9, Zone::Offset(1439)))
+        );
+        for date in ["2000-02-29", "2024-02-29", "2026-01-31", "2026-04-30"] {
+            assert!(at(date).is_some(), "{date}");
+        }
         for not in [
             "",
             "2026",
@@ -191,6 +199,20 @@ mod tests {
             "2026-03-01x",
             "Lot 2026-03-01",
             "२०२६-०३-०१",
+            "2026/03/01",
+            "2026-03/01",
+            "2026-03-01X06:30",
+            "2026-03-01T0630",
+            "2100-02-29",
+            "2023-02-29",
+            "2026-04-31",
+            "2026-06-31",
+            "2026-09-31",
+            "2026-11-31",
+            "2026-03-01T23:60",
+            "2026-03-01T23:59:60",
+            "2026-03-01T06:30+24:00",
+            "2026-03-01T06:30+01:60",
         ] {
             assert_eq!(at(not), None, "{not}");
         }
@@ -200,6 +222,7 @@ mod tests {
     fn wall_clock_is_kept_as_written() {
         let millis = |t| Timestamp::parse(t).expect("a time").wall_clock_millis();
         assert_eq!(millis("1970-01-01T00:00:00"), 0.0);
+        assert_eq!(millis("1970-01-02T01:02:03.004"), 86_400_000.0 + 3_723_004.0);
         assert_eq!(millis("2026-01-01T00:00:00Z"), 1_767_225_600_000.0);
         assert_eq!(
             millis("2026-01-01T00:00:00+05:00"),

@@ -340,6 +340,12 @@ mod tests {
             "down goes into the column's filter"
         );
         assert_eq!(key_action("ArrowRight", &header), Some(KeyAction::Column(true)));
+        assert_eq!(key_action("ArrowLeft", &header), Some(KeyAction::Column(false)));
+        assert_eq!(
+            key_action("Escape", &header),
+            Some(KeyAction::Clear),
+            "Escape clears the selection there too"
+        );
         assert_eq!(key_action("ArrowUp", &header), None);
         assert_eq!(
             key_action(
