@@ -145,3 +145,33 @@ pub async fn shared_stack_with(
 ) -> std::sync::Arc<tokio::sync::Mutex<Stack>> {
     std::sync::Arc::new(tokio::sync::Mutex::new(stack_with(name, tune).await))
 }
+
+/// After a click in the window `host` that opened the authority's sign-in popup: signs in there
+/// as `user`, waits for the popup to hand the answer to its opener and close itself, and comes
+/// back to `host`.
+pub async fn sign_in_in_popup(
+    client: &Client,
+    host: fantoccini::wd::WindowHandle,
+    user: &str,
+    password: &str,
+) -> Result<()> {
+    crate::wait_until("the sign-in popup opens", || async {
+        Ok(client.windows().await?.len() == 2)
+    })
+    .await?;
+    let popup = client
+        .windows()
+        .await?
+        .into_iter()
+        .find(|w| *w != host)
+        .ok_or_else(|| anyhow!("no popup"))?;
+    client.switch_to_window(popup).await?;
+    crate::submit_aim_form(client, user, password).await?;
+    // The popup relays the answer to the page and closes itself.
+    crate::wait_until("the popup closes", || async {
+        Ok(client.windows().await?.len() == 1)
+    })
+    .await?;
+    client.switch_to_window(host).await?;
+    Ok(())
+}

@@ -3,9 +3,11 @@
 //! host page, a site config.json does not list refused by the browser (frame-ancestors) and by
 //! the page itself, forged messages ignored, no token on the host page.
 
-use anyhow::{Context as _, Result, bail};
-use e2e::scenario::{assert_no_token_stored, grid_rows, screenshot, stack, stack_with, with_browser};
-use e2e::{assert_accessible, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
+use anyhow::{Result, bail};
+use e2e::scenario::{
+    assert_no_token_stored, grid_rows, screenshot, sign_in_in_popup, stack, stack_with, with_browser,
+};
+use e2e::{assert_accessible, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 
@@ -30,23 +32,7 @@ async fn sign_in_in_frame(client: &Client) -> Result<()> {
     client.enter_frame(0).await?;
     wait_for(client, "button.sign-in").await?.click().await?;
     client.enter_parent_frame().await?;
-    wait_until("the sign-in popup opens", || async {
-        Ok(client.windows().await?.len() == 2)
-    })
-    .await?;
-    let popup = client
-        .windows()
-        .await?
-        .into_iter()
-        .find(|w| *w != host)
-        .context("popup")?;
-    client.switch_to_window(popup).await?;
-    submit_aim_form(client, "PLANT\\alice", "alice-demo").await?;
-    wait_until("the popup closes", || async {
-        Ok(client.windows().await?.len() == 1)
-    })
-    .await?;
-    client.switch_to_window(host).await?;
+    sign_in_in_popup(client, host, "PLANT\\alice", "alice-demo").await?;
     wait_until("the frame says it is signed in", || async {
         Ok(frame_state(client).await?.as_deref() == Some("signed-in"))
     })
@@ -206,12 +192,7 @@ async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cle
         })
         .await?;
         in_element(&client, "grid.querySelector('button.sign-in').click()").await?;
-        wait_until("the sign-in popup opens", || async { Ok(client.windows().await?.len() == 2) }).await?;
-        let popup = client.windows().await?.into_iter().find(|w| *w != host).context("popup")?;
-        client.switch_to_window(popup).await?;
-        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
-        wait_until("the popup closes", || async { Ok(client.windows().await?.len() == 1) }).await?;
-        client.switch_to_window(host).await?;
+        sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
         wait_until("rows in the element", || async {
             Ok(in_element(&client, "return grid.querySelectorAll('table.grid tbody tr[role=row]').length").await?.as_u64().unwrap_or(0) > 0)
         })
@@ -299,25 +280,8 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
         }
         let host = client.window().await?;
         wait_for(&client, "#lots button.sign-in").await?.click().await?;
-        // The authority's form opens in a popup window.
-        wait_until("the sign-in popup opens", || async {
-            Ok(client.windows().await?.len() == 2)
-        })
-        .await?;
-        let popup = client
-            .windows()
-            .await?
-            .into_iter()
-            .find(|w| *w != host)
-            .context("popup")?;
-        client.switch_to_window(popup).await?;
-        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
-        // The popup relays the answer to the page and closes itself.
-        wait_until("the popup closes", || async {
-            Ok(client.windows().await?.len() == 1)
-        })
-        .await?;
-        client.switch_to_window(host).await?;
+        // The authority's form opens in a popup window, which hands the answer back and closes.
+        sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, "#lots table.grid tbody tr[role=row]").await?;
         if !client
             .current_url()
