@@ -155,16 +155,9 @@ pub fn EmbeddedLookup(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<Sel
 
 /// Mounts a lookup grid into `element`; returns a function that removes it again.
 pub fn mount(element: web_sys::HtmlElement, options: &JsValue) -> Result<js_sys::Function, JsValue> {
-    let options = EmbedOptions::from_js(options).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
-    let _ = element.set_attribute("data-mes-lookup", &options.lookup);
-    let host = element.clone();
-    let handle = leptos::mount::mount_to(element, move || {
-        let options = RwSignal::new(options);
-        let on_rows = report_selections(send_wrapper::SendWrapper::new(host));
-        embedded_portal(options, on_rows)
-    });
-    let unmount = wasm_bindgen::closure::Closure::once_into_js(move || drop(handle));
-    Ok(unmount.unchecked_into())
+    // The element form without its `update`: the grid, and its events, in the host element.
+    let controller = mount_element(element.clone(), element, options)?;
+    Ok(js_sys::Reflect::get(&controller, &"unmount".into())?.unchecked_into())
 }
 
 /// Mounts a lookup grid into `container` (a `<mes-lookup-grid>`'s shadow root) with its events on
@@ -197,7 +190,11 @@ pub fn mount_element(
     let _ = js_sys::Reflect::set(
         &controller,
         &"unmount".into(),
-        &wasm_bindgen::closure::Closure::once_into_js(move || drop(handle)),
+        &wasm_bindgen::closure::Closure::once_into_js(move || {
+            drop(handle);
+            // Made outside the mounted view (so `update` can reach it): gone with it.
+            options.dispose();
+        }),
     );
     Ok(controller)
 }

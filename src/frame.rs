@@ -141,13 +141,10 @@ pub fn FrameApp() -> impl IntoView {
 
     let on_rows = Callback::new(move |rows: Vec<SelectedRow>| {
         if let Host::Allowed(origin) = host.get_untracked() {
+            // The `mes-select` event's detail, with its type: the same shape for both.
             let detail = selection_detail(&rows);
-            let values = js_sys::Reflect::get(&detail, &"values".into()).unwrap_or_default();
-            let rows = js_sys::Reflect::get(&detail, &"rows".into()).unwrap_or_default();
-            tell(
-                &origin,
-                &message("mes-select", &[("values", values), ("rows", rows)]),
-            );
+            let _ = js_sys::Reflect::set(&detail, &"type".into(), &"mes-select".into());
+            tell(&origin, &detail);
         }
     });
     // Only the parent window is listened to; its origin decides.

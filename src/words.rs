@@ -349,12 +349,22 @@ pub fn page_language() -> &'static str {
 pub fn count(n: usize) -> String {
     #[cfg(target_arch = "wasm32")]
     {
+        // One formatter, made again if the locale was chosen after it (as grid::format does).
         thread_local! {
-            static FORMAT: js_sys::Intl::NumberFormat =
-                js_sys::Intl::NumberFormat::new(&js_sys::Array::of1(&locale().into()), &js_sys::Object::new());
+            static FORMAT: std::cell::RefCell<Option<(&'static str, js_sys::Intl::NumberFormat)>> =
+                const { std::cell::RefCell::new(None) };
         }
         FORMAT
-            .with(|f| {
+            .with_borrow_mut(|cached| {
+                let locale = locale();
+                if cached.as_ref().is_none_or(|(made_for, _)| *made_for != locale) {
+                    let format = js_sys::Intl::NumberFormat::new(
+                        &js_sys::Array::of1(&locale.into()),
+                        &js_sys::Object::new(),
+                    );
+                    *cached = Some((locale, format));
+                }
+                let (_, f) = cached.as_ref()?;
                 f.format()
                     .call1(f, &(n as f64).into())
                     .ok()
