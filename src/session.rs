@@ -5,10 +5,9 @@ use crate::nav;
 use crate::words::{self, Word, fill, w};
 use leptos::prelude::*;
 use mes_client::{
-    Authority, BrowserTransport, CallbackParams, ConfigIssue, DiscoveryError, LookupDefinition,
-    LookupOptions, MesError, PortalConfig, Prompt, RowsTarget, Runtime, SignInFailure, SignedIn, UserSession,
-    authority_reachable, authorization_redirect, browser, end_session_request, finish_sign_in, now_seconds,
-    revoke_refresh_token,
+    Authority, BrowserTransport, CallbackParams, ConfigIssue, DiscoveryError, LookupDefinition, MesError,
+    PortalConfig, Prompt, RowsTarget, Runtime, SignInClient, SignInFailure, SignedIn, UserSession,
+    authority_reachable, browser, end_session_request, now_seconds, revoke_refresh_token,
 };
 use std::sync::Arc;
 
@@ -231,16 +230,10 @@ impl Portal {
         pending: Option<&mes_client::PendingSignIn>,
     ) -> Result<(), SignInFailure> {
         let transport = BrowserTransport::default();
-        let result = finish_sign_in(
-            &transport,
-            &mut authority,
-            &config.client,
-            params,
-            pending,
-            &browser::WebCryptoVerifier,
-            now_seconds(),
-        )
-        .await;
+        let result = SignInClient::new(&config.client)
+            .exchange_code(&mut authority, params, pending)
+            .request_async(&transport)
+            .await;
         let authority = Arc::new(authority);
         self.authority.set(Some(authority.clone()));
         let signed_in = result?;
@@ -309,7 +302,11 @@ impl Portal {
         } else {
             here
         };
-        let outcome = authorization_redirect(&authority.metadata, &config.client, &return_path, prompt)
+        let outcome = SignInClient::new(&config.client)
+            .authorize(&authority.metadata)
+            .return_to(&return_path)
+            .prompt(prompt)
+            .url()
             .map_err(SignInFailure::from)
             .and_then(|redirect| {
                 browser::save_round_trip(&redirect.pending, Some(authority))
@@ -328,7 +325,11 @@ impl Portal {
     /// Embedded: the authority's page opens in a popup, which hands the answer back to this page;
     /// the PKCE verifier stays in this function's memory.
     fn sign_in_popup(self, config: &Arc<PortalConfig>, authority: &Arc<Authority>, prompt: Option<Prompt>) {
-        let redirect = match authorization_redirect(&authority.metadata, &config.client, "/", prompt) {
+        let redirect = match SignInClient::new(&config.client)
+            .authorize(&authority.metadata)
+            .prompt(prompt)
+            .url()
+        {
             Ok(r) => r,
             Err(e) => return self.auth.set(AuthState::SignInFailed(e.into())),
         };
@@ -450,20 +451,11 @@ impl Portal {
                 ),
             });
         };
-        let params: Vec<(String, String)> = lookup_def
-            .params
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         let result = state
             .session
-            .lookup_into(
-                &api,
-                &lookup_def.endpoint,
-                &params,
-                &LookupOptions::default(),
-                target,
-            )
+            .lookup(&api, &lookup_def.endpoint)
+            .params(&lookup_def.params)
+            .send_into(target)
             .await;
         let result = match result {
             Err(MesError::SessionExpired) if state.session.needs_sign_in() => {

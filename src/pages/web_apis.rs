@@ -7,8 +7,8 @@ use crate::words::{PageWord, Word, fill, w};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mes_client::{
-    AuthenticationMode, BrowserTransport, LookupOptions, MesError, WebApiDefinition, authorization_redirect,
-    decode_unverified, discover, lookup, now_seconds,
+    AuthenticationMode, BrowserTransport, Lookup, MesError, SignInClient, WebApiDefinition,
+    decode_unverified, discover, now_seconds,
 };
 use std::sync::Arc;
 
@@ -65,7 +65,7 @@ fn WebApiCard(api: WebApiDefinition, index: usize, session: Arc<SignedInState>) 
         (w(PageWord::FieldAuthenticationMode), mode.to_owned()),
         (w(PageWord::FieldAuthority), api.authority.clone()),
         (w(PageWord::FieldAudience), api.audience.clone()),
-        (w(PageWord::FieldClientId), api.client_id.clone()),
+        (w(PageWord::FieldClientId), api.client_id.to_string()),
         (w(PageWord::FieldScope), api.scope.clone()),
     ];
     let run = {
@@ -82,8 +82,9 @@ fn WebApiCard(api: WebApiDefinition, index: usize, session: Arc<SignedInState>) 
         }
     };
     let copy_url = move |_| {
-        let Ok(redirect) =
-            authorization_redirect(&session.authority.metadata, &session.config.client, "/", None)
+        let Ok(redirect) = SignInClient::new(&session.config.client)
+            .authorize(&session.authority.metadata)
+            .url()
         else {
             return;
         };
@@ -208,11 +209,10 @@ async fn connection_test(
             &[("identity", &session.claims().identity())],
         ),
     };
-    let options = LookupOptions {
-        max_rows: Some(1),
-        ..Default::default()
-    };
-    match lookup(&transport, api, &endpoint, &[], &token, Some(&identity), &options).await {
+    let probe = Lookup::new(api, &endpoint, &token)
+        .identity(&identity)
+        .max_rows(1);
+    match probe.send(&transport).await {
         Ok(_) => {
             set(
                 2,

@@ -40,13 +40,36 @@ pub struct WebApiDefinition {
     #[serde(default)]
     pub audience: String,
     /// OAuth client ID.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// Scope to request (`system` for service-to-service).
     #[serde(default)]
     pub scope: String,
     /// Service-to-service secret. Never allowed in a browser build.
     #[serde(default)]
     pub client_secret: Option<Secret>,
+}
+
+/// An OAuth client ID as registered at the authority: public, but not any string — it is never
+/// confused with the other names of a configuration (a Web API's, a lookup's, the authority's).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// Wraps a registered client ID.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+    /// The ID as sent to the authority.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ClientId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 fn generic() -> String {
@@ -62,7 +85,7 @@ pub struct ClientSettings {
     #[serde(default)]
     pub authority_name: String,
     /// The portal's client ID.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// Exact redirect URI registered at the authority.
     pub redirect_uri: String,
     /// Where the authority sends the browser after sign-out.
@@ -249,7 +272,7 @@ impl PortalConfig {
         if let Some(uri) = &c.post_logout_redirect_uri {
             check_url(&mut report, "client.post_logout_redirect_uri", uri);
         }
-        if c.client_id.trim().is_empty() {
+        if c.client_id.as_str().trim().is_empty() {
             report.error("client.client_id", "is empty");
         }
         if !c.scopes.iter().any(|s| s == "openid") {

@@ -5,22 +5,29 @@
 //! (`wasm32-unknown-unknown`, HTTP through gloo-net) and natively (HTTP through reqwest).
 //!
 //! Built like oauth2-rs (which it uses for token refresh and client credentials, on its own
-//! transport): pure request builders and response parsers around one [`Transport`] trait;
-//! every endpoint comes from discovery; every failure is a typed value.
+//! transport): a client object whose requests are built step by step and sent through one
+//! [`Transport`] trait (`client.exchange_code(…).request_async(&transport)`,
+//! `session.lookup(api, endpoint).max_rows(n).send()`), pure parsers for every answer; every
+//! endpoint comes from discovery; every failure is a typed value; the values of a sign-in
+//! round trip ([`CsrfState`], [`Nonce`], [`PkceVerifier`]) and tokens ([`Secret`]) are types
+//! that never print.
 //!
 //! ## Sign-in in the browser
 //!
 //! ```no_run
 //! # #[cfg(target_arch = "wasm32")]
 //! # async fn sign_in(config: mes_client::PortalConfig) -> Result<(), Box<dyn std::error::Error>> {
-//! use mes_client::{browser, Authority, BrowserTransport, CallbackParams, authorization_redirect};
+//! use mes_client::{browser, Authority, BrowserTransport, CallbackParams, SignInClient};
 //! let transport = BrowserTransport::default();
 //! let mut authority = Authority::load(&transport, &config.client.authority).await?;
+//! let client = SignInClient::new(&config.client);
 //! let params = CallbackParams::from_query(&browser::current_query());
 //! if params.is_authorization_response() {
 //!     let pending = browser::take_pending();
-//!     let signed_in = mes_client::finish_sign_in(&transport, &mut authority, &config.client, &params,
-//!         pending.as_ref(), &browser::WebCryptoVerifier, mes_client::now_seconds()).await?;
+//!     let signed_in = client
+//!         .exchange_code(&mut authority, &params, pending.as_ref())
+//!         .request_async(&transport)
+//!         .await?;
 //!     // The code leaves the address bar and history (the portal does this in `nav::replace`).
 //!     let back = pending.map(|p| p.return_path).unwrap_or_else(|| "/".into());
 //!     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
@@ -28,7 +35,8 @@
 //!     }
 //!     // keep `signed_in.tokens` in memory only
 //! } else {
-//!     let redirect = authorization_redirect(&authority.metadata, &config.client, &browser::current_path(), None)?;
+//!     let path = browser::current_path();
+//!     let redirect = client.authorize(&authority.metadata).return_to(&path).url()?;
 //!     browser::save_pending(&redirect.pending)?;
 //!     browser::navigate(&redirect.url)?;
 //! }
@@ -45,7 +53,7 @@
 //! #     config: mes_client::PortalConfig, signed_in: mes_client::SignedIn) {
 //! let session = mes_client::UserSession::new(transport, &authority, &config.client, signed_in);
 //! let api = config.web_api("MES").expect("configured");
-//! match session.lookup(api, "v3/entity", &[], &Default::default()).await {
+//! match session.lookup(api, "v3/entity").max_rows(10_000).send().await {
 //!     Ok(rows) => println!("{} entities", rows.len()),
 //!     Err(mes_client::MesError::SessionExpired) => { /* sign in again; the AIM session skips the form */ }
 //!     Err(other) => eprintln!("{other}"),
@@ -63,21 +71,21 @@
 //! let api = config.web_api("MES jobs").ok_or("no such Web API")?;
 //! let source = ServiceTokenSource::for_web_api(NativeTransport::default(), api, ClientAuth::Basic).await?;
 //! // Runs as the MES's Default Background User (System_Attr 199); the token is cached ~24 h.
-//! let rows = source.lookup(api, "v3/wo", &[("state".into(), "Released".into())], &Default::default()).await?;
+//! let rows = source.lookup(api, "v3/wo").param("state", "Released").send().await?;
 //! println!("{} released work orders", rows.len());
 //! # Ok(()) }
 //! ```
 //!
 //! The same from a shell: `mes-lookup --config mes.json --api "MES jobs" v3/wo --param state=Released --format csv`.
 //!
-//! ## A lookup
+//! ## A lookup with a token of your own
 //!
 //! ```no_run
 //! # async fn run(api: &mes_client::WebApiDefinition, token: &mes_client::Secret) {
 //! # #[cfg(not(target_arch = "wasm32"))]
 //! # {
 //! let transport = mes_client::NativeTransport::default();
-//! match mes_client::lookup(&transport, api, "v3/entity", &[], token, None, &Default::default()).await {
+//! match mes_client::Lookup::new(api, "v3/entity", token).time_zone("Europe/Berlin").send(&transport).await {
 //!     Ok(rows) => println!("{} rows, columns {:?}", rows.len(), rows.column_names().collect::<Vec<_>>()),
 //!     Err(mes_client::MesError::AuthorityOffline { .. }) => eprintln!("AIM is offline; retry later"),
 //!     Err(other) => eprintln!("{other}"),
@@ -108,8 +116,8 @@ pub mod browser;
 
 pub use absolute_url::AbsoluteUrl;
 pub use config::{
-    AuthenticationMode, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig, Runtime,
-    SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError, ServiceConfig, WebApiDefinition, get_text,
+    AuthenticationMode, ClientId, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig,
+    Runtime, SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError, ServiceConfig, WebApiDefinition, get_text,
     is_language_tag,
 };
 pub use discovery::{
@@ -124,7 +132,7 @@ pub use jwt::{
     verify_id_token_signature,
 };
 pub use mes::{
-    LookupOptions, MesError, RowsSink, RowsTarget, authority_answers, lookup, lookup_into, lookup_request,
+    Bearer, Lookup, LookupOptions, MesError, RowsSink, RowsTarget, authority_answers, lookup_request,
     lookup_url, parse_lookup_response,
 };
 pub use rows::{Cell, CellKind, ColumnData, Rows, RowsDecoder, csv_field, terminal_safe};
@@ -133,11 +141,12 @@ pub use secret::Secret;
 pub use service::{
     ClientAuth, DEFAULT_BACKGROUND_USER, SERVICE_RENEW_BEFORE_SECONDS, ServiceTokenError, ServiceTokenSource,
 };
-pub use session::{Authority, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn, finish_sign_in};
+pub use session::{Authority, CodeExchange, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn};
 pub use signin::{
-    AuthorizationCode, AuthorizationRedirect, CallbackParams, EndSession, PendingSignIn, Prompt, SignInError,
-    TokenError, TokenSet, authorization_redirect, check_callback, end_session_request, exchange_code,
-    parse_token_response, refresh, revocation_request, revoke_refresh_token, same_origin_path,
+    AuthorizationCode, AuthorizationRedirect, AuthorizeRequest, CallbackParams, CsrfState, EndSession, Nonce,
+    PendingSignIn, PkceVerifier, Prompt, SignInClient, SignInError, TokenError, TokenSet, check_callback,
+    end_session_request, exchange_code, parse_token_response, refresh, revocation_request,
+    revoke_refresh_token, same_origin_path,
 };
 pub use time::now_seconds;
 #[cfg(not(target_arch = "wasm32"))]

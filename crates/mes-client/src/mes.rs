@@ -282,63 +282,167 @@ impl BodySink for RowsSink<'_> {
     }
 }
 
-/// One lookup, with the authority probe that tells `AuthorityOffline` from another 500.
-pub async fn lookup(
-    transport: &impl Transport,
-    api: &WebApiDefinition,
-    endpoint: &str,
-    params: &[(String, String)],
-    access_token: &Secret,
-    identity: Option<&str>,
-    options: &LookupOptions,
-) -> Result<Rows, MesError> {
-    let mut rows = Rows::default();
-    lookup_into(
-        transport,
-        api,
-        endpoint,
-        params,
-        access_token,
-        identity,
-        options,
-        &mut rows,
-    )
-    .await?;
-    Ok(rows)
+/// A lookup being built, in oauth2-rs's request shape: made by whoever holds the token —
+/// [`UserSession::lookup`](crate::UserSession::lookup) for a person,
+/// `ServiceTokenSource::lookup` for a background job, [`Lookup::new`] for a token of your own —
+/// given its parameters and MES headers, then sent.
+///
+/// ```no_run
+/// # async fn run<T: mes_client::Transport + 'static>(session: mes_client::UserSession<T>, api: mes_client::WebApiDefinition) {
+/// let rows = session.lookup(&api, "v3/wo").param("state", "Released").max_rows(500).send().await;
+/// # }
+/// ```
+#[must_use = "a lookup does nothing until it is sent"]
+pub struct Lookup<'a, By> {
+    pub(crate) by: By,
+    pub(crate) query: Query<'a>,
 }
 
-/// Like [`lookup`], with the rows decoded into `target` while the answer arrives. On an error
-/// the target may hold some rows; they are not the answer.
-#[allow(clippy::too_many_arguments)]
-pub async fn lookup_into(
-    transport: &impl Transport,
-    api: &WebApiDefinition,
-    endpoint: &str,
-    params: &[(String, String)],
-    access_token: &Secret,
-    identity: Option<&str>,
-    options: &LookupOptions,
-    target: &mut dyn RowsTarget,
-) -> Result<(), MesError> {
-    let url = lookup_url(api, endpoint, params);
-    let mut sink = RowsSink::new(target);
-    let response = transport
-        .send_streaming(lookup_request(&url, access_token, options), &mut sink)
-        .await?;
-    let outcome = if response.status().is_success() {
-        check_streamed(&response, &sink)
-    } else {
-        parse_lookup_response(&response, identity).map(|_| ())
-    };
-    match outcome {
-        Err(MesError::ServerError { status: 500, message }) => {
-            if authority_answers(transport, &api.authority).await {
-                Err(MesError::ServerError { status: 500, message })
-            } else {
-                Err(MesError::AuthorityOffline { message })
-            }
+/// What a lookup asks the MES, whoever sends it.
+pub(crate) struct Query<'a> {
+    api: &'a WebApiDefinition,
+    endpoint: &'a str,
+    params: Vec<(String, String)>,
+    options: LookupOptions,
+}
+
+impl<'a, By> Lookup<'a, By> {
+    /// A lookup of `endpoint` (e.g. `v3/entity`) under `api`, sent by `by`.
+    pub(crate) fn by(by: By, api: &'a WebApiDefinition, endpoint: &'a str) -> Self {
+        Self {
+            by,
+            query: Query {
+                api,
+                endpoint,
+                params: Vec::new(),
+                options: LookupOptions::default(),
+            },
         }
-        other => other,
+    }
+
+    /// Adds a query parameter (`ent_name=Line 1`); repeated names are sent repeated.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds query parameters in order.
+    pub fn params<K: Into<String>, V: Into<String>>(
+        mut self,
+        params: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.query
+            .params
+            .extend(params.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// Caps the rows the MES answers (`max_rows` header).
+    pub fn max_rows(mut self, rows: u32) -> Self {
+        self.query.options.max_rows = Some(rows);
+        self
+    }
+
+    /// The time zone for `*_local` datetime columns (`tz_id` header), e.g. `Europe/Berlin`.
+    pub fn time_zone(mut self, tz_id: impl Into<String>) -> Self {
+        self.query.options.tz_id = Some(tz_id.into());
+        self
+    }
+
+    /// Reads inside an MES transaction (`trans_id` header).
+    pub fn transaction(mut self, trans_id: impl Into<String>) -> Self {
+        self.query.options.trans_id = Some(trans_id.into());
+        self
+    }
+
+    /// Sets every MES header at once (from a form, or a command line).
+    pub fn options(mut self, options: LookupOptions) -> Self {
+        self.query.options = options;
+        self
+    }
+
+    /// The URL this lookup will call.
+    pub fn url(&self) -> String {
+        lookup_url(self.query.api, self.query.endpoint, &self.query.params)
+    }
+}
+
+/// A token of the caller's own that sends a [`Lookup`].
+pub struct Bearer<'a> {
+    token: &'a Secret,
+    identity: Option<&'a str>,
+}
+
+impl<'a> Lookup<'a, Bearer<'a>> {
+    /// A lookup of `endpoint` under `api` with `token`, which nothing renews: an expired one is
+    /// [`MesError::SessionExpired`].
+    pub fn new(api: &'a WebApiDefinition, endpoint: &'a str, token: &'a Secret) -> Self {
+        Self::by(
+            Bearer {
+                token,
+                identity: None,
+            },
+            api,
+            endpoint,
+        )
+    }
+
+    /// Whom the token speaks for, so that a denial names them.
+    pub fn identity(mut self, who: &'a str) -> Self {
+        self.by.identity = Some(who);
+        self
+    }
+
+    /// Sends the lookup through `transport`; all rows in memory.
+    pub async fn send(self, transport: &impl Transport) -> Result<Rows, MesError> {
+        let mut rows = Rows::default();
+        self.send_into(transport, &mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Sends the lookup, decoding the rows into `target` while they arrive. On an error the
+    /// target may hold some rows; they are not the answer.
+    pub async fn send_into(
+        self,
+        transport: &impl Transport,
+        target: &mut dyn RowsTarget,
+    ) -> Result<(), MesError> {
+        self.query
+            .send_into(transport, self.by.token, self.by.identity, target)
+            .await
+    }
+}
+
+impl Query<'_> {
+    /// One call with `token`, with the authority probe that tells `AuthorityOffline` from
+    /// another 500. Only a 2xx answer reaches `target`.
+    pub(crate) async fn send_into(
+        &self,
+        transport: &impl Transport,
+        token: &Secret,
+        identity: Option<&str>,
+        target: &mut dyn RowsTarget,
+    ) -> Result<(), MesError> {
+        let url = lookup_url(self.api, self.endpoint, &self.params);
+        let mut sink = RowsSink::new(target);
+        let response = transport
+            .send_streaming(lookup_request(&url, token, &self.options), &mut sink)
+            .await?;
+        let outcome = if response.status().is_success() {
+            check_streamed(&response, &sink)
+        } else {
+            parse_lookup_response(&response, identity).map(|_| ())
+        };
+        match outcome {
+            Err(MesError::ServerError { status: 500, message }) => {
+                if authority_answers(transport, &self.api.authority).await {
+                    Err(MesError::ServerError { status: 500, message })
+                } else {
+                    Err(MesError::AuthorityOffline { message })
+                }
+            }
+            other => other,
+        }
     }
 }
 
@@ -438,6 +542,37 @@ mod tests {
         assert_eq!(
             lookup_url::<&str, &str>(&api("https://mes.example/mesmw"), "v3/item", &[]),
             "https://mes.example/mesmw/api/v3/item"
+        );
+    }
+
+    #[test]
+    fn a_lookup_builds_its_url_and_headers_step_by_step() {
+        let api = api("https://mes.example/mesmw/");
+        let token = Secret::new("tok");
+        let lookup = Lookup::new(&api, "v3/wo", &token)
+            .param("state", "Released")
+            .params([("ent_name", "Line 1"), ("state", "New")])
+            .max_rows(500)
+            .time_zone("Europe/Berlin")
+            .transaction("t-9");
+        assert_eq!(
+            lookup.url(),
+            "https://mes.example/mesmw/api/v3/wo?state=Released&ent_name=Line+1&state=New",
+            "parameters in the order given, repeated names kept"
+        );
+        assert_eq!(
+            lookup.query.options,
+            LookupOptions {
+                tz_id: Some("Europe/Berlin".into()),
+                trans_id: Some("t-9".into()),
+                max_rows: Some(500),
+            }
+        );
+        let replaced = lookup.options(LookupOptions::default());
+        assert_eq!(
+            replaced.query.options,
+            LookupOptions::default(),
+            "options() sets them all"
         );
     }
 

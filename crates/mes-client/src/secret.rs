@@ -38,3 +38,48 @@ pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// A value of one sign-in round trip (`state`, `nonce`, PKCE verifier): random, compared in
+/// constant time, kept in sessionStorage until the callback, never printed.
+macro_rules! round_trip_value {
+    ($(#[$doc:meta])* $name:ident, $bytes:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a value read back (tests, or a value from storage).
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+            /// A fresh value from the platform's randomness, base64url without padding.
+            pub fn random() -> Result<Self, getrandom::Error> {
+                crate::secret::random_b64url($bytes).map(Self)
+            }
+            /// The value, for the one request that must carry it.
+            pub fn secret(&self) -> &str {
+                &self.0
+            }
+            /// Whether `other` is this value (constant time).
+            pub fn matches(&self, other: &str) -> bool {
+                crate::secret::constant_time_eq(&self.0, other)
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+    };
+}
+pub(crate) use round_trip_value;
+
+/// `bytes` random bytes from the OS or `crypto.getRandomValues`, base64url without padding.
+pub(crate) fn random_b64url(bytes: usize) -> Result<String, getrandom::Error> {
+    use base64::Engine as _;
+    let mut buf = vec![0u8; bytes];
+    getrandom::getrandom(&mut buf)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}

@@ -8,9 +8,9 @@
 //! answer (`oauth.rs`).
 
 use crate::Secret;
-use crate::config::{AuthenticationMode, WebApiDefinition};
+use crate::config::{AuthenticationMode, ClientId, WebApiDefinition};
 use crate::discovery::{DiscoveryError, discover};
-use crate::mes::{LookupOptions, MesError, lookup};
+use crate::mes::{Lookup, MesError, RowsTarget};
 use crate::oauth::{Via, token_url};
 use crate::rows::Rows;
 use crate::signin::{TokenError, TokenSet};
@@ -50,7 +50,7 @@ pub enum ServiceTokenError {
 pub struct ServiceTokenSource {
     transport: NativeTransport,
     token_endpoint: String,
-    client_id: String,
+    client_id: ClientId,
     secret: Secret,
     scope: String,
     auth: ClientAuth,
@@ -102,7 +102,7 @@ impl ServiceTokenSource {
         let now = now_seconds();
         let grant = ClientCredentials {
             token_endpoint: &self.token_endpoint,
-            client_id: &self.client_id,
+            client_id: self.client_id.as_str(),
             secret: &self.secret,
             scope: &self.scope,
             auth: self.auth,
@@ -143,23 +143,32 @@ impl ServiceTokenSource {
         })
     }
 
-    /// A lookup with a service token. The MES decides who runs it (for a service token, the
-    /// Default Background User named by System_Attr 199); a denial names whom the MES named in
-    /// its message, never an assumed identity. A token the MES refuses (401) is dropped and a new
-    /// one fetched once.
-    pub async fn lookup(
-        &self,
-        api: &WebApiDefinition,
-        endpoint: &str,
-        params: &[(String, String)],
-        options: &LookupOptions,
-    ) -> Result<Rows, MesError> {
-        let token = self.token_for_lookup().await?;
-        match lookup(&self.transport, api, endpoint, params, &token, None, options).await {
+    /// A lookup with a service token, to be given its parameters and sent. The MES decides who
+    /// runs it (for a service token, the Default Background User named by System_Attr 199); a
+    /// denial names whom the MES named in its message, never an assumed identity. A token the
+    /// MES refuses (401) is dropped and a new one fetched once.
+    pub fn lookup<'a>(&'a self, api: &'a WebApiDefinition, endpoint: &'a str) -> Lookup<'a, &'a Self> {
+        Lookup::by(self, api, endpoint)
+    }
+}
+
+impl<'a> Lookup<'a, &'a ServiceTokenSource> {
+    /// Sends the lookup; all rows in memory.
+    pub async fn send(self) -> Result<Rows, MesError> {
+        let mut rows = Rows::default();
+        self.send_into(&mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Sends the lookup, decoding the rows into `target` while they arrive.
+    pub async fn send_into(self, target: &mut dyn RowsTarget) -> Result<(), MesError> {
+        let (source, query) = (self.by, &self.query);
+        let token = source.token_for_lookup().await?;
+        match query.send_into(&source.transport, &token, None, target).await {
             Err(MesError::SessionExpired) => {
-                self.forget(&token).await;
-                let token = self.token_for_lookup().await?;
-                lookup(&self.transport, api, endpoint, params, &token, None, options).await.map_err(|e| match e {
+                source.forget(&token).await;
+                let token = source.token_for_lookup().await?;
+                query.send_into(&source.transport, &token, None, target).await.map_err(|e| match e {
                     MesError::SessionExpired => MesError::ServerError {
                         status: 401,
                         message: "the MES refused a newly issued service token; check that the Web API definition's authority and audience are the ones the MES trusts".into(),

@@ -1,12 +1,13 @@
 //! The whole sign-in as one call, and the signed-in state held in memory.
 
-use crate::config::ClientSettings;
 use crate::discovery::{DiscoveryError, JwkSet, ProviderMetadata, discover, fetch_jwks};
 use crate::jwt::{
-    Claims, Expected, IdTokenError, SignatureVerifier, check_id_token_claims, verify_id_token_signature,
+    Claims, Expected, IdTokenError, PlatformVerifier, SignatureVerifier, check_id_token_claims,
+    verify_id_token_signature,
 };
 use crate::signin::{
-    CallbackParams, PendingSignIn, SignInError, TokenError, TokenSet, check_callback, exchange_code,
+    CallbackParams, PendingSignIn, SignInClient, SignInError, TokenError, TokenSet, check_callback,
+    exchange_code,
 };
 use crate::transport::Transport;
 
@@ -92,36 +93,95 @@ pub(crate) async fn verify_signature_refreshing_keys(
     }
 }
 
-/// Completes a sign-in from the callback: checks the answer, exchanges the code, validates the ID
-/// token (refetching the JWKS once for an unknown key). `authority.jwks` is updated when refetched.
-pub async fn finish_sign_in(
-    transport: &(impl Transport + 'static),
-    authority: &mut Authority,
-    client: &ClientSettings,
-    params: &CallbackParams,
-    pending: Option<&PendingSignIn>,
-    verifier: &impl SignatureVerifier,
-    now: u64,
-) -> Result<SignedIn, SignInFailure> {
-    let code = check_callback(params, pending, &authority.metadata)?;
-    let pending = pending.ok_or(SignInError::NoPendingSignIn)?;
-    let tokens = exchange_code(transport, &authority.metadata, client, code, pending, now).await?;
-    let id_token = tokens.id_token.clone().ok_or(IdTokenError::Missing)?;
-    let claims = verify_signature_refreshing_keys(
-        transport,
-        &authority.metadata,
-        &mut authority.jwks,
-        id_token.expose(),
-        verifier,
-    )
-    .await?;
-    let expected = Expected {
-        issuer: &authority.metadata.issuer,
-        client_id: &client.client_id,
-        nonce: &pending.nonce,
-        now: now as i64,
-        skew: client.clock_skew(),
-    };
-    check_id_token_claims(&claims, &expected)?;
-    Ok(SignedIn { tokens, claims })
+/// The code exchange that completes a sign-in, being built: see [`SignInClient::exchange_code`].
+/// It checks the callback against the pending sign-in, exchanges the code with its PKCE
+/// verifier, and validates the ID token (signature with this platform's verifier unless told
+/// otherwise; issuer, audience, nonce and times at the current clock unless told otherwise).
+#[must_use = "a code exchange does nothing until it is sent"]
+pub struct CodeExchange<'a, V = PlatformVerifier> {
+    client: SignInClient<'a>,
+    authority: &'a mut Authority,
+    params: &'a CallbackParams,
+    pending: Option<&'a PendingSignIn>,
+    verifier: V,
+    now: Option<u64>,
+}
+
+impl<'a> SignInClient<'a> {
+    /// Completes a sign-in from the callback's `params` and the sign-in this browser started
+    /// (`None` when it has none: the answer is then refused). `authority`'s keys are replaced
+    /// when the ID token names a key they lack and a fresh fetch has it (keys rotate).
+    pub fn exchange_code(
+        &self,
+        authority: &'a mut Authority,
+        params: &'a CallbackParams,
+        pending: Option<&'a PendingSignIn>,
+    ) -> CodeExchange<'a> {
+        CodeExchange {
+            client: *self,
+            authority,
+            params,
+            pending,
+            verifier: PlatformVerifier::default(),
+            now: None,
+        }
+    }
+}
+
+impl<'a, V: SignatureVerifier> CodeExchange<'a, V> {
+    /// Checks the ID token's signature with `verifier` instead of this platform's.
+    pub fn verify_with<W: SignatureVerifier>(self, verifier: W) -> CodeExchange<'a, W> {
+        CodeExchange {
+            client: self.client,
+            authority: self.authority,
+            params: self.params,
+            pending: self.pending,
+            verifier,
+            now: self.now,
+        }
+    }
+
+    /// Judges token times at `now` (seconds since 1970) instead of the clock.
+    pub fn at(mut self, now: u64) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    /// Sends the exchange through `transport` and validates what comes back.
+    pub async fn request_async(
+        self,
+        transport: &(impl Transport + 'static),
+    ) -> Result<SignedIn, SignInFailure> {
+        let Self {
+            client,
+            authority,
+            params,
+            pending,
+            verifier,
+            now,
+        } = self;
+        let now = now.unwrap_or_else(crate::now_seconds);
+        let settings = client.settings();
+        let code = check_callback(params, pending, &authority.metadata)?;
+        let pending = pending.ok_or(SignInError::NoPendingSignIn)?;
+        let tokens = exchange_code(transport, &authority.metadata, settings, code, pending, now).await?;
+        let id_token = tokens.id_token.clone().ok_or(IdTokenError::Missing)?;
+        let claims = verify_signature_refreshing_keys(
+            transport,
+            &authority.metadata,
+            &mut authority.jwks,
+            id_token.expose(),
+            &verifier,
+        )
+        .await?;
+        let expected = Expected {
+            issuer: &authority.metadata.issuer,
+            client_id: settings.client_id.as_str(),
+            nonce: pending.nonce.secret(),
+            now: i64::try_from(now).unwrap_or(i64::MAX),
+            skew: settings.clock_skew(),
+        };
+        check_id_token_claims(&claims, &expected)?;
+        Ok(SignedIn { tokens, claims })
+    }
 }

@@ -5,9 +5,9 @@
 
 use crate::Secret;
 use crate::absolute_url::AbsoluteUrl;
-use crate::config::ClientSettings;
+use crate::config::{ClientId, ClientSettings};
 use crate::discovery::ProviderMetadata;
-use crate::secret::constant_time_eq;
+use crate::secret::round_trip_value;
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -17,11 +17,11 @@ use std::fmt;
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PendingSignIn {
     /// The `state` sent; the callback must return it.
-    pub state: String,
+    pub state: CsrfState,
     /// The `nonce` sent; the ID token must carry it.
-    pub nonce: String,
+    pub nonce: Nonce,
     /// The PKCE verifier for the code exchange.
-    pub verifier: String,
+    pub verifier: PkceVerifier,
     /// Same-origin path to return to after sign-in.
     pub return_path: String,
 }
@@ -33,6 +33,25 @@ impl fmt::Debug for PendingSignIn {
             .finish_non_exhaustive()
     }
 }
+
+round_trip_value!(
+    /// The `state` of an authorization request (16 random bytes): the callback must echo it, which
+    /// ties the answer to the request this browser made (CSRF protection).
+    CsrfState,
+    16
+);
+round_trip_value!(
+    /// The `nonce` of an authorization request (16 random bytes): the ID token must carry it, which
+    /// ties the token to this sign-in (replay protection).
+    Nonce,
+    16
+);
+round_trip_value!(
+    /// The PKCE code verifier (RFC 7636, 32 random bytes): only its S256 hash leaves with the
+    /// redirect; the verifier itself goes with the code exchange.
+    PkceVerifier,
+    32
+);
 
 /// Where to send the browser, and what to remember until it comes back.
 #[derive(Debug, Clone)]
@@ -99,12 +118,8 @@ pub enum SignInError {
     MissingCode,
 }
 
-/// `bytes` random bytes from the OS or `crypto.getRandomValues`, base64url without padding.
-fn random_b64url(bytes: usize) -> Result<String, SignInError> {
-    use base64::Engine as _;
-    let mut buf = vec![0u8; bytes];
-    getrandom::getrandom(&mut buf).map_err(|e| SignInError::NoRandomness(e.to_string()))?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+fn no_randomness(e: getrandom::Error) -> SignInError {
+    SignInError::NoRandomness(e.to_string())
 }
 
 /// RFC 7636 S256: `BASE64URL(SHA256(verifier))`.
@@ -114,61 +129,125 @@ pub fn pkce_challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
-/// Builds the authorize redirect: PKCE S256 challenge (32 random bytes of verifier), random
-/// state and nonce (16 bytes each), the scopes, `prompt` and the configured extra parameters.
-pub fn authorization_redirect(
-    metadata: &ProviderMetadata,
-    client: &ClientSettings,
-    return_path: &str,
+/// The portal as an OpenID client (oauth2-rs's `Client`): its registration at the authority.
+/// Each step of a sign-in is a request built from it:
+///
+/// ```no_run
+/// # async fn run(transport: mes_client::NativeTransport, mut authority: mes_client::Authority,
+/// #     settings: mes_client::ClientSettings, params: mes_client::CallbackParams) -> Result<(), Box<dyn std::error::Error>> {
+/// use mes_client::{Prompt, SignInClient};
+/// let client = SignInClient::new(&settings);
+/// // Leaving for the authority: remember `redirect.pending` until the browser comes back.
+/// let redirect = client.authorize(&authority.metadata).return_to("/lookups/2").prompt(Prompt::None).url()?;
+/// // Back with `params` from the callback's query:
+/// let signed_in = client
+///     .exchange_code(&mut authority, &params, Some(&redirect.pending))
+///     .request_async(&transport)
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SignInClient<'a> {
+    settings: &'a ClientSettings,
+}
+
+impl<'a> SignInClient<'a> {
+    /// The client `settings` describe (config.json's `client`).
+    pub fn new(settings: &'a ClientSettings) -> Self {
+        Self { settings }
+    }
+
+    /// The client's settings.
+    pub fn settings(&self) -> &'a ClientSettings {
+        self.settings
+    }
+
+    /// The redirect to `metadata`'s authorization endpoint; returns to `/` unless told otherwise.
+    pub fn authorize(&self, metadata: &'a ProviderMetadata) -> AuthorizeRequest<'a> {
+        AuthorizeRequest {
+            metadata,
+            settings: self.settings,
+            return_path: "/",
+            prompt: None,
+        }
+    }
+}
+
+/// An authorization request being built: see [`SignInClient::authorize`].
+#[derive(Debug, Clone, Copy)]
+#[must_use = "a request does nothing until its URL is built"]
+pub struct AuthorizeRequest<'a> {
+    metadata: &'a ProviderMetadata,
+    settings: &'a ClientSettings,
+    return_path: &'a str,
     prompt: Option<Prompt>,
-) -> Result<AuthorizationRedirect, SignInError> {
-    let endpoint =
-        AbsoluteUrl::parse(&metadata.authorization_endpoint).map_err(|reason| SignInError::BadUrl {
-            what: "the authorization endpoint",
+}
+
+impl<'a> AuthorizeRequest<'a> {
+    /// The page to come back to after sign-in; anything not a same-origin path returns to `/`.
+    pub fn return_to(mut self, path: &'a str) -> Self {
+        self.return_path = path;
+        self
+    }
+
+    /// `prompt=none` (silent) or `prompt=login` (always the form); none by default.
+    pub fn prompt(mut self, prompt: impl Into<Option<Prompt>>) -> Self {
+        self.prompt = prompt.into();
+        self
+    }
+
+    /// The URL, with fresh PKCE S256 challenge, state and nonce, the scopes, `prompt` and the
+    /// configured extra parameters; and what to keep until the callback.
+    pub fn url(self) -> Result<AuthorizationRedirect, SignInError> {
+        let (metadata, client) = (self.metadata, self.settings);
+        let endpoint =
+            AbsoluteUrl::parse(&metadata.authorization_endpoint).map_err(|reason| SignInError::BadUrl {
+                what: "the authorization endpoint",
+                reason,
+            })?;
+        AbsoluteUrl::parse(&client.redirect_uri).map_err(|reason| SignInError::BadUrl {
+            what: "the redirect URI",
             reason,
         })?;
-    AbsoluteUrl::parse(&client.redirect_uri).map_err(|reason| SignInError::BadUrl {
-        what: "the redirect URI",
-        reason,
-    })?;
-    let verifier = random_b64url(32)?;
-    let state = random_b64url(16)?;
-    let nonce = random_b64url(16)?;
-    let challenge = pkce_challenge(&verifier);
-    let scope = client.scopes.join(" ");
-    let mut query: Vec<(&str, &str)> = vec![
-        ("response_type", "code"),
-        ("client_id", &client.client_id),
-        ("state", &state),
-        ("code_challenge", &challenge),
-        ("code_challenge_method", "S256"),
-        ("redirect_uri", &client.redirect_uri),
-    ];
-    if !client.scopes.is_empty() {
-        query.push(("scope", &scope));
+        let verifier = PkceVerifier::random().map_err(no_randomness)?;
+        let state = CsrfState::random().map_err(no_randomness)?;
+        let nonce = Nonce::random().map_err(no_randomness)?;
+        let challenge = pkce_challenge(verifier.secret());
+        let scope = client.scopes.join(" ");
+        let mut query: Vec<(&str, &str)> = vec![
+            ("response_type", "code"),
+            ("client_id", client.client_id.as_str()),
+            ("state", state.secret()),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("redirect_uri", &client.redirect_uri),
+        ];
+        if !client.scopes.is_empty() {
+            query.push(("scope", &scope));
+        }
+        query.push(("nonce", nonce.secret()));
+        match self.prompt {
+            Some(Prompt::None) => query.push(("prompt", "none")),
+            Some(Prompt::Login) => query.push(("prompt", "login")),
+            None => {}
+        }
+        query.extend(
+            client
+                .extra_authorize_params
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        );
+        let url = endpoint.with_query_pairs(query);
+        Ok(AuthorizationRedirect {
+            url,
+            pending: PendingSignIn {
+                state,
+                nonce,
+                verifier,
+                return_path: same_origin_path(self.return_path),
+            },
+        })
     }
-    query.push(("nonce", &nonce));
-    match prompt {
-        Some(Prompt::None) => query.push(("prompt", "none")),
-        Some(Prompt::Login) => query.push(("prompt", "login")),
-        None => {}
-    }
-    query.extend(
-        client
-            .extra_authorize_params
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str())),
-    );
-    let url = endpoint.with_query_pairs(query);
-    Ok(AuthorizationRedirect {
-        url,
-        pending: PendingSignIn {
-            state,
-            nonce,
-            verifier,
-            return_path: same_origin_path(return_path),
-        },
-    })
 }
 
 /// Keeps a return path only when it stays on this origin: an absolute path, not `//host`, no
@@ -271,7 +350,7 @@ pub fn check_callback(
 ) -> Result<AuthorizationCode, SignInError> {
     let pending = pending.ok_or(SignInError::NoPendingSignIn)?;
     match &params.state {
-        Some(state) if constant_time_eq(state, &pending.state) => {}
+        Some(state) if pending.state.matches(state) => {}
         _ => return Err(SignInError::StateMismatch),
     }
     match &params.iss {
@@ -306,11 +385,11 @@ fn printable(text: &str) -> String {
 
 /// The RFC 7009 revocation request for a refresh token (public client: `client_id` in the body).
 /// Loopback `http` addresses are allowed, like everywhere in this crate (RFC 8252).
-pub fn revocation_request(endpoint: &str, client_id: &str, refresh_token: &Secret) -> HttpRequest {
+pub fn revocation_request(endpoint: &str, client_id: &ClientId, refresh_token: &Secret) -> HttpRequest {
     let body = form_urlencoded::Serializer::new(String::new())
         .append_pair("token", refresh_token.expose())
         .append_pair("token_type_hint", "refresh_token")
-        .append_pair("client_id", client_id)
+        .append_pair("client_id", client_id.as_str())
         .finish();
     form_post(endpoint, body)
 }
@@ -328,7 +407,7 @@ fn form_post(endpoint: &str, form: String) -> HttpRequest {
 pub async fn revoke_refresh_token(
     transport: &(impl Transport + 'static),
     metadata: &ProviderMetadata,
-    client_id: &str,
+    client_id: &ClientId,
     refresh_token: &Secret,
 ) -> Result<bool, TokenError> {
     let Some(endpoint) = &metadata.revocation_endpoint else {
@@ -378,7 +457,7 @@ pub fn end_session_request(
     if let Some(token) = id_token {
         fields.push(("id_token_hint", token.expose().to_owned()));
     }
-    fields.push(("client_id", client.client_id.clone()));
+    fields.push(("client_id", client.client_id.to_string()));
     if let Some(uri) = &client.post_logout_redirect_uri {
         fields.push(("post_logout_redirect_uri", uri.clone()));
     }
@@ -459,13 +538,13 @@ struct ErrorAnswer {
 /// `form` carries the grant's own parameters.
 pub(crate) fn token_request(
     endpoint: &str,
-    client_id: &str,
+    client_id: &ClientId,
     form: &[(&str, &str)],
 ) -> Result<HttpRequest, TokenError> {
     AbsoluteUrl::parse(endpoint).map_err(|e| TokenError::Configuration(format!("token endpoint: {e}")))?;
     let mut body = form_urlencoded::Serializer::new(String::new());
     body.extend_pairs(form);
-    body.append_pair("client_id", client_id);
+    body.append_pair("client_id", client_id.as_str());
     Ok(form_post(endpoint, body.finish()))
 }
 
@@ -576,7 +655,7 @@ pub async fn exchange_code(
         ("grant_type", "authorization_code"),
         ("code", code.secret()),
         ("redirect_uri", client.redirect_uri.as_str()),
-        ("code_verifier", pending.verifier.as_str()),
+        ("code_verifier", pending.verifier.secret()),
     ];
     let request = token_request(&metadata.token_endpoint, &client.client_id, &form)?;
     request_tokens(transport, request, now).await
@@ -587,13 +666,13 @@ pub async fn exchange_code(
 pub async fn refresh(
     transport: &impl Transport,
     token_endpoint: &str,
-    client_id: &str,
+    client_id: &ClientId,
     refresh_token: &Secret,
     now: u64,
 ) -> Result<TokenSet, TokenError> {
     // oauth2-rs builds the request (a public client: `client_id` in the body); this crate reads
     // the answer (`oauth.rs`).
-    let client = oauth2::basic::BasicClient::new(oauth2::ClientId::new(client_id.to_owned()))
+    let client = oauth2::basic::BasicClient::new(oauth2::ClientId::new(client_id.to_string()))
         .set_auth_type(oauth2::AuthType::RequestBody)
         .set_token_uri(crate::oauth::token_url(token_endpoint)?);
     let via = crate::oauth::Via::new(transport);
@@ -637,18 +716,21 @@ mod tests {
 
     fn pending() -> PendingSignIn {
         PendingSignIn {
-            state: "s1".into(),
-            nonce: "n1".into(),
-            verifier: "v".into(),
+            state: CsrfState::new("s1"),
+            nonce: Nonce::new("n1"),
+            verifier: PkceVerifier::new("v"),
             return_path: "/".into(),
         }
     }
 
     #[test]
     fn authorize_url_carries_pkce_s256_state_nonce_and_scopes() {
-        let redirect =
-            authorization_redirect(&metadata(true), &client(), "/lookups/1?x=y", Some(Prompt::None))
-                .expect("url");
+        let redirect = SignInClient::new(&client())
+            .authorize(&metadata(true))
+            .return_to("/lookups/1?x=y")
+            .prompt(Prompt::None)
+            .url()
+            .expect("url");
         assert!(
             redirect
                 .url
@@ -664,8 +746,8 @@ mod tests {
         assert_eq!(q["code_challenge_method"], "S256");
         assert_eq!(q["prompt"], "none");
         assert_eq!(q["resource"], "mes-web-api");
-        assert_eq!(q["state"], redirect.pending.state);
-        assert_eq!(q["nonce"], redirect.pending.nonce);
+        assert_eq!(q["state"], redirect.pending.state.secret());
+        assert_eq!(q["nonce"], redirect.pending.nonce.secret());
         assert_eq!(redirect.pending.return_path, "/lookups/1?x=y");
         // RFC 7636: challenge = BASE64URL(SHA256(verifier)), 43 characters.
         // A known answer computed with Python's hashlib, independent of this crate.
@@ -673,12 +755,13 @@ mod tests {
             pkce_challenge("dBjftJeZ4CVP-mJ92ZUEHdx2ju-rHRsPZZSMfRv5rK8"),
             "hmFg2q7sP1j2Y271JOfQkLWs214KCYf76x2mudUz808"
         );
-        let challenge = pkce_challenge(&redirect.pending.verifier);
+        let challenge = pkce_challenge(redirect.pending.verifier.secret());
         assert_eq!(q["code_challenge"], challenge);
         assert_eq!(challenge.len(), 43);
         let shown = format!("{:?}", redirect.pending);
         assert!(
-            !shown.contains(&redirect.pending.verifier) && !shown.contains(&redirect.pending.state),
+            !shown.contains(redirect.pending.verifier.secret())
+                && !shown.contains(redirect.pending.state.secret()),
             "{shown}"
         );
         assert!(
@@ -696,7 +779,7 @@ mod tests {
             let outcome = crate::transport::testing::run_now(refresh(
                 &transport,
                 "https://aim/connect/token",
-                "mes-portal",
+                &ClientId::new("mes-portal"),
                 &old,
                 100,
             ));
@@ -756,7 +839,7 @@ mod tests {
     fn token_requests_carry_the_grant_and_the_public_client_id() {
         let public = token_request(
             "https://aim/connect/token",
-            "mes-portal",
+            &ClientId::new("mes-portal"),
             &[("grant_type", "refresh_token")],
         )
         .expect("r");
@@ -768,7 +851,7 @@ mod tests {
         assert!(public.headers().get("authorization").is_none());
         assert_eq!(public.body(), b"grant_type=refresh_token&client_id=mes-portal");
         assert!(matches!(
-            token_request("not a url", "x", &[]),
+            token_request("not a url", &ClientId::new("x"), &[]),
             Err(TokenError::Configuration(_))
         ));
     }
@@ -944,10 +1027,15 @@ mod tests {
 
     #[test]
     fn state_and_nonce_are_fresh_each_time() {
-        let a = authorization_redirect(&metadata(true), &client(), "/", None)
+        let (client, metadata) = (client(), metadata(true));
+        let a = SignInClient::new(&client)
+            .authorize(&metadata)
+            .url()
             .expect("a")
             .pending;
-        let b = authorization_redirect(&metadata(true), &client(), "/", None)
+        let b = SignInClient::new(&client)
+            .authorize(&metadata)
+            .url()
             .expect("b")
             .pending;
         assert_ne!(a.state, b.state);
@@ -1003,7 +1091,7 @@ mod tests {
     fn revocation_request_bytes() {
         let request = revocation_request(
             "https://aim/connect/revocation",
-            "mes-portal",
+            &ClientId::new("mes-portal"),
             &Secret::new("r t+1"),
         );
         assert_eq!(request.method(), crate::transport::Method::Post);
@@ -1019,7 +1107,7 @@ mod tests {
         // A malformed endpoint must not turn into a POST of the token to this page's origin.
         let bad = revocation_request(
             "https://aim/connect/revocation with spaces",
-            "mes-portal",
+            &ClientId::new("mes-portal"),
             &Secret::new("r"),
         );
         assert_eq!(bad.url(), "http://invalid.invalid/");

@@ -12,10 +12,10 @@
 //! one, the sign-in's ID token is kept for the sign-out's `id_token_hint`.
 
 use crate::Secret;
-use crate::config::{ClientSettings, WebApiDefinition};
+use crate::config::{ClientId, ClientSettings, WebApiDefinition};
 use crate::discovery::{DiscoveryError, JwkSet, ProviderMetadata};
 use crate::jwt::{Claims, Expected, IdTokenError, PlatformVerifier, check_refreshed_id_token_claims};
-use crate::mes::{LookupOptions, MesError, RowsTarget, lookup_into};
+use crate::mes::{Lookup, MesError, RowsTarget};
 use crate::rows::Rows;
 use crate::session::{Authority, SignInFailure, SignedIn, verify_signature_refreshing_keys};
 use crate::signin::{TokenError, TokenSet, refresh};
@@ -116,7 +116,7 @@ pub struct UserSession<T> {
     transport: T,
     metadata: ProviderMetadata,
     jwks: Mutex<JwkSet>,
-    client_id: String,
+    client_id: ClientId,
     skew: i64,
     claims: Claims,
     current: Mutex<Current>,
@@ -300,7 +300,7 @@ impl<T: Transport + 'static> UserSession<T> {
         })?;
         let expected = Expected {
             issuer: &self.metadata.issuer,
-            client_id: &self.client_id,
+            client_id: self.client_id.as_str(),
             nonce: "",
             now: i64::try_from(now).unwrap_or(i64::MAX),
             skew: self.skew,
@@ -309,60 +309,40 @@ impl<T: Transport + 'static> UserSession<T> {
         Ok(())
     }
 
-    /// A lookup as this person: renews before expiry, and once more after a 401. A refused
-    /// renewal (or a second 401) is [`MesError::SessionExpired`]; an authority that cannot renew
-    /// an expired token is [`MesError::AuthorityOffline`].
-    pub async fn lookup(
-        &self,
-        api: &WebApiDefinition,
-        endpoint: &str,
-        params: &[(String, String)],
-        options: &LookupOptions,
-    ) -> Result<Rows, MesError> {
+    /// A lookup as this person, to be given its parameters and sent: it renews the token before
+    /// expiry, and once more after a 401. A refused renewal (or a second 401) is
+    /// [`MesError::SessionExpired`]; an authority that cannot renew an expired token is
+    /// [`MesError::AuthorityOffline`].
+    pub fn lookup<'a>(&'a self, api: &'a WebApiDefinition, endpoint: &'a str) -> Lookup<'a, &'a Self> {
+        Lookup::by(self, api, endpoint)
+    }
+}
+
+impl<'a, T: Transport + 'static> Lookup<'a, &'a UserSession<T>> {
+    /// Sends the lookup; all rows in memory.
+    pub async fn send(self) -> Result<Rows, MesError> {
         let mut rows = Rows::default();
-        self.lookup_into(api, endpoint, params, options, &mut rows)
-            .await?;
+        self.send_into(&mut rows).await?;
         Ok(rows)
     }
 
-    /// Like [`UserSession::lookup`], with the rows decoded into `target` while they arrive (see
+    /// Sends the lookup, decoding the rows into `target` while they arrive (see
     /// [`RowsTarget`]). Only a 2xx answer reaches the target, so the retry after a 401 starts
     /// from empty rows.
-    pub async fn lookup_into(
-        &self,
-        api: &WebApiDefinition,
-        endpoint: &str,
-        params: &[(String, String)],
-        options: &LookupOptions,
-        target: &mut dyn RowsTarget,
-    ) -> Result<(), MesError> {
-        let identity = self.claims.identity();
-        let (token, generation) = self.access_token().await.map_err(renewal_failure)?;
-        match lookup_into(
-            &self.transport,
-            api,
-            endpoint,
-            params,
-            &token,
-            Some(&identity),
-            options,
-            target,
-        )
-        .await
+    pub async fn send_into(self, target: &mut dyn RowsTarget) -> Result<(), MesError> {
+        let session = self.by;
+        let identity = session.claims.identity();
+        let (token, generation) = session.access_token().await.map_err(renewal_failure)?;
+        let query = &self.query;
+        match query
+            .send_into(&session.transport, &token, Some(&identity), target)
+            .await
         {
             Err(MesError::SessionExpired) => {
-                let (token, _) = self.renew(generation).await.map_err(renewal_failure)?;
-                lookup_into(
-                    &self.transport,
-                    api,
-                    endpoint,
-                    params,
-                    &token,
-                    Some(&identity),
-                    options,
-                    target,
-                )
-                .await
+                let (token, _) = session.renew(generation).await.map_err(renewal_failure)?;
+                query
+                    .send_into(&session.transport, &token, Some(&identity), target)
+                    .await
             }
             other => other,
         }

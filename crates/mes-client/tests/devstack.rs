@@ -54,36 +54,27 @@ async fn sign_in(f: &Fixture, user: &str, password: &str) -> (SignedIn, Authorit
     let mut authority = Authority::load(&f.transport, &f.config.client.authority)
         .await
         .expect("discovery");
-    let redirect =
-        authorization_redirect(&authority.metadata, &f.config.client, "/lookups/0", None).expect("redirect");
+    let redirect = SignInClient::new(&f.config.client)
+        .authorize(&authority.metadata)
+        .return_to("/lookups/0")
+        .url()
+        .expect("redirect");
     let query = log_in(f, &redirect.url, user, password).await;
     let params = CallbackParams::from_query(&query);
-    let signed_in = finish_sign_in(
-        &f.transport,
-        &mut authority,
-        &f.config.client,
-        &params,
-        Some(&redirect.pending),
-        &NativeVerifier,
-        now_seconds(),
-    )
-    .await
-    .expect("sign-in");
+    let signed_in = SignInClient::new(&f.config.client)
+        .exchange_code(&mut authority, &params, Some(&redirect.pending))
+        .request_async(&f.transport)
+        .await
+        .expect("sign-in");
     (signed_in, authority)
 }
 
 async fn entities(f: &Fixture, token: &Secret, identity: &str) -> Result<Rows, MesError> {
     let api = f.config.web_api("MES").expect("api");
-    lookup(
-        &f.transport,
-        api,
-        "v3/entity",
-        &[],
-        token,
-        Some(identity),
-        &LookupOptions::default(),
-    )
-    .await
+    Lookup::new(api, "v3/entity", token)
+        .identity(identity)
+        .send(&f.transport)
+        .await
 }
 
 #[tokio::test]
@@ -129,16 +120,11 @@ async fn an_mes_user_signs_in_and_reads_entities_in_server_column_order() {
             )
         })
         .expect("id");
-    let denied = lookup(
-        &f.transport,
-        api,
-        "v3/entity/key",
-        &[("ent_id".into(), quality_lab_id.to_string())],
-        &signed_in.tokens.access_token,
-        Some("PLANT\\alice"),
-        &LookupOptions::default(),
-    )
-    .await;
+    let denied = Lookup::new(api, "v3/entity/key", &signed_in.tokens.access_token)
+        .param("ent_id", quality_lab_id.to_string())
+        .identity("PLANT\\alice")
+        .send(&f.transport)
+        .await;
     assert!(
         matches!(&denied, Err(MesError::Denied { message, .. }) if message.contains("privileges")),
         "{denied:?}"
@@ -202,8 +188,11 @@ async fn wrong_pkce_verifier_and_code_replay_are_refused() {
     let authority = Authority::load(&f.transport, &f.config.client.authority)
         .await
         .expect("discovery");
-    let redirect =
-        authorization_redirect(&authority.metadata, &f.config.client, "/", None).expect("redirect");
+    let redirect = SignInClient::new(&f.config.client)
+        .authorize(&authority.metadata)
+        .return_to("/")
+        .url()
+        .expect("redirect");
     let query = log_in(&f, &redirect.url, "PLANT\\alice", "alice-demo").await;
     let code = check_callback(
         &CallbackParams::from_query(&query),
@@ -212,7 +201,7 @@ async fn wrong_pkce_verifier_and_code_replay_are_refused() {
     )
     .expect("code");
     let mut wrong = redirect.pending.clone();
-    wrong.verifier = "x".repeat(43);
+    wrong.verifier = PkceVerifier::new("x".repeat(43));
     let err = exchange_code(
         &f.transport,
         &authority.metadata,
@@ -335,29 +324,14 @@ async fn large_answers_stream_and_decode_piece_by_piece() {
     );
 
     let mut watch = Watch::default();
-    lookup_into(
-        &f.transport,
-        api,
-        "v3/item",
-        &[],
-        &token,
-        None,
-        &LookupOptions::default(),
-        &mut watch,
-    )
-    .await
-    .expect("rows");
-    let whole = lookup(
-        &f.transport,
-        api,
-        "v3/item",
-        &[],
-        &token,
-        None,
-        &LookupOptions::default(),
-    )
-    .await
-    .expect("rows");
+    Lookup::new(api, "v3/item", &token)
+        .send_into(&f.transport, &mut watch)
+        .await
+        .expect("rows");
+    let whole = Lookup::new(api, "v3/item", &token)
+        .send(&f.transport)
+        .await
+        .expect("rows");
     assert_eq!(watch.rows, whole);
     assert_eq!(whole.len(), 20_000);
     assert!(
@@ -385,17 +359,9 @@ async fn a_target_that_lets_go_stops_the_reading() {
     let (signed_in, _) = sign_in(&f, "PLANT\\alice", "alice-demo").await;
     let api = f.config.web_api("MES").expect("api");
     let mut enough = Enough(Rows::default());
-    let outcome = lookup_into(
-        &f.transport,
-        api,
-        "v3/item",
-        &[],
-        &signed_in.tokens.access_token,
-        None,
-        &LookupOptions::default(),
-        &mut enough,
-    )
-    .await;
+    let outcome = Lookup::new(api, "v3/item", &signed_in.tokens.access_token)
+        .send_into(&f.transport, &mut enough)
+        .await;
     assert!(
         !enough.0.is_empty() && enough.0.len() < 20_000,
         "reading stopped early at {} rows",

@@ -63,22 +63,20 @@ async fn signed_in(config: &PortalConfig) -> (SignedIn, Authority) {
     let mut authority = Authority::load(&transport, &config.client.authority)
         .await
         .expect("discovery");
-    let redirect = authorization_redirect(&authority.metadata, &config.client, "/", None).expect("redirect");
+    let redirect = SignInClient::new(&config.client)
+        .authorize(&authority.metadata)
+        .return_to("/")
+        .url()
+        .expect("redirect");
     let answer = devstack::form_login::submit(&redirect.url, "PLANT\\alice", "alice-demo", "login", None)
         .await
         .expect("login");
     let params = CallbackParams::from_query(answer.callback_query().expect("redirected back"));
-    let done = finish_sign_in(
-        &transport,
-        &mut authority,
-        &config.client,
-        &params,
-        Some(&redirect.pending),
-        &NativeVerifier,
-        now_seconds(),
-    )
-    .await
-    .expect("sign-in");
+    let done = SignInClient::new(&config.client)
+        .exchange_code(&mut authority, &params, Some(&redirect.pending))
+        .request_async(&transport)
+        .await
+        .expect("sign-in");
     (done, authority)
 }
 
@@ -94,11 +92,7 @@ async fn concurrent_calls_at_expiry_share_exactly_one_refresh() {
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let (session, api) = (session.clone(), api.clone());
-        calls.spawn(async move {
-            session
-                .lookup(&api, "v3/entity", &[], &LookupOptions::default())
-                .await
-        });
+        calls.spawn(async move { session.lookup(&api, "v3/entity").send().await });
     }
     while let Some(result) = calls.join_next().await {
         assert!(result.expect("task").is_ok());
@@ -124,16 +118,11 @@ async fn renewal_starts_the_margin_before_expiry_and_not_earlier() {
     let (mut done, authority) = signed_in(&config).await;
     done.tokens.expires_at = Some(now_seconds() + RENEW_BEFORE_SECONDS + 5);
     let early = session_of(&authority, &config, done.clone());
-    early
-        .lookup(&api, "v3/entity", &[], &LookupOptions::default())
-        .await
-        .expect("rows");
+    early.lookup(&api, "v3/entity").send().await.expect("rows");
     assert_eq!(refreshes(&stack), 0, "outside the margin: no refresh");
     done.tokens.expires_at = Some(now_seconds() + RENEW_BEFORE_SECONDS);
     let due = session_of(&authority, &config, done);
-    due.lookup(&api, "v3/entity", &[], &LookupOptions::default())
-        .await
-        .expect("rows");
+    due.lookup(&api, "v3/entity").send().await.expect("rows");
     assert_eq!(refreshes(&stack), 1, "at the margin: renewed first");
     stack.stop().await;
 }
@@ -147,10 +136,7 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     let session = session_of(&authority, &config, done);
     let api = config.web_api("MES").expect("api");
     assert!(
-        session
-            .lookup(api, "v3/entity", &[], &LookupOptions::default())
-            .await
-            .is_ok(),
+        session.lookup(api, "v3/entity").send().await.is_ok(),
         "renewed after the 401"
     );
     assert_eq!(stack.aim.counters.refreshes.load(Ordering::Relaxed), 1);
@@ -161,7 +147,7 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
         revoke_refresh_token(
             &NativeTransport::default(),
             &authority.metadata,
-            "mes-portal",
+            &ClientId::new("mes-portal"),
             tokens.refresh_token.as_ref().expect("rt")
         )
         .await
@@ -173,9 +159,7 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     done.tokens.refresh_token = refresh;
     let session = session_of(&authority, &config, done);
     assert_eq!(
-        session
-            .lookup(api, "v3/entity", &[], &LookupOptions::default())
-            .await,
+        session.lookup(api, "v3/entity").send().await,
         Err(MesError::SessionExpired)
     );
 
@@ -185,10 +169,7 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     done.tokens.expires_at = Some(now_seconds() + 10);
     let session = session_of(&authority, &config, done.clone());
     assert!(
-        session
-            .lookup(api, "v3/entity", &[], &LookupOptions::default())
-            .await
-            .is_ok(),
+        session.lookup(api, "v3/entity").send().await.is_ok(),
         "still valid: no early renewal"
     );
     assert!(!session.needs_sign_in());
@@ -197,9 +178,7 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     let done_at_the_edge = done.clone();
     let expired = session_of(&authority, &config, done);
     assert_eq!(
-        expired
-            .lookup(api, "v3/entity", &[], &LookupOptions::default())
-            .await,
+        expired.lookup(api, "v3/entity").send().await,
         Err(MesError::SessionExpired)
     );
     assert!(expired.needs_sign_in(), "only a sign-in (prompt=none) renews it");
@@ -207,8 +186,7 @@ async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     edge.tokens.expires_at = Some(now_seconds());
     let edge = session_of(&authority, &config, edge);
     assert_eq!(
-        edge.lookup(api, "v3/entity", &[], &LookupOptions::default())
-            .await,
+        edge.lookup(api, "v3/entity").send().await,
         Err(MesError::SessionExpired),
         "expired at this second"
     );
@@ -242,17 +220,11 @@ async fn service_tokens_are_cached_shared_and_run_as_the_background_user() {
             1,
             "{auth:?}: one request"
         );
-        let rows = source
-            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
-            .await
-            .expect("entities");
+        let rows = source.lookup(&api, "v3/entity").send().await.expect("entities");
         assert!(!rows.is_empty());
         // The token names the client as its subject (RFC 9068), yet the MES runs it as its
         // Default Background User; the denial names whom the MES named, nothing assumed here.
-        match source
-            .lookup(&api, "v3/user", &[], &LookupOptions::default())
-            .await
-        {
+        match source.lookup(&api, "v3/user").send().await {
             Err(MesError::Denied {
                 identity: None,
                 message,
@@ -375,9 +347,7 @@ async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_ses
         session: &UserSession<NativeTransport>,
         api: &WebApiDefinition,
     ) -> Result<Rows, MesError> {
-        session
-            .lookup(api, "v3/entity", &[], &LookupOptions::default())
-            .await
+        session.lookup(api, "v3/entity").send().await
     }
     // Warm the MES's key cache, then AIM goes away with the token 10 s from expiry (inside the
     // 30 s renewal margin).
@@ -452,7 +422,7 @@ async fn a_refused_refresh_is_shared_by_every_waiter_and_never_presented_again()
         revoke_refresh_token(
             &NativeTransport::default(),
             &authority.metadata,
-            "mes-portal",
+            &ClientId::new("mes-portal"),
             &refresh_token
         )
         .await
@@ -464,20 +434,14 @@ async fn a_refused_refresh_is_shared_by_every_waiter_and_never_presented_again()
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let (session, api) = (session.clone(), api.clone());
-        calls.spawn(async move {
-            session
-                .lookup(&api, "v3/entity", &[], &LookupOptions::default())
-                .await
-        });
+        calls.spawn(async move { session.lookup(&api, "v3/entity").send().await });
     }
     while let Some(result) = calls.join_next().await {
         assert_eq!(result.expect("task"), Err(MesError::SessionExpired));
     }
     assert_eq!(refreshes(&stack), 1, "8 callers share one refused refresh");
     assert_eq!(
-        session
-            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
-            .await,
+        session.lookup(&api, "v3/entity").send().await,
         Err(MesError::SessionExpired)
     );
     assert_eq!(
@@ -524,10 +488,7 @@ async fn refreshed_id_tokens_are_validated_kept_for_sign_out_and_found_after_a_k
         Some(new_kid.as_str())
     );
     assert!(
-        session
-            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
-            .await
-            .is_ok(),
+        session.lookup(&api, "v3/entity").send().await.is_ok(),
         "the MES finds the new kid too"
     );
 
@@ -549,9 +510,7 @@ async fn refreshed_id_tokens_are_validated_kept_for_sign_out_and_found_after_a_k
         assert_eq!(session.renew(0).await.err(), Some(RenewError::IdToken(expected)));
         stack.aim.set_tamper(None).expect("hostile");
         assert_eq!(
-            session
-                .lookup(&api, "v3/entity", &[], &LookupOptions::default())
-                .await,
+            session.lookup(&api, "v3/entity").send().await,
             Err(MesError::SessionExpired)
         );
     }
@@ -567,21 +526,13 @@ async fn a_service_token_the_mes_refuses_is_dropped_and_fetched_once_more() {
     let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &api, ClientAuth::Basic)
         .await
         .expect("source");
-    assert!(
-        source
-            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
-            .await
-            .is_ok()
-    );
+    assert!(source.lookup(&api, "v3/entity").send().await.is_ok());
     let before = stack.aim.counters.client_credentials.load(Ordering::Relaxed);
     // Two rotations: the cached token's key is no longer published, so the MES answers 401.
     stack.aim.rotate_key().expect("rotate");
     stack.aim.rotate_key().expect("rotate");
     assert!(
-        source
-            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
-            .await
-            .is_ok(),
+        source.lookup(&api, "v3/entity").send().await.is_ok(),
         "a new token was fetched"
     );
     assert_eq!(
@@ -589,12 +540,7 @@ async fn a_service_token_the_mes_refuses_is_dropped_and_fetched_once_more() {
         1,
         "exactly one new token"
     );
-    assert!(
-        source
-            .lookup(&api, "v3/entity", &[], &LookupOptions::default())
-            .await
-            .is_ok()
-    );
+    assert!(source.lookup(&api, "v3/entity").send().await.is_ok());
     assert_eq!(
         stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before,
         1,
@@ -669,7 +615,7 @@ async fn token_and_revocation_posts_never_follow_a_redirect() {
     let err = refresh(
         &transport,
         &format!("{token_endpoint}/connect/token"),
-        "mes-portal",
+        &ClientId::new("mes-portal"),
         &Secret::new("rt-1"),
         now_seconds(),
     )
@@ -694,9 +640,14 @@ async fn token_and_revocation_posts_never_follow_a_redirect() {
         authorization_response_iss_parameter_supported: false,
     };
     assert!(
-        revoke_refresh_token(&transport, &metadata, "mes-portal", &Secret::new("rt-1"))
-            .await
-            .is_err()
+        revoke_refresh_token(
+            &transport,
+            &metadata,
+            &ClientId::new("mes-portal"),
+            &Secret::new("rt-1")
+        )
+        .await
+        .is_err()
     );
     assert_eq!(
         reached.load(Ordering::SeqCst),
@@ -725,12 +676,12 @@ fn authority_at(token: &str, jwks: &str) -> Authority {
 /// A signed-in session over `authority`, its token about to expire, with a refresh token.
 fn expiring_session(authority: &Authority) -> UserSession<NativeTransport> {
     let client: ClientSettings = serde_json::from_value(serde_json::json!({
-        "authority": "https://aim.test/identitymanager", "client_id": "mes-portal", "redirect_uri": "https://portal.test/callback",
+        "authority": "https://aim.test/identitymanager", "client_id": &ClientId::new("mes-portal"), "redirect_uri": "https://portal.test/callback",
         "scopes": ["openid", "offline_access"]
     }))
     .expect("client");
     let claims: Claims = serde_json::from_value(serde_json::json!({
-        "iss": "https://aim.test/identitymanager", "aud": "mes-portal", "exp": 4_102_444_800u64, "sub": "1",
+        "iss": "https://aim.test/identitymanager", "aud": &ClientId::new("mes-portal"), "exp": 4_102_444_800u64, "sub": "1",
         "preferred_username": "PLANT\\alice"
     }))
     .expect("claims");
@@ -793,7 +744,7 @@ fn answer_with_unknown_key() -> &'static str {
         "{}.{}.c2ln",
         b64(serde_json::json!({"alg": "RS256", "kid": "rotated-in"})),
         b64(
-            serde_json::json!({"iss": "https://aim.test/identitymanager", "aud": "mes-portal", "exp": 4_102_444_800u64, "sub": "1"})
+            serde_json::json!({"iss": "https://aim.test/identitymanager", "aud": &ClientId::new("mes-portal"), "exp": 4_102_444_800u64, "sub": "1"})
         )
     );
     let body = serde_json::json!({"access_token": "at-2", "token_type": "Bearer", "expires_in": 300, "id_token": id_token}).to_string();

@@ -37,8 +37,16 @@ fn session_storage() -> web_sys::Storage {
 
 #[wasm_bindgen_test]
 fn authorize_url_has_a_fresh_s256_challenge_in_the_browser() {
-    let a = authorization_redirect(&metadata(), &client(), "/lookups/2", None).expect("a");
-    let b = authorization_redirect(&metadata(), &client(), "/lookups/2", None).expect("b");
+    let a = SignInClient::new(&client())
+        .authorize(&metadata())
+        .return_to("/lookups/2")
+        .url()
+        .expect("a");
+    let b = SignInClient::new(&client())
+        .authorize(&metadata())
+        .return_to("/lookups/2")
+        .url()
+        .expect("b");
     assert!(a.url.starts_with(
         "https://aim.test/identitymanager/connect/authorize?response_type=code&client_id=mes-portal&"
     ));
@@ -48,12 +56,16 @@ fn authorize_url_has_a_fresh_s256_challenge_in_the_browser() {
         a.pending.verifier, b.pending.verifier,
         "crypto.getRandomValues feeds PKCE"
     );
-    assert_eq!(a.pending.verifier.len(), 43);
+    assert_eq!(a.pending.verifier.secret().len(), 43);
 }
 
 #[wasm_bindgen_test]
 fn pending_sign_in_is_single_use_and_holds_no_token() {
-    let redirect = authorization_redirect(&metadata(), &client(), "/lookups/2", None).expect("redirect");
+    let redirect = SignInClient::new(&client())
+        .authorize(&metadata())
+        .return_to("/lookups/2")
+        .url()
+        .expect("redirect");
     browser::save_pending(&redirect.pending).expect("saved");
     let stored = session_storage()
         .get_item(browser::PENDING_SIGN_IN_KEY)
@@ -76,7 +88,11 @@ fn pending_sign_in_is_single_use_and_holds_no_token() {
 
 #[wasm_bindgen_test]
 fn the_authority_travels_with_the_round_trip_and_leaves_with_it() {
-    let redirect = authorization_redirect(&metadata(), &client(), "/", None).expect("redirect");
+    let redirect = SignInClient::new(&client())
+        .authorize(&metadata())
+        .return_to("/")
+        .url()
+        .expect("redirect");
     let authority = Authority {
         metadata: metadata(),
         jwks: serde_json::from_str(r#"{"keys":[{"kty":"RSA","kid":"k1","n":"AQAB","e":"AQAB"}]}"#)
@@ -84,8 +100,8 @@ fn the_authority_travels_with_the_round_trip_and_leaves_with_it() {
     };
     browser::save_round_trip(&redirect.pending, Some(&authority)).expect("saved");
     assert_eq!(
-        browser::pending_state().as_deref(),
-        Some(redirect.pending.state.as_str()),
+        browser::pending_state(),
+        Some(redirect.pending.state.clone()),
         "peeking does not take"
     );
     let (pending, saved) = browser::take_round_trip().expect("taken");
@@ -98,11 +114,15 @@ fn the_authority_travels_with_the_round_trip_and_leaves_with_it() {
 
 #[wasm_bindgen_test]
 fn callback_after_the_round_trip() {
-    let redirect = authorization_redirect(&metadata(), &client(), "/", None).expect("redirect");
+    let redirect = SignInClient::new(&client())
+        .authorize(&metadata())
+        .return_to("/")
+        .url()
+        .expect("redirect");
     browser::save_pending(&redirect.pending).expect("saved");
     let query = format!(
         "?code=abc&state={}&iss=https%3A%2F%2Faim.test%2Fidentitymanager",
-        redirect.pending.state
+        redirect.pending.state.secret()
     );
     let pending = browser::take_pending();
     let code =

@@ -8,8 +8,8 @@ use devstack::{Stack, StackOptions};
 use e2e::{browser, cdp, dist, sign_in_at, submit_aim_form, wait_for};
 use fantoccini::{Client, Locator};
 use mes_client::{
-    Authority, CallbackParams, LookupOptions, NativeTransport, NativeVerifier, PortalConfig, Runtime,
-    SignedIn, UserSession, authorization_redirect, finish_sign_in, now_seconds,
+    Authority, CallbackParams, NativeTransport, PortalConfig, Runtime, SignInClient, SignedIn, UserSession,
+    now_seconds,
 };
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -547,22 +547,19 @@ fn crate_table(
 async fn native_sign_in(config: &PortalConfig) -> Result<(SignedIn, Authority)> {
     let transport = NativeTransport::default();
     let mut authority = Authority::load(&transport, &config.client.authority).await?;
-    let redirect =
-        authorization_redirect(&authority.metadata, &config.client, "/", None).map_err(|e| anyhow!(e))?;
+    let redirect = SignInClient::new(&config.client)
+        .authorize(&authority.metadata)
+        .return_to("/")
+        .url()
+        .map_err(|e| anyhow!(e))?;
     let answer = devstack::form_login::submit(&redirect.url, "PLANT\\alice", "alice-demo", "login", None)
         .await
         .map_err(|e| anyhow!(e))?;
     let params = CallbackParams::from_query(answer.callback_query().context("AIM did not redirect back")?);
-    let signed_in = finish_sign_in(
-        &transport,
-        &mut authority,
-        &config.client,
-        &params,
-        Some(&redirect.pending),
-        &NativeVerifier,
-        now_seconds(),
-    )
-    .await?;
+    let signed_in = SignInClient::new(&config.client)
+        .exchange_code(&mut authority, &params, Some(&redirect.pending))
+        .request_async(&transport)
+        .await?;
     Ok((signed_in, authority))
 }
 
@@ -842,12 +839,7 @@ async fn renewal(report: &mut String, stack: &Stack) -> Result<()> {
         let mut calls = tokio::task::JoinSet::new();
         for _ in 0..n {
             let (session, api) = (session.clone(), api.clone());
-            calls.spawn(async move {
-                session
-                    .lookup(&api, "v3/entity", &[], &LookupOptions::default())
-                    .await
-                    .is_ok()
-            });
+            calls.spawn(async move { session.lookup(&api, "v3/entity").send().await.is_ok() });
         }
         let mut ok = 0;
         while let Some(result) = calls.join_next().await {

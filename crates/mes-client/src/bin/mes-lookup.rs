@@ -150,10 +150,11 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
                     };
                 }
             };
-        match source
-            .lookup(api, &args.endpoint, &args.params, &args.options)
-            .await
-        {
+        let lookup = source
+            .lookup(api, &args.endpoint)
+            .params(args.params.iter().cloned())
+            .options(args.options.clone());
+        match lookup.send().await {
             Ok(rows) => {
                 let out = match args.format.as_str() {
                     "csv" => csv(&rows),

@@ -27,7 +27,9 @@ pub fn relay_callback_to_opener() -> bool {
     };
     let query = current_query();
     let state = crate::signin::CallbackParams::from_query(&query).state;
-    if state.is_some() && state == pending_state() {
+    if let (Some(state), Some(pending)) = (&state, pending_state())
+        && pending.matches(state)
+    {
         return false;
     }
     let Some(opener) = window.opener().ok().filter(|o| !o.is_null() && !o.is_undefined()) else {

@@ -92,6 +92,6 @@ pub fn silent_sign_in_within(seconds: u64, now: u64) -> bool {
 }
 
 /// The `state` of the pending sign-in in this tab's sessionStorage, without taking it.
-pub fn pending_state() -> Option<String> {
+pub fn pending_state() -> Option<crate::CsrfState> {
     read_round_trip(false).map(|t| t.pending.state)
 }
