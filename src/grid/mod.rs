@@ -12,6 +12,7 @@
 mod browser;
 pub mod format;
 mod header;
+mod keys;
 mod rows_grid;
 
 pub use rows_grid::{RowsGrid, RowsGridProps};
