@@ -11,6 +11,12 @@ use std::sync::{Arc, Mutex};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
+// Where the grid's parts are: the list the e2e suites and the bench read too.
+#[allow(dead_code)]
+#[path = "../crates/e2e/src/selectors.rs"]
+mod selectors;
+use selectors::{HEADERS, QUICK_FILTER, ROWS, STATUS, VIEWPORT};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn document() -> web_sys::Document {
@@ -42,6 +48,16 @@ fn one(root: &web_sys::Element, css: &str) -> web_sys::Element {
         .unwrap_or_else(|| panic!("no {css}"))
 }
 
+/// The grid's body rows under `root`.
+fn rows(root: &web_sys::Element) -> Vec<web_sys::Element> {
+    all(root, ROWS)
+}
+
+/// The grid's column headers under `root`.
+fn headers(root: &web_sys::Element) -> Vec<web_sys::Element> {
+    all(root, HEADERS)
+}
+
 fn rows_json(n: usize) -> Rows {
     let mut text = String::from("[");
     for i in 0..n {
@@ -66,7 +82,7 @@ fn local_id(id: &str) -> &str {
 }
 
 fn first_cells(root: &web_sys::Element) -> Vec<String> {
-    all(root, "tbody tr[role=row]")
+    rows(root)
         .first()
         .map(|r| {
             all(r, "td")
@@ -135,7 +151,7 @@ async fn rows_that_are_still_arriving_show_sort_and_say_so() {
     leptos::task::tick().await;
     let so_far = data.with_untracked(|d| d.len());
     assert!(so_far > 500 && so_far < 3_000, "{so_far} rows in the first third");
-    let status = || one(&root, ".grid-status").text_content().unwrap_or_default();
+    let status = || one(&root, STATUS).text_content().unwrap_or_default();
     assert!(status().ends_with("rows so far…"), "{}", status());
     assert_eq!(first_cells(&root)[0], "ITM-000000");
     assert!(
@@ -144,7 +160,7 @@ async fn rows_that_are_still_arriving_show_sort_and_say_so() {
     );
 
     // Sort by quantity (descending in the data: the first row has the most) while rows arrive.
-    let quantity = all(&root, "thead tr[role=row] th")[1].clone();
+    let quantity = headers(&root)[1].clone();
     quantity.dyn_ref::<web_sys::HtmlElement>().expect("th").click();
     leptos::task::tick().await;
     assert_eq!(
@@ -184,22 +200,19 @@ async fn a_hundred_thousand_rows_keep_the_dom_bounded() {
     leptos::task::tick().await;
     let table = one(&root, "table[role=grid]");
     assert_eq!(table.get_attribute("aria-rowcount").as_deref(), Some("100001"));
-    let rendered = all(&root, "tbody tr[role=row]").len();
+    let rendered = rows(&root).len();
     assert!((10..=80).contains(&rendered), "{rendered} rows in the DOM");
     assert_eq!(first_cells(&root)[0], "ITM-000000");
-    assert_eq!(
-        one(&root, ".grid-status").text_content().as_deref(),
-        Some("100,000 rows")
-    );
+    assert_eq!(one(&root, STATUS).text_content().as_deref(), Some("100,000 rows"));
 
     // Scroll far down: still bounded, and the rows there are rendered with their positions.
-    let viewport: web_sys::HtmlElement = one(&root, ".grid-viewport").unchecked_into();
+    let viewport: web_sys::HtmlElement = one(&root, VIEWPORT).unchecked_into();
     viewport.set_scroll_top(34 * 50_000);
     viewport
         .dispatch_event(&web_sys::Event::new("scroll").expect("event"))
         .expect("scroll");
     leptos::task::tick().await;
-    let rows = all(&root, "tbody tr[role=row]");
+    let rows = rows(&root);
     assert!(rows.len() <= 80, "{} rows after scrolling", rows.len());
     let index: usize = rows[0]
         .get_attribute("aria-rowindex")
@@ -245,13 +258,13 @@ async fn quick_filter_narrows_rows_and_says_how_many_match() {
         move || view! { <RowsGrid data=data mode=SelectionMode::Single /> },
     );
     leptos::task::tick().await;
-    let input: web_sys::HtmlInputElement = one(&root, "input[type=search]").unchecked_into();
+    let input: web_sys::HtmlInputElement = one(&root, QUICK_FILTER).unchecked_into();
     input.set_value("ITM-00048");
     input
         .dispatch_event(&web_sys::Event::new("input").expect("event"))
         .expect("input");
     leptos::task::tick().await;
-    let rows = all(&root, "tbody tr[role=row]");
+    let rows = rows(&root);
     assert_eq!(
         rows.len(),
         10,
@@ -262,7 +275,7 @@ async fn quick_filter_narrows_rows_and_says_how_many_match() {
             .all(|r| r.text_content().unwrap_or_default().contains("ITM-00048"))
     );
     assert_eq!(
-        one(&root, ".grid-status").text_content().as_deref(),
+        one(&root, STATUS).text_content().as_deref(),
         Some("10 of 500 rows match")
     );
 }
@@ -349,7 +362,7 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     let _ = key(&table, "ArrowRight");
     leptos::task::tick().await;
     assert_eq!(active(&table).as_deref(), Some("col-1"));
-    let qty = all(&root, "thead tr[role=row] th")[1].clone();
+    let qty = headers(&root)[1].clone();
     assert!(
         qty.has_attribute("data-active"),
         "the active header cell is marked"
@@ -542,12 +555,12 @@ async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
         .expect("input");
     leptos::task::tick().await;
     assert_eq!(
-        one(&root, ".grid-status").text_content().as_deref(),
+        one(&root, STATUS).text_content().as_deref(),
         Some("10 of 500 rows match"),
         "qty = 500 - i, numerically"
     );
     let visible = |root: &web_sys::Element| {
-        all(root, "thead tr[role=row] th")
+        headers(root)
             .iter()
             .filter(|th| !th.class_list().contains("hidden"))
             .count()
@@ -558,7 +571,7 @@ async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
     description.click();
     leptos::task::tick().await;
     assert_eq!(visible(&root), 4);
-    let first_row = all(&root, "tbody tr[role=row]")[0].clone();
+    let first_row = rows(&root)[0].clone();
     assert_eq!(
         all(&first_row, "td").len(),
         4,
@@ -643,7 +656,7 @@ async fn sort_filters_and_hidden_columns_travel_in_the_address_and_come_back() {
         .clone()
         .unchecked_into();
     hide_description.click();
-    let qty_header: web_sys::HtmlElement = all(&root, "thead tr[role=row] th")[1].clone().unchecked_into();
+    let qty_header: web_sys::HtmlElement = headers(&root)[1].clone().unchecked_into();
     qty_header.click();
     leptos::task::tick().await;
     let search = web_sys::window()
@@ -664,12 +677,12 @@ async fn sort_filters_and_hidden_columns_travel_in_the_address_and_come_back() {
     );
     leptos::task::tick().await;
     assert_eq!(
-        one(&again, ".grid-status").text_content().as_deref(),
+        one(&again, STATUS).text_content().as_deref(),
         Some("10 of 500 rows match")
     );
     let qty: web_sys::HtmlInputElement = all(&again, "input.column-filter")[1].clone().unchecked_into();
     assert_eq!(qty.value(), ">490");
-    assert_eq!(all(&again, "thead tr[role=row] th:not(.hidden)").len(), 4);
+    assert_eq!(all(&again, &format!("{HEADERS}:not(.hidden)")).len(), 4);
     assert_eq!(first_cells(&again)[1], "491", "qty > 490, ascending");
     set_query("");
 }
@@ -683,7 +696,7 @@ async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
         move || view! { <RowsGrid data=data mode=SelectionMode::Single /> },
     );
     leptos::task::tick().await;
-    let header: web_sys::HtmlElement = all(&root, "thead tr[role=row] th")[2].clone().unchecked_into();
+    let header: web_sys::HtmlElement = headers(&root)[2].clone().unchecked_into();
     let before = header.offset_width();
     // The drag handles are for pointers: hidden from assistive technology and no Tab stops, so
     // the grid is one Tab stop; the keyboard resizes the active column with Alt+←/→.
@@ -700,7 +713,7 @@ async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
         .map(|e| e.tag_name())
         .collect();
     assert_eq!(stops, ["TABLE"], "one Tab stop in the grid's body and headers");
-    let third_column: web_sys::HtmlElement = all(&root, "tbody tr[role=row]")[0]
+    let third_column: web_sys::HtmlElement = rows(&root)[0]
         .query_selector("td:nth-child(3)")
         .expect("td")
         .expect("td")
@@ -731,7 +744,7 @@ async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
     );
     // Text cut off (as portal.css cuts it, which this page does not load) is there as a
     // tooltip; a cell whose text fits has none.
-    let row = all(&root, "tbody tr[role=row]")[1].clone();
+    let row = rows(&root)[1].clone();
     for (column, want) in [(3, Some("Item 1")), (4, None)] {
         let cell: web_sys::HtmlElement = row
             .query_selector(&format!("td:nth-child({column})"))
@@ -762,7 +775,7 @@ async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
 
     // Click a cell of the third column, move left with the keyboard, copy: the highlighted cell
     // is what is copied.
-    let cell: web_sys::HtmlElement = all(&root, "tbody tr[role=row]")[1]
+    let cell: web_sys::HtmlElement = rows(&root)[1]
         .query_selector("td:nth-child(3)")
         .expect("td")
         .expect("td")
@@ -842,11 +855,8 @@ async fn mount_rows_grid_shows_a_pages_own_rows_and_reports_selections() {
         "data is text, never markup"
     );
     assert!(all(&root, "b").is_empty());
-    assert_eq!(
-        one(&root, ".grid-status").text_content().as_deref(),
-        Some("2 rows")
-    );
-    let rows = all(&root, "tbody tr[role=row]");
+    assert_eq!(one(&root, STATUS).text_content().as_deref(), Some("2 rows"));
+    let rows = rows(&root);
     rows[1].dyn_ref::<web_sys::HtmlElement>().expect("row").click();
     rows[0].dyn_ref::<web_sys::HtmlElement>().expect("row").click();
     leptos::task::tick().await;
@@ -863,7 +873,7 @@ async fn mount_rows_grid_shows_a_pages_own_rows_and_reports_selections() {
     let _unmount = mes_portal::embed::mount_rows(text.clone(), &eval(r#"({ json: '[{"n":10},{"n":9}]' })"#))
         .expect("json");
     leptos::task::tick().await;
-    all(&text, "thead tr[role=row] th")[0]
+    headers(&text)[0]
         .dyn_ref::<web_sys::HtmlElement>()
         .expect("th")
         .click();
@@ -945,7 +955,7 @@ async fn mount_rows_grid_reads_a_stream_while_it_arrives() {
         "the first row shows before the stream ends"
     );
     assert!(
-        one(&root, ".grid-status")
+        one(&root, STATUS)
             .text_content()
             .unwrap_or_default()
             .contains("so far")
@@ -959,10 +969,7 @@ async fn mount_rows_grid_reads_a_stream_while_it_arrives() {
     for _ in 0..5 {
         next_task().await;
     }
-    assert_eq!(
-        one(&root, ".grid-status").text_content().as_deref(),
-        Some("2 rows")
-    );
+    assert_eq!(one(&root, STATUS).text_content().as_deref(), Some("2 rows"));
     assert_eq!(
         *done.lock().expect("lock"),
         Some(2.0),

@@ -1,18 +1,13 @@
 //! The lookup grid as the tests see it — a page object: where its parts are (`ROWS`, `HEADERS`,
-//! `STATUS`), and what a test waits for or reads there, so a change to the grid's markup is one
-//! change here rather than one per test.
+//! `STATUS`, from [`crate::selectors`]), and what a test waits for, reads or does there, so a
+//! change to the grid's markup is one change here rather than one per test.
 
 use crate::{text_of, wait_for};
 use anyhow::{Result, anyhow};
 use fantoccini::Client;
 use fantoccini::elements::Element;
 
-/// The grid's body rows (not the spacers that stand in for rows out of view).
-pub const ROWS: &str = "table.grid tbody tr[role=row]";
-/// The column headers.
-pub const HEADERS: &str = "table.grid thead tr[role=row] th";
-/// The status line (how many rows, whether more are coming, how many are selected).
-pub const STATUS: &str = ".grid-status";
+pub use crate::selectors::{HEADERS, QUICK_FILTER, ROWS, STATUS, VIEWPORT};
 
 /// Waits until the grid shows rows; the first one.
 pub async fn wait_for_rows(client: &Client) -> Result<Element> {
@@ -31,4 +26,17 @@ pub async fn rows(client: &Client) -> Result<Vec<Vec<String>>> {
     );
     let value = client.execute(&script, vec![]).await?;
     serde_json::from_value(value).map_err(|e| anyhow!("grid rows: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::selectors::*;
+
+    #[test]
+    fn every_selector_fits_in_a_quoted_script_string() {
+        for selector in [ROWS, HEADERS, STATUS, VIEWPORT, QUICK_FILTER] {
+            assert!(!selector.contains(['\'', '\\', '\n']), "{selector}");
+            assert!(in_script("return SEL;").contains(selector));
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod grid;
 pub mod scenario;
+pub mod selectors;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use fantoccini::{Client, ClientBuilder, Locator};

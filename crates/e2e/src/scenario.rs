@@ -75,11 +75,6 @@ pub async fn sign_in(client: &Client, stack: &Stack, user: &str, password: &str)
     sign_in_at(client, &stack.portal_origin, user, password).await
 }
 
-/// Texts of the rendered grid cells, row by row (see [`crate::grid::rows`]).
-pub async fn grid_rows(client: &Client) -> Result<Vec<Vec<String>>> {
-    crate::grid::rows(client).await
-}
-
 /// No token the authority issued is in browser storage, cookies, IndexedDB, the URL, history,
 /// the page's text (whatever state it shows) or the console, and the console shows no panic.
 pub async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()> {

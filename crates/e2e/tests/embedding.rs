@@ -4,9 +4,9 @@
 //! the page itself, forged messages ignored, no token on the host page.
 
 use anyhow::{Result, bail};
-use e2e::scenario::{
-    assert_no_token_stored, grid_rows, screenshot, sign_in_in_popup, stack, stack_with, with_browser,
-};
+use e2e::grid;
+use e2e::scenario::{assert_no_token_stored, screenshot, sign_in_in_popup, stack, stack_with, with_browser};
+use e2e::selectors::{EMBEDDED_SIGN_IN, ROWS, in_script};
 use e2e::{assert_accessible, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
@@ -30,7 +30,7 @@ async fn sign_in_in_frame(client: &Client) -> Result<()> {
     })
     .await?;
     client.enter_frame(0).await?;
-    wait_for(client, "button.sign-in").await?.click().await?;
+    wait_for(client, EMBEDDED_SIGN_IN).await?.click().await?;
     client.enter_parent_frame().await?;
     sign_in_in_popup(client, host, "PLANT\\alice", "alice-demo").await?;
     wait_until("the frame says it is signed in", || async {
@@ -59,7 +59,7 @@ async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
         let rows = client.find_all(Locator::Css(e2e::grid::ROWS)).await?;
         rows[0].click().await?;
         rows[1].click().await?;
-        let first = client.execute("return document.querySelector('table.grid tbody tr[role=row] td').textContent", vec![]).await?;
+        let first = grid::rows(&client).await?[0][0].clone();
         // Sized to its content: the frame's own page does not scroll.
         wait_until("the frame fits its content", || async {
             Ok(client.execute("return document.documentElement.scrollHeight <= innerHeight + 1", vec![]).await? == true)
@@ -67,7 +67,6 @@ async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
         .await?;
         assert_accessible(&client, "a lookup framed by another site").await?;
         client.enter_parent_frame().await?;
-        let first = first.as_str().unwrap_or_default().to_owned();
         wait_until("the host page hears the selection", || async {
             let picked = text_of(&client, "#picked").await?;
             Ok(picked.contains(&first) && picked.contains(", "))
@@ -157,7 +156,7 @@ async fn the_framed_page_itself_refuses_a_site_that_is_not_listed() {
             .await?
             .text()
             .await?;
-        let sign_in = client.find(Locator::Css("button.sign-in")).await.is_ok();
+        let sign_in = client.find(Locator::Css(EMBEDDED_SIGN_IN)).await.is_ok();
         assert_accessible(&client, "a framed lookup refusing its host").await?;
         client.enter_parent_frame().await?;
         if sign_in || !refused.contains("embed_origins") || frame_state(&client).await?.is_some() {
@@ -172,7 +171,9 @@ async fn the_framed_page_itself_refuses_a_site_that_is_not_listed() {
 async fn in_element(client: &Client, script: &str) -> Result<serde_json::Value> {
     Ok(client
         .execute(
-            &format!("const grid = document.querySelector('mes-lookup-grid').shadowRoot; {script}"),
+            &in_script(&format!(
+                "const grid = document.querySelector('mes-lookup-grid').shadowRoot; {script}"
+            )),
             vec![],
         )
         .await?)
@@ -194,7 +195,7 @@ async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cle
         in_element(&client, "grid.querySelector('button.sign-in').click()").await?;
         sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
         wait_until("rows in the element", || async {
-            Ok(in_element(&client, "return grid.querySelectorAll('table.grid tbody tr[role=row]').length").await?.as_u64().unwrap_or(0) > 0)
+            Ok(in_element(&client, "return grid.querySelectorAll(SEL.rows).length").await?.as_u64().unwrap_or(0) > 0)
         })
         .await?;
         // The page's `td { color: red }` and `button { font-family: serif }` stay outside.
@@ -211,7 +212,7 @@ async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cle
         }
         // The grid finds its own elements inside the shadow root: the keyboard's way from a
         // header into its filter, and the active cell's mark.
-        in_element(&client, "grid.querySelectorAll('table.grid tbody tr[role=row]')[0].click()").await?;
+        in_element(&client, "grid.querySelectorAll(SEL.rows)[0].click()").await?;
         let keyboard = in_element(
             &client,
             "const table = grid.querySelector('table.grid');
@@ -226,8 +227,8 @@ async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cle
         if keyboard[0] != true || !keyboard[1].as_str().is_some_and(|l| l.starts_with("Filter ")) {
             bail!("inside the shadow root the active cell is marked and ↓ from a header reaches its filter: {keyboard}");
         }
-        in_element(&client, "grid.querySelectorAll('table.grid tbody tr[role=row]')[2].click();").await?;
-        let first = in_element(&client, "return grid.querySelector('table.grid tbody tr[role=row] td').textContent").await?;
+        in_element(&client, "grid.querySelectorAll(SEL.rows)[2].click();").await?;
+        let first = in_element(&client, "return grid.querySelector(SEL.rows + ' td').textContent").await?;
         let first = first.as_str().unwrap_or_default().to_owned();
         wait_until("the page hears the selection", || async {
             let picked = text_of(&client, "#picked").await?;
@@ -282,7 +283,7 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
         wait_for(&client, "#lots button.sign-in").await?.click().await?;
         // The authority's form opens in a popup window, which hands the answer back and closes.
         sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "#lots table.grid tbody tr[role=row]").await?;
+        wait_for(&client, &format!("#lots {ROWS}")).await?;
         if !client
             .current_url()
             .await?
@@ -292,12 +293,10 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
             bail!("the host page's address changed");
         }
         // Pick two lots: the page hears about it through the mes-select event.
-        let rows = client
-            .find_all(Locator::Css("#lots table.grid tbody tr[role=row]"))
-            .await?;
+        let rows = client.find_all(Locator::Css(&format!("#lots {ROWS}"))).await?;
         rows[0].click().await?;
         rows[2].click().await?;
-        let first = grid_rows(&client).await?[0][0].clone();
+        let first = grid::rows(&client).await?[0][0].clone();
         wait_until("the page shows the picked lots", || async {
             let picked = text_of(&client, "#picked").await?;
             Ok(picked.contains(&first) && picked.contains(", "))
@@ -312,7 +311,7 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
         // Clicking rows scrolled the grid sideways; show it from its first column.
         client
             .execute(
-                "document.querySelector('#lots .grid-viewport').scrollLeft = 0",
+                &in_script("document.querySelector('#lots ' + SEL.viewport).scrollLeft = 0"),
                 vec![],
             )
             .await?;

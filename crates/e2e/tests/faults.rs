@@ -9,6 +9,7 @@ use e2e::scenario::{
     assert_no_token_stored, screenshot, shared_stack, shared_stack_with, sign_in, stack, stack_with,
     with_browser,
 };
+use e2e::selectors::{QUICK_FILTER, SIGN_IN, in_script};
 use e2e::{assert_accessible, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
@@ -17,9 +18,9 @@ use std::time::Duration;
 async fn grid_state(client: &Client) -> Result<serde_json::Value> {
     Ok(client
         .execute(
-            "return { sort: [...document.querySelectorAll('table.grid th[aria-sort]')].map(th => th.getAttribute('aria-sort')),
-                      filter: document.querySelector('input[type=search]')?.value,
-                      selected: [...document.querySelectorAll('tr[aria-selected=true]')].map(r => r.cells[0].textContent) };",
+            &in_script("return { sort: [...document.querySelectorAll(SEL.headers + '[aria-sort]')].map(th => th.getAttribute('aria-sort')),
+                      filter: document.querySelector(SEL.quickFilter)?.value,
+                      selected: [...document.querySelectorAll(SEL.rows + '[aria-selected=true]')].map(r => r.cells[0].textContent) };"),
             vec![],
         )
         .await?)
@@ -30,10 +31,7 @@ async fn shape_grid(client: &Client, filter: &str) -> Result<serde_json::Value> 
     let header = wait_for(client, e2e::grid::HEADERS).await?;
     header.click().await?;
     header.click().await?;
-    wait_for(client, "input[type=search]")
-        .await?
-        .send_keys(filter)
-        .await?;
+    wait_for(client, QUICK_FILTER).await?.send_keys(filter).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     e2e::grid::wait_for_rows(client).await?.click().await?;
     wait_until("a row is selected", || async {
@@ -114,12 +112,12 @@ async fn aim_down_at_start_or_at_the_sign_in_click_is_a_plain_state_with_a_way_b
             .click()
             .await?;
         // AIM is back, nobody is signed in there: the sign-in page.
-        wait_for(&client, "button#sign-in").await?;
+        wait_for(&client, SIGN_IN).await?;
         assert_accessible(&client, "the sign-in page").await?;
 
         // AIM goes away between loading the page and pressing the button.
         shared.lock().await.stop_aim().await;
-        client.find(Locator::Css("button#sign-in")).await?.click().await?;
+        client.find(Locator::Css(SIGN_IN)).await?.click().await?;
         wait_for_text(&client, ".card", &["cannot be reached", "did not answer"])
             .await
             .context("AIM down at the sign-in click")?;
@@ -132,7 +130,7 @@ async fn aim_down_at_start_or_at_the_sign_in_click_is_a_plain_state_with_a_way_b
             .await?
             .click()
             .await?;
-        wait_for(&client, "button#sign-in").await?.click().await?;
+        wait_for(&client, SIGN_IN).await?.click().await?;
         wait_for(&client, "input#username").await?;
         Ok(())
     })
@@ -267,7 +265,7 @@ async fn sign_out_revokes_ends_the_aim_session_and_reaches_the_other_tab() {
         }
         // AIM's session is over: a reload finds no silent sign-in, only the button.
         client.refresh().await?;
-        wait_for(&client, "button#sign-in").await?;
+        wait_for(&client, SIGN_IN).await?;
 
         let answer = reqwest::Client::new()
             .post(format!("{}/connect/token", stack.issuer))
@@ -300,7 +298,7 @@ async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state
         let name_header = "table.grid th:nth-child(2)";
         wait_for(&client, name_header).await?.click().await?;
         client.find(Locator::Css(name_header)).await?.click().await?;
-        client.find(Locator::Css("input[type=search]")).await?.send_keys("line").await?;
+        client.find(Locator::Css(QUICK_FILTER)).await?.send_keys("line").await?;
         wait_until("the filter applies", || async { Ok(e2e::grid::status(&client).await?.contains("match")) }).await?;
         client.find(Locator::Css(e2e::grid::ROWS)).await?.click().await?;
         let picked = text_of(&client, "tr[aria-selected=true] td:first-child").await?;
@@ -328,7 +326,7 @@ async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state
         // Back through AIM (its session needs no form) to the same grid, state intact.
         wait_for(&client, "table.grid tbody tr[aria-selected=true]").await?;
         let sort = client.find(Locator::Css(name_header)).await?.attr("aria-sort").await?;
-        let filter = client.find(Locator::Css("input[type=search]")).await?.prop("value").await?;
+        let filter = client.find(Locator::Css(QUICK_FILTER)).await?.prop("value").await?;
         let selected = text_of(&client, "tr[aria-selected=true] td:first-child").await?;
         if sort.as_deref() != Some("descending") || filter.as_deref() != Some("line") || selected != picked {
             bail!("grid state after sign-in: sort {sort:?}, filter {filter:?}, selected {selected:?} (was {picked:?})");
@@ -599,7 +597,7 @@ async fn sign_out_after_refreshes_ends_the_aim_session_with_no_token_in_any_url(
             }
         }
         client.refresh().await?;
-        wait_for(&client, "button#sign-in")
+        wait_for(&client, SIGN_IN)
             .await
             .context("AIM's session is over: no silent sign-in")?;
         assert_no_token_stored(&client, &stack).await

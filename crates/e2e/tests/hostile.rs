@@ -4,6 +4,7 @@
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use e2e::scenario::{assert_no_token_stored, sign_in, stack_with, with_browser};
+use e2e::selectors::in_script;
 use e2e::{text_of, wait_for, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
@@ -13,17 +14,17 @@ use std::time::Duration;
 async fn lookup_outcome(client: &Client) -> Result<(String, String)> {
     let value = client
         .execute(
-            "const sec = document.querySelector('section.lookup');
+            &in_script("const sec = document.querySelector('section.lookup');
              if (!sec) return ['', 'none'];
              const title = sec.querySelector('#lookup-title')?.textContent ?? '';
              if (sec.querySelector('.skeleton')) return [title, 'loading'];
              const failure = sec.querySelector('[data-state]');
              if (failure) return [title, failure.dataset.state];
              // A grid whose status says 'so far' is still receiving rows: not an outcome yet.
-             const status = sec.querySelector('.grid-status')?.textContent ?? '';
-             if (sec.querySelector('table.grid tbody tr[role=row]')) return [title, status.includes('so far') ? 'loading' : 'grid'];
+             const status = sec.querySelector(SEL.status)?.textContent ?? '';
+             if (sec.querySelector(SEL.rows)) return [title, status.includes('so far') ? 'loading' : 'grid'];
              if ([...sec.querySelectorAll('.state h2')].some(h => h.textContent === 'No rows')) return [title, 'empty'];
-             return [title, 'unknown'];",
+             return [title, 'unknown'];"),
             vec![],
         )
         .await?;

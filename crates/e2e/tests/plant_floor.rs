@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use e2e::scenario::{
     assert_no_token_stored, screenshot, sign_in, stack, stack_with, with_browser, with_browser_in,
 };
+use e2e::selectors::{QUICK_FILTER, ROWS, SIGN_IN, STATUS, in_script};
 use e2e::{assert_accessible, downloads, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 
@@ -14,10 +15,10 @@ use fantoccini::{Client, Locator};
 async fn layout(client: &Client) -> Result<serde_json::Value> {
     Ok(client
         .execute(
-            "const box = s => document.querySelector(s).getBoundingClientRect();
+            &in_script("const box = s => document.querySelector(s).getBoundingClientRect();
              return { bar: box('.topbar').height, nav: getComputedStyle(document.querySelector('nav.lookups')).display,
-                      row: box('table.grid tbody tr[role=row]').top, page: document.documentElement.scrollWidth,
-                      menu: document.querySelector('button.menu').getAttribute('aria-expanded') };",
+                      row: box(SEL.rows).top, page: document.documentElement.scrollWidth,
+                      menu: document.querySelector('button.menu').getAttribute('aria-expanded') };"),
             vec![],
         )
         .await?)
@@ -106,8 +107,8 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
     with_browser(|client| async move {
         let enter = char::from(Key::Enter).to_string();
         client.goto(&format!("{}/", stack.portal_origin)).await?;
-        wait_for(&client, "button#sign-in").await?;
-        tab_to(&client, "button#sign-in", false).await?;
+        wait_for(&client, SIGN_IN).await?;
+        tab_to(&client, SIGN_IN, false).await?;
         press(&client, &enter).await?;
         // AIM's own form is the authority's page, not the portal's.
         submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
@@ -115,11 +116,14 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
 
         tab_to(&client, "nav.lookups a[href='/lookups/1']", false).await?;
         press(&client, &enter).await?;
-        wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
+        wait_until("the items lookup shows", || async {
+            Ok(text_of(&client, "#lookup-title").await? == "Items")
+        })
+        .await?;
         e2e::grid::wait_for_rows(&client).await?;
-        tab_to(&client, "input[type=search]", false).await?;
+        tab_to(&client, QUICK_FILTER, false).await?;
         press(&client, "vanilla").await?;
-        wait_for_text(&client, ".grid-status", &["match"]).await?;
+        wait_for_text(&client, STATUS, &["match"]).await?;
 
         tab_to(&client, "table.grid", false).await?;
         let arrow = |key: Key| char::from(key).to_string();
@@ -129,14 +133,19 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
         press(&client, &enter).await?;
         wait_until("the second column sorts ascending", || async {
             let sort = client
-                .execute("return document.querySelectorAll('table.grid thead tr[role=row] th')[1].getAttribute('aria-sort')", vec![])
+                .execute(
+                    &in_script("return document.querySelectorAll(SEL.headers)[1].getAttribute('aria-sort')"),
+                    vec![],
+                )
                 .await?;
             Ok(sort == "ascending")
         })
         .await?;
         // ↓ from the header is the column's filter; typing filters; ↓ goes on to the first row.
         press(&client, &arrow(Key::Down)).await?;
-        let focused = client.execute("return document.activeElement.getAttribute('aria-label')", vec![]).await?;
+        let focused = client
+            .execute("return document.activeElement.getAttribute('aria-label')", vec![])
+            .await?;
         if !focused.as_str().is_some_and(|l| l.starts_with("Filter ")) {
             bail!("↓ from a header should be that column's filter, not {focused}");
         }
@@ -167,14 +176,22 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
         }
         assert_accessible(&client, "a lookup grid in forced colours").await?;
         screenshot(&client, "forced-colors").await?;
-        e2e::cdp(&client, "Emulation.setEmulatedMedia", serde_json::json!({ "features": [] })).await?;
+        e2e::cdp(
+            &client,
+            "Emulation.setEmulatedMedia",
+            serde_json::json!({ "features": [] }),
+        )
+        .await?;
         press(&client, &format!("{}c", char::from(Key::Control))).await?;
         wait_for_text(&client, ".grid-notice", &["“"]).await?;
 
         tab_to(&client, "button.export", true).await?;
         press(&client, &enter).await?;
         let file = downloads().join("Items.csv");
-        wait_until("the CSV is downloaded", || async { Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)) }).await?;
+        wait_until("the CSV is downloaded", || async {
+            Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0))
+        })
+        .await?;
 
         tab_to(&client, "button#sign-out", true).await?;
         press(&client, &enter).await?;
@@ -189,10 +206,12 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
 async fn first_row_and_headers(client: &Client) -> Result<(Vec<String>, Vec<String>)> {
     let value = client
         .execute(
-            "const text = e => e.firstChild ? e.firstChild.textContent : '';
-             const row = document.querySelector('table.grid tbody tr[role=row]');
+            &in_script(
+                "const text = e => e.firstChild ? e.firstChild.textContent : '';
+             const row = document.querySelector(SEL.rows);
              return [row ? [...row.cells].map(text) : [],
-                     [...document.querySelectorAll('table.grid thead th[role=columnheader]')].map(text)];",
+                     [...document.querySelectorAll(SEL.headers + '[role=columnheader]')].map(text)];",
+            ),
             vec![],
         )
         .await?;
@@ -208,7 +227,7 @@ async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_s
     let _ = std::fs::remove_dir_all(downloads());
     with_browser_in(Some("de-DE,de"), |client| async move {
         client.goto(&stack.portal_origin).await?;
-        let button = wait_for_text(&client, "#sign-in", &["Anmelden"]).await?;
+        let button = wait_for_text(&client, SIGN_IN, &["Anmelden"]).await?;
         let lang = client
             .execute("return document.documentElement.lang", vec![])
             .await?;
@@ -218,7 +237,7 @@ async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_s
         assert_accessible(&client, "the sign-in page in German").await?;
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
-        let status = wait_for_text(&client, ".grid-status", &["Zeilen"]).await?;
+        let status = wait_for_text(&client, STATUS, &["Zeilen"]).await?;
         let (cells, headers) = first_row_and_headers(&client).await?;
         let at = |label: &str| headers.iter().position(|h| h == label);
         let Some(local) = at("Last edit at (Ortszeit)") else {
@@ -314,7 +333,7 @@ async fn a_missing_translation_leaves_english_words_local_formats_and_a_warning(
     .await;
     with_browser_in(Some("fr-FR,fr"), |client| async move {
         client.goto(&stack.portal_origin).await?;
-        wait_for_text(&client, "#sign-in", &["Sign in"]).await?;
+        wait_for_text(&client, SIGN_IN, &["Sign in"]).await?;
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         let warning = wait_for_text(&client, ".warnings", &["locales/fr.json"]).await?;
         e2e::grid::wait_for_rows(&client).await?;
@@ -357,7 +376,7 @@ async fn a_broken_configuration_is_a_plain_accessible_list_of_every_problem() {
             }
         }
         assert_accessible(&client, "the configuration problems page").await?;
-        if stack.aim.issued_tokens().len() + usize::from(client.find(Locator::Css("#sign-in")).await.is_ok())
+        if stack.aim.issued_tokens().len() + usize::from(client.find(Locator::Css(SIGN_IN)).await.is_ok())
             != 0
         {
             bail!("nothing should start with a broken configuration");
@@ -375,20 +394,20 @@ async fn an_embedded_grid_fits_a_narrow_host() {
     with_browser(|client| async move {
         client.set_window_size(360, 800).await?;
         client.goto(&format!("{}/examples/embed.html", stack.portal_origin)).await?;
-        wait_for(&client, "#checklist table.grid tbody tr[role=row]").await?;
+        wait_for(&client, &format!("#checklist {ROWS}")).await?;
         // And a host narrower than the page: a 240 px side panel.
         for (width, menu) in [("auto", false), ("240px", false), ("240px", true)] {
             let fit = client
                 .execute(
-                    "const host = document.querySelector('#checklist');
+                    &in_script("const host = document.querySelector('#checklist');
                      host.style.width = arguments[0];
                      host.querySelector('details.columns').open = arguments[1];
-                     const viewport = host.querySelector('.grid-viewport');
+                     const viewport = host.querySelector(SEL.viewport);
                      const outside = [...host.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right
                          > host.getBoundingClientRect().right + 1 && !viewport.contains(e))
                          .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));
                      return { outside, page: document.documentElement.scrollWidth <= innerWidth,
-                              rows_scroll: viewport.scrollWidth > viewport.clientWidth };",
+                              rows_scroll: viewport.scrollWidth > viewport.clientWidth };"),
                     vec![width.into(), menu.into()],
                 )
                 .await?;

@@ -4,9 +4,11 @@
 //! builds the portal and sets MES_PORTAL_DIST; run alone, these tests say how to get there.
 
 use anyhow::{Result, bail};
+use e2e::grid;
 use e2e::scenario::{
-    assert_no_token_stored, grid_rows, screenshot, shared_stack, sign_in, stack, stack_with, with_browser,
+    assert_no_token_stored, screenshot, shared_stack, sign_in, stack, stack_with, with_browser,
 };
+use e2e::selectors::{HEADERS, QUICK_FILTER, SIGN_IN, STATUS};
 use e2e::{assert_accessible, downloads, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
@@ -19,7 +21,7 @@ async fn an_mes_user_signs_in_sees_entities_and_no_token_is_stored() {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
         assert_eq!(text_of(&client, "#signed-in-as").await?, "PLANT\\alice");
-        let rows = grid_rows(&client).await?;
+        let rows = grid::rows(&client).await?;
         let names: Vec<&str> = rows.iter().filter_map(|r| r.get(1).map(String::as_str)).collect();
         if !(names.contains(&"Riverside Plant") && names.contains(&"Receiving Line 1")) {
             bail!("entity names missing from the grid: {names:?}");
@@ -59,9 +61,9 @@ async fn an_mes_user_signs_in_sees_entities_and_no_token_is_stored() {
         e2e::cdp(&client, "Emulation.setEmulatedMedia", serde_json::json!({ "features": [] })).await?;
 
         // The quick filter finds rows beyond the first screen.
-        wait_for(&client, "input[type=search]").await?.send_keys("packaging line 1").await?;
+        wait_for(&client, QUICK_FILTER).await?.send_keys("packaging line 1").await?;
         wait_until("the filter shows only Packaging Line 1 rows", || async {
-            let rows = grid_rows(&client).await?;
+            let rows = grid::rows(&client).await?;
             Ok(!rows.is_empty() && rows.iter().all(|r| r[1].to_lowercase().contains("packaging")))
         })
         .await?;
@@ -187,7 +189,7 @@ async fn a_non_mes_user_fails_the_last_step_and_export_downloads_the_filtered_ro
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
-        wait_for(&client, "input[type=search]")
+        wait_for(&client, QUICK_FILTER)
             .await?
             .send_keys("packaging line 1")
             .await?;
@@ -248,13 +250,13 @@ async fn rows_show_while_a_large_answer_is_still_arriving() {
             .await?
             .click()
             .await?;
-        let status = wait_for_text(&client, ".grid-status", &["rows so far…"]).await?;
-        let shown = grid_rows(&client).await?;
+        let status = wait_for_text(&client, STATUS, &["rows so far…"]).await?;
+        let shown = grid::rows(&client).await?;
         if shown.is_empty() || !shown[0][0].starts_with("ITM-") {
             bail!("while the answer arrives ({status}) the first rows should show: {shown:?}");
         }
         // Sorting meanwhile applies to what is in and to what comes.
-        wait_for(&client, "table.grid thead tr[role=row] th:first-child")
+        wait_for(&client, &format!("{HEADERS}:first-child"))
             .await?
             .click()
             .await?;
@@ -262,11 +264,11 @@ async fn rows_show_while_a_large_answer_is_still_arriving() {
         if !still.contains("so far") {
             bail!("the answer should still be arriving after the sort click: {still}");
         }
-        wait_for_text(&client, ".grid-status", &["5,000 rows"]).await?;
+        wait_for_text(&client, STATUS, &["5,000 rows"]).await?;
         if e2e::grid::status(&client).await?.contains("so far") {
             bail!("a complete answer must not say \"so far\"");
         }
-        let first = grid_rows(&client).await?;
+        let first = grid::rows(&client).await?;
         if first.first().map(|r| r[0].as_str()) != Some("ITM-000001") {
             bail!(
                 "sorted ascending by item id over all 5,000 rows, the first is ITM-000001: {:?}",
@@ -274,14 +276,14 @@ async fn rows_show_while_a_large_answer_is_still_arriving() {
             );
         }
         client
-            .find(Locator::Css("table.grid thead tr[role=row] th:first-child"))
+            .find(Locator::Css(&format!("{HEADERS}:first-child")))
             .await?
             .click()
             .await?;
         wait_until(
             "descending, the last item id of all 5,000 comes first",
             || async {
-                Ok(grid_rows(&client).await?.first().map(|r| r[0].clone()) == Some("ITM-005000".into()))
+                Ok(grid::rows(&client).await?.first().map(|r| r[0].clone()) == Some("ITM-005000".into()))
             },
         )
         .await?;
@@ -301,7 +303,7 @@ async fn a_part_that_does_not_arrive_is_a_plain_state_and_loads_on_retry() {
     let stack = stack("e2e-parts").await;
     with_browser(|client| async move {
         client.goto(&format!("{}/", stack.portal_origin)).await?;
-        wait_for(&client, "button#sign-in").await?;
+        wait_for(&client, SIGN_IN).await?;
         let fetched = client
             .execute("return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.endsWith('.wasm'))", vec![])
             .await?;
@@ -312,7 +314,7 @@ async fn a_part_that_does_not_arrive_is_a_plain_state_and_loads_on_retry() {
 
         e2e::cdp(&client, "Network.enable", serde_json::json!({})).await?;
         e2e::cdp(&client, "Network.setBlockedURLs", serde_json::json!({ "urls": ["*split_grid.wasm"] })).await?;
-        wait_for(&client, "button#sign-in").await?.click().await?;
+        wait_for(&client, SIGN_IN).await?.click().await?;
         submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
         let said = wait_for_text(&client, "[role=alert][data-state=part-not-loaded]", &["could not load the lookup grid"]).await?;
         if !said.contains("Trying again in") {

@@ -5,6 +5,7 @@
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use devstack::{Stack, StackOptions};
+use e2e::selectors::{ROWS, SIGN_IN, VIEWPORT, in_script};
 use e2e::{browser, cdp, dist, sign_in_at, submit_aim_form, wait_for};
 use fantoccini::{Client, Locator};
 use mes_client::{
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 const PAGE_HOOKS: &str = "window.__bench = {};
 addEventListener('TrunkApplicationStarted', e => { window.__bench.memory = e.detail.wasm.memory; });
 const __rows = new MutationObserver(() => {
-  if (document.querySelector('table.grid tbody tr[role=row]')) { window.__bench.firstRows = performance.now(); __rows.disconnect(); }
+  if (document.querySelector(SEL.rows)) { window.__bench.firstRows = performance.now(); __rows.disconnect(); }
 });
 __rows.observe(document, { subtree: true, childList: true });";
 
@@ -44,7 +45,7 @@ const check = () => {
     requestAnimationFrame(() => {
       done({ ttfb: res.responseStart - res.requestStart, transfer: res.responseEnd - res.responseStart,
              first: painted - res.responseStart, all: answer.startTime - res.responseStart, model: answer.detail?.bytes ?? null,
-             rows: document.querySelectorAll('table.grid tbody tr[role=row]').length });
+             rows: document.querySelectorAll(SEL.rows).length });
     });
   } else if (performance.now() - t0 > 120000) { done({ error: 'timed out' }); }
   else { setTimeout(check, 0); }
@@ -101,8 +102,8 @@ window.benchInteract = (kind, arg) => new Promise(done => {
 const INTERACT: &str = "const done = arguments[arguments.length - 1];
 const [kind, arg] = [arguments[0], arguments[1]];
 const t0 = performance.now();
-if (kind === 'sort') document.querySelectorAll('table.grid thead tr[role=row] th')[arg].click();
-if (kind === 'filter') { const i = document.querySelector('input[type=search]'); i.value = arg; i.dispatchEvent(new Event('input', { bubbles: true })); }
+if (kind === 'sort') document.querySelectorAll(SEL.headers)[arg].click();
+if (kind === 'filter') { const i = document.querySelector(SEL.quickFilter); i.value = arg; i.dispatchEvent(new Event('input', { bubbles: true })); }
 setTimeout(() => { const work = performance.now() - t0; requestAnimationFrame(() => done({ work, frame: performance.now() - t0 })); }, 0);";
 
 /// 60 scroll steps of 10 rows, one per frame: the frame intervals and the DOM rows afterwards.
@@ -220,7 +221,7 @@ async fn fresh_browser() -> Result<(Client, e2e::Driver)> {
     cdp(
         &client,
         "Page.addScriptToEvaluateOnNewDocument",
-        json!({ "source": PAGE_HOOKS }),
+        json!({ "source": in_script(PAGE_HOOKS) }),
     )
     .await?;
     cdp(&client, "Performance.enable", json!({})).await?;
@@ -636,11 +637,11 @@ async fn network_profiles(report: &mut String, stack: &Stack, runs: usize) -> Re
             let (client, driver) = browser_on(network).await?;
             let started = Instant::now();
             client.goto(&format!("{}/", stack.portal_origin)).await?;
-            appear(&client, "button#sign-in").await?;
+            appear(&client, SIGN_IN).await?;
             page.push(started.elapsed().as_secs_f64() * 1000.0);
-            client.find(Locator::Css("button#sign-in")).await?.click().await?;
+            client.find(Locator::Css(SIGN_IN)).await?.click().await?;
             submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
-            appear(&client, "table.grid tbody tr[role=row]").await?;
+            appear(&client, ROWS).await?;
             rows.push(
                 client
                     .execute("return window.__bench.firstRows ?? null", vec![])
@@ -682,22 +683,18 @@ async fn fetched(client: &Client) -> Result<Vec<String>> {
 async fn first_use(report: &mut String, stack: &Stack) -> Result<()> {
     let (client, driver) = fresh_browser().await?;
     client.goto(&format!("{}/", stack.portal_origin)).await?;
-    wait_for(&client, "button#sign-in").await?;
+    wait_for(&client, SIGN_IN).await?;
     let mut seen = fetched(&client).await?;
-    client.find(Locator::Css("button#sign-in")).await?.click().await?;
+    client.find(Locator::Css(SIGN_IN)).await?.click().await?;
     submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
-    appear(&client, "table.grid tbody tr[role=row]").await?;
+    appear(&client, ROWS).await?;
     writeln!(
         report,
         "### Bytes on first use\n\nThe files a page fetches the first time a person opens it, beyond the first load (gzip -9).\n\n\
          | page | files | gzipped |\n|---|---|---:|"
     )?;
     for (page, link, ready) in [
-        (
-            "a lookup grid (the first page after sign-in)",
-            None,
-            "table.grid tbody tr[role=row]",
-        ),
+        ("a lookup grid (the first page after sign-in)", None, ROWS),
         ("Web APIs", Some("/web-apis"), "section.web-api"),
         ("Diagnostics", Some("/diagnostics"), "#access-claims"),
     ] {
@@ -745,11 +742,11 @@ async fn sign_in_cost(report: &mut String, stack: &Stack, runs: usize) -> Result
     for run in 0..runs {
         let (client, driver) = fresh_browser().await?;
         client.goto(&format!("{}/", stack.portal_origin)).await?;
-        wait_for(&client, "button#sign-in").await?;
+        wait_for(&client, SIGN_IN).await?;
         let logged = stack.aim.request_log().len();
-        client.find(Locator::Css("button#sign-in")).await?.click().await?;
+        client.find(Locator::Css(SIGN_IN)).await?.click().await?;
         submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
-        appear(&client, "table.grid tbody tr[role=row]").await?;
+        appear(&client, ROWS).await?;
         let first_rows = client
             .execute("return window.__bench.firstRows ?? null", vec![])
             .await?;
@@ -760,7 +757,7 @@ async fn sign_in_cost(report: &mut String, stack: &Stack, runs: usize) -> Result
         let logged = stack.aim.request_log().len();
         let started = Instant::now();
         client.refresh().await?;
-        appear(&client, "table.grid tbody tr[role=row]").await?;
+        appear(&client, ROWS).await?;
         sso.push(started.elapsed().as_secs_f64() * 1000.0);
         let reload_log = stack.aim.request_log()[logged..].to_vec();
         if run == 0 {
@@ -1031,10 +1028,10 @@ async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<Stri
     let mut mount: Vec<Value> = Vec::new();
     for _ in 0..runs {
         client
-            .execute_async(MOUNT_LOOKUP, vec![json!("/lookups/0")])
+            .execute_async(&in_script(MOUNT_LOOKUP), vec![json!("/lookups/0")])
             .await?;
         let result = client
-            .execute_async(MOUNT_LOOKUP, vec![json!("/lookups/1")])
+            .execute_async(&in_script(MOUNT_LOOKUP), vec![json!("/lookups/1")])
             .await?;
         if result.get("error").is_some() {
             bail!("{result}");
@@ -1046,14 +1043,16 @@ async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<Stri
     let keys: Vec<String> = serde_json::from_value(
         client
             .execute(
-                "return [...document.querySelectorAll('table.grid thead tr[role=row] th')].map(th => th.title.split(' — ')[0])",
+                &in_script(
+                    "return [...document.querySelectorAll(SEL.headers)].map(th => th.title.split(' — ')[0])",
+                ),
                 vec![],
             )
             .await?,
     )?;
     let number_column = client
         .execute(
-            "return [...document.querySelector('table.grid tbody tr[role=row]').cells].findIndex(c => c.classList.contains('num'))",
+            &in_script("return [...document.querySelector(SEL.rows).cells].findIndex(c => c.classList.contains('num'))"),
             vec![],
         )
         .await?
@@ -1061,13 +1060,14 @@ async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<Stri
         .and_then(|i| usize::try_from(i).ok())
         .context("the Items lookup has a number column")?;
     let text_column = if number_column == 1 { 0 } else { 1 };
+    let interact = in_script(INTERACT);
     let sorts = Interactions {
-        script: INTERACT,
+        script: &interact,
         text: json!(text_column),
         number: json!(number_column),
     };
     sorts.run(client, runs, &mut f).await?;
-    scroll(client, ".grid-viewport", "table.grid tbody tr[role=row]", &mut f).await?;
+    scroll(client, VIEWPORT, ROWS, &mut f).await?;
     f.wasm = wasm_memory(client).await?;
     Ok((f, keys, text_column, number_column))
 }
@@ -1077,8 +1077,7 @@ async fn our_grid(client: &Client, runs: usize) -> Result<(GridFigures, Vec<Stri
 async fn ag_grid(
     client: &Client,
     origin: &str,
-    url: &str,
-    token: &str,
+    answer: &Answer<'_>,
     keys: (&str, &str),
     runs: usize,
 ) -> Result<GridFigures> {
@@ -1090,11 +1089,7 @@ async fn ag_grid(
     let baseline = js_heap_settled(client).await?;
     let mut mount: Vec<Value> = Vec::new();
     for _ in 0..runs {
-        mount.push(
-            page_call(client, "benchMount", url, token)
-                .await
-                .context("AG Grid")?,
-        );
+        mount.push(page_call(client, "benchMount", answer).await.context("AG Grid")?);
     }
     f.take_mounts(&mount);
     f.js_heap = js_heap_settled(client).await? - baseline;
@@ -1116,13 +1111,19 @@ async fn ag_grid(
     Ok(f)
 }
 
+/// The MES answer both grids show: its address and the token that reads it.
+struct Answer<'a> {
+    url: &'a str,
+    token: &'a str,
+}
+
 /// Calls an async function of the AG Grid page with the answer's URL and token; its result.
-async fn page_call(client: &Client, function: &str, url: &str, token: &str) -> Result<Value> {
+async fn page_call(client: &Client, function: &str, answer: &Answer<'_>) -> Result<Value> {
     let script = format!(
         "{function}(arguments[0], arguments[1]).then(arguments[2], e => arguments[2]({{ error: String(e) }}))"
     );
     let result = client
-        .execute_async(&script, vec![json!(url), json!(token)])
+        .execute_async(&script, vec![json!(answer.url), json!(answer.token)])
         .await?;
     if result.get("error").is_some() {
         bail!("{function}: {result}");
@@ -1131,11 +1132,11 @@ async fn page_call(client: &Client, function: &str, url: &str, token: &str) -> R
 }
 
 /// The portal's reading path on its own (ms, bytes), on the AG Grid page after its figures.
-async fn read_path(client: &Client, url: &str, token: &str, runs: usize) -> Result<(f64, usize)> {
+async fn read_path(client: &Client, answer: &Answer<'_>, runs: usize) -> Result<(f64, usize)> {
     let mut times = Vec::new();
     let mut bytes = 0;
     for _ in 0..runs {
-        let r = page_call(client, "benchReadPath", url, token)
+        let r = page_call(client, "benchReadPath", answer)
             .await
             .context("reading path")?;
         times.push(r["ms"].as_f64().unwrap_or(f64::NAN));
@@ -1188,21 +1189,24 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
             .await?;
         let (client, driver) = fresh_browser().await?;
         sign_in_at(&client, &stack.portal_origin, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, "table.grid tbody tr[role=row]").await?;
+        wait_for(&client, ROWS).await?;
         let (ours, keys, text, number) = our_grid(&client, runs)
             .await
             .with_context(|| format!("the portal at {rows} rows"))?;
+        let answer = Answer {
+            url: &url,
+            token: &token,
+        };
         let theirs = ag_grid(
             &client,
             &stack.portal_origin,
-            &url,
-            &token,
+            &answer,
             (&keys[text], &keys[number]),
             runs,
         )
         .await
         .with_context(|| format!("AG Grid at {rows} rows"))?;
-        let (read_ms, read_bytes) = read_path(&client, &url, &token, runs)
+        let (read_ms, read_bytes) = read_path(&client, &answer, runs)
             .await
             .with_context(|| format!("the reading path at {rows} rows"))?;
         writeln!(report, "### {rows} rows ({} of JSON)\n", kb(body.len()))?;

@@ -1,0 +1,31 @@
+//! Where the portal's parts are in its markup — the one list the e2e suites (through the
+//! `grid` page object), the bench and the portal's browser tests (`tests/web.rs` includes this
+//! file by path, so it needs nothing and holds no tests) all read, so a change to the markup is
+//! one change here. Each selector also works inside an element that holds a grid (a test's
+//! mount point, an embedding page's shadow root).
+
+/// The grid's body rows (not the spacers that stand in for rows out of view).
+pub const ROWS: &str = "table.grid tbody tr[role=row]";
+/// The grid's column headers.
+pub const HEADERS: &str = "table.grid thead tr[role=row] th";
+/// The grid's status line (how many rows, whether more are coming, how many are selected).
+pub const STATUS: &str = ".grid-status";
+/// The grid's scrolling box.
+pub const VIEWPORT: &str = ".grid-viewport";
+/// The grid's quick filter (the search box above it).
+pub const QUICK_FILTER: &str = ".grid-tools input[type=search]";
+/// The sign-in page's button.
+pub const SIGN_IN: &str = "button#sign-in";
+/// The sign-in button of an embedded grid (a page may hold several).
+pub const EMBEDDED_SIGN_IN: &str = "button.sign-in";
+
+/// `script` with the selectors above in scope as `SEL` (`SEL.rows`, `SEL.headers`,
+/// `SEL.status`, `SEL.viewport`, `SEL.quickFilter`), for scripts run in the page. The script is
+/// wrapped in a block, so it may still `return` (WebDriver runs it as a function body) and
+/// leaves no global behind when run at a document's start.
+pub fn in_script(script: &str) -> String {
+    format!(
+        "{{ const SEL = {{ rows: '{ROWS}', headers: '{HEADERS}', status: '{STATUS}', viewport: '{VIEWPORT}', \
+         quickFilter: '{QUICK_FILTER}' }};\n{script}\n}}"
+    )
+}
