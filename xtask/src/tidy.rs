@@ -166,4 +166,95 @@ mod tests {
             .collect();
         assert!(offenders.is_empty(), "unwrap() outside tests: {offenders:?}");
     }
+
+    /// The parameters of each function declared in `code`: (line, name, count). Counts the
+    /// commas at the outermost level of the parameter list (generics, tuples, closures' types
+    /// and slices nest), so `fn f(a: (u8, u8), b: &[T; 2])` has two.
+    fn parameter_counts(code: &str) -> Vec<(usize, String, usize)> {
+        let mut out = Vec::new();
+        let bytes = code.as_bytes();
+        let mut from = 0;
+        while let Some(at) = code[from..].find("fn ") {
+            let start = from + at;
+            from = start + 3;
+            let before = code[..start].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let name: String = code[from..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if name.is_empty() {
+                continue;
+            }
+            // The parameter list: the first `(` after the name, through its match.
+            let Some(open) = code[from..].find('(').map(|i| from + i) else {
+                break;
+            };
+            let (mut depth, mut count, mut seen, mut i) = (0i32, 0usize, false, open + 1);
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'(' | b'<' | b'[' | b'{' => depth += 1,
+                    b')' if depth == 0 => break,
+                    b')' | b']' | b'}' => depth -= 1,
+                    // `->` in a closure type is not a closing angle bracket.
+                    b'>' if bytes[i - 1] != b'-' => depth -= 1,
+                    b',' if depth == 0 => {
+                        count += 1;
+                        seen = false;
+                    }
+                    c if !c.is_ascii_whitespace() => seen = true,
+                    _ => {}
+                }
+                i += 1;
+            }
+            let params = count + usize::from(seen);
+            out.push((code[..start].matches('\n').count() + 1, name, params));
+            from = i;
+        }
+        out
+    }
+
+    #[test]
+    fn parameters_are_counted_at_the_outer_level() {
+        let code = "fn a() {}\nfn b(x: u8) {}\npub async fn c(x: (u8, u8), y: &[u8; 2], f: impl Fn(u8, u8) -> u8, m: HashMap<K, V>,) {}";
+        assert_eq!(
+            parameter_counts(code),
+            [(1, "a".into(), 0), (2, "b".into(), 1), (3, "c".into(), 4)]
+        );
+    }
+
+    #[test]
+    fn functions_take_at_most_five_arguments() {
+        // More than that is a request in disguise: give it a builder or a struct (as mes-client's
+        // `SignInClient::exchange_code(…)` and `session.lookup(api, endpoint)` are), so each
+        // argument is named where it is given. Components' props are named already.
+        const MOST: usize = 5;
+        let offenders: Vec<String> = texts(&["rs"])
+            .into_iter()
+            .filter(|(path, _)| {
+                !path.contains("/tests/") && !path.starts_with("tests/") && !path.starts_with("xtask/")
+            })
+            .flat_map(|(path, text)| {
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default().to_owned();
+                let lines: Vec<&str> = code.lines().collect();
+                // `line` counts from 1; the attribute sits on one of the three lines above.
+                let component = |line: usize| {
+                    lines[line.saturating_sub(4)..line.saturating_sub(1).min(lines.len())]
+                        .iter()
+                        .any(|l| l.trim() == "#[component]")
+                };
+                parameter_counts(&code)
+                    .into_iter()
+                    .filter(|(line, _, count)| *count > MOST && !component(*line))
+                    .map(|(line, name, count)| format!("{path}:{line} {name} ({count})"))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(
+            offenders.is_empty(),
+            "functions with more than {MOST} parameters: {offenders:?}"
+        );
+    }
 }

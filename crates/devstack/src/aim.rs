@@ -467,17 +467,28 @@ fn issue_code(s: &AimState, request: &AuthorizeRequest, user: store::User, auth_
     response
 }
 
-/// The ID token for `user` when `scope` asks for one (`openid`): issued now, valid 5 minutes,
-/// dated at the sign-in (`auth_time`), with the authorize request's nonce on a sign-in and none
-/// on a refresh.
-fn id_token(
-    s: &AimState,
-    client: &RegisteredClient,
-    user: &store::User,
-    scope: &str,
+/// What a person's tokens are issued for: a code exchange or a refresh, within one sign-in
+/// (`family`: its chain of refresh tokens, revoked together).
+struct Issue<'a> {
+    client: &'a RegisteredClient,
+    user: &'a store::User,
+    scope: &'a str,
+    family: &'a str,
+    /// When the person signed in (the ID token's `auth_time`; refreshes keep it).
     auth_time: u64,
-    nonce: Option<&str>,
-) -> Option<String> {
+}
+
+/// The ID token for the person when the scope asks for one (`openid`): issued now, valid 5
+/// minutes, dated at the sign-in, with the authorize request's nonce on a sign-in and none on a
+/// refresh.
+fn id_token(s: &AimState, issue: &Issue<'_>, nonce: Option<&str>) -> Option<String> {
+    let Issue {
+        client,
+        user,
+        scope,
+        auth_time,
+        ..
+    } = *issue;
     if !scope.split(' ').any(|x| x == "openid") {
         return None;
     }
@@ -754,25 +765,17 @@ fn exchange_code(
             "code_verifier does not match the code_challenge",
         ));
     }
-    let id_token = id_token(
-        s,
-        client,
-        &grant.user,
-        &grant.scope,
-        grant.auth_time,
-        grant.nonce.as_deref(),
-    );
     let family = random_token(16);
     s.memory().spent_codes.insert(code, family.clone());
-    Ok(user_tokens(
-        s,
+    let issue = Issue {
         client,
-        &grant.user,
-        &grant.scope,
-        &family,
-        grant.auth_time,
-        id_token,
-    ))
+        user: &grant.user,
+        scope: &grant.scope,
+        family: &family,
+        auth_time: grant.auth_time,
+    };
+    let id_token = id_token(s, &issue, grant.nonce.as_deref());
+    Ok(user_tokens(s, &issue, id_token))
 }
 
 /// The access token's audience follows what the client asked for: the MES's API when a scope
@@ -787,15 +790,16 @@ fn audience_for(s: &AimState, client_id: &str, scope: &str) -> String {
     }
 }
 
-fn user_tokens(
-    s: &AimState,
-    client: &RegisteredClient,
-    user: &store::User,
-    scope: &str,
-    family: &str,
-    auth_time: u64,
-    id_token: Option<String>,
-) -> Response {
+/// The token answer for a person: an access token, a refresh token in the sign-in's family when
+/// the scope asks for one (`offline_access`), and `id_token`.
+fn user_tokens(s: &AimState, issue: &Issue<'_>, id_token: Option<String>) -> Response {
+    let Issue {
+        client,
+        user,
+        scope,
+        family,
+        auth_time,
+    } = *issue;
     let t = now();
     let lifetime = client.token_lifetime;
     let access = s.sign(
@@ -884,10 +888,15 @@ fn refresh(
         (family, user, scope, auth_time)
     };
     // OpenID Connect Core §12.2: a new ID token for the same subject and audience, without a nonce.
-    let id_token = id_token(s, client, &user, &scope, auth_time, None);
-    Ok(user_tokens(
-        s, client, &user, &scope, &family, auth_time, id_token,
-    ))
+    let issue = Issue {
+        client,
+        user: &user,
+        scope: &scope,
+        family: &family,
+        auth_time,
+    };
+    let id_token = id_token(s, &issue, None);
+    Ok(user_tokens(s, &issue, id_token))
 }
 
 fn service_token(

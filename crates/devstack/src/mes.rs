@@ -474,6 +474,7 @@ async fn lookup(
             "The request is invalid: a parameter is too long.",
         );
     }
+    let asked = Asked { filters, max_rows };
     let db = state.db.clone();
     let ep_index = ENDPOINTS.iter().position(|e| e.path == ep.path).unwrap_or(0);
     let is_user = matches!(caller, Caller::User(_));
@@ -486,7 +487,7 @@ async fn lookup(
     let (pieces, body) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
         let db = db.lock().unwrap_or_else(|e| e.into_inner());
-        let plan = match plan_lookup(&db, &ENDPOINTS[ep_index], &identity, is_user, &filters, max_rows) {
+        let plan = match plan_lookup(&db, &ENDPOINTS[ep_index], &identity, is_user, &asked) {
             Ok(plan) => plan,
             Err(failure) => {
                 let _ = verdict.send(Err(failure));
@@ -539,15 +540,22 @@ struct Plan {
     stored: Vec<String>,
 }
 
+/// What a lookup request asks beyond its endpoint: the filters (its query parameters but the
+/// MES's own) and a cap on the rows.
+struct Asked {
+    filters: Vec<(String, String)>,
+    max_rows: Option<u32>,
+}
+
 /// The MES's checks (active user, privilege, parameters, entity access) and the query to run.
 fn plan_lookup(
     db: &Connection,
     ep: &Endpoint,
     identity: &str,
     is_user: bool,
-    filters: &[(String, String)],
-    max_rows: Option<u32>,
+    asked: &Asked,
 ) -> Result<Plan, Failure> {
+    let (filters, max_rows) = (&asked.filters[..], asked.max_rows);
     let internal = |e: rusqlite::Error| {
         Failure(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -145,8 +145,8 @@ pub use session::{Authority, CodeExchange, DEFAULT_CLOCK_SKEW, SignInFailure, Si
 pub use signin::{
     AuthorizationCode, AuthorizationRedirect, AuthorizeRequest, CallbackParams, CsrfState, EndSession, Nonce,
     PendingSignIn, PkceVerifier, Prompt, SignInClient, SignInError, TokenError, TokenSet, check_callback,
-    end_session_request, exchange_code, parse_token_response, refresh, revocation_request,
-    revoke_refresh_token, same_origin_path,
+    end_session_request, parse_token_response, refresh, revocation_request, revoke_refresh_token,
+    same_origin_path,
 };
 pub use time::now_seconds;
 #[cfg(not(target_arch = "wasm32"))]

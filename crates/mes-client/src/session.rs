@@ -7,7 +7,7 @@ use crate::jwt::{
 };
 use crate::signin::{
     CallbackParams, PendingSignIn, SignInClient, SignInError, TokenError, TokenSet, check_callback,
-    exchange_code,
+    code_request, request_tokens,
 };
 use crate::transport::Transport;
 
@@ -164,7 +164,8 @@ impl<'a, V: SignatureVerifier> CodeExchange<'a, V> {
         let settings = client.settings();
         let code = check_callback(params, pending, &authority.metadata)?;
         let pending = pending.ok_or(SignInError::NoPendingSignIn)?;
-        let tokens = exchange_code(transport, &authority.metadata, settings, code, pending, now).await?;
+        let request = code_request(&authority.metadata, settings, &code, &pending.verifier)?;
+        let tokens = request_tokens(transport, request, now).await?;
         let id_token = tokens.id_token.clone().ok_or(IdTokenError::Missing)?;
         let claims = verify_signature_refreshing_keys(
             transport,

@@ -642,23 +642,21 @@ pub(crate) async fn request_tokens(
     parse_token_response(&response, now)
 }
 
-/// Exchanges an authorization code with its PKCE verifier.
-pub async fn exchange_code(
-    transport: &impl Transport,
+/// The token request that exchanges an authorization code with its PKCE verifier (sent by
+/// [`crate::CodeExchange::request_async`]).
+pub(crate) fn code_request(
     metadata: &ProviderMetadata,
     client: &ClientSettings,
-    code: AuthorizationCode,
-    pending: &PendingSignIn,
-    now: u64,
-) -> Result<TokenSet, TokenError> {
+    code: &AuthorizationCode,
+    verifier: &PkceVerifier,
+) -> Result<HttpRequest, TokenError> {
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.secret()),
         ("redirect_uri", client.redirect_uri.as_str()),
-        ("code_verifier", pending.verifier.secret()),
+        ("code_verifier", verifier.secret()),
     ];
-    let request = token_request(&metadata.token_endpoint, &client.client_id, &form)?;
-    request_tokens(transport, request, now).await
+    token_request(&metadata.token_endpoint, &client.client_id, &form)
 }
 
 /// Uses a refresh token. The authority may rotate it: the answer's refresh token replaces the

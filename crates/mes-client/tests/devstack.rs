@@ -185,7 +185,7 @@ async fn missing_malformed_and_foreign_tokens_are_401() {
 #[tokio::test]
 async fn wrong_pkce_verifier_and_code_replay_are_refused() {
     let f = fixture("pkce").await;
-    let authority = Authority::load(&f.transport, &f.config.client.authority)
+    let mut authority = Authority::load(&f.transport, &f.config.client.authority)
         .await
         .expect("discovery");
     let redirect = SignInClient::new(&f.config.client)
@@ -194,41 +194,27 @@ async fn wrong_pkce_verifier_and_code_replay_are_refused() {
         .url()
         .expect("redirect");
     let query = log_in(&f, &redirect.url, "PLANT\\alice", "alice-demo").await;
-    let code = check_callback(
-        &CallbackParams::from_query(&query),
-        Some(&redirect.pending),
-        &authority.metadata,
-    )
-    .expect("code");
+    let params = CallbackParams::from_query(&query);
+    let client = SignInClient::new(&f.config.client);
     let mut wrong = redirect.pending.clone();
     wrong.verifier = PkceVerifier::new("x".repeat(43));
-    let err = exchange_code(
-        &f.transport,
-        &authority.metadata,
-        &f.config.client,
-        code.clone(),
-        &wrong,
-        now_seconds(),
-    )
-    .await
-    .expect_err("wrong verifier");
+    let err = client
+        .exchange_code(&mut authority, &params, Some(&wrong))
+        .request_async(&f.transport)
+        .await
+        .expect_err("wrong verifier");
     assert!(
-        matches!(&err, TokenError::Refused { error, .. } if error == "invalid_grant"),
+        matches!(&err, SignInFailure::Token(TokenError::Refused { error, .. }) if error == "invalid_grant"),
         "{err:?}"
     );
     // The failed attempt spent the code: the right verifier cannot use it now either.
-    let err = exchange_code(
-        &f.transport,
-        &authority.metadata,
-        &f.config.client,
-        code,
-        &redirect.pending,
-        now_seconds(),
-    )
-    .await
-    .expect_err("replay");
+    let err = client
+        .exchange_code(&mut authority, &params, Some(&redirect.pending))
+        .request_async(&f.transport)
+        .await
+        .expect_err("replay");
     assert!(
-        matches!(&err, TokenError::Refused { error, .. } if error == "invalid_grant"),
+        matches!(&err, SignInFailure::Token(TokenError::Refused { error, .. }) if error == "invalid_grant"),
         "{err:?}"
     );
     f.stack.stop().await;
