@@ -1,13 +1,15 @@
-//! The lookup grid as the tests see it — a page object: where its parts are (`ROWS`, `HEADERS`,
-//! `STATUS`, from [`crate::selectors`]), and what a test waits for, reads or does there, so a
-//! change to the grid's markup is one change here rather than one per test.
+//! The lookup grid as the tests see it — a page object in the shape of leptos's e2e fixtures:
+//! where its parts are (`ROWS`, `HEADERS`, `STATUS`, from [`crate::selectors`]), what a test
+//! waits for and reads there (`wait_for_rows`, `rows`, `status`, `selected`) and what it does
+//! (`filter`, `sort_by`, `pick`), so a change to the grid's markup is one change here rather
+//! than one per test.
 
 use crate::{text_of, wait_for};
 use anyhow::{Result, anyhow};
-use fantoccini::Client;
 use fantoccini::elements::Element;
+use fantoccini::{Client, Locator};
 
-pub use crate::selectors::{HEADERS, QUICK_FILTER, ROWS, STATUS, VIEWPORT};
+pub use crate::selectors::{HEADERS, QUICK_FILTER, ROWS, SELECTED_ROWS, STATUS, VIEWPORT};
 
 /// Waits until the grid shows rows; the first one.
 pub async fn wait_for_rows(client: &Client) -> Result<Element> {
@@ -28,13 +30,45 @@ pub async fn rows(client: &Client) -> Result<Vec<Vec<String>>> {
     serde_json::from_value(value).map_err(|e| anyhow!("grid rows: {e}"))
 }
 
+/// Types `text` into the quick filter (after what is there).
+pub async fn filter(client: &Client, text: &str) -> Result<()> {
+    wait_for(client, QUICK_FILTER).await?.send_keys(text).await?;
+    Ok(())
+}
+
+/// Clicks the header of column `column` (from 0): sorts by it, or turns its order round.
+pub async fn sort_by(client: &Client, column: usize) -> Result<()> {
+    let header = format!("{HEADERS}:nth-child({})", column + 1);
+    wait_for(client, &header).await?.click().await?;
+    Ok(())
+}
+
+/// Clicks the shown row at `position` (from 0, among the rendered rows): selects it.
+pub async fn pick(client: &Client, position: usize) -> Result<()> {
+    let rows = client.find_all(Locator::Css(ROWS)).await?;
+    let row = rows
+        .get(position)
+        .ok_or_else(|| anyhow!("no row {position} among {} shown", rows.len()))?;
+    row.click().await?;
+    Ok(())
+}
+
+/// The first cell's text of each selected row, once at least one is selected.
+pub async fn selected(client: &Client) -> Result<Vec<String>> {
+    wait_for(client, SELECTED_ROWS).await?;
+    let script =
+        format!("return [...document.querySelectorAll('{SELECTED_ROWS}')].map(r => r.cells[0].textContent);");
+    let value = client.execute(&script, vec![]).await?;
+    serde_json::from_value(value).map_err(|e| anyhow!("selected rows: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::selectors::*;
 
     #[test]
     fn every_selector_fits_in_a_quoted_script_string() {
-        for selector in [ROWS, HEADERS, STATUS, VIEWPORT, QUICK_FILTER] {
+        for selector in [ROWS, SELECTED_ROWS, HEADERS, STATUS, VIEWPORT, QUICK_FILTER] {
             assert!(!selector.contains(['\'', '\\', '\n']), "{selector}");
             assert!(in_script("return SEL;").contains(selector));
         }

@@ -6,6 +6,8 @@
 
 /// The grid's body rows (not the spacers that stand in for rows out of view).
 pub const ROWS: &str = "table.grid tbody tr[role=row]";
+/// The grid's selected body rows.
+pub const SELECTED_ROWS: &str = "table.grid tbody tr[role=row][aria-selected=true]";
 /// The grid's column headers.
 pub const HEADERS: &str = "table.grid thead tr[role=row] th";
 /// The grid's status line (how many rows, whether more are coming, how many are selected).
@@ -19,13 +21,13 @@ pub const SIGN_IN: &str = "button#sign-in";
 /// The sign-in button of an embedded grid (a page may hold several).
 pub const EMBEDDED_SIGN_IN: &str = "button.sign-in";
 
-/// `script` with the selectors above in scope as `SEL` (`SEL.rows`, `SEL.headers`,
+/// `script` with the selectors above in scope as `SEL` (`SEL.rows`, `SEL.selectedRows`, `SEL.headers`,
 /// `SEL.status`, `SEL.viewport`, `SEL.quickFilter`), for scripts run in the page. The script is
 /// wrapped in a block, so it may still `return` (WebDriver runs it as a function body) and
 /// leaves no global behind when run at a document's start.
 pub fn in_script(script: &str) -> String {
     format!(
-        "{{ const SEL = {{ rows: '{ROWS}', headers: '{HEADERS}', status: '{STATUS}', viewport: '{VIEWPORT}', \
-         quickFilter: '{QUICK_FILTER}' }};\n{script}\n}}"
+        "{{ const SEL = {{ rows: '{ROWS}', selectedRows: '{SELECTED_ROWS}', headers: '{HEADERS}', status: '{STATUS}', \
+         viewport: '{VIEWPORT}', quickFilter: '{QUICK_FILTER}' }};\n{script}\n}}"
     )
 }

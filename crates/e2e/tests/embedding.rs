@@ -56,9 +56,8 @@ async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
         client.enter_frame(0).await?;
         e2e::grid::wait_for_rows(&client).await?;
         let title = text_of(&client, "#lookup-title").await?;
-        let rows = client.find_all(Locator::Css(e2e::grid::ROWS)).await?;
-        rows[0].click().await?;
-        rows[1].click().await?;
+        grid::pick(&client, 0).await?;
+        grid::pick(&client, 1).await?;
         let first = grid::rows(&client).await?[0][0].clone();
         // Sized to its content: the frame's own page does not scroll.
         wait_until("the frame fits its content", || async {

@@ -5,6 +5,7 @@
 
 use anyhow::{Context as _, Result, bail};
 use devstack::Stack;
+use e2e::grid;
 use e2e::scenario::{
     assert_no_token_stored, screenshot, shared_stack, shared_stack_with, sign_in, stack, stack_with,
     with_browser,
@@ -20,7 +21,7 @@ async fn grid_state(client: &Client) -> Result<serde_json::Value> {
         .execute(
             &in_script("return { sort: [...document.querySelectorAll(SEL.headers + '[aria-sort]')].map(th => th.getAttribute('aria-sort')),
                       filter: document.querySelector(SEL.quickFilter)?.value,
-                      selected: [...document.querySelectorAll(SEL.rows + '[aria-selected=true]')].map(r => r.cells[0].textContent) };"),
+                      selected: [...document.querySelectorAll(SEL.selectedRows)].map(r => r.cells[0].textContent) };"),
             vec![],
         )
         .await?)
@@ -28,16 +29,13 @@ async fn grid_state(client: &Client) -> Result<serde_json::Value> {
 
 /// Sorts by the first column descending, filters, selects the first row shown.
 async fn shape_grid(client: &Client, filter: &str) -> Result<serde_json::Value> {
-    let header = wait_for(client, e2e::grid::HEADERS).await?;
-    header.click().await?;
-    header.click().await?;
-    wait_for(client, QUICK_FILTER).await?.send_keys(filter).await?;
+    grid::sort_by(client, 0).await?;
+    grid::sort_by(client, 0).await?;
+    grid::filter(client, filter).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    e2e::grid::wait_for_rows(client).await?.click().await?;
-    wait_until("a row is selected", || async {
-        Ok(client.find(Locator::Css("tr[aria-selected=true]")).await.is_ok())
-    })
-    .await?;
+    grid::wait_for_rows(client).await?;
+    grid::pick(client, 0).await?;
+    grid::selected(client).await?;
     grid_state(client).await
 }
 
@@ -295,13 +293,12 @@ async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
-        let name_header = "table.grid th:nth-child(2)";
-        wait_for(&client, name_header).await?.click().await?;
-        client.find(Locator::Css(name_header)).await?.click().await?;
-        client.find(Locator::Css(QUICK_FILTER)).await?.send_keys("line").await?;
-        wait_until("the filter applies", || async { Ok(e2e::grid::status(&client).await?.contains("match")) }).await?;
-        client.find(Locator::Css(e2e::grid::ROWS)).await?.click().await?;
-        let picked = text_of(&client, "tr[aria-selected=true] td:first-child").await?;
+        grid::sort_by(&client, 1).await?;
+        grid::sort_by(&client, 1).await?;
+        grid::filter(&client, "line").await?;
+        wait_until("the filter applies", || async { Ok(grid::status(&client).await?.contains("match")) }).await?;
+        grid::pick(&client, 0).await?;
+        let picked = grid::selected(&client).await?.join(", ");
         let url = client.current_url().await?;
         if !url.as_str().contains("sort=ent_name%3Adesc")
             || !url.as_str().contains("q=line")
@@ -324,10 +321,10 @@ async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state
         wait_for(&client, "[data-state=session-expired] button").await?.click().await?;
 
         // Back through AIM (its session needs no form) to the same grid, state intact.
-        wait_for(&client, "table.grid tbody tr[aria-selected=true]").await?;
-        let sort = client.find(Locator::Css(name_header)).await?.attr("aria-sort").await?;
+        let selected = grid::selected(&client).await?.join(", ");
+        let name_header = format!("{}:nth-child(2)", grid::HEADERS);
+        let sort = client.find(Locator::Css(&name_header)).await?.attr("aria-sort").await?;
         let filter = client.find(Locator::Css(QUICK_FILTER)).await?.prop("value").await?;
-        let selected = text_of(&client, "tr[aria-selected=true] td:first-child").await?;
         if sort.as_deref() != Some("descending") || filter.as_deref() != Some("line") || selected != picked {
             bail!("grid state after sign-in: sort {sort:?}, filter {filter:?}, selected {selected:?} (was {picked:?})");
         }
@@ -545,7 +542,7 @@ async fn an_expired_refresh_token_ends_the_session_plainly_and_keeps_the_grid() 
             .click()
             .await?;
         // AIM's own session needs no form: back to the same grid.
-        wait_for(&client, "table.grid tbody tr[aria-selected=true]").await?;
+        grid::selected(&client).await?;
         if grid_state(&client).await? != before {
             bail!("the grid changed over the new sign-in");
         }

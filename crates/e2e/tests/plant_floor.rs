@@ -152,7 +152,7 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
         press(&client, "VANILLA").await?;
         press(&client, &arrow(Key::Down)).await?;
         press(&client, " ").await?;
-        wait_for(&client, "tr[aria-selected=true]").await?;
+        e2e::grid::selected(&client).await?;
         // In forced colours (a Windows contrast theme) the selected and the active row still
         // stand out: the theme drops our backgrounds and shadows.
         e2e::cdp(
@@ -163,11 +163,13 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
         .await?;
         let forced = client
             .execute(
-                "const cell = s => getComputedStyle(document.querySelector(s));
-                 return { selected: cell('tr[aria-selected=true] td').backgroundColor,
+                &in_script(
+                    "const cell = s => getComputedStyle(document.querySelector(s));
+                 return { selected: cell(SEL.selectedRows + ' td').backgroundColor,
                           other: cell('tr[aria-selected=false] td').backgroundColor,
                           active: cell('tr.active td').outlineStyle,
                           forced: matchMedia('(forced-colors: active)').matches };",
+                ),
                 vec![],
             )
             .await?;

@@ -8,7 +8,7 @@ use e2e::grid;
 use e2e::scenario::{
     assert_no_token_stored, screenshot, shared_stack, sign_in, stack, stack_with, with_browser,
 };
-use e2e::selectors::{HEADERS, QUICK_FILTER, SIGN_IN, STATUS};
+use e2e::selectors::{SIGN_IN, STATUS};
 use e2e::{assert_accessible, downloads, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
@@ -61,7 +61,7 @@ async fn an_mes_user_signs_in_sees_entities_and_no_token_is_stored() {
         e2e::cdp(&client, "Emulation.setEmulatedMedia", serde_json::json!({ "features": [] })).await?;
 
         // The quick filter finds rows beyond the first screen.
-        wait_for(&client, QUICK_FILTER).await?.send_keys("packaging line 1").await?;
+        grid::filter(&client, "packaging line 1").await?;
         wait_until("the filter shows only Packaging Line 1 rows", || async {
             let rows = grid::rows(&client).await?;
             Ok(!rows.is_empty() && rows.iter().all(|r| r[1].to_lowercase().contains("packaging")))
@@ -189,10 +189,7 @@ async fn a_non_mes_user_fails_the_last_step_and_export_downloads_the_filtered_ro
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
-        wait_for(&client, QUICK_FILTER)
-            .await?
-            .send_keys("packaging line 1")
-            .await?;
+        grid::filter(&client, "packaging line 1").await?;
         wait_until("the filter applies", || async {
             Ok(e2e::grid::status(&client).await?.contains("match"))
         })
@@ -256,10 +253,7 @@ async fn rows_show_while_a_large_answer_is_still_arriving() {
             bail!("while the answer arrives ({status}) the first rows should show: {shown:?}");
         }
         // Sorting meanwhile applies to what is in and to what comes.
-        wait_for(&client, &format!("{HEADERS}:first-child"))
-            .await?
-            .click()
-            .await?;
+        grid::sort_by(&client, 0).await?;
         let still = e2e::grid::status(&client).await?;
         if !still.contains("so far") {
             bail!("the answer should still be arriving after the sort click: {still}");
@@ -275,11 +269,7 @@ async fn rows_show_while_a_large_answer_is_still_arriving() {
                 first.first()
             );
         }
-        client
-            .find(Locator::Css(&format!("{HEADERS}:first-child")))
-            .await?
-            .click()
-            .await?;
+        grid::sort_by(&client, 0).await?;
         wait_until(
             "descending, the last item id of all 5,000 comes first",
             || async {
