@@ -140,23 +140,6 @@ impl Portal {
             Err(issues) => return self.auth.set(AuthState::ConfigInvalid(issues)),
         };
         let mut warnings = warnings;
-        // The words before the first page that has any: the language is chosen once.
-        let origin = nav::origin();
-        let load = |path: String| async move {
-            mes_client::get_text(&BrowserTransport::default(), &format!("{origin}/{path}"))
-                .await
-                .map_err(|e| e.to_string())
-        };
-        if let Some(why) = words::choose(config.language.as_deref(), &config.translations(), load).await {
-            leptos::logging::warn!("{why}");
-            warnings.push(ConfigIssue {
-                field: "translations".into(),
-                message: why,
-            });
-        }
-        self.warnings.set(warnings);
-        let config = Arc::new(config);
-        self.config.set(Some(config.clone()));
         // Back from the authority: the page that left saved its discovery document and keys with
         // the pending sign-in, so this page goes straight to the token request.
         let (pending, saved) = match at_callback.then(browser::take_round_trip).flatten() {
@@ -165,18 +148,42 @@ impl Portal {
         };
         let configured = config.client.authority.trim_end_matches('/');
         let saved = saved.filter(|a| a.metadata.issuer.trim_end_matches('/') == configured);
-        let authority = match saved {
-            Some(a) => a,
-            None => match Authority::load(&BrowserTransport::default(), &config.client.authority).await {
-                Ok(a) => a,
-                Err(why) => {
-                    return self.auth.set(AuthState::AuthorityUnavailable {
-                        why,
-                        authority: config.client.authority.clone(),
-                    });
-                }
-            },
+        let authority = async {
+            match saved {
+                Some(a) => Ok(a),
+                None => Authority::load(&BrowserTransport::default(), &config.client.authority).await,
+            }
         };
+        // The words before the first page that has any (the language is chosen once), fetched
+        // side by side with the authority's discovery: one round trip, not two.
+        let origin = nav::origin();
+        let load = |path: String| async move {
+            mes_client::get_text(&BrowserTransport::default(), &format!("{origin}/{path}"))
+                .await
+                .map_err(|e| e.to_string())
+        };
+        let translations = config.translations();
+        let words = words::choose(config.language.as_deref(), &translations, load);
+        let (words_warning, authority) = futures::future::join(words, authority).await;
+        if let Some(why) = words_warning {
+            leptos::logging::warn!("{why}");
+            warnings.push(ConfigIssue {
+                field: "translations".into(),
+                message: why,
+            });
+        }
+        self.warnings.set(warnings);
+        let authority = match authority {
+            Ok(a) => a,
+            Err(why) => {
+                return self.auth.set(AuthState::AuthorityUnavailable {
+                    why,
+                    authority: config.client.authority.clone(),
+                });
+            }
+        };
+        let config = Arc::new(config);
+        self.config.set(Some(config.clone()));
         if let Some(params) = params {
             let return_path = pending
                 .as_ref()
