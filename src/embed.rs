@@ -3,7 +3,8 @@
 //! The page must be served from the portal's origin: `config.json`, the registered redirect URI
 //! and the tokens all belong to that origin. Sign-in runs in a popup that lands on the portal's
 //! `/callback`, which hands the answer back (see `mes_client::browser::relay_callback_to_opener`);
-//! the tokens stay in this page's memory. Selections are emitted as a `mes-select` DOM event.
+//! the tokens stay in this page's memory, in one session for all the page's grids
+//! ([`page_portal`]). Selections are emitted as a `mes-select` DOM event.
 
 use crate::grid::{LookupGrid, RowsGrid};
 use crate::grid_model::{GridData, SelectedRow};
@@ -171,6 +172,8 @@ pub fn mount_element(
     let thrown = |e: String| JsValue::from(js_sys::Error::new(&e));
     let first = EmbedOptions::from_js(options).map_err(thrown)?;
     let _ = host.set_attribute("data-mes-lookup", &first.lookup);
+    // The page's session first, so that it belongs to no grid.
+    page_portal();
     let options = RwSignal::new(first);
     let host = send_wrapper::SendWrapper::new(host);
     let events = host.clone();
@@ -199,21 +202,48 @@ pub fn mount_element(
     Ok(controller)
 }
 
-/// A signed-out portal of its own (popup sign-in, no routing) showing the lookup `options`
-/// names; the grid's code loads on demand.
+/// The page's embedded portal (popup sign-in, no routing) showing the lookup `options` names;
+/// the grid's code loads on demand.
 pub fn embedded_portal(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> AnyView {
     start_embedded_portal();
     embedded_grid(options, on_rows)
 }
 
-/// Starts an embedded portal (popup sign-in, no routing) and provides it as context.
+thread_local! {
+    /// This page's embedded session and the owner its signals live under.
+    static PAGE_SESSION: std::cell::OnceCell<(Owner, Portal)> = const { std::cell::OnceCell::new() };
+}
+
+/// The embedded portal of this page: one session for every grid on it — one sign-in (one
+/// popup), one renewal, one sign-out. Started with the first grid, under an owner of its own,
+/// so it outlives any one grid: removing the grid that signed in leaves the others signed in,
+/// and a grid added later starts signed in. Call it outside any grid's reactive owner the first
+/// time (the mount functions do), or its owner would be that grid's child.
+pub fn page_portal() -> Portal {
+    PAGE_SESSION.with(|page| {
+        page.get_or_init(|| {
+            let owner = Owner::new();
+            let portal = owner.with(|| {
+                let portal = Portal::embedded();
+                let signed_out = move || portal.signed_out_elsewhere();
+                if let Err(why) = mes_client::browser::on_sign_out_elsewhere(signed_out) {
+                    leptos::logging::warn!("sign-out in other tabs will not reach this page's grids: {why}");
+                }
+                // wasm-bindgen's own spawn: this may run before the first mount sets up leptos's.
+                wasm_bindgen_futures::spawn_local(portal.start());
+                portal
+            });
+            (owner, portal)
+        })
+        .1
+    })
+}
+
+/// The page's embedded portal (see [`page_portal`]), provided as context to the grid being
+/// mounted.
 pub fn start_embedded_portal() -> Portal {
-    let portal = Portal::embedded();
+    let portal = page_portal();
     provide_context(portal);
-    if let Err(why) = mes_client::browser::on_sign_out_elsewhere(move || portal.signed_out_elsewhere()) {
-        leptos::logging::warn!("sign-out in other tabs will not reach this grid: {why}");
-    }
-    leptos::task::spawn_local(portal.start());
     portal
 }
 

@@ -180,7 +180,8 @@ async fn in_element(client: &Client, script: &str) -> Result<serde_json::Value> 
 
 /// `<mes-lookup-grid>` on a page of the portal's origin: its own sign-in by popup, rows in its
 /// shadow root untouched by the page's styles, `mes-select` on the element, a lookup change by
-/// attribute in the same session, and removal that leaves nothing behind.
+/// attribute in the same session, a second grid sharing that session (before and after the first
+/// is removed), and removal that leaves nothing behind.
 #[tokio::test]
 async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cleans_up() {
     let stack = stack("e2e-element").await;
@@ -244,17 +245,45 @@ async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cle
         if client.windows().await?.len() != 1 || in_element(&client, "return !!grid.querySelector('button.sign-in')").await? == true {
             bail!("changing the attribute must not ask for a new sign-in");
         }
+        // A second grid on the page shares the session: rows at once, no sign-in, no tokens.
+        let issued = stack.aim.issued_tokens().len();
+        client
+            .execute(
+                "const second = document.createElement('mes-lookup-grid');
+                 second.id = 'second'; second.setAttribute('lookup', 'Lots');
+                 document.querySelector('main').append(second);",
+                vec![],
+            )
+            .await?;
+        let second_rows = in_script(
+            "const g = document.querySelector('#second').shadowRoot;
+             return [g.querySelectorAll(SEL.rows).length, !!g.querySelector('button.sign-in')];",
+        );
+        wait_until("the second grid shows rows in the same session", || async {
+            let seen = client.execute(&second_rows, vec![]).await?;
+            Ok(seen[0].as_u64().unwrap_or(0) > 0)
+        })
+        .await?;
+        if stack.aim.issued_tokens().len() != issued || client.windows().await?.len() != 1 {
+            bail!("a second grid on the page must not sign in again");
+        }
         let gone = client
             .execute(
-                "const element = document.querySelector('mes-lookup-grid'); const shadow = element.shadowRoot;
+                "const element = document.querySelector('#lots'); const shadow = element.shadowRoot;
                  element.remove();
                  return [shadow.childNodes.length, document.querySelectorAll('table.grid').length];",
                 vec![],
             )
             .await?;
         if gone != serde_json::json!([0, 0]) {
-            bail!("removing the element must remove the grid: {gone}");
+            bail!("removing the element must remove its grid: {gone}");
         }
+        // The grid that signed in is gone; the other stays signed in.
+        let second = client.execute(&second_rows, vec![]).await?;
+        if second[0].as_u64().unwrap_or(0) == 0 || second[1] != false {
+            bail!("removing one grid must leave the page's other grids signed in: {second}");
+        }
+        client.execute("document.querySelector('#second').remove()", vec![]).await?;
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
     })
