@@ -133,7 +133,7 @@ pub fn pkce_challenge(verifier: &str) -> String {
 /// Each step of a sign-in is a request built from it:
 ///
 /// ```no_run
-/// # async fn run(transport: mes_client::NativeTransport, mut authority: mes_client::Authority,
+/// # async fn run<T: mes_client::Transport + 'static>(transport: T, mut authority: mes_client::Authority,
 /// #     settings: mes_client::ClientSettings, params: mes_client::CallbackParams) -> Result<(), Box<dyn std::error::Error>> {
 /// use mes_client::{Prompt, SignInClient};
 /// let client = SignInClient::new(&settings);
