@@ -38,6 +38,13 @@ const SCOPES: &[Scope] = &[
         timeout: 240,
     },
     Scope {
+        name: "session",
+        package: "mes-client",
+        file: "crates/mes-client/src/session.rs",
+        test_args: &["--lib", "--test", "devstack", "--test", "renewal"],
+        timeout: 240,
+    },
+    Scope {
         name: "discovery",
         package: "mes-client",
         file: "crates/mes-client/src/discovery.rs",

@@ -220,6 +220,75 @@ async fn wrong_pkce_verifier_and_code_replay_are_refused() {
     f.stack.stop().await;
 }
 
+/// Every tampered answer AIM can give to a sign-in is refused by the code exchange, each for its
+/// own reason: the callback's checks (state, RFC 9207 `iss`, `error=`) and the ID token's
+/// (signature, algorithm, audience, nonce, times, key). The e2e suite shows each to a person;
+/// this holds `SignInClient::exchange_code` to it natively.
+#[tokio::test]
+async fn every_tampered_sign_in_answer_is_refused_by_the_code_exchange() {
+    use devstack::hostile::Tamper;
+    let mut options = StackOptions::for_tests("tampered-sign-in");
+    options.hostile = true;
+    let f = fixture_with(options).await;
+    let client = SignInClient::new(&f.config.client);
+    let refused = |failure: &SignInFailure, tamper: Tamper| match tamper {
+        Tamper::DropState | Tamper::WrongState => {
+            matches!(failure, SignInFailure::Callback(SignInError::StateMismatch))
+        }
+        Tamper::DropIss => matches!(failure, SignInFailure::Callback(SignInError::IssuerMissing)),
+        Tamper::WrongIss => matches!(
+            failure,
+            SignInFailure::Callback(SignInError::IssuerMismatch { .. })
+        ),
+        Tamper::AccessDenied => {
+            matches!(failure, SignInFailure::Callback(SignInError::Refused { error, .. }) if error == "access_denied")
+        }
+        Tamper::BadSignature => matches!(failure, SignInFailure::IdToken(IdTokenError::BadSignature)),
+        Tamper::AlgNone => matches!(
+            failure,
+            SignInFailure::IdToken(IdTokenError::UnsupportedAlgorithm(_))
+        ),
+        Tamper::WrongAudience => matches!(
+            failure,
+            SignInFailure::IdToken(IdTokenError::AudienceMismatch { .. })
+        ),
+        Tamper::WrongNonce => matches!(failure, SignInFailure::IdToken(IdTokenError::NonceMismatch)),
+        Tamper::Expired => matches!(failure, SignInFailure::IdToken(IdTokenError::Expired)),
+        Tamper::IssuedInFuture => matches!(failure, SignInFailure::IdToken(IdTokenError::NotYetValid)),
+        Tamper::UnknownKid => matches!(failure, SignInFailure::IdToken(IdTokenError::UnknownKey(_))),
+        // Discovery itself is refused before any sign-in starts (`discovery.rs`' tests).
+        Tamper::WrongIssuerInDiscovery => true,
+    };
+    for &tamper in devstack::hostile::TAMPERS {
+        if tamper == Tamper::WrongIssuerInDiscovery {
+            continue;
+        }
+        let mut authority = Authority::load(&f.transport, &f.config.client.authority)
+            .await
+            .expect("discovery");
+        f.stack.aim.set_tamper(Some(tamper)).expect("hostile");
+        let redirect = client.authorize(&authority.metadata).url().expect("redirect");
+        let query = log_in(&f, &redirect.url, "PLANT\\alice", "alice-demo").await;
+        let outcome = client
+            .exchange_code(
+                &mut authority,
+                &CallbackParams::from_query(&query),
+                Some(&redirect.pending),
+            )
+            .request_async(&f.transport)
+            .await;
+        f.stack.aim.set_tamper(None).expect("hostile");
+        match outcome {
+            Err(failure) => assert!(
+                refused(&failure, tamper),
+                "{tamper:?} was refused for another reason: {failure:?}"
+            ),
+            Ok(_) => panic!("{tamper:?}: a tampered sign-in was accepted"),
+        }
+    }
+    f.stack.stop().await;
+}
+
 #[tokio::test]
 async fn authority_offline_is_told_apart_from_other_server_errors() {
     let mut options = StackOptions::for_tests("offline");
