@@ -3,7 +3,7 @@
 //! complete, a broken config.json, an authority that does not answer).
 //!
 //! In the release build `cargo xtask build` compiles with `--cfg mes_split`: each function made
-//! by [`part!`] becomes a split point (`wasm_split`, re-exported by leptos), and after linking
+//! by `part!` becomes a split point (`wasm_split`, re-exported by leptos), and after linking
 //! `wasm-split-cli` cuts the wasm into the main file (sign-in states and the shell) and one file
 //! per part, fetched the first time the part is shown. In every other build (the browser tests,
 //! `trunk serve`) a part is an ordinary function, so the same code runs unsplit.

@@ -224,6 +224,17 @@ fn test(root: &Path) -> Result<()> {
     let tools = setup::all(root, true)?;
     eprintln!("==> Formatting (rustfmt.toml)");
     run_cmd(cargo().args(["fmt", "--all", "--check"]))?;
+    eprintln!("==> API docs: rustdoc with its warnings as errors (links that lead nowhere)");
+    run_cmd(
+        cargo()
+            .args(["doc", "--no-deps", "-p", "mes-client", "-p", "devstack"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    run_cmd(
+        cargo()
+            .args(["doc", "--no-deps", "-p", "mes-portal", "--target", "wasm32-unknown-unknown"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
     eprintln!("==> Native tests: mes-client, devstack, the portal's pure logic");
     run_cmd(cargo().args(["test", "-p", "mes-client", "-p", "devstack", "-p", "xtask"]))?;
     run_cmd(cargo().args(["test", "-p", "mes-portal", "--lib"]))?;

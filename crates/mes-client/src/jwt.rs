@@ -138,7 +138,7 @@ pub enum IdTokenError {
     /// Not three base64url parts of JSON.
     #[error("the ID token is malformed: {0}")]
     Malformed(String),
-    /// `none`, HMAC, or anything not in [`ALLOWED_ALGORITHMS`].
+    /// `none`, HMAC, or anything not in `ALLOWED_ALGORITHMS` (RS256, ES256).
     #[error("the ID token is signed with \"{0}\", which is not accepted")]
     UnsupportedAlgorithm(String),
     /// No key in the JWKS has this `kid`, even after a refetch.
