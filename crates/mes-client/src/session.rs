@@ -186,3 +186,36 @@ impl<'a, V: SignatureVerifier> CodeExchange<'a, V> {
         Ok(SignedIn { tokens, claims })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(error: &str) -> SignInFailure {
+        SignInFailure::Callback(SignInError::Refused {
+            error: error.into(),
+            description: None,
+        })
+    }
+
+    #[test]
+    fn only_the_answers_to_a_silent_sign_in_without_a_session_are_silent_refusals() {
+        for error in [
+            "login_required",
+            "interaction_required",
+            "consent_required",
+            "account_selection_required",
+        ] {
+            assert!(refused(error).is_silent_refusal(), "{error}");
+        }
+        for other in [
+            refused("access_denied"),
+            refused("server_error"),
+            SignInFailure::Callback(SignInError::StateMismatch),
+            SignInFailure::IdToken(IdTokenError::NonceMismatch),
+            SignInFailure::Browser("popup blocked".into()),
+        ] {
+            assert!(!other.is_silent_refusal(), "{other:?}");
+        }
+    }
+}
