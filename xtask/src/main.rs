@@ -232,7 +232,14 @@ fn test(root: &Path) -> Result<()> {
     )?;
     run_cmd(
         cargo()
-            .args(["doc", "--no-deps", "-p", "mes-portal", "--target", "wasm32-unknown-unknown"])
+            .args([
+                "doc",
+                "--no-deps",
+                "-p",
+                "mes-portal",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
             .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
     eprintln!("==> Native tests: mes-client, devstack, the portal's pure logic");
