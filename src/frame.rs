@@ -18,7 +18,7 @@
 
 use crate::embed::{EmbedOptions, embedded_grid, selection_detail, start_embedded_portal};
 use crate::grid_model::SelectedRow;
-use crate::session::AuthState;
+use crate::session::{AuthState, Portal};
 use crate::words::{RareWord, Word, w};
 use leptos::prelude::*;
 use mes_client::SelectionMode;
@@ -137,17 +137,38 @@ pub fn FrameApp() -> impl IntoView {
     let options = RwSignal::new(options_from_address());
     // A hello that came before config.json was read, by origin.
     let hello_from = RwSignal::new(None::<String>);
-    let ancestor = ancestor_origin();
+    listen_to_the_parent(&window, host, hello_from, options);
+    let portal = start_embedded_portal();
+    decide_when_greeted(portal, host, hello_from, ancestor_origin());
+    tell_the_state(portal, host);
+    tell_the_height(host);
+    let on_rows = selections_to_the_parent(host);
 
-    let on_rows = Callback::new(move |rows: Vec<SelectedRow>| {
-        if let Host::Allowed(origin) = host.get_untracked() {
-            // The `mes-select` event's detail, with its type: the same shape for both.
-            let detail = selection_detail(&rows);
-            let _ = js_sys::Reflect::set(&detail, &"type".into(), &"mes-select".into());
-            tell(&origin, &detail);
+    move || {
+        match host.get() {
+        Host::Allowed(_) => embedded_grid(options, on_rows),
+        Host::Waiting => view! { <p class="muted" role="status">{w(RareWord::FrameWaiting)}</p> }.into_any(),
+        Host::NotFramed => view! {
+            <div class="card"><h1>{w(Word::PortalName)}</h1><p>{w(RareWord::FrameNotFramed)}</p>
+            <p><a class="button" href="/">{w(RareWord::FrameOpenPortal)}</a></p></div>
         }
-    });
-    // Only the parent window is listened to; its origin decides.
+        .into_any(),
+        Host::Refused => view! {
+            <div class="state bad" role="alert" data-state="frame-refused"><p>{w(RareWord::FrameRefused)}</p></div>
+        }
+        .into_any(),
+    }
+    }
+}
+
+/// Listens to the parent window only, and to it only in known shapes: a hello while waiting
+/// (its origin is noted), a lookup change from the allowed origin.
+fn listen_to_the_parent(
+    window: &web_sys::Window,
+    host: RwSignal<Host>,
+    hello_from: RwSignal<Option<String>>,
+    options: RwSignal<EmbedOptions>,
+) {
     let parent = window.parent().ok().flatten();
     let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
         let from_parent = match (ev.source(), &parent) {
@@ -166,9 +187,16 @@ pub fn FrameApp() -> impl IntoView {
     let _ = window.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
     // The page is the frame's for its whole life: the listener stays with it.
     listener.forget();
+}
 
-    let portal = start_embedded_portal();
-    // The decision, once config.json is read and a hello came.
+/// The decision, once config.json is read and a hello came: the origin is allowed (listed in
+/// `embed_origins`, and `ancestor` agrees) and told the grid is ready, or refused.
+fn decide_when_greeted(
+    portal: Portal,
+    host: RwSignal<Host>,
+    hello_from: RwSignal<Option<String>>,
+    ancestor: Option<String>,
+) {
     Effect::new(move |_| {
         let (Some(config), Some(origin)) = (portal.config.get(), hello_from.get()) else {
             return;
@@ -183,7 +211,10 @@ pub fn FrameApp() -> impl IntoView {
             host.set(Host::Refused);
         }
     });
-    // The state and the height go to the allowed parent.
+}
+
+/// Tells the allowed parent every change of the sign-in state (`mes-state`).
+fn tell_the_state(portal: Portal, host: RwSignal<Host>) {
     Effect::new(move |_| {
         let Host::Allowed(origin) = host.get() else { return };
         let state = match portal.auth.get() {
@@ -200,6 +231,11 @@ pub fn FrameApp() -> impl IntoView {
             &message("mes-state", &[("state", JsValue::from_str(state))]),
         );
     });
+}
+
+/// Tells the allowed parent the page's height whenever it changes (`mes-height`), so the frame
+/// fits its content.
+fn tell_the_height(host: RwSignal<Host>) {
     Effect::new(move |observer: Option<Option<web_sys::ResizeObserver>>| {
         if let Some(Some(existing)) = observer {
             return Some(existing);
@@ -228,20 +264,16 @@ pub fn FrameApp() -> impl IntoView {
         observer.observe(&body);
         Some(observer)
     });
+}
 
-    move || {
-        match host.get() {
-        Host::Allowed(_) => embedded_grid(options, on_rows),
-        Host::Waiting => view! { <p class="muted" role="status">{w(RareWord::FrameWaiting)}</p> }.into_any(),
-        Host::NotFramed => view! {
-            <div class="card"><h1>{w(Word::PortalName)}</h1><p>{w(RareWord::FrameNotFramed)}</p>
-            <p><a class="button" href="/">{w(RareWord::FrameOpenPortal)}</a></p></div>
+/// The grid's selections, told to the allowed parent as `mes-select` (the element's event
+/// detail, with its type: the same shape for both).
+fn selections_to_the_parent(host: RwSignal<Host>) -> Callback<Vec<SelectedRow>> {
+    Callback::new(move |rows: Vec<SelectedRow>| {
+        if let Host::Allowed(origin) = host.get_untracked() {
+            let detail = selection_detail(&rows);
+            let _ = js_sys::Reflect::set(&detail, &"type".into(), &"mes-select".into());
+            tell(&origin, &detail);
         }
-        .into_any(),
-        Host::Refused => view! {
-            <div class="state bad" role="alert" data-state="frame-refused"><p>{w(RareWord::FrameRefused)}</p></div>
-        }
-        .into_any(),
-    }
-    }
+    })
 }
