@@ -7,6 +7,7 @@ use crate::cargo;
 use anyhow::{Context as _, Result, bail};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::process::Command;
 
 /// What is mutated, and which tests judge it: for each file the tests that exercise it (native
 /// tests over real HTTP against devstack; the slow browser-driven suites are not needed, since
@@ -121,7 +122,40 @@ fn without_position(name: &str) -> String {
 /// Runs cargo-mutants over every scope, then checks the survivors against the allowed list.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     crate::setup::mutants()?;
-    let only: Vec<&str> = args.iter().map(String::as_str).collect();
+    // `--since REV`: only the mutants in lines changed since REV (cargo-mutants' --in-diff), a
+    // quick check of a change; its results go to target/mutants-since, docs/mutants.md stays.
+    let (since, only): (Option<&str>, Vec<&str>) = match args {
+        [flag, rev, rest @ ..] if flag == "--since" => {
+            (Some(rev.as_str()), rest.iter().map(String::as_str).collect())
+        }
+        [flag] if flag == "--since" => bail!("--since needs a git revision, e.g. --since origin/main"),
+        _ => (None, args.iter().map(String::as_str).collect()),
+    };
+    let results = root.join(if since.is_some() {
+        "target/mutants-since"
+    } else {
+        "target/mutants"
+    });
+    let diff = match since {
+        Some(rev) => {
+            let output = Command::new("git")
+                .args(["diff", "--no-color", rev, "--"])
+                .current_dir(root)
+                .output()
+                .context("running git diff")?;
+            if !output.status.success() {
+                bail!(
+                    "git diff {rev} failed: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
+            }
+            std::fs::create_dir_all(&results)?;
+            let path = results.join("since.diff");
+            std::fs::write(&path, &output.stdout)?;
+            Some(path)
+        }
+        None => None,
+    };
     let allowed = allowed(root)?;
     let header = String::from(
         "# Mutation testing\n\nWritten by `cargo xtask mutants` (cargo-mutants, native tests over real HTTP against devstack).\n\
@@ -134,7 +168,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         .iter()
         .filter(|s| only.is_empty() || only.contains(&s.name))
     {
-        let out = root.join("target/mutants").join(scope.name);
+        let out = results.join(scope.name);
         std::fs::create_dir_all(&out)?;
         eprintln!("==> Mutants of {}", scope.file);
         let mut cmd = cargo();
@@ -153,6 +187,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         .arg(&out)
         .current_dir(root);
         cmd.args(["-f", scope.file]);
+        if let Some(diff) = &diff {
+            cmd.arg("--in-diff").arg(diff);
+        }
         for arg in scope.test_args {
             cmd.arg(format!("--cargo-test-arg={arg}"));
         }
@@ -212,7 +249,24 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         eprintln!("{report}");
         std::fs::write(out.join("summary.md"), &report)?;
     }
-    // docs/mutants.md from every scope's latest summary (scopes can be run one at a time).
+    if since.is_some() {
+        eprintln!("==> --since: docs/mutants.md left as it is (it records whole runs)");
+    } else {
+        write_doc(root, header)?;
+    }
+    if !unexplained.is_empty() {
+        bail!(
+            "{} mutants survived without a reason in {SURVIVORS}:\n  {}",
+            unexplained.len(),
+            unexplained.join("\n  ")
+        );
+    }
+    eprintln!("==> Every mutant was caught, unviable, or is an allowed survivor");
+    Ok(())
+}
+
+/// docs/mutants.md from every scope's latest summary (scopes can be run one at a time).
+fn write_doc(root: &Path, header: String) -> Result<()> {
     let mut doc = header;
     for scope in SCOPES {
         match std::fs::read_to_string(root.join("target/mutants").join(scope.name).join("summary.md")) {
@@ -231,14 +285,6 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     }
     std::fs::write(root.join("docs/mutants.md"), doc)?;
     eprintln!("==> Wrote docs/mutants.md");
-    if !unexplained.is_empty() {
-        bail!(
-            "{} mutants survived without a reason in {SURVIVORS}:\n  {}",
-            unexplained.len(),
-            unexplained.join("\n  ")
-        );
-    }
-    eprintln!("==> Every mutant was caught, unviable, or is an allowed survivor");
     Ok(())
 }
 
