@@ -296,14 +296,7 @@ async fn run() -> Result<(), String> {
                     rusqlite::params![name, desc, active as i64],
                 )
                 .map_err(|e| e.to_string())?;
-                for privilege in [
-                    "view_entities",
-                    "view_items",
-                    "view_lots",
-                    "view_jobs",
-                    "view_work_orders",
-                    "view_users",
-                ] {
+                for privilege in devstack::seed::VIEW_PRIVILEGES {
                     db.execute(
                         "INSERT INTO user_priv VALUES (?1, ?2)",
                         rusqlite::params![name, privilege],

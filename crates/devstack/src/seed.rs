@@ -24,6 +24,16 @@ impl Rng {
     }
 }
 
+/// Every privilege the lookups ask for (an MES user given them all may read every lookup).
+pub const VIEW_PRIVILEGES: [&str; 6] = [
+    "view_entities",
+    "view_items",
+    "view_lots",
+    "view_jobs",
+    "view_work_orders",
+    "view_users",
+];
+
 /// The MES people. `PLANT\victor` exists in AIM only; `PLANT\ivan` is inactive.
 pub const MES_USERS: [(&str, &str, bool, &str, &str); 4] = [
     (
@@ -254,25 +264,12 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
         )?;
     }
     for user in ["PLANT\\alice", "PLANT\\quinn", "PLANT\\ivan"] {
-        for privilege in [
-            "view_entities",
-            "view_items",
-            "view_lots",
-            "view_jobs",
-            "view_work_orders",
-            "view_users",
-        ] {
+        for privilege in VIEW_PRIVILEGES {
             tx.execute("INSERT INTO user_priv VALUES (?1, ?2)", params![user, privilege])?;
         }
     }
     // The Default Background User may read plant data but not the user list.
-    for privilege in [
-        "view_entities",
-        "view_items",
-        "view_lots",
-        "view_jobs",
-        "view_work_orders",
-    ] {
+    for privilege in VIEW_PRIVILEGES.iter().filter(|&&p| p != "view_users") {
         tx.execute(
             "INSERT INTO user_priv VALUES ('Default Background User', ?1)",
             [privilege],
