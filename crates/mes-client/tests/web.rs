@@ -273,37 +273,8 @@ fn the_silent_sign_in_breaker_remembers_one_attempt_per_interval_and_only_a_numb
 }
 
 /// In the wasm, URLs are parsed by the browser's own `URL`: the same answers as the `url` crate
-/// gives natively (see `absolute_url.rs`'s unit tests).
+/// gives natively (`tests/absolute_url.rs` runs the same cases).
 #[wasm_bindgen_test]
 fn absolute_urls_are_parsed_by_the_browser_as_natively() {
-    use mes_client::AbsoluteUrl;
-    for url in [
-        "http://localhost:8080/",
-        "http://LOCALHOST/",
-        "http://127.0.0.1/",
-        "http://127.9.9.9/x",
-        "http://[::1]:3000/",
-    ] {
-        assert!(AbsoluteUrl::parse(url).expect(url).is_loopback(), "{url}");
-    }
-    for url in [
-        "http://localhost.example/",
-        "http://128.0.0.1/",
-        "http://[::2]/",
-        "https://mes.plant.example/",
-    ] {
-        assert!(!AbsoluteUrl::parse(url).expect(url).is_loopback(), "{url}");
-    }
-    for text in ["/callback", "mes.plant.example", "", "http://"] {
-        assert!(AbsoluteUrl::parse(text).is_err(), "{text}");
-    }
-    assert_eq!(
-        AbsoluteUrl::parse("HTTPS://AIM.example/x").expect("url").scheme(),
-        "https"
-    );
-    let url = AbsoluteUrl::parse("https://aim.example/authorize?tenant=1#top").expect("url");
-    assert_eq!(
-        url.with_query_pairs([("a", "b c")]),
-        "https://aim.example/authorize?tenant=1&a=b+c#top"
-    );
+    common::check_absolute_urls();
 }

@@ -1,5 +1,41 @@
 pub mod vectors;
 
+/// The cases `AbsoluteUrl` must answer alike natively (the `url` crate) and in the browser (its
+/// own `URL`): which addresses are loopback, and which texts are no absolute URL at all.
+#[allow(dead_code)]
+pub fn check_absolute_urls() {
+    use mes_client::AbsoluteUrl;
+    for url in [
+        "http://localhost:8080/",
+        "http://LOCALHOST/",
+        "http://127.0.0.1/",
+        "http://127.9.9.9/x",
+        "http://[::1]:3000/",
+    ] {
+        assert!(AbsoluteUrl::parse(url).expect(url).is_loopback(), "{url}");
+    }
+    for url in [
+        "http://localhost.example/",
+        "http://128.0.0.1/",
+        "http://[::2]/",
+        "https://mes.plant.example/",
+    ] {
+        assert!(!AbsoluteUrl::parse(url).expect(url).is_loopback(), "{url}");
+    }
+    for text in ["/callback", "mes.plant.example", "", "http://"] {
+        assert!(AbsoluteUrl::parse(text).is_err(), "{text}");
+    }
+    assert_eq!(
+        AbsoluteUrl::parse("HTTPS://AIM.example/x").expect("url").scheme(),
+        "https"
+    );
+    let url = AbsoluteUrl::parse("https://aim.example/authorize?tenant=1#top").expect("url");
+    assert_eq!(
+        url.with_query_pairs([("a", "b c")]),
+        "https://aim.example/authorize?tenant=1&a=b+c#top"
+    );
+}
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
