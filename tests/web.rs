@@ -76,6 +76,13 @@ fn rows_json(n: usize) -> Rows {
     Rows::from_json(text.as_bytes()).expect("rows")
 }
 
+/// The cell or header the grid's `aria-activedescendant` names, without the grid's number.
+fn active_descendant(table: &web_sys::Element) -> Option<String> {
+    table
+        .get_attribute("aria-activedescendant")
+        .map(|id| local_id(&id).to_owned())
+}
+
 /// `g3-cell-1-0` → `cell-1-0`: an element id without its grid's number.
 fn local_id(id: &str) -> &str {
     id.split_once('-').map_or(id, |(_, rest)| rest)
@@ -299,13 +306,7 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     let _ = key(&table, "ArrowDown");
     let _ = key(&table, "ArrowDown");
     leptos::task::tick().await;
-    assert_eq!(
-        table
-            .get_attribute("aria-activedescendant")
-            .as_deref()
-            .map(local_id),
-        Some("cell-1-0")
-    );
+    assert_eq!(active_descendant(&table).as_deref(), Some("cell-1-0"));
     leptos::task::tick().await;
     let marked: Vec<String> = all(&root, "td[data-active]")
         .iter()
@@ -347,21 +348,16 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
 
     // Sorting by keyboard: up from the first row into the header row, across, Enter sorts (again
     // reverses), down comes back to the rows; the header cell is what aria-activedescendant names.
-    let active = |table: &web_sys::Element| {
-        table
-            .get_attribute("aria-activedescendant")
-            .map(|id| local_id(&id).to_owned())
-    };
     let _ = key(&table, "ArrowUp");
     leptos::task::tick().await;
     assert_eq!(
-        active(&table).as_deref(),
+        active_descendant(&table).as_deref(),
         Some("col-0"),
         "up from row 0 is the header row"
     );
     let _ = key(&table, "ArrowRight");
     leptos::task::tick().await;
-    assert_eq!(active(&table).as_deref(), Some("col-1"));
+    assert_eq!(active_descendant(&table).as_deref(), Some("col-1"));
     let qty = headers(&root)[1].clone();
     assert!(
         qty.has_attribute("data-active"),
@@ -380,7 +376,7 @@ async fn keyboard_moves_and_picks_and_the_selection_is_reported() {
     let _ = key(&filter, "ArrowDown");
     leptos::task::tick().await;
     assert_eq!(
-        active(&table).as_deref(),
+        active_descendant(&table).as_deref(),
         Some("cell-0-1"),
         "down, down returns to the first row"
     );
@@ -508,10 +504,7 @@ async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
         leptos::task::tick().await;
     }
     assert_eq!(
-        table
-            .get_attribute("aria-activedescendant")
-            .as_deref()
-            .map(local_id),
+        active_descendant(&table).as_deref(),
         Some("col-1"),
         "in the header row"
     );
@@ -524,13 +517,7 @@ async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
     assert!(key(&qty, "Enter").default_prevented());
     leptos::task::tick().await;
     assert_eq!(
-        (
-            active().is_empty(),
-            table
-                .get_attribute("aria-activedescendant")
-                .as_deref()
-                .map(local_id)
-        ),
+        (active().is_empty(), active_descendant(&table).as_deref()),
         (true, Some("cell-0-1"))
     );
     assert_eq!(
@@ -543,10 +530,7 @@ async fn column_filters_compare_numbers_and_columns_can_be_hidden() {
     assert!(key(&qty, "Escape").default_prevented());
     leptos::task::tick().await;
     assert_eq!(
-        table
-            .get_attribute("aria-activedescendant")
-            .as_deref()
-            .map(local_id),
+        active_descendant(&table).as_deref(),
         Some("col-1"),
         "Escape: the header again"
     );
@@ -784,22 +768,13 @@ async fn columns_resize_with_the_keyboard_and_the_active_cell_is_copied() {
     leptos::task::tick().await;
     let table = one(&root, "table[role=grid]");
     assert_eq!(
-        table
-            .get_attribute("aria-activedescendant")
-            .as_deref()
-            .map(local_id),
+        active_descendant(&table).as_deref(),
         Some("cell-1-2"),
         "the clicked cell"
     );
     key(&table, "ArrowLeft");
     leptos::task::tick().await;
-    assert_eq!(
-        table
-            .get_attribute("aria-activedescendant")
-            .as_deref()
-            .map(local_id),
-        Some("cell-1-1")
-    );
+    assert_eq!(active_descendant(&table).as_deref(), Some("cell-1-1"));
     let init = web_sys::KeyboardEventInit::new();
     init.set_key("c");
     init.set_ctrl_key(true);
