@@ -548,11 +548,25 @@ pub(crate) fn token_request(
     Ok(form_post(endpoint, body.finish()))
 }
 
-/// Reads a token endpoint's answer (RFC 6749 §5.1 with OpenID's `id_token`, or §5.2): only
-/// Bearer tokens; error texts stripped of control characters; `expires_in` added to `now`
-/// without overflow. A malformed answer is described by the field that was wrong, never by its
-/// bytes (serde's own messages quote values, which may be tokens).
+/// Reads a token endpoint's answer (RFC 6749 §5.1 with OpenID's `id_token`, or §5.2).
+///
+/// Strict where a field protects, lenient where it only informs, so that any conforming
+/// authority signs people in (ARCHITECTURE.md, "Reading token answers", has the table):
+/// - `access_token`: a non-empty string, or the answer is refused — it is what the MES gets.
+/// - `token_type`: `Bearer` in any case, or refused — a DPoP- or MAC-bound token sent as a bearer
+///   would be misused.
+/// - `expires_in`: seconds as a number or a numeric string (added to `now` without overflow);
+///   missing, negative or unreadable means "not said" — renewal then follows the MES's 401.
+/// - `refresh_token`, `id_token`: a string; missing, `null`, empty or of another type means not
+///   issued (the code exchange then refuses a missing ID token itself).
+/// - `scope`: informational (§5.1) — a space-separated string, or a list of strings; empty,
+///   missing or odd means none listed.
+/// - unknown members are ignored; a UTF-8 byte-order mark before the object is skipped.
+///
+/// A malformed answer is described by the field that was wrong, never by its bytes (serde's own
+/// messages quote values, which may be tokens); error texts are stripped of control characters.
 pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSet, TokenError> {
+    use serde_json::Value;
     let status = response.status().as_u16();
     if !response.status().is_success() {
         return Err(refusal(response));
@@ -562,47 +576,68 @@ pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSe
         .body()
         .strip_prefix(b"\xEF\xBB\xBF")
         .unwrap_or(response.body());
-    let Ok(serde_json::Value::Object(answer)) = serde_json::from_slice::<serde_json::Value>(body) else {
+    let Ok(Value::Object(answer)) = serde_json::from_slice::<Value>(body) else {
         return Err(unexpected(format!(
             "not a JSON token object ({})",
             labelled(response)
         )));
     };
-    let text = |name: &str, required: bool| -> Result<Option<String>, TokenError> {
+    let required = |name: &str| -> Result<String, TokenError> {
         match answer.get(name) {
-            None | Some(serde_json::Value::Null) if !required => Ok(None),
-            None | Some(serde_json::Value::Null) => Err(unexpected(format!("\"{name}\" is missing"))),
-            Some(serde_json::Value::String(v)) if v.is_empty() => {
-                Err(unexpected(format!("\"{name}\" is empty")))
-            }
-            Some(serde_json::Value::String(v)) => Ok(Some(v.clone())),
+            None | Some(Value::Null) => Err(unexpected(format!("\"{name}\" is missing"))),
+            Some(Value::String(v)) if v.is_empty() => Err(unexpected(format!("\"{name}\" is empty"))),
+            Some(Value::String(v)) => Ok(v.clone()),
             Some(_) => Err(unexpected(format!("\"{name}\" is not a string"))),
         }
     };
-    let access_token = text("access_token", true)?.unwrap_or_default();
-    let token_type = text("token_type", true)?.unwrap_or_default();
+    let optional = |name: &str| match answer.get(name) {
+        Some(Value::String(v)) if !v.is_empty() => Some(Secret::new(v.clone())),
+        _ => None,
+    };
+    let access_token = required("access_token")?;
+    let token_type = required("token_type")?;
     if !token_type.eq_ignore_ascii_case("bearer") {
         return Err(unexpected(format!(
             "token type \"{}\" instead of Bearer",
             printable(&token_type)
         )));
     }
-    let expires_in = match answer.get("expires_in") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(v) => Some(
-            v.as_u64()
-                .ok_or_else(|| unexpected("\"expires_in\" is not a whole number of seconds".into()))?,
-        ),
-    };
     Ok(TokenSet {
         access_token: Secret::new(access_token),
-        refresh_token: text("refresh_token", false)?.map(Secret::new),
-        id_token: text("id_token", false)?.map(Secret::new),
-        expires_at: expires_in.map(|s| now.saturating_add(s)),
-        scopes: text("scope", false)?
-            .map(|s| s.split_whitespace().map(str::to_owned).collect())
-            .unwrap_or_default(),
+        refresh_token: optional("refresh_token"),
+        id_token: optional("id_token"),
+        expires_at: answer
+            .get("expires_in")
+            .and_then(lifetime_seconds)
+            .map(|s| now.saturating_add(s)),
+        scopes: answer.get("scope").map(granted_scopes).unwrap_or_default(),
     })
+}
+
+/// `expires_in` as whole seconds: a number (a fraction rounds down) or a numeric string, as some
+/// authorities send it; anything else is not a lifetime.
+fn lifetime_seconds(value: &serde_json::Value) -> Option<u64> {
+    match value {
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The granted scopes: RFC 6749's space-separated string, or a list of strings.
+fn granted_scopes(value: &serde_json::Value) -> Vec<String> {
+    match value {
+        serde_json::Value::String(s) => s.split_whitespace().map(str::to_owned).collect(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .flat_map(str::split_whitespace)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// What an answer says it is: its content type, or that it names none. Never its bytes.
@@ -914,18 +949,157 @@ mod tests {
         );
     }
 
+    /// A token answer as a provider might send it, with `extra` members after the two required.
+    fn token_answer(extra: &str) -> Result<TokenSet, TokenError> {
+        parse_token_response(
+            &HttpResponse::new(
+                200,
+                format!(r#"{{"access_token":"a.b.c","token_type":"Bearer"{extra}}}"#),
+            ),
+            1000,
+        )
+    }
+
+    #[test]
+    fn rule_scope_informs_so_empty_or_odd_is_no_scope() {
+        // A certified provider answers `"scope": ""` when no API scope was granted to the client.
+        assert_eq!(
+            token_answer(r#","scope":"""#).expect("empty").scopes,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            token_answer(r#","scope":"  ""#).expect("blank").scopes,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            token_answer(r#","scope":null"#).expect("null").scopes,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            token_answer(r#","scope":7"#).expect("number").scopes,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            token_answer(r#","scope":["openid","mes system"]"#)
+                .expect("list")
+                .scopes,
+            ["openid", "mes", "system"]
+        );
+        assert_eq!(
+            token_answer(r#","scope":"openid\tmes""#).expect("tab").scopes,
+            ["openid", "mes"]
+        );
+    }
+
+    #[test]
+    fn rule_unknown_members_are_ignored() {
+        let tokens = token_answer(
+            r#","session_state":"x","not-before-policy":0,"ext":{"a":[1]},"refresh_expires_in":1800"#,
+        )
+        .expect("unknown members");
+        assert_eq!(tokens.access_token.expose(), "a.b.c");
+    }
+
+    #[test]
+    fn rule_a_byte_order_mark_is_skipped() {
+        let body = "\u{feff}{\"access_token\":\"a\",\"token_type\":\"Bearer\"}";
+        let tokens = parse_token_response(&HttpResponse::new(200, body), 0).expect("BOM");
+        assert_eq!(tokens.access_token.expose(), "a");
+    }
+
+    #[test]
+    fn rule_expires_in_informs_so_missing_or_odd_is_not_said() {
+        assert_eq!(token_answer("").expect("missing").expires_at, None);
+        assert_eq!(
+            token_answer(r#","expires_in":300"#).expect("n").expires_at,
+            Some(1300)
+        );
+        assert_eq!(
+            token_answer(r#","expires_in":"300""#).expect("text").expires_at,
+            Some(1300)
+        );
+        assert_eq!(
+            token_answer(r#","expires_in":299.9"#)
+                .expect("fraction")
+                .expires_at,
+            Some(1299)
+        );
+        for odd in [
+            r#","expires_in":-5"#,
+            r#","expires_in":"soon""#,
+            r#","expires_in":[300]"#,
+            r#","expires_in":null"#,
+        ] {
+            assert_eq!(token_answer(odd).expect(odd).expires_at, None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn rule_an_empty_or_odd_refresh_or_id_token_is_not_issued() {
+        for odd in [r#""""#, "null", "7", "{}"] {
+            let tokens = token_answer(&format!(r#","refresh_token":{odd},"id_token":{odd}"#)).expect(odd);
+            assert!(
+                tokens.refresh_token.is_none() && tokens.id_token.is_none(),
+                "{odd}"
+            );
+        }
+    }
+
+    #[test]
+    fn rule_access_token_and_bearer_type_protect_so_they_are_exact() {
+        let refused = |body: &str| parse_token_response(&HttpResponse::new(200, body), 0).err();
+        for (body, reason) in [
+            (r#"{"token_type":"Bearer"}"#, "\"access_token\" is missing"),
+            (
+                r#"{"access_token":"","token_type":"Bearer"}"#,
+                "\"access_token\" is empty",
+            ),
+            (
+                r#"{"access_token":7,"token_type":"Bearer"}"#,
+                "\"access_token\" is not a string",
+            ),
+            (r#"{"access_token":"a"}"#, "\"token_type\" is missing"),
+            (
+                r#"{"access_token":"a","token_type":"DPoP"}"#,
+                "token type \"DPoP\" instead of Bearer",
+            ),
+            (
+                r#"{"access_token":"a","token_type":"Bearer2"}"#,
+                "token type \"Bearer2\" instead of Bearer",
+            ),
+        ] {
+            assert_eq!(
+                refused(body),
+                Some(TokenError::UnexpectedResponse {
+                    status: 200,
+                    reason: reason.into()
+                }),
+                "{body}"
+            );
+        }
+        assert!(token_answer("").is_ok(), "Bearer");
+        assert!(
+            parse_token_response(
+                &HttpResponse::new(200, r#"{"access_token":"a","token_type":"bEaReR"}"#),
+                0
+            )
+            .is_ok(),
+            "the type is case-insensitive (RFC 6749 §5.1)"
+        );
+    }
+
     #[test]
     fn a_broken_token_answer_names_the_field_never_its_bytes() {
         let answer = |body: &str| HttpResponse::new(200, body);
         let secret = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXBheWxvYWQ.c2ln";
         let cases = [
             (
-                format!(r#"{{"access_token":"{secret}","token_type":"Bearer","expires_in":"{secret}"}}"#),
-                "\"expires_in\" is not a whole",
+                format!(r#"{{"access_token":{{"value":"{secret}"}},"token_type":"Bearer"}}"#),
+                "\"access_token\" is not a string",
             ),
             (
-                format!(r#"{{"access_token":"{secret}","token_type":"Bearer","refresh_token":7}}"#),
-                "\"refresh_token\" is not a string",
+                format!(r#"{{"access_token":"{secret}","token_type":"DPoP"}}"#),
+                "token type \"DPoP\" instead of Bearer",
             ),
             (
                 format!(r#"{{"access_token":"{secret}"}}"#),
