@@ -84,6 +84,10 @@ pub struct Portal {
     pub session_seen: RwSignal<u64>,
     /// The current path (client-side routing).
     pub route: RwSignal<String>,
+    /// This page signed out (here or in another tab): the next sign-in asks the authority for
+    /// its form (`prompt=login`), so its open session cannot sign the same person straight back
+    /// in when someone else means to sign in.
+    pub signed_out_here: RwSignal<bool>,
     /// Embedded in another page: sign-in runs in a popup, and the host page's address is left
     /// alone (no redirects, no routing, no grid state in its query).
     pub embedded: bool,
@@ -104,6 +108,7 @@ impl Portal {
             auth: RwSignal::new(AuthState::Starting),
             session_seen: RwSignal::new(0),
             route: RwSignal::new(nav::pathname()),
+            signed_out_here: RwSignal::new(false),
             embedded: false,
         }
     }
@@ -256,6 +261,7 @@ impl Portal {
             &config.client,
             signed_in,
         );
+        self.signed_out_here.set(false);
         self.auth.set(AuthState::SignedIn(Arc::new(SignedInState {
             config,
             authority,
@@ -264,11 +270,17 @@ impl Portal {
     }
 
     /// Sends the browser to the authority (a popup when embedded), after asking the authority
-    /// whether it answers, so nobody is sent to a browser error page.
+    /// whether it answers, so nobody is sent to a browser error page. After a sign-out in this
+    /// page the authority is asked for its form (`prompt=login`) whatever `prompt` says.
     pub fn sign_in(&self, prompt: Option<Prompt>) {
         let (Some(config), Some(authority)) = (self.config.get_untracked(), self.authority.get_untracked())
         else {
             return;
+        };
+        let prompt = if self.signed_out_here.get_untracked() {
+            Some(Prompt::Login)
+        } else {
+            prompt
         };
         if self.embedded {
             return self.sign_in_popup(&config, &authority, prompt);
@@ -375,12 +387,14 @@ impl Portal {
     }
 
     /// Forgets the tokens, revokes the refresh token, tells the other tabs, and ends the
-    /// authority's session by a POST (embedded: only this page's session, the host page stays).
+    /// authority's session at its end-session endpoint, by POST or GET as config.json says
+    /// (embedded: only this page's session, the host page stays).
     pub fn sign_out(self) {
         let signed_in = match self.auth.get_untracked() {
             AuthState::SignedIn(s) => Some(s),
             _ => None,
         };
+        self.signed_out_here.set(true);
         self.auth
             .set(AuthState::SignedOut(Some(w(Word::SignedOut).into())));
         browser::announce_sign_out();
@@ -412,7 +426,7 @@ impl Portal {
                 tokens.id_token.as_ref(),
             ) {
                 Some(form) => {
-                    if let Err(why) = browser::post_form(&form) {
+                    if let Err(why) = browser::leave_for_end_session(&form) {
                         let why = why.to_string();
                         self.auth.set(AuthState::SignedOut(Some(fill(
                             Word::EndSessionFailed,
@@ -432,6 +446,7 @@ impl Portal {
     /// Another tab signed out: forget this tab's tokens too.
     pub fn signed_out_elsewhere(&self) {
         if matches!(self.auth.get_untracked(), AuthState::SignedIn(_)) {
+            self.signed_out_here.set(true);
             self.auth
                 .set(AuthState::SignedOut(Some(w(Word::SignedOutElsewhere).into())));
         }

@@ -50,6 +50,9 @@ pub struct AimOptions {
     pub session_lifetime: u64,
     /// Whether discovery names an end-session endpoint (some providers offer none).
     pub end_session: bool,
+    /// Whether the end-session endpoint takes POST as well as GET. A certified provider's
+    /// default takes only GET there (POST is not found), as the real one may be set up.
+    pub end_session_post: bool,
 }
 
 /// Requests counted per kind, for tests and benchmarks.
@@ -248,6 +251,7 @@ pub fn app(state: Arc<AimState>) -> Router {
         .route("/connect/authorize", get(authorize).post(login))
         .route("/connect/token", post(token))
         .route("/connect/endsession", get(end_session).post(end_session_form))
+        .route("/connect/endsession/confirm", post(end_session_confirmed))
         .route("/connect/revocation", post(revocation))
         .layer(cors)
         .with_state(state.clone());
@@ -928,8 +932,16 @@ fn service_token(
     Ok(no_store(Json(json!({ "access_token": access, "token_type": "Bearer", "expires_in": lifetime, "scope": "system" })).into_response()))
 }
 
-/// RP-Initiated Logout by POST (the parameters in a form body, so no token is in a URL).
+/// RP-Initiated Logout by POST (the parameters in a form body, so no token is in a URL), when
+/// this authority is set up to take it.
 async fn end_session_form(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
+    if !s.options.end_session_post {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This authority takes sign-out requests by GET only.",
+        );
+    }
     match parse_form(&body) {
         Ok(p) => end_session(State(s), headers, Query(p)).await,
         Err(_) => error_page(
@@ -940,39 +952,119 @@ async fn end_session_form(State(s): State<Arc<AimState>>, headers: HeaderMap, bo
     }
 }
 
+/// RP-Initiated Logout 1.0 §2-§3: a valid `id_token_hint` ends the session at once; without one
+/// anybody's page could sign the person out, so the person is asked first (as certified
+/// providers do). `client_id`, when sent beside a hint, must be the hint's audience. The browser
+/// goes back only to a post-logout URI registered for that client.
 async fn end_session(
     State(s): State<Arc<AimState>>,
     headers: HeaderMap,
     Query(p): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(id) = cookie(&headers, SSO_COOKIE) {
+    let hinted = p.get("id_token_hint").and_then(|t| audience_of_own_token(&s, t));
+    if let (Some(hinted), Some(named)) = (&hinted, p.get("client_id"))
+        && hinted != named
+    {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "The sign-out request names a client that the ID token was not issued to.",
+        );
+    }
+    match hinted {
+        Some(client_id) => signed_out(&s, &headers, &p, Some(&client_id)),
+        None => confirm_sign_out_page(&p),
+    }
+}
+
+/// The person's answer on the confirmation page (double-submit CSRF, like the login form).
+async fn end_session_confirmed(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Ok(p) = parse_form(&body) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "The sign-out form was not readable.",
+        );
+    };
+    let csrf_ok = match (cookie(&headers, CSRF_COOKIE), p.get("csrf")) {
+        (Some(expected), Some(sent)) => !expected.is_empty() && &expected == sent,
+        _ => false,
+    };
+    if !csrf_ok {
+        return confirm_sign_out_page(&p);
+    }
+    let client_id = p.get("client_id").cloned();
+    if p.get("action").map(String::as_str) == Some("stay") {
+        // Still signed in at AIM; back to the client if it said where.
+        return match post_logout_target(&s, &p, client_id.as_deref()) {
+            Some(url) => Redirect::to(&url).into_response(),
+            None => error_page(
+                StatusCode::OK,
+                "Still signed in",
+                "You are still signed in to AVEVA Identity Manager.",
+            ),
+        };
+    }
+    signed_out(&s, &headers, &p, client_id.as_deref())
+}
+
+fn confirm_sign_out_page(p: &HashMap<String, String>) -> Response {
+    let hidden: String = ["client_id", "post_logout_redirect_uri", "state", "ui_locales"]
+        .iter()
+        .filter_map(|k| {
+            p.get(*k)
+                .map(|v| format!(r#"<input type="hidden" name="{k}" value="{}">"#, html_escape(v)))
+        })
+        .collect();
+    let csrf = random_token(24);
+    let mut response = Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Sign out – AVEVA Identity Manager (stand-in)</title><style>{PAGE_STYLE}</style></head><body><main>
+<h1>Sign out of AVEVA Identity Manager?</h1><p class="sub">A page asked to end your sign-in here.</p>
+<form method="post" action="{BASE_PATH}/connect/endsession/confirm">{hidden}<input type="hidden" name="csrf" value="{csrf}">
+<div class="buttons"><button class="primary" id="sign-out-confirm" name="action" value="logout" autofocus>Yes, sign me out</button>
+<button class="secondary" id="sign-out-stay" name="action" value="stay">No, stay signed in</button></div></form></main></body></html>"#
+    ))
+    .into_response();
+    let cookie = format!("{CSRF_COOKIE}={csrf}; Path={BASE_PATH}; HttpOnly; SameSite=Strict");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The registered post-logout URI of `client_id` that the request names, with its `state`.
+fn post_logout_target(s: &AimState, p: &HashMap<String, String>, client_id: Option<&str>) -> Option<String> {
+    let uri = p.get("post_logout_redirect_uri")?;
+    let client = s.client(client_id?)?;
+    if !client.post_logout_uris.contains(uri) {
+        return None;
+    }
+    let sep = if uri.contains('?') { '&' } else { '?' };
+    Some(match p.get("state") {
+        Some(state) => format!(
+            "{uri}{sep}{}",
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("state", state)
+                .finish()
+        ),
+        None => uri.clone(),
+    })
+}
+
+/// Ends this browser's AIM session and sends it back to the client, or says it is signed out.
+fn signed_out(
+    s: &AimState,
+    headers: &HeaderMap,
+    p: &HashMap<String, String>,
+    client_id: Option<&str>,
+) -> Response {
+    if let Some(id) = cookie(headers, SSO_COOKIE) {
         s.memory().sessions.remove(&id);
     }
     let clear = format!("{SSO_COOKIE}=; Path={BASE_PATH}; HttpOnly; SameSite=Lax; Max-Age=0");
-    let client_id = p.get("id_token_hint").and_then(|t| audience_of_own_token(&s, t));
-    let target = match (
-        p.get("post_logout_redirect_uri"),
-        client_id.as_deref().and_then(|c| s.client(c)),
-    ) {
-        (Some(uri), Some(client)) if client.post_logout_uris.contains(uri) => Some(uri.clone()),
-        _ => None,
-    };
-    let mut response = match target {
-        Some(uri) => {
-            let sep = if uri.contains('?') { '&' } else { '?' };
-            let url = match p.get("state") {
-                Some(state) => {
-                    format!(
-                        "{uri}{sep}{}",
-                        form_urlencoded::Serializer::new(String::new())
-                            .append_pair("state", state)
-                            .finish()
-                    )
-                }
-                None => uri,
-            };
-            Redirect::to(&url).into_response()
-        }
+    let mut response = match post_logout_target(s, p, client_id) {
+        Some(url) => Redirect::to(&url).into_response(),
         None => error_page(
             StatusCode::OK,
             "Signed out",

@@ -350,6 +350,7 @@ async fn up(args: &Args) -> Result<(), String> {
         refresh_token_lifetime: args.get("refresh-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
         aim_session_lifetime: args.get("session-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
         aim_end_session: true,
+        aim_end_session_post: true,
         jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
         background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
         refresh_tokens: !args.flags.contains_key("no-refresh-tokens"),
@@ -450,6 +451,7 @@ async fn single(args: &Args) -> Result<(), String> {
                 .get("refresh-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
             session_lifetime: args.get("session-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
             end_session: true,
+            end_session_post: true,
         })
         .map_err(|e| e.to_string())?;
         println!("AIM stand-in: {issuer} (portal origins: {})", origins.join(", "));

@@ -62,6 +62,9 @@ pub struct StackOptions {
     pub aim_session_lifetime: u64,
     /// Whether AIM's discovery names an end-session endpoint.
     pub aim_end_session: bool,
+    /// Whether AIM's end-session endpoint takes POST as well as GET (a certified provider's
+    /// default takes only GET).
+    pub aim_end_session_post: bool,
     /// How long MES trusts the authority's keys.
     pub jwks_ttl: Duration,
     /// How long MES caches the Default Background User.
@@ -71,8 +74,9 @@ pub struct StackOptions {
     /// Test-only hostile modes ([`crate::hostile`]): the MES serves its hostile corpus (and the
     /// portal's config lists a lookup per case) and AIM can be told to tamper with its answers.
     pub hostile: bool,
-    /// Top-level fields of the portal's `config.json` replaced by these (tests of how the portal
-    /// takes its configuration: a language, a broken file).
+    /// Put over the portal's `config.json`: an object patches an object field by field, any
+    /// other value replaces the field (tests of how the portal takes its configuration: a
+    /// language, a broken file, a sign-out by GET).
     pub config_patch: Option<serde_json::Value>,
 }
 
@@ -97,6 +101,7 @@ impl StackOptions {
             refresh_token_lifetime: DEFAULT_REFRESH_LIFETIME,
             aim_session_lifetime: DEFAULT_REFRESH_LIFETIME,
             aim_end_session: true,
+            aim_end_session_post: true,
             jwks_ttl: Duration::from_secs(5),
             background_user_ttl: Duration::from_secs(3600),
             refresh_tokens: true,
@@ -207,6 +212,7 @@ impl Stack {
             refresh_token_lifetime: options.refresh_token_lifetime,
             session_lifetime: options.aim_session_lifetime,
             end_session: options.aim_end_session,
+            end_session_post: options.aim_end_session_post,
         })?);
         let mes = Arc::new(MesState::open(MesOptions {
             authority: issuer.clone(),

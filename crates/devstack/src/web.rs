@@ -36,7 +36,7 @@ pub struct WebOptions {
     pub refresh_tokens: bool,
     /// Test-only: list a lookup per hostile MES case in `config.json`.
     pub hostile: bool,
-    /// Top-level fields of `config.json` replaced by these (see `StackOptions::config_patch`).
+    /// Put over `config.json`, object by object (see `StackOptions::config_patch`).
     pub config_patch: Option<serde_json::Value>,
     /// Origins of other sites' pages that may frame `/embed/lookup` (config.json's
     /// `embed_origins` and the page's `frame-ancestors`).
@@ -89,13 +89,26 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
             lookups.push(serde_json::json!({ "name": format!("Hostile: {}", case.name), "web_api": "MES", "endpoint": format!("v3/hostile/{}", case.name) }));
         }
     }
-    if let (Some(serde_json::Value::Object(patch)), Some(fields)) = (&o.config_patch, config.as_object_mut())
-    {
-        for (key, value) in patch {
-            fields.insert(key.clone(), value.clone());
-        }
+    if let Some(patch) = &o.config_patch {
+        merge(&mut config, patch);
     }
     config
+}
+
+/// Puts `patch` over `config`: an object patches an object field by field, anything else
+/// replaces what was there.
+fn merge(config: &mut serde_json::Value, patch: &serde_json::Value) {
+    match (config, patch) {
+        (serde_json::Value::Object(fields), serde_json::Value::Object(patch)) => {
+            for (key, value) in patch {
+                merge(
+                    fields.entry(key.clone()).or_insert(serde_json::Value::Null),
+                    value,
+                );
+            }
+        }
+        (config, patch) => *config = patch.clone(),
+    }
 }
 
 /// `'sha256-…'` sources for every inline `<script>` in the page (trunk's module loader).

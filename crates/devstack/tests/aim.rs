@@ -977,3 +977,169 @@ async fn end_session_by_post_keeps_the_hint_out_of_the_url() {
     );
     stack.stop().await;
 }
+
+/// The confirmation page's CSRF value and cookie.
+fn confirmation_form(page: &str, set_cookie: &reqwest::header::HeaderMap) -> (String, String) {
+    let csrf = page
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the confirmation form carries a CSRF value")
+        .to_owned();
+    let cookie = set_cookie
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("aim.csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("and sets its cookie")
+        .to_owned();
+    (csrf, cookie)
+}
+
+#[tokio::test]
+async fn end_session_without_a_hint_asks_the_person_and_a_get_only_authority_refuses_posts() {
+    let mut options = StackOptions::for_tests("aim-logout-get");
+    options.aim_end_session_post = false;
+    let stack = Stack::start(options).await.expect("stack");
+    let (_, challenge) = pkce();
+    let (_, cookie) = log_in(
+        &stack,
+        &authorize_params(&stack, &challenge, &[]),
+        "PLANT\\alice",
+        "alice-demo",
+    )
+    .await;
+    let sso = cookie.expect("cookie");
+    let registered = format!("{}/signed-out", stack.portal_origin);
+    let endsession = format!("{}/connect/endsession", stack.issuer);
+    let still_signed_in = |what: &'static str| {
+        let (stack, sso, challenge) = (&stack, sso.clone(), challenge.clone());
+        async move {
+            let silent = http()
+                .get(authorize_url(stack))
+                .query(&authorize_params(stack, &challenge, &[("prompt", "none")]))
+                .header("cookie", &sso)
+                .send()
+                .await
+                .expect("get");
+            let error = redirect_query(silent.headers()).get("error").cloned();
+            assert!(
+                error.is_none() || error.as_deref() == Some("login_required"),
+                "{what}: {error:?}"
+            );
+            error.is_none()
+        }
+    };
+
+    let post = http()
+        .post(&endsession)
+        .header("cookie", &sso)
+        .form(&[
+            ("client_id", "mes-portal"),
+            ("post_logout_redirect_uri", registered.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        post.status(),
+        StatusCode::NOT_FOUND,
+        "GET only, as a certified provider's default"
+    );
+    assert!(still_signed_in("after the refused POST").await);
+
+    let ask = http()
+        .get(&endsession)
+        .query(&[
+            ("client_id", "mes-portal"),
+            ("post_logout_redirect_uri", registered.as_str()),
+            ("state", "s1"),
+        ])
+        .header("cookie", &sso)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        ask.status(),
+        StatusCode::OK,
+        "no hint: a page that asks, not a redirect"
+    );
+    let headers = ask.headers().clone();
+    let page = ask.text().await.expect("page");
+    assert!(page.contains("Sign out of AVEVA Identity Manager?"), "{page}");
+    assert!(
+        still_signed_in("while the page asks").await,
+        "nothing ends before the person says so"
+    );
+    let (csrf, csrf_cookie) = confirmation_form(&page, &headers);
+    let confirm = |fields: Vec<(&'static str, String)>, with_cookie: bool| {
+        let mut request = http().post(format!("{endsession}/confirm")).form(&fields);
+        request = request.header(
+            "cookie",
+            if with_cookie {
+                format!("{sso}; {csrf_cookie}")
+            } else {
+                sso.clone()
+            },
+        );
+        request.send()
+    };
+    let fields = |action: &str, csrf: &str| {
+        vec![
+            ("client_id", "mes-portal".to_owned()),
+            ("post_logout_redirect_uri", registered.clone()),
+            ("state", "s1".to_owned()),
+            ("csrf", csrf.to_owned()),
+            ("action", action.to_owned()),
+        ]
+    };
+    let forged = confirm(fields("logout", &csrf), false).await.expect("forged");
+    assert_eq!(
+        forged.status(),
+        StatusCode::OK,
+        "without the page's cookie it only asks again"
+    );
+    assert!(still_signed_in("after a forged confirmation").await);
+    let stay = confirm(fields("stay", &csrf), true).await.expect("stay");
+    assert!(stay.status().is_redirection());
+    assert!(still_signed_in("after 'stay signed in'").await);
+    let out = confirm(fields("logout", &csrf), true).await.expect("confirm");
+    assert!(out.status().is_redirection(), "{}", out.status());
+    assert_eq!(
+        out.headers()["location"].to_str().expect("loc"),
+        format!("{registered}?state=s1"),
+        "back to the registered address of the client it named"
+    );
+    assert!(
+        !still_signed_in("after the confirmation").await,
+        "the session is gone"
+    );
+
+    let tokens = user_tokens(&stack, "PLANT\\alice", "alice-demo").await;
+    let mismatch = http()
+        .get(&endsession)
+        .query(&[
+            ("id_token_hint", tokens["id_token"].as_str().expect("id")),
+            ("client_id", "someone-else"),
+        ])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        mismatch.status(),
+        StatusCode::BAD_REQUEST,
+        "client_id must be the hint's audience"
+    );
+    let unregistered = http()
+        .get(&endsession)
+        .query(&[
+            ("client_id", "mes-portal"),
+            ("post_logout_redirect_uri", "https://evil.example/"),
+        ])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(unregistered.status(), StatusCode::OK);
+    stack.stop().await;
+}

@@ -602,6 +602,60 @@ async fn sign_out_after_refreshes_ends_the_aim_session_with_no_token_in_any_url(
     .await;
 }
 
+/// An authority that takes sign-out only by GET (a certified provider's default): config.json's
+/// `end_session_method: "get"` sends the person there without the ID token, the authority asks,
+/// and the person comes back signed out of both.
+#[tokio::test]
+async fn sign_out_by_get_ends_the_session_of_a_get_only_authority_with_no_token_in_the_url() {
+    let stack = stack_with("e2e-signout-get", |o| {
+        o.aim_end_session_post = false;
+        o.config_patch = Some(serde_json::json!({ "client": { "end_session_method": "get" } }));
+    })
+    .await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        let logged = stack.aim.request_log().len();
+        wait_for(&client, "button#sign-out").await?.click().await?;
+        // Without the ID token as a hint, the authority asks the person first.
+        wait_for(&client, "#sign-out-confirm").await?.click().await?;
+        wait_until("back from AIM at /signed-out", || async {
+            Ok(client.current_url().await?.path() == "/signed-out")
+        })
+        .await?;
+        wait_for_text(&client, "#notice", &["You are signed out."]).await?;
+        let log = stack.aim.request_log()[logged..].to_vec();
+        if !log
+            .iter()
+            .any(|l| l.starts_with("browser GET /identitymanager/connect/endsession?"))
+        {
+            bail!("no GET to the end-session endpoint: {log:#?}");
+        }
+        if let Some(post) = log
+            .iter()
+            .find(|l| l.ends_with("POST /identitymanager/connect/endsession"))
+        {
+            bail!("a POST to an authority that takes only GET: {post}");
+        }
+        let tokens = stack.aim.issued_tokens();
+        for line in &log {
+            if line.contains("id_token_hint")
+                || tokens
+                    .iter()
+                    .any(|t| line.contains(&t[t.len().saturating_sub(24)..]))
+            {
+                bail!("a token travelled in a URL: {line}");
+            }
+        }
+        client.refresh().await?;
+        wait_for(&client, SIGN_IN)
+            .await
+            .context("AIM's session is over: no silent sign-in")?;
+        assert_no_token_stored(&client, &stack).await
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn without_an_end_session_endpoint_sign_out_is_local_and_says_so() {
     let stack = stack_with("e2e-signout-local", |o| o.aim_end_session = false).await;

@@ -91,6 +91,12 @@ pub struct ClientSettings {
     /// Where the authority sends the browser after sign-out.
     #[serde(default)]
     pub post_logout_redirect_uri: Option<String>,
+    /// How the authority's end-session endpoint takes the sign-out: `"post"` (the default; what
+    /// AIM takes, with the ID token as a hint in the body) or `"get"` (for authorities that take
+    /// only GET there; no ID token hint, which would be in a URL, so the authority may ask the
+    /// person to confirm).
+    #[serde(default)]
+    pub end_session_method: EndSessionMethod,
     /// Scopes to ask for, e.g. `openid profile offline_access mes-web-api`.
     pub scopes: Vec<String>,
     /// Extra authorize parameters (e.g. `resource`), sent as given.
@@ -99,6 +105,18 @@ pub struct ClientSettings {
     /// Allowed clock difference for ID-token times, seconds.
     #[serde(default = "default_clock_skew")]
     pub clock_skew_seconds: i64,
+}
+
+/// How the sign-out request reaches the authority's end-session endpoint (OpenID RP-Initiated
+/// Logout 1.0 allows both; an authority may take only one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndSessionMethod {
+    /// A form POST: `id_token_hint`, `client_id` and `post_logout_redirect_uri` in the body.
+    #[default]
+    Post,
+    /// A GET with `client_id` and `post_logout_redirect_uri` in the query, and no ID token.
+    Get,
 }
 
 fn default_clock_skew() -> i64 {

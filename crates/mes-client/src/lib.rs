@@ -116,9 +116,9 @@ pub mod browser;
 
 pub use absolute_url::AbsoluteUrl;
 pub use config::{
-    AuthenticationMode, ClientId, ClientSettings, ConfigIssue, ConfigReport, LookupDefinition, PortalConfig,
-    Runtime, SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError, ServiceConfig, WebApiDefinition, get_text,
-    is_language_tag,
+    AuthenticationMode, ClientId, ClientSettings, ConfigIssue, ConfigReport, EndSessionMethod,
+    LookupDefinition, PortalConfig, Runtime, SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError,
+    ServiceConfig, WebApiDefinition, get_text, is_language_tag,
 };
 pub use discovery::{
     DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover, discovery_request,

@@ -5,7 +5,7 @@
 
 use crate::Secret;
 use crate::absolute_url::AbsoluteUrl;
-use crate::config::{ClientId, ClientSettings};
+use crate::config::{ClientId, ClientSettings, EndSessionMethod};
 use crate::discovery::ProviderMetadata;
 use crate::secret::round_trip_value;
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
@@ -423,15 +423,30 @@ pub async fn revoke_refresh_token(
     Err(refusal(&response))
 }
 
-/// The authority's sign-out request (OpenID RP-Initiated Logout 1.0): a form to POST to the
-/// end-session endpoint, so the ID token hint travels in a body, never in a URL that the
-/// authority's or a proxy's access log would keep. Its Debug output leaves the hint out.
+/// The authority's sign-out request (OpenID RP-Initiated Logout 1.0), sent as config.json's
+/// `end_session_method` says: a form to POST, so the ID token hint travels in a body, never in a
+/// URL that the authority's or a proxy's access log would keep; or, for authorities that take
+/// only GET there, an address without the hint. Its Debug output leaves the hint out.
 #[derive(Clone, PartialEq, Eq)]
 pub struct EndSession {
     /// The end-session endpoint (the form's action).
     pub action: String,
-    /// Form fields: `id_token_hint` (when known), `client_id`, `post_logout_redirect_uri`.
+    /// How it is sent.
+    pub method: EndSessionMethod,
+    /// The fields: `id_token_hint` (POST only, when known), `client_id`,
+    /// `post_logout_redirect_uri`.
     pub fields: Vec<(&'static str, String)>,
+}
+
+impl EndSession {
+    /// The address to open for a GET sign-out (`None` for a POST: its fields go in a form body).
+    pub fn get_url(&self) -> Option<String> {
+        if self.method != EndSessionMethod::Get {
+            return None;
+        }
+        let endpoint = AbsoluteUrl::parse(&self.action).ok()?;
+        Some(endpoint.with_query_pairs(self.fields.iter().map(|(n, v)| (*n, v.as_str()))))
+    }
 }
 
 impl fmt::Debug for EndSession {
@@ -439,29 +454,36 @@ impl fmt::Debug for EndSession {
         let names: Vec<&str> = self.fields.iter().map(|(n, _)| *n).collect();
         f.debug_struct("EndSession")
             .field("action", &self.action)
+            .field("method", &self.method)
             .field("fields", &names)
             .finish()
     }
 }
 
-/// The sign-out form for this session: `id_token_hint` names it, the post-logout URI must be
-/// registered. `None` when the authority offers no end-session endpoint (then only a local
-/// sign-out is possible, and the person must be told the authority's session may go on).
+/// The sign-out request for this session: `id_token_hint` names it (POST only), `client_id`
+/// names the portal, the post-logout URI must be registered. `None` when the authority offers no
+/// end-session endpoint (then only a local sign-out is possible, and the person must be told the
+/// authority's session may go on).
 pub fn end_session_request(
     metadata: &ProviderMetadata,
     client: &ClientSettings,
     id_token: Option<&Secret>,
 ) -> Option<EndSession> {
     let action = metadata.end_session_endpoint.clone()?;
+    let method = client.end_session_method;
     let mut fields = Vec::new();
-    if let Some(token) = id_token {
+    if let Some(token) = id_token.filter(|_| method == EndSessionMethod::Post) {
         fields.push(("id_token_hint", token.expose().to_owned()));
     }
     fields.push(("client_id", client.client_id.to_string()));
     if let Some(uri) = &client.post_logout_redirect_uri {
         fields.push(("post_logout_redirect_uri", uri.clone()));
     }
-    Some(EndSession { action, fields })
+    Some(EndSession {
+        action,
+        method,
+        fields,
+    })
 }
 
 /// Tokens as held in memory. Every token is a [`Secret`].
@@ -1239,11 +1261,34 @@ mod tests {
                 )
             ]
         );
+        assert_eq!(form.method, EndSessionMethod::Post);
+        assert_eq!(form.get_url(), None, "a POST has no address to open");
         let shown = format!("{form:?}");
         assert!(!shown.contains("a.b.c"), "Debug leaves the hint out");
         assert!(
             shown.contains("connect/endsession") && shown.contains("id_token_hint"),
             "but names the fields: {shown}"
+        );
+    }
+
+    #[test]
+    fn a_get_end_session_is_an_address_without_the_id_token() {
+        let mut meta = metadata(true);
+        meta.end_session_endpoint = Some("https://op.plant.example/session/end?ui=1".into());
+        let mut settings = client();
+        settings.end_session_method = EndSessionMethod::Get;
+        settings.post_logout_redirect_uri = Some("https://portal.plant.example/signed-out".into());
+        let request =
+            end_session_request(&meta, &settings, Some(&Secret::new("id.token.value"))).expect("request");
+        assert_eq!(request.method, EndSessionMethod::Get);
+        let url = request.get_url().expect("an address");
+        assert_eq!(
+            url,
+            "https://op.plant.example/session/end?ui=1&client_id=mes-portal&post_logout_redirect_uri=https%3A%2F%2Fportal.plant.example%2Fsigned-out"
+        );
+        assert!(
+            !url.contains("id.token") && !url.contains("id_token_hint"),
+            "never the ID token in a URL"
         );
     }
 

@@ -1,5 +1,5 @@
 //! The page itself: its address (read only: the portal's own address bar belongs to its `nav`
-//! module), leaving it for the authority, and leaving it by a POST (sign-out).
+//! module), leaving it for the authority, and leaving it for the authority's sign-out.
 
 use super::{BrowserError, describe};
 use wasm_bindgen::{JsCast, JsValue};
@@ -33,9 +33,17 @@ pub fn navigate(url: &str) -> Result<(), BrowserError> {
     })
 }
 
-/// Leaves the page by POSTing `form` (the authority's end-session request), so its fields —
-/// the ID token hint among them — travel in the body, never in a URL.
-pub fn post_form(form: &crate::signin::EndSession) -> Result<(), BrowserError> {
+/// Leaves the page for the authority's end-session endpoint, as the request says: a GET to its
+/// address (which holds no token), or a POST of its fields, so the ID token hint travels in the
+/// body, never in a URL.
+pub fn leave_for_end_session(request: &crate::signin::EndSession) -> Result<(), BrowserError> {
+    match request.get_url() {
+        Some(url) => navigate(&url),
+        None => post_form(request),
+    }
+}
+
+fn post_form(form: &crate::signin::EndSession) -> Result<(), BrowserError> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or(BrowserError::NotAPage("document"))?;
