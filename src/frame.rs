@@ -15,6 +15,11 @@
 //!   (CSS pixels, for auto-sizing); `mes-state` with `state` (`starting`, `signed-out`,
 //!   `signing-in`, `signed-in`, `problem`); `mes-select` with `values` and `rows` (as the
 //!   `mes-select` DOM event's detail). Tokens never cross: they stay in this frame's memory.
+//!
+//! An invalid config.json cannot say who may frame: the frame then shows its problems as the
+//! portal does (config.json is public, and the list offers nothing to click) and tells a parent
+//! that said hello — and that the browser confirms as the framing origin, where it can —
+//! `mes-state` `problem` and its height, nothing else.
 
 use crate::embed::{EmbedOptions, embedded_grid, selection_detail, start_embedded_portal};
 use crate::grid_model::SelectedRow;
@@ -39,6 +44,20 @@ pub enum Host {
     Allowed(String),
     /// The framing page's origin is not allowed: nothing is shown, nothing is said.
     Refused,
+    /// The parent said hello from this origin, but config.json is invalid, so nobody can say who
+    /// may frame: the frame shows the problems (config.json is public; there is nothing to act
+    /// on) and tells this origin only that there is a problem.
+    Unchecked(String),
+}
+
+impl Host {
+    /// The origin this frame talks to: an allowed parent, or one told of a configuration problem.
+    fn talking_to(&self) -> Option<&str> {
+        match self {
+            Host::Allowed(origin) | Host::Unchecked(origin) => Some(origin),
+            _ => None,
+        }
+    }
 }
 
 /// What a message from the parent asks.
@@ -145,8 +164,11 @@ pub fn FrameApp() -> impl IntoView {
     let on_rows = selections_to_the_parent(host);
 
     move || {
+        let config_invalid = matches!(portal.auth.get(), AuthState::ConfigInvalid(_));
         match host.get() {
-        Host::Allowed(_) => embedded_grid(options, on_rows),
+        // An invalid config.json is shown as the portal shows it, even before a hello.
+        Host::Allowed(_) | Host::Unchecked(_) => embedded_grid(options, on_rows),
+        Host::Waiting if config_invalid => embedded_grid(options, on_rows),
         Host::Waiting => view! { <p class="muted" role="status">{w(RareWord::FrameWaiting)}</p> }.into_any(),
         Host::NotFramed => view! {
             <div class="card"><h1>{w(Word::PortalName)}</h1><p>{w(RareWord::FrameNotFramed)}</p>
@@ -190,7 +212,8 @@ fn listen_to_the_parent(
 }
 
 /// The decision, once config.json is read and a hello came: the origin is allowed (listed in
-/// `embed_origins`, and `ancestor` agrees) and told the grid is ready, or refused.
+/// `embed_origins`, and `ancestor` agrees) and told the grid is ready, or refused. When
+/// config.json is invalid, a parent whose origin the browser confirms is told of the problem.
 fn decide_when_greeted(
     portal: Portal,
     host: RwSignal<Host>,
@@ -198,12 +221,17 @@ fn decide_when_greeted(
     ancestor: Option<String>,
 ) {
     Effect::new(move |_| {
-        let (Some(config), Some(origin)) = (portal.config.get(), hello_from.get()) else {
-            return;
-        };
+        let Some(origin) = hello_from.get() else { return };
         if host.get_untracked() != Host::Waiting {
             return;
         }
+        if matches!(portal.auth.get(), AuthState::ConfigInvalid(_)) {
+            if ancestor.as_deref().is_none_or(|a| a == origin) {
+                host.set(Host::Unchecked(origin));
+            }
+            return;
+        }
+        let Some(config) = portal.config.get() else { return };
         if config.may_frame(&origin, ancestor.as_deref()) {
             host.set(Host::Allowed(origin.clone()));
             tell(&origin, &message("mes-ready", &[]));
@@ -216,7 +244,9 @@ fn decide_when_greeted(
 /// Tells the allowed parent every change of the sign-in state (`mes-state`).
 fn tell_the_state(portal: Portal, host: RwSignal<Host>) {
     Effect::new(move |_| {
-        let Host::Allowed(origin) = host.get() else { return };
+        let Some(origin) = host.get().talking_to().map(str::to_owned) else {
+            return;
+        };
         let state = match portal.auth.get() {
             AuthState::Starting => "starting",
             AuthState::SignedOut(_) => "signed-out",
@@ -240,9 +270,7 @@ fn tell_the_height(host: RwSignal<Host>) {
         if let Some(Some(existing)) = observer {
             return Some(existing);
         }
-        let Host::Allowed(origin) = host.get() else {
-            return None;
-        };
+        let origin = host.get().talking_to()?.to_owned();
         let report = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
             // The body's own height (not the document's, which is never less than the frame).
             let height = web_sys::window()

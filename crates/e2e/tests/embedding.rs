@@ -166,6 +166,74 @@ async fn the_framed_page_itself_refuses_a_site_that_is_not_listed() {
     .await;
 }
 
+/// An invalid config.json (here a redirect address on plain http outside loopback): the framed
+/// grid shows every problem as the portal does and tells the host page `problem`, instead of
+/// waiting for ever.
+#[tokio::test]
+async fn a_framed_lookup_with_an_invalid_config_says_so_and_tells_the_host() {
+    let stack = stack_with("e2e-framed-config", |o| {
+        o.config_patch = Some(serde_json::json!({
+            "client": { "redirect_uri": "http://portal.plant.example/callback" }
+        }))
+    })
+    .await;
+    let site = stack
+        .other_site_origin
+        .clone()
+        .expect("the examples' other site is served");
+    with_browser(|client| async move {
+        client.goto(&format!("{site}/")).await?;
+        wait_until("the host page hears of the problem", || async {
+            Ok(frame_state(&client).await?.as_deref() == Some("problem"))
+        })
+        .await?;
+        client.enter_frame(0).await?;
+        wait_for_text(&client, "ul.config-problems", &["client.redirect_uri"]).await?;
+        if client.find(Locator::Css(EMBEDDED_SIGN_IN)).await.is_ok() {
+            bail!("no sign-in with an invalid config.json");
+        }
+        assert_accessible(&client, "a framed lookup with an invalid config.json").await?;
+        client.enter_parent_frame().await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// "Sign in as someone else" in an embedded grid: the authority's session is still open in this
+/// browser, so the next sign-in must ask for its form (`prompt=login`), or the same person would
+/// be signed straight back in.
+#[tokio::test]
+async fn sign_in_as_someone_else_in_an_embedded_grid_asks_the_authority_for_its_form() {
+    let stack = stack("e2e-embed-switch-user").await;
+    with_browser(|client| async move {
+        client
+            .goto(&format!("{}/examples/embed.html", stack.portal_origin))
+            .await?;
+        let host = client.window().await?;
+        wait_for(&client, "#lots button.sign-in").await?.click().await?;
+        sign_in_in_popup(&client, host.clone(), "PLANT\\victor", "victor-demo").await?;
+        wait_for(&client, "#lots [data-state=denied] button.secondary")
+            .await?
+            .click()
+            .await?;
+        let logged = stack.aim.request_log().len();
+        wait_for(&client, "#lots button.sign-in").await?.click().await?;
+        // The form again, though AIM's session is open: someone else signs in.
+        sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, &format!("#lots {ROWS}")).await?;
+        let asked = stack.aim.request_log()[logged..]
+            .iter()
+            .find(|l| l.contains("/connect/authorize?"))
+            .cloned()
+            .unwrap_or_default();
+        if !asked.contains("prompt=login") {
+            bail!("the sign-in after 'someone else' must send prompt=login: {asked}");
+        }
+        assert_no_token_stored(&client, &stack).await
+    })
+    .await;
+}
+
 /// Runs `script` with `grid` bound to the `<mes-lookup-grid>`'s shadow root.
 async fn in_element(client: &Client, script: &str) -> Result<serde_json::Value> {
     Ok(client
