@@ -126,8 +126,13 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
 
     let chromium = PathBuf::from("/usr/bin/chromium");
     let chromedriver = PathBuf::from("/usr/bin/chromedriver");
-    if browser && !(chromium.exists() && chromedriver.exists()) {
-        eprintln!("==> Installing Debian's chromium and chromium-driver (apt-get; about a minute)");
+    // The end-to-end suite also serves the built portal through Debian's nginx under TLS
+    // (certificates made by openssl), as docs/deploy.md configures it.
+    let web_server = [Path::new("/usr/sbin/nginx"), Path::new("/usr/bin/openssl")];
+    if browser && !(chromium.exists() && chromedriver.exists() && web_server.iter().all(|p| p.exists())) {
+        eprintln!(
+            "==> Installing Debian's chromium, chromium-driver, nginx-light and openssl (apt-get; about a minute)"
+        );
         run_cmd(
             Command::new("apt-get")
                 .arg("update")
@@ -141,6 +146,8 @@ pub fn all(root: &Path, browser: bool) -> Result<Tools> {
                     "--no-install-recommends",
                     "chromium",
                     "chromium-driver",
+                    "nginx-light",
+                    "openssl",
                 ])
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )?;

@@ -60,6 +60,10 @@ pub struct StackOptions {
     pub refresh_token_lifetime: u64,
     /// How long AIM's own session (its SSO cookie) lasts, seconds.
     pub aim_session_lifetime: u64,
+    /// Origins where the built portal is also served by another web server (the e2e suite's
+    /// nginx under TLS): registered at AIM (redirect, post-logout, CORS) and allowed by the MES,
+    /// like the devstack portal's own origin. See [`Stack::portal_config_at`].
+    pub extra_portal_origins: Vec<String>,
     /// Whether AIM's discovery names an end-session endpoint.
     pub aim_end_session: bool,
     /// Whether AIM's end-session endpoint takes POST as well as GET (a certified provider's
@@ -100,6 +104,7 @@ impl StackOptions {
             user_token_lifetime: 3600,
             refresh_token_lifetime: DEFAULT_REFRESH_LIFETIME,
             aim_session_lifetime: DEFAULT_REFRESH_LIFETIME,
+            extra_portal_origins: Vec::new(),
             aim_end_session: true,
             aim_end_session_post: true,
             jwks_ttl: Duration::from_secs(5),
@@ -199,11 +204,10 @@ impl Stack {
         let issuer = format!("http://{aim_addr}{}", aim::BASE_PATH);
         let mes_base = format!("http://{mes_addr}/mesmw/");
         let portal_origin = format!("http://{web_addr}");
-        prepare_aim_store(
-            &options.data_dir,
-            std::slice::from_ref(&portal_origin),
-            options.user_token_lifetime,
-        )?;
+        let portal_origins: Vec<String> = std::iter::once(portal_origin.clone())
+            .chain(options.extra_portal_origins.iter().cloned())
+            .collect();
+        prepare_aim_store(&options.data_dir, &portal_origins, options.user_token_lifetime)?;
         let aim = Arc::new(AimState::open(AimOptions {
             issuer: issuer.clone(),
             data_dir: options.data_dir.clone(),
@@ -218,7 +222,7 @@ impl Stack {
             authority: issuer.clone(),
             audience: MES_AUDIENCE.into(),
             user_claims: vec!["preferred_username".into(), "sub".into()],
-            allowed_origins: vec![portal_origin.clone()],
+            allowed_origins: portal_origins,
             jwks_ttl: options.jwks_ttl,
             background_user_ttl: options.background_user_ttl,
             data_dir: options.data_dir.clone(),
@@ -264,6 +268,15 @@ impl Stack {
     /// The `config.json` the portal server gives the portal for this stack.
     pub fn portal_config(&self) -> serde_json::Value {
         web::portal_config(&self.web_options(PathBuf::new(), None))
+    }
+
+    /// The `config.json` for the portal served at `origin` (one of `extra_portal_origins`) by
+    /// another web server, allowing `embed_origins` to frame its lookups.
+    pub fn portal_config_at(&self, origin: &str, embed_origins: &[String]) -> serde_json::Value {
+        let mut options = self.web_options(PathBuf::new(), None);
+        options.portal_origin = origin.to_owned();
+        options.embed_origins = embed_origins.to_vec();
+        web::portal_config(&options)
     }
 
     fn web_options(&self, dist_dir: PathBuf, examples_dir: Option<PathBuf>) -> WebOptions {

@@ -4,13 +4,10 @@
 //! gzip, as `gzip_static` does in docs/deploy.md: the bytes a browser fetches here are the bytes a
 //! plant's browser fetches.
 
-use crate::util::origin_of;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use base64::Engine as _;
-use sha2::{Digest as _, Sha256};
 use std::path::{Path, PathBuf};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -111,57 +108,22 @@ fn merge(config: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
-/// `'sha256-…'` sources for every inline `<script>` in the page (trunk's module loader).
-pub fn inline_script_hashes(html: &str) -> Vec<String> {
-    let mut hashes = Vec::new();
-    let mut rest = html;
-    while let Some(start) = rest.find("<script") {
-        let Some(open_end) = rest[start..].find('>') else {
-            break;
-        };
-        let tag = &rest[start..start + open_end];
-        let body_start = start + open_end + 1;
-        let Some(close) = rest[body_start..].find("</script>") else {
-            break;
-        };
-        let body = &rest[body_start..body_start + close];
-        if !tag.contains(" src=") && !body.trim().is_empty() {
-            hashes.push(format!(
-                "'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
-            ));
-        }
-        rest = &rest[body_start + close..];
-    }
-    hashes
-}
-
-/// The Content-Security-Policy for the portal page.
-pub fn content_security_policy(o: &WebOptions, index_html: &str) -> String {
-    let aim = origin_of(&o.authority);
-    let mes = origin_of(&o.mes_base);
-    let scripts = inline_script_hashes(index_html).join(" ");
-    format!(
-        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self' {aim} {mes}; form-action 'self' {aim}; frame-ancestors 'self'; base-uri 'none'; manifest-src 'self'; \
-         report-uri /csp-report"
-    )
-}
-
-/// The Content-Security-Policy for the framed grid (`/embed/lookup`): the portal page's, with
-/// the allowed sites as `frame-ancestors`. Test-only hostile mode leaves framing open, as a
-/// misconfigured server would, so the page's own check is what refuses.
-pub fn embed_content_security_policy(o: &WebOptions, index_html: &str) -> String {
-    let ancestors = if o.hostile {
-        "*".to_owned()
+/// The portal's two Content-Security-Policies, as a site's web server gets them
+/// ([`mes_client::SitePolicy`]), with violations reported here. Test-only hostile mode leaves
+/// the framed grid's page open to any framer, as a misconfigured server would, so the page's
+/// own check is what refuses.
+pub fn content_security_policies(o: &WebOptions, index_html: &str) -> mes_client::SitePolicy {
+    let embed_origins = if o.hostile {
+        vec!["*".to_owned()]
     } else {
-        std::iter::once("'self'")
-            .chain(o.embed_origins.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
+        o.embed_origins.clone()
     };
-    content_security_policy(o, index_html)
-        .replace("frame-ancestors 'self'", &format!("frame-ancestors {ancestors}"))
+    let mut policy =
+        mes_client::SitePolicy::for_origins(&[&o.authority], &[&o.mes_base], &embed_origins, index_html);
+    for p in [&mut policy.portal, &mut policy.embed] {
+        p.push_str("; report-uri /csp-report");
+    }
+    policy
 }
 
 /// The router. Fails when `dist_dir` has no `index.html` (the portal is not built).
@@ -176,9 +138,9 @@ pub fn app(o: WebOptions) -> std::io::Result<Router> {
             ),
         )
     })?;
-    let csp = HeaderValue::from_str(&content_security_policy(&o, &html)).map_err(std::io::Error::other)?;
-    let embed_csp =
-        HeaderValue::from_str(&embed_content_security_policy(&o, &html)).map_err(std::io::Error::other)?;
+    let policy = content_security_policies(&o, &html);
+    let csp = HeaderValue::from_str(&policy.portal).map_err(std::io::Error::other)?;
+    let embed_csp = HeaderValue::from_str(&policy.embed).map_err(std::io::Error::other)?;
     let config = portal_config(&o);
     let reports = o.csp_reports.clone();
     let files = ServeDir::new(&o.dist_dir)
@@ -265,15 +227,4 @@ pub fn other_site_app(dir: PathBuf, portal_origin: String) -> Router {
             }
         }
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn hashes_inline_scripts_only() {
-        let html = r#"<head><script type="module">import init from '/a.js';</script><script src="/b.js"></script></head>"#;
-        let hashes = super::inline_script_hashes(html);
-        assert_eq!(hashes.len(), 1);
-        assert!(hashes[0].starts_with("'sha256-"));
-    }
 }

@@ -4,6 +4,7 @@
 pub mod grid;
 pub mod scenario;
 pub mod selectors;
+pub mod site;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -52,6 +53,26 @@ pub async fn browser() -> Result<(Client, Driver)> {
 /// [`browser`], preferring `languages` (`de-DE,de`: `navigator.languages`, `Accept-Language`
 /// and `Intl`'s default locale), as a person's browser set to that language does.
 pub async fn browser_in(languages: Option<&str>) -> Result<(Client, Driver)> {
+    start_browser(languages, None).await
+}
+
+/// [`browser`] that resolves the test's host names (`portal.test`, `intranet.test`, …) to
+/// loopback and nothing else (Chromium's `--host-resolver-rules`), so each is a site of its own
+/// — storage, cookies and framing rules apply as between real sites — and that accepts the
+/// test CA's certificates.
+pub async fn browser_for_sites(host_names: &[&str]) -> Result<(Client, Driver)> {
+    let rules: Vec<String> = host_names.iter().map(|h| format!("MAP {h} 127.0.0.1")).collect();
+    start_browser(
+        None,
+        Some(format!(
+            "--host-resolver-rules={}, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            rules.join(", ")
+        )),
+    )
+    .await
+}
+
+async fn start_browser(languages: Option<&str>, host_rules: Option<String>) -> Result<(Client, Driver)> {
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let driver = Driver(
@@ -83,6 +104,12 @@ pub async fn browser_in(languages: Option<&str>) -> Result<(Client, Driver)> {
             args.push(format!("--lang={first}").into());
             args.push(format!("--accept-lang={languages}").into());
         }
+    }
+    if let Some(rules) = host_rules {
+        if let Some(args) = chrome["args"].as_array_mut() {
+            args.push(rules.into());
+        }
+        caps.insert("acceptInsecureCerts".into(), true.into());
     }
     caps.insert("goog:chromeOptions".into(), chrome);
     // The console, for the leak audit.

@@ -45,7 +45,27 @@ where
     F: FnOnce(Client) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
-    let (client, driver) = crate::browser_in(languages).await.expect("browser");
+    let started = crate::browser_in(languages).await.expect("browser");
+    run_closing(started, scenario).await
+}
+
+/// [`with_browser`] in a browser where `host_names` are sites of their own on loopback
+/// ([`crate::browser_for_sites`]).
+pub async fn with_browser_for_sites<F, Fut>(host_names: &[&str], scenario: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let started = crate::browser_for_sites(host_names).await.expect("browser");
+    run_closing(started, scenario).await
+}
+
+/// Runs `scenario`, then closes the browser whatever happened, then reports.
+async fn run_closing<F, Fut>((client, driver): (Client, crate::Driver), scenario: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
     let result = scenario(client.clone()).await;
     if result.is_err()
         && let Ok(png) = client.screenshot().await

@@ -104,6 +104,8 @@ mod rows;
 mod secret;
 #[cfg(not(target_arch = "wasm32"))]
 mod service;
+#[cfg(not(target_arch = "wasm32"))]
+mod site;
 mod session;
 mod signin;
 mod time;
@@ -141,6 +143,8 @@ pub use secret::Secret;
 pub use service::{
     ClientAuth, DEFAULT_BACKGROUND_USER, SERVICE_RENEW_BEFORE_SECONDS, ServiceTokenError, ServiceTokenSource,
 };
+#[cfg(not(target_arch = "wasm32"))]
+pub use site::{SitePolicy, inline_script_hashes};
 pub use session::{Authority, CodeExchange, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn};
 pub use signin::{
     AuthorizationCode, AuthorizationRedirect, AuthorizeRequest, CallbackParams, CsrfState, EndSession, Nonce,

@@ -26,7 +26,8 @@ mod native {
     use serde_json::Value;
 
     const USAGE: &str =
-        "mes-lookup --config FILE --api NAME ENDPOINT [--param k=v]... [--format table|csv|json]
+        "mes-lookup site-headers DIST [--out DIR]   (the web server's headers; see --help there)
+mes-lookup --config FILE --api NAME ENDPOINT [--param k=v]... [--format table|csv|json]
            [--max-rows N] [--tz-id TZ] [--auth basic|post]
 
 Runs one MES Web API lookup with a service-to-service token (client credentials, scope system)
@@ -97,7 +98,68 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
         })
     }
 
+    const SITE_USAGE: &str = "mes-lookup site-headers DIST [--out DIR]
+
+Writes the nginx snippets deploy/nginx/mesportal.conf includes (mesportal-headers.conf and
+mesportal-embed-headers.conf) into DIR (default: the current directory), from the portal as
+deployed in DIST: its config.json (origins, embed_origins) and index.html (the script hash).
+Run it again after every build and every change of config.json.";
+
+    /// `mes-lookup site-headers DIST [--out DIR]`.
+    fn site_headers(args: &[String]) -> i32 {
+        let (mut dist, mut out) = (None, std::path::PathBuf::from("."));
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            match (arg.as_str(), it.as_slice().first()) {
+                ("--out", Some(dir)) => {
+                    out = dir.into();
+                    it.next();
+                }
+                (other, _) if !other.starts_with("--") && dist.is_none() => dist = Some(std::path::PathBuf::from(other)),
+                _ => {
+                    eprintln!("{SITE_USAGE}");
+                    return 2;
+                }
+            }
+        }
+        let Some(dist) = dist else {
+            eprintln!("{SITE_USAGE}");
+            return 2;
+        };
+        let read = |name: &str| {
+            std::fs::read_to_string(dist.join(name)).map_err(|e| format!("{}: {e}", dist.join(name).display()))
+        };
+        let written = read("config.json").and_then(|config| {
+            let html = read("index.html")?;
+            let (config, _) = mes_client::PortalConfig::from_json(&config, mes_client::Runtime::Browser).map_err(|report| {
+                let problems: Vec<String> = report.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+                format!("config.json has problems — fix them first:\n  {}", problems.join("\n  "))
+            })?;
+            let mut names = Vec::new();
+            for (name, text) in mes_client::SitePolicy::new(&config, &html).nginx_snippets() {
+                let path = out.join(name);
+                std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+                names.push(path.display().to_string());
+            }
+            Ok(names)
+        });
+        match written {
+            Ok(names) => {
+                println!("wrote {}", names.join(", "));
+                0
+            }
+            Err(e) => {
+                eprintln!("mes-lookup: {e}");
+                2
+            }
+        }
+    }
+
     pub async fn run() -> i32 {
+        let all: Vec<String> = std::env::args().skip(1).collect();
+        if all.first().map(String::as_str) == Some("site-headers") {
+            return site_headers(&all[1..]);
+        }
         let args = match parse() {
             Ok(a) => a,
             Err(e) => {

@@ -1,0 +1,213 @@
+//! The portal as a plant deploys it: the built `dist/` served by Debian's nginx with the
+//! repository's `deploy/nginx/mesportal.conf` and the header snippets `mes-lookup site-headers`
+//! writes, under TLS (a throwaway CA made with openssl) and HTTP/2, on a host name of its own.
+//! Only the browser resolves the test host names (see [`crate::browser_for_sites`]); native
+//! clients reach nginx on 127.0.0.1 with the right SNI through [`DeployedPortal::http`].
+
+use anyhow::{Context as _, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The portal's host name in these tests.
+pub const PORTAL_HOST: &str = "portal.test";
+/// The host name of an intranet page that frames a lookup.
+pub const INTRANET_HOST: &str = "intranet.test";
+/// The host name of a site that config.json does not list.
+pub const STRANGER_HOST: &str = "stranger.test";
+
+/// nginx serving the portal; stopped when dropped.
+pub struct DeployedPortal {
+    /// `https://portal.test:<port>`.
+    pub origin: String,
+    /// The port nginx listens on (127.0.0.1).
+    pub port: u16,
+    /// The served folder (a copy of dist/ with the site's config.json).
+    pub root: PathBuf,
+    /// The header snippets as written for this site: (file name, text).
+    pub snippets: Vec<(String, String)>,
+    ca_pem: Vec<u8>,
+    scratch: PathBuf,
+    nginx: Child,
+}
+
+impl Drop for DeployedPortal {
+    fn drop(&mut self) {
+        let _ = self.nginx.kill();
+        let _ = self.nginx.wait();
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
+    if !out.status.success() {
+        bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// A throwaway CA and a certificate for `hosts`, in `dir`: `ca.crt`, `site.crt`, `site.key`.
+fn certificates(dir: &Path, hosts: &[&str]) -> Result<()> {
+    let path = |name: &str| dir.join(name);
+    run(Command::new("openssl").args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=MES portal test CA", "-keyout"]).arg(path("ca.key")).arg("-out").arg(path("ca.crt")))?;
+    run(Command::new("openssl").args(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=portal.test", "-keyout"]).arg(path("site.key")).arg("-out").arg(path("site.csr")))?;
+    let names: Vec<String> = hosts.iter().map(|h| format!("DNS:{h}")).collect();
+    std::fs::write(path("san.ext"), format!("subjectAltName={}\n", names.join(",")))?;
+    run(Command::new("openssl")
+        .args(["x509", "-req", "-days", "2", "-in"])
+        .arg(path("site.csr"))
+        .arg("-CA")
+        .arg(path("ca.crt"))
+        .arg("-CAkey")
+        .arg(path("ca.key"))
+        .arg("-CAcreateserial")
+        .arg("-extfile")
+        .arg(path("san.ext"))
+        .arg("-out")
+        .arg(path("site.crt")))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The repository's nginx configuration for the portal.
+pub fn deploy_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/nginx"))
+}
+
+impl DeployedPortal {
+    /// Serves `dist` with `config` (the site's config.json, whose origins name
+    /// `https://portal.test:<port>`: take the port from [`free_port`]) through nginx as
+    /// docs/deploy.md §3 configures it. `edit` may change the server configuration's text first
+    /// (tests of a mistaken site).
+    pub fn start(
+        dist: &Path,
+        port: u16,
+        config: &serde_json::Value,
+        edit: impl FnOnce(String) -> String,
+    ) -> Result<Self> {
+        let scratch = std::env::temp_dir().join(format!("e2e-nginx-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&scratch);
+        for dir in ["snippets", "tls", "temp", "site"] {
+            std::fs::create_dir_all(scratch.join(dir))?;
+        }
+        let root = scratch.join("site");
+        copy_dir(dist, &root)?;
+        let config_text = serde_json::to_string_pretty(config)?;
+        std::fs::write(root.join("config.json"), &config_text)?;
+        certificates(&scratch.join("tls"), &[PORTAL_HOST, INTRANET_HOST, STRANGER_HOST])?;
+
+        // What `mes-lookup site-headers` writes, from the served config.json and index.html.
+        let (parsed, _) = mes_client::PortalConfig::from_json(&config_text, mes_client::Runtime::Browser)
+            .map_err(|r| anyhow::anyhow!("the site's config.json is invalid: {:?}", r.errors))?;
+        let html = std::fs::read_to_string(root.join("index.html"))?;
+        let mut snippets = Vec::new();
+        for (name, text) in mes_client::SitePolicy::new(&parsed, &html).nginx_snippets() {
+            std::fs::write(scratch.join("snippets").join(name), &text)?;
+            snippets.push((name.to_owned(), text));
+        }
+        // The repository's file, as it is.
+        std::fs::copy(deploy_dir().join("mesportal.conf"), scratch.join("snippets/mesportal.conf"))?;
+
+        let s = scratch.display();
+        let server = format!(
+            "# The site's server block, as docs/deploy.md §3 shows it.
+    server {{
+        listen 127.0.0.1:{port} ssl http2;
+        server_name {PORTAL_HOST};
+        ssl_certificate {s}/tls/site.crt;
+        ssl_certificate_key {s}/tls/site.key;
+        root {s}/site;
+        include snippets/mesportal.conf;
+    }}"
+        );
+        let main = format!(
+            "daemon off;
+worker_processes 1;
+pid {s}/nginx.pid;
+error_log {s}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    # As Debian's stock nginx.conf has them.
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {s}/access.log;
+    client_body_temp_path {s}/temp/body;
+    proxy_temp_path {s}/temp/proxy;
+    fastcgi_temp_path {s}/temp/fastcgi;
+    uwsgi_temp_path {s}/temp/uwsgi;
+    scgi_temp_path {s}/temp/scgi;
+    {}
+}}
+",
+            edit(server)
+        );
+        std::fs::write(scratch.join("nginx.conf"), main)?;
+        let nginx = Command::new("nginx")
+            .arg("-p")
+            .arg(&scratch)
+            .arg("-c")
+            .arg(scratch.join("nginx.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("starting nginx (cargo xtask test installs Debian's nginx-light)")?;
+        let ca_pem = std::fs::read(scratch.join("tls/ca.crt"))?;
+        let mut portal = Self {
+            origin: format!("https://{PORTAL_HOST}:{port}"),
+            port,
+            root,
+            snippets,
+            ca_pem,
+            scratch,
+            nginx,
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(portal);
+            }
+            if let Some(status) = portal.nginx.try_wait()? {
+                let log = std::fs::read_to_string(portal.scratch.join("error.log")).unwrap_or_default();
+                let mut stderr = String::new();
+                if let Some(mut e) = portal.nginx.stderr.take() {
+                    use std::io::Read as _;
+                    let _ = e.read_to_string(&mut stderr);
+                }
+                bail!("nginx exited ({status}): {stderr}{log}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        bail!("nginx did not listen on {port}")
+    }
+
+    /// An HTTP client that reaches `portal.test` on this nginx and trusts the test CA; it
+    /// follows no redirects and decompresses nothing.
+    pub fn http(&self) -> Result<reqwest::Client> {
+        Ok(reqwest::Client::builder()
+            .resolve(PORTAL_HOST, ([127, 0, 0, 1], self.port).into())
+            .add_root_certificate(reqwest::Certificate::from_pem(&self.ca_pem)?)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?)
+    }
+
+    /// nginx's error log so far.
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.scratch.join("error.log")).unwrap_or_default()
+    }
+}

@@ -1,0 +1,186 @@
+//! End to end, the portal as a plant deploys it: the built `dist/` served by Debian's nginx with
+//! the repository's `deploy/nginx/mesportal.conf` and the snippets `mes-lookup site-headers`
+//! writes, under TLS and HTTP/2 on `portal.test` — a site of its own, apart from AIM and the MES
+//! on 127.0.0.1. Every file's type, compression and caching; the policies and their hash; the
+//! deep-link fallback; then a person signs in, sees a lookup and signs out through it, with no
+//! Content-Security-Policy violation on the way.
+
+use anyhow::{Context as _, Result, bail};
+use e2e::scenario::{assert_no_token_stored, stack_with, with_browser_for_sites};
+use e2e::site::{DeployedPortal, INTRANET_HOST, PORTAL_HOST, free_port};
+use e2e::{dist, sign_in_at, wait_for, wait_for_text, wait_until};
+use std::path::Path;
+
+/// Every file below `dir`, as paths relative to it with `/` separators.
+fn files(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.file_type()?.is_dir() {
+            files(&entry.path(), &format!("{name}/"), out)?;
+        } else {
+            out.push(name);
+        }
+    }
+    Ok(())
+}
+
+/// The type every file of the build must be served as.
+fn expected_type(name: &str) -> Option<&'static str> {
+    Some(match name.rsplit('.').next()? {
+        "html" => "text/html",
+        "js" => "application/javascript",
+        "wasm" => "application/wasm",
+        "css" => "text/css",
+        "json" => "application/json",
+        "png" | "svg" | "ico" => return None,
+        _ => return None,
+    })
+}
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_and_shows_lookups() {
+    let port = free_port().expect("port");
+    let origin = format!("https://{PORTAL_HOST}:{port}");
+    let intranet = format!("https://{INTRANET_HOST}:{port}");
+    let stack = stack_with("e2e-nginx", |o| o.extra_portal_origins = vec![origin.clone()]).await;
+    let config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
+    let site = DeployedPortal::start(&dist(), port, &config, |server| server).expect("nginx");
+    let http = site.http().expect("client");
+
+    // Every file of the build: its type, its gzip copy, its caching, the security headers.
+    let mut names = Vec::new();
+    files(&site.root, "", &mut names).expect("dist");
+    let mut checked = 0;
+    for name in names.iter().filter(|n| !n.ends_with(".gz")) {
+        let response = http
+            .get(format!("{origin}/{name}"))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(response.status(), 200, "{name}");
+        if let Some(kind) = expected_type(name) {
+            assert!(
+                header(&response, "content-type").starts_with(kind),
+                "{name} is served as {:?}, not {kind}",
+                header(&response, "content-type")
+            );
+            checked += 1;
+        }
+        let gzipped = names.contains(&format!("{name}.gz"));
+        assert_eq!(
+            header(&response, "content-encoding") == "gzip",
+            gzipped,
+            "{name}: the gzip copy is {}served",
+            if gzipped { "not " } else { "" }
+        );
+        let cache = header(&response, "cache-control");
+        let hashed = name.contains("mes-portal-") || name.starts_with("portal-");
+        let expected = match name.as_str() {
+            "config.json" => "no-store",
+            _ if hashed => "public, max-age=31536000, immutable",
+            _ => "no-cache",
+        };
+        assert_eq!(cache, expected, "{name}: caching");
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff", "{name}");
+        assert_eq!(header(&response, "referrer-policy"), "no-referrer", "{name}");
+        assert!(
+            header(&response, "strict-transport-security").starts_with("max-age="),
+            "{name}: HSTS"
+        );
+    }
+    assert!(checked > 10, "only {checked} files were checked: {names:?}");
+
+    // The policy holds the build's script hash and the site's origins.
+    let index = std::fs::read_to_string(site.root.join("index.html")).expect("index");
+    let hashes = mes_client::inline_script_hashes(&index);
+    let page = http.get(format!("{origin}/")).send().await.expect("page");
+    let csp = header(&page, "content-security-policy").to_owned();
+    assert!(!hashes.is_empty() && hashes.iter().all(|h| csp.contains(h.as_str())), "{csp}");
+    assert!(csp.contains("frame-ancestors 'self';") && csp.contains(&stack.issuer[..stack.issuer.len() - "/identitymanager".len()]), "{csp}");
+    let framed = http.get(format!("{origin}/embed/lookup?name=Lots")).send().await.expect("embed");
+    assert_eq!(header(&framed, "cache-control"), "no-cache");
+    assert!(
+        header(&framed, "content-security-policy").contains(&format!("frame-ancestors 'self' {intranet};")),
+        "{}",
+        header(&framed, "content-security-policy")
+    );
+    assert!(header(&framed, "content-type").starts_with("text/html"));
+    // Deep links are the page (the portal routes in the browser).
+    for path in ["/lookups/2?sort=lot_no", "/callback?code=x&state=y", "/signed-out"] {
+        let deep = http.get(format!("{origin}{path}")).send().await.expect("deep link");
+        assert!(
+            deep.status() == 200 && header(&deep, "content-type").starts_with("text/html"),
+            "{path}"
+        );
+        assert_eq!(header(&deep, "cache-control"), "no-cache", "{path}");
+        assert_eq!(deep.text().await.expect("text"), index, "{path} answers index.html");
+    }
+
+    with_browser_for_sites(&[PORTAL_HOST, INTRANET_HOST], |client| async move {
+        sign_in_at(&client, &origin, "PLANT\\alice", "alice-demo").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        let protocol = client
+            .execute(
+                "return performance.getEntriesByType('navigation')[0].nextHopProtocol",
+                vec![],
+            )
+            .await?;
+        if protocol != "h2" {
+            bail!("the page should come over HTTP/2, not {protocol}");
+        }
+        let console = client
+            .issue_cmd(e2e::BrowserLog)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the console: {e}"))?;
+        let text = console.to_string();
+        if text.contains("Content Security Policy") || text.contains("Content-Security-Policy") {
+            bail!("the policy refused something: {text}");
+        }
+        wait_for(&client, "button#sign-out").await?.click().await?;
+        wait_until("back at the portal, signed out", || async {
+            Ok(client.current_url().await?.as_str().starts_with(&format!("{origin}/signed-out")))
+        })
+        .await?;
+        wait_for_text(&client, "#notice", &["You are signed out."]).await?;
+        assert_no_token_stored(&client, &stack).await
+    })
+    .await;
+    let log = site.error_log();
+    assert!(!log.contains("[error]") && !log.contains("[crit]"), "nginx: {log}");
+}
+
+/// The mistake the deploy guide once made: a `types { application/wasm wasm; }` block in the
+/// server replaces nginx's whole MIME map, and the page, its scripts and config.json go out as
+/// `application/octet-stream` — the browser would download the page instead of running it.
+#[tokio::test]
+async fn a_types_block_in_the_server_is_the_mistake_the_checks_catch() {
+    let port = free_port().expect("port");
+    let origin = format!("https://{PORTAL_HOST}:{port}");
+    let stack = stack_with("e2e-nginx-types", |o| o.extra_portal_origins = vec![origin.clone()]).await;
+    let config = stack.portal_config_at(&origin, &[]);
+    let site = DeployedPortal::start(&dist(), port, &config, |server| {
+        server.replace("root ", "types { application/wasm wasm; }\n        root ")
+    })
+    .expect("nginx");
+    let http = site.http().expect("client");
+    let page = http
+        .get(format!("{origin}/"))
+        .send()
+        .await
+        .context("page")
+        .expect("page");
+    assert_eq!(header(&page, "content-type"), "application/octet-stream");
+    let config = http.get(format!("{origin}/config.json")).send().await.expect("config");
+    assert_eq!(header(&config, "content-type"), "application/octet-stream");
+    drop(stack);
+}
