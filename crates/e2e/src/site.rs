@@ -54,8 +54,35 @@ fn run(cmd: &mut Command) -> Result<()> {
 /// A throwaway CA and a certificate for `hosts`, in `dir`: `ca.crt`, `site.crt`, `site.key`.
 fn certificates(dir: &Path, hosts: &[&str]) -> Result<()> {
     let path = |name: &str| dir.join(name);
-    run(Command::new("openssl").args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=MES portal test CA", "-keyout"]).arg(path("ca.key")).arg("-out").arg(path("ca.crt")))?;
-    run(Command::new("openssl").args(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=portal.test", "-keyout"]).arg(path("site.key")).arg("-out").arg(path("site.csr")))?;
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=MES portal test CA",
+            "-keyout",
+        ])
+        .arg(path("ca.key"))
+        .arg("-out")
+        .arg(path("ca.crt")))?;
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=portal.test",
+            "-keyout",
+        ])
+        .arg(path("site.key"))
+        .arg("-out")
+        .arg(path("site.csr")))?;
     let names: Vec<String> = hosts.iter().map(|h| format!("DNS:{h}")).collect();
     std::fs::write(path("san.ext"), format!("subjectAltName={}\n", names.join(",")))?;
     run(Command::new("openssl")
@@ -123,7 +150,10 @@ impl DeployedPortal {
             snippets.push((name.to_owned(), text));
         }
         // The repository's file, as it is.
-        std::fs::copy(deploy_dir().join("mesportal.conf"), scratch.join("snippets/mesportal.conf"))?;
+        std::fs::copy(
+            deploy_dir().join("mesportal.conf"),
+            scratch.join("snippets/mesportal.conf"),
+        )?;
 
         let s = scratch.display();
         let server = format!(

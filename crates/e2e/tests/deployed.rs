@@ -105,9 +105,20 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
     let hashes = mes_client::inline_script_hashes(&index);
     let page = http.get(format!("{origin}/")).send().await.expect("page");
     let csp = header(&page, "content-security-policy").to_owned();
-    assert!(!hashes.is_empty() && hashes.iter().all(|h| csp.contains(h.as_str())), "{csp}");
-    assert!(csp.contains("frame-ancestors 'self';") && csp.contains(&stack.issuer[..stack.issuer.len() - "/identitymanager".len()]), "{csp}");
-    let framed = http.get(format!("{origin}/embed/lookup?name=Lots")).send().await.expect("embed");
+    assert!(
+        !hashes.is_empty() && hashes.iter().all(|h| csp.contains(h.as_str())),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("frame-ancestors 'self';")
+            && csp.contains(&stack.issuer[..stack.issuer.len() - "/identitymanager".len()]),
+        "{csp}"
+    );
+    let framed = http
+        .get(format!("{origin}/embed/lookup?name=Lots"))
+        .send()
+        .await
+        .expect("embed");
     assert_eq!(header(&framed, "cache-control"), "no-cache");
     assert!(
         header(&framed, "content-security-policy").contains(&format!("frame-ancestors 'self' {intranet};")),
@@ -116,14 +127,26 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
     );
     assert!(header(&framed, "content-type").starts_with("text/html"));
     // Deep links are the page (the portal routes in the browser).
-    for path in ["/lookups/2?sort=lot_no", "/callback?code=x&state=y", "/signed-out"] {
-        let deep = http.get(format!("{origin}{path}")).send().await.expect("deep link");
+    for path in [
+        "/lookups/2?sort=lot_no",
+        "/callback?code=x&state=y",
+        "/signed-out",
+    ] {
+        let deep = http
+            .get(format!("{origin}{path}"))
+            .send()
+            .await
+            .expect("deep link");
         assert!(
             deep.status() == 200 && header(&deep, "content-type").starts_with("text/html"),
             "{path}"
         );
         assert_eq!(header(&deep, "cache-control"), "no-cache", "{path}");
-        assert_eq!(deep.text().await.expect("text"), index, "{path} answers index.html");
+        assert_eq!(
+            deep.text().await.expect("text"),
+            index,
+            "{path} answers index.html"
+        );
     }
 
     with_browser_for_sites(&[PORTAL_HOST, INTRANET_HOST], |client| async move {
@@ -148,7 +171,11 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
         }
         wait_for(&client, "button#sign-out").await?.click().await?;
         wait_until("back at the portal, signed out", || async {
-            Ok(client.current_url().await?.as_str().starts_with(&format!("{origin}/signed-out")))
+            Ok(client
+                .current_url()
+                .await?
+                .as_str()
+                .starts_with(&format!("{origin}/signed-out")))
         })
         .await?;
         wait_for_text(&client, "#notice", &["You are signed out."]).await?;
@@ -156,7 +183,10 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
     })
     .await;
     let log = site.error_log();
-    assert!(!log.contains("[error]") && !log.contains("[crit]"), "nginx: {log}");
+    assert!(
+        !log.contains("[error]") && !log.contains("[crit]"),
+        "nginx: {log}"
+    );
 }
 
 /// The mistake the deploy guide once made: a `types { application/wasm wasm; }` block in the
@@ -166,7 +196,10 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
 async fn a_types_block_in_the_server_is_the_mistake_the_checks_catch() {
     let port = free_port().expect("port");
     let origin = format!("https://{PORTAL_HOST}:{port}");
-    let stack = stack_with("e2e-nginx-types", |o| o.extra_portal_origins = vec![origin.clone()]).await;
+    let stack = stack_with("e2e-nginx-types", |o| {
+        o.extra_portal_origins = vec![origin.clone()]
+    })
+    .await;
     let config = stack.portal_config_at(&origin, &[]);
     let site = DeployedPortal::start(&dist(), port, &config, |server| {
         server.replace("root ", "types { application/wasm wasm; }\n        root ")
@@ -180,7 +213,11 @@ async fn a_types_block_in_the_server_is_the_mistake_the_checks_catch() {
         .context("page")
         .expect("page");
     assert_eq!(header(&page, "content-type"), "application/octet-stream");
-    let config = http.get(format!("{origin}/config.json")).send().await.expect("config");
+    let config = http
+        .get(format!("{origin}/config.json"))
+        .send()
+        .await
+        .expect("config");
     assert_eq!(header(&config, "content-type"), "application/octet-stream");
     drop(stack);
 }

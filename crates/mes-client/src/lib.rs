@@ -104,10 +104,10 @@ mod rows;
 mod secret;
 #[cfg(not(target_arch = "wasm32"))]
 mod service;
-#[cfg(not(target_arch = "wasm32"))]
-mod site;
 mod session;
 mod signin;
+#[cfg(not(target_arch = "wasm32"))]
+mod site;
 mod time;
 mod transport;
 mod user_session;
@@ -143,8 +143,6 @@ pub use secret::Secret;
 pub use service::{
     ClientAuth, DEFAULT_BACKGROUND_USER, SERVICE_RENEW_BEFORE_SECONDS, ServiceTokenError, ServiceTokenSource,
 };
-#[cfg(not(target_arch = "wasm32"))]
-pub use site::{SitePolicy, inline_script_hashes};
 pub use session::{Authority, CodeExchange, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn};
 pub use signin::{
     AuthorizationCode, AuthorizationRedirect, AuthorizeRequest, CallbackParams, CsrfState, EndSession, Nonce,
@@ -152,6 +150,8 @@ pub use signin::{
     end_session_request, parse_token_response, refresh, revocation_request, revoke_refresh_token,
     same_origin_path,
 };
+#[cfg(not(target_arch = "wasm32"))]
+pub use site::{SitePolicy, inline_script_hashes};
 pub use time::now_seconds;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;

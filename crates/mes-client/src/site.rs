@@ -71,13 +71,22 @@ impl SitePolicy {
         let authorities: Vec<&str> = std::iter::once(config.client.authority.as_str())
             .chain(config.web_apis.iter().map(|api| api.authority.as_str()))
             .collect();
-        let apis: Vec<&str> = config.web_apis.iter().map(|api| api.base_address.as_str()).collect();
+        let apis: Vec<&str> = config
+            .web_apis
+            .iter()
+            .map(|api| api.base_address.as_str())
+            .collect();
         Self::for_origins(&authorities, &apis, &config.embed_origins, index_html)
     }
 
     /// The same from the addresses themselves: the authorities, the MES base addresses, and the
     /// sites that may frame `/embed/lookup`.
-    pub fn for_origins(authorities: &[&str], apis: &[&str], embed_origins: &[String], index_html: &str) -> Self {
+    pub fn for_origins(
+        authorities: &[&str],
+        apis: &[&str],
+        embed_origins: &[String],
+        index_html: &str,
+    ) -> Self {
         let forms = origins(authorities.iter().copied());
         let remote = origins(authorities.iter().chain(apis).copied());
         let scripts = inline_script_hashes(index_html).join(" ");
@@ -148,7 +157,10 @@ mod tests {
         let digest = Sha256::digest(b"import init from '/a.js';");
         assert_eq!(
             hashes[0],
-            format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
         );
     }
 
@@ -158,12 +170,24 @@ mod tests {
             &config(r#""https://intranet.plant.example""#),
             "<script type=\"module\">x</script>",
         );
-        assert!(policy.portal.contains(
-            "connect-src 'self' https://sms.plant.example https://mes.plant.example:8443;"
-        ), "{}", policy.portal);
-        assert!(policy.portal.contains("form-action 'self' https://sms.plant.example;"));
+        assert!(
+            policy
+                .portal
+                .contains("connect-src 'self' https://sms.plant.example https://mes.plant.example:8443;"),
+            "{}",
+            policy.portal
+        );
+        assert!(
+            policy
+                .portal
+                .contains("form-action 'self' https://sms.plant.example;")
+        );
         assert!(policy.portal.contains("frame-ancestors 'self';"));
-        assert!(policy.portal.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"));
+        assert!(
+            policy
+                .portal
+                .contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-")
+        );
         assert!(
             policy
                 .embed
@@ -178,7 +202,10 @@ mod tests {
             (name, embed_name),
             ("mesportal-headers.conf", "mesportal-embed-headers.conf")
         );
-        assert!(headers.contains(&format!("add_header Content-Security-Policy \"{}\" always;", policy.portal)));
+        assert!(headers.contains(&format!(
+            "add_header Content-Security-Policy \"{}\" always;",
+            policy.portal
+        )));
         assert!(!headers.contains("Cache-Control") && embed.contains("Cache-Control no-cache"));
         assert!(headers.contains("Referrer-Policy no-referrer") && headers.contains("nosniff"));
     }

@@ -115,7 +115,9 @@ Run it again after every build and every change of config.json.";
                     out = dir.into();
                     it.next();
                 }
-                (other, _) if !other.starts_with("--") && dist.is_none() => dist = Some(std::path::PathBuf::from(other)),
+                (other, _) if !other.starts_with("--") && dist.is_none() => {
+                    dist = Some(std::path::PathBuf::from(other))
+                }
                 _ => {
                     eprintln!("{SITE_USAGE}");
                     return 2;
@@ -127,14 +129,23 @@ Run it again after every build and every change of config.json.";
             return 2;
         };
         let read = |name: &str| {
-            std::fs::read_to_string(dist.join(name)).map_err(|e| format!("{}: {e}", dist.join(name).display()))
+            std::fs::read_to_string(dist.join(name))
+                .map_err(|e| format!("{}: {e}", dist.join(name).display()))
         };
         let written = read("config.json").and_then(|config| {
             let html = read("index.html")?;
-            let (config, _) = mes_client::PortalConfig::from_json(&config, mes_client::Runtime::Browser).map_err(|report| {
-                let problems: Vec<String> = report.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-                format!("config.json has problems — fix them first:\n  {}", problems.join("\n  "))
-            })?;
+            let (config, _) = mes_client::PortalConfig::from_json(&config, mes_client::Runtime::Browser)
+                .map_err(|report| {
+                    let problems: Vec<String> = report
+                        .errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect();
+                    format!(
+                        "config.json has problems — fix them first:\n  {}",
+                        problems.join("\n  ")
+                    )
+                })?;
             let mut names = Vec::new();
             for (name, text) in mes_client::SitePolicy::new(&config, &html).nginx_snippets() {
                 let path = out.join(name);
