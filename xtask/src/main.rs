@@ -276,6 +276,7 @@ fn test(root: &Path) -> Result<()> {
         cargo()
             .args(["test", "-p", "e2e", "--", "--test-threads", "1"])
             .env("AXE_CORE_JS", setup::axe_core(root)?)
+            .env("OIDC_PROVIDER_MODULES", setup::oidc_provider(root)?)
             .env("MES_PORTAL_DIST", root.join("dist"))
             .env("MES_PORTAL_EXAMPLES", root.join("examples"))
             .env("CHROMEDRIVER", &tools.chromedriver)

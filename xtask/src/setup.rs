@@ -263,6 +263,22 @@ pub fn axe_core(root: &Path) -> Result<PathBuf> {
     Ok(package.join("axe.min.js"))
 }
 
+/// The oidc-provider major version the end-to-end suite signs in at (a certified third-party
+/// OpenID provider, besides devstack's AIM).
+const OIDC_PROVIDER_MAJOR: &str = "9";
+
+/// npm's `oidc-provider` (latest 9.x) in `target/tools/oidc`; returns its `node_modules`.
+pub fn oidc_provider(root: &Path) -> Result<PathBuf> {
+    let (package, _) = npm_package(
+        root,
+        "oidc",
+        "oidc-provider",
+        OIDC_PROVIDER_MAJOR,
+        "a certified OpenID provider for the end-to-end tests",
+    )?;
+    Ok(package.parent().map(Path::to_path_buf).unwrap_or(package))
+}
+
 /// For `cargo xtask fuzz`: the nightly toolchain (libFuzzer needs its sanitizer flags) and
 /// cargo-fuzz, each only when missing.
 pub fn fuzzing() -> Result<()> {

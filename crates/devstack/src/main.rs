@@ -350,6 +350,7 @@ async fn up(args: &Args) -> Result<(), String> {
         refresh_token_lifetime: args.get("refresh-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
         aim_session_lifetime: args.get("session-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
         extra_portal_origins: Vec::new(),
+        external_authority: None,
         aim_end_session: true,
         aim_end_session_post: true,
         jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),

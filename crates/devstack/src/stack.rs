@@ -64,6 +64,9 @@ pub struct StackOptions {
     /// nginx under TLS): registered at AIM (redirect, post-logout, CORS) and allowed by the MES,
     /// like the devstack portal's own origin. See [`Stack::portal_config_at`].
     pub extra_portal_origins: Vec<String>,
+    /// Another OpenID provider the MES trusts and the portal signs in at, instead of devstack's
+    /// AIM (the e2e suite's certified third-party provider); its issuer. AIM still runs.
+    pub external_authority: Option<String>,
     /// Whether AIM's discovery names an end-session endpoint.
     pub aim_end_session: bool,
     /// Whether AIM's end-session endpoint takes POST as well as GET (a certified provider's
@@ -105,6 +108,7 @@ impl StackOptions {
             refresh_token_lifetime: DEFAULT_REFRESH_LIFETIME,
             aim_session_lifetime: DEFAULT_REFRESH_LIFETIME,
             extra_portal_origins: Vec::new(),
+            external_authority: None,
             aim_end_session: true,
             aim_end_session_post: true,
             jwks_ttl: Duration::from_secs(5),
@@ -124,6 +128,9 @@ pub struct Stack {
     pub mes: Arc<MesState>,
     /// AIM issuer, e.g. `http://127.0.0.1:8081/identitymanager`.
     pub issuer: String,
+    /// The authority the MES trusts and config.json names: AIM's issuer, or
+    /// [`StackOptions::external_authority`].
+    pub authority: String,
     /// MES base address, e.g. `http://127.0.0.1:8082/mesmw/`.
     pub mes_base: String,
     /// Portal origin, e.g. `http://127.0.0.1:8080`.
@@ -202,6 +209,10 @@ impl Stack {
         };
         let (aim_addr, mes_addr, web_addr) = (aim_l.local_addr()?, mes_l.local_addr()?, web_l.local_addr()?);
         let issuer = format!("http://{aim_addr}{}", aim::BASE_PATH);
+        let authority = options
+            .external_authority
+            .clone()
+            .unwrap_or_else(|| issuer.clone());
         let mes_base = format!("http://{mes_addr}/mesmw/");
         let portal_origin = format!("http://{web_addr}");
         let portal_origins: Vec<String> = std::iter::once(portal_origin.clone())
@@ -219,7 +230,7 @@ impl Stack {
             end_session_post: options.aim_end_session_post,
         })?);
         let mes = Arc::new(MesState::open(MesOptions {
-            authority: issuer.clone(),
+            authority: authority.clone(),
             audience: MES_AUDIENCE.into(),
             user_claims: vec!["preferred_username".into(), "sub".into()],
             allowed_origins: portal_origins,
@@ -238,6 +249,7 @@ impl Stack {
             aim,
             mes,
             issuer,
+            authority,
             mes_base,
             portal_origin,
             other_site_origin,
@@ -284,7 +296,7 @@ impl Stack {
             dist_dir,
             examples_dir,
             portal_origin: self.portal_origin.clone(),
-            authority: self.issuer.clone(),
+            authority: self.authority.clone(),
             mes_base: self.mes_base.clone(),
             client_id: PORTAL_CLIENT_ID.into(),
             audience: MES_AUDIENCE.into(),

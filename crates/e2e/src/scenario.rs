@@ -98,6 +98,22 @@ pub async fn sign_in(client: &Client, stack: &Stack, user: &str, password: &str)
 /// No token the authority issued is in browser storage, cookies, IndexedDB, the URL, history,
 /// the page's text (whatever state it shows) or the console, and the console shows no panic.
 pub async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()> {
+    let issued = stack.aim.issued_tokens();
+    if issued.is_empty() {
+        bail!("the authority issued no tokens: the audit would prove nothing");
+    }
+    audit_browser_state(client, &issued).await
+}
+
+/// The same audit for an authority outside devstack (the certified provider), whose tokens this
+/// test cannot list but which are all JWTs: no JWT (`eyJ….eyJ…`) anywhere in browser state.
+pub async fn assert_no_jwt_stored(client: &Client) -> Result<()> {
+    audit_browser_state(client, &[]).await
+}
+
+/// No piece of the `issued` tokens (with none listed: no JWT at all) in storage, cookies,
+/// IndexedDB, the URL, the page's text or the console; no panic; nothing else in storage.
+async fn audit_browser_state(client: &Client, issued: &[String]) -> Result<()> {
     let dump = client
         .execute_async(
             "const done = arguments[arguments.length - 1];
@@ -120,9 +136,8 @@ pub async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()
         bail!("the portal panicked: {console}");
     }
     let text = format!("{dump} console: {console}");
-    let issued = stack.aim.issued_tokens();
-    if issued.is_empty() {
-        bail!("the authority issued no tokens: the audit would prove nothing");
+    if issued.is_empty() && contains_jwt(&text) {
+        bail!("a JWT leaked into browser state: {text}");
     }
     for token in issued {
         // Any 24-character piece of a token counts: JWTs share headers, so pieces come from the end.
@@ -146,6 +161,19 @@ pub async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()
         bail!("the address bar keeps sign-in parameters: {url}");
     }
     Ok(())
+}
+
+/// Whether `text` holds something shaped like a JWT: a base64url JSON header, a dot, a
+/// base64url JSON payload.
+fn contains_jwt(text: &str) -> bool {
+    text.match_indices("eyJ").any(|(at, _)| {
+        let rest = &text[at..];
+        let header = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+            .count();
+        header >= 10 && rest[header..].starts_with(".eyJ")
+    })
 }
 
 /// The stand-ins shared between the scenario and the test body (which stops and starts them).

@@ -241,3 +241,58 @@ http {{
         std::fs::read_to_string(self.scratch.join("error.log")).unwrap_or_default()
     }
 }
+
+/// The certified third-party OpenID provider (npm `oidc-provider`, `crates/e2e/oidc/provider.mjs`)
+/// on loopback, for a portal at `portal_origin`; stopped when dropped.
+pub struct RealProvider {
+    /// Its issuer, `http://127.0.0.1:<port>/op`.
+    pub issuer: String,
+    node: Child,
+}
+
+impl Drop for RealProvider {
+    fn drop(&mut self) {
+        let _ = self.node.kill();
+        let _ = self.node.wait();
+    }
+}
+
+impl RealProvider {
+    /// Starts it (`OIDC_PROVIDER_MODULES`: the `node_modules` `cargo xtask test` installs it in).
+    pub fn start(portal_origin: &str) -> Result<Self> {
+        let modules = std::env::var("OIDC_PROVIDER_MODULES").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/tools/oidc/node_modules"
+            )
+            .to_owned()
+        });
+        let port = free_port()?;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/oidc/provider.mjs");
+        let mut node = Command::new("node")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(portal_origin)
+            .env("OIDC_PROVIDER_MODULES", &modules)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting node (the machine's Node.js)")?;
+        let stdout = node.stdout.take().context("node's output")?;
+        let mut line = String::new();
+        use std::io::BufRead as _;
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .context("reading node's first line")?;
+        let Some(issuer) = line.trim().strip_prefix("ready ") else {
+            let _ = node.kill();
+            bail!(
+                "oidc-provider did not start (installed in {modules}? cargo xtask test installs it): {line}"
+            );
+        };
+        Ok(Self {
+            issuer: issuer.to_owned(),
+            node,
+        })
+    }
+}

@@ -1,0 +1,120 @@
+//! End to end against a certified third-party OpenID provider (npm `oidc-provider`, OpenID
+//! Certified) with its defaults, the MES stand-in trusting it: its own login and consent pages,
+//! its token answers (JWT access tokens for the MES by resource indicators; no refresh token
+//! without `prompt=consent`), its silent sign-in, and its GET-only end session. devstack's AIM is
+//! for the faults only it can inject; this is the portal meeting a real authority.
+
+use anyhow::{Result, bail};
+use e2e::scenario::{assert_no_jwt_stored, stack_with, with_browser};
+use e2e::site::{RealProvider, free_port};
+use e2e::{wait_for, wait_for_text, wait_until};
+use fantoccini::{Client, Locator};
+
+/// The provider's own login page (its development login takes any account name), then its
+/// consent page when it asks.
+async fn sign_in_at_the_provider(client: &Client, account: &str) -> Result<()> {
+    wait_for(client, "input[name=login]")
+        .await?
+        .send_keys(account)
+        .await?;
+    client
+        .find(Locator::Css("input[name=password]"))
+        .await?
+        .send_keys("any")
+        .await?;
+    client
+        .find(Locator::Css("button.login-submit"))
+        .await?
+        .click()
+        .await?;
+    // Its consent page, the first time this client asks.
+    wait_for(client, "button.login-submit").await?.click().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_certified_provider_signs_in_silently_again_shows_lookups_and_signs_out_by_get() {
+    let web_port = free_port().expect("port");
+    let portal = format!("http://127.0.0.1:{web_port}");
+    let provider = RealProvider::start(&portal).expect("oidc-provider");
+    let issuer = provider.issuer.clone();
+    let _stack = stack_with("e2e-real-provider", |o| {
+        o.web_port = web_port;
+        o.external_authority = Some(issuer);
+        // Its default end session takes only GET.
+        o.config_patch = Some(serde_json::json!({
+            "client": { "end_session_method": "get", "authority_name": "oidc-provider (OpenID Certified)" }
+        }));
+    })
+    .await;
+    with_browser(|client| async move {
+        client.goto(&format!("{portal}/")).await?;
+        wait_for(&client, "button#sign-in").await?.click().await?;
+        sign_in_at_the_provider(&client, "PLANT\\alice").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        assert_no_jwt_stored(&client).await?;
+
+        // A reload is a silent sign-in at the provider's session: rows again, no form.
+        client.refresh().await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        if client.find(Locator::Css("input[name=login]")).await.is_ok() {
+            bail!("a reload should not show the provider's form");
+        }
+
+        // Sign-out by GET: the provider asks (no ID token in the address), then sends the person
+        // back, signed out of both.
+        wait_for(&client, "button#sign-out").await?.click().await?;
+        wait_for(&client, "button[name=logout][value=yes]").await?;
+        let at = client.current_url().await?;
+        if at.as_str().contains("id_token_hint") || at.query().is_some_and(|q| q.contains("eyJ")) {
+            bail!("the ID token is in the sign-out address: {at}");
+        }
+        client
+            .find(Locator::Css("button[name=logout][value=yes]"))
+            .await?
+            .click()
+            .await?;
+        wait_until("back at the portal, signed out", || async {
+            Ok(client
+                .current_url()
+                .await?
+                .as_str()
+                .starts_with(&format!("{portal}/signed-out")))
+        })
+        .await?;
+        wait_for_text(&client, "#notice", &["You are signed out."]).await?;
+        client.refresh().await?;
+        wait_for(&client, "button#sign-in").await?.click().await?;
+        // The provider's session is over: its form again.
+        wait_for(&client, "input[name=login]").await?;
+        assert_no_jwt_stored(&client).await
+    })
+    .await;
+    drop(provider);
+}
+
+/// A person the provider knows but the MES does not: the MES's denial, plainly, naming them.
+#[tokio::test]
+async fn an_account_of_the_provider_that_is_not_an_mes_user_is_denied_plainly() {
+    let web_port = free_port().expect("port");
+    let portal = format!("http://127.0.0.1:{web_port}");
+    let provider = RealProvider::start(&portal).expect("oidc-provider");
+    let issuer = provider.issuer.clone();
+    let _stack = stack_with("e2e-real-provider-denied", |o| {
+        o.web_port = web_port;
+        o.external_authority = Some(issuer);
+    })
+    .await;
+    with_browser(|client| async move {
+        client.goto(&format!("{portal}/")).await?;
+        wait_for(&client, "button#sign-in").await?.click().await?;
+        sign_in_at_the_provider(&client, "PLANT\\victor").await?;
+        let denied = wait_for_text(&client, "[data-state=denied]", &["PLANT\\victor"]).await?;
+        if !denied.contains("Access denied") {
+            bail!("the denial should say so: {denied}");
+        }
+        assert_no_jwt_stored(&client).await
+    })
+    .await;
+    drop(provider);
+}
