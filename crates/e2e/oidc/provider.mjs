@@ -43,9 +43,13 @@ const provider = new Provider(issuer, {
     },
   ],
   features: {
+    clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => MES_RESOURCE,
+      // One resource server: the code exchange gets the granted MES resource without naming it
+      // (the provider's documented recommendation for a single resource server).
+      useGrantedResource: () => true,
       getResourceServerInfo: (_ctx, resource) => {
         if (resource !== MES_RESOURCE) {
           throw new Provider.errors.InvalidTarget();
@@ -83,3 +87,9 @@ http
     callback(req, res);
   })
   .listen(Number(port), "127.0.0.1", () => console.log(`ready ${issuer}`));
+
+// What it issued and refused, for a failing test's reader (stderr goes to a log file).
+provider.on("access_token.issued", (t) => console.error("issued access token", t.kind, t.format, JSON.stringify(t.aud), t.scope));
+provider.on("access_token.saved", (t) => console.error("saved access token", t.kind, t.format, JSON.stringify(t.aud), t.scope));
+provider.on("grant.error", (_ctx, e) => console.error("grant error", e.message, e.error_description));
+provider.on("server_error", (_ctx, e) => console.error("server error", e));

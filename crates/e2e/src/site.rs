@@ -275,15 +275,18 @@ impl RealProvider {
             .arg(portal_origin)
             .env("OIDC_PROVIDER_MODULES", &modules)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(
+                std::env::temp_dir().join(format!("oidc-provider-{port}.log")),
+            )?)
             .spawn()
             .context("starting node (the machine's Node.js)")?;
         let stdout = node.stdout.take().context("node's output")?;
         let mut line = String::new();
         use std::io::BufRead as _;
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .context("reading node's first line")?;
+        let mut reader = std::io::BufReader::new(stdout);
+        reader.read_line(&mut line).context("reading node's first line")?;
+        // Keep reading: a closed pipe would end the provider at its next line of output.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let Some(issuer) = line.trim().strip_prefix("ready ") else {
             let _ = node.kill();
             bail!(
