@@ -308,7 +308,7 @@ pub fn FailureView(
                     <p>{before}<strong class="identity">{who.clone()}</strong>{after}</p>
                     <pre class="mes-message">{message}</pre>
                     <p>{fill(GridWord::DeniedExplain, &[("who", &who)])}</p>
-                    <div class="actions">{retry_button()}<button class="secondary" on:click=move |_| portal.sign_out()>{w(Word::SignInAsSomeoneElse)}</button></div>
+                    <div class="actions">{retry_button()}<button class="secondary switch-user" on:click=move |_| portal.sign_out()>{w(Word::SignInAsSomeoneElse)}</button></div>
                 </div>
             }.into_any()
         }

@@ -565,11 +565,7 @@ async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
         Err(answer) => return *answer,
     };
     // The form must be the one this authority just showed in this browser (login CSRF).
-    let csrf_ok = match (cookie(&headers, CSRF_COOKIE), p.get("csrf")) {
-        (Some(expected), Some(sent)) => !expected.is_empty() && &expected == sent,
-        _ => false,
-    };
-    if !csrf_ok {
+    if !csrf_matches(&headers, &p) {
         tracing::info!("sign-in form refused: CSRF token missing or different");
         return login_form(
             &p,
@@ -616,23 +612,20 @@ input{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b8c2cc;bo
 button.primary{background:#1f5fa8;color:#fff}button.secondary{background:#fff;color:#1f5fa8}.error{color:#a31515;background:#fdecec;padding:.5rem;border-radius:4px}";
 
 fn login_form(p: &HashMap<String, String>, error: Option<&str>) -> Response {
-    let hidden: String = [
-        "client_id",
-        "redirect_uri",
-        "response_type",
-        "scope",
-        "state",
-        "nonce",
-        "code_challenge",
-        "code_challenge_method",
-        "prompt",
-    ]
-    .iter()
-    .filter_map(|k| {
-        p.get(*k)
-            .map(|v| format!(r#"<input type="hidden" name="{k}" value="{}">"#, html_escape(v)))
-    })
-    .collect();
+    let hidden = hidden_fields(
+        p,
+        &[
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "scope",
+            "state",
+            "nonce",
+            "code_challenge",
+            "code_challenge_method",
+            "prompt",
+        ],
+    );
     let csrf = random_token(24);
     let error = error
         .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, html_escape(e)))
@@ -649,11 +642,35 @@ fn login_form(p: &HashMap<String, String>, error: Option<&str>) -> Response {
 <button class="secondary" id="cancel" name="action" value="cancel">Cancel</button></div></form></main></body></html>"#
     ))
     .into_response();
+    set_csrf_cookie(&mut response, &csrf);
+    response
+}
+
+/// Whether a posted form carries the CSRF value this authority set in this browser's cookie.
+fn csrf_matches(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
+    match (cookie(headers, CSRF_COOKIE), form.get("csrf")) {
+        (Some(expected), Some(sent)) => !expected.is_empty() && &expected == sent,
+        _ => false,
+    }
+}
+
+/// Hidden inputs carrying the request's `names` through a form, HTML-escaped.
+fn hidden_fields(p: &HashMap<String, String>, names: &[&str]) -> String {
+    names
+        .iter()
+        .filter_map(|k| {
+            p.get(*k)
+                .map(|v| format!(r#"<input type="hidden" name="{k}" value="{}">"#, html_escape(v)))
+        })
+        .collect()
+}
+
+/// The cookie half of a form's double-submit CSRF value (the form carries the other half).
+fn set_csrf_cookie(response: &mut Response, csrf: &str) {
     let cookie = format!("{CSRF_COOKIE}={csrf}; Path={BASE_PATH}; HttpOnly; SameSite=Strict");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
-    response
 }
 
 fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
@@ -986,11 +1003,7 @@ async fn end_session_confirmed(State(s): State<Arc<AimState>>, headers: HeaderMa
             "The sign-out form was not readable.",
         );
     };
-    let csrf_ok = match (cookie(&headers, CSRF_COOKIE), p.get("csrf")) {
-        (Some(expected), Some(sent)) => !expected.is_empty() && &expected == sent,
-        _ => false,
-    };
-    if !csrf_ok {
+    if !csrf_matches(&headers, &p) {
         return confirm_sign_out_page(&p);
     }
     let client_id = p.get("client_id").cloned();
@@ -1009,13 +1022,10 @@ async fn end_session_confirmed(State(s): State<Arc<AimState>>, headers: HeaderMa
 }
 
 fn confirm_sign_out_page(p: &HashMap<String, String>) -> Response {
-    let hidden: String = ["client_id", "post_logout_redirect_uri", "state", "ui_locales"]
-        .iter()
-        .filter_map(|k| {
-            p.get(*k)
-                .map(|v| format!(r#"<input type="hidden" name="{k}" value="{}">"#, html_escape(v)))
-        })
-        .collect();
+    let hidden = hidden_fields(
+        p,
+        &["client_id", "post_logout_redirect_uri", "state", "ui_locales"],
+    );
     let csrf = random_token(24);
     let mut response = Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -1026,10 +1036,7 @@ fn confirm_sign_out_page(p: &HashMap<String, String>) -> Response {
 <button class="secondary" id="sign-out-stay" name="action" value="stay">No, stay signed in</button></div></form></main></body></html>"#
     ))
     .into_response();
-    let cookie = format!("{CSRF_COOKIE}={csrf}; Path={BASE_PATH}; HttpOnly; SameSite=Strict");
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
+    set_csrf_cookie(&mut response, &csrf);
     response
 }
 

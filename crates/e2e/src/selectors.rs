@@ -20,6 +20,8 @@ pub const QUICK_FILTER: &str = ".grid-tools input[type=search]";
 pub const SIGN_IN: &str = "button#sign-in";
 /// The sign-in button of an embedded grid (a page may hold several).
 pub const EMBEDDED_SIGN_IN: &str = "button.sign-in";
+/// "Sign in as someone else" on a denial.
+pub const SWITCH_USER: &str = "button.switch-user";
 
 /// `script` with the selectors above in scope as `SEL` (`SEL.rows`, `SEL.selectedRows`, `SEL.headers`,
 /// `SEL.status`, `SEL.viewport`, `SEL.quickFilter`), for scripts run in the page. The script is

@@ -236,6 +236,14 @@ http {{
             .build()?)
     }
 
+    /// How the site doctor reaches this site: `portal.test` on loopback, the test CA trusted.
+    pub fn doctor_options(&self) -> mes_client::DoctorOptions {
+        mes_client::DoctorOptions {
+            ca_pem: Some(self.ca_pem.clone()),
+            resolve: vec![(PORTAL_HOST.to_owned(), ([127, 0, 0, 1], self.port).into())],
+        }
+    }
+
     /// nginx's error log so far.
     pub fn error_log(&self) -> String {
         std::fs::read_to_string(self.scratch.join("error.log")).unwrap_or_default()
@@ -243,23 +251,47 @@ http {{
 }
 
 /// The certified third-party OpenID provider (npm `oidc-provider`, `crates/e2e/oidc/provider.mjs`)
-/// on loopback, for a portal at `portal_origin`; stopped when dropped.
+/// on loopback, for a portal at `portal_origin`; stopped when dropped. Its signing keys are the
+/// package's fixed development keys, so tokens it issued still verify after [`Self::start_again`]
+/// (its sessions, kept in memory, do not survive).
 pub struct RealProvider {
     /// Its issuer, `http://127.0.0.1:<port>/op`.
     pub issuer: String,
-    node: Child,
+    port: u16,
+    portal_origin: String,
+    node: Option<Child>,
 }
 
 impl Drop for RealProvider {
     fn drop(&mut self) {
-        let _ = self.node.kill();
-        let _ = self.node.wait();
+        self.stop();
     }
 }
 
 impl RealProvider {
     /// Starts it (`OIDC_PROVIDER_MODULES`: the `node_modules` `cargo xtask test` installs it in).
     pub fn start(portal_origin: &str) -> Result<Self> {
+        let mut provider = Self {
+            issuer: String::new(),
+            port: free_port()?,
+            portal_origin: portal_origin.to_owned(),
+            node: None,
+        };
+        provider.start_again()?;
+        Ok(provider)
+    }
+
+    /// Stops it: its port refuses connections, as an authority that went offline.
+    pub fn stop(&mut self) {
+        if let Some(mut node) = self.node.take() {
+            let _ = node.kill();
+            let _ = node.wait();
+        }
+    }
+
+    /// Starts it again on the same port (after [`Self::stop`]).
+    pub fn start_again(&mut self) -> Result<()> {
+        self.stop();
         let modules = std::env::var("OIDC_PROVIDER_MODULES").unwrap_or_else(|_| {
             concat!(
                 env!("CARGO_MANIFEST_DIR"),
@@ -267,17 +299,16 @@ impl RealProvider {
             )
             .to_owned()
         });
-        let port = free_port()?;
+        let port = self.port;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/oidc/provider.mjs");
+        let log = std::env::temp_dir().join(format!("oidc-provider-{port}.log"));
         let mut node = Command::new("node")
             .arg(script)
             .arg(port.to_string())
-            .arg(portal_origin)
+            .arg(&self.portal_origin)
             .env("OIDC_PROVIDER_MODULES", &modules)
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(
-                std::env::temp_dir().join(format!("oidc-provider-{port}.log")),
-            )?)
+            .stderr(std::fs::File::create(&log)?)
             .spawn()
             .context("starting node (the machine's Node.js)")?;
         let stdout = node.stdout.take().context("node's output")?;
@@ -289,13 +320,14 @@ impl RealProvider {
         std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let Some(issuer) = line.trim().strip_prefix("ready ") else {
             let _ = node.kill();
+            let _ = node.wait();
             bail!(
-                "oidc-provider did not start (installed in {modules}? cargo xtask test installs it): {line}"
+                "oidc-provider did not start (installed in {modules}? cargo xtask test installs it; its log: {}): {line}",
+                log.display()
             );
         };
-        Ok(Self {
-            issuer: issuer.to_owned(),
-            node,
-        })
+        self.issuer = issuer.to_owned();
+        self.node = Some(node);
+        Ok(())
     }
 }

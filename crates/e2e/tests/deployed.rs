@@ -3,7 +3,8 @@
 //! writes, under TLS and HTTP/2 on `portal.test` — a site of its own, apart from AIM and the MES
 //! on 127.0.0.1. Every file's type, compression and caching; the policies and their hash; the
 //! deep-link fallback; then a person signs in, sees a lookup and signs out through it, with no
-//! Content-Security-Policy violation on the way.
+//! Content-Security-Policy violation on the way. And the site doctor (`mes-lookup doctor`) on that
+//! site: nothing to say when it is right, each planted mistake named with its fix.
 
 use anyhow::{Context as _, Result, bail};
 use e2e::scenario::{assert_no_token_stored, stack_with, with_browser_for_sites};
@@ -221,4 +222,125 @@ async fn a_types_block_in_the_server_is_the_mistake_the_checks_catch() {
         .expect("config");
     assert_eq!(header(&config, "content-type"), "application/octet-stream");
     drop(stack);
+}
+
+/// The failed findings' checks, for assertions; the whole report when something else is off.
+fn failed(findings: &[mes_client::Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .filter(|f| !f.ok)
+        .map(|f| f.check.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_site_doctor_passes_the_guides_site_and_names_each_planted_mistake() {
+    let (port, wrong_port) = (free_port().expect("port"), free_port().expect("port"));
+    let origin = format!("https://{PORTAL_HOST}:{port}");
+    let intranet = format!("https://{INTRANET_HOST}:{port}");
+    // The authority takes sign-out by GET only; the MES and AIM know the first site, not the second.
+    let stack = stack_with("e2e-doctor", |o| {
+        o.extra_portal_origins = vec![origin.clone()];
+        o.aim_end_session_post = false;
+    })
+    .await;
+    let mut config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
+    config["client"]["end_session_method"] = "get".into();
+    let site = DeployedPortal::start(&dist(), port, &config, |server| server).expect("nginx");
+    let options = site.doctor_options();
+    let examine = || mes_client::examine_site(&origin, &options);
+
+    let findings = examine().await;
+    let report = mes_client::site_report(&findings);
+    assert!(
+        failed(&findings).is_empty(),
+        "the guide's site should pass:\n{report}"
+    );
+    assert!(findings.len() >= 15, "too few checks:\n{report}");
+    for check in [
+        "MIME type of /",
+        "config.json is valid",
+        "CORS at the authority's token endpoint",
+        "CORS at the MES (MES)",
+        "sign-out reaches the authority",
+    ] {
+        assert!(findings.iter().any(|f| f.check == check), "no {check}:\n{report}");
+    }
+
+    // A build deployed without new headers: the start-up script's hash is not in the policy.
+    let index = site.root.join("index.html");
+    let html = std::fs::read_to_string(&index).expect("index");
+    std::fs::write(
+        &index,
+        html.replacen("<script type=\"module\">", "<script type=\"module\">\n", 1),
+    )
+    .expect("write");
+    assert_eq!(
+        failed(&examine().await),
+        ["the policy allows this build's start-up script"]
+    );
+    std::fs::write(&index, &html).expect("restore");
+
+    // config.json changed without new headers: a site it lists cannot frame.
+    let config_file = site.root.join("config.json");
+    let mut more = config.clone();
+    more["embed_origins"] = serde_json::json!([intranet, "https://stranger.test"]);
+    std::fs::write(&config_file, more.to_string()).expect("write");
+    let said = examine().await;
+    assert_eq!(
+        failed(&said),
+        ["frame-ancestors of /embed/lookup match embed_origins"]
+    );
+    assert!(
+        mes_client::site_report(&said).contains("https://stranger.test"),
+        "names the site"
+    );
+
+    // Sign-out by POST at an authority that takes only GET.
+    let mut post = config.clone();
+    post["client"]["end_session_method"] = "post".into();
+    std::fs::write(&config_file, post.to_string()).expect("write");
+    let said = examine().await;
+    assert_eq!(failed(&said), ["sign-out reaches the authority"]);
+    assert!(
+        mes_client::site_report(&said).contains("\"get\""),
+        "says what to set"
+    );
+
+    // A broken config.json.
+    std::fs::write(&config_file, "{ \"client\": ").expect("write");
+    let said = failed(&examine().await);
+    assert!(said.contains(&"config.json is valid".to_owned()), "{said:?}");
+    std::fs::write(&config_file, config.to_string()).expect("restore");
+
+    // The old guide's nginx, at an origin AIM and the MES were never told of.
+    let wrong_origin = format!("https://{PORTAL_HOST}:{wrong_port}");
+    let mut elsewhere = stack.portal_config_at(&wrong_origin, &[]);
+    elsewhere["client"]["end_session_method"] = "get".into();
+    let wrong = DeployedPortal::start(&dist(), wrong_port, &elsewhere, |server| {
+        server.replace("root ", "types { application/wasm wasm; }\n        root ")
+    })
+    .expect("nginx");
+    let said = mes_client::examine_site(&wrong_origin, &wrong.doctor_options()).await;
+    let checks = failed(&said);
+    for check in [
+        "MIME type of /",
+        "CORS at the authority's token endpoint",
+        "CORS at the MES (MES)",
+    ] {
+        assert!(
+            checks.iter().any(|c| c == check),
+            "{check} not found:\n{}",
+            mes_client::site_report(&said)
+        );
+    }
+    assert!(
+        checks.iter().any(|c| c.starts_with("MIME type of /mes-portal-")),
+        "the scripts' types:\n{}",
+        mes_client::site_report(&said)
+    );
+    assert!(
+        mes_client::site_report(&said).contains("types {"),
+        "the fix names the mistake"
+    );
 }

@@ -6,7 +6,7 @@
 use anyhow::{Result, bail};
 use e2e::grid;
 use e2e::scenario::{assert_no_token_stored, screenshot, sign_in_in_popup, stack, stack_with, with_browser};
-use e2e::selectors::{EMBEDDED_SIGN_IN, ROWS, in_script};
+use e2e::selectors::{EMBEDDED_SIGN_IN, ROWS, SWITCH_USER, in_script};
 use e2e::{assert_accessible, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
@@ -212,7 +212,7 @@ async fn sign_in_as_someone_else_in_an_embedded_grid_asks_the_authority_for_its_
         let host = client.window().await?;
         wait_for(&client, "#lots button.sign-in").await?.click().await?;
         sign_in_in_popup(&client, host.clone(), "PLANT\\victor", "victor-demo").await?;
-        wait_for(&client, "#lots [data-state=denied] button.secondary")
+        wait_for(&client, &format!("#lots [data-state=denied] {SWITCH_USER}"))
             .await?
             .click()
             .await?;

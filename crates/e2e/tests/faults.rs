@@ -551,6 +551,30 @@ async fn an_expired_refresh_token_ends_the_session_plainly_and_keeps_the_grid() 
     .await;
 }
 
+/// After a sign-out through AIM: no token (nor its hint) in any address AIM logged, AIM's session
+/// over (a reload shows the sign-in button, no silent sign-in), nothing left in the browser.
+async fn signed_out_of_aim_with_no_token_in_a_url(
+    client: &Client,
+    stack: &Stack,
+    log: &[String],
+) -> Result<()> {
+    let tokens = stack.aim.issued_tokens();
+    for line in log {
+        if line.contains("id_token_hint")
+            || tokens
+                .iter()
+                .any(|t| line.contains(&t[t.len().saturating_sub(24)..]))
+        {
+            bail!("a token travelled in a URL: {line}");
+        }
+    }
+    client.refresh().await?;
+    wait_for(client, SIGN_IN)
+        .await
+        .context("AIM's session is over: no silent sign-in")?;
+    assert_no_token_stored(client, stack).await
+}
+
 #[tokio::test]
 async fn sign_out_after_refreshes_ends_the_aim_session_with_no_token_in_any_url() {
     let stack = stack_with("e2e-signout-refreshed", |o| o.user_token_lifetime = 5).await;
@@ -583,21 +607,7 @@ async fn sign_out_after_refreshes_ends_the_aim_session_with_no_token_in_any_url(
         {
             bail!("no POST to the end-session endpoint: {log:#?}");
         }
-        let tokens = stack.aim.issued_tokens();
-        for line in &log {
-            if line.contains("id_token_hint")
-                || tokens
-                    .iter()
-                    .any(|t| line.contains(&t[t.len().saturating_sub(24)..]))
-            {
-                bail!("a token travelled in a URL: {line}");
-            }
-        }
-        client.refresh().await?;
-        wait_for(&client, SIGN_IN)
-            .await
-            .context("AIM's session is over: no silent sign-in")?;
-        assert_no_token_stored(&client, &stack).await
+        signed_out_of_aim_with_no_token_in_a_url(&client, &stack, &log).await
     })
     .await;
 }
@@ -637,21 +647,7 @@ async fn sign_out_by_get_ends_the_session_of_a_get_only_authority_with_no_token_
         {
             bail!("a POST to an authority that takes only GET: {post}");
         }
-        let tokens = stack.aim.issued_tokens();
-        for line in &log {
-            if line.contains("id_token_hint")
-                || tokens
-                    .iter()
-                    .any(|t| line.contains(&t[t.len().saturating_sub(24)..]))
-            {
-                bail!("a token travelled in a URL: {line}");
-            }
-        }
-        client.refresh().await?;
-        wait_for(&client, SIGN_IN)
-            .await
-            .context("AIM's session is over: no silent sign-in")?;
-        assert_no_token_stored(&client, &stack).await
+        signed_out_of_aim_with_no_token_in_a_url(&client, &stack, &log).await
     })
     .await;
 }

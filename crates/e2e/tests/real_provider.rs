@@ -9,6 +9,7 @@ use e2e::scenario::{assert_no_jwt_stored, stack_with, with_browser};
 use e2e::site::{RealProvider, free_port};
 use e2e::{wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
+use mes_client::{ClientAuth, MesError, NativeTransport, ServiceTokenSource, WebApiDefinition};
 
 /// The provider's own login page (its development login takes any account name), then its
 /// consent page when it asks.
@@ -116,5 +117,71 @@ async fn an_account_of_the_provider_that_is_not_an_mes_user_is_denied_plainly() 
         assert_no_jwt_stored(&client).await
     })
     .await;
+    drop(provider);
+}
+
+/// The provider stopped during use: the MES cannot verify the token and answers 500, the portal
+/// says the authority is offline and retries by itself; with the provider back, the same rows
+/// return without a reload or a new sign-in.
+#[tokio::test]
+async fn the_provider_stopped_during_use_is_an_outage_and_the_grid_comes_back_by_itself() {
+    let web_port = free_port().expect("port");
+    let portal = format!("http://127.0.0.1:{web_port}");
+    let mut provider = RealProvider::start(&portal).expect("oidc-provider");
+    let issuer = provider.issuer.clone();
+    let _stack = stack_with("e2e-real-provider-offline", |o| {
+        o.web_port = web_port;
+        o.external_authority = Some(issuer);
+    })
+    .await;
+    with_browser(|client| async move {
+        client.goto(&format!("{portal}/")).await?;
+        wait_for(&client, "button#sign-in").await?.click().await?;
+        sign_in_at_the_provider(&client, "PLANT\\alice").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        let before = e2e::grid::rows(&client).await?;
+        provider.stop();
+        client.find(Locator::Css("button.reload")).await?.click().await?;
+        wait_for_text(&client, "[data-state=authority-offline]", &["offline"]).await?;
+        provider.start_again()?;
+        // The automatic retry, not a click or a reload, brings the rows back.
+        e2e::grid::wait_for_rows(&client).await?;
+        if e2e::grid::rows(&client).await? != before {
+            bail!("the same rows should come back");
+        }
+        if client.find(Locator::Css("input[name=login]")).await.is_ok() {
+            bail!("no new sign-in after an outage");
+        }
+        assert_no_jwt_stored(&client).await
+    })
+    .await;
+}
+
+/// A background job (client credentials, scope `system`) at the certified provider: its JWT runs
+/// in the MES as the Default Background User, who may read entities but not users.
+#[tokio::test]
+async fn a_background_job_reads_the_mes_as_the_default_background_user_with_the_providers_token() {
+    let provider = RealProvider::start("http://127.0.0.1:9").expect("oidc-provider");
+    let issuer = provider.issuer.clone();
+    let stack = stack_with("e2e-real-provider-service", |o| {
+        o.external_authority = Some(issuer.clone())
+    })
+    .await;
+    let api: WebApiDefinition = serde_json::from_value(serde_json::json!({
+        "name": "MES jobs", "base_address": stack.mes_base, "request_uri": "api",
+        "authentication_mode": "Service to Service Access Token", "authority": issuer,
+        "audience": "mes-web-api", "client_id": "scheduler", "scope": "system",
+        "client_secret": "scheduler-secret-for-tests"
+    }))
+    .expect("definition");
+    let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &api, ClientAuth::Basic)
+        .await
+        .expect("discovery");
+    let rows = source.lookup(&api, "v3/entity").send().await.expect("entities");
+    assert!(!rows.is_empty(), "the background user reads entities");
+    match source.lookup(&api, "v3/user").send().await {
+        Err(MesError::Denied { .. }) => {}
+        other => panic!("the Default Background User may not read users: {other:?}"),
+    }
     drop(provider);
 }

@@ -97,6 +97,8 @@
 mod absolute_url;
 mod config;
 mod discovery;
+#[cfg(not(target_arch = "wasm32"))]
+mod doctor;
 mod jwt;
 mod mes;
 mod oauth;
@@ -126,6 +128,8 @@ pub use discovery::{
     DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover, discovery_request,
     discovery_url, fetch_jwks, parse_discovery,
 };
+#[cfg(not(target_arch = "wasm32"))]
+pub use doctor::{DoctorOptions, Finding, examine_site, site_report};
 #[cfg(not(target_arch = "wasm32"))]
 pub use jwt::NativeVerifier;
 pub use jwt::{

@@ -25,8 +25,8 @@ mod native {
     };
     use serde_json::Value;
 
-    const USAGE: &str =
-        "mes-lookup site-headers DIST [--out DIR]   (the web server's headers; see --help there)
+    const USAGE: &str = "mes-lookup site-headers DIST [--out DIR]   (the web server's headers)
+mes-lookup doctor PORTAL_URL [--ca FILE]     (checks a deployed portal, its authority and MES)
 mes-lookup --config FILE --api NAME ENDPOINT [--param k=v]... [--format table|csv|json]
            [--max-rows N] [--tz-id TZ] [--auth basic|post]
 
@@ -166,10 +166,75 @@ Run it again after every build and every change of config.json.";
         }
     }
 
+    const DOCTOR_USAGE: &str = "mes-lookup doctor PORTAL_URL [--ca FILE] [--resolve HOST:PORT:ADDRESS]...
+
+Asks a deployed portal, its authority and its MES what a browser would, and prints each finding
+with its fix: MIME types, the Content-Security-Policy against the served index.html, frame-ancestors
+against embed_origins, config.json, discovery and keys, CORS at the authority and the MES, the
+end-session method, the return addresses. --ca adds the plant's CA (PEM); --resolve connects to
+ADDRESS for HOST:PORT (a name DNS does not know yet). Exit codes: 0 all good, 1 findings, 2 usage.";
+
+    /// `mes-lookup doctor PORTAL_URL [--ca FILE] [--resolve HOST:PORT:ADDRESS]...`.
+    async fn doctor(args: &[String]) -> i32 {
+        let mut options = mes_client::DoctorOptions::default();
+        let mut portal = None;
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            match (arg.as_str(), it.as_slice().first()) {
+                ("--ca", Some(file)) => {
+                    match std::fs::read(file) {
+                        Ok(pem) => options.ca_pem = Some(pem),
+                        Err(e) => {
+                            eprintln!("mes-lookup: {file}: {e}");
+                            return 2;
+                        }
+                    }
+                    it.next();
+                }
+                ("--resolve", Some(rule)) => {
+                    let parsed = rule.split_once(':').and_then(|(host, rest)| {
+                        let (port, address) = rest.split_once(':')?;
+                        let ip: std::net::IpAddr = address.trim_matches(['[', ']']).parse().ok()?;
+                        Some((host.to_owned(), std::net::SocketAddr::new(ip, port.parse().ok()?)))
+                    });
+                    let Some(pair) = parsed else {
+                        eprintln!(
+                            "mes-lookup: --resolve {rule}: expected HOST:PORT:ADDRESS\n\n{DOCTOR_USAGE}"
+                        );
+                        return 2;
+                    };
+                    options.resolve.push(pair);
+                    it.next();
+                }
+                (other, _) if !other.starts_with("--") && portal.is_none() => portal = Some(other.to_owned()),
+                _ => {
+                    eprintln!("{DOCTOR_USAGE}");
+                    return 2;
+                }
+            }
+        }
+        let Some(portal) = portal else {
+            eprintln!("{DOCTOR_USAGE}");
+            return 2;
+        };
+        let findings = mes_client::examine_site(&portal, &options).await;
+        print!("{}", mes_client::site_report(&findings));
+        let wrong = findings.iter().filter(|f| !f.ok).count();
+        if wrong == 0 {
+            println!("All {} checks passed.", findings.len());
+            0
+        } else {
+            println!("{wrong} of {} checks need attention.", findings.len());
+            1
+        }
+    }
+
     pub async fn run() -> i32 {
         let all: Vec<String> = std::env::args().skip(1).collect();
-        if all.first().map(String::as_str) == Some("site-headers") {
-            return site_headers(&all[1..]);
+        match all.first().map(String::as_str) {
+            Some("site-headers") => return site_headers(&all[1..]),
+            Some("doctor") => return doctor(&all[1..]).await,
+            _ => {}
         }
         let args = match parse() {
             Ok(a) => a,
