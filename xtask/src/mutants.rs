@@ -39,6 +39,13 @@ const SCOPES: &[Scope] = &[
         timeout: 240,
     },
     Scope {
+        name: "site",
+        package: "mes-client",
+        file: "crates/mes-client/src/site.rs",
+        test_args: &["--lib"],
+        timeout: 120,
+    },
+    Scope {
         name: "session",
         package: "mes-client",
         file: "crates/mes-client/src/session.rs",

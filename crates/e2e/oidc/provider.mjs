@@ -23,6 +23,8 @@ const issuer = `http://127.0.0.1:${port}${prefix}`;
 // The MES Web API as a resource server: tokens for it are JWTs with this audience and scope.
 const MES_RESOURCE = "urn:mes-web-api";
 const MES_AUDIENCE = "mes-web-api";
+// How long its access tokens for the MES last (tests of renewal shorten it).
+const ACCESS_TOKEN_TTL = Number(process.env.OIDC_ACCESS_TOKEN_TTL || 3600);
 
 const provider = new Provider(issuer, {
   clients: [
@@ -58,7 +60,7 @@ const provider = new Provider(issuer, {
           scope: `${MES_AUDIENCE} system`,
           audience: MES_AUDIENCE,
           accessTokenFormat: "jwt",
-          accessTokenTTL: 3600,
+          accessTokenTTL: ACCESS_TOKEN_TTL,
           jwt: { sign: { alg: "RS256" } },
         };
       },

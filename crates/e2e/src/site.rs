@@ -259,6 +259,7 @@ pub struct RealProvider {
     pub issuer: String,
     port: u16,
     portal_origin: String,
+    token_seconds: u64,
     node: Option<Child>,
 }
 
@@ -271,14 +272,33 @@ impl Drop for RealProvider {
 impl RealProvider {
     /// Starts it (`OIDC_PROVIDER_MODULES`: the `node_modules` `cargo xtask test` installs it in).
     pub fn start(portal_origin: &str) -> Result<Self> {
+        Self::start_with_token_lifetime(portal_origin, 3600)
+    }
+
+    /// [`Self::start`], its access tokens for the MES lasting `seconds`.
+    pub fn start_with_token_lifetime(portal_origin: &str, seconds: u64) -> Result<Self> {
         let mut provider = Self {
             issuer: String::new(),
             port: free_port()?,
             portal_origin: portal_origin.to_owned(),
+            token_seconds: seconds,
             node: None,
         };
         provider.start_again()?;
         Ok(provider)
+    }
+
+    /// Where its output goes: what it issued and refused, for a failing test's reader.
+    fn log(&self) -> PathBuf {
+        std::env::temp_dir().join(format!("oidc-provider-{}.log", self.port))
+    }
+
+    /// How many access tokens it has issued since it last started (from its log).
+    pub fn access_tokens_issued(&self) -> usize {
+        std::fs::read_to_string(self.log())
+            .unwrap_or_default()
+            .matches("issued access token")
+            .count()
     }
 
     /// Stops it: its port refuses connections, as an authority that went offline.
@@ -301,12 +321,13 @@ impl RealProvider {
         });
         let port = self.port;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/oidc/provider.mjs");
-        let log = std::env::temp_dir().join(format!("oidc-provider-{port}.log"));
+        let log = self.log();
         let mut node = Command::new("node")
             .arg(script)
             .arg(port.to_string())
             .arg(&self.portal_origin)
             .env("OIDC_PROVIDER_MODULES", &modules)
+            .env("OIDC_ACCESS_TOKEN_TTL", self.token_seconds.to_string())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log)?)
             .spawn()

@@ -185,3 +185,42 @@ async fn a_background_job_reads_the_mes_as_the_default_background_user_with_the_
     }
     drop(provider);
 }
+
+/// Renewal at the provider's defaults: no refresh token (`offline_access` needs `prompt=consent`
+/// there), so an expired access token is renewed by a silent trip through the provider's session
+/// — no form, no click — and the same grid comes back.
+#[tokio::test]
+async fn an_expired_token_is_renewed_silently_through_the_providers_session() {
+    let web_port = free_port().expect("port");
+    let portal = format!("http://127.0.0.1:{web_port}");
+    let provider = RealProvider::start_with_token_lifetime(&portal, 6).expect("oidc-provider");
+    let issuer = provider.issuer.clone();
+    let _stack = stack_with("e2e-real-provider-renewal", |o| {
+        o.web_port = web_port;
+        o.external_authority = Some(issuer);
+    })
+    .await;
+    with_browser(|client| async move {
+        client.goto(&format!("{portal}/")).await?;
+        wait_for(&client, "button#sign-in").await?.click().await?;
+        sign_in_at_the_provider(&client, "PLANT\\alice").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        let before = e2e::grid::rows(&client).await?;
+        let issued = provider.access_tokens_issued();
+        tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+        client.find(Locator::Css("button.reload")).await?.click().await?;
+        wait_until("a new access token from the provider", || async {
+            Ok(provider.access_tokens_issued() > issued)
+        })
+        .await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        if client.find(Locator::Css("input[name=login]")).await.is_ok() {
+            bail!("the renewal showed the provider's form");
+        }
+        if e2e::grid::rows(&client).await? != before {
+            bail!("the same rows should come back after the renewal");
+        }
+        assert_no_jwt_stored(&client).await
+    })
+    .await;
+}
