@@ -161,6 +161,7 @@ pub fn FrameApp() -> impl IntoView {
     decide_when_greeted(portal, host, hello_from, ancestor_origin());
     tell_the_state(portal, host);
     tell_the_height(host);
+    check_the_session(portal, host);
     let on_rows = selections_to_the_parent(host);
 
     move || {
@@ -239,6 +240,51 @@ fn decide_when_greeted(
             host.set(Host::Refused);
         }
     });
+}
+
+/// How often a framed grid that is shown asks the authority whether its session still stands.
+const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Whether the page is shown (a hidden tab or window asks the authority nothing).
+fn page_shown() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+}
+
+/// A framed grid lives on another site, so a sign-out in a portal tab never reaches it: browsers
+/// partition storage and BroadcastChannel by top-level site. While it is shown, and whenever it
+/// comes back into view, it asks the authority whether its session still stands (one refresh;
+/// an authority that ends refresh tokens with its session — docs/deploy.md §1 — refuses it
+/// after a sign-out anywhere) and shows the signed-out state when it does not. An outage changes
+/// nothing here: the grid's own calls say so.
+fn check_the_session(portal: Portal, host: RwSignal<Host>) {
+    let check = move || {
+        if !matches!(host.get_untracked(), Host::Allowed(_)) || !page_shown() {
+            return;
+        }
+        let AuthState::SignedIn(state) = portal.auth.get_untracked() else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let ended = matches!(state.session.check_with_authority().await, Err(e) if !e.is_outage());
+            let still_this_session = matches!(portal.auth.get_untracked(), AuthState::SignedIn(now) if std::sync::Arc::ptr_eq(&now, &state));
+            if ended && still_this_session {
+                portal.signed_out_here.set(true);
+                portal
+                    .auth
+                    .set(AuthState::SignedOut(Some(w(RareWord::FrameSessionEnded).into())));
+            }
+        });
+    };
+    set_interval(check, SESSION_CHECK);
+    let on_shown = Closure::<dyn FnMut()>::new(check);
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        let _ =
+            document.add_event_listener_with_callback("visibilitychange", on_shown.as_ref().unchecked_ref());
+    }
+    // The page is the frame's for its whole life: the listener stays with it.
+    on_shown.forget();
 }
 
 /// Tells the allowed parent every change of the sign-in state (`mes-state`).

@@ -139,6 +139,7 @@ words! {
         FrameNotFramed = "frame.not_framed": "This address shows an MES lookup inside another site's page. To use the portal itself, open it here:",
         FrameOpenPortal = "frame.open_portal": "Open the MES Web Portal",
         FrameRefused = "frame.refused": "This page is not allowed to show MES lookups. Ask the person who deployed the portal to add its address to embed_origins in config.json.",
+        FrameSessionEnded = "frame.session_ended": "Your session has ended at the identity authority (you may have signed out in another window).",
     }
 }
 

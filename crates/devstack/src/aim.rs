@@ -50,6 +50,10 @@ pub struct AimOptions {
     pub session_lifetime: u64,
     /// Whether discovery names an end-session endpoint (some providers offer none).
     pub end_session: bool,
+    /// Whether ending the SSO session also revokes the refresh tokens issued in it (IdentityServer's
+    /// `CoordinateLifetimeWithUserSession`): a sign-out then reaches every client of that
+    /// session, including grids framed by other sites, at their next refresh.
+    pub refresh_tokens_end_with_session: bool,
     /// Whether the end-session endpoint takes POST as well as GET. A certified provider's
     /// default takes only GET there (POST is not found), as the real one may be set up.
     pub end_session_post: bool,
@@ -83,6 +87,8 @@ struct CodeGrant {
     scope: String,
     expires: u64,
     auth_time: u64,
+    /// The SSO session the person signed in with.
+    session: String,
 }
 
 struct RefreshGrant {
@@ -103,6 +109,8 @@ struct Memory {
     spent_codes: HashMap<String, String>,
     refresh: HashMap<String, RefreshGrant>,
     revoked_families: HashSet<String>,
+    /// The refresh-token families started in each SSO session (ended with it, when so set up).
+    session_families: HashMap<String, Vec<String>>,
     issued: Vec<String>,
     tamper: Option<Tamper>,
     last_callback: Option<String>,
@@ -437,7 +445,13 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         })
 }
 
-fn issue_code(s: &AimState, request: &AuthorizeRequest, user: store::User, auth_time: u64) -> Response {
+/// A code for `user`, signed in at `auth_time` in the SSO session `session`.
+fn issue_code(
+    s: &AimState,
+    request: &AuthorizeRequest,
+    user: store::User,
+    (session, auth_time): (String, u64),
+) -> Response {
     let code = random_token(32);
     s.memory().codes.insert(
         code.clone(),
@@ -450,6 +464,7 @@ fn issue_code(s: &AimState, request: &AuthorizeRequest, user: store::User, auth_
             scope: request.scope.clone(),
             expires: now() + CODE_LIFETIME,
             auth_time,
+            session,
         },
     );
     let issuer = s.options.issuer.as_str();
@@ -533,11 +548,10 @@ async fn authorize(
     let prompt = request.prompt.as_deref().unwrap_or("");
     if prompt != "login"
         && let Some(user) = session_user(&s, &headers)
+        && let Some(id) = cookie(&headers, SSO_COOKIE)
     {
-        let auth_time = cookie(&headers, SSO_COOKIE)
-            .and_then(|id| s.memory().sessions.get(&id).map(|(_, t)| *t))
-            .unwrap_or_else(now);
-        return issue_code(&s, &request, user, auth_time);
+        let auth_time = s.memory().sessions.get(&id).map(|(_, t)| *t).unwrap_or_else(now);
+        return issue_code(&s, &request, user, (id, auth_time));
     }
     if prompt == "none" {
         return request.redirect(
@@ -596,7 +610,7 @@ async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
     s.memory()
         .sessions
         .insert(session.clone(), (user.clone(), auth_time));
-    let mut response = issue_code(&s, &request, user, auth_time);
+    let mut response = issue_code(&s, &request, user, (session.clone(), auth_time));
     let cookie = format!("{SSO_COOKIE}={session}; Path={BASE_PATH}; HttpOnly; SameSite=Lax");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -787,7 +801,14 @@ fn exchange_code(
         ));
     }
     let family = random_token(16);
-    s.memory().spent_codes.insert(code, family.clone());
+    let mut memory = s.memory();
+    memory.spent_codes.insert(code, family.clone());
+    memory
+        .session_families
+        .entry(grant.session.clone())
+        .or_default()
+        .push(family.clone());
+    drop(memory);
     let issue = Issue {
         client,
         user: &grant.user,
@@ -1067,7 +1088,12 @@ fn signed_out(
     client_id: Option<&str>,
 ) -> Response {
     if let Some(id) = cookie(headers, SSO_COOKIE) {
-        s.memory().sessions.remove(&id);
+        let mut memory = s.memory();
+        memory.sessions.remove(&id);
+        let families = memory.session_families.remove(&id).unwrap_or_default();
+        if s.options.refresh_tokens_end_with_session {
+            memory.revoked_families.extend(families);
+        }
     }
     let clear = format!("{SSO_COOKIE}=; Path={BASE_PATH}; HttpOnly; SameSite=Lax; Max-Age=0");
     let mut response = match post_logout_target(s, p, client_id) {

@@ -27,11 +27,14 @@ USAGE:
       --background-user-ttl SECONDS  How long MES caches System_Attr 199    [3600]
       --no-refresh-tokens          The portal does not ask for offline_access (renewal is then a
                                    silent prompt=none round trip through AIM)
+      --refresh-tokens-end-with-session  Signing out of AIM revokes the refresh tokens of that
+                                   session (every client of it, framed grids on other sites too)
       --language TAG               config.json's `language` (e.g. de): the portal's words and
                                    formats whatever the browser prefers   [the browser's]
 
   devstack aim [--port N] [--portal-origin URL]... [--data-dir DIR] [--token-lifetime SECONDS]
                [--refresh-lifetime SECONDS] [--session-lifetime SECONDS]
+               [--refresh-tokens-end-with-session]
                                    Run only the AIM stand-in (issuer http://127.0.0.1:N/identitymanager),
                                    registering the portal client for each --portal-origin.
   devstack mes --authority ISSUER [--audience AUD] [--user-claims a,b] [--allowed-origin URL]...
@@ -82,7 +85,7 @@ fn options_of(command: &str) -> (&'static [&'static str], &'static [&'static str
                 "background-user-ttl",
                 "language",
             ],
-            &["no-refresh-tokens"],
+            &["no-refresh-tokens", "refresh-tokens-end-with-session"],
         ),
         "aim" => (
             &[
@@ -93,7 +96,7 @@ fn options_of(command: &str) -> (&'static [&'static str], &'static [&'static str
                 "refresh-lifetime",
                 "session-lifetime",
             ],
-            &[],
+            &["refresh-tokens-end-with-session"],
         ),
         "mes" => (
             &[
@@ -353,6 +356,7 @@ async fn up(args: &Args) -> Result<(), String> {
         external_authority: None,
         aim_end_session: true,
         aim_end_session_post: true,
+        aim_refresh_tokens_end_with_session: args.flags.contains_key("refresh-tokens-end-with-session"),
         jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
         background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
         refresh_tokens: !args.flags.contains_key("no-refresh-tokens"),
@@ -454,6 +458,7 @@ async fn single(args: &Args) -> Result<(), String> {
             session_lifetime: args.get("session-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
             end_session: true,
             end_session_post: true,
+            refresh_tokens_end_with_session: args.flags.contains_key("refresh-tokens-end-with-session"),
         })
         .map_err(|e| e.to_string())?;
         println!("AIM stand-in: {issuer} (portal origins: {})", origins.join(", "));

@@ -69,6 +69,9 @@ pub struct StackOptions {
     pub external_authority: Option<String>,
     /// Whether AIM's discovery names an end-session endpoint.
     pub aim_end_session: bool,
+    /// Whether ending AIM's session also revokes the refresh tokens issued in it (see
+    /// [`AimOptions::refresh_tokens_end_with_session`]).
+    pub aim_refresh_tokens_end_with_session: bool,
     /// Whether AIM's end-session endpoint takes POST as well as GET (a certified provider's
     /// default takes only GET).
     pub aim_end_session_post: bool,
@@ -111,6 +114,7 @@ impl StackOptions {
             external_authority: None,
             aim_end_session: true,
             aim_end_session_post: true,
+            aim_refresh_tokens_end_with_session: false,
             jwks_ttl: Duration::from_secs(5),
             background_user_ttl: Duration::from_secs(3600),
             refresh_tokens: true,
@@ -228,6 +232,7 @@ impl Stack {
             session_lifetime: options.aim_session_lifetime,
             end_session: options.aim_end_session,
             end_session_post: options.aim_end_session_post,
+            refresh_tokens_end_with_session: options.aim_refresh_tokens_end_with_session,
         })?);
         let mes = Arc::new(MesState::open(MesOptions {
             authority: authority.clone(),

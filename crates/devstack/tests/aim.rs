@@ -1143,3 +1143,103 @@ async fn end_session_without_a_hint_asks_the_person_and_a_get_only_authority_ref
     assert_eq!(unregistered.status(), StatusCode::OK);
     stack.stop().await;
 }
+
+/// Exchanges the code of an authorization answer's `query` for tokens.
+async fn exchange(
+    stack: &Stack,
+    query: &std::collections::HashMap<String, String>,
+    verifier: &str,
+) -> serde_json::Value {
+    let (code, redirect) = (query.get("code").expect("code").clone(), redirect_uri(stack));
+    let answer = token(
+        stack,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect.as_str()),
+            ("client_id", devstack::PORTAL_CLIENT_ID),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await;
+    answer.json().await.expect("tokens")
+}
+
+/// A sign-in by form and its code exchange: the SSO cookie and the token answer.
+async fn signed_in_with_cookie(stack: &Stack) -> (String, serde_json::Value) {
+    let (verifier, challenge) = pkce();
+    let scope = [("scope", "openid offline_access mes-web-api")];
+    let (query, cookie) = log_in(
+        stack,
+        &authorize_params(stack, &challenge, &scope),
+        "PLANT\\alice",
+        "alice-demo",
+    )
+    .await;
+    (
+        cookie.expect("SSO cookie"),
+        exchange(stack, &query, &verifier).await,
+    )
+}
+
+/// Another sign-in in the same AIM session (its cookie, no form): a second client of it, as a
+/// grid framed by another site signs in through a popup.
+async fn signed_in_again(stack: &Stack, cookie: &str) -> serde_json::Value {
+    let (verifier, challenge) = pkce();
+    let scope = [("scope", "openid offline_access mes-web-api")];
+    let answer = http()
+        .get(authorize_url(stack))
+        .query(&authorize_params(stack, &challenge, &scope))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("authorize");
+    exchange(stack, &redirect_query(answer.headers()), &verifier).await
+}
+
+/// Whether `refresh_token` still renews.
+async fn still_renews(stack: &Stack, refresh_token: &str) -> bool {
+    let answer = token(
+        stack,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", devstack::PORTAL_CLIENT_ID),
+        ],
+    )
+    .await;
+    answer.status() == StatusCode::OK
+}
+
+#[tokio::test]
+async fn when_so_set_up_ending_the_aim_session_ends_its_refresh_tokens_too() {
+    for bound in [false, true] {
+        let mut options = StackOptions::for_tests("aim-session-bound");
+        options.aim_refresh_tokens_end_with_session = bound;
+        let stack = Stack::start(options).await.expect("stack");
+        let (cookie, tokens) = signed_in_with_cookie(&stack).await;
+        let framed = signed_in_again(&stack, &cookie).await;
+        let (_, elsewhere) = signed_in_with_cookie(&stack).await;
+        let out = http()
+            .get(format!("{}/connect/endsession", stack.issuer))
+            .query(&[("id_token_hint", tokens["id_token"].as_str().expect("id"))])
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("sign-out");
+        assert!(out.status().is_success(), "{}", out.status());
+        for (what, tokens) in [
+            ("the signing-out client", &tokens),
+            ("another client of the session", &framed),
+        ] {
+            let renews = still_renews(&stack, tokens["refresh_token"].as_str().expect("refresh")).await;
+            assert_eq!(renews, !bound, "bound={bound}: {what}");
+        }
+        let other = elsewhere["refresh_token"].as_str().expect("refresh");
+        assert!(
+            still_renews(&stack, other).await,
+            "bound={bound}: another AIM session is not touched"
+        );
+        stack.stop().await;
+    }
+}

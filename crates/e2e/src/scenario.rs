@@ -2,7 +2,8 @@
 //! browser that is closed whatever happens, signing in, reading the grid, and the audit that no
 //! token reached browser storage, the address bar or the console.
 
-use crate::{BrowserLog, dist, sign_in_at};
+use crate::selectors::EMBEDDED_SIGN_IN;
+use crate::{BrowserLog, dist, sign_in_at, wait_for, wait_until};
 use anyhow::{Result, anyhow, bail};
 use devstack::{Stack, StackOptions};
 use fantoccini::Client;
@@ -217,4 +218,32 @@ pub async fn sign_in_in_popup(
     .await?;
     client.switch_to_window(host).await?;
     Ok(())
+}
+
+/// The framing element's `state` attribute (what the frame last said), or `None`.
+pub async fn frame_state(client: &Client) -> Result<Option<String>> {
+    let state = client
+        .execute(
+            "return document.querySelector('mes-lookup-frame').getAttribute('state')",
+            vec![],
+        )
+        .await?;
+    Ok(state.as_str().map(str::to_owned))
+}
+
+/// Signs in through the frame's button and the authority's popup; back on the host page.
+pub async fn sign_in_in_frame(client: &Client) -> Result<()> {
+    let host = client.window().await?;
+    wait_until("the frame says it is signed out", || async {
+        Ok(frame_state(client).await?.as_deref() == Some("signed-out"))
+    })
+    .await?;
+    client.enter_frame(0).await?;
+    wait_for(client, EMBEDDED_SIGN_IN).await?.click().await?;
+    client.enter_parent_frame().await?;
+    sign_in_in_popup(client, host, "PLANT\\alice", "alice-demo").await?;
+    wait_until("the frame says it is signed in", || async {
+        Ok(frame_state(client).await?.as_deref() == Some("signed-in"))
+    })
+    .await
 }

@@ -1,6 +1,8 @@
 //! The portal as a plant deploys it: the built `dist/` served by Debian's nginx with the
 //! repository's `deploy/nginx/mesportal.conf` and the header snippets `mes-lookup site-headers`
 //! writes, under TLS (a throwaway CA made with openssl) and HTTP/2, on a host name of its own.
+//! The same nginx serves, on the same port, an intranet page of another site (`intranet.test`)
+//! that frames a lookup: the examples' `other-site/` page, as an integrator would host it.
 //! Only the browser resolves the test host names (see [`crate::browser_for_sites`]); native
 //! clients reach nginx on 127.0.0.1 with the right SNI through [`DeployedPortal::http`].
 
@@ -19,6 +21,9 @@ pub const STRANGER_HOST: &str = "stranger.test";
 pub struct DeployedPortal {
     /// `https://portal.test:<port>`.
     pub origin: String,
+    /// `https://intranet.test:<port>`: another site's page framing a lookup (list it in
+    /// config.json's `embed_origins` to allow it).
+    pub intranet_origin: String,
     /// The port nginx listens on (127.0.0.1).
     pub port: u16,
     /// The served folder (a copy of dist/ with the site's config.json).
@@ -131,7 +136,7 @@ impl DeployedPortal {
     ) -> Result<Self> {
         let scratch = std::env::temp_dir().join(format!("e2e-nginx-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&scratch);
-        for dir in ["snippets", "tls", "temp", "site"] {
+        for dir in ["snippets", "tls", "temp", "site", "intranet"] {
             std::fs::create_dir_all(scratch.join(dir))?;
         }
         let root = scratch.join("site");
@@ -149,6 +154,16 @@ impl DeployedPortal {
             std::fs::write(scratch.join("snippets").join(name), &text)?;
             snippets.push((name.to_owned(), text));
         }
+        // Another site's page framing a lookup from this portal.
+        let examples = std::env::var_os("MES_PORTAL_EXAMPLES")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples")));
+        let page = std::fs::read_to_string(examples.join("other-site/index.html"))?;
+        let portal_origin = format!("https://{PORTAL_HOST}:{port}");
+        std::fs::write(
+            scratch.join("intranet/index.html"),
+            page.replace("{{PORTAL_ORIGIN}}", &portal_origin),
+        )?;
         // The repository's file, as it is.
         std::fs::copy(
             deploy_dir().join("mesportal.conf"),
@@ -165,6 +180,14 @@ impl DeployedPortal {
         ssl_certificate_key {s}/tls/site.key;
         root {s}/site;
         include snippets/mesportal.conf;
+    }}
+    # Another site: an intranet page that frames a lookup.
+    server {{
+        listen 127.0.0.1:{port} ssl http2;
+        server_name {INTRANET_HOST};
+        ssl_certificate {s}/tls/site.crt;
+        ssl_certificate_key {s}/tls/site.key;
+        root {s}/intranet;
     }}"
         );
         let main = format!(
@@ -200,7 +223,8 @@ http {{
             .context("starting nginx (cargo xtask test installs Debian's nginx-light)")?;
         let ca_pem = std::fs::read(scratch.join("tls/ca.crt"))?;
         let mut portal = Self {
-            origin: format!("https://{PORTAL_HOST}:{port}"),
+            origin: portal_origin,
+            intranet_origin: format!("https://{INTRANET_HOST}:{port}"),
             port,
             root,
             snippets,

@@ -7,9 +7,11 @@
 //! site: nothing to say when it is right, each planted mistake named with its fix.
 
 use anyhow::{Context as _, Result, bail};
-use e2e::scenario::{assert_no_token_stored, stack_with, with_browser_for_sites};
+use e2e::scenario::{
+    assert_no_token_stored, frame_state, sign_in_in_frame, stack_with, with_browser_for_sites,
+};
 use e2e::site::{DeployedPortal, INTRANET_HOST, PORTAL_HOST, free_port};
-use e2e::{dist, sign_in_at, wait_for, wait_for_text, wait_until};
+use e2e::{dist, sign_in_at, text_of, wait_for, wait_for_text, wait_until};
 use std::path::Path;
 
 /// Every file below `dir`, as paths relative to it with `/` separators.
@@ -53,7 +55,11 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
     let origin = format!("https://{PORTAL_HOST}:{port}");
     let intranet = format!("https://{INTRANET_HOST}:{port}");
     let stack = stack_with("e2e-nginx", |o| o.extra_portal_origins = vec![origin.clone()]).await;
-    let config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
+    let mut config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
+    // AIM (127.0.0.1) is another site than portal.test, and its SSO cookie is SameSite=Lax: a
+    // browser sends it with a top-level GET, not with a cross-site POST, so a POST sign-out would
+    // leave AIM's session open. Sign-out by GET here.
+    config["client"]["end_session_method"] = "get".into();
     let site = DeployedPortal::start(&dist(), port, &config, |server| server).expect("nginx");
     let http = site.http().expect("client");
 
@@ -172,6 +178,7 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
             bail!("the policy refused something: {text}");
         }
         wait_for(&client, "button#sign-out").await?.click().await?;
+        wait_for(&client, "#sign-out-confirm").await?.click().await?;
         wait_until("back at the portal, signed out", || async {
             Ok(client
                 .current_url()
@@ -181,7 +188,14 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
         })
         .await?;
         wait_for_text(&client, "#notice", &["You are signed out."]).await?;
-        assert_no_token_stored(&client, &stack).await
+        assert_no_token_stored(&client, &stack).await?;
+        // AIM's session is over too: signing in again takes its form.
+        client.goto(&format!("{origin}/")).await?;
+        wait_for(&client, e2e::selectors::SIGN_IN).await?.click().await?;
+        wait_for(&client, "input#username")
+            .await
+            .context("AIM's session should be over: its form, not a silent sign-in")?;
+        Ok(())
     })
     .await;
     let log = site.error_log();
@@ -343,4 +357,81 @@ async fn the_site_doctor_passes_the_guides_site_and_names_each_planted_mistake()
         mes_client::site_report(&said).contains("types {"),
         "the fix names the mistake"
     );
+}
+
+/// Browsers partition storage and BroadcastChannel by top-level site, so a sign-out in a portal
+/// tab never reaches a grid framed by an intranet page of another site. With AIM ending the
+/// refresh tokens of a session at its sign-out (docs/deploy.md §1), the framed grid, which asks
+/// the authority while it is shown, says it is signed out within a minute — and tells its host.
+#[tokio::test]
+async fn signing_out_in_a_portal_tab_reaches_a_grid_framed_by_another_site() {
+    let port = free_port().expect("port");
+    let origin = format!("https://{PORTAL_HOST}:{port}");
+    let stack = stack_with("e2e-nginx-framed", |o| {
+        o.extra_portal_origins = vec![origin.clone()];
+        o.aim_refresh_tokens_end_with_session = true;
+    })
+    .await;
+    let intranet = format!("https://{INTRANET_HOST}:{port}");
+    let mut config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
+    // AIM is another site than the portal here, and its SSO cookie is SameSite=Lax: a browser
+    // sends it with a top-level GET, not with a cross-site POST. Sign-out by GET then.
+    config["client"]["end_session_method"] = "get".into();
+    let site = DeployedPortal::start(&dist(), port, &config, |server| server).expect("nginx");
+    assert_eq!(site.intranet_origin, intranet);
+    with_browser_for_sites(&[PORTAL_HOST, INTRANET_HOST], |client| async move {
+        client.goto(&format!("{intranet}/")).await?;
+        sign_in_in_frame(&client).await?;
+        client.enter_frame(0).await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        client.enter_parent_frame().await?;
+        let intranet_tab = client.window().await?;
+
+        // A portal tab: the same person through AIM's session (no form), then signing out.
+        let portal_tab = client.new_window(true).await?;
+        client.switch_to_window(portal_tab.handle.clone()).await?;
+        client.goto(&format!("{origin}/")).await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        wait_for(&client, "button#sign-out").await?.click().await?;
+        wait_for(&client, "#sign-out-confirm").await?.click().await?;
+        wait_until("back at the portal, signed out", || async {
+            Ok(client
+                .current_url()
+                .await?
+                .as_str()
+                .starts_with(&format!("{origin}/signed-out")))
+        })
+        .await?;
+        client.close_window().await?;
+        client.switch_to_window(intranet_tab).await?;
+
+        let started = std::time::Instant::now();
+        while frame_state(&client).await?.as_deref() != Some("signed-out") {
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                client.enter_frame(0).await?;
+                let shown = client.execute("return document.visibilityState", vec![]).await?;
+                client.enter_parent_frame().await?;
+                let refreshes = stack.aim.counters.refreshes.load(std::sync::atomic::Ordering::Relaxed);
+                bail!(
+                    "the framed grid still says {:?} a minute after the sign-out (frame {shown}, {refreshes} refreshes at AIM, log {:?})",
+                    frame_state(&client).await?,
+                    stack.aim.request_log().iter().rev().take(8).collect::<Vec<_>>()
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        client.enter_frame(0).await?;
+        let said = text_of(&client, "[data-state=signed-out]").await?;
+        if !said.contains("session has ended")
+            || client
+                .find(fantoccini::Locator::Css(e2e::selectors::ROWS))
+                .await
+                .is_ok()
+        {
+            bail!("the frame should say the session ended, and show no rows: {said}");
+        }
+        client.enter_parent_frame().await?;
+        assert_no_token_stored(&client, &stack).await
+    })
+    .await;
 }

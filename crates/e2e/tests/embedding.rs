@@ -5,39 +5,14 @@
 
 use anyhow::{Result, bail};
 use e2e::grid;
-use e2e::scenario::{assert_no_token_stored, screenshot, sign_in_in_popup, stack, stack_with, with_browser};
+use e2e::scenario::{
+    assert_no_token_stored, frame_state, screenshot, sign_in_in_frame, sign_in_in_popup, stack, stack_with,
+    with_browser,
+};
 use e2e::selectors::{EMBEDDED_SIGN_IN, ROWS, SWITCH_USER, in_script};
 use e2e::{assert_accessible, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
-
-/// The framing element's `state` attribute (what the frame last said), or `None`.
-async fn frame_state(client: &Client) -> Result<Option<String>> {
-    let state = client
-        .execute(
-            "return document.querySelector('mes-lookup-frame').getAttribute('state')",
-            vec![],
-        )
-        .await?;
-    Ok(state.as_str().map(str::to_owned))
-}
-
-/// Signs in through the frame's button and the authority's popup; back on the host page.
-async fn sign_in_in_frame(client: &Client) -> Result<()> {
-    let host = client.window().await?;
-    wait_until("the frame says it is signed out", || async {
-        Ok(frame_state(client).await?.as_deref() == Some("signed-out"))
-    })
-    .await?;
-    client.enter_frame(0).await?;
-    wait_for(client, EMBEDDED_SIGN_IN).await?.click().await?;
-    client.enter_parent_frame().await?;
-    sign_in_in_popup(client, host, "PLANT\\alice", "alice-demo").await?;
-    wait_until("the frame says it is signed in", || async {
-        Ok(frame_state(client).await?.as_deref() == Some("signed-in"))
-    })
-    .await
-}
 
 /// Another site's page shows a lookup with two lines of HTML: the frame signs in by popup, sizes
 /// itself to its content, reports selections as `mes-select` on the element, changes lookup when

@@ -209,6 +209,22 @@ impl<T: Transport + 'static> UserSession<T> {
         }
     }
 
+    /// Asks the authority whether this session still stands: one refresh now, whatever the
+    /// access token's expiry (single flight with any other renewal; a rotated refresh token is
+    /// kept as any renewal keeps it). `Ok(true)`: it stands, renewed; `Ok(false)`: nothing to ask
+    /// with (no refresh token); an error as [`Self::renew`]'s — a refusal ends the session. A grid
+    /// framed by another site never hears a sign-out in a portal tab (browsers partition what
+    /// pages share by top-level site); an authority that ends refresh tokens with its session
+    /// answers this instead.
+    pub async fn check_with_authority(&self) -> Result<bool, RenewError> {
+        let generation = self.lock().generation;
+        match self.renew(generation).await {
+            Ok(_) => Ok(true),
+            Err(RenewError::NoRefreshToken) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Whether only a new sign-in can renew this session: no refresh token and the access token
     /// has expired. (The portal then goes through the authority silently, `prompt=none`.)
     pub fn needs_sign_in(&self) -> bool {
