@@ -6,7 +6,9 @@
 
 use anyhow::{Result, bail};
 use e2e::scenario::{assert_no_jwt_stored, stack_with, with_browser};
-use e2e::site::{RealProvider, free_port};
+use e2e::scenario::{frame_state, with_browser_for_sites};
+use e2e::selectors::EMBEDDED_SIGN_IN;
+use e2e::site::{DeployedPortal, INTRANET_HOST, PORTAL_HOST, RealProvider, free_port};
 use e2e::{wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use mes_client::{ClientAuth, MesError, NativeTransport, ServiceTokenSource, WebApiDefinition};
@@ -223,4 +225,63 @@ async fn an_expired_token_is_renewed_silently_through_the_providers_session() {
         assert_no_jwt_stored(&client).await
     })
     .await;
+}
+
+/// A grid framed by an intranet page of another site (both behind nginx with TLS), signing in at
+/// the certified provider: the frame's popup shows the provider's login and consent, hands the
+/// answer back to the frame, and the frame shows rows; the host hears `signed-in`.
+#[tokio::test]
+async fn a_grid_framed_by_another_site_signs_in_at_the_provider_through_its_popup() {
+    let port = free_port().expect("port");
+    let origin = format!("https://{PORTAL_HOST}:{port}");
+    let intranet = format!("https://{INTRANET_HOST}:{port}");
+    let provider = RealProvider::start(&origin).expect("oidc-provider");
+    let issuer = provider.issuer.clone();
+    let stack = stack_with("e2e-real-provider-framed", |o| {
+        o.extra_portal_origins = vec![origin.clone()];
+        o.external_authority = Some(issuer);
+    })
+    .await;
+    let mut config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
+    config["client"]["end_session_method"] = "get".into();
+    let _site = DeployedPortal::start(&e2e::dist(), port, &config, |server| server).expect("nginx");
+    with_browser_for_sites(&[PORTAL_HOST, INTRANET_HOST], |client| async move {
+        client.goto(&format!("{intranet}/")).await?;
+        wait_until("the frame says it is signed out", || async {
+            Ok(frame_state(&client).await?.as_deref() == Some("signed-out"))
+        })
+        .await?;
+        let host = client.window().await?;
+        client.enter_frame(0).await?;
+        wait_for(&client, EMBEDDED_SIGN_IN).await?.click().await?;
+        client.enter_parent_frame().await?;
+        wait_until("the sign-in popup opens", || async {
+            Ok(client.windows().await?.len() == 2)
+        })
+        .await?;
+        let popup = client
+            .windows()
+            .await?
+            .into_iter()
+            .find(|w| *w != host)
+            .ok_or_else(|| anyhow::anyhow!("no popup"))?;
+        client.switch_to_window(popup).await?;
+        sign_in_at_the_provider(&client, "PLANT\\alice").await?;
+        wait_until("the popup closes", || async {
+            Ok(client.windows().await?.len() == 1)
+        })
+        .await?;
+        client.switch_to_window(host).await?;
+        wait_until("the frame says it is signed in", || async {
+            Ok(frame_state(&client).await?.as_deref() == Some("signed-in"))
+        })
+        .await?;
+        client.enter_frame(0).await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        assert_no_jwt_stored(&client).await?;
+        client.enter_parent_frame().await?;
+        assert_no_jwt_stored(&client).await
+    })
+    .await;
+    drop(provider);
 }
