@@ -191,14 +191,27 @@ pub async fn shared_stack_with(
 }
 
 /// After a click in the window `host` that opened the authority's sign-in popup: signs in there
-/// as `user`, waits for the popup to hand the answer to its opener and close itself, and comes
-/// back to `host`.
+/// as `user` at devstack's AIM, waits for the popup to hand the answer to its opener and close
+/// itself, and comes back to `host`.
 pub async fn sign_in_in_popup(
     client: &Client,
     host: fantoccini::wd::WindowHandle,
     user: &str,
     password: &str,
 ) -> Result<()> {
+    in_sign_in_popup(client, host, || crate::submit_aim_form(client, user, password)).await
+}
+
+/// [`sign_in_in_popup`] at any authority: `sign_in` fills its pages in the popup.
+pub async fn in_sign_in_popup<F, Fut>(
+    client: &Client,
+    host: fantoccini::wd::WindowHandle,
+    sign_in: F,
+) -> Result<()>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
     crate::wait_until("the sign-in popup opens", || async {
         Ok(client.windows().await?.len() == 2)
     })
@@ -210,7 +223,7 @@ pub async fn sign_in_in_popup(
         .find(|w| *w != host)
         .ok_or_else(|| anyhow!("no popup"))?;
     client.switch_to_window(popup).await?;
-    crate::submit_aim_form(client, user, password).await?;
+    sign_in().await?;
     // The popup relays the answer to the page and closes itself.
     crate::wait_until("the popup closes", || async {
         Ok(client.windows().await?.len() == 1)

@@ -6,7 +6,7 @@
 
 use anyhow::{Result, bail};
 use e2e::scenario::{assert_no_jwt_stored, stack_with, with_browser};
-use e2e::scenario::{frame_state, with_browser_for_sites};
+use e2e::scenario::{frame_state, in_sign_in_popup, with_browser_for_sites};
 use e2e::selectors::EMBEDDED_SIGN_IN;
 use e2e::site::{DeployedPortal, INTRANET_HOST, PORTAL_HOST, RealProvider, free_port};
 use e2e::{wait_for, wait_for_text, wait_until};
@@ -30,20 +30,48 @@ async fn sign_in_at_the_provider(client: &Client, account: &str) -> Result<()> {
         .await?
         .click()
         .await?;
-    // Its consent page, the first time this client asks.
-    wait_for(client, "button.login-submit").await?.click().await?;
+    // Its consent page, the first time this client asks (the login page's button has the same
+    // class: wait for the consent form itself, or the click may land on the page going away).
+    wait_for(client, "input[name=prompt][value=consent]").await?;
+    client
+        .find(Locator::Css("button.login-submit"))
+        .await?
+        .click()
+        .await?;
     Ok(())
+}
+
+/// The certified provider with its access tokens lasting `token_seconds`, and the stand-ins
+/// trusting it, with the portal served by devstack at the returned origin; `tune` adds to the
+/// stack's options.
+async fn provider_and_portal(
+    name: &str,
+    token_seconds: u64,
+    tune: impl FnOnce(&mut devstack::StackOptions),
+) -> (RealProvider, devstack::Stack, String) {
+    let web_port = free_port().expect("port");
+    let portal = format!("http://127.0.0.1:{web_port}");
+    let provider = RealProvider::start_with_token_lifetime(&portal, token_seconds).expect("oidc-provider");
+    let issuer = provider.issuer.clone();
+    let stack = stack_with(name, |o| {
+        o.web_port = web_port;
+        o.external_authority = Some(issuer);
+        tune(o);
+    })
+    .await;
+    (provider, stack, portal)
+}
+
+/// The portal's Sign in, then the provider's pages, as `account`.
+async fn sign_in_through_the_portal(client: &Client, portal: &str, account: &str) -> Result<()> {
+    client.goto(&format!("{portal}/")).await?;
+    wait_for(client, "button#sign-in").await?.click().await?;
+    sign_in_at_the_provider(client, account).await
 }
 
 #[tokio::test]
 async fn a_certified_provider_signs_in_silently_again_shows_lookups_and_signs_out_by_get() {
-    let web_port = free_port().expect("port");
-    let portal = format!("http://127.0.0.1:{web_port}");
-    let provider = RealProvider::start(&portal).expect("oidc-provider");
-    let issuer = provider.issuer.clone();
-    let _stack = stack_with("e2e-real-provider", |o| {
-        o.web_port = web_port;
-        o.external_authority = Some(issuer);
+    let (provider, _stack, portal) = provider_and_portal("e2e-real-provider", 3600, |o| {
         // Its default end session takes only GET.
         o.config_patch = Some(serde_json::json!({
             "client": { "end_session_method": "get", "authority_name": "oidc-provider (OpenID Certified)" }
@@ -51,9 +79,7 @@ async fn a_certified_provider_signs_in_silently_again_shows_lookups_and_signs_ou
     })
     .await;
     with_browser(|client| async move {
-        client.goto(&format!("{portal}/")).await?;
-        wait_for(&client, "button#sign-in").await?.click().await?;
-        sign_in_at_the_provider(&client, "PLANT\\alice").await?;
+        sign_in_through_the_portal(&client, &portal, "PLANT\\alice").await?;
         e2e::grid::wait_for_rows(&client).await?;
         assert_no_jwt_stored(&client).await?;
 
@@ -99,19 +125,9 @@ async fn a_certified_provider_signs_in_silently_again_shows_lookups_and_signs_ou
 /// A person the provider knows but the MES does not: the MES's denial, plainly, naming them.
 #[tokio::test]
 async fn an_account_of_the_provider_that_is_not_an_mes_user_is_denied_plainly() {
-    let web_port = free_port().expect("port");
-    let portal = format!("http://127.0.0.1:{web_port}");
-    let provider = RealProvider::start(&portal).expect("oidc-provider");
-    let issuer = provider.issuer.clone();
-    let _stack = stack_with("e2e-real-provider-denied", |o| {
-        o.web_port = web_port;
-        o.external_authority = Some(issuer);
-    })
-    .await;
+    let (provider, _stack, portal) = provider_and_portal("e2e-real-provider-denied", 3600, |_| {}).await;
     with_browser(|client| async move {
-        client.goto(&format!("{portal}/")).await?;
-        wait_for(&client, "button#sign-in").await?.click().await?;
-        sign_in_at_the_provider(&client, "PLANT\\victor").await?;
+        sign_in_through_the_portal(&client, &portal, "PLANT\\victor").await?;
         let denied = wait_for_text(&client, "[data-state=denied]", &["PLANT\\victor"]).await?;
         if !denied.contains("Access denied") {
             bail!("the denial should say so: {denied}");
@@ -127,19 +143,9 @@ async fn an_account_of_the_provider_that_is_not_an_mes_user_is_denied_plainly() 
 /// return without a reload or a new sign-in.
 #[tokio::test]
 async fn the_provider_stopped_during_use_is_an_outage_and_the_grid_comes_back_by_itself() {
-    let web_port = free_port().expect("port");
-    let portal = format!("http://127.0.0.1:{web_port}");
-    let mut provider = RealProvider::start(&portal).expect("oidc-provider");
-    let issuer = provider.issuer.clone();
-    let _stack = stack_with("e2e-real-provider-offline", |o| {
-        o.web_port = web_port;
-        o.external_authority = Some(issuer);
-    })
-    .await;
+    let (mut provider, _stack, portal) = provider_and_portal("e2e-real-provider-offline", 3600, |_| {}).await;
     with_browser(|client| async move {
-        client.goto(&format!("{portal}/")).await?;
-        wait_for(&client, "button#sign-in").await?.click().await?;
-        sign_in_at_the_provider(&client, "PLANT\\alice").await?;
+        sign_in_through_the_portal(&client, &portal, "PLANT\\alice").await?;
         e2e::grid::wait_for_rows(&client).await?;
         let before = e2e::grid::rows(&client).await?;
         provider.stop();
@@ -193,19 +199,9 @@ async fn a_background_job_reads_the_mes_as_the_default_background_user_with_the_
 /// — no form, no click — and the same grid comes back.
 #[tokio::test]
 async fn an_expired_token_is_renewed_silently_through_the_providers_session() {
-    let web_port = free_port().expect("port");
-    let portal = format!("http://127.0.0.1:{web_port}");
-    let provider = RealProvider::start_with_token_lifetime(&portal, 6).expect("oidc-provider");
-    let issuer = provider.issuer.clone();
-    let _stack = stack_with("e2e-real-provider-renewal", |o| {
-        o.web_port = web_port;
-        o.external_authority = Some(issuer);
-    })
-    .await;
+    let (provider, _stack, portal) = provider_and_portal("e2e-real-provider-renewal", 6, |_| {}).await;
     with_browser(|client| async move {
-        client.goto(&format!("{portal}/")).await?;
-        wait_for(&client, "button#sign-in").await?.click().await?;
-        sign_in_at_the_provider(&client, "PLANT\\alice").await?;
+        sign_in_through_the_portal(&client, &portal, "PLANT\\alice").await?;
         e2e::grid::wait_for_rows(&client).await?;
         let before = e2e::grid::rows(&client).await?;
         let issued = provider.access_tokens_issued();
@@ -255,23 +251,7 @@ async fn a_grid_framed_by_another_site_signs_in_at_the_provider_through_its_popu
         client.enter_frame(0).await?;
         wait_for(&client, EMBEDDED_SIGN_IN).await?.click().await?;
         client.enter_parent_frame().await?;
-        wait_until("the sign-in popup opens", || async {
-            Ok(client.windows().await?.len() == 2)
-        })
-        .await?;
-        let popup = client
-            .windows()
-            .await?
-            .into_iter()
-            .find(|w| *w != host)
-            .ok_or_else(|| anyhow::anyhow!("no popup"))?;
-        client.switch_to_window(popup).await?;
-        sign_in_at_the_provider(&client, "PLANT\\alice").await?;
-        wait_until("the popup closes", || async {
-            Ok(client.windows().await?.len() == 1)
-        })
-        .await?;
-        client.switch_to_window(host).await?;
+        in_sign_in_popup(&client, host, || sign_in_at_the_provider(&client, "PLANT\\alice")).await?;
         wait_until("the frame says it is signed in", || async {
             Ok(frame_state(&client).await?.as_deref() == Some("signed-in"))
         })
