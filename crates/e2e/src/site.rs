@@ -37,6 +37,22 @@ pub struct DeployedPortal {
 
 impl Drop for DeployedPortal {
     fn drop(&mut self) {
+        // `nginx -s stop` makes the master end its workers too; killing the master alone would
+        // leave them serving the port.
+        let _ = Command::new("nginx")
+            .arg("-p")
+            .arg(&self.scratch)
+            .arg("-c")
+            .arg(self.scratch.join("nginx.conf"))
+            .args(["-s", "stop"])
+            .stderr(Stdio::null())
+            .status();
+        for _ in 0..100 {
+            if matches!(self.nginx.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let _ = self.nginx.kill();
         let _ = self.nginx.wait();
         let _ = std::fs::remove_dir_all(&self.scratch);
