@@ -265,3 +265,24 @@ async fn a_grid_framed_by_another_site_signs_in_at_the_provider_through_its_popu
     .await;
     drop(provider);
 }
+
+/// A grid embedded in a plain page of the portal's origin (`mountLookupGrid`) signs in at the
+/// certified provider through its popup — its login and consent — and shows rows; no JWT on the
+/// page.
+#[tokio::test]
+async fn an_embedded_grid_signs_in_at_the_provider_through_its_popup() {
+    let (provider, _stack, portal) = provider_and_portal("e2e-real-provider-embedded", 3600, |_| {}).await;
+    with_browser(|client| async move {
+        client.goto(&format!("{portal}/examples/embed.html")).await?;
+        let host = client.window().await?;
+        wait_for(&client, &format!("#lots {EMBEDDED_SIGN_IN}"))
+            .await?
+            .click()
+            .await?;
+        in_sign_in_popup(&client, host, || sign_in_at_the_provider(&client, "PLANT\\alice")).await?;
+        wait_for(&client, &format!("#lots {}", e2e::selectors::ROWS)).await?;
+        assert_no_jwt_stored(&client).await
+    })
+    .await;
+    drop(provider);
+}
