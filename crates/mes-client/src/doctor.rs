@@ -9,7 +9,8 @@
 //! endpoint when config.json says sign-out is a POST (a form without a session ends nothing).
 
 use crate::config::{EndSessionMethod, PortalConfig, Runtime};
-use crate::site::{SitePolicy, inline_script_hashes};
+use crate::site::{SitePolicy, inline_script_hashes, origin};
+use crate::transport::describe;
 
 /// One thing the doctor looked at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,9 +50,7 @@ fn header(response: &reqwest::Response, name: &str) -> String {
 
 /// The origin of an absolute URL, or the text itself.
 fn origin_of(url: &str) -> String {
-    url::Url::parse(url)
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_else(|_| url.to_owned())
+    origin(url).unwrap_or_else(|| url.to_owned())
 }
 
 /// The MIME type a file must be served as, by its name.
@@ -469,16 +468,6 @@ impl Doctor {
 /// An answer's body as JSON (`None` when it is not).
 async fn json_of(response: reqwest::Response) -> Option<serde_json::Value> {
     serde_json::from_slice(&response.bytes().await.ok()?).ok()
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
-    text
 }
 
 /// Examines the portal at `portal` (its origin, e.g. `https://mesportal.plant.example`) and

@@ -46,7 +46,7 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
 }
 
 /// The `scheme://host[:port]` of an absolute URL (`None` when it is not one).
-fn origin(url: &str) -> Option<String> {
+pub(crate) fn origin(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
     let origin = parsed.origin();
     origin.is_tuple().then(|| origin.ascii_serialization())

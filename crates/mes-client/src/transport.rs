@@ -364,6 +364,8 @@ pub(crate) fn is_json(content_type: &str) -> bool {
 pub use browser::{BrowserTransport, ReadError, read_body_stream};
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeTransport;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native::describe;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
@@ -481,7 +483,8 @@ mod native {
         }
     }
 
-    fn describe(error: &reqwest::Error) -> String {
+    /// A reqwest error with its causes (the TLS or connect reason is in a source, not the top).
+    pub(crate) fn describe(error: &reqwest::Error) -> String {
         use std::error::Error as _;
         let mut text = error.to_string();
         let mut source = error.source();
