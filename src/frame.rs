@@ -270,10 +270,7 @@ fn check_the_session(portal: Portal, host: RwSignal<Host>) {
             let ended = matches!(state.session.check_with_authority().await, Err(e) if !e.is_outage());
             let still_this_session = matches!(portal.auth.get_untracked(), AuthState::SignedIn(now) if std::sync::Arc::ptr_eq(&now, &state));
             if ended && still_this_session {
-                portal.signed_out_here.set(true);
-                portal
-                    .auth
-                    .set(AuthState::SignedOut(Some(w(RareWord::FrameSessionEnded).into())));
+                portal.session_ended(w(RareWord::FrameSessionEnded).into());
             }
         });
     };

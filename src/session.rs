@@ -446,10 +446,15 @@ impl Portal {
     /// Another tab signed out: forget this tab's tokens too.
     pub fn signed_out_elsewhere(&self) {
         if matches!(self.auth.get_untracked(), AuthState::SignedIn(_)) {
-            self.signed_out_here.set(true);
-            self.auth
-                .set(AuthState::SignedOut(Some(w(Word::SignedOutElsewhere).into())));
+            self.session_ended(w(Word::SignedOutElsewhere).into());
         }
+    }
+
+    /// The session ended somewhere else (another tab, the authority): signed out with `notice`,
+    /// and the next sign-in asks for the authority's form.
+    pub fn session_ended(&self, notice: String) {
+        self.signed_out_here.set(true);
+        self.auth.set(AuthState::SignedOut(Some(notice)));
     }
 
     /// Runs a lookup as the signed-in person (the session renews its token as needed). When the
