@@ -450,7 +450,8 @@ fn issue_code(
     s: &AimState,
     request: &AuthorizeRequest,
     user: store::User,
-    (session, auth_time): (String, u64),
+    session: String,
+    auth_time: u64,
 ) -> Response {
     let code = random_token(32);
     s.memory().codes.insert(
@@ -551,7 +552,7 @@ async fn authorize(
         && let Some(id) = cookie(&headers, SSO_COOKIE)
     {
         let auth_time = s.memory().sessions.get(&id).map(|(_, t)| *t).unwrap_or_else(now);
-        return issue_code(&s, &request, user, (id, auth_time));
+        return issue_code(&s, &request, user, id, auth_time);
     }
     if prompt == "none" {
         return request.redirect(
@@ -610,7 +611,7 @@ async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
     s.memory()
         .sessions
         .insert(session.clone(), (user.clone(), auth_time));
-    let mut response = issue_code(&s, &request, user, (session.clone(), auth_time));
+    let mut response = issue_code(&s, &request, user, session.clone(), auth_time);
     let cookie = format!("{SSO_COOKIE}={session}; Path={BASE_PATH}; HttpOnly; SameSite=Lax");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
