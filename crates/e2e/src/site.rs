@@ -28,8 +28,6 @@ pub struct DeployedPortal {
     pub port: u16,
     /// The served folder (a copy of dist/ with the site's config.json).
     pub root: PathBuf,
-    /// The header snippets as written for this site: (file name, text).
-    pub snippets: Vec<(String, String)>,
     ca_pem: Vec<u8>,
     scratch: PathBuf,
     nginx: Child,
@@ -157,19 +155,12 @@ impl DeployedPortal {
         }
         let root = scratch.join("site");
         copy_dir(dist, &root)?;
-        let config_text = serde_json::to_string_pretty(config)?;
-        std::fs::write(root.join("config.json"), &config_text)?;
+        std::fs::write(root.join("config.json"), serde_json::to_string_pretty(config)?)?;
+
         certificates(&scratch.join("tls"), &[PORTAL_HOST, INTRANET_HOST, STRANGER_HOST])?;
 
         // What `mes-lookup site-headers` writes, from the served config.json and index.html.
-        let (parsed, _) = mes_client::PortalConfig::from_json(&config_text, mes_client::Runtime::Browser)
-            .map_err(|r| anyhow::anyhow!("the site's config.json is invalid: {:?}", r.errors))?;
-        let html = std::fs::read_to_string(root.join("index.html"))?;
-        let mut snippets = Vec::new();
-        for (name, text) in mes_client::SitePolicy::new(&parsed, &html).nginx_snippets() {
-            std::fs::write(scratch.join("snippets").join(name), &text)?;
-            snippets.push((name.to_owned(), text));
-        }
+        mes_client::write_site_headers(&root, &scratch.join("snippets")).map_err(anyhow::Error::msg)?;
         // Another site's page framing a lookup from this portal.
         let examples = std::env::var_os("MES_PORTAL_EXAMPLES")
             .map(PathBuf::from)
@@ -243,7 +234,6 @@ http {{
             intranet_origin: format!("https://{INTRANET_HOST}:{port}"),
             port,
             root,
-            snippets,
             ca_pem,
             scratch,
             nginx,

@@ -155,7 +155,7 @@ pub use signin::{
     same_origin_path,
 };
 #[cfg(not(target_arch = "wasm32"))]
-pub use site::{SitePolicy, inline_script_hashes};
+pub use site::{SitePolicy, inline_script_hashes, write_site_headers};
 pub use time::now_seconds;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;

@@ -6,7 +6,7 @@
 //! `mes-lookup site-headers` runs it; the e2e suite serves the portal through Debian's nginx with
 //! exactly these files.
 
-use crate::config::PortalConfig;
+use crate::config::{PortalConfig, Runtime};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
@@ -128,6 +128,37 @@ impl SitePolicy {
             ),
         ]
     }
+}
+
+/// `mes-lookup site-headers`: reads the deployed portal in `dist` (its config.json and
+/// index.html) and writes the nginx snippets into `out`; the paths written, or what is wrong
+/// (a file that cannot be read or written, every problem of config.json).
+pub fn write_site_headers(
+    dist: &std::path::Path,
+    out: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>, String> {
+    let read = |name: &str| {
+        let path = dist.join(name);
+        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let (config, _) = PortalConfig::from_json(&read("config.json")?, Runtime::Browser).map_err(|report| {
+        let problems: Vec<String> = report
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        format!(
+            "config.json has problems — fix them first:\n  {}",
+            problems.join("\n  ")
+        )
+    })?;
+    let mut written = Vec::new();
+    for (name, text) in SitePolicy::new(&config, &read("index.html")?).nginx_snippets() {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 #[cfg(test)]

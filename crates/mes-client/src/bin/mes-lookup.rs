@@ -128,32 +128,8 @@ Run it again after every build and every change of config.json.";
             eprintln!("{SITE_USAGE}");
             return 2;
         };
-        let read = |name: &str| {
-            std::fs::read_to_string(dist.join(name))
-                .map_err(|e| format!("{}: {e}", dist.join(name).display()))
-        };
-        let written = read("config.json").and_then(|config| {
-            let html = read("index.html")?;
-            let (config, _) = mes_client::PortalConfig::from_json(&config, mes_client::Runtime::Browser)
-                .map_err(|report| {
-                    let problems: Vec<String> = report
-                        .errors
-                        .iter()
-                        .map(|e| format!("{}: {}", e.field, e.message))
-                        .collect();
-                    format!(
-                        "config.json has problems — fix them first:\n  {}",
-                        problems.join("\n  ")
-                    )
-                })?;
-            let mut names = Vec::new();
-            for (name, text) in mes_client::SitePolicy::new(&config, &html).nginx_snippets() {
-                let path = out.join(name);
-                std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-                names.push(path.display().to_string());
-            }
-            Ok(names)
-        });
+        let written = mes_client::write_site_headers(&dist, &out)
+            .map(|paths| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>());
         match written {
             Ok(names) => {
                 println!("wrote {}", names.join(", "));
