@@ -57,9 +57,20 @@ impl Drop for DeployedPortal {
     }
 }
 
-/// A free port on 127.0.0.1.
+/// A free port on 127.0.0.1, never one this process was given before: a port is free only until
+/// its server binds it, and a test takes several (nginx, the provider, devstack's web server)
+/// before starting them, so the system could otherwise hand out the same one twice.
 pub fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..100 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        if !given.contains(&port) {
+            given.push(port);
+            return Ok(port);
+        }
+    }
+    bail!("no new free port on 127.0.0.1")
 }
 
 fn run(cmd: &mut Command) -> Result<()> {
