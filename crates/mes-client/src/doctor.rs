@@ -49,6 +49,15 @@ fn header(response: &reqwest::Response, name: &str) -> String {
 }
 
 /// The origin of an absolute URL, or the text itself.
+/// The directive `name` of a Content-Security-Policy, with its name (`""` when absent).
+fn directive<'a>(policy: &'a str, name: &str) -> &'a str {
+    policy
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.split_whitespace().next() == Some(name))
+        .unwrap_or("")
+}
+
 fn origin_of(url: &str) -> String {
     origin(url).unwrap_or_else(|| url.to_owned())
 }
@@ -226,15 +235,10 @@ impl Doctor {
         );
         let Some(config) = config else { return };
         let wanted = SitePolicy::new(config, html);
-        let connect = |policy: &str| {
-            policy
-                .split(';')
-                .map(str::trim)
-                .find(|d| d.starts_with("connect-src"))
-                .unwrap_or("")
-                .to_owned()
-        };
-        let (have, want) = (connect(csp), connect(&wanted.portal));
+        let (have, want) = (
+            directive(csp, "connect-src").to_owned(),
+            directive(&wanted.portal, "connect-src"),
+        );
         let absent: Vec<&str> = want
             .split_whitespace()
             .skip(1)
@@ -260,12 +264,7 @@ impl Doctor {
             return self.note("/embed/lookup", false, "no answer");
         };
         let csp = header(&response, "content-security-policy");
-        let ancestors = csp
-            .split(';')
-            .map(str::trim)
-            .find(|d| d.starts_with("frame-ancestors"))
-            .unwrap_or("")
-            .to_owned();
+        let ancestors = directive(&csp, "frame-ancestors").to_owned();
         let listed: Vec<&str> = ancestors.split_whitespace().skip(1).collect();
         let absent: Vec<&String> = config
             .embed_origins
