@@ -144,6 +144,23 @@ pub struct AimState {
 }
 
 impl AimState {
+    /// Whether the world reaches it over TLS (its issuer is `https`).
+    fn on_https(&self) -> bool {
+        self.options.issuer.starts_with("https://")
+    }
+
+    /// The SSO cookie's attributes. Over TLS, those IdentityServer (AIM's family) gives its
+    /// authentication cookie: `Secure; SameSite=None`, so a relying party on another site reaches
+    /// the session with a cross-site POST to end session or a framed silent request. Over plain
+    /// http (loopback only) a browser refuses `SameSite=None` without `Secure`: `Lax` there.
+    fn sso_cookie_attributes(&self) -> &'static str {
+        if self.on_https() {
+            "HttpOnly; Secure; SameSite=None"
+        } else {
+            "HttpOnly; SameSite=Lax"
+        }
+    }
+
     /// Opens the store and the key in `options.data_dir`.
     pub fn open(options: AimOptions) -> std::io::Result<Self> {
         let key = Arc::new(SigningKey::load_or_create(
@@ -563,7 +580,7 @@ async fn authorize(
             ],
         );
     }
-    login_form(&p, None)
+    login_form(&s, &p, None)
 }
 
 async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -583,6 +600,7 @@ async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
     if !csrf_matches(&headers, &p) {
         tracing::info!("sign-in form refused: CSRF token missing or different");
         return login_form(
+            &s,
             &p,
             Some("The sign-in form expired or did not come from this page. Sign in again."),
         );
@@ -603,7 +621,7 @@ async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
         .filter(|u| verify_secret(password, &u.password_hash));
     let Some(user) = user else {
         tracing::info!(username, "sign-in refused: wrong user name or password");
-        return login_form(&p, Some("The user name or password is incorrect."));
+        return login_form(&s, &p, Some("The user name or password is incorrect."));
     };
     tracing::info!(username = %user.username, "signed in");
     let session = random_token(32);
@@ -612,7 +630,10 @@ async fn login(State(s): State<Arc<AimState>>, headers: HeaderMap, body: Bytes) 
         .sessions
         .insert(session.clone(), (user.clone(), auth_time));
     let mut response = issue_code(&s, &request, user, session.clone(), auth_time);
-    let cookie = format!("{SSO_COOKIE}={session}; Path={BASE_PATH}; HttpOnly; SameSite=Lax");
+    let cookie = format!(
+        "{SSO_COOKIE}={session}; Path={BASE_PATH}; {}",
+        s.sso_cookie_attributes()
+    );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -626,7 +647,7 @@ input{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b8c2cc;bo
 .buttons{display:flex;gap:.5rem;margin-top:1.25rem}button{flex:1;padding:.65rem;border-radius:4px;border:1px solid #1f5fa8;font-size:1rem}\
 button.primary{background:#1f5fa8;color:#fff}button.secondary{background:#fff;color:#1f5fa8}.error{color:#a31515;background:#fdecec;padding:.5rem;border-radius:4px}";
 
-fn login_form(p: &HashMap<String, String>, error: Option<&str>) -> Response {
+fn login_form(s: &AimState, p: &HashMap<String, String>, error: Option<&str>) -> Response {
     let hidden = hidden_fields(
         p,
         &[
@@ -657,7 +678,7 @@ fn login_form(p: &HashMap<String, String>, error: Option<&str>) -> Response {
 <button class="secondary" id="cancel" name="action" value="cancel">Cancel</button></div></form></main></body></html>"#
     ))
     .into_response();
-    set_csrf_cookie(&mut response, &csrf);
+    set_csrf_cookie(s, &mut response, &csrf);
     response
 }
 
@@ -681,8 +702,9 @@ fn hidden_fields(p: &HashMap<String, String>, names: &[&str]) -> String {
 }
 
 /// The cookie half of a form's double-submit CSRF value (the form carries the other half).
-fn set_csrf_cookie(response: &mut Response, csrf: &str) {
-    let cookie = format!("{CSRF_COOKIE}={csrf}; Path={BASE_PATH}; HttpOnly; SameSite=Strict");
+fn set_csrf_cookie(s: &AimState, response: &mut Response, csrf: &str) {
+    let secure = if s.on_https() { "; Secure" } else { "" };
+    let cookie = format!("{CSRF_COOKIE}={csrf}; Path={BASE_PATH}; HttpOnly; SameSite=Strict{secure}");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -1012,7 +1034,7 @@ async fn end_session(
     }
     match hinted {
         Some(client_id) => signed_out(&s, &headers, &p, Some(&client_id)),
-        None => confirm_sign_out_page(&p),
+        None => confirm_sign_out_page(&s, &p),
     }
 }
 
@@ -1026,7 +1048,7 @@ async fn end_session_confirmed(State(s): State<Arc<AimState>>, headers: HeaderMa
         );
     };
     if !csrf_matches(&headers, &p) {
-        return confirm_sign_out_page(&p);
+        return confirm_sign_out_page(&s, &p);
     }
     let client_id = p.get("client_id").cloned();
     if p.get("action").map(String::as_str) == Some("stay") {
@@ -1043,7 +1065,7 @@ async fn end_session_confirmed(State(s): State<Arc<AimState>>, headers: HeaderMa
     signed_out(&s, &headers, &p, client_id.as_deref())
 }
 
-fn confirm_sign_out_page(p: &HashMap<String, String>) -> Response {
+fn confirm_sign_out_page(s: &AimState, p: &HashMap<String, String>) -> Response {
     let hidden = hidden_fields(
         p,
         &["client_id", "post_logout_redirect_uri", "state", "ui_locales"],
@@ -1058,7 +1080,7 @@ fn confirm_sign_out_page(p: &HashMap<String, String>) -> Response {
 <button class="secondary" id="sign-out-stay" name="action" value="stay">No, stay signed in</button></div></form></main></body></html>"#
     ))
     .into_response();
-    set_csrf_cookie(&mut response, &csrf);
+    set_csrf_cookie(s, &mut response, &csrf);
     response
 }
 
@@ -1096,7 +1118,10 @@ fn signed_out(
             memory.revoked_families.extend(families);
         }
     }
-    let clear = format!("{SSO_COOKIE}=; Path={BASE_PATH}; HttpOnly; SameSite=Lax; Max-Age=0");
+    let clear = format!(
+        "{SSO_COOKIE}=; Path={BASE_PATH}; {}; Max-Age=0",
+        s.sso_cookie_attributes()
+    );
     let mut response = match post_logout_target(s, p, client_id) {
         Some(url) => Redirect::to(&url).into_response(),
         None => error_page(

@@ -16,4 +16,4 @@ pub mod store;
 pub mod util;
 pub mod web;
 
-pub use stack::{DEMO_ACCOUNTS, MES_AUDIENCE, PORTAL_CLIENT_ID, Stack, StackOptions};
+pub use stack::{DEMO_ACCOUNTS, MES_AUDIENCE, PORTAL_CLIENT_ID, PublicSites, Stack, StackOptions};

@@ -364,6 +364,7 @@ async fn up(args: &Args) -> Result<(), String> {
             .flags
             .get("language")
             .map(|tag| serde_json::json!({ "language": tag })),
+        public_sites: None,
     };
     let mut stack = Stack::start(options).await.map_err(|e| e.to_string())?;
     println!("Portal:   {}/", stack.portal_origin);
@@ -493,6 +494,7 @@ async fn single(args: &Args) -> Result<(), String> {
             data_dir,
             seed_rows: args.get("rows", devstack::seed::DEFAULT_ROWS)?,
             hostile: false,
+            authority_route: None,
         })
         .map_err(|e| e.to_string())?;
         println!(

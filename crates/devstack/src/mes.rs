@@ -51,6 +51,21 @@ pub struct MesOptions {
     pub seed_rows: usize,
     /// Test-only: serve the hostile corpus under `v3/hostile/<case>` ([`crate::hostile`]).
     pub hostile: bool,
+    /// How it reaches the authority when that sits behind a TLS proxy on a host name of its own
+    /// (see [`crate::stack::PublicSites`]); `None`: by the issuer's address as it is.
+    pub authority_route: Option<AuthorityRoute>,
+}
+
+/// The authority's host name, the proxy's address for it, and the CA the proxy's certificate
+/// comes from.
+#[derive(Debug, Clone)]
+pub struct AuthorityRoute {
+    /// The issuer's host name.
+    pub host: String,
+    /// Where to connect for it.
+    pub address: std::net::SocketAddr,
+    /// PEM of the CA to trust there.
+    pub ca_pem: Vec<u8>,
 }
 
 struct KeyCache {
@@ -84,11 +99,14 @@ impl MesState {
             seed::seed(&mut db, options.seed_rows).map_err(std::io::Error::other)?;
             tracing::info!(rows = options.seed_rows, path = %path.display(), "seeded the MES database");
         }
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(std::io::Error::other)?;
+            .timeout(Duration::from_secs(10));
+        if let Some(route) = &options.authority_route {
+            let ca = reqwest::Certificate::from_pem(&route.ca_pem).map_err(std::io::Error::other)?;
+            http = http.resolve(&route.host, route.address).add_root_certificate(ca);
+        }
+        let http = http.build().map_err(std::io::Error::other)?;
         Ok(Self {
             options,
             db: Arc::new(Mutex::new(db)),

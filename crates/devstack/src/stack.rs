@@ -88,6 +88,41 @@ pub struct StackOptions {
     /// other value replaces the field (tests of how the portal takes its configuration: a
     /// language, a broken file, a sign-out by GET).
     pub config_patch: Option<serde_json::Value>,
+    /// AIM and the MES behind a TLS proxy on host names of their own, as a plant runs them
+    /// (the e2e suite's nginx); `None` keeps them on their loopback origins.
+    pub public_sites: Option<PublicSites>,
+}
+
+/// Where the world reaches AIM and the MES when a TLS proxy stands in front of them: AIM's
+/// issuer and the MES's base address use these origins, and the MES reaches AIM by its public
+/// name through the proxy, trusting the proxy's CA — as the real middleware reaches a real AIM.
+#[derive(Debug, Clone)]
+pub struct PublicSites {
+    /// AIM's origin, e.g. `https://aim.test:8443`.
+    pub aim_origin: String,
+    /// The MES's origin, e.g. `https://mes.test:8443`.
+    pub mes_origin: String,
+    /// The proxy's address: where the MES connects for AIM's host name.
+    pub proxy: SocketAddr,
+    /// The PEM of the CA that signed the proxy's certificates.
+    pub ca_pem: Vec<u8>,
+}
+
+impl PublicSites {
+    /// How the MES reaches the authority at `authority` (AIM's issuer or another provider's):
+    /// through the proxy when it is on AIM's public host name; `None` for any other.
+    fn route_to(&self, authority: &str) -> Option<crate::mes::AuthorityRoute> {
+        let host_of = |url: &str| Some(reqwest::Url::parse(url).ok()?.host_str()?.to_owned());
+        let host = host_of(authority)?;
+        if Some(&host) != host_of(&self.aim_origin).as_ref() {
+            return None;
+        }
+        Some(crate::mes::AuthorityRoute {
+            host,
+            address: self.proxy,
+            ca_pem: self.ca_pem.clone(),
+        })
+    }
 }
 
 impl StackOptions {
@@ -120,6 +155,7 @@ impl StackOptions {
             refresh_tokens: true,
             hostile: false,
             config_patch: None,
+            public_sites: None,
         }
     }
 }
@@ -212,12 +248,15 @@ impl Stack {
             None => None,
         };
         let (aim_addr, mes_addr, web_addr) = (aim_l.local_addr()?, mes_l.local_addr()?, web_l.local_addr()?);
-        let issuer = format!("http://{aim_addr}{}", aim::BASE_PATH);
+        let sites = options.public_sites.as_ref();
+        let aim_origin = sites.map_or_else(|| format!("http://{aim_addr}"), |p| p.aim_origin.clone());
+        let mes_origin = sites.map_or_else(|| format!("http://{mes_addr}"), |p| p.mes_origin.clone());
+        let issuer = format!("{aim_origin}{}", aim::BASE_PATH);
         let authority = options
             .external_authority
             .clone()
             .unwrap_or_else(|| issuer.clone());
-        let mes_base = format!("http://{mes_addr}/mesmw/");
+        let mes_base = format!("{mes_origin}/mesmw/");
         let portal_origin = format!("http://{web_addr}");
         let portal_origins: Vec<String> = std::iter::once(portal_origin.clone())
             .chain(options.extra_portal_origins.iter().cloned())
@@ -244,6 +283,7 @@ impl Stack {
             data_dir: options.data_dir.clone(),
             seed_rows: options.seed_rows,
             hostile: options.hostile,
+            authority_route: sites.and_then(|p| p.route_to(&authority)),
         })?);
         let aim_router = aim::app(aim.clone());
         let mes_router = mes::app(mes.clone());
@@ -331,6 +371,16 @@ impl Stack {
             crate::web::other_site_app(dir, self.portal_origin.clone()),
         )?);
         Ok(origin)
+    }
+
+    /// Where AIM listens (behind a proxy, see [`StackOptions::public_sites`]).
+    pub fn aim_address(&self) -> SocketAddr {
+        self.aim_addr
+    }
+
+    /// Where the MES listens.
+    pub fn mes_address(&self) -> SocketAddr {
+        self.mes_addr
     }
 
     /// Content-Security-Policy violation reports the browser sent to the portal server.
