@@ -228,6 +228,11 @@ impl AimState {
         self.memory().last_callback.clone()
     }
 
+    /// How many sign-in (SSO) sessions are open: tests see a sign-out end one.
+    pub fn open_sessions(&self) -> usize {
+        self.memory().sessions.len()
+    }
+
     /// Every token this authority issued (access, refresh, ID): tests check none leaks.
     pub fn issued_tokens(&self) -> Vec<String> {
         self.memory().issued.clone()

@@ -30,6 +30,21 @@ pub async fn stack_with(name: &str, tune: impl FnOnce(&mut StackOptions)) -> Sta
     Stack::start(options).await.expect("stack starts")
 }
 
+/// The stand-ins for a portal deployed on `sites`: AIM and the MES on `aim.test` and `mes.test`
+/// behind the sites' nginx, the portal known at `portal.test`; `tune` adds to the options.
+pub async fn stack_on_sites(
+    name: &str,
+    sites: &crate::site::Sites,
+    tune: impl FnOnce(&mut StackOptions),
+) -> Stack {
+    stack_with(name, |o| {
+        o.extra_portal_origins = vec![sites.origin(crate::site::PORTAL_HOST)];
+        o.public_sites = Some(sites.public_sites());
+        tune(o);
+    })
+    .await
+}
+
 /// Runs `scenario` with a fresh browser, closing it before reporting (a failed assertion must
 /// not leave Chromium running).
 pub async fn with_browser<F, Fut>(scenario: F)

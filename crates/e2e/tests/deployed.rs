@@ -1,16 +1,17 @@
 //! End to end, the portal as a plant deploys it: the built `dist/` served by Debian's nginx with
 //! the repository's `deploy/nginx/mesportal.conf` and the snippets `mes-lookup site-headers`
-//! writes, under TLS and HTTP/2 on `portal.test` — a site of its own, apart from AIM and the MES
-//! on 127.0.0.1. Every file's type, compression and caching; the policies and their hash; the
-//! deep-link fallback; then a person signs in, sees a lookup and signs out through it, with no
-//! Content-Security-Policy violation on the way. And the site doctor (`mes-lookup doctor`) on that
-//! site: nothing to say when it is right, each planted mistake named with its fix.
+//! writes, under TLS and HTTP/2 on `portal.test`, with AIM on `aim.test`, the MES on `mes.test`
+//! and two intranet sites framing lookups (one allowed, one not) — five sites. Every file's type,
+//! compression and caching; the policies and their hash; the deep-link fallback; then a person
+//! signs in, sees a lookup and signs out through it, with no Content-Security-Policy violation on
+//! the way. And the site doctor (`mes-lookup doctor`) on that site: nothing to say when it is
+//! right, each planted mistake named with its fix.
 
 use anyhow::{Context as _, Result, bail};
 use e2e::scenario::{
-    assert_no_token_stored, frame_state, sign_in_in_frame, stack_with, with_browser_for_sites,
+    assert_no_token_stored, frame_state, sign_in_in_frame, stack_on_sites, with_browser_for_sites,
 };
-use e2e::site::{DeployedPortal, INTRANET_HOST, PORTAL_HOST, free_port};
+use e2e::site::{ALL_HOSTS, DeployedPortal, INTRANET_HOST, PORTAL_HOST, Sites, Upstreams};
 use e2e::{dist, sign_in_at, text_of, wait_for, wait_for_text, wait_until};
 use std::path::Path;
 
@@ -51,17 +52,15 @@ fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
 
 #[tokio::test]
 async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_and_shows_lookups() {
-    let port = free_port().expect("port");
-    let origin = format!("https://{PORTAL_HOST}:{port}");
-    let intranet = format!("https://{INTRANET_HOST}:{port}");
-    let stack = stack_with("e2e-nginx", |o| o.extra_portal_origins = vec![origin.clone()]).await;
-    let mut config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
-    // AIM (127.0.0.1) is another site than portal.test, and its SSO cookie is SameSite=Lax: in
-    // this setup Chromium does not send it with the portal's navigation to the end-session
-    // endpoint, so only AIM's own confirmation page (a same-site POST) can end its session.
-    // Sign-out by GET, which asks for that confirmation.
-    config["client"]["end_session_method"] = "get".into();
-    let site = DeployedPortal::start(&dist(), port, &config, |server| server).expect("nginx");
+    let sites = Sites::new().expect("sites");
+    let origin = sites.origin(PORTAL_HOST);
+    let intranet = sites.origin(INTRANET_HOST);
+    let stack = stack_on_sites("e2e-nginx", &sites, |_| {}).await;
+    // Sign-out by POST, config.json's default: AIM on a TLS site of its own gives its SSO cookie
+    // `Secure; SameSite=None`, as IdentityServer does, so the portal's cross-site POST carries it.
+    let config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
+    let site = DeployedPortal::start(sites, &dist(), &config, Upstreams::of(&stack), |server| server)
+        .expect("nginx");
     let http = site.http().expect("client");
 
     // Every file of the build: its type, its gzip copy, its caching, the security headers.
@@ -158,7 +157,8 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
         );
     }
 
-    with_browser_for_sites(&[PORTAL_HOST, INTRANET_HOST], |client| async move {
+    let stranger = site.stranger_origin.clone();
+    with_browser_for_sites(&ALL_HOSTS, |client| async move {
         sign_in_at(&client, &origin, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
         let protocol = client
@@ -178,8 +178,23 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
         if text.contains("Content Security Policy") || text.contains("Content-Security-Policy") {
             bail!("the policy refused something: {text}");
         }
+        // A site config.json does not list frames the lookup: nginx's frame-ancestors stops it
+        // before the portal runs (the portal's own refusal would show `frame-refused`).
+        client.goto(&format!("{stranger}/")).await?;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        client.enter_frame(0).await?;
+        let ran = client
+            .find(fantoccini::Locator::Css("[data-state]"))
+            .await
+            .is_ok();
+        client.enter_parent_frame().await?;
+        if ran || frame_state(&client).await?.is_some() {
+            bail!("a site config.json does not list must not get a working frame");
+        }
+
+        client.goto(&format!("{origin}/")).await?;
+        e2e::grid::wait_for_rows(&client).await?;
         wait_for(&client, "button#sign-out").await?.click().await?;
-        wait_for(&client, "#sign-out-confirm").await?.click().await?;
         wait_until("back at the portal, signed out", || async {
             Ok(client
                 .current_url()
@@ -189,6 +204,10 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
         })
         .await?;
         wait_for_text(&client, "#notice", &["You are signed out."]).await?;
+        // AIM's session ended with it: the cross-site POST carried AIM's cookie.
+        if stack.aim.open_sessions() != 0 {
+            bail!("the sign-out left AIM's session open");
+        }
         assert_no_token_stored(&client, &stack).await
     })
     .await;
@@ -204,14 +223,11 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
 /// `application/octet-stream` — the browser would download the page instead of running it.
 #[tokio::test]
 async fn a_types_block_in_the_server_is_the_mistake_the_checks_catch() {
-    let port = free_port().expect("port");
-    let origin = format!("https://{PORTAL_HOST}:{port}");
-    let stack = stack_with("e2e-nginx-types", |o| {
-        o.extra_portal_origins = vec![origin.clone()]
-    })
-    .await;
+    let sites = Sites::new().expect("sites");
+    let origin = sites.origin(PORTAL_HOST);
+    let stack = stack_on_sites("e2e-nginx-types", &sites, |_| {}).await;
     let config = stack.portal_config_at(&origin, &[]);
-    let site = DeployedPortal::start(&dist(), port, &config, |server| {
+    let site = DeployedPortal::start(sites, &dist(), &config, Upstreams::of(&stack), |server| {
         server.replace("root ", "types { application/wasm wasm; }\n        root ")
     })
     .expect("nginx");
@@ -243,18 +259,17 @@ fn failed(findings: &[mes_client::Finding]) -> Vec<String> {
 
 #[tokio::test]
 async fn the_site_doctor_passes_the_guides_site_and_names_each_planted_mistake() {
-    let (port, wrong_port) = (free_port().expect("port"), free_port().expect("port"));
-    let origin = format!("https://{PORTAL_HOST}:{port}");
-    let intranet = format!("https://{INTRANET_HOST}:{port}");
+    let sites = Sites::new().expect("sites");
+    let wrong_sites = sites.another().expect("sites");
+    let origin = sites.origin(PORTAL_HOST);
+    let intranet = sites.origin(INTRANET_HOST);
+    let wrong_origin = wrong_sites.origin(PORTAL_HOST);
     // The authority takes sign-out by GET only; the MES and AIM know the first site, not the second.
-    let stack = stack_with("e2e-doctor", |o| {
-        o.extra_portal_origins = vec![origin.clone()];
-        o.aim_end_session_post = false;
-    })
-    .await;
+    let stack = stack_on_sites("e2e-doctor", &sites, |o| o.aim_end_session_post = false).await;
     let mut config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
     config["client"]["end_session_method"] = "get".into();
-    let site = DeployedPortal::start(&dist(), port, &config, |server| server).expect("nginx");
+    let site = DeployedPortal::start(sites, &dist(), &config, Upstreams::of(&stack), |server| server)
+        .expect("nginx");
     let options = site.doctor_options();
     let examine = || mes_client::examine_site(&origin, &options);
 
@@ -322,12 +337,15 @@ async fn the_site_doctor_passes_the_guides_site_and_names_each_planted_mistake()
     std::fs::write(&config_file, config.to_string()).expect("restore");
 
     // The old guide's nginx, at an origin AIM and the MES were never told of.
-    let wrong_origin = format!("https://{PORTAL_HOST}:{wrong_port}");
     let mut elsewhere = stack.portal_config_at(&wrong_origin, &[]);
     elsewhere["client"]["end_session_method"] = "get".into();
-    let wrong = DeployedPortal::start(&dist(), wrong_port, &elsewhere, |server| {
-        server.replace("root ", "types { application/wasm wasm; }\n        root ")
-    })
+    let wrong = DeployedPortal::start(
+        wrong_sites,
+        &dist(),
+        &elsewhere,
+        Upstreams::of(&stack),
+        |server| server.replace("root ", "types { application/wasm wasm; }\n        root "),
+    )
     .expect("nginx");
     let said = mes_client::examine_site(&wrong_origin, &wrong.doctor_options()).await;
     let checks = failed(&said);
@@ -359,22 +377,18 @@ async fn the_site_doctor_passes_the_guides_site_and_names_each_planted_mistake()
 /// the authority while it is shown, says it is signed out within a minute — and tells its host.
 #[tokio::test]
 async fn signing_out_in_a_portal_tab_reaches_a_grid_framed_by_another_site() {
-    let port = free_port().expect("port");
-    let origin = format!("https://{PORTAL_HOST}:{port}");
-    let stack = stack_with("e2e-nginx-framed", |o| {
-        o.extra_portal_origins = vec![origin.clone()];
+    let sites = Sites::new().expect("sites");
+    let origin = sites.origin(PORTAL_HOST);
+    let intranet = sites.origin(INTRANET_HOST);
+    let stack = stack_on_sites("e2e-nginx-framed", &sites, |o| {
         o.aim_refresh_tokens_end_with_session = true;
     })
     .await;
-    let intranet = format!("https://{INTRANET_HOST}:{port}");
-    let mut config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
-    // AIM is another site than the portal here, and Chromium does not send its SameSite=Lax SSO
-    // cookie with the portal's navigation to the end-session endpoint: sign-out by GET, which
-    // AIM confirms on its own page (a same-site POST that carries the cookie).
-    config["client"]["end_session_method"] = "get".into();
-    let site = DeployedPortal::start(&dist(), port, &config, |server| server).expect("nginx");
+    let config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
+    let site = DeployedPortal::start(sites, &dist(), &config, Upstreams::of(&stack), |server| server)
+        .expect("nginx");
     assert_eq!(site.intranet_origin, intranet);
-    with_browser_for_sites(&[PORTAL_HOST, INTRANET_HOST], |client| async move {
+    with_browser_for_sites(&ALL_HOSTS, |client| async move {
         client.goto(&format!("{intranet}/")).await?;
         sign_in_in_frame(&client).await?;
         client.enter_frame(0).await?;
@@ -388,7 +402,6 @@ async fn signing_out_in_a_portal_tab_reaches_a_grid_framed_by_another_site() {
         client.goto(&format!("{origin}/")).await?;
         e2e::grid::wait_for_rows(&client).await?;
         wait_for(&client, "button#sign-out").await?.click().await?;
-        wait_for(&client, "#sign-out-confirm").await?.click().await?;
         wait_until("back at the portal, signed out", || async {
             Ok(client
                 .current_url()
