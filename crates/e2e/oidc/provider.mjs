@@ -4,29 +4,88 @@
 // end session, refresh-token rotation with reuse detection, `offline_access` only with
 // `prompt=consent`, resource indicators with JWT access tokens for the MES.
 //
-// Only what a site must register is set here: the portal as a public client (PKCE), a service
-// client for background jobs, and the MES as a resource server.
+// Only what a site must set is set here: the portal as a public client (PKCE), a service client
+// for background jobs, the MES as a resource server, fixed cookie keys, a store that outlives a
+// restart (as a real authority's database does), and — when a test asks — the operator's choice
+// that makes a sign-out reach every grid (OIDC_REFRESH_TOKENS_END_WITH_SESSION, see below).
 //
-//   node provider.mjs PORT PORTAL_ORIGIN
+//   node provider.mjs PORT ISSUER_ORIGIN PORTAL_ORIGIN
 //
-// Serves http://127.0.0.1:PORT/op (the issuer) and prints one line, `ready <issuer>`, when it
+// Listens on 127.0.0.1:PORT, its issuer ISSUER_ORIGIN/op (its own http://127.0.0.1:PORT, or the
+// https origin of the TLS proxy in front of it), and prints one line, `ready <issuer>`, when it
 // listens. Installed by `cargo xtask test` into target/tools/oidc (npm oidc-provider@9).
+import fs from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
 
 const require = createRequire(process.env.OIDC_PROVIDER_MODULES + "/");
 const { default: Provider } = await import(require.resolve("oidc-provider"));
 
-const [port, portalOrigin] = process.argv.slice(2);
+const [port, issuerOrigin, portalOrigin] = process.argv.slice(2);
 const prefix = "/op";
-const issuer = `http://127.0.0.1:${port}${prefix}`;
+const issuer = `${issuerOrigin}${prefix}`;
 // The MES Web API as a resource server: tokens for it are JWTs with this audience and scope.
 const MES_RESOURCE = "urn:mes-web-api";
 const MES_AUDIENCE = "mes-web-api";
 // How long its access tokens for the MES last (tests of renewal shorten it).
 const ACCESS_TOKEN_TTL = Number(process.env.OIDC_ACCESS_TOKEN_TTL || 3600);
 
+// Its store in a file (OIDC_STORE): sessions, grants, refresh tokens. The package's default
+// store is the process's memory, so a restart — a test's outage — would forget every session,
+// which a real authority with its database does not.
+const storePath = process.env.OIDC_STORE;
+const stored = storePath && fs.existsSync(storePath) ? JSON.parse(fs.readFileSync(storePath, "utf8")) : {};
+const save = () => storePath && fs.writeFileSync(storePath, JSON.stringify(stored));
+class FileAdapter {
+  constructor(model) {
+    this.model = model;
+    stored[model] ||= {};
+  }
+  entries() {
+    return Object.entries(stored[this.model]);
+  }
+  async upsert(id, payload, expiresIn) {
+    stored[this.model][id] = { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : null };
+    save();
+  }
+  async find(id) {
+    const entry = stored[this.model][id];
+    if (!entry || (entry.expiresAt && entry.expiresAt < Date.now())) return undefined;
+    return entry.payload;
+  }
+  async findByUid(uid) {
+    const found = this.entries().find(([, e]) => e.payload.uid === uid);
+    return found ? this.find(found[0]) : undefined;
+  }
+  async findByUserCode(userCode) {
+    const found = this.entries().find(([, e]) => e.payload.userCode === userCode);
+    return found ? this.find(found[0]) : undefined;
+  }
+  async consume(id) {
+    const entry = stored[this.model][id];
+    if (entry) {
+      entry.payload.consumed = Math.floor(Date.now() / 1000);
+      save();
+    }
+  }
+  async destroy(id) {
+    delete stored[this.model][id];
+    save();
+  }
+  async revokeByGrantId(grantId) {
+    for (const entries of Object.values(stored)) {
+      for (const [id, e] of Object.entries(entries)) {
+        if (e.payload.grantId === grantId) delete entries[id];
+      }
+    }
+    save();
+  }
+}
+
 const provider = new Provider(issuer, {
+  adapter: FileAdapter,
+  // Fixed, so its cookies still verify after a restart.
+  cookies: { keys: ["e2e-provider-cookie-key-not-a-secret"] },
   clients: [
     {
       client_id: "mes-portal",
@@ -74,8 +133,17 @@ const provider = new Provider(issuer, {
   }),
   extraTokenClaims: (_ctx, token) =>
     token.accountId ? { preferred_username: token.accountId } : undefined,
+  // The operator's choice a test may make (its default issues refresh tokens only for
+  // `offline_access`, which it grants only with `prompt=consent`): refresh tokens for the portal
+  // without `offline_access`. The package binds those to the sign-in session (its default
+  // `expiresWithSession`), so signing out ends them — the counterpart of IdentityServer's
+  // CoordinateLifetimeWithUserSession that docs/deploy.md asks of AIM.
+  ...(process.env.OIDC_REFRESH_TOKENS_END_WITH_SESSION === "1"
+    ? { issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token") }
+    : {}),
 });
-provider.proxy = false;
+// Behind the TLS proxy, it builds its addresses from the proxy's X-Forwarded-Proto and -Host.
+provider.proxy = issuerOrigin.startsWith("https:");
 
 const callback = provider.callback();
 http

@@ -5,10 +5,12 @@
 //! for the faults only it can inject; this is the portal meeting a real authority.
 
 use anyhow::{Result, bail};
-use e2e::scenario::{assert_no_jwt_stored, stack_with, with_browser};
+use e2e::scenario::{assert_no_jwt_stored, stack_on_sites, stack_with, with_browser};
 use e2e::scenario::{frame_state, in_sign_in_popup, with_browser_for_sites};
 use e2e::selectors::EMBEDDED_SIGN_IN;
-use e2e::site::{DeployedPortal, INTRANET_HOST, PORTAL_HOST, RealProvider, free_port};
+use e2e::site::{
+    ALL_HOSTS, DeployedPortal, INTRANET_HOST, PORTAL_HOST, RealProvider, Sites, Upstreams, free_port,
+};
 use e2e::{wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use mes_client::{ClientAuth, MesError, NativeTransport, ServiceTokenSource, WebApiDefinition};
@@ -112,14 +114,16 @@ async fn a_certified_provider_signs_in_silently_again_shows_lookups_and_signs_ou
         })
         .await?;
         wait_for_text(&client, "#notice", &["You are signed out."]).await?;
-        client.refresh().await?;
+        // The provider's session is over (ask its store: the portal's next Sign in asks for the
+        // form anyway, `prompt=login` after a sign-out).
+        if provider.signed_in_sessions() != 0 {
+            bail!("the sign-out left the provider's session open");
+        }
         wait_for(&client, "button#sign-in").await?.click().await?;
-        // The provider's session is over: its form again.
         wait_for(&client, "input[name=login]").await?;
         assert_no_jwt_stored(&client).await
     })
     .await;
-    drop(provider);
 }
 
 /// A person the provider knows but the MES does not: the MES's denial, plainly, naming them.
@@ -223,39 +227,42 @@ async fn an_expired_token_is_renewed_silently_through_the_providers_session() {
     .await;
 }
 
-/// A grid framed by an intranet page of another site (both behind nginx with TLS), signing in at
-/// the certified provider: the frame's popup shows the provider's login and consent, hands the
-/// answer back to the frame, and the frame shows rows; the host hears `signed-in`.
-#[tokio::test]
-async fn a_grid_framed_by_another_site_signs_in_at_the_provider_through_its_popup() {
-    let port = free_port().expect("port");
-    let origin = format!("https://{PORTAL_HOST}:{port}");
-    let intranet = format!("https://{INTRANET_HOST}:{port}");
-    let provider = RealProvider::start(&origin).expect("oidc-provider");
+/// The five sites with the certified provider as `aim.test` (access tokens lasting
+/// `token_seconds`; refresh tokens bound to its session when `session_bound`), the MES stand-in
+/// trusting it on `mes.test`, the portal on `portal.test` allowing `intranet.test` to frame it,
+/// signing out by GET (the provider's default).
+async fn provider_on_sites(
+    name: &str,
+    token_seconds: u64,
+    session_bound: bool,
+) -> (RealProvider, devstack::Stack, DeployedPortal) {
+    let sites = Sites::new().expect("sites");
+    let provider = RealProvider::behind(&sites, token_seconds, session_bound).expect("oidc-provider");
     let issuer = provider.issuer.clone();
-    let stack = stack_with("e2e-real-provider-framed", |o| {
-        o.extra_portal_origins = vec![origin.clone()];
-        o.external_authority = Some(issuer);
-    })
-    .await;
+    let stack = stack_on_sites(name, &sites, |o| o.external_authority = Some(issuer)).await;
+    let (origin, intranet) = (sites.origin(PORTAL_HOST), sites.origin(INTRANET_HOST));
     let mut config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
     config["client"]["end_session_method"] = "get".into();
-    let _site = DeployedPortal::start(&e2e::dist(), port, &config, |server| server).expect("nginx");
-    with_browser_for_sites(&[PORTAL_HOST, INTRANET_HOST], |client| async move {
+    let upstreams = Upstreams {
+        aim: provider.address(),
+        mes: stack.mes_address(),
+    };
+    let site =
+        DeployedPortal::start(sites, &e2e::dist(), &config, upstreams, |server| server).expect("nginx");
+    (provider, stack, site)
+}
+
+/// A grid framed by an intranet page of another site, signing in at the certified provider on
+/// a site of its own (all five behind nginx with TLS): the frame's popup shows the provider's
+/// login and consent, hands the answer back to the frame, and the frame shows rows; the host
+/// hears `signed-in`.
+#[tokio::test]
+async fn a_grid_framed_by_another_site_signs_in_at_the_provider_through_its_popup() {
+    let (provider, _stack, site) = provider_on_sites("e2e-real-provider-framed", 3600, false).await;
+    let intranet = site.intranet_origin.clone();
+    with_browser_for_sites(&ALL_HOSTS, |client| async move {
         client.goto(&format!("{intranet}/")).await?;
-        wait_until("the frame says it is signed out", || async {
-            Ok(frame_state(&client).await?.as_deref() == Some("signed-out"))
-        })
-        .await?;
-        let host = client.window().await?;
-        client.enter_frame(0).await?;
-        wait_for(&client, EMBEDDED_SIGN_IN).await?.click().await?;
-        client.enter_parent_frame().await?;
-        in_sign_in_popup(&client, host, || sign_in_at_the_provider(&client, "PLANT\\alice")).await?;
-        wait_until("the frame says it is signed in", || async {
-            Ok(frame_state(&client).await?.as_deref() == Some("signed-in"))
-        })
-        .await?;
+        sign_in_in_frame_at_the_provider(&client).await?;
         client.enter_frame(0).await?;
         e2e::grid::wait_for_rows(&client).await?;
         assert_no_jwt_stored(&client).await?;
@@ -264,6 +271,122 @@ async fn a_grid_framed_by_another_site_signs_in_at_the_provider_through_its_popu
     })
     .await;
     drop(provider);
+}
+
+/// On the host page showing a framed grid: the frame's Sign in, the provider's pages in its
+/// popup, until the host hears `signed-in`.
+async fn sign_in_in_frame_at_the_provider(client: &Client) -> Result<()> {
+    wait_until("the frame says it is signed out", || async {
+        Ok(frame_state(client).await?.as_deref() == Some("signed-out"))
+    })
+    .await?;
+    let host = client.window().await?;
+    client.enter_frame(0).await?;
+    wait_for(client, EMBEDDED_SIGN_IN).await?.click().await?;
+    client.enter_parent_frame().await?;
+    in_sign_in_popup(client, host, || sign_in_at_the_provider(client, "PLANT\\alice")).await?;
+    wait_until("the frame says it is signed in", || async {
+        Ok(frame_state(client).await?.as_deref() == Some("signed-in"))
+    })
+    .await
+}
+
+/// Sign-out reaches a grid framed by another site at the certified provider too, set as an
+/// operator would (refresh tokens bound to the sign-in session, see provider.mjs): a person signs
+/// out in a portal tab (the provider's GET end session and its confirmation), and the framed
+/// grid, which asks the authority while it is shown, says the session ended within a minute.
+#[tokio::test]
+async fn signing_out_in_a_portal_tab_reaches_a_framed_grid_at_the_provider() {
+    let (provider, _stack, site) = provider_on_sites("e2e-real-provider-framed-out", 3600, true).await;
+    let (origin, intranet) = (site.origin.clone(), site.intranet_origin.clone());
+    with_browser_for_sites(&ALL_HOSTS, |client| async move {
+        client.goto(&format!("{intranet}/")).await?;
+        sign_in_in_frame_at_the_provider(&client).await?;
+        client.enter_frame(0).await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        client.enter_parent_frame().await?;
+        let intranet_tab = client.window().await?;
+
+        // A portal tab: the same person through the provider's session (no form), signing out.
+        let portal_tab = client.new_window(true).await?;
+        client.switch_to_window(portal_tab.handle.clone()).await?;
+        client.goto(&format!("{origin}/")).await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        wait_for(&client, "button#sign-out").await?.click().await?;
+        wait_for(&client, "button[name=logout][value=yes]")
+            .await?
+            .click()
+            .await?;
+        wait_until("back at the portal, signed out", || async {
+            Ok(client
+                .current_url()
+                .await?
+                .as_str()
+                .starts_with(&format!("{origin}/signed-out")))
+        })
+        .await?;
+        client.close_window().await?;
+        client.switch_to_window(intranet_tab).await?;
+
+        let started = std::time::Instant::now();
+        while frame_state(&client).await?.as_deref() != Some("signed-out") {
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                bail!(
+                    "the framed grid still says {:?} a minute after the sign-out",
+                    frame_state(&client).await?
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        client.enter_frame(0).await?;
+        let said = e2e::text_of(&client, "[data-state=signed-out]").await?;
+        if !said.contains("session has ended")
+            || client.find(Locator::Css(e2e::selectors::ROWS)).await.is_ok()
+        {
+            bail!("the frame should say the session ended, and show no rows: {said}");
+        }
+        client.enter_parent_frame().await?;
+        assert_no_jwt_stored(&client).await
+    })
+    .await;
+    drop(provider);
+}
+
+/// The provider goes offline just as the access token expires, so the renewal (a silent trip
+/// through its session) cannot start: the portal says the authority is offline instead of
+/// leaving for an error page, retries by itself, and once the provider is back renews silently —
+/// its session kept in its store, as a real authority's — and the same rows return, no form.
+#[tokio::test]
+async fn the_provider_stopped_during_a_renewal_is_an_outage_and_the_renewal_completes_after() {
+    let (mut provider, _stack, portal) =
+        provider_and_portal("e2e-real-provider-renewal-offline", 6, |_| {}).await;
+    with_browser(|client| async move {
+        sign_in_through_the_portal(&client, &portal, "PLANT\\alice").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        let before = e2e::grid::rows(&client).await?;
+        tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+        provider.stop();
+        client.find(Locator::Css("button.reload")).await?.click().await?;
+        wait_for_text(&client, "[data-state=authority-offline]", &["offline"]).await?;
+        if !client.current_url().await?.as_str().starts_with(&portal) {
+            bail!("the portal should stay on its page while the authority is offline");
+        }
+        let issued = provider.access_tokens_issued();
+        provider.start_again()?;
+        wait_until("a new access token from the provider", || async {
+            Ok(provider.access_tokens_issued() > issued)
+        })
+        .await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        if client.find(Locator::Css("input[name=login]")).await.is_ok() {
+            bail!("the renewal after the outage showed the provider's form");
+        }
+        if e2e::grid::rows(&client).await? != before {
+            bail!("the same rows should come back after the renewal");
+        }
+        assert_no_jwt_stored(&client).await
+    })
+    .await;
 }
 
 /// A grid embedded in a plain page of the portal's origin (`mountLookupGrid`) signs in at the
