@@ -519,7 +519,17 @@ pub enum TokenError {
         /// Its description.
         description: Option<String>,
     },
-    /// An answer that is not a token response: the status and which field was wrong.
+    /// No OAuth answer at all — an HTML page, a proxy's, firewall's or load balancer's answer, an
+    /// empty body: something between the portal and the authority answered, or the authority is
+    /// failing. Never a refusal (RFC 6749 §5.2: a refusal is a JSON error), so an outage.
+    #[error("the identity authority's address gave no OAuth answer (HTTP {status}): {what}")]
+    NotOAuth {
+        /// HTTP status of the answer.
+        status: u16,
+        /// What came instead, with its content type; never its bytes.
+        what: String,
+    },
+    /// A JSON answer that is not a usable token response: the status and which field was wrong.
     #[error("the identity authority gave an unexpected answer (HTTP {status}): {reason}")]
     UnexpectedResponse {
         /// HTTP status of the answer.
@@ -533,14 +543,21 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    /// Whether the authority is away or failing — worth trying again later with the same
-    /// grant — rather than refusing it. A refused grant must not be presented again.
+    /// Whether the authority is away, failing or out of reach — worth trying again later with
+    /// the same grant — rather than refusing it. Only an OAuth error (RFC 6749 §5.2, a JSON
+    /// `error`) refuses, and not even that when it says the authority is busy or failing (5xx,
+    /// 408 Request Timeout, 425 Too Early, 429 Too Many Requests, `temporarily_unavailable`,
+    /// `server_error`). A proxy's HTML page, a firewall's 403 or a load balancer's 404 never end
+    /// a session. A refused grant must not be presented again.
     pub fn is_outage(&self) -> bool {
         match self {
             TokenError::Unreachable(t) => t.kind.is_outage(),
             TokenError::Refused { status, error, .. } => {
-                *status >= 500 || matches!(error.as_str(), "temporarily_unavailable" | "server_error")
+                *status >= 500
+                    || matches!(status, 408 | 425 | 429)
+                    || matches!(error.as_str(), "temporarily_unavailable" | "server_error")
             }
+            TokenError::NotOAuth { .. } => true,
             TokenError::UnexpectedResponse { status, .. } => *status >= 500,
             TokenError::Configuration(_) => false,
         }
@@ -598,11 +615,16 @@ pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSe
         .body()
         .strip_prefix(b"\xEF\xBB\xBF")
         .unwrap_or(response.body());
-    let Ok(Value::Object(answer)) = serde_json::from_slice::<Value>(body) else {
-        return Err(unexpected(format!(
-            "not a JSON token object ({})",
-            labelled(response)
-        )));
+    let answer = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(answer)) => answer,
+        // JSON, but no object: the authority's answer, unusable.
+        Ok(_) => return Err(unexpected("not a JSON token object".into())),
+        Err(_) => {
+            return Err(TokenError::NotOAuth {
+                status,
+                what: format!("not a JSON token object ({})", labelled(response)),
+            });
+        }
     };
     let required = |name: &str| -> Result<String, TokenError> {
         match answer.get(name) {
@@ -682,9 +704,9 @@ fn refusal(response: &HttpResponse) -> TokenError {
             error: printable(&e.error),
             description: e.error_description.as_deref().map(printable),
         },
-        Err(_) => TokenError::UnexpectedResponse {
+        Err(_) => TokenError::NotOAuth {
             status,
-            reason: format!("not an OAuth answer ({})", labelled(response)),
+            what: format!("not an OAuth answer ({})", labelled(response)),
         },
     }
 }
@@ -957,7 +979,7 @@ mod tests {
         );
         assert!(matches!(
             parse_token_response(&answer(502, "<html>proxy</html>"), 0),
-            Err(TokenError::UnexpectedResponse { status: 502, ref reason }) if reason == "not an OAuth answer (no content type)"
+            Err(TokenError::NotOAuth { status: 502, ref what }) if what == "not an OAuth answer (no content type)"
         ));
         let huge = format!(
             r#"{{"access_token":"a","token_type":"Bearer","expires_in":{}}}"#,
@@ -1161,17 +1183,17 @@ mod tests {
         let err = refusal(&html(500));
         assert_eq!(
             err,
-            TokenError::UnexpectedResponse {
+            TokenError::NotOAuth {
                 status: 500,
-                reason: "not an OAuth answer (text/html)".into()
+                what: "not an OAuth answer (text/html)".into()
             }
         );
         assert!(err.is_outage());
         assert_eq!(
             parse_token_response(&html(200), 0).err(),
-            Some(TokenError::UnexpectedResponse {
+            Some(TokenError::NotOAuth {
                 status: 200,
-                reason: "not a JSON token object (text/html)".into()
+                what: "not a JSON token object (text/html)".into()
             })
         );
     }
@@ -1217,6 +1239,38 @@ mod tests {
             !TokenError::Unreachable(TransportError::redirected("https://aim/connect/token")).is_outage()
         );
         assert!(!TokenError::Configuration(String::new()).is_outage());
+    }
+
+    /// RFC 6749 §5.2: a refusal is a JSON `error`. What a proxy, firewall or load balancer says
+    /// in its place — and an authority saying it is busy — is an outage that keeps the session.
+    #[test]
+    fn rule_only_an_oauth_error_refuses_and_nothing_in_between_ends_a_session() {
+        let outage = |status: u16, body: &str, kind: &str| {
+            let answer = HttpResponse::new(status, body).with_header("content-type", kind);
+            let err = parse_token_response(&answer, 0).expect_err(body);
+            assert!(err.is_outage(), "{status} {body}: {err:?} should be an outage");
+        };
+        outage(200, "<html>Sign in to the guest network</html>", "text/html");
+        outage(403, "<html>Request blocked by the firewall</html>", "text/html");
+        outage(403, r#"{"message":"Forbidden"}"#, "application/json");
+        outage(404, "Not Found", "text/plain");
+        outage(502, "", "");
+        outage(408, r#"{"error":"invalid_request"}"#, "application/json");
+        outage(425, r#"{"error":"invalid_request"}"#, "application/json");
+        outage(429, r#"{"error":"slow_down"}"#, "application/json");
+        outage(429, "Too Many Requests", "text/plain");
+        outage(400, r#"{"error":"temporarily_unavailable"}"#, "application/json");
+        let refusal = |status: u16, body: &str| {
+            let answer = HttpResponse::new(status, body).with_header("content-type", "application/json");
+            let err = parse_token_response(&answer, 0).expect_err(body);
+            assert!(!err.is_outage(), "{status} {body}: {err:?} should be a refusal");
+        };
+        refusal(400, r#"{"error":"invalid_grant"}"#);
+        refusal(401, r#"{"error":"invalid_client"}"#);
+        refusal(403, r#"{"error":"unauthorized_client","error_description":"no"}"#);
+        // The authority's own JSON with an unusable token: not retried as if nothing came.
+        refusal(200, r#"{"access_token":"a","token_type":"DPoP"}"#);
+        refusal(200, r#"["a"]"#);
     }
 
     #[test]
