@@ -76,6 +76,8 @@ pub struct Counters {
     pub client_credentials: AtomicUsize,
     /// Refresh tokens presented a second time (the whole family is revoked then).
     pub refresh_reuse: AtomicUsize,
+    /// Refresh tokens revoked by their client (RFC 7009).
+    pub revocations: AtomicUsize,
 }
 
 struct CodeGrant {
@@ -1177,6 +1179,7 @@ async fn revocation(
         .map(|g| g.family.clone())
     {
         memory.revoked_families.insert(family);
+        s.counters.revocations.fetch_add(1, Ordering::Relaxed);
     }
     Ok(StatusCode::OK.into_response())
 }

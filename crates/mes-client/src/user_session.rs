@@ -10,6 +10,13 @@
 //! Concurrent callers share one refresh (single flight) and its outcome, success or failure.
 //! A refreshed ID token is validated against the sign-in's (OpenID Connect Core §12.2); without
 //! one, the sign-in's ID token is kept for the sign-out's `id_token_hint`.
+//!
+//! Rotation-safe: the moment the token endpoint answers 2xx, the refresh token it sent replaces
+//! the one presented (a rotating authority has spent that one; presenting it again is reuse, which
+//! revokes the whole family). The new access and ID tokens wait until the ID token verifies: when
+//! its keys cannot be fetched just then, the renewal is an outage and the next one uses the new
+//! refresh token; when it fails verification, the new refresh token is revoked (RFC 7009) and
+//! the session ends.
 
 use crate::Secret;
 use crate::config::{ClientId, ClientSettings, WebApiDefinition};
@@ -18,7 +25,7 @@ use crate::jwt::{Claims, Expected, IdTokenError, PlatformVerifier, check_refresh
 use crate::mes::{Lookup, MesError, RowsTarget};
 use crate::rows::Rows;
 use crate::session::{Authority, SignInFailure, SignedIn, verify_signature_refreshing_keys};
-use crate::signin::{TokenError, TokenSet, refresh};
+use crate::signin::{TokenError, TokenSet, refresh, revoke_refresh_token};
 use crate::time::now_seconds;
 use crate::transport::Transport;
 use std::sync::{Mutex, MutexGuard};
@@ -255,43 +262,59 @@ impl<T: Transport + 'static> UserSession<T> {
             };
             refresh_token
         };
-        let outcome = self.refresh_and_check(&refresh_token).await;
-        let mut c = self.lock();
-        c.finished += 1;
-        match outcome {
-            Ok(mut tokens) => {
-                if tokens.id_token.is_none() {
-                    // OpenID Connect Core §12.2: a refresh may omit it; the sign-in's stays valid
-                    // as the sign-out hint.
-                    tokens.id_token = c.tokens.id_token.clone();
-                }
-                c.tokens = tokens;
-                c.generation += 1;
-                c.last_failure = None;
-                Ok((c.tokens.access_token.clone(), c.generation))
-            }
-            Err(e) => {
-                c.last_failure = Some(e.clone());
-                Err(e)
-            }
-        }
-    }
-
-    async fn refresh_and_check(&self, refresh_token: &Secret) -> Result<TokenSet, RenewError> {
-        let now = now_seconds();
-        let tokens = refresh(
+        let sent = now_seconds();
+        let answer = refresh(
             &self.transport,
             &self.metadata.token_endpoint,
             &self.client_id,
-            refresh_token,
-            now,
+            &refresh_token,
+            sent,
         )
         .await
-        .map_err(RenewError::from_token)?;
-        if let Some(id_token) = &tokens.id_token {
-            self.check_refreshed_id_token(id_token.expose(), now).await?;
+        .map_err(RenewError::from_token);
+        let mut tokens = match answer {
+            Ok(tokens) => tokens,
+            Err(e) => return Err(self.finish_failed(e)),
+        };
+        // The authority answered 2xx: at a rotating authority the refresh token just presented is
+        // spent, so the new one is kept at once, whatever the ID token check says next —
+        // presenting the spent one again would look like theft and end the session.
+        self.lock().tokens.refresh_token = tokens.refresh_token.clone();
+        // The new access and ID tokens are held back until the ID token is verified, with the
+        // clock read after the wait (a slow answer must not make a stale `now`).
+        if let Some(id_token) = &tokens.id_token
+            && let Err(e) = self
+                .check_refreshed_id_token(id_token.expose(), now_seconds())
+                .await
+        {
+            if !e.is_outage()
+                && let Some(rotated) = &tokens.refresh_token
+            {
+                // The answer does not belong to this session: its refresh token must not outlive
+                // the session it ends (RFC 7009; best effort — the session ends either way).
+                let _ = revoke_refresh_token(&self.transport, &self.metadata, &self.client_id, rotated).await;
+            }
+            return Err(self.finish_failed(e));
         }
-        Ok(tokens)
+        let mut c = self.lock();
+        c.finished += 1;
+        if tokens.id_token.is_none() {
+            // OpenID Connect Core §12.2: a refresh may omit it; the sign-in's stays valid as the
+            // sign-out hint.
+            tokens.id_token = c.tokens.id_token.clone();
+        }
+        c.tokens = tokens;
+        c.generation += 1;
+        c.last_failure = None;
+        Ok((c.tokens.access_token.clone(), c.generation))
+    }
+
+    /// Records a renewal's failure for the callers that waited on it.
+    fn finish_failed(&self, error: RenewError) -> RenewError {
+        let mut c = self.lock();
+        c.finished += 1;
+        c.last_failure = Some(error.clone());
+        error
     }
 
     /// OpenID Connect Core §12.2, with one JWKS refetch for a key the session has not seen.

@@ -789,3 +789,105 @@ async fn keys_that_cannot_be_fetched_for_a_refreshed_id_token_are_an_outage_only
         session.health()
     );
 }
+
+/// Forwards GETs to `upstream` (AIM's key set), but drops the first `blips` connections without
+/// an answer: the key set is away for a moment, as after AIM rolls its key behind a busy proxy.
+async fn flaky_keys(upstream: String, blips: usize) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let mut seen = 0;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            seen += 1;
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            if seen <= blips {
+                continue;
+            }
+            let body = reqwest::get(&upstream)
+                .await
+                .expect("AIM's keys")
+                .text()
+                .await
+                .expect("keys");
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    url
+}
+
+/// Review E2: AIM rotates refresh tokens and treats a spent one presented again as theft. When
+/// the refreshed ID token's new key cannot be fetched for a moment, the renewal is an outage —
+/// and the rotated refresh token is already kept, so the next renewal presents it, not the
+/// spent one: no false theft alarm, the session goes on.
+#[tokio::test]
+async fn a_rotated_refresh_token_is_kept_when_the_new_id_token_cannot_be_checked_yet() {
+    let stack = stack("renew-rotation-blip").await;
+    let config = config(&stack);
+    let (mut done, mut authority) = signed_in(&config).await;
+    done.tokens.expires_at = Some(now_seconds());
+    let first = done.tokens.clone();
+    authority.metadata.jwks_uri = flaky_keys(authority.metadata.jwks_uri.clone(), 1).await;
+    let session = session_of(&authority, &config, done);
+    stack.aim.rotate_key().expect("rotate");
+
+    assert!(
+        matches!(session.renew(0).await, Err(RenewError::AuthorityOffline(_))),
+        "keys away for a moment: an outage, {:?}",
+        session.health()
+    );
+    let held = session.tokens();
+    assert_ne!(
+        held.refresh_token, first.refresh_token,
+        "the rotated refresh token is kept"
+    );
+    assert_eq!(
+        held.access_token, first.access_token,
+        "the unverified access token is held back"
+    );
+
+    let (_, generation) = session
+        .renew(0)
+        .await
+        .expect("renewed with the rotated refresh token");
+    assert_eq!(generation, 1);
+    assert_eq!(
+        stack.aim.counters.refresh_reuse.load(Ordering::Relaxed),
+        0,
+        "no reuse at AIM"
+    );
+    assert_ne!(session.tokens().access_token, first.access_token);
+    stack.stop().await;
+}
+
+/// An answer whose ID token fails verification ends the session, and the refresh token that came
+/// with it is revoked at AIM rather than left valid behind an ended session.
+#[tokio::test]
+async fn a_refreshed_id_token_that_fails_verification_revokes_the_new_refresh_token() {
+    let stack = stack_with("renew-revoke-rotated", |o| o.hostile = true).await;
+    let config = config(&stack);
+    let (mut done, authority) = signed_in(&config).await;
+    done.tokens.expires_at = Some(now_seconds());
+    let session = session_of(&authority, &config, done);
+    stack
+        .aim
+        .set_tamper(Some(devstack::hostile::Tamper::BadSignature))
+        .expect("hostile");
+    assert_eq!(
+        session.renew(0).await.err(),
+        Some(RenewError::IdToken(IdTokenError::BadSignature))
+    );
+    stack.aim.set_tamper(None).expect("hostile");
+    assert_eq!(
+        stack.aim.counters.revocations.load(Ordering::Relaxed),
+        1,
+        "revoked at AIM"
+    );
+    assert!(matches!(session.health(), SessionHealth::Ended(_)));
+    stack.stop().await;
+}
