@@ -150,9 +150,9 @@ pub use service::{
 pub use session::{Authority, CodeExchange, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn};
 pub use signin::{
     AuthorizationCode, AuthorizationRedirect, AuthorizeRequest, CallbackParams, CsrfState, EndSession, Nonce,
-    PendingSignIn, PkceVerifier, Prompt, SignInClient, SignInError, TokenError, TokenSet, check_callback,
-    end_session_request, parse_token_response, refresh, revocation_request, revoke_refresh_token,
-    same_origin_path,
+    PendingSignIn, PkceVerifier, Prompt, SignInClient, SignInError, TOKEN_REQUEST_SECONDS, TokenError,
+    TokenSet, check_callback, end_session_request, parse_token_response, refresh, revocation_request,
+    revoke_refresh_token, same_origin_path,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use site::{SitePolicy, inline_script_hashes, write_site_headers};
@@ -165,4 +165,4 @@ pub use transport::{
 };
 #[cfg(target_arch = "wasm32")]
 pub use transport::{BrowserTransport, ReadError, read_body_stream};
-pub use user_session::{RENEW_BEFORE_SECONDS, RenewError, SessionHealth, UserSession};
+pub use user_session::{RENEW_BEFORE_SECONDS, RenewError, SessionHealth, UserSession, renew_margin};

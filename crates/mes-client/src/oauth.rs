@@ -93,7 +93,7 @@ fn from_oauth2(request: oauth2::HttpRequest) -> HttpRequest {
         out = out.header(name.as_str(), value.to_str().unwrap_or("\n"));
     }
     debug_assert!(out.method() == Method::Post, "oauth2-rs POSTs token requests");
-    out.checked()
+    out.time_limit(crate::signin::TOKEN_REQUEST_SECONDS).checked()
 }
 
 /// This crate's response as oauth2-rs's.

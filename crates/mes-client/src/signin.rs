@@ -399,8 +399,14 @@ fn form_post(endpoint: &str, form: String) -> HttpRequest {
     HttpRequest::post(endpoint, form.into_bytes())
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "application/json")
+        .time_limit(TOKEN_REQUEST_SECONDS)
         .checked()
 }
+
+/// How long a request to the token or revocation endpoint may take, answer included: well inside
+/// the renewal margin ([`crate::user_session::RENEW_BEFORE_SECONDS`]), so a hanging authority is an
+/// outage while the access token still works, not a minute's wait on every lookup.
+pub const TOKEN_REQUEST_SECONDS: u32 = 10;
 
 /// Revokes a refresh token so it cannot be used after sign-out. `Ok(false)` when the authority
 /// offers no revocation endpoint.
@@ -497,6 +503,8 @@ pub struct TokenSet {
     pub id_token: Option<Secret>,
     /// Seconds since the Unix epoch when the access token expires, when the authority said.
     pub expires_at: Option<u64>,
+    /// The access token's lifetime in seconds (`expires_in`), when the authority said.
+    pub lifetime: Option<u64>,
     /// Granted scopes, when the authority listed them.
     pub scopes: Vec<String>,
 }
@@ -646,14 +654,13 @@ pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSe
             printable(&token_type)
         )));
     }
+    let lifetime = answer.get("expires_in").and_then(lifetime_seconds);
     Ok(TokenSet {
         access_token: Secret::new(access_token),
         refresh_token: optional("refresh_token"),
         id_token: optional("id_token"),
-        expires_at: answer
-            .get("expires_in")
-            .and_then(lifetime_seconds)
-            .map(|s| now.saturating_add(s)),
+        expires_at: lifetime.map(|s| now.saturating_add(s)),
+        lifetime,
         scopes: answer.get("scope").map(granted_scopes).unwrap_or_default(),
     })
 }

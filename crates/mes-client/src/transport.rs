@@ -57,6 +57,7 @@ pub struct HttpRequest {
     url: String,
     headers: Headers,
     body: Vec<u8>,
+    time_limit: Option<u32>,
 }
 
 impl HttpRequest {
@@ -67,6 +68,7 @@ impl HttpRequest {
             url: url.into(),
             headers: Headers::default(),
             body: Vec::new(),
+            time_limit: None,
         }
     }
 
@@ -83,6 +85,17 @@ impl HttpRequest {
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.append(name, value);
         self
+    }
+
+    /// With a whole-exchange time limit of `seconds`, when shorter than the transport's own.
+    pub fn time_limit(mut self, seconds: u32) -> Self {
+        self.time_limit = Some(seconds);
+        self
+    }
+
+    /// The time limit set with [`Self::time_limit`].
+    pub fn time_limit_seconds(&self) -> Option<u32> {
+        self.time_limit
     }
 
     /// The method.
@@ -431,6 +444,9 @@ mod native {
                 reqwest::Method::GET
             };
             let mut outgoing = self.client.request(method, &url);
+            if let Some(seconds) = request.time_limit {
+                outgoing = outgoing.timeout(std::time::Duration::from_secs(seconds.into()));
+            }
             for (name, value) in request.headers().iter() {
                 outgoing = outgoing.header(name, value);
             }
@@ -605,10 +621,13 @@ mod browser {
             sink: Option<&mut dyn BodySink>,
         ) -> Result<HttpResponse, TransportError> {
             let url = request.url().to_owned();
-            let deadline = Deadline::start(self.timeout_seconds);
+            let seconds = request
+                .time_limit
+                .map_or(self.timeout_seconds, |s| s.min(self.timeout_seconds));
+            let deadline = Deadline::start(seconds);
             let result = self.send_now(request, &deadline, sink).await;
             if result.is_err() && deadline.expired() {
-                return Err(TransportError::timed_out(&url, self.timeout_seconds));
+                return Err(TransportError::timed_out(&url, seconds));
             }
             result
         }

@@ -127,6 +127,63 @@ async fn renewal_starts_the_margin_before_expiry_and_not_earlier() {
     stack.stop().await;
 }
 
+/// Review E4: the margin scales with the token's life. With AIM's 15-second tokens a fixed 30 s
+/// margin renewed on every call; now a quarter of the life (3 s) is the margin.
+#[tokio::test]
+async fn a_short_lived_token_is_renewed_a_quarter_of_its_life_early_not_on_every_call() {
+    assert_eq!(renew_margin(Some(15)), 3);
+    assert_eq!(renew_margin(Some(3600)), RENEW_BEFORE_SECONDS);
+    assert_eq!(renew_margin(None), RENEW_BEFORE_SECONDS);
+    let stack = stack_with("renew-short", |o| o.user_token_lifetime = 15).await;
+    let config = config(&stack);
+    let api = config.web_api("MES").expect("api").clone();
+    let (done, authority) = signed_in(&config).await;
+    assert_eq!(done.tokens.lifetime, Some(15));
+    let session = session_of(&authority, &config, done);
+    for _ in 0..3 {
+        session.lookup(&api, "v3/entity").send().await.expect("rows");
+    }
+    assert_eq!(refreshes(&stack), 0, "a fresh 15-second token is used as it is");
+    stack.stop().await;
+}
+
+/// A token endpoint that takes connections and never answers (a hanging AIM or proxy): the
+/// renewal gives up within the token request's limit, well inside the margin, and the person's
+/// call goes on with the token that still works — instead of waiting the transport's minute.
+#[tokio::test]
+async fn a_hanging_token_endpoint_is_an_outage_within_the_margin_while_the_token_still_works() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let hanging = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let session = expiring_session(&authority_at(&hanging, &hanging));
+    let still_valid = now_seconds() + RENEW_BEFORE_SECONDS - 2;
+    let session = {
+        let mut tokens = session.tokens();
+        tokens.expires_at = Some(still_valid);
+        let claims = session.claims().clone();
+        UserSession::new(
+            NativeTransport::default(),
+            &authority_at(&hanging, &hanging),
+            &expiring_client(),
+            SignedIn { tokens, claims },
+        )
+    };
+    let started = std::time::Instant::now();
+    let (token, _) = session.access_token().await.expect("the old token, still valid");
+    assert_eq!(token.expose(), "at-secret-1");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(u64::from(TOKEN_REQUEST_SECONDS) + 5),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+    assert!(matches!(session.health(), SessionHealth::AuthorityOffline { .. }));
+}
+
 #[tokio::test]
 async fn a_401_renews_once_and_a_refused_renewal_is_session_expired() {
     let stack = stack("renew-401").await;
@@ -673,13 +730,18 @@ fn authority_at(token: &str, jwks: &str) -> Authority {
     }
 }
 
-/// A signed-in session over `authority`, its token about to expire, with a refresh token.
-fn expiring_session(authority: &Authority) -> UserSession<NativeTransport> {
-    let client: ClientSettings = serde_json::from_value(serde_json::json!({
+/// The portal client of [`expiring_session`].
+fn expiring_client() -> ClientSettings {
+    serde_json::from_value(serde_json::json!({
         "authority": "https://aim.test/identitymanager", "client_id": &ClientId::new("mes-portal"), "redirect_uri": "https://portal.test/callback",
         "scopes": ["openid", "offline_access"]
     }))
-    .expect("client");
+    .expect("client")
+}
+
+/// A signed-in session over `authority`, its token about to expire, with a refresh token.
+fn expiring_session(authority: &Authority) -> UserSession<NativeTransport> {
+    let client = expiring_client();
     let claims: Claims = serde_json::from_value(serde_json::json!({
         "iss": "https://aim.test/identitymanager", "aud": &ClientId::new("mes-portal"), "exp": 4_102_444_800u64, "sub": "1",
         "preferred_username": "PLANT\\alice"
@@ -690,6 +752,7 @@ fn expiring_session(authority: &Authority) -> UserSession<NativeTransport> {
         refresh_token: Some(Secret::new("rt-secret-1")),
         id_token: None,
         expires_at: Some(now_seconds()),
+        lifetime: Some(300),
         scopes: vec![],
     };
     UserSession::new(
