@@ -29,6 +29,11 @@ impl AbsoluteUrl {
         &self.scheme
     }
 
+    /// Whether a secret may travel to it: https, or http to this machine only.
+    pub fn is_secure_or_loopback(&self) -> bool {
+        self.scheme() == "https" || (self.scheme() == "http" && self.is_loopback())
+    }
+
     /// Whether the host is this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
     pub fn is_loopback(&self) -> bool {
         let host = self.host.as_str();

@@ -93,6 +93,26 @@ pub fn parse_discovery(authority: &str, response: &HttpResponse) -> Result<Provi
             found: metadata.issuer,
         });
     }
+    // An authority behind a TLS proxy may still advertise its inner http addresses: a password
+    // form, a code, a refresh token or a client secret would then travel in clear text. Held
+    // to config.json's rule: https, or http on this machine.
+    let endpoints = [
+        ("authorization_endpoint", Some(&metadata.authorization_endpoint)),
+        ("token_endpoint", Some(&metadata.token_endpoint)),
+        ("jwks_uri", Some(&metadata.jwks_uri)),
+        ("end_session_endpoint", metadata.end_session_endpoint.as_ref()),
+        ("revocation_endpoint", metadata.revocation_endpoint.as_ref()),
+    ];
+    for (name, url) in endpoints {
+        if let Some(url) = url
+            && !crate::AbsoluteUrl::parse(url).is_ok_and(|u| u.is_secure_or_loopback())
+        {
+            return Err(DiscoveryError::Unsupported(format!(
+                "its {name} \"{}\" is not an https address (a sign-in or a secret would travel in clear text; an authority behind a TLS proxy must advertise the proxy's https addresses)",
+                crate::signin::printable(url)
+            )));
+        }
+    }
     if let Some(methods) = &metadata.code_challenge_methods_supported
         && !methods.iter().any(|m| m == "S256")
     {
@@ -274,6 +294,43 @@ mod tests {
         assert!(
             slash.is_ok(),
             "a configured trailing slash is not another issuer: {slash:?}"
+        );
+    }
+
+    /// Review E6: every endpoint discovery names is https (or http on this machine), like
+    /// config.json's addresses — an authority behind a TLS proxy that advertises its inner http
+    /// token endpoint would get secrets in clear text.
+    #[test]
+    fn every_endpoint_from_discovery_is_https_or_loopback() {
+        let authority = "https://sms.plant.example/identitymanager";
+        for field in [
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+            "end_session_endpoint",
+            "revocation_endpoint",
+        ] {
+            let mut doc: serde_json::Value = serde_json::from_str(DOC).expect("doc");
+            doc[field] = format!("http://sms.plant.example/identitymanager/{field}").into();
+            let err = parse_discovery(authority, &answer(200, "application/json", &doc.to_string()))
+                .expect_err(field);
+            assert!(
+                matches!(&err, DiscoveryError::Unsupported(why) if why.contains(field)),
+                "{field}: {err:?}"
+            );
+            doc[field] = format!("ftp://sms.plant.example/{field}").into();
+            assert!(parse_discovery(authority, &answer(200, "application/json", &doc.to_string())).is_err());
+        }
+        let mut local: serde_json::Value = serde_json::from_str(DOC).expect("doc");
+        local["issuer"] = "http://127.0.0.1:8081/identitymanager".into();
+        local["token_endpoint"] = "http://127.0.0.1:8081/identitymanager/connect/token".into();
+        assert!(
+            parse_discovery(
+                "http://127.0.0.1:8081/identitymanager",
+                &answer(200, "application/json", &local.to_string())
+            )
+            .is_ok(),
+            "http on this machine (the stand-ins) stays usable"
         );
     }
 

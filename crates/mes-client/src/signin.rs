@@ -379,7 +379,7 @@ pub fn check_callback(
 }
 
 /// Attacker-controlled text, cut to a sane length and stripped of control characters.
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(300).collect()
 }
 
