@@ -53,13 +53,24 @@ round_trip_value!(
     32
 );
 
-/// Where to send the browser, and what to remember until it comes back.
-#[derive(Debug, Clone)]
+/// Where to send the browser, and what to remember until it comes back. Debug shows the
+/// authorize endpoint without its query (the state and nonce are this sign-in's secrets).
+#[derive(Clone)]
 pub struct AuthorizationRedirect {
     /// The authority's authorize URL with every parameter.
     pub url: String,
     /// Keep for the callback.
     pub pending: PendingSignIn,
+}
+
+impl fmt::Debug for AuthorizationRedirect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let endpoint = self.url.split(['?', '#']).next().unwrap_or_default();
+        f.debug_struct("AuthorizationRedirect")
+            .field("url", &format_args!("{endpoint}?…"))
+            .field("pending", &self.pending)
+            .finish()
+    }
 }
 
 /// `prompt` values the portal uses.
@@ -1278,6 +1289,23 @@ mod tests {
         // The authority's own JSON with an unusable token: not retried as if nothing came.
         refusal(200, r#"{"access_token":"a","token_type":"DPoP"}"#);
         refusal(200, r#"["a"]"#);
+    }
+
+    #[test]
+    fn an_authorization_redirect_shows_no_state_nonce_or_verifier_in_debug() {
+        let redirect = SignInClient::new(&client())
+            .authorize(&metadata(true))
+            .url()
+            .expect("redirect");
+        let shown = format!("{redirect:?} {redirect:#?}");
+        for secret in [
+            redirect.pending.state.secret(),
+            redirect.pending.nonce.secret(),
+            redirect.pending.verifier.secret(),
+        ] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("/authorize?…"), "{shown}");
     }
 
     #[test]

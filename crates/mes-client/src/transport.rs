@@ -26,9 +26,35 @@ impl Method {
     }
 }
 
-/// Header fields, names in lower case; lookups ignore case.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Header fields, names in lower case; lookups ignore case. Debug shows the names and only the
+/// values that cannot carry a credential.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Headers(Vec<(String, String)>);
+
+/// The header fields whose values Debug may show: none of them carries a token, a secret or a
+/// session.
+const SHOWN_HEADERS: [&str; 6] = [
+    "accept",
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "location",
+    "retry-after",
+];
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in &self.0 {
+            if SHOWN_HEADERS.contains(&name.as_str()) {
+                map.entry(name, value);
+            } else {
+                map.entry(name, &"…");
+            }
+        }
+        map.finish()
+    }
+}
 
 impl Headers {
     /// The first value of `name`.
@@ -50,8 +76,10 @@ impl Headers {
     }
 }
 
-/// An HTTP request as the crate builds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An HTTP request as the crate builds it. Its Debug output names the method, the URL, the
+/// header names and the body's length — never an `Authorization` value, a secret or a body,
+/// which may be a form with a code, a refresh token or a client secret.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     method: Method,
     url: String,
@@ -161,12 +189,35 @@ impl PartialEq<u16> for StatusCode {
     }
 }
 
-/// An HTTP response as a transport returns it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An HTTP response as a transport returns it. Its Debug output names the status, the headers
+/// as [`Headers`] shows them and the body's length — never the body, which may be a token answer.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     status: StatusCode,
     headers: Headers,
     body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &self.headers)
+            .field("body_bytes", &self.body.len())
+            .field("time_limit", &self.time_limit)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 impl HttpResponse {
@@ -852,7 +903,35 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::{HttpRequest, Method};
+    use super::{HttpRequest, HttpResponse, Method};
+
+    /// Review E8: Debug of a request or an answer (what a log line or a panic message shows)
+    /// carries no bearer token, Basic secret, cookie or token body.
+    #[test]
+    fn debug_output_never_shows_a_credential_or_a_body() {
+        let request = HttpRequest::post(
+            "https://aim.plant.example/connect/token",
+            b"grant_type=refresh_token&refresh_token=rt-SECRET-1".to_vec(),
+        )
+        .header("authorization", "Bearer at-SECRET-2")
+        .header("cookie", "idsrv=SECRET-3")
+        .header("x-api-key", "SECRET-4")
+        .header("content-type", "application/x-www-form-urlencoded");
+        let answer = HttpResponse::new(200, r#"{"access_token":"at-SECRET-5"}"#)
+            .with_header("set-cookie", "s=SECRET-6")
+            .with_header("content-type", "application/json");
+        let shown = format!("{request:?} {answer:?} {request:#?} {answer:#?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        for seen in [
+            "authorization",
+            "cookie",
+            "application/json",
+            "connect/token",
+            "body_bytes: 50",
+        ] {
+            assert!(shown.contains(seen), "{seen} missing from {shown}");
+        }
+    }
 
     #[test]
     fn only_absolute_http_requests_with_clean_headers_go_out() {
