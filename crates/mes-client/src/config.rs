@@ -322,6 +322,21 @@ impl PortalConfig {
             }
         }
         let names = validate_web_apis(&mut self.web_apis, runtime, &mut report);
+        // The person's token is issued by the portal's authority: a User Access Token definition
+        // naming another authority would send it to an API that trusts someone else.
+        for (i, api) in self.web_apis.iter().enumerate() {
+            if api.authentication_mode == AuthenticationMode::UserAccessToken
+                && api.authority.trim_end_matches('/') != self.client.authority.trim_end_matches('/')
+            {
+                report.error(
+                    &format!("web_apis[{i}].authority"),
+                    &format!(
+                        "\"{}\" is not the portal's authority (client.authority, \"{}\"): a User Access Token Web API gets the signed-in person's token, which only that authority issues",
+                        api.authority, self.client.authority
+                    ),
+                );
+            }
+        }
         for (i, lookup) in self.lookups.iter().enumerate() {
             if !names.contains(&lookup.web_api.to_ascii_lowercase()) {
                 report.error(
@@ -521,6 +536,33 @@ mod tests {
             "audience":"mes-web-api","client_id":"mes-portal","scope":"mes-web-api"{secret}}}],
             "lookups":[{{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}}]}}"#
         )
+    }
+
+    /// Review E5: a User Access Token Web API on another authority would get the person's token.
+    #[test]
+    fn a_user_token_web_api_must_name_the_portals_authority() {
+        let elsewhere = sample("http://127.0.0.1:3/mesmw/", "").replacen(
+            r#""authentication_mode":"User Access Token","authority":"http://127.0.0.1:1/identitymanager""#,
+            r#""authentication_mode":"User Access Token","authority":"http://127.0.0.1:9/other""#,
+            1,
+        );
+        let report = PortalConfig::from_json(&elsewhere, Runtime::Browser).expect_err("another authority");
+        assert!(
+            report
+                .errors
+                .iter()
+                .any(|e| e.field == "web_apis[0].authority" && e.message.contains("portal's authority")),
+            "{report:?}"
+        );
+        let slash = sample("http://127.0.0.1:3/mesmw/", "").replacen(
+            r#""authority":"http://127.0.0.1:1/identitymanager","audience""#,
+            r#""authority":"http://127.0.0.1:1/identitymanager/","audience""#,
+            1,
+        );
+        assert!(
+            PortalConfig::from_json(&slash, Runtime::Browser).is_ok(),
+            "a trailing slash is the same authority"
+        );
     }
 
     #[test]

@@ -306,6 +306,28 @@ pub(crate) struct Query<'a> {
     options: LookupOptions,
 }
 
+impl<'a> Query<'a> {
+    /// The Web API definition the lookup goes to.
+    pub(crate) fn api(&self) -> &'a WebApiDefinition {
+        self.api
+    }
+}
+
+/// Why the person's `token` must not go to `api` (RFC 6750 §5.3): a JWT whose `aud` does not name
+/// the API's audience was issued for another resource. An opaque token is not read.
+pub(crate) fn refuse_token_for(token: &str, api: &WebApiDefinition) -> Option<MesError> {
+    if api.audience.is_empty() {
+        return None;
+    }
+    let claims = crate::jwt::decode_unverified(token).ok()?.claims;
+    (!claims.aud.contains(&api.audience)).then(|| MesError::NotConfigured {
+        message: format!(
+            "the sign-in's token is not for Web API \"{}\" (its audience \"{}\" is not in the token): it is not sent there",
+            api.name, api.audience
+        ),
+    })
+}
+
 impl<'a, By> Lookup<'a, By> {
     /// A lookup of `endpoint` (e.g. `v3/entity`) under `api`, sent by `by`.
     pub(crate) fn by(by: By, api: &'a WebApiDefinition, endpoint: &'a str) -> Self {

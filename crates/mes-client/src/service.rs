@@ -55,6 +55,8 @@ pub struct ServiceTokenSource {
     scope: String,
     auth: ClientAuth,
     cached: tokio::sync::Mutex<Option<(Secret, u64)>>,
+    /// The definition it was made for: its tokens go to that Web API only (RFC 6750 §5.3).
+    serves: WebApiDefinition,
 }
 
 impl ServiceTokenSource {
@@ -87,6 +89,25 @@ impl ServiceTokenSource {
             scope,
             auth,
             cached: tokio::sync::Mutex::new(None),
+            serves: api.clone(),
+        })
+    }
+
+    /// Why a lookup under `api` may not have this source's token: another Web API than the one
+    /// it was made for (another address, authority, client or audience) would receive a token
+    /// not meant for it.
+    fn refuse_other(&self, api: &WebApiDefinition) -> Option<MesError> {
+        let own = &self.serves;
+        let same = api.base_address == own.base_address
+            && api.request_uri == own.request_uri
+            && api.authority == own.authority
+            && api.client_id == own.client_id
+            && api.audience == own.audience;
+        (!same).then(|| MesError::NotConfigured {
+            message: format!(
+                "this background job's token is for Web API \"{}\", not \"{}\": make a token source for that definition",
+                own.name, api.name
+            ),
         })
     }
 
@@ -163,6 +184,9 @@ impl<'a> Lookup<'a, &'a ServiceTokenSource> {
     /// Sends the lookup, decoding the rows into `target` while they arrive.
     pub async fn send_into(self, target: &mut dyn RowsTarget) -> Result<(), MesError> {
         let (source, query) = (self.by, &self.query);
+        if let Some(refused) = source.refuse_other(query.api()) {
+            return Err(refused);
+        }
         let token = source.token_for_lookup().await?;
         match query.send_into(&source.transport, &token, None, target).await {
             Err(MesError::SessionExpired) => {

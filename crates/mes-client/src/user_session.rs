@@ -382,6 +382,9 @@ impl<'a, T: Transport + 'static> Lookup<'a, &'a UserSession<T>> {
         let identity = session.claims.identity();
         let (token, generation) = session.access_token().await.map_err(renewal_failure)?;
         let query = &self.query;
+        if let Some(refused) = crate::mes::refuse_token_for(token.expose(), query.api()) {
+            return Err(refused);
+        }
         match query
             .send_into(&session.transport, &token, Some(&identity), target)
             .await

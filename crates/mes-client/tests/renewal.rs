@@ -954,3 +954,49 @@ async fn a_refreshed_id_token_that_fails_verification_revokes_the_new_refresh_to
     assert!(matches!(session.health(), SessionHealth::Ended(_)));
     stack.stop().await;
 }
+
+/// Review E5: the person's token goes only to a Web API its audience names — a definition with
+/// another audience gets nothing, not even a request — and a background job's token source
+/// serves only the definition it was made for.
+#[tokio::test]
+async fn tokens_go_only_to_the_web_api_they_were_issued_for() {
+    let stack = stack("tokens-where-they-belong").await;
+    let config = config(&stack);
+    let (done, authority) = signed_in(&config).await;
+    let session = session_of(&authority, &config, done);
+    let mut other = config.web_api("MES").expect("api").clone();
+    other.name = "Historian".into();
+    other.audience = "historian-api".into();
+    let asked = stack.mes.requests.load(Ordering::Relaxed);
+    match session.lookup(&other, "v3/entity").send().await {
+        Err(MesError::NotConfigured { message }) => assert!(message.contains("Historian"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        stack.mes.requests.load(Ordering::Relaxed),
+        asked,
+        "nothing was sent"
+    );
+    let own = config.web_api("MES").expect("api").clone();
+    assert!(session.lookup(&own, "v3/entity").send().await.is_ok());
+
+    let api = service_api(&stack);
+    let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &api, ClientAuth::Basic)
+        .await
+        .expect("source");
+    let mut elsewhere = api.clone();
+    elsewhere.name = "Other MES".into();
+    elsewhere.base_address = "http://127.0.0.1:9/mesmw/".into();
+    let issued = stack.aim.counters.client_credentials.load(Ordering::Relaxed);
+    assert!(matches!(
+        source.lookup(&elsewhere, "v3/entity").send().await,
+        Err(MesError::NotConfigured { .. })
+    ));
+    assert_eq!(
+        stack.aim.counters.client_credentials.load(Ordering::Relaxed),
+        issued,
+        "no token was even fetched for it"
+    );
+    assert!(source.lookup(&api, "v3/entity").send().await.is_ok());
+    stack.stop().await;
+}
