@@ -95,6 +95,10 @@ pub struct Claims {
     /// Replay protection for ID tokens.
     #[serde(default)]
     pub nonce: Option<String>,
+    /// When the person authenticated, seconds since the epoch (ID tokens, when the authority
+    /// says).
+    #[serde(default)]
+    pub auth_time: Option<i64>,
     /// The account name (AIM: `DOMAIN\user`).
     #[serde(default)]
     pub preferred_username: Option<String>,
@@ -258,7 +262,10 @@ fn check_common_claims(claims: &Claims, expected: &Expected<'_>) -> Result<(), I
     if claims.sub.as_deref().is_none_or(str::is_empty) {
         return Err(IdTokenError::MissingSubject);
     }
-    if !claims.aud.contains(expected.client_id) {
+    // §3.1.3.7 (3): this client must be an audience, and an ID token that also names audiences
+    // the client does not trust is refused — this client trusts none but itself.
+    if !claims.aud.contains(expected.client_id) || claims.aud.to_vec().iter().any(|a| a != expected.client_id)
+    {
         return Err(IdTokenError::AudienceMismatch {
             expected: expected.client_id.into(),
             found: claims.aud.to_vec(),
@@ -320,6 +327,12 @@ pub fn check_refreshed_id_token_claims(
     }
     if claims.iat.is_none() {
         return Err(IdTokenError::RefreshMismatch("the issue time (iat)"));
+    }
+    // §12.2: a refreshed ID token's auth_time is the original authentication's, not a new one.
+    if claims.auth_time.is_some() && claims.auth_time != original.auth_time {
+        return Err(IdTokenError::RefreshMismatch(
+            "the authentication time (auth_time)",
+        ));
     }
     match (&claims.nonce, &original.nonce) {
         (None, _) => Ok(()),
@@ -578,31 +591,33 @@ mod tests {
         assert!(parse("").scopes().is_empty());
     }
 
+    /// §3.1.3.7 (3): an ID token that also names audiences this client does not trust is
+    /// refused, even with `azp` naming this client (review E13); `azp`, when present, must be
+    /// this client.
     #[test]
-    fn several_audiences_need_this_client_as_the_authorized_party() {
+    fn audiences_this_client_does_not_trust_are_refused_and_azp_must_be_this_client() {
         let base = r#""iss":"https://aim","exp":1000,"nonce":"n1","sub":"42""#;
         let parse =
             |rest: &str| serde_json::from_str::<Claims>(&format!("{{{base},{rest}}}")).expect("claims");
+        for aud in [
+            r#""aud":["x","mes-portal"],"azp":"mes-portal""#,
+            r#""aud":["x","mes-portal"]"#,
+        ] {
+            assert_eq!(
+                check_id_token_claims(&parse(aud), &expected(950)),
+                Err(IdTokenError::AudienceMismatch {
+                    expected: "mes-portal".into(),
+                    found: vec!["x".into(), "mes-portal".into()]
+                }),
+                "{aud}"
+            );
+        }
         assert_eq!(
             check_id_token_claims(
-                &parse(r#""aud":["x","mes-portal"],"azp":"mes-portal""#),
+                &parse(r#""aud":["mes-portal"],"azp":"mes-portal""#),
                 &expected(950)
             ),
             Ok(())
-        );
-        assert_eq!(
-            check_id_token_claims(&parse(r#""aud":["x","mes-portal"]"#), &expected(950)),
-            Err(IdTokenError::UnauthorizedParty {
-                expected: "mes-portal".into(),
-                found: None
-            })
-        );
-        assert_eq!(
-            check_id_token_claims(&parse(r#""aud":["x","mes-portal"],"azp":"x""#), &expected(950)),
-            Err(IdTokenError::UnauthorizedParty {
-                expected: "mes-portal".into(),
-                found: Some("x".into())
-            })
         );
         assert_eq!(
             check_id_token_claims(&parse(r#""aud":"mes-portal","azp":"x""#), &expected(950)),
@@ -660,12 +675,21 @@ mod tests {
             check_refreshed_id_token_claims(&no_iat, &original, &later),
             Err(IdTokenError::RefreshMismatch("the issue time (iat)"))
         );
-        let other_aud: Claims =
-            serde_json::from_str(r#"{"iss":"https://aim","aud":["mes-portal","x"],"azp":"mes-portal","exp":2000,"iat":1500,"sub":"42"}"#)
-                .expect("c");
+        // §12.2: auth_time stays the original authentication's (review E13).
+        let mut authenticated = original.clone();
+        authenticated.auth_time = Some(900);
+        let mut again = refreshed(r#","sub":"42""#);
+        again.auth_time = Some(900);
         assert_eq!(
-            check_refreshed_id_token_claims(&other_aud, &original, &later),
-            Err(IdTokenError::RefreshMismatch("the audience (aud)"))
+            check_refreshed_id_token_claims(&again, &authenticated, &later),
+            Ok(())
+        );
+        again.auth_time = Some(1500);
+        assert_eq!(
+            check_refreshed_id_token_claims(&again, &authenticated, &later),
+            Err(IdTokenError::RefreshMismatch(
+                "the authentication time (auth_time)"
+            ))
         );
         let azp: Claims = serde_json::from_str(
             r#"{"iss":"https://aim","aud":"mes-portal","azp":"mes-portal","exp":2000,"iat":1500,"sub":"42"}"#,
