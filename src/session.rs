@@ -137,6 +137,11 @@ impl Portal {
         }
         self.auth.set(AuthState::Starting);
         let params = at_callback.then(|| CallbackParams::from_query(&nav::query()));
+        if at_callback {
+            // The code leaves the address bar before anything else — the exchange may take a
+            // while, and an address bar is read over shoulders, by extensions and in history.
+            nav::replace("/callback");
+        }
         if !self.embedded && params.as_ref().is_some_and(|p| p.code.is_some()) {
             crate::on_demand::prefetch_grid();
         }

@@ -115,6 +115,8 @@ struct Memory {
     session_families: HashMap<String, Vec<String>>,
     issued: Vec<String>,
     tamper: Option<Tamper>,
+    /// Test-only: how long the token endpoint waits before it answers a code exchange.
+    exchange_delay: std::time::Duration,
     last_callback: Option<String>,
     requests: Vec<String>,
 }
@@ -213,6 +215,12 @@ impl AimState {
         }
         self.memory().tamper = tamper;
         Ok(())
+    }
+
+    /// Test-only: the token endpoint waits `delay` before answering each code exchange (a slow
+    /// authority, so a test can see the page while the exchange is under way).
+    pub fn set_exchange_delay(&self, delay: std::time::Duration) {
+        self.memory().exchange_delay = delay;
     }
 
     fn tamper(&self) -> Option<Tamper> {
@@ -774,6 +782,10 @@ async fn token(
     }
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {
+            let delay = s.memory().exchange_delay;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
             s.counters.code_exchanges.fetch_add(1, Ordering::Relaxed);
             exchange_code(&s, client, &form)
         }

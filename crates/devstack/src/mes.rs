@@ -83,6 +83,9 @@ pub struct MesState {
     background_user: Mutex<Option<(String, Instant)>>,
     /// Lookups answered (any status).
     pub requests: AtomicUsize,
+    /// Test-only (hostile mode): requests that reached the login page a redirect points to —
+    /// none, when clients do not follow a redirect with a bearer token on it.
+    pub login_page_requests: AtomicUsize,
     /// Test-only: milliseconds to wait before each piece of a lookup's rows after the first (a
     /// slow network, so a test can watch rows arrive).
     piece_delay_ms: std::sync::atomic::AtomicU64,
@@ -114,6 +117,7 @@ impl MesState {
             keys: Mutex::new(None),
             background_user: Mutex::new(None),
             requests: AtomicUsize::new(0),
+            login_page_requests: AtomicUsize::new(0),
             piece_delay_ms: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -154,9 +158,13 @@ pub fn app(state: Arc<MesState>) -> Router {
         get(lookup).fallback(method_not_allowed),
     );
     if state.options.hostile {
+        let counted = state.clone();
         router = router.route(
             LOGIN_PAGE_PATH,
-            get(|| async { crate::hostile::login_page_answer() }),
+            get(move || async move {
+                counted.login_page_requests.fetch_add(1, Ordering::Relaxed);
+                crate::hostile::login_page_answer()
+            }),
         );
     }
     // Lets the portal's page read when each answer's first byte came (Resource Timing), which

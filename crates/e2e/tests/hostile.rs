@@ -72,6 +72,11 @@ async fn hostile_mes_answers_become_plain_states_or_text_never_script_panics_or_
         if !failures.is_empty() {
             bail!("hostile answers shown wrongly:\n{}", failures.join("\n"));
         }
+        // The redirect case: not followed with the bearer token on it.
+        let followed = stack.mes.login_page_requests.load(std::sync::atomic::Ordering::Relaxed);
+        if followed != 0 {
+            bail!("a lookup followed the MES's redirect with the person's token {followed} time(s)");
+        }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let reports = stack.csp_reports();
         if !reports.is_empty() {

@@ -324,3 +324,43 @@ async fn a_part_that_does_not_arrive_is_a_plain_state_and_loads_on_retry() {
     })
     .await;
 }
+
+/// The sign-in code leaves the address bar the moment the page is back from AIM, not after the
+/// code exchange: with a slow token endpoint the address is plain `/callback` while the exchange
+/// is still under way (an address bar is read over shoulders, by extensions and in history).
+#[tokio::test]
+async fn the_sign_in_code_leaves_the_address_bar_before_the_exchange() {
+    let stack = stack("e2e-code-leaves").await;
+    stack.aim.set_exchange_delay(Duration::from_secs(6));
+    let portal = stack.portal_origin.clone();
+    with_browser(|client| async move {
+        client.goto(&format!("{portal}/")).await?;
+        wait_for(&client, SIGN_IN).await?.click().await?;
+        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        wait_until("back at the portal", || async {
+            Ok(client.current_url().await?.as_str().starts_with(&portal))
+        })
+        .await?;
+        // The page needs a moment to start; AIM answers the exchange only after 6 s.
+        let landed = std::time::Instant::now();
+        loop {
+            let during = client.current_url().await?;
+            if during.query().is_none() {
+                if during.path() != "/callback" {
+                    bail!("the page left /callback before the exchange ended: {during}");
+                }
+                break;
+            }
+            if landed.elapsed() > Duration::from_secs(4) {
+                bail!("the address kept the sign-in parameters while the exchange ran: {during}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if client.find(Locator::Css(e2e::selectors::ROWS)).await.is_ok() {
+            bail!("the exchange should still be under way");
+        }
+        grid::wait_for_rows(&client).await?;
+        Ok(())
+    })
+    .await;
+}

@@ -95,6 +95,14 @@ impl From<TransportError> for MesError {
                 reason: format!("{}; narrow the lookup with a filter or max_rows", e.reason),
                 first_bytes: String::new(),
             },
+            // The MES (or a proxy before it) answered with a redirect, which is not followed with
+            // a bearer token on it (often a proxy's login page): an answer, not an outage.
+            crate::transport::TransportErrorKind::Redirected => MesError::UnexpectedResponse {
+                status: 302,
+                content_type: "not read".into(),
+                reason: "a redirect to another address, not followed: it would carry your sign-in there; a proxy before the MES may be sending people to its own login page".into(),
+                first_bytes: String::new(),
+            },
             _ => MesError::Unreachable {
                 url: e.url,
                 reason: e.reason,

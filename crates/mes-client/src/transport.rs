@@ -691,9 +691,10 @@ mod browser {
         ) -> Result<HttpResponse, TransportError> {
             let url = request.url().to_owned();
             let signal = deadline.signal();
-            // A POST carries a code, a refresh token or a secret: a redirect must not carry it on.
+            // A POST carries a code, a refresh token or a secret, a GET with Authorization the
+            // person's bearer token: a redirect must not carry either on.
             let is_post = request.method() == Method::Post;
-            let redirect = if is_post {
+            let redirect = if is_post || request.headers().get("authorization").is_some() {
                 RequestRedirect::Manual
             } else {
                 RequestRedirect::Follow
