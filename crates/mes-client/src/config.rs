@@ -237,7 +237,7 @@ impl PortalConfig {
         let mut config: Self = serde_json::from_str(text).map_err(|e| ConfigReport {
             errors: vec![ConfigIssue {
                 field: "config.json".into(),
-                message: format!("is not valid configuration: {e}"),
+                message: format!("is not valid configuration: {}", json_error_without_values(&e)),
             }],
             warnings: vec![],
         })?;
@@ -418,7 +418,7 @@ impl ServiceConfig {
         let mut config: Self = serde_json::from_str(text).map_err(|e| ConfigReport {
             errors: vec![ConfigIssue {
                 field: "configuration".into(),
-                message: format!("is not valid: {e}"),
+                message: format!("is not valid: {}", json_error_without_values(&e)),
             }],
             warnings: vec![],
         })?;
@@ -496,6 +496,29 @@ impl ConfigReport {
     }
 }
 
+/// serde_json's description of a parse error without the values it quotes (a mistyped
+/// `client_secret` would otherwise be printed): what was wrong and where, and what was expected.
+fn json_error_without_values(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let (found, rest) = text.split_once(", expected").unwrap_or((&text, ""));
+    let mut kept = String::new();
+    let mut quote = None;
+    for c in found.chars() {
+        match (quote, c) {
+            (None, '`' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, c) => kept.push(c),
+        }
+    }
+    let kept = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    if rest.is_empty() {
+        kept
+    } else {
+        format!("{kept}, expected{rest}")
+    }
+}
+
 /// Parses `value` as an absolute URL that is https, or http on loopback only. Returns whether it
 /// is usable.
 fn check_url(report: &mut ConfigReport, field: &str, value: &str) -> bool {
@@ -562,6 +585,33 @@ mod tests {
         assert!(
             PortalConfig::from_json(&slash, Runtime::Browser).is_ok(),
             "a trailing slash is the same authority"
+        );
+    }
+
+    /// Review E11: a parse error says what and where, never the value (a mistyped secret).
+    #[test]
+    fn a_parse_error_never_quotes_a_value() {
+        for secret in [r#"12345678901"#, r#"["s3cret-value"]"#, r#"{"s3cret-value":1}"#] {
+            let text = format!(
+                r#"{{"web_apis":[{{"name":"MES jobs","base_address":"https://mes/","request_uri":"api",
+                "authentication_mode":"Service to Service Access Token","authority":"https://aim",
+                "client_id":"jobs","client_secret":{secret}}}]}}"#
+            );
+            let report = ServiceConfig::from_json(&text).expect_err(secret);
+            let said = format!("{report:?}");
+            assert!(
+                !said.contains("12345678901") && !said.contains("s3cret"),
+                "{secret}: {said}"
+            );
+        }
+        let mode = sample("http://127.0.0.1:3/mesmw/", "").replace("User Access Token", "User Acces Token");
+        let said = format!(
+            "{:?}",
+            PortalConfig::from_json(&mode, Runtime::Browser).expect_err("mode")
+        );
+        assert!(
+            said.contains("unknown variant") && said.contains("expected one of") && said.contains("line"),
+            "still says what is wrong and where: {said}"
         );
     }
 

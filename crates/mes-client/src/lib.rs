@@ -141,7 +141,10 @@ pub use mes::{
     Bearer, Lookup, LookupOptions, MesError, RowsSink, RowsTarget, authority_answers, lookup_request,
     lookup_url, parse_lookup_response,
 };
-pub use rows::{Cell, CellKind, ColumnData, Rows, RowsDecoder, csv_field, terminal_safe};
+pub use rows::{
+    Cell, CellKind, ColumnData, Rows, RowsDecoder, csv_field, json_terminal_safe, terminal_safe,
+    terminal_safe_lines, unsafe_on_terminal,
+};
 pub use secret::Secret;
 #[cfg(not(target_arch = "wasm32"))]
 pub use service::{

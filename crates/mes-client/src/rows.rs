@@ -587,8 +587,22 @@ pub fn csv_field(text: &str) -> String {
 /// start with them) and the bidirectional overrides that reorder what is shown become spaces.
 pub fn terminal_safe(text: &str) -> String {
     text.chars()
+        .map(|c| if unsafe_on_terminal(c) { ' ' } else { c })
+        .collect()
+}
+
+/// Whether `c` may not reach a terminal as it is: a control character (C0, DEL, C1 — escape
+/// sequences start with them) or a bidirectional override that reorders what is shown.
+pub fn unsafe_on_terminal(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// [`terminal_safe`], keeping line breaks and tabs (text in a quoted CSV field may hold them,
+/// and they move no cursor a person cannot see).
+pub fn terminal_safe_lines(text: &str) -> String {
+    text.chars()
         .map(|c| {
-            if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+            if unsafe_on_terminal(c) && !matches!(c, '\n' | '\r' | '\t') {
                 ' '
             } else {
                 c
@@ -597,9 +611,37 @@ pub fn terminal_safe(text: &str) -> String {
         .collect()
 }
 
+/// JSON text with every character [`unsafe_on_terminal`] written as a `\uXXXX` escape: the same
+/// data to a JSON reader, inert on a terminal. (serde_json escapes C0 only; these characters can
+/// stand only inside strings, so the escapes keep the text valid.)
+pub fn json_terminal_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if unsafe_on_terminal(c) && !c.is_ascii_whitespace() {
+            out += &format!("\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_and_json_on_a_terminal_keep_their_data_but_no_escape_sequence() {
+        assert_eq!(terminal_safe_lines("a\u{1b}[2J\nb\u{202E}c\u{9b}"), "a [2J\nb c ");
+        let json = serde_json::Value::String("x\u{1b}y\u{202E}z\u{85}\u{7f}".into()).to_string();
+        let safe = json_terminal_safe(&json);
+        assert!(!safe.chars().any(unsafe_on_terminal), "{safe:?}");
+        assert_eq!(
+            serde_json::from_str::<String>(&safe).expect("still JSON"),
+            "x\u{1b}y\u{202E}z\u{85}\u{7f}",
+            "the same data"
+        );
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {

@@ -630,6 +630,23 @@ async fn the_cli_prints_hostile_data_as_inert_text() {
             "a control or reordering character reached the terminal: {c:?} in {table:?}"
         );
     }
+    // Review E11: csv and json too, which go to a terminal as often as to a file.
+    for format in ["csv", "json"] {
+        let (code, out, err) = tokio::task::block_in_place(|| {
+            run(&["v3/hostile/bidi-and-control-characters", "--format", format])
+        });
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("txt.exe"), "{format}: {out}");
+        for c in out.chars() {
+            assert!(
+                !unsafe_on_terminal(c) || matches!(c, '\n' | '\r'),
+                "{format}: {c:?} reached the terminal in {out:?}"
+            );
+        }
+        if format == "json" {
+            serde_json::from_str::<serde_json::Value>(&out).expect("still JSON");
+        }
+    }
     let (code, csv, err) =
         tokio::task::block_in_place(|| run(&["v3/hostile/script-payloads", "--format", "csv"]));
     assert_eq!(code, 0, "{err}");

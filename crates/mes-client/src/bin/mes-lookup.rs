@@ -21,7 +21,7 @@ fn main() {
 mod native {
     use mes_client::{
         ClientAuth, DEFAULT_BACKGROUND_USER, LookupOptions, MesError, NativeTransport, Rows, ServiceConfig,
-        ServiceTokenSource, csv_field, terminal_safe,
+        ServiceTokenSource, csv_field, json_terminal_safe, terminal_safe, terminal_safe_lines,
     };
     use serde_json::Value;
 
@@ -342,15 +342,13 @@ ADDRESS for HOST:PORT (a name DNS does not know yet). Exit codes: 0 all good, 1 
         out + &format!("({} rows)\n", rows.len())
     }
 
+    /// CSV whose fields hold no escape sequence or reordering character (the text goes to a
+    /// terminal as often as to a file).
     pub fn csv(rows: &Rows) -> String {
-        let mut out = rows.column_names().map(csv_field).collect::<Vec<_>>().join(",") + "\r\n";
+        let field = |text: &str| csv_field(&terminal_safe_lines(text));
+        let mut out = rows.column_names().map(field).collect::<Vec<_>>().join(",") + "\r\n";
         for r in 0..rows.len() {
-            out += &(rows
-                .row(r)
-                .map(|v| csv_field(v.text()))
-                .collect::<Vec<_>>()
-                .join(",")
-                + "\r\n");
+            out += &(rows.row(r).map(|v| field(v.text())).collect::<Vec<_>>().join(",") + "\r\n");
         }
         out
     }
@@ -368,6 +366,6 @@ ADDRESS for HOST:PORT (a name DNS does not know yet). Exit codes: 0 all good, 1 
             }
             out += "}";
         }
-        out + "\n]\n"
+        json_terminal_safe(&(out + "\n]\n"))
     }
 }
