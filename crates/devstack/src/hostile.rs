@@ -60,6 +60,12 @@ pub const MES_CASES: &[MesCase] = &[
     case("slow-drip", Expect::Grid),
     case("reset-mid-body", Expect::State("unreachable")),
     case("html-500", Expect::State("server-error")),
+    // D9: a 500 the MES explains decides by its message, not by whether the browser reaches AIM.
+    case("json-500-database", Expect::State("server-error")),
+    case(
+        "json-500-authority-unreachable",
+        Expect::State("authority-offline"),
+    ),
     case("redirect-to-login-page", Expect::State("unexpected")),
     case("html-401", Expect::State("session-expired")),
 ];
@@ -173,6 +179,16 @@ pub fn mes_answer(name: &str, login_url: &str) -> Option<Response> {
             StatusCode::INTERNAL_SERVER_ERROR,
             "text/html",
             format!("<html><body><h1>Server Error in '/mesmw' Application.</h1>{IMG}{SCRIPT}</body></html>"),
+        ),
+        "json-500-database" => answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "application/json",
+            r#"{"Message":"The lookup failed: the database is locked."}"#,
+        ),
+        "json-500-authority-unreachable" => answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "application/json",
+            r#"{"Message":"The authentication token could not be verified because the identity authority (AVEVA Identity Manager) is unreachable."}"#,
         ),
         "redirect-to-login-page" => (StatusCode::FOUND, [(header::LOCATION, login_url.to_owned())]).into_response(),
         "html-401" => answer(StatusCode::UNAUTHORIZED, "text/html", format!("<html><body>401 - Unauthorized{SCRIPT}</body></html>")),

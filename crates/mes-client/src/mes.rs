@@ -169,9 +169,78 @@ fn message_of(response: &HttpResponse) -> String {
     }
 }
 
+/// What an MES 500 says about the identity authority, read from the MES's own message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorityVerdict {
+    /// The MES says it could not reach the authority to get or verify a token.
+    Unreachable,
+    /// The MES says what failed, and it is not the authority (a database, a lookup).
+    NotAbout,
+    /// No message of the MES's own (an HTML page, an empty body): it cannot tell.
+    Unsaid,
+}
+
+/// Reads an MES 500's `Message` (D9): the MES answers 500 when it cannot reach the authority to
+/// verify a token and says so in its body. Where it says so, that decides — also when this
+/// browser reaches the authority, since what matters is whether the MES does; where its message
+/// is about something else, that is an MES error whatever the browser reaches. Only without a
+/// message does the portal fall back to asking the authority itself.
+pub fn authority_verdict(response: &HttpResponse) -> AuthorityVerdict {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(alias = "message", alias = "error_description", alias = "error")]
+        #[serde(rename = "Message")]
+        message: String,
+    }
+    let Ok(body) = serde_json::from_slice::<Body>(response.body()) else {
+        return AuthorityVerdict::Unsaid;
+    };
+    let text = body.message.to_lowercase();
+    if text.trim().is_empty() {
+        return AuthorityVerdict::Unsaid;
+    }
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
+    let about_authority = [
+        "authority",
+        "identity manager",
+        "identity provider",
+        "openid",
+        "jwks",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+        || words.iter().any(|w| matches!(*w, "aim" | "sts" | "idp"));
+    let unreachable = [
+        "unreachable",
+        "could not be reached",
+        "cannot be reached",
+        "not reachable",
+        "offline",
+        "unavailable",
+        "not available",
+        "timed out",
+        "timeout",
+        "connection refused",
+        "could not connect",
+        "cannot connect",
+        "unable to connect",
+        "could not contact",
+        "unable to contact",
+        "not responding",
+    ]
+    .iter()
+    .any(|w| text.contains(w));
+    if about_authority && unreachable {
+        AuthorityVerdict::Unreachable
+    } else {
+        AuthorityVerdict::NotAbout
+    }
+}
+
 /// Turns an MES answer into rows or a classified failure. A 401 is `SessionExpired` (the caller
-/// renews once before giving up); a 500 is `ServerError` (the caller asks the authority before
-/// calling it `AuthorityOffline`); `identity` names who the MES judged.
+/// renews once before giving up); a 500 is `ServerError` (the caller reads the MES's message,
+/// [`authority_verdict`], before calling it `AuthorityOffline`); `identity` names who the MES
+/// judged.
 pub fn parse_lookup_response(response: &HttpResponse, identity: Option<&str>) -> Result<Rows, MesError> {
     let status = response.status().as_u16();
     let identity = identity.map(str::to_owned);
@@ -464,13 +533,18 @@ impl Query<'_> {
             parse_lookup_response(&response, identity).map(|_| ())
         };
         match outcome {
-            Err(MesError::ServerError { status: 500, message }) => {
-                if authority_answers(transport, &self.api.authority).await {
-                    Err(MesError::ServerError { status: 500, message })
-                } else {
-                    Err(MesError::AuthorityOffline { message })
+            Err(MesError::ServerError { status: 500, message }) => match authority_verdict(&response) {
+                AuthorityVerdict::Unreachable => Err(MesError::AuthorityOffline { message }),
+                AuthorityVerdict::NotAbout => Err(MesError::ServerError { status: 500, message }),
+                // No message of the MES's own: whether this browser reaches the authority decides.
+                AuthorityVerdict::Unsaid => {
+                    if authority_answers(transport, &self.api.authority).await {
+                        Err(MesError::ServerError { status: 500, message })
+                    } else {
+                        Err(MesError::AuthorityOffline { message })
+                    }
                 }
-            }
+            },
             other => other,
         }
     }
@@ -573,6 +647,60 @@ mod tests {
             lookup_url::<&str, &str>(&api("https://mes.example/mesmw"), "v3/item", &[]),
             "https://mes.example/mesmw/api/v3/item"
         );
+    }
+
+    /// D9: an MES 500 is "the authority is offline" when the MES says so, an MES error when its
+    /// message is about something else — whatever this browser reaches — and only without a
+    /// message of its own does the portal ask the authority (here the canned transport answers
+    /// that question with the same 500: not reachable).
+    #[test]
+    fn an_mes_500_is_judged_by_what_the_mes_says_the_probe_only_without_a_message() {
+        use crate::transport::testing::{Canned, run_now};
+        let api = api("https://mes.example/mesmw/");
+        let token = Secret::new("tok");
+        let run = |body: &str, kind: &str| {
+            let transport = Canned::new(Ok(HttpResponse::new(500, body).with_header("content-type", kind)));
+            let outcome = run_now(Lookup::new(&api, "v3/entity", &token).send(&transport));
+            (outcome, transport.sent().len())
+        };
+        let (said, asked) = run(
+            r#"{"Message":"The authentication token could not be verified because the identity authority (AVEVA Identity Manager) is unreachable."}"#,
+            "application/json",
+        );
+        assert!(matches!(said, Err(MesError::AuthorityOffline { .. })), "{said:?}");
+        assert_eq!(asked, 1, "the MES said it: no probe");
+        let (said, asked) = run(
+            r#"{"Message":"The lookup failed: database is locked"}"#,
+            "application/json",
+        );
+        assert!(
+            matches!(said, Err(MesError::ServerError { status: 500, .. })),
+            "{said:?}"
+        );
+        assert_eq!(asked, 1, "about the database, not the authority: no probe");
+        let (said, asked) = run("<html><body>Server Error</body></html>", "text/html");
+        assert!(matches!(said, Err(MesError::AuthorityOffline { .. })), "{said:?}");
+        assert_eq!(asked, 2, "no message of its own: the authority is asked");
+        for (message, verdict) in [
+            ("AIM is offline", AuthorityVerdict::Unreachable),
+            (
+                "Could not connect to the OpenID provider",
+                AuthorityVerdict::Unreachable,
+            ),
+            (
+                "Authorization has been denied for this request.",
+                AuthorityVerdict::NotAbout,
+            ),
+            ("The claim could not be read: timeout", AuthorityVerdict::NotAbout),
+            ("", AuthorityVerdict::Unsaid),
+        ] {
+            let body = serde_json::json!({ "Message": message }).to_string();
+            assert_eq!(
+                authority_verdict(&HttpResponse::new(500, body)),
+                verdict,
+                "{message}"
+            );
+        }
     }
 
     #[test]
