@@ -12,7 +12,7 @@ use crate::util::{
     OAuthError, html_escape, now, origin_of, parse_form, random_token, sha256_b64url, verify_secret,
 };
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -452,6 +452,20 @@ fn check_authorize(s: &AimState, p: &HashMap<String, String>) -> Result<Authoriz
             ],
         )));
     }
+    // `system` makes a token a service token (the Default Background User): only a confidential
+    // client gets it, by client credentials — never a person's sign-in through a browser.
+    if request.scope.split(' ').any(|x| x == "system") {
+        return Err(Box::new(request.redirect(
+            issuer,
+            &[
+                ("error", "invalid_scope"),
+                (
+                    "error_description",
+                    "the system scope is for service clients (client credentials)",
+                ),
+            ],
+        )));
+    }
     Ok(request)
 }
 
@@ -528,6 +542,10 @@ struct Issue<'a> {
     family: &'a str,
     /// When the person signed in (the ID token's `auth_time`; refreshes keep it).
     auth_time: u64,
+    /// When the refresh-token family expires: set at the sign-in and kept by every rotation
+    /// (IdentityServer's default absolute expiration), so a session cannot be kept alive for
+    /// ever by refreshing.
+    family_expires: Option<u64>,
 }
 
 /// The ID token for the person when the scope asks for one (`openid`): issued now, valid 5
@@ -571,9 +589,21 @@ fn id_token_for(s: &AimState, mut claims: serde_json::Value) -> String {
 async fn authorize(
     State(s): State<Arc<AimState>>,
     headers: HeaderMap,
-    Query(p): Query<HashMap<String, String>>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     s.counters.authorize.fetch_add(1, Ordering::Relaxed);
+    // RFC 6749 §3.1: no parameter twice (a last-wins reading would let a second redirect_uri or
+    // state slip past whatever read the first).
+    let p = match parse_form(query.unwrap_or_default().as_bytes()) {
+        Ok(p) => p,
+        Err(why) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Bad request",
+                &format!("The sign-in request is not valid: {why}."),
+            );
+        }
+    };
     let request = match check_authorize(&s, &p) {
         Ok(r) => r,
         Err(answer) => return *answer,
@@ -857,6 +887,7 @@ fn exchange_code(
         scope: &grant.scope,
         family: &family,
         auth_time: grant.auth_time,
+        family_expires: None,
     };
     let id_token = id_token(s, &issue, grant.nonce.as_deref());
     Ok(user_tokens(s, &issue, id_token))
@@ -883,6 +914,7 @@ fn user_tokens(s: &AimState, issue: &Issue<'_>, id_token: Option<String>) -> Res
         scope,
         family,
         auth_time,
+        family_expires,
     } = *issue;
     let t = now();
     let lifetime = client.token_lifetime;
@@ -907,7 +939,7 @@ fn user_tokens(s: &AimState, issue: &Issue<'_>, id_token: Option<String>) -> Res
                 user: user.clone(),
                 scope: scope.to_owned(),
                 spent: false,
-                expires: t.saturating_add(s.options.refresh_token_lifetime),
+                expires: family_expires.unwrap_or_else(|| t.saturating_add(s.options.refresh_token_lifetime)),
                 auth_time,
             },
         );
@@ -935,7 +967,7 @@ fn refresh(
     form: &HashMap<String, String>,
 ) -> Result<Response, OAuthError> {
     let token = form.get("refresh_token").cloned().unwrap_or_default();
-    let (family, user, scope, auth_time) = {
+    let (family, user, scope, auth_time, family_expires) = {
         let mut memory = s.memory();
         let Some(grant) = memory.refresh.get_mut(&token) else {
             return Err(OAuthError::invalid_grant("unknown refresh token"));
@@ -969,7 +1001,7 @@ fn refresh(
         if expires <= now() {
             return Err(OAuthError::invalid_grant("the refresh token has expired"));
         }
-        (family, user, scope, auth_time)
+        (family, user, scope, auth_time, expires)
     };
     // OpenID Connect Core §12.2: a new ID token for the same subject and audience, without a nonce.
     let issue = Issue {
@@ -978,6 +1010,7 @@ fn refresh(
         scope: &scope,
         family: &family,
         auth_time,
+        family_expires: Some(family_expires),
     };
     let id_token = id_token(s, &issue, None);
     Ok(user_tokens(s, &issue, id_token))

@@ -299,10 +299,15 @@ async fn authenticate(state: &MesState, headers: &HeaderMap) -> Result<Caller, R
         .user_claims
         .iter()
         .find_map(|c| claims.claims.get(c).and_then(|v| v.as_str()).map(str::to_owned));
-    Ok(match user {
-        Some(user) => Caller::User(user),
-        None => Caller::Service,
-    })
+    // A token that names no user and is no service token runs as nobody: the middleware does
+    // not guess that it means the Default Background User.
+    match user {
+        Some(user) => Ok(Caller::User(user)),
+        None => {
+            tracing::info!("token refused: it names no user and is not a service token");
+            Err(unauthorized())
+        }
+    }
 }
 
 /// A service-to-service token, as the middleware recognises one: scope `system` granted to a

@@ -846,6 +846,75 @@ async fn refreshes_bring_an_id_token_of_the_same_subject_and_expire() {
     stack.stop().await;
 }
 
+/// Review E12: a rotated refresh token keeps its family's expiry (IdentityServer's default
+/// absolute expiration) — refreshing does not keep a session alive for ever.
+#[tokio::test]
+async fn a_rotated_refresh_token_expires_with_its_family_not_later() {
+    let mut options = StackOptions::for_tests("aim-refresh-absolute");
+    options.refresh_token_lifetime = 3;
+    let stack = Stack::start(options).await.expect("stack");
+    let (_, first) = tokens_for_scope(&stack, "openid offline_access mes-web-api").await;
+    let refresh = |rt: String| {
+        let stack = &stack;
+        async move {
+            token(
+                stack,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", rt.as_str()),
+                    ("client_id", "mes-portal"),
+                ],
+            )
+            .await
+        }
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1800)).await;
+    let rotated = refresh(first["refresh_token"].as_str().expect("rt").to_owned()).await;
+    assert_eq!(rotated.status(), 200);
+    let rotated: serde_json::Value = rotated.json().await.expect("json");
+    // 3.3 s after the sign-in: past the family's 3 s, though the rotated token is 1.5 s old.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let late = refresh(rotated["refresh_token"].as_str().expect("rt").to_owned()).await;
+    assert_eq!(late.status(), StatusCode::BAD_REQUEST);
+    assert!(late.text().await.expect("body").contains("expired"));
+    stack.stop().await;
+}
+
+/// Review E12: an authorize request with a parameter twice is refused (RFC 6749 §3.1) — a
+/// last-wins reading would let a second redirect_uri or state slip past; and a person's sign-in
+/// never gets `system`, the scope that makes a token a service token.
+#[tokio::test]
+async fn authorize_refuses_repeated_parameters_and_the_system_scope() {
+    let stack = stack("aim-authorize-strict").await;
+    let (_, challenge) = pkce();
+    let mut params = authorize_params(&stack, &challenge, &[]);
+    params.push(("redirect_uri".into(), "http://127.0.0.1:9/steal".into()));
+    let twice = http()
+        .get(authorize_url(&stack))
+        .query(&params)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
+    assert!(twice.text().await.expect("page").contains("repeated"));
+    let system = http()
+        .get(authorize_url(&stack))
+        .query(&authorize_params(
+            &stack,
+            &challenge,
+            &[("scope", "openid system")],
+        ))
+        .send()
+        .await
+        .expect("get");
+    assert!(system.status().is_redirection());
+    assert_eq!(
+        redirect_query(system.headers()).get("error").map(String::as_str),
+        Some("invalid_scope")
+    );
+    stack.stop().await;
+}
+
 #[tokio::test]
 async fn aim_sessions_expire() {
     let mut options = StackOptions::for_tests("aim-session-expiry");

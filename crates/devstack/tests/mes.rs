@@ -174,6 +174,22 @@ async fn mes_users_privileges_and_restricted_entities() {
     m.stack.stop().await;
 }
 
+/// Review E12: a valid token that names no user and is not a service token (no `system`) runs
+/// as nobody — not as the Default Background User.
+#[tokio::test]
+async fn a_token_naming_no_user_that_is_no_service_token_is_refused() {
+    let m = mes("mes-nobody", |_| {}).await;
+    let nobody = m.token_with(json!({ "scope": "openid mes-web-api" }));
+    assert_eq!(
+        m.get("v3/entity", &nobody, &[], &[]).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        m.get("v3/entity", &m.service_token(), &[], &[]).await.0,
+        StatusCode::OK
+    );
+}
+
 #[tokio::test]
 async fn service_tokens_run_as_the_default_background_user_with_its_cache() {
     let m = mes("mes-background", |o| {
