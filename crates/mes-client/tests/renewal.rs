@@ -1017,3 +1017,37 @@ async fn tokens_go_only_to_the_web_api_they_were_issued_for() {
     assert!(source.lookup(&api, "v3/entity").send().await.is_ok());
     stack.stop().await;
 }
+
+/// OpenID Connect Core §12.2 (review D3): a refresh may bring no ID token; the sign-in's is kept
+/// — the sign-out's `id_token_hint` needs it — while the access and refresh tokens move on.
+#[tokio::test]
+async fn a_refresh_without_an_id_token_keeps_the_sign_ins_for_the_sign_out() {
+    let body = r#"{"access_token":"at-2","token_type":"Bearer","expires_in":300,"refresh_token":"rt-2"}"#;
+    let answer: &'static str = Box::leak(
+        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+            .into_boxed_str(),
+    );
+    let (aim, _) = answering(answer).await;
+    let authority = authority_at(&aim, &aim);
+    let expiring = expiring_session(&authority);
+    let mut tokens = expiring.tokens();
+    tokens.id_token = Some(Secret::new("the-sign-ins-id-token"));
+    let session = UserSession::new(
+        NativeTransport::default(),
+        &authority,
+        &expiring_client(),
+        SignedIn {
+            tokens,
+            claims: expiring.claims().clone(),
+        },
+    );
+    session.renew(0).await.expect("renewed");
+    let now = session.tokens();
+    assert_eq!(now.access_token.expose(), "at-2");
+    assert_eq!(now.refresh_token.as_ref().map(Secret::expose), Some("rt-2"));
+    assert_eq!(
+        now.id_token.as_ref().map(Secret::expose),
+        Some("the-sign-ins-id-token"),
+        "kept for the sign-out's hint"
+    );
+}
