@@ -127,20 +127,37 @@ pub async fn assert_no_jwt_stored(client: &Client) -> Result<()> {
     audit_browser_state(client, &[]).await
 }
 
+/// What one document holds: its storage (partitioned, in a frame of another site), cookies,
+/// IndexedDB names, address, and its text and markup with every open shadow root's (a
+/// `<mes-lookup-grid>` draws its grid in one).
+const DOCUMENT_DUMP: &str = "const done = arguments[arguments.length - 1];
+     const all = s => Object.keys(s).map(k => k + '=' + s.getItem(k)).join('\\n');
+     const shadows = [];
+     const walk = root => root.querySelectorAll('*').forEach(e => {
+         if (e.shadowRoot) { shadows.push(e.shadowRoot.innerHTML); walk(e.shadowRoot); } });
+     walk(document);
+     const dbs = indexedDB.databases ? indexedDB.databases() : Promise.resolve([]);
+     dbs.then(d => done({ local: all(localStorage), session: all(sessionStorage), cookies: document.cookie,
+         url: location.href, history: history.length, idb: d.map(x => x.name),
+         page: document.body ? document.body.innerText : '', markup: document.documentElement.outerHTML,
+         shadows: shadows, frames: window.frames.length }));";
+
 /// No piece of the `issued` tokens (with none listed: no JWT at all) in storage, cookies,
-/// IndexedDB, the URL, the page's text or the console; no panic; nothing else in storage.
+/// IndexedDB, the URL, the text, markup and shadow roots of the page and of every frame in it
+/// (a framed grid keeps its session in its own, partitioned document), or the console; no
+/// panic; nothing else in storage.
 async fn audit_browser_state(client: &Client, issued: &[String]) -> Result<()> {
-    let dump = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             const all = s => Object.keys(s).map(k => k + '=' + s.getItem(k)).join('\\n');
-             const dbs = indexedDB.databases ? indexedDB.databases() : Promise.resolve([]);
-             dbs.then(d => done({ local: all(localStorage), session: all(sessionStorage), cookies: document.cookie,
-                 url: location.href, history: history.length, idb: d.map(x => x.name),
-                 page: document.body ? document.body.innerText : '' }));",
-            vec![],
-        )
-        .await?;
+    let top = client.execute_async(DOCUMENT_DUMP, vec![]).await?;
+    let mut dumps = vec![("the page".to_owned(), top.clone())];
+    let frames = top["frames"].as_u64().unwrap_or(0);
+    for index in 0..u16::try_from(frames).unwrap_or(u16::MAX) {
+        client.enter_frame(index).await?;
+        // A frame the browser refused (an error page) holds nothing and runs nothing.
+        if let Ok(dump) = client.execute_async(DOCUMENT_DUMP, vec![]).await {
+            dumps.push((format!("frame {index}"), dump));
+        }
+        client.enter_parent_frame().await?;
+    }
     let console = client
         .issue_cmd(BrowserLog)
         .await
@@ -151,7 +168,20 @@ async fn audit_browser_state(client: &Client, issued: &[String]) -> Result<()> {
     if console.to_string().contains("panicked at") {
         bail!("the portal panicked: {console}");
     }
-    let text = format!("{dump} console: {console}");
+    for (whose, dump) in &dumps {
+        audit_document(whose, dump, issued, &console)?;
+    }
+    Ok(())
+}
+
+/// [`audit_browser_state`] for one document's dump.
+fn audit_document(
+    whose: &str,
+    dump: &serde_json::Value,
+    issued: &[String],
+    console: &serde_json::Value,
+) -> Result<()> {
+    let text = format!("{whose}: {dump} console: {console}");
     if issued.is_empty() && contains_jwt(&text) {
         bail!("a JWT leaked into browser state: {text}");
     }
@@ -170,11 +200,11 @@ async fn audit_browser_state(client: &Client, issued: &[String]) -> Result<()> {
             .strip_prefix("mes-client.silent-sign-in-at=")
             .is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()));
     if dump["local"] != "" || !breaker_only || dump["cookies"] != "" || dump["idb"] != serde_json::json!([]) {
-        bail!("the portal left something in browser storage: {text}");
+        bail!("the portal left something in browser storage ({whose}): {text}");
     }
     let url = dump["url"].as_str().unwrap_or_default();
     if url.contains("code=") || url.contains("state=") || url.contains("token") {
-        bail!("the address bar keeps sign-in parameters: {url}");
+        bail!("the address bar keeps sign-in parameters ({whose}): {url}");
     }
     Ok(())
 }

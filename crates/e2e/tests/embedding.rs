@@ -6,8 +6,8 @@
 use anyhow::{Result, bail};
 use e2e::grid;
 use e2e::scenario::{
-    assert_no_token_stored, frame_state, screenshot, sign_in_in_frame, sign_in_in_popup, stack, stack_with,
-    with_browser,
+    assert_no_jwt_stored, assert_no_token_stored, frame_state, screenshot, sign_in_in_frame,
+    sign_in_in_popup, stack, stack_with, with_browser,
 };
 use e2e::selectors::{EMBEDDED_SIGN_IN, ROWS, SWITCH_USER, in_script};
 use e2e::{assert_accessible, text_of, wait_for, wait_for_text, wait_until};
@@ -389,6 +389,54 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
         screenshot(&client, "embedded").await?;
         assert_accessible(&client, "the embedded grids' page").await?;
         assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// The leak audit looks where tokens live in these tests (review item 9): a framed grid's own,
+/// partitioned document and storage, and a `<mes-lookup-grid>`'s shadow root. A token-shaped
+/// string planted in either is found — the audit reading the top document alone missed both.
+#[tokio::test]
+async fn the_leak_audit_finds_a_token_in_a_frame_or_a_shadow_root() {
+    const PLANTED: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwbGFudGVkIn0.c2ln";
+    let stack = stack("e2e-audit-reach").await;
+    let site = stack.other_site_origin.clone().expect("the examples' other site");
+    let portal = stack.portal_origin.clone();
+    with_browser(|client| async move {
+        client.goto(&format!("{site}/")).await?;
+        wait_until("the frame says it is signed out", || async {
+            Ok(frame_state(&client).await?.as_deref() == Some("signed-out"))
+        })
+        .await?;
+        assert_no_jwt_stored(&client).await?;
+        client.enter_frame(0).await?;
+        client
+            .execute(&format!("document.body.append('{PLANTED}')"), vec![])
+            .await?;
+        client.enter_parent_frame().await?;
+        if assert_no_jwt_stored(&client).await.is_ok() {
+            bail!("the audit missed a token in the framed grid's document");
+        }
+
+        client.goto(&format!("{portal}/examples/element.html")).await?;
+        wait_until("the element draws in its shadow root", || async {
+            Ok(client
+                .execute("const g = document.querySelector('mes-lookup-grid'); return !!(g && g.shadowRoot && g.shadowRoot.childElementCount)", vec![])
+                .await?
+                == true)
+        })
+        .await?;
+        assert_no_jwt_stored(&client).await?;
+        client
+            .execute(
+                &format!("document.querySelector('mes-lookup-grid').shadowRoot.append('{PLANTED}')"),
+                vec![],
+            )
+            .await?;
+        if assert_no_jwt_stored(&client).await.is_ok() {
+            bail!("the audit missed a token in a shadow root");
+        }
         Ok(())
     })
     .await;
