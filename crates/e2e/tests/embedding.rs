@@ -54,33 +54,101 @@ async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
         }
         screenshot(&client, "framed").await?;
 
-        // Forged: a sibling frame of the host page asks the grid for another lookup and tells the
-        // host of a selection; both must be ignored (only the parent, only the frame count).
+        // Forged messages, each of a kind only one check stops (waiting on their arrival, not on
+        // a clock). The host page logs what reaches it; the frame logs its titles.
+        client
+            .execute(
+                "window.__seen = []; window.__selects = [];
+                 addEventListener('message', e => __seen.push(JSON.stringify(e.data)));
+                 document.getElementById('lots').addEventListener('mes-select', e => __selects.push(e.detail.values.join()));",
+                vec![],
+            )
+            .await?;
+        client.enter_frame(0).await?;
+        client
+            .execute(
+                "window.__titles = []; window.__heard = [];
+                 addEventListener('message', e => __heard.push(JSON.stringify(e.data)));
+                 new MutationObserver(() => __titles.push(document.querySelector('#lookup-title').textContent))
+                     .observe(document.body, { subtree: true, childList: true, characterData: true });",
+                vec![],
+            )
+            .await?;
+        client.enter_parent_frame().await?;
+        // (a) A sibling frame of the host's own origin (the allowed one) asks the grid for another
+        //     lookup: only the grid's "from my parent" check stops it.
         client
             .execute(
                 "const evil = document.createElement('iframe'); document.body.append(evil);
-                 const grid = document.querySelector('mes-lookup-frame iframe').contentWindow;
-                 evil.contentWindow.eval(`parent.postMessage({ type: 'mes-select', values: ['FORGED'], rows: [] }, '*');`);
-                 evil.contentWindow.grid = grid;
+                 evil.contentWindow.grid = document.querySelector('mes-lookup-frame iframe').contentWindow;
                  evil.contentWindow.eval(`grid.postMessage({ type: 'mes-lookup', lookup: 'Users' }, '*');`);",
                 vec![],
             )
             .await?;
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        client.enter_frame(0).await?;
-        let still = text_of(&client, "#lookup-title").await?;
+        // (b) A second frame of the portal's origin (the one the host trusts) tells the host of a
+        //     selection: only the host's "from the grid's frame" check stops it.
+        client
+            .execute(
+                &format!(
+                    "const other = document.createElement('iframe'); other.id = 'portal-too';
+                     other.src = '{}/embed/lookup?name=Items'; document.body.append(other);",
+                    stack.portal_origin
+                ),
+                vec![],
+            )
+            .await?;
+        let portal = stack.portal_origin.clone();
+        wait_until("the second frame shows a page of the portal's origin", || async {
+            client.find(Locator::Id("portal-too")).await?.enter_frame().await?;
+            let origin = client.execute("return location.origin", vec![]).await;
+            client.enter_parent_frame().await?;
+            Ok(origin? == portal.as_str())
+        })
+        .await?;
+        client.find(Locator::Id("portal-too")).await?.enter_frame().await?;
+        client
+            .execute(
+                "parent.postMessage({ type: 'mes-select', values: ['FORGED-B'], rows: [] }, '*');",
+                vec![],
+            )
+            .await?;
         client.enter_parent_frame().await?;
-        if still != "Lots" || text_of(&client, "#picked").await?.contains("FORGED") {
-            bail!("a forged message was obeyed: the frame shows {still}");
+        wait_until("the host page has the forged selection in hand", || async {
+            Ok(client.execute("return __seen.some(m => m.includes('FORGED-B'))", vec![]).await? == true)
+        })
+        .await?;
+        if client.execute("return __selects.join('|')", vec![]).await?.to_string().contains("FORGED") {
+            bail!("the host obeyed a selection from a frame that is not the grid's");
         }
         // The host page itself may change the lookup: the element's attribute, same session.
         client.find(Locator::Css("#show-items")).await?.click().await?;
         client.enter_frame(0).await?;
         wait_until("the frame shows Items", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
+        let heard = client.execute("return __heard.some(m => m.includes('Users'))", vec![]).await?;
+        let titles = client.execute("return __titles.join('|')", vec![]).await?.to_string();
+        if heard != true || titles.contains("Users") {
+            bail!("the sibling's lookup change must arrive ({heard}) and be ignored: titles {titles}");
+        }
         e2e::grid::wait_for_rows(&client).await?;
         client.enter_parent_frame().await?;
         if frame_state(&client).await?.as_deref() != Some("signed-in") || client.windows().await?.len() != 1 {
             bail!("changing the lookup must not ask for a new sign-in");
+        }
+        // (c) The grid's own frame, navigated to a page of no origin of ours, tells the host of a
+        //     selection: it is the grid's frame, so only the host's origin check stops it.
+        client
+            .execute(
+                "document.querySelector('mes-lookup-frame iframe').src =
+                     'data:text/html,<script>parent.postMessage({ type: \\'mes-select\\', values: [\\'FORGED-C\\'], rows: [] }, \\'*\\')</script>';",
+                vec![],
+            )
+            .await?;
+        wait_until("the host page has the navigated frame's selection in hand", || async {
+            Ok(client.execute("return __seen.some(m => m.includes('FORGED-C'))", vec![]).await? == true)
+        })
+        .await?;
+        if client.execute("return __selects.join('|')", vec![]).await?.to_string().contains("FORGED") {
+            bail!("the host obeyed a selection from its grid's frame showing another origin");
         }
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
