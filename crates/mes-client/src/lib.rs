@@ -138,8 +138,8 @@ pub use jwt::{
     verify_id_token_signature,
 };
 pub use mes::{
-    Bearer, Lookup, LookupOptions, MesError, RowsSink, RowsTarget, authority_answers, lookup_request,
-    lookup_url, parse_lookup_response,
+    AuthorityVerdict, Bearer, Lookup, LookupOptions, MesError, RowsSink, RowsTarget, authority_answers,
+    authority_verdict, lookup_request, lookup_url, parse_lookup_response,
 };
 pub use rows::{
     Cell, CellKind, ColumnData, Rows, RowsDecoder, csv_field, json_terminal_safe, terminal_safe,
