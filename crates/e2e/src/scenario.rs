@@ -305,3 +305,60 @@ pub async fn sign_in_in_frame(client: &Client) -> Result<()> {
     })
     .await
 }
+
+/// On a host page with a signed-in framed grid: a portal tab at `origin` signs the same person in
+/// through the authority's session (no form), signs out — clicking `confirm` on the authority's
+/// page when it asks (a sign-out by GET) — and is closed; back on the host page's tab.
+pub async fn sign_out_in_a_portal_tab(client: &Client, origin: &str, confirm: Option<&str>) -> Result<()> {
+    let host_tab = client.window().await?;
+    let portal_tab = client.new_window(true).await?;
+    client.switch_to_window(portal_tab.handle.clone()).await?;
+    client.goto(&format!("{origin}/")).await?;
+    crate::grid::wait_for_rows(client).await?;
+    wait_for(client, "button#sign-out").await?.click().await?;
+    if let Some(confirm) = confirm {
+        wait_for(client, confirm).await?.click().await?;
+    }
+    wait_until("back at the portal, signed out", || async {
+        Ok(client
+            .current_url()
+            .await?
+            .as_str()
+            .starts_with(&format!("{origin}/signed-out")))
+    })
+    .await?;
+    client.close_window().await?;
+    client.switch_to_window(host_tab).await?;
+    Ok(())
+}
+
+/// Waits up to a minute for the framed grid (frame 0) to say its session ended, with no rows;
+/// `why_not` describes the situation for the failure message.
+pub async fn frame_says_the_session_ended<F, Fut>(client: &Client, why_not: F) -> Result<()>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    let started = std::time::Instant::now();
+    while frame_state(client).await?.as_deref() != Some("signed-out") {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!(
+                "the framed grid still says {:?} a minute after the sign-out ({})",
+                frame_state(client).await?,
+                why_not().await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    client.enter_frame(0).await?;
+    let said = crate::text_of(client, "[data-state=signed-out]").await?;
+    let rows = client
+        .find(fantoccini::Locator::Css(crate::selectors::ROWS))
+        .await
+        .is_ok();
+    client.enter_parent_frame().await?;
+    if !said.contains("session has ended") || rows {
+        bail!("the frame should say the session ended, and show no rows: {said}");
+    }
+    Ok(())
+}

@@ -9,10 +9,11 @@
 
 use anyhow::{Context as _, Result, bail};
 use e2e::scenario::{
-    assert_no_token_stored, frame_state, sign_in_in_frame, stack_on_sites, with_browser_for_sites,
+    assert_no_token_stored, frame_says_the_session_ended, frame_state, sign_in_in_frame,
+    sign_out_in_a_portal_tab, stack_on_sites, with_browser_for_sites,
 };
 use e2e::site::{ALL_HOSTS, DeployedPortal, INTRANET_HOST, PORTAL_HOST, Sites, Upstreams};
-use e2e::{dist, sign_in_at, text_of, wait_for, wait_for_text, wait_until};
+use e2e::{dist, sign_in_at, wait_for, wait_for_text, wait_until};
 use std::path::Path;
 
 /// Every file below `dir`, as paths relative to it with `/` separators.
@@ -394,51 +395,20 @@ async fn signing_out_in_a_portal_tab_reaches_a_grid_framed_by_another_site() {
         client.enter_frame(0).await?;
         e2e::grid::wait_for_rows(&client).await?;
         client.enter_parent_frame().await?;
-        let intranet_tab = client.window().await?;
-
         // A portal tab: the same person through AIM's session (no form), then signing out.
-        let portal_tab = client.new_window(true).await?;
-        client.switch_to_window(portal_tab.handle.clone()).await?;
-        client.goto(&format!("{origin}/")).await?;
-        e2e::grid::wait_for_rows(&client).await?;
-        wait_for(&client, "button#sign-out").await?.click().await?;
-        wait_until("back at the portal, signed out", || async {
-            Ok(client
-                .current_url()
-                .await?
-                .as_str()
-                .starts_with(&format!("{origin}/signed-out")))
+        sign_out_in_a_portal_tab(&client, &origin, None).await?;
+        frame_says_the_session_ended(&client, || async {
+            let refreshes = stack
+                .aim
+                .counters
+                .refreshes
+                .load(std::sync::atomic::Ordering::Relaxed);
+            format!(
+                "{refreshes} refreshes at AIM, log {:?}",
+                stack.aim.request_log().iter().rev().take(8).collect::<Vec<_>>()
+            )
         })
         .await?;
-        client.close_window().await?;
-        client.switch_to_window(intranet_tab).await?;
-
-        let started = std::time::Instant::now();
-        while frame_state(&client).await?.as_deref() != Some("signed-out") {
-            if started.elapsed() > std::time::Duration::from_secs(60) {
-                client.enter_frame(0).await?;
-                let shown = client.execute("return document.visibilityState", vec![]).await?;
-                client.enter_parent_frame().await?;
-                let refreshes = stack.aim.counters.refreshes.load(std::sync::atomic::Ordering::Relaxed);
-                bail!(
-                    "the framed grid still says {:?} a minute after the sign-out (frame {shown}, {refreshes} refreshes at AIM, log {:?})",
-                    frame_state(&client).await?,
-                    stack.aim.request_log().iter().rev().take(8).collect::<Vec<_>>()
-                );
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        }
-        client.enter_frame(0).await?;
-        let said = text_of(&client, "[data-state=signed-out]").await?;
-        if !said.contains("session has ended")
-            || client
-                .find(fantoccini::Locator::Css(e2e::selectors::ROWS))
-                .await
-                .is_ok()
-        {
-            bail!("the frame should say the session ended, and show no rows: {said}");
-        }
-        client.enter_parent_frame().await?;
         assert_no_token_stored(&client, &stack).await
     })
     .await;

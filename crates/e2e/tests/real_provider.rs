@@ -6,7 +6,10 @@
 
 use anyhow::{Result, bail};
 use e2e::scenario::{assert_no_jwt_stored, stack_on_sites, stack_with, with_browser};
-use e2e::scenario::{frame_state, in_sign_in_popup, with_browser_for_sites};
+use e2e::scenario::{
+    frame_says_the_session_ended, frame_state, in_sign_in_popup, sign_out_in_a_portal_tab,
+    with_browser_for_sites,
+};
 use e2e::selectors::EMBEDDED_SIGN_IN;
 use e2e::site::{
     ALL_HOSTS, DeployedPortal, INTRANET_HOST, PORTAL_HOST, RealProvider, Sites, Upstreams, free_port,
@@ -62,6 +65,28 @@ async fn provider_and_portal(
     })
     .await;
     (provider, stack, portal)
+}
+
+/// After a renewal began: the provider issues a new access token (it had issued `issued`), the
+/// grid shows the `before` rows again, its form never showed, and no JWT is in the browser.
+async fn renewed_without_a_form(
+    client: &Client,
+    provider: &RealProvider,
+    issued: usize,
+    before: &[Vec<String>],
+) -> Result<()> {
+    wait_until("a new access token from the provider", || async {
+        Ok(provider.access_tokens_issued() > issued)
+    })
+    .await?;
+    e2e::grid::wait_for_rows(client).await?;
+    if client.find(Locator::Css("input[name=login]")).await.is_ok() {
+        bail!("the renewal showed the provider's form");
+    }
+    if e2e::grid::rows(client).await? != before {
+        bail!("the same rows should come back after the renewal");
+    }
+    assert_no_jwt_stored(client).await
 }
 
 /// The portal's Sign in, then the provider's pages, as `account`.
@@ -211,18 +236,7 @@ async fn an_expired_token_is_renewed_silently_through_the_providers_session() {
         let issued = provider.access_tokens_issued();
         tokio::time::sleep(std::time::Duration::from_secs(8)).await;
         client.find(Locator::Css("button.reload")).await?.click().await?;
-        wait_until("a new access token from the provider", || async {
-            Ok(provider.access_tokens_issued() > issued)
-        })
-        .await?;
-        e2e::grid::wait_for_rows(&client).await?;
-        if client.find(Locator::Css("input[name=login]")).await.is_ok() {
-            bail!("the renewal showed the provider's form");
-        }
-        if e2e::grid::rows(&client).await? != before {
-            bail!("the same rows should come back after the renewal");
-        }
-        assert_no_jwt_stored(&client).await
+        renewed_without_a_form(&client, &provider, issued, &before).await
     })
     .await;
 }
@@ -305,47 +319,13 @@ async fn signing_out_in_a_portal_tab_reaches_a_framed_grid_at_the_provider() {
         client.enter_frame(0).await?;
         e2e::grid::wait_for_rows(&client).await?;
         client.enter_parent_frame().await?;
-        let intranet_tab = client.window().await?;
-
-        // A portal tab: the same person through the provider's session (no form), signing out.
-        let portal_tab = client.new_window(true).await?;
-        client.switch_to_window(portal_tab.handle.clone()).await?;
-        client.goto(&format!("{origin}/")).await?;
-        e2e::grid::wait_for_rows(&client).await?;
-        wait_for(&client, "button#sign-out").await?.click().await?;
-        wait_for(&client, "button[name=logout][value=yes]")
-            .await?
-            .click()
-            .await?;
-        wait_until("back at the portal, signed out", || async {
-            Ok(client
-                .current_url()
-                .await?
-                .as_str()
-                .starts_with(&format!("{origin}/signed-out")))
+        // A portal tab: the same person through the provider's session (no form), signing out
+        // by GET, which the provider asks the person to confirm.
+        sign_out_in_a_portal_tab(&client, &origin, Some("button[name=logout][value=yes]")).await?;
+        frame_says_the_session_ended(&client, || async {
+            "the provider's refresh tokens bound to its session".to_owned()
         })
         .await?;
-        client.close_window().await?;
-        client.switch_to_window(intranet_tab).await?;
-
-        let started = std::time::Instant::now();
-        while frame_state(&client).await?.as_deref() != Some("signed-out") {
-            if started.elapsed() > std::time::Duration::from_secs(60) {
-                bail!(
-                    "the framed grid still says {:?} a minute after the sign-out",
-                    frame_state(&client).await?
-                );
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        }
-        client.enter_frame(0).await?;
-        let said = e2e::text_of(&client, "[data-state=signed-out]").await?;
-        if !said.contains("session has ended")
-            || client.find(Locator::Css(e2e::selectors::ROWS)).await.is_ok()
-        {
-            bail!("the frame should say the session ended, and show no rows: {said}");
-        }
-        client.enter_parent_frame().await?;
         assert_no_jwt_stored(&client).await
     })
     .await;
@@ -373,18 +353,7 @@ async fn the_provider_stopped_during_a_renewal_is_an_outage_and_the_renewal_comp
         }
         let issued = provider.access_tokens_issued();
         provider.start_again()?;
-        wait_until("a new access token from the provider", || async {
-            Ok(provider.access_tokens_issued() > issued)
-        })
-        .await?;
-        e2e::grid::wait_for_rows(&client).await?;
-        if client.find(Locator::Css("input[name=login]")).await.is_ok() {
-            bail!("the renewal after the outage showed the provider's form");
-        }
-        if e2e::grid::rows(&client).await? != before {
-            bail!("the same rows should come back after the renewal");
-        }
-        assert_no_jwt_stored(&client).await
+        renewed_without_a_form(&client, &provider, issued, &before).await
     })
     .await;
 }
