@@ -319,14 +319,7 @@ pub async fn sign_out_in_a_portal_tab(client: &Client, origin: &str, confirm: Op
     if let Some(confirm) = confirm {
         wait_for(client, confirm).await?.click().await?;
     }
-    wait_until("back at the portal, signed out", || async {
-        Ok(client
-            .current_url()
-            .await?
-            .as_str()
-            .starts_with(&format!("{origin}/signed-out")))
-    })
-    .await?;
+    back_at_signed_out(client, origin).await?;
     client.close_window().await?;
     client.switch_to_window(host_tab).await?;
     Ok(())
@@ -361,4 +354,16 @@ where
         bail!("the frame should say the session ended, and show no rows: {said}");
     }
     Ok(())
+}
+
+/// Waits until the page is the portal's `/signed-out` at `origin`, back from the authority.
+pub async fn back_at_signed_out(client: &Client, origin: &str) -> Result<()> {
+    wait_until("back at the portal, signed out", || async {
+        Ok(client
+            .current_url()
+            .await?
+            .as_str()
+            .starts_with(&format!("{origin}/signed-out")))
+    })
+    .await
 }

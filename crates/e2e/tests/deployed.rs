@@ -13,7 +13,7 @@ use e2e::scenario::{
     sign_out_in_a_portal_tab, stack_on_sites, with_browser_for_sites,
 };
 use e2e::site::{ALL_HOSTS, DeployedPortal, INTRANET_HOST, PORTAL_HOST, Sites, Upstreams};
-use e2e::{dist, sign_in_at, wait_for, wait_for_text, wait_until};
+use e2e::{dist, sign_in_at, wait_for, wait_for_text};
 use std::path::Path;
 
 /// Every file below `dir`, as paths relative to it with `/` separators.
@@ -196,14 +196,7 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
         client.goto(&format!("{origin}/")).await?;
         e2e::grid::wait_for_rows(&client).await?;
         wait_for(&client, "button#sign-out").await?.click().await?;
-        wait_until("back at the portal, signed out", || async {
-            Ok(client
-                .current_url()
-                .await?
-                .as_str()
-                .starts_with(&format!("{origin}/signed-out")))
-        })
-        .await?;
+        e2e::scenario::back_at_signed_out(&client, &origin).await?;
         wait_for_text(&client, "#notice", &["You are signed out."]).await?;
         // AIM's session ended with it: the cross-site POST carried AIM's cookie.
         if stack.aim.open_sessions() != 0 {

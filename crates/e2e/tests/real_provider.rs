@@ -130,14 +130,7 @@ async fn a_certified_provider_signs_in_silently_again_shows_lookups_and_signs_ou
             .await?
             .click()
             .await?;
-        wait_until("back at the portal, signed out", || async {
-            Ok(client
-                .current_url()
-                .await?
-                .as_str()
-                .starts_with(&format!("{portal}/signed-out")))
-        })
-        .await?;
+        e2e::scenario::back_at_signed_out(&client, &portal).await?;
         wait_for_text(&client, "#notice", &["You are signed out."]).await?;
         // The provider's session is over (ask its store: the portal's next Sign in asks for the
         // form anyway, `prompt=login` after a sign-out).
