@@ -572,7 +572,9 @@ async fn a_bad_configuration_is_a_page_listing_every_problem() {
     let issues = mes_client::PortalConfig::from_json(text, mes_client::Runtime::Browser)
         .expect_err("broken")
         .errors;
-    assert_eq!(issues.len(), 6);
+    // Six problems of the file, and a User Access Token Web API on another authority than the
+    // portal's (it would get the person's token).
+    assert_eq!(issues.len(), 7);
     let root = container();
     let _mounted = mount_to(
         root.clone(),
@@ -583,7 +585,13 @@ async fn a_bad_configuration_is_a_page_listing_every_problem() {
         .iter()
         .map(|li| li.text_content().unwrap_or_default())
         .collect();
-    assert_eq!(items.len(), 6, "{items:?}");
+    assert_eq!(items.len(), 7, "{items:?}");
+    assert!(
+        items
+            .iter()
+            .any(|i| i.starts_with("web_apis[0].authority") && i.contains("portal's authority")),
+        "{items:?}"
+    );
     assert!(
         items
             .iter()
