@@ -24,7 +24,7 @@
 use crate::embed::{EmbedOptions, embedded_grid, selection_detail, start_embedded_portal};
 use crate::grid_model::SelectedRow;
 use crate::session::{AuthState, Portal};
-use crate::words::{RareWord, Word, w};
+use crate::words::{RareWord, Word, fill, w};
 use leptos::prelude::*;
 use mes_client::SelectionMode;
 use wasm_bindgen::prelude::*;
@@ -163,10 +163,28 @@ pub fn FrameApp() -> impl IntoView {
     tell_the_height(host);
     check_the_session(portal, host);
     let on_rows = selections_to_the_parent(host);
+    // config.json's embed_limits for the allowed site: the lookup and selection it asks for.
+    let refused_lookup = Memo::new(move |_| {
+        let Host::Allowed(origin) = host.get() else {
+            return None;
+        };
+        let asked = options.get();
+        let config = portal.config.get()?;
+        (!config.may_show(&origin, &asked.lookup, asked.selection)).then_some(asked.lookup)
+    });
 
     move || {
         let config_invalid = matches!(portal.auth.get(), AuthState::ConfigInvalid(_));
         match host.get() {
+        Host::Allowed(_) if refused_lookup.get().is_some() => {
+            let lookup = refused_lookup.get().unwrap_or_default();
+            view! {
+                <div class="state bad" role="alert" data-state="lookup-refused">
+                    <p>{fill(RareWord::FrameLookupRefused, &[("lookup", &lookup)])}</p>
+                </div>
+            }
+            .into_any()
+        }
         // An invalid config.json is shown as the portal shows it, even before a hello.
         Host::Allowed(_) | Host::Unchecked(_) => embedded_grid(options, on_rows),
         Host::Waiting if config_invalid => embedded_grid(options, on_rows),

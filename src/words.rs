@@ -140,6 +140,7 @@ words! {
         FrameOpenPortal = "frame.open_portal": "Open the MES Web Portal",
         FrameRefused = "frame.refused": "This page is not allowed to show MES lookups. Ask the person who deployed the portal to add its address to embed_origins in config.json.",
         FrameSessionEnded = "frame.session_ended": "Your session has ended at the identity authority (you may have signed out in another window).",
+        FrameLookupRefused = "frame.lookup_refused": "This page may not show the lookup “{lookup}” this way. Ask the person who deployed the portal: config.json's embed_limits say which lookups and selection modes each site may use.",
     }
 }
 

@@ -509,3 +509,49 @@ async fn the_leak_audit_finds_a_token_in_a_frame_or_a_shadow_root() {
     })
     .await;
 }
+
+/// Review E9: config.json's `embed_limits` narrow what a listed site may show. Here the other
+/// site may show Lots only: its page shows Lots, and when it asks for Items the frame refuses
+/// plainly, naming the lookup, instead of showing it.
+#[tokio::test]
+async fn embed_limits_keep_a_site_to_the_lookups_it_may_show() {
+    let port = e2e::site::free_port().expect("port");
+    let site = format!("http://127.0.0.1:{port}");
+    let stack = stack_with("e2e-embed-limits", |o| {
+        o.other_site_port = port;
+        o.config_patch = Some(serde_json::json!({
+            "embed_limits": { site.clone(): { "lookups": ["Lots"] } }
+        }));
+    })
+    .await;
+    assert_eq!(stack.other_site_origin.as_deref(), Some(site.as_str()));
+    with_browser(|client| async move {
+        client.goto(&format!("{site}/")).await?;
+        wait_until("the frame shows Lots, signed out", || async {
+            Ok(frame_state(&client).await?.as_deref() == Some("signed-out"))
+        })
+        .await?;
+        client.enter_frame(0).await?;
+        if client
+            .find(Locator::Css("[data-state=lookup-refused]"))
+            .await
+            .is_ok()
+        {
+            bail!("Lots is allowed for this site");
+        }
+        client.enter_parent_frame().await?;
+        client.find(Locator::Css("#show-items")).await?.click().await?;
+        client.enter_frame(0).await?;
+        let said = wait_for(&client, "[data-state=lookup-refused]")
+            .await?
+            .text()
+            .await?;
+        if !said.contains("Items") || client.find(Locator::Css(EMBEDDED_SIGN_IN)).await.is_ok() {
+            bail!("the frame should refuse Items plainly, with nothing else: {said}");
+        }
+        assert_accessible(&client, "a framed lookup the site may not show").await?;
+        client.enter_parent_frame().await?;
+        Ok(())
+    })
+    .await;
+}

@@ -187,6 +187,22 @@ pub struct PortalConfig {
     /// The web server's `frame-ancestors` must list the same (docs/embedding.md).
     #[serde(default)]
     pub embed_origins: Vec<String>,
+    /// What a site of `embed_origins` may show, by origin: listing a site trusts every page of it
+    /// with every lookup (docs/embedding.md); a site given limits here gets only those.
+    #[serde(default)]
+    pub embed_limits: BTreeMap<String, EmbedLimits>,
+}
+
+/// The lookups and selection modes one embedding site may use (absent = no limit of that kind).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbedLimits {
+    /// The names of the lookups it may show.
+    #[serde(default)]
+    pub lookups: Option<Vec<String>>,
+    /// The selection modes it may ask for.
+    #[serde(default)]
+    pub selection: Option<Vec<SelectionMode>>,
 }
 
 /// The translations the portal ships (English is built in).
@@ -274,6 +290,28 @@ impl PortalConfig {
         self.embed_origins.iter().any(|a| a == origin) && ancestor.is_none_or(|a| a == origin)
     }
 
+    /// Whether the framing page of `origin` (already allowed by [`Self::may_frame`]) may show
+    /// `lookup` with `selection` (the lookup's own mode when the page asks for none), under
+    /// `embed_limits`.
+    pub fn may_show(&self, origin: &str, lookup: &str, selection: Option<SelectionMode>) -> bool {
+        let Some(limits) = self.embed_limits.get(origin) else {
+            return true;
+        };
+        let Some(definition) = self.lookups.iter().find(|l| l.name == lookup) else {
+            // Not a lookup: the grid says so itself.
+            return true;
+        };
+        let mode = selection.unwrap_or(definition.selection);
+        limits
+            .lookups
+            .as_ref()
+            .is_none_or(|names| names.contains(&definition.name))
+            && limits
+                .selection
+                .as_ref()
+                .is_none_or(|modes| modes.contains(&mode))
+    }
+
     /// The translations that may be loaded: `translations` from config.json, or the shipped ones.
     pub fn translations(&self) -> Vec<String> {
         self.translations
@@ -308,6 +346,20 @@ impl PortalConfig {
                     &format!("translations[{i}]"),
                     &format!("\"{tag}\" is not a language (two or three lowercase letters, e.g. \"de\")"),
                 );
+            }
+        }
+        for (origin, limits) in &self.embed_limits {
+            let field = format!("embed_limits.{origin}");
+            if !self.embed_origins.iter().any(|o| o == origin) {
+                report.error(&field, "limits a site that embed_origins does not list");
+            }
+            for name in limits.lookups.iter().flatten() {
+                if !self.lookups.iter().any(|l| l.name == *name) {
+                    report.error(
+                        &format!("{field}.lookups"),
+                        &format!("names \"{name}\", which is not a lookup"),
+                    );
+                }
             }
         }
         for (i, origin) in self.embed_origins.iter().enumerate() {
@@ -559,6 +611,65 @@ mod tests {
             "audience":"mes-web-api","client_id":"mes-portal","scope":"mes-web-api"{secret}}}],
             "lookups":[{{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}}]}}"#
         )
+    }
+
+    /// Review E9: a site of `embed_origins` given limits may show only those lookups, in those
+    /// selection modes; others keep the whole grant; limits must name listed sites and lookups.
+    #[test]
+    fn embed_limits_narrow_what_a_listed_site_may_show() {
+        let with = |limits: &str| {
+            sample("http://127.0.0.1:3/mesmw/", "").replacen(
+                "{",
+                &format!(r#"{{"embed_origins":["https://kiosk.plant.example","https://intranet.plant.example"],"embed_limits":{limits},"#),
+                1,
+            )
+        };
+        let (config, _) = PortalConfig::from_json(
+            &with(r#"{"https://kiosk.plant.example":{"lookups":["Entities"],"selection":["single"]}}"#),
+            Runtime::Browser,
+        )
+        .expect("valid");
+        let kiosk = "https://kiosk.plant.example";
+        assert!(config.may_show(kiosk, "Entities", None));
+        assert!(config.may_show(kiosk, "Entities", Some(SelectionMode::Single)));
+        assert!(!config.may_show(kiosk, "Entities", Some(SelectionMode::Multi)));
+        let mut more = config.clone();
+        more.lookups.push(LookupDefinition {
+            name: "Users".into(),
+            ..more.lookups[0].clone()
+        });
+        assert!(
+            !more.may_show(kiosk, "Users", None),
+            "a lookup the limits do not name"
+        );
+        assert!(more.may_show(
+            "https://intranet.plant.example",
+            "Users",
+            Some(SelectionMode::Multi)
+        ));
+        for (limits, field) in [
+            (
+                r#"{"https://stranger.example":{}}"#,
+                "embed_limits.https://stranger.example",
+            ),
+            (
+                r#"{"https://kiosk.plant.example":{"lookups":["Nope"]}}"#,
+                "embed_limits.https://kiosk.plant.example.lookups",
+            ),
+        ] {
+            let report = PortalConfig::from_json(&with(limits), Runtime::Browser).expect_err(limits);
+            assert!(
+                report.errors.iter().any(|e| e.field == field),
+                "{limits}: {report:?}"
+            );
+        }
+        assert!(
+            PortalConfig::from_json(
+                &with(r#"{"https://kiosk.plant.example":{"selection":["all"]}}"#),
+                Runtime::Browser
+            )
+            .is_err()
+        );
     }
 
     /// Review E5: a User Access Token Web API on another authority would get the person's token.
