@@ -579,8 +579,7 @@ fn check_url(report: &mut ConfigReport, field: &str, value: &str) -> bool {
             report.error(field, &format!("\"{value}\" is not an absolute URL ({e})"));
             false
         }
-        Ok(url) if url.scheme() == "https" => true,
-        Ok(url) if url.scheme() == "http" && url.is_loopback() => true,
+        Ok(url) if url.is_secure_or_loopback() => true,
         Ok(url) if url.scheme() == "http" => {
             report.error(
                 field,

@@ -152,20 +152,28 @@ pub fn lookup_request(url: &str, access_token: &Secret, options: &LookupOptions)
     request.checked()
 }
 
-/// The MES's own message from an ASP.NET-style `{"Message": …}` body, or the body's first bytes.
-fn message_of(response: &HttpResponse) -> String {
+/// The MES's own message, from an ASP.NET-style `{"Message": …}` body (or `message`,
+/// `error_description`, `error`), as sent.
+fn own_message(response: &HttpResponse) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Body {
         #[serde(alias = "message", alias = "error_description", alias = "error")]
         #[serde(rename = "Message")]
         message: String,
     }
-    match serde_json::from_slice::<Body>(response.body()) {
-        Ok(b) => b.message.chars().filter(|c| !c.is_control()).take(500).collect(),
-        Err(_) if response.body().is_empty() => {
+    serde_json::from_slice::<Body>(response.body())
+        .ok()
+        .map(|b| b.message)
+}
+
+/// The MES's own message for the screen, or the body's first bytes.
+fn message_of(response: &HttpResponse) -> String {
+    match own_message(response) {
+        Some(message) => message.chars().filter(|c| !c.is_control()).take(500).collect(),
+        None if response.body().is_empty() => {
             format!("HTTP {} with no message", response.status().as_u16())
         }
-        Err(_) => first_bytes(response.body()),
+        None => first_bytes(response.body()),
     }
 }
 
@@ -186,16 +194,10 @@ pub enum AuthorityVerdict {
 /// is about something else, that is an MES error whatever the browser reaches. Only without a
 /// message does the portal fall back to asking the authority itself.
 pub fn authority_verdict(response: &HttpResponse) -> AuthorityVerdict {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        #[serde(alias = "message", alias = "error_description", alias = "error")]
-        #[serde(rename = "Message")]
-        message: String,
-    }
-    let Ok(body) = serde_json::from_slice::<Body>(response.body()) else {
+    let Some(message) = own_message(response) else {
         return AuthorityVerdict::Unsaid;
     };
-    let text = body.message.to_lowercase();
+    let text = message.to_lowercase();
     if text.trim().is_empty() {
         return AuthorityVerdict::Unsaid;
     }

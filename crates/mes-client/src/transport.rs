@@ -121,11 +121,6 @@ impl HttpRequest {
         self
     }
 
-    /// The time limit set with [`Self::time_limit`].
-    pub fn time_limit_seconds(&self) -> Option<u32> {
-        self.time_limit
-    }
-
     /// The method.
     pub fn method(&self) -> Method {
         self.method
