@@ -174,17 +174,17 @@ pub fn FrameApp() -> impl IntoView {
     });
 
     move || {
-        let config_invalid = matches!(portal.auth.get(), AuthState::ConfigInvalid(_));
-        match host.get() {
-        Host::Allowed(_) if refused_lookup.get().is_some() => {
-            let lookup = refused_lookup.get().unwrap_or_default();
-            view! {
+        // Only an allowed site is refused a lookup (the memo is `None` for any other host).
+        if let Some(lookup) = refused_lookup.get() {
+            return view! {
                 <div class="state bad" role="alert" data-state="lookup-refused">
                     <p>{fill(RareWord::FrameLookupRefused, &[("lookup", &lookup)])}</p>
                 </div>
             }
-            .into_any()
+            .into_any();
         }
+        let config_invalid = matches!(portal.auth.get(), AuthState::ConfigInvalid(_));
+        match host.get() {
         // An invalid config.json is shown as the portal shows it, even before a hello.
         Host::Allowed(_) | Host::Unchecked(_) => embedded_grid(options, on_rows),
         Host::Waiting if config_invalid => embedded_grid(options, on_rows),

@@ -387,8 +387,8 @@ http {{
     /// follows no redirects and decompresses nothing.
     pub fn http(&self) -> Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder();
-        for host in ALL_HOSTS {
-            builder = builder.resolve(host, ([127, 0, 0, 1], self.port).into());
+        for (host, address) in self.loopback() {
+            builder = builder.resolve(&host, address);
         }
         Ok(builder
             .add_root_certificate(reqwest::Certificate::from_pem(&self.ca_pem)?)
@@ -401,11 +401,16 @@ http {{
     pub fn doctor_options(&self) -> mes_client::DoctorOptions {
         mes_client::DoctorOptions {
             ca_pem: Some(self.ca_pem.clone()),
-            resolve: ALL_HOSTS
-                .iter()
-                .map(|h| ((*h).to_owned(), ([127, 0, 0, 1], self.port).into()))
-                .collect(),
+            resolve: self.loopback(),
         }
+    }
+
+    /// Each of the five host names at this nginx on 127.0.0.1.
+    fn loopback(&self) -> Vec<(String, std::net::SocketAddr)> {
+        ALL_HOSTS
+            .iter()
+            .map(|h| ((*h).to_owned(), ([127, 0, 0, 1], self.port).into()))
+            .collect()
     }
 
     /// nginx's error log so far.

@@ -385,9 +385,7 @@ async fn signing_out_in_a_portal_tab_reaches_a_grid_framed_by_another_site() {
     with_browser_for_sites(&ALL_HOSTS, |client| async move {
         client.goto(&format!("{intranet}/")).await?;
         sign_in_in_frame(&client).await?;
-        client.enter_frame(0).await?;
-        e2e::grid::wait_for_rows(&client).await?;
-        client.enter_parent_frame().await?;
+        e2e::grid::wait_for_rows_in_frame(&client).await?;
         // A portal tab: the same person through AIM's session (no form), then signing out.
         sign_out_in_a_portal_tab(&client, &origin, None).await?;
         frame_says_the_session_ended(&client, || async {

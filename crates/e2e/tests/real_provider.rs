@@ -309,9 +309,7 @@ async fn signing_out_in_a_portal_tab_reaches_a_framed_grid_at_the_provider() {
     with_browser_for_sites(&ALL_HOSTS, |client| async move {
         client.goto(&format!("{intranet}/")).await?;
         sign_in_in_frame_at_the_provider(&client).await?;
-        client.enter_frame(0).await?;
-        e2e::grid::wait_for_rows(&client).await?;
-        client.enter_parent_frame().await?;
+        e2e::grid::wait_for_rows_in_frame(&client).await?;
         // A portal tab: the same person through the provider's session (no form), signing out
         // by GET, which the provider asks the person to confirm.
         sign_out_in_a_portal_tab(&client, &origin, Some("button[name=logout][value=yes]")).await?;
