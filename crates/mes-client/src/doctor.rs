@@ -103,6 +103,16 @@ impl Doctor {
         });
     }
 
+    /// A finding about a header: its value when it was sent, else `missing` (what to do).
+    fn note_header(&mut self, check: &str, ok: bool, value: String, missing: &str) {
+        let says = if value.is_empty() {
+            missing.to_owned()
+        } else {
+            value
+        };
+        self.note(check, ok, says);
+    }
+
     async fn get(&self, url: &str) -> Result<reqwest::Response, String> {
         self.http.get(url).send().await.map_err(|e| describe(&e))
     }
@@ -127,14 +137,11 @@ impl Doctor {
         let status = response.status().as_u16();
         let html = response.text().await.unwrap_or_default();
         self.mime("/", &kind, "text/html", status);
-        self.note(
+        self.note_header(
             "X-Content-Type-Options",
             nosniff.eq_ignore_ascii_case("nosniff"),
-            if nosniff.is_empty() {
-                "missing: add `nosniff` (mesportal-headers.conf has it)".to_owned()
-            } else {
-                nosniff
-            },
+            nosniff,
+            "missing: add `nosniff` (mesportal-headers.conf has it)",
         );
         for path in files_of_page(&html) {
             let Some(expected) = expected_type(&path) else {
@@ -175,14 +182,11 @@ impl Doctor {
             }
         };
         let cache = header(&response, "cache-control");
-        self.note(
+        self.note_header(
             "config.json is never cached",
             cache.contains("no-store"),
-            if cache.is_empty() {
-                "no Cache-Control: an edit may not reach browsers; send `no-store`".to_owned()
-            } else {
-                cache
-            },
+            cache,
+            "no Cache-Control: an edit may not reach browsers; send `no-store`",
         );
         let text = response.text().await.unwrap_or_default();
         match PortalConfig::from_json(&text, Runtime::Browser) {
