@@ -499,6 +499,7 @@ impl Portal {
                         message: format!(
                             "your session needs renewing at the identity authority, which did not answer: {why}"
                         ),
+                        retry_after: None,
                     }),
                 }
             }

@@ -243,16 +243,23 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
     }
 }
 
-/// Seconds to wait before automatic retry number `attempt` (5, 10, 20, 40, then 60).
-pub fn backoff_seconds(attempt: u32) -> u32 {
-    (5u32 << attempt.min(4)).min(60)
+/// Seconds to wait before automatic retry number `attempt` (5, 10, 20, 40, then 60), or longer
+/// when the server asked for a longer wait (`Retry-After`, already capped by mes-client).
+pub fn backoff_seconds(attempt: u32, asked: Option<u64>) -> u32 {
+    let own = (5u32 << attempt.min(4)).min(60);
+    own.max(asked.map_or(0, |s| u32::try_from(s).unwrap_or(u32::MAX)))
 }
 
 /// "Trying again in N s…", then `retry`: outages end by themselves, and a screen left open on
-/// the plant floor should come back without anyone touching it.
+/// the plant floor should come back without anyone touching it. `asked`: the wait the server
+/// asked for, if longer than the portal's own.
 #[component]
-pub fn RetryCountdown(retry: Callback<()>, attempt: u32) -> impl IntoView {
-    let left = RwSignal::new(backoff_seconds(attempt));
+pub fn RetryCountdown(
+    retry: Callback<()>,
+    attempt: u32,
+    #[prop(optional_no_strip)] asked: Option<u64>,
+) -> impl IntoView {
+    let left = RwSignal::new(backoff_seconds(attempt, asked));
     let handle = set_interval_with_handle(
         move || {
             let n = left.get_untracked().saturating_sub(1);
@@ -312,12 +319,12 @@ pub fn FailureView(
                 </div>
             }.into_any()
         }
-        MesError::AuthorityOffline { message } => view! {
+        MesError::AuthorityOffline { message, retry_after } => view! {
             <div class="state warn" role="alert" data-state="authority-offline">
                 <h2>{w(GridWord::OfflineTitle)}</h2>
                 <p>{w(GridWord::OfflineText)}</p>
                 <pre class="mes-message">{message}</pre>
-                <RetryCountdown retry=retry attempt=attempt />
+                <RetryCountdown retry=retry attempt=attempt asked=retry_after />
                 <div class="actions">{retry_button()}</div>
             </div>
         }

@@ -74,6 +74,55 @@ const SCOPES: &[Scope] = &[
         timeout: 30,
     },
     Scope {
+        name: "secret",
+        package: "mes-client",
+        file: "crates/mes-client/src/secret.rs",
+        test_args: &["--lib"],
+        timeout: 60,
+    },
+    Scope {
+        name: "oauth",
+        package: "mes-client",
+        file: "crates/mes-client/src/oauth.rs",
+        test_args: &["--lib", "--test", "renewal"],
+        timeout: 240,
+    },
+    Scope {
+        name: "absolute_url",
+        package: "mes-client",
+        file: "crates/mes-client/src/absolute_url.rs",
+        test_args: &["--lib", "--test", "absolute_url"],
+        timeout: 60,
+    },
+    Scope {
+        name: "service",
+        package: "mes-client",
+        file: "crates/mes-client/src/service.rs",
+        test_args: &["--lib", "--test", "renewal"],
+        timeout: 240,
+    },
+    Scope {
+        name: "mes",
+        package: "mes-client",
+        file: "crates/mes-client/src/mes.rs",
+        test_args: &["--lib", "--test", "devstack", "--test", "renewal"],
+        timeout: 240,
+    },
+    Scope {
+        name: "config",
+        package: "mes-client",
+        file: "crates/mes-client/src/config.rs",
+        test_args: &["--lib", "--test", "devstack"],
+        timeout: 240,
+    },
+    Scope {
+        name: "transport",
+        package: "mes-client",
+        file: "crates/mes-client/src/transport.rs",
+        test_args: &["--lib", "--test", "devstack", "--test", "renewal"],
+        timeout: 240,
+    },
+    Scope {
         name: "rows",
         package: "mes-client",
         file: "crates/mes-client/src/rows.rs",
@@ -138,6 +187,13 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         [flag] if flag == "--since" => bail!("--since needs a git revision, e.g. --since origin/main"),
         _ => (None, args.iter().map(String::as_str).collect()),
     };
+    if let Some(unknown) = only.iter().find(|name| !SCOPES.iter().any(|s| s.name == **name)) {
+        let known: Vec<&str> = SCOPES.iter().map(|s| s.name).collect();
+        bail!(
+            "no mutation scope \"{unknown}\"; the scopes: {}",
+            known.join(", ")
+        );
+    }
     let results = root.join(if since.is_some() {
         "target/mutants-since"
     } else {
@@ -272,19 +328,25 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// docs/mutants.md from every scope's latest summary (scopes can be run one at a time).
+/// docs/mutants.md from every scope's latest summary (scopes can be run one at a time): a scope
+/// not run on this machine keeps its section from the docs/mutants.md in the repository, so a
+/// run of one scope on a fresh clone does not erase the others' results.
 fn write_doc(root: &Path, header: String) -> Result<()> {
+    let before = std::fs::read_to_string(root.join("docs/mutants.md")).unwrap_or_default();
     let mut doc = header;
     for scope in SCOPES {
         match std::fs::read_to_string(root.join("target/mutants").join(scope.name).join("summary.md")) {
             Ok(summary) => doc.push_str(&summary),
-            Err(_) => {
-                let _ = writeln!(
-                    doc,
-                    "## `{}`\n\nNot run yet (`cargo xtask mutants {}`).\n",
-                    scope.file, scope.name
-                );
-            }
+            Err(_) => match recorded_section(&before, scope.file) {
+                Some(section) => doc.push_str(section),
+                None => {
+                    let _ = writeln!(
+                        doc,
+                        "## `{}`\n\nNot run yet (`cargo xtask mutants {}`).\n",
+                        scope.file, scope.name
+                    );
+                }
+            },
         }
     }
     if let Ok(by_hand) = std::fs::read_to_string(root.join("xtask/mutants-by-hand.md")) {
@@ -295,8 +357,31 @@ fn write_doc(root: &Path, header: String) -> Result<()> {
     Ok(())
 }
 
+/// The section of a written docs/mutants.md about `file`: from its heading to the next `## `.
+fn recorded_section<'d>(doc: &'d str, file: &str) -> Option<&'d str> {
+    let heading = format!("## `{file}`\n");
+    let start = doc.find(&heading)?;
+    let rest = &doc[start + heading.len()..];
+    let end = rest.find("\n## ").map_or(rest.len(), |i| i + 1);
+    Some(&doc[start..start + heading.len() + end])
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_scope_not_run_here_keeps_its_recorded_section() {
+        let doc = "# M\n\n## `a.rs`\n\n| 1 |\n\n## `b.rs`\n\nb text\n\n## Broken by hand\n";
+        assert_eq!(
+            super::recorded_section(doc, "a.rs"),
+            Some("## `a.rs`\n\n| 1 |\n\n")
+        );
+        assert_eq!(
+            super::recorded_section(doc, "b.rs"),
+            Some("## `b.rs`\n\nb text\n\n")
+        );
+        assert_eq!(super::recorded_section(doc, "c.rs"), None);
+    }
+
     #[test]
     fn mutant_names_lose_their_position_only() {
         assert_eq!(

@@ -164,7 +164,8 @@ pub use time::now_seconds;
 pub use transport::NativeTransport;
 pub use transport::{
     BodySink, DEFAULT_BODY_LIMIT, Headers, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method,
-    StatusCode, Transport, TransportError, TransportErrorKind, first_bytes,
+    RETRY_AFTER_LIMIT_SECONDS, StatusCode, Transport, TransportError, TransportErrorKind, first_bytes,
+    retry_after,
 };
 #[cfg(target_arch = "wasm32")]
 pub use transport::{BrowserTransport, ReadError, read_body_stream};

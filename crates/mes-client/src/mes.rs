@@ -45,6 +45,9 @@ pub enum MesError {
     AuthorityOffline {
         /// The MES's message.
         message: String,
+        /// Seconds the authority or the MES asked to be left alone (`Retry-After`), when said:
+        /// a retry waits at least this long.
+        retry_after: Option<u64>,
     },
     /// The portal's configuration cannot make this call (a lookup names a Web API definition
     /// that does not exist): no request was sent.
@@ -534,16 +537,18 @@ impl Query<'_> {
         } else {
             parse_lookup_response(&response, identity).map(|_| ())
         };
+        // A wait the MES (or the proxy before it) asked for, for the countdown before a retry.
+        let retry_after = crate::transport::retry_after(&response, crate::time::now_seconds());
         match outcome {
             Err(MesError::ServerError { status: 500, message }) => match authority_verdict(&response) {
-                AuthorityVerdict::Unreachable => Err(MesError::AuthorityOffline { message }),
+                AuthorityVerdict::Unreachable => Err(MesError::AuthorityOffline { message, retry_after }),
                 AuthorityVerdict::NotAbout => Err(MesError::ServerError { status: 500, message }),
                 // No message of the MES's own: whether this browser reaches the authority decides.
                 AuthorityVerdict::Unsaid => {
                     if authority_answers(transport, &self.api.authority).await {
                         Err(MesError::ServerError { status: 500, message })
                     } else {
-                        Err(MesError::AuthorityOffline { message })
+                        Err(MesError::AuthorityOffline { message, retry_after })
                     }
                 }
             },

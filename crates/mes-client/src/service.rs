@@ -146,14 +146,15 @@ impl ServiceTokenSource {
 
     async fn token_for_lookup(&self) -> Result<Secret, MesError> {
         self.token().await.map_err(|e| {
-            let outage = match &e {
-                ServiceTokenError::Token(t) => t.is_outage(),
-                ServiceTokenError::Discovery(DiscoveryError::Unreachable(t)) => t.kind.is_outage(),
-                _ => false,
+            let (outage, retry_after) = match &e {
+                ServiceTokenError::Token(t) => (t.is_outage(), t.retry_after()),
+                ServiceTokenError::Discovery(DiscoveryError::Unreachable(t)) => (t.kind.is_outage(), None),
+                _ => (false, None),
             };
             if outage {
                 MesError::AuthorityOffline {
                     message: format!("the service token could not be obtained: {e}"),
+                    retry_after,
                 }
             } else {
                 MesError::ServerError {

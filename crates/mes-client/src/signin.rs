@@ -437,7 +437,7 @@ pub async fn revoke_refresh_token(
     if response.status().is_success() {
         return Ok(true);
     }
-    Err(refusal(&response))
+    Err(refusal(&response, crate::time::now_seconds()))
 }
 
 /// The authority's sign-out request (OpenID RP-Initiated Logout 1.0), sent as config.json's
@@ -537,6 +537,8 @@ pub enum TokenError {
         error: String,
         /// Its description.
         description: Option<String>,
+        /// Seconds the authority asked to be left alone (`Retry-After`), when it said so.
+        retry_after: Option<u64>,
     },
     /// No OAuth answer at all — an HTML page, a proxy's, firewall's or load balancer's answer, an
     /// empty body: something between the portal and the authority answered, or the authority is
@@ -547,6 +549,8 @@ pub enum TokenError {
         status: u16,
         /// What came instead, with its content type; never its bytes.
         what: String,
+        /// Seconds the answer asked to be left alone (`Retry-After`), when it said so.
+        retry_after: Option<u64>,
     },
     /// A JSON answer that is not a usable token response: the status and which field was wrong.
     #[error("the identity authority gave an unexpected answer (HTTP {status}): {reason}")]
@@ -579,6 +583,20 @@ impl TokenError {
             TokenError::NotOAuth { .. } => true,
             TokenError::UnexpectedResponse { status, .. } => *status >= 500,
             TokenError::Configuration(_) => false,
+        }
+    }
+
+    /// For an outage, how long the authority (or the proxy before it) asked to be left alone
+    /// (`Retry-After`, capped at [`crate::transport::RETRY_AFTER_LIMIT_SECONDS`]): the grant is
+    /// not presented again before then. A refusal has no "later".
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            TokenError::Refused { retry_after, .. } | TokenError::NotOAuth { retry_after, .. }
+                if self.is_outage() =>
+            {
+                *retry_after
+            }
+            _ => None,
         }
     }
 }
@@ -627,7 +645,7 @@ pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSe
     use serde_json::Value;
     let status = response.status().as_u16();
     if !response.status().is_success() {
-        return Err(refusal(response));
+        return Err(refusal(response, now));
     }
     let unexpected = |reason: String| TokenError::UnexpectedResponse { status, reason };
     let body = response
@@ -642,6 +660,7 @@ pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSe
             return Err(TokenError::NotOAuth {
                 status,
                 what: format!("not a JSON token object ({})", labelled(response)),
+                retry_after: None,
             });
         }
     };
@@ -713,18 +732,22 @@ fn labelled(response: &HttpResponse) -> String {
 }
 
 /// A failed answer from the token or revocation endpoint: the OAuth error it names (RFC 6749
-/// §5.2, RFC 7009 §2.2.1), or its status and content type — never its bytes.
-fn refusal(response: &HttpResponse) -> TokenError {
+/// §5.2, RFC 7009 §2.2.1), or its status and content type — never its bytes — with the wait it
+/// asks for (`Retry-After`, read against `now`).
+fn refusal(response: &HttpResponse, now: u64) -> TokenError {
     let status = response.status().as_u16();
+    let retry_after = crate::transport::retry_after(response, now);
     match serde_json::from_slice::<ErrorAnswer>(response.body()) {
         Ok(e) => TokenError::Refused {
             status,
             error: printable(&e.error),
             description: e.error_description.as_deref().map(printable),
+            retry_after,
         },
         Err(_) => TokenError::NotOAuth {
             status,
             what: format!("not an OAuth answer ({})", labelled(response)),
+            retry_after,
         },
     }
 }
@@ -992,12 +1015,13 @@ mod tests {
             Some(TokenError::Refused {
                 status: 400,
                 error: "invalid_grant".into(),
-                description: Some("used".into())
+                description: Some("used".into()),
+                retry_after: None,
             })
         );
         assert!(matches!(
             parse_token_response(&answer(502, "<html>proxy</html>"), 0),
-            Err(TokenError::NotOAuth { status: 502, ref what }) if what == "not an OAuth answer (no content type)"
+            Err(TokenError::NotOAuth { status: 502, ref what, retry_after: None }) if what == "not an OAuth answer (no content type)"
         ));
         let huge = format!(
             r#"{{"access_token":"a","token_type":"Bearer","expires_in":{}}}"#,
@@ -1198,12 +1222,13 @@ mod tests {
             HttpResponse::new(status, format!("<pre>{secret}</pre>"))
                 .with_header("content-type", "text/html; charset=utf-8")
         };
-        let err = refusal(&html(500));
+        let err = refusal(&html(500), 0);
         assert_eq!(
             err,
             TokenError::NotOAuth {
                 status: 500,
-                what: "not an OAuth answer (text/html)".into()
+                what: "not an OAuth answer (text/html)".into(),
+                retry_after: None,
             }
         );
         assert!(err.is_outage());
@@ -1211,7 +1236,8 @@ mod tests {
             parse_token_response(&html(200), 0).err(),
             Some(TokenError::NotOAuth {
                 status: 200,
-                what: "not a JSON token object (text/html)".into()
+                what: "not a JSON token object (text/html)".into(),
+                retry_after: None,
             })
         );
     }
@@ -1222,7 +1248,18 @@ mod tests {
             status,
             error: error.into(),
             description: None,
+            retry_after: Some(30),
         };
+        assert_eq!(
+            refused(429, "slow_down").retry_after(),
+            Some(30),
+            "an outage keeps its wait"
+        );
+        assert_eq!(
+            refused(400, "invalid_grant").retry_after(),
+            None,
+            "a refusal has no later"
+        );
         assert!(!refused(400, "invalid_grant").is_outage());
         assert!(!refused(401, "invalid_client").is_outage());
         assert!(refused(503, "temporarily_unavailable").is_outage());

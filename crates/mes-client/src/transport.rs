@@ -414,6 +414,27 @@ pub(crate) fn content_type(response: &HttpResponse) -> String {
         .unwrap_or_default()
 }
 
+/// The longest wait a `Retry-After` is believed for (10 minutes): a hint of hours — a
+/// misconfigured proxy, or an answer meant for another client — must not keep a plant screen
+/// from trying again; the person can always try at once.
+pub const RETRY_AFTER_LIMIT_SECONDS: u64 = 600;
+
+/// How many seconds from `now` an answer asks the caller to wait before asking again
+/// (`Retry-After`, RFC 9110 §10.2.3: delay-seconds or an HTTP date), at most
+/// [`RETRY_AFTER_LIMIT_SECONDS`]. Absent, malformed or already past: `None`. In a browser the
+/// header is visible across origins only when the server lists it in
+/// `Access-Control-Expose-Headers`; without it the caller's own backoff applies.
+pub fn retry_after(response: &HttpResponse, now: u64) -> Option<u64> {
+    let value = response.headers().get("retry-after")?.trim();
+    let seconds = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits beyond u64 are a wait longer than the limit anyway.
+        value.parse::<u64>().unwrap_or(u64::MAX)
+    } else {
+        crate::time::http_date_seconds(value)?.checked_sub(now)?
+    };
+    (seconds > 0).then_some(seconds.min(RETRY_AFTER_LIMIT_SECONDS))
+}
+
 pub(crate) fn is_json(content_type: &str) -> bool {
     content_type == "application/json"
         || (content_type.starts_with("application/") && content_type.ends_with("+json"))
@@ -953,5 +974,22 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_or_a_date_within_the_limit() {
+        use super::{RETRY_AFTER_LIMIT_SECONDS, retry_after};
+        let now = 1_796_605_200; // Mon, 07 Dec 2026 01:00:00 GMT
+        let said =
+            |value: &str| retry_after(&HttpResponse::new(429, "").with_header("Retry-After", value), now);
+        assert_eq!(said("120"), Some(120));
+        assert_eq!(said(" 7 "), Some(7));
+        assert_eq!(said("Mon, 07 Dec 2026 01:01:30 GMT"), Some(90));
+        assert_eq!(said("86400"), Some(RETRY_AFTER_LIMIT_SECONDS), "hours are capped");
+        assert_eq!(said("99999999999999999999999"), Some(RETRY_AFTER_LIMIT_SECONDS));
+        for nothing in ["0", "Mon, 07 Dec 2026 00:59:00 GMT", "-5", "1.5", "soon", ""] {
+            assert_eq!(said(nothing), None, "{nothing:?}");
+        }
+        assert_eq!(retry_after(&HttpResponse::new(503, ""), now), None);
     }
 }

@@ -117,6 +117,9 @@ struct Current {
     /// The outcome of the last attempt when it failed. A refusal (not an outage) is final:
     /// nothing is presented to the authority after it, so it stays.
     last_failure: Option<RenewError>,
+    /// After an outage whose answer said `Retry-After`: until then (seconds since the epoch) the
+    /// refresh token is not presented, and callers share the last outage instead.
+    quiet_until: Option<u64>,
 }
 
 impl Current {
@@ -153,6 +156,7 @@ impl<T: Transport + 'static> UserSession<T> {
                 generation: 0,
                 finished: 0,
                 last_failure: None,
+                quiet_until: None,
             }),
             gate: async_lock::Mutex::new(()),
         }
@@ -266,6 +270,12 @@ impl<T: Transport + 'static> UserSession<T> {
             {
                 return Err(failure.clone());
             }
+            // The authority asked to be left alone for a while (429/503 with `Retry-After`).
+            if let Some(failure) = &c.last_failure
+                && c.quiet_until.is_some_and(|until| until > now_seconds())
+            {
+                return Err(failure.clone());
+            }
             let Some(refresh_token) = c.tokens.refresh_token.clone() else {
                 return Err(RenewError::NoRefreshToken);
             };
@@ -279,11 +289,14 @@ impl<T: Transport + 'static> UserSession<T> {
             &refresh_token,
             sent,
         )
-        .await
-        .map_err(RenewError::from_token);
+        .await;
         let mut tokens = match answer {
             Ok(tokens) => tokens,
-            Err(e) => return Err(self.finish_failed(e)),
+            Err(e) => {
+                // The clock read after the wait, as for every deadline here.
+                let quiet_until = e.retry_after().map(|s| now_seconds().saturating_add(s));
+                return Err(self.finish_failed(RenewError::from_token(e), quiet_until));
+            }
         };
         // The authority answered 2xx: at a rotating authority the refresh token just presented is
         // spent, so the new one is kept at once, whatever the ID token check says next —
@@ -303,7 +316,7 @@ impl<T: Transport + 'static> UserSession<T> {
                 // the session it ends (RFC 7009; best effort — the session ends either way).
                 let _ = revoke_refresh_token(&self.transport, &self.metadata, &self.client_id, rotated).await;
             }
-            return Err(self.finish_failed(e));
+            return Err(self.finish_failed(e, None));
         }
         let mut c = self.lock();
         c.finished += 1;
@@ -315,15 +328,28 @@ impl<T: Transport + 'static> UserSession<T> {
         c.tokens = tokens;
         c.generation += 1;
         c.last_failure = None;
+        c.quiet_until = None;
         Ok((c.tokens.access_token.clone(), c.generation))
     }
 
-    /// Records a renewal's failure for the callers that waited on it.
-    fn finish_failed(&self, error: RenewError) -> RenewError {
+    /// Records a renewal's failure for the callers that waited on it, and until when the
+    /// authority asked not to be asked again.
+    fn finish_failed(&self, error: RenewError, quiet_until: Option<u64>) -> RenewError {
         let mut c = self.lock();
         c.finished += 1;
         c.last_failure = Some(error.clone());
+        c.quiet_until = quiet_until;
         error
+    }
+
+    /// Seconds until the authority may be asked again, when its last answer (an outage) said
+    /// `Retry-After`; the person's screen counts down at least this long.
+    pub fn retry_after(&self) -> Option<u64> {
+        let now = now_seconds();
+        self.lock()
+            .quiet_until
+            .filter(|until| *until > now)
+            .map(|until| until - now)
     }
 
     /// OpenID Connect Core §12.2, with one JWKS refetch for a key the session has not seen.
@@ -380,7 +406,8 @@ impl<'a, T: Transport + 'static> Lookup<'a, &'a UserSession<T>> {
     pub async fn send_into(self, target: &mut dyn RowsTarget) -> Result<(), MesError> {
         let session = self.by;
         let identity = session.claims.identity();
-        let (token, generation) = session.access_token().await.map_err(renewal_failure)?;
+        let failure = |e| renewal_failure(e, session.retry_after());
+        let (token, generation) = session.access_token().await.map_err(failure)?;
         let query = &self.query;
         if let Some(refused) = crate::mes::refuse_token_for(token.expose(), query.api()) {
             return Err(refused);
@@ -390,7 +417,7 @@ impl<'a, T: Transport + 'static> Lookup<'a, &'a UserSession<T>> {
             .await
         {
             Err(MesError::SessionExpired) => {
-                let (token, _) = session.renew(generation).await.map_err(renewal_failure)?;
+                let (token, _) = session.renew(generation).await.map_err(failure)?;
                 query
                     .send_into(&session.transport, &token, Some(&identity), target)
                     .await
@@ -400,10 +427,10 @@ impl<'a, T: Transport + 'static> Lookup<'a, &'a UserSession<T>> {
     }
 }
 
-/// What a failed renewal means for an MES call.
-fn renewal_failure(error: RenewError) -> MesError {
+/// What a failed renewal means for an MES call; `retry_after` is the authority's own wait.
+fn renewal_failure(error: RenewError, retry_after: Option<u64>) -> MesError {
     match error {
-        RenewError::AuthorityOffline(message) => MesError::AuthorityOffline { message },
+        RenewError::AuthorityOffline(message) => MesError::AuthorityOffline { message, retry_after },
         _ => MesError::SessionExpired,
     }
 }

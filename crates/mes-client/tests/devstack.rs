@@ -304,7 +304,7 @@ async fn authority_offline_is_told_apart_from_other_server_errors() {
     f.stack.stop_aim().await;
     let offline = entities(&f, &signed_in.tokens.access_token, "PLANT\\alice").await;
     assert!(
-        matches!(&offline, Err(MesError::AuthorityOffline { message }) if message.contains("unreachable")),
+        matches!(&offline, Err(MesError::AuthorityOffline { message, .. }) if message.contains("unreachable")),
         "{offline:?}"
     );
     f.stack.start_aim().await.expect("restart");

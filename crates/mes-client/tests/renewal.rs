@@ -432,7 +432,7 @@ async fn aim_offline_while_the_token_expires_is_an_outage_not_the_end_of_the_ses
     let done_at_the_edge = done.clone();
     let expired = session_of(&authority, &config, done);
     match lookup(&expired, &api).await {
-        Err(MesError::AuthorityOffline { message }) => {
+        Err(MesError::AuthorityOffline { message, .. }) => {
             assert!(message.contains("did not answer"), "{message}")
         }
         other => panic!("expected AuthorityOffline, got {other:?}"),
@@ -814,6 +814,78 @@ async fn waiters_share_an_outage_too_and_the_token_endpoint_is_asked_once() {
         2,
         "a later call tries again: an outage keeps the refresh token"
     );
+}
+
+/// Review item 2: an authority that answers 429 with `Retry-After` is an outage whose wait is
+/// honoured: the refresh token is not presented again before then (one request, however many
+/// calls), and the person's screen is told how long to wait.
+#[tokio::test]
+async fn a_busy_authority_is_left_alone_for_as_long_as_its_retry_after_says() {
+    let (aim, asked) = answering(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: 120\r\ncontent-length: 21\r\nconnection: close\r\n\r\n{\"error\":\"slow_down\"}",
+    )
+    .await;
+    let session = expiring_session(&authority_at(&aim, &aim));
+    assert!(matches!(
+        session.renew(0).await,
+        Err(RenewError::AuthorityOffline(_))
+    ));
+    let left = session.retry_after().expect("the wait is kept");
+    assert!((115..=120).contains(&left), "{left}");
+    let api: WebApiDefinition = serde_json::from_value(serde_json::json!({
+        "name": "MES", "base_address": "http://127.0.0.1:9/", "request_uri": "api",
+        "authentication_mode": "User Access Token", "authority": "https://aim.test/identitymanager",
+        "audience": "mes-web-api", "client_id": "mes-portal"
+    }))
+    .expect("api");
+    for _ in 0..3 {
+        match session.lookup(&api, "v3/entity").send().await {
+            Err(MesError::AuthorityOffline {
+                retry_after: Some(wait),
+                ..
+            }) => {
+                assert!((115..=120).contains(&wait), "{wait}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            session.renew(0).await,
+            Err(RenewError::AuthorityOffline(_))
+        ));
+    }
+    assert_eq!(
+        asked.load(Ordering::SeqCst),
+        1,
+        "not asked again inside the wait it named"
+    );
+    assert!(matches!(session.health(), SessionHealth::AuthorityOffline { .. }));
+}
+
+/// Without `Retry-After` the next call asks again (the portal's own countdown paces it), and a
+/// wait of hours is capped so that a plant screen comes back by itself.
+#[tokio::test]
+async fn without_retry_after_the_next_call_asks_again_and_a_long_wait_is_capped() {
+    let (aim, asked) = answering(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/html\r\nretry-after: 86400\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbusy",
+    )
+    .await;
+    let session = expiring_session(&authority_at(&aim, &aim));
+    assert!(session.renew(0).await.is_err());
+    assert!(
+        session
+            .retry_after()
+            .is_some_and(|s| s <= RETRY_AFTER_LIMIT_SECONDS)
+    );
+    let (plain, plain_asked) = answering(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/html\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbusy",
+    )
+    .await;
+    let session = expiring_session(&authority_at(&plain, &plain));
+    assert!(session.renew(0).await.is_err());
+    assert_eq!(session.retry_after(), None);
+    assert!(session.renew(0).await.is_err());
+    assert_eq!(plain_asked.load(Ordering::SeqCst), 2);
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
 }
 
 /// A token answer whose ID token names a key the session has never seen.
