@@ -83,3 +83,53 @@ pub(crate) fn random_b64url(bytes: usize) -> Result<String, getrandom::Error> {
     getrandom::getrandom(&mut buf)?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_prints_as_a_marker_that_says_it_was_hidden() {
+        let secret = Secret::new("at-SECRET");
+        assert_eq!(format!("{secret:?}"), "[redacted]");
+        assert_eq!(format!("{secret}"), "[redacted]");
+        assert_eq!(format!("{:?}", Some(&secret)), "Some([redacted])");
+        assert_eq!(secret.expose(), "at-SECRET");
+    }
+
+    #[test]
+    fn constant_time_eq_is_equality() {
+        assert!(constant_time_eq("", ""));
+        assert!(constant_time_eq("state-1", "state-1"));
+        for (a, b) in [
+            ("state-1", "state-2"),
+            ("state-1", "state-"),
+            ("", "x"),
+            ("ab", "ba"),
+            ("a", "A"),
+        ] {
+            assert!(!constant_time_eq(a, b), "{a} {b}");
+            assert!(!constant_time_eq(b, a), "{b} {a}");
+        }
+    }
+
+    #[test]
+    fn random_values_are_fresh_base64url_of_the_asked_length() {
+        let (a, b) = (
+            random_b64url(32).expect("random"),
+            random_b64url(32).expect("random"),
+        );
+        assert_eq!(
+            a.len(),
+            43,
+            "32 bytes are 43 base64url characters without padding"
+        );
+        assert_ne!(a, b);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
+            "{a}"
+        );
+        assert_eq!(random_b64url(0).expect("random"), "");
+    }
+}
