@@ -131,9 +131,23 @@ impl Portal {
     pub async fn start(self) {
         let path = nav::pathname();
         let at_callback = path == "/callback";
-        if !self.embedded && at_callback && browser::relay_callback_to_opener() {
-            // A sign-in popup of an embedded grid: the opener finishes the sign-in.
-            return self.auth.set(AuthState::Redirecting);
+        if !self.embedded && at_callback {
+            match browser::relay_callback_to_opener() {
+                // A sign-in popup of an embedded grid: the opener finishes the sign-in.
+                browser::Relay::Relayed => return self.auth.set(AuthState::Redirecting),
+                // A popup the authority's page cut loose from its opener: the answer goes on the
+                // origin's channel; when nobody takes it (a grid framed by another site cannot
+                // hear it), this window says why instead of failing in words that are not true.
+                browser::Relay::CutLoose(query) => {
+                    self.auth.set(AuthState::Redirecting);
+                    if !browser::relay_on_channel(&query).await {
+                        self.auth
+                            .set(AuthState::SignInFailed(SignInFailure::PopupCutLoose));
+                    }
+                    return;
+                }
+                browser::Relay::NotAPopup => {}
+            }
         }
         self.auth.set(AuthState::Starting);
         let params = at_callback.then(|| CallbackParams::from_query(&nav::query()));
@@ -352,6 +366,7 @@ impl Portal {
         let redirect = match SignInClient::new(&config.client)
             .authorize(&authority.metadata)
             .prompt(prompt)
+            .in_popup()
             .url()
         {
             Ok(r) => r,
@@ -368,12 +383,30 @@ impl Portal {
         self.auth.set(AuthState::Redirecting);
         let (config, authority) = (config.clone(), (**authority).clone());
         leptos::task::spawn_local(async move {
-            let query = match popup.answer().await {
+            let query = match popup.answer(&redirect.pending.state).await {
                 Ok(q) => q,
-                Err(browser::PopupError::Closed) => {
-                    return self
-                        .auth
-                        .set(AuthState::SignedOut(Some(w(Word::PopupClosed).into())));
+                // Closed — or cut loose by the authority's page (a Cross-Origin-Opener-Policy),
+                // told apart by how soon it happened. Said at once; the answer may still come on
+                // the origin's channel (a page of the portal's own origin hears it, a grid framed
+                // by another site cannot) until the person starts over.
+                Err(e @ (browser::PopupError::Closed | browser::PopupError::CutLoose)) => {
+                    let note: String = match e {
+                        browser::PopupError::CutLoose => w(Word::PopupCutLoose),
+                        _ => w(Word::PopupClosed),
+                    }
+                    .into();
+                    self.auth.set(AuthState::SignedOut(Some(note.clone())));
+                    let auth = self.auth;
+                    let still_wanted = move || matches!(auth.try_get_untracked(), Some(AuthState::SignedOut(Some(ref n))) if *n == note);
+                    match browser::SignInPopup::answer_from_afar(&redirect.pending.state, 600, still_wanted)
+                        .await
+                    {
+                        Some(q) => {
+                            self.auth.set(AuthState::Redirecting);
+                            q
+                        }
+                        None => return,
+                    }
                 }
                 Err(e) => {
                     return self

@@ -66,6 +66,7 @@ words! {
         SignedOut = "signed_out.notice": "You are signed out.",
         SignedOutElsewhere = "signed_out.elsewhere": "You signed out in another tab.",
         PopupClosed = "signed_out.popup_closed": "The sign-in window was closed before signing in.",
+        PopupCutLoose = "signed_out.popup_cut_loose": "The identity authority's sign-in page cut its window loose from this one, so the sign-in cannot come back here. Close that window; if signing in here keeps failing, IT must let AIM's sign-in pages work in pop-ups (no Cross-Origin-Opener-Policy on them).",
         EndSessionFailed = "signed_out.end_session_failed": "You are signed out of the portal, but the identity authority's sign-out page could not be opened ({why}): close the browser to end its session.",
         NoEndSession = "signed_out.no_end_session": "You are signed out of the portal. The identity authority offers no sign-out address, so its own session may still be open: close the browser to end it.",
         // Configuration and the authority at start.
@@ -135,6 +136,7 @@ words! {
         AdviceIdToken = "sign_in_failed.id_token": "The identity authority's answer did not pass the checks, so it was not used. Nothing was stored. Check this computer's clock, then try again.",
         AdviceDiscovery = "sign_in_failed.discovery": "The identity authority's keys could not be read. Try again in a moment.",
         AdviceBrowser = "sign_in_failed.browser": "The browser blocked a step of the sign-in (storage or a popup). Allow it for this site, then try again.",
+        AdviceCutLoose = "sign_in_failed.popup_cut_loose": "Close this window. Signing in from a page of another site needs AIM's sign-in pages to send no Cross-Origin-Opener-Policy; until IT changes that, open the portal itself to sign in.",
         FrameWaiting = "frame.waiting": "Waiting for the page that shows this lookup…",
         FrameNotFramed = "frame.not_framed": "This address shows an MES lookup inside another site's page. To use the portal itself, open it here:",
         FrameOpenPortal = "frame.open_portal": "Open the MES Web Portal",

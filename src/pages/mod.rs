@@ -105,6 +105,7 @@ fn sign_in_advice(failure: &SignInFailure) -> &'static str {
         SignInFailure::IdToken(_) => RareWord::AdviceIdToken,
         SignInFailure::Discovery(_) => RareWord::AdviceDiscovery,
         SignInFailure::Browser(_) => RareWord::AdviceBrowser,
+        SignInFailure::PopupCutLoose => RareWord::AdviceCutLoose,
     })
 }
 

@@ -11,7 +11,9 @@
 //! 4. puts the results into dist/ under trunk's hashed names, names the parts and the loader
 //!    after the same hash (so every file of a build can be cached forever), and writes the new
 //!    Subresource Integrity hashes into index.html;
-//! 5. writes a gzipped copy (`.gz`, gzip -9) of every script, stylesheet, wasm file and translation.
+//! 5. gives `mes-embed-host.js` (the script other sites' pages load) a second, versioned name
+//!    with its Subresource Integrity hash in `embed-host.json`, and prints the snippet to paste;
+//! 6. writes a gzipped copy (`.gz`, gzip -9) of every script, stylesheet, wasm file and translation.
 
 use crate::run_cmd;
 use crate::setup::Tools;
@@ -119,6 +121,7 @@ pub fn split_portal(root: &Path, tools: &Tools) -> Result<()> {
         html = with_integrity(&html, &file, &sri(&dist.join(&file))?)?;
     }
     std::fs::write(&index, html)?;
+    embed_host_version(&dist)?;
 
     // Gzipped copies at the highest level, once per build, for servers that send them as they are
     // (nginx `gzip_static`, devstack) instead of compressing every answer.
@@ -139,6 +142,34 @@ pub fn split_portal(root: &Path, tools: &Tools) -> Result<()> {
             .args(compressible)
             .current_dir(&dist),
     )
+}
+
+/// The file this build's embed-host facts are written to, in dist/ (devstack and the tests read
+/// it; it is public, like the script itself).
+pub const EMBED_HOST_FACTS: &str = "embed-host.json";
+
+/// `mes-embed-host-<hash>.js`, a copy of `mes-embed-host.js` under a name that changes with its
+/// content, and its `integrity`: a page of another site that pins this build's host script with
+/// Subresource Integrity loads a name that never changes under it (the stable name changes with
+/// every upgrade, and a pinned hash would then block it). Written to [`EMBED_HOST_FACTS`] and
+/// printed as the `<script>` line to paste.
+fn embed_host_version(dist: &Path) -> Result<()> {
+    let stable = dist.join("mes-embed-host.js");
+    let bytes = std::fs::read(&stable).with_context(|| format!("reading {}", stable.display()))?;
+    let digest = Sha384::digest(&bytes);
+    let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let script = format!("mes-embed-host-{short}.js");
+    std::fs::write(dist.join(&script), &bytes)?;
+    let integrity = sri(&stable)?;
+    std::fs::write(
+        dist.join(EMBED_HOST_FACTS),
+        format!("{{\"script\":\"{script}\",\"integrity\":\"{integrity}\"}}\n"),
+    )?;
+    eprintln!(
+        "==> Other sites' pages load this build's host script with its integrity pinned:\n    \
+         <script src=\"https://<portal>/{script}\" integrity=\"{integrity}\" crossorigin=\"anonymous\" defer></script>"
+    );
+    Ok(())
 }
 
 /// `mes-portal-<hash>`: the name trunk gave the portal's JavaScript glue in `dist`.

@@ -57,6 +57,11 @@ pub struct AimOptions {
     /// Whether the end-session endpoint takes POST as well as GET. A certified provider's
     /// default takes only GET there (POST is not found), as the real one may be set up.
     pub end_session_post: bool,
+    /// Whether its pages say `Cross-Origin-Opener-Policy: same-origin`, as an authority (or the
+    /// proxy before it) hardened against cross-window attacks may: a sign-in popup then loses its
+    /// opener when AIM's page loads. IdentityServer sends no such header by default, nor does
+    /// the certified provider the tests run; off unless asked for.
+    pub opener_policy: bool,
 }
 
 /// Requests counted per kind, for tests and benchmarks.
@@ -296,8 +301,20 @@ pub fn app(state: Arc<AimState>) -> Router {
         .layer(cors)
         .with_state(state.clone());
     let counted = state.clone();
+    let opener_policy = state.options.opener_policy;
     Router::new()
         .nest(BASE_PATH, routes)
+        .layer(axum::middleware::map_response(
+            move |mut response: Response| async move {
+                if opener_policy {
+                    response.headers_mut().insert(
+                        axum::http::HeaderName::from_static("cross-origin-opener-policy"),
+                        HeaderValue::from_static("same-origin"),
+                    );
+                }
+                response
+            },
+        ))
         .layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| {
                 let mut memory = counted.memory();

@@ -29,12 +29,14 @@ USAGE:
                                    silent prompt=none round trip through AIM)
       --refresh-tokens-end-with-session  Signing out of AIM revokes the refresh tokens of that
                                    session (every client of it, framed grids on other sites too)
+      --aim-opener-policy          AIM's pages send Cross-Origin-Opener-Policy: same-origin (sign-in
+                                   popups lose their opener; the portal says what that means)
       --language TAG               config.json's `language` (e.g. de): the portal's words and
                                    formats whatever the browser prefers   [the browser's]
 
   devstack aim [--port N] [--portal-origin URL]... [--data-dir DIR] [--token-lifetime SECONDS]
                [--refresh-lifetime SECONDS] [--session-lifetime SECONDS]
-               [--refresh-tokens-end-with-session]
+               [--refresh-tokens-end-with-session] [--aim-opener-policy]
                                    Run only the AIM stand-in (issuer http://127.0.0.1:N/identitymanager),
                                    registering the portal client for each --portal-origin.
   devstack mes --authority ISSUER [--audience AUD] [--user-claims a,b] [--allowed-origin URL]...
@@ -85,7 +87,11 @@ fn options_of(command: &str) -> (&'static [&'static str], &'static [&'static str
                 "background-user-ttl",
                 "language",
             ],
-            &["no-refresh-tokens", "refresh-tokens-end-with-session"],
+            &[
+                "no-refresh-tokens",
+                "refresh-tokens-end-with-session",
+                "aim-opener-policy",
+            ],
         ),
         "aim" => (
             &[
@@ -96,7 +102,7 @@ fn options_of(command: &str) -> (&'static [&'static str], &'static [&'static str
                 "refresh-lifetime",
                 "session-lifetime",
             ],
-            &["refresh-tokens-end-with-session"],
+            &["refresh-tokens-end-with-session", "aim-opener-policy"],
         ),
         "mes" => (
             &[
@@ -356,6 +362,7 @@ async fn up(args: &Args) -> Result<(), String> {
         external_authority: None,
         aim_end_session: true,
         aim_end_session_post: true,
+        aim_opener_policy: args.flags.contains_key("aim-opener-policy"),
         aim_refresh_tokens_end_with_session: args.flags.contains_key("refresh-tokens-end-with-session"),
         jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
         background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
@@ -459,6 +466,7 @@ async fn single(args: &Args) -> Result<(), String> {
             session_lifetime: args.get("session-lifetime", devstack::stack::DEFAULT_REFRESH_LIFETIME)?,
             end_session: true,
             end_session_post: true,
+            opener_policy: args.flags.contains_key("aim-opener-policy"),
             refresh_tokens_end_with_session: args.flags.contains_key("refresh-tokens-end-with-session"),
         })
         .map_err(|e| e.to_string())?;

@@ -75,6 +75,9 @@ pub struct StackOptions {
     /// Whether AIM's end-session endpoint takes POST as well as GET (a certified provider's
     /// default takes only GET).
     pub aim_end_session_post: bool,
+    /// Whether AIM's pages send `Cross-Origin-Opener-Policy: same-origin` (see
+    /// [`AimOptions::opener_policy`]).
+    pub aim_opener_policy: bool,
     /// How long MES trusts the authority's keys.
     pub jwks_ttl: Duration,
     /// How long MES caches the Default Background User.
@@ -149,6 +152,7 @@ impl StackOptions {
             external_authority: None,
             aim_end_session: true,
             aim_end_session_post: true,
+            aim_opener_policy: false,
             aim_refresh_tokens_end_with_session: false,
             jwks_ttl: Duration::from_secs(5),
             background_user_ttl: Duration::from_secs(3600),
@@ -180,6 +184,8 @@ pub struct Stack {
     pub other_site_origin: Option<String>,
     other_sites: Vec<Server>,
     examples_dir: Option<PathBuf>,
+    /// The build's host script for other sites' pages.
+    host_script: web::HostScript,
     aim_server: Option<Server>,
     aim_addr: SocketAddr,
     mes_server: Option<Server>,
@@ -271,6 +277,7 @@ impl Stack {
             session_lifetime: options.aim_session_lifetime,
             end_session: options.aim_end_session,
             end_session_post: options.aim_end_session_post,
+            opener_policy: options.aim_opener_policy,
             refresh_tokens_end_with_session: options.aim_refresh_tokens_end_with_session,
         })?);
         let mes = Arc::new(MesState::open(MesOptions {
@@ -300,6 +307,7 @@ impl Stack {
             other_site_origin,
             other_sites: Vec::new(),
             examples_dir: options.examples_dir.clone(),
+            host_script: web::HostScript::of(options.dist_dir.as_deref()),
             aim_addr,
             mes_addr,
             aim_router,
@@ -316,7 +324,7 @@ impl Stack {
         if let (Some(dir), Some(listener)) = (other_site, other_l) {
             stack.other_sites.push(Server::spawn(
                 listener,
-                crate::web::other_site_app(dir, stack.portal_origin.clone()),
+                crate::web::other_site_app(dir, stack.portal_origin.clone(), stack.host_script.clone()),
             )?);
         }
         Ok(stack)
@@ -368,7 +376,7 @@ impl Stack {
         let origin = format!("http://{}", listener.local_addr()?);
         self.other_sites.push(Server::spawn(
             listener,
-            crate::web::other_site_app(dir, self.portal_origin.clone()),
+            crate::web::other_site_app(dir, self.portal_origin.clone(), self.host_script.clone()),
         )?);
         Ok(origin)
     }

@@ -189,6 +189,16 @@ pub fn app(o: WebOptions) -> std::io::Result<Router> {
     }
     Ok(router
         .fallback_service(files)
+        .layer(axum::middleware::map_response(
+            |uri: axum::http::Uri, mut response: axum::response::Response| async move {
+                if is_host_script(uri.path()) {
+                    response
+                        .headers_mut()
+                        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+                }
+                response
+            },
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             csp,
@@ -203,12 +213,70 @@ pub fn app(o: WebOptions) -> std::io::Result<Router> {
         )))
 }
 
+/// The host script a build offers other sites' pages: its versioned name and `integrity`, as
+/// `cargo xtask build` writes them to `dist/embed-host.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostScript {
+    /// `mes-embed-host-<hash>.js`, or the stable `mes-embed-host.js` for a build without facts.
+    pub name: String,
+    /// `sha384-…`; empty (no check) for a build without facts.
+    pub integrity: String,
+}
+
+impl HostScript {
+    /// What the build in `dist` wrote; the stable name without a pin when it wrote nothing (a
+    /// debug build).
+    pub fn of(dist: Option<&Path>) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Facts {
+            script: String,
+            integrity: String,
+        }
+        dist.and_then(|d| std::fs::read(d.join("embed-host.json")).ok())
+            .and_then(|bytes| serde_json::from_slice::<Facts>(&bytes).ok())
+            .map_or_else(
+                || HostScript {
+                    name: "mes-embed-host.js".into(),
+                    integrity: String::new(),
+                },
+                |f| HostScript {
+                    name: f.script,
+                    integrity: f.integrity,
+                },
+            )
+    }
+
+    /// A host page's HTML with its placeholders filled: `{{PORTAL_ORIGIN}}`,
+    /// `{{EMBED_HOST_SCRIPT}}` and `{{EMBED_HOST_INTEGRITY}}`.
+    pub fn fill(&self, page: &str, portal_origin: &str) -> String {
+        page.replace("{{PORTAL_ORIGIN}}", portal_origin)
+            .replace("{{EMBED_HOST_SCRIPT}}", &self.name)
+            .replace("{{EMBED_HOST_INTEGRITY}}", &self.integrity)
+    }
+}
+
+/// Whether `path` is the host script other sites' pages load, under its stable or versioned
+/// name: the one answer of the portal's server that any origin may read (CORS), so a page can
+/// pin it with Subresource Integrity.
+pub fn is_host_script(path: &str) -> bool {
+    let Some(name) = path
+        .strip_prefix("/mes-embed-host")
+        .and_then(|n| n.strip_suffix(".js"))
+    else {
+        return false;
+    };
+    name.is_empty()
+        || name
+            .strip_prefix('-')
+            .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
 /// Another site's server (the demo's and the tests' framing page): serves `dir` (the
-/// examples' `other-site/`), with `{{PORTAL_ORIGIN}}` in its HTML replaced by the portal's
-/// origin. No Content-Security-Policy of its own: it is somebody else's page.
-pub fn other_site_app(dir: PathBuf, portal_origin: String) -> Router {
+/// examples' `other-site/`), with its HTML's placeholders filled ([`HostScript::fill`]). No
+/// Content-Security-Policy of its own: it is somebody else's page.
+pub fn other_site_app(dir: PathBuf, portal_origin: String, host: HostScript) -> Router {
     Router::new().fallback(get(move |uri: axum::http::Uri| {
-        let (dir, portal_origin) = (dir.clone(), portal_origin.clone());
+        let (dir, portal_origin, host) = (dir.clone(), portal_origin.clone(), host.clone());
         async move {
             let name = uri.path().trim_start_matches('/');
             let name = if name.is_empty() { "index.html" } else { name };
@@ -220,11 +288,53 @@ pub fn other_site_app(dir: PathBuf, portal_origin: String) -> Router {
                 .ok()
                 .filter(|_| safe && name.ends_with(".html"))
             {
-                Some(page) => {
-                    axum::response::Html(page.replace("{{PORTAL_ORIGIN}}", &portal_origin)).into_response()
-                }
+                Some(page) => axum::response::Html(host.fill(&page, &portal_origin)).into_response(),
                 None => axum::http::StatusCode::NOT_FOUND.into_response(),
             }
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{HostScript, is_host_script};
+
+    #[test]
+    fn only_the_host_script_is_open_to_every_origin() {
+        assert!(is_host_script("/mes-embed-host.js"));
+        assert!(is_host_script("/mes-embed-host-0123456789abcdef.js"));
+        for other in [
+            "/mes-embed-host-0123456789ABCDEF.js",
+            "/mes-embed-host-0123.js",
+            "/mes-embed-host.js.map",
+            "/x/mes-embed-host.js",
+            "/mes-embed.js",
+            "/config.json",
+            "/",
+        ] {
+            assert!(!is_host_script(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn a_host_page_gets_the_builds_pinned_script_or_the_stable_one() {
+        let page =
+            r#"<script src="{{PORTAL_ORIGIN}}/{{EMBED_HOST_SCRIPT}}" integrity="{{EMBED_HOST_INTEGRITY}}">"#;
+        let dir = std::env::temp_dir().join(format!("devstack-host-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        assert_eq!(
+            HostScript::of(Some(&dir)).fill(page, "https://p"),
+            r#"<script src="https://p/mes-embed-host.js" integrity="">"#
+        );
+        std::fs::write(
+            dir.join("embed-host.json"),
+            r#"{"script":"mes-embed-host-00112233aabbccdd.js","integrity":"sha384-abc"}"#,
+        )
+        .expect("write");
+        assert_eq!(
+            HostScript::of(Some(&dir)).fill(page, "https://p"),
+            r#"<script src="https://p/mes-embed-host-00112233aabbccdd.js" integrity="sha384-abc">"#
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -268,7 +268,7 @@ impl DeployedPortal {
         let portal_origin = format!("https://{PORTAL_HOST}:{port}");
         std::fs::write(
             scratch.join("intranet/index.html"),
-            page.replace("{{PORTAL_ORIGIN}}", &portal_origin),
+            devstack::web::HostScript::of(Some(dist)).fill(&page, &portal_origin),
         )?;
         // The repository's file, as it is.
         std::fs::copy(

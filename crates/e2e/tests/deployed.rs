@@ -93,7 +93,21 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
             );
         }
         let cache = header(&response, "cache-control");
-        let hashed = name.contains("mes-portal-") || name.starts_with("portal-");
+        let hashed = name.contains("mes-portal-")
+            || name.starts_with("portal-")
+            || name.starts_with("mes-embed-host-");
+        // The host script, under both names, is the one file any origin may read (Subresource
+        // Integrity needs a CORS fetch); nothing else of the portal is.
+        let open = if name.starts_with("mes-embed-host") {
+            "*"
+        } else {
+            ""
+        };
+        assert_eq!(
+            header(&response, "access-control-allow-origin"),
+            open,
+            "{name}: CORS"
+        );
         let expected = match name.as_str() {
             "config.json" => "no-store",
             _ if hashed => "public, max-age=31536000, immutable",
@@ -159,6 +173,11 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
     }
 
     let stranger = site.stranger_origin.clone();
+    let pinned = devstack::web::HostScript::of(Some(&site.root));
+    assert!(
+        pinned.integrity.starts_with("sha384-"),
+        "the build pins its host script: {pinned:?}"
+    );
     with_browser_for_sites(&ALL_HOSTS, |client| async move {
         sign_in_at(&client, &origin, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
@@ -182,6 +201,35 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
         // A site config.json does not list frames the lookup: nginx's frame-ancestors stops it
         // before the portal runs (the portal's own refusal would show `frame-refused`).
         client.goto(&format!("{stranger}/")).await?;
+        // The host script pinned with Subresource Integrity, from a page of another site: this
+        // build's hash loads it (nginx lets any origin read it), a wrong one is refused.
+        for (name, integrity, expected) in [
+            (pinned.name.as_str(), pinned.integrity.as_str(), "loaded"),
+            ("mes-embed-host.js", pinned.integrity.as_str(), "loaded"),
+            (
+                pinned.name.as_str(),
+                "sha384-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                "blocked",
+            ),
+        ] {
+            let outcome = client
+                .execute_async(
+                    "const [src, integrity, done] = arguments;
+                     const s = document.createElement('script');
+                     s.src = src; s.integrity = integrity; s.crossOrigin = 'anonymous';
+                     s.onload = () => done('loaded'); s.onerror = () => done('blocked');
+                     document.head.append(s);",
+                    vec![
+                        serde_json::json!(format!("{origin}/{name}")),
+                        serde_json::json!(integrity),
+                    ],
+                )
+                .await?;
+            if outcome != expected {
+                bail!("{name} with {integrity}: {outcome}, expected {expected}");
+            }
+        }
+
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         client.enter_frame(0).await?;
         let ran = client
@@ -401,6 +449,79 @@ async fn signing_out_in_a_portal_tab_reaches_a_grid_framed_by_another_site() {
         })
         .await?;
         assert_no_token_stored(&client, &stack).await
+    })
+    .await;
+}
+
+/// Review item 8, across sites: AIM (behind the proxy on `aim.test`) sends
+/// `Cross-Origin-Opener-Policy: same-origin`, so the sign-in popup of a grid framed by
+/// `intranet.test` is cut loose from the frame when AIM's page loads — and a frame of another
+/// site cannot hear the portal origin's BroadcastChannel either. Nothing can carry the answer
+/// back; both windows say so plainly instead: the frame that AIM's page cut its window loose, the
+/// popup why it cannot hand the sign-in over (with the code already out of its address bar). The
+/// code is never exchanged.
+#[tokio::test]
+async fn a_popup_cut_loose_from_a_grid_framed_by_another_site_says_why_in_both_windows() {
+    let sites = Sites::new().expect("sites");
+    let origin = sites.origin(PORTAL_HOST);
+    let intranet = sites.origin(INTRANET_HOST);
+    let stack = stack_on_sites("e2e-nginx-coop", &sites, |o| o.aim_opener_policy = true).await;
+    let config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
+    let site = DeployedPortal::start(sites, &dist(), &config, Upstreams::of(&stack), |server| server)
+        .expect("nginx");
+    assert_eq!(site.intranet_origin, intranet);
+    with_browser_for_sites(&ALL_HOSTS, |client| async move {
+        client.goto(&format!("{intranet}/")).await?;
+        let host = client.window().await?;
+        e2e::wait_until("the frame says it is signed out", || async {
+            Ok(frame_state(&client).await?.as_deref() == Some("signed-out"))
+        })
+        .await?;
+        client.enter_frame(0).await?;
+        wait_for(&client, e2e::selectors::EMBEDDED_SIGN_IN)
+            .await?
+            .click()
+            .await?;
+        wait_for_text(
+            &client,
+            "[data-state=signed-out] [role=status]",
+            &["cut its window loose"],
+        )
+        .await?;
+        client.enter_parent_frame().await?;
+        let popup = client
+            .windows()
+            .await?
+            .into_iter()
+            .find(|w| *w != host)
+            .context("no sign-in window")?;
+        client.switch_to_window(popup).await?;
+        e2e::submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        wait_for_text(
+            &client,
+            "#sign-in-error",
+            &["cut the link between the two windows"],
+        )
+        .await?;
+        let at = client.current_url().await?;
+        if at.query().is_some() || !at.as_str().starts_with(&origin) {
+            bail!("the popup should be at the portal with no code in its address: {at}");
+        }
+        client.close_window().await?;
+        client.switch_to_window(host).await?;
+        if frame_state(&client).await?.as_deref() != Some("signed-out") {
+            bail!("the frame must stay signed out: nothing could bring the answer back");
+        }
+        // The popup, holding no verifier, never exchanged the code: no token was issued at all.
+        let exchanges = stack
+            .aim
+            .counters
+            .code_exchanges
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if exchanges != 0 || !stack.aim.issued_tokens().is_empty() {
+            bail!("no code exchange may happen ({exchanges})");
+        }
+        Ok(())
     })
     .await;
 }

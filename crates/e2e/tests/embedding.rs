@@ -555,3 +555,59 @@ async fn embed_limits_keep_a_site_to_the_lookups_it_may_show() {
     })
     .await;
 }
+
+/// Review item 8: an authority whose pages send `Cross-Origin-Opener-Policy: same-origin` cuts a
+/// sign-in popup loose from its opener the moment its page loads (the opener reads it as closed at
+/// once). The frame says so at once, in those words, not "closed"; the popup, back at the
+/// portal, hands the answer over on the origin's BroadcastChannel — which reaches a page of the
+/// portal's own origin, and here a grid framed by another origin of the same site (127.0.0.1 on
+/// another port: browsers partition by site). A grid framed by another *site* cannot hear it:
+/// deployed.rs shows that case behind nginx, where the sites have names of their own.
+#[tokio::test]
+async fn a_popup_cut_loose_by_the_authoritys_opener_policy_hands_its_answer_over_on_the_channel() {
+    let stack = stack_with("e2e-coop", |o| o.aim_opener_policy = true).await;
+    let site = stack
+        .other_site_origin
+        .clone()
+        .expect("the examples' other site is served");
+    let portal = stack.portal_origin.clone();
+    with_browser(|client| async move {
+        client.goto(&format!("{portal}/examples/embed.html")).await?;
+        let host = client.window().await?;
+        wait_for(&client, "#lots button.sign-in").await?.click().await?;
+        // The popup, cut loose, hands the answer over on the channel and closes.
+        sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, &format!("#lots {ROWS}")).await?;
+        Ok(())
+    })
+    .await;
+    let stack_ref = &stack;
+    with_browser(|client| async move {
+        client.goto(&format!("{site}/")).await?;
+        let host = client.window().await?;
+        wait_until("the frame says it is signed out", || async {
+            Ok(frame_state(&client).await?.as_deref() == Some("signed-out"))
+        })
+        .await?;
+        client.enter_frame(0).await?;
+        wait_for(&client, EMBEDDED_SIGN_IN).await?.click().await?;
+        // The frame says at once what happened to its window, not that it was closed.
+        wait_for_text(
+            &client,
+            "[data-state=signed-out] [role=status]",
+            &["cut its window loose"],
+        )
+        .await?;
+        client.enter_parent_frame().await?;
+        sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
+        wait_until("the frame says it is signed in", || async {
+            Ok(frame_state(&client).await?.as_deref() == Some("signed-in"))
+        })
+        .await?;
+        client.enter_frame(0).await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        client.enter_parent_frame().await?;
+        assert_no_token_stored(&client, stack_ref).await
+    })
+    .await;
+}

@@ -154,8 +154,8 @@ pub use session::{Authority, CodeExchange, DEFAULT_CLOCK_SKEW, SignInFailure, Si
 pub use signin::{
     AuthorizationCode, AuthorizationRedirect, AuthorizeRequest, CallbackParams, CsrfState, EndSession, Nonce,
     PendingSignIn, PkceVerifier, Prompt, SignInClient, SignInError, TOKEN_REQUEST_SECONDS, TokenError,
-    TokenSet, check_callback, end_session_request, parse_token_response, refresh, revocation_request,
-    revoke_refresh_token, same_origin_path,
+    TokenSet, check_callback, end_session_request, is_popup_state, parse_token_response, refresh,
+    revocation_request, revoke_refresh_token, same_origin_path,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use site::{SitePolicy, inline_script_hashes, write_site_headers};

@@ -63,6 +63,12 @@ pub enum SignInFailure {
     /// navigation refused.
     #[error("{0}")]
     Browser(String),
+    /// A sign-in popup whose opener it cannot reach: the authority's page cut it loose
+    /// (`Cross-Origin-Opener-Policy`), or the page that opened it has gone.
+    #[error(
+        "this sign-in window cannot hand the sign-in back to the page that opened it: the identity authority's sign-in page cut the link between the two windows (a Cross-Origin-Opener-Policy header), or that page was closed"
+    )]
+    PopupCutLoose,
 }
 
 impl SignInFailure {

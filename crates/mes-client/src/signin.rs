@@ -180,8 +180,18 @@ impl<'a> SignInClient<'a> {
             settings: self.settings,
             return_path: "/",
             prompt: None,
+            popup: false,
         }
     }
+}
+
+/// How the `state` of a sign-in in a popup begins (see [`AuthorizeRequest::in_popup`]).
+const POPUP_STATE_PREFIX: &str = "popup.";
+
+/// Whether a callback's `state` is that of a sign-in started in a popup. It only tells the page
+/// at the redirect URI what kind of window it is in; the state itself is still compared whole.
+pub fn is_popup_state(state: &str) -> bool {
+    state.starts_with(POPUP_STATE_PREFIX)
 }
 
 /// An authorization request being built: see [`SignInClient::authorize`].
@@ -192,9 +202,18 @@ pub struct AuthorizeRequest<'a> {
     settings: &'a ClientSettings,
     return_path: &'a str,
     prompt: Option<Prompt>,
+    popup: bool,
 }
 
 impl<'a> AuthorizeRequest<'a> {
+    /// The sign-in runs in a popup: its `state` says so (16 random bytes after a fixed prefix),
+    /// so that the page at the redirect URI knows it is a popup even when the authority's page
+    /// has cut the popup loose from its opener (a `Cross-Origin-Opener-Policy`), and can say so.
+    pub fn in_popup(mut self) -> Self {
+        self.popup = true;
+        self
+    }
+
     /// The page to come back to after sign-in; anything not a same-origin path returns to `/`.
     pub fn return_to(mut self, path: &'a str) -> Self {
         self.return_path = path;
@@ -221,7 +240,10 @@ impl<'a> AuthorizeRequest<'a> {
             reason,
         })?;
         let verifier = PkceVerifier::random().map_err(no_randomness)?;
-        let state = CsrfState::random().map_err(no_randomness)?;
+        let mut state = CsrfState::random().map_err(no_randomness)?;
+        if self.popup {
+            state = CsrfState::new(format!("{POPUP_STATE_PREFIX}{}", state.secret()));
+        }
         let nonce = Nonce::random().map_err(no_randomness)?;
         let challenge = pkce_challenge(verifier.secret());
         let scope = client.scopes.join(" ");
@@ -839,6 +861,37 @@ mod tests {
             verifier: PkceVerifier::new("v"),
             return_path: "/".into(),
         }
+    }
+
+    /// A popup's sign-in says so in its state (so the page at the redirect URI can tell a popup
+    /// cut loose from its opener), with the same 16 random bytes after the prefix.
+    #[test]
+    fn a_popup_sign_in_marks_its_state_and_only_it() {
+        let settings = client();
+        let metadata = metadata(true);
+        let plain = SignInClient::new(&settings)
+            .authorize(&metadata)
+            .url()
+            .expect("url");
+        let popup = SignInClient::new(&settings)
+            .authorize(&metadata)
+            .in_popup()
+            .url()
+            .expect("url");
+        assert!(!is_popup_state(plain.pending.state.secret()));
+        assert!(is_popup_state(popup.pending.state.secret()));
+        let random = popup
+            .pending
+            .state
+            .secret()
+            .strip_prefix("popup.")
+            .expect("prefix");
+        assert_eq!(random.len(), plain.pending.state.secret().len());
+        assert!(
+            popup
+                .url
+                .contains(&format!("state={}", popup.pending.state.secret()))
+        );
     }
 
     #[test]
