@@ -129,8 +129,7 @@ impl ServiceTokenSource {
             auth: self.auth,
         };
         let tokens = grant.exchange(&self.transport, now).await?;
-        // Without expires_in, assume the site script's default lifetime of 24 h.
-        let expires_at = tokens.expires_at.unwrap_or(now + 86_400);
+        let expires_at = expiry(&tokens, now);
         *cached = Some((tokens.access_token.clone(), expires_at));
         Ok(tokens.access_token)
     }
@@ -146,9 +145,9 @@ impl ServiceTokenSource {
 
     async fn token_for_lookup(&self) -> Result<Secret, MesError> {
         self.token().await.map_err(|e| {
+            // Discovery happened when the source was made: only the token request fails here.
             let (outage, retry_after) = match &e {
                 ServiceTokenError::Token(t) => (t.is_outage(), t.retry_after()),
-                ServiceTokenError::Discovery(DiscoveryError::Unreachable(t)) => (t.kind.is_outage(), None),
                 _ => (false, None),
             };
             if outage {
@@ -238,9 +237,30 @@ impl ClientCredentials<'_> {
     }
 }
 
+/// When a service token received at `now` expires: as the authority said, or — without
+/// `expires_in` — after the site script's default lifetime of 24 hours.
+fn expiry(tokens: &TokenSet, now: u64) -> u64 {
+    tokens.expires_at.unwrap_or(now + 86_400)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{ClientAuth, ClientCredentials};
+
+    #[test]
+    fn a_token_without_a_lifetime_is_taken_to_last_a_day() {
+        let mut tokens = crate::signin::TokenSet {
+            access_token: crate::Secret::new("at"),
+            refresh_token: None,
+            id_token: None,
+            expires_at: None,
+            lifetime: None,
+            scopes: vec![],
+        };
+        assert_eq!(super::expiry(&tokens, 1_000), 87_400);
+        tokens.expires_at = Some(1_300);
+        assert_eq!(super::expiry(&tokens, 1_000), 1_300);
+    }
     use crate::signin::TokenError;
     use crate::transport::testing::{Canned, run_now};
     use crate::transport::{HttpRequest, HttpResponse, Method, TransportError};

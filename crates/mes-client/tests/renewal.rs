@@ -575,6 +575,64 @@ async fn refreshed_id_tokens_are_validated_kept_for_sign_out_and_found_after_a_k
     stack.stop().await;
 }
 
+/// A background job's token is kept while it has more than a minute to live and fetched anew
+/// within that minute (`SERVICE_RENEW_BEFORE_SECONDS`): with a 2-minute token two calls share
+/// one token request, with a 1-minute token each call asks.
+#[tokio::test]
+async fn a_service_token_is_kept_until_a_minute_before_it_expires() {
+    let stack = stack_with("service-cache", |options| {
+        let db = devstack::store::open(&options.data_dir.join("aim.sqlite")).expect("store");
+        for (id, lifetime) in [("job-120", 120), ("job-60", 60)] {
+            put_client(
+                &db,
+                &RegisteredClient {
+                    client_id: id.into(),
+                    secret_hash: Some(devstack::util::hash_secret(SECRET)),
+                    redirect_uris: vec![],
+                    post_logout_uris: vec![],
+                    allowed_origins: vec![],
+                    token_lifetime: lifetime,
+                },
+            )
+            .expect("register");
+        }
+    })
+    .await;
+    for (id, expected) in [("job-120", 1), ("job-60", 2)] {
+        let mut json = service_api_json(&stack);
+        json["client_id"] = serde_json::json!(id);
+        let api: WebApiDefinition = serde_json::from_value(json).expect("api");
+        let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &api, ClientAuth::Basic)
+            .await
+            .expect("source");
+        let before = stack.aim.counters.client_credentials.load(Ordering::Relaxed);
+        source.token().await.expect("token");
+        source.token().await.expect("token");
+        let asked = stack.aim.counters.client_credentials.load(Ordering::Relaxed) - before;
+        assert_eq!(asked, expected, "{id}: token requests for two calls");
+    }
+    stack.stop().await;
+}
+
+/// AIM away when a background job needs a token: the lookup says the authority is offline (an
+/// outage to retry), not that the MES failed.
+#[tokio::test]
+async fn a_service_lookup_with_aim_away_is_an_authority_outage() {
+    let mut stack = stack("service-offline").await;
+    let api = service_api(&stack);
+    let source = ServiceTokenSource::for_web_api(NativeTransport::default(), &api, ClientAuth::Basic)
+        .await
+        .expect("source");
+    stack.stop_aim().await;
+    match source.lookup(&api, "v3/entity").send().await {
+        Err(MesError::AuthorityOffline { message, .. }) => {
+            assert!(message.contains("service token"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    stack.stop().await;
+}
+
 #[tokio::test]
 async fn a_service_token_the_mes_refuses_is_dropped_and_fetched_once_more() {
     // The MES asks AIM for its keys on every call, so it sees a rotation at once.
