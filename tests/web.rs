@@ -398,6 +398,7 @@ async fn every_failure_has_its_own_plain_state_and_hostile_text_stays_text() {
         (
             MesError::AuthorityOffline {
                 message: "AIM unreachable".into(),
+                retry_after: None,
             },
             "authority-offline",
             "AVEVA Identity Manager is offline",
@@ -466,6 +467,31 @@ async fn every_failure_has_its_own_plain_state_and_hostile_text_stays_text() {
     }
     let pwned = js_sys::Reflect::get(&web_sys::window().expect("window"), &"__pwned".into()).expect("get");
     assert!(pwned.is_undefined(), "a hostile payload ran");
+}
+
+/// The offline card's countdown doubles to a minute, and waits at least as long as the authority
+/// or the MES asked (`Retry-After`, carried by `MesError::AuthorityOffline`).
+#[wasm_bindgen_test]
+async fn the_countdown_waits_at_least_what_the_server_asked() {
+    use mes_portal::pages::backoff_seconds;
+    let own: Vec<u32> = (0..7).map(|attempt| backoff_seconds(attempt, None)).collect();
+    assert_eq!(own, [5, 10, 20, 40, 60, 60, 60]);
+    assert_eq!(backoff_seconds(0, Some(90)), 90, "longer than the own wait");
+    assert_eq!(backoff_seconds(3, Some(10)), 40, "shorter: the own wait stands");
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_context(Portal::new());
+        let error = MesError::AuthorityOffline {
+            message: "429 from AIM".into(),
+            retry_after: Some(120),
+        };
+        view! { <FailureView error=error retry=Callback::new(|_| ()) attempt=0 /> }
+    });
+    leptos::task::tick().await;
+    let countdown = one(&root, "[data-state=authority-offline] .countdown")
+        .text_content()
+        .unwrap_or_default();
+    assert!(countdown.contains("120 s"), "{countdown}");
 }
 
 #[wasm_bindgen_test]
