@@ -595,6 +595,17 @@ pub async fn authority_answers(transport: &impl Transport, authority: &str) -> b
 mod tests {
     use super::*;
 
+    #[test]
+    fn an_mes_failure_is_told_in_its_own_words_its_first_bytes_or_that_it_said_nothing() {
+        let said = |body: &str| message_of(&HttpResponse::new(503, body.to_owned()));
+        assert_eq!(said(""), "HTTP 503 with no message");
+        assert_eq!(said(r#"{"Message":"Database\u0007 down"}"#), "Database down");
+        assert_eq!(
+            said("<html>Service Unavailable</html>"),
+            "<html>Service Unavailable</html>"
+        );
+    }
+
     fn api(base: &str) -> WebApiDefinition {
         serde_json::from_value(serde_json::json!({
             "name": "MES", "base_address": base, "request_uri": "api", "authentication_mode": "UserAccessToken",

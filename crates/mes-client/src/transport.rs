@@ -452,8 +452,9 @@ mod native {
     use super::{BodySink, Collect, Headers, HttpRequest, HttpResponse, Method, Transport, TransportError};
 
     /// reqwest over rustls. Redirects are never followed: OAuth and MES answers are read as sent,
-    /// and a redirect in answer to a POST (token, revocation) is an error, never a place to
-    /// send the form again.
+    /// and a redirect in answer to a POST (token, revocation) or to a request that carries a
+    /// bearer token (an MES lookup) is an error, as in the browser — never a place to send the
+    /// form or the token again.
     #[derive(Debug, Clone)]
     pub struct NativeTransport {
         client: reqwest::Client,
@@ -505,6 +506,9 @@ mod native {
         ) -> Result<HttpResponse, TransportError> {
             let url = request.url().to_owned();
             let is_post = request.method() == Method::Post;
+            // As in the browser: a redirect in answer to a POST or to a request with a bearer
+            // token is an error (never followed here at all), not an answer to read.
+            let no_redirect = is_post || request.headers().get("authorization").is_some();
             let method = if is_post {
                 reqwest::Method::POST
             } else {
@@ -522,7 +526,7 @@ mod native {
                 .send()
                 .await
                 .map_err(|e| TransportError::new(&url, describe(&e)))?;
-            if is_post && response.status().is_redirection() {
+            if no_redirect && response.status().is_redirection() {
                 return Err(TransportError::redirected(&url));
             }
             let mut headers = Headers::default();

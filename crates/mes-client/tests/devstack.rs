@@ -427,3 +427,73 @@ async fn a_target_that_lets_go_stops_the_reading() {
         "an answer read only in part is never taken for the whole: {outcome:?}"
     );
 }
+
+/// Every hostile MES answer (devstack's corpus, the one the e2e suite shows to a person) is
+/// classified natively as the portal must show it: a grid, no rows, or the one failure state
+/// the case names — a redirect to a proxy's login page is an unexpected answer (never followed,
+/// never "unreachable"), an MES 500 is judged by its own message.
+#[tokio::test]
+async fn every_hostile_mes_answer_is_classified_as_the_portal_must_show_it() {
+    use devstack::hostile::{Expect, MES_CASES};
+    let mut options = StackOptions::for_tests("hostile-mes");
+    options.hostile = true;
+    let f = fixture_with(options).await;
+    let (signed_in, _) = sign_in(&f, "PLANT\\alice", "alice-demo").await;
+    let token = signed_in.tokens.access_token.clone();
+    let api = f.config.web_api("MES").expect("api");
+    // The portal's limit for lookups (64 MiB): the corpus has a 10 MB cell it must show.
+    let transport = NativeTransport::new(64 * 1024 * 1024);
+    for case in MES_CASES {
+        let said = Lookup::new(api, &format!("v3/hostile/{}", case.name), &token)
+            .identity("PLANT\\alice")
+            .send(&transport)
+            .await;
+        let shown = match &said {
+            Ok(rows) if rows.is_empty() => "empty",
+            Ok(_) => "grid",
+            Err(MesError::UnexpectedResponse { .. }) => "unexpected",
+            Err(MesError::ServerError { .. }) => "server-error",
+            Err(MesError::AuthorityOffline { .. }) => "authority-offline",
+            Err(MesError::SessionExpired) => "session-expired",
+            Err(MesError::Unreachable { .. }) => "unreachable",
+            Err(MesError::Denied { .. }) => "denied",
+            Err(MesError::NotFound { .. }) => "not-found",
+            Err(MesError::NotConfigured { .. }) => "not-configured",
+        };
+        let expected = match case.expect {
+            Expect::Grid => "grid",
+            Expect::Empty => "empty",
+            Expect::State(state) => state,
+        };
+        assert_eq!(shown, expected, "{}: {said:?}", case.name);
+    }
+    let unexplained = Lookup::new(api, "v3/hostile/html-500", &token)
+        .send(&transport)
+        .await;
+    match unexplained {
+        Err(MesError::ServerError { status: 500, message }) => {
+            assert!(!message.is_empty(), "an HTML 500 shows its first bytes")
+        }
+        other => panic!("{other:?}"),
+    }
+    match Lookup::new(api, "v3/hostile/redirect-to-login-page", &token)
+        .send(&transport)
+        .await
+    {
+        Err(MesError::UnexpectedResponse {
+            status: 302, reason, ..
+        }) => {
+            assert!(reason.contains("not followed"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        f.stack
+            .mes
+            .login_page_requests
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "the redirect was not followed"
+    );
+    f.stack.stop().await;
+}
