@@ -123,6 +123,13 @@ const SCOPES: &[Scope] = &[
         timeout: 240,
     },
     Scope {
+        name: "native_transport",
+        package: "mes-client",
+        file: "crates/mes-client/src/transport/native.rs",
+        test_args: &["--lib", "--test", "devstack", "--test", "renewal"],
+        timeout: 240,
+    },
+    Scope {
         name: "rows",
         package: "mes-client",
         file: "crates/mes-client/src/rows.rs",

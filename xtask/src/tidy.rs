@@ -58,13 +58,13 @@ mod tests {
         let offenders: Vec<String> = texts(&["rs"])
             .into_iter()
             .filter(|(path, text)| {
-                path != "crates/mes-client/src/transport.rs" && text.contains(concat!("gloo", "_net"))
+                path != "crates/mes-client/src/transport/browser.rs" && text.contains(concat!("gloo", "_net"))
             })
             .map(|(path, _)| path)
             .collect();
         assert!(
             offenders.is_empty(),
-            "gloo-net outside crates/mes-client/src/transport.rs: {offenders:?}"
+            "gloo-net outside crates/mes-client/src/transport/browser.rs: {offenders:?}"
         );
     }
 

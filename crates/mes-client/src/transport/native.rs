@@ -1,0 +1,132 @@
+//! The native transport (reqwest over rustls), for the command-line tool, background jobs and
+//! the tests.
+
+use super::{BodySink, Collect, Headers, HttpRequest, HttpResponse, Method, Transport, TransportError};
+
+/// reqwest over rustls. Redirects are never followed: OAuth and MES answers are read as sent,
+/// and a redirect in answer to a POST (token, revocation) or to a request that carries a
+/// bearer token (an MES lookup) is an error, as in the browser — never a place to send the
+/// form or the token again.
+#[derive(Debug, Clone)]
+pub struct NativeTransport {
+    client: reqwest::Client,
+    body_limit: usize,
+}
+
+impl Default for NativeTransport {
+    fn default() -> Self {
+        Self::new(super::DEFAULT_BODY_LIMIT)
+    }
+}
+
+impl NativeTransport {
+    /// A transport that refuses bodies larger than `body_limit` bytes.
+    pub fn new(body_limit: usize) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .unwrap_or_default();
+        Self { client, body_limit }
+    }
+}
+
+impl Transport for NativeTransport {
+    type Future<'a> = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + Send + 'a>,
+    >;
+
+    fn send(&self, request: HttpRequest) -> Self::Future<'_> {
+        Box::pin(self.send_now(request, None))
+    }
+
+    fn send_streaming<'a>(&'a self, request: HttpRequest, sink: &'a mut dyn BodySink) -> Self::Future<'a> {
+        Box::pin(self.send_now(request, Some(sink)))
+    }
+}
+
+impl NativeTransport {
+    async fn send_now(
+        &self,
+        request: HttpRequest,
+        sink: Option<&mut dyn BodySink>,
+    ) -> Result<HttpResponse, TransportError> {
+        let url = request.url().to_owned();
+        let is_post = request.method() == Method::Post;
+        // As in the browser: a redirect in answer to a POST or to a request with a bearer
+        // token is an error (never followed here at all), not an answer to read.
+        let no_redirect = is_post || request.headers().get("authorization").is_some();
+        let method = if is_post {
+            reqwest::Method::POST
+        } else {
+            reqwest::Method::GET
+        };
+        let mut outgoing = self.client.request(method, &url);
+        if let Some(seconds) = request.time_limit {
+            outgoing = outgoing.timeout(std::time::Duration::from_secs(seconds.into()));
+        }
+        for (name, value) in request.headers().iter() {
+            outgoing = outgoing.header(name, value);
+        }
+        let mut response = outgoing
+            .body(request.body.clone())
+            .send()
+            .await
+            .map_err(|e| TransportError::new(&url, describe(&e)))?;
+        if no_redirect && response.status().is_redirection() {
+            return Err(TransportError::redirected(&url));
+        }
+        let mut headers = Headers::default();
+        for (name, value) in response.headers() {
+            if let Ok(value) = value.to_str() {
+                headers.append(name.as_str(), value);
+            }
+        }
+        let mut collect = Collect::default();
+        match sink {
+            Some(sink) if response.status().is_success() => self.pump(&url, &mut response, sink).await?,
+            _ => self.pump(&url, &mut response, &mut collect).await?,
+        }
+        Ok(HttpResponse {
+            headers,
+            ..HttpResponse::new(response.status().as_u16(), collect.body)
+        })
+    }
+
+    async fn pump(
+        &self,
+        url: &str,
+        response: &mut reqwest::Response,
+        sink: &mut dyn BodySink,
+    ) -> Result<(), TransportError> {
+        let mut read = 0;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| TransportError::new(url, describe(&e)))?
+        {
+            read += chunk.len();
+            if read > self.body_limit {
+                return Err(TransportError::too_large(url, self.body_limit));
+            }
+            if !sink.write(&chunk) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A reqwest error with its causes (the TLS or connect reason is in a source, not the top).
+pub(crate) fn describe(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
