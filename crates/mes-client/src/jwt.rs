@@ -223,6 +223,26 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedJwt, IdTokenError> {
     })
 }
 
+/// The audiences an access token names, read without checking anything else — for deciding
+/// where the token may be sent, not whether it is good (the API decides that). `None` when the
+/// token is not a JWT (an opaque token: only its authority can say); an empty list when it is
+/// one without `aud` (it names no API, so none gets it).
+pub fn unverified_audiences(token: &str) -> Option<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Payload {
+        #[serde(default)]
+        aud: Option<Audience>,
+    }
+    let mut parts = token.split('.');
+    let (Some(_), Some(payload), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let payload: Payload = serde_json::from_slice(&bytes).ok()?;
+    Some(payload.aud.map(|a| a.to_vec()).unwrap_or_default())
+}
+
 /// Checks a signature with a public key from the JWKS.
 pub trait SignatureVerifier {
     /// `Ok(true)` when `signature` over `signing_input` verifies with `key` under `alg`.

@@ -401,8 +401,9 @@ pub(crate) fn refuse_token_for(token: &str, api: &WebApiDefinition) -> Option<Me
     if api.audience.is_empty() {
         return None;
     }
-    let claims = crate::jwt::decode_unverified(token).ok()?.claims;
-    (!claims.aud.contains(&api.audience)).then(|| MesError::NotConfigured {
+    // Only `aud` is read: a JWT lacking another claim (or of an odd shape) must not slip past.
+    let audiences = crate::jwt::unverified_audiences(token)?;
+    (!audiences.contains(&api.audience)).then(|| MesError::NotConfigured {
         message: format!(
             "the sign-in's token is not for Web API \"{}\" (its audience \"{}\" is not in the token): it is not sent there",
             api.name, api.audience
@@ -594,6 +595,52 @@ pub async fn authority_answers(transport: &impl Transport, authority: &str) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only `aud` decides where a JWT access token may go; a JWT missing other claims is judged
+    /// all the same, and an opaque token is left to its authority.
+    #[test]
+    fn a_jwt_goes_only_to_the_api_its_audience_names() {
+        use base64::Engine as _;
+        let jwt = |payload: serde_json::Value| {
+            let b64 =
+                |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+            format!(
+                "{}.{}.c2ln",
+                b64(serde_json::json!({"alg": "RS256"})),
+                b64(payload)
+            )
+        };
+        let api: WebApiDefinition = serde_json::from_value(serde_json::json!({
+            "name": "MES", "base_address": "https://mes.test/mesmw/", "request_uri": "api",
+            "authentication_mode": "User Access Token", "authority": "https://aim.test/identitymanager",
+            "audience": "mes-web-api", "client_id": "mes-portal"
+        }))
+        .expect("api");
+        for sent in [
+            jwt(serde_json::json!({"aud": "mes-web-api"})),
+            jwt(serde_json::json!({"aud": ["other", "mes-web-api"], "iss": "x", "exp": 1})),
+            "opaque-token-from-the-authority".to_owned(),
+            "a.b.c".to_owned(),
+        ] {
+            assert!(refuse_token_for(&sent, &api).is_none(), "{sent}");
+        }
+        for kept in [
+            jwt(serde_json::json!({"aud": "historian-api"})),
+            jwt(serde_json::json!({"aud": ["historian-api"], "sub": "1"})),
+            jwt(serde_json::json!({"sub": "no audience at all"})),
+        ] {
+            assert!(
+                matches!(
+                    refuse_token_for(&kept, &api),
+                    Some(MesError::NotConfigured { .. })
+                ),
+                "{kept}"
+            );
+        }
+        let mut open = api.clone();
+        open.audience = String::new();
+        assert!(refuse_token_for(&jwt(serde_json::json!({"aud": "x"})), &open).is_none());
+    }
 
     #[test]
     fn an_mes_failure_is_told_in_its_own_words_its_first_bytes_or_that_it_said_nothing() {

@@ -418,6 +418,10 @@ impl<'a, T: Transport + 'static> Lookup<'a, &'a UserSession<T>> {
         {
             Err(MesError::SessionExpired) => {
                 let (token, _) = session.renew(generation).await.map_err(failure)?;
+                // The renewed token is held to the same rule as the first: only to its audience.
+                if let Some(refused) = crate::mes::refuse_token_for(token.expose(), query.api()) {
+                    return Err(refused);
+                }
                 query
                     .send_into(&session.transport, &token, Some(&identity), target)
                     .await

@@ -946,6 +946,58 @@ async fn without_retry_after_the_next_call_asks_again_and_a_long_wait_is_capped(
     assert_eq!(asked.load(Ordering::SeqCst), 1);
 }
 
+/// The audience rule holds for a token renewed after the MES's 401 as for the first: a renewed
+/// access token that does not name the API's audience is not sent (the MES gets one request).
+#[tokio::test]
+async fn a_token_renewed_after_a_401_goes_only_to_its_audience_too() {
+    use base64::Engine as _;
+    let b64 = |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let elsewhere = format!(
+        "{}.{}.c2ln",
+        b64(serde_json::json!({"alg": "RS256"})),
+        b64(serde_json::json!({"aud": ["another-api"]}))
+    );
+    let body =
+        serde_json::json!({"access_token": elsewhere, "token_type": "Bearer", "expires_in": 300}).to_string();
+    let token_answer: &'static str = Box::leak(
+        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+            .into_boxed_str(),
+    );
+    let (aim, _) = answering(token_answer).await;
+    let (mes, mes_asked) = answering(
+        "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+    )
+    .await;
+    let session = expiring_session(&authority_at(&aim, &aim));
+    // A token that still works: the first call goes to the MES as it is.
+    let mut signed_in_now = session.tokens();
+    signed_in_now.expires_at = Some(now_seconds() + 3600);
+    let session = UserSession::new(
+        NativeTransport::default(),
+        &authority_at(&aim, &aim),
+        &expiring_client(),
+        SignedIn {
+            tokens: signed_in_now,
+            claims: session.claims().clone(),
+        },
+    );
+    let api: WebApiDefinition = serde_json::from_value(serde_json::json!({
+        "name": "MES", "base_address": format!("{mes}/"), "request_uri": "api",
+        "authentication_mode": "User Access Token", "authority": "https://aim.test/identitymanager",
+        "audience": "mes-web-api", "client_id": "mes-portal"
+    }))
+    .expect("api");
+    match session.lookup(&api, "v3/entity").send().await {
+        Err(MesError::NotConfigured { message }) => assert!(message.contains("mes-web-api"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        mes_asked.load(Ordering::SeqCst),
+        1,
+        "the renewed token never reached the MES"
+    );
+}
+
 /// A token answer whose ID token names a key the session has never seen.
 fn answer_with_unknown_key() -> &'static str {
     use base64::Engine as _;
