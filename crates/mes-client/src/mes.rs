@@ -596,6 +596,17 @@ pub async fn authority_answers(transport: &impl Transport, authority: &str) -> b
 mod tests {
     use super::*;
 
+    /// The first bytes kept for an error message stop at 256, however the body arrives.
+    #[test]
+    fn an_answers_head_is_kept_to_its_first_bytes() {
+        let mut rows = Rows::default();
+        let mut sink = RowsSink::new(&mut rows);
+        for _ in 0..3 {
+            sink.write(&[b' '; 300]);
+        }
+        assert_eq!(sink.head.len(), 256);
+    }
+
     /// Only `aud` decides where a JWT access token may go; a JWT missing other claims is judged
     /// all the same, and an opaque token is left to its authority.
     #[test]
