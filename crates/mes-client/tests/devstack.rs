@@ -466,6 +466,19 @@ async fn every_hostile_mes_answer_is_classified_as_the_portal_must_show_it() {
             Expect::State(state) => state,
         };
         assert_eq!(shown, expected, "{}: {said:?}", case.name);
+        // An unexpected answer says which way it was wrong.
+        let why = match case.name {
+            "empty-body" => "the answer is empty",
+            "html-200" => "expected JSON",
+            "truncated-json" | "object-not-array" => "expected an array of rows",
+            _ => continue,
+        };
+        match &said {
+            Err(MesError::UnexpectedResponse { reason, .. }) => {
+                assert!(reason.contains(why), "{}: {reason}", case.name)
+            }
+            other => panic!("{}: {other:?}", case.name),
+        }
     }
     let unexplained = Lookup::new(api, "v3/hostile/html-500", &token)
         .send(&transport)
