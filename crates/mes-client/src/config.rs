@@ -898,6 +898,72 @@ mod tests {
         assert!(report.errors[0].message.contains("only https"), "{report:?}");
     }
 
+    /// What config.json may leave out: a Web API's `source` ("Generic", as the Enterprise Console
+    /// writes it) and the clock skew (a minute), which is kept between 0 and 10 minutes.
+    #[test]
+    fn left_out_fields_take_their_defaults_and_the_clock_skew_its_bounds() {
+        let (config, _) = PortalConfig::from_json(&sample("http://127.0.0.1:3/mesmw/", ""), Runtime::Browser)
+            .expect("valid");
+        assert_eq!(config.web_apis[0].source, "Generic");
+        assert_eq!(config.client.clock_skew(), crate::session::DEFAULT_CLOCK_SKEW);
+        for (said, kept) in [(42, 42), (5000, 600), (-3, 0)] {
+            let text = sample("http://127.0.0.1:3/mesmw/", "").replace(
+                r#""scopes":["openid","profile"]"#,
+                &format!(r#""scopes":["openid","profile"],"clock_skew_seconds":{said}"#),
+            );
+            let (config, _) = PortalConfig::from_json(&text, Runtime::Browser).expect("valid");
+            assert_eq!(config.client.clock_skew(), kept, "{said}");
+        }
+    }
+
+    /// A background job's configuration: a service-to-service definition needs its secret, and
+    /// definitions are found by name whatever its case.
+    #[test]
+    fn a_service_definition_needs_its_secret_and_is_found_by_name() {
+        let api = |secret: &str| {
+            format!(
+                r#"{{"web_apis":[{{"name":"MES jobs","base_address":"https://mes.plant.example/mesmw/","request_uri":"api",
+                "authentication_mode":"Service to Service Access Token","authority":"https://aim.plant.example/identitymanager",
+                "client_id":"jobs"{secret}}}]}}"#
+            )
+        };
+        let report = ServiceConfig::from_json(&api("")).expect_err("no secret");
+        assert_eq!(report.errors[0].field, "web_apis[0].client_secret");
+        assert!(report.errors[0].message.contains("is required"), "{report:?}");
+        let (config, _) = ServiceConfig::from_json(&api(r#","client_secret":"s3cret""#)).expect("valid");
+        assert_eq!(
+            config.web_api("mes JOBS").map(|a| a.client_id.as_str()),
+            Some("jobs")
+        );
+        assert!(config.web_api("MES").is_none());
+    }
+
+    /// A parse error keeps its words and where it happened around a value it leaves out.
+    #[test]
+    fn a_parse_error_keeps_what_comes_after_the_value_it_leaves_out() {
+        let text = r#"{"web_apis":[],
+            "web_apis":[]}"#;
+        let report = ServiceConfig::from_json(text).expect_err("duplicate");
+        let said = &report.errors[0].message;
+        assert!(
+            said.contains("duplicate field") && said.contains("at line 2"),
+            "{said}"
+        );
+        assert!(!said.contains("web_apis"), "the quoted name is left out: {said}");
+    }
+
+    /// Only https, or http on loopback; any other scheme is named as such.
+    #[test]
+    fn another_scheme_is_named_not_taken_for_http() {
+        let report = PortalConfig::from_json(&sample("ftp://mes.plant.example/mesmw/", ""), Runtime::Browser)
+            .expect_err("ftp");
+        let said = &report.errors[0].message;
+        assert!(
+            said.contains(r#"scheme "ftp""#) && !said.contains("uses http"),
+            "{said}"
+        );
+    }
+
     #[test]
     fn every_problem_is_listed() {
         let text = r#"{"client":{"authority":"nope","client_id":"","redirect_uri":"ftp://x/","scopes":[]},
