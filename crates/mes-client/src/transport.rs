@@ -16,16 +16,6 @@ pub enum Method {
     Post,
 }
 
-impl Method {
-    /// `GET` or `POST`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Get => "GET",
-            Self::Post => "POST",
-        }
-    }
-}
-
 /// Header fields, names in lower case; lookups ignore case. Debug shows the names and only the
 /// values that cannot carry a credential.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -558,6 +548,16 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_answer_too_large_names_the_limit_in_megabytes_or_bytes() {
+        use super::TransportError;
+        let said = |limit| TransportError::too_large("https://mes.test/api/v3/lot?x=1", limit);
+        assert!(said(8 * 1024 * 1024).reason.contains("larger than 8 MB"));
+        assert!(said(100_000).reason.contains("larger than 100000 bytes"));
+        assert!(said(1024 * 1024).reason.contains("larger than 1 MB"));
+        assert_eq!(said(1).url, "https://mes.test/api/v3/lot", "no query in what is shown");
     }
 
     #[test]
