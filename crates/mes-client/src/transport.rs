@@ -303,7 +303,6 @@ impl TransportError {
         }
     }
 
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn timed_out(url: &str, seconds: u32) -> Self {
         Self {
             kind: TransportErrorKind::TimedOut,
@@ -557,7 +556,11 @@ mod tests {
         assert!(said(8 * 1024 * 1024).reason.contains("larger than 8 MB"));
         assert!(said(100_000).reason.contains("larger than 100000 bytes"));
         assert!(said(1024 * 1024).reason.contains("larger than 1 MB"));
-        assert_eq!(said(1).url, "https://mes.test/api/v3/lot", "no query in what is shown");
+        assert_eq!(
+            said(1).url,
+            "https://mes.test/api/v3/lot",
+            "no query in what is shown"
+        );
     }
 
     #[test]

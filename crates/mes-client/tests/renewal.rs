@@ -182,6 +182,25 @@ async fn a_hanging_token_endpoint_is_an_outage_within_the_margin_while_the_token
         started.elapsed()
     );
     assert!(matches!(session.health(), SessionHealth::AuthorityOffline { .. }));
+    // Said as what it is: no answer in time, not a network failure.
+    match refresh(
+        &NativeTransport::default(),
+        &format!("{hanging}/connect/token"),
+        &ClientId::new("mes-portal"),
+        &Secret::new("rt-1"),
+        now_seconds(),
+    )
+    .await
+    {
+        Err(TokenError::Unreachable(t)) => {
+            assert_eq!(t.kind, TransportErrorKind::TimedOut, "{t:?}");
+            assert!(
+                t.reason.contains(&format!("within {TOKEN_REQUEST_SECONDS} s")),
+                "{t:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -19,13 +19,16 @@ impl Default for NativeTransport {
     }
 }
 
+/// How long a request may take unless it says otherwise ([`HttpRequest::time_limit`]).
+const REQUEST_SECONDS: u32 = 60;
+
 impl NativeTransport {
     /// A transport that refuses bodies larger than `body_limit` bytes.
     pub fn new(body_limit: usize) -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(60))
+            .timeout(std::time::Duration::from_secs(REQUEST_SECONDS.into()))
             .build()
             .unwrap_or_default();
         Self { client, body_limit }
@@ -53,6 +56,7 @@ impl NativeTransport {
         sink: Option<&mut dyn BodySink>,
     ) -> Result<HttpResponse, TransportError> {
         let url = request.url().to_owned();
+        let seconds = request.time_limit.unwrap_or(REQUEST_SECONDS);
         let is_post = request.method() == Method::Post;
         // As in the browser: a redirect in answer to a POST or to a request with a bearer
         // token is an error (never followed here at all), not an answer to read.
@@ -73,7 +77,7 @@ impl NativeTransport {
             .body(request.body.clone())
             .send()
             .await
-            .map_err(|e| TransportError::new(&url, describe(&e)))?;
+            .map_err(|e| failed(&url, &e, seconds))?;
         if no_redirect && response.status().is_redirection() {
             return Err(TransportError::redirected(&url));
         }
@@ -85,8 +89,10 @@ impl NativeTransport {
         }
         let mut collect = Collect::default();
         match sink {
-            Some(sink) if response.status().is_success() => self.pump(&url, &mut response, sink).await?,
-            _ => self.pump(&url, &mut response, &mut collect).await?,
+            Some(sink) if response.status().is_success() => {
+                self.pump(&url, seconds, &mut response, sink).await?
+            }
+            _ => self.pump(&url, seconds, &mut response, &mut collect).await?,
         }
         Ok(HttpResponse {
             headers,
@@ -97,15 +103,12 @@ impl NativeTransport {
     async fn pump(
         &self,
         url: &str,
+        seconds: u32,
         response: &mut reqwest::Response,
         sink: &mut dyn BodySink,
     ) -> Result<(), TransportError> {
         let mut read = 0;
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| TransportError::new(url, describe(&e)))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| failed(url, &e, seconds))? {
             read += chunk.len();
             if read > self.body_limit {
                 return Err(TransportError::too_large(url, self.body_limit));
@@ -115,6 +118,15 @@ impl NativeTransport {
             }
         }
         Ok(())
+    }
+}
+
+/// A failed request: out of time (as the browser transport says it), or what reqwest said.
+fn failed(url: &str, error: &reqwest::Error, seconds: u32) -> TransportError {
+    if error.is_timeout() {
+        TransportError::timed_out(url, seconds)
+    } else {
+        TransportError::new(url, describe(error))
     }
 }
 
