@@ -385,7 +385,7 @@ pub fn first_bytes(body: &[u8]) -> String {
     let cut = &body[..body.len().min(SHOWN)];
     let mut text: String = String::from_utf8_lossy(cut)
         .chars()
-        .filter(|c| !c.is_control() || *c == ' ')
+        .filter(|c| !c.is_control())
         .collect();
     if body.len() > SHOWN {
         text.push('…');
@@ -546,6 +546,38 @@ mod tests {
                 ("http://invalid.invalid/", Method::Get, &b""[..]),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn first_bytes_are_printable_and_say_when_there_is_more() {
+        use super::first_bytes;
+        assert_eq!(
+            first_bytes(b"<h1>Bad\x07 gateway\r\n</h1>"),
+            "<h1>Bad gateway</h1>"
+        );
+        assert_eq!(first_bytes(&[b'a'; 200]), "a".repeat(200), "200 bytes: all shown");
+        assert_eq!(first_bytes(&[b'a'; 201]), format!("{}…", "a".repeat(200)));
+    }
+
+    #[test]
+    fn json_is_application_json_or_a_json_suffix_of_an_application_type() {
+        use super::is_json;
+        for yes in [
+            "application/json",
+            "application/problem+json",
+            "application/vnd.mes+json",
+        ] {
+            assert!(is_json(yes), "{yes}");
+        }
+        for no in [
+            "application/xml",
+            "text/html",
+            "text/x+json",
+            "application/jsonp",
+            "",
+        ] {
+            assert!(!is_json(no), "{no}");
         }
     }
 

@@ -1017,6 +1017,44 @@ async fn a_token_renewed_after_a_401_goes_only_to_its_audience_too() {
     );
 }
 
+/// The native transport's body limit is a limit: a body of exactly that size is read, one byte
+/// more is refused as too large; and a failure says what the system said (here: refused).
+#[tokio::test]
+async fn the_native_transport_reads_up_to_its_limit_and_says_why_it_failed() {
+    let (ten, _) = answering(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 10\r\nconnection: close\r\n\r\n0123456789",
+    )
+    .await;
+    let (eleven, _) = answering(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nconnection: close\r\n\r\n0123456789A",
+    )
+    .await;
+    let transport = NativeTransport::new(10);
+    let read = transport
+        .send(HttpRequest::get(format!("{ten}/a")))
+        .await
+        .expect("ten bytes");
+    assert_eq!(read.body(), b"0123456789");
+    match transport.send(HttpRequest::get(format!("{eleven}/a"))).await {
+        Err(t) => assert_eq!(t.kind, TransportErrorKind::TooLarge, "{t:?}"),
+        other => panic!("{other:?}"),
+    }
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr")
+    };
+    match transport
+        .send(HttpRequest::get(format!("http://{closed}/a")))
+        .await
+    {
+        Err(t) => {
+            assert_eq!(t.kind, TransportErrorKind::Network, "{t:?}");
+            assert!(t.reason.to_lowercase().contains("refused"), "{t:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 /// A token answer whose ID token names a key the session has never seen.
 fn answer_with_unknown_key() -> &'static str {
     use base64::Engine as _;
