@@ -30,8 +30,11 @@ const HELP: &str = "cargo xtask <command>
   mutants  Mutation testing (cargo-mutants) of mes-client's security modules and the portal's grid
            logic; every survivor must be listed with its reason in xtask/mutants-survivors.txt.
            Writes docs/mutants.md. Name scopes to run only them: cargo xtask mutants jwt user_session
-           (jwt, signin, session, discovery, user_session, grid_model, rows). A change's own mutants
-           only: cargo xtask mutants --since origin/main [scopes] (docs/mutants.md left as it is).";
+           (jwt, signin, site, session, discovery, user_session, secret, oauth, absolute_url,
+           service, mes, config, transport, native_transport, grid_model, rows). A change's own
+           mutants only: cargo xtask mutants --since origin/main [scopes] (docs/mutants.md left as
+           it is). cargo xtask mutants --report writes docs/mutants.md from the scopes' summaries
+           in target/mutants without running anything.";
 
 fn main() {
     if let Err(e) = run() {

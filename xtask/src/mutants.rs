@@ -184,6 +184,10 @@ fn without_position(name: &str) -> String {
 
 /// Runs cargo-mutants over every scope, then checks the survivors against the allowed list.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
+    // `--report`: only docs/mutants.md again, from the summaries already in target/mutants.
+    if args.iter().any(|a| a == "--report") {
+        return write_doc(root, header());
+    }
     crate::setup::mutants()?;
     // `--since REV`: only the mutants in lines changed since REV (cargo-mutants' --in-diff), a
     // quick check of a change; its results go to target/mutants-since, docs/mutants.md stays.
@@ -227,12 +231,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         None => None,
     };
     let allowed = allowed(root)?;
-    let header = String::from(
-        "# Mutation testing\n\nWritten by `cargo xtask mutants` (cargo-mutants, native tests over real HTTP against devstack).\n\
-         A mutant is a small change to the code — a condition negated, a function made to return a constant. Each must make \
-         a test fail (caught) or not compile (unviable); the few that survive are listed in `xtask/mutants-survivors.txt` \
-         with the reason, and any other survivor fails the command.\n\n",
-    );
+    let header = header();
     let mut unexplained = Vec::new();
     for scope in SCOPES
         .iter()
@@ -333,6 +332,17 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     }
     eprintln!("==> Every mutant was caught, unviable, or is an allowed survivor");
     Ok(())
+}
+
+/// The document's opening words.
+fn header() -> String {
+    String::from(
+        "# Mutation testing\n\nWritten by `cargo xtask mutants` (cargo-mutants, native tests over real HTTP against devstack).\n\
+         A mutant is a small change to the code — a condition negated, a function made to return a constant. Each must make \
+         a test fail (caught) or not compile (unviable); the few that survive are listed in `xtask/mutants-survivors.txt` \
+         with the reason, and any other survivor fails the command. Code that runs only in the browser is judged by the \
+         browser tests instead (the table at the end).\n\n",
+    )
 }
 
 /// docs/mutants.md from every scope's latest summary (scopes can be run one at a time): a scope
