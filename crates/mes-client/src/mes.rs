@@ -602,7 +602,7 @@ mod tests {
         let mut rows = Rows::default();
         let mut sink = RowsSink::new(&mut rows);
         for _ in 0..3 {
-            sink.write(&[b' '; 300]);
+            sink.write(&[b' '; 100]);
         }
         assert_eq!(sink.head.len(), 256);
     }

@@ -468,7 +468,7 @@ async fn every_hostile_mes_answer_is_classified_as_the_portal_must_show_it() {
         assert_eq!(shown, expected, "{}: {said:?}", case.name);
         // An unexpected answer says which way it was wrong.
         let why = match case.name {
-            "empty-body" => "the answer is empty",
+            "empty-body" => "an MES lookup answers [] when nothing matches",
             "html-200" => "expected JSON",
             "truncated-json" | "object-not-array" => "expected an array of rows",
             _ => continue,
