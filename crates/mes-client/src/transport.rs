@@ -105,6 +105,13 @@ impl HttpRequest {
         self
     }
 
+    /// Whether a redirect in answer to this request is an error rather than an answer: a POST
+    /// carries a code, a refresh token or a secret, a request with `Authorization` the person's
+    /// bearer token, and a redirect must not carry either on. Both transports ask this.
+    pub(crate) fn refuses_redirects(&self) -> bool {
+        self.method == Method::Post || self.headers.get("authorization").is_some()
+    }
+
     /// With a whole-exchange time limit of `seconds`, when shorter than the transport's own.
     pub fn time_limit(mut self, seconds: u32) -> Self {
         self.time_limit = Some(seconds);
@@ -374,6 +381,9 @@ impl BodySink for Collect {
 /// Largest answer body accepted by default (8 MiB): an MES lookup of 100,000 rows of 10 columns
 /// is about 15 MB as JSON, so lookups raise it; everything else is small.
 pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// How long a whole exchange may take unless the request says less ([`HttpRequest::time_limit`]).
+pub(crate) const REQUEST_SECONDS: u32 = 60;
 
 pub(crate) fn strip_query(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)

@@ -28,7 +28,7 @@ impl BrowserTransport {
     pub fn new(body_limit: usize) -> Self {
         Self {
             body_limit,
-            timeout_seconds: 60,
+            timeout_seconds: super::REQUEST_SECONDS,
         }
     }
 }
@@ -118,10 +118,8 @@ impl BrowserTransport {
     ) -> Result<HttpResponse, TransportError> {
         let url = request.url().to_owned();
         let signal = deadline.signal();
-        // A POST carries a code, a refresh token or a secret, a GET with Authorization the
-        // person's bearer token: a redirect must not carry either on.
         let is_post = request.method() == Method::Post;
-        let redirect = if is_post || request.headers().get("authorization").is_some() {
+        let redirect = if request.refuses_redirects() {
             RequestRedirect::Manual
         } else {
             RequestRedirect::Follow

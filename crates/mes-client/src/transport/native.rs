@@ -1,7 +1,9 @@
 //! The native transport (reqwest over rustls), for the command-line tool, background jobs and
 //! the tests.
 
-use super::{BodySink, Collect, Headers, HttpRequest, HttpResponse, Method, Transport, TransportError};
+use super::{
+    BodySink, Collect, Headers, HttpRequest, HttpResponse, Method, REQUEST_SECONDS, Transport, TransportError,
+};
 
 /// reqwest over rustls. Redirects are never followed: OAuth and MES answers are read as sent,
 /// and a redirect in answer to a POST (token, revocation) or to a request that carries a
@@ -18,9 +20,6 @@ impl Default for NativeTransport {
         Self::new(super::DEFAULT_BODY_LIMIT)
     }
 }
-
-/// How long a request may take unless it says otherwise ([`HttpRequest::time_limit`]).
-const REQUEST_SECONDS: u32 = 60;
 
 impl NativeTransport {
     /// A transport that refuses bodies larger than `body_limit` bytes.
@@ -58,9 +57,8 @@ impl NativeTransport {
         let url = request.url().to_owned();
         let seconds = request.time_limit.unwrap_or(REQUEST_SECONDS);
         let is_post = request.method() == Method::Post;
-        // As in the browser: a redirect in answer to a POST or to a request with a bearer
-        // token is an error (never followed here at all), not an answer to read.
-        let no_redirect = is_post || request.headers().get("authorization").is_some();
+        // Never followed here at all; where the browser would refuse one, so does this.
+        let no_redirect = request.refuses_redirects();
         let method = if is_post {
             reqwest::Method::POST
         } else {
