@@ -160,19 +160,10 @@ async fn a_hanging_token_endpoint_is_an_outage_within_the_margin_while_the_token
             held.push(socket);
         }
     });
-    let session = expiring_session(&authority_at(&hanging, &hanging));
-    let still_valid = now_seconds() + RENEW_BEFORE_SECONDS - 2;
-    let session = {
-        let mut tokens = session.tokens();
-        tokens.expires_at = Some(still_valid);
-        let claims = session.claims().clone();
-        UserSession::new(
-            NativeTransport::default(),
-            &authority_at(&hanging, &hanging),
-            &expiring_client(),
-            SignedIn { tokens, claims },
-        )
-    };
+    let session = session_expiring_at(
+        &authority_at(&hanging, &hanging),
+        now_seconds() + RENEW_BEFORE_SECONDS - 2,
+    );
     let started = std::time::Instant::now();
     let (token, _) = session.access_token().await.expect("the old token, still valid");
     assert_eq!(token.expose(), "at-secret-1");
@@ -835,6 +826,11 @@ fn expiring_client() -> ClientSettings {
 
 /// A signed-in session over `authority`, its token about to expire, with a refresh token.
 fn expiring_session(authority: &Authority) -> UserSession<NativeTransport> {
+    session_expiring_at(authority, now_seconds())
+}
+
+/// The session of [`expiring_session`], its access token expiring at `expires_at`.
+fn session_expiring_at(authority: &Authority, expires_at: u64) -> UserSession<NativeTransport> {
     let client = expiring_client();
     let claims: Claims = serde_json::from_value(serde_json::json!({
         "iss": "https://aim.test/identitymanager", "aud": &ClientId::new("mes-portal"), "exp": 4_102_444_800u64, "sub": "1",
@@ -845,7 +841,7 @@ fn expiring_session(authority: &Authority) -> UserSession<NativeTransport> {
         access_token: Secret::new("at-secret-1"),
         refresh_token: Some(Secret::new("rt-secret-1")),
         id_token: None,
-        expires_at: Some(now_seconds()),
+        expires_at: Some(expires_at),
         lifetime: Some(300),
         scopes: vec![],
     };
@@ -987,19 +983,8 @@ async fn a_token_renewed_after_a_401_goes_only_to_its_audience_too() {
         "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
     )
     .await;
-    let session = expiring_session(&authority_at(&aim, &aim));
     // A token that still works: the first call goes to the MES as it is.
-    let mut signed_in_now = session.tokens();
-    signed_in_now.expires_at = Some(now_seconds() + 3600);
-    let session = UserSession::new(
-        NativeTransport::default(),
-        &authority_at(&aim, &aim),
-        &expiring_client(),
-        SignedIn {
-            tokens: signed_in_now,
-            claims: session.claims().clone(),
-        },
-    );
+    let session = session_expiring_at(&authority_at(&aim, &aim), now_seconds() + 3600);
     let api: WebApiDefinition = serde_json::from_value(serde_json::json!({
         "name": "MES", "base_address": format!("{mes}/"), "request_uri": "api",
         "authentication_mode": "User Access Token", "authority": "https://aim.test/identitymanager",
