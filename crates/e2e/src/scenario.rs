@@ -257,6 +257,19 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
+    switch_to_sign_in_popup(client, &host).await?;
+    sign_in().await?;
+    // The popup relays the answer to the page and closes itself.
+    crate::wait_until("the popup closes", || async {
+        Ok(client.windows().await?.len() == 1)
+    })
+    .await?;
+    client.switch_to_window(host).await?;
+    Ok(())
+}
+
+/// Waits for the sign-in popup opened from the window `host` and switches to it.
+pub async fn switch_to_sign_in_popup(client: &Client, host: &fantoccini::wd::WindowHandle) -> Result<()> {
     crate::wait_until("the sign-in popup opens", || async {
         Ok(client.windows().await?.len() == 2)
     })
@@ -265,16 +278,9 @@ where
         .windows()
         .await?
         .into_iter()
-        .find(|w| *w != host)
+        .find(|w| w != host)
         .ok_or_else(|| anyhow!("no popup"))?;
     client.switch_to_window(popup).await?;
-    sign_in().await?;
-    // The popup relays the answer to the page and closes itself.
-    crate::wait_until("the popup closes", || async {
-        Ok(client.windows().await?.len() == 1)
-    })
-    .await?;
-    client.switch_to_window(host).await?;
     Ok(())
 }
 
@@ -292,18 +298,25 @@ pub async fn frame_state(client: &Client) -> Result<Option<String>> {
 /// Signs in through the frame's button and the authority's popup; back on the host page.
 pub async fn sign_in_in_frame(client: &Client) -> Result<()> {
     let host = client.window().await?;
-    wait_until("the frame says it is signed out", || async {
-        Ok(frame_state(client).await?.as_deref() == Some("signed-out"))
-    })
-    .await?;
-    client.enter_frame(0).await?;
-    wait_for(client, EMBEDDED_SIGN_IN).await?.click().await?;
+    press_sign_in_in_frame(client).await?;
     client.enter_parent_frame().await?;
     sign_in_in_popup(client, host, "PLANT\\alice", "alice-demo").await?;
     wait_until("the frame says it is signed in", || async {
         Ok(frame_state(client).await?.as_deref() == Some("signed-in"))
     })
     .await
+}
+
+/// On a host page whose framed grid says it is signed out: presses its Sign in button, and stays
+/// inside the frame.
+pub async fn press_sign_in_in_frame(client: &Client) -> Result<()> {
+    wait_until("the frame says it is signed out", || async {
+        Ok(frame_state(client).await?.as_deref() == Some("signed-out"))
+    })
+    .await?;
+    client.enter_frame(0).await?;
+    wait_for(client, EMBEDDED_SIGN_IN).await?.click().await?;
+    Ok(())
 }
 
 /// On a host page with a signed-in framed grid: a portal tab at `origin` signs the same person in

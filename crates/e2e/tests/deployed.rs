@@ -9,8 +9,9 @@
 
 use anyhow::{Context as _, Result, bail};
 use e2e::scenario::{
-    assert_no_token_stored, frame_says_the_session_ended, frame_state, sign_in_in_frame,
-    sign_out_in_a_portal_tab, stack_on_sites, with_browser_for_sites,
+    assert_no_token_stored, frame_says_the_session_ended, frame_state, press_sign_in_in_frame,
+    sign_in_in_frame, sign_out_in_a_portal_tab, stack_on_sites, switch_to_sign_in_popup,
+    with_browser_for_sites,
 };
 use e2e::site::{ALL_HOSTS, DeployedPortal, INTRANET_HOST, PORTAL_HOST, Sites, Upstreams};
 use e2e::{dist, sign_in_at, wait_for, wait_for_text};
@@ -413,23 +414,34 @@ async fn the_site_doctor_passes_the_guides_site_and_names_each_planted_mistake()
     );
 }
 
+/// The five sites with the stand-ins tuned by `tune` behind them, and the portal's nginx site
+/// allowing the intranet site to frame lookups: the portal's and the intranet's origins, the
+/// stand-ins and the site (kept alive for the test).
+async fn framed_deployment(
+    name: &str,
+    tune: impl FnOnce(&mut devstack::StackOptions),
+) -> (String, String, devstack::Stack, DeployedPortal) {
+    let sites = Sites::new().expect("sites");
+    let origin = sites.origin(PORTAL_HOST);
+    let intranet = sites.origin(INTRANET_HOST);
+    let stack = stack_on_sites(name, &sites, tune).await;
+    let config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
+    let site = DeployedPortal::start(sites, &dist(), &config, Upstreams::of(&stack), |server| server)
+        .expect("nginx");
+    assert_eq!(site.intranet_origin, intranet);
+    (origin, intranet, stack, site)
+}
+
 /// Browsers partition storage and BroadcastChannel by top-level site, so a sign-out in a portal
 /// tab never reaches a grid framed by an intranet page of another site. With AIM ending the
 /// refresh tokens of a session at its sign-out (docs/deploy.md §1), the framed grid, which asks
 /// the authority while it is shown, says it is signed out within a minute — and tells its host.
 #[tokio::test]
 async fn signing_out_in_a_portal_tab_reaches_a_grid_framed_by_another_site() {
-    let sites = Sites::new().expect("sites");
-    let origin = sites.origin(PORTAL_HOST);
-    let intranet = sites.origin(INTRANET_HOST);
-    let stack = stack_on_sites("e2e-nginx-framed", &sites, |o| {
+    let (origin, intranet, stack, _site) = framed_deployment("e2e-nginx-framed", |o| {
         o.aim_refresh_tokens_end_with_session = true;
     })
     .await;
-    let config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
-    let site = DeployedPortal::start(sites, &dist(), &config, Upstreams::of(&stack), |server| server)
-        .expect("nginx");
-    assert_eq!(site.intranet_origin, intranet);
     with_browser_for_sites(&ALL_HOSTS, |client| async move {
         client.goto(&format!("{intranet}/")).await?;
         sign_in_in_frame(&client).await?;
@@ -462,26 +474,12 @@ async fn signing_out_in_a_portal_tab_reaches_a_grid_framed_by_another_site() {
 /// code is never exchanged.
 #[tokio::test]
 async fn a_popup_cut_loose_from_a_grid_framed_by_another_site_says_why_in_both_windows() {
-    let sites = Sites::new().expect("sites");
-    let origin = sites.origin(PORTAL_HOST);
-    let intranet = sites.origin(INTRANET_HOST);
-    let stack = stack_on_sites("e2e-nginx-coop", &sites, |o| o.aim_opener_policy = true).await;
-    let config = stack.portal_config_at(&origin, std::slice::from_ref(&intranet));
-    let site = DeployedPortal::start(sites, &dist(), &config, Upstreams::of(&stack), |server| server)
-        .expect("nginx");
-    assert_eq!(site.intranet_origin, intranet);
+    let (origin, intranet, stack, _site) =
+        framed_deployment("e2e-nginx-coop", |o| o.aim_opener_policy = true).await;
     with_browser_for_sites(&ALL_HOSTS, |client| async move {
         client.goto(&format!("{intranet}/")).await?;
         let host = client.window().await?;
-        e2e::wait_until("the frame says it is signed out", || async {
-            Ok(frame_state(&client).await?.as_deref() == Some("signed-out"))
-        })
-        .await?;
-        client.enter_frame(0).await?;
-        wait_for(&client, e2e::selectors::EMBEDDED_SIGN_IN)
-            .await?
-            .click()
-            .await?;
+        press_sign_in_in_frame(&client).await?;
         wait_for_text(
             &client,
             "[data-state=signed-out] [role=status]",
@@ -489,13 +487,7 @@ async fn a_popup_cut_loose_from_a_grid_framed_by_another_site_says_why_in_both_w
         )
         .await?;
         client.enter_parent_frame().await?;
-        let popup = client
-            .windows()
-            .await?
-            .into_iter()
-            .find(|w| *w != host)
-            .context("no sign-in window")?;
-        client.switch_to_window(popup).await?;
+        switch_to_sign_in_popup(&client, &host).await?;
         e2e::submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
         wait_for_text(
             &client,

@@ -6,8 +6,8 @@
 use anyhow::{Result, bail};
 use e2e::grid;
 use e2e::scenario::{
-    assert_no_jwt_stored, assert_no_token_stored, frame_state, screenshot, sign_in_in_frame,
-    sign_in_in_popup, stack, stack_with, with_browser,
+    assert_no_jwt_stored, assert_no_token_stored, frame_state, press_sign_in_in_frame, screenshot,
+    sign_in_in_frame, sign_in_in_popup, stack, stack_with, with_browser,
 };
 use e2e::selectors::{EMBEDDED_SIGN_IN, ROWS, SWITCH_USER, in_script};
 use e2e::{assert_accessible, text_of, wait_for, wait_for_text, wait_until};
@@ -585,12 +585,7 @@ async fn a_popup_cut_loose_by_the_authoritys_opener_policy_hands_its_answer_over
     with_browser(|client| async move {
         client.goto(&format!("{site}/")).await?;
         let host = client.window().await?;
-        wait_until("the frame says it is signed out", || async {
-            Ok(frame_state(&client).await?.as_deref() == Some("signed-out"))
-        })
-        .await?;
-        client.enter_frame(0).await?;
-        wait_for(&client, EMBEDDED_SIGN_IN).await?.click().await?;
+        press_sign_in_in_frame(&client).await?;
         // The frame says at once what happened to its window, not that it was closed.
         wait_for_text(
             &client,
