@@ -7,6 +7,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// How a Web API definition obtains its bearer token.
+/// Allowed clock difference for token times, seconds (`ClientSettings::clock_skew_seconds`).
+pub const DEFAULT_CLOCK_SKEW: i64 = 60;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum AuthenticationMode {
     /// The signed-in person's token (authorization code + PKCE).
@@ -120,7 +123,7 @@ pub enum EndSessionMethod {
 }
 
 fn default_clock_skew() -> i64 {
-    crate::session::DEFAULT_CLOCK_SKEW
+    DEFAULT_CLOCK_SKEW
 }
 
 impl ClientSettings {
@@ -448,7 +451,7 @@ pub enum ServedFileError {
 /// GETs a file served beside the portal (`url` absolute: the portal's own origin) as text.
 pub async fn get_text(transport: &impl crate::Transport, url: &str) -> Result<String, ServedFileError> {
     let response = transport
-        .send(crate::discovery::get_json(url))
+        .send(crate::transport::get_json(url))
         .await
         .map_err(|e| ServedFileError::Unreachable(e.reason))?;
     if response.status() != 200 {
@@ -905,7 +908,7 @@ mod tests {
         let (config, _) = PortalConfig::from_json(&sample("http://127.0.0.1:3/mesmw/", ""), Runtime::Browser)
             .expect("valid");
         assert_eq!(config.web_apis[0].source, "Generic");
-        assert_eq!(config.client.clock_skew(), crate::session::DEFAULT_CLOCK_SKEW);
+        assert_eq!(config.client.clock_skew(), DEFAULT_CLOCK_SKEW);
         for (said, kept) in [(42, 42), (5000, 600), (-3, 0)] {
             let text = sample("http://127.0.0.1:3/mesmw/", "").replace(
                 r#""scopes":["openid","profile"]"#,

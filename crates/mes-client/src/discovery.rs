@@ -2,7 +2,7 @@
 //! Every endpoint the client uses comes from here; no path is assumed.
 
 use crate::transport::{
-    HttpRequest, HttpResponse, Transport, TransportError, content_type, first_bytes, is_json,
+    HttpRequest, HttpResponse, Transport, TransportError, content_type, first_bytes, get_json, is_json,
 };
 use serde::{Deserialize, Serialize};
 
@@ -77,10 +77,25 @@ pub fn discovery_request(authority: &str) -> HttpRequest {
     get_json(&discovery_url(authority))
 }
 
-pub(crate) fn get_json(url: &str) -> HttpRequest {
-    HttpRequest::get(url)
-        .header("accept", "application/json")
-        .checked()
+/// The authority as discovered: metadata and signing keys (public data).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Authority {
+    /// Discovery document.
+    pub metadata: ProviderMetadata,
+    /// Signing keys.
+    pub jwks: JwkSet,
+}
+
+impl Authority {
+    /// Discovery, then the JWKS it names.
+    pub async fn load(
+        transport: &(impl Transport + 'static),
+        authority: &str,
+    ) -> Result<Self, DiscoveryError> {
+        let metadata = discover(transport, authority).await?;
+        let jwks = fetch_jwks(transport, &metadata).await?;
+        Ok(Self { metadata, jwks })
+    }
 }
 
 /// Parses and checks the discovery answer against the configured authority.
@@ -109,7 +124,7 @@ pub fn parse_discovery(authority: &str, response: &HttpResponse) -> Result<Provi
         {
             return Err(DiscoveryError::Unsupported(format!(
                 "its {name} \"{}\" is not an https address (a sign-in or a secret would travel in clear text; an authority behind a TLS proxy must advertise the proxy's https addresses)",
-                crate::signin::printable(url)
+                crate::transport::printable(url)
             )));
         }
     }

@@ -404,13 +404,6 @@ pub async fn validate_id_token(
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeVerifier;
 
-/// This platform's signature checks: WebCrypto in the browser, jsonwebtoken natively.
-#[cfg(not(target_arch = "wasm32"))]
-pub type PlatformVerifier = NativeVerifier;
-/// This platform's signature checks: WebCrypto in the browser, jsonwebtoken natively.
-#[cfg(target_arch = "wasm32")]
-pub type PlatformVerifier = crate::browser::WebCryptoVerifier;
-
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
     use super::{Jwk, SignatureVerifier};

@@ -4,10 +4,11 @@
 //! code and PKCE, keep the tokens in memory, and call the MES Web API with them — in the browser
 //! (`wasm32-unknown-unknown`, HTTP through gloo-net) and natively (HTTP through reqwest).
 //!
-//! Built like oauth2-rs (which it uses for token refresh and client credentials, on its own
-//! transport): a client object whose requests are built step by step and sent through one
-//! [`Transport`] trait (`client.exchange_code(…).request_async(&transport)`,
-//! `session.lookup(api, endpoint).max_rows(n).send()`), pure parsers for every answer; every
+//! Built like oauth2-rs (whose PKCE challenge it uses): a client object whose requests are built
+//! step by step and sent through one [`Transport`] trait
+//! (`client.exchange_code(…).request_async(&transport)`,
+//! `session.lookup(api, endpoint).max_rows(n).send()`; every token request on one path), pure
+//! parsers for every answer; every
 //! endpoint comes from discovery; every failure is a typed value; the values of a sign-in
 //! round trip ([`CsrfState`], [`Nonce`], [`PkceVerifier`]) and tokens ([`Secret`]) are types
 //! that never print.
@@ -101,7 +102,6 @@ mod discovery;
 mod doctor;
 mod jwt;
 mod mes;
-mod oauth;
 mod rows;
 mod secret;
 #[cfg(not(target_arch = "wasm32"))]
@@ -111,6 +111,7 @@ mod signin;
 #[cfg(not(target_arch = "wasm32"))]
 mod site;
 mod time;
+mod token;
 mod transport;
 mod user_session;
 
@@ -120,20 +121,20 @@ pub mod browser;
 
 pub use absolute_url::AbsoluteUrl;
 pub use config::{
-    AuthenticationMode, ClientId, ClientSettings, ConfigIssue, ConfigReport, EndSessionMethod,
-    LookupDefinition, PortalConfig, Runtime, SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError,
-    ServiceConfig, WebApiDefinition, get_text, is_language_tag,
+    AuthenticationMode, ClientId, ClientSettings, ConfigIssue, ConfigReport, DEFAULT_CLOCK_SKEW,
+    EndSessionMethod, LookupDefinition, PortalConfig, Runtime, SHIPPED_TRANSLATIONS, SelectionMode,
+    ServedFileError, ServiceConfig, WebApiDefinition, get_text, is_language_tag,
 };
 pub use discovery::{
-    DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover, discovery_request,
-    discovery_url, fetch_jwks, parse_discovery,
+    Authority, DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover,
+    discovery_request, discovery_url, fetch_jwks, parse_discovery,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use doctor::{DoctorOptions, Finding, examine_site, site_report};
 #[cfg(not(target_arch = "wasm32"))]
 pub use jwt::NativeVerifier;
 pub use jwt::{
-    Audience, Claims, Expected, IdTokenError, JwtHeader, PlatformVerifier, SignatureVerifier, UnverifiedJwt,
+    Audience, Claims, Expected, IdTokenError, JwtHeader, SignatureVerifier, UnverifiedJwt,
     check_id_token_claims, check_refreshed_id_token_claims, decode_unverified, validate_id_token,
     verify_id_token_signature,
 };
@@ -150,16 +151,18 @@ pub use secret::Secret;
 pub use service::{
     ClientAuth, DEFAULT_BACKGROUND_USER, SERVICE_RENEW_BEFORE_SECONDS, ServiceTokenError, ServiceTokenSource,
 };
-pub use session::{Authority, CodeExchange, DEFAULT_CLOCK_SKEW, SignInFailure, SignedIn};
+pub use session::{CodeExchange, PlatformVerifier, SignInFailure, SignedIn};
 pub use signin::{
     AuthorizationCode, AuthorizationRedirect, AuthorizeRequest, CallbackParams, CsrfState, EndSession, Nonce,
-    PendingSignIn, PkceVerifier, Prompt, SignInClient, SignInError, TOKEN_REQUEST_SECONDS, TokenError,
-    TokenSet, check_callback, end_session_request, is_popup_state, parse_token_response, refresh,
-    revocation_request, revoke_refresh_token, same_origin_path,
+    PendingSignIn, PkceVerifier, Prompt, SignInClient, SignInError, check_callback, end_session_request,
+    is_popup_state, same_origin_path,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use site::{SitePolicy, inline_script_hashes, write_site_headers};
 pub use time::now_seconds;
+pub use token::{
+    TOKEN_REQUEST_SECONDS, TokenError, TokenSet, parse_token_response, refresh, revoke_refresh_token,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::NativeTransport;
 pub use transport::{

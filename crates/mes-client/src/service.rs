@@ -2,19 +2,17 @@
 //! client ID, secret and scope `system`, cached until shortly before expiry, one request for any
 //! number of concurrent callers. Calls made with them run as the MES's Default Background User.
 //!
-//! The exchange is oauth2-rs's (`BasicClient::exchange_client_credentials`): it builds the
-//! request — the grant, the scope, the secret by HTTP Basic with each part form-encoded (RFC 6749
-//! §2.3.1) or in the body — and sends it through this crate's transport; this crate reads the
-//! answer (`oauth.rs`).
+//! The exchange goes the crate's one token path (`token.rs`): the grant, the scope, the secret by
+//! HTTP Basic with each part form-encoded (RFC 6749 §2.3.1) or in the body, the answer read
+//! strictly.
 
 use crate::Secret;
 use crate::config::{AuthenticationMode, ClientId, WebApiDefinition};
 use crate::discovery::{DiscoveryError, discover};
 use crate::mes::{Lookup, MesError, RowsTarget};
-use crate::oauth::{Via, token_url};
 use crate::rows::Rows;
-use crate::signin::{TokenError, TokenSet};
 use crate::time::now_seconds;
+use crate::token::{ClientProof, Grant, TokenClient, TokenError, TokenSet};
 use crate::transport::{NativeTransport, Transport};
 
 /// Get a new token this many seconds before the cached one expires.
@@ -215,25 +213,16 @@ struct ClientCredentials<'a> {
 }
 
 impl ClientCredentials<'_> {
-    /// oauth2-rs builds the request and sends it through `transport`; the answer is read by
-    /// [`crate::signin::parse_token_response`] (see `oauth.rs`).
+    /// Sent and read on the crate's one token path (`token.rs`), the secret as `auth` says.
     async fn exchange(&self, transport: &impl Transport, now: u64) -> Result<TokenSet, TokenError> {
-        use oauth2::basic::BasicClient;
-        use oauth2::{AuthType, ClientId, ClientSecret, Scope};
-        let client = BasicClient::new(ClientId::new(self.client_id.to_owned()))
-            .set_client_secret(ClientSecret::new(self.secret.expose().to_owned()))
-            .set_auth_type(match self.auth {
-                ClientAuth::Basic => AuthType::BasicAuth,
-                ClientAuth::Post => AuthType::RequestBody,
-            })
-            .set_token_uri(token_url(self.token_endpoint)?);
-        let via = Via::new(transport);
-        let outcome = client
-            .exchange_client_credentials()
-            .add_scope(Scope::new(self.scope.to_owned()))
-            .request_async(&via)
-            .await;
-        via.read(outcome, now)
+        let proof = match self.auth {
+            ClientAuth::Basic => ClientProof::Basic(self.secret),
+            ClientAuth::Post => ClientProof::Post(self.secret),
+        };
+        let grant = Grant::ClientCredentials { scope: self.scope };
+        TokenClient::new(self.client_id, proof)
+            .tokens(transport, self.token_endpoint, grant, now)
+            .await
     }
 }
 
@@ -249,7 +238,7 @@ mod tests {
 
     #[test]
     fn a_token_without_a_lifetime_is_taken_to_last_a_day() {
-        let mut tokens = crate::signin::TokenSet {
+        let mut tokens = crate::token::TokenSet {
             access_token: crate::Secret::new("at"),
             refresh_token: None,
             id_token: None,
@@ -261,7 +250,7 @@ mod tests {
         tokens.expires_at = Some(1_300);
         assert_eq!(super::expiry(&tokens, 1_000), 1_300);
     }
-    use crate::signin::TokenError;
+    use crate::token::TokenError;
     use crate::transport::testing::{Canned, run_now};
     use crate::transport::{HttpRequest, HttpResponse, Method, TransportError};
     use crate::{Secret, TransportErrorKind};

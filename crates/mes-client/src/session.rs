@@ -1,39 +1,19 @@
 //! The whole sign-in as one call, and the signed-in state held in memory.
 
-use crate::discovery::{DiscoveryError, JwkSet, ProviderMetadata, discover, fetch_jwks};
+use crate::discovery::{Authority, DiscoveryError, JwkSet, ProviderMetadata, fetch_jwks};
 use crate::jwt::{
-    Claims, Expected, IdTokenError, PlatformVerifier, SignatureVerifier, check_id_token_claims,
-    verify_id_token_signature,
+    Claims, Expected, IdTokenError, SignatureVerifier, check_id_token_claims, verify_id_token_signature,
 };
-use crate::signin::{
-    CallbackParams, PendingSignIn, SignInClient, SignInError, TokenError, TokenSet, check_callback,
-    code_request, request_tokens,
-};
+use crate::signin::{CallbackParams, PendingSignIn, SignInClient, SignInError, check_callback};
+use crate::token::{ClientProof, Grant, TokenClient, TokenError, TokenSet};
 use crate::transport::Transport;
 
-/// Allowed clock difference for token times, seconds (`ClientSettings::clock_skew_seconds`).
-pub const DEFAULT_CLOCK_SKEW: i64 = 60;
-
-/// The authority as discovered: metadata and signing keys (public data).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Authority {
-    /// Discovery document.
-    pub metadata: ProviderMetadata,
-    /// Signing keys.
-    pub jwks: JwkSet,
-}
-
-impl Authority {
-    /// Discovery, then the JWKS it names.
-    pub async fn load(
-        transport: &(impl Transport + 'static),
-        authority: &str,
-    ) -> Result<Self, DiscoveryError> {
-        let metadata = discover(transport, authority).await?;
-        let jwks = fetch_jwks(transport, &metadata).await?;
-        Ok(Self { metadata, jwks })
-    }
-}
+/// This platform's signature checks: WebCrypto in the browser, jsonwebtoken natively.
+#[cfg(not(target_arch = "wasm32"))]
+pub type PlatformVerifier = crate::jwt::NativeVerifier;
+/// This platform's signature checks: WebCrypto in the browser, jsonwebtoken natively.
+#[cfg(target_arch = "wasm32")]
+pub type PlatformVerifier = crate::browser::WebCryptoVerifier;
 
 /// A person signed in: tokens in memory and the validated ID token's claims.
 #[derive(Debug, Clone)]
@@ -170,8 +150,14 @@ impl<'a, V: SignatureVerifier> CodeExchange<'a, V> {
         let settings = client.settings();
         let code = check_callback(params, pending, &authority.metadata)?;
         let pending = pending.ok_or(SignInError::NoPendingSignIn)?;
-        let request = code_request(&authority.metadata, settings, &code, &pending.verifier)?;
-        let tokens = request_tokens(transport, request, now).await?;
+        let grant = Grant::Code {
+            code: &code,
+            verifier: &pending.verifier,
+            redirect_uri: &settings.redirect_uri,
+        };
+        let tokens = TokenClient::new(settings.client_id.as_str(), ClientProof::Public)
+            .tokens(transport, &authority.metadata.token_endpoint, grant, now)
+            .await?;
         let id_token = tokens.id_token.clone().ok_or(IdTokenError::Missing)?;
         let claims = verify_signature_refreshing_keys(
             transport,

@@ -159,6 +159,19 @@ impl HttpRequest {
     }
 }
 
+/// A GET that wants JSON (discovery, keys, config.json).
+pub(crate) fn get_json(url: &str) -> HttpRequest {
+    HttpRequest::get(url)
+        .header("accept", "application/json")
+        .checked()
+}
+
+/// Attacker-controlled text, cut to a sane length and stripped of control characters, for error
+/// messages.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(300).collect()
+}
+
 /// An HTTP status code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusCode(pub u16);

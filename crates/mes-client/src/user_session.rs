@@ -20,13 +20,14 @@
 
 use crate::Secret;
 use crate::config::{ClientId, ClientSettings, WebApiDefinition};
+use crate::discovery::Authority;
 use crate::discovery::{DiscoveryError, JwkSet, ProviderMetadata};
-use crate::jwt::{Claims, Expected, IdTokenError, PlatformVerifier, check_refreshed_id_token_claims};
+use crate::jwt::{Claims, Expected, IdTokenError, check_refreshed_id_token_claims};
 use crate::mes::{Lookup, MesError, RowsTarget};
 use crate::rows::Rows;
-use crate::session::{Authority, SignInFailure, SignedIn, verify_signature_refreshing_keys};
-use crate::signin::{TokenError, TokenSet, refresh, revoke_refresh_token};
+use crate::session::{PlatformVerifier, SignInFailure, SignedIn, verify_signature_refreshing_keys};
 use crate::time::now_seconds;
+use crate::token::{TokenError, TokenSet, refresh, revoke_refresh_token};
 use crate::transport::Transport;
 use std::sync::{Mutex, MutexGuard};
 

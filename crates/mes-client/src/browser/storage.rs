@@ -3,7 +3,7 @@
 //! the last silent sign-in (the breaker that stops renewal loops).
 
 use super::BrowserError;
-use crate::session::Authority;
+use crate::discovery::Authority;
 use crate::signin::PendingSignIn;
 
 /// The sessionStorage key of the pending sign-in. It holds state, nonce, PKCE verifier and the
