@@ -6,8 +6,6 @@
 #[cfg(target_arch = "wasm32")]
 pub mod embed;
 #[cfg(target_arch = "wasm32")]
-pub mod frame;
-#[cfg(target_arch = "wasm32")]
 pub mod grid;
 pub mod grid_model;
 #[cfg(target_arch = "wasm32")]
@@ -16,6 +14,8 @@ pub mod nav;
 pub mod on_demand;
 #[cfg(target_arch = "wasm32")]
 pub mod pages;
+#[cfg(target_arch = "wasm32")]
+pub mod retry;
 #[cfg(target_arch = "wasm32")]
 pub mod session;
 pub mod words;
@@ -43,7 +43,7 @@ pub fn App() -> impl IntoView {
     if let Err(why) = mes_client::browser::on_sign_out_elsewhere(move || portal.signed_out_elsewhere()) {
         leptos::logging::warn!("sign-out in other tabs will not reach this one: {why}");
     }
-    leptos::task::spawn_local(portal.start());
+    leptos::task::spawn_local(portal.start(pages::prefetch_signed_in));
     view! { <pages::Root /> }
 }
 

@@ -9,7 +9,7 @@ fn main() {
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("boot"))
         .is_some();
-    let framed_grid = mes_portal::nav::pathname() == mes_portal::frame::PATH;
+    let framed_grid = mes_portal::nav::pathname() == mes_portal::embed::frame::PATH;
     if is_portal_page && framed_grid {
         mes_portal::embed::install_panic_notice();
         if let Some(boot) = web_sys::window()
@@ -21,7 +21,7 @@ fn main() {
         leptos::mount::mount_to_body(|| {
             use mes_portal::words::{Word, w};
             mes_portal::on_demand::on_demand(w(Word::PartPage), || {
-                Box::pin(mes_portal::on_demand::frame_page())
+                Box::pin(mes_portal::embed::frame::frame_page())
             })
         });
     } else if is_portal_page {

@@ -1,6 +1,7 @@
-//! Parts of the portal that load when first used: the lookup grid (with the embedding entries),
-//! the Web APIs page, Diagnostics, and the pages for problems at start (a sign-in that did not
-//! complete, a broken config.json, an authority that does not answer).
+//! The mechanism for parts of the portal that load when first used; each feature declares its
+//! own parts with [`part!`] beside its code (the lookup grid in `grid`, the embedding entries and
+//! the framed page in `embed`, the signed-in shell, the Web APIs page, Diagnostics and the pages
+//! for problems at start in `pages`). This module knows none of them.
 //!
 //! In the release build `cargo xtask build` compiles with `--cfg mes_split`: each function made
 //! by `part!` becomes a split point (`wasm_split`, re-exported by leptos), and after linking
@@ -37,16 +38,18 @@ macro_rules! part {
         $(#[$doc])*
         #[cfg(mes_split)]
         #[leptos::wasm_split::wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible)]
-        pub fn $name($($arg: $ty),*) -> Result<AnyView, $crate::on_demand::NotLoaded> {
+        pub fn $name($($arg: $ty),*) -> Result<::leptos::prelude::AnyView, $crate::on_demand::NotLoaded> {
             Ok($body)
         }
         $(#[$doc])*
         #[cfg(not(mes_split))]
-        pub async fn $name($($arg: $ty),*) -> Result<AnyView, $crate::on_demand::NotLoaded> {
+        pub async fn $name($($arg: $ty),*) -> Result<::leptos::prelude::AnyView, $crate::on_demand::NotLoaded> {
             Ok($body)
         }
     };
 }
+
+pub(crate) use part;
 
 /// Shows the part `load` makes: "Loading …" until its code is in, then the part; if its file
 /// could not be fetched, says so and tries again (by itself after a pause, or on the button).
@@ -78,7 +81,7 @@ fn shown_on_demand(what: &'static str, load: std::sync::Arc<dyn Fn() -> Loading 
                     <div class="state bad" role="alert" data-state="part-not-loaded">
                         <h2>{fill(Word::PartNotLoaded, &[("part", what)])}</h2>
                         <p>{w(Word::PartNotLoadedText)}</p>
-                        <crate::pages::RetryCountdown retry=again attempt=tries />
+                        <crate::retry::RetryCountdown retry=again attempt=tries />
                         <div class="actions"><button class="secondary" on:click=move |_| again.run(())>{w(Word::TryAgainNow)}</button></div>
                     </div>
                 }.into_any())
@@ -87,100 +90,3 @@ fn shown_on_demand(what: &'static str, load: std::sync::Arc<dyn Fn() -> Loading 
     }
     .into_any()
 }
-
-part!(
-    grid,
-    /// A lookup's page in the portal.
-    pub fn lookup_page(lookup: mes_client::LookupDefinition) {
-        view! { <crate::grid::LookupGrid lookup=lookup /> }.into_any()
-    }
-);
-
-part!(
-    shell,
-    /// The signed-in portal: top bar, navigation, sign-out, and the page for the current path —
-    /// a part of its own, so a grid that does not arrive leaves it working.
-    pub fn shell(session: std::sync::Arc<crate::session::SignedInState>) {
-        view! { <crate::pages::Shell session=session /> }.into_any()
-    }
-);
-
-/// Starts fetching the signed-in shell's and the grid's parts without waiting for them: a page
-/// back from the authority with a code shows them next, and they then arrive while the code is
-/// exchanged instead of after. A failure is left to the part's own loading (it is not
-/// remembered). Nothing happens in unsplit builds.
-pub fn prefetch_grid() {
-    #[cfg(mes_split)]
-    {
-        // The preloads `wasm_split` makes: load a part, call nothing; the two in parallel.
-        leptos::task::spawn_local(async {
-            let _ = __wasm_split_preload_shell().await;
-        });
-        leptos::task::spawn_local(async {
-            let _ = __wasm_split_preload_lookup_page().await;
-        });
-    }
-}
-
-part!(
-    grid,
-    /// `mountLookupGrid`'s grid (and a framed one's), with its own sign-in states.
-    pub fn embedded_lookup(
-        options: RwSignal<crate::embed::EmbedOptions>,
-        on_rows: Callback<Vec<crate::grid_model::SelectedRow>>,
-    ) {
-        view! { <crate::embed::EmbeddedLookup options=options on_rows=on_rows /> }.into_any()
-    }
-);
-
-part!(
-    grid,
-    /// `mountRowsGrid`'s grid over the host page's rows.
-    pub fn rows_grid(options: crate::embed::RowsOptions, host: web_sys::HtmlElement) {
-        crate::embed::rows_view(options, host)
-    }
-);
-
-part!(
-    frame,
-    /// The framed grid's page for another site (`/embed/lookup`; `frame.rs`).
-    pub fn frame_page() {
-        view! { <crate::frame::FrameApp /> }.into_any()
-    }
-);
-
-part!(
-    problems,
-    /// The page for a problem at start — a sign-in that did not complete (with the wording of
-    /// every way a sign-in can fail), a config.json with problems, an authority that did not
-    /// answer (the portal's own server did: it served config.json, so this part can come from
-    /// it). Rare, so not in the first load; one split point for the three.
-    pub fn problem_page(state: crate::session::AuthState) {
-        use crate::pages::{AuthorityUnavailable, ConfigInvalid, SignInFailed};
-        use crate::session::AuthState;
-        match state {
-            AuthState::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
-            AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
-            AuthState::AuthorityUnavailable { why, authority } => {
-                view! { <AuthorityUnavailable why=why authority=authority /> }.into_any()
-            }
-            _ => ().into_any(),
-        }
-    }
-);
-
-part!(
-    web_apis,
-    /// The Web APIs page.
-    pub fn web_apis_page(session: std::sync::Arc<crate::session::SignedInState>) {
-        view! { <crate::pages::WebApis session=session /> }.into_any()
-    }
-);
-
-part!(
-    diagnostics,
-    /// The Diagnostics page.
-    pub fn diagnostics_page(session: std::sync::Arc<crate::session::SignedInState>) {
-        view! { <crate::pages::Diagnostics session=session /> }.into_any()
-    }
-);

@@ -128,7 +128,9 @@ impl Portal {
     }
 
     /// Loads config and discovery, then finishes a callback or tries a silent sign-in.
-    pub async fn start(self) {
+    /// `on_code_return` runs when the page came back from the authority with a code, before the
+    /// exchange (the portal starts fetching the signed-in parts then).
+    pub async fn start(self, on_code_return: fn()) {
         let path = nav::pathname();
         let at_callback = path == "/callback";
         if !self.embedded && at_callback {
@@ -157,7 +159,7 @@ impl Portal {
             nav::replace("/callback");
         }
         if !self.embedded && params.as_ref().is_some_and(|p| p.code.is_some()) {
-            crate::on_demand::prefetch_grid();
+            on_code_return();
         }
         let (config, warnings) = match load_config().await {
             Ok(c) => c,

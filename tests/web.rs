@@ -4,8 +4,8 @@
 
 use leptos::prelude::*;
 use mes_client::{MesError, Rows, SelectionMode};
+use mes_portal::grid::FailureView;
 use mes_portal::grid_model::GridData;
-use mes_portal::pages::FailureView;
 use mes_portal::{Portal, RowsGrid};
 use std::sync::{Arc, Mutex};
 use wasm_bindgen::{JsCast, JsValue};
@@ -473,7 +473,7 @@ async fn every_failure_has_its_own_plain_state_and_hostile_text_stays_text() {
 /// or the MES asked (`Retry-After`, carried by `MesError::AuthorityOffline`).
 #[wasm_bindgen_test]
 async fn the_countdown_waits_at_least_what_the_server_asked() {
-    use mes_portal::pages::backoff_seconds;
+    use mes_portal::retry::backoff_seconds;
     let own: Vec<u32> = (0..7).map(|attempt| backoff_seconds(attempt, None)).collect();
     assert_eq!(own, [5, 10, 20, 40, 60, 60, 60]);
     assert_eq!(backoff_seconds(0, Some(90)), 90, "longer than the own wait");

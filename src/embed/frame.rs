@@ -21,7 +21,7 @@
 //! that said hello — and that the browser confirms as the framing origin, where it can —
 //! `mes-state` `problem` and its height, nothing else.
 
-use crate::embed::{EmbedOptions, embedded_grid, selection_detail, start_embedded_portal};
+use super::{EmbedOptions, embedded_grid, selection_detail, start_embedded_portal};
 use crate::grid_model::SelectedRow;
 use crate::session::{AuthState, Portal};
 use crate::words::{RareWord, Word, fill, w};
@@ -366,3 +366,11 @@ fn selections_to_the_parent(host: RwSignal<Host>) -> Callback<Vec<SelectedRow>> 
         }
     })
 }
+
+crate::on_demand::part!(
+    frame,
+    /// The framed grid's page for another site (`/embed/lookup`).
+    pub fn frame_page() {
+        view! { <FrameApp /> }.into_any()
+    }
+);

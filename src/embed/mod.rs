@@ -6,6 +6,8 @@
 //! the tokens stay in this page's memory, in one session for all the page's grids
 //! ([`page_portal`]). Selections are emitted as a `mes-select` DOM event.
 
+pub mod frame;
+
 use crate::grid::{LookupGrid, RowsGrid};
 use crate::grid_model::{GridData, SelectedRow};
 use crate::on_demand::on_demand;
@@ -230,7 +232,7 @@ pub fn page_portal() -> Portal {
                     leptos::logging::warn!("sign-out in other tabs will not reach this page's grids: {why}");
                 }
                 // wasm-bindgen's own spawn: this may run before the first mount sets up leptos's.
-                wasm_bindgen_futures::spawn_local(portal.start());
+                wasm_bindgen_futures::spawn_local(portal.start(|| ()));
                 portal
             });
             (owner, portal)
@@ -251,7 +253,7 @@ pub fn start_embedded_portal() -> Portal {
 /// demand.
 pub fn embedded_grid(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> AnyView {
     let grid = on_demand(w(Word::PartGrid), move || {
-        Box::pin(crate::on_demand::embedded_lookup(options, on_rows))
+        Box::pin(embedded_lookup(options, on_rows))
     });
     view! { <div class="mes-embed">{grid}</div> }.into_any()
 }
@@ -349,7 +351,7 @@ pub fn mount_rows(element: web_sys::HtmlElement, options: &JsValue) -> Result<js
     let options = send_wrapper::SendWrapper::new(options);
     let handle = leptos::mount::mount_to(element, move || {
         let grid = on_demand(w(Word::PartRowsGrid), move || {
-            Box::pin(crate::on_demand::rows_grid((*options).clone(), (*host).clone()))
+            Box::pin(rows_grid((*options).clone(), (*host).clone()))
         });
         view! { <div class="mes-embed">{grid}</div> }
     });
@@ -462,3 +464,19 @@ pub fn install_panic_notice() {
         }
     }));
 }
+
+crate::on_demand::part!(
+    grid,
+    /// `mountLookupGrid`'s grid (and a framed one's), with its own sign-in states.
+    pub fn embedded_lookup(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) {
+        view! { <EmbeddedLookup options=options on_rows=on_rows /> }.into_any()
+    }
+);
+
+crate::on_demand::part!(
+    grid,
+    /// `mountRowsGrid`'s grid over the host page's rows.
+    pub fn rows_grid(options: RowsOptions, host: web_sys::HtmlElement) {
+        rows_view(options, host)
+    }
+);

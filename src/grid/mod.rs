@@ -3,6 +3,7 @@
 //! HTML.
 //!
 //! - `rows_grid.rs` — [`RowsGrid`]: the grid's signals, keyboard, body rows and tools.
+//! - `failure.rs` — [`FailureView`]: what a failed lookup says, one view per kind of failure.
 //! - `header.rs` — the column headers (sort, resize), the filter row and the column menu.
 //! - `browser.rs` — what the grid asks of the browser: address bar, clipboard, download, sizes.
 //!
@@ -10,15 +11,16 @@
 //! [`crate::grid_model`], tested natively.
 
 mod browser;
+mod failure;
 pub mod format;
 mod header;
 mod keys;
 mod rows_grid;
 
+pub use failure::FailureView;
 pub use rows_grid::{RowsGrid, RowsGridProps};
 
 use crate::grid_model::{GridData, SelectedRow};
-use crate::pages::FailureView;
 use crate::session::use_portal;
 use crate::words::{GridWord, w};
 use leptos::prelude::*;
@@ -239,3 +241,11 @@ fn mark_answer(bytes: usize) {
         }
     }
 }
+
+crate::on_demand::part!(
+    grid,
+    /// A lookup's page in the portal.
+    pub fn lookup_page(lookup: mes_client::LookupDefinition) {
+        view! { <LookupGrid lookup=lookup /> }.into_any()
+    }
+);

@@ -1,5 +1,6 @@
 //! Pages and the plain-language states: sign-in, configuration problems, authority unavailable,
-//! sign-in refused, the signed-in shell, and the MES failure view.
+//! sign-in refused, and the signed-in shell; with the parts they load on demand (the shell, the
+//! problem pages, Web APIs, Diagnostics).
 
 mod diagnostics;
 mod web_apis;
@@ -7,12 +8,12 @@ mod web_apis;
 pub use diagnostics::Diagnostics;
 pub use web_apis::WebApis;
 
-use crate::on_demand::{self, on_demand};
+use crate::on_demand::on_demand;
 use crate::session::{AuthState, SignedInState, use_portal};
-use crate::words::{GridWord, RareWord, Word, around, fill, w};
+use crate::words::{RareWord, Word, around, fill, w};
 use leptos::prelude::*;
 use mes_client::{
-    ConfigIssue, DiscoveryError, MesError, Prompt, SessionHealth, SignInError, SignInFailure, now_seconds,
+    ConfigIssue, DiscoveryError, Prompt, SessionHealth, SignInError, SignInFailure, now_seconds,
 };
 use std::sync::Arc;
 
@@ -54,7 +55,7 @@ pub fn AuthorityUnavailable(why: DiscoveryError, authority: String) -> impl Into
                 <p>{before}<code>{authority}</code>{after}</p>
                 <pre>{why}</pre>
                 <p>{w(RareWord::AuthorityCauses)}</p>
-                <div class="actions"><button on:click=move |_| leptos::task::spawn_local(portal.start())>{w(Word::TryAgain)}</button></div>
+                <div class="actions"><button on:click=move |_| leptos::task::spawn_local(portal.start(prefetch_signed_in))>{w(Word::TryAgain)}</button></div>
             </div>
         </Card>
     }
@@ -226,13 +227,13 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
                 {move || match (portal.route.get().as_str(), current().and_then(|i| lookups.get(i).cloned())) {
                     ("/web-apis", _) => {
                         let session = session.clone();
-                        on_demand(w(Word::PartWebApis), move || Box::pin(on_demand::web_apis_page(session.clone())))
+                        on_demand(w(Word::PartWebApis), move || Box::pin(web_apis_page(session.clone())))
                     }
                     ("/diagnostics", _) => {
                         let session = session.clone();
-                        on_demand(w(Word::PartDiagnostics), move || Box::pin(on_demand::diagnostics_page(session.clone())))
+                        on_demand(w(Word::PartDiagnostics), move || Box::pin(diagnostics_page(session.clone())))
                     }
-                    (_, Some(lookup)) => on_demand(w(Word::PartGrid), move || Box::pin(on_demand::lookup_page(lookup.clone()))),
+                    (_, Some(lookup)) => on_demand(w(Word::PartGrid), move || Box::pin(crate::grid::lookup_page(lookup.clone()))),
                     (_, None) if lookups.is_empty() => view! { <p>{w(Word::NoLookups)}</p> }.into_any(),
                     (_, None) => view! {
                         <div class="state"><h2>{w(Word::PageNotFound)}</h2><p>{w(Word::PageNotFoundText)}</p>
@@ -244,186 +245,6 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
     }
 }
 
-/// Seconds to wait before automatic retry number `attempt` (5, 10, 20, 40, then 60), or longer
-/// when the server asked for a longer wait (`Retry-After`, already capped by mes-client).
-pub fn backoff_seconds(attempt: u32, asked: Option<u64>) -> u32 {
-    let own = (5u32 << attempt.min(4)).min(60);
-    own.max(asked.map_or(0, |s| u32::try_from(s).unwrap_or(u32::MAX)))
-}
-
-/// "Trying again in N s…", then `retry`: outages end by themselves, and a screen left open on
-/// the plant floor should come back without anyone touching it. `asked`: the wait the server
-/// asked for, if longer than the portal's own.
-#[component]
-pub fn RetryCountdown(
-    retry: Callback<()>,
-    attempt: u32,
-    #[prop(optional_no_strip)] asked: Option<u64>,
-) -> impl IntoView {
-    let left = RwSignal::new(backoff_seconds(attempt, asked));
-    let handle = set_interval_with_handle(
-        move || {
-            let n = left.get_untracked().saturating_sub(1);
-            left.set(n);
-            if n == 0 {
-                retry.run(());
-            }
-        },
-        std::time::Duration::from_secs(1),
-    )
-    .ok();
-    on_cleanup(move || {
-        if let Some(h) = handle {
-            h.clear();
-        }
-    });
-    view! { <p class="countdown">{move || fill(Word::Countdown, &[("seconds", &left.get().to_string())])}</p> }
-}
-
-/// The session is over: sign in again (the authority's session usually skips the form).
-#[component]
-fn SessionExpired(#[prop(into)] note: String) -> impl IntoView {
-    let portal = use_portal();
-    view! {
-        <div class="state warn" role="alert" data-state="session-expired">
-            <h2>{w(GridWord::ExpiredTitle)}</h2>
-            <p>{w(GridWord::ExpiredText)}</p>
-            {(!note.is_empty()).then(|| view! { <p class="muted">{note}</p> })}
-            <div class="actions"><button on:click=move |_| portal.sign_in(None)>{w(Word::SignInAgain)}</button></div>
-        </div>
-    }
-}
-
-/// What an MES failure means and what to do next.
-#[component]
-pub fn FailureView(
-    /// The failure.
-    error: MesError,
-    /// Runs the lookup again.
-    retry: Callback<()>,
-    /// How many retries already happened (for the backoff).
-    attempt: u32,
-) -> impl IntoView {
-    let portal = use_portal();
-    let retry_button = move || view! { <button class="secondary" on:click=move |_| retry.run(())>{w(Word::RetryNow)}</button> };
-    match error {
-        MesError::Denied { message, identity } => {
-            let who = identity.unwrap_or_else(|| w(GridWord::YourAccount).into());
-            let (before, after) = around(GridWord::DeniedRefusedFor, "who");
-            view! {
-                <div class="state bad" role="alert" data-state="denied">
-                    <h2>{w(GridWord::DeniedTitle)}</h2>
-                    <p>{before}<strong class="identity">{who.clone()}</strong>{after}</p>
-                    <pre class="mes-message">{message}</pre>
-                    <p>{fill(GridWord::DeniedExplain, &[("who", &who)])}</p>
-                    <div class="actions">{retry_button()}<button class="secondary switch-user" on:click=move |_| portal.sign_out()>{w(Word::SignInAsSomeoneElse)}</button></div>
-                </div>
-            }.into_any()
-        }
-        MesError::AuthorityOffline { message, retry_after } => view! {
-            <div class="state warn" role="alert" data-state="authority-offline">
-                <h2>{w(GridWord::OfflineTitle)}</h2>
-                <p>{w(GridWord::OfflineText)}</p>
-                <pre class="mes-message">{message}</pre>
-                <RetryCountdown retry=retry attempt=attempt asked=retry_after />
-                <div class="actions">{retry_button()}</div>
-            </div>
-        }
-        .into_any(),
-        MesError::SessionExpired
-            if !portal.embedded
-                && matches!(portal.auth.get_untracked(), AuthState::SignedIn(s) if s.needs_sign_in()) =>
-        {
-            // No refresh token was issued and the token has expired: renew through AIM's session
-            // without a form (the grid's state travels in the address) — once per interval, so a
-            // renewal that keeps failing ends at a button, not in a loop.
-            let renewing = RwSignal::new(true);
-            set_timeout(
-                move || renewing.set(portal.renew_silently()),
-                std::time::Duration::ZERO,
-            );
-            (move || {
-                if renewing.get() {
-                    view! {
-                        <div class="state" role="status" data-state="renewing">
-                            <h2>{w(GridWord::RenewingTitle)}</h2>
-                            <p>{w(GridWord::RenewingText)}</p>
-                        </div>
-                    }
-                    .into_any()
-                } else {
-                    view! { <SessionExpired note=w(GridWord::RenewalDidNotLast) /> }.into_any()
-                }
-            })
-            .into_any()
-        }
-        MesError::SessionExpired => view! { <SessionExpired note="" /> }.into_any(),
-        MesError::Unreachable { url, reason } => {
-            let origin = crate::nav::origin();
-            let (before, after) = around(GridWord::UnreachableNoAnswer, "address");
-            let (cors_before, cors_after) = around(GridWord::CauseCors, "origin");
-            view! {
-                <div class="state bad" role="alert" data-state="unreachable">
-                    <h2>{w(GridWord::UnreachableTitle)}</h2>
-                    <p>{before}<code class="address">{url}</code>{after}</p>
-                    <p>{w(GridWord::LikelyCauses)}</p>
-                    <ul>
-                        <li>{w(GridWord::CauseStopped)}</li>
-                        <li>{w(GridWord::CauseBaseAddress)}</li>
-                        <li>{cors_before}<code>{origin}</code>{cors_after}</li>
-                        <li>{w(GridWord::CauseCertificate)}</li>
-                    </ul>
-                    <pre>{reason}</pre>
-                    <RetryCountdown retry=retry attempt=attempt />
-                    <div class="actions">{retry_button()}</div>
-                </div>
-            }
-            .into_any()
-        }
-        MesError::UnexpectedResponse {
-            status,
-            content_type,
-            reason,
-            first_bytes,
-        } => view! {
-            <div class="state bad" role="alert" data-state="unexpected">
-                <h2>{w(GridWord::UnexpectedTitle)}</h2>
-                <p>{format!("HTTP {status}, {content_type}: {reason}.")}</p>
-                <p>{w(GridWord::UnexpectedStartsWith)}</p>
-                <pre>{first_bytes}</pre>
-                <p class="muted">{w(GridWord::UnexpectedHint)}</p>
-                <div class="actions">{retry_button()}</div>
-            </div>
-        }
-        .into_any(),
-        MesError::NotFound { message } => view! {
-            <div class="state bad" role="alert" data-state="not-found">
-                <h2>{w(GridWord::UnknownLookupTitle)}</h2>
-                <pre class="mes-message">{message}</pre>
-                <p class="muted">{w(GridWord::UnknownLookupHint)}</p>
-                <div class="actions">{retry_button()}</div>
-            </div>
-        }
-        .into_any(),
-        MesError::NotConfigured { message } => view! {
-            <div class="state bad" role="alert" data-state="not-configured">
-                <h2>{w(GridWord::NotConfiguredTitle)}</h2>
-                <pre class="mes-message">{message}</pre>
-                <p class="muted">{w(GridWord::NotConfiguredHint)}</p>
-            </div>
-        }
-        .into_any(),
-        MesError::ServerError { status, message } => view! {
-            <div class="state bad" role="alert" data-state="server-error">
-                <h2>{fill(GridWord::ServerErrorTitle, &[("status", &status.to_string())])}</h2>
-                <pre class="mes-message">{message}</pre>
-                <div class="actions">{retry_button()}</div>
-            </div>
-        }
-        .into_any(),
-    }
-}
-
 /// The whole page for the current sign-in state.
 #[component]
 pub fn Root() -> impl IntoView {
@@ -432,9 +253,9 @@ pub fn Root() -> impl IntoView {
         AuthState::Starting => view! { <Starting /> }.into_any(),
         problem @ (AuthState::ConfigInvalid(_)
         | AuthState::AuthorityUnavailable { .. }
-        | AuthState::SignInFailed(_)) => on_demand(w(Word::PartPage), move || {
-            Box::pin(on_demand::problem_page(problem.clone()))
-        }),
+        | AuthState::SignInFailed(_)) => {
+            on_demand(w(Word::PartPage), move || Box::pin(problem_page(problem.clone())))
+        }
         AuthState::SignedOut(notice) => view! { <SignInPage notice=notice /> }.into_any(),
         AuthState::Redirecting => {
             view! { <div class="card" role="status"><p class="muted">{w(Word::OpeningSignIn)}</p></div> }
@@ -442,8 +263,68 @@ pub fn Root() -> impl IntoView {
         }
         // The signed-in shell comes with the grid's part (fetched while the sign-in finishes):
         // nothing of it, sign-out included, weighs on the sign-in page.
-        AuthState::SignedIn(session) => on_demand(w(Word::PartPage), move || {
-            Box::pin(on_demand::shell(session.clone()))
-        }),
+        AuthState::SignedIn(session) => {
+            on_demand(w(Word::PartPage), move || Box::pin(shell(session.clone())))
+        }
     }
 }
+
+crate::on_demand::part!(
+    shell,
+    /// The signed-in portal: top bar, navigation, sign-out, and the page for the current path —
+    /// a part of its own, so a grid that does not arrive leaves it working.
+    pub fn shell(session: Arc<SignedInState>) {
+        view! { <Shell session=session /> }.into_any()
+    }
+);
+
+/// Starts fetching the signed-in shell's and the grid's parts without waiting for them: a page
+/// back from the authority with a code shows them next, and they then arrive while the code is
+/// exchanged instead of after. A failure is left to the part's own loading (it is not
+/// remembered). Nothing happens in unsplit builds.
+pub fn prefetch_signed_in() {
+    #[cfg(mes_split)]
+    {
+        // The preloads `wasm_split` makes: load a part, call nothing; the two in parallel.
+        leptos::task::spawn_local(async {
+            let _ = __wasm_split_preload_shell().await;
+        });
+        leptos::task::spawn_local(async {
+            let _ = crate::grid::__wasm_split_preload_lookup_page().await;
+        });
+    }
+}
+
+crate::on_demand::part!(
+    problems,
+    /// The page for a problem at start — a sign-in that did not complete (with the wording of
+    /// every way a sign-in can fail), a config.json with problems, an authority that did not
+    /// answer (the portal's own server did: it served config.json, so this part can come from
+    /// it). Rare, so not in the first load; one split point for the three.
+    pub fn problem_page(state: AuthState) {
+        match state {
+            AuthState::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
+            AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
+            AuthState::AuthorityUnavailable { why, authority } => {
+                view! { <AuthorityUnavailable why=why authority=authority /> }.into_any()
+            }
+            _ => ().into_any(),
+        }
+    }
+);
+
+crate::on_demand::part!(
+    web_apis,
+    /// The Web APIs page.
+    pub fn web_apis_page(session: Arc<SignedInState>) {
+        view! { <WebApis session=session /> }.into_any()
+    }
+);
+
+crate::on_demand::part!(
+    diagnostics,
+    /// The Diagnostics page.
+    pub fn diagnostics_page(session: Arc<SignedInState>) {
+        view! { <Diagnostics session=session /> }.into_any()
+    }
+);
