@@ -14,8 +14,9 @@ const HELP: &str = "cargo xtask <command>
 
   demo     Install what is missing, build the portal, start AIM, MES and the portal server on
            loopback, print the portal URL and the demo accounts. Ctrl-C stops everything.
-  test     Install what is missing (browser included), then run every test: native, browser
-           (wasm-bindgen-test in headless Chromium, also under wasm-pack) and end to end.
+  test     Install what is missing (browser included), then check formatting, docs and clippy
+           (native and wasm32) and run every test: native, browser (wasm-bindgen-test in headless
+           Chromium, under wasm-pack) and end to end.
   setup    Install what is missing: wasm32 target, trunk, wasm-bindgen-cli, wasm-opt
            (add --browser for Chromium, chromedriver and wasm-pack).
   build    Build the portal (release, wasm-opt -Oz) into dist/.
@@ -30,7 +31,7 @@ const HELP: &str = "cargo xtask <command>
   mutants  Mutation testing (cargo-mutants) of mes-client's security modules and the portal's grid
            logic; every survivor must be listed with its reason in xtask/mutants-survivors.txt.
            Writes docs/mutants.md. Name scopes to run only them: cargo xtask mutants jwt user_session
-           (jwt, signin, site, session, discovery, user_session, secret, oauth, absolute_url,
+           (jwt, signin, site, session, discovery, user_session, secret, token, absolute_url,
            service, mes, config, transport, native_transport, grid_model, rows). A change's own
            mutants only: cargo xtask mutants --since origin/main [scopes] (docs/mutants.md left as
            it is). cargo xtask mutants --report writes docs/mutants.md from the scopes' summaries
@@ -246,21 +247,27 @@ fn test(root: &Path) -> Result<()> {
             ])
             .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
+    eprintln!("==> Lints: clippy, warnings as errors, native and wasm32 (clippy.toml)");
+    run_cmd(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run_cmd(cargo().args([
+        "clippy",
+        "-p",
+        "mes-portal",
+        "-p",
+        "mes-client",
+        "--all-targets",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     eprintln!("==> Native tests: mes-client, devstack, the portal's pure logic");
     run_cmd(cargo().args(["test", "-p", "mes-client", "-p", "devstack", "-p", "xtask"]))?;
     run_cmd(cargo().args(["test", "-p", "mes-portal", "--lib"]))?;
-    eprintln!("==> Browser tests: wasm-bindgen-test in headless Chromium");
-    for package in ["mes-client", "mes-portal"] {
-        run_cmd(
-            cargo()
-                .args(["test", "--target", "wasm32-unknown-unknown", "-p", package])
-                .env("PATH", &tools.path)
-                .env("CHROMEDRIVER", &tools.chromedriver)
-                .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root.join("webdriver.json"))
-                .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
-        )?;
-    }
-    eprintln!("==> The same browser tests under wasm-pack (told not to install anything)");
+    eprintln!(
+        "==> Browser tests: wasm-bindgen-test in headless Chromium, under wasm-pack (told not to install anything)"
+    );
     for dir in ["crates/mes-client", "."] {
         run_cmd(
             Command::new(&tools.wasm_pack)

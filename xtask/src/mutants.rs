@@ -81,10 +81,10 @@ const SCOPES: &[Scope] = &[
         timeout: 60,
     },
     Scope {
-        name: "oauth",
+        name: "token",
         package: "mes-client",
-        file: "crates/mes-client/src/oauth.rs",
-        test_args: &["--lib", "--test", "renewal"],
+        file: "crates/mes-client/src/token.rs",
+        test_args: &["--lib", "--test", "devstack", "--test", "renewal"],
         timeout: 240,
     },
     Scope {

@@ -3,6 +3,7 @@
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
     use std::path::{Path, PathBuf};
 
     /// Every file of the repository that is ours (not build output, tools or dependencies).
@@ -146,115 +147,147 @@ mod tests {
         );
     }
 
-    #[test]
-    fn no_unwrap_outside_tests() {
-        // A panic in the portal is a dead page; in a service, a dead job. Non-test code says what
-        // it expects (`expect` naming the invariant) or handles the case.
-        let needle = concat!(".unwrap", "()");
-        let offenders: Vec<String> = texts(&["rs"])
+    /// The modules of the crate whose sources are in `dir` — each file or folder directly in it
+    /// is one — and, for each, the crate's modules its code (unit tests left out) names: by
+    /// path (`crate::grid::…`, `use crate::{grid, …}`) or by a name the crate root re-exports.
+    fn module_graph(dir: &str) -> BTreeMap<String, BTreeSet<String>> {
+        let prefix = format!("{dir}/");
+        let sources: Vec<(String, String)> = texts(&["rs"])
             .into_iter()
-            .filter(|(path, _)| {
-                !path.contains("/tests/") && !path.starts_with("tests/") && !path.contains("/fuzz/")
-            })
-            .filter_map(|(path, text)| {
-                // A file's unit tests are its `#[cfg(test)]` module at the end.
-                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-                code.lines()
-                    .position(|line| line.contains(needle) && !line.trim_start().starts_with("//"))
-                    .map(|line| format!("{path}:{}", line + 1))
-            })
+            .filter_map(|(path, text)| Some((path.strip_prefix(&prefix)?.to_owned(), text)))
             .collect();
-        assert!(offenders.is_empty(), "unwrap() outside tests: {offenders:?}");
-    }
-
-    /// The parameters of each function declared in `code`: (line, name, count). Counts the
-    /// commas at the outermost level of the parameter list (generics, tuples, closures' types
-    /// and slices nest), so `fn f(a: (u8, u8), b: &[T; 2])` has two.
-    fn parameter_counts(code: &str) -> Vec<(usize, String, usize)> {
-        let mut out = Vec::new();
-        let bytes = code.as_bytes();
-        let mut from = 0;
-        while let Some(at) = code[from..].find("fn ") {
-            let start = from + at;
-            from = start + 3;
-            let before = code[..start].chars().next_back();
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                continue;
-            }
-            let name: String = code[from..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if name.is_empty() {
-                continue;
-            }
-            // The parameter list: the first `(` after the name, through its match.
-            let Some(open) = code[from..].find('(').map(|i| from + i) else {
-                break;
-            };
-            let (mut depth, mut count, mut seen, mut i) = (0i32, 0usize, false, open + 1);
-            while i < bytes.len() {
-                match bytes[i] {
-                    b'(' | b'<' | b'[' | b'{' => depth += 1,
-                    b')' if depth == 0 => break,
-                    b')' | b']' | b'}' => depth -= 1,
-                    // `->` in a closure type is not a closing angle bracket.
-                    b'>' if bytes[i - 1] != b'-' => depth -= 1,
-                    b',' if depth == 0 => {
-                        count += 1;
-                        seen = false;
-                    }
-                    c if !c.is_ascii_whitespace() => seen = true,
-                    _ => {}
-                }
-                i += 1;
-            }
-            let params = count + usize::from(seen);
-            out.push((code[..start].matches('\n').count() + 1, name, params));
-            from = i;
-        }
-        out
-    }
-
-    #[test]
-    fn parameters_are_counted_at_the_outer_level() {
-        let code = "fn a() {}\nfn b(x: u8) {}\npub async fn c(x: (u8, u8), y: &[u8; 2], f: impl Fn(u8, u8) -> u8, m: HashMap<K, V>,) {}";
-        assert_eq!(
-            parameter_counts(code),
-            [(1, "a".into(), 0), (2, "b".into(), 1), (3, "c".into(), 4)]
-        );
-    }
-
-    #[test]
-    fn functions_take_at_most_five_arguments() {
-        // More than that is a request in disguise: give it a builder or a struct (as mes-client's
-        // `SignInClient::exchange_code(…)` and `session.lookup(api, endpoint)` are), so each
-        // argument is named where it is given. Components' props are named already.
-        const MOST: usize = 5;
-        let offenders: Vec<String> = texts(&["rs"])
-            .into_iter()
-            .filter(|(path, _)| {
-                !path.contains("/tests/") && !path.starts_with("tests/") && !path.starts_with("xtask/")
-            })
-            .flat_map(|(path, text)| {
-                let code = text.split("#[cfg(test)]").next().unwrap_or_default().to_owned();
-                let lines: Vec<&str> = code.lines().collect();
-                // `line` counts from 1; the attribute sits on one of the three lines above.
-                let component = |line: usize| {
-                    lines[line.saturating_sub(4)..line.saturating_sub(1).min(lines.len())]
-                        .iter()
-                        .any(|l| l.trim() == "#[component]")
+        let module_of = |path: &str| {
+            let first = path.split('/').next().unwrap_or_default();
+            first.strip_suffix(".rs").unwrap_or(first).to_owned()
+        };
+        let roots = ["lib", "main", "bin"];
+        let modules: BTreeSet<String> = sources
+            .iter()
+            .map(|(path, _)| module_of(path))
+            .filter(|m| !roots.contains(&m.as_str()))
+            .collect();
+        // `pub use module::{Name, …};` in the crate root: `crate::Name` is that module's.
+        let mut reexported = BTreeMap::new();
+        if let Some((_, root)) = sources.iter().find(|(path, _)| path == "lib.rs") {
+            for line in root.split(';') {
+                let Some(rest) = line.trim().strip_prefix("pub use ") else {
+                    continue;
                 };
-                parameter_counts(&code)
-                    .into_iter()
-                    .filter(|(line, _, count)| *count > MOST && !component(*line))
-                    .map(|(line, name, count)| format!("{path}:{line} {name} ({count})"))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        assert!(
-            offenders.is_empty(),
-            "functions with more than {MOST} parameters: {offenders:?}"
+                let (module, names) = rest.split_once("::").unwrap_or((rest, ""));
+                for name in names.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+                    reexported.insert(name.to_owned(), module.to_owned());
+                }
+            }
+        }
+        let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (path, text) in &sources {
+            let module = module_of(path);
+            if roots.contains(&module.as_str()) {
+                continue;
+            }
+            let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
+            let code: String = code
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let mut named = BTreeSet::new();
+            for (at, _) in code.match_indices("crate::") {
+                if code[..at].ends_with('$')
+                    || code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                {
+                    continue;
+                }
+                let rest = &code[at + "crate::".len()..];
+                if let Some(group) = rest.strip_prefix('{') {
+                    let group = &group[..group.find('}').unwrap_or(group.len())];
+                    named.extend(group.split(',').filter_map(|item| {
+                        let item = item.trim();
+                        let end = item
+                            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .unwrap_or(item.len());
+                        (end > 0).then(|| item[..end].to_owned())
+                    }));
+                } else {
+                    let end = rest
+                        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .unwrap_or(rest.len());
+                    named.insert(rest[..end].to_owned());
+                }
+            }
+            let uses = graph.entry(module.clone()).or_default();
+            for name in named {
+                let target = reexported.get(&name).cloned().unwrap_or(name);
+                if target != module && modules.contains(&target) {
+                    uses.insert(target);
+                }
+            }
+        }
+        graph
+    }
+
+    /// A circle in `graph`, as the modules along it, if there is one.
+    fn circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+        fn walk(
+            graph: &BTreeMap<String, BTreeSet<String>>,
+            module: &str,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+        ) -> Option<Vec<String>> {
+            if let Some(at) = path.iter().position(|m| m == module) {
+                let mut found = path[at..].to_vec();
+                found.push(module.to_owned());
+                return Some(found);
+            }
+            if done.contains(module) {
+                return None;
+            }
+            path.push(module.to_owned());
+            for next in graph.get(module).into_iter().flatten() {
+                if let Some(found) = walk(graph, next, path, done) {
+                    return Some(found);
+                }
+            }
+            path.pop();
+            done.insert(module.to_owned());
+            None
+        }
+        let mut done = BTreeSet::new();
+        graph
+            .keys()
+            .find_map(|module| walk(graph, module, &mut Vec::new(), &mut done))
+    }
+
+    #[test]
+    fn a_circle_is_found_and_a_line_is_not() {
+        let graph = |edges: &[(&str, &str)]| {
+            let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for (from, to) in edges {
+                g.entry((*from).into()).or_default().insert((*to).into());
+                g.entry((*to).into()).or_default();
+            }
+            g
+        };
+        assert_eq!(circle(&graph(&[("a", "b"), ("b", "c"), ("a", "c")])), None);
+        assert_eq!(
+            circle(&graph(&[("a", "b"), ("b", "c"), ("c", "a")])),
+            Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
         );
+    }
+
+    #[test]
+    fn modules_depend_on_each_other_one_way() {
+        // A feature owns its parts and states; the mechanisms under it (on_demand, retry, nav,
+        // words; transport, token, discovery) know no feature. A circle means a change on
+        // either side can break the other — the shape that made on_demand.rs a hub.
+        for dir in ["src", "crates/mes-client/src"] {
+            let graph = module_graph(dir);
+            assert!(graph.len() > 5, "{dir}: modules found: {graph:?}");
+            assert_eq!(
+                circle(&graph),
+                None,
+                "{dir}: an import circle; the graph: {graph:#?}"
+            );
+        }
     }
 }
