@@ -98,6 +98,14 @@ pub fn use_portal() -> Portal {
     expect_context::<Portal>()
 }
 
+/// What a page needs before anything else: its configuration, the authority, and the sign-in
+/// it left for, when it is back from one.
+struct Loaded {
+    config: PortalConfig,
+    authority: Authority,
+    pending: Option<mes_client::PendingSignIn>,
+}
+
 impl Portal {
     /// New state, path from the address bar.
     pub fn new() -> Self {
@@ -133,23 +141,8 @@ impl Portal {
     pub async fn start(self, on_code_return: fn()) {
         let path = nav::pathname();
         let at_callback = path == "/callback";
-        if !self.embedded && at_callback {
-            match browser::relay_callback_to_opener() {
-                // A sign-in popup of an embedded grid: the opener finishes the sign-in.
-                browser::Relay::Relayed => return self.auth.set(AuthState::Redirecting),
-                // A popup the authority's page cut loose from its opener: the answer goes on the
-                // origin's channel; when nobody takes it (a grid framed by another site cannot
-                // hear it), this window says why instead of failing in words that are not true.
-                browser::Relay::CutLoose(query) => {
-                    self.auth.set(AuthState::Redirecting);
-                    if !browser::relay_on_channel(&query).await {
-                        self.auth
-                            .set(AuthState::SignInFailed(SignInFailure::PopupCutLoose));
-                    }
-                    return;
-                }
-                browser::Relay::NotAPopup => {}
-            }
+        if !self.embedded && at_callback && self.relayed_to_opener().await {
+            return;
         }
         self.auth.set(AuthState::Starting);
         let params = at_callback.then(|| CallbackParams::from_query(&nav::query()));
@@ -161,11 +154,52 @@ impl Portal {
         if !self.embedded && params.as_ref().is_some_and(|p| p.code.is_some()) {
             on_code_return();
         }
-        let (config, warnings) = match load_config().await {
-            Ok(c) => c,
-            Err(issues) => return self.auth.set(AuthState::ConfigInvalid(issues)),
+        let Some(Loaded {
+            config,
+            authority,
+            pending,
+        }) = self.load(at_callback).await
+        else {
+            return;
         };
-        let mut warnings = warnings;
+        let config = Arc::new(config);
+        self.config.set(Some(config.clone()));
+        match params {
+            Some(params) => self.finish_return(config, authority, &params, pending).await,
+            None => self.begin(&config, Arc::new(authority), &path),
+        }
+    }
+
+    /// At `/callback` in a sign-in popup: hands the answer to the window that opened it, or —
+    /// when the authority's page cut the popup loose from its opener — to the origin's channel;
+    /// when nobody takes it there (a grid framed by another site cannot hear it), this window
+    /// says why instead of failing in words that are not true. False when this is no popup.
+    async fn relayed_to_opener(self) -> bool {
+        match browser::relay_callback_to_opener() {
+            browser::Relay::Relayed => self.auth.set(AuthState::Redirecting),
+            browser::Relay::CutLoose(query) => {
+                self.auth.set(AuthState::Redirecting);
+                if !browser::relay_on_channel(&query).await {
+                    self.auth
+                        .set(AuthState::SignInFailed(SignInFailure::PopupCutLoose));
+                }
+            }
+            browser::Relay::NotAPopup => return false,
+        }
+        true
+    }
+
+    /// config.json, then the words and the authority side by side (the authority from the
+    /// sign-in round trip when the page is back from it). A problem is the portal's state, and
+    /// `None`.
+    async fn load(self, at_callback: bool) -> Option<Loaded> {
+        let (config, mut warnings) = match load_config().await {
+            Ok(c) => c,
+            Err(issues) => {
+                self.auth.set(AuthState::ConfigInvalid(issues));
+                return None;
+            }
+        };
         // Back from the authority: the page that left saved its discovery document and keys with
         // the pending sign-in, so this page goes straight to the token request.
         let (pending, saved) = match at_callback.then(browser::take_round_trip).flatten() {
@@ -199,46 +233,60 @@ impl Portal {
             });
         }
         self.warnings.set(warnings);
-        let authority = match authority {
-            Ok(a) => a,
+        match authority {
+            Ok(authority) => Some(Loaded {
+                config,
+                authority,
+                pending,
+            }),
             Err(why) => {
-                return self.auth.set(AuthState::AuthorityUnavailable {
+                self.auth.set(AuthState::AuthorityUnavailable {
                     why,
                     authority: config.client.authority.clone(),
                 });
+                None
             }
-        };
-        let config = Arc::new(config);
-        self.config.set(Some(config.clone()));
-        if let Some(params) = params {
-            let return_path = pending
-                .as_ref()
-                .map(|p| p.return_path.clone())
-                .unwrap_or_else(|| "/".into());
-            let outcome = self
-                .complete_sign_in(config, authority, &params, pending.as_ref())
-                .await;
-            // No session at the authority for our own silent try: the person signs in with the form.
-            let silent_refusal = pending.is_some() && matches!(&outcome, Err(e) if e.is_silent_refusal());
-            // The code leaves the address bar and history whatever happened.
-            let back_to = if outcome.is_ok() || silent_refusal {
-                return_path
-            } else {
-                "/".to_owned()
-            };
-            nav::replace(&back_to);
-            self.route.set(nav::path_only(&back_to));
-            match outcome {
-                Ok(()) => {}
-                Err(_) if silent_refusal => {
-                    browser::clear_silent_sign_in();
-                    self.auth.set(AuthState::SignedOut(None))
-                }
-                Err(e) => self.auth.set(AuthState::SignInFailed(e)),
-            }
-            return;
         }
-        let authority = Arc::new(authority);
+    }
+
+    /// Back from the authority: the sign-in completes (or says why not), and the code leaves
+    /// the address bar and history whatever happened.
+    async fn finish_return(
+        self,
+        config: Arc<PortalConfig>,
+        authority: Authority,
+        params: &CallbackParams,
+        pending: Option<mes_client::PendingSignIn>,
+    ) {
+        let return_path = pending
+            .as_ref()
+            .map(|p| p.return_path.clone())
+            .unwrap_or_else(|| "/".into());
+        let outcome = self
+            .complete_sign_in(config, authority, params, pending.as_ref())
+            .await;
+        // No session at the authority for our own silent try: the person signs in with the form.
+        let silent_refusal = pending.is_some() && matches!(&outcome, Err(e) if e.is_silent_refusal());
+        let back_to = if outcome.is_ok() || silent_refusal {
+            return_path
+        } else {
+            "/".to_owned()
+        };
+        nav::replace(&back_to);
+        self.route.set(nav::path_only(&back_to));
+        match outcome {
+            Ok(()) => {}
+            Err(_) if silent_refusal => {
+                browser::clear_silent_sign_in();
+                self.auth.set(AuthState::SignedOut(None))
+            }
+            Err(e) => self.auth.set(AuthState::SignInFailed(e)),
+        }
+    }
+
+    /// A page load that is no return from the authority: the Sign in button, or — on a reload
+    /// or a new tab — a silent sign-in through the authority's own session.
+    fn begin(self, config: &PortalConfig, authority: Arc<Authority>, path: &str) {
         self.authority.set(Some(authority.clone()));
         if self.embedded {
             // A popup needs a click; the person presses "Sign in" (AIM's session skips the form).
@@ -249,7 +297,7 @@ impl Portal {
         } else {
             // Reload or new tab: the authority's own session signs the person in without a form
             // (it answered a moment ago: no need to ask whether it is there).
-            self.redirect_to_authority(&config, &authority, Some(Prompt::None));
+            self.redirect_to_authority(config, &authority, Some(Prompt::None));
         }
     }
 
