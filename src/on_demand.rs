@@ -1,5 +1,5 @@
 //! The mechanism for parts of the portal that load when first used; each feature declares its
-//! own parts with [`part!`] beside its code (the lookup grid in `grid`, the embedding entries and
+//! own parts with `part!` beside its code (the lookup grid in `grid`, the embedding entries and
 //! the framed page in `embed`, the signed-in shell, the Web APIs page, Diagnostics and the pages
 //! for problems at start in `pages`). This module knows none of them.
 //!

@@ -85,11 +85,9 @@ fn from_host(data: &JsValue) -> Option<FromHost> {
             let lookup = field("lookup")?
                 .as_string()
                 .filter(|l| !l.trim().is_empty() && l.len() <= 200)?;
-            let selection = match field("selection").map(|s| s.as_string()) {
+            let selection = match field("selection") {
                 None => None,
-                Some(Some(s)) if s == "single" => Some(SelectionMode::Single),
-                Some(Some(s)) if s == "multi" => Some(SelectionMode::Multi),
-                Some(_) => return None,
+                Some(given) => Some(SelectionMode::from_name(&given.as_string()?)?),
             };
             Some(FromHost::Lookup(EmbedOptions { lookup, selection }))
         }
@@ -101,11 +99,7 @@ fn from_host(data: &JsValue) -> Option<FromHost> {
 fn options_from_address() -> EmbedOptions {
     let params = web_sys::UrlSearchParams::new_with_str(&crate::nav::query()).ok();
     let get = |key: &str| params.as_ref().and_then(|p| p.get(key));
-    let selection = match get("selection").as_deref() {
-        Some("multi") => Some(SelectionMode::Multi),
-        Some("single") => Some(SelectionMode::Single),
-        _ => None,
-    };
+    let selection = get("selection").as_deref().and_then(SelectionMode::from_name);
     EmbedOptions {
         lookup: get("name").unwrap_or_default(),
         selection,

@@ -55,13 +55,14 @@ fn option(options: &JsValue, key: &str) -> Option<JsValue> {
 
 /// `options.selection`: `"single"`, `"multi"`, or not given.
 fn selection_mode(options: &JsValue) -> Result<Option<SelectionMode>, String> {
-    match option(options, "selection").map(|v| v.as_string()) {
-        None => Ok(None),
-        Some(Some(mode)) if mode == "single" => Ok(Some(SelectionMode::Single)),
-        Some(Some(mode)) if mode == "multi" => Ok(Some(SelectionMode::Multi)),
-        Some(other) => Err(format!(
-            "options.selection must be \"single\" or \"multi\", not \"{}\"",
-            other.unwrap_or_default()
+    let Some(given) = option(options, "selection") else {
+        return Ok(None);
+    };
+    let name = given.as_string().unwrap_or_default();
+    match SelectionMode::from_name(&name) {
+        Some(mode) => Ok(Some(mode)),
+        None => Err(format!(
+            "options.selection must be \"single\" or \"multi\", not \"{name}\""
         )),
     }
 }
@@ -393,32 +394,8 @@ pub(crate) fn rows_view(options: RowsOptions, host: web_sys::HtmlElement) -> Any
         },
         RowsSource::Stream(stream) => {
             let data = RwSignal::new(GridData::streaming(&columns, value.as_deref()));
-            let complete = complete.clone();
-            let stream = send_wrapper::SendWrapper::new(stream);
-            leptos::task::spawn_local(async move {
-                let mut target = crate::grid::GridTarget::new(data).on_first_rows(move || ready.set(true));
-                let mut sink = mes_client::RowsSink::new(&mut target);
-                let read = mes_client::read_body_stream(
-                    stream.take(),
-                    &mut sink,
-                    crate::session::LOOKUP_BODY_LIMIT,
-                    true,
-                )
-                .await;
-                let outcome = match read {
-                    Ok(()) => sink.outcome(),
-                    Err(mes_client::ReadError::TooLarge) => Err("more than the grid accepts".into()),
-                    Err(mes_client::ReadError::Broken(why)) => Err(format!("the stream broke off ({why})")),
-                };
-                match outcome {
-                    Ok(()) if data.try_update(GridData::set_complete).is_some() => {
-                        ready.set(true);
-                        complete(data);
-                    }
-                    Ok(()) => {}
-                    Err(why) => broken.set(Some(why)),
-                }
-            });
+            let shown = Shown { ready, broken };
+            leptos::task::spawn_local(read_rows(stream, data, shown, complete.clone()));
             data
         }
     };
@@ -441,6 +418,41 @@ pub(crate) fn rows_view(options: RowsOptions, host: web_sys::HtmlElement) -> Any
         None => view! { <RowsGrid data=data mode=selection on_select_rows=on_rows /> }.into_any(),
     })
     .into_any()
+}
+
+/// How far a host page's rows have come: the grid can mount (its first rows are in), or why
+/// they cannot be read.
+#[derive(Clone, Copy)]
+struct Shown {
+    ready: RwSignal<bool>,
+    broken: RwSignal<Option<String>>,
+}
+
+/// Reads the host page's stream into `data` while it arrives; `complete` runs once every row
+/// is in.
+async fn read_rows(
+    stream: web_sys::ReadableStream,
+    data: RwSignal<GridData>,
+    shown: Shown,
+    complete: impl Fn(RwSignal<GridData>),
+) {
+    let Shown { ready, broken } = shown;
+    let mut target = crate::grid::GridTarget::new(data).on_first_rows(move || ready.set(true));
+    let mut sink = mes_client::RowsSink::new(&mut target);
+    let read = mes_client::read_body_stream(stream, &mut sink, crate::session::LOOKUP_BODY_LIMIT, true).await;
+    let outcome = match read {
+        Ok(()) => sink.outcome(),
+        Err(mes_client::ReadError::TooLarge) => Err("more than the grid accepts".into()),
+        Err(mes_client::ReadError::Broken(why)) => Err(format!("the stream broke off ({why})")),
+    };
+    match outcome {
+        Ok(()) if data.try_update(GridData::set_complete).is_some() => {
+            ready.set(true);
+            complete(data);
+        }
+        Ok(()) => {}
+        Err(why) => broken.set(Some(why)),
+    }
 }
 
 /// Panic handling for pages that embed grids: the host page stays, each grid says it stopped.

@@ -109,73 +109,21 @@ pub fn LookupGrid(
     #[prop(default = true)]
     sync_url: bool,
 ) -> impl IntoView {
-    let portal = use_portal();
     let lookup = Arc::new(lookup);
     let load = RwSignal::new(Load::Loading);
     let attempt = RwSignal::new(0u32);
-    let generation = StoredValue::new(0u64);
-    let owner = Owner::current();
-
-    let fetch = {
-        let lookup = lookup.clone();
-        move || {
-            let lookup = lookup.clone();
-            let this = generation.get_value() + 1;
-            generation.set_value(this);
-            if !matches!(load.get_untracked(), Load::Rows(_)) {
-                load.set(Load::Loading);
-            }
-            let fresh = GridData::streaming(&lookup.display_columns, lookup.value_column.as_deref());
-            let data = match &owner {
-                Some(owner) => owner.with(|| RwSignal::new(fresh)),
-                None => RwSignal::new(fresh),
-            };
-            // The grid shown so far (an earlier answer) gives way when the new rows arrive.
-            let show = move || {
-                mark("mes-lookup-first-rows");
-                if let Load::Rows(old) = load.get_untracked() {
-                    old.dispose();
-                }
-                load.set(Load::Rows(data));
-            };
-            spawn_local(async move {
-                mark("mes-lookup-start");
-                let mut target = GridTarget {
-                    current: Box::new(move || generation.try_get_value() == Some(this)),
-                    ..GridTarget::new(data).on_first_rows(show)
-                };
-                let result = portal.run_lookup(&lookup, &mut target).await;
-                if generation.try_get_value() != Some(this) {
-                    data.dispose();
-                    return; // a newer request owns the grid
-                }
-                match result {
-                    Ok(()) => {
-                        mark_answer(data.with_untracked(GridData::heap_bytes));
-                        if let Some(show) = target.first_rows.take() {
-                            show(); // no rows at all: the grid says so
-                        }
-                        data.update(GridData::set_complete);
-                        attempt.set(0);
-                    }
-                    Err(e) => {
-                        if let Load::Rows(old) = load.get_untracked() {
-                            old.dispose();
-                        }
-                        data.dispose();
-                        load.set(Load::Failed(e));
-                    }
-                }
-            });
-        }
+    let fetch = Fetch {
+        portal: use_portal(),
+        lookup: lookup.clone(),
+        load,
+        attempt,
+        generation: StoredValue::new(0),
+        owner: Owner::current(),
     };
-    fetch();
-    let retry = Callback::new({
-        let fetch = fetch.clone();
-        move |()| {
-            attempt.update(|a| *a += 1);
-            fetch();
-        }
+    fetch.run();
+    let retry = Callback::new(move |()| {
+        attempt.update(|a| *a += 1);
+        fetch.run();
     });
 
     let title = lookup.name.clone();
@@ -206,6 +154,81 @@ pub fn LookupGrid(
                 }).into_any(),
             }}
         </section>
+    }
+}
+
+/// One lookup grid's requests to the MES: each `run` starts a new one, and only the newest
+/// may change the grid (an older answer still arriving is dropped with its rows).
+#[derive(Clone)]
+struct Fetch {
+    portal: crate::session::Portal,
+    lookup: Arc<LookupDefinition>,
+    load: RwSignal<Load>,
+    attempt: RwSignal<u32>,
+    /// Which request is the newest.
+    generation: StoredValue<u64>,
+    /// The grid's owner: rows of a request live under it, not under the request's task.
+    owner: Option<Owner>,
+}
+
+impl Fetch {
+    /// Asks the MES again; the rows so far stay until the new ones arrive.
+    fn run(&self) {
+        let Self {
+            portal,
+            lookup,
+            load,
+            attempt,
+            generation,
+            owner,
+        } = self.clone();
+        let this = generation.get_value() + 1;
+        generation.set_value(this);
+        if !matches!(load.get_untracked(), Load::Rows(_)) {
+            load.set(Load::Loading);
+        }
+        let fresh = GridData::streaming(&lookup.display_columns, lookup.value_column.as_deref());
+        let data = match &owner {
+            Some(owner) => owner.with(|| RwSignal::new(fresh)),
+            None => RwSignal::new(fresh),
+        };
+        // The grid shown so far (an earlier answer) gives way when the new rows arrive.
+        let show = move || {
+            mark("mes-lookup-first-rows");
+            if let Load::Rows(old) = load.get_untracked() {
+                old.dispose();
+            }
+            load.set(Load::Rows(data));
+        };
+        spawn_local(async move {
+            mark("mes-lookup-start");
+            let mut target = GridTarget {
+                current: Box::new(move || generation.try_get_value() == Some(this)),
+                ..GridTarget::new(data).on_first_rows(show)
+            };
+            let result = portal.run_lookup(&lookup, &mut target).await;
+            if generation.try_get_value() != Some(this) {
+                data.dispose();
+                return; // a newer request owns the grid
+            }
+            match result {
+                Ok(()) => {
+                    mark_answer(data.with_untracked(GridData::heap_bytes));
+                    if let Some(show) = target.first_rows.take() {
+                        show(); // no rows at all: the grid says so
+                    }
+                    data.update(GridData::set_complete);
+                    attempt.set(0);
+                }
+                Err(e) => {
+                    if let Load::Rows(old) = load.get_untracked() {
+                        old.dispose();
+                    }
+                    data.dispose();
+                    load.set(Load::Failed(e));
+                }
+            }
+        });
     }
 }
 

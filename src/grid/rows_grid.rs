@@ -11,7 +11,7 @@ use super::browser::{
 use super::format;
 use super::header::{ColumnMenu, FilterCells, HeaderCells};
 use crate::grid_model::interaction::{pick, row_window, scroll_to_show, status_line};
-use crate::grid_model::{GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};
+use crate::grid_model::{Column, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};
 use crate::nav::{query as current_query, replace_query};
 use crate::words::{GridWord, w};
 use leptos::html::{Div, Table};
@@ -64,21 +64,11 @@ pub fn RowsGrid(
     };
     let no_rows = move || g.data.with(|d| d.is_complete() && d.is_empty());
     let aria_multi = (mode == SelectionMode::Multi).then_some("true");
-    let export = {
-        let file = format!("{}.csv", export_name.unwrap_or_else(|| "lookup".into()));
-        move |_| g.export_csv(&file)
-    };
-    let (filter, hidden, viewport, table) = (g.filter, g.hidden, g.viewport, g.table);
+    let file = format!("{}.csv", export_name.unwrap_or_else(|| "lookup".into()));
+    let (hidden, viewport, table) = (g.hidden, g.viewport, g.table);
 
     view! {
-        <div class="grid-tools">
-            <input type="search" placeholder=w(GridWord::FilterRows) aria-label=w(GridWord::FilterRows)
-                prop:value=move || filter.get()
-                on:input=move |ev| filter.set(event_target_value(&ev)) />
-            <ColumnMenu columns=columns.clone() hidden=hidden />
-            <button class="secondary copy-cell" on:click=move |_| g.copy_active() title=w(GridWord::CopyCellHint)>{w(GridWord::CopyCell)}</button>
-            <button class="secondary export" on:click=export title=w(GridWord::ExportCsvHint)>{w(GridWord::ExportCsv)}</button>
-        </div>
+        {g.tools(columns.clone(), file)}
         <p class="grid-status" role="status" aria-live="polite">{status}<span class="grid-notice">{move || g.notice.get()}</span></p>
         {move || no_rows().then(|| view! { <div class="state" role="status"><h2>{w(GridWord::NoRows)}</h2><p>{w(GridWord::NoRowsText)}</p></div> })}
         // Overflow and a height limit are set here too, so the grid scrolls (and stays bounded)
@@ -176,6 +166,22 @@ impl Grid {
             viewport_height: RwSignal::new(600.0),
             viewport: NodeRef::new(),
             table: NodeRef::new(),
+        }
+    }
+
+    /// The tools above the grid: the quick filter, the column menu, copy and CSV export (to
+    /// `file`).
+    fn tools(self, columns: Vec<Column>, file: String) -> impl IntoView {
+        let filter = self.filter;
+        view! {
+            <div class="grid-tools">
+                <input type="search" placeholder=w(GridWord::FilterRows) aria-label=w(GridWord::FilterRows)
+                    prop:value=move || filter.get()
+                    on:input=move |ev| filter.set(event_target_value(&ev)) />
+                <ColumnMenu columns=columns hidden=self.hidden />
+                <button class="secondary copy-cell" on:click=move |_| self.copy_active() title=w(GridWord::CopyCellHint)>{w(GridWord::CopyCell)}</button>
+                <button class="secondary export" on:click=move |_| self.export_csv(&file) title=w(GridWord::ExportCsvHint)>{w(GridWord::ExportCsv)}</button>
+            </div>
         }
     }
 

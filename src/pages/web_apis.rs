@@ -7,7 +7,7 @@ use crate::words::{PageWord, Word, fill, w};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mes_client::{
-    AuthenticationMode, BrowserTransport, Lookup, MesError, SignInClient, WebApiDefinition,
+    AuthenticationMode, BrowserTransport, Claims, Lookup, MesError, Secret, SignInClient, WebApiDefinition,
     decode_unverified, discover, now_seconds,
 };
 use std::sync::Arc;
@@ -101,34 +101,41 @@ fn WebApiCard(api: WebApiDefinition, index: usize, session: Arc<SignedInState>) 
                 <button class="test-connection" on:click=run>{w(PageWord::TestConnection)}</button>
                 <button class="secondary" on:click=copy_url>{w(PageWord::CopyAuthorizationUrl)}</button>
             </div>
-            <ol class="checklist" aria-live="polite">
-                {STEPS.iter().enumerate().map(|(i, name)| {
-                    let state = move || steps.with(|s| s[i].clone());
-                    let look = move || match state() {
-                        Step::Waiting => ("○", "waiting"),
-                        Step::Running => ("…", "running"),
-                        Step::Passed(_) => ("✓", "passed"),
-                        Step::Failed(_) => ("✗", "failed"),
-                        Step::Skipped => ("–", "skipped"),
-                    };
-                    let detail = move || match state() {
-                        Step::Passed(t) | Step::Failed(t) => t,
-                        Step::Skipped => w(PageWord::StepSkipped).into(),
-                        _ => String::new(),
-                    };
-                    view! {
-                        <li class=move || look().1 data-step=i>
-                            <span class="mark" aria-hidden="true">{move || look().0}</span>
-                            <strong>{w(*name)}</strong>" "<span class="detail">{detail}</span>
-                        </li>
-                    }
-                }).collect_view()}
-            </ol>
+            {checklist(steps)}
             {move || auth_url.get().map(|url| view! {
                 <p class="muted">{w(PageWord::AuthorizationUrlCopied)}</p>
                 <pre class="auth-url">{url}</pre>
             })}
         </section>
+    }
+}
+
+/// The connection test's steps as they stand, each with its mark and what it found.
+fn checklist(steps: RwSignal<Vec<Step>>) -> impl IntoView {
+    view! {
+        <ol class="checklist" aria-live="polite">
+            {STEPS.iter().enumerate().map(|(i, name)| {
+                let state = move || steps.with(|s| s[i].clone());
+                let look = move || match state() {
+                    Step::Waiting => ("○", "waiting"),
+                    Step::Running => ("…", "running"),
+                    Step::Passed(_) => ("✓", "passed"),
+                    Step::Failed(_) => ("✗", "failed"),
+                    Step::Skipped => ("–", "skipped"),
+                };
+                let detail = move || match state() {
+                    Step::Passed(t) | Step::Failed(t) => t,
+                    Step::Skipped => w(PageWord::StepSkipped).into(),
+                    _ => String::new(),
+                };
+                view! {
+                    <li class=move || look().1 data-step=i>
+                        <span class="mark" aria-hidden="true">{move || look().0}</span>
+                        <strong>{w(*name)}</strong>" "<span class="detail">{detail}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
     }
 }
 
@@ -150,48 +157,59 @@ async fn connection_test(
         }
     }
     set(1, Step::Running);
+    let token = token_step(session, api, &set).await?;
+    set(2, Step::Running);
+    mes_step(session, api, &token, &transport, &set).await
+}
+
+/// The token the portal would send, and what it says (when it is a JWT).
+struct Token {
+    secret: Secret,
+    claims: Option<Claims>,
+}
+
+/// Step 2: a token for this Web API (a person's, naming its audience when it is a JWT).
+async fn token_step(
+    session: &SignedInState,
+    api: &WebApiDefinition,
+    set: &impl Fn(usize, Step),
+) -> Result<Token, usize> {
     if api.authentication_mode == AuthenticationMode::ServiceToServiceAccessToken {
         set(1, Step::Failed(w(PageWord::StepServiceToken).into()));
         return Err(2);
     }
-    let token = match session.access_token().await {
+    let secret = match session.access_token().await {
         Ok((token, _)) => token,
         Err(e) => {
             set(1, Step::Failed(e.to_string()));
             return Err(2);
         }
     };
-    let token_claims = decode_unverified(token.expose()).map(|j| j.claims);
-    match &token_claims {
-        Ok(claims) if !api.audience.is_empty() && !claims.aud.contains(&api.audience) => {
-            set(
-                1,
-                Step::Failed(fill(
-                    PageWord::StepWrongAudience,
-                    &[
-                        ("audiences", &claims.aud.to_vec().join(", ")),
-                        ("audience", &api.audience),
-                    ],
-                )),
-            );
-            return Err(2);
-        }
-        Ok(claims) => set(
-            1,
-            Step::Passed(fill(
-                PageWord::StepTokenFor,
-                &[
-                    ("audiences", &claims.aud.to_vec().join(", ")),
-                    (
-                        "minutes",
-                        &((claims.exp - now_seconds() as i64).max(0) / 60).to_string(),
-                    ),
-                ],
-            )),
-        ),
-        Err(_) => set(1, Step::Passed(w(PageWord::StepOpaqueToken).into())),
+    let claims = decode_unverified(secret.expose()).map(|j| j.claims).ok();
+    let Some(found) = &claims else {
+        set(1, Step::Passed(w(PageWord::StepOpaqueToken).into()));
+        return Ok(Token { secret, claims });
+    };
+    let audiences = found.aud.to_vec().join(", ");
+    if !api.audience.is_empty() && !found.aud.contains(&api.audience) {
+        let words = [("audiences", audiences.as_str()), ("audience", &api.audience)];
+        set(1, Step::Failed(fill(PageWord::StepWrongAudience, &words)));
+        return Err(2);
     }
-    set(2, Step::Running);
+    let minutes = ((found.exp - now_seconds() as i64).max(0) / 60).to_string();
+    let words = [("audiences", audiences.as_str()), ("minutes", &minutes)];
+    set(1, Step::Passed(fill(PageWord::StepTokenFor, &words)));
+    Ok(Token { secret, claims })
+}
+
+/// Steps 3 and 4: the MES answers one row of a lookup of this Web API, and accepts the user.
+async fn mes_step(
+    session: &SignedInState,
+    api: &WebApiDefinition,
+    token: &Token,
+    transport: &BrowserTransport,
+    set: &impl Fn(usize, Step),
+) -> Result<(), usize> {
     let endpoint = session
         .config
         .lookups
@@ -201,18 +219,18 @@ async fn connection_test(
         .unwrap_or_else(|| "v3/entity".into());
     // Whom the MES judges is the access token's user, not the ID token's: name that one (or say
     // that the token names none).
-    let identity = match &token_claims {
-        Ok(claims) if claims.preferred_username.is_some() || claims.sub.is_some() => claims.identity(),
-        Ok(_) => w(PageWord::StepNoUser).into(),
-        Err(_) => fill(
+    let identity = match &token.claims {
+        Some(claims) if claims.preferred_username.is_some() || claims.sub.is_some() => claims.identity(),
+        Some(_) => w(PageWord::StepNoUser).into(),
+        None => fill(
             PageWord::StepAccountSignedIn,
             &[("identity", &session.claims().identity())],
         ),
     };
-    let probe = Lookup::new(api, &endpoint, &token)
+    let probe = Lookup::new(api, &endpoint, &token.secret)
         .identity(&identity)
         .max_rows(1);
-    match probe.send(&transport).await {
+    match probe.send(transport).await {
         Ok(_) => {
             set(
                 2,

@@ -290,4 +290,98 @@ mod tests {
             );
         }
     }
+
+    /// The functions declared in `code`, as (line, name, lines long): from the line that says
+    /// `fn` to the one that closes its body (braces in string and character literals left out;
+    /// a declaration without a body, in a trait, is skipped).
+    fn function_lengths(code: &str) -> Vec<(usize, String, usize)> {
+        let lines: Vec<&str> = code.lines().collect();
+        let mut out = Vec::new();
+        for (at, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            let declared = [
+                "fn ",
+                "pub fn ",
+                "pub(crate) fn ",
+                "async fn ",
+                "pub async fn ",
+                "pub(crate) async fn ",
+            ]
+            .iter()
+            .find_map(|prefix| trimmed.strip_prefix(prefix));
+            let Some(rest) = declared else { continue };
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let (mut depth, mut opened, mut end) = (0i32, false, None);
+            'body: for (offset, text) in lines[at..].iter().enumerate() {
+                let mut chars = text.chars().peekable();
+                let mut in_string = false;
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' if in_string => {
+                            chars.next();
+                        }
+                        '"' => in_string = !in_string,
+                        '\'' if !in_string => {
+                            // A character literal such as '{': skip it whole.
+                            let literal: String = chars.clone().take(2).collect();
+                            if literal.ends_with('\'') {
+                                chars.next();
+                                chars.next();
+                            }
+                        }
+                        '/' if !in_string && chars.peek() == Some(&'/') => break,
+                        ';' if !in_string && !opened && depth == 0 => break 'body,
+                        '{' if !in_string => {
+                            depth += 1;
+                            opened = true;
+                        }
+                        '}' if !in_string => {
+                            depth -= 1;
+                            if opened && depth == 0 {
+                                end = Some(offset);
+                                break 'body;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if let Some(end) = end {
+                out.push((at + 1, name, end + 1));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn function_lengths_count_from_fn_to_its_closing_brace() {
+        let code = "fn a() {}\nfn b(x: u8) -> u8 {\n    let s = \"}{\";\n    let c = '}';\n    x\n}\ntrait T {\n    fn c();\n}";
+        assert_eq!(function_lengths(code), [(1, "a".into(), 1), (2, "b".into(), 5)]);
+    }
+
+    #[test]
+    fn the_portals_functions_fit_on_a_screen() {
+        // A function longer than this does several things a reader must hold at once: give each
+        // step a name (as Portal::start's are). Unit tests are left out.
+        const MOST: usize = 80;
+        let offenders: Vec<String> = texts(&["rs"])
+            .into_iter()
+            .filter(|(path, _)| path.starts_with("src/"))
+            .flat_map(|(path, text)| {
+                let code = text.split("\n#[cfg(test)]").next().unwrap_or_default().to_owned();
+                function_lengths(&code)
+                    .into_iter()
+                    .filter(|(_, _, length)| *length >= MOST)
+                    .map(|(line, name, length)| format!("{path}:{line} {name} ({length} lines)"))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(
+            offenders.is_empty(),
+            "functions of {MOST} lines or more in src/: {offenders:?}"
+        );
+    }
 }

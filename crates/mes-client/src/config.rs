@@ -144,6 +144,18 @@ pub enum SelectionMode {
     Multi,
 }
 
+impl SelectionMode {
+    /// The mode a host page, a frame's message or its address names: `single` or `multi`,
+    /// exactly as config.json spells them.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "single" => Some(Self::Single),
+            "multi" => Some(Self::Multi),
+            _ => None,
+        }
+    }
+}
+
 /// A lookup: one MES endpoint shown as a grid.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LookupDefinition {
@@ -844,6 +856,17 @@ mod tests {
         ] {
             let errors = with(&format!("[\"{bad}\"]")).expect_err(bad);
             assert_eq!(errors[0].field, "embed_origins[0]", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_selection_mode_is_named_as_config_json_spells_it_and_nothing_else() {
+        for name in ["single", "multi"] {
+            let from_json: SelectionMode = serde_json::from_str(&format!("\"{name}\"")).expect(name);
+            assert_eq!(SelectionMode::from_name(name), Some(from_json));
+        }
+        for other in ["", "Single", "MULTI", " multi", "many"] {
+            assert_eq!(SelectionMode::from_name(other), None, "{other:?}");
         }
     }
 
