@@ -16,6 +16,7 @@ pub mod on_demand;
 pub mod pages;
 #[cfg(target_arch = "wasm32")]
 pub mod retry;
+pub mod selectors;
 #[cfg(target_arch = "wasm32")]
 pub mod session;
 pub mod words;

@@ -3,7 +3,7 @@
 
 pub mod grid;
 pub mod scenario;
-pub mod selectors;
+pub use mes_portal::selectors;
 pub mod site;
 
 use anyhow::{Context as _, Result, anyhow, bail};

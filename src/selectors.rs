@@ -1,7 +1,6 @@
-//! Where the portal's parts are in its markup — the one list the e2e suites (through the
-//! `grid` page object), the bench and the portal's browser tests (`tests/web.rs` includes this
-//! file by path, so it needs nothing and holds no tests) all read, so a change to the markup is
-//! one change here. Each selector also works inside an element that holds a grid (a test's
+//! Where the portal's parts are in its markup — the portal's own list, which the e2e suites
+//! (through their page objects), the bench and the portal's browser tests (`tests/web/`) all
+//! read, so a change to the markup is one change here, beside the views. Each selector also works inside an element that holds a grid (a test's
 //! mount point, an embedding page's shadow root).
 
 /// The grid's body rows (not the spacers that stand in for rows out of view).
