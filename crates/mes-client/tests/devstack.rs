@@ -2,6 +2,9 @@
 //! form post, the lookups, and every failure class the portal must tell apart.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "common/sign_in.rs"]
+mod sign_in;
+
 use devstack::{Stack, StackOptions};
 use mes_client::*;
 
@@ -37,36 +40,16 @@ async fn fixture_with(options: StackOptions) -> Fixture {
 }
 
 /// Signs in at AIM's form as a browser would; returns the redirect's query string.
-async fn log_in(f: &Fixture, authorize_url: &str, user: &str, password: &str) -> String {
-    let answer = devstack::form_login::submit(authorize_url, user, password, "login", None)
+async fn log_in(_f: &Fixture, authorize_url: &str, user: &str, password: &str) -> String {
+    sign_in::log_in(authorize_url, user, password)
         .await
-        .expect("login");
-    let location = answer.location.clone().unwrap_or_default();
-    assert!(
-        location.starts_with(&format!("{}/callback?", f.stack.portal_origin)),
-        "login answered {}: {location}",
-        answer.status
-    );
-    answer.callback_query().unwrap_or_default().to_owned()
+        .expect("login")
 }
 
 async fn sign_in(f: &Fixture, user: &str, password: &str) -> (SignedIn, Authority) {
-    let mut authority = Authority::load(&f.transport, &f.config.client.authority)
+    sign_in::sign_in(&f.config, user, password)
         .await
-        .expect("discovery");
-    let redirect = SignInClient::new(&f.config.client)
-        .authorize(&authority.metadata)
-        .return_to("/lookups/0")
-        .url()
-        .expect("redirect");
-    let query = log_in(f, &redirect.url, user, password).await;
-    let params = CallbackParams::from_query(&query);
-    let signed_in = SignInClient::new(&f.config.client)
-        .exchange_code(&mut authority, &params, Some(&redirect.pending))
-        .request_async(&f.transport)
-        .await
-        .expect("sign-in");
-    (signed_in, authority)
+        .expect("sign-in")
 }
 
 async fn entities(f: &Fixture, token: &Secret, identity: &str) -> Result<Rows, MesError> {

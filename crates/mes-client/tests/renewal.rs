@@ -2,6 +2,9 @@
 //! real HTTP; request counts are read at the stand-in.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "common/sign_in.rs"]
+mod sign_in;
+
 use devstack::store::{RegisteredClient, put_client};
 use devstack::{Stack, StackOptions};
 use mes_client::*;
@@ -59,25 +62,9 @@ fn session_of(
 
 /// A real sign-in through the AIM form (PKCE, ID token validated).
 async fn signed_in(config: &PortalConfig) -> (SignedIn, Authority) {
-    let transport = NativeTransport::default();
-    let mut authority = Authority::load(&transport, &config.client.authority)
+    sign_in::sign_in(config, "PLANT\\alice", "alice-demo")
         .await
-        .expect("discovery");
-    let redirect = SignInClient::new(&config.client)
-        .authorize(&authority.metadata)
-        .return_to("/")
-        .url()
-        .expect("redirect");
-    let answer = devstack::form_login::submit(&redirect.url, "PLANT\\alice", "alice-demo", "login", None)
-        .await
-        .expect("login");
-    let params = CallbackParams::from_query(answer.callback_query().expect("redirected back"));
-    let done = SignInClient::new(&config.client)
-        .exchange_code(&mut authority, &params, Some(&redirect.pending))
-        .request_async(&transport)
-        .await
-        .expect("sign-in");
-    (done, authority)
+        .expect("sign-in")
 }
 
 #[tokio::test]

@@ -3,15 +3,16 @@
 //! report (docs/benchmarks.md). Figures are medians of several runs; nothing here fails on a
 //! timer. Run through `cargo xtask bench`, which builds the release portal first.
 
+// The native sign-in fixture mes-client's suites use.
+#[path = "../../../mes-client/tests/common/sign_in.rs"]
+mod sign_in;
+
 use anyhow::{Context as _, Result, anyhow, bail};
 use devstack::{Stack, StackOptions};
 use e2e::selectors::{ROWS, SIGN_IN, VIEWPORT, in_script};
 use e2e::{browser, cdp, dist, sign_in_at, submit_aim_form, wait_for};
 use fantoccini::{Client, Locator};
-use mes_client::{
-    Authority, CallbackParams, NativeTransport, PortalConfig, Runtime, SignInClient, SignedIn, UserSession,
-    now_seconds,
-};
+use mes_client::{Authority, NativeTransport, PortalConfig, Runtime, SignedIn, UserSession, now_seconds};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -544,24 +545,12 @@ fn crate_table(
     Ok(())
 }
 
-/// Signs in through AIM's form over HTTP (as the portal does, natively).
+/// Signs in through AIM's form over HTTP (as the portal does, natively): mes-client's test
+/// fixture.
 async fn native_sign_in(config: &PortalConfig) -> Result<(SignedIn, Authority)> {
-    let transport = NativeTransport::default();
-    let mut authority = Authority::load(&transport, &config.client.authority).await?;
-    let redirect = SignInClient::new(&config.client)
-        .authorize(&authority.metadata)
-        .return_to("/")
-        .url()
-        .map_err(|e| anyhow!(e))?;
-    let answer = devstack::form_login::submit(&redirect.url, "PLANT\\alice", "alice-demo", "login", None)
+    sign_in::sign_in(config, "PLANT\\alice", "alice-demo")
         .await
-        .map_err(|e| anyhow!(e))?;
-    let params = CallbackParams::from_query(answer.callback_query().context("AIM did not redirect back")?);
-    let signed_in = SignInClient::new(&config.client)
-        .exchange_code(&mut authority, &params, Some(&redirect.pending))
-        .request_async(&transport)
-        .await?;
-    Ok((signed_in, authority))
+        .map_err(|e| anyhow!(e))
 }
 
 fn portal_config(stack: &Stack) -> Result<PortalConfig> {
