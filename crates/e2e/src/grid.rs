@@ -4,7 +4,7 @@
 //! (`filter`, `sort_by`, `pick`), so a change to the grid's markup is one change here rather
 //! than one per test.
 
-use crate::{text_of, wait_for};
+use crate::{text_of, wait_for, wait_until};
 use anyhow::{Result, anyhow};
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
@@ -36,6 +36,30 @@ pub async fn rows(client: &Client) -> Result<Vec<Vec<String>>> {
     );
     let value = client.execute(&script, vec![]).await?;
     serde_json::from_value(value).map_err(|e| anyhow!("grid rows: {e}"))
+}
+
+/// How many MES answers the grids of this page have taken in whole (the portal's
+/// `mes-lookup-answer` User Timing marks).
+pub async fn answers(client: &Client) -> Result<u64> {
+    let count = client
+        .execute(
+            "return performance.getEntriesByName('mes-lookup-answer').length",
+            vec![],
+        )
+        .await?;
+    Ok(count.as_u64().unwrap_or(0))
+}
+
+/// Presses the grid's Reload and waits until the MES's new answer is in whole, or the grid shows
+/// a state instead (a failure, a renewal): the old rows stay while it loads, so rows alone would
+/// not say the new answer came.
+pub async fn reload(client: &Client) -> Result<()> {
+    let before = answers(client).await?;
+    wait_for(client, "button.reload").await?.click().await?;
+    wait_until("the grid's new answer, or a state in its place", || async {
+        Ok(answers(client).await? > before || client.find(Locator::Css("[data-state]")).await.is_ok())
+    })
+    .await
 }
 
 /// Types `text` into the quick filter (after what is there).

@@ -111,6 +111,24 @@ pub async fn sign_in(client: &Client, stack: &Stack, user: &str, password: &str)
     sign_in_at(client, &stack.portal_origin, user, password).await
 }
 
+/// Waits until every access token the stand-in AIM has issued so far is past its `exp` (plus a
+/// second for the clocks' whole seconds): the moment the renewal tests need, read from the
+/// tokens themselves rather than guessed from a lifetime.
+pub async fn until_access_tokens_expire(stack: &Stack) {
+    let last = stack
+        .aim
+        .issued_tokens()
+        .iter()
+        .filter_map(|token| mes_client::decode_unverified(token).ok())
+        .filter(|jwt| jwt.header.typ.as_deref() == Some("at+jwt"))
+        .map(|jwt| jwt.claims.exp)
+        .max()
+        .unwrap_or_default();
+    let now = i64::try_from(mes_client::now_seconds()).unwrap_or(i64::MAX);
+    let left = u64::try_from(last + 1 - now).unwrap_or(0);
+    tokio::time::sleep(Duration::from_secs(left)).await;
+}
+
 /// No token the authority issued is in browser storage, cookies, IndexedDB, the URL, history,
 /// the page's text (whatever state it shows) or the console, and the console shows no panic.
 pub async fn assert_no_token_stored(client: &Client, stack: &Stack) -> Result<()> {

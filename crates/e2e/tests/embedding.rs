@@ -192,7 +192,7 @@ async fn the_framed_page_itself_refuses_a_site_that_is_not_listed() {
     let site = stack.serve_disallowed_site().await.expect("a second site");
     with_browser(|client| async move {
         client.goto(&format!("{site}/")).await?;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        wait_for(&client, "iframe").await?;
         client.enter_frame(0).await?;
         let refused = wait_for(&client, "[data-state=frame-refused]")
             .await?

@@ -8,7 +8,7 @@ use devstack::Stack;
 use e2e::grid;
 use e2e::scenario::{
     assert_no_token_stored, screenshot, shared_stack, shared_stack_with, sign_in, stack, stack_with,
-    with_browser,
+    until_access_tokens_expire, with_browser,
 };
 use e2e::selectors::{QUICK_FILTER, SIGN_IN, in_script};
 use e2e::{assert_accessible, text_of, wait_for, wait_for_text, wait_until};
@@ -32,7 +32,10 @@ async fn shape_grid(client: &Client, filter: &str) -> Result<serde_json::Value> 
     grid::sort_by(client, 0).await?;
     grid::sort_by(client, 0).await?;
     grid::filter(client, filter).await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_until("the filter applies", || async {
+        Ok(grid::status(client).await?.contains("match"))
+    })
+    .await?;
     grid::wait_for_rows(client).await?;
     grid::pick(client, 0).await?;
     grid::selected(client).await?;
@@ -165,8 +168,7 @@ async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns()
 /// Asks the grid again and requires rows with nothing for the person to notice: no failure
 /// state, no login form.
 async fn reload_unnoticed(client: &Client, what: &str) -> Result<()> {
-    client.find(Locator::Css("button.reload")).await?.click().await?;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    grid::reload(client).await.with_context(|| what.to_owned())?;
     e2e::grid::wait_for_rows(client)
         .await
         .with_context(|| what.to_owned())?;
@@ -194,7 +196,7 @@ async fn short_lived_tokens_renew_unnoticed_and_two_tabs_never_reuse_a_refresh_t
         client.switch_to_window(second.handle.clone()).await?;
         client.goto(&format!("{}/lookups/2", stack.portal_origin)).await?;
         e2e::grid::wait_for_rows(&client).await?;
-        tokio::time::sleep(Duration::from_secs(6)).await;
+        until_access_tokens_expire(&stack).await;
         for round in 0..3 {
             for tab in [&first, &second.handle] {
                 client.switch_to_window(tab.clone()).await?;
@@ -315,7 +317,7 @@ async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state
                 .send()
                 .await?;
         }
-        tokio::time::sleep(Duration::from_secs(6)).await; // the access token expires
+        until_access_tokens_expire(&stack).await;
         client.find(Locator::Css("button.reload")).await?.click().await?;
         wait_for(&client, "[data-state=session-expired]").await?;
         wait_for(&client, "[data-state=session-expired] button").await?.click().await?;
@@ -373,7 +375,7 @@ async fn without_refresh_tokens_an_expired_session_renews_through_aim_by_itself(
             .counters
             .code_exchanges
             .load(std::sync::atomic::Ordering::Relaxed);
-        tokio::time::sleep(Duration::from_secs(6)).await;
+        until_access_tokens_expire(&stack).await;
         client.find(Locator::Css("button.reload")).await?.click().await?;
         // No click needed: the portal goes through AIM (prompt=none) and comes back with rows.
         renewed_silently(&client, &stack.aim, exchanges).await?;
@@ -423,7 +425,7 @@ async fn aim_offline_while_the_token_expires_is_an_outage_and_the_same_grid_retu
         let before = shape_grid(&client, "line").await?;
         client.execute("window.__sameDocument = true", vec![]).await?;
         shared.lock().await.stop_aim().await;
-        tokio::time::sleep(Duration::from_secs(6)).await; // the access token expires
+        until_access_tokens_expire(&*shared.lock().await).await; // the access token expires
         client.find(Locator::Css("button.reload")).await?.click().await?;
         let offline = text_of(&client, "[data-state=authority-offline]").await?;
         if !offline.contains("AVEVA Identity Manager is offline") || !offline.contains("Trying again in") {
@@ -468,7 +470,7 @@ async fn without_refresh_tokens_aim_offline_at_expiry_never_sends_the_tab_to_a_d
         e2e::grid::wait_for_rows(&client).await?;
         let before = shape_grid(&client, "line").await?;
         shared.lock().await.stop_aim().await;
-        tokio::time::sleep(Duration::from_secs(6)).await;
+        until_access_tokens_expire(&*shared.lock().await).await;
         client.find(Locator::Css("button.reload")).await?.click().await?;
         text_of(&client, "[data-state=authority-offline]")
             .await
@@ -500,7 +502,7 @@ async fn aim_rotates_its_signing_key_mid_session_and_nobody_notices() {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
         let kid = stack.aim.rotate_key()?;
-        tokio::time::sleep(Duration::from_secs(6)).await;
+        until_access_tokens_expire(&stack).await;
         reload_unnoticed(&client, "after the key rotation").await?;
         // The refresh after the rotation came with an ID token signed by the new key, which the
         // portal checked after fetching the keys again.
@@ -582,7 +584,7 @@ async fn sign_out_after_refreshes_ends_the_aim_session_with_no_token_in_any_url(
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
         for round in 0..2 {
-            tokio::time::sleep(Duration::from_secs(6)).await;
+            until_access_tokens_expire(&stack).await;
             reload_unnoticed(&client, &format!("refresh {round}")).await?;
         }
         let refreshes = stack
