@@ -183,21 +183,16 @@ fn without_position(name: &str) -> String {
 }
 
 /// Runs cargo-mutants over every scope, then checks the survivors against the allowed list.
-pub fn run(root: &Path, args: &[String]) -> Result<()> {
+pub fn run(root: &Path, options: &crate::flags::Mutants) -> Result<()> {
     // `--report`: only docs/mutants.md again, from the summaries already in target/mutants.
-    if args.iter().any(|a| a == "--report") {
+    if options.report {
         return write_doc(root, header());
     }
     crate::setup::mutants()?;
     // `--since REV`: only the mutants in lines changed since REV (cargo-mutants' --in-diff), a
     // quick check of a change; its results go to target/mutants-since, docs/mutants.md stays.
-    let (since, only): (Option<&str>, Vec<&str>) = match args {
-        [flag, rev, rest @ ..] if flag == "--since" => {
-            (Some(rev.as_str()), rest.iter().map(String::as_str).collect())
-        }
-        [flag] if flag == "--since" => bail!("--since needs a git revision, e.g. --since origin/main"),
-        _ => (None, args.iter().map(String::as_str).collect()),
-    };
+    let since = options.since.as_deref();
+    let only: Vec<&str> = options.scopes.iter().map(String::as_str).collect();
     if let Some(unknown) = only.iter().find(|name| !SCOPES.iter().any(|s| s.name == **name)) {
         let known: Vec<&str> = SCOPES.iter().map(|s| s.name).collect();
         bail!(

@@ -1,6 +1,6 @@
 //! The split step of the release build. trunk 0.21 builds the page, the stylesheet and a wasm
-//! compiled with `--cfg mes_split` (its on-demand parts are `wasm_split` split points, see
-//! src/on_demand.rs) and linked with `--emit-relocs`; trunk cannot split wasm yet, so this step
+//! compiled with `--cfg mes_split` (its on-demand parts are `wasm_split` split points declared
+//! with src/on_demand.rs's `part!`) and linked with `--emit-relocs`; trunk cannot split wasm yet, so this step
 //! takes cargo's linked wasm and:
 //!
 //! 1. cuts it with `wasm-split-cli` into the main module and one file per part (plus chunks the
@@ -173,7 +173,7 @@ fn embed_host_version(dist: &Path) -> Result<()> {
 }
 
 /// `mes-portal-<hash>`: the name trunk gave the portal's JavaScript glue in `dist`.
-fn main_stem(dist: &Path) -> Result<String> {
+pub(super) fn main_stem(dist: &Path) -> Result<String> {
     let glue = files(dist, |name| {
         name.starts_with("mes-portal-") && name.ends_with(".js") && !name.contains("-split")
     })?;
@@ -184,7 +184,7 @@ fn main_stem(dist: &Path) -> Result<String> {
 }
 
 /// The names of the files in `dir` that `keep` accepts, sorted.
-fn files(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<String>> {
+pub(super) fn files(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let name = entry?.file_name().to_string_lossy().into_owned();
