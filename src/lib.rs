@@ -16,6 +16,7 @@ pub mod on_demand;
 pub mod pages;
 #[cfg(target_arch = "wasm32")]
 pub mod retry;
+pub mod route;
 pub mod selectors;
 #[cfg(target_arch = "wasm32")]
 pub mod session;
@@ -26,7 +27,7 @@ pub use grid::{LookupGrid, RowsGrid};
 #[cfg(target_arch = "wasm32")]
 use leptos::prelude::*;
 #[cfg(target_arch = "wasm32")]
-pub use session::{AuthState, Portal, use_portal};
+pub use session::{Phase, Portal, use_portal};
 
 /// The portal.
 #[cfg(target_arch = "wasm32")]
@@ -40,7 +41,7 @@ pub fn App() -> impl IntoView {
     {
         boot.remove();
     }
-    nav::on_back_forward(move |path| portal.route.set(path));
+    nav::on_back_forward(move |route| portal.route.set(route));
     if let Err(why) = mes_client::browser::on_sign_out_elsewhere(move || portal.signed_out_elsewhere()) {
         leptos::logging::warn!("sign-out in other tabs will not reach this one: {why}");
     }

@@ -1,7 +1,13 @@
 //! The address bar: the one place the portal reads the page's path and query and writes history
-//! (tidy holds it). Routes are paths; a grid keeps its state in the query.
+//! (tidy holds it). A path means a [`Route`]; a grid keeps its state in the query.
 
+use crate::route::Route;
 use leptos::prelude::*;
+
+/// The page's route.
+pub fn route() -> Route {
+    Route::parse(&pathname())
+}
 
 /// The page's path (`/lookups/1`), `/` if unknown.
 pub fn pathname() -> String {
@@ -22,11 +28,6 @@ pub fn origin() -> String {
     web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default()
-}
-
-/// `/lookups/0?sort=…` → `/lookups/0` (routes match paths; the grid reads its query itself).
-pub fn path_only(path: &str) -> String {
-    path.split(['?', '#']).next().unwrap_or("/").to_owned()
 }
 
 /// A new history entry for `path`, without loading anything.
@@ -55,9 +56,9 @@ pub fn replace_query(query: &str) {
     });
 }
 
-/// Calls `to` with the new path whenever the person goes back or forward; removed with the
+/// Calls `to` with the new route whenever the person goes back or forward; removed with the
 /// reactive owner.
-pub fn on_back_forward(to: impl Fn(String) + Clone + 'static) {
-    let listener = window_event_listener(leptos::ev::popstate, move |_| to(pathname()));
+pub fn on_back_forward(to: impl Fn(Route) + Clone + 'static) {
+    let listener = window_event_listener(leptos::ev::popstate, move |_| to(route()));
     on_cleanup(move || listener.remove());
 }

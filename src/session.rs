@@ -1,7 +1,8 @@
 //! The portal's sign-in state and everything that talks to AIM or MES, through mes-client.
-//! Tokens live only in the `AuthState::SignedIn` value in memory.
+//! Tokens live only in the `Phase::SignedIn` value in memory.
 
 use crate::nav;
+use crate::route::Route;
 use crate::words::{self, Word, fill, w};
 use leptos::prelude::*;
 use mes_client::{
@@ -14,12 +15,31 @@ use std::sync::Arc;
 /// Largest lookup answer accepted: 100,000 rows of 10 columns is about 15 MB of JSON.
 pub const LOOKUP_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
-/// Where the person stands with the authority. Failures carry mes-client's typed errors; the
-/// pages turn each into its own plain-language view.
+/// Where the portal stands — one value, read by every view (the portal's, an embedded grid's,
+/// a framed grid's), so nothing else keeps a copy of what it holds. Tokens live only in
+/// `SignedIn`.
 #[derive(Clone, Debug)]
-pub enum AuthState {
+pub enum Phase {
     /// Reading config.json and the authority's discovery.
     Starting,
+    /// Not signed in; an optional notice ("You are signed out").
+    SignedOut {
+        /// The configuration and the authority, for the Sign in button.
+        ready: Arc<Ready>,
+        /// What to tell the person first, if anything.
+        notice: Option<String>,
+    },
+    /// On the way to the authority, or waiting for its popup.
+    Redirecting(Option<Arc<Ready>>),
+    /// Signed in: configuration, authority and the session (tokens in memory only).
+    SignedIn(Arc<SignedInState>),
+    /// Something stops the portal, with the configuration and the authority when they were had.
+    Problem(Problem, Option<Arc<Ready>>),
+}
+
+/// What stops the portal, each with its own page. Failures carry mes-client's typed errors.
+#[derive(Clone, Debug)]
+pub enum Problem {
     /// config.json is missing or wrong: every problem.
     ConfigInvalid(Vec<ConfigIssue>),
     /// The authority did not answer (at start, or when a sign-in was about to leave for it).
@@ -29,24 +49,79 @@ pub enum AuthState {
         /// The authority address.
         authority: String,
     },
-    /// Not signed in; an optional notice ("You are signed out").
-    SignedOut(Option<String>),
-    /// On the way to the authority.
-    Redirecting,
     /// The sign-in answer was refused, or the browser could not take part.
     SignInFailed(SignInFailure),
-    /// Signed in: configuration, authority and the session (tokens in memory only).
-    SignedIn(Arc<SignedInState>),
 }
 
-/// Everything a signed-in page needs, so no page reads an `Option` for it.
-pub struct SignedInState {
+impl Phase {
+    /// The configuration and the authority, in every phase that has them.
+    pub fn ready(&self) -> Option<Arc<Ready>> {
+        match self {
+            Phase::SignedOut { ready, .. } => Some(ready.clone()),
+            Phase::Redirecting(ready) | Phase::Problem(_, ready) => ready.clone(),
+            Phase::SignedIn(state) => Some(state.ready.clone()),
+            Phase::Starting => None,
+        }
+    }
+
+    /// The configuration, in every phase that has it.
+    pub fn config(&self) -> Option<Arc<PortalConfig>> {
+        self.ready().map(|r| r.config.clone())
+    }
+
+    /// Whether config.json stopped the portal.
+    pub fn config_invalid(&self) -> bool {
+        matches!(self, Phase::Problem(Problem::ConfigInvalid(_), _))
+    }
+}
+
+/// What the portal has once started: its validated configuration and the authority as
+/// discovered (public data).
+#[derive(Debug)]
+pub struct Ready {
     /// The validated configuration.
     pub config: Arc<PortalConfig>,
     /// Discovery and keys.
     pub authority: Arc<Authority>,
+}
+
+/// Where the portal runs, which decides who owns the address bar and how sign-in leaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The portal's own page: it owns the address bar (routes, the grid's state in the query)
+    /// and signs in by leaving for the authority and coming back.
+    Page,
+    /// A grid in a page that is not the portal's (a host page of its origin, or its frame for
+    /// another site): sign-in runs in a popup, and the host page's address is left alone.
+    Embedded,
+}
+
+impl Mode {
+    /// Whether the portal owns the page's address: routes, redirects to the authority and back,
+    /// a sign-out that leaves the page.
+    pub fn owns_the_page(self) -> bool {
+        self == Mode::Page
+    }
+}
+
+/// Everything a signed-in page needs, so no page reads an `Option` for it.
+pub struct SignedInState {
+    /// The configuration and the authority.
+    pub ready: Arc<Ready>,
     /// The tokens, renewed with a single flight.
     pub session: Session,
+}
+
+impl SignedInState {
+    /// The validated configuration.
+    pub fn config(&self) -> &PortalConfig {
+        &self.ready.config
+    }
+
+    /// Discovery and keys.
+    pub fn authority(&self) -> &Authority {
+        &self.ready.authority
+    }
 }
 
 impl std::ops::Deref for SignedInState {
@@ -72,25 +147,20 @@ pub const SILENT_SIGN_IN_INTERVAL: u64 = 60;
 /// The portal's shared state, provided as context.
 #[derive(Clone, Copy)]
 pub struct Portal {
-    /// The validated configuration.
-    pub config: RwSignal<Option<Arc<PortalConfig>>>,
+    /// Where the portal stands (the one place its configuration, authority and tokens are).
+    pub phase: RwSignal<Phase>,
     /// What was fixed in config.json.
     pub warnings: RwSignal<Vec<ConfigIssue>>,
-    /// Discovery and keys.
-    pub authority: RwSignal<Option<Arc<Authority>>>,
-    /// Sign-in state.
-    pub auth: RwSignal<AuthState>,
     /// Bumped after every MES call, so views of the session's health (the header) read it again.
     pub session_seen: RwSignal<u64>,
-    /// The current path (client-side routing).
-    pub route: RwSignal<String>,
+    /// The page shown (client-side routing).
+    pub route: RwSignal<Route>,
     /// This page signed out (here or in another tab): the next sign-in asks the authority for
     /// its form (`prompt=login`), so its open session cannot sign the same person straight back
     /// in when someone else means to sign in.
     pub signed_out_here: RwSignal<bool>,
-    /// Embedded in another page: sign-in runs in a popup, and the host page's address is left
-    /// alone (no redirects, no routing, no grid state in its query).
-    pub embedded: bool,
+    /// The portal's own page, or a grid embedded in another.
+    pub mode: Mode,
 }
 
 /// The portal context.
@@ -101,72 +171,85 @@ pub fn use_portal() -> Portal {
 /// What a page needs before anything else: its configuration, the authority, and the sign-in
 /// it left for, when it is back from one.
 struct Loaded {
-    config: PortalConfig,
+    config: Arc<PortalConfig>,
     authority: Authority,
     pending: Option<mes_client::PendingSignIn>,
 }
 
 impl Portal {
-    /// New state, path from the address bar.
+    /// New state, route from the address bar.
     pub fn new() -> Self {
         Self {
-            config: RwSignal::new(None),
             warnings: RwSignal::new(vec![]),
-            authority: RwSignal::new(None),
-            auth: RwSignal::new(AuthState::Starting),
+            phase: RwSignal::new(Phase::Starting),
             session_seen: RwSignal::new(0),
-            route: RwSignal::new(nav::pathname()),
+            route: RwSignal::new(nav::route()),
             signed_out_here: RwSignal::new(false),
-            embedded: false,
+            mode: Mode::Page,
         }
     }
 
     /// State for a grid embedded in another page of this origin.
     pub fn embedded() -> Self {
         Self {
-            embedded: true,
+            mode: Mode::Embedded,
             ..Self::new()
         }
     }
 
-    /// Goes to a path inside the portal without reloading.
-    pub fn navigate(&self, path: &str) {
-        nav::push(path);
-        self.route.set(path.to_owned());
+    /// Goes to `route` inside the portal without reloading.
+    pub fn navigate(&self, route: Route) {
+        nav::push(&route.path());
+        self.route.set(route);
+    }
+
+    /// The configuration and the authority, when the portal has them (untracked).
+    fn ready(&self) -> Option<Arc<Ready>> {
+        self.phase.with_untracked(Phase::ready)
+    }
+
+    /// A problem, with what the portal had when it happened.
+    fn stop(&self, problem: Problem, ready: Option<Arc<Ready>>) {
+        self.phase.set(Phase::Problem(problem, ready));
+    }
+
+    /// Signed out, with `notice` if any; the Sign in button needs `ready`.
+    fn signed_out(&self, ready: Arc<Ready>, notice: Option<String>) {
+        self.phase.set(Phase::SignedOut { ready, notice });
     }
 
     /// Loads config and discovery, then finishes a callback or tries a silent sign-in.
     /// `on_code_return` runs when the page came back from the authority with a code, before the
     /// exchange (the portal starts fetching the signed-in parts then).
     pub async fn start(self, on_code_return: fn()) {
-        let path = nav::pathname();
-        let at_callback = path == "/callback";
-        if !self.embedded && at_callback && self.relayed_to_opener().await {
+        let route = nav::route();
+        let at_callback = route == Route::Callback;
+        let owns_the_page = self.mode.owns_the_page();
+        if owns_the_page && at_callback && self.relayed_to_opener().await {
             return;
         }
-        self.auth.set(AuthState::Starting);
+        self.phase.set(Phase::Starting);
         let params = at_callback.then(|| CallbackParams::from_query(&nav::query()));
         if at_callback {
             // The code leaves the address bar before anything else — the exchange may take a
             // while, and an address bar is read over shoulders, by extensions and in history.
-            nav::replace("/callback");
+            nav::replace(&Route::Callback.path());
         }
-        if !self.embedded && params.as_ref().is_some_and(|p| p.code.is_some()) {
+        if owns_the_page && params.as_ref().is_some_and(|p| p.code.is_some()) {
             on_code_return();
         }
-        let Some(Loaded {
-            config,
-            authority,
-            pending,
-        }) = self.load(at_callback).await
-        else {
+        let Some(loaded) = self.load(at_callback).await else {
             return;
         };
-        let config = Arc::new(config);
-        self.config.set(Some(config.clone()));
         match params {
-            Some(params) => self.finish_return(config, authority, &params, pending).await,
-            None => self.begin(&config, Arc::new(authority), &path),
+            Some(params) => self.finish_return(loaded, &params).await,
+            None => self.begin(
+                Arc::new(Ready {
+                    config: loaded.config,
+                    authority: Arc::new(loaded.authority),
+                }),
+                &route,
+            ),
         }
     }
 
@@ -176,12 +259,11 @@ impl Portal {
     /// says why instead of failing in words that are not true. False when this is no popup.
     async fn relayed_to_opener(self) -> bool {
         match browser::relay_callback_to_opener() {
-            browser::Relay::Relayed => self.auth.set(AuthState::Redirecting),
+            browser::Relay::Relayed => self.phase.set(Phase::Redirecting(None)),
             browser::Relay::CutLoose(query) => {
-                self.auth.set(AuthState::Redirecting);
+                self.phase.set(Phase::Redirecting(None));
                 if !browser::relay_on_channel(&query).await {
-                    self.auth
-                        .set(AuthState::SignInFailed(SignInFailure::PopupCutLoose));
+                    self.stop(Problem::SignInFailed(SignInFailure::PopupCutLoose), None);
                 }
             }
             browser::Relay::NotAPopup => return false,
@@ -190,13 +272,13 @@ impl Portal {
     }
 
     /// config.json, then the words and the authority side by side (the authority from the
-    /// sign-in round trip when the page is back from it). A problem is the portal's state, and
+    /// sign-in round trip when the page is back from it). A problem is the portal's phase, and
     /// `None`.
     async fn load(self, at_callback: bool) -> Option<Loaded> {
         let (config, mut warnings) = match load_config().await {
             Ok(c) => c,
             Err(issues) => {
-                self.auth.set(AuthState::ConfigInvalid(issues));
+                self.stop(Problem::ConfigInvalid(issues), None);
                 return None;
             }
         };
@@ -235,15 +317,13 @@ impl Portal {
         self.warnings.set(warnings);
         match authority {
             Ok(authority) => Some(Loaded {
-                config,
+                config: Arc::new(config),
                 authority,
                 pending,
             }),
             Err(why) => {
-                self.auth.set(AuthState::AuthorityUnavailable {
-                    why,
-                    authority: config.client.authority.clone(),
-                });
+                let authority = config.client.authority.clone();
+                self.stop(Problem::AuthorityUnavailable { why, authority }, None);
                 None
             }
         }
@@ -251,18 +331,17 @@ impl Portal {
 
     /// Back from the authority: the sign-in completes (or says why not), and the code leaves
     /// the address bar and history whatever happened.
-    async fn finish_return(
-        self,
-        config: Arc<PortalConfig>,
-        authority: Authority,
-        params: &CallbackParams,
-        pending: Option<mes_client::PendingSignIn>,
-    ) {
+    async fn finish_return(self, loaded: Loaded, params: &CallbackParams) {
+        let Loaded {
+            config,
+            authority,
+            pending,
+        } = loaded;
         let return_path = pending
             .as_ref()
             .map(|p| p.return_path.clone())
             .unwrap_or_else(|| "/".into());
-        let outcome = self
+        let (ready, outcome) = self
             .complete_sign_in(config, authority, params, pending.as_ref())
             .await;
         // No session at the authority for our own silent try: the person signs in with the form.
@@ -273,77 +352,78 @@ impl Portal {
             "/".to_owned()
         };
         nav::replace(&back_to);
-        self.route.set(nav::path_only(&back_to));
+        self.route.set(Route::parse(&back_to));
         match outcome {
             Ok(()) => {}
             Err(_) if silent_refusal => {
                 browser::clear_silent_sign_in();
-                self.auth.set(AuthState::SignedOut(None))
+                self.signed_out(ready, None);
             }
-            Err(e) => self.auth.set(AuthState::SignInFailed(e)),
+            Err(e) => self.stop(Problem::SignInFailed(e), Some(ready)),
         }
     }
 
     /// A page load that is no return from the authority: the Sign in button, or — on a reload
     /// or a new tab — a silent sign-in through the authority's own session.
-    fn begin(self, config: &PortalConfig, authority: Arc<Authority>, path: &str) {
-        self.authority.set(Some(authority.clone()));
-        if self.embedded {
+    fn begin(self, ready: Arc<Ready>, route: &Route) {
+        if !self.mode.owns_the_page() {
             // A popup needs a click; the person presses "Sign in" (AIM's session skips the form).
-            self.auth.set(AuthState::SignedOut(None));
-        } else if path == "/signed-out" {
-            self.auth
-                .set(AuthState::SignedOut(Some(w(Word::SignedOut).into())));
+            self.signed_out(ready, None);
+        } else if *route == Route::SignedOut {
+            self.signed_out(ready, Some(w(Word::SignedOut).into()));
         } else {
             // Reload or new tab: the authority's own session signs the person in without a form
             // (it answered a moment ago: no need to ask whether it is there).
-            self.redirect_to_authority(config, &authority, Some(Prompt::None));
+            self.redirect_to_authority(&ready, Some(Prompt::None));
         }
     }
 
     /// Finishes a sign-in from the authority's answer (a redirect back to this page or a popup's
-    /// message): checks, code exchange, ID token; on success the session begins.
+    /// message): checks, code exchange, ID token; on success the session begins. The authority
+    /// as the exchange left it (its keys may have been fetched again) comes back either way.
     async fn complete_sign_in(
         &self,
         config: Arc<PortalConfig>,
         mut authority: Authority,
         params: &CallbackParams,
         pending: Option<&mes_client::PendingSignIn>,
-    ) -> Result<(), SignInFailure> {
+    ) -> (Arc<Ready>, Result<(), SignInFailure>) {
         let transport = BrowserTransport::default();
         let result = SignInClient::new(&config.client)
             .exchange_code(&mut authority, params, pending)
             .request_async(&transport)
             .await;
-        let authority = Arc::new(authority);
-        self.authority.set(Some(authority.clone()));
-        let signed_in = result?;
-        self.enter_session(config, authority, signed_in);
-        Ok(())
+        let ready = Arc::new(Ready {
+            config,
+            authority: Arc::new(authority),
+        });
+        match result {
+            Ok(signed_in) => {
+                self.enter_session(ready.clone(), signed_in);
+                (ready, Ok(()))
+            }
+            Err(e) => (ready, Err(e)),
+        }
     }
 
     /// Holds the new tokens in a session (renewal, lookups with the large-answer limit).
-    fn enter_session(&self, config: Arc<PortalConfig>, authority: Arc<Authority>, signed_in: SignedIn) {
+    fn enter_session(&self, ready: Arc<Ready>, signed_in: SignedIn) {
         let session = UserSession::new(
             BrowserTransport::new(LOOKUP_BODY_LIMIT),
-            &authority,
-            &config.client,
+            &ready.authority,
+            &ready.config.client,
             signed_in,
         );
         self.signed_out_here.set(false);
-        self.auth.set(AuthState::SignedIn(Arc::new(SignedInState {
-            config,
-            authority,
-            session,
-        })));
+        self.phase
+            .set(Phase::SignedIn(Arc::new(SignedInState { ready, session })));
     }
 
     /// Sends the browser to the authority (a popup when embedded), after asking the authority
     /// whether it answers, so nobody is sent to a browser error page. After a sign-out in this
     /// page the authority is asked for its form (`prompt=login`) whatever `prompt` says.
     pub fn sign_in(&self, prompt: Option<Prompt>) {
-        let (Some(config), Some(authority)) = (self.config.get_untracked(), self.authority.get_untracked())
-        else {
+        let Some(ready) = self.ready() else {
             return;
         };
         let prompt = if self.signed_out_here.get_untracked() {
@@ -351,19 +431,22 @@ impl Portal {
         } else {
             prompt
         };
-        if self.embedded {
-            return self.sign_in_popup(&config, &authority, prompt);
+        if !self.mode.owns_the_page() {
+            return self.sign_in_popup(ready, prompt);
         }
-        self.auth.set(AuthState::Redirecting);
+        self.phase.set(Phase::Redirecting(Some(ready.clone())));
         let this = *self;
         leptos::task::spawn_local(async move {
-            let issuer = authority.metadata.issuer.clone();
+            let issuer = ready.authority.metadata.issuer.clone();
             match authority_reachable(&BrowserTransport::default(), &issuer).await {
-                Ok(()) => this.redirect_to_authority(&config, &authority, prompt),
-                Err(why) => this.auth.set(AuthState::AuthorityUnavailable {
-                    why,
-                    authority: issuer,
-                }),
+                Ok(()) => this.redirect_to_authority(&ready, prompt),
+                Err(why) => this.stop(
+                    Problem::AuthorityUnavailable {
+                        why,
+                        authority: issuer,
+                    },
+                    Some(ready),
+                ),
             }
         });
     }
@@ -375,120 +458,124 @@ impl Portal {
         if browser::silent_sign_in_within(SILENT_SIGN_IN_INTERVAL, now_seconds()) {
             return false;
         }
-        let AuthState::SignedIn(state) = self.auth.get_untracked() else {
+        let Phase::SignedIn(state) = self.phase.get_untracked() else {
             return false;
         };
         // `run_lookup` asked the authority whether it answers just before it reported the expiry.
-        self.redirect_to_authority(&state.config, &state.authority, Some(Prompt::None));
+        self.redirect_to_authority(&state.ready, Some(Prompt::None));
         true
     }
 
-    fn redirect_to_authority(&self, config: &PortalConfig, authority: &Authority, prompt: Option<Prompt>) {
+    fn redirect_to_authority(&self, ready: &Arc<Ready>, prompt: Option<Prompt>) {
         let here = browser::current_path();
-        let return_path = if here.starts_with("/callback") || here.starts_with("/signed-out") {
-            "/".to_owned()
-        } else {
-            here
+        let return_path = match Route::parse(&here) {
+            Route::Callback | Route::SignedOut => "/".to_owned(),
+            _ => here,
         };
-        let outcome = SignInClient::new(&config.client)
-            .authorize(&authority.metadata)
+        let outcome = SignInClient::new(&ready.config.client)
+            .authorize(&ready.authority.metadata)
             .return_to(&return_path)
             .prompt(prompt)
             .url()
             .map_err(SignInFailure::from)
             .and_then(|redirect| {
-                browser::save_round_trip(&redirect.pending, Some(authority))
+                browser::save_round_trip(&redirect.pending, Some(&ready.authority))
                     .map_err(|e| SignInFailure::Browser(e.to_string()))?;
                 if prompt == Some(Prompt::None) {
                     browser::note_silent_sign_in(now_seconds());
                 }
-                self.auth.set(AuthState::Redirecting);
+                self.phase.set(Phase::Redirecting(Some(ready.clone())));
                 browser::navigate(&redirect.url).map_err(|e| SignInFailure::Browser(e.to_string()))
             });
         if let Err(why) = outcome {
-            self.auth.set(AuthState::SignInFailed(why));
+            self.stop(Problem::SignInFailed(why), Some(ready.clone()));
         }
     }
 
     /// Embedded: the authority's page opens in a popup, which hands the answer back to this page;
     /// the PKCE verifier stays in this function's memory.
-    fn sign_in_popup(self, config: &Arc<PortalConfig>, authority: &Arc<Authority>, prompt: Option<Prompt>) {
-        let redirect = match SignInClient::new(&config.client)
-            .authorize(&authority.metadata)
+    fn sign_in_popup(self, ready: Arc<Ready>, prompt: Option<Prompt>) {
+        let failed = |why: SignInFailure| self.stop(Problem::SignInFailed(why), Some(ready.clone()));
+        let redirect = match SignInClient::new(&ready.config.client)
+            .authorize(&ready.authority.metadata)
             .prompt(prompt)
             .in_popup()
             .url()
         {
             Ok(r) => r,
-            Err(e) => return self.auth.set(AuthState::SignInFailed(e.into())),
+            Err(e) => return failed(e.into()),
         };
         let popup = match browser::open_sign_in_popup(&redirect.url) {
             Ok(p) => p,
-            Err(e) => {
-                return self
-                    .auth
-                    .set(AuthState::SignInFailed(SignInFailure::Browser(e.to_string())));
-            }
+            Err(e) => return failed(SignInFailure::Browser(e.to_string())),
         };
-        self.auth.set(AuthState::Redirecting);
-        let (config, authority) = (config.clone(), (**authority).clone());
+        self.phase.set(Phase::Redirecting(Some(ready.clone())));
         leptos::task::spawn_local(async move {
-            let query = match popup.answer(&redirect.pending.state).await {
-                Ok(q) => q,
-                // Closed — or cut loose by the authority's page (a Cross-Origin-Opener-Policy),
-                // told apart by how soon it happened. Said at once; the answer may still come on
-                // the origin's channel (a page of the portal's own origin hears it, a grid framed
-                // by another site cannot) until the person starts over.
-                Err(e @ (browser::PopupError::Closed | browser::PopupError::CutLoose)) => {
-                    let note: String = match e {
-                        browser::PopupError::CutLoose => w(Word::PopupCutLoose),
-                        _ => w(Word::PopupClosed),
-                    }
-                    .into();
-                    self.auth.set(AuthState::SignedOut(Some(note.clone())));
-                    let auth = self.auth;
-                    let still_wanted = move || matches!(auth.try_get_untracked(), Some(AuthState::SignedOut(Some(ref n))) if *n == note);
-                    match browser::SignInPopup::answer_from_afar(&redirect.pending.state, 600, still_wanted)
-                        .await
-                    {
-                        Some(q) => {
-                            self.auth.set(AuthState::Redirecting);
-                            q
-                        }
-                        None => return,
-                    }
-                }
-                Err(e) => {
-                    return self
-                        .auth
-                        .set(AuthState::SignInFailed(SignInFailure::Browser(e.to_string())));
-                }
+            let Some(query) = self.popup_answer(popup, &redirect.pending.state, &ready).await else {
+                return;
             };
             let params = CallbackParams::from_query(&query);
-            if let Err(e) = self
-                .complete_sign_in(config, authority, &params, Some(&redirect.pending))
-                .await
-            {
-                self.auth.set(AuthState::SignInFailed(e));
+            let authority = (*ready.authority).clone();
+            let (ready, outcome) = self
+                .complete_sign_in(ready.config.clone(), authority, &params, Some(&redirect.pending))
+                .await;
+            if let Err(e) = outcome {
+                self.stop(Problem::SignInFailed(e), Some(ready));
             }
         });
+    }
+
+    /// The query the sign-in popup answers with; `None` when there is none to use (the phase
+    /// then says why).
+    async fn popup_answer(
+        self,
+        popup: browser::SignInPopup,
+        state: &mes_client::CsrfState,
+        ready: &Arc<Ready>,
+    ) -> Option<String> {
+        match popup.answer(state).await {
+            Ok(query) => Some(query),
+            // Closed — or cut loose by the authority's page (a Cross-Origin-Opener-Policy),
+            // told apart by how soon it happened. Said at once; the answer may still come on
+            // the origin's channel (a page of the portal's own origin hears it, a grid framed
+            // by another site cannot) until the person starts over.
+            Err(e @ (browser::PopupError::Closed | browser::PopupError::CutLoose)) => {
+                let note: String = match e {
+                    browser::PopupError::CutLoose => w(Word::PopupCutLoose),
+                    _ => w(Word::PopupClosed),
+                }
+                .into();
+                self.signed_out(ready.clone(), Some(note.clone()));
+                let phase = self.phase;
+                let still_wanted = move || matches!(phase.try_get_untracked(), Some(Phase::SignedOut { notice: Some(ref n), .. }) if *n == note);
+                let query = browser::SignInPopup::answer_from_afar(state, 600, still_wanted).await?;
+                self.phase.set(Phase::Redirecting(Some(ready.clone())));
+                Some(query)
+            }
+            Err(e) => {
+                let why = SignInFailure::Browser(e.to_string());
+                self.stop(Problem::SignInFailed(why), Some(ready.clone()));
+                None
+            }
+        }
     }
 
     /// Forgets the tokens, revokes the refresh token, tells the other tabs, and ends the
     /// authority's session at its end-session endpoint, by POST or GET as config.json says
     /// (embedded: only this page's session, the host page stays).
     pub fn sign_out(self) {
-        let signed_in = match self.auth.get_untracked() {
-            AuthState::SignedIn(s) => Some(s),
+        let signed_in = match self.phase.get_untracked() {
+            Phase::SignedIn(s) => Some(s),
             _ => None,
         };
         self.signed_out_here.set(true);
-        self.auth
-            .set(AuthState::SignedOut(Some(w(Word::SignedOut).into())));
+        if let Some(ready) = self.ready() {
+            self.signed_out(ready, Some(w(Word::SignedOut).into()));
+        }
         browser::announce_sign_out();
         let Some(state) = signed_in else {
-            if !self.embedded {
-                self.navigate("/signed-out");
+            if self.mode.owns_the_page() {
+                self.navigate(Route::SignedOut);
             }
             return;
         };
@@ -499,33 +586,30 @@ impl Portal {
                 let transport = BrowserTransport::default();
                 let _ = revoke_refresh_token(
                     &transport,
-                    &state.authority.metadata,
-                    &state.config.client.client_id,
+                    &state.authority().metadata,
+                    &state.config().client.client_id,
                     refresh_token,
                 )
                 .await;
             }
-            if self.embedded {
+            if !self.mode.owns_the_page() {
                 return;
             }
+            let ready = state.ready.clone();
             match end_session_request(
-                &state.authority.metadata,
-                &state.config.client,
+                &state.authority().metadata,
+                &state.config().client,
                 tokens.id_token.as_ref(),
             ) {
                 Some(form) => {
                     if let Err(why) = browser::leave_for_end_session(&form) {
                         let why = why.to_string();
-                        self.auth.set(AuthState::SignedOut(Some(fill(
-                            Word::EndSessionFailed,
-                            &[("why", &why)],
-                        ))));
+                        self.signed_out(ready, Some(fill(Word::EndSessionFailed, &[("why", &why)])));
                     }
                 }
                 None => {
-                    self.navigate("/signed-out");
-                    self.auth
-                        .set(AuthState::SignedOut(Some(w(Word::NoEndSession).into())));
+                    self.navigate(Route::SignedOut);
+                    self.signed_out(ready, Some(w(Word::NoEndSession).into()));
                 }
             }
         });
@@ -533,7 +617,7 @@ impl Portal {
 
     /// Another tab signed out: forget this tab's tokens too.
     pub fn signed_out_elsewhere(&self) {
-        if matches!(self.auth.get_untracked(), AuthState::SignedIn(_)) {
+        if matches!(self.phase.get_untracked(), Phase::SignedIn(_)) {
             self.session_ended(w(Word::SignedOutElsewhere).into());
         }
     }
@@ -542,7 +626,9 @@ impl Portal {
     /// and the next sign-in asks for the authority's form.
     pub fn session_ended(&self, notice: String) {
         self.signed_out_here.set(true);
-        self.auth.set(AuthState::SignedOut(Some(notice)));
+        if let Some(ready) = self.ready() {
+            self.signed_out(ready, Some(notice));
+        }
     }
 
     /// Runs a lookup as the signed-in person (the session renews its token as needed). When the
@@ -555,10 +641,10 @@ impl Portal {
         lookup_def: &LookupDefinition,
         target: &mut dyn RowsTarget,
     ) -> Result<(), MesError> {
-        let AuthState::SignedIn(state) = self.auth.get_untracked() else {
+        let Phase::SignedIn(state) = self.phase.get_untracked() else {
             return Err(MesError::SessionExpired);
         };
-        let Some(api) = state.config.web_api(&lookup_def.web_api).cloned() else {
+        let Some(api) = state.config().web_api(&lookup_def.web_api).cloned() else {
             return Err(MesError::NotConfigured {
                 message: format!(
                     "the lookup \"{}\" names the Web API \"{}\", which config.json does not define",
@@ -574,7 +660,7 @@ impl Portal {
             .await;
         let result = match result {
             Err(MesError::SessionExpired) if state.session.needs_sign_in() => {
-                match authority_reachable(&BrowserTransport::default(), &state.authority.metadata.issuer)
+                match authority_reachable(&BrowserTransport::default(), &state.authority().metadata.issuer)
                     .await
                 {
                     Ok(()) => Err(MesError::SessionExpired),

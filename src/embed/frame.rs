@@ -23,7 +23,7 @@
 
 use super::{EmbedOptions, embedded_grid, selection_detail, start_embedded_portal};
 use crate::grid_model::SelectedRow;
-use crate::session::{AuthState, Portal};
+use crate::session::{Phase, Portal};
 use crate::words::{RareWord, Word, fill, w};
 use leptos::prelude::*;
 use mes_client::SelectionMode;
@@ -163,7 +163,7 @@ pub fn FrameApp() -> impl IntoView {
             return None;
         };
         let asked = options.get();
-        let config = portal.config.get()?;
+        let config = portal.phase.with(Phase::config)?;
         (!config.may_show(&origin, &asked.lookup, asked.selection)).then_some(asked.lookup)
     });
 
@@ -177,7 +177,7 @@ pub fn FrameApp() -> impl IntoView {
             }
             .into_any();
         }
-        let config_invalid = matches!(portal.auth.get(), AuthState::ConfigInvalid(_));
+        let config_invalid = portal.phase.with(Phase::config_invalid);
         match host.get() {
         // An invalid config.json is shown as the portal shows it, even before a hello.
         Host::Allowed(_) | Host::Unchecked(_) => embedded_grid(options, on_rows),
@@ -238,13 +238,15 @@ fn decide_when_greeted(
         if host.get_untracked() != Host::Waiting {
             return;
         }
-        if matches!(portal.auth.get(), AuthState::ConfigInvalid(_)) {
+        if portal.phase.with(Phase::config_invalid) {
             if ancestor.as_deref().is_none_or(|a| a == origin) {
                 host.set(Host::Unchecked(origin));
             }
             return;
         }
-        let Some(config) = portal.config.get() else { return };
+        let Some(config) = portal.phase.with(Phase::config) else {
+            return;
+        };
         if config.may_frame(&origin, ancestor.as_deref()) {
             host.set(Host::Allowed(origin.clone()));
             tell(&origin, &message("mes-ready", &[]));
@@ -275,12 +277,12 @@ fn check_the_session(portal: Portal, host: RwSignal<Host>) {
         if !matches!(host.get_untracked(), Host::Allowed(_)) || !page_shown() {
             return;
         }
-        let AuthState::SignedIn(state) = portal.auth.get_untracked() else {
+        let Phase::SignedIn(state) = portal.phase.get_untracked() else {
             return;
         };
         leptos::task::spawn_local(async move {
             let ended = matches!(state.session.check_with_authority().await, Err(e) if !e.is_outage());
-            let still_this_session = matches!(portal.auth.get_untracked(), AuthState::SignedIn(now) if std::sync::Arc::ptr_eq(&now, &state));
+            let still_this_session = matches!(portal.phase.get_untracked(), Phase::SignedIn(now) if std::sync::Arc::ptr_eq(&now, &state));
             if ended && still_this_session {
                 portal.session_ended(w(RareWord::FrameSessionEnded).into());
             }
@@ -302,14 +304,12 @@ fn tell_the_state(portal: Portal, host: RwSignal<Host>) {
         let Some(origin) = host.get().talking_to().map(str::to_owned) else {
             return;
         };
-        let state = match portal.auth.get() {
-            AuthState::Starting => "starting",
-            AuthState::SignedOut(_) => "signed-out",
-            AuthState::Redirecting => "signing-in",
-            AuthState::SignedIn(_) => "signed-in",
-            AuthState::ConfigInvalid(_)
-            | AuthState::AuthorityUnavailable { .. }
-            | AuthState::SignInFailed(_) => "problem",
+        let state = match portal.phase.get() {
+            Phase::Starting => "starting",
+            Phase::SignedOut { .. } => "signed-out",
+            Phase::Redirecting(_) => "signing-in",
+            Phase::SignedIn(_) => "signed-in",
+            Phase::Problem(..) => "problem",
         };
         tell(
             &origin,

@@ -11,8 +11,8 @@ pub mod frame;
 use crate::grid::{LookupGrid, RowsGrid};
 use crate::grid_model::{GridData, SelectedRow};
 use crate::on_demand::on_demand;
-use crate::pages::{AuthorityUnavailable, ConfigInvalid, SignInFailed, Starting};
-use crate::session::{AuthState, Portal};
+use crate::pages::{ProblemView, Starting};
+use crate::session::{Phase, Portal};
 use crate::words::{GridWord, Word, around, fill, w};
 use leptos::prelude::*;
 use mes_client::SelectionMode;
@@ -114,11 +114,10 @@ pub fn selection_detail(rows: &[SelectedRow]) -> js_sys::Object {
 pub fn EmbeddedLookup(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> impl IntoView {
     let portal = use_context::<Portal>().expect("mount provides the portal context");
     move || {
-        match portal.auth.get() {
-        AuthState::Starting => view! { <Starting /> }.into_any(),
-        AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
-        AuthState::AuthorityUnavailable { why, authority } => view! { <AuthorityUnavailable why=why authority=authority /> }.into_any(),
-        AuthState::SignedOut(notice) => view! {
+        match portal.phase.get() {
+        Phase::Starting => view! { <Starting /> }.into_any(),
+        Phase::Problem(problem, _) => view! { <ProblemView problem=problem /> }.into_any(),
+        Phase::SignedOut { notice, .. } => view! {
             <div class="state" data-state="signed-out">
                 {notice.map(|n| view! { <p role="status">{n}</p> })}
                 <p>{w(Word::EmbedSignIn)}</p>
@@ -126,14 +125,13 @@ pub fn EmbeddedLookup(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<Sel
             </div>
         }
         .into_any(),
-        AuthState::Redirecting => view! {
+        Phase::Redirecting(_) => view! {
             <p class="muted" role="status" data-state="signing-in">{w(Word::EmbedFinishing)}</p>
         }
         .into_any(),
-        AuthState::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
-        AuthState::SignedIn(state) => {
+        Phase::SignedIn(state) => {
             let options = options.get();
-            let lookup = state.config.lookups.iter().find(|l| l.name == options.lookup).cloned();
+            let lookup = state.config().lookups.iter().find(|l| l.name == options.lookup).cloned();
             match lookup {
                 Some(mut lookup) => {
                     if let Some(mode) = options.selection {

@@ -1,7 +1,7 @@
 //! What a failed lookup says: one view per kind of MES failure, each with its next step.
 
 use crate::retry::RetryCountdown;
-use crate::session::{AuthState, Portal, use_portal};
+use crate::session::{Phase, Portal, use_portal};
 use crate::words::{GridWord, Word, around, fill, w};
 use leptos::prelude::*;
 use mes_client::MesError;
@@ -31,8 +31,8 @@ pub fn FailureView(
         }
         .into_any(),
         MesError::SessionExpired
-            if !portal.embedded
-                && matches!(portal.auth.get_untracked(), AuthState::SignedIn(s) if s.needs_sign_in()) =>
+            if portal.mode.owns_the_page()
+                && matches!(portal.phase.get_untracked(), Phase::SignedIn(s) if s.needs_sign_in()) =>
         {
             renewing(portal)
         }

@@ -9,7 +9,8 @@ pub use diagnostics::Diagnostics;
 pub use web_apis::WebApis;
 
 use crate::on_demand::on_demand;
-use crate::session::{AuthState, SignedInState, use_portal};
+use crate::route::Route;
+use crate::session::{Phase, Problem, Ready, SignedInState, use_portal};
 use crate::words::{RareWord, Word, around, fill, w};
 use leptos::prelude::*;
 use mes_client::{
@@ -63,23 +64,15 @@ pub fn AuthorityUnavailable(why: DiscoveryError, authority: String) -> impl Into
 
 /// The sign-in page.
 #[component]
-pub fn SignInPage(notice: Option<String>) -> impl IntoView {
+pub fn SignInPage(ready: Arc<Ready>, notice: Option<String>) -> impl IntoView {
     let portal = use_portal();
-    let config = portal.config.get_untracked();
-    let name = config
-        .as_ref()
-        .map(|c| {
-            if c.client.authority_name.is_empty() {
-                w(Word::DefaultAuthority).into()
-            } else {
-                c.client.authority_name.clone()
-            }
-        })
-        .unwrap_or_default();
-    let address = config
-        .as_ref()
-        .map(|c| c.client.authority.clone())
-        .unwrap_or_default();
+    let client = &ready.config.client;
+    let name = if client.authority_name.is_empty() {
+        w(Word::DefaultAuthority).into()
+    } else {
+        client.authority_name.clone()
+    };
+    let address = client.authority.clone();
     let signed_out = notice.is_some();
     let (before, after) = around(Word::SignInWith, "authority");
     view! {
@@ -176,17 +169,9 @@ fn SessionBar(session: Arc<SignedInState>) -> impl IntoView {
 #[component]
 pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
     let portal = use_portal();
-    let lookups = session.config.lookups.clone();
+    let lookups = session.config().lookups.clone();
     let nav_lookups = lookups.clone();
-    let current = move || {
-        let route = portal.route.get();
-        match route.as_str() {
-            "/" => Some(0),
-            other => other
-                .strip_prefix("/lookups/")
-                .and_then(|i| i.parse::<usize>().ok()),
-        }
-    };
+    let current = move || portal.route.with(Route::lookup);
     let warnings = portal.warnings.get_untracked();
     // On a narrow screen the navigation folds behind a menu button (portal.css), so the page
     // gets the screen; choosing a page folds it again.
@@ -205,17 +190,18 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
             <nav class="lookups" id="portal-nav" aria-label=w(Word::Lookups) class:open=move || menu_open.get()>
                 <h2>{w(Word::Lookups)}</h2>
                 {nav_lookups.into_iter().enumerate().map(|(i, l)| {
-                    let href = format!("/lookups/{i}");
-                    let target = href.clone();
                     view! {
-                        <a href=href aria-current=move || (current() == Some(i)).then_some("page")
-                           on:click=move |ev| { ev.prevent_default(); portal.navigate(&target); }>{l.name}</a>
+                        <a href=Route::Lookup(i).path() aria-current=move || (current() == Some(i)).then_some("page")
+                           on:click=move |ev| { ev.prevent_default(); portal.navigate(Route::Lookup(i)); }>{l.name}</a>
                     }
                 }).collect_view()}
                 <h2>{w(Word::PortalSection)}</h2>
-                {[("/web-apis", w(Word::WebApis)), ("/diagnostics", w(Word::Diagnostics))].into_iter().map(|(href, label)| view! {
-                    <a href=href aria-current=move || (portal.route.get() == href).then_some("page")
-                       on:click=move |ev| { ev.prevent_default(); portal.navigate(href); }>{label}</a>
+                {[(Route::WebApis, w(Word::WebApis)), (Route::Diagnostics, w(Word::Diagnostics))].into_iter().map(|(route, label)| {
+                    let here = route.clone();
+                    view! {
+                        <a href=route.path() aria-current=move || portal.route.with(|r| *r == here).then_some("page")
+                           on:click=move |ev| { ev.prevent_default(); portal.navigate(route.clone()); }>{label}</a>
+                    }
                 }).collect_view()}
             </nav>
             <main>
@@ -224,12 +210,12 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
                         {warnings.into_iter().map(|w| view! { <p><code>{w.field}</code>" "{w.message}</p> }).collect_view()}
                     </div>
                 })}
-                {move || match (portal.route.get().as_str(), current().and_then(|i| lookups.get(i).cloned())) {
-                    ("/web-apis", _) => {
+                {move || match (portal.route.get(), current().and_then(|i| lookups.get(i).cloned())) {
+                    (Route::WebApis, _) => {
                         let session = session.clone();
                         on_demand(w(Word::PartWebApis), move || Box::pin(web_apis_page(session.clone())))
                     }
-                    ("/diagnostics", _) => {
+                    (Route::Diagnostics, _) => {
                         let session = session.clone();
                         on_demand(w(Word::PartDiagnostics), move || Box::pin(diagnostics_page(session.clone())))
                     }
@@ -237,7 +223,7 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
                     (_, None) if lookups.is_empty() => view! { <p>{w(Word::NoLookups)}</p> }.into_any(),
                     (_, None) => view! {
                         <div class="state"><h2>{w(Word::PageNotFound)}</h2><p>{w(Word::PageNotFoundText)}</p>
-                        <div class="actions"><button on:click=move |_| portal.navigate("/")>{w(Word::GoToFirstLookup)}</button></div></div>
+                        <div class="actions"><button on:click=move |_| portal.navigate(Route::Home)>{w(Word::GoToFirstLookup)}</button></div></div>
                     }.into_any(),
                 }}
             </main>
@@ -245,27 +231,36 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
     }
 }
 
+/// What stops the portal, in its own words — the same view in the portal, an embedded grid and
+/// a framed one.
+#[component]
+pub fn ProblemView(problem: Problem) -> impl IntoView {
+    match problem {
+        Problem::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
+        Problem::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
+        Problem::AuthorityUnavailable { why, authority } => {
+            view! { <AuthorityUnavailable why=why authority=authority /> }.into_any()
+        }
+    }
+}
+
 /// The whole page for the current sign-in state.
 #[component]
 pub fn Root() -> impl IntoView {
     let portal = use_portal();
-    move || match portal.auth.get() {
-        AuthState::Starting => view! { <Starting /> }.into_any(),
-        problem @ (AuthState::ConfigInvalid(_)
-        | AuthState::AuthorityUnavailable { .. }
-        | AuthState::SignInFailed(_)) => {
+    move || match portal.phase.get() {
+        Phase::Starting => view! { <Starting /> }.into_any(),
+        Phase::Problem(problem, _) => {
             on_demand(w(Word::PartPage), move || Box::pin(problem_page(problem.clone())))
         }
-        AuthState::SignedOut(notice) => view! { <SignInPage notice=notice /> }.into_any(),
-        AuthState::Redirecting => {
+        Phase::SignedOut { ready, notice } => view! { <SignInPage ready=ready notice=notice /> }.into_any(),
+        Phase::Redirecting(_) => {
             view! { <div class="card" role="status"><p class="muted">{w(Word::OpeningSignIn)}</p></div> }
                 .into_any()
         }
         // The signed-in shell comes with the grid's part (fetched while the sign-in finishes):
         // nothing of it, sign-out included, weighs on the sign-in page.
-        AuthState::SignedIn(session) => {
-            on_demand(w(Word::PartPage), move || Box::pin(shell(session.clone())))
-        }
+        Phase::SignedIn(session) => on_demand(w(Word::PartPage), move || Box::pin(shell(session.clone()))),
     }
 }
 
@@ -301,15 +296,8 @@ crate::on_demand::part!(
     /// every way a sign-in can fail), a config.json with problems, an authority that did not
     /// answer (the portal's own server did: it served config.json, so this part can come from
     /// it). Rare, so not in the first load; one split point for the three.
-    pub fn problem_page(state: AuthState) {
-        match state {
-            AuthState::SignInFailed(why) => view! { <SignInFailed why=why /> }.into_any(),
-            AuthState::ConfigInvalid(issues) => view! { <ConfigInvalid issues=issues /> }.into_any(),
-            AuthState::AuthorityUnavailable { why, authority } => {
-                view! { <AuthorityUnavailable why=why authority=authority /> }.into_any()
-            }
-            _ => ().into_any(),
-        }
+    pub fn problem_page(problem: Problem) {
+        view! { <ProblemView problem=problem /> }.into_any()
     }
 );
 

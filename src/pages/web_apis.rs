@@ -40,7 +40,7 @@ pub fn WebApis(
     /// The signed-in session: its configuration lists the definitions, its token is tested.
     session: Arc<SignedInState>,
 ) -> impl IntoView {
-    let apis = session.config.web_apis.clone();
+    let apis = session.config().web_apis.clone();
     view! {
         <h1>{w(Word::WebApis)}</h1>
         <p class="muted">{w(PageWord::WebApisIntro)}</p>
@@ -82,8 +82,8 @@ fn WebApiCard(api: WebApiDefinition, index: usize, session: Arc<SignedInState>) 
         }
     };
     let copy_url = move |_| {
-        let Ok(redirect) = SignInClient::new(&session.config.client)
-            .authorize(&session.authority.metadata)
+        let Ok(redirect) = SignInClient::new(&session.config().client)
+            .authorize(&session.authority().metadata)
             .url()
         else {
             return;
@@ -211,7 +211,7 @@ async fn mes_step(
     set: &impl Fn(usize, Step),
 ) -> Result<(), usize> {
     let endpoint = session
-        .config
+        .config()
         .lookups
         .iter()
         .find(|l| l.web_api.eq_ignore_ascii_case(&api.name))
