@@ -17,6 +17,8 @@ pub const VIEWPORT: &str = ".grid-viewport";
 pub const QUICK_FILTER: &str = ".grid-tools input[type=search]";
 /// The sign-in page's button.
 pub const SIGN_IN: &str = "button#sign-in";
+/// The signed-in portal's Sign out button.
+pub const SIGN_OUT: &str = "button#sign-out";
 /// The sign-in button of an embedded grid (a page may hold several).
 pub const EMBEDDED_SIGN_IN: &str = "button.sign-in";
 /// "Sign in as someone else" on a denial.

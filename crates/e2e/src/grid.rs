@@ -16,14 +16,6 @@ pub async fn wait_for_rows(client: &Client) -> Result<Element> {
     wait_for(client, ROWS).await
 }
 
-/// On a host page: waits for rows in its framed grid (frame 0), then is back on the host page.
-pub async fn wait_for_rows_in_frame(client: &Client) -> Result<()> {
-    client.enter_frame(0).await?;
-    wait_for_rows(client).await?;
-    client.enter_parent_frame().await?;
-    Ok(())
-}
-
 /// The status line's text.
 pub async fn status(client: &Client) -> Result<String> {
     text_of(client, STATUS).await

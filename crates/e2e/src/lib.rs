@@ -1,7 +1,10 @@
 //! Shared by the end-to-end tests and `cargo xtask bench`: the built portal's location,
 //! chromedriver + headless Chromium, waiting helpers and raw WebDriver/CDP commands.
 
+pub mod aim;
+pub mod frame;
 pub mod grid;
+pub mod portal;
 pub mod scenario;
 pub use mes_portal::selectors;
 pub mod site;
@@ -173,25 +176,6 @@ pub async fn wait_for_text(client: &Client, css: &str, needles: &[&str]) -> Resu
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     bail!("{css} never said {needles:?}; last: {last:?}")
-}
-
-/// Fills and submits AIM's sign-in form (in whichever window shows it).
-pub async fn submit_aim_form(client: &Client, user: &str, password: &str) -> Result<()> {
-    wait_for(client, "input#username").await?.send_keys(user).await?;
-    client
-        .find(Locator::Css("input#password"))
-        .await?
-        .send_keys(password)
-        .await?;
-    client.find(Locator::Css("button#sign-in")).await?.click().await?;
-    Ok(())
-}
-
-/// Signs in through the portal at `origin`: its Sign in button, then AIM's form.
-pub async fn sign_in_at(client: &Client, origin: &str, user: &str, password: &str) -> Result<()> {
-    client.goto(&format!("{origin}/")).await?;
-    wait_for(client, "button#sign-in").await?.click().await?;
-    submit_aim_form(client, user, password).await
 }
 
 /// Polls `check` until it says yes, or fails after [`WAIT`].

@@ -2,8 +2,8 @@
 //! browser that is closed whatever happens, signing in, reading the grid, and the audit that no
 //! token reached browser storage, the address bar or the console.
 
-use crate::selectors::EMBEDDED_SIGN_IN;
-use crate::{BrowserLog, dist, sign_in_at, wait_for, wait_until};
+use crate::portal;
+use crate::{BrowserLog, dist};
 use anyhow::{Result, anyhow, bail};
 use devstack::{Stack, StackOptions};
 use fantoccini::Client;
@@ -108,7 +108,7 @@ pub async fn screenshot(client: &Client, name: &str) -> Result<()> {
 
 /// Signs in through the portal's button and AIM's form.
 pub async fn sign_in(client: &Client, stack: &Stack, user: &str, password: &str) -> Result<()> {
-    sign_in_at(client, &stack.portal_origin, user, password).await
+    portal::sign_in_at(client, &stack.portal_origin, user, password).await
 }
 
 /// Waits until every access token the stand-in AIM has issued so far is past its `exp` (plus a
@@ -251,150 +251,4 @@ pub async fn shared_stack_with(
     tune: impl FnOnce(&mut StackOptions),
 ) -> std::sync::Arc<tokio::sync::Mutex<Stack>> {
     std::sync::Arc::new(tokio::sync::Mutex::new(stack_with(name, tune).await))
-}
-
-/// After a click in the window `host` that opened the authority's sign-in popup: signs in there
-/// as `user` at devstack's AIM, waits for the popup to hand the answer to its opener and close
-/// itself, and comes back to `host`.
-pub async fn sign_in_in_popup(
-    client: &Client,
-    host: fantoccini::wd::WindowHandle,
-    user: &str,
-    password: &str,
-) -> Result<()> {
-    in_sign_in_popup(client, host, || crate::submit_aim_form(client, user, password)).await
-}
-
-/// [`sign_in_in_popup`] at any authority: `sign_in` fills its pages in the popup.
-pub async fn in_sign_in_popup<F, Fut>(
-    client: &Client,
-    host: fantoccini::wd::WindowHandle,
-    sign_in: F,
-) -> Result<()>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
-{
-    switch_to_sign_in_popup(client, &host).await?;
-    sign_in().await?;
-    // The popup relays the answer to the page and closes itself.
-    crate::wait_until("the popup closes", || async {
-        Ok(client.windows().await?.len() == 1)
-    })
-    .await?;
-    client.switch_to_window(host).await?;
-    Ok(())
-}
-
-/// Waits for the sign-in popup opened from the window `host` and switches to it.
-pub async fn switch_to_sign_in_popup(client: &Client, host: &fantoccini::wd::WindowHandle) -> Result<()> {
-    crate::wait_until("the sign-in popup opens", || async {
-        Ok(client.windows().await?.len() == 2)
-    })
-    .await?;
-    let popup = client
-        .windows()
-        .await?
-        .into_iter()
-        .find(|w| w != host)
-        .ok_or_else(|| anyhow!("no popup"))?;
-    client.switch_to_window(popup).await?;
-    Ok(())
-}
-
-/// The framing element's `state` attribute (what the frame last said), or `None`.
-pub async fn frame_state(client: &Client) -> Result<Option<String>> {
-    let state = client
-        .execute(
-            "return document.querySelector('mes-lookup-frame').getAttribute('state')",
-            vec![],
-        )
-        .await?;
-    Ok(state.as_str().map(str::to_owned))
-}
-
-/// Signs in through the frame's button and the authority's popup; back on the host page.
-pub async fn sign_in_in_frame(client: &Client) -> Result<()> {
-    let host = client.window().await?;
-    press_sign_in_in_frame(client).await?;
-    client.enter_parent_frame().await?;
-    sign_in_in_popup(client, host, "PLANT\\alice", "alice-demo").await?;
-    wait_until("the frame says it is signed in", || async {
-        Ok(frame_state(client).await?.as_deref() == Some("signed-in"))
-    })
-    .await
-}
-
-/// On a host page whose framed grid says it is signed out: presses its Sign in button, and stays
-/// inside the frame.
-pub async fn press_sign_in_in_frame(client: &Client) -> Result<()> {
-    wait_until("the frame says it is signed out", || async {
-        Ok(frame_state(client).await?.as_deref() == Some("signed-out"))
-    })
-    .await?;
-    client.enter_frame(0).await?;
-    wait_for(client, EMBEDDED_SIGN_IN).await?.click().await?;
-    Ok(())
-}
-
-/// On a host page with a signed-in framed grid: a portal tab at `origin` signs the same person in
-/// through the authority's session (no form), signs out — clicking `confirm` on the authority's
-/// page when it asks (a sign-out by GET) — and is closed; back on the host page's tab.
-pub async fn sign_out_in_a_portal_tab(client: &Client, origin: &str, confirm: Option<&str>) -> Result<()> {
-    let host_tab = client.window().await?;
-    let portal_tab = client.new_window(true).await?;
-    client.switch_to_window(portal_tab.handle.clone()).await?;
-    client.goto(&format!("{origin}/")).await?;
-    crate::grid::wait_for_rows(client).await?;
-    wait_for(client, "button#sign-out").await?.click().await?;
-    if let Some(confirm) = confirm {
-        wait_for(client, confirm).await?.click().await?;
-    }
-    back_at_signed_out(client, origin).await?;
-    client.close_window().await?;
-    client.switch_to_window(host_tab).await?;
-    Ok(())
-}
-
-/// Waits up to a minute for the framed grid (frame 0) to say its session ended, with no rows;
-/// `why_not` describes the situation for the failure message.
-pub async fn frame_says_the_session_ended<F, Fut>(client: &Client, why_not: F) -> Result<()>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = String>,
-{
-    let started = std::time::Instant::now();
-    while frame_state(client).await?.as_deref() != Some("signed-out") {
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!(
-                "the framed grid still says {:?} a minute after the sign-out ({})",
-                frame_state(client).await?,
-                why_not().await
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    client.enter_frame(0).await?;
-    let said = crate::text_of(client, "[data-state=signed-out]").await?;
-    let rows = client
-        .find(fantoccini::Locator::Css(crate::selectors::ROWS))
-        .await
-        .is_ok();
-    client.enter_parent_frame().await?;
-    if !said.contains("session has ended") || rows {
-        bail!("the frame should say the session ended, and show no rows: {said}");
-    }
-    Ok(())
-}
-
-/// Waits until the page is the portal's `/signed-out` at `origin`, back from the authority.
-pub async fn back_at_signed_out(client: &Client, origin: &str) -> Result<()> {
-    wait_until("back at the portal, signed out", || async {
-        Ok(client
-            .current_url()
-            .await?
-            .as_str()
-            .starts_with(&format!("{origin}/signed-out")))
-    })
-    .await
 }

@@ -8,13 +8,10 @@
 //! right, each planted mistake named with its fix.
 
 use anyhow::{Context as _, Result, bail};
-use e2e::scenario::{
-    assert_no_token_stored, frame_says_the_session_ended, frame_state, press_sign_in_in_frame,
-    sign_in_in_frame, sign_out_in_a_portal_tab, stack_on_sites, switch_to_sign_in_popup,
-    with_browser_for_sites,
-};
+use e2e::scenario::{assert_no_token_stored, stack_on_sites, with_browser_for_sites};
 use e2e::site::{ALL_HOSTS, DeployedPortal, INTRANET_HOST, PORTAL_HOST, Sites, Upstreams};
-use e2e::{dist, sign_in_at, wait_for, wait_for_text};
+use e2e::{aim, frame, portal};
+use e2e::{dist, wait_for, wait_for_text};
 use std::path::Path;
 
 /// Every file below `dir`, as paths relative to it with `/` separators.
@@ -180,7 +177,7 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
         "the build pins its host script: {pinned:?}"
     );
     with_browser_for_sites(&ALL_HOSTS, |client| async move {
-        sign_in_at(&client, &origin, "PLANT\\alice", "alice-demo").await?;
+        portal::sign_in_at(&client, &origin, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
         let protocol = client
             .execute(
@@ -238,14 +235,14 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
             .await
             .is_ok();
         client.enter_parent_frame().await?;
-        if ran || frame_state(&client).await?.is_some() {
+        if ran || frame::state(&client).await?.is_some() {
             bail!("a site config.json does not list must not get a working frame");
         }
 
         client.goto(&format!("{origin}/")).await?;
         e2e::grid::wait_for_rows(&client).await?;
         wait_for(&client, "button#sign-out").await?.click().await?;
-        e2e::scenario::back_at_signed_out(&client, &origin).await?;
+        e2e::portal::back_at_signed_out(&client, &origin).await?;
         wait_for_text(&client, "#notice", &["You are signed out."]).await?;
         // AIM's session ended with it: the cross-site POST carried AIM's cookie.
         if stack.aim.open_sessions() != 0 {
@@ -444,11 +441,11 @@ async fn signing_out_in_a_portal_tab_reaches_a_grid_framed_by_another_site() {
     .await;
     with_browser_for_sites(&ALL_HOSTS, |client| async move {
         client.goto(&format!("{intranet}/")).await?;
-        sign_in_in_frame(&client).await?;
-        e2e::grid::wait_for_rows_in_frame(&client).await?;
+        frame::sign_in(&client).await?;
+        e2e::frame::wait_for_rows(&client).await?;
         // A portal tab: the same person through AIM's session (no form), then signing out.
-        sign_out_in_a_portal_tab(&client, &origin, None).await?;
-        frame_says_the_session_ended(&client, || async {
+        portal::sign_out_in_a_tab(&client, &origin, None).await?;
+        frame::says_the_session_ended(&client, || async {
             let refreshes = stack
                 .aim
                 .counters
@@ -479,7 +476,7 @@ async fn a_popup_cut_loose_from_a_grid_framed_by_another_site_says_why_in_both_w
     with_browser_for_sites(&ALL_HOSTS, |client| async move {
         client.goto(&format!("{intranet}/")).await?;
         let host = client.window().await?;
-        press_sign_in_in_frame(&client).await?;
+        frame::press_sign_in(&client).await?;
         wait_for_text(
             &client,
             "[data-state=signed-out] [role=status]",
@@ -487,8 +484,8 @@ async fn a_popup_cut_loose_from_a_grid_framed_by_another_site_says_why_in_both_w
         )
         .await?;
         client.enter_parent_frame().await?;
-        switch_to_sign_in_popup(&client, &host).await?;
-        e2e::submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        aim::switch_to_sign_in_popup(&client, &host).await?;
+        e2e::aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
         wait_for_text(
             &client,
             "#sign-in-error",
@@ -501,7 +498,7 @@ async fn a_popup_cut_loose_from_a_grid_framed_by_another_site_says_why_in_both_w
         }
         client.close_window().await?;
         client.switch_to_window(host).await?;
-        if frame_state(&client).await?.as_deref() != Some("signed-out") {
+        if frame::state(&client).await?.as_deref() != Some("signed-out") {
             bail!("the frame must stay signed out: nothing could bring the answer back");
         }
         // The popup, holding no verifier, never exchanged the code: no token was issued at all.

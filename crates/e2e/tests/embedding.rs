@@ -6,10 +6,10 @@
 use anyhow::{Result, bail};
 use e2e::grid;
 use e2e::scenario::{
-    assert_no_jwt_stored, assert_no_token_stored, frame_state, press_sign_in_in_frame, screenshot,
-    sign_in_in_frame, sign_in_in_popup, stack, stack_with, with_browser,
+    assert_no_jwt_stored, assert_no_token_stored, screenshot, stack, stack_with, with_browser,
 };
 use e2e::selectors::{EMBEDDED_SIGN_IN, ROWS, SWITCH_USER, in_script};
+use e2e::{aim, frame};
 use e2e::{assert_accessible, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
@@ -27,7 +27,7 @@ async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
         .expect("the examples' other site is served");
     with_browser(|client| async move {
         client.goto(&format!("{site}/")).await?;
-        sign_in_in_frame(&client).await?;
+        frame::sign_in(&client).await?;
         client.enter_frame(0).await?;
         e2e::grid::wait_for_rows(&client).await?;
         let title = text_of(&client, "#lookup-title").await?;
@@ -131,7 +131,7 @@ async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
         }
         e2e::grid::wait_for_rows(&client).await?;
         client.enter_parent_frame().await?;
-        if frame_state(&client).await?.as_deref() != Some("signed-in") || client.windows().await?.len() != 1 {
+        if frame::state(&client).await?.as_deref() != Some("signed-in") || client.windows().await?.len() != 1 {
             bail!("changing the lookup must not ask for a new sign-in");
         }
         // (c) The grid's own frame, navigated to a page of no origin of ours, tells the host of a
@@ -176,7 +176,7 @@ async fn a_site_that_is_not_listed_cannot_frame_a_lookup() {
         })
         .await?;
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        if frame_state(&client).await?.is_some() {
+        if frame::state(&client).await?.is_some() {
             bail!("a refused frame must say nothing");
         }
         Ok(())
@@ -201,7 +201,7 @@ async fn the_framed_page_itself_refuses_a_site_that_is_not_listed() {
         let sign_in = client.find(Locator::Css(EMBEDDED_SIGN_IN)).await.is_ok();
         assert_accessible(&client, "a framed lookup refusing its host").await?;
         client.enter_parent_frame().await?;
-        if sign_in || !refused.contains("embed_origins") || frame_state(&client).await?.is_some() {
+        if sign_in || !refused.contains("embed_origins") || frame::state(&client).await?.is_some() {
             bail!("the page must refuse plainly and say nothing to its host: {refused}");
         }
         Ok(())
@@ -227,7 +227,7 @@ async fn a_framed_lookup_with_an_invalid_config_says_so_and_tells_the_host() {
     with_browser(|client| async move {
         client.goto(&format!("{site}/")).await?;
         wait_until("the host page hears of the problem", || async {
-            Ok(frame_state(&client).await?.as_deref() == Some("problem"))
+            Ok(frame::state(&client).await?.as_deref() == Some("problem"))
         })
         .await?;
         client.enter_frame(0).await?;
@@ -254,7 +254,7 @@ async fn sign_in_as_someone_else_in_an_embedded_grid_asks_the_authority_for_its_
             .await?;
         let host = client.window().await?;
         wait_for(&client, "#lots button.sign-in").await?.click().await?;
-        sign_in_in_popup(&client, host.clone(), "PLANT\\victor", "victor-demo").await?;
+        aim::sign_in_in_popup(&client, host.clone(), "PLANT\\victor", "victor-demo").await?;
         wait_for(&client, &format!("#lots [data-state=denied] {SWITCH_USER}"))
             .await?
             .click()
@@ -262,7 +262,7 @@ async fn sign_in_as_someone_else_in_an_embedded_grid_asks_the_authority_for_its_
         let logged = stack.aim.request_log().len();
         wait_for(&client, "#lots button.sign-in").await?.click().await?;
         // The form again, though AIM's session is open: someone else signs in.
-        sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
+        aim::sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, &format!("#lots {ROWS}")).await?;
         let asked = stack.aim.request_log()[logged..]
             .iter()
@@ -304,7 +304,7 @@ async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cle
         })
         .await?;
         in_element(&client, "grid.querySelector('button.sign-in').click()").await?;
-        sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
+        aim::sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
         wait_until("rows in the element", || async {
             Ok(in_element(&client, "return grid.querySelectorAll(SEL.rows).length").await?.as_u64().unwrap_or(0) > 0)
         })
@@ -421,7 +421,7 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
         let host = client.window().await?;
         wait_for(&client, "#lots button.sign-in").await?.click().await?;
         // The authority's form opens in a popup window, which hands the answer back and closes.
-        sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
+        aim::sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, &format!("#lots {ROWS}")).await?;
         if !client
             .current_url()
@@ -474,7 +474,7 @@ async fn the_leak_audit_finds_a_token_in_a_frame_or_a_shadow_root() {
     with_browser(|client| async move {
         client.goto(&format!("{site}/")).await?;
         wait_until("the frame says it is signed out", || async {
-            Ok(frame_state(&client).await?.as_deref() == Some("signed-out"))
+            Ok(frame::state(&client).await?.as_deref() == Some("signed-out"))
         })
         .await?;
         assert_no_jwt_stored(&client).await?;
@@ -528,7 +528,7 @@ async fn embed_limits_keep_a_site_to_the_lookups_it_may_show() {
     with_browser(|client| async move {
         client.goto(&format!("{site}/")).await?;
         wait_until("the frame shows Lots, signed out", || async {
-            Ok(frame_state(&client).await?.as_deref() == Some("signed-out"))
+            Ok(frame::state(&client).await?.as_deref() == Some("signed-out"))
         })
         .await?;
         client.enter_frame(0).await?;
@@ -576,7 +576,7 @@ async fn a_popup_cut_loose_by_the_authoritys_opener_policy_hands_its_answer_over
         let host = client.window().await?;
         wait_for(&client, "#lots button.sign-in").await?.click().await?;
         // The popup, cut loose, hands the answer over on the channel and closes.
-        sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
+        aim::sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, &format!("#lots {ROWS}")).await?;
         Ok(())
     })
@@ -585,7 +585,7 @@ async fn a_popup_cut_loose_by_the_authoritys_opener_policy_hands_its_answer_over
     with_browser(|client| async move {
         client.goto(&format!("{site}/")).await?;
         let host = client.window().await?;
-        press_sign_in_in_frame(&client).await?;
+        frame::press_sign_in(&client).await?;
         // The frame says at once what happened to its window, not that it was closed.
         wait_for_text(
             &client,
@@ -594,9 +594,9 @@ async fn a_popup_cut_loose_by_the_authoritys_opener_policy_hands_its_answer_over
         )
         .await?;
         client.enter_parent_frame().await?;
-        sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
+        aim::sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
         wait_until("the frame says it is signed in", || async {
-            Ok(frame_state(&client).await?.as_deref() == Some("signed-in"))
+            Ok(frame::state(&client).await?.as_deref() == Some("signed-in"))
         })
         .await?;
         client.enter_frame(0).await?;

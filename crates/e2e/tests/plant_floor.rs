@@ -3,11 +3,12 @@
 //! axe-core as well.
 
 use anyhow::{Result, bail};
+use e2e::aim;
 use e2e::scenario::{
     assert_no_token_stored, screenshot, sign_in, stack, stack_with, with_browser, with_browser_in,
 };
 use e2e::selectors::{QUICK_FILTER, ROWS, SIGN_IN, STATUS, in_script};
-use e2e::{assert_accessible, downloads, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
+use e2e::{assert_accessible, downloads, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 
 /// How the signed-in page is laid out now: the top bar's height, whether the navigation shows,
@@ -111,7 +112,7 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
         tab_to(&client, SIGN_IN, false).await?;
         press(&client, &enter).await?;
         // AIM's own form is the authority's page, not the portal's.
-        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
 
         tab_to(&client, "nav.lookups a[href='/lookups/1']", false).await?;

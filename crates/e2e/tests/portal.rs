@@ -4,12 +4,13 @@
 //! builds the portal and sets MES_PORTAL_DIST; run alone, these tests say how to get there.
 
 use anyhow::{Result, bail};
+use e2e::aim;
 use e2e::grid;
 use e2e::scenario::{
     assert_no_token_stored, screenshot, shared_stack, sign_in, stack, stack_with, with_browser,
 };
 use e2e::selectors::{SIGN_IN, STATUS};
-use e2e::{assert_accessible, downloads, submit_aim_form, text_of, wait_for, wait_for_text, wait_until};
+use e2e::{assert_accessible, downloads, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 
@@ -305,7 +306,7 @@ async fn a_part_that_does_not_arrive_is_a_plain_state_and_loads_on_retry() {
         e2e::cdp(&client, "Network.enable", serde_json::json!({})).await?;
         e2e::cdp(&client, "Network.setBlockedURLs", serde_json::json!({ "urls": ["*split_grid.wasm"] })).await?;
         wait_for(&client, SIGN_IN).await?.click().await?;
-        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
         let said = wait_for_text(&client, "[role=alert][data-state=part-not-loaded]", &["could not load the lookup grid"]).await?;
         if !said.contains("Trying again in") {
             bail!("the state should count down to a retry by itself: {said}");
@@ -336,7 +337,7 @@ async fn the_sign_in_code_leaves_the_address_bar_before_the_exchange() {
     with_browser(|client| async move {
         client.goto(&format!("{portal}/")).await?;
         wait_for(&client, SIGN_IN).await?.click().await?;
-        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
         wait_until("back at the portal", || async {
             Ok(client.current_url().await?.as_str().starts_with(&portal))
         })

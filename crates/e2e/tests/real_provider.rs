@@ -5,15 +5,13 @@
 //! for the faults only it can inject; this is the portal meeting a real authority.
 
 use anyhow::{Result, bail};
+use e2e::scenario::with_browser_for_sites;
 use e2e::scenario::{assert_no_jwt_stored, stack_on_sites, stack_with, with_browser};
-use e2e::scenario::{
-    frame_says_the_session_ended, frame_state, in_sign_in_popup, sign_out_in_a_portal_tab,
-    with_browser_for_sites,
-};
 use e2e::selectors::EMBEDDED_SIGN_IN;
 use e2e::site::{
     ALL_HOSTS, DeployedPortal, INTRANET_HOST, PORTAL_HOST, RealProvider, Sites, Upstreams, free_port,
 };
+use e2e::{aim, frame, portal};
 use e2e::{wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use mes_client::{ClientAuth, MesError, NativeTransport, ServiceTokenSource, WebApiDefinition};
@@ -130,7 +128,7 @@ async fn a_certified_provider_signs_in_silently_again_shows_lookups_and_signs_ou
             .await?
             .click()
             .await?;
-        e2e::scenario::back_at_signed_out(&client, &portal).await?;
+        e2e::portal::back_at_signed_out(&client, &portal).await?;
         wait_for_text(&client, "#notice", &["You are signed out."]).await?;
         // The provider's session is over (ask its store: the portal's next Sign in asks for the
         // form anyway, `prompt=login` after a sign-out).
@@ -284,16 +282,16 @@ async fn a_grid_framed_by_another_site_signs_in_at_the_provider_through_its_popu
 /// popup, until the host hears `signed-in`.
 async fn sign_in_in_frame_at_the_provider(client: &Client) -> Result<()> {
     wait_until("the frame says it is signed out", || async {
-        Ok(frame_state(client).await?.as_deref() == Some("signed-out"))
+        Ok(frame::state(client).await?.as_deref() == Some("signed-out"))
     })
     .await?;
     let host = client.window().await?;
     client.enter_frame(0).await?;
     wait_for(client, EMBEDDED_SIGN_IN).await?.click().await?;
     client.enter_parent_frame().await?;
-    in_sign_in_popup(client, host, || sign_in_at_the_provider(client, "PLANT\\alice")).await?;
+    aim::in_sign_in_popup(client, host, || sign_in_at_the_provider(client, "PLANT\\alice")).await?;
     wait_until("the frame says it is signed in", || async {
-        Ok(frame_state(client).await?.as_deref() == Some("signed-in"))
+        Ok(frame::state(client).await?.as_deref() == Some("signed-in"))
     })
     .await
 }
@@ -309,11 +307,11 @@ async fn signing_out_in_a_portal_tab_reaches_a_framed_grid_at_the_provider() {
     with_browser_for_sites(&ALL_HOSTS, |client| async move {
         client.goto(&format!("{intranet}/")).await?;
         sign_in_in_frame_at_the_provider(&client).await?;
-        e2e::grid::wait_for_rows_in_frame(&client).await?;
+        e2e::frame::wait_for_rows(&client).await?;
         // A portal tab: the same person through the provider's session (no form), signing out
         // by GET, which the provider asks the person to confirm.
-        sign_out_in_a_portal_tab(&client, &origin, Some("button[name=logout][value=yes]")).await?;
-        frame_says_the_session_ended(&client, || async {
+        portal::sign_out_in_a_tab(&client, &origin, Some("button[name=logout][value=yes]")).await?;
+        frame::says_the_session_ended(&client, || async {
             "the provider's refresh tokens bound to its session".to_owned()
         })
         .await?;
@@ -362,7 +360,7 @@ async fn an_embedded_grid_signs_in_at_the_provider_through_its_popup() {
             .await?
             .click()
             .await?;
-        in_sign_in_popup(&client, host, || sign_in_at_the_provider(&client, "PLANT\\alice")).await?;
+        aim::in_sign_in_popup(&client, host, || sign_in_at_the_provider(&client, "PLANT\\alice")).await?;
         wait_for(&client, &format!("#lots {}", e2e::selectors::ROWS)).await?;
         assert_no_jwt_stored(&client).await
     })

@@ -10,7 +10,8 @@ mod sign_in;
 use anyhow::{Context as _, Result, anyhow, bail};
 use devstack::{Stack, StackOptions};
 use e2e::selectors::{ROWS, SIGN_IN, VIEWPORT, in_script};
-use e2e::{browser, cdp, dist, sign_in_at, submit_aim_form, wait_for};
+use e2e::{aim, portal};
+use e2e::{browser, cdp, dist, wait_for};
 use fantoccini::{Client, Locator};
 use mes_client::{Authority, NativeTransport, PortalConfig, Runtime, SignedIn, UserSession, now_seconds};
 use serde_json::{Value, json};
@@ -629,7 +630,7 @@ async fn network_profiles(report: &mut String, stack: &Stack, runs: usize) -> Re
             appear(&client, SIGN_IN).await?;
             page.push(started.elapsed().as_secs_f64() * 1000.0);
             client.find(Locator::Css(SIGN_IN)).await?.click().await?;
-            submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+            aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
             appear(&client, ROWS).await?;
             rows.push(
                 client
@@ -675,7 +676,7 @@ async fn first_use(report: &mut String, stack: &Stack) -> Result<()> {
     wait_for(&client, SIGN_IN).await?;
     let mut seen = fetched(&client).await?;
     client.find(Locator::Css(SIGN_IN)).await?.click().await?;
-    submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+    aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
     appear(&client, ROWS).await?;
     writeln!(
         report,
@@ -734,7 +735,7 @@ async fn sign_in_cost(report: &mut String, stack: &Stack, runs: usize) -> Result
         wait_for(&client, SIGN_IN).await?;
         let logged = stack.aim.request_log().len();
         client.find(Locator::Css(SIGN_IN)).await?.click().await?;
-        submit_aim_form(&client, "PLANT\\alice", "alice-demo").await?;
+        aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
         appear(&client, ROWS).await?;
         let first_rows = client
             .execute("return window.__bench.firstRows ?? null", vec![])
@@ -1177,7 +1178,7 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
             .bytes()
             .await?;
         let (client, driver) = fresh_browser().await?;
-        sign_in_at(&client, &stack.portal_origin, "PLANT\\alice", "alice-demo").await?;
+        portal::sign_in_at(&client, &stack.portal_origin, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, ROWS).await?;
         let (ours, keys, text, number) = our_grid(&client, runs)
             .await
