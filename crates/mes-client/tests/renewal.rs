@@ -785,6 +785,26 @@ async fn token_and_revocation_posts_never_follow_a_redirect() {
     );
 }
 
+/// The other half of the redirect rule: a request that carries nothing to steal (a GET without a
+/// bearer token: config.json, a translation, discovery) follows a redirect as browsers do.
+#[tokio::test]
+async fn a_get_without_credentials_follows_a_redirect() {
+    let (elsewhere, reached) = answering(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 5\r\nconnection: close\r\n\r\nmoved",
+    )
+    .await;
+    let redirect: &'static str = Box::leak(
+        format!("HTTP/1.1 307 Temporary Redirect\r\nlocation: {elsewhere}/locales/de.json\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .into_boxed_str(),
+    );
+    let (origin, _) = answering(redirect).await;
+    let text = get_text(&NativeTransport::default(), &format!("{origin}/locales/de.json"))
+        .await
+        .expect("the redirect is followed");
+    assert_eq!(text, "moved");
+    assert_eq!(reached.load(Ordering::SeqCst), 1);
+}
+
 /// An authority whose endpoints are the given addresses (tokens from `token`, keys from `jwks`).
 fn authority_at(token: &str, jwks: &str) -> Authority {
     Authority {

@@ -5,13 +5,17 @@ use super::{
     BodySink, Collect, Headers, HttpRequest, HttpResponse, Method, REQUEST_SECONDS, Transport, TransportError,
 };
 
-/// reqwest over rustls. Redirects are never followed: OAuth and MES answers are read as sent,
-/// and a redirect in answer to a POST (token, revocation) or to a request that carries a
-/// bearer token (an MES lookup) is an error, as in the browser — never a place to send the
-/// form or the token again.
+/// reqwest over rustls, with the browser's rule for redirects: a request that carries nothing to
+/// steal (a GET without a bearer token: config.json, a translation, discovery) follows them, up
+/// to ten, as `fetch` does; a redirect in answer to a POST (token, revocation) or to a request
+/// that carries a bearer token (an MES lookup) is an error — never a place to send the form or
+/// the token again ([`HttpRequest::refuses_redirects`]).
 #[derive(Debug, Clone)]
 pub struct NativeTransport {
+    /// For requests that refuse redirects.
     client: reqwest::Client,
+    /// For the others.
+    following: reqwest::Client,
     body_limit: usize,
 }
 
@@ -24,13 +28,19 @@ impl Default for NativeTransport {
 impl NativeTransport {
     /// A transport that refuses bodies larger than `body_limit` bytes.
     pub fn new(body_limit: usize) -> Self {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(REQUEST_SECONDS.into()))
-            .build()
-            .unwrap_or_default();
-        Self { client, body_limit }
+        let client = |redirects| {
+            reqwest::Client::builder()
+                .redirect(redirects)
+                .connect_timeout(std::time::Duration::from_secs(10))
+                .timeout(std::time::Duration::from_secs(REQUEST_SECONDS.into()))
+                .build()
+                .unwrap_or_default()
+        };
+        Self {
+            client: client(reqwest::redirect::Policy::none()),
+            following: client(reqwest::redirect::Policy::limited(10)),
+            body_limit,
+        }
     }
 }
 
@@ -57,14 +67,15 @@ impl NativeTransport {
         let url = request.url().to_owned();
         let seconds = request.time_limit.unwrap_or(REQUEST_SECONDS);
         let is_post = request.method() == Method::Post;
-        // Never followed here at all; where the browser would refuse one, so does this.
+        // Where the browser would refuse a redirect, so does this; elsewhere it follows, as `fetch`.
         let no_redirect = request.refuses_redirects();
+        let client = if no_redirect { &self.client } else { &self.following };
         let method = if is_post {
             reqwest::Method::POST
         } else {
             reqwest::Method::GET
         };
-        let mut outgoing = self.client.request(method, &url);
+        let mut outgoing = client.request(method, &url);
         if let Some(seconds) = request.time_limit {
             outgoing = outgoing.timeout(std::time::Duration::from_secs(seconds.into()));
         }
