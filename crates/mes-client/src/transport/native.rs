@@ -69,7 +69,11 @@ impl NativeTransport {
         let is_post = request.method() == Method::Post;
         // Where the browser would refuse a redirect, so does this; elsewhere it follows, as `fetch`.
         let no_redirect = request.refuses_redirects();
-        let client = if no_redirect { &self.client } else { &self.following };
+        let client = if no_redirect {
+            &self.client
+        } else {
+            &self.following
+        };
         let method = if is_post {
             reqwest::Method::POST
         } else {
