@@ -9,7 +9,7 @@ use super::{
 /// steal (a GET without a bearer token: config.json, a translation, discovery) follows them, up
 /// to ten, as `fetch` does; a redirect in answer to a POST (token, revocation) or to a request
 /// that carries a bearer token (an MES lookup) is an error — never a place to send the form or
-/// the token again ([`HttpRequest::refuses_redirects`]).
+/// the token again (`HttpRequest::refuses_redirects`).
 #[derive(Debug, Clone)]
 pub struct NativeTransport {
     /// For requests that refuse redirects.
