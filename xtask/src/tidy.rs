@@ -147,14 +147,22 @@ mod tests {
         );
     }
 
+    /// The identifier `text` starts with (empty if none).
+    fn identifier(text: &str) -> &str {
+        let end = text
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(text.len());
+        &text[..end]
+    }
+
     /// The modules of the crate whose sources are in `dir` — each file or folder directly in it
     /// is one — and, for each, the crate's modules its code (unit tests left out) names: by
     /// path (`crate::grid::…`, `use crate::{grid, …}`) or by a name the crate root re-exports.
-    fn module_graph(dir: &str) -> BTreeMap<String, BTreeSet<String>> {
+    fn module_graph(files: &[(String, String)], dir: &str) -> BTreeMap<String, BTreeSet<String>> {
         let prefix = format!("{dir}/");
-        let sources: Vec<(String, String)> = texts(&["rs"])
-            .into_iter()
-            .filter_map(|(path, text)| Some((path.strip_prefix(&prefix)?.to_owned(), text)))
+        let sources: Vec<(&str, &str)> = files
+            .iter()
+            .filter_map(|(path, text)| Some((path.strip_prefix(&prefix)?, text.as_str())))
             .collect();
         let module_of = |path: &str| {
             let first = path.split('/').next().unwrap_or_default();
@@ -168,7 +176,7 @@ mod tests {
             .collect();
         // `pub use module::{Name, …};` in the crate root: `crate::Name` is that module's.
         let mut reexported = BTreeMap::new();
-        if let Some((_, root)) = sources.iter().find(|(path, _)| path == "lib.rs") {
+        if let Some((_, root)) = sources.iter().find(|(path, _)| *path == "lib.rs") {
             for line in root.split(';') {
                 let Some(rest) = line.trim().strip_prefix("pub use ") else {
                     continue;
@@ -201,18 +209,15 @@ mod tests {
                 let rest = &code[at + "crate::".len()..];
                 if let Some(group) = rest.strip_prefix('{') {
                     let group = &group[..group.find('}').unwrap_or(group.len())];
-                    named.extend(group.split(',').filter_map(|item| {
-                        let item = item.trim();
-                        let end = item
-                            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                            .unwrap_or(item.len());
-                        (end > 0).then(|| item[..end].to_owned())
-                    }));
+                    named.extend(
+                        group
+                            .split(',')
+                            .map(|item| identifier(item.trim()))
+                            .filter(|name| !name.is_empty())
+                            .map(str::to_owned),
+                    );
                 } else {
-                    let end = rest
-                        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                        .unwrap_or(rest.len());
-                    named.insert(rest[..end].to_owned());
+                    named.insert(identifier(rest).to_owned());
                 }
             }
             let uses = graph.entry(module.clone()).or_default();
@@ -280,8 +285,9 @@ mod tests {
         // A feature owns its parts and states; the mechanisms under it (on_demand, retry, nav,
         // words; transport, token, discovery) know no feature. A circle means a change on
         // either side can break the other — the shape that made on_demand.rs a hub.
+        let files = texts(&["rs"]);
         for dir in ["src", "crates/mes-client/src"] {
-            let graph = module_graph(dir);
+            let graph = module_graph(&files, dir);
             assert!(graph.len() > 5, "{dir}: modules found: {graph:?}");
             assert_eq!(
                 circle(&graph),
@@ -310,10 +316,7 @@ mod tests {
             .iter()
             .find_map(|prefix| trimmed.strip_prefix(prefix));
             let Some(rest) = declared else { continue };
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
+            let name = identifier(rest).to_owned();
             let (mut depth, mut opened, mut end) = (0i32, false, None);
             'body: for (offset, text) in lines[at..].iter().enumerate() {
                 let mut chars = text.chars().peekable();

@@ -133,8 +133,7 @@ impl<'a> TokenClient<'a> {
         grant: Grant<'_>,
         now: u64,
     ) -> Result<TokenSet, TokenError> {
-        let request = self.request(endpoint, &grant.form())?;
-        let response = transport.send(request).await.map_err(TokenError::Unreachable)?;
+        let response = self.send(transport, endpoint, &grant.form()).await?;
         parse_token_response(&response, now)
     }
 
@@ -149,14 +148,22 @@ impl<'a> TokenClient<'a> {
             ("token", refresh_token.expose()),
             ("token_type_hint", "refresh_token"),
         ];
-        let response = transport
-            .send(self.request(endpoint, &form)?)
-            .await
-            .map_err(TokenError::Unreachable)?;
+        let response = self.send(transport, endpoint, &form).await?;
         if response.status().is_success() {
             return Ok(());
         }
         Err(refusal(&response, crate::time::now_seconds()))
+    }
+
+    /// Sends [`TokenClient::request`]'s POST; no answer at all is [`TokenError::Unreachable`].
+    async fn send(
+        &self,
+        transport: &impl Transport,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> Result<HttpResponse, TokenError> {
+        let request = self.request(endpoint, form)?;
+        transport.send(request).await.map_err(TokenError::Unreachable)
     }
 }
 
