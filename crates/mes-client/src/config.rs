@@ -3,13 +3,14 @@
 
 use crate::Secret;
 use crate::absolute_url::AbsoluteUrl;
+use crate::ask::{Answers, DEFAULT_MAX_ROWS, MAX_ROWS_CEILING, ParamDefinition, ParamProblem};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// How a Web API definition obtains its bearer token.
 /// Allowed clock difference for token times, seconds (`ClientSettings::clock_skew_seconds`).
 pub const DEFAULT_CLOCK_SKEW: i64 = 60;
 
+/// How a Web API definition obtains its bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum AuthenticationMode {
     /// The signed-in person's token (authorization code + PKCE).
@@ -50,6 +51,10 @@ pub struct WebApiDefinition {
     /// Service-to-service secret. Never allowed in a browser build.
     #[serde(default)]
     pub client_secret: Option<Secret>,
+    /// The plant's time zone as the MES names it (`tz_id`, e.g. `+01:00`): how the MES reads
+    /// date parameters and writes `*_local` columns; absent = the MES's own default.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// An OAuth client ID as registered at the authority: public, but not any string — it is never
@@ -165,9 +170,16 @@ pub struct LookupDefinition {
     pub web_api: String,
     /// Endpoint under the request URI, e.g. `v3/entity`.
     pub endpoint: String,
-    /// Query parameters, sent as strings.
+    /// Fixed query parameters, always sent as they are.
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// What a person asks: the endpoint's filter parameters the form offers (see [`crate::ask`]).
+    #[serde(default)]
+    pub parameters: Vec<ParamDefinition>,
+    /// The rows asked for at first ([`LookupDefinition::row_limit`]); an answer that reaches it
+    /// is cut, and says so.
+    #[serde(default)]
+    pub max_rows: Option<u32>,
     /// Column whose value a selection yields.
     #[serde(default)]
     pub value_column: Option<String>,
@@ -177,6 +189,33 @@ pub struct LookupDefinition {
     /// Single or multi selection.
     #[serde(default)]
     pub selection: SelectionMode,
+}
+
+impl LookupDefinition {
+    /// The rows asked for at first: `max_rows`, or [`DEFAULT_MAX_ROWS`], within 1 and
+    /// [`MAX_ROWS_CEILING`].
+    pub fn row_limit(&self) -> u32 {
+        self.max_rows
+            .unwrap_or(DEFAULT_MAX_ROWS)
+            .clamp(1, MAX_ROWS_CEILING)
+    }
+
+    /// The query parameters of a question: the fixed ones, then the asked ones in declared
+    /// order; or every problem of the answers.
+    pub fn query(&self, answers: &Answers) -> Result<Vec<(String, String)>, Vec<ParamProblem>> {
+        let asked = crate::ask::encode(&self.parameters, answers)?;
+        Ok(self
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .chain(asked)
+            .collect())
+    }
+
+    /// Whether the question can be asked without the person filling anything in.
+    pub fn asks_nothing_required(&self) -> bool {
+        self.query(&Answers::new()).is_ok()
+    }
 }
 
 /// Everything `config.json` holds.
@@ -413,6 +452,15 @@ impl PortalConfig {
             }
             if lookup.endpoint.trim_matches('/').is_empty() {
                 report.error(&format!("lookups[{i}].endpoint"), "is empty");
+            }
+            for (field, message) in crate::ask::declaration_problems(&lookup.parameters, &lookup.params) {
+                report.error(&format!("lookups[{i}].{field}"), &message);
+            }
+            if lookup.max_rows.is_some_and(|n| n == 0 || n > MAX_ROWS_CEILING) {
+                report.warning(
+                    &format!("lookups[{i}].max_rows"),
+                    &format!("is kept between 1 and {MAX_ROWS_CEILING}"),
+                );
             }
         }
         report

@@ -96,6 +96,7 @@
 //! ```
 
 mod absolute_url;
+pub mod ask;
 mod config;
 mod discovery;
 #[cfg(not(target_arch = "wasm32"))]

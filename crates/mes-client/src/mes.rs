@@ -530,8 +530,12 @@ impl Query<'_> {
     ) -> Result<(), MesError> {
         let url = lookup_url(self.api, self.endpoint, &self.params);
         let mut sink = RowsSink::new(target);
+        let mut options = self.options.clone();
+        if options.tz_id.is_none() {
+            options.tz_id.clone_from(&self.api.time_zone);
+        }
         let response = transport
-            .send_streaming(lookup_request(&url, token, &self.options), &mut sink)
+            .send_streaming(lookup_request(&url, token, &options), &mut sink)
             .await?;
         let outcome = if response.status().is_success() {
             check_streamed(&response, &sink)

@@ -248,6 +248,18 @@ impl Rows {
         self.columns.iter().map(move |c| c.cell(row))
     }
 
+    /// Keeps the first `rows` rows (an answer cut at a row limit: the row past the limit only
+    /// told that there were more).
+    pub fn truncate(&mut self, rows: usize) {
+        if rows >= self.len {
+            return;
+        }
+        for column in &mut self.columns {
+            column.truncate(rows);
+        }
+        self.len = rows;
+    }
+
     /// Gives back what the columns reserved for rows that did not come (once the answer is whole).
     pub fn shrink_to_fit(&mut self) {
         for c in &mut self.columns {
