@@ -1,12 +1,13 @@
 // mes-embed-host.js — shows an MES Web Portal lookup grid in a page of another site.
 //
 //   <script src="https://mesportal.plant.example/mes-embed-host.js" defer></script>
-//   <mes-lookup-frame lookup="Lots" selection="multi"></mes-lookup-frame>
+//   <mes-lookup-frame lookup="Lots" selection="multi" params="status=Released"></mes-lookup-frame>
 //
 // The element holds an iframe of the portal's /embed/lookup page (the grid, its sign-in by
 // popup and its states), sizes it to its content, and turns the frame's messages into DOM
 // events on itself: `mes-select` (detail: { values, rows }) and `mes-state` (detail: { state }).
-// Changing `lookup` or `selection` shows the new lookup in the same session. The page's origin
+// `params` is the question, as a query string. Changing `lookup`, `selection` or `params` shows
+// the new lookup in the same session. The page's origin
 // must be listed in the portal's config.json `embed_origins` (docs/embedding.md). Tokens never
 // reach this page: they stay in the frame.
 (() => {
@@ -21,7 +22,7 @@
 
   class MesLookupFrame extends HTMLElement {
     static get observedAttributes() {
-      return ["lookup", "selection"];
+      return ["lookup", "selection", "params"];
     }
 
     connectedCallback() {
@@ -30,6 +31,8 @@
       const url = new URL("/embed/lookup", portal);
       url.searchParams.set("name", this.getAttribute("lookup") || "");
       if (this.hasAttribute("selection")) url.searchParams.set("selection", this.getAttribute("selection"));
+      // The question (`params="item_id=RM-TOMATO"`) as the frame's `p.<name>` values.
+      for (const [name, value] of this.params()) url.searchParams.append(`p.${name}`, value);
       const frame = document.createElement("iframe");
       frame.src = url.href;
       frame.title = this.getAttribute("title") || `MES lookup: ${this.getAttribute("lookup") || ""}`;
@@ -65,7 +68,12 @@
       if (!this.frame || !this.ready) return;
       const message = { type: "mes-lookup", lookup: this.getAttribute("lookup") || "" };
       if (this.hasAttribute("selection")) message.selection = this.getAttribute("selection");
+      message.params = Object.fromEntries(this.params());
       this.frame.contentWindow.postMessage(message, portal);
+    }
+
+    params() {
+      return new URLSearchParams(this.getAttribute("params") || "");
     }
 
     disconnectedCallback() {

@@ -1,19 +1,22 @@
 
-// <mes-lookup-grid lookup="Lots" selection="multi"></mes-lookup-grid>: the lookup grid as an
+// <mes-lookup-grid lookup="Lots" selection="multi" params="item_id=RM-TOMATO"></mes-lookup-grid>:
+// the lookup grid as an
 // element, for pages of the portal's origin (appended to mes-embed.js by the portal build).
 // The grid lives in the element's shadow root with the portal's stylesheet, so the page's
-// styles and the grid's do not meet. Changing `lookup` or `selection` shows that lookup in the
+// styles and the grid's do not meet. `params` is the question, written as a query string.
+// Changing `lookup`, `selection` or `params` shows that lookup in the
 // same session; `mes-select` fires on the element; removing the element removes the grid.
 const stylesheet = new URL("./mes-embed.css", import.meta.url).href;
 
 class MesLookupGrid extends HTMLElement {
   static get observedAttributes() {
-    return ["lookup", "selection"];
+    return ["lookup", "selection", "params"];
   }
 
   options() {
     const options = { lookup: this.getAttribute("lookup") || "" };
     if (this.hasAttribute("selection")) options.selection = this.getAttribute("selection");
+    if (this.hasAttribute("params")) options.params = Object.fromEntries(new URLSearchParams(this.getAttribute("params")));
     return options;
   }
 

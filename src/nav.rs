@@ -37,6 +37,17 @@ pub fn push(path: &str) {
     }
 }
 
+/// A new history entry of this path with `query` (without `?`): a question asked, so Back
+/// goes to the one before.
+pub fn push_query(query: &str) {
+    let path = pathname();
+    push(&if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    });
+}
+
 /// The current history entry becomes `url` (a path, with a query if any): so a sign-in code
 /// never stays in history or the address bar, and a grid's state follows it without new
 /// entries.

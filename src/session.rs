@@ -635,10 +635,13 @@ impl Portal {
     /// session can only be renewed through the authority and the authority does not answer, that
     /// is an outage (with automatic retries), not an expired session: a silent sign-in would
     /// navigate to a dead host.
-    /// The rows are decoded into `target` as they arrive (see [`RowsTarget`]).
+    /// The rows are decoded into `target` as they arrive (see [`RowsTarget`]). `query` is the
+    /// question's parameters ([`LookupDefinition::query`]); `max_rows` the rows asked for.
     pub async fn run_lookup(
         &self,
         lookup_def: &LookupDefinition,
+        query: &[(String, String)],
+        max_rows: u32,
         target: &mut dyn RowsTarget,
     ) -> Result<(), MesError> {
         let Phase::SignedIn(state) = self.phase.get_untracked() else {
@@ -655,7 +658,8 @@ impl Portal {
         let result = state
             .session
             .lookup(&api, &lookup_def.endpoint)
-            .params(&lookup_def.params)
+            .params(query.iter().cloned())
+            .max_rows(max_rows)
             .send_into(target)
             .await;
         let result = match result {

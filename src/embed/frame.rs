@@ -89,20 +89,30 @@ fn from_host(data: &JsValue) -> Option<FromHost> {
                 None => None,
                 Some(given) => Some(SelectionMode::from_name(&given.as_string()?)?),
             };
-            Some(FromHost::Lookup(EmbedOptions { lookup, selection }))
+            let params = match field("params").filter(|p| !p.is_null()) {
+                None => Default::default(),
+                Some(given) => super::answers_from_js(&given).ok()?,
+            };
+            Some(FromHost::Lookup(EmbedOptions {
+                lookup,
+                selection,
+                params,
+            }))
         }
         _ => None,
     }
 }
 
-/// The options in this page's address (`name`, `selection`).
+/// The options in this page's address (`name`, `selection`, the question's `p.<name>`).
 fn options_from_address() -> EmbedOptions {
-    let params = web_sys::UrlSearchParams::new_with_str(&crate::nav::query()).ok();
+    let query = crate::nav::query();
+    let params = web_sys::UrlSearchParams::new_with_str(&query).ok();
     let get = |key: &str| params.as_ref().and_then(|p| p.get(key));
     let selection = get("selection").as_deref().and_then(SelectionMode::from_name);
     EmbedOptions {
         lookup: get("name").unwrap_or_default(),
         selection,
+        params: crate::grid_model::question::from_query(&query),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::session::{Phase, Portal};
 use crate::words::{GridWord, Word, around, fill, w};
 use leptos::prelude::*;
 use mes_client::SelectionMode;
+use mes_client::ask::Answers;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The DOM event fired on the host element when the selection changes. `detail` is
@@ -30,20 +31,51 @@ pub struct EmbedOptions {
     pub lookup: String,
     /// Overrides the lookup's selection mode.
     pub selection: Option<SelectionMode>,
+    /// The question's values, by parameter name (checked by the grid, which says what is wrong).
+    pub params: Answers,
 }
 
 impl EmbedOptions {
-    /// Reads `{ lookup: "Lots", selection?: "single" | "multi" }`.
+    /// Reads `{ lookup: "Lots", selection?: "single" | "multi", params?: { name: value } }`.
     pub fn from_js(options: &JsValue) -> Result<Self, String> {
         let lookup = option(options, "lookup")
             .and_then(|l| l.as_string())
             .filter(|l| !l.trim().is_empty())
             .ok_or("options.lookup must name a lookup from config.json")?;
+        let params = match option(options, "params") {
+            None => Answers::new(),
+            Some(given) => answers_from_js(&given).map_err(|why| format!("options.params {why}"))?,
+        };
         Ok(Self {
             lookup,
             selection: selection_mode(options)?,
+            params,
         })
     }
+}
+
+/// A question's values from a plain object of texts (a number is taken as its text); an
+/// embedding page's `params` and a frame's `mes-lookup` message.
+pub fn answers_from_js(given: &JsValue) -> Result<Answers, String> {
+    if !given.is_object() || js_sys::Array::is_array(given) {
+        return Err("must be an object of parameter names and values".into());
+    }
+    let mut answers = Answers::new();
+    for entry in js_sys::Object::entries(given.unchecked_ref()).iter() {
+        let pair = js_sys::Array::from(&entry);
+        let name = pair.get(0).as_string().unwrap_or_default();
+        let value = pair.get(1);
+        let text = match (value.as_string(), value.as_f64()) {
+            (Some(text), _) => text,
+            (None, Some(n)) if n.is_finite() => n.to_string(),
+            _ => return Err(format!("{name} must be text or a number")),
+        };
+        if answers.len() >= 50 || name.len() > 200 || text.len() > mes_client::ask::MAX_VALUE_CHARS {
+            return Err("is too large".into());
+        }
+        answers.insert(name, text);
+    }
+    Ok(answers)
 }
 
 /// `options[key]`, unless it is missing, `undefined` or `null`.
@@ -137,7 +169,7 @@ pub fn EmbeddedLookup(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<Sel
                     if let Some(mode) = options.selection {
                         lookup.selection = mode;
                     }
-                    view! { <LookupGrid lookup=lookup on_select_rows=on_rows sync_url=false /> }.into_any()
+                    view! { <LookupGrid lookup=lookup on_select_rows=on_rows sync_url=false answers=options.params.clone() /> }.into_any()
                 }
                 None => {
                     let (before, after) = around(Word::NoSuchLookupText, "name");

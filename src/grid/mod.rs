@@ -4,6 +4,7 @@
 //!
 //! - `rows_grid.rs` — [`RowsGrid`]: the grid's signals, keyboard, body rows and tools.
 //! - `failure.rs` — [`FailureView`]: what a failed lookup says, one view per kind of failure.
+//! - `question.rs` — the question above the grid: a field per declared parameter.
 //! - `header.rs` — the column headers (sort, resize), the filter row and the column menu.
 //! - `browser.rs` — what the grid asks of the browser: address bar, clipboard, download, sizes.
 //!
@@ -15,17 +16,20 @@ mod failure;
 pub mod format;
 mod header;
 mod keys;
+mod question;
 mod rows_grid;
 
 pub use failure::FailureView;
 pub use rows_grid::{RowsGrid, RowsGridProps};
 
-use crate::grid_model::{GridData, SelectedRow};
+use crate::grid_model::{GridData, SelectedRow, question as asked};
 use crate::session::use_portal;
-use crate::words::{GridWord, w};
+use crate::words::{GridWord, count, fill, w};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use mes_client::ask::{Answers, ParamProblem, ParamProblemKind, max_rows_for, more_rows};
 use mes_client::{LookupDefinition, MesError, Rows, RowsTarget};
+use question::QuestionForm;
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -34,6 +38,8 @@ enum Load {
     /// Rows are showing; more may still be arriving.
     Rows(RwSignal<GridData>),
     Failed(MesError),
+    /// The question lacks a required value: nothing was asked.
+    Unasked,
 }
 
 /// Where a streamed answer's rows go: the grid's data, with the page told at the first rows and
@@ -95,6 +101,8 @@ fn now_ms() -> f64 {
 
 /// A lookup grid. Fetches with the signed-in person's token and shows rows or a plain failure.
 /// Rows show as soon as the first ones are decoded; the rest fill in while the answer arrives.
+/// A lookup with parameters shows its question above the grid; an answer cut at the lookup's
+/// row limit says so, and the person may ask for more.
 #[component]
 pub fn LookupGrid(
     /// Which MES endpoint, columns and selection mode.
@@ -105,31 +113,51 @@ pub fn LookupGrid(
     /// Called with the selected rows (every shown column) whenever the selection changes.
     #[prop(optional)]
     on_select_rows: Option<Callback<Vec<SelectedRow>>>,
-    /// Mirror the grid's state in the address bar (off when the grid is embedded in another page).
+    /// Mirror the grid's state and question in the address bar (off when the grid is embedded
+    /// in another page).
     #[prop(default = true)]
     sync_url: bool,
+    /// The question's values when the address does not hold them (an embedding page's
+    /// `params`).
+    #[prop(optional)]
+    answers: Option<Answers>,
 ) -> impl IntoView {
     let lookup = Arc::new(lookup);
-    let load = RwSignal::new(Load::Loading);
-    let attempt = RwSignal::new(0u32);
+    let first = if sync_url {
+        asked::from_query(&crate::nav::query())
+    } else {
+        answers.unwrap_or_default()
+    };
+    let (draft, problems) = (RwSignal::new(first.clone()), RwSignal::new(Vec::new()));
     let fetch = Fetch {
         portal: use_portal(),
         lookup: lookup.clone(),
-        load,
-        attempt,
+        load: RwSignal::new(Load::Loading),
+        attempt: RwSignal::new(0u32),
         generation: StoredValue::new(0),
         owner: Owner::current(),
+        question: RwSignal::new(first),
+        limit: RwSignal::new(lookup.row_limit()),
+        problems,
     };
     fetch.run();
+    let (load, attempt) = (fetch.load, fetch.attempt);
+    let again = fetch.clone();
     let retry = Callback::new(move |()| {
         attempt.update(|a| *a += 1);
+        again.run();
+    });
+    let asker = fetch.clone();
+    let ask = Callback::new(move |()| asker.ask(draft.get_untracked(), sync_url));
+    let more = Callback::new(move |rows: u32| {
+        fetch.limit.set(rows);
         fetch.run();
     });
-
-    let title = lookup.name.clone();
-    let export_name = lookup.name.clone();
-    let endpoint = lookup.endpoint.clone();
-    let mode = lookup.selection;
+    let form = (!lookup.parameters.is_empty()).then(|| {
+        view! { <QuestionForm lookup=lookup.clone() draft=draft problems=problems ask=ask /> }
+    });
+    let (title, endpoint) = (lookup.name.clone(), lookup.endpoint.clone());
+    let grid_lookup = lookup.clone();
     view! {
         <section class="lookup" aria-labelledby="lookup-title">
             <div class="lookup-head">
@@ -137,23 +165,87 @@ pub fn LookupGrid(
                 <span class="muted">{endpoint}</span>
                 <button class="secondary reload" on:click=move |_| retry.run(()) title=w(GridWord::ReloadRowsHint)>{w(GridWord::ReloadRows)}</button>
             </div>
+            {form}
             {move || match load.get() {
                 Load::Loading => view! {
                     <div class="skeleton" role="status" aria-busy="true">{w(GridWord::LoadingFromMes)}</div>
                 }.into_any(),
+                Load::Unasked => view! { <FillIn lookup=grid_lookup.clone() problems=problems /> }.into_any(),
                 Load::Failed(error) => view! {
                     <FailureView error=error retry=retry attempt=attempt.get_untracked() />
                 }.into_any(),
-                Load::Rows(data) => RowsGrid(RowsGridProps {
-                    data,
-                    mode,
-                    on_select,
-                    on_select_rows,
-                    export_name: Some(export_name.clone()),
-                    sync_url,
-                }).into_any(),
+                Load::Rows(data) => view! {
+                    <CutNotice lookup=grid_lookup.clone() data=data more=more />
+                    {RowsGrid(RowsGridProps {
+                        data,
+                        mode: grid_lookup.selection,
+                        on_select,
+                        on_select_rows,
+                        export_name: Some(grid_lookup.name.clone()),
+                        sync_url,
+                    })}
+                }.into_any(),
             }}
         </section>
+    }
+}
+
+/// Where the grid would be while the question cannot be sent: what it needs, or (for a lookup
+/// without a form, given values by an embedding page) what is wrong.
+#[component]
+fn FillIn(lookup: Arc<LookupDefinition>, problems: RwSignal<Vec<ParamProblem>>) -> impl IntoView {
+    move || {
+        let found = problems.get();
+        if found.is_empty() {
+            view! {
+                <div class="state" data-state="fill-in" role="status">
+                    <h2>{w(GridWord::FillInTitle)}</h2>
+                    <p>{fill(GridWord::FillInText, &[("parameters", &asked::labels(&lookup, true))])}</p>
+                </div>
+            }
+            .into_any()
+        } else if lookup.parameters.is_empty() {
+            view! {
+                <div class="state bad" data-state="question-problems" role="alert">
+                    <h2>{w(GridWord::FixQuestion)}</h2>
+                    <ul>{found.iter().map(|p| view! { <li>{asked::problem_text(&lookup, p)}</li> }).collect_view()}</ul>
+                </div>
+            }
+            .into_any()
+        } else {
+            ().into_any()
+        }
+    }
+}
+
+/// Above a cut answer: that it is cut, what narrows it, and a way to ask for more.
+#[component]
+fn CutNotice(lookup: Arc<LookupDefinition>, data: RwSignal<GridData>, more: Callback<u32>) -> impl IntoView {
+    move || {
+        let limit = data.with(GridData::cut)?;
+        let narrows = asked::labels(&lookup, false);
+        let text = if narrows.is_empty() {
+            w(GridWord::CutTextNoParameters).to_owned()
+        } else {
+            fill(GridWord::CutText, &[("parameters", &narrows)])
+        };
+        let next = more_rows(limit);
+        Some(view! {
+            <div class="state warn cut" data-state="cut" role="status">
+                <h2>{fill(GridWord::CutTitle, &[("rows", &count(limit as usize))])}</h2>
+                <p>{text}</p>
+                <div class="actions">
+                    {match next {
+                        Some(rows) => view! {
+                            <button class="secondary more" on:click=move |_| more.run(rows)>
+                                {fill(GridWord::AskForMore, &[("rows", &count(rows as usize))])}
+                            </button>
+                        }.into_any(),
+                        None => view! { <p class="muted">{w(GridWord::AtCeiling)}</p> }.into_any(),
+                    }}
+                </div>
+            </div>
+        })
     }
 }
 
@@ -169,9 +261,32 @@ struct Fetch {
     generation: StoredValue<u64>,
     /// The grid's owner: rows of a request live under it, not under the request's task.
     owner: Option<Owner>,
+    /// The question last asked (the values as typed).
+    question: RwSignal<Answers>,
+    /// The rows asked for: the lookup's limit, or more when the person asked.
+    limit: RwSignal<u32>,
+    /// What the last check of the question found.
+    problems: RwSignal<Vec<ParamProblem>>,
 }
 
 impl Fetch {
+    /// The person asks `answers`: checked, then (in the address too, as a new history entry
+    /// when `sync_url`) sent with the lookup's own row limit; or the form says what is wrong.
+    fn ask(&self, answers: Answers, sync_url: bool) {
+        if let Err(found) = self.lookup.query(&answers) {
+            self.problems.set(found);
+            return;
+        }
+        self.problems.set(Vec::new());
+        if sync_url && answers != self.question.get_untracked() {
+            crate::nav::push_query(&asked::to_query(&crate::nav::query(), &answers));
+        }
+        self.question.set(answers);
+        self.limit.set(self.lookup.row_limit());
+        self.attempt.set(0);
+        self.run();
+    }
+
     /// Asks the MES again; the rows so far stay until the new ones arrive.
     fn run(&self) {
         let Self {
@@ -181,9 +296,27 @@ impl Fetch {
             attempt,
             generation,
             owner,
+            question,
+            limit,
+            problems,
         } = self.clone();
         let this = generation.get_value() + 1;
         generation.set_value(this);
+        let query = match question.with_untracked(|q| lookup.query(q)) {
+            Ok(query) => query,
+            Err(found) => {
+                // A first visit lacking a required value is a form to fill in, not a mistake.
+                if found.iter().any(|p| p.kind != ParamProblemKind::Missing) {
+                    problems.set(found);
+                }
+                if let Load::Rows(old) = load.get_untracked() {
+                    old.dispose();
+                }
+                load.set(Load::Unasked);
+                return;
+            }
+        };
+        let limit = limit.get_untracked();
         if !matches!(load.get_untracked(), Load::Rows(_)) {
             load.set(Load::Loading);
         }
@@ -206,7 +339,9 @@ impl Fetch {
                 current: Box::new(move || generation.try_get_value() == Some(this)),
                 ..GridTarget::new(data).on_first_rows(show)
             };
-            let result = portal.run_lookup(&lookup, &mut target).await;
+            let result = portal
+                .run_lookup(&lookup, &query, max_rows_for(limit), &mut target)
+                .await;
             if generation.try_get_value() != Some(this) {
                 data.dispose();
                 return; // a newer request owns the grid
@@ -217,7 +352,7 @@ impl Fetch {
                     if let Some(show) = target.first_rows.take() {
                         show(); // no rows at all: the grid says so
                     }
-                    data.update(GridData::set_complete);
+                    data.update(|d| d.set_complete_within(limit));
                     attempt.set(0);
                 }
                 Err(e) => {

@@ -10,7 +10,7 @@ use super::browser::{
 };
 use super::format;
 use super::header::{ColumnMenu, FilterCells, HeaderCells};
-use crate::grid_model::interaction::{pick, row_window, scroll_to_show, status_line};
+use crate::grid_model::interaction::{Arrived, pick, row_window, scroll_to_show, status_line};
 use crate::grid_model::{Column, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};
 use crate::nav::{query as current_query, replace_query};
 use crate::words::{GridWord, w};
@@ -58,7 +58,11 @@ pub fn RowsGrid(
         status_line(
             g.shown_rows_tracked(),
             g.data.with(GridData::len),
-            g.data.with(GridData::is_complete),
+            g.data.with(|d| match (d.is_complete(), d.cut()) {
+                (false, _) => Arrived::SoFar,
+                (true, None) => Arrived::Whole,
+                (true, Some(_)) => Arrived::Cut,
+            }),
             g.selected.with(|s| s.len()),
         )
     };

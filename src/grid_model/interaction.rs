@@ -172,16 +172,29 @@ pub fn pick(selected: &mut BTreeSet<u32>, row: u32, mode: SelectionMode) {
     }
 }
 
-/// The grid's status line: how many rows, how many match, whether more are coming, how many
-/// are selected.
-pub fn status_line(shown: usize, total: usize, complete: bool, selected: usize) -> String {
+/// How much of the answer is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrived {
+    /// Rows are still arriving.
+    SoFar,
+    /// Every row the MES has.
+    Whole,
+    /// The first rows only: the MES had more than were asked for.
+    Cut,
+}
+
+/// The grid's status line: how many rows, how many match, whether more are coming or the list
+/// is cut, how many are selected.
+pub fn status_line(shown: usize, total: usize, arrived: Arrived, selected: usize) -> String {
     let (shown, total) = (count(shown), count(total));
     let numbers = [("shown", shown.as_str()), ("rows", total.as_str())];
-    let rows = match (complete, shown == total) {
-        (false, true) => fill(GridWord::RowsSoFar, &numbers),
-        (false, false) => fill(GridWord::RowsSoFarMatch, &numbers),
-        (true, true) => fill(GridWord::RowsTotal, &numbers),
-        (true, false) => fill(GridWord::RowsMatch, &numbers),
+    let rows = match (arrived, shown == total) {
+        (Arrived::SoFar, true) => fill(GridWord::RowsSoFar, &numbers),
+        (Arrived::SoFar, false) => fill(GridWord::RowsSoFarMatch, &numbers),
+        (Arrived::Whole, true) => fill(GridWord::RowsTotal, &numbers),
+        (Arrived::Whole, false) => fill(GridWord::RowsMatch, &numbers),
+        (Arrived::Cut, true) => fill(GridWord::RowsCut, &numbers),
+        (Arrived::Cut, false) => fill(GridWord::RowsCutMatch, &numbers),
     };
     if selected > 0 {
         fill(
@@ -413,16 +426,25 @@ mod tests {
 
     #[test]
     fn the_status_says_how_many_and_whether_more_come() {
-        assert_eq!(status_line(41_000, 41_000, false, 0), "41,000 rows so far…");
+        use Arrived::{Cut, SoFar, Whole};
+        assert_eq!(status_line(41_000, 41_000, SoFar, 0), "41,000 rows so far…");
         assert_eq!(
-            status_line(10, 41_000, false, 0),
+            status_line(10, 41_000, SoFar, 0),
             "10 of 41,000 rows so far match…"
         );
         assert_eq!(
-            status_line(100_000, 100_000, true, 2),
+            status_line(100_000, 100_000, Whole, 2),
             "100,000 rows · 2 selected"
         );
-        assert_eq!(status_line(0, 7, true, 0), "0 of 7 rows match");
-        assert_eq!(status_line(999, 1_000, true, 0), "999 of 1,000 rows match");
+        assert_eq!(status_line(0, 7, Whole, 0), "0 of 7 rows match");
+        assert_eq!(status_line(999, 1_000, Whole, 0), "999 of 1,000 rows match");
+        assert_eq!(
+            status_line(5_000, 5_000, Cut, 0),
+            "the first 5,000 rows — the MES has more"
+        );
+        assert_eq!(
+            status_line(12, 5_000, Cut, 1),
+            "12 of the first 5,000 rows match — the MES has more · 1 selected"
+        );
     }
 }

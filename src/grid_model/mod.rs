@@ -3,6 +3,7 @@
 
 pub mod cells;
 pub mod interaction;
+pub mod question;
 pub mod state;
 
 pub use interaction::{BUFFER_ROWS, ROW_HEIGHT};
@@ -51,6 +52,8 @@ pub struct GridData {
     value_column: Option<String>,
     /// Every row is in (the answer ended).
     complete: bool,
+    /// The answer was cut at this many rows: the MES had more.
+    cut: Option<u32>,
     /// Collation ranks of text columns, made at their first sort.
     ranks: RankCache,
 }
@@ -163,9 +166,25 @@ impl GridData {
         self.rows.shrink_to_fit();
     }
 
+    /// Marks the answer complete, as an answer to a question limited to `limit` rows: one past
+    /// the limit says the MES had more, and goes (see [`mes_client::ask::is_cut`]).
+    pub fn set_complete_within(&mut self, limit: u32) {
+        if mes_client::ask::is_cut(self.rows.len(), limit) {
+            self.rows.truncate(limit as usize);
+            self.cut = Some(limit);
+            self.refresh();
+        }
+        self.set_complete();
+    }
+
     /// Whether every row is in.
     pub fn is_complete(&self) -> bool {
         self.complete
+    }
+
+    /// The limit the answer was cut at, when the MES had more rows than were asked for.
+    pub fn cut(&self) -> Option<u32> {
+        self.cut
     }
 
     /// What the decoded rows hold on the heap.
@@ -355,7 +374,8 @@ impl GridData {
     }
 
     /// The filtered rows, in view order, as CSV (RFC 4180; cells that a spreadsheet would run as
-    /// formulas are prefixed with `'`).
+    /// formulas are prefixed with `'`). A cut answer ends with a line that says so: a file of the
+    /// first rows never passes for the whole list.
     pub fn to_csv(&self, order: &[u32]) -> String {
         let mut out = String::new();
         let line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>| {
@@ -369,6 +389,13 @@ impl GridData {
                 &mut out,
                 &mut (0..self.columns.len()).map(|c| self.cell(i as usize, c)),
             );
+        }
+        if let Some(limit) = self.cut {
+            let said = fill(
+                GridWord::CsvCut,
+                &[("rows", &crate::words::count(limit as usize))],
+            );
+            line(&mut out, &mut std::iter::once(said.as_str()));
         }
         out
     }

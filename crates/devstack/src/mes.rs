@@ -99,7 +99,7 @@ impl MesState {
         let fresh = !path.exists();
         let mut db = Connection::open(&path).map_err(std::io::Error::other)?;
         if fresh {
-            seed::seed(&mut db, options.seed_rows).map_err(std::io::Error::other)?;
+            seed::seed(&mut db, options.seed_rows, now_seconds()).map_err(std::io::Error::other)?;
             tracing::info!(rows = options.seed_rows, path = %path.display(), "seeded the MES database");
         }
         let mut http = reqwest::Client::builder()
@@ -328,6 +328,11 @@ pub fn is_service_token(claims: &serde_json::Value) -> bool {
     system && own_behalf
 }
 
+/// Seconds since the epoch, now.
+fn now_seconds() -> i64 {
+    i64::try_from(crate::util::now()).unwrap_or(i64::MAX)
+}
+
 /// The Default Background User's name, from System_Attr 199, cached like the middleware does.
 fn background_user(state: &MesState) -> String {
     let mut cache = state.background_user.lock().unwrap_or_else(|e| e.into_inner());
@@ -349,68 +354,172 @@ fn background_user(state: &MesState) -> String {
     name
 }
 
+/// One parameter of a `/filter` or `/key` endpoint: its name in the query, the column it reads
+/// and how.
+struct Filter {
+    param: &'static str,
+    column: &'static str,
+    test: Test,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Test {
+    /// The column equals the value.
+    Equals,
+    /// A time column at or after the value (a date and time, read in `tz_id`).
+    From,
+    /// A time column at or before the value.
+    Until,
+    /// A time column within the last N whole hours.
+    LastHours,
+}
+
+const fn eq(param: &'static str, column: &'static str) -> Filter {
+    Filter {
+        param,
+        column,
+        test: Test::Equals,
+    }
+}
+
+const fn timed(param: &'static str, column: &'static str, test: Test) -> Filter {
+    Filter { param, column, test }
+}
+
+/// What an endpoint takes, as the middleware's actions bind them.
+enum Takes {
+    /// The plain V3 list: a filter on any stored column by its name.
+    AnyColumn,
+    /// A `/filter` action's own parameters; any other is refused.
+    Only(&'static [Filter]),
+    /// A `/key` action: one record by its key (required), answered as an object.
+    Key(&'static [Filter]),
+}
+
 struct Endpoint {
     path: &'static str,
     table: &'static str,
     privilege: &'static str,
     required: &'static [&'static str],
+    takes: Takes,
+}
+
+const fn list(path: &'static str, table: &'static str, privilege: &'static str) -> Endpoint {
+    Endpoint {
+        path,
+        table,
+        privilege,
+        required: &[],
+        takes: Takes::AnyColumn,
+    }
+}
+
+const fn filter(
+    path: &'static str,
+    table: &'static str,
+    privilege: &'static str,
+    only: &'static [Filter],
+) -> Endpoint {
+    Endpoint {
+        path,
+        table,
+        privilege,
+        required: &[],
+        takes: Takes::Only(only),
+    }
+}
+
+const fn key(
+    path: &'static str,
+    table: &'static str,
+    privilege: &'static str,
+    key: &'static [Filter],
+) -> Endpoint {
+    Endpoint {
+        path,
+        table,
+        privilege,
+        required: &[],
+        takes: Takes::Key(key),
+    }
 }
 
 const ENDPOINTS: &[Endpoint] = &[
-    Endpoint {
-        path: "v3/entity",
-        table: "entity",
-        privilege: "view_entities",
-        required: &[],
-    },
-    Endpoint {
-        path: "v3/entity/key",
-        table: "entity",
-        privilege: "view_entities",
-        required: &["ent_id"],
-    },
+    list("v3/entity", "entity", "view_entities"),
+    key(
+        "v3/entity/key",
+        "entity",
+        "view_entities",
+        &[eq("ent_id", "ent_id")],
+    ),
     Endpoint {
         path: "v3/entity/name",
         table: "entity",
         privilege: "view_entities",
         required: &["ent_name"],
+        takes: Takes::AnyColumn,
     },
-    Endpoint {
-        path: "v3/entity/filter",
-        table: "entity",
-        privilege: "view_entities",
-        required: &[],
-    },
-    Endpoint {
-        path: "v3/item",
-        table: "item",
-        privilege: "view_items",
-        required: &[],
-    },
-    Endpoint {
-        path: "v3/lot",
-        table: "lot",
-        privilege: "view_lots",
-        required: &[],
-    },
-    Endpoint {
-        path: "v3/user",
-        table: "mes_user",
-        privilege: "view_users",
-        required: &[],
-    },
-    Endpoint {
-        path: "v3/job",
-        table: "job",
-        privilege: "view_jobs",
-        required: &[],
-    },
-    Endpoint {
-        path: "v3/wo",
-        table: "wo",
-        privilege: "view_work_orders",
-        required: &[],
-    },
+    list("v3/entity/filter", "entity", "view_entities"),
+    list("v3/item", "item", "view_items"),
+    key("v3/item/key", "item", "view_items", &[eq("item_id", "item_id")]),
+    filter(
+        "v3/item/filter",
+        "item",
+        "view_items",
+        &[eq("item_class_id", "item_class_id"), eq("uom_id", "uom_id")],
+    ),
+    list("v3/lot", "lot", "view_lots"),
+    key("v3/lot/key", "lot", "view_lots", &[eq("lot_no", "lot_no")]),
+    filter(
+        "v3/lot/filter",
+        "lot",
+        "view_lots",
+        &[
+            eq("item_id", "item_id"),
+            eq("status", "status"),
+            timed("created_from", "created_at", Test::From),
+            timed("created_to", "created_at", Test::Until),
+        ],
+    ),
+    list("v3/user", "mes_user", "view_users"),
+    list("v3/job", "job", "view_jobs"),
+    // The job queue: by entity, work order, state and the last N hours.
+    filter(
+        "v3/job/filter",
+        "job",
+        "view_jobs",
+        &[
+            eq("ent_id", "run_ent_id"),
+            eq("wo_id", "wo_id"),
+            eq("state", "state"),
+            timed("lastNhrs", "sched_start_at", Test::LastHours),
+        ],
+    ),
+    list("v3/wo", "wo", "view_work_orders"),
+    key("v3/wo/key", "wo", "view_work_orders", &[eq("wo_id", "wo_id")]),
+    filter(
+        "v3/wo/filter",
+        "wo",
+        "view_work_orders",
+        &[
+            eq("item_id", "item_id"),
+            eq("state", "state"),
+            timed("release_from", "release_time_at", Test::From),
+            timed("release_to", "release_time_at", Test::Until),
+        ],
+    ),
+    // Consumption: which lot went into which finished lot (genealogy's one link).
+    filter(
+        "v3/item_cons/filter",
+        "item_cons",
+        "view_lots",
+        &[
+            eq("lot_no", "lot_no"),
+            eq("fg_lot_no", "fg_lot_no"),
+            eq("wo_id", "wo_id"),
+            eq("item_id", "item_id"),
+        ],
+    ),
 ];
 
 /// `tz_id` as a fixed offset in seconds: `UTC`, `+02:00`, `-05:30`, `UTC+01:00`.
@@ -505,7 +614,11 @@ async fn lookup(
             "The request is invalid: a parameter is too long.",
         );
     }
-    let asked = Asked { filters, max_rows };
+    let asked = Asked {
+        filters,
+        max_rows,
+        offset,
+    };
     let db = state.db.clone();
     let ep_index = ENDPOINTS.iter().position(|e| e.path == ep.path).unwrap_or(0);
     let is_user = matches!(caller, Caller::User(_));
@@ -569,6 +682,8 @@ struct Plan {
     sql: String,
     values: Vec<String>,
     stored: Vec<String>,
+    /// A `/key` answer: the one record as an object, not an array.
+    record: bool,
 }
 
 /// What a lookup request asks beyond its endpoint: the filters (its query parameters but the
@@ -576,6 +691,8 @@ struct Plan {
 struct Asked {
     filters: Vec<(String, String)>,
     max_rows: Option<u32>,
+    /// The `tz_id` offset date parameters are read in, seconds ahead of UTC.
+    offset: i64,
 }
 
 /// The MES's checks (active user, privilege, parameters, entity access) and the query to run.
@@ -630,7 +747,11 @@ fn plan_lookup(
         stored.push(name.map_err(internal)?);
     }
     stored.retain(|c| c != "restricted");
-    for required in ep.required {
+    let keys = match &ep.takes {
+        Takes::Key(keys) => keys.iter().map(|f| f.param).collect(),
+        _ => Vec::new(),
+    };
+    for required in ep.required.iter().chain(&keys) {
         if !filters.iter().any(|(k, _)| k.eq_ignore_ascii_case(required)) {
             return Err(Failure(
                 StatusCode::BAD_REQUEST,
@@ -641,7 +762,22 @@ fn plan_lookup(
     let mut filter_sql = String::new();
     let mut values: Vec<String> = Vec::new();
     for (k, v) in filters {
-        let Some(column) = stored.iter().find(|c| c.eq_ignore_ascii_case(k)) else {
+        let (column, test) = match &ep.takes {
+            Takes::AnyColumn => (
+                stored
+                    .iter()
+                    .find(|c| c.eq_ignore_ascii_case(k))
+                    .map(String::as_str),
+                Test::Equals,
+            ),
+            Takes::Only(taken) | Takes::Key(taken) => {
+                match taken.iter().find(|f| f.param.eq_ignore_ascii_case(k)) {
+                    Some(f) => (Some(f.column), f.test),
+                    None => (None, Test::Equals),
+                }
+            }
+        };
+        let Some(column) = column else {
             return Err(Failure(
                 StatusCode::BAD_REQUEST,
                 format!(
@@ -651,8 +787,29 @@ fn plan_lookup(
                 ),
             ));
         };
-        values.push(v.clone());
-        filter_sql.push_str(&format!(" AND {column} = ?{}", values.len()));
+        let (operator, value) = match test {
+            Test::Equals => ("=", v.clone()),
+            Test::From | Test::Until => {
+                let Some(at) = seed::parse_time(v.trim(), asked.offset) else {
+                    return Err(Failure(
+                        StatusCode::BAD_REQUEST,
+                        format!("The request is invalid: {k} is not a date and time (yyyy-MM-ddTHH:mm:ss)."),
+                    ));
+                };
+                (if test == Test::From { ">=" } else { "<=" }, at.to_string())
+            }
+            Test::LastHours => {
+                let Some(hours) = v.trim().parse::<i64>().ok().filter(|h| *h > 0) else {
+                    return Err(Failure(
+                        StatusCode::BAD_REQUEST,
+                        format!("The request is invalid: {k} must be a whole number of hours."),
+                    ));
+                };
+                (">=", (now_seconds() - hours.saturating_mul(3_600)).to_string())
+            }
+        };
+        values.push(value);
+        filter_sql.push_str(&format!(" AND {column} {operator} ?{}", values.len()));
     }
     if ep.table == "entity" {
         values.push(identity.to_owned());
@@ -660,7 +817,7 @@ fn plan_lookup(
             " AND (restricted = 0 OR ent_id IN (SELECT ent_id FROM user_ent_grant WHERE user_id = ?{}))",
             values.len()
         ));
-        if !ep.required.is_empty() {
+        if !ep.required.is_empty() || !keys.is_empty() {
             // A lookup by key or name of an entity the caller may not see is a privilege error.
             let hidden_sql = filter_sql.replace(" AND (restricted = 0 OR", " AND NOT (restricted = 0 OR");
             let hidden: i64 = db
@@ -681,10 +838,31 @@ fn plan_lookup(
         ep.table
     );
     sql.push_str(" ORDER BY rowid");
-    if let Some(n) = max_rows {
+    let record = matches!(ep.takes, Takes::Key(_));
+    if record {
+        let found: i64 = db
+            .query_row(
+                &format!("SELECT COUNT(*) FROM ({sql})"),
+                rusqlite::params_from_iter(values.iter()),
+                |r| r.get(0),
+            )
+            .map_err(internal)?;
+        if found == 0 {
+            return Err(Failure(
+                StatusCode::NOT_FOUND,
+                format!("No {} was found with the key given.", ep.table),
+            ));
+        }
+        sql.push_str(" LIMIT 1");
+    } else if let Some(n) = max_rows {
         sql.push_str(&format!(" LIMIT {n}"));
     }
-    Ok(Plan { sql, values, stored })
+    Ok(Plan {
+        sql,
+        values,
+        stored,
+        record,
+    })
 }
 
 /// Bytes gathered before a piece is sent.
@@ -698,11 +876,16 @@ fn write_rows(
     offset: i64,
     mut send: impl FnMut(String) -> bool,
 ) -> rusqlite::Result<()> {
-    let Plan { sql, values, stored } = plan;
+    let Plan {
+        sql,
+        values,
+        stored,
+        record,
+    } = plan;
     let mut stmt = db.prepare(sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(values.iter()))?;
     // Written by hand so the keys keep the stored procedure's column order.
-    let mut out = String::from("[");
+    let mut out = String::from(if *record { "" } else { "[" });
     let mut first = true;
     while let Some(row) = rows.next()? {
         if out.len() >= PIECE && !send(std::mem::take(&mut out)) {
@@ -740,7 +923,9 @@ fn write_rows(
         }
         out.push('}');
     }
-    out.push(']');
+    if !*record {
+        out.push(']');
+    }
     send(out);
     Ok(())
 }

@@ -1,10 +1,118 @@
-//! A plausible plant, generated deterministically: the same `rows` gives the same data.
+//! A plausible plant, generated deterministically: the same `rows` on the same day gives the same
+//! data. Times run up to the day it is seeded (the last 300 days; work orders and their jobs the
+//! last 30 days and the next 5), so "the last 8 hours" finds something. A fixed genealogy
+//! ([`GENEALOGY`]) sits beside the generated lots, with a rework loop.
 
 use rusqlite::{Connection, params};
 
 /// Default number of rows in the big tables (items, lots, jobs).
 pub const DEFAULT_ROWS: usize = 2_000;
+#[cfg(test)]
 const EPOCH_2026: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+const DAY: i64 = 86_400;
+
+/// A fixed lot genealogy, as consumption records `(consumed lot, its item, finished lot, its
+/// item, work order)`: raw tomatoes, sugar, salt and jars go into two sauce bases, which go into
+/// three finished lots; the tomatoes and the jars go into several. `L26-RW-A` and `L26-RW-B`
+/// are a rework loop (each went into the other), as real MES data can hold.
+pub const GENEALOGY: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "L26-RAW-TOM-01",
+        "RM-TOMATO",
+        "L26-MIX-0001",
+        "SFG-SAUCE-BASE",
+        "WO-GEN-01",
+    ),
+    (
+        "L26-RAW-SUG-01",
+        "RM-SUGAR",
+        "L26-MIX-0001",
+        "SFG-SAUCE-BASE",
+        "WO-GEN-01",
+    ),
+    (
+        "L26-RAW-TOM-01",
+        "RM-TOMATO",
+        "L26-MIX-0002",
+        "SFG-SAUCE-BASE",
+        "WO-GEN-02",
+    ),
+    (
+        "L26-RAW-SALT-01",
+        "RM-SALT",
+        "L26-MIX-0002",
+        "SFG-SAUCE-BASE",
+        "WO-GEN-02",
+    ),
+    (
+        "L26-MIX-0001",
+        "SFG-SAUCE-BASE",
+        "L26-FG-0001",
+        "FG-SAUCE-370",
+        "WO-GEN-03",
+    ),
+    (
+        "L26-PKG-JAR-01",
+        "PKG-JAR-370",
+        "L26-FG-0001",
+        "FG-SAUCE-370",
+        "WO-GEN-03",
+    ),
+    (
+        "L26-MIX-0001",
+        "SFG-SAUCE-BASE",
+        "L26-FG-0002",
+        "FG-SAUCE-370",
+        "WO-GEN-04",
+    ),
+    (
+        "L26-MIX-0002",
+        "SFG-SAUCE-BASE",
+        "L26-FG-0002",
+        "FG-SAUCE-370",
+        "WO-GEN-04",
+    ),
+    (
+        "L26-PKG-JAR-01",
+        "PKG-JAR-370",
+        "L26-FG-0002",
+        "FG-SAUCE-370",
+        "WO-GEN-04",
+    ),
+    (
+        "L26-MIX-0002",
+        "SFG-SAUCE-BASE",
+        "L26-FG-0003",
+        "FG-SAUCE-370",
+        "WO-GEN-05",
+    ),
+    (
+        "L26-PKG-JAR-01",
+        "PKG-JAR-370",
+        "L26-FG-0003",
+        "FG-SAUCE-370",
+        "WO-GEN-05",
+    ),
+    (
+        "L26-RW-A",
+        "SFG-SAUCE-BASE",
+        "L26-RW-B",
+        "SFG-SAUCE-BASE",
+        "WO-GEN-06",
+    ),
+    (
+        "L26-RW-B",
+        "SFG-SAUCE-BASE",
+        "L26-RW-A",
+        "SFG-SAUCE-BASE",
+        "WO-GEN-07",
+    ),
+];
+
+/// Midnight UTC of the day `seconds` falls in.
+fn midnight(seconds: i64) -> i64 {
+    seconds - seconds.rem_euclid(DAY)
+}
 
 /// splitmix64: small, fast, deterministic.
 struct Rng(u64);
@@ -66,8 +174,10 @@ pub const MES_USERS: [(&str, &str, bool, &str, &str); 4] = [
     ),
 ];
 
-/// Creates the schema and fills it.
-pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
+/// Creates the schema and fills it, with times up to `now` (seconds since the epoch).
+pub fn seed(db: &mut Connection, rows: usize, now: i64) -> rusqlite::Result<()> {
+    let epoch = midnight(now) - 300 * DAY;
+    let recent = midnight(now) - 30 * DAY;
     let tx = db.transaction()?;
     tx.execute_batch(
         "CREATE TABLE entity (ent_id INTEGER PRIMARY KEY, ent_name TEXT NOT NULL, description TEXT, parent_ent_id INTEGER,
@@ -80,6 +190,8 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
              release_time_at INTEGER NOT NULL, due_at INTEGER NOT NULL);
          CREATE TABLE job (wo_id TEXT NOT NULL, oper_id TEXT NOT NULL, seq_no INTEGER NOT NULL, job_desc TEXT NOT NULL, run_ent_id INTEGER NOT NULL,
              state TEXT NOT NULL, qty_reqd REAL NOT NULL, sched_start_at INTEGER NOT NULL, PRIMARY KEY (wo_id, oper_id, seq_no));
+         CREATE TABLE item_cons (cons_id INTEGER PRIMARY KEY, wo_id TEXT NOT NULL, ent_id INTEGER, item_id TEXT NOT NULL, lot_no TEXT NOT NULL,
+             fg_item_id TEXT NOT NULL, fg_lot_no TEXT NOT NULL, qty_cons REAL NOT NULL, uom_id TEXT NOT NULL, cons_at INTEGER NOT NULL);
          CREATE TABLE mes_user (user_id TEXT PRIMARY KEY COLLATE NOCASE, user_desc TEXT NOT NULL, active INTEGER NOT NULL,
              default_dept_id TEXT NOT NULL, email_address TEXT NOT NULL);
          CREATE TABLE user_ent_grant (user_id TEXT NOT NULL COLLATE NOCASE, ent_id INTEGER NOT NULL);
@@ -100,7 +212,7 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
          -> rusqlite::Result<i64> {
             let id = ent_id;
             ent_id += 1;
-            let edited = EPOCH_2026 + rng.below(300 * 86_400) as i64;
+            let edited = epoch + rng.below(300 * 86_400) as i64;
             ent.execute(params![
                 id,
                 name,
@@ -202,7 +314,7 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
                 rng.pick(&classes),
                 rng.pick(&uoms),
                 cost,
-                EPOCH_2026 + rng.below(300 * 86_400) as i64
+                epoch + rng.below(300 * 86_400) as i64
             ])?;
             items.push(id);
         }
@@ -215,7 +327,7 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
                 (rng.below(50_000) as f64) / 10.0,
                 rng.pick(&uoms),
                 rng.pick(&["Released", "Quarantine", "Consumed", "On hold"]),
-                EPOCH_2026 + rng.below(300 * 86_400) as i64
+                epoch + rng.below(300 * 86_400) as i64
             ])?;
         }
         let orders = (rows / 10).max(1);
@@ -225,7 +337,7 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
             let wo_id = format!("WO-{:06}", w + 1);
             let item = &items[rng.below(items.len() as u64) as usize];
             let qty = (100 + rng.below(10_000)) as f64;
-            let release = EPOCH_2026 + rng.below(300 * 86_400) as i64;
+            let release = recent + rng.below(35 * DAY as u64) as i64;
             let state = rng.pick(&["New", "Released", "Running", "Complete", "Cancelled"]);
             wo.execute(params![
                 wo_id,
@@ -257,6 +369,7 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
             }
         }
     }
+    genealogy(&tx, rows, now, &mut rng, &runnable)?;
     for (id, desc, active, dept, email) in MES_USERS {
         tx.execute(
             "INSERT INTO mes_user VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -284,6 +397,86 @@ pub fn seed(db: &mut Connection, rows: usize) -> rusqlite::Result<()> {
         [],
     )?;
     tx.commit()
+}
+
+/// The consumption records: [`GENEALOGY`] with its lots, then one generated record for each lot
+/// in the second half of the generated ones, consuming a lot of the first half (so the generated
+/// genealogy has no loop).
+fn genealogy(
+    tx: &rusqlite::Transaction<'_>,
+    rows: usize,
+    now: i64,
+    rng: &mut Rng,
+    runnable: &[i64],
+) -> rusqlite::Result<()> {
+    let mut lot = tx.prepare("INSERT OR IGNORE INTO lot VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+    let mut cons = tx.prepare(
+        "INSERT INTO item_cons (wo_id, ent_id, item_id, lot_no, fg_item_id, fg_lot_no, qty_cons, uom_id, cons_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let mut item = tx.prepare("INSERT OR IGNORE INTO item VALUES (?1, ?2, ?3, 'KG', 1.0, ?4)")?;
+    for (i, &(lot_no, item_id, fg_lot_no, fg_item_id, wo_id)) in GENEALOGY.iter().enumerate() {
+        let at = midnight(now) - 20 * DAY + (i as i64) * 3 * 3_600;
+        for id in [item_id, fg_item_id] {
+            let class = id.split('-').next().unwrap_or_default();
+            item.execute(params![id, id.replace('-', " ").to_lowercase(), class, at])?;
+        }
+        lot.execute(params![lot_no, item_id, 500.0, "KG", "Consumed", at - DAY])?;
+        lot.execute(params![fg_lot_no, fg_item_id, 1_000.0, "KG", "Released", at])?;
+        let ent = runnable[i % runnable.len().max(1)];
+        cons.execute(params![
+            wo_id, ent, item_id, lot_no, fg_item_id, fg_lot_no, 100.0, "KG", at
+        ])?;
+    }
+    for i in rows / 2..rows {
+        let consumed = rng.below((rows / 2).max(1) as u64) as usize;
+        let (fg_lot, lot_no) = (format!("L26-{:07}", i + 1), format!("L26-{:07}", consumed + 1));
+        let item_of = |lot: &str| -> rusqlite::Result<String> {
+            tx.query_row("SELECT item_id FROM lot WHERE lot_no = ?1", [lot], |r| r.get(0))
+        };
+        let (Ok(item_id), Ok(fg_item_id)) = (item_of(&lot_no), item_of(&fg_lot)) else {
+            continue;
+        };
+        let ent = runnable[rng.below(runnable.len() as u64) as usize];
+        let at = midnight(now) - rng.below(300 * DAY as u64) as i64;
+        let wo = format!("WO-{:06}", 1 + rng.below((rows / 10).max(1) as u64));
+        let qty = (rng.below(5_000) as f64) / 10.0;
+        cons.execute(params![
+            wo, ent, item_id, lot_no, fg_item_id, fg_lot, qty, "KG", at
+        ])?;
+    }
+    Ok(())
+}
+
+/// Seconds since the epoch of `YYYY-MM-DDTHH:MM:SS` read as a time `offset` seconds ahead of
+/// UTC; `None` for anything else (the inverse of [`format_time`]).
+pub fn parse_time(text: &str, offset: i64) -> Option<i64> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(r)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (hh, mm, ss) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let seconds = days * DAY + hh * 3_600 + mm * 60 + ss - offset;
+    // A day past its month's end (02-30) does not come back as written.
+    (format_time(seconds, offset) == text).then_some(seconds)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` for seconds since the epoch shifted by `offset` seconds (proleptic Gregorian).
@@ -319,5 +512,28 @@ mod tests {
             "2025-12-31T23:00:00"
         );
         assert_eq!(super::format_time(951_782_400, 0), "2000-02-29T00:00:00");
+    }
+
+    #[test]
+    fn reads_times_back_in_a_time_zone() {
+        assert_eq!(
+            super::parse_time("2026-01-01T00:00:00", 0),
+            Some(super::EPOCH_2026)
+        );
+        assert_eq!(
+            super::parse_time("2026-01-01T01:00:00", 3_600),
+            Some(super::EPOCH_2026),
+            "01:00 at +01:00 is midnight UTC"
+        );
+        assert_eq!(super::parse_time("2000-02-29T00:00:00", 0), Some(951_782_400));
+        for bad in [
+            "2026-02-30T00:00:00",
+            "2026-01-01T24:00:00",
+            "2026-01-01",
+            "2026-01-01T00:00:00Z",
+            "2026-0a-01T00:00:00",
+        ] {
+            assert_eq!(super::parse_time(bad, 0), None, "{bad}");
+        }
     }
 }

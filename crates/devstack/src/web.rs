@@ -67,16 +67,36 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
             "audience": o.audience,
             "client_id": o.client_id,
             "scope": o.audience,
+            "time_zone": "+01:00",
         }],
         "embed_origins": o.embed_origins,
         "lookups": [
             { "name": "Entities", "web_api": "MES", "endpoint": "v3/entity", "value_column": "ent_id",
               "display_columns": ["ent_id", "ent_name", "description", "parent_ent_id", "can_run_jobs", "last_edit_at_local"] },
-            { "name": "Items", "web_api": "MES", "endpoint": "v3/item", "value_column": "item_id" },
+            { "name": "Items", "web_api": "MES", "endpoint": "v3/item", "value_column": "item_id", "max_rows": 1000000 },
             { "name": "Lots", "web_api": "MES", "endpoint": "v3/lot", "value_column": "lot_no", "selection": "multi" },
             { "name": "Work orders", "web_api": "MES", "endpoint": "v3/wo", "value_column": "wo_id" },
             { "name": "Jobs", "web_api": "MES", "endpoint": "v3/job", "value_column": "wo_id" },
-            { "name": "Users", "web_api": "MES", "endpoint": "v3/user", "value_column": "user_id" }
+            { "name": "Users", "web_api": "MES", "endpoint": "v3/user", "value_column": "user_id" },
+            { "name": "Job queue", "web_api": "MES", "endpoint": "v3/job/filter", "value_column": "wo_id",
+              "parameters": [
+                { "name": "ent_id", "label": "Entity", "kind": "number" },
+                { "name": "state", "label": "State", "kind": "choice", "choices": ["New", "Ready", "Running", "Complete", "On hold"] },
+                { "name": "lastNhrs", "label": "Last hours", "kind": "last_hours", "default": "24" }
+              ] },
+            { "name": "Work orders released", "web_api": "MES", "endpoint": "v3/wo/filter", "value_column": "wo_id",
+              "parameters": [
+                { "name": "release_from", "label": "Released", "kind": "date_range", "until": "release_to" },
+                { "name": "state", "label": "State", "kind": "choice", "choices": ["New", "Released", "Running", "Complete", "Cancelled"] },
+                { "name": "item_id", "label": "Item" }
+              ] },
+            { "name": "Lots of an item", "web_api": "MES", "endpoint": "v3/lot/filter", "value_column": "lot_no", "max_rows": 500,
+              "parameters": [
+                { "name": "item_id", "label": "Item" },
+                { "name": "status", "label": "Status", "kind": "choice", "choices": ["Released", "Quarantine", "Consumed", "On hold"] }
+              ] },
+            { "name": "Consumption of a lot", "web_api": "MES", "endpoint": "v3/item_cons/filter", "value_column": "fg_lot_no",
+              "parameters": [ { "name": "lot_no", "label": "Consumed lot", "required": true } ] }
         ],
     });
     if o.hostile

@@ -164,7 +164,7 @@ async fn mes_users_privileges_and_restricted_entities() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body[0]["ent_name"], "Quality Lab");
+    assert_eq!(body["ent_name"], "Quality Lab", "a key answers the record itself");
     let (_, all) = m.get("v3/entity", &m.user_token("PLANT\\quinn"), &[], &[]).await;
     let (_, alice) = m.get("v3/entity", &m.user_token("PLANT\\alice"), &[], &[]).await;
     assert!(
@@ -440,7 +440,15 @@ async fn seeding_is_deterministic_and_scales() {
     let b = mes("mes-seed-b", |o| o.seed_rows = 5_000).await;
     let (_, rows_a) = a.get("v3/lot", &a.user_token("PLANT\\alice"), &[], &[]).await;
     let (_, rows_b) = b.get("v3/lot", &b.user_token("PLANT\\alice"), &[], &[]).await;
-    assert_eq!(rows_a.as_array().map(Vec::len), Some(5_000));
+    let genealogy: std::collections::BTreeSet<&str> = devstack::seed::GENEALOGY
+        .iter()
+        .flat_map(|g| [g.0, g.2])
+        .collect();
+    assert_eq!(
+        rows_a.as_array().map(Vec::len),
+        Some(5_000 + genealogy.len()),
+        "the generated lots and the genealogy's"
+    );
     assert_eq!(rows_a, rows_b, "same size, same plant");
     let (_, jobs) = a.get("v3/job", &a.user_token("PLANT\\alice"), &[], &[]).await;
     assert_eq!(
@@ -486,4 +494,147 @@ async fn hostile_modes_are_off_unless_a_test_asks() {
         "the corpus sits behind the token check like every lookup"
     );
     assert!(hostile.stack.aim.set_tamper(None).is_ok());
+}
+
+/// Consumption records of a lot (`lot_no`) or into a finished lot (`fg_lot_no`), as lot numbers.
+async fn consumption(m: &Mes, token: &str, by: &str, lot: &str) -> Vec<String> {
+    let (status, rows) = m.get("v3/item_cons/filter", token, &[(by, lot)], &[]).await;
+    assert_eq!(status, StatusCode::OK, "{by}={lot}: {rows}");
+    let other = if by == "lot_no" { "fg_lot_no" } else { "lot_no" };
+    let mut lots: Vec<String> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r[other].as_str().map(str::to_owned))
+        .collect();
+    lots.sort();
+    lots
+}
+
+#[tokio::test]
+async fn filter_endpoints_take_their_own_parameters_and_keys_answer_one_record() {
+    let m = mes("mes-filter", |_| {}).await;
+    let token = m.user_token("PLANT\\alice");
+    // Genealogy, both ways: a raw lot went into two sauce bases, a finished lot came from two.
+    assert_eq!(
+        consumption(&m, &token, "lot_no", "L26-RAW-TOM-01").await,
+        ["L26-MIX-0001", "L26-MIX-0002"]
+    );
+    assert_eq!(
+        consumption(&m, &token, "fg_lot_no", "L26-FG-0002").await,
+        ["L26-MIX-0001", "L26-MIX-0002", "L26-PKG-JAR-01"]
+    );
+    assert_eq!(
+        consumption(&m, &token, "lot_no", "L26-RW-A").await,
+        ["L26-RW-B"],
+        "the rework loop"
+    );
+    assert_eq!(consumption(&m, &token, "lot_no", "L26-RW-B").await, ["L26-RW-A"]);
+    // A key answers the record as an object; a missing one is 404.
+    let (status, lot) = m
+        .get("v3/lot/key", &token, &[("lot_no", "L26-FG-0001")], &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(lot["lot_no"], "L26-FG-0001");
+    assert_eq!(lot["item_id"], "FG-SAUCE-370");
+    let (status, body) = m.get("v3/lot/key", &token, &[("lot_no", "L26-NONE")], &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = m.get("v3/wo/key", &token, &[], &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a key without its key");
+    // A /filter action binds its own parameters only; a column it does not take is refused.
+    let (status, body) = m
+        .get(
+            "v3/lot/filter",
+            &token,
+            &[("qty", "5"), ("item_id", "RM-TOMATO")],
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["Message"].as_str().is_some_and(|t| t.contains("\"qty\"")),
+        "{body}"
+    );
+    let (_, tomatoes) = m
+        .get("v3/lot/filter", &token, &[("item_id", "RM-TOMATO")], &[])
+        .await;
+    assert_eq!(tomatoes.as_array().map(Vec::len), Some(1));
+    m.stack.stop().await;
+}
+
+#[tokio::test]
+async fn dates_are_read_in_tz_id_and_the_job_queue_counts_hours_back_from_now() {
+    let m = mes("mes-filter-time", |_| {}).await;
+    let token = m.user_token("PLANT\\alice");
+    let (_, all) = m.get("v3/wo", &token, &[], &[]).await;
+    let all = all.as_array().expect("rows");
+    // The release time of one work order, in UTC as the MES writes it.
+    let chosen = &all[all.len() / 2];
+    let utc = chosen["release_time_at_utc"]
+        .as_str()
+        .expect("utc")
+        .trim_end_matches('Z');
+    let released = |rows: &Value| -> bool {
+        rows.as_array()
+            .is_some_and(|r| r.iter().any(|w| w["wo_id"] == chosen["wo_id"]))
+    };
+    let (status, exact) = m
+        .get(
+            "v3/wo/filter",
+            &token,
+            &[("release_from", utc), ("release_to", utc)],
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{exact}");
+    assert!(released(&exact), "from and to the same second, in UTC: {exact}");
+    let (_, shifted) = m
+        .get(
+            "v3/wo/filter",
+            &token,
+            &[("release_from", utc), ("release_to", utc)],
+            &[("tz_id", "+02:00")],
+        )
+        .await;
+    assert!(
+        !released(&shifted),
+        "the same wall time two hours east is another instant"
+    );
+    let (status, body) = m
+        .get("v3/wo/filter", &token, &[("release_from", "yesterday")], &[])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["Message"]
+            .as_str()
+            .is_some_and(|t| t.contains("release_from")),
+        "{body}"
+    );
+    // The job queue: the last N hours from now.
+    let (_, day) = m.get("v3/job/filter", &token, &[("lastNhrs", "24")], &[]).await;
+    let (_, month) = m.get("v3/job/filter", &token, &[("lastNhrs", "720")], &[]).await;
+    let (day, month) = (
+        day.as_array().map_or(0, Vec::len),
+        month.as_array().map_or(0, Vec::len),
+    );
+    assert!(
+        0 < day && day < month,
+        "a day's jobs are some of a month's: {day} of {month}"
+    );
+    let (status, _) = m.get("v3/job/filter", &token, &[("lastNhrs", "-1")], &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, capped) = m
+        .get(
+            "v3/job/filter",
+            &token,
+            &[("lastNhrs", "720"), ("max_rows", "3")],
+            &[],
+        )
+        .await;
+    assert_eq!(
+        capped.as_array().map(Vec::len),
+        Some(3),
+        "max_rows on a filter too"
+    );
+    m.stack.stop().await;
 }

@@ -1055,4 +1055,48 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_lookups_question_and_row_limit_are_checked_where_config_json_declares_them() {
+        let with = |lookup: &str| {
+            sample("http://127.0.0.1:3/mesmw/", "").replace(
+                r#"{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}"#,
+                lookup,
+            )
+        };
+        let good = with(
+            r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job/filter","params":{"ent_id":"3"},"max_rows":250,
+               "parameters":[{"name":"lastNhrs","kind":"last_hours","default":"8"},{"name":"state","label":"State","kind":"choice","choices":["Running"]},
+                             {"name":"from","kind":"date_range","until":"to","odd":"ignored"}]}"#,
+        );
+        let (config, report) = PortalConfig::from_json(&good, Runtime::Browser).expect("valid");
+        assert!(report.warnings.is_empty(), "{report:?}");
+        let jobs = &config.lookups[0];
+        assert_eq!(jobs.row_limit(), 250);
+        assert_eq!(
+            jobs.query(&crate::ask::Answers::from([("state".to_owned(), "Running".to_owned())])),
+            Ok(vec![
+                ("ent_id".to_owned(), "3".to_owned()),
+                ("lastNhrs".to_owned(), "8".to_owned()),
+                ("state".to_owned(), "Running".to_owned())
+            ]),
+            "fixed parameters first, then the asked ones in declared order, defaults included"
+        );
+        let bad = with(
+            r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job/filter","params":{"ent_id":"3"},"max_rows":0,
+               "parameters":[{"name":"ent_id"},{"name":"tz_id"},{"name":"when","kind":"date_time","default":"soon"}]}"#,
+        );
+        let report = PortalConfig::from_json(&bad, Runtime::Browser).expect_err("broken");
+        let fields: Vec<&str> = report.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["lookups[0].parameters[0].name", "lookups[0].parameters[1].name", "lookups[0].parameters[2].default"],
+            "{report:?}"
+        );
+        assert_eq!(report.warnings.first().map(|w| w.field.as_str()), Some("lookups[0].max_rows"));
+        let unnamed = with(r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job","parameters":[{"name":"state","kind":"sometimes"}]}"#);
+        assert!(PortalConfig::from_json(&unnamed, Runtime::Browser).is_err(), "an unknown kind is an error, not text");
+        let (config, _) = PortalConfig::from_json(&with(r#"{"name":"All","web_api":"MES","endpoint":"v3/lot"}"#), Runtime::Browser).expect("valid");
+        assert_eq!(config.lookups[0].row_limit(), crate::ask::DEFAULT_MAX_ROWS);
+    }
 }

@@ -1,0 +1,255 @@
+//! End to end: asking the MES with parameters and honest row limits — the question's form above
+//! a grid (keyboard first, checked before anything is sent), the question in the address (Back
+//! and a bookmark ask it again), a required parameter's empty state, and an answer cut at the
+//! lookup's row limit said plainly (status line, notice, CSV), with more asked for.
+
+use anyhow::{Result, bail};
+use devstack::Stack;
+use e2e::grid;
+use e2e::scenario::{assert_no_token_stored, screenshot, sign_in, stack, stack_with, with_browser};
+use e2e::{assert_accessible, downloads, text_of, wait_for, wait_for_text, wait_until};
+use fantoccini::{Client, Locator};
+use std::sync::atomic::Ordering;
+
+/// The devstack's lookups with a question (see `devstack::web::portal_config`).
+const JOB_QUEUE: usize = 6;
+const WORK_ORDERS_RELEASED: usize = 7;
+const LOTS_OF_AN_ITEM: usize = 8;
+const CONSUMPTION: usize = 9;
+/// The devstack's plant time zone (`time_zone` of its Web API), seconds east of UTC.
+const PLANT_OFFSET: i64 = 3_600;
+
+fn count(stack: &Stack, sql: &str, values: &[&dyn rusqlite::ToSql]) -> usize {
+    stack
+        .mes
+        .with_db(|db| db.query_row(sql, values, |r| r.get::<_, i64>(0)))
+        .map_or(0, |n| usize::try_from(n).unwrap_or(0))
+}
+
+/// Waits until the grid's status line says `rows` rows, whole.
+async fn wait_for_whole(client: &Client, rows: usize) -> Result<()> {
+    let said = format!("{} rows", thousands(rows));
+    wait_until(&format!("the status line to say \"{said}\""), || async {
+        Ok(grid::status(client).await? == said)
+    })
+    .await
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+async fn address(client: &Client) -> Result<String> {
+    Ok(client.current_url().await?.to_string())
+}
+
+/// Sets a field the way the person's typing would (date-time fields take keys in the browser's
+/// own locale format, which a test should not depend on).
+async fn set_field(client: &Client, id: &str, value: &str) -> Result<()> {
+    client
+        .execute(
+            "const f = document.getElementById(arguments[0]); f.value = arguments[1];
+             f.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![id.into(), value.into()],
+        )
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_question_narrows_the_rows_and_the_address_asks_it_again() {
+    let stack = stack("e2e-questions").await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        grid::wait_for_rows(&client).await?;
+        let origin = stack.portal_origin.clone();
+        client.goto(&format!("{origin}/lookups/{WORK_ORDERS_RELEASED}")).await?;
+        let all = count(&stack, "SELECT COUNT(*) FROM wo", &[]);
+        wait_for_whole(&client, all).await?;
+        // Keyboard first: a choice, some text, Enter in the text field asks.
+        client
+            .find(Locator::Css("select#ask-state"))
+            .await?
+            .select_by_value("Released")
+            .await?;
+        let item: String = stack
+            .mes
+            .with_db(|db| db.query_row("SELECT item_id FROM wo WHERE state = 'Released' LIMIT 1", [], |r| r.get(0)))?;
+        let field = wait_for(&client, "input#ask-item_id").await?;
+        field.send_keys(&format!("{item}\u{E007}")).await?;
+        let narrowed = count(
+            &stack,
+            "SELECT COUNT(*) FROM wo WHERE state = 'Released' AND item_id = ?1",
+            &[&item],
+        );
+        wait_for_whole(&client, narrowed).await?;
+        let rows = grid::rows(&client).await?;
+        if rows.is_empty() || !rows.iter().all(|r| r.iter().any(|c| c == "Released") && r.iter().any(|c| *c == item)) {
+            bail!("every row should be a released work order of {item}: {rows:?}");
+        }
+        let asked = address(&client).await?;
+        if !(asked.contains("p.state=Released") && asked.contains(&format!("p.item_id={item}"))) {
+            bail!("the address should hold the question: {asked}");
+        }
+        assert_accessible(&client, "a lookup with its question").await?;
+        screenshot(&client, "question").await?;
+
+        // Back: the question before (none), all rows again; Forward: the question again.
+        client.back().await?;
+        wait_for_whole(&client, all).await?;
+        client.forward().await?;
+        wait_for_whole(&client, narrowed).await?;
+
+        // A bookmark of a date range asks the same question, read in the plant's time zone.
+        let (from, to): (i64, i64) = stack.mes.with_db(|db| {
+            db.query_row(
+                "SELECT release_time_at FROM wo ORDER BY release_time_at LIMIT 1 OFFSET 5",
+                [],
+                |r| r.get(0),
+            )
+            .and_then(|a: i64| Ok((a, a + 5 * 86_400)))
+        })?;
+        let in_range = count(
+            &stack,
+            "SELECT COUNT(*) FROM wo WHERE release_time_at BETWEEN ?1 AND ?2",
+            &[&from, &to],
+        );
+        let local = |t: i64| devstack::seed::format_time(t, PLANT_OFFSET);
+        let bookmark = format!(
+            "{origin}/lookups/{WORK_ORDERS_RELEASED}?p.release_from={}&p.release_to={}",
+            local(from),
+            local(to)
+        );
+        client.goto(&bookmark).await?;
+        wait_for_whole(&client, in_range).await?;
+        let shown = client
+            .execute("return document.getElementById('ask-release_from').value", vec![])
+            .await?;
+        if !shown.as_str().is_some_and(|v| local(from).starts_with(v)) {
+            bail!("the form should show the bookmarked start {}: {shown}", local(from));
+        }
+        assert_no_token_stored(&client, &stack).await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_question_is_checked_before_it_is_sent_and_a_required_one_waits_to_be_filled_in() {
+    let stack = stack("e2e-question-checks").await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        grid::wait_for_rows(&client).await?;
+        let origin = stack.portal_origin.clone();
+        // A required parameter: the lookup says what it needs and asks nothing.
+        let before = stack.mes.requests.load(Ordering::Relaxed);
+        client.goto(&format!("{origin}/lookups/{CONSUMPTION}")).await?;
+        wait_for_text(&client, "[data-state=fill-in]", &["Consumed lot"]).await?;
+        assert_accessible(&client, "a lookup waiting for its question").await?;
+        if stack.mes.requests.load(Ordering::Relaxed) != before {
+            bail!("nothing should be asked before the required lot is given");
+        }
+        let field = wait_for(&client, "input#ask-lot_no").await?;
+        field.send_keys("L26-RAW-TOM-01\u{E007}").await?;
+        wait_for_whole(&client, 2).await?;
+        let used_in: Vec<String> = grid::rows(&client)
+            .await?
+            .iter()
+            .flat_map(|r| r.iter().filter(|c| c.starts_with("L26-MIX-")).cloned())
+            .collect();
+        if used_in != ["L26-MIX-0001", "L26-MIX-0002"] {
+            bail!("the raw tomatoes went into the two sauce bases: {used_in:?}");
+        }
+
+        // A value the MES could not take is refused in words, and nothing is sent.
+        client.goto(&format!("{origin}/lookups/{JOB_QUEUE}")).await?;
+        grid::wait_for_rows(&client).await?;
+        let asked = address(&client).await?;
+        let before = stack.mes.requests.load(Ordering::Relaxed);
+        set_field(&client, "ask-lastNhrs", "0").await?;
+        client.find(Locator::Css("form.question button.ask")).await?.click().await?;
+        let said = wait_for_text(&client, "[data-state=question-problems]", &["Last hours"]).await?;
+        if !said.contains("whole number of hours") {
+            bail!("the problem should be said in words: {said}");
+        }
+        let invalid = client
+            .execute("return document.getElementById('ask-lastNhrs').getAttribute('aria-invalid')", vec![])
+            .await?;
+        if invalid != "true" {
+            bail!("the field should be marked invalid: {invalid}");
+        }
+        assert_accessible(&client, "a question with a problem").await?;
+        if stack.mes.requests.load(Ordering::Relaxed) != before || address(&client).await? != asked {
+            bail!("a question with a problem is neither sent nor put in the address");
+        }
+        screenshot(&client, "question-problem").await?;
+        // An edited address naming a parameter the lookup does not have asks nothing.
+        client.goto(&format!("{origin}/lookups/{JOB_QUEUE}?p.qty=5")).await?;
+        wait_for_text(&client, "[data-state=question-problems]", &["“qty” is not a parameter of this lookup"]).await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_cut_answer_says_so_everywhere_and_a_whole_one_does_not() {
+    // More lots than the lookup's 500, fewer than the next step's 5,000.
+    let stack = stack_with("e2e-row-limits", |o| o.seed_rows = 1_000).await;
+    let _ = std::fs::remove_dir_all(downloads());
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        grid::wait_for_rows(&client).await?;
+        let origin = stack.portal_origin.clone();
+        let lots = count(&stack, "SELECT COUNT(*) FROM lot", &[]);
+        client.goto(&format!("{origin}/lookups/{LOTS_OF_AN_ITEM}")).await?;
+        // The lookup asks for 500 rows; the MES has more.
+        let notice = wait_for_text(&client, "[data-state=cut]", &["The first 500 rows only"]).await?;
+        if !notice.contains("Item, Status") {
+            bail!("the notice should name what narrows the question: {notice}");
+        }
+        wait_until("the status line says the list is cut", || async {
+            Ok(grid::status(&client).await? == "the first 500 rows — the MES has more")
+        })
+        .await?;
+        assert_accessible(&client, "a cut answer").await?;
+        screenshot(&client, "cut").await?;
+        client.find(Locator::Css("button.export")).await?.click().await?;
+        let file = downloads().join("Lots of an item.csv");
+        wait_until("the CSV is downloaded", || async {
+            Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0))
+        })
+        .await?;
+        let csv = std::fs::read_to_string(&file)?;
+        let lines: Vec<&str> = csv.lines().collect();
+        if lines.len() != 502 || !lines[501].starts_with("Cut: these are the first 500 rows") {
+            bail!("the CSV should hold the 500 rows and say it is cut: {} lines, last {:?}", lines.len(), lines.last());
+        }
+        // More, up to the next step: the whole list, and nothing says it is cut.
+        client.find(Locator::Css("[data-state=cut] button.more")).await?.click().await?;
+        wait_for_whole(&client, lots).await?;
+        if client.find(Locator::Css("[data-state=cut]")).await.is_ok() {
+            bail!("a whole answer must not say it is cut");
+        }
+        // A narrower question: whole at once.
+        let field = wait_for(&client, "input#ask-item_id").await?;
+        field.send_keys("RM-TOMATO\u{E007}").await?;
+        wait_for_whole(&client, 1).await?;
+        if client.find(Locator::Css("[data-state=cut]")).await.is_ok() {
+            bail!("a whole answer must not say it is cut");
+        }
+        let text = text_of(&client, "main").await?;
+        if text.contains("MES has more") {
+            bail!("nothing on the page may say the list is cut: {text}");
+        }
+        Ok(())
+    })
+    .await;
+}
