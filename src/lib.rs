@@ -5,6 +5,7 @@
 
 #[cfg(target_arch = "wasm32")]
 pub mod embed;
+pub mod genealogy;
 #[cfg(target_arch = "wasm32")]
 pub mod grid;
 pub mod grid_model;

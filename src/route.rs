@@ -12,6 +12,8 @@ pub enum Route {
     WebApis,
     /// `/diagnostics`.
     Diagnostics,
+    /// `/genealogy`: the lot genealogy walk (its lot and direction in the query).
+    Genealogy,
     /// `/signed-out`: where a sign-out lands.
     SignedOut,
     /// `/callback`: the authority's answer to a sign-in.
@@ -28,6 +30,7 @@ impl Route {
             "/" | "" => Route::Home,
             "/web-apis" => Route::WebApis,
             "/diagnostics" => Route::Diagnostics,
+            "/genealogy" => Route::Genealogy,
             "/signed-out" => Route::SignedOut,
             "/callback" => Route::Callback,
             other => match other.strip_prefix("/lookups/").map(str::parse) {
@@ -44,6 +47,7 @@ impl Route {
             Route::Lookup(index) => format!("/lookups/{index}"),
             Route::WebApis => "/web-apis".into(),
             Route::Diagnostics => "/diagnostics".into(),
+            Route::Genealogy => "/genealogy".into(),
             Route::SignedOut => "/signed-out".into(),
             Route::Callback => "/callback".into(),
             Route::Unknown(path) => path.clone(),
@@ -72,6 +76,7 @@ mod tests {
             "/lookups/12",
             "/web-apis",
             "/diagnostics",
+            "/genealogy",
             "/signed-out",
             "/callback",
             "/nowhere",

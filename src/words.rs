@@ -86,6 +86,7 @@ words! {
         PortalSection = "shell.portal": "Portal",
         WebApis = "shell.web_apis": "Web APIs",
         Diagnostics = "shell.diagnostics": "Diagnostics",
+        Genealogy = "shell.genealogy": "Lot genealogy",
         NoLookups = "shell.no_lookups": "No lookups are configured.",
         PageNotFound = "shell.page_not_found": "Page not found",
         PageNotFoundText = "shell.page_not_found_text": "There is no page at this address.",
@@ -95,6 +96,7 @@ words! {
         PartPage = "part.page": "this page",
         PartWebApis = "part.web_apis": "the Web APIs page",
         PartDiagnostics = "part.diagnostics": "Diagnostics",
+        PartGenealogy = "part.genealogy": "the lot genealogy page",
         PartLoading = "part.loading": "Loading {part}…",
         PartNotLoaded = "part.not_loaded": "The portal could not load {part}",
         PartNotLoadedText = "part.not_loaded_text": "Its file did not arrive from the portal's server (a network interruption, or the server is being updated). The rest of the portal keeps working.",
@@ -112,6 +114,44 @@ words! {
         PanicNotYou = "panic.not_you": "Nothing you did caused this. Your data in the MES is unchanged.",
         PanicReload = "panic.reload": "Reload the portal",
         PanicConsole = "panic.console": "The browser console has the details for a bug report.",
+    }
+}
+
+words! {
+    /// Words of the lot genealogy page (loaded with it).
+    pub enum TraceWord {
+        Title = "trace.title": "Lot genealogy",
+        Intro = "trace.intro": "Follow a lot through the MES's consumption records: where it went (where-used, for a recall) or what went into it (where-from), generation by generation.",
+        Lot = "trace.lot": "Lot",
+        Direction = "trace.direction": "Direction",
+        WhereUsed = "trace.where_used": "Where used — what it went into",
+        WhereFrom = "trace.where_from": "Where from — what went into it",
+        Trace = "trace.trace": "Trace",
+        NeedsLot = "trace.needs_lot": "Lot: required",
+        Asking = "trace.asking": "{lots} lots so far, still asking…",
+        Reached = "trace.reached": "{lots} lots in {generations} generations",
+        Missing = "trace.missing": "Missing branches: {branches} — the MES did not answer for them. What arrived is kept.",
+        Truncated = "trace.truncated": "The walk stopped at {lots} lots: there are more. Trace from a lot further along to see them.",
+        NoLinks = "trace.no_links": "The MES has no consumption records for this lot in this direction.",
+        RetryMissing = "trace.retry_missing": "Ask the missing branches again",
+        Retry = "trace.retry": "Ask again",
+        Export = "trace.export": "Export the affected lots (CSV)",
+        StateAsking = "trace.state_asking": "asking",
+        StateMissing = "trace.state_missing": "missing",
+        StateRepeat = "trace.state_repeat": "repeat",
+        StateLoop = "trace.state_loop": "loop",
+        StateTooDeep = "trace.state_too_deep": "not walked",
+        RepeatOf = "trace.repeat_of": "reached above: see {lot}",
+        LoopTo = "trace.loop_to": "loop: {lot} is its own ancestor here",
+        TooDeep = "trace.too_deep": "deeper than {generations} generations: not walked",
+        MissingWhy = "trace.missing_why": "this branch is missing: {why}",
+        WhyOffline = "trace.why_offline": "the identity authority is offline",
+        WhyUnreachable = "trace.why_unreachable": "the MES could not be reached",
+        WhyDenied = "trace.why_denied": "the MES denied the request",
+        WhyExpired = "trace.why_expired": "your session has expired",
+        WhyOther = "trace.why_other": "the MES answered with an error",
+        WorkOrder = "trace.work_order": "work order {wo}",
+        CsvTruncated = "trace.csv_truncated": "Cut: the walk stopped at its most lots; there are more.",
     }
 }
 
@@ -526,7 +566,14 @@ mod tests {
             let path = format!("{}/locales/{language}.json", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(&path).expect("shipped");
             let map: BTreeMap<String, String> = serde_json::from_str(&text).expect("an object of texts");
-            let all: Vec<(&str, &str)> = [Word::ALL, GridWord::ALL, PageWord::ALL, RareWord::ALL].concat();
+            let all: Vec<(&str, &str)> = [
+                Word::ALL,
+                GridWord::ALL,
+                PageWord::ALL,
+                RareWord::ALL,
+                TraceWord::ALL,
+            ]
+            .concat();
             let keys: BTreeSet<&str> = all.iter().map(|(k, _)| *k).collect();
             assert_eq!(keys.len(), all.len(), "keys are unique");
             let missing: Vec<_> = keys.iter().filter(|k| !map.contains_key(**k)).collect();

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 /// Offers `text` as a file download (a Blob URL clicked through a temporary link).
-pub(super) fn download(file: &str, text: &str) -> Result<(), String> {
+pub(crate) fn download(file: &str, text: &str) -> Result<(), String> {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/csv;charset=utf-8");

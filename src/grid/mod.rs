@@ -11,7 +11,7 @@
 //! The arithmetic (row window, keys, selection, URL state, status line) is in
 //! [`crate::grid_model`], tested natively.
 
-mod browser;
+pub(crate) mod browser;
 mod failure;
 pub mod format;
 mod header;
@@ -123,23 +123,15 @@ pub fn LookupGrid(
     answers: Option<Answers>,
 ) -> impl IntoView {
     let lookup = Arc::new(lookup);
+    // The question: the address's (the portal's page) or the embedding page's.
     let first = if sync_url {
         asked::from_query(&crate::nav::query())
     } else {
         answers.unwrap_or_default()
     };
-    let (draft, problems) = (RwSignal::new(first.clone()), RwSignal::new(Vec::new()));
-    let fetch = Fetch {
-        portal: use_portal(),
-        lookup: lookup.clone(),
-        load: RwSignal::new(Load::Loading),
-        attempt: RwSignal::new(0u32),
-        generation: StoredValue::new(0),
-        owner: Owner::current(),
-        question: RwSignal::new(first),
-        limit: RwSignal::new(lookup.row_limit()),
-        problems,
-    };
+    let draft = RwSignal::new(first.clone());
+    let fetch = Fetch::new(lookup.clone(), first);
+    let problems = fetch.problems;
     fetch.run();
     let (load, attempt) = (fetch.load, fetch.attempt);
     let again = fetch.clone();
@@ -270,6 +262,21 @@ struct Fetch {
 }
 
 impl Fetch {
+    /// The requests of a grid of `lookup` whose first question is `question`.
+    fn new(lookup: Arc<LookupDefinition>, question: Answers) -> Self {
+        Self {
+            portal: use_portal(),
+            limit: RwSignal::new(lookup.row_limit()),
+            lookup,
+            load: RwSignal::new(Load::Loading),
+            attempt: RwSignal::new(0u32),
+            generation: StoredValue::new(0),
+            owner: Owner::current(),
+            question: RwSignal::new(question),
+            problems: RwSignal::new(Vec::new()),
+        }
+    }
+
     /// The person asks `answers`: checked, then (in the address too, as a new history entry
     /// when `sync_url`) sent with the lookup's own row limit; or the form says what is wrong.
     fn ask(&self, answers: Answers, sync_url: bool) {

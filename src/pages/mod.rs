@@ -171,6 +171,8 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
     let portal = use_portal();
     let lookups = session.config().lookups.clone();
     let nav_lookups = lookups.clone();
+    let genealogy = session.config().genealogy.clone();
+    let page_genealogy = genealogy.clone();
     let current = move || portal.route.with(Route::lookup);
     let warnings = portal.warnings.get_untracked();
     // On a narrow screen the navigation folds behind a menu button (portal.css), so the page
@@ -196,7 +198,8 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
                     }
                 }).collect_view()}
                 <h2>{w(Word::PortalSection)}</h2>
-                {[(Route::WebApis, w(Word::WebApis)), (Route::Diagnostics, w(Word::Diagnostics))].into_iter().map(|(route, label)| {
+                {genealogy.is_some().then_some((Route::Genealogy, w(Word::Genealogy))).into_iter()
+                    .chain([(Route::WebApis, w(Word::WebApis)), (Route::Diagnostics, w(Word::Diagnostics))]).map(|(route, label)| {
                     let here = route.clone();
                     view! {
                         <a href=route.path() aria-current=move || portal.route.with(|r| *r == here).then_some("page")
@@ -215,6 +218,12 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
                         let session = session.clone();
                         on_demand(w(Word::PartWebApis), move || Box::pin(web_apis_page(session.clone())))
                     }
+                    (Route::Genealogy, _) if page_genealogy.is_some() => match page_genealogy.clone() {
+                        Some(definition) => on_demand(w(Word::PartGenealogy), move || {
+                            Box::pin(crate::genealogy::genealogy_page(definition.clone()))
+                        }),
+                        None => ().into_any(),
+                    },
                     (Route::Diagnostics, _) => {
                         let session = session.clone();
                         on_demand(w(Word::PartDiagnostics), move || Box::pin(diagnostics_page(session.clone())))

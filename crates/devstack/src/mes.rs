@@ -89,6 +89,9 @@ pub struct MesState {
     /// Test-only: milliseconds to wait before each piece of a lookup's rows after the first (a
     /// slow network, so a test can watch rows arrive).
     piece_delay_ms: std::sync::atomic::AtomicU64,
+    /// Test-only: lookups naming this value in a parameter fail with a 500 (one branch of a
+    /// genealogy walk out, the rest answering).
+    failing_value: Mutex<Option<String>>,
 }
 
 impl MesState {
@@ -119,6 +122,7 @@ impl MesState {
             requests: AtomicUsize::new(0),
             login_page_requests: AtomicUsize::new(0),
             piece_delay_ms: std::sync::atomic::AtomicU64::new(0),
+            failing_value: Mutex::new(None),
         })
     }
 
@@ -129,6 +133,12 @@ impl MesState {
             u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
+    }
+
+    /// Test-only: lookups naming `value` in a parameter answer 500 (as when the database times
+    /// out on that one query) until this is called again with `None`.
+    pub fn fail_lookups_naming(&self, value: Option<&str>) {
+        *self.failing_value.lock().unwrap_or_else(|e| e.into_inner()) = value.map(str::to_owned);
     }
 
     /// Runs SQL against the MES database (for tests and the admin commands).
@@ -560,6 +570,17 @@ async fn lookup(
             .and_then(|case| crate::hostile::mes_answer(case, LOGIN_PAGE_PATH))
     {
         return answer;
+    }
+    let failing = state
+        .failing_value
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if failing.is_some_and(|value| params.iter().any(|(_, v)| *v == value)) {
+        return message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The lookup failed: the database did not answer in time.",
+        );
     }
     let Some(ep) = ENDPOINTS.iter().find(|e| e.path == path) else {
         return message(

@@ -70,6 +70,7 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
             "time_zone": "+01:00",
         }],
         "embed_origins": o.embed_origins,
+        "genealogy": { "web_api": "MES" },
         "lookups": [
             { "name": "Entities", "web_api": "MES", "endpoint": "v3/entity", "value_column": "ent_id",
               "display_columns": ["ent_id", "ent_name", "description", "parent_ent_id", "can_run_jobs", "last_edit_at_local"] },

@@ -1,7 +1,8 @@
 //! End to end: asking the MES with parameters and honest row limits — the question's form above
 //! a grid (keyboard first, checked before anything is sent), the question in the address (Back
-//! and a bookmark ask it again), a required parameter's empty state, and an answer cut at the
-//! lookup's row limit said plainly (status line, notice, CSV), with more asked for.
+//! and a bookmark ask it again), a required parameter's empty state, an answer cut at the
+//! lookup's row limit said plainly (status line, notice, CSV), with more asked for; and a lot's
+//! genealogy walked both ways, exported, with a branch out mid-walk.
 
 use anyhow::{Result, bail};
 use devstack::Stack;
@@ -39,7 +40,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -71,7 +72,9 @@ async fn a_question_narrows_the_rows_and_the_address_asks_it_again() {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         grid::wait_for_rows(&client).await?;
         let origin = stack.portal_origin.clone();
-        client.goto(&format!("{origin}/lookups/{WORK_ORDERS_RELEASED}")).await?;
+        client
+            .goto(&format!("{origin}/lookups/{WORK_ORDERS_RELEASED}"))
+            .await?;
         let all = count(&stack, "SELECT COUNT(*) FROM wo", &[]);
         wait_for_whole(&client, all).await?;
         // Keyboard first: a choice, some text, Enter in the text field asks.
@@ -80,9 +83,13 @@ async fn a_question_narrows_the_rows_and_the_address_asks_it_again() {
             .await?
             .select_by_value("Released")
             .await?;
-        let item: String = stack
-            .mes
-            .with_db(|db| db.query_row("SELECT item_id FROM wo WHERE state = 'Released' LIMIT 1", [], |r| r.get(0)))?;
+        let item: String = stack.mes.with_db(|db| {
+            db.query_row(
+                "SELECT item_id FROM wo WHERE state = 'Released' LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+        })?;
         let field = wait_for(&client, "input#ask-item_id").await?;
         field.send_keys(&format!("{item}\u{E007}")).await?;
         let narrowed = count(
@@ -92,7 +99,11 @@ async fn a_question_narrows_the_rows_and_the_address_asks_it_again() {
         );
         wait_for_whole(&client, narrowed).await?;
         let rows = grid::rows(&client).await?;
-        if rows.is_empty() || !rows.iter().all(|r| r.iter().any(|c| c == "Released") && r.iter().any(|c| *c == item)) {
+        if rows.is_empty()
+            || !rows
+                .iter()
+                .all(|r| r.iter().any(|c| c == "Released") && r.contains(&item))
+        {
             bail!("every row should be a released work order of {item}: {rows:?}");
         }
         let asked = address(&client).await?;
@@ -115,7 +126,7 @@ async fn a_question_narrows_the_rows_and_the_address_asks_it_again() {
                 [],
                 |r| r.get(0),
             )
-            .and_then(|a: i64| Ok((a, a + 5 * 86_400)))
+            .map(|a: i64| (a, a + 5 * 86_400))
         })?;
         let in_range = count(
             &stack,
@@ -134,7 +145,10 @@ async fn a_question_narrows_the_rows_and_the_address_asks_it_again() {
             .execute("return document.getElementById('ask-release_from').value", vec![])
             .await?;
         if !shown.as_str().is_some_and(|v| local(from).starts_with(v)) {
-            bail!("the form should show the bookmarked start {}: {shown}", local(from));
+            bail!(
+                "the form should show the bookmarked start {}: {shown}",
+                local(from)
+            );
         }
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
@@ -175,13 +189,20 @@ async fn a_question_is_checked_before_it_is_sent_and_a_required_one_waits_to_be_
         let asked = address(&client).await?;
         let before = stack.mes.requests.load(Ordering::Relaxed);
         set_field(&client, "ask-lastNhrs", "0").await?;
-        client.find(Locator::Css("form.question button.ask")).await?.click().await?;
+        client
+            .find(Locator::Css("form.question button.ask"))
+            .await?
+            .click()
+            .await?;
         let said = wait_for_text(&client, "[data-state=question-problems]", &["Last hours"]).await?;
         if !said.contains("whole number of hours") {
             bail!("the problem should be said in words: {said}");
         }
         let invalid = client
-            .execute("return document.getElementById('ask-lastNhrs').getAttribute('aria-invalid')", vec![])
+            .execute(
+                "return document.getElementById('ask-lastNhrs').getAttribute('aria-invalid')",
+                vec![],
+            )
             .await?;
         if invalid != "true" {
             bail!("the field should be marked invalid: {invalid}");
@@ -192,8 +213,15 @@ async fn a_question_is_checked_before_it_is_sent_and_a_required_one_waits_to_be_
         }
         screenshot(&client, "question-problem").await?;
         // An edited address naming a parameter the lookup does not have asks nothing.
-        client.goto(&format!("{origin}/lookups/{JOB_QUEUE}?p.qty=5")).await?;
-        wait_for_text(&client, "[data-state=question-problems]", &["“qty” is not a parameter of this lookup"]).await?;
+        client
+            .goto(&format!("{origin}/lookups/{JOB_QUEUE}?p.qty=5"))
+            .await?;
+        wait_for_text(
+            &client,
+            "[data-state=question-problems]",
+            &["“qty” is not a parameter of this lookup"],
+        )
+        .await?;
         Ok(())
     })
     .await;
@@ -209,7 +237,9 @@ async fn a_cut_answer_says_so_everywhere_and_a_whole_one_does_not() {
         grid::wait_for_rows(&client).await?;
         let origin = stack.portal_origin.clone();
         let lots = count(&stack, "SELECT COUNT(*) FROM lot", &[]);
-        client.goto(&format!("{origin}/lookups/{LOTS_OF_AN_ITEM}")).await?;
+        client
+            .goto(&format!("{origin}/lookups/{LOTS_OF_AN_ITEM}"))
+            .await?;
         // The lookup asks for 500 rows; the MES has more.
         let notice = wait_for_text(&client, "[data-state=cut]", &["The first 500 rows only"]).await?;
         if !notice.contains("Item, Status") {
@@ -230,10 +260,18 @@ async fn a_cut_answer_says_so_everywhere_and_a_whole_one_does_not() {
         let csv = std::fs::read_to_string(&file)?;
         let lines: Vec<&str> = csv.lines().collect();
         if lines.len() != 502 || !lines[501].starts_with("Cut: these are the first 500 rows") {
-            bail!("the CSV should hold the 500 rows and say it is cut: {} lines, last {:?}", lines.len(), lines.last());
+            bail!(
+                "the CSV should hold the 500 rows and say it is cut: {} lines, last {:?}",
+                lines.len(),
+                lines.last()
+            );
         }
         // More, up to the next step: the whole list, and nothing says it is cut.
-        client.find(Locator::Css("[data-state=cut] button.more")).await?.click().await?;
+        client
+            .find(Locator::Css("[data-state=cut] button.more"))
+            .await?
+            .click()
+            .await?;
         wait_for_whole(&client, lots).await?;
         if client.find(Locator::Css("[data-state=cut]")).await.is_ok() {
             bail!("a whole answer must not say it is cut");
@@ -249,6 +287,157 @@ async fn a_cut_answer_says_so_everywhere_and_a_whole_one_does_not() {
         if text.contains("MES has more") {
             bail!("nothing on the page may say the list is cut: {text}");
         }
+        Ok(())
+    })
+    .await;
+}
+
+/// The lots of the genealogy tree, in the order shown, with each one's state.
+async fn tree(client: &Client) -> Result<Vec<(String, String)>> {
+    let value = client
+        .execute(
+            "return [...document.querySelectorAll('ul.trace li')].map(li => [li.dataset.lot, li.dataset.state]);",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(value)?)
+}
+
+/// Waits until the walk has asked everything it will.
+async fn walked(client: &Client) -> Result<String> {
+    wait_until("the walk to finish", || async {
+        let status = text_of(client, "[data-state=trace-status]")
+            .await
+            .unwrap_or_default();
+        Ok(status.contains("generations"))
+    })
+    .await?;
+    text_of(client, "[data-state=trace-status]").await
+}
+
+#[tokio::test]
+async fn a_lots_genealogy_is_walked_both_ways_exported_and_a_branch_out_is_said_and_asked_again() {
+    let stack = stack("e2e-genealogy").await;
+    let _ = std::fs::remove_dir_all(downloads());
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        grid::wait_for_rows(&client).await?;
+        let origin = stack.portal_origin.clone();
+        // Where-used, from a raw lot, with one sauce base's call failing mid-walk.
+        stack.mes.fail_lookups_naming(Some("L26-MIX-0002"));
+        client
+            .find(Locator::Css("nav a[href='/genealogy']"))
+            .await?
+            .click()
+            .await?;
+        wait_for(&client, "input#trace-lot")
+            .await?
+            .send_keys("L26-RAW-TOM-01\u{E007}")
+            .await?;
+        let status = walked(&client).await?;
+        let lots = tree(&client).await?;
+        let states: Vec<(&str, &str)> = lots.iter().map(|(l, s)| (l.as_str(), s.as_str())).collect();
+        if states
+            != [
+                ("L26-RAW-TOM-01", "done"),
+                ("L26-MIX-0001", "done"),
+                ("L26-FG-0001", "done"),
+                ("L26-FG-0002", "done"),
+                ("L26-MIX-0002", "missing"),
+            ]
+        {
+            bail!("the branch that answered is kept, the other said missing: {states:?} ({status})");
+        }
+        wait_for_text(&client, "[data-state=trace-missing]", &["Missing branches: 1"]).await?;
+        if !address(&client)
+            .await?
+            .ends_with("/genealogy?lot=L26-RAW-TOM-01&dir=used")
+        {
+            bail!("the address should hold the lot and direction");
+        }
+        assert_accessible(&client, "a genealogy walk with a branch missing").await?;
+        // The MES answers again: the missing branch is asked again, and the walk completes.
+        stack.mes.fail_lookups_naming(None);
+        client
+            .find(Locator::Css("button.retry-missing"))
+            .await?
+            .click()
+            .await?;
+        wait_until("the missing branch comes in", || async {
+            Ok(tree(&client).await?.iter().any(|(l, _)| l == "L26-FG-0003"))
+        })
+        .await?;
+        let status = walked(&client).await?;
+        if status != "5 lots in 2 generations"
+            || client
+                .find(Locator::Css("[data-state=trace-missing]"))
+                .await
+                .is_ok()
+        {
+            bail!("the whole walk: {status}");
+        }
+        let repeat = tree(&client)
+            .await?
+            .into_iter()
+            .filter(|(l, _)| l == "L26-FG-0002")
+            .map(|(_, s)| s)
+            .collect::<Vec<_>>();
+        if repeat != ["done", "repeat"] {
+            bail!("FG-0002 is reached twice and walked once: {repeat:?}");
+        }
+        screenshot(&client, "genealogy").await?;
+        client
+            .find(Locator::Css(".genealogy button.export"))
+            .await?
+            .click()
+            .await?;
+        let file = downloads().join("genealogy L26-RAW-TOM-01.csv");
+        wait_until("the CSV is downloaded", || async {
+            Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0))
+        })
+        .await?;
+        let csv = std::fs::read_to_string(&file)?;
+        let affected: Vec<&str> = csv.lines().skip(1).filter_map(|l| l.split(',').nth(1)).collect();
+        if affected
+            != [
+                "L26-MIX-0001",
+                "L26-MIX-0002",
+                "L26-FG-0001",
+                "L26-FG-0002",
+                "L26-FG-0003",
+            ]
+        {
+            bail!("every lot that may hold the raw tomatoes, once: {csv}");
+        }
+
+        // Where-from, from a finished lot, by its address: three generations back to the raw lots.
+        client
+            .goto(&format!("{origin}/genealogy?lot=L26-FG-0002&dir=from"))
+            .await?;
+        let status = walked(&client).await?;
+        let lots: Vec<String> = tree(&client).await?.into_iter().map(|(l, _)| l).collect();
+        for lot in [
+            "L26-MIX-0001",
+            "L26-MIX-0002",
+            "L26-PKG-JAR-01",
+            "L26-RAW-TOM-01",
+            "L26-RAW-SUG-01",
+            "L26-RAW-SALT-01",
+        ] {
+            if !lots.iter().any(|l| l == lot) {
+                bail!("{lot} went into L26-FG-0002: {lots:?} ({status})");
+            }
+        }
+        // A rework loop is marked, and the walk ends.
+        client
+            .goto(&format!("{origin}/genealogy?lot=L26-RW-A&dir=used"))
+            .await?;
+        walked(&client).await?;
+        let states = tree(&client).await?;
+        if states.last().map(|(l, s)| (l.as_str(), s.as_str())) != Some(("L26-RW-A", "loop")) {
+            bail!("the loop back to the start is marked: {states:?}");
+        }
+        assert_no_token_stored(&client, &stack).await?;
         Ok(())
     })
     .await;

@@ -245,6 +245,9 @@ pub struct PortalConfig {
     /// with every lookup (docs/embedding.md); a site given limits here gets only those.
     #[serde(default)]
     pub embed_limits: BTreeMap<String, EmbedLimits>,
+    /// Where the lot genealogy walk reads consumption records; absent = no genealogy page.
+    #[serde(default)]
+    pub genealogy: Option<crate::genealogy::GenealogyDefinition>,
 }
 
 /// The lookups and selection modes one embedding site may use (absent = no limit of that kind).
@@ -443,24 +446,19 @@ impl PortalConfig {
                 );
             }
         }
-        for (i, lookup) in self.lookups.iter().enumerate() {
-            if !names.contains(&lookup.web_api.to_ascii_lowercase()) {
+        validate_lookups(&self.lookups, &names, &mut report);
+        if let Some(genealogy) = &self.genealogy {
+            if !names.contains(&genealogy.web_api.to_ascii_lowercase()) {
                 report.error(
-                    &format!("lookups[{i}].web_api"),
-                    &format!("names \"{}\", which is not a Web API definition", lookup.web_api),
+                    "genealogy.web_api",
+                    &format!(
+                        "names \"{}\", which is not a Web API definition",
+                        genealogy.web_api
+                    ),
                 );
             }
-            if lookup.endpoint.trim_matches('/').is_empty() {
-                report.error(&format!("lookups[{i}].endpoint"), "is empty");
-            }
-            for (field, message) in crate::ask::declaration_problems(&lookup.parameters, &lookup.params) {
-                report.error(&format!("lookups[{i}].{field}"), &message);
-            }
-            if lookup.max_rows.is_some_and(|n| n == 0 || n > MAX_ROWS_CEILING) {
-                report.warning(
-                    &format!("lookups[{i}].max_rows"),
-                    &format!("is kept between 1 and {MAX_ROWS_CEILING}"),
-                );
+            if genealogy.endpoint.trim_matches('/').is_empty() {
+                report.error("genealogy.endpoint", "is empty");
             }
         }
         report
@@ -469,6 +467,31 @@ impl PortalConfig {
     /// The Web API definition of that name (MES names are case-insensitive).
     pub fn web_api(&self, name: &str) -> Option<&WebApiDefinition> {
         find_web_api(&self.web_apis, name)
+    }
+}
+
+/// Each lookup names a Web API definition of `names` (lowercase) and an endpoint; its question
+/// and row limit can work.
+fn validate_lookups(lookups: &[LookupDefinition], names: &[String], report: &mut ConfigReport) {
+    for (i, lookup) in lookups.iter().enumerate() {
+        if !names.contains(&lookup.web_api.to_ascii_lowercase()) {
+            report.error(
+                &format!("lookups[{i}].web_api"),
+                &format!("names \"{}\", which is not a Web API definition", lookup.web_api),
+            );
+        }
+        if lookup.endpoint.trim_matches('/').is_empty() {
+            report.error(&format!("lookups[{i}].endpoint"), "is empty");
+        }
+        for (field, message) in crate::ask::declaration_problems(&lookup.parameters, &lookup.params) {
+            report.error(&format!("lookups[{i}].{field}"), &message);
+        }
+        if lookup.max_rows.is_some_and(|n| n == 0 || n > MAX_ROWS_CEILING) {
+            report.warning(
+                &format!("lookups[{i}].max_rows"),
+                &format!("is kept between 1 and {MAX_ROWS_CEILING}"),
+            );
+        }
     }
 }
 
@@ -520,11 +543,15 @@ pub async fn get_text(transport: &impl crate::Transport, url: &str) -> Result<St
     String::from_utf8(response.body().to_vec()).map_err(|_| ServedFileError::NotText)
 }
 
-/// Web API definitions for native programs (services, `mes-lookup`): a file with `web_apis` only.
+/// Web API definitions for native programs (services, `mes-lookup`): a file with `web_apis`,
+/// and optionally `lookups` as config.json declares them (`mes-lookup --lookup NAME`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServiceConfig {
     /// Web API definitions; service-to-service ones carry their client secret.
     pub web_apis: Vec<WebApiDefinition>,
+    /// Lookups, with their questions and row limits.
+    #[serde(default)]
+    pub lookups: Vec<LookupDefinition>,
 }
 
 impl ServiceConfig {
@@ -538,7 +565,8 @@ impl ServiceConfig {
             warnings: vec![],
         })?;
         let mut report = ConfigReport::default();
-        validate_web_apis(&mut config.web_apis, Runtime::Native, &mut report);
+        let names = validate_web_apis(&mut config.web_apis, Runtime::Native, &mut report);
+        validate_lookups(&config.lookups, &names, &mut report);
         if report.errors.is_empty() {
             Ok((config, report))
         } else {
@@ -1074,7 +1102,10 @@ mod tests {
         let jobs = &config.lookups[0];
         assert_eq!(jobs.row_limit(), 250);
         assert_eq!(
-            jobs.query(&crate::ask::Answers::from([("state".to_owned(), "Running".to_owned())])),
+            jobs.query(&crate::ask::Answers::from([(
+                "state".to_owned(),
+                "Running".to_owned()
+            )])),
             Ok(vec![
                 ("ent_id".to_owned(), "3".to_owned()),
                 ("lastNhrs".to_owned(), "8".to_owned()),
@@ -1090,13 +1121,29 @@ mod tests {
         let fields: Vec<&str> = report.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["lookups[0].parameters[0].name", "lookups[0].parameters[1].name", "lookups[0].parameters[2].default"],
+            [
+                "lookups[0].parameters[0].name",
+                "lookups[0].parameters[1].name",
+                "lookups[0].parameters[2].default"
+            ],
             "{report:?}"
         );
-        assert_eq!(report.warnings.first().map(|w| w.field.as_str()), Some("lookups[0].max_rows"));
-        let unnamed = with(r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job","parameters":[{"name":"state","kind":"sometimes"}]}"#);
-        assert!(PortalConfig::from_json(&unnamed, Runtime::Browser).is_err(), "an unknown kind is an error, not text");
-        let (config, _) = PortalConfig::from_json(&with(r#"{"name":"All","web_api":"MES","endpoint":"v3/lot"}"#), Runtime::Browser).expect("valid");
+        assert_eq!(
+            report.warnings.first().map(|w| w.field.as_str()),
+            Some("lookups[0].max_rows")
+        );
+        let unnamed = with(
+            r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job","parameters":[{"name":"state","kind":"sometimes"}]}"#,
+        );
+        assert!(
+            PortalConfig::from_json(&unnamed, Runtime::Browser).is_err(),
+            "an unknown kind is an error, not text"
+        );
+        let (config, _) = PortalConfig::from_json(
+            &with(r#"{"name":"All","web_api":"MES","endpoint":"v3/lot"}"#),
+            Runtime::Browser,
+        )
+        .expect("valid");
         assert_eq!(config.lookups[0].row_limit(), crate::ask::DEFAULT_MAX_ROWS);
     }
 }

@@ -101,6 +101,7 @@ mod config;
 mod discovery;
 #[cfg(not(target_arch = "wasm32"))]
 mod doctor;
+pub mod genealogy;
 mod jwt;
 mod mes;
 mod rows;

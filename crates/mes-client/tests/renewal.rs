@@ -320,6 +320,63 @@ fn mes_lookup(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `--lookup`: the file's lookup, its question checked, its row limit honest (exit 3 when cut).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_asks_a_declared_lookup_and_says_when_its_row_limit_cut_the_answer() {
+    let stack = stack("cli-lookup").await;
+    let file = std::env::temp_dir().join(format!("mes-lookup-lookups-{}.json", std::process::id()));
+    let lookups = serde_json::json!([
+        { "name": "Lots of an item", "web_api": "MES jobs", "endpoint": "v3/lot/filter", "max_rows": 5,
+          "parameters": [{ "name": "item_id", "label": "Item" }, { "name": "status", "kind": "choice", "choices": ["Released", "Consumed"] }] }
+    ]);
+    std::fs::write(
+        &file,
+        serde_json::json!({ "web_apis": [service_api_json(&stack)], "lookups": lookups }).to_string(),
+    )
+    .expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--config",
+            path.as_str(),
+            "--lookup",
+            "Lots of an item",
+            "--format",
+            "csv",
+        ];
+        args.extend_from_slice(extra);
+        tokio::task::block_in_place(|| mes_lookup(&args))
+    };
+    let (code, out, err) = run(&[]);
+    assert_eq!(code, 3, "cut: {err}");
+    assert_eq!(
+        out.lines().count(),
+        6,
+        "header + the 5 rows of the limit, not the one past it: {out}"
+    );
+    assert!(
+        err.contains("first 5 rows") && err.contains("the MES has more"),
+        "{err}"
+    );
+    let (code, out, err) = run(&["--param", "item_id=RM-TOMATO"]);
+    assert_eq!(code, 0, "whole: {err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(err.is_empty(), "a whole answer says nothing: {err}");
+    let (code, _, err) = run(&["--max-rows", "100000"]);
+    assert_eq!(code, 0, "a limit above the lots: {err}");
+    for (param, said) in [
+        ("qty=5", "qty is not a parameter"),
+        ("status=Lost", "status is not one of its choices"),
+    ] {
+        let (code, out, err) = run(&["--param", param]);
+        assert_eq!(code, 2, "{param}: {err}");
+        assert!(out.is_empty() && err.contains(said), "{param}: {err}");
+    }
+    let (code, _, err) = run(&["--api", "MES jobs"]);
+    assert_eq!(code, 2, "{err}");
+    stack.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_prints_tables_csv_and_json_and_explains_background_user_denials() {
     let stack = stack("cli").await;

@@ -19,6 +19,7 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
+    use mes_client::ask::{Answers, is_cut, max_rows_for};
     use mes_client::{
         ClientAuth, DEFAULT_BACKGROUND_USER, LookupOptions, MesError, NativeTransport, Rows, ServiceConfig,
         ServiceTokenSource, csv_field, json_terminal_safe, terminal_safe, terminal_safe_lines,
@@ -29,15 +30,23 @@ mod native {
 mes-lookup doctor PORTAL_URL [--ca FILE]     (checks a deployed portal, its authority and MES)
 mes-lookup --config FILE --api NAME ENDPOINT [--param k=v]... [--format table|csv|json]
            [--max-rows N] [--tz-id TZ] [--auth basic|post]
+mes-lookup --config FILE --lookup NAME [--param k=v]... [--format …] [--max-rows N] [--auth …]
 
 Runs one MES Web API lookup with a service-to-service token (client credentials, scope system)
 and prints it. FILE is JSON with \"web_apis\": [...] (the Enterprise Console Web API List Item
-fields; the Service to Service definition carries client_secret — keep the file private).
+fields; the Service to Service definition carries client_secret — keep the file private) and,
+for --lookup, \"lookups\": [...] as the portal's config.json declares them: the lookup's Web
+API, endpoint and fixed params, its --param values checked against its parameters, and its
+row limit (max_rows, or --max-rows): an answer the limit cut is printed, said on stderr, and
+exits 3.
 
-Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usage or configuration.";
+Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usage or
+configuration, 3 rows printed but cut at the row limit (the MES has more).";
 
     struct Args {
         config: String,
+        /// `--lookup`: a lookup of the file, instead of `--api` and an endpoint.
+        lookup: Option<String>,
         api: String,
         endpoint: String,
         params: Vec<(String, String)>,
@@ -49,6 +58,7 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
     fn parse() -> Result<Args, String> {
         let mut it = std::env::args().skip(1);
         let (mut config, mut api, mut endpoint, mut format) = (None, None, None, "table".to_owned());
+        let mut lookup = None;
         let (mut params, mut options, mut auth) = (Vec::new(), LookupOptions::default(), ClientAuth::Basic);
         while let Some(arg) = it.next() {
             let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -56,6 +66,7 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
                 "--help" | "-h" => return Err(String::new()),
                 "--config" => config = Some(value("--config")?),
                 "--api" => api = Some(value("--api")?),
+                "--lookup" => lookup = Some(value("--lookup")?),
                 "--format" => format = value("--format")?,
                 "--param" => {
                     let pair = value("--param")?;
@@ -87,10 +98,17 @@ Exit codes: 0 rows printed, 1 the MES or the authority refused or failed, 2 usag
         if !matches!(format.as_str(), "table" | "csv" | "json") {
             return Err(format!("--format {format}: use table, csv or json"));
         }
+        if lookup.is_some() && (api.is_some() || endpoint.is_some()) {
+            return Err("--lookup names its Web API and endpoint: leave out --api and ENDPOINT".into());
+        }
+        let by_lookup = lookup.is_some();
         Ok(Args {
             config: config.ok_or("--config is required")?,
-            api: api.ok_or("--api is required")?,
-            endpoint: endpoint.ok_or("the ENDPOINT (e.g. v3/entity) is required")?,
+            lookup,
+            api: api.or(by_lookup.then(String::new)).ok_or("--api is required")?,
+            endpoint: endpoint
+                .or(by_lookup.then(String::new))
+                .ok_or("the ENDPOINT (e.g. v3/entity) is required")?,
             params,
             format,
             options,
@@ -243,6 +261,14 @@ ADDRESS for HOST:PORT (a name DNS does not know yet). Exit codes: 0 all good, 1 
                 return 2;
             }
         };
+        let mut args = args;
+        let limit = match resolve_lookup(&config, &mut args) {
+            Ok(limit) => limit,
+            Err(why) => {
+                eprintln!("mes-lookup: {why}");
+                return 2;
+            }
+        };
         let Some(api) = config.web_api(&args.api) else {
             eprintln!(
                 "mes-lookup: no Web API definition named \"{}\" in {}",
@@ -269,14 +295,26 @@ ADDRESS for HOST:PORT (a name DNS does not know yet). Exit codes: 0 all good, 1 
             .params(args.params.iter().cloned())
             .options(args.options.clone());
         match lookup.send().await {
-            Ok(rows) => {
+            Ok(mut rows) => {
+                let cut = limit.filter(|&limit| is_cut(rows.len(), limit));
+                if let Some(limit) = cut {
+                    rows.truncate(limit as usize);
+                }
                 let out = match args.format.as_str() {
                     "csv" => csv(&rows),
                     "json" => json(&rows),
                     _ => table(&rows),
                 };
                 print!("{out}");
-                0
+                match cut {
+                    Some(limit) => {
+                        eprintln!(
+                            "mes-lookup: cut: these are the first {limit} rows; the MES has more. Narrow the question with --param, or raise --max-rows."
+                        );
+                        3
+                    }
+                    None => 0,
+                }
             }
             Err(e) => {
                 eprintln!("mes-lookup: {}", terminal_safe(&e.to_string()));
@@ -286,6 +324,28 @@ ADDRESS for HOST:PORT (a name DNS does not know yet). Exit codes: 0 all good, 1 
                 1
             }
         }
+    }
+
+    /// For `--lookup NAME`: the lookup's Web API, endpoint and query (its fixed params, then
+    /// the `--param` values checked against its parameters) into `args`, and the row limit
+    /// (`max_rows` sent is one more, to tell a cut answer). `None` without `--lookup`.
+    fn resolve_lookup(config: &ServiceConfig, args: &mut Args) -> Result<Option<u32>, String> {
+        let Some(name) = &args.lookup else { return Ok(None) };
+        let lookup = config
+            .lookups
+            .iter()
+            .find(|l| l.name == *name)
+            .ok_or_else(|| format!("no lookup named \"{name}\" in {}", args.config))?;
+        let answers: Answers = args.params.drain(..).collect();
+        args.params = lookup.query(&answers).map_err(|problems| {
+            let said: Vec<String> = problems.iter().map(|p| format!("--param {p}")).collect();
+            said.join("\n")
+        })?;
+        args.api.clone_from(&lookup.web_api);
+        args.endpoint.clone_from(&lookup.endpoint);
+        let limit = args.options.max_rows.unwrap_or(lookup.row_limit());
+        args.options.max_rows = Some(max_rows_for(limit));
+        Ok(Some(limit))
     }
 
     fn background_user_help() -> String {
