@@ -150,6 +150,22 @@ async fn a_question_narrows_the_rows_and_the_address_asks_it_again() {
                 local(from)
             );
         }
+        // On a phone the form is one column, inside the screen.
+        client.set_window_size(390, 844).await?;
+        let fits = client
+            .execute(
+                "const form = document.querySelector('form.question');
+                 const fields = [...form.querySelectorAll('input, select, button')].map(e => e.getBoundingClientRect());
+                 return { page: document.documentElement.scrollWidth, right: Math.max(...fields.map(r => r.right)),
+                          lefts: new Set(fields.map(r => Math.round(r.left))).size };",
+                vec![],
+            )
+            .await?;
+        let number = |k: &str| fits[k].as_f64().unwrap_or(f64::MAX);
+        if number("page") > 390.0 || number("right") > 390.0 || number("lefts") != 1.0 {
+            bail!("at 390 px the question should be one column inside the screen: {fits}");
+        }
+        screenshot(&client, "question-phone").await?;
         assert_no_token_stored(&client, &stack).await?;
         Ok(())
     })
