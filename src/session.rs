@@ -203,6 +203,12 @@ impl Portal {
         self.route.set(route);
     }
 
+    /// Goes to `address` (a path with its query) inside the portal without reloading.
+    pub fn navigate_to(&self, address: &str) {
+        nav::push(address);
+        self.route.set(Route::parse(address));
+    }
+
     /// The configuration and the authority, when the portal has them (untracked).
     fn ready(&self) -> Option<Arc<Ready>> {
         self.phase.with_untracked(Phase::ready)

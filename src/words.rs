@@ -272,6 +272,8 @@ words! {
         FilterTextHint = "grid.filter_text_hint": "text, or >2026-03",
         Utc = "grid.utc": "{column} (UTC)",
         LocalTime = "grid.local_time": "{column} (local time)",
+        OpenLinked = "grid.open_linked": "{value}, opens {lookup}",
+        Trail = "grid.trail": "Lookups followed",
         Yes = "value.yes": "Yes",
         No = "value.no": "No",
     }

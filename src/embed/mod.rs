@@ -9,6 +9,7 @@
 pub mod frame;
 
 use crate::grid::{LookupGrid, RowsGrid};
+use crate::grid_model::links::Followed;
 use crate::grid_model::{GridData, SelectedRow};
 use crate::on_demand::on_demand;
 use crate::pages::{ProblemView, Starting};
@@ -145,6 +146,7 @@ pub fn selection_detail(rows: &[SelectedRow]) -> js_sys::Object {
 #[component]
 pub fn EmbeddedLookup(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<SelectedRow>>) -> impl IntoView {
     let portal = use_context::<Portal>().expect("mount provides the portal context");
+    let embed_options = options;
     move || {
         match portal.phase.get() {
         Phase::Starting => view! { <Starting /> }.into_any(),
@@ -169,7 +171,18 @@ pub fn EmbeddedLookup(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<Sel
                     if let Some(mode) = options.selection {
                         lookup.selection = mode;
                     }
-                    view! { <LookupGrid lookup=lookup on_select_rows=on_rows sync_url=false answers=options.params.clone() /> }.into_any()
+                    // A linked cell shows its lookup here, in the same grid (the frame's
+                    // embed_limits are checked again for it).
+                    let names: Vec<String> = state.config().lookups.iter().map(|l| l.name.clone()).collect();
+                    let on_link = Callback::new(move |followed: Followed| {
+                        if let Some(name) = names.get(followed.lookup) {
+                            embed_options.update(|o| {
+                                o.lookup = name.clone();
+                                o.params = Answers::from([(followed.parameter.clone(), followed.value.clone())]);
+                            });
+                        }
+                    });
+                    view! { <LookupGrid lookup=lookup on_select_rows=on_rows sync_url=false answers=options.params.clone() on_link=on_link /> }.into_any()
                 }
                 None => {
                     let (before, after) = around(Word::NoSuchLookupText, "name");

@@ -34,6 +34,10 @@ impl Grid {
         };
         if let Some(action) = key_action(&ev.key(), &at) {
             ev.prevent_default();
+            // Enter on a cell that links follows it (the grid pattern's "activate"); Space picks.
+            if action == KeyAction::Pick && ev.key() == "Enter" && !header && self.follow_active() {
+                return;
+            }
             self.carry_out(action, current, header);
         }
     }

@@ -20,8 +20,9 @@ mod question;
 mod rows_grid;
 
 pub use failure::FailureView;
-pub use rows_grid::{RowsGrid, RowsGridProps};
+pub use rows_grid::{GridLinks, RowsGrid, RowsGridProps};
 
+use crate::grid_model::links::{self, Followed};
 use crate::grid_model::{GridData, SelectedRow, question as asked};
 use crate::session::use_portal;
 use crate::words::{GridWord, count, fill, w};
@@ -121,6 +122,10 @@ pub fn LookupGrid(
     /// `params`).
     #[prop(optional)]
     answers: Option<Answers>,
+    /// What following a linked cell does when the grid does not own the address (an embedded
+    /// grid shows that lookup in its place); without it, such a grid has no links.
+    #[prop(optional)]
+    on_link: Option<Callback<Followed>>,
 ) -> impl IntoView {
     let lookup = Arc::new(lookup);
     // The question: the address's (the portal's page) or the embedding page's.
@@ -150,6 +155,8 @@ pub fn LookupGrid(
     });
     let (title, endpoint) = (lookup.name.clone(), lookup.endpoint.clone());
     let grid_lookup = lookup.clone();
+    let links = grid_links(sync_url, on_link);
+    let trail = sync_url.then(|| view! { <Trail /> });
     view! {
         <section class="lookup" aria-labelledby="lookup-title">
             <div class="lookup-head">
@@ -157,6 +164,7 @@ pub fn LookupGrid(
                 <span class="muted">{endpoint}</span>
                 <button class="secondary reload" on:click=move |_| retry.run(()) title=w(GridWord::ReloadRowsHint)>{w(GridWord::ReloadRows)}</button>
             </div>
+            {trail}
             {form}
             {move || match load.get() {
                 Load::Loading => view! {
@@ -175,11 +183,63 @@ pub fn LookupGrid(
                         on_select_rows,
                         export_name: Some(grid_lookup.name.clone()),
                         sync_url,
+                        links: links.clone(),
                     })}
                 }.into_any(),
             }}
         </section>
     }
+}
+
+/// config.json's links for this grid, and what following one does: the portal's page opens the
+/// lookup (a new history entry, the trail grown by this page); an embedded grid calls `on_link`.
+fn grid_links(sync_url: bool, on_link: Option<Callback<Followed>>) -> Option<GridLinks> {
+    let portal = use_portal();
+    let config = portal.phase.with_untracked(crate::session::Phase::config)?;
+    let cells = Arc::new(links::resolve(&config.links, &config.lookups));
+    if cells.is_empty() {
+        return None;
+    }
+    let follow = if sync_url {
+        Callback::new(move |followed: Followed| {
+            let here = portal
+                .route
+                .with_untracked(crate::route::Route::lookup)
+                .unwrap_or(0);
+            portal.navigate_to(&links::follow(&followed, here, &crate::nav::query()));
+        })
+    } else {
+        on_link?
+    };
+    Some(GridLinks { cells, follow })
+}
+
+/// The lookups followed to this one (the address's `trail`), each a link back.
+#[component]
+fn Trail() -> impl IntoView {
+    let portal = use_portal();
+    let steps = links::trail(&crate::nav::query());
+    let names: Vec<String> = portal
+        .phase
+        .with_untracked(crate::session::Phase::config)
+        .map(|c| c.lookups.iter().map(|l| l.name.clone()).collect())
+        .unwrap_or_default();
+    (!steps.is_empty()).then(|| {
+        let items = (0..steps.len())
+            .map(|at| {
+                let (lookup, question) = &steps[at];
+                let address = links::step_address(&steps, at);
+                let name = names.get(*lookup).cloned().unwrap_or_else(|| lookup.to_string());
+                let words = links::question_words(question);
+                let text = if words.is_empty() { name } else { format!("{name} ({words})") };
+                let to = address.clone();
+                view! {
+                    <li><a href=address on:click=move |ev| { ev.prevent_default(); portal.navigate_to(&to); }>{text}</a></li>
+                }
+            })
+            .collect_view();
+        view! { <nav class="trail" aria-label=w(GridWord::Trail)><ol>{items}</ol></nav> }
+    })
 }
 
 /// Where the grid would be while the question cannot be sent: what it needs, or (for a lookup

@@ -11,14 +11,25 @@ use super::browser::{
 use super::format;
 use super::header::{ColumnMenu, FilterCells, HeaderCells};
 use crate::grid_model::interaction::{Arrived, pick, row_window, scroll_to_show, status_line};
+use crate::grid_model::links::{self, CellLink, Followed};
 use crate::grid_model::{Column, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};
 use crate::nav::{query as current_query, replace_query};
-use crate::words::{GridWord, w};
+use crate::words::{GridWord, fill, w};
 use leptos::html::{Div, Table};
 use leptos::prelude::*;
 use mes_client::SelectionMode;
 use std::collections::BTreeSet;
 use std::sync::Arc;
+
+/// Cells that lead to other lookups, and what following one does (the portal's page opens the
+/// lookup; an embedded grid shows it in its place).
+#[derive(Clone)]
+pub struct GridLinks {
+    /// config.json's links, resolved.
+    pub cells: Arc<Vec<CellLink>>,
+    /// Called with the link followed.
+    pub follow: Callback<Followed>,
+}
 
 /// What the shown rows are chosen by: sort keys, the quick filter, the column filters.
 type Criteria = (Vec<SortKey>, String, Vec<(usize, String)>);
@@ -45,10 +56,16 @@ pub fn RowsGrid(
     /// grid. Off for embedded grids.
     #[prop(optional)]
     sync_url: bool,
+    /// Cells that lead to other lookups (Enter on one, or a click, follows it).
+    #[prop(optional)]
+    links: Option<GridLinks>,
 ) -> impl IntoView {
     let initial_query = if sync_url { current_query() } else { String::new() };
     let initial = data.with_untracked(|d| GridState::from_query(d, &initial_query));
-    let g = Grid::new(data, mode, on_select, on_select_rows, &initial);
+    let g = Grid {
+        links: StoredValue::new(links),
+        ..Grid::new(data, mode, on_select, on_select_rows, &initial)
+    };
     g.follow_the_address_bar(initial_query, sync_url);
     g.follow_criteria_and_marks();
     let columns = data.with_untracked(|d| d.columns.clone());
@@ -134,6 +151,8 @@ pub(super) struct Grid {
     pub(super) viewport_height: RwSignal<f64>,
     viewport: NodeRef<Div>,
     pub(super) table: NodeRef<Table>,
+    /// Cells that lead to other lookups.
+    links: StoredValue<Option<GridLinks>>,
 }
 
 impl Grid {
@@ -170,6 +189,7 @@ impl Grid {
             viewport_height: RwSignal::new(600.0),
             viewport: NodeRef::new(),
             table: NodeRef::new(),
+            links: StoredValue::new(None),
         }
     }
 
@@ -396,23 +416,41 @@ impl Grid {
             .active
             .with_untracked(|a| *a == Some(pos))
             .then(|| self.active_column.get_untracked());
-        let shown: Vec<(usize, String, Option<&'static str>)> = self.data.with_untracked(|d| {
+        type Shown = (usize, String, Option<&'static str>, Option<(Followed, String)>);
+        let shown: Vec<Shown> = self.data.with_untracked(|d| {
             self.hidden.with_untracked(|h| {
                 (0..self.column_count.min(d.columns.len()))
                     .filter(|i| !h.contains(i))
                     .map(|i| {
                         let cell = d.raw(row as usize, i);
-                        (i, format::shown(&cell), format::class_of(&cell))
+                        (
+                            i,
+                            format::shown(&cell),
+                            format::class_of(&cell),
+                            self.link_at(d, row, i),
+                        )
                     })
                     .collect()
             })
         });
         let cells = shown
             .into_iter()
-            .map(|(i, text, class)| {
+            .map(|(i, text, class, link)| {
+                let content = match link {
+                    Some((followed, name)) => {
+                        let label = fill(GridWord::OpenLinked, &[("value", &text), ("lookup", &name)]);
+                        let href = links::href(&followed);
+                        view! {
+                            <a class="cell-link" href=href tabindex="-1" aria-label=label
+                                on:click=move |ev| { ev.prevent_default(); ev.stop_propagation(); self.follow(followed.clone()); }>{text}</a>
+                        }
+                        .into_any()
+                    }
+                    None => text.into_any(),
+                };
                 view! {
                     <td role="gridcell" id=format!("g{grid}-cell-{pos}-{i}") aria-colindex=i + 1 class=class
-                        data-active=(active_now == Some(i)).then_some("")>{text}</td>
+                        data-active=(active_now == Some(i)).then_some("")>{content}</td>
                 }
             })
             .collect_view();
@@ -432,6 +470,50 @@ impl Grid {
                 }>
                 {cells}
             </tr>
+        }
+    }
+}
+
+impl Grid {
+    /// Where cell (`row`, shown column `column`) leads, with the lookup's name: `None` for a
+    /// column without a link or an empty cell.
+    fn link_at(self, data: &GridData, row: u32, column: usize) -> Option<(Followed, String)> {
+        let key = &data.columns.get(column)?.key;
+        let value = data.cell(row as usize, column);
+        if value.is_empty() {
+            return None;
+        }
+        self.links.with_value(|l| {
+            let link = links::for_column(&l.as_ref()?.cells, key)?;
+            let followed = Followed {
+                lookup: link.lookup,
+                parameter: link.parameter.clone(),
+                value: value.to_owned(),
+            };
+            Some((followed, link.name.clone()))
+        })
+    }
+
+    fn follow(self, followed: Followed) {
+        if let Some(follow) = self.links.with_value(|l| l.as_ref().map(|l| l.follow)) {
+            follow.run(followed);
+        }
+    }
+
+    /// Follows the link of the keyboard's cell, if it has one; whether it did.
+    pub(super) fn follow_active(self) -> bool {
+        let Some(pos) = self.active.get_untracked() else {
+            return false;
+        };
+        let row = self.order.with_untracked(|o| o.get(pos).copied());
+        let column = self.active_column.get_untracked();
+        let link = row.and_then(|row| self.data.with_untracked(|d| self.link_at(d, row, column)));
+        match link {
+            Some((followed, _)) => {
+                self.follow(followed);
+                true
+            }
+            None => false,
         }
     }
 }

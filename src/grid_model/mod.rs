@@ -3,6 +3,7 @@
 
 pub mod cells;
 pub mod interaction;
+pub mod links;
 pub mod question;
 pub mod state;
 

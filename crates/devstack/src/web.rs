@@ -71,6 +71,13 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
         }],
         "embed_origins": o.embed_origins,
         "genealogy": { "web_api": "MES" },
+        "links": [
+            { "column": "item_id", "lookup": "Lots of an item", "parameter": "item_id" },
+            { "column": "lot_no", "lookup": "Consumption of a lot", "parameter": "lot_no" },
+            { "column": "fg_lot_no", "lookup": "Consumption of a lot", "parameter": "lot_no" },
+            { "column": "wo_id", "lookup": "Job queue", "parameter": "wo_id" },
+            { "column": "run_ent_id", "lookup": "Job queue", "parameter": "ent_id" }
+        ],
         "lookups": [
             { "name": "Entities", "web_api": "MES", "endpoint": "v3/entity", "value_column": "ent_id",
               "display_columns": ["ent_id", "ent_name", "description", "parent_ent_id", "can_run_jobs", "last_edit_at_local"] },
@@ -82,8 +89,9 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
             { "name": "Job queue", "web_api": "MES", "endpoint": "v3/job/filter", "value_column": "wo_id",
               "parameters": [
                 { "name": "ent_id", "label": "Entity", "kind": "number" },
+                { "name": "wo_id", "label": "Work order" },
                 { "name": "state", "label": "State", "kind": "choice", "choices": ["New", "Ready", "Running", "Complete", "On hold"] },
-                { "name": "lastNhrs", "label": "Last hours", "kind": "last_hours", "default": "24" }
+                { "name": "lastNhrs", "label": "Last hours", "kind": "last_hours" }
               ] },
             { "name": "Work orders released", "web_api": "MES", "endpoint": "v3/wo/filter", "value_column": "wo_id",
               "parameters": [

@@ -458,3 +458,103 @@ async fn a_lots_genealogy_is_walked_both_ways_exported_and_a_branch_out_is_said_
     })
     .await;
 }
+
+/// The first linked cell of the grid whose link opens lookup `lookup`: its text and address.
+async fn first_link_to(client: &Client, lookup: usize) -> Result<(String, String)> {
+    let value = client
+        .execute(
+            "const a = [...document.querySelectorAll('table.grid a.cell-link')]
+                 .find(a => a.getAttribute('href').startsWith(`/lookups/${arguments[0]}?`));
+             return a ? [a.textContent, a.getAttribute('href')] : null;",
+            vec![lookup.into()],
+        )
+        .await?;
+    serde_json::from_value::<Option<(String, String)>>(value)?
+        .ok_or_else(|| anyhow::anyhow!("no cell links to lookup {lookup}"))
+}
+
+#[tokio::test]
+async fn a_linked_cell_opens_its_lookup_and_the_trail_leads_back() {
+    use fantoccini::key::Key;
+    let stack = stack("e2e-links").await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        grid::wait_for_rows(&client).await?;
+        let origin = stack.portal_origin.clone();
+        // Lots: an item cell opens "Lots of an item" with that item.
+        client.goto(&format!("{origin}/lookups/2")).await?;
+        grid::wait_for_rows(&client).await?;
+        let (item, href) = first_link_to(&client, LOTS_OF_AN_ITEM).await?;
+        if href != format!("/lookups/{LOTS_OF_AN_ITEM}?p.item_id={item}") {
+            bail!("the link's address is its lookup and question: {href}");
+        }
+        assert_accessible(&client, "a grid with linked cells").await?;
+        client
+            .find(Locator::Css(&format!("table.grid a.cell-link[href='{href}']")))
+            .await?
+            .click()
+            .await?;
+        let lots = count(&stack, "SELECT COUNT(*) FROM lot WHERE item_id = ?1", &[&item]);
+        wait_for_whole(&client, lots).await?;
+        let here = address(&client).await?;
+        if !here.ends_with(&format!("/lookups/{LOTS_OF_AN_ITEM}?p.item_id={item}&trail=2")) {
+            bail!("the address holds the question and the trail: {here}");
+        }
+        let shown = client
+            .execute("return document.getElementById('ask-item_id').value", vec![])
+            .await?;
+        if shown != item.as_str() {
+            bail!("the form shows the question the link asked: {shown}");
+        }
+        wait_for_text(&client, "nav.trail", &["Lots"]).await?;
+
+        // Keyboard: the grid's first cell is a lot; Enter on it follows its link.
+        wait_for(&client, "table.grid")
+            .await?
+            .send_keys(&char::from(Key::Down).to_string())
+            .await?;
+        let (lot, _) = first_link_to(&client, CONSUMPTION).await?;
+        client
+            .active_element()
+            .await?
+            .send_keys(&char::from(Key::Enter).to_string())
+            .await?;
+        wait_until("Enter on a linked cell opens its lookup", || async {
+            Ok(address(&client)
+                .await?
+                .contains(&format!("/lookups/{CONSUMPTION}?p.lot_no=")))
+        })
+        .await?;
+        let trail = wait_for_text(&client, "nav.trail", &["Lots of an item"]).await?;
+        if !trail.contains(&format!("item_id = {item}")) {
+            bail!("the trail names each step's question: {trail}");
+        }
+        let here = address(&client).await?;
+        if !here.contains(&format!("p.lot_no={lot}")) {
+            bail!("the first row's lot {lot} is the question: {here}");
+        }
+        // Back to the lots of the item, forward again; the trail's first step leads to Lots.
+        client.back().await?;
+        wait_for_whole(&client, lots).await?;
+        client.forward().await?;
+        wait_until("forward again", || async {
+            Ok(address(&client).await?.contains("p.lot_no="))
+        })
+        .await?;
+        client
+            .find(Locator::Css("nav.trail li:first-child a"))
+            .await?
+            .click()
+            .await?;
+        wait_until("the trail leads back to Lots", || async {
+            Ok(address(&client).await?.ends_with("/lookups/2"))
+        })
+        .await?;
+        grid::wait_for_rows(&client).await?;
+        if client.find(Locator::Css("nav.trail")).await.is_ok() {
+            bail!("the start of the trail has no trail");
+        }
+        Ok(())
+    })
+    .await;
+}

@@ -248,6 +248,21 @@ pub struct PortalConfig {
     /// Where the lot genealogy walk reads consumption records; absent = no genealogy page.
     #[serde(default)]
     pub genealogy: Option<crate::genealogy::GenealogyDefinition>,
+    /// Cells that lead to another lookup: a column's value becomes that lookup's question.
+    #[serde(default)]
+    pub links: Vec<LinkDefinition>,
+}
+
+/// A relation between lookups: a cell of `column` (in any lookup) opens `lookup` with its
+/// parameter `parameter` set to the cell's value (`lot_no` → Lots, `wo_id` → Work orders).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LinkDefinition {
+    /// The column whose cells link (MES names are case-insensitive).
+    pub column: String,
+    /// The name of the lookup it opens.
+    pub lookup: String,
+    /// That lookup's parameter the value goes into.
+    pub parameter: String,
 }
 
 /// The lookups and selection modes one embedding site may use (absent = no limit of that kind).
@@ -447,6 +462,29 @@ impl PortalConfig {
             }
         }
         validate_lookups(&self.lookups, &names, &mut report);
+        for (i, link) in self.links.iter().enumerate() {
+            match self.lookups.iter().find(|l| l.name == link.lookup) {
+                None => report.error(
+                    &format!("links[{i}].lookup"),
+                    &format!("names \"{}\", which is not a lookup", link.lookup),
+                ),
+                Some(target)
+                    if !target
+                        .parameters
+                        .iter()
+                        .any(|p| p.value_names().any(|n| n == link.parameter)) =>
+                {
+                    report.error(
+                        &format!("links[{i}].parameter"),
+                        &format!(
+                            "\"{}\" is not a parameter of the lookup \"{}\"",
+                            link.parameter, link.lookup
+                        ),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
         if let Some(genealogy) = &self.genealogy {
             if !names.contains(&genealogy.web_api.to_ascii_lowercase()) {
                 report.error(
