@@ -139,17 +139,7 @@ pub fn LookupGrid(
     let problems = fetch.problems;
     fetch.run();
     let (load, attempt) = (fetch.load, fetch.attempt);
-    let again = fetch.clone();
-    let retry = Callback::new(move |()| {
-        attempt.update(|a| *a += 1);
-        again.run();
-    });
-    let asker = fetch.clone();
-    let ask = Callback::new(move |()| asker.ask(draft.get_untracked(), sync_url));
-    let more = Callback::new(move |rows: u32| {
-        fetch.limit.set(rows);
-        fetch.run();
-    });
+    let (retry, ask, more) = fetch.callbacks(draft, sync_url);
     let form = (!lookup.parameters.is_empty()).then(|| {
         view! { <QuestionForm lookup=lookup.clone() draft=draft problems=problems ask=ask /> }
     });
@@ -335,6 +325,25 @@ impl Fetch {
             question: RwSignal::new(question),
             problems: RwSignal::new(Vec::new()),
         }
+    }
+
+    /// What the grid's buttons do: Reload, Ask (the `draft`), and ask for more rows.
+    fn callbacks(
+        self,
+        draft: RwSignal<Answers>,
+        sync_url: bool,
+    ) -> (Callback<()>, Callback<()>, Callback<u32>) {
+        let (again, asker, attempt) = (self.clone(), self.clone(), self.attempt);
+        let retry = Callback::new(move |()| {
+            attempt.update(|a| *a += 1);
+            again.run();
+        });
+        let ask = Callback::new(move |()| asker.ask(draft.get_untracked(), sync_url));
+        let more = Callback::new(move |rows: u32| {
+            self.limit.set(rows);
+            self.run();
+        });
+        (retry, ask, more)
     }
 
     /// The person asks `answers`: checked, then (in the address too, as a new history entry

@@ -62,10 +62,7 @@ pub fn RowsGrid(
 ) -> impl IntoView {
     let initial_query = if sync_url { current_query() } else { String::new() };
     let initial = data.with_untracked(|d| GridState::from_query(d, &initial_query));
-    let g = Grid {
-        links: StoredValue::new(links),
-        ..Grid::new(data, mode, on_select, on_select_rows, &initial)
-    };
+    let g = Grid::new(data, mode, on_select, on_select_rows, &initial).with_links(links);
     g.follow_the_address_bar(initial_query, sync_url);
     g.follow_criteria_and_marks();
     let columns = data.with_untracked(|d| d.columns.clone());
@@ -475,6 +472,13 @@ impl Grid {
 }
 
 impl Grid {
+    fn with_links(self, links: Option<GridLinks>) -> Self {
+        Self {
+            links: StoredValue::new(links),
+            ..self
+        }
+    }
+
     /// Where cell (`row`, shown column `column`) leads, with the lookup's name: `None` for a
     /// column without a link or an empty cell.
     fn link_at(self, data: &GridData, row: u32, column: usize) -> Option<(Followed, String)> {
