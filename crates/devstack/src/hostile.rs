@@ -68,6 +68,8 @@ pub const MES_CASES: &[MesCase] = &[
     ),
     case("redirect-to-login-page", Expect::State("unexpected")),
     case("html-401", Expect::State("session-expired")),
+    // A question's parameter echoed back in the MES's 400: shown as text, never as markup.
+    case("echoed-parameter", Expect::State("server-error")),
 ];
 
 /// A script that must never run.
@@ -192,6 +194,11 @@ pub fn mes_answer(name: &str, login_url: &str) -> Option<Response> {
         ),
         "redirect-to-login-page" => (StatusCode::FOUND, [(header::LOCATION, login_url.to_owned())]).into_response(),
         "html-401" => answer(StatusCode::UNAUTHORIZED, "text/html", format!("<html><body>401 - Unauthorized{SCRIPT}</body></html>")),
+        "echoed-parameter" => answer(
+            StatusCode::BAD_REQUEST,
+            "application/json; charset=utf-8",
+            serde_json::json!({ "Message": format!("The request is invalid: unknown parameter \"{IMG}\" for v3/lot/filter.") }).to_string(),
+        ),
         _ => return None,
     };
     Some(response)

@@ -356,6 +356,39 @@ async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cle
         if client.windows().await?.len() != 1 || in_element(&client, "return !!grid.querySelector('button.sign-in')").await? == true {
             bail!("changing the attribute must not ask for a new sign-in");
         }
+        // A question by attribute (`params`, a query string), checked like the portal's form;
+        // a linked cell opens its lookup in the same element.
+        client
+            .execute(
+                "const e = document.querySelector('#lots'); e.setAttribute('params', 'item_id=RM-TOMATO'); e.setAttribute('lookup', 'Lots of an item');",
+                vec![],
+            )
+            .await?;
+        let rows = "return [...grid.querySelectorAll(SEL.rows)].map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent)";
+        wait_until("the element asks its question", || async {
+            Ok(in_element(&client, rows).await? == serde_json::json!(["L26-RAW-TOM-01 RM-TOMATO"]))
+        })
+        .await?;
+        in_element(&client, "grid.querySelector('table.grid a.cell-link').click()").await?;
+        wait_until("the linked lot's consumption, in the same element", || async {
+            let title = in_element(&client, "const t = grid.querySelector('#lookup-title'); return t && t.textContent").await?;
+            Ok(title == "Consumption of a lot" && in_element(&client, "return grid.querySelectorAll(SEL.rows).length").await? == 2)
+        })
+        .await?;
+        if client.current_url().await?.as_str() != format!("{}/examples/element.html", stack.portal_origin) {
+            bail!("a link in an embedded grid must not move the host page");
+        }
+        client
+            .execute("document.querySelector('#lots').setAttribute('params', 'qty=5')", vec![])
+            .await?;
+        wait_until("a parameter the lookup does not take is said, and nothing asked", || async {
+            let said = in_element(&client, "const p = grid.querySelector('[data-state=question-problems]'); return p && p.textContent").await?;
+            Ok(said.as_str().is_some_and(|t| t.contains("“qty” is not a parameter")))
+        })
+        .await?;
+        client
+            .execute("const e = document.querySelector('#lots'); e.removeAttribute('params'); e.setAttribute('lookup', 'Lots');", vec![])
+            .await?;
         // A second grid on the page shares the session: rows at once, no sign-in, no tokens.
         let issued = stack.aim.issued_tokens().len();
         client
