@@ -12,6 +12,7 @@
 //! [`crate::grid_model`], tested natively.
 
 pub(crate) mod browser;
+mod detail;
 mod failure;
 pub mod format;
 mod header;
@@ -166,18 +167,43 @@ pub fn LookupGrid(
                 }.into_any(),
                 Load::Rows(data) => view! {
                     <CutNotice lookup=grid_lookup.clone() data=data more=more />
-                    {RowsGrid(RowsGridProps {
-                        data,
-                        mode: grid_lookup.selection,
-                        on_select,
-                        on_select_rows,
-                        export_name: Some(grid_lookup.name.clone()),
-                        sync_url,
-                        links: links.clone(),
-                    })}
+                    <Answer data=data lookup=grid_lookup.clone() on_select=on_select on_select_rows=on_select_rows
+                        sync_url=sync_url links=links.clone() />
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// The answer's grid and, on the portal's page, the detail of the row picked (beside the grid,
+/// or a sheet over it on a phone).
+#[component]
+fn Answer(
+    data: RwSignal<GridData>,
+    lookup: Arc<LookupDefinition>,
+    on_select: Option<Callback<Vec<String>>>,
+    on_select_rows: Option<Callback<Vec<SelectedRow>>>,
+    sync_url: bool,
+    links: Option<GridLinks>,
+) -> impl IntoView {
+    let shown = RwSignal::new(None::<u32>);
+    let on_pick = sync_url.then(|| Callback::new(move |row: u32| shown.set(Some(row))));
+    view! {
+        <div class="answer" class:with-detail=move || shown.with(Option::is_some)>
+            <div class="answer-grid">
+                {RowsGrid(RowsGridProps {
+                    data,
+                    mode: lookup.selection,
+                    on_select,
+                    on_select_rows,
+                    export_name: Some(lookup.name.clone()),
+                    sync_url,
+                    links: links.clone(),
+                    on_pick,
+                })}
+            </div>
+            {sync_url.then(|| view! { <detail::RowDetail data=data row=shown links=links /> })}
+        </div>
     }
 }
 

@@ -59,10 +59,13 @@ pub fn RowsGrid(
     /// Cells that lead to other lookups (Enter on one, or a click, follows it).
     #[prop(optional)]
     links: Option<GridLinks>,
+    /// Called with the row (an index into `data`) a click, Enter or Space picks.
+    #[prop(optional)]
+    on_pick: Option<Callback<u32>>,
 ) -> impl IntoView {
     let initial_query = if sync_url { current_query() } else { String::new() };
     let initial = data.with_untracked(|d| GridState::from_query(d, &initial_query));
-    let g = Grid::new(data, mode, on_select, on_select_rows, &initial).with_links(links);
+    let g = Grid::new(data, mode, on_select, on_select_rows, &initial).with_links(links, on_pick);
     g.follow_the_address_bar(initial_query, sync_url);
     g.follow_criteria_and_marks();
     let columns = data.with_untracked(|d| d.columns.clone());
@@ -72,11 +75,7 @@ pub fn RowsGrid(
         status_line(
             g.shown_rows_tracked(),
             g.data.with(GridData::len),
-            g.data.with(|d| match (d.is_complete(), d.cut()) {
-                (false, _) => Arrived::SoFar,
-                (true, None) => Arrived::Whole,
-                (true, Some(_)) => Arrived::Cut,
-            }),
+            g.data.with(arrived),
             g.selected.with(|s| s.len()),
         )
     };
@@ -150,6 +149,8 @@ pub(super) struct Grid {
     pub(super) table: NodeRef<Table>,
     /// Cells that lead to other lookups.
     links: StoredValue<Option<GridLinks>>,
+    /// Told of each row picked.
+    on_pick: Option<Callback<u32>>,
 }
 
 impl Grid {
@@ -187,6 +188,7 @@ impl Grid {
             viewport: NodeRef::new(),
             table: NodeRef::new(),
             links: StoredValue::new(None),
+            on_pick: None,
         }
     }
 
@@ -333,6 +335,9 @@ impl Grid {
         let mode = self.mode;
         self.selected.update(|s| pick(s, row, mode));
         self.emit();
+        if let Some(on_pick) = self.on_pick {
+            on_pick.run(row);
+        }
     }
 
     /// Copies the active cell's text as the MES sent it.
@@ -472,9 +477,10 @@ impl Grid {
 }
 
 impl Grid {
-    fn with_links(self, links: Option<GridLinks>) -> Self {
+    fn with_links(self, links: Option<GridLinks>, on_pick: Option<Callback<u32>>) -> Self {
         Self {
             links: StoredValue::new(links),
+            on_pick,
             ..self
         }
     }
@@ -519,6 +525,15 @@ impl Grid {
             }
             None => false,
         }
+    }
+}
+
+/// How much of the answer is in, for the status line.
+fn arrived(data: &GridData) -> Arrived {
+    match (data.is_complete(), data.cut()) {
+        (false, _) => Arrived::SoFar,
+        (true, None) => Arrived::Whole,
+        (true, Some(_)) => Arrived::Cut,
     }
 }
 

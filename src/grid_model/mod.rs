@@ -124,6 +124,11 @@ impl GridData {
         }
     }
 
+    /// The rows as the MES sent them: every column, shown or not.
+    pub fn rows(&self) -> &Rows {
+        &self.rows
+    }
+
     /// The rows, to decode more into; call [`GridData::refresh`] afterwards.
     pub fn rows_mut(&mut self) -> &mut Rows {
         &mut self.rows

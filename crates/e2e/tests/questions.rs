@@ -558,3 +558,72 @@ async fn a_linked_cell_opens_its_lookup_and_the_trail_leads_back() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_rows_detail_shows_every_column_beside_the_grid_and_as_a_sheet_on_a_phone() {
+    let stack = stack("e2e-row-detail").await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        grid::wait_for_rows(&client).await?;
+        let origin = stack.portal_origin.clone();
+        client.goto(&format!("{origin}/lookups/3")).await?;
+        grid::wait_for_rows(&client).await?;
+        grid::pick(&client, 0).await?;
+        wait_for(&client, "aside[data-state=row-detail]").await?;
+        let shape = client
+            .execute(
+                "const aside = document.querySelector('aside.detail').getBoundingClientRect();
+                 const grid = document.querySelector('.grid-viewport').getBoundingClientRect();
+                 return { beside: aside.left >= grid.right, columns: [...document.querySelectorAll('aside.detail dt')].length,
+                          wo: document.querySelector('aside.detail dd[data-column=wo_id]').textContent };",
+                vec![],
+            )
+            .await?;
+        let first = grid::rows(&client).await?.first().and_then(|r| r.first().cloned()).unwrap_or_default();
+        // wo_id, wo_desc, item_id, req_qty, state, and each time as UTC, local and as sent.
+        if shape["beside"] != true || shape["columns"] != 11 || shape["wo"] != first.as_str() {
+            bail!("every column of the first work order, beside the grid: {shape} (first row {first})");
+        }
+        assert_accessible(&client, "a row's detail beside the grid").await?;
+        screenshot(&client, "detail").await?;
+        // Its item leads to the item's lots, as the grid's cell does.
+        client.find(Locator::Css("aside.detail dd[data-column=item_id] a.cell-link")).await?.click().await?;
+        wait_until("the detail's link opens its lookup", || async {
+            Ok(address(&client).await?.contains(&format!("/lookups/{LOTS_OF_AN_ITEM}?p.item_id=")))
+        })
+        .await?;
+
+        // On a phone: a sheet over the grid, the keyboard in it; Escape gives it back to the grid.
+        client.set_window_size(390, 844).await?;
+        client.goto(&format!("{origin}/lookups/3")).await?;
+        grid::wait_for_rows(&client).await?;
+        grid::pick(&client, 1).await?;
+        wait_for(&client, "aside[data-state=row-detail]").await?;
+        let sheet = client
+            .execute(
+                "const r = document.querySelector('aside.detail').getBoundingClientRect();
+                 return { covers: r.left === 0 && r.top === 0 && r.width >= innerWidth - 1 && r.height >= innerHeight - 1,
+                          page: document.documentElement.scrollWidth, focused: document.activeElement.className };",
+                vec![],
+            )
+            .await?;
+        if sheet["covers"] != true || sheet["page"].as_f64().unwrap_or(f64::MAX) > 390.0 || sheet["focused"] != "secondary close" {
+            bail!("on a phone the detail is a sheet over the screen with the keyboard in it: {sheet}");
+        }
+        assert_accessible(&client, "a row's detail as a sheet on a phone").await?;
+        screenshot(&client, "detail-phone").await?;
+        client
+            .active_element()
+            .await?
+            .send_keys(&char::from(fantoccini::key::Key::Escape).to_string())
+            .await?;
+        wait_until("the sheet closes and the grid has the keyboard", || async {
+            let gone = client.find(Locator::Css("aside.detail")).await.is_err();
+            let focused = client.execute("return document.activeElement.tagName", vec![]).await?;
+            Ok(gone && focused == "TABLE")
+        })
+        .await?;
+        Ok(())
+    })
+    .await;
+}
