@@ -602,7 +602,8 @@ async fn a_rows_detail_shows_every_column_beside_the_grid_and_as_a_sheet_on_a_ph
         let sheet = client
             .execute(
                 "const r = document.querySelector('aside.detail').getBoundingClientRect();
-                 return { covers: r.left === 0 && r.top === 0 && r.width >= innerWidth - 1 && r.height >= innerHeight - 1,
+                 const page = document.documentElement;
+                 return { covers: r.left === 0 && r.top === 0 && r.width >= page.clientWidth - 1 && r.height >= page.clientHeight - 1,
                           page: document.documentElement.scrollWidth, focused: document.activeElement.className };",
                 vec![],
             )
