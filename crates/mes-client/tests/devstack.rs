@@ -371,7 +371,15 @@ async fn large_answers_stream_and_decode_piece_by_piece() {
         .await
         .expect("rows");
     assert_eq!(watch.rows, whole);
-    assert_eq!(whole.len(), 20_000);
+    let genealogy: std::collections::BTreeSet<&str> = devstack::seed::GENEALOGY
+        .iter()
+        .flat_map(|g| [g.1, g.3])
+        .collect();
+    assert_eq!(
+        whole.len(),
+        20_000 + genealogy.len(),
+        "the generated items and the genealogy's"
+    );
     assert!(
         watch.seen.len() > 10 && watch.seen[0] < 1_000,
         "rows came piece by piece: {:?}",
