@@ -66,9 +66,16 @@ pub fn answers_from_js(given: &JsValue) -> Result<Answers, String> {
         let pair = js_sys::Array::from(&entry);
         let name = pair.get(0).as_string().unwrap_or_default();
         let value = pair.get(1);
-        let text = match (value.as_string(), value.as_f64()) {
+        // A number as JavaScript writes it (Rust's float printing stays out of the first load).
+        let number = value
+            .dyn_ref::<js_sys::Number>()
+            .filter(|n| n.value_of().is_finite());
+        let text = match (
+            value.as_string(),
+            number.and_then(|n| n.to_string_with_radix(10).ok()),
+        ) {
             (Some(text), _) => text,
-            (None, Some(n)) if n.is_finite() => n.to_string(),
+            (None, Some(n)) => String::from(n),
             _ => return Err(format!("{name} must be text or a number")),
         };
         if answers.len() >= 50 || name.len() > 200 || text.len() > mes_client::ask::MAX_VALUE_CHARS {

@@ -1159,11 +1159,7 @@ mod tests {
         let fields: Vec<&str> = report.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            [
-                "lookups[0].parameters[0].name",
-                "lookups[0].parameters[1].name",
-                "lookups[0].parameters[2].default"
-            ],
+            ["lookups[0].parameters[0].name", "lookups[0].parameters[1].name",],
             "{report:?}"
         );
         assert_eq!(
