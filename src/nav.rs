@@ -40,12 +40,17 @@ pub fn push(path: &str) {
 /// A new history entry of this path with `query` (without `?`): a question asked, so Back
 /// goes to the one before.
 pub fn push_query(query: &str) {
+    push(&here_with(query));
+}
+
+/// This page's path with `query` (without `?`; empty: none).
+fn here_with(query: &str) -> String {
     let path = pathname();
-    push(&if query.is_empty() {
+    if query.is_empty() {
         path
     } else {
         format!("{path}?{query}")
-    });
+    }
 }
 
 /// The current history entry becomes `url` (a path, with a query if any): so a sign-in code
@@ -59,12 +64,7 @@ pub fn replace(url: &str) {
 
 /// The current entry's query becomes `query` (without `?`; empty removes it), the path staying.
 pub fn replace_query(query: &str) {
-    let path = pathname();
-    replace(&if query.is_empty() {
-        path
-    } else {
-        format!("{path}?{query}")
-    });
+    replace(&here_with(query));
 }
 
 /// Calls `to` with the new route whenever the person goes back or forward; removed with the

@@ -37,25 +37,26 @@ struct Tracer {
     definition: Arc<GenealogyDefinition>,
     lookup: Arc<LookupDefinition>,
     walk: RwSignal<Option<Walk>>,
-    running: RwSignal<usize>,
+    /// Calls under way (read by no view).
+    running: StoredValue<usize>,
     generation: StoredValue<u64>,
 }
 
 impl Tracer {
     fn start(&self, lot: &str, direction: Direction) {
         self.generation.update_value(|g| *g += 1);
-        self.running.set(0);
+        self.running.set_value(0);
         self.walk.set(Some(Walk::new(lot, direction, &self.definition)));
         self.pump();
     }
 
     fn pump(&self) {
-        while self.running.get_untracked() < AT_ONCE {
+        while self.running.get_value() < AT_ONCE {
             let Some(Some((node, lot))) = self.walk.try_update(|w| w.as_mut().and_then(Walk::next_to_ask))
             else {
                 return;
             };
-            self.running.update(|n| *n += 1);
+            self.running.update_value(|n| *n += 1);
             let this = self.clone();
             let generation = self.generation.get_value();
             spawn_local(async move { this.ask(node, lot, generation).await });
@@ -89,19 +90,14 @@ impl Tracer {
                 Err(e) => walk.failed(node, why(&e).to_owned()),
             }
         });
-        self.running.update(|n| *n = n.saturating_sub(1));
+        self.running.update_value(|n| *n = n.saturating_sub(1));
         self.pump();
     }
 
     fn retry_missing(&self) {
         self.walk.update(|walk| {
             if let Some(walk) = walk {
-                let failed: Vec<usize> = (0..walk.nodes().len())
-                    .filter(|&i| matches!(walk.nodes()[i].state, LotState::Failed(_)))
-                    .collect();
-                for node in failed {
-                    walk.retry(node);
-                }
+                walk.retry_missing();
             }
         });
         self.pump();
@@ -138,7 +134,7 @@ pub fn Genealogy(definition: GenealogyDefinition) -> impl IntoView {
         definition: Arc::new(definition),
         lookup: Arc::new(lookup),
         walk: RwSignal::new(None),
-        running: RwSignal::new(0),
+        running: StoredValue::new(0),
         generation: StoredValue::new(0),
     };
     let (lot, direction) = from_address();

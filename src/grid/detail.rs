@@ -4,8 +4,8 @@
 //! on a phone, where a wide row would otherwise need sideways scrolling.
 
 use super::format;
-use super::rows_grid::GridLinks;
-use crate::grid_model::links::{self, Followed};
+use super::rows_grid::{GridLinks, cell_link};
+use crate::grid_model::links;
 use crate::grid_model::{GridData, header_label};
 use crate::words::{GridWord, fill, w};
 use leptos::prelude::*;
@@ -35,10 +35,7 @@ pub fn RowDetail(
     move || {
         let shown = row.get()?;
         let fields = data
-            .with_untracked(|d| {
-                let rows = d.rows();
-                (shown as usize) < rows.len()
-            })
+            .with_untracked(|d| (shown as usize) < d.len())
             .then(|| fields(data, shown, links.as_ref()))?;
         let title = data.with_untracked(|d| d.value(shown as usize).to_owned());
         Some(view! {
@@ -69,19 +66,9 @@ fn fields(data: RwSignal<GridData>, row: u32, links: Option<&GridLinks>) -> Vec<
     cells
         .into_iter()
         .map(|(name, shown, text)| {
-            let link = links.and_then(|l| {
-                let link = links::for_column(&l.cells, &name).filter(|_| !text.is_empty())?;
-                Some((Followed { lookup: link.lookup, parameter: link.parameter.clone(), value: text.clone() }, link.name.clone(), l.follow))
-            });
+            let link = links.and_then(|l| Some((links::followed(&l.cells, &name, &text)?, l.follow)));
             let value = match link {
-                Some((followed, lookup, follow)) => {
-                    let label = fill(GridWord::OpenLinked, &[("value", &shown), ("lookup", &lookup)]);
-                    view! {
-                        <a class="cell-link" href=links::href(&followed) aria-label=label
-                            on:click=move |ev| { ev.prevent_default(); follow.run(followed.clone()); }>{shown}</a>
-                    }
-                    .into_any()
-                }
+                Some(((followed, lookup), follow)) => cell_link(followed, &lookup, shown, follow, false),
                 None => shown.into_any(),
             };
             view! { <dt>{header_label(&name)}</dt><dd data-column=name>{value}</dd> }.into_any()

@@ -438,17 +438,10 @@ impl Grid {
         let cells = shown
             .into_iter()
             .map(|(i, text, class, link)| {
-                let content = match link {
-                    Some((followed, name)) => {
-                        let label = fill(GridWord::OpenLinked, &[("value", &text), ("lookup", &name)]);
-                        let href = links::href(&followed);
-                        view! {
-                            <a class="cell-link" href=href tabindex="-1" aria-label=label
-                                on:click=move |ev| { ev.prevent_default(); ev.stop_propagation(); self.follow(followed.clone()); }>{text}</a>
-                        }
-                        .into_any()
-                    }
-                    None => text.into_any(),
+                let follow = self.links.with_value(|l| l.as_ref().map(|l| l.follow));
+                let content = match (link, follow) {
+                    (Some((followed, name)), Some(follow)) => cell_link(followed, &name, text, follow, true),
+                    _ => text.into_any(),
                 };
                 view! {
                     <td role="gridcell" id=format!("g{grid}-cell-{pos}-{i}") aria-colindex=i + 1 class=class
@@ -490,18 +483,8 @@ impl Grid {
     fn link_at(self, data: &GridData, row: u32, column: usize) -> Option<(Followed, String)> {
         let key = &data.columns.get(column)?.key;
         let value = data.cell(row as usize, column);
-        if value.is_empty() {
-            return None;
-        }
-        self.links.with_value(|l| {
-            let link = links::for_column(&l.as_ref()?.cells, key)?;
-            let followed = Followed {
-                lookup: link.lookup,
-                parameter: link.parameter.clone(),
-                value: value.to_owned(),
-            };
-            Some((followed, link.name.clone()))
-        })
+        self.links
+            .with_value(|l| links::followed(&l.as_ref()?.cells, key, value))
     }
 
     fn follow(self, followed: Followed) {
@@ -526,6 +509,31 @@ impl Grid {
             None => false,
         }
     }
+}
+
+/// A linked cell's value (shown as `shown`): an `<a>` to the lookup it opens, named for screen
+/// readers; a click runs `follow` instead of loading the page. In the grid (`in_grid`) it is
+/// no Tab stop of its own (the grid is one; Enter on the cell follows it) and the click does not
+/// pick the row.
+pub(super) fn cell_link(
+    followed: Followed,
+    lookup: &str,
+    shown: String,
+    follow: Callback<Followed>,
+    in_grid: bool,
+) -> AnyView {
+    let label = fill(GridWord::OpenLinked, &[("value", &shown), ("lookup", lookup)]);
+    view! {
+        <a class="cell-link" href=links::href(&followed) tabindex=in_grid.then_some("-1") aria-label=label
+            on:click=move |ev| {
+                ev.prevent_default();
+                if in_grid {
+                    ev.stop_propagation();
+                }
+                follow.run(followed.clone());
+            }>{shown}</a>
+    }
+    .into_any()
 }
 
 /// How much of the answer is in, for the status line.

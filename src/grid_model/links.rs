@@ -2,6 +2,7 @@
 //! to get here, kept in the address: `trail=2` then `trail=8?p.item_id=ITM-1`, one value per
 //! step (a lookup's index and its question), so Back, Forward, a bookmark and a sign-in keep it.
 
+use super::query_pairs as pairs;
 use mes_client::{LinkDefinition, LookupDefinition};
 
 /// The most steps a trail keeps (the oldest go first).
@@ -53,11 +54,6 @@ pub fn for_column<'a>(links: &'a [CellLink], key: &str) -> Option<&'a CellLink> 
     links.iter().find(|l| l.column.eq_ignore_ascii_case(key))
 }
 
-fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-}
-
 /// The address a followed link opens, without a trail: `/lookups/8?p.item_id=ITM-1`.
 pub fn href(followed: &Followed) -> String {
     let query = form_urlencoded::Serializer::new(String::new())
@@ -80,6 +76,18 @@ pub fn follow(followed: &Followed, here: usize, query: &str) -> String {
         out.append_pair("trail", &step(*lookup, question));
     }
     format!("{}&{}", href(followed), out.finish())
+}
+
+/// Where a cell of column `key` holding `value` leads, with the lookup's name: `None` for a
+/// column without a link, or an empty cell.
+pub fn followed(links: &[CellLink], key: &str, value: &str) -> Option<(Followed, String)> {
+    let link = for_column(links, key).filter(|_| !value.is_empty())?;
+    let followed = Followed {
+        lookup: link.lookup,
+        parameter: link.parameter.clone(),
+        value: value.to_owned(),
+    };
+    Some((followed, link.name.clone()))
 }
 
 fn step(lookup: usize, question: &str) -> String {
@@ -195,5 +203,21 @@ mod tests {
         assert_eq!(cells.len(), 1);
         assert_eq!(for_column(&cells, "ITEM_ID").map(|l| l.lookup), Some(1));
         assert!(for_column(&cells, "lot_no").is_none());
+        assert_eq!(
+            super::followed(&cells, "item_id", "ITM-1"),
+            Some((
+                Followed {
+                    lookup: 1,
+                    parameter: "item_id".into(),
+                    value: "ITM-1".into()
+                },
+                "Lots of an item".into()
+            ))
+        );
+        assert_eq!(
+            super::followed(&cells, "item_id", ""),
+            None,
+            "an empty cell leads nowhere"
+        );
     }
 }

@@ -2,17 +2,13 @@
 //! the person gave (what they typed, so the form shows it again), kept beside the grid's own
 //! state; and each problem of a question as the form says it.
 
+use super::query_pairs as pairs;
 use crate::words::{GridWord, fill};
 use mes_client::LookupDefinition;
 use mes_client::ask::{Answers, ParamKind, ParamProblem, ParamProblemKind};
 
 /// The prefix of a question's values in the query.
 const PREFIX: &str = "p.";
-
-fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-}
 
 /// The question a query asks: every `p.` value, by parameter name (an unknown one too: the
 /// form then says it is not a parameter of this lookup, rather than quietly asking less).

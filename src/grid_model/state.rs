@@ -5,7 +5,7 @@
 //! `sort=ent_name:desc,ent_id:asc&q=text&f.ent_id=>10&hide=description&sel=v1&sel=v2`; other
 //! parameters of the page are kept as they are.
 
-use super::{GridData, SortKey};
+use super::{GridData, SortKey, query_pairs as pairs};
 use std::collections::{BTreeSet, HashSet};
 
 /// A grid's state, by column index and row index.
@@ -26,11 +26,6 @@ pub struct GridState {
 /// The parameters a grid owns in the query.
 fn owned(name: &str) -> bool {
     matches!(name, "sort" | "q" | "sel" | "hide") || name.starts_with("f.")
-}
-
-fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
 }
 
 impl GridState {

@@ -29,23 +29,11 @@ fn count(stack: &Stack, sql: &str, values: &[&dyn rusqlite::ToSql]) -> usize {
 
 /// Waits until the grid's status line says `rows` rows, whole.
 async fn wait_for_whole(client: &Client, rows: usize) -> Result<()> {
-    let said = format!("{} rows", thousands(rows));
+    let said = format!("{} rows", mes_portal::words::count(rows));
     wait_until(&format!("the status line to say \"{said}\""), || async {
         Ok(grid::status(client).await? == said)
     })
     .await
-}
-
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 async fn address(client: &Client) -> Result<String> {

@@ -236,7 +236,7 @@ fn value_of(
 
 /// A decimal as the MES reads one: an optional minus, digits, and optionally a point and more
 /// digits (`12`, `-3.5`). A syntax check, not a parse: no exponent, no `NaN`, and no float
-/// parser in the first load (config.json's defaults are checked with it).
+/// parser in the wasm for it.
 fn is_decimal(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));

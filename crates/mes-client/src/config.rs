@@ -211,11 +211,6 @@ impl LookupDefinition {
             .chain(asked)
             .collect())
     }
-
-    /// Whether the question can be asked without the person filling anything in.
-    pub fn asks_nothing_required(&self) -> bool {
-        self.query(&Answers::new()).is_ok()
-    }
 }
 
 /// Everything `config.json` holds.

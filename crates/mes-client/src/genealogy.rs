@@ -266,12 +266,12 @@ impl Walk {
         }
     }
 
-    /// Asks a failed branch again.
-    pub fn retry(&mut self, node: usize) {
-        if let Some(n) = self.nodes.get_mut(node)
-            && matches!(n.state, LotState::Failed(_))
-        {
-            n.state = LotState::Waiting;
+    /// Asks every failed branch again.
+    pub fn retry_missing(&mut self) {
+        for node in &mut self.nodes {
+            if matches!(node.state, LotState::Failed(_)) {
+                node.state = LotState::Waiting;
+            }
         }
     }
 
@@ -432,7 +432,7 @@ mod tests {
         assert!(walk.is_finished());
         assert_eq!(walk.missing(), 1);
         assert_eq!(lots(walk.affected()), ["MIX-1", "MIX-2", "FG-1", "FG-2"]);
-        walk.retry(second);
+        walk.retry_missing();
         assert_eq!(walk.next_to_ask(), Some((second, lot.clone())));
         walk.answered(second, &records("lot_no", &lot), &d);
         assert_eq!(walk.missing(), 0);
