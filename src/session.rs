@@ -642,16 +642,26 @@ impl Portal {
     /// is an outage (with automatic retries), not an expired session: a silent sign-in would
     /// navigate to a dead host.
     /// The rows are decoded into `target` as they arrive (see [`RowsTarget`]). `query` is the
-    /// question's parameters ([`LookupDefinition::query`]); `max_rows` the rows asked for.
+    /// question's parameters ([`LookupDefinition::query`]) or a record's key
+    /// ([`LookupDefinition::record_query`]); `wanted` says which.
     pub async fn run_lookup(
         &self,
         lookup_def: &LookupDefinition,
         query: &[(String, String)],
-        max_rows: u32,
+        wanted: Wanted,
         target: &mut dyn RowsTarget,
     ) -> Result<(), MesError> {
         let Phase::SignedIn(state) = self.phase.get_untracked() else {
             return Err(MesError::SessionExpired);
+        };
+        let endpoint = match (wanted, &lookup_def.record) {
+            (Wanted::Rows { .. }, _) => &lookup_def.endpoint,
+            (Wanted::Record, Some(record)) => &record.endpoint,
+            (Wanted::Record, None) => {
+                return Err(MesError::NotConfigured {
+                    message: format!("the lookup \"{}\" has no record endpoint", lookup_def.name),
+                });
+            }
         };
         let Some(api) = state.config().web_api(&lookup_def.web_api).cloned() else {
             return Err(MesError::NotConfigured {
@@ -661,13 +671,11 @@ impl Portal {
                 ),
             });
         };
-        let result = state
-            .session
-            .lookup(&api, &lookup_def.endpoint)
-            .params(query.iter().cloned())
-            .max_rows(max_rows)
-            .send_into(target)
-            .await;
+        let call = state.session.lookup(&api, endpoint).params(query.iter().cloned());
+        let result = match wanted {
+            Wanted::Rows { max_rows } => call.max_rows(max_rows).send_into(target).await,
+            Wanted::Record => call.record().send_into(target).await,
+        };
         let result = match result {
             Err(MesError::SessionExpired) if state.session.needs_sign_in() => {
                 match authority_reachable(&BrowserTransport::default(), &state.authority().metadata.issuer)
@@ -687,6 +695,18 @@ impl Portal {
         self.session_seen.update(|n| *n += 1);
         result
     }
+}
+
+/// What a lookup call asks the MES for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted {
+    /// The lookup's rows, at most `max_rows` of them.
+    Rows {
+        /// The `max_rows` sent ([`mes_client::ask::max_rows_for`] a limit).
+        max_rows: u32,
+    },
+    /// One row read whole from the lookup's record endpoint (its detail).
+    Record,
 }
 
 impl Default for Portal {

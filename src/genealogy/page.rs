@@ -4,7 +4,7 @@
 //! again on request, and the affected lots exported.
 
 use super::export::{state_word, to_csv};
-use crate::session::use_portal;
+use crate::session::{Wanted, use_portal};
 use crate::words::{TraceWord, count, fill, w};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -71,7 +71,14 @@ impl Tracer {
         let mut rows = Rows::default();
         let result = self
             .portal
-            .run_lookup(&self.lookup, &query, max_rows_for(DEFAULT_MAX_ROWS), &mut rows)
+            .run_lookup(
+                &self.lookup,
+                &query,
+                Wanted::Rows {
+                    max_rows: max_rows_for(DEFAULT_MAX_ROWS),
+                },
+                &mut rows,
+            )
             .await;
         if self.generation.try_get_value() != Some(generation) {
             return; // a newer walk owns the page
@@ -118,17 +125,7 @@ fn why(error: &MesError) -> &'static str {
 /// The page.
 #[component]
 pub fn Genealogy(definition: GenealogyDefinition) -> impl IntoView {
-    let lookup = LookupDefinition {
-        name: w(TraceWord::Title).to_owned(),
-        web_api: definition.web_api.clone(),
-        endpoint: definition.endpoint.clone(),
-        params: Default::default(),
-        parameters: Vec::new(),
-        max_rows: None,
-        value_column: None,
-        display_columns: Vec::new(),
-        selection: Default::default(),
-    };
+    let lookup = LookupDefinition::plain(w(TraceWord::Title), &definition.web_api, &definition.endpoint);
     let tracer = Tracer {
         portal: use_portal(),
         definition: Arc::new(definition),

@@ -25,7 +25,7 @@ pub use rows_grid::{GridLinks, RowsGrid, RowsGridProps};
 
 use crate::grid_model::links::{self, Followed};
 use crate::grid_model::{GridData, SelectedRow, question as asked};
-use crate::session::use_portal;
+use crate::session::{Wanted, use_portal};
 use crate::words::{GridWord, count, fill, w};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -202,7 +202,7 @@ fn Answer(
                     on_pick,
                 })}
             </div>
-            {sync_url.then(|| view! { <detail::RowDetail data=data row=shown links=links /> })}
+            {sync_url.then(|| view! { <detail::RowDetail lookup=lookup data=data row=shown links=links /> })}
         </div>
     }
 }
@@ -435,15 +435,16 @@ impl Fetch {
             }
             load.set(Load::Rows(data));
         };
+        let wanted = Wanted::Rows {
+            max_rows: max_rows_for(limit),
+        };
         spawn_local(async move {
             mark("mes-lookup-start");
             let mut target = GridTarget {
                 current: Box::new(move || generation.try_get_value() == Some(this)),
                 ..GridTarget::new(data).on_first_rows(show)
             };
-            let result = portal
-                .run_lookup(&lookup, &query, max_rows_for(limit), &mut target)
-                .await;
+            let result = portal.run_lookup(&lookup, &query, wanted, &mut target).await;
             if generation.try_get_value() != Some(this) {
                 data.dispose();
                 return; // a newer request owns the grid

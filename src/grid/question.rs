@@ -3,10 +3,14 @@
 //! to the fields and in a summary the screen reader hears.
 
 use crate::grid_model::question::{label_of, problem_text};
+use crate::session::{Phase, Wanted, use_portal};
 use crate::words::{GridWord, w};
 use leptos::prelude::*;
-use mes_client::LookupDefinition;
-use mes_client::ask::{Answers, ParamDefinition, ParamKind, ParamProblem};
+use leptos::task::spawn_local;
+use mes_client::ask::{
+    Answers, ChoicesFrom, DEFAULT_MAX_ROWS, ParamDefinition, ParamKind, ParamProblem, choices_in,
+};
+use mes_client::{LookupDefinition, Rows};
 use std::sync::Arc;
 
 /// The form: `draft` holds what is typed, `problems` what the last check found; `ask` runs
@@ -89,8 +93,19 @@ impl Field {
                 .with(|p| p.iter().any(|p| p.name == invalid_name))
                 .then_some("true")
         };
-        let control = match param.kind {
-            ParamKind::Choice => {
+        let control = match (param.kind, &param.choices_from) {
+            (ParamKind::Choice, Some(from)) => {
+                let list = format!("{id}-choices");
+                let offered = read_choices(from);
+                view! {
+                    <input id=id.clone() name=name.clone() type="text" list=list.clone() aria-invalid=invalid
+                        autocomplete="off" spellcheck="false"
+                        prop:value=value on:input=move |ev| set(event_target_value(&ev)) />
+                    <Offer list=list offered=offered />
+                }
+                .into_any()
+            }
+            (ParamKind::Choice, None) => {
                 let any = (!param.required).then(|| view! { <option value="">{w(GridWord::Any)}</option> });
                 let choices = param.choices.clone();
                 view! {
@@ -103,7 +118,7 @@ impl Field {
                 }
                 .into_any()
             }
-            kind => {
+            (kind, _) => {
                 let (kind_attr, mode) = match kind {
                     ParamKind::DateTime | ParamKind::DateRange => ("datetime-local", None),
                     ParamKind::LastHours => ("number", Some("numeric")),
@@ -127,6 +142,62 @@ impl Field {
             </div>
         }
         .into_any()
+    }
+}
+
+/// A choice's values read from another lookup.
+#[derive(Clone, PartialEq)]
+enum Offered {
+    Reading,
+    Read(Vec<(String, Option<String>)>),
+    /// The lookup could not be read (or config.json's lookup is gone): the value is typed.
+    Unread,
+}
+
+/// Reads the choices `from` names, as the signed-in person (the lookup asked with its defaults,
+/// at most [`DEFAULT_MAX_ROWS`] rows).
+fn read_choices(from: &ChoicesFrom) -> RwSignal<Offered> {
+    let offered = RwSignal::new(Offered::Reading);
+    let portal = use_portal();
+    let lookup = portal
+        .phase
+        .with_untracked(Phase::config)
+        .and_then(|c| c.lookups.iter().find(|l| l.name == from.lookup).cloned());
+    let from = from.clone();
+    spawn_local(async move {
+        let query = lookup.as_ref().map(|l| (l, l.query(&Answers::new())));
+        let Some((lookup, Ok(query))) = query else {
+            offered.try_set(Offered::Unread);
+            return;
+        };
+        let (mut rows, max_rows) = (Rows::default(), lookup.row_limit().min(DEFAULT_MAX_ROWS));
+        let result = portal
+            .run_lookup(lookup, &query, Wanted::Rows { max_rows }, &mut rows)
+            .await;
+        offered.try_set(match result {
+            Ok(()) => Offered::Read(choices_in(&rows, &from)),
+            Err(_) => Offered::Unread,
+        });
+    });
+    offered
+}
+
+/// The list a field offers (`<datalist>`: pick or type), and a note when it could not be read.
+#[component]
+fn Offer(list: String, offered: RwSignal<Offered>) -> impl IntoView {
+    let options = move || match offered.get() {
+        Offered::Read(choices) => choices
+            .into_iter()
+            .map(|(value, label)| view! { <option value=value>{label}</option> })
+            .collect_view()
+            .into_any(),
+        _ => ().into_any(),
+    };
+    view! {
+        <datalist id=list>{options}</datalist>
+        {move || (offered.get() == Offered::Unread).then(|| view! {
+            <span class="muted choices-unread" role="status" data-state="choices-unread">{w(GridWord::ChoicesUnread)}</span>
+        })}
     }
 }
 

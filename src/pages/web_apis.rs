@@ -210,13 +210,7 @@ async fn mes_step(
     transport: &BrowserTransport,
     set: &impl Fn(usize, Step),
 ) -> Result<(), usize> {
-    let endpoint = session
-        .config()
-        .lookups
-        .iter()
-        .find(|l| l.web_api.eq_ignore_ascii_case(&api.name))
-        .map(|l| l.endpoint.clone())
-        .unwrap_or_else(|| "v3/entity".into());
+    let (endpoint, query) = session.config().probe(api);
     // Whom the MES judges is the access token's user, not the ID token's: name that one (or say
     // that the token names none).
     let identity = match &token.claims {
@@ -229,6 +223,7 @@ async fn mes_step(
     };
     let probe = Lookup::new(api, &endpoint, &token.secret)
         .identity(&identity)
+        .params(query)
         .max_rows(1);
     match probe.send(transport).await {
         Ok(_) => {

@@ -67,6 +67,20 @@ const SCOPES: &[Scope] = &[
         timeout: 240,
     },
     Scope {
+        name: "ask",
+        package: "mes-client",
+        file: "crates/mes-client/src/ask.rs",
+        test_args: &["--lib"],
+        timeout: 60,
+    },
+    Scope {
+        name: "genealogy",
+        package: "mes-client",
+        file: "crates/mes-client/src/genealogy.rs",
+        test_args: &["--lib"],
+        timeout: 60,
+    },
+    Scope {
         name: "grid_model",
         package: "mes-portal",
         file: "src/grid_model/*.rs",

@@ -70,6 +70,9 @@ pub const MES_CASES: &[MesCase] = &[
     case("html-401", Expect::State("session-expired")),
     // A question's parameter echoed back in the MES's 400: shown as text, never as markup.
     case("echoed-parameter", Expect::State("server-error")),
+    // A list like any other, whose `/key` (config.json's `record`) answers two records: the
+    // row's detail says the record could not be read and keeps the row as listed.
+    case("key-answers-array", Expect::Grid),
 ];
 
 /// A script that must never run.
@@ -122,6 +125,8 @@ pub fn mes_answer(name: &str, login_url: &str) -> Option<Response> {
         "array-of-scalars" => json(r#"[1,"two",null,true]"#),
         "empty-body" => json(""),
         "empty-array" => json("[]"),
+        // Read as a list and as a record alike: two rows where one record is asked for.
+        "key-answers-array" => json(rows(2)),
         "ten-mb-string" => json(format!(r#"[{{"lot_no":"L-1","note":"{}{}"}}]"#, "x".repeat(10 * 1024 * 1024), "&lt;b&gt;")),
         "thousand-columns" => {
             let row = |r: usize| {

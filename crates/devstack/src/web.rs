@@ -80,26 +80,33 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
         ],
         "lookups": [
             { "name": "Entities", "web_api": "MES", "endpoint": "v3/entity", "value_column": "ent_id",
+              "record": { "endpoint": "v3/entity/key", "key": ["ent_id"] },
               "display_columns": ["ent_id", "ent_name", "description", "parent_ent_id", "can_run_jobs", "last_edit_at_local"] },
-            { "name": "Items", "web_api": "MES", "endpoint": "v3/item", "value_column": "item_id", "max_rows": 1000000 },
-            { "name": "Lots", "web_api": "MES", "endpoint": "v3/lot", "value_column": "lot_no", "selection": "multi" },
-            { "name": "Work orders", "web_api": "MES", "endpoint": "v3/wo", "value_column": "wo_id" },
+            { "name": "Items", "web_api": "MES", "endpoint": "v3/item", "value_column": "item_id", "max_rows": 1000000,
+              "record": { "endpoint": "v3/item/key", "key": ["item_id"] } },
+            { "name": "Lots", "web_api": "MES", "endpoint": "v3/lot", "value_column": "lot_no", "selection": "multi",
+              "record": { "endpoint": "v3/lot/key", "key": ["lot_no"] } },
+            { "name": "Work orders", "web_api": "MES", "endpoint": "v3/wo", "value_column": "wo_id",
+              "record": { "endpoint": "v3/wo/key", "key": ["wo_id"] } },
             { "name": "Jobs", "web_api": "MES", "endpoint": "v3/job", "value_column": "wo_id" },
             { "name": "Users", "web_api": "MES", "endpoint": "v3/user", "value_column": "user_id" },
             { "name": "Job queue", "web_api": "MES", "endpoint": "v3/job/filter", "value_column": "wo_id",
               "parameters": [
-                { "name": "ent_id", "label": "Entity", "kind": "number" },
+                { "name": "ent_id", "label": "Entity", "kind": "choice",
+                  "choices_from": { "lookup": "Entities", "value": "ent_id", "label": "ent_name" } },
                 { "name": "wo_id", "label": "Work order" },
                 { "name": "state", "label": "State", "kind": "choice", "choices": ["New", "Ready", "Running", "Complete", "On hold"] },
                 { "name": "lastNhrs", "label": "Last hours", "kind": "last_hours" }
               ] },
             { "name": "Work orders released", "web_api": "MES", "endpoint": "v3/wo/filter", "value_column": "wo_id",
+              "record": { "endpoint": "v3/wo/key", "key": ["wo_id"] },
               "parameters": [
                 { "name": "release_from", "label": "Released", "kind": "date_range", "until": "release_to" },
                 { "name": "state", "label": "State", "kind": "choice", "choices": ["New", "Released", "Running", "Complete", "Cancelled"] },
                 { "name": "item_id", "label": "Item" }
               ] },
             { "name": "Lots of an item", "web_api": "MES", "endpoint": "v3/lot/filter", "value_column": "lot_no", "max_rows": 500,
+              "record": { "endpoint": "v3/lot/key", "key": ["lot_no"] },
               "parameters": [
                 { "name": "item_id", "label": "Item" },
                 { "name": "status", "label": "Status", "kind": "choice", "choices": ["Released", "Quarantine", "Consumed", "On hold"] }
@@ -112,7 +119,12 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
         && let Some(lookups) = config["lookups"].as_array_mut()
     {
         for case in crate::hostile::MES_CASES {
-            lookups.push(serde_json::json!({ "name": format!("Hostile: {}", case.name), "web_api": "MES", "endpoint": format!("v3/hostile/{}", case.name) }));
+            let mut lookup = serde_json::json!({ "name": format!("Hostile: {}", case.name), "web_api": "MES", "endpoint": format!("v3/hostile/{}", case.name) });
+            if case.name == "key-answers-array" {
+                lookup["record"] =
+                    serde_json::json!({ "endpoint": "v3/hostile/key-answers-array", "key": ["lot_no"] });
+            }
+            lookups.push(lookup);
         }
     }
     if let Some(patch) = &o.config_patch {

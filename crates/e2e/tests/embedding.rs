@@ -131,6 +131,29 @@ async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
         }
         e2e::grid::wait_for_rows(&client).await?;
         client.enter_parent_frame().await?;
+        // A question by the host's `params` (the `mes-lookup` message's `params`): the frame
+        // asks it, checked like the portal's form.
+        client
+            .execute(
+                "const e = document.querySelector('#lots'); e.setAttribute('params', 'item_id=RM-TOMATO'); e.setAttribute('lookup', 'Lots of an item');",
+                vec![],
+            )
+            .await?;
+        client.enter_frame(0).await?;
+        wait_until("the frame asks the host's question", || async {
+            let rows = grid::rows(&client).await.unwrap_or_default();
+            let shown: Vec<String> = rows.iter().map(|r| r.iter().take(2).cloned().collect::<Vec<_>>().join(" ")).collect();
+            Ok(text_of(&client, "#lookup-title").await.unwrap_or_default() == "Lots of an item"
+                && shown == ["L26-RAW-TOM-01 RM-TOMATO"])
+        })
+        .await?;
+        client.enter_parent_frame().await?;
+        client
+            .execute("document.querySelector('#lots').setAttribute('params', 'qty=5')", vec![])
+            .await?;
+        client.enter_frame(0).await?;
+        wait_for_text(&client, "[data-state=question-problems]", &["“qty” is not a parameter"]).await?;
+        client.enter_parent_frame().await?;
         if frame::state(&client).await?.as_deref() != Some("signed-in") || client.windows().await?.len() != 1 {
             bail!("changing the lookup must not ask for a new sign-in");
         }

@@ -190,6 +190,8 @@ async fn a_question_is_checked_before_it_is_sent_and_a_required_one_waits_to_be_
         // A value the MES could not take is refused in words, and nothing is sent.
         client.goto(&format!("{origin}/lookups/{JOB_QUEUE}")).await?;
         grid::wait_for_rows(&client).await?;
+        // The entity's choices come from the Entities lookup: that call is done before counting.
+        wait_for(&client, "datalist#ask-ent_id-choices option").await?;
         let asked = address(&client).await?;
         let before = stack.mes.requests.load(Ordering::Relaxed);
         set_field(&client, "ask-lastNhrs", "0").await?;
@@ -556,8 +558,19 @@ async fn a_rows_detail_shows_every_column_beside_the_grid_and_as_a_sheet_on_a_ph
         let origin = stack.portal_origin.clone();
         client.goto(&format!("{origin}/lookups/3")).await?;
         grid::wait_for_rows(&client).await?;
+        // The record is read whole by its key (`v3/wo/key`): its values now, a change since the
+        // list was read marked with what the list said.
+        let first = grid::rows(&client).await?.first().and_then(|r| r.first().cloned()).unwrap_or_default();
+        let listed: String = stack.mes.with_db(|db| {
+            db.query_row("SELECT state FROM wo WHERE wo_id = ?1", [&first], |r| r.get(0))
+        })?;
+        stack.mes.with_db(|db| db.execute("UPDATE wo SET state = 'On hold' WHERE wo_id = ?1", [&first]))?;
         grid::pick(&client, 0).await?;
         wait_for(&client, "aside[data-state=row-detail]").await?;
+        let changed = wait_for_text(&client, "aside.detail dd[data-column=state][data-changed]", &["On hold"]).await?;
+        if !changed.contains(&format!("listed: {listed}")) {
+            bail!("the state read now, with what the list said: {changed}");
+        }
         let shape = client
             .execute(
                 "const aside = document.querySelector('aside.detail').getBoundingClientRect();
@@ -567,7 +580,6 @@ async fn a_rows_detail_shows_every_column_beside_the_grid_and_as_a_sheet_on_a_ph
                 vec![],
             )
             .await?;
-        let first = grid::rows(&client).await?.first().and_then(|r| r.first().cloned()).unwrap_or_default();
         // wo_id, wo_desc, item_id, req_qty, state, and each time as UTC, local and as sent.
         if shape["beside"] != true || shape["columns"] != 11 || shape["wo"] != first.as_str() {
             bail!("every column of the first work order, beside the grid: {shape} (first row {first})");
@@ -612,6 +624,159 @@ async fn a_rows_detail_shows_every_column_beside_the_grid_and_as_a_sheet_on_a_ph
             Ok(gone && focused == "TABLE")
         })
         .await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// A `/key` that answers several records: the detail says the record could not be read, why,
+/// and shows the row as the list gave it; Read again asks again.
+#[tokio::test]
+async fn a_record_the_mes_answers_wrongly_is_said_and_the_row_stays_as_listed() {
+    let stack = stack_with("e2e-record-unread", |o| o.hostile = true).await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        grid::wait_for_rows(&client).await?;
+        let lookups = stack.portal_config()["lookups"].clone();
+        let index = lookups
+            .as_array()
+            .and_then(|l| l.iter().position(|l| l["name"] == "Hostile: key-answers-array"))
+            .ok_or_else(|| anyhow::anyhow!("the hostile lookup with a record"))?;
+        client
+            .goto(&format!("{}/lookups/{index}", stack.portal_origin))
+            .await?;
+        grid::wait_for_rows(&client).await?;
+        let before = stack.mes.requests.load(Ordering::Relaxed);
+        grid::pick(&client, 0).await?;
+        let said = wait_for_text(&client, "[data-state=record-unread]", &["could not be read"]).await?;
+        if !said.contains("2 records where the key names one") {
+            bail!("why the record could not be read: {said}");
+        }
+        let lot = text_of(&client, "aside.detail dd[data-column=lot_no]").await?;
+        if lot != "L-0000" {
+            bail!("the row as listed stays: {lot}");
+        }
+        assert_accessible(&client, "a record that could not be read").await?;
+        let asked = stack.mes.requests.load(Ordering::Relaxed);
+        client
+            .find(Locator::Css("[data-state=record-unread] button"))
+            .await?
+            .click()
+            .await?;
+        wait_until("Read again asks the MES again", || async {
+            Ok(stack.mes.requests.load(Ordering::Relaxed) > asked)
+        })
+        .await?;
+        wait_for(&client, "[data-state=record-unread]").await?;
+        if asked <= before {
+            bail!("the record was asked for");
+        }
+        Ok(())
+    })
+    .await;
+}
+
+/// A choice read from another lookup: the job queue's entity offers the entities the person may
+/// see, by name; one picked narrows the queue. When that lookup cannot be read, the field says
+/// so and takes typing.
+#[tokio::test]
+async fn a_choice_offers_another_lookups_values_and_takes_typing_when_they_cannot_be_read() {
+    let stack = stack("e2e-choices-from").await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        grid::wait_for_rows(&client).await?;
+        let origin = stack.portal_origin.clone();
+        client.goto(&format!("{origin}/lookups/{JOB_QUEUE}")).await?;
+        grid::wait_for_rows(&client).await?;
+        let offered = "return [...document.querySelectorAll('datalist#ask-ent_id-choices option')].map(o => [o.value, o.textContent])";
+        wait_until("the entities are offered", || async {
+            Ok(client.execute(offered, vec![]).await?.as_array().is_some_and(|o| !o.is_empty()))
+        })
+        .await?;
+        let offered: Vec<(String, String)> = serde_json::from_value(client.execute(offered, vec![]).await?)?;
+        let visible: Vec<(String, String)> = stack.mes.with_db(|db| {
+            let mut q = db.prepare(
+                "SELECT CAST(ent_id AS TEXT), ent_name FROM entity WHERE restricted = 0
+                   OR ent_id IN (SELECT ent_id FROM user_ent_grant WHERE user_id = 'PLANT\\alice') ORDER BY rowid",
+            )?;
+            let rows = q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        if offered != visible {
+            bail!("the entities alice may see, by name: {offered:?} (the MES: {visible:?})");
+        }
+        let (ent, name) = stack.mes.with_db(|db| {
+            db.query_row(
+                "SELECT CAST(e.ent_id AS TEXT), e.ent_name FROM entity e JOIN job j ON j.run_ent_id = e.ent_id
+                 WHERE e.restricted = 0 LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+        })?;
+        if !offered.contains(&(ent.clone(), name)) {
+            bail!("an entity that runs jobs is offered: {ent}");
+        }
+        let jobs = count(&stack, "SELECT COUNT(*) FROM job WHERE run_ent_id = ?1", &[&ent]);
+        set_field(&client, "ask-ent_id", &ent).await?;
+        client.find(Locator::Css("form.question button.ask")).await?.click().await?;
+        wait_for_whole(&client, jobs).await?;
+        assert_accessible(&client, "a choice offered from another lookup").await?;
+
+        // Without the privilege to list entities, the field says so and still takes a value.
+        stack.mes.with_db(|db| {
+            db.execute(
+                "DELETE FROM user_priv WHERE user_id = 'PLANT\\alice' AND priv = 'view_entities'",
+                [],
+            )
+        })?;
+        client.refresh().await?;
+        wait_for_text(&client, "[data-state=choices-unread]", &["type the value"]).await?;
+        wait_for_whole(&client, jobs).await?;
+        assert_accessible(&client, "a choice whose list could not be read").await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// The Web APIs page's connection test asks what a grid would: a lookup whose question its
+/// defaults answer, with them (here the first lookup needs a lot, which the test cannot know).
+#[tokio::test]
+async fn the_connection_test_asks_a_lookup_with_its_questions_defaults() {
+    let stack = stack_with("e2e-probe", |o| {
+        o.config_patch = Some(serde_json::json!({
+            "links": [],
+            "lookups": [
+                { "name": "Consumption of a lot", "web_api": "MES", "endpoint": "v3/item_cons/filter",
+                  "parameters": [ { "name": "lot_no", "label": "Consumed lot", "required": true } ] },
+                { "name": "Jobs of the last day", "web_api": "MES", "endpoint": "v3/job/filter",
+                  "parameters": [ { "name": "lastNhrs", "kind": "last_hours", "default": "24" } ] }
+            ]
+        }))
+    })
+    .await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        wait_for(&client, "[data-state=fill-in]").await?;
+        client.goto(&format!("{}/web-apis", stack.portal_origin)).await?;
+        wait_for(&client, "#web-api-0 button.test-connection")
+            .await?
+            .click()
+            .await?;
+        let said = wait_for_text(
+            &client,
+            "#web-api-0 ol.checklist li[data-step='2']",
+            &["v3/job/filter"],
+        )
+        .await?;
+        let steps = client
+            .execute(
+                "return [...document.querySelectorAll('#web-api-0 ol.checklist li')].map(li => li.className)",
+                vec![],
+            )
+            .await?;
+        if steps != serde_json::json!(["passed", "passed", "passed", "passed"]) {
+            bail!("every step passes, asking the job queue of the last day: {steps} ({said})");
+        }
         Ok(())
     })
     .await;

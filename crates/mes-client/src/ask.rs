@@ -77,9 +77,59 @@ pub struct ParamDefinition {
     /// The values a [`ParamKind::Choice`] offers.
     #[serde(default)]
     pub choices: Vec<String>,
+    /// Where a [`ParamKind::Choice`]'s values come from instead: another lookup's rows (the
+    /// entities a person may see, the items). They are offered, not imposed: the MES judges
+    /// what is sent, and a person may type a value the list lacks.
+    #[serde(default)]
+    pub choices_from: Option<ChoicesFrom>,
     /// A [`ParamKind::DateRange`]'s end parameter (`release_to`).
     #[serde(default)]
     pub until: Option<String>,
+}
+
+/// A choice's values read from another lookup: its `value` column, each named by its `label`
+/// column where there is one (`ent_id` named by `ent_name`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ChoicesFrom {
+    /// The name of the lookup that lists them (asked with its defaults).
+    pub lookup: String,
+    /// The column whose values are the choices.
+    pub value: String,
+    /// The column that names each value for a person; absent = the value itself.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// The most choices offered from another lookup's rows (the rest may still be typed).
+pub const MAX_CHOICES: usize = 1_000;
+
+/// The choices `rows` offer: the distinct values of `from.value` in the order the MES sent
+/// them, each with its label (`None` when the label is absent or the value itself), at most
+/// [`MAX_CHOICES`]; empty when the rows lack the value column.
+pub fn choices_in(rows: &crate::Rows, from: &ChoicesFrom) -> Vec<(String, Option<String>)> {
+    let Some(values) = rows.column_index(&from.value).map(|i| &rows.columns()[i]) else {
+        return Vec::new();
+    };
+    let labels = from
+        .label
+        .as_deref()
+        .and_then(|l| rows.column_index(l))
+        .map(|i| &rows.columns()[i]);
+    let mut seen = std::collections::HashSet::new();
+    (0..rows.len())
+        .filter_map(|row| {
+            let value = values.text(row);
+            if value.is_empty() || !seen.insert(value) {
+                return None;
+            }
+            let label = labels
+                .map(|l| l.text(row))
+                .filter(|l| !l.is_empty() && *l != value)
+                .map(str::to_owned);
+            Some((value.to_owned(), label))
+        })
+        .take(MAX_CHOICES)
+        .collect()
 }
 
 impl ParamDefinition {
@@ -216,6 +266,8 @@ fn value_of(
         ParamKind::Number => is_decimal(text)
             .then(|| Some(text.to_owned()))
             .ok_or(ParamProblemKind::NotANumber),
+        // Choices read from the MES are offered, and the MES judges the value.
+        ParamKind::Choice if param.choices_from.is_some() => Ok(Some(text.to_owned())),
         ParamKind::Choice => param
             .choices
             .iter()
@@ -317,8 +369,17 @@ pub(crate) fn declaration_problems(
             }
             seen.push(lower);
         }
-        if param.kind == ParamKind::Choice && param.choices.is_empty() {
-            problems.push((format!("{field}.choices"), "a choice needs its choices".into()));
+        if param.kind == ParamKind::Choice && param.choices.is_empty() && param.choices_from.is_none() {
+            problems.push((
+                format!("{field}.choices"),
+                "a choice needs its choices (or choices_from)".into(),
+            ));
+        }
+        if param.kind != ParamKind::Choice && param.choices_from.is_some() {
+            problems.push((
+                format!("{field}.choices_from"),
+                "is for a parameter of kind \"choice\"".into(),
+            ));
         }
     }
     problems
@@ -336,6 +397,7 @@ mod tests {
             required: false,
             default: None,
             choices: Vec::new(),
+            choices_from: None,
             until: None,
         }
     }
@@ -530,5 +592,43 @@ mod tests {
             Err(vec![problem("when", ParamProblemKind::NotADateTime)]),
             "a default that does not fit is said when the question is asked"
         );
+    }
+
+    #[test]
+    fn choices_read_from_rows_are_distinct_named_and_capped() {
+        let rows = crate::Rows::from_json(
+            br#"[{"ent_id":3,"ent_name":"Line 1"},{"ent_id":4,"ent_name":"4"},{"ent_id":3,"ent_name":"again"},
+                 {"ent_id":"","ent_name":"blank"},{"ent_id":5,"ent_name":null}]"#,
+        )
+        .expect("rows");
+        let from = ChoicesFrom {
+            lookup: "Entities".into(),
+            value: "ent_id".into(),
+            label: Some("ent_name".into()),
+        };
+        assert_eq!(
+            choices_in(&rows, &from),
+            [
+                ("3".to_owned(), Some("Line 1".to_owned())),
+                ("4".to_owned(), None),
+                ("5".to_owned(), None)
+            ]
+        );
+        let missing = ChoicesFrom {
+            value: "item_id".into(),
+            ..from.clone()
+        };
+        assert!(choices_in(&rows, &missing).is_empty());
+        let many: String = (0..MAX_CHOICES + 5)
+            .map(|i| format!(r#"{{"v":{i}}}"#))
+            .collect::<Vec<_>>()
+            .join(",");
+        let many = crate::Rows::from_json(format!("[{many}]").as_bytes()).expect("rows");
+        let from = ChoicesFrom {
+            lookup: "L".into(),
+            value: "v".into(),
+            label: None,
+        };
+        assert_eq!(choices_in(&many, &from).len(), MAX_CHOICES);
     }
 }

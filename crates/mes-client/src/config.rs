@@ -189,9 +189,53 @@ pub struct LookupDefinition {
     /// Single or multi selection.
     #[serde(default)]
     pub selection: SelectionMode,
+    /// Where one row is read whole for its detail; absent = the detail shows the row as listed.
+    #[serde(default)]
+    pub record: Option<RecordDefinition>,
+}
+
+/// A lookup's `/key` endpoint: one record, asked for by the values of the key's columns (each
+/// sent as a query parameter of the column's name, as MES V3 `/key` actions take them).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RecordDefinition {
+    /// Endpoint under the request URI, e.g. `v3/wo/key`.
+    pub endpoint: String,
+    /// The columns whose values name one record (`wo_id`; an entity's `ent_id`).
+    pub key: Vec<String>,
 }
 
 impl LookupDefinition {
+    /// A lookup of `endpoint` under the Web API `web_api` and nothing else: every column, no
+    /// question, the default row limit (the genealogy walk's consumption records).
+    pub fn plain(name: &str, web_api: &str, endpoint: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            web_api: web_api.to_owned(),
+            endpoint: endpoint.to_owned(),
+            params: BTreeMap::new(),
+            parameters: Vec::new(),
+            max_rows: None,
+            value_column: None,
+            display_columns: Vec::new(),
+            selection: SelectionMode::default(),
+            record: None,
+        }
+    }
+
+    /// The `/key` query for the row whose cell of a column `cell` gives: each key column's
+    /// value, or `None` when the lookup has no record endpoint or the row lacks a key value.
+    pub fn record_query<'v>(&self, cell: impl Fn(&str) -> Option<&'v str>) -> Option<Vec<(String, String)>> {
+        let record = self.record.as_ref()?;
+        record
+            .key
+            .iter()
+            .map(|column| {
+                let value = cell(column).filter(|v| !v.is_empty())?;
+                Some((column.clone(), value.to_owned()))
+            })
+            .collect()
+    }
+
     /// The rows asked for at first: `max_rows`, or [`DEFAULT_MAX_ROWS`], within 1 and
     /// [`MAX_ROWS_CEILING`].
     pub fn row_limit(&self) -> u32 {
@@ -501,6 +545,25 @@ impl PortalConfig {
     pub fn web_api(&self, name: &str) -> Option<&WebApiDefinition> {
         find_web_api(&self.web_apis, name)
     }
+
+    /// What a connection test of `api` asks, as `(endpoint, query)`: the first lookup of it whose
+    /// question its defaults answer (its fixed and default parameters, as the grid would send
+    /// them), else the first lookup of it with its fixed parameters (the MES then says what the
+    /// question lacks), else `v3/entity`.
+    pub fn probe(&self, api: &WebApiDefinition) -> (String, Vec<(String, String)>) {
+        let ours = || {
+            self.lookups
+                .iter()
+                .filter(|l| l.web_api.eq_ignore_ascii_case(&api.name))
+        };
+        ours()
+            .find_map(|l| Some((l.endpoint.clone(), l.query(&Answers::new()).ok()?)))
+            .or_else(|| {
+                let first = ours().next()?;
+                Some((first.endpoint.clone(), first.params.clone().into_iter().collect()))
+            })
+            .unwrap_or_else(|| ("v3/entity".into(), Vec::new()))
+    }
 }
 
 /// Each lookup names a Web API definition of `names` (lowercase) and an endpoint; its question
@@ -518,6 +581,24 @@ fn validate_lookups(lookups: &[LookupDefinition], names: &[String], report: &mut
         }
         for (field, message) in crate::ask::declaration_problems(&lookup.parameters, &lookup.params) {
             report.error(&format!("lookups[{i}].{field}"), &message);
+        }
+        for (j, param) in lookup.parameters.iter().enumerate() {
+            if let Some(from) = &param.choices_from
+                && !lookups.iter().any(|l| l.name == from.lookup)
+            {
+                report.error(
+                    &format!("lookups[{i}].parameters[{j}].choices_from.lookup"),
+                    &format!("names \"{}\", which is not a lookup", from.lookup),
+                );
+            }
+        }
+        if let Some(record) = &lookup.record {
+            if record.endpoint.trim_matches('/').is_empty() {
+                report.error(&format!("lookups[{i}].record.endpoint"), "is empty");
+            }
+            if record.key.is_empty() || record.key.iter().any(|c| c.trim().is_empty()) {
+                report.error(&format!("lookups[{i}].record.key"), "names no column");
+            }
         }
         if lookup.max_rows.is_some_and(|n| n == 0 || n > MAX_ROWS_CEILING) {
             report.warning(
@@ -1174,5 +1255,118 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(config.lookups[0].row_limit(), crate::ask::DEFAULT_MAX_ROWS);
+    }
+
+    #[test]
+    fn a_lookups_record_is_asked_by_its_key_columns_and_checked() {
+        let with = |lookup: &str| {
+            sample("http://127.0.0.1:3/mesmw/", "").replace(
+                r#"{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}"#,
+                lookup,
+            )
+        };
+        let (config, _) = PortalConfig::from_json(
+            &with(r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job","record":{"endpoint":"v3/job/key","key":["wo_id","oper_id"]}}"#),
+            Runtime::Browser,
+        )
+        .expect("valid");
+        let row = |column: &str| match column {
+            "wo_id" => Some("WO 1&2"),
+            "oper_id" => Some("10"),
+            _ => None,
+        };
+        assert_eq!(
+            config.lookups[0].record_query(row),
+            Some(vec![
+                ("wo_id".to_owned(), "WO 1&2".to_owned()),
+                ("oper_id".to_owned(), "10".to_owned())
+            ])
+        );
+        assert_eq!(
+            config.lookups[0].record_query(|c| row(c).filter(|_| c != "oper_id")),
+            None,
+            "a row lacking part of its key is shown as listed"
+        );
+        assert_eq!(
+            config.lookups[0].record_query(|_| Some("")),
+            None,
+            "an empty key names nothing"
+        );
+        let report = PortalConfig::from_json(
+            &with(r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job","record":{"endpoint":"/","key":[" "]}}"#),
+            Runtime::Browser,
+        )
+        .expect_err("broken");
+        let fields: Vec<&str> = report.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["lookups[0].record.endpoint", "lookups[0].record.key"]);
+    }
+
+    /// The connection test asks what the grid would: a lookup its defaults can ask, with them.
+    #[test]
+    fn the_connection_test_asks_a_lookup_its_defaults_answer() {
+        let text = sample("http://127.0.0.1:3/mesmw/", "").replace(
+            r#"{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}"#,
+            r#"{"name":"Consumption","web_api":"MES","endpoint":"v3/item_cons/filter","params":{"site":"1"},
+                "parameters":[{"name":"lot_no","required":true}]},
+               {"name":"Jobs","web_api":"mes","endpoint":"v3/job/filter","params":{"ent_id":"3"},
+                "parameters":[{"name":"lastNhrs","kind":"last_hours","default":"24"},{"name":"wo_id"}]}"#,
+        );
+        let (mut config, _) = PortalConfig::from_json(&text, Runtime::Browser).expect("valid");
+        let api = config.web_apis[0].clone();
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert_eq!(
+            config.probe(&api),
+            (
+                "v3/job/filter".to_owned(),
+                vec![pair("ent_id", "3"), pair("lastNhrs", "24")]
+            )
+        );
+        config.lookups.truncate(1);
+        assert_eq!(
+            config.probe(&api),
+            ("v3/item_cons/filter".to_owned(), vec![pair("site", "1")]),
+            "none askable: the first, and the MES says what it lacks"
+        );
+        config.lookups.clear();
+        assert_eq!(config.probe(&api), ("v3/entity".to_owned(), Vec::new()));
+    }
+
+    #[test]
+    fn a_choice_read_from_another_lookup_names_one() {
+        let with = |lookup: &str| {
+            sample("http://127.0.0.1:3/mesmw/", "").replace(
+                r#"{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}"#,
+                &format!(r#"{{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}},{lookup}"#),
+            )
+        };
+        let good = with(
+            r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job/filter",
+               "parameters":[{"name":"ent_id","kind":"choice","choices_from":{"lookup":"Entities","value":"ent_id","label":"ent_name"}}]}"#,
+        );
+        let (config, _) = PortalConfig::from_json(&good, Runtime::Browser).expect("valid");
+        assert_eq!(
+            config.lookups[1].query(&crate::ask::Answers::from([(
+                "ent_id".to_owned(),
+                "not listed".to_owned()
+            )])),
+            Ok(vec![("ent_id".to_owned(), "not listed".to_owned())]),
+            "offered, not imposed: the MES judges the value"
+        );
+        let bad = with(
+            r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job/filter",
+               "parameters":[{"name":"ent_id","kind":"choice","choices_from":{"lookup":"Places","value":"ent_id"}},
+                             {"name":"wo_id","choices_from":{"lookup":"Entities","value":"wo_id"}},
+                             {"name":"state","kind":"choice"}]}"#,
+        );
+        let report = PortalConfig::from_json(&bad, Runtime::Browser).expect_err("broken");
+        let fields: Vec<&str> = report.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "lookups[1].parameters[1].choices_from",
+                "lookups[1].parameters[2].choices",
+                "lookups[1].parameters[0].choices_from.lookup"
+            ]
+        );
     }
 }

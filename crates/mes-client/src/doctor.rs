@@ -521,17 +521,8 @@ pub async fn examine_site(portal: &str, options: &DoctorOptions) -> Vec<Finding>
         .iter()
         .filter(|a| a.authentication_mode == crate::AuthenticationMode::UserAccessToken)
     {
-        let lookup = config
-            .lookups
-            .iter()
-            .find(|l| l.web_api == api.name)
-            .map(|l| l.endpoint.clone());
-        let endpoint = lookup.unwrap_or_else(|| "v3/entity".to_owned());
-        let url = format!(
-            "{}{}/{endpoint}",
-            api.base_address,
-            api.request_uri.trim_matches('/')
-        );
+        let (endpoint, query) = config.probe(api);
+        let url = crate::mes::lookup_url(api, &endpoint, &query);
         doctor
             .cors(&format!("the MES ({})", api.name), &url, "GET", "authorization")
             .await;

@@ -124,8 +124,9 @@ pub mod browser;
 pub use absolute_url::AbsoluteUrl;
 pub use config::{
     AuthenticationMode, ClientId, ClientSettings, ConfigIssue, ConfigReport, DEFAULT_CLOCK_SKEW,
-    EndSessionMethod, LinkDefinition, LookupDefinition, PortalConfig, Runtime, SHIPPED_TRANSLATIONS,
-    SelectionMode, ServedFileError, ServiceConfig, WebApiDefinition, get_text, is_language_tag,
+    EndSessionMethod, LinkDefinition, LookupDefinition, PortalConfig, RecordDefinition, Runtime,
+    SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError, ServiceConfig, WebApiDefinition, get_text,
+    is_language_tag,
 };
 pub use discovery::{
     Authority, DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover,

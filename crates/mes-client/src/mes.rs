@@ -326,11 +326,20 @@ pub struct RowsSink<'a> {
 }
 
 impl<'a> RowsSink<'a> {
-    /// Decodes into `target`.
+    /// Decodes a list of rows into `target`.
     pub fn new(target: &'a mut dyn RowsTarget) -> Self {
+        Self::with(target, RowsDecoder::default())
+    }
+
+    /// Decodes one record (a `/key` answer) into `target` as its one row.
+    pub fn record(target: &'a mut dyn RowsTarget) -> Self {
+        Self::with(target, RowsDecoder::record())
+    }
+
+    fn with(target: &'a mut dyn RowsTarget, decoder: RowsDecoder) -> Self {
         Self {
             target,
-            decoder: RowsDecoder::default(),
+            decoder,
             head: Vec::new(),
             error: None,
         }
@@ -386,6 +395,8 @@ pub(crate) struct Query<'a> {
     endpoint: &'a str,
     params: Vec<(String, String)>,
     options: LookupOptions,
+    /// One record is asked for (a `/key` endpoint).
+    record: bool,
 }
 
 impl<'a> Query<'a> {
@@ -421,6 +432,7 @@ impl<'a, By> Lookup<'a, By> {
                 endpoint,
                 params: Vec::new(),
                 options: LookupOptions::default(),
+                record: false,
             },
         }
     }
@@ -463,6 +475,14 @@ impl<'a, By> Lookup<'a, By> {
     /// Sets every MES header at once (from a form, or a command line).
     pub fn options(mut self, options: LookupOptions) -> Self {
         self.query.options = options;
+        self
+    }
+
+    /// Asks for one record (a `/key` endpoint, its key as the parameters): the answer is one
+    /// object, read as the one row of the rows; an array holding exactly one object is read the
+    /// same, and none or several are [`MesError::UnexpectedResponse`]. No `max_rows` is sent.
+    pub fn record(mut self) -> Self {
+        self.query.record = true;
         self
     }
 
@@ -529,10 +549,17 @@ impl Query<'_> {
         target: &mut dyn RowsTarget,
     ) -> Result<(), MesError> {
         let url = lookup_url(self.api, self.endpoint, &self.params);
-        let mut sink = RowsSink::new(target);
+        let mut sink = if self.record {
+            RowsSink::record(target)
+        } else {
+            RowsSink::new(target)
+        };
         let mut options = self.options.clone();
         if options.tz_id.is_none() {
             options.tz_id.clone_from(&self.api.time_zone);
+        }
+        if self.record {
+            options.max_rows = None;
         }
         let response = transport
             .send_streaming(lookup_request(&url, token, &options), &mut sink)
@@ -575,6 +602,7 @@ fn check_streamed(response: &HttpResponse, sink: &RowsSink<'_>) -> Result<(), Me
             "the answer is empty; an MES lookup answers [] when nothing matches".to_owned()
         }
         _ if !is_json(&ct) => "expected JSON".to_owned(),
+        Err(e) if sink.decoder.wants_record() => format!("expected one record: {e}"),
         Err(e) => format!("expected an array of rows: {e}"),
     };
     Err(MesError::UnexpectedResponse {

@@ -485,9 +485,24 @@ pub struct RowsDecoder {
     escaped: bool,
     /// Bytes seen so far.
     offset: usize,
+    /// One record is wanted (a `/key` answer): a bare object is the answer.
+    record: bool,
+    /// The answer is a bare object, not an array.
+    bare: bool,
+    /// Rows decoded so far.
+    rows_read: usize,
 }
 
 impl RowsDecoder {
+    /// A decoder for one record (a `/key` answer): one object, or an array holding exactly one;
+    /// [`RowsDecoder::finish`] refuses none or several.
+    pub fn record() -> Self {
+        Self {
+            record: true,
+            ..Self::default()
+        }
+    }
+
     /// Decodes what `bytes` completes; rows go into `rows`.
     pub fn push(&mut self, bytes: &[u8], rows: &mut Rows) -> Result<(), String> {
         let mut row_start = if self.place == Place::InRow { Some(0) } else { None };
@@ -525,7 +540,8 @@ impl RowsDecoder {
                                     let object = std::mem::take(&mut self.carry);
                                     rows.push_object(&object)?;
                                 }
-                                self.place = Place::AfterRow;
+                                self.rows_read += 1;
+                                self.place = if self.bare { Place::End } else { Place::AfterRow };
                             }
                         }
                         _ => {}
@@ -540,6 +556,10 @@ impl RowsDecoder {
                 // A UTF-8 byte order mark (some IIS setups write one) is not JSON but harmless.
                 (Place::Start, 0xEF | 0xBB | 0xBF) if at < 3 && b"\xEF\xBB\xBF"[at] == b => {}
                 (Place::Start, b'[') => self.place = Place::FirstRow,
+                (Place::Start, b'{') if self.record => {
+                    (self.place, self.depth, self.bare) = (Place::InRow, 1, true);
+                    row_start = Some(i);
+                }
                 (Place::FirstRow | Place::NextRow, b'{') => {
                     self.place = Place::InRow;
                     self.depth = 1;
@@ -547,11 +567,17 @@ impl RowsDecoder {
                 }
                 (Place::FirstRow | Place::AfterRow, b']') => self.place = Place::End,
                 (Place::AfterRow, b',') => self.place = Place::NextRow,
+                (Place::Start, _) if self.record => {
+                    return Err(format!("not a JSON object (byte {at} is not '{{')"));
+                }
                 (Place::Start, _) => return Err(format!("not a JSON array (byte {at} is not '[')")),
                 (Place::FirstRow | Place::NextRow, b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
                     return Err(format!("row {} is not an object", rows.len() + 1));
                 }
-                (Place::End, _) => return Err(format!("text after the end of the array (byte {at})")),
+                (Place::End, _) => {
+                    let what = if self.bare { "record" } else { "array" };
+                    return Err(format!("text after the end of the {what} (byte {at})"));
+                }
                 _ => return Err(format!("not valid JSON at byte {at}")),
             }
             i += 1;
@@ -563,14 +589,25 @@ impl RowsDecoder {
         Ok(())
     }
 
-    /// Checks that the answer ended where it may: after the closing `]`.
+    /// Checks that the answer ended where it may: after the closing `]` (or, for one record,
+    /// after its object), holding exactly one record where one is wanted.
     pub fn finish(&self) -> Result<(), String> {
         match self.place {
+            Place::End if self.record && self.rows_read != 1 => {
+                Err(format!("{} records where the key names one", self.rows_read))
+            }
             Place::End => Ok(()),
             Place::Start if self.offset == 0 => Err("the answer is empty".into()),
+            Place::Start if self.record => Err("not a JSON object".into()),
             Place::Start => Err("not a JSON array".into()),
+            _ if self.bare => Err("the answer ends before the record's closing }".into()),
             _ => Err("the answer ends before the closing ]".into()),
         }
+    }
+
+    /// Whether it reads one record ([`RowsDecoder::record`]).
+    pub fn wants_record(&self) -> bool {
+        self.record
     }
 
     /// Bytes taken so far.
@@ -946,5 +983,46 @@ mod tests {
         decoder.push(br#"2}]"#, &mut rows).expect("piece");
         decoder.finish().expect("complete");
         assert_eq!(rows.len(), 2);
+    }
+
+    /// A `/key` answer is one object (or an array of exactly one); none, several, or a list
+    /// decoder given an object are refused, naming what was found.
+    #[test]
+    fn one_record_is_one_object() {
+        let record = |body: &[u8]| {
+            let (mut rows, mut decoder) = (Rows::default(), RowsDecoder::record());
+            for piece in body.chunks(3) {
+                decoder.push(piece, &mut rows)?;
+            }
+            decoder.finish().map(|()| rows)
+        };
+        let one = record(br#" {"wo_id":"WO-1","qty":2} "#).expect("an object");
+        assert_eq!((one.len(), one.columns()[0].text(0)), (1, "WO-1"));
+        assert_eq!(record(br#"[{"wo_id":"WO-1"}]"#).map(|r| r.len()), Ok(1));
+        assert_eq!(
+            record(br#"[{"wo_id":"WO-1"},{"wo_id":"WO-2"}]"#).map(|r| r.len()),
+            Err("2 records where the key names one".into())
+        );
+        assert_eq!(
+            record(b"[]").map(|r| r.len()),
+            Err("0 records where the key names one".into())
+        );
+        assert_eq!(
+            record(br#"{"a":1} {"a":2}"#).map(|r| r.len()),
+            Err("text after the end of the record (byte 8)".into())
+        );
+        assert_eq!(
+            record(br#"{"a":1"#).map(|r| r.len()),
+            Err("the answer ends before the record's closing }".into())
+        );
+        assert_eq!(
+            record(b"<html>").map(|r| r.len()),
+            Err("not a JSON object (byte 0 is not '{')".into())
+        );
+        assert_eq!(
+            Rows::from_json(br#"{"a":1}"#),
+            Err("not a JSON array (byte 0 is not '[')".into()),
+            "a list is never read from a bare object"
+        );
     }
 }

@@ -419,6 +419,80 @@ async fn a_target_that_lets_go_stops_the_reading() {
     );
 }
 
+/// A lookup's record (config.json's `record`, a `/key` endpoint): one object read as one row
+/// with the row's key as the parameters; a key that names nothing is the MES's 404, and a
+/// `/key` answering several records is an unexpected answer that says so, not a first row
+/// passed off as the record.
+#[tokio::test]
+async fn a_record_is_read_whole_by_its_key_and_several_records_are_refused() {
+    let mut options = StackOptions::for_tests("record");
+    options.hostile = true;
+    let f = fixture_with(options).await;
+    let (signed_in, _) = sign_in(&f, "PLANT\\alice", "alice-demo").await;
+    let token = signed_in.tokens.access_token.clone();
+    let api = f.config.web_api("MES").expect("api");
+    let orders = f
+        .config
+        .lookups
+        .iter()
+        .find(|l| l.name == "Work orders")
+        .expect("lookup");
+    let listed = Lookup::new(api, &orders.endpoint, &token)
+        .max_rows(3)
+        .send(&f.transport)
+        .await
+        .expect("list");
+    let wo = listed.columns()[listed.column_index("wo_id").expect("wo_id")]
+        .text(1)
+        .to_owned();
+    let key = orders
+        .record_query(|column| Some(listed.columns()[listed.column_index(column)?].text(1)))
+        .expect("the row has its key");
+    assert_eq!(key, [("wo_id".to_owned(), wo.clone())]);
+    let record = orders.record.as_ref().expect("record endpoint");
+    let read = Lookup::new(api, &record.endpoint, &token)
+        .params(key)
+        .max_rows(1_000)
+        .record()
+        .send(&f.transport)
+        .await
+        .expect("the record");
+    assert_eq!(read.len(), 1);
+    assert_eq!(
+        read.columns()[read.column_index("wo_id").expect("wo_id")].text(0),
+        wo
+    );
+    assert_eq!(
+        read.column_names().count(),
+        listed.column_names().count(),
+        "every column"
+    );
+
+    let none = Lookup::new(api, &record.endpoint, &token)
+        .param("wo_id", "WO-THAT-IS-NOT")
+        .record()
+        .send(&f.transport)
+        .await;
+    assert!(matches!(none, Err(MesError::NotFound { .. })), "{none:?}");
+    // A record read of a list answer (an array of two) is refused, naming why.
+    let several = Lookup::new(api, "v3/hostile/key-answers-array", &token)
+        .param("lot_no", "L-0000")
+        .record()
+        .send(&f.transport)
+        .await;
+    match several {
+        Err(MesError::UnexpectedResponse { reason, .. }) => {
+            assert_eq!(reason, "expected one record: 2 records where the key names one")
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same answer as a list is two rows.
+    let as_list = Lookup::new(api, "v3/hostile/key-answers-array", &token)
+        .send(&f.transport)
+        .await;
+    assert_eq!(as_list.map(|r| r.len()), Ok(2));
+}
+
 /// Every hostile MES answer (devstack's corpus, the one the e2e suite shows to a person) is
 /// classified natively as the portal must show it: a grid, no rows, or the one failure state
 /// the case names — a redirect to a proxy's login page is an unexpected answer (never followed,
