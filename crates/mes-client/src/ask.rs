@@ -442,11 +442,20 @@ mod tests {
             mes_date_time("2026-03-01").as_deref(),
             Some("2026-03-01T00:00:00")
         );
-        assert_eq!(
-            mes_date_time("2024-02-29T23:59").as_deref(),
-            Some("2024-02-29T23:59:00")
-        );
+        for good in [
+            "2024-02-29T23:59:59",
+            "2000-02-29T00:00:00",
+            "2026-02-28T00:00:00",
+            "2026-04-30T00:00:00",
+        ] {
+            assert_eq!(
+                mes_date_time(good).as_deref(),
+                Some(good),
+                "the last day of its month"
+            );
+        }
         for bad in [
+            "2026-03-01T06:00:60",
             "2026-02-29T00:00",
             "2100-02-29",
             "2026-13-01",
@@ -539,6 +548,18 @@ mod tests {
                 problem("lastNhrs", ParamProblemKind::NotHours),
             ])
         );
+        assert!(
+            encode(&params[..1], &answers(&[("wo_id", &"x".repeat(MAX_VALUE_CHARS))])).is_ok(),
+            "the longest value"
+        );
+        assert!(
+            encode(
+                &params[3..4],
+                &answers(&[("from", "2026-03-01"), ("to", "2026-03-01")])
+            )
+            .is_ok(),
+            "a range of one moment"
+        );
         let long = "x".repeat(MAX_VALUE_CHARS + 1);
         assert_eq!(
             encode(&params[..1], &answers(&[("wo_id", &long)])),
@@ -553,6 +574,25 @@ mod tests {
         for not in ["NaN", "inf", "0x10", "1,5", "12 kg"] {
             assert!(encode(&params[1..2], &answers(&[("qty", not)])).is_err(), "{not}");
         }
+        // What the command line says of a problem, and what a form calls a parameter.
+        assert_eq!(
+            problem("lastNhrs", ParamProblemKind::NotHours).to_string(),
+            "lastNhrs is not a whole number of hours (1 or more)"
+        );
+        let mut labelled = param("wo_id", ParamKind::Text);
+        assert_eq!(labelled.label(), "wo_id");
+        labelled.label = Some("Work order".into());
+        assert_eq!(labelled.label(), "Work order");
+        // Hours: ten years back at most (87,840 hours), written as the MES reads a number.
+        let hours = |given: &str| encode(&params[4..], &answers(&[("lastNhrs", given)]));
+        assert_eq!(
+            hours("087840"),
+            Ok(vec![("lastNhrs".to_owned(), "87840".to_owned())])
+        );
+        assert_eq!(
+            hours("87841"),
+            Err(vec![problem("lastNhrs", ParamProblemKind::NotHours)])
+        );
     }
 
     #[test]

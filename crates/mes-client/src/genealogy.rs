@@ -360,6 +360,34 @@ mod tests {
         nodes.into_iter().map(|n| n.lot.as_str()).collect()
     }
 
+    /// config.json's `{"web_api": "MES"}` is the MES's own `item_cons`, walked at most 10
+    /// generations and 500 lots; a direction is named in the address and read back.
+    #[test]
+    fn the_defaults_are_the_mes_consumption_records_and_a_direction_reads_back() {
+        let d: GenealogyDefinition = serde_json::from_str(r#"{"web_api":"MES"}"#).expect("definition");
+        assert_eq!(
+            (d.endpoint.as_str(), d.lot_column.as_str(), d.item_column.as_str()),
+            ("v3/item_cons/filter", "lot_no", "item_id")
+        );
+        assert_eq!(
+            (
+                d.fg_lot_column.as_str(),
+                d.fg_item_column.as_str(),
+                d.wo_column.as_str()
+            ),
+            ("fg_lot_no", "fg_item_id", "wo_id")
+        );
+        assert_eq!((d.max_depth, d.max_lots), (10, 500));
+        for direction in [Direction::WhereUsed, Direction::WhereFrom] {
+            assert_eq!(Direction::from_name(direction.name()), Some(direction));
+        }
+        assert_eq!(
+            (Direction::WhereUsed.name(), Direction::WhereFrom.name()),
+            ("used", "from")
+        );
+        assert_eq!(Direction::from_name("Used"), None);
+    }
+
     #[test]
     fn where_used_reaches_every_finished_lot_once_and_marks_the_repeat() {
         let d = definition(10, 500);
@@ -420,7 +448,9 @@ mod tests {
     fn a_failed_branch_is_kept_missing_and_asked_again() {
         let d = definition(10, 500);
         let mut walk = Walk::new("RAW-1", Direction::WhereUsed, &d);
+        assert!(!walk.is_finished(), "the lot itself waits to be asked");
         let (root, _) = walk.next_to_ask().expect("root");
+        assert!(!walk.is_finished(), "its call is out");
         walk.answered(root, &records("lot_no", "RAW-1"), &d);
         let (first, _) = walk.next_to_ask().expect("MIX-1");
         let (second, lot) = walk.next_to_ask().expect("MIX-2");
@@ -433,6 +463,7 @@ mod tests {
         assert_eq!(walk.missing(), 1);
         assert_eq!(lots(walk.affected()), ["MIX-1", "MIX-2", "FG-1", "FG-2"]);
         walk.retry_missing();
+        assert!(!walk.is_finished(), "a missing branch asked again");
         assert_eq!(walk.next_to_ask(), Some((second, lot.clone())));
         walk.answered(second, &records("lot_no", &lot), &d);
         assert_eq!(walk.missing(), 0);
