@@ -7,7 +7,7 @@ use super::format;
 use super::rows_grid::{GridLinks, cell_link};
 use crate::grid_model::links;
 use crate::grid_model::{GridData, header_label};
-use crate::session::{Wanted, use_portal};
+use crate::session::{Portal, Wanted, use_portal};
 use crate::words::{GridWord, fill, w};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -31,6 +31,7 @@ enum Record {
 /// again) makes an older answer moot.
 #[derive(Clone, Copy)]
 struct Reader {
+    portal: Portal,
     lookup: StoredValue<Arc<LookupDefinition>>,
     data: RwSignal<GridData>,
     /// The row read, and what was read.
@@ -52,7 +53,7 @@ impl Reader {
             return;
         };
         self.record.set((row, Record::Reading));
-        let (portal, lookup) = (use_portal(), self.lookup.get_value());
+        let (portal, lookup) = (self.portal, self.lookup.get_value());
         spawn_local(async move {
             let mut rows = Rows::default();
             let result = portal.run_lookup(&lookup, &key, Wanted::Record, &mut rows).await;
@@ -84,6 +85,7 @@ pub fn RowDetail(
         give_the_keyboard_back();
     };
     let reader = Reader {
+        portal: use_portal(),
         lookup: StoredValue::new(lookup),
         data,
         record: RwSignal::new((0, Record::Listed)),
