@@ -672,10 +672,11 @@ impl Portal {
             });
         };
         let call = state.session.lookup(&api, endpoint).params(query.iter().cloned());
-        let result = match wanted {
-            Wanted::Rows { max_rows } => call.max_rows(max_rows).send_into(target).await,
-            Wanted::Record => call.record().send_into(target).await,
+        let call = match wanted {
+            Wanted::Rows { max_rows } => call.max_rows(max_rows),
+            Wanted::Record => call.record(),
         };
+        let result = call.send_into(target).await;
         let result = match result {
             Err(MesError::SessionExpired) if state.session.needs_sign_in() => {
                 match authority_reachable(&BrowserTransport::default(), &state.authority().metadata.issuer)

@@ -43,7 +43,7 @@ impl Reader {
     fn read(self, row: u32) {
         let key = self.data.with_untracked(|d| {
             let rows = d.rows();
-            let cell = |name: &str| Some(rows.columns()[rows.column_index(name)?].text(row as usize));
+            let cell = |name: &str| Some(rows.column(name)?.text(row as usize));
             self.lookup.with_value(|l| l.record_query(cell))
         });
         let this = self.generation.get_value().wrapping_add(1);
@@ -166,9 +166,7 @@ fn fields(data: RwSignal<GridData>, row: u32, record: &Record, links: Option<&Gr
                 .iter()
                 .map(|c| {
                     let mut f = field(c.name(), &c.cell(0));
-                    let before = listed
-                        .column_index(c.name())
-                        .map(|i| listed.columns()[i].cell(row as usize));
+                    let before = listed.column(c.name()).map(|l| l.cell(row as usize));
                     f.listed = before.filter(|b| b.text() != f.text).map(|b| format::shown(&b));
                     f
                 })

@@ -107,14 +107,10 @@ pub const MAX_CHOICES: usize = 1_000;
 /// them, each with its label (`None` when the label is absent or the value itself), at most
 /// [`MAX_CHOICES`]; empty when the rows lack the value column.
 pub fn choices_in(rows: &crate::Rows, from: &ChoicesFrom) -> Vec<(String, Option<String>)> {
-    let Some(values) = rows.column_index(&from.value).map(|i| &rows.columns()[i]) else {
+    let Some(values) = rows.column(&from.value) else {
         return Vec::new();
     };
-    let labels = from
-        .label
-        .as_deref()
-        .and_then(|l| rows.column_index(l))
-        .map(|i| &rows.columns()[i]);
+    let labels = from.label.as_deref().and_then(|l| rows.column(l));
     let mut seen = std::collections::HashSet::new();
     (0..rows.len())
         .filter_map(|row| {

@@ -817,6 +817,14 @@ mod tests {
         )
     }
 
+    /// [`sample`] with `lookups` (one or more, comma-separated) in place of its one lookup.
+    fn with_lookups(lookups: &str) -> String {
+        sample("http://127.0.0.1:3/mesmw/", "").replace(
+            r#"{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}"#,
+            lookups,
+        )
+    }
+
     /// Review E9: a site of `embed_origins` given limits may show only those lookups, in those
     /// selection modes; others keep the whole grant; limits must name listed sites and lookups.
     #[test]
@@ -1200,13 +1208,7 @@ mod tests {
 
     #[test]
     fn a_lookups_question_and_row_limit_are_checked_where_config_json_declares_them() {
-        let with = |lookup: &str| {
-            sample("http://127.0.0.1:3/mesmw/", "").replace(
-                r#"{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}"#,
-                lookup,
-            )
-        };
-        let good = with(
+        let good = with_lookups(
             r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job/filter","params":{"ent_id":"3"},"max_rows":250,
                "parameters":[{"name":"lastNhrs","kind":"last_hours","default":"8"},{"name":"state","label":"State","kind":"choice","choices":["Running"]},
                              {"name":"from","kind":"date_range","until":"to","odd":"ignored"}]}"#,
@@ -1227,7 +1229,7 @@ mod tests {
             ]),
             "fixed parameters first, then the asked ones in declared order, defaults included"
         );
-        let bad = with(
+        let bad = with_lookups(
             r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job/filter","params":{"ent_id":"3"},"max_rows":0,
                "parameters":[{"name":"ent_id"},{"name":"tz_id"},{"name":"when","kind":"date_time","default":"soon"}]}"#,
         );
@@ -1242,7 +1244,7 @@ mod tests {
             report.warnings.first().map(|w| w.field.as_str()),
             Some("lookups[0].max_rows")
         );
-        let unnamed = with(
+        let unnamed = with_lookups(
             r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job","parameters":[{"name":"state","kind":"sometimes"}]}"#,
         );
         assert!(
@@ -1250,7 +1252,7 @@ mod tests {
             "an unknown kind is an error, not text"
         );
         let (config, _) = PortalConfig::from_json(
-            &with(r#"{"name":"All","web_api":"MES","endpoint":"v3/lot"}"#),
+            &with_lookups(r#"{"name":"All","web_api":"MES","endpoint":"v3/lot"}"#),
             Runtime::Browser,
         )
         .expect("valid");
@@ -1259,14 +1261,8 @@ mod tests {
 
     #[test]
     fn a_lookups_record_is_asked_by_its_key_columns_and_checked() {
-        let with = |lookup: &str| {
-            sample("http://127.0.0.1:3/mesmw/", "").replace(
-                r#"{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}"#,
-                lookup,
-            )
-        };
         let (config, _) = PortalConfig::from_json(
-            &with(r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job","record":{"endpoint":"v3/job/key","key":["wo_id","oper_id"]}}"#),
+            &with_lookups(r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job","record":{"endpoint":"v3/job/key","key":["wo_id","oper_id"]}}"#),
             Runtime::Browser,
         )
         .expect("valid");
@@ -1293,7 +1289,7 @@ mod tests {
             "an empty key names nothing"
         );
         let report = PortalConfig::from_json(
-            &with(r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job","record":{"endpoint":"/","key":[" "]}}"#),
+            &with_lookups(r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job","record":{"endpoint":"/","key":[" "]}}"#),
             Runtime::Browser,
         )
         .expect_err("broken");
@@ -1304,8 +1300,7 @@ mod tests {
     /// The connection test asks what the grid would: a lookup its defaults can ask, with them.
     #[test]
     fn the_connection_test_asks_a_lookup_its_defaults_answer() {
-        let text = sample("http://127.0.0.1:3/mesmw/", "").replace(
-            r#"{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}"#,
+        let text = with_lookups(
             r#"{"name":"Consumption","web_api":"MES","endpoint":"v3/item_cons/filter","params":{"site":"1"},
                 "parameters":[{"name":"lot_no","required":true}]},
                {"name":"Jobs","web_api":"mes","endpoint":"v3/job/filter","params":{"ent_id":"3"},
@@ -1334,10 +1329,9 @@ mod tests {
     #[test]
     fn a_choice_read_from_another_lookup_names_one() {
         let with = |lookup: &str| {
-            sample("http://127.0.0.1:3/mesmw/", "").replace(
-                r#"{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}"#,
-                &format!(r#"{{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}},{lookup}"#),
-            )
+            with_lookups(&format!(
+                r#"{{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}},{lookup}"#
+            ))
         };
         let good = with(
             r#"{"name":"Jobs","web_api":"MES","endpoint":"v3/job/filter",

@@ -212,16 +212,13 @@ impl Walk {
         };
         let generation = parent.generation + 1;
         let (lot_column, item_column) = definition.next(self.direction);
-        let column = |name: &str| rows.column_index(name);
         let (lots, items, work_orders) = (
-            column(lot_column),
-            column(item_column),
-            column(&definition.wo_column),
+            rows.column(lot_column),
+            rows.column(item_column),
+            rows.column(&definition.wo_column),
         );
-        let text = |c: Option<usize>, row: usize| {
-            c.map(|c| rows.columns()[c].text(row).to_owned())
-                .unwrap_or_default()
-        };
+        let text =
+            |c: Option<&crate::ColumnData>, row: usize| c.map(|c| c.text(row).to_owned()).unwrap_or_default();
         let mut children: Vec<usize> = Vec::new();
         for row in 0..rows.len() {
             let lot = text(lots, row);

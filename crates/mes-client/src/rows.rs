@@ -243,6 +243,11 @@ impl Rows {
             .position(|c| c.name.eq_ignore_ascii_case(name))
     }
 
+    /// A column by name (MES names are case-insensitive).
+    pub fn column(&self, name: &str) -> Option<&ColumnData> {
+        self.column_index(name).map(|i| &self.columns[i])
+    }
+
     /// One row's cells, in column order.
     pub fn row(&self, row: usize) -> impl Iterator<Item = Cell<'_>> {
         self.columns.iter().map(move |c| c.cell(row))

@@ -442,11 +442,9 @@ async fn a_record_is_read_whole_by_its_key_and_several_records_are_refused() {
         .send(&f.transport)
         .await
         .expect("list");
-    let wo = listed.columns()[listed.column_index("wo_id").expect("wo_id")]
-        .text(1)
-        .to_owned();
+    let wo = listed.column("wo_id").expect("wo_id").text(1).to_owned();
     let key = orders
-        .record_query(|column| Some(listed.columns()[listed.column_index(column)?].text(1)))
+        .record_query(|column| Some(listed.column(column)?.text(1)))
         .expect("the row has its key");
     assert_eq!(key, [("wo_id".to_owned(), wo.clone())]);
     let record = orders.record.as_ref().expect("record endpoint");
@@ -458,10 +456,7 @@ async fn a_record_is_read_whole_by_its_key_and_several_records_are_refused() {
         .await
         .expect("the record");
     assert_eq!(read.len(), 1);
-    assert_eq!(
-        read.columns()[read.column_index("wo_id").expect("wo_id")].text(0),
-        wo
-    );
+    assert_eq!(read.column("wo_id").expect("wo_id").text(0), wo);
     assert_eq!(
         read.column_names().count(),
         listed.column_names().count(),
