@@ -1,19 +1,15 @@
 //! The authority's pages as the tests see them — a page object: its sign-in form (devstack's
 //! AIM) and the popup an embedded or framed grid opens for it.
 
-use crate::{wait_for, wait_until};
+use crate::{click, type_into, wait_until};
 use anyhow::{Result, anyhow};
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 
 /// Fills and submits AIM's sign-in form (in whichever window shows it).
 pub async fn submit_form(client: &Client, user: &str, password: &str) -> Result<()> {
-    wait_for(client, "input#username").await?.send_keys(user).await?;
-    client
-        .find(Locator::Css("input#password"))
-        .await?
-        .send_keys(password)
-        .await?;
-    client.find(Locator::Css("button#sign-in")).await?.click().await?;
+    type_into(client, "input#username", user).await?;
+    type_into(client, "input#password", password).await?;
+    click(client, "button#sign-in").await?;
     Ok(())
 }
 

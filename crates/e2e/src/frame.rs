@@ -2,7 +2,7 @@
 //! what the frame says (its host element's `state`), signing in through its popup, its rows.
 
 use crate::selectors::{EMBEDDED_SIGN_IN, ROWS};
-use crate::{wait_for, wait_until};
+use crate::{click, wait_until};
 use anyhow::{Result, bail};
 use fantoccini::Client;
 use std::time::Duration;
@@ -38,7 +38,7 @@ pub async fn press_sign_in(client: &Client) -> Result<()> {
     })
     .await?;
     client.enter_frame(0).await?;
-    wait_for(client, EMBEDDED_SIGN_IN).await?.click().await?;
+    click(client, EMBEDDED_SIGN_IN).await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 //! (`filter`, `sort_by`, `pick`), so a change to the grid's markup is one change here rather
 //! than one per test.
 
-use crate::{text_of, wait_for, wait_until};
+use crate::{click, text_of, wait_for, wait_until};
 use anyhow::{Result, anyhow};
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
@@ -47,7 +47,7 @@ pub async fn answers(client: &Client) -> Result<u64> {
 /// not say the new answer came.
 pub async fn reload(client: &Client) -> Result<()> {
     let before = answers(client).await?;
-    wait_for(client, "button.reload").await?.click().await?;
+    click(client, "button.reload").await?;
     wait_until("the grid's new answer, or a state in its place", || async {
         Ok(answers(client).await? > before || client.find(Locator::Css("[data-state]")).await.is_ok())
     })
@@ -63,7 +63,7 @@ pub async fn filter(client: &Client, text: &str) -> Result<()> {
 /// Clicks the header of column `column` (from 0): sorts by it, or turns its order round.
 pub async fn sort_by(client: &Client, column: usize) -> Result<()> {
     let header = format!("{HEADERS}:nth-child({})", column + 1);
-    wait_for(client, &header).await?.click().await?;
+    click(client, &header).await?;
     Ok(())
 }
 

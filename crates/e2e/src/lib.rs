@@ -150,6 +150,48 @@ pub async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements
     }
 }
 
+/// Clicks the first element matching `css` once it takes a click. A page still laying out (a
+/// framed grid's button, a popup's form, a tab just opened) answers "element not interactable"
+/// or "click intercepted" for a moment, and a re-render replaces the element: those are retried
+/// until [`WAIT`]; the error names `css`.
+pub async fn click(client: &Client, css: &str) -> Result<()> {
+    act_on(client, css, |element| async move { element.click().await }).await
+}
+
+/// Types `text` into the first element matching `css` once it takes keys (as [`click`]).
+pub async fn type_into(client: &Client, css: &str, text: &str) -> Result<()> {
+    act_on(
+        client,
+        css,
+        |element| async move { element.send_keys(text).await },
+    )
+    .await
+}
+
+async fn act_on<F, Fut>(client: &Client, css: &str, act: F) -> Result<()>
+where
+    F: Fn(fantoccini::elements::Element) -> Fut,
+    Fut: std::future::Future<Output = Result<(), fantoccini::error::CmdError>>,
+{
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let element = wait_for(client, css).await?;
+        match act(element).await {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if std::time::Instant::now() < deadline
+                    && (e.is_element_not_interactable()
+                        || e.is_stale_element_reference()
+                        || matches!(&e, fantoccini::error::CmdError::Standard(w)
+                            if w.error == fantoccini::error::ErrorStatus::ElementClickIntercepted)) =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(anyhow!(e)).with_context(|| format!("acting on {css}")),
+        }
+    }
+}
+
 /// The text of the first element matching `css`, once there is one.
 pub async fn text_of(client: &Client, css: &str) -> Result<String> {
     Ok(wait_for(client, css).await?.text().await?)

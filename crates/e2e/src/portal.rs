@@ -2,14 +2,14 @@
 //! button, signing out in a tab of its own, landing at `/signed-out`.
 
 use crate::selectors::{SIGN_IN, SIGN_OUT};
-use crate::{wait_for, wait_until};
+use crate::{click, wait_until};
 use anyhow::Result;
 use fantoccini::Client;
 
 /// Signs in through the portal at `origin`: its Sign in button, then AIM's form.
 pub async fn sign_in_at(client: &Client, origin: &str, user: &str, password: &str) -> Result<()> {
     client.goto(&format!("{origin}/")).await?;
-    wait_for(client, SIGN_IN).await?.click().await?;
+    click(client, SIGN_IN).await?;
     crate::aim::submit_form(client, user, password).await
 }
 
@@ -22,9 +22,9 @@ pub async fn sign_out_in_a_tab(client: &Client, origin: &str, confirm: Option<&s
     client.switch_to_window(portal_tab.handle.clone()).await?;
     client.goto(&format!("{origin}/")).await?;
     crate::grid::wait_for_rows(client).await?;
-    wait_for(client, SIGN_OUT).await?.click().await?;
+    click(client, SIGN_OUT).await?;
     if let Some(confirm) = confirm {
-        wait_for(client, confirm).await?.click().await?;
+        click(client, confirm).await?;
     }
     back_at_signed_out(client, origin).await?;
     client.close_window().await?;

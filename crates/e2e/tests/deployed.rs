@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result, bail};
 use e2e::scenario::{assert_no_token_stored, stack_on_sites, with_browser_for_sites};
 use e2e::site::{ALL_HOSTS, DeployedPortal, INTRANET_HOST, PORTAL_HOST, Sites, Upstreams};
 use e2e::{aim, frame, portal};
-use e2e::{dist, wait_for, wait_for_text};
+use e2e::{click, dist, wait_for_text};
 use std::path::Path;
 
 /// Every file below `dir`, as paths relative to it with `/` separators.
@@ -241,7 +241,7 @@ async fn nginx_as_the_deploy_guide_configures_it_serves_a_portal_that_signs_in_a
 
         client.goto(&format!("{origin}/")).await?;
         e2e::grid::wait_for_rows(&client).await?;
-        wait_for(&client, "button#sign-out").await?.click().await?;
+        click(&client, "button#sign-out").await?;
         e2e::portal::back_at_signed_out(&client, &origin).await?;
         wait_for_text(&client, "#notice", &["You are signed out."]).await?;
         // AIM's session ended with it: the cross-site POST carried AIM's cookie.

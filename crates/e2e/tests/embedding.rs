@@ -10,7 +10,7 @@ use e2e::scenario::{
 };
 use e2e::selectors::{EMBEDDED_SIGN_IN, ROWS, SWITCH_USER, in_script};
 use e2e::{aim, frame};
-use e2e::{assert_accessible, text_of, wait_for, wait_for_text, wait_until};
+use e2e::{assert_accessible, click, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 
@@ -121,7 +121,7 @@ async fn another_sites_page_shows_a_framed_lookup_and_hears_its_selections() {
             bail!("the host obeyed a selection from a frame that is not the grid's");
         }
         // The host page itself may change the lookup: the element's attribute, same session.
-        client.find(Locator::Css("#show-items")).await?.click().await?;
+        click(&client, "#show-items").await?;
         client.enter_frame(0).await?;
         wait_until("the frame shows Items", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
         let heard = client.execute("return __heard.some(m => m.includes('Users'))", vec![]).await?;
@@ -276,14 +276,14 @@ async fn sign_in_as_someone_else_in_an_embedded_grid_asks_the_authority_for_its_
             .goto(&format!("{}/examples/embed.html", stack.portal_origin))
             .await?;
         let host = client.window().await?;
-        wait_for(&client, "#lots button.sign-in").await?.click().await?;
+        click(&client, "#lots button.sign-in").await?;
         aim::sign_in_in_popup(&client, host.clone(), "PLANT\\victor", "victor-demo").await?;
         wait_for(&client, &format!("#lots [data-state=denied] {SWITCH_USER}"))
             .await?
             .click()
             .await?;
         let logged = stack.aim.request_log().len();
-        wait_for(&client, "#lots button.sign-in").await?.click().await?;
+        click(&client, "#lots button.sign-in").await?;
         // The form again, though AIM's session is open: someone else signs in.
         aim::sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, &format!("#lots {ROWS}")).await?;
@@ -371,7 +371,7 @@ async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cle
         .await?;
         assert_accessible(&client, "a page with a lookup grid element").await?;
 
-        client.find(Locator::Css("#show-items")).await?.click().await?;
+        click(&client, "#show-items").await?;
         wait_until("the element shows Items in the same session", || async {
             Ok(in_element(&client, "const t = grid.querySelector('#lookup-title'); return t && t.textContent").await? == "Items")
         })
@@ -475,7 +475,7 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
             bail!("the page's three checklist rows should show: {checklist:?}");
         }
         let host = client.window().await?;
-        wait_for(&client, "#lots button.sign-in").await?.click().await?;
+        click(&client, "#lots button.sign-in").await?;
         // The authority's form opens in a popup window, which hands the answer back and closes.
         aim::sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, &format!("#lots {ROWS}")).await?;
@@ -596,7 +596,7 @@ async fn embed_limits_keep_a_site_to_the_lookups_it_may_show() {
             bail!("Lots is allowed for this site");
         }
         client.enter_parent_frame().await?;
-        client.find(Locator::Css("#show-items")).await?.click().await?;
+        click(&client, "#show-items").await?;
         client.enter_frame(0).await?;
         let said = wait_for(&client, "[data-state=lookup-refused]")
             .await?
@@ -630,7 +630,7 @@ async fn a_popup_cut_loose_by_the_authoritys_opener_policy_hands_its_answer_over
     with_browser(|client| async move {
         client.goto(&format!("{portal}/examples/embed.html")).await?;
         let host = client.window().await?;
-        wait_for(&client, "#lots button.sign-in").await?.click().await?;
+        click(&client, "#lots button.sign-in").await?;
         // The popup, cut loose, hands the answer over on the channel and closes.
         aim::sign_in_in_popup(&client, host, "PLANT\\alice", "alice-demo").await?;
         wait_for(&client, &format!("#lots {ROWS}")).await?;

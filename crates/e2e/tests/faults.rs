@@ -11,7 +11,7 @@ use e2e::scenario::{
     until_access_tokens_expire, with_browser,
 };
 use e2e::selectors::{QUICK_FILTER, SIGN_IN, in_script};
-use e2e::{assert_accessible, text_of, wait_for, wait_for_text, wait_until};
+use e2e::{assert_accessible, click, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 
@@ -81,7 +81,7 @@ async fn aim_going_offline_shows_a_plain_state_and_the_portal_recovers_by_itself
         let before = shape_grid(&client, "ITM").await?;
         shared.lock().await.stop_aim().await;
         // Ask again: the MES cannot verify the token and answers 500; one call shows it.
-        client.find(Locator::Css("button.reload")).await?.click().await?;
+        click(&client, "button.reload").await?;
         let offline = text_of(&client, "[data-state=authority-offline]").await?;
         if !offline.contains("AVEVA Identity Manager is offline") || !offline.contains("Trying again in") {
             bail!("unexpected offline text: {offline}");
@@ -121,7 +121,7 @@ async fn aim_down_at_start_or_at_the_sign_in_click_is_a_plain_state_with_a_way_b
 
         // AIM goes away between loading the page and pressing the button.
         shared.lock().await.stop_aim().await;
-        client.find(Locator::Css(SIGN_IN)).await?.click().await?;
+        click(&client, SIGN_IN).await?;
         wait_for_text(&client, ".card", &["cannot be reached", "did not answer"])
             .await
             .context("AIM down at the sign-in click")?;
@@ -134,7 +134,7 @@ async fn aim_down_at_start_or_at_the_sign_in_click_is_a_plain_state_with_a_way_b
             .await?
             .click()
             .await?;
-        wait_for(&client, SIGN_IN).await?.click().await?;
+        click(&client, SIGN_IN).await?;
         wait_for(&client, "input#username").await?;
         Ok(())
     })
@@ -153,7 +153,7 @@ async fn mes_stopped_names_its_address_and_the_grid_comes_back_when_it_returns()
         e2e::grid::wait_for_rows(&client).await?;
         let before = shape_grid(&client, "line").await?;
         shared.lock().await.stop_mes().await;
-        client.find(Locator::Css("button.reload")).await?.click().await?;
+        click(&client, "button.reload").await?;
         let down = text_of(&client, "[data-state=unreachable]").await?;
         if !down.contains(&format!("{mes_base}api/v3/entity")) || !down.contains("Trying again in") {
             bail!("the unreachable state should name the address and retry: {down}");
@@ -249,7 +249,7 @@ async fn sign_out_revokes_ends_the_aim_session_and_reaches_the_other_tab() {
         e2e::grid::wait_for_rows(&client).await?;
 
         client.switch_to_window(first_tab).await?;
-        wait_for(&client, "button#sign-out").await?.click().await?;
+        click(&client, "button#sign-out").await?;
         wait_until("the first tab says it is signed out", || async {
             Ok(text_of(&client, "#notice").await?.contains("You are signed out."))
         })
@@ -321,9 +321,9 @@ async fn an_expired_session_signs_in_again_and_comes_back_to_the_same_grid_state
                 .await?;
         }
         until_access_tokens_expire(&stack).await;
-        client.find(Locator::Css("button.reload")).await?.click().await?;
+        click(&client, "button.reload").await?;
         wait_for(&client, "[data-state=session-expired]").await?;
-        wait_for(&client, "[data-state=session-expired] button").await?.click().await?;
+        click(&client, "[data-state=session-expired] button").await?;
 
         // Back through AIM (its session needs no form) to the same grid, state intact.
         let selected = grid::selected(&client).await?.join(", ");
@@ -379,7 +379,7 @@ async fn without_refresh_tokens_an_expired_session_renews_through_aim_by_itself(
             .code_exchanges
             .load(std::sync::atomic::Ordering::Relaxed);
         until_access_tokens_expire(&stack).await;
-        client.find(Locator::Css("button.reload")).await?.click().await?;
+        click(&client, "button.reload").await?;
         // No click needed: the portal goes through AIM (prompt=none) and comes back with rows.
         renewed_silently(&client, &stack.aim, exchanges).await?;
         e2e::grid::wait_for_rows(&client).await?;
@@ -429,7 +429,7 @@ async fn aim_offline_while_the_token_expires_is_an_outage_and_the_same_grid_retu
         client.execute("window.__sameDocument = true", vec![]).await?;
         shared.lock().await.stop_aim().await;
         until_access_tokens_expire(&*shared.lock().await).await; // the access token expires
-        client.find(Locator::Css("button.reload")).await?.click().await?;
+        click(&client, "button.reload").await?;
         let offline = text_of(&client, "[data-state=authority-offline]").await?;
         if !offline.contains("AVEVA Identity Manager is offline") || !offline.contains("Trying again in") {
             bail!("expected the authority-offline state, got: {offline}");
@@ -474,7 +474,7 @@ async fn without_refresh_tokens_aim_offline_at_expiry_never_sends_the_tab_to_a_d
         let before = shape_grid(&client, "line").await?;
         shared.lock().await.stop_aim().await;
         until_access_tokens_expire(&*shared.lock().await).await;
-        client.find(Locator::Css("button.reload")).await?.click().await?;
+        click(&client, "button.reload").await?;
         text_of(&client, "[data-state=authority-offline]")
             .await
             .context("an outage, not a silent sign-in")?;
@@ -532,7 +532,7 @@ async fn an_expired_refresh_token_ends_the_session_plainly_and_keeps_the_grid() 
         e2e::grid::wait_for_rows(&client).await?;
         let before = shape_grid(&client, "line").await?;
         tokio::time::sleep(Duration::from_secs(9)).await; // access and refresh token both expire
-        client.find(Locator::Css("button.reload")).await?.click().await?;
+        click(&client, "button.reload").await?;
         wait_for(&client, "[data-state=session-expired]").await?;
         assert_accessible(&client, "the session expired").await?;
         let header = session_health(&client, "bad").await?;
@@ -598,7 +598,7 @@ async fn sign_out_after_refreshes_ends_the_aim_session_with_no_token_in_any_url(
         if refreshes < 2 {
             bail!("only {refreshes} refreshes: the scenario needs the ID token to have been renewed");
         }
-        wait_for(&client, "button#sign-out").await?.click().await?;
+        click(&client, "button#sign-out").await?;
         // AIM sends the browser back to the registered address only for a valid id_token_hint.
         wait_until("back from AIM at /signed-out", || async {
             Ok(client.current_url().await?.path() == "/signed-out")
@@ -631,9 +631,9 @@ async fn sign_out_by_get_ends_the_session_of_a_get_only_authority_with_no_token_
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
         let logged = stack.aim.request_log().len();
-        wait_for(&client, "button#sign-out").await?.click().await?;
+        click(&client, "button#sign-out").await?;
         // Without the ID token as a hint, the authority asks the person first.
-        wait_for(&client, "#sign-out-confirm").await?.click().await?;
+        click(&client, "#sign-out-confirm").await?;
         wait_until("back from AIM at /signed-out", || async {
             Ok(client.current_url().await?.path() == "/signed-out")
         })
@@ -664,7 +664,7 @@ async fn without_an_end_session_endpoint_sign_out_is_local_and_says_so() {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
         let logged = stack.aim.request_log().len();
-        wait_for(&client, "button#sign-out").await?.click().await?;
+        click(&client, "button#sign-out").await?;
         let notice = wait_for_text(
             &client,
             "#notice",

@@ -8,7 +8,7 @@ use e2e::scenario::{
     assert_no_token_stored, screenshot, sign_in, stack, stack_with, with_browser, with_browser_in,
 };
 use e2e::selectors::{QUICK_FILTER, ROWS, SIGN_IN, STATUS, in_script};
-use e2e::{assert_accessible, downloads, text_of, wait_for, wait_for_text, wait_until};
+use e2e::{assert_accessible, click, downloads, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 
 /// How the signed-in page is laid out now: the top bar's height, whether the navigation shows,
@@ -43,12 +43,12 @@ async fn on_a_phone_the_navigation_folds_and_the_grid_gets_the_screen() {
         assert_accessible(&client, "a lookup grid on a phone").await?;
         screenshot(&client, "phone").await?;
 
-        client.find(Locator::Css("button.menu")).await?.click().await?;
+        click(&client, "button.menu").await?;
         let open = layout(&client).await?;
         if open["nav"] == "none" || open["menu"] != "true" {
             bail!("the menu button opens the navigation: {open}");
         }
-        client.find(Locator::Css("nav.lookups a[href='/lookups/1']")).await?.click().await?;
+        click(&client, "nav.lookups a[href='/lookups/1']").await?;
         wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
         e2e::grid::wait_for_rows(&client).await?;
         let after = layout(&client).await?;
@@ -271,7 +271,7 @@ async fn in_a_german_browser_the_portal_speaks_german_and_exports_what_the_mes_s
         }
         assert_accessible(&client, "a lookup grid in German").await?;
 
-        client.find(Locator::Css("button.export")).await?.click().await?;
+        click(&client, "button.export").await?;
         let file = downloads().join("Entities.csv");
         wait_until("the CSV is downloaded", || async {
             Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0))

@@ -10,7 +10,7 @@ use e2e::scenario::{
     assert_no_token_stored, screenshot, shared_stack, sign_in, stack, stack_with, with_browser,
 };
 use e2e::selectors::{SIGN_IN, STATUS};
-use e2e::{assert_accessible, downloads, text_of, wait_for, wait_for_text, wait_until};
+use e2e::{assert_accessible, click, downloads, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 
@@ -195,7 +195,7 @@ async fn a_non_mes_user_fails_the_last_step_and_export_downloads_the_filtered_ro
             Ok(e2e::grid::status(&client).await?.contains("match"))
         })
         .await?;
-        client.find(Locator::Css("button.export")).await?.click().await?;
+        click(&client, "button.export").await?;
         let file = downloads().join("Entities.csv");
         wait_until("the CSV is downloaded", || async {
             Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0))
@@ -310,7 +310,7 @@ async fn a_part_that_does_not_arrive_is_a_plain_state_and_loads_on_retry() {
 
         e2e::cdp(&client, "Network.enable", serde_json::json!({})).await?;
         e2e::cdp(&client, "Network.setBlockedURLs", serde_json::json!({ "urls": ["*split_grid.wasm"] })).await?;
-        wait_for(&client, SIGN_IN).await?.click().await?;
+        click(&client, SIGN_IN).await?;
         aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
         let said = wait_for_text(&client, "[role=alert][data-state=part-not-loaded]", &["could not load the lookup grid"]).await?;
         if !said.contains("Trying again in") {
@@ -341,7 +341,7 @@ async fn the_sign_in_code_leaves_the_address_bar_before_the_exchange() {
     let portal = stack.portal_origin.clone();
     with_browser(|client| async move {
         client.goto(&format!("{portal}/")).await?;
-        wait_for(&client, SIGN_IN).await?.click().await?;
+        click(&client, SIGN_IN).await?;
         aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
         wait_until("back at the portal", || async {
             Ok(client.current_url().await?.as_str().starts_with(&portal))

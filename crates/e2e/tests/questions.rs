@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use devstack::Stack;
 use e2e::grid;
 use e2e::scenario::{assert_no_token_stored, screenshot, sign_in, stack, stack_with, with_browser};
-use e2e::{assert_accessible, downloads, text_of, wait_for, wait_for_text, wait_until};
+use e2e::{assert_accessible, click, downloads, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use std::sync::atomic::Ordering;
 
@@ -257,7 +257,7 @@ async fn a_cut_answer_says_so_everywhere_and_a_whole_one_does_not() {
         .await?;
         assert_accessible(&client, "a cut answer").await?;
         screenshot(&client, "cut").await?;
-        client.find(Locator::Css("button.export")).await?.click().await?;
+        click(&client, "button.export").await?;
         let file = downloads().join("Lots of an item.csv");
         wait_until("the CSV is downloaded", || async {
             Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0))
@@ -587,7 +587,7 @@ async fn a_rows_detail_shows_every_column_beside_the_grid_and_as_a_sheet_on_a_ph
         assert_accessible(&client, "a row's detail beside the grid").await?;
         screenshot(&client, "detail").await?;
         // Its item leads to the item's lots, as the grid's cell does.
-        client.find(Locator::Css("aside.detail dd[data-column=item_id] a.cell-link")).await?.click().await?;
+        click(&client, "aside.detail dd[data-column=item_id] a.cell-link").await?;
         wait_until("the detail's link opens its lookup", || async {
             Ok(address(&client).await?.contains(&format!("/lookups/{LOTS_OF_AN_ITEM}?p.item_id=")))
         })
@@ -718,7 +718,7 @@ async fn a_choice_offers_another_lookups_values_and_takes_typing_when_they_canno
         }
         let jobs = count(&stack, "SELECT COUNT(*) FROM job WHERE run_ent_id = ?1", &[&ent]);
         set_field(&client, "ask-ent_id", &ent).await?;
-        client.find(Locator::Css("form.question button.ask")).await?.click().await?;
+        click(&client, "form.question button.ask").await?;
         wait_for_whole(&client, jobs).await?;
         assert_accessible(&client, "a choice offered from another lookup").await?;
 

@@ -12,7 +12,7 @@ use e2e::site::{
     ALL_HOSTS, DeployedPortal, INTRANET_HOST, PORTAL_HOST, RealProvider, Sites, Upstreams, free_port,
 };
 use e2e::{aim, frame, portal};
-use e2e::{wait_for, wait_for_text, wait_until};
+use e2e::{click, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 use mes_client::{ClientAuth, MesError, NativeTransport, ServiceTokenSource, WebApiDefinition};
 
@@ -90,7 +90,7 @@ async fn renewed_without_a_form(
 /// The portal's Sign in, then the provider's pages, as `account`.
 async fn sign_in_through_the_portal(client: &Client, portal: &str, account: &str) -> Result<()> {
     client.goto(&format!("{portal}/")).await?;
-    wait_for(client, "button#sign-in").await?.click().await?;
+    click(client, "button#sign-in").await?;
     sign_in_at_the_provider(client, account).await
 }
 
@@ -117,7 +117,7 @@ async fn a_certified_provider_signs_in_silently_again_shows_lookups_and_signs_ou
 
         // Sign-out by GET: the provider asks (no ID token in the address), then sends the person
         // back, signed out of both.
-        wait_for(&client, "button#sign-out").await?.click().await?;
+        click(&client, "button#sign-out").await?;
         wait_for(&client, "button[name=logout][value=yes]").await?;
         let at = client.current_url().await?;
         if at.as_str().contains("id_token_hint") || at.query().is_some_and(|q| q.contains("eyJ")) {
@@ -135,7 +135,7 @@ async fn a_certified_provider_signs_in_silently_again_shows_lookups_and_signs_ou
         if provider.signed_in_sessions() != 0 {
             bail!("the sign-out left the provider's session open");
         }
-        wait_for(&client, "button#sign-in").await?.click().await?;
+        click(&client, "button#sign-in").await?;
         wait_for(&client, "input[name=login]").await?;
         assert_no_jwt_stored(&client).await
     })
@@ -169,7 +169,7 @@ async fn the_provider_stopped_during_use_is_an_outage_and_the_grid_comes_back_by
         e2e::grid::wait_for_rows(&client).await?;
         let before = e2e::grid::rows(&client).await?;
         provider.stop();
-        client.find(Locator::Css("button.reload")).await?.click().await?;
+        click(&client, "button.reload").await?;
         wait_for_text(&client, "[data-state=authority-offline]", &["offline"]).await?;
         provider.start_again()?;
         // The automatic retry, not a click or a reload, brings the rows back.
@@ -226,7 +226,7 @@ async fn an_expired_token_is_renewed_silently_through_the_providers_session() {
         let before = e2e::grid::rows(&client).await?;
         let issued = provider.access_tokens_issued();
         tokio::time::sleep(std::time::Duration::from_secs(8)).await;
-        client.find(Locator::Css("button.reload")).await?.click().await?;
+        click(&client, "button.reload").await?;
         renewed_without_a_form(&client, &provider, issued, &before).await
     })
     .await;
@@ -287,7 +287,7 @@ async fn sign_in_in_frame_at_the_provider(client: &Client) -> Result<()> {
     .await?;
     let host = client.window().await?;
     client.enter_frame(0).await?;
-    wait_for(client, EMBEDDED_SIGN_IN).await?.click().await?;
+    click(client, EMBEDDED_SIGN_IN).await?;
     client.enter_parent_frame().await?;
     aim::in_sign_in_popup(client, host, || sign_in_at_the_provider(client, "PLANT\\alice")).await?;
     wait_until("the frame says it is signed in", || async {
@@ -335,7 +335,7 @@ async fn the_provider_stopped_during_a_renewal_is_an_outage_and_the_renewal_comp
         let before = e2e::grid::rows(&client).await?;
         tokio::time::sleep(std::time::Duration::from_secs(8)).await;
         provider.stop();
-        client.find(Locator::Css("button.reload")).await?.click().await?;
+        click(&client, "button.reload").await?;
         wait_for_text(&client, "[data-state=authority-offline]", &["offline"]).await?;
         if !client.current_url().await?.as_str().starts_with(&portal) {
             bail!("the portal should stay on its page while the authority is offline");
