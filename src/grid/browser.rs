@@ -2,7 +2,6 @@
 //! address bar is `crate::nav`'s).
 
 use crate::grid_model::ROW_HEIGHT;
-use crate::words::{GridWord, fill};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -61,19 +60,15 @@ pub(super) fn visible_height(el: &web_sys::HtmlElement) -> f64 {
     f64::from(el.client_height()).min(window).max(ROW_HEIGHT)
 }
 
-/// Puts `text` on the clipboard; the outcome is reported through `notice`.
-pub(super) fn copy_text(text: String, notice: RwSignal<String>) {
+/// Puts `text` on the clipboard; `notice` then says `done`, or `refused` when the browser
+/// would not.
+pub(super) fn copy_text(text: &str, notice: RwSignal<String>, done: String, refused: String) {
     let Some(window) = web_sys::window() else { return };
-    let promise = window.navigator().clipboard().write_text(&text);
+    let promise = window.navigator().clipboard().write_text(text);
     spawn_local(async move {
-        let shown: String = if text.chars().count() > 40 {
-            text.chars().take(40).chain(['…']).collect()
-        } else {
-            text
-        };
         match wasm_bindgen_futures::JsFuture::from(promise).await {
-            Ok(_) => notice.set(fill(GridWord::Copied, &[("text", &shown)])),
-            Err(_) => notice.set(fill(GridWord::CopyRefused, &[("text", &shown)])),
+            Ok(_) => notice.set(done),
+            Err(_) => notice.set(refused),
         }
     });
 }

@@ -87,6 +87,7 @@ impl Grid {
                 self.sort.update(|s| *s = toggle_sort(s, column, additive));
             }
             KeyAction::Copy => self.copy_active(),
+            KeyAction::CopyRows => self.copy_rows(),
             KeyAction::Pick => {
                 let row = current.and_then(|pos| self.order.with_untracked(|o| o.get(pos).copied()));
                 if let Some(row) = row {

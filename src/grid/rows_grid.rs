@@ -14,7 +14,7 @@ use crate::grid_model::interaction::{Arrived, pick, row_window, scroll_to_show, 
 use crate::grid_model::links::{self, CellLink, Followed};
 use crate::grid_model::{Column, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};
 use crate::nav::{query as current_query, replace_query};
-use crate::words::{GridWord, fill, w};
+use crate::words::{GridWord, count, fill, w};
 use leptos::html::{Div, Table};
 use leptos::prelude::*;
 use mes_client::SelectionMode;
@@ -203,6 +203,7 @@ impl Grid {
                     on:input=move |ev| filter.set(event_target_value(&ev)) />
                 <ColumnMenu columns=columns hidden=self.hidden />
                 <button class="secondary copy-cell" on:click=move |_| self.copy_active() title=w(GridWord::CopyCellHint)>{w(GridWord::CopyCell)}</button>
+                <button class="secondary copy-rows" on:click=move |_| self.copy_rows() title=w(GridWord::CopyRowsHint)>{w(GridWord::CopyRows)}</button>
                 <button class="secondary export" on:click=move |_| self.export_csv(&file) title=w(GridWord::ExportCsvHint)>{w(GridWord::ExportCsv)}</button>
             </div>
         }
@@ -353,8 +354,40 @@ impl Grid {
                 .with_untracked(|d| (column < d.columns.len()).then(|| d.cell(r as usize, column).to_owned()))
         });
         if let Some(text) = text {
-            copy_text(text, self.notice);
+            let shown: String = if text.chars().count() > 40 {
+                text.chars().take(40).chain(['…']).collect()
+            } else {
+                text.clone()
+            };
+            let (done, refused) = (
+                fill(GridWord::Copied, &[("text", &shown)]),
+                fill(GridWord::CopyRefused, &[("text", &shown)]),
+            );
+            copy_text(&text, self.notice, done, refused);
         }
+    }
+
+    /// Copies the selected rows, or with none selected every shown row, in the shown order and
+    /// the shown columns, with a header row, as tab-separated text (a spreadsheet pastes it as
+    /// a table).
+    pub(super) fn copy_rows(self) {
+        let rows: Vec<u32> = self.order.with_untracked(|order| {
+            self.selected.with_untracked(|s| {
+                if s.is_empty() {
+                    order.to_vec()
+                } else {
+                    order.iter().copied().filter(|r| s.contains(r)).collect()
+                }
+            })
+        });
+        let text = self
+            .hidden
+            .with_untracked(|h| self.data.with_untracked(|d| d.to_tsv(&rows, h)));
+        let done = match rows.len() {
+            1 => w(GridWord::RowCopied).into(),
+            n => fill(GridWord::RowsCopied, &[("rows", &count(n))]),
+        };
+        copy_text(&text, self.notice, done, w(GridWord::RowsCopyRefused).into());
     }
 
     /// Downloads the shown rows, in their shown order, as CSV with the MES's text.

@@ -46,6 +46,8 @@ pub enum KeyAction {
     Column(bool),
     /// Copy the active cell.
     Copy,
+    /// Copy the selected rows (or, with none selected, every shown row) with their headers.
+    CopyRows,
     /// Select or unselect the active row.
     Pick,
     /// Clear the selection.
@@ -120,6 +122,7 @@ pub fn key_action(key: &str, at: &KeyContext) -> Option<KeyAction> {
         "ArrowLeft" => KeyAction::Column(false),
         "ArrowRight" => KeyAction::Column(true),
         "Escape" => KeyAction::Clear,
+        "c" | "C" if at.command && at.shift => KeyAction::CopyRows,
         "c" | "C" if at.command => KeyAction::Copy,
         "Enter" | " " if current.is_some() => KeyAction::Pick,
         _ => return None,
@@ -296,6 +299,18 @@ mod tests {
                 }
             ),
             Some(KeyAction::Copy)
+        );
+        assert_eq!(
+            key_action(
+                "C",
+                &KeyContext {
+                    command: true,
+                    shift: true,
+                    ..body(None)
+                }
+            ),
+            Some(KeyAction::CopyRows),
+            "Ctrl+Shift+C copies rows, with or without an active cell"
         );
         assert_eq!(key("Escape", None), Some(KeyAction::Clear));
         assert_eq!(

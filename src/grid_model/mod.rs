@@ -13,7 +13,7 @@ pub use state::GridState;
 use crate::words::{GridWord, fill, w};
 use mes_client::{Cell, CellKind, ColumnData, Rows};
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// The name–value pairs of a query string (with or without `?`), decoded: the grid's state,
@@ -409,6 +409,31 @@ impl GridData {
                 &[("rows", &crate::words::count(limit as usize))],
             );
             line(&mut out, &mut std::iter::once(said.as_str()));
+        }
+        out
+    }
+    /// `rows` (in the order given) as tab-separated text with a header row of the shown
+    /// columns' labels, for the clipboard: Excel, LibreOffice and Google Sheets paste it as a
+    /// table. Columns in `hidden` are left out; cells are the MES's text (guarded as in
+    /// [`mes_client::tsv_field`]); a cut answer ends with a line that says so, as the CSV does.
+    pub fn to_tsv(&self, rows: &[u32], hidden: &BTreeSet<usize>) -> String {
+        let shown: Vec<usize> = (0..self.columns.len()).filter(|c| !hidden.contains(c)).collect();
+        let mut out = String::new();
+        let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+            let fields: Vec<String> = cells.map(mes_client::tsv_field).collect();
+            out.push_str(&fields.join("\t"));
+            out.push_str("\r\n");
+        };
+        line(&mut shown.iter().map(|&c| self.columns[c].label.as_str()));
+        for &i in rows {
+            line(&mut shown.iter().map(|&c| self.cell(i as usize, c)));
+        }
+        if let Some(limit) = self.cut {
+            let said = fill(
+                GridWord::CsvCut,
+                &[("rows", &crate::words::count(limit as usize))],
+            );
+            line(&mut std::iter::once(said.as_str()));
         }
         out
     }
@@ -1004,6 +1029,32 @@ mod tests {
         assert_eq!(
             data.to_csv(&[0]),
             "a,b,c\r\n\"x,\"\"y\"\"\",'=HYPERLINK(1),-5\r\n"
+        );
+    }
+
+    #[test]
+    fn copied_rows_are_the_shown_columns_under_their_labels() {
+        let mut data = GridData::new(
+            Rows::from_json(
+                br#"[{"lot_no":"L-1","qty":5,"note":"a\tb"},{"lot_no":"L-2","qty":-1,"note":"=1"}]"#,
+            )
+            .expect("rows"),
+            &[],
+            None,
+        );
+        let hidden = BTreeSet::from([2]);
+        assert_eq!(
+            data.to_tsv(&[1, 0], &hidden),
+            "Lot no\tQty\r\nL-2\t-1\r\nL-1\t5\r\n"
+        );
+        assert_eq!(
+            data.to_tsv(&[1], &BTreeSet::new()),
+            "Lot no\tQty\tNote\r\nL-2\t-1\t'=1\r\n"
+        );
+        data.set_complete_within(1);
+        assert!(
+            data.to_tsv(&[0], &hidden).ends_with("the MES has more.\r\n"),
+            "a cut answer never pastes as the whole list"
         );
     }
 }

@@ -329,3 +329,50 @@ pub async fn assert_accessible(client: &Client, state: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Rows of delimited text as a spreadsheet reads it (CSV with `,`, a pasted table with a tab):
+/// fields in double quotes may hold the separator, line breaks and doubled quotes; lines end in
+/// CRLF or LF.
+pub fn delimited(text: &str, separator: char) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' if quoted => quoted = false,
+            '"' if field.is_empty() => quoted = true,
+            c if quoted => field.push(c),
+            c if c == separator => row.push(std::mem::take(&mut field)),
+            '\r' => {}
+            '\n' => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            c => field.push(c),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
+}
+
+#[cfg(test)]
+mod delimited_tests {
+    #[test]
+    fn quoted_fields_keep_separators_breaks_and_quotes() {
+        assert_eq!(
+            super::delimited("a\tb\r\n\"x\ty\"\t\"1\n2\"\r\n\"say \"\"hi\"\"\"\t\r\n", '\t'),
+            vec![
+                vec!["a".to_owned(), "b".to_owned()],
+                vec!["x\ty".to_owned(), "1\n2".to_owned()],
+                vec!["say \"hi\"".to_owned(), String::new()],
+            ]
+        );
+    }
+}

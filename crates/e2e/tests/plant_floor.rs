@@ -205,6 +205,78 @@ async fn a_keyboard_alone_signs_in_filters_sorts_selects_copies_exports_and_sign
     .await;
 }
 
+/// Pastes the clipboard with Ctrl+V into a text box added to the page (as into a spreadsheet's
+/// cell) and returns what arrived; the box is removed again.
+async fn paste(client: &Client) -> Result<String> {
+    client
+        .execute(
+            "const box = document.createElement('textarea'); box.id = 'pasted';
+             document.body.append(box); box.focus();",
+            vec![],
+        )
+        .await?;
+    press(client, &format!("{}v", char::from(fantoccini::key::Key::Control))).await?;
+    let deadline = std::time::Instant::now() + e2e::WAIT;
+    let pasted = loop {
+        let value = client
+            .execute("return document.getElementById('pasted').value", vec![])
+            .await?;
+        match value.as_str() {
+            Some(text) if !text.is_empty() => break text.to_owned(),
+            _ if std::time::Instant::now() > deadline => bail!("nothing was pasted"),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    };
+    client
+        .execute("document.getElementById('pasted').remove()", vec![])
+        .await?;
+    Ok(pasted)
+}
+
+/// Rows out of the grid as a spreadsheet takes them: Copy rows (no selection: every row the
+/// filter shows) pastes as a table whose first line is the grid's column labels and whose rows
+/// are the CSV export's, cell for cell (the MES's text, not the grid's local formats); with a
+/// row selected, Ctrl+Shift+C in the grid copies that row alone.
+#[tokio::test]
+async fn copied_rows_paste_as_a_table_under_the_grids_headers() {
+    use fantoccini::key::Key;
+    let _ = std::fs::remove_dir_all(downloads());
+    let stack = stack("e2e-copy-rows").await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        click(&client, "nav.lookups a[href='/lookups/1']").await?;
+        wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        e2e::grid::filter(&client, "vanilla").await?;
+        wait_for_text(&client, STATUS, &["match"]).await?;
+        let (_, headers) = first_row_and_headers(&client).await?;
+
+        click(&client, "button.copy-rows").await?;
+        wait_for_text(&client, ".grid-notice", &["rows with their headers"]).await?;
+        let table = e2e::delimited(&paste(&client).await?, '\t');
+        click(&client, "button.export").await?;
+        let file = downloads().join("Items.csv");
+        wait_until("the CSV is downloaded", || async { Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)) }).await?;
+        let exported = e2e::delimited(&std::fs::read_to_string(&file)?, ',');
+        if table.first() != Some(&headers) || table.len() < 3 || table[1..] != exported[1..] {
+            bail!("the pasted table should be the headers {headers:?} over the exported rows {exported:?}, not {table:?}");
+        }
+
+        e2e::grid::pick(&client, 1).await?;
+        e2e::grid::selected(&client).await?;
+        client.execute("document.querySelector('table.grid').focus()", vec![]).await?;
+        press(&client, &format!("{}{}c", char::from(Key::Control), char::from(Key::Shift))).await?;
+        wait_for_text(&client, ".grid-notice", &["1 row with its headers"]).await?;
+        let one = e2e::delimited(&paste(&client).await?, '\t');
+        if one.len() != 2 || one[0] != headers || one[1] != exported[2] {
+            bail!("with a row selected, the copy is that row under the headers: {one:?}");
+        }
+        Ok(())
+    })
+    .await;
+}
+
 /// The shown cells of the first grid row and the header labels.
 async fn first_row_and_headers(client: &Client) -> Result<(Vec<String>, Vec<String>)> {
     let value = client

@@ -147,7 +147,7 @@ pub use mes::{
 };
 pub use rows::{
     Cell, CellKind, ColumnData, Rows, RowsDecoder, csv_field, json_terminal_safe, terminal_safe,
-    terminal_safe_lines, unsafe_on_terminal,
+    terminal_safe_lines, tsv_field, unsafe_on_terminal,
 };
 pub use secret::Secret;
 #[cfg(not(target_arch = "wasm32"))]

@@ -625,15 +625,31 @@ impl RowsDecoder {
 /// `@`, a tab or a carriage return is prefixed with `'` unless it is a number. Shared by the
 /// portal's export and `mes-lookup --format csv`.
 pub fn csv_field(text: &str) -> String {
-    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() {
+    quoted_if(formula_guarded(text), &[',', '"', '\n', '\r'])
+}
+
+/// One field of tab-separated text as spreadsheets paste it (Excel, LibreOffice, Google
+/// Sheets): guarded against formulas as [`csv_field`], and in double quotes (`"` doubled) when
+/// it holds a tab, a line break or a quote — a pasted table keeps its rows and columns.
+pub fn tsv_field(text: &str) -> String {
+    quoted_if(formula_guarded(text), &['\t', '"', '\n', '\r'])
+}
+
+/// `text`, prefixed with `'` when a spreadsheet would run it as a formula (it starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return and is not a number).
+fn formula_guarded(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() {
         format!("'{text}")
     } else {
         text.to_owned()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
+    }
+}
+
+fn quoted_if(field: String, specials: &[char]) -> String {
+    if field.contains(specials) {
+        format!("\"{}\"", field.replace('"', "\"\""))
     } else {
-        guarded
+        field
     }
 }
 
@@ -708,6 +724,17 @@ mod tests {
         assert_eq!(csv_field("-12.5"), "-12.5", "numbers stay numbers");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("plain"), "plain");
+    }
+
+    #[test]
+    fn tsv_fields_keep_a_pasted_table_whole() {
+        assert_eq!(tsv_field("a,b"), "a,b", "commas are data in tab-separated text");
+        assert_eq!(tsv_field("a\tb"), "\"a\tb\"");
+        assert_eq!(tsv_field("line 1\nline 2"), "\"line 1\nline 2\"");
+        assert_eq!(tsv_field("12\" pipe"), "\"12\"\" pipe\"");
+        assert_eq!(tsv_field("=1+1"), "'=1+1");
+        assert_eq!(tsv_field("-3"), "-3");
+        assert_eq!(tsv_field("\tx"), "\"'\tx\"");
     }
 
     #[test]
