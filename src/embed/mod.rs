@@ -189,7 +189,18 @@ pub fn EmbeddedLookup(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<Sel
                             });
                         }
                     });
-                    view! { <LookupGrid lookup=lookup on_select_rows=on_rows sync_url=false answers=options.params.clone() on_link=on_link /> }.into_any()
+                    // A scan on the page (no focus needed) finds its row here when config.json's
+                    // scan names this lookup for it; the page hears of it as a selection.
+                    let find = RwSignal::new(None);
+                    match state.config().scan() {
+                        Ok(Some(scan)) => {
+                            let name = lookup.name.clone();
+                            crate::scan::listen(&scan.clone(), move |code| crate::scan::find_in_grid(&code, &scan, &name, find));
+                        }
+                        Ok(None) => {}
+                        Err(issues) => leptos::logging::warn!("config.json's scan is not used: {issues:?}"),
+                    }
+                    view! { <LookupGrid lookup=lookup on_select_rows=on_rows sync_url=false answers=options.params.clone() on_link=on_link find=find /> }.into_any()
                 }
                 None => {
                     let (before, after) = around(Word::NoSuchLookupText, "name");

@@ -103,7 +103,7 @@ impl Grid {
     }
 
     /// The keyboard position on a body row, scrolled into view.
-    fn move_to_row(self, pos: usize) {
+    pub(super) fn move_to_row(self, pos: usize) {
         self.in_header.set(false);
         self.active.set(Some(pos));
         self.scroll_to(pos);

@@ -2,6 +2,7 @@
 //! filtering over an index, so 100,000 rows never move in memory.
 
 pub mod cells;
+pub mod find;
 pub mod interaction;
 pub mod links;
 pub mod question;

@@ -78,6 +78,14 @@ pub fn portal_config(o: &WebOptions) -> serde_json::Value {
             { "column": "wo_id", "lookup": "Job queue", "parameter": "wo_id" },
             { "column": "run_ent_id", "lookup": "Job queue", "parameter": "ent_id" }
         ],
+        "scan": {
+            "key_gap_ms": 50,
+            "targets": [
+                { "ai": "10", "lookup": "Lots", "column": "lot_no" },
+                { "ai": "240", "lookup": "Items", "column": "item_id" },
+                { "lookup": "Lots", "column": "lot_no" }
+            ]
+        },
         "lookups": [
             { "name": "Entities", "web_api": "MES", "endpoint": "v3/entity", "value_column": "ent_id",
               "record": { "endpoint": "v3/entity/key", "key": ["ent_id"] },

@@ -5,6 +5,7 @@ pub mod aim;
 pub mod frame;
 pub mod grid;
 pub mod portal;
+pub mod scanner;
 pub mod scenario;
 pub use mes_portal::selectors;
 pub mod site;

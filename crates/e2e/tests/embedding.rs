@@ -503,6 +503,14 @@ async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_eve
         if detail_rows != serde_json::json!("2") {
             bail!("the event should carry two rows, got {detail_rows}");
         }
+        // A scanner at the page (config.json's scan names Lots for lot labels): the grid finds
+        // the lot, and the page hears of it as the selection, with no click.
+        let scanned = grid::rows(&client).await?[5][0].clone();
+        e2e::scanner::scan(&client, &scanned).await?;
+        wait_until("the page shows the scanned lot alone", || async {
+            Ok(text_of(&client, "#picked").await? == scanned)
+        })
+        .await?;
         // Clicking rows scrolled the grid sideways; show it from its first column.
         client
             .execute(

@@ -290,6 +290,55 @@ pub struct PortalConfig {
     /// Cells that lead to another lookup: a column's value becomes that lookup's question.
     #[serde(default)]
     pub links: Vec<LinkDefinition>,
+    /// config.json as read: the sections only some parts use (`scan`, `station`) are read from
+    /// it by those parts ([`PortalConfig::scan`], [`PortalConfig::station`]), so their readers
+    /// are not in the first load.
+    #[serde(skip)]
+    source: String,
+}
+
+/// Where [`PortalConfig::scan`] finds its section.
+#[derive(Deserialize)]
+struct ScanSection {
+    #[serde(default)]
+    scan: Option<crate::scan::ScanSettings>,
+}
+
+/// Where [`PortalConfig::station`] finds its section.
+#[derive(Deserialize)]
+struct StationSection {
+    #[serde(default)]
+    station: Option<StationSettings>,
+}
+
+/// config.json's `station`: a shared terminal signs its person out after `idle_seconds` without
+/// use, warning `warning_seconds` before with a countdown and an "I'm still here" button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationSettings {
+    /// Seconds without a key, a tap, a click or a scroll in any of the portal's tabs before the
+    /// sign-out (default 300: AVEVA's own products sign out after 5 minutes).
+    #[serde(default = "default_idle")]
+    pub idle_seconds: u32,
+    /// How long before the sign-out the countdown shows (default 60).
+    #[serde(default = "default_warning")]
+    pub warning_seconds: u32,
+}
+
+impl StationSettings {
+    /// After `idle_ms` milliseconds without use: the whole seconds left before the sign-out
+    /// (0 or less: now), and whether the countdown shows.
+    pub fn countdown(&self, idle_ms: f64) -> (i64, bool) {
+        let left = i64::from(self.idle_seconds) - (idle_ms / 1000.0) as i64;
+        (left, left <= i64::from(self.warning_seconds))
+    }
+}
+
+fn default_idle() -> u32 {
+    300
+}
+fn default_warning() -> u32 {
+    60
 }
 
 /// A relation between lookups: a cell of `column` (in any lookup) opens `lookup` with its
@@ -368,6 +417,7 @@ impl PortalConfig {
             }],
             warnings: vec![],
         })?;
+        config.source = text.to_owned();
         let report = config.validate(runtime);
         if report.errors.is_empty() {
             Ok((config, report))
@@ -428,6 +478,68 @@ impl PortalConfig {
         self.translations
             .clone()
             .unwrap_or_else(|| SHIPPED_TRANSLATIONS.iter().map(|&t| t.to_owned()).collect())
+    }
+
+    /// config.json's `station`, read and checked: `None` when absent (station mode off).
+    pub fn station(&self) -> Result<Option<StationSettings>, Vec<ConfigIssue>> {
+        let issue = |field: &str, message: String| {
+            vec![ConfigIssue {
+                field: field.into(),
+                message,
+            }]
+        };
+        let section: StationSection = serde_json::from_str(&self.source).map_err(|e| {
+            issue(
+                "station",
+                format!("is not valid: {}", json_error_without_values(&e)),
+            )
+        })?;
+        let Some(settings) = section.station else {
+            return Ok(None);
+        };
+        if !(5..=86_400).contains(&settings.idle_seconds) {
+            return Err(issue("station.idle_seconds", "must be 5 to 86400".into()));
+        }
+        if settings.warning_seconds == 0 || settings.warning_seconds >= settings.idle_seconds {
+            return Err(issue(
+                "station.warning_seconds",
+                "must be more than 0 and less than idle_seconds".into(),
+            ));
+        }
+        Ok(Some(settings))
+    }
+
+    /// config.json's `scan`, read and checked: `None` when absent; every problem otherwise
+    /// (settings that would take typing for scans, an Application Identifier this portal does not
+    /// read, a target naming no lookup).
+    pub fn scan(&self) -> Result<Option<crate::scan::ScanSettings>, Vec<ConfigIssue>> {
+        let section: ScanSection = serde_json::from_str(&self.source).map_err(|e| {
+            vec![ConfigIssue {
+                field: "scan".into(),
+                message: format!("is not valid: {}", json_error_without_values(&e)),
+            }]
+        })?;
+        let Some(settings) = section.scan else {
+            return Ok(None);
+        };
+        let mut issues: Vec<ConfigIssue> = settings
+            .problems()
+            .into_iter()
+            .map(|(field, message)| ConfigIssue { field, message })
+            .collect();
+        for (i, target) in settings.targets.iter().enumerate() {
+            if !self.lookups.iter().any(|l| l.name == target.lookup) {
+                issues.push(ConfigIssue {
+                    field: format!("scan.targets[{i}].lookup"),
+                    message: format!("names \"{}\", which is not a lookup", target.lookup),
+                });
+            }
+        }
+        if issues.is_empty() {
+            Ok(Some(settings))
+        } else {
+            Err(issues)
+        }
     }
 
     /// Checks every field, fixing what can safely be fixed (a base address's trailing slash).
@@ -522,6 +634,17 @@ impl PortalConfig {
                     )
                 }
                 Some(_) => {}
+            }
+        }
+        // In the browser the parts that scan read `scan` and say its problems (its reader
+        // would weigh on the first load); natively (the site doctor, services) it is checked here.
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            if let Err(issues) = self.scan() {
+                report.errors.extend(issues);
+            }
+            if let Err(issues) = self.station() {
+                report.errors.extend(issues);
             }
         }
         if let Some(genealogy) = &self.genealogy {
@@ -823,6 +946,76 @@ mod tests {
             r#"{"name":"Entities","web_api":"mes","endpoint":"v3/entity"}"#,
             lookups,
         )
+    }
+
+    /// `scan` is checked at start like the rest: targets must name lookups, the settings must
+    /// not take typing for scans; a good section is kept whole.
+    #[test]
+    fn scan_settings_name_lookups_and_keep_typing_typing() {
+        let with = |scan: &str| {
+            sample("http://127.0.0.1:3/mesmw/", "").replacen("{", &format!(r#"{{"scan":{scan},"#), 1)
+        };
+        let (config, _) = PortalConfig::from_json(
+            &with(r#"{"prefix":"]]","targets":[{"ai":"10","lookup":"Entities","column":"ent_name"}]}"#),
+            Runtime::Browser,
+        )
+        .expect("valid");
+        let scan = config.scan().expect("valid").expect("kept");
+        assert_eq!(
+            (scan.prefix.as_str(), scan.targets[0].column.as_str()),
+            ("]]", "ent_name")
+        );
+        let report = PortalConfig::from_json(
+            &with(r#"{"key_gap_ms":400,"targets":[{"lookup":"Lots","column":"lot_no"}]}"#),
+            Runtime::Browser,
+        )
+        .expect_err("refused");
+        let fields: Vec<&str> = report.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["scan.key_gap_ms", "scan.targets[0].lookup"]);
+        let report = PortalConfig::from_json(&with(r#"{"targets":[],"sufix":""}"#), Runtime::Native)
+            .expect_err("an unknown field");
+        assert_eq!(report.errors[0].field, "scan");
+    }
+
+    /// `station` is off when absent, five minutes with a minute's warning by default, and a
+    /// warning as long as the limit (or longer) is refused.
+    #[test]
+    fn station_settings_default_to_five_minutes_and_refuse_a_warning_past_the_limit() {
+        let with = |station: &str| {
+            sample("http://127.0.0.1:3/mesmw/", "").replacen("{", &format!(r#"{{"station":{station},"#), 1)
+        };
+        let (plain, _) = PortalConfig::from_json(&sample("http://127.0.0.1:3/mesmw/", ""), Runtime::Native)
+            .expect("valid");
+        assert_eq!(plain.station(), Ok(None));
+        let (config, _) = PortalConfig::from_json(&with("{}"), Runtime::Native).expect("valid");
+        assert_eq!(
+            config.station(),
+            Ok(Some(StationSettings {
+                idle_seconds: 300,
+                warning_seconds: 60
+            }))
+        );
+        let s = config.station().expect("valid").expect("on");
+        assert_eq!(s.countdown(0.0), (300, false));
+        assert_eq!(s.countdown(239_500.0), (61, false));
+        assert_eq!(
+            s.countdown(240_000.0),
+            (60, true),
+            "the countdown starts at the warning"
+        );
+        assert_eq!(s.countdown(299_999.0), (1, true));
+        assert_eq!(s.countdown(300_000.0), (0, true), "and ends at the limit");
+        for (station, field) in [
+            (
+                r#"{"idle_seconds":60,"warning_seconds":60}"#,
+                "station.warning_seconds",
+            ),
+            (r#"{"idle_seconds":2}"#, "station.idle_seconds"),
+            (r#"{"idle_minutes":5}"#, "station"),
+        ] {
+            let report = PortalConfig::from_json(&with(station), Runtime::Native).expect_err(station);
+            assert_eq!(report.errors[0].field, field, "{station}");
+        }
     }
 
     /// Review E9: a site of `embed_origins` given limits may show only those lookups, in those

@@ -105,6 +105,7 @@ pub mod genealogy;
 mod jwt;
 mod mes;
 mod rows;
+pub mod scan;
 mod secret;
 #[cfg(not(target_arch = "wasm32"))]
 mod service;
@@ -125,8 +126,8 @@ pub use absolute_url::AbsoluteUrl;
 pub use config::{
     AuthenticationMode, ClientId, ClientSettings, ConfigIssue, ConfigReport, DEFAULT_CLOCK_SKEW,
     EndSessionMethod, LinkDefinition, LookupDefinition, PortalConfig, RecordDefinition, Runtime,
-    SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError, ServiceConfig, WebApiDefinition, get_text,
-    is_language_tag,
+    SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError, ServiceConfig, StationSettings, WebApiDefinition,
+    get_text, is_language_tag,
 };
 pub use discovery::{
     Authority, DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover,
