@@ -18,9 +18,13 @@ pub mod pages;
 #[cfg(target_arch = "wasm32")]
 pub mod retry;
 pub mod route;
+#[cfg(target_arch = "wasm32")]
+pub mod scan;
 pub mod selectors;
 #[cfg(target_arch = "wasm32")]
 pub mod session;
+#[cfg(target_arch = "wasm32")]
+pub mod station;
 pub mod words;
 
 #[cfg(target_arch = "wasm32")]

@@ -230,6 +230,16 @@ words! {
         RowsCopied = "grid.rows_copied": "Copied {rows} rows with their headers: paste them into a spreadsheet.",
         RowCopied = "grid.row_copied": "Copied 1 row with its headers: paste it into a spreadsheet.",
         RowsCopyRefused = "grid.rows_copy_refused": "The browser did not allow copying the rows; use Export CSV instead.",
+        FindFound = "grid.find_found": "Found “{value}” ({column}).",
+        FindMissing = "grid.find_missing": "“{value}” is not among these {rows} rows ({column}).",
+        FindMissingCut = "grid.find_missing_cut": "“{value}” is not among the first {rows} rows ({column}); the MES has more: narrow the question.",
+        FindNoColumn = "grid.find_no_column": "These rows have no column {column} to find “{value}” in.",
+        Print = "grid.print": "Print",
+        PrintHint = "grid.print_hint": "The rows that match the filter, in the order shown, as pages with the column headers on each",
+        PrintNow = "grid.print_now": "Print",
+        PrintClose = "grid.print_close": "Close",
+        PrintedAt = "grid.printed_at": "printed {time}",
+        PrintFirst = "grid.print_first": "the first {printed} of {rows} rows: narrow the filter to print the rest, or export CSV",
         ExportCsv = "grid.export": "Export CSV",
         ExportCsvHint = "grid.export_hint": "The rows that match the filter, in the order shown",
         NoRows = "grid.no_rows": "No rows",
@@ -289,6 +299,17 @@ words! {
         Trail = "grid.trail": "Lookups followed",
         Yes = "value.yes": "Yes",
         No = "value.no": "No",
+    }
+}
+
+words! {
+    /// Words of the shop floor's tools: scanning and station mode (loaded with the signed-in
+    /// shell and the embedded grids).
+    pub enum FloorWord {
+        ScanUnknown = "scan.unknown": "“{code}” was scanned, but it is not a kind of code this portal opens (config.json's scan names none for it).",
+        IdleTitle = "station.idle_title": "Are you still there?",
+        IdleText = "station.idle_text": "This station signs out after {minutes} min without use, so that the next person cannot work as you. Signing out in {seconds} s.",
+        StillHere = "station.still_here": "I'm still here",
     }
 }
 
@@ -585,6 +606,7 @@ mod tests {
                 Word::ALL,
                 GridWord::ALL,
                 PageWord::ALL,
+                FloorWord::ALL,
                 RareWord::ALL,
                 TraceWord::ALL,
             ]

@@ -14,15 +14,18 @@
 pub(crate) mod browser;
 mod detail;
 mod failure;
+mod find;
 pub mod format;
 mod header;
 mod keys;
+mod print;
 mod question;
 mod rows_grid;
 
 pub use failure::FailureView;
 pub use rows_grid::{GridLinks, RowsGrid, RowsGridProps};
 
+use crate::grid_model::find::Find;
 use crate::grid_model::links::{self, Followed};
 use crate::grid_model::{GridData, SelectedRow, question as asked};
 use crate::session::{Wanted, use_portal};
@@ -127,8 +130,14 @@ pub fn LookupGrid(
     /// grid shows that lookup in its place); without it, such a grid has no links.
     #[prop(optional)]
     on_link: Option<Callback<Followed>>,
+    /// Rows to find (an embedding page's scans); the portal's page reads its `find` from the
+    /// address.
+    #[prop(optional)]
+    find: Option<RwSignal<Option<Find>>>,
 ) -> impl IntoView {
     let lookup = Arc::new(lookup);
+    let find = find
+        .unwrap_or_else(|| RwSignal::new(sync_url.then(|| Find::from_query(&crate::nav::query())).flatten()));
     // The question: the address's (the portal's page) or the embedding page's.
     let first = if sync_url {
         asked::from_query(&crate::nav::query())
@@ -168,7 +177,7 @@ pub fn LookupGrid(
                 Load::Rows(data) => view! {
                     <CutNotice lookup=grid_lookup.clone() data=data more=more />
                     <Answer data=data lookup=grid_lookup.clone() on_select=on_select on_select_rows=on_select_rows
-                        sync_url=sync_url links=links.clone() />
+                        sync_url=sync_url links=links.clone() find=find />
                 }.into_any(),
             }}
         </section>
@@ -185,6 +194,7 @@ fn Answer(
     on_select_rows: Option<Callback<Vec<SelectedRow>>>,
     sync_url: bool,
     links: Option<GridLinks>,
+    find: RwSignal<Option<Find>>,
 ) -> impl IntoView {
     let shown = RwSignal::new(None::<u32>);
     let on_pick = sync_url.then(|| Callback::new(move |row: u32| shown.set(Some(row))));
@@ -200,6 +210,7 @@ fn Answer(
                     sync_url,
                     links: links.clone(),
                     on_pick,
+                    find: Some(find),
                 })}
             </div>
             {sync_url.then(|| view! { <detail::RowDetail lookup=lookup data=data row=shown links=links /> })}

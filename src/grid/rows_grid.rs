@@ -10,6 +10,7 @@ use super::browser::{
 };
 use super::format;
 use super::header::{ColumnMenu, FilterCells, HeaderCells};
+use crate::grid_model::find::Find;
 use crate::grid_model::interaction::{Arrived, pick, row_window, scroll_to_show, status_line};
 use crate::grid_model::links::{self, CellLink, Followed};
 use crate::grid_model::{Column, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};
@@ -51,9 +52,8 @@ pub fn RowsGrid(
     /// Name of the exported CSV file, without `.csv`.
     #[prop(optional, into)]
     export_name: Option<String>,
-    /// Mirror sort, filters, hidden columns and selection in the page's query string (`sort`, `q`,
-    /// `f.<column>`, `hide`, `sel`), so a reload or a sign-in round trip comes back to the same
-    /// grid. Off for embedded grids.
+    /// Mirror sort, filters, hidden columns and selection in the query string (`sort`, `q`,
+    /// `f.<column>`, `hide`, `sel`: a reload or a sign-in comes back to it); off when embedded.
     #[prop(optional)]
     sync_url: bool,
     /// Cells that lead to other lookups (Enter on one, or a click, follows it).
@@ -62,12 +62,16 @@ pub fn RowsGrid(
     /// Called with the row (an index into `data`) a click, Enter or Space picks.
     #[prop(optional)]
     on_pick: Option<Callback<u32>>,
+    /// A row to find (a scanned code, the address's `find`): answered once every row is in.
+    #[prop(optional)]
+    find: Option<RwSignal<Option<Find>>>,
 ) -> impl IntoView {
     let initial_query = if sync_url { current_query() } else { String::new() };
     let initial = data.with_untracked(|d| GridState::from_query(d, &initial_query));
     let g = Grid::new(data, mode, on_select, on_select_rows, &initial).with_links(links, on_pick);
     g.follow_the_address_bar(initial_query, sync_url);
     g.follow_criteria_and_marks();
+    g.follow_finds(find);
     let columns = data.with_untracked(|d| d.columns.clone());
     let column_count = g.column_count;
 
@@ -81,11 +85,11 @@ pub fn RowsGrid(
     };
     let no_rows = move || g.data.with(|d| d.is_complete() && d.is_empty());
     let aria_multi = (mode == SelectionMode::Multi).then_some("true");
-    let file = format!("{}.csv", export_name.unwrap_or_else(|| "lookup".into()));
+    let name = export_name.unwrap_or_else(|| "lookup".into());
     let (hidden, viewport, table) = (g.hidden, g.viewport, g.table);
 
     view! {
-        {g.tools(columns.clone(), file)}
+        {g.tools(columns.clone(), name, sync_url)}
         <p class="grid-status" role="status" aria-live="polite">{status}<span class="grid-notice">{move || g.notice.get()}</span></p>
         {move || no_rows().then(|| view! { <div class="state" role="status"><h2>{w(GridWord::NoRows)}</h2><p>{w(GridWord::NoRowsText)}</p></div> })}
         // Overflow and a height limit are set here too, so the grid scrolls (and stays bounded)
@@ -120,15 +124,15 @@ pub fn RowsGrid(
 #[derive(Clone, Copy)]
 pub(super) struct Grid {
     pub(super) data: RwSignal<GridData>,
-    mode: SelectionMode,
+    pub(super) mode: SelectionMode,
     on_select: Option<Callback<Vec<String>>>,
     on_select_rows: Option<Callback<Vec<SelectedRow>>>,
     /// This grid's number on the page, for element ids (`g{n}-…`).
     pub(super) grid: u32,
     pub(super) column_count: usize,
     pub(super) sort: RwSignal<Vec<SortKey>>,
-    filter: RwSignal<String>,
-    column_filters: RwSignal<Vec<String>>,
+    pub(super) filter: RwSignal<String>,
+    pub(super) column_filters: RwSignal<Vec<String>>,
     /// The shown rows (indices into `data`) in their shown order.
     pub(super) order: RwSignal<Arc<Vec<u32>>>,
     pub(super) selected: RwSignal<BTreeSet<u32>>,
@@ -143,6 +147,8 @@ pub(super) struct Grid {
     pub(super) in_header: RwSignal<bool>,
     /// A short message after the status line (copied, column width).
     pub(super) notice: RwSignal<String>,
+    /// The print sheet is open.
+    pub(super) printing: RwSignal<bool>,
     scroll_top: RwSignal<f64>,
     pub(super) viewport_height: RwSignal<f64>,
     viewport: NodeRef<Div>,
@@ -150,7 +156,7 @@ pub(super) struct Grid {
     /// Cells that lead to other lookups.
     links: StoredValue<Option<GridLinks>>,
     /// Told of each row picked.
-    on_pick: Option<Callback<u32>>,
+    pub(super) on_pick: Option<Callback<u32>>,
 }
 
 impl Grid {
@@ -183,6 +189,7 @@ impl Grid {
             active_column: RwSignal::new(0),
             in_header: RwSignal::new(false),
             notice: RwSignal::new(String::new()),
+            printing: RwSignal::new(false),
             scroll_top: RwSignal::new(0.0),
             viewport_height: RwSignal::new(600.0),
             viewport: NodeRef::new(),
@@ -192,11 +199,27 @@ impl Grid {
         }
     }
 
-    /// The tools above the grid: the quick filter, the column menu, copy and CSV export (to
-    /// `file`).
-    fn tools(self, columns: Vec<Column>, file: String) -> impl IntoView {
+    /// The tools above the grid: the quick filter, the column menu, copy, CSV export (as
+    /// `name`.csv) and, on the portal's page (`page`), Print — the sheet titled `name`, opened
+    /// by the button or by the browser's own print command.
+    fn tools(self, columns: Vec<Column>, name: String, page: bool) -> impl IntoView {
         let filter = self.filter;
+        let file = format!("{name}.csv");
+        let printing = self.printing;
+        if page {
+            let before = window_event_listener_untyped("beforeprint", move |_| printing.set(true));
+            on_cleanup(move || before.remove());
+        }
+        let print = page.then(|| view! {
+            <button class="secondary print" on:click=move |_| printing.set(true) title=w(GridWord::PrintHint)>{w(GridWord::Print)}</button>
+        });
+        let sheet = move || {
+            printing
+                .get()
+                .then(|| view! { <super::print::PrintSheet grid=self title=name.clone() /> })
+        };
         view! {
+            {sheet}
             <div class="grid-tools">
                 <input type="search" placeholder=w(GridWord::FilterRows) aria-label=w(GridWord::FilterRows)
                     prop:value=move || filter.get()
@@ -205,6 +228,7 @@ impl Grid {
                 <button class="secondary copy-cell" on:click=move |_| self.copy_active() title=w(GridWord::CopyCellHint)>{w(GridWord::CopyCell)}</button>
                 <button class="secondary copy-rows" on:click=move |_| self.copy_rows() title=w(GridWord::CopyRowsHint)>{w(GridWord::CopyRows)}</button>
                 <button class="secondary export" on:click=move |_| self.export_csv(&file) title=w(GridWord::ExportCsvHint)>{w(GridWord::ExportCsv)}</button>
+                {print}
             </div>
         }
     }

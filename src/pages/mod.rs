@@ -165,6 +165,32 @@ fn SessionBar(session: Arc<SignedInState>) -> impl IntoView {
     }
 }
 
+/// The signed-in page's tools for the shop floor, from config.json: scanning (a code opens its
+/// lookup at the row; `scanned` says what a code of no known kind was) and station mode (its
+/// settings returned for the countdown). Both sections are read here, not at start (their
+/// readers are not in the first load): their problems join `warnings`, and that tool stays off.
+fn shop_floor(
+    config: &mes_client::PortalConfig,
+    scanned: RwSignal<String>,
+    warnings: &mut Vec<mes_client::ConfigIssue>,
+) -> Option<mes_client::StationSettings> {
+    let portal = use_portal();
+    match config.scan() {
+        Ok(Some(scan)) => {
+            let lookups = config.lookups.clone();
+            crate::scan::listen(&scan.clone(), move |code| {
+                crate::scan::open_in_portal(&code, &scan, &lookups, |to| portal.navigate_to(to), scanned);
+            });
+        }
+        Ok(None) => {}
+        Err(issues) => warnings.extend(issues),
+    }
+    config.station().unwrap_or_else(|issues| {
+        warnings.extend(issues);
+        None
+    })
+}
+
 /// The signed-in portal: top bar, lookup list, and the page for the current path.
 #[component]
 pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
@@ -178,10 +204,14 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
     // On a narrow screen the navigation folds behind a menu button (portal.css), so the page
     // gets the screen; choosing a page folds it again.
     let menu_open = RwSignal::new(false);
+    let scanned = RwSignal::new(String::new());
     Effect::new(move |_| {
         portal.route.track();
         menu_open.set(false);
+        scanned.set(String::new());
     });
+    let mut warnings = warnings;
+    let station = shop_floor(session.config(), scanned, &mut warnings);
     view! {
         <header class="topbar">
             <button class="secondary menu" aria-controls="portal-nav" aria-expanded=move || menu_open.get().to_string()
@@ -208,6 +238,8 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
                 }).collect_view()}
             </nav>
             <main>
+                {station.map(|settings| view! { <crate::station::IdleWatch settings=settings portal=portal /> })}
+                <p class="scan-notice" role="status">{move || scanned.get()}</p>
                 {(!warnings.is_empty()).then(|| view! {
                     <div class="warnings" role="note">
                         {warnings.into_iter().map(|w| view! { <p><code>{w.field}</code>" "{w.message}</p> }).collect_view()}

@@ -1,8 +1,9 @@
 //! The portal's own page as the tests see it — a page object: signing in from its Sign in
-//! button, signing out in a tab of its own, landing at `/signed-out`.
+//! button, opening a lookup from the navigation, signing out in a tab of its own, landing at
+//! `/signed-out`.
 
 use crate::selectors::{SIGN_IN, SIGN_OUT};
-use crate::{click, wait_until};
+use crate::{click, text_of, wait_until};
 use anyhow::Result;
 use fantoccini::Client;
 
@@ -11,6 +12,18 @@ pub async fn sign_in_at(client: &Client, origin: &str, user: &str, password: &st
     client.goto(&format!("{origin}/")).await?;
     click(client, SIGN_IN).await?;
     crate::aim::submit_form(client, user, password).await
+}
+
+/// Opens lookup `index` from the navigation and waits until its page, titled `title`, shows
+/// rows.
+pub async fn open_lookup(client: &Client, index: usize, title: &str) -> Result<()> {
+    click(client, &format!("nav.lookups a[href='/lookups/{index}']")).await?;
+    wait_until(&format!("the {title} lookup shows"), || async {
+        Ok(text_of(client, "#lookup-title").await? == title)
+    })
+    .await?;
+    crate::grid::wait_for_rows(client).await?;
+    Ok(())
 }
 
 /// On a host page with a signed-in framed grid: a portal tab at `origin` signs the same person in

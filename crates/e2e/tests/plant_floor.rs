@@ -7,7 +7,7 @@ use e2e::aim;
 use e2e::scenario::{
     assert_no_token_stored, screenshot, sign_in, stack, stack_with, with_browser, with_browser_in,
 };
-use e2e::selectors::{QUICK_FILTER, ROWS, SIGN_IN, STATUS, in_script};
+use e2e::selectors::{QUICK_FILTER, ROWS, SELECTED_ROWS, SIGN_IN, STATUS, in_script};
 use e2e::{assert_accessible, click, downloads, text_of, wait_for, wait_for_text, wait_until};
 use fantoccini::{Client, Locator};
 
@@ -42,15 +42,34 @@ async fn on_a_phone_the_navigation_folds_and_the_grid_gets_the_screen() {
         }
         assert_accessible(&client, "a lookup grid on a phone").await?;
         screenshot(&client, "phone").await?;
+        // Scrolled sideways, the key column stays in view; the others pass under it.
+        let pinned = client
+            .execute(
+                &in_script(
+                    "const v = document.querySelector(SEL.viewport); v.scrollLeft = 300;
+                 const row = document.querySelector(SEL.rows), head = document.querySelector(SEL.headers);
+                 const left = v.getBoundingClientRect().left;
+                 return { key: row.cells[0].getBoundingClientRect().left - left,
+                          header: head.getBoundingClientRect().left - left,
+                          next: row.cells[1].getBoundingClientRect().left - left, scrolled: v.scrollLeft };",
+                ),
+                vec![],
+            )
+            .await?;
+        let at = |key: &str| pinned[key].as_f64().unwrap_or(f64::MAX);
+        if at("scrolled") < 100.0 || at("key").abs() > 2.0 || at("header").abs() > 2.0 || at("next") > -50.0 {
+            bail!("the key column and its header stay at the left while the rest scrolls: {pinned}");
+        }
+        client
+            .execute(&in_script("document.querySelector(SEL.viewport).scrollLeft = 0"), vec![])
+            .await?;
 
         click(&client, "button.menu").await?;
         let open = layout(&client).await?;
         if open["nav"] == "none" || open["menu"] != "true" {
             bail!("the menu button opens the navigation: {open}");
         }
-        click(&client, "nav.lookups a[href='/lookups/1']").await?;
-        wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
-        e2e::grid::wait_for_rows(&client).await?;
+        e2e::portal::open_lookup(&client, 1, "Items").await?;
         let after = layout(&client).await?;
         if after["nav"] != "none" || after["menu"] != "false" {
             bail!("choosing a page folds the navigation again: {after}");
@@ -245,9 +264,7 @@ async fn copied_rows_paste_as_a_table_under_the_grids_headers() {
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
-        click(&client, "nav.lookups a[href='/lookups/1']").await?;
-        wait_until("the items lookup shows", || async { Ok(text_of(&client, "#lookup-title").await? == "Items") }).await?;
-        e2e::grid::wait_for_rows(&client).await?;
+        e2e::portal::open_lookup(&client, 1, "Items").await?;
         e2e::grid::filter(&client, "vanilla").await?;
         wait_for_text(&client, STATUS, &["match"]).await?;
         let (_, headers) = first_row_and_headers(&client).await?;
@@ -273,6 +290,279 @@ async fn copied_rows_paste_as_a_table_under_the_grids_headers() {
             bail!("with a row selected, the copy is that row under the headers: {one:?}");
         }
         Ok(())
+    })
+    .await;
+}
+
+/// The quick filter's text.
+async fn quick_filter_text(client: &Client) -> Result<String> {
+    let value = client
+        .execute(
+            &in_script("return document.querySelector(SEL.quickFilter).value"),
+            vec![],
+        )
+        .await?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+/// Waits until the page is lookup `title` with exactly `selected` (first cells) selected.
+async fn shows_selected(client: &Client, title: &str, selected: &[&str]) -> Result<()> {
+    wait_until(&format!("{title} with {selected:?} selected"), || async {
+        Ok(text_of(client, "#lookup-title").await? == title
+            && client.find(Locator::Css(SELECTED_ROWS)).await.is_ok()
+            && e2e::grid::selected(client).await? == selected)
+    })
+    .await
+}
+
+/// A keyboard-wedge scanner works wherever the focus is (config.json's `scan`): a lot label, a
+/// GS1 code in brackets or as scanners send it, an item's GS1 code and a printed portal address
+/// each open their lookup with the row selected and shown; a scan typed into the quick filter
+/// is taken back out; a code of no configured kind and a lot that is not there are said in
+/// words. The same characters typed by a person at a person's pace are typing: they stay in
+/// the box and open nothing.
+#[tokio::test]
+async fn a_scan_opens_its_row_wherever_the_focus_is_and_typing_stays_typing() {
+    use e2e::scanner::{scan, type_by_hand};
+    let stack = stack("e2e-scan").await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        click(&client, QUICK_FILTER).await?;
+        type_by_hand(&client, "L26-0000042").await?;
+        wait_until("the typed lot is in the filter", || async {
+            Ok(quick_filter_text(&client).await? == "L26-0000042")
+        })
+        .await?;
+        let path = client.current_url().await?.path().to_owned();
+        let notice = text_of(&client, ".scan-notice").await?;
+        if path != "/" || !notice.is_empty() {
+            bail!("typing by hand must not scan: at {path}, notice {notice:?}");
+        }
+
+        scan(&client, "(01)09501101530003").await?;
+        wait_for_text(
+            &client,
+            ".scan-notice",
+            &["(01)09501101530003", "not a kind of code"],
+        )
+        .await?;
+        if quick_filter_text(&client).await? != "L26-0000042" || client.current_url().await?.path() != "/" {
+            bail!("a scan into the quick filter is taken back out, and a GTIN alone opens nothing here");
+        }
+
+        scan(&client, "L26-0000042").await?;
+        shows_selected(&client, "Lots", &["L26-0000042"]).await?;
+        wait_for_text(&client, ".grid-notice", &["Found “L26-0000042”"]).await?;
+        let at = client.current_url().await?;
+        if at.path() != "/lookups/2"
+            || !at
+                .query()
+                .unwrap_or_default()
+                .contains("find=lot_no%3AL26-0000042")
+        {
+            bail!("the scan is the address (a bookmark finds the lot again): {at}");
+        }
+        if !quick_filter_text(&client).await?.is_empty() {
+            bail!("the scan must not land in the new page's filter");
+        }
+        assert_accessible(&client, "a lot found by a scan").await?;
+
+        scan(&client, "010950110153000310L26-0000007").await?;
+        shows_selected(&client, "Lots", &["L26-0000007"]).await?;
+        scan(&client, "(240)ITM-000011").await?;
+        shows_selected(&client, "Items", &["ITM-000011"]).await?;
+        scan(
+            &client,
+            &format!("{}/lookups/1?find=item_id:ITM-000003", stack.portal_origin),
+        )
+        .await?;
+        shows_selected(&client, "Items", &["ITM-000003"]).await?;
+        scan(&client, "L26-9999999").await?;
+        wait_for_text(
+            &client,
+            ".grid-notice",
+            &["“L26-9999999” is not among these", "rows (lot_no)"],
+        )
+        .await?;
+        if client.find(Locator::Css(SELECTED_ROWS)).await.is_ok() {
+            bail!("a lot that is not there selects nothing");
+        }
+        Ok(())
+    })
+    .await;
+}
+
+/// A `scan` section that would take typing for scans is said on the signed-in page, field by
+/// field, and scanning stays off: the fastest keys are typing, in the box they were typed into.
+#[tokio::test]
+async fn a_scan_section_with_problems_is_said_and_scans_stay_typing() {
+    let patch = serde_json::json!({ "scan": { "key_gap_ms": 400, "targets": [{ "lookup": "Pallets", "column": "sscc" }] } });
+    let stack = stack_with("e2e-scan-config", |o| o.config_patch = Some(patch)).await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        let said = wait_for_text(
+            &client,
+            ".warnings",
+            &["scan.key_gap_ms", "scan.targets[0].lookup"],
+        )
+        .await?;
+        click(&client, QUICK_FILTER).await?;
+        e2e::scanner::scan(&client, "L26-0000042").await?;
+        wait_until("the keys stay in the filter", || async {
+            Ok(quick_filter_text(&client).await? == "L26-0000042")
+        })
+        .await?;
+        if client.current_url().await?.path() != "/" {
+            bail!("with its settings refused, a scan opens nothing ({said})");
+        }
+        Ok(())
+    })
+    .await;
+}
+
+/// A shared terminal (config.json's `station`, here 8 s with a 4 s warning): left alone, the
+/// portal counts down in a dialog whose one large button keeps the person signed in; left
+/// alone again, it signs out as the person would — the refresh token revoked at AIM, AIM's
+/// session ended, the rows and the question gone from the page and the address — and the next
+/// Sign in meets AIM's form instead of the previous person's session.
+#[tokio::test]
+async fn an_idle_station_counts_down_signs_out_and_the_next_person_meets_the_form() {
+    let patch = serde_json::json!({ "station": { "idle_seconds": 8, "warning_seconds": 4 } });
+    let stack = stack_with("e2e-station", |o| o.config_patch = Some(patch)).await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        wait_for(&client, "[data-state=idle-warning] button.still-here").await?;
+        let said = text_of(&client, "[role=alertdialog]").await?;
+        if !said.contains("Signing out in") {
+            bail!("the countdown says when: {said}");
+        }
+        assert_accessible(&client, "the idle countdown").await?;
+        screenshot(&client, "station-countdown").await?;
+        let focused = client
+            .execute("return document.activeElement.className", vec![])
+            .await?;
+        if focused != "still-here" {
+            bail!("the button has the focus (Enter or Space keeps the session): {focused}");
+        }
+        press(&client, " ").await?;
+        wait_until("the countdown goes", || async {
+            Ok(client
+                .find(Locator::Css("[data-state=idle-warning]"))
+                .await
+                .is_err())
+        })
+        .await?;
+        // The limit starts again: no countdown for the next 4 s.
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        if client
+            .find(Locator::Css("[data-state=idle-warning]"))
+            .await
+            .is_ok()
+            || client.find(Locator::Css(ROWS)).await.is_err()
+            || stack
+                .aim
+                .counters
+                .revocations
+                .load(std::sync::atomic::Ordering::Relaxed)
+                != 0
+        {
+            bail!("I'm still here starts the limit again and keeps the person signed in, rows and all");
+        }
+
+        wait_for_text(&client, "#notice", &["signed out"]).await?;
+        let at = client.current_url().await?;
+        if at.path() != "/signed-out" || at.query().is_some() {
+            bail!("the rows' address is gone after the sign-out: {at}");
+        }
+        if stack
+            .aim
+            .counters
+            .revocations
+            .load(std::sync::atomic::Ordering::Relaxed)
+            != 1
+        {
+            bail!("the sign-out revokes the refresh token at AIM");
+        }
+        assert_no_token_stored(&client, &stack).await?;
+        click(&client, SIGN_IN).await?;
+        wait_for(&client, "input#username").await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// Paper: Print opens a sheet of every row the filter shows — not only the rows on screen — in
+/// their order and shown columns, under the lookup's name and the time. Printed to PDF by the
+/// browser it runs over several pages with the column headers at the top of each and the portal
+/// around it left off; Escape closes it.
+#[tokio::test]
+async fn the_print_layout_puts_every_shown_row_on_paper_with_the_headers_on_each_page() {
+    let stack = stack("e2e-print").await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        e2e::portal::open_lookup(&client, 2, "Lots").await?;
+        let status = wait_for_text(&client, STATUS, &[" rows"]).await?;
+        let (first, headers) = first_row_and_headers(&client).await?;
+        click(&client, "button.print").await?;
+        wait_for(&client, ".print-sheet table.print-table tbody tr").await?;
+        let sheet = client
+            .execute(
+                "const rows = [...document.querySelectorAll('.print-sheet tbody tr')];
+                 return { rows: rows.length, first: rows[0].cells[0].textContent,
+                          last: rows[rows.length - 1].cells[0].textContent,
+                          about: document.querySelector('.print-about').textContent };",
+                vec![],
+            )
+            .await?;
+        let rows = sheet["rows"].as_u64().unwrap_or_default();
+        if rows < 100 || !status.contains(&rows.to_string()) || sheet["first"] != first[0].as_str() {
+            bail!("the sheet holds every shown row in order ({status}): {sheet}");
+        }
+        if !sheet["about"].as_str().unwrap_or_default().contains("printed") {
+            bail!("the sheet says when it was printed: {sheet}");
+        }
+        assert_accessible(&client, "the print sheet").await?;
+        let pdf = client
+            .print(fantoccini::wd::PrintConfiguration::default())
+            .await?;
+        // The PDF's text comes out with spaces and line breaks where the glyphs were laid out:
+        // compared without any.
+        let squashed = |text: &str| text.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        let pages: Vec<String> = pdf_extract::extract_text_from_mem_by_pages(&pdf)?
+            .iter()
+            .map(|p| squashed(p))
+            .collect();
+        let last = squashed(sheet["last"].as_str().unwrap_or_default());
+        if pages.len() < 2
+            || !pages[0].contains("Lots")
+            || !pages[0].contains(&squashed(&first[0]))
+            || pages[0].contains("Signout")
+            || !pages[pages.len() - 1].contains(&last)
+        {
+            bail!(
+                "{} pages: the sheet alone, from the first lot to the last: {:?}",
+                pages.len(),
+                pages.first()
+            );
+        }
+        for (n, page) in pages.iter().enumerate() {
+            if !headers[..3].iter().all(|h| page.contains(&squashed(h))) {
+                bail!(
+                    "page {} lacks the column headers {:?}: {page:?}",
+                    n + 1,
+                    &headers[..3]
+                );
+            }
+        }
+        press(&client, &char::from(fantoccini::key::Key::Escape).to_string()).await?;
+        wait_until("Escape closes the sheet", || async {
+            Ok(client.find(Locator::Css(".print-sheet")).await.is_err())
+        })
+        .await
     })
     .await;
 }
