@@ -47,6 +47,11 @@ pub fn shown_in(cell: &Cell<'_>, locale: &str) -> String {
     }
 }
 
+/// A number with `decimals` decimals, as the portal's locale writes it (a total under the grid).
+pub fn decimal(value: f64, decimals: u32) -> String {
+    number(crate::words::locale(), value, decimals).unwrap_or_else(|| value.to_string())
+}
+
 /// Formatters made once per shape and reused (making one costs far more than using it), for
 /// one locale at a time.
 #[derive(Default)]

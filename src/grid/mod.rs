@@ -21,6 +21,7 @@ mod keys;
 mod print;
 mod question;
 mod rows_grid;
+mod totals;
 
 pub use failure::FailureView;
 pub use rows_grid::{GridLinks, RowsGrid, RowsGridProps};

@@ -74,7 +74,6 @@ pub fn RowsGrid(
     g.follow_finds(find);
     let columns = data.with_untracked(|d| d.columns.clone());
     let column_count = g.column_count;
-
     let status = move || {
         status_line(
             g.shown_rows_tracked(),
@@ -87,7 +86,6 @@ pub fn RowsGrid(
     let aria_multi = (mode == SelectionMode::Multi).then_some("true");
     let name = export_name.unwrap_or_else(|| "lookup".into());
     let (hidden, viewport, table) = (g.hidden, g.viewport, g.table);
-
     view! {
         {g.tools(columns.clone(), name, sync_url)}
         <p class="grid-status" role="status" aria-live="polite">{status}<span class="grid-notice">{move || g.notice.get()}</span></p>
@@ -115,6 +113,7 @@ pub fn RowsGrid(
                 </tbody>
             </table>
         </div>
+        {g.totals()}
     }
 }
 

@@ -7,6 +7,7 @@ pub mod interaction;
 pub mod links;
 pub mod question;
 pub mod state;
+pub mod totals;
 
 pub use interaction::{BUFFER_ROWS, ROW_HEIGHT};
 pub use state::GridState;

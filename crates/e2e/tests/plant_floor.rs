@@ -255,7 +255,8 @@ async fn paste(client: &Client) -> Result<String> {
 /// Rows out of the grid as a spreadsheet takes them: Copy rows (no selection: every row the
 /// filter shows) pastes as a table whose first line is the grid's column labels and whose rows
 /// are the CSV export's, cell for cell (the MES's text, not the grid's local formats); with a
-/// row selected, Ctrl+Shift+C in the grid copies that row alone.
+/// row selected, Ctrl+Shift+C in the grid copies that row alone. The totals under the grid add
+/// up the same rows: all shown, then the selected one.
 #[tokio::test]
 async fn copied_rows_paste_as_a_table_under_the_grids_headers() {
     use fantoccini::key::Key;
@@ -279,6 +280,15 @@ async fn copied_rows_paste_as_a_table_under_the_grids_headers() {
         if table.first() != Some(&headers) || table.len() < 3 || table[1..] != exported[1..] {
             bail!("the pasted table should be the headers {headers:?} over the exported rows {exported:?}, not {table:?}");
         }
+        // Totals: the unit costs the CSV holds, added up, with their two decimals.
+        let cost = exported[0].iter().position(|c| c == "unit_cost").expect("unit_cost exported");
+        let sum_of = |rows: &[Vec<String>]| rows.iter().map(|r| r[cost].parse::<f64>().unwrap_or(f64::NAN)).sum::<f64>();
+        click(&client, "details.grid-totals summary").await?;
+        let said = wait_for_text(&client, "table.totals", &["Over the rows shown", "Sum"]).await?;
+        let sum = format!("{:.2}", sum_of(&exported[1..]));
+        if !said.contains(&sum) {
+            bail!("the totals add up the {} rows shown to {sum}: {said}", exported.len() - 1);
+        }
 
         e2e::grid::pick(&client, 1).await?;
         e2e::grid::selected(&client).await?;
@@ -289,6 +299,12 @@ async fn copied_rows_paste_as_a_table_under_the_grids_headers() {
         if one.len() != 2 || one[0] != headers || one[1] != exported[2] {
             bail!("with a row selected, the copy is that row under the headers: {one:?}");
         }
+        let one_cost = format!("{:.2}", sum_of(&exported[2..3]));
+        let said = wait_for_text(&client, "table.totals", &["Over the selected rows (1)"]).await?;
+        if !said.contains(&one_cost) {
+            bail!("with a row selected, the totals are its own ({one_cost}): {said}");
+        }
+        assert_accessible(&client, "the grid with its totals").await?;
         Ok(())
     })
     .await;
@@ -367,6 +383,7 @@ async fn a_scan_opens_its_row_wherever_the_focus_is_and_typing_stays_typing() {
             bail!("the scan must not land in the new page's filter");
         }
         assert_accessible(&client, "a lot found by a scan").await?;
+        screenshot(&client, "scanned").await?;
 
         scan(&client, "010950110153000310L26-0000007").await?;
         shows_selected(&client, "Lots", &["L26-0000007"]).await?;
@@ -526,6 +543,7 @@ async fn the_print_layout_puts_every_shown_row_on_paper_with_the_headers_on_each
             bail!("the sheet says when it was printed: {sheet}");
         }
         assert_accessible(&client, "the print sheet").await?;
+        screenshot(&client, "print").await?;
         let pdf = client
             .print(fantoccini::wd::PrintConfiguration::default())
             .await?;
