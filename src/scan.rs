@@ -2,7 +2,9 @@
 //! to have the focus) that tells a keyboard-wedge scanner's bursts from a person's typing
 //! ([`mes_client::scan::Wedge`]) and hands each code on. A burst that turns out to be a scan is
 //! taken back out of the text box it typed into, and its suffix (Enter) does not reach the
-//! page: a scan never lands in a text box or submits a form by accident. A person's typing,
+//! page: a scan never lands in the quick filter or another box by accident. A question's field
+//! (inside `form.question`: a lookup's parameters, the genealogy's lot) is the exception — a
+//! scan there is meant for it, so it stays, and its Enter asks the question. A person's typing,
 //! however fast the keys, is never held back or changed.
 //!
 //! Loaded with the signed-in shell and the embedded grids, never with the first page.
@@ -20,8 +22,16 @@ use wasm_bindgen::closure::Closure;
 /// The keyboard's listener and what it remembers between keys.
 struct Listening {
     wedge: Wedge,
-    /// The text box that had the focus when the current burst began, and what it held then.
-    typed: Option<(web_sys::Element, wasm_bindgen::JsValue)>,
+    /// Where the current burst began.
+    typed: Option<Typed>,
+}
+
+/// The text box that had the focus when a burst began.
+enum Typed {
+    /// A question's field: a scan there is the person's answer.
+    Answer,
+    /// Another box, and what it held then.
+    Other(web_sys::Element, wasm_bindgen::JsValue),
 }
 
 /// Hands every scanned code to `on_code`, for as long as the current reactive owner lives (the
@@ -41,9 +51,12 @@ pub fn listen(settings: &ScanSettings, on_code: impl Fn(String) + 'static) {
         match outcome {
             Keystroke::Started => state.borrow_mut().typed = focused_text_box(),
             Keystroke::Scanned(code) => {
+                let typed = state.borrow_mut().typed.take();
+                if matches!(typed, Some(Typed::Answer)) {
+                    return;
+                }
                 ev.prevent_default();
                 ev.stop_propagation();
-                let typed = state.borrow_mut().typed.take();
                 put_back(typed);
                 on_code(code);
             }
@@ -86,14 +99,17 @@ fn pause_check(
         let code = state.borrow_mut().wedge.pause(now);
         if let Some(code) = code {
             let typed = state.borrow_mut().typed.take();
-            put_back(typed);
-            on_code(code);
+            if !matches!(typed, Some(Typed::Answer)) {
+                put_back(typed);
+                on_code(code);
+            }
         }
     })
 }
 
-/// The text box with the focus (inside shadow roots too), with its value now.
-fn focused_text_box() -> Option<(web_sys::Element, wasm_bindgen::JsValue)> {
+/// The text box with the focus (inside shadow roots too): a question's field, or another box
+/// with its value now.
+fn focused_text_box() -> Option<Typed> {
     let document = web_sys::window()?.document()?;
     let mut element = document.active_element()?;
     while let Some(inner) = element.shadow_root().and_then(|root| root.active_element()) {
@@ -103,13 +119,18 @@ fn focused_text_box() -> Option<(web_sys::Element, wasm_bindgen::JsValue)> {
     if name != "INPUT" && name != "TEXTAREA" {
         return None;
     }
+    if element.closest("form.question").ok().flatten().is_some() {
+        return Some(Typed::Answer);
+    }
     let value = js_sys::Reflect::get(&element, &"value".into()).ok()?;
-    Some((element, value))
+    Some(Typed::Other(element, value))
 }
 
 /// Puts back what a text box held before a scan typed into it, and tells the page it changed.
-fn put_back(typed: Option<(web_sys::Element, wasm_bindgen::JsValue)>) {
-    let Some((element, before)) = typed else { return };
+fn put_back(typed: Option<Typed>) {
+    let Some(Typed::Other(element, before)) = typed else {
+        return;
+    };
     let now = js_sys::Reflect::get(&element, &"value".into()).unwrap_or_default();
     if now == before || js_sys::Reflect::set(&element, &"value".into(), &before).is_err() {
         return;

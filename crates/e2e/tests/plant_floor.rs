@@ -334,8 +334,8 @@ async fn shows_selected(client: &Client, title: &str, selected: &[&str]) -> Resu
 /// A keyboard-wedge scanner works wherever the focus is (config.json's `scan`): a lot label, a
 /// GS1 code in brackets or as scanners send it, an item's GS1 code and a printed portal address
 /// each open their lookup with the row selected and shown; a scan typed into the quick filter
-/// is taken back out; a code of no configured kind and a lot that is not there are said in
-/// words. The same characters typed by a person at a person's pace are typing: they stay in
+/// is taken back out, one into a question's field stays as its answer; a code of no configured
+/// kind and a lot that is not there are said in words. The same characters typed by a person at a person's pace are typing: they stay in
 /// the box and open nothing.
 #[tokio::test]
 async fn a_scan_opens_its_row_wherever_the_focus_is_and_typing_stays_typing() {
@@ -405,6 +405,15 @@ async fn a_scan_opens_its_row_wherever_the_focus_is_and_typing_stays_typing() {
         if client.find(Locator::Css(SELECTED_ROWS)).await.is_ok() {
             bail!("a lot that is not there selects nothing");
         }
+        // A question's field takes a scan as its answer: it stays there, and its Enter asks.
+        e2e::portal::open_lookup(&client, 8, "Lots of an item").await?;
+        click(&client, "#ask-item_id").await?;
+        scan(&client, "ITM-000011").await?;
+        wait_until("the question is asked with the scanned item", || async {
+            let at = client.current_url().await?;
+            Ok(at.path() == "/lookups/8" && at.query().unwrap_or_default().contains("p.item_id=ITM-000011"))
+        })
+        .await?;
         Ok(())
     })
     .await;
