@@ -48,8 +48,14 @@ pub fn shown_in(cell: &Cell<'_>, locale: &str) -> String {
 }
 
 /// A number with `decimals` decimals, as the portal's locale writes it (a total under the grid).
+/// Should `Intl` fail, JavaScript writes it: Rust's float printing would weigh on the grid's part.
 pub fn decimal(value: f64, decimals: u32) -> String {
-    number(crate::words::locale(), value, decimals).unwrap_or_else(|| value.to_string())
+    number(crate::words::locale(), value, decimals).unwrap_or_else(|| {
+        js_sys::Number::from(value)
+            .to_string_with_radix(10)
+            .map(String::from)
+            .unwrap_or_default()
+    })
 }
 
 /// Formatters made once per shape and reused (making one costs far more than using it), for
