@@ -459,7 +459,10 @@ async fn the_lookup_grid_element_keeps_its_styles_follows_its_attributes_and_cle
 
 #[tokio::test]
 async fn a_plain_page_embeds_a_grid_signs_in_through_a_popup_and_gets_select_events() {
-    let stack = stack("e2e-embed").await;
+    let stack = stack_with("e2e-embed", |o| {
+        o.config_patch = Some(e2e::scanner::room_to_scan())
+    })
+    .await;
     with_browser(|client| async move {
         client
             .goto(&format!("{}/examples/embed.html", stack.portal_origin))

@@ -340,7 +340,10 @@ async fn shows_selected(client: &Client, title: &str, selected: &[&str]) -> Resu
 #[tokio::test]
 async fn a_scan_opens_its_row_wherever_the_focus_is_and_typing_stays_typing() {
     use e2e::scanner::{scan, type_by_hand};
-    let stack = stack("e2e-scan").await;
+    let stack = stack_with("e2e-scan", |o| {
+        o.config_patch = Some(e2e::scanner::room_to_scan())
+    })
+    .await;
     with_browser(|client| async move {
         sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
         e2e::grid::wait_for_rows(&client).await?;
