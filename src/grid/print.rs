@@ -24,7 +24,7 @@ impl Grid {
         self.order.with_untracked(|order| {
             self.hidden.with_untracked(|hidden| {
                 self.data.with_untracked(|d| {
-                    let shown: Vec<usize> = (0..d.columns.len()).filter(|c| !hidden.contains(c)).collect();
+                    let shown: Vec<usize> = d.shown_columns(hidden).collect();
                     let labels = shown.iter().map(|&c| d.columns[c].label.clone()).collect();
                     let rows = order
                         .iter()

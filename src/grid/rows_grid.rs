@@ -11,7 +11,7 @@ use super::browser::{
 use super::format;
 use super::header::{ColumnMenu, FilterCells, HeaderCells};
 use crate::grid_model::find::Find;
-use crate::grid_model::interaction::{Arrived, pick, row_window, scroll_to_show, status_line};
+use crate::grid_model::interaction::{Arrived, chosen_rows, pick, row_window, scroll_to_show, status_line};
 use crate::grid_model::links::{self, CellLink, Followed};
 use crate::grid_model::{Column, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};
 use crate::nav::{query as current_query, replace_query};
@@ -394,15 +394,9 @@ impl Grid {
     /// the shown columns, with a header row, as tab-separated text (a spreadsheet pastes it as
     /// a table).
     pub(super) fn copy_rows(self) {
-        let rows: Vec<u32> = self.order.with_untracked(|order| {
-            self.selected.with_untracked(|s| {
-                if s.is_empty() {
-                    order.to_vec()
-                } else {
-                    order.iter().copied().filter(|r| s.contains(r)).collect()
-                }
-            })
-        });
+        let rows = self
+            .order
+            .with_untracked(|order| self.selected.with_untracked(|s| chosen_rows(order, s)));
         let text = self
             .hidden
             .with_untracked(|h| self.data.with_untracked(|d| d.to_tsv(&rows, h)));

@@ -4,6 +4,7 @@
 
 use super::format::decimal;
 use super::rows_grid::Grid;
+use crate::grid_model::interaction::chosen_rows;
 use crate::grid_model::totals::totals;
 use crate::words::{GridWord, count, fill, w};
 use leptos::prelude::*;
@@ -14,15 +15,7 @@ impl Grid {
         let open = RwSignal::new(false);
         let table = move || {
             open.get().then(|| {
-                let rows: Vec<u32> = self.order.with(|order| {
-                    self.selected.with(|s| {
-                        if s.is_empty() {
-                            order.to_vec()
-                        } else {
-                            order.iter().copied().filter(|r| s.contains(r)).collect()
-                        }
-                    })
-                });
+                let rows = self.order.with(|order| self.selected.with(|s| chosen_rows(order, s)));
                 let selected = self.selected.with(|s| !s.is_empty());
                 let (labels, sums) = self.hidden.with(|h| {
                     self.data.with(|d| {

@@ -156,6 +156,16 @@ pub fn step_column(from: usize, right: bool, count: usize, hidden: &BTreeSet<usi
     next.unwrap_or(from)
 }
 
+/// The rows a grid's action is about (copy rows, totals): the selected ones in their shown
+/// order, or with none selected every shown row.
+pub fn chosen_rows(order: &[u32], selected: &BTreeSet<u32>) -> Vec<u32> {
+    if selected.is_empty() {
+        order.to_vec()
+    } else {
+        order.iter().copied().filter(|r| selected.contains(r)).collect()
+    }
+}
+
 /// The selection after picking `row`: single selection keeps at most that row (a second pick
 /// clears it), multi selection toggles it.
 pub fn pick(selected: &mut BTreeSet<u32>, row: u32, mode: SelectionMode) {
@@ -212,6 +222,17 @@ pub fn status_line(shown: usize, total: usize, arrived: Arrived, selected: usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_action_is_about_the_selected_rows_in_shown_order_or_all_shown() {
+        let order = [5, 2, 9];
+        assert_eq!(chosen_rows(&order, &BTreeSet::new()), [5, 2, 9]);
+        assert_eq!(
+            chosen_rows(&order, &BTreeSet::from([9, 5, 7])),
+            [5, 9],
+            "shown order; a hidden row left out"
+        );
+    }
 
     #[test]
     fn the_window_is_the_visible_rows_and_a_buffer_never_past_the_ends() {

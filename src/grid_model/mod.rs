@@ -414,12 +414,17 @@ impl GridData {
         }
         out
     }
+    /// The shown columns' indexes: all but those in `hidden`, in order.
+    pub fn shown_columns<'a>(&'a self, hidden: &'a BTreeSet<usize>) -> impl Iterator<Item = usize> + 'a {
+        (0..self.columns.len()).filter(move |c| !hidden.contains(c))
+    }
+
     /// `rows` (in the order given) as tab-separated text with a header row of the shown
     /// columns' labels, for the clipboard: Excel, LibreOffice and Google Sheets paste it as a
     /// table. Columns in `hidden` are left out; cells are the MES's text (guarded as in
     /// [`mes_client::tsv_field`]); a cut answer ends with a line that says so, as the CSV does.
     pub fn to_tsv(&self, rows: &[u32], hidden: &BTreeSet<usize>) -> String {
-        let shown: Vec<usize> = (0..self.columns.len()).filter(|c| !hidden.contains(c)).collect();
+        let shown: Vec<usize> = self.shown_columns(hidden).collect();
         let mut out = String::new();
         let mut line = |cells: &mut dyn Iterator<Item = &str>| {
             let fields: Vec<String> = cells.map(mes_client::tsv_field).collect();

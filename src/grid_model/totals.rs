@@ -33,8 +33,8 @@ fn decimals_of(text: &str) -> u32 {
 
 /// The totals of every shown (not `hidden`) number column over `rows`, but the lookup's key.
 pub fn totals(data: &GridData, rows: &[u32], hidden: &BTreeSet<usize>) -> Vec<ColumnTotal> {
-    (0..data.columns.len())
-        .filter(|&c| !hidden.contains(&c) && data.columns[c].kind == ColumnKind::Number)
+    data.shown_columns(hidden)
+        .filter(|&c| data.columns[c].kind == ColumnKind::Number)
         // The lookup's key (its value column) is a number to name a row, not to add up.
         .filter(|&c| {
             data.value_column
