@@ -482,64 +482,49 @@ impl PortalConfig {
 
     /// config.json's `station`, read and checked: `None` when absent (station mode off).
     pub fn station(&self) -> Result<Option<StationSettings>, Vec<ConfigIssue>> {
-        let issue = |field: &str, message: String| {
-            vec![ConfigIssue {
-                field: field.into(),
-                message,
-            }]
-        };
-        let section: StationSection = serde_json::from_str(&self.source).map_err(|e| {
-            issue(
-                "station",
-                format!("is not valid: {}", json_error_without_values(&e)),
-            )
-        })?;
-        let Some(settings) = section.station else {
+        let Some(settings) = self.section::<StationSection>("station")?.station else {
             return Ok(None);
         };
+        let mut report = ConfigReport::default();
         if !(5..=86_400).contains(&settings.idle_seconds) {
-            return Err(issue("station.idle_seconds", "must be 5 to 86400".into()));
-        }
-        if settings.warning_seconds == 0 || settings.warning_seconds >= settings.idle_seconds {
-            return Err(issue(
+            report.error("station.idle_seconds", "must be 5 to 86400");
+        } else if settings.warning_seconds == 0 || settings.warning_seconds >= settings.idle_seconds {
+            report.error(
                 "station.warning_seconds",
-                "must be more than 0 and less than idle_seconds".into(),
-            ));
+                "must be more than 0 and less than idle_seconds",
+            );
         }
-        Ok(Some(settings))
+        report.into_result(settings)
     }
 
     /// config.json's `scan`, read and checked: `None` when absent; every problem otherwise
     /// (settings that would take typing for scans, an Application Identifier this portal does not
     /// read, a target naming no lookup).
     pub fn scan(&self) -> Result<Option<crate::scan::ScanSettings>, Vec<ConfigIssue>> {
-        let section: ScanSection = serde_json::from_str(&self.source).map_err(|e| {
-            vec![ConfigIssue {
-                field: "scan".into(),
-                message: format!("is not valid: {}", json_error_without_values(&e)),
-            }]
-        })?;
-        let Some(settings) = section.scan else {
+        let Some(settings) = self.section::<ScanSection>("scan")?.scan else {
             return Ok(None);
         };
-        let mut issues: Vec<ConfigIssue> = settings
-            .problems()
-            .into_iter()
-            .map(|(field, message)| ConfigIssue { field, message })
-            .collect();
+        let mut report = ConfigReport::default();
+        for (field, message) in settings.problems() {
+            report.error(&field, &message);
+        }
         for (i, target) in settings.targets.iter().enumerate() {
-            if !self.lookups.iter().any(|l| l.name == target.lookup) {
-                issues.push(ConfigIssue {
-                    field: format!("scan.targets[{i}].lookup"),
-                    message: format!("names \"{}\", which is not a lookup", target.lookup),
-                });
-            }
+            report.lookup_named(
+                &self.lookups,
+                &format!("scan.targets[{i}].lookup"),
+                &target.lookup,
+            );
         }
-        if issues.is_empty() {
-            Ok(Some(settings))
-        } else {
-            Err(issues)
-        }
+        report.into_result(settings)
+    }
+
+    /// A section read from config.json's kept text; a parse error is said under `field`.
+    fn section<T: serde::de::DeserializeOwned>(&self, field: &str) -> Result<T, Vec<ConfigIssue>> {
+        serde_json::from_str(&self.source).map_err(|e| {
+            let mut report = ConfigReport::default();
+            report.error(field, &format!("is not valid: {}", json_error_without_values(&e)));
+            report.errors
+        })
     }
 
     /// Checks every field, fixing what can safely be fixed (a base address's trailing slash).
@@ -577,12 +562,7 @@ impl PortalConfig {
                 report.error(&field, "limits a site that embed_origins does not list");
             }
             for name in limits.lookups.iter().flatten() {
-                if !self.lookups.iter().any(|l| l.name == *name) {
-                    report.error(
-                        &format!("{field}.lookups"),
-                        &format!("names \"{name}\", which is not a lookup"),
-                    );
-                }
+                report.lookup_named(&self.lookups, &format!("{field}.lookups"), name);
             }
         }
         for (i, origin) in self.embed_origins.iter().enumerate() {
@@ -614,26 +594,19 @@ impl PortalConfig {
         }
         validate_lookups(&self.lookups, &names, &mut report);
         for (i, link) in self.links.iter().enumerate() {
-            match self.lookups.iter().find(|l| l.name == link.lookup) {
-                None => report.error(
-                    &format!("links[{i}].lookup"),
-                    &format!("names \"{}\", which is not a lookup", link.lookup),
-                ),
-                Some(target)
-                    if !target
-                        .parameters
-                        .iter()
-                        .any(|p| p.value_names().any(|n| n == link.parameter)) =>
-                {
-                    report.error(
-                        &format!("links[{i}].parameter"),
-                        &format!(
-                            "\"{}\" is not a parameter of the lookup \"{}\"",
-                            link.parameter, link.lookup
-                        ),
-                    )
-                }
-                Some(_) => {}
+            let target = report.lookup_named(&self.lookups, &format!("links[{i}].lookup"), &link.lookup);
+            if target.is_some_and(|t| {
+                !t.parameters
+                    .iter()
+                    .any(|p| p.value_names().any(|n| n == link.parameter))
+            }) {
+                report.error(
+                    &format!("links[{i}].parameter"),
+                    &format!(
+                        "\"{}\" is not a parameter of the lookup \"{}\"",
+                        link.parameter, link.lookup
+                    ),
+                );
             }
         }
         // In the browser the parts that scan read `scan` and say its problems (its reader
@@ -706,13 +679,9 @@ fn validate_lookups(lookups: &[LookupDefinition], names: &[String], report: &mut
             report.error(&format!("lookups[{i}].{field}"), &message);
         }
         for (j, param) in lookup.parameters.iter().enumerate() {
-            if let Some(from) = &param.choices_from
-                && !lookups.iter().any(|l| l.name == from.lookup)
-            {
-                report.error(
-                    &format!("lookups[{i}].parameters[{j}].choices_from.lookup"),
-                    &format!("names \"{}\", which is not a lookup", from.lookup),
-                );
+            if let Some(from) = &param.choices_from {
+                let field = format!("lookups[{i}].parameters[{j}].choices_from.lookup");
+                report.lookup_named(lookups, &field, &from.lookup);
             }
         }
         if let Some(record) = &lookup.record {
@@ -862,6 +831,29 @@ fn validate_web_apis(
 }
 
 impl ConfigReport {
+    /// The lookup named `name`, which `field` names; an error when `lookups` has none.
+    fn lookup_named<'a>(
+        &mut self,
+        lookups: &'a [LookupDefinition],
+        field: &str,
+        name: &str,
+    ) -> Option<&'a LookupDefinition> {
+        let found = lookups.iter().find(|l| l.name == name);
+        if found.is_none() {
+            self.error(field, &format!("names \"{name}\", which is not a lookup"));
+        }
+        found
+    }
+
+    /// `value` when nothing is wrong, else the errors.
+    fn into_result<T>(self, value: T) -> Result<Option<T>, Vec<ConfigIssue>> {
+        if self.errors.is_empty() {
+            Ok(Some(value))
+        } else {
+            Err(self.errors)
+        }
+    }
+
     fn error(&mut self, field: &str, message: &str) {
         self.errors.push(ConfigIssue {
             field: field.to_owned(),
