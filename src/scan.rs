@@ -51,14 +51,11 @@ pub fn listen(settings: &ScanSettings, on_code: impl Fn(String) + 'static) {
         match outcome {
             Keystroke::Started => state.borrow_mut().typed = focused_text_box(),
             Keystroke::Scanned(code) => {
-                let typed = state.borrow_mut().typed.take();
-                if matches!(typed, Some(Typed::Answer)) {
-                    return;
+                if claim(&state) {
+                    ev.prevent_default();
+                    ev.stop_propagation();
+                    on_code(code);
                 }
-                ev.prevent_default();
-                ev.stop_propagation();
-                put_back(typed);
-                on_code(code);
             }
             Keystroke::Typing => {}
         }
@@ -97,14 +94,23 @@ fn pause_check(
             .and_then(|w| w.performance())
             .map_or(0.0, |p| p.now());
         let code = state.borrow_mut().wedge.pause(now);
-        if let Some(code) = code {
-            let typed = state.borrow_mut().typed.take();
-            if !matches!(typed, Some(Typed::Answer)) {
-                put_back(typed);
-                on_code(code);
-            }
+        if let Some(code) = code
+            && claim(&state)
+        {
+            on_code(code);
         }
     })
+}
+
+/// Whether a scan just ended is the listener's to hand on: not when it was typed into a
+/// question's field (it is the answer there); otherwise what it typed into a box is put back.
+fn claim(state: &RefCell<Listening>) -> bool {
+    let typed = state.borrow_mut().typed.take();
+    if matches!(typed, Some(Typed::Answer)) {
+        return false;
+    }
+    put_back(typed);
+    true
 }
 
 /// The text box with the focus (inside shadow roots too): a question's field, or another box
