@@ -30,10 +30,35 @@ pub fn origin() -> String {
         .unwrap_or_default()
 }
 
+/// The shared terminal this page is at: the address's `station` (a name from config.json's
+/// `station.stations`). Every address the portal writes keeps it ([`with_station`]), so it
+/// stays through lookups, sign-outs and sign-ins: the terminal's bookmark names it once.
+pub fn station() -> Option<String> {
+    form_urlencoded::parse(query().trim_start_matches('?').as_bytes())
+        .find(|(k, _)| k == "station")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `url` (a path, with a query if any) with this page's station added, unless it names one.
+pub fn with_station(url: &str) -> String {
+    let Some(name) = station() else {
+        return url.to_owned();
+    };
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    if form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "station") {
+        return url.to_owned();
+    }
+    let mut out = form_urlencoded::Serializer::new(query.to_owned());
+    out.append_pair("station", &name);
+    format!("{path}?{}", out.finish())
+}
+
 /// A new history entry for `path`, without loading anything.
 pub fn push(path: &str) {
+    let path = with_station(path);
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
     }
 }
 
@@ -57,8 +82,9 @@ fn here_with(query: &str) -> String {
 /// never stays in history or the address bar, and a grid's state follows it without new
 /// entries.
 pub fn replace(url: &str) {
+    let url = with_station(url);
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
 }
 

@@ -31,25 +31,33 @@ impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
 /// A part's view, once its code is in.
 pub type Loading = Pin<Box<dyn Future<Output = Result<AnyView, NotLoaded>>>>;
 
-/// `part!(chunk, fn name(args) { view })`: an async function that loads `chunk` (release
-/// build) and then returns the view the body makes.
-macro_rules! part {
-    ($chunk:ident, $(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+/// `split!(chunk, fn name(args) -> T { body })`: an async function that loads `chunk` (release
+/// build) and then returns what the body makes, or [`NotLoaded`].
+macro_rules! split {
+    ($chunk:ident, $(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
         $(#[$doc])*
         #[cfg(mes_split)]
         #[leptos::wasm_split::wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible)]
-        pub fn $name($($arg: $ty),*) -> Result<::leptos::prelude::AnyView, $crate::on_demand::NotLoaded> {
+        pub fn $name($($arg: $ty),*) -> Result<$ret, $crate::on_demand::NotLoaded> {
             Ok($body)
         }
         $(#[$doc])*
         #[cfg(not(mes_split))]
-        pub async fn $name($($arg: $ty),*) -> Result<::leptos::prelude::AnyView, $crate::on_demand::NotLoaded> {
+        pub async fn $name($($arg: $ty),*) -> Result<$ret, $crate::on_demand::NotLoaded> {
             Ok($body)
         }
     };
 }
 
-pub(crate) use part;
+/// `part!(chunk, fn name(args) { view })`: an async function that loads `chunk` (release
+/// build) and then returns the view the body makes.
+macro_rules! part {
+    ($chunk:ident, $(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $crate::on_demand::split!($chunk, $(#[$doc])* pub fn $name($($arg: $ty),*) -> ::leptos::prelude::AnyView $body);
+    };
+}
+
+pub(crate) use {part, split};
 
 /// Shows the part `load` makes: "Loading …" until its code is in, then the part; if its file
 /// could not be fetched, says so and tries again (by itself after a pause, or on the button).

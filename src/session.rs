@@ -144,6 +144,20 @@ pub type Session = UserSession<BrowserTransport>;
 /// keeps coming back expired stops at a Sign in button instead of looping through the authority.
 pub const SILENT_SIGN_IN_INTERVAL: u64 = 60;
 
+/// The station a sign-out's end-session step carried back as `state`, if it is a station name
+/// as an address writes it (config.json's list is checked by the signed-in page).
+fn returned_station() -> Option<String> {
+    let query = nav::query();
+    let state = form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+        .find(|(k, _)| k == "state")?
+        .1;
+    let plain = (1..=64).contains(&state.len())
+        && state
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    plain.then(|| state.into_owned())
+}
+
 /// The portal's shared state, provided as context.
 #[derive(Clone, Copy)]
 pub struct Portal {
@@ -376,6 +390,13 @@ impl Portal {
             // A popup needs a click; the person presses "Sign in" (AIM's session skips the form).
             self.signed_out(ready, None);
         } else if *route == Route::SignedOut {
+            // Back from the authority's end-session step: a station's sign-out sent its name as
+            // `state` (the only value the step carries back); the station's address again.
+            if let Some(name) = returned_station() {
+                nav::replace(&format!("/signed-out?station={name}"));
+            }
+            // Whoever signs in next at this page meets the authority's form.
+            self.signed_out_here.set(true);
             self.signed_out(ready, Some(w(Word::SignedOut).into()));
         } else {
             // Reload or new tab: the authority's own session signs the person in without a form
@@ -475,7 +496,7 @@ impl Portal {
     fn redirect_to_authority(&self, ready: &Arc<Ready>, prompt: Option<Prompt>) {
         let here = browser::current_path();
         let return_path = match Route::parse(&here) {
-            Route::Callback | Route::SignedOut => "/".to_owned(),
+            Route::Callback | Route::SignedOut => nav::with_station("/"),
             _ => here,
         };
         let outcome = SignInClient::new(&ready.config.client)
@@ -607,7 +628,10 @@ impl Portal {
                 &state.config().client,
                 tokens.id_token.as_ref(),
             ) {
-                Some(form) => {
+                Some(mut form) => {
+                    if let Some(name) = nav::station() {
+                        form.fields.push(("state", name));
+                    }
                     if let Err(why) = browser::leave_for_end_session(&form) {
                         let why = why.to_string();
                         self.signed_out(ready, Some(fill(Word::EndSessionFailed, &[("why", &why)])));

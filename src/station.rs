@@ -25,6 +25,8 @@ const TELL_EVERY: f64 = 5_000.0;
 /// Watches for activity and signs out after the station's limit; shows the countdown.
 #[component]
 pub fn IdleWatch(settings: StationSettings, portal: Portal) -> impl IntoView {
+    let minutes = (settings.idle_seconds / 60).max(1);
+    let settings = StoredValue::new(settings);
     let last = StoredValue::new(js_sys::Date::now());
     let told = StoredValue::new(0.0_f64);
     let left = RwSignal::new(None::<i64>);
@@ -41,7 +43,7 @@ pub fn IdleWatch(settings: StationSettings, portal: Portal) -> impl IntoView {
         }
     });
     let check = move || {
-        let (seconds, warn) = settings.countdown(js_sys::Date::now() - last.get_value());
+        let (seconds, warn) = settings.with_value(|s| s.countdown(js_sys::Date::now() - last.get_value()));
         if seconds <= 0 {
             left.set(None);
             portal.sign_out();
@@ -86,7 +88,7 @@ pub fn IdleWatch(settings: StationSettings, portal: Portal) -> impl IntoView {
         active.with_value(|a| a());
         left.set(None);
     });
-    view! { <Countdown left=left minutes=(settings.idle_seconds / 60).max(1) keep=keep /> }
+    view! { <Countdown left=left minutes=minutes keep=keep /> }
 }
 
 /// The countdown dialog while `left` holds the seconds left: made once per countdown (only its

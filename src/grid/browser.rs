@@ -6,11 +6,21 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-/// Offers `text` as a file download (a Blob URL clicked through a temporary link).
+/// Offers `text` as a CSV file download.
 pub(crate) fn download(file: &str, text: &str) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    offer(
+        file,
+        &wasm_bindgen::JsValue::from_str(text),
+        "text/csv;charset=utf-8",
+    )
+}
+
+/// Offers `content` (a string or bytes) of type `mime` as a file download (a Blob URL clicked
+/// through a temporary link).
+pub(super) fn offer(file: &str, content: &wasm_bindgen::JsValue, mime: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(content);
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv;charset=utf-8");
+    options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| "no Blob")?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "no object URL")?;
     let document = web_sys::window()

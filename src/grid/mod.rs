@@ -22,6 +22,7 @@ mod print;
 mod question;
 mod rows_grid;
 mod totals;
+mod xlsx;
 
 pub use failure::FailureView;
 pub use rows_grid::{GridLinks, RowsGrid, RowsGridProps};
@@ -145,7 +146,7 @@ pub fn LookupGrid(
     } else {
         answers.unwrap_or_default()
     };
-    let draft = RwSignal::new(first.clone());
+    let draft = RwSignal::new(asked::with_defaults(&lookup, first.clone()));
     let fetch = Fetch::new(lookup.clone(), first);
     let problems = fetch.problems;
     fetch.run();
@@ -208,6 +209,7 @@ fn Answer(
                     on_select,
                     on_select_rows,
                     export_name: Some(lookup.name.clone()),
+                    time_zone: plant_zone(&lookup),
                     sync_url,
                     links: links.clone(),
                     on_pick,
@@ -217,6 +219,12 @@ fn Answer(
             {sync_url.then(|| view! { <detail::RowDetail lookup=lookup data=data row=shown links=links /> })}
         </div>
     }
+}
+
+/// The time zone of the lookup's Web API, as config.json names it.
+fn plant_zone(lookup: &LookupDefinition) -> Option<String> {
+    let config = use_portal().phase.with_untracked(crate::session::Phase::config)?;
+    config.web_api(&lookup.web_api)?.time_zone.clone()
 }
 
 /// config.json's links for this grid, and what following one does: the portal's page opens the

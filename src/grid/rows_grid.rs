@@ -49,9 +49,12 @@ pub fn RowsGrid(
     /// Receives the selected rows (every shown column) on every change.
     #[prop(optional)]
     on_select_rows: Option<Callback<Vec<SelectedRow>>>,
-    /// Name of the exported CSV file, without `.csv`.
+    /// Name of the exported CSV and Excel files, without `.csv` or `.xlsx`.
     #[prop(optional, into)]
     export_name: Option<String>,
+    /// The plant's time zone (the Web API's): the Excel file's times are on its clock.
+    #[prop(optional)]
+    time_zone: Option<String>,
     /// Mirror sort, filters, hidden columns and selection in the query string (`sort`, `q`,
     /// `f.<column>`, `hide`, `sel`: a reload or a sign-in comes back to it); off when embedded.
     #[prop(optional)]
@@ -74,21 +77,13 @@ pub fn RowsGrid(
     g.follow_finds(find);
     let columns = data.with_untracked(|d| d.columns.clone());
     let column_count = g.column_count;
-    let status = move || {
-        status_line(
-            g.shown_rows_tracked(),
-            g.data.with(GridData::len),
-            g.data.with(arrived),
-            g.selected.with(|s| s.len()),
-        )
-    };
     let no_rows = move || g.data.with(|d| d.is_complete() && d.is_empty());
     let aria_multi = (mode == SelectionMode::Multi).then_some("true");
     let name = export_name.unwrap_or_else(|| "lookup".into());
     let (hidden, viewport, table) = (g.hidden, g.viewport, g.table);
     view! {
-        {g.tools(columns.clone(), name, sync_url)}
-        <p class="grid-status" role="status" aria-live="polite">{status}<span class="grid-notice">{move || g.notice.get()}</span></p>
+        {g.tools(columns.clone(), (name, time_zone), sync_url)}
+        <p class="grid-status" role="status" aria-live="polite">{move || g.status()}<span class="grid-notice">{move || g.notice.get()}</span></p>
         {move || no_rows().then(|| view! { <div class="state" role="status"><h2>{w(GridWord::NoRows)}</h2><p>{w(GridWord::NoRowsText)}</p></div> })}
         // Overflow and a height limit are set here too, so the grid scrolls (and stays bounded)
         // inside pages that do not load portal.css.
@@ -148,6 +143,8 @@ pub(super) struct Grid {
     pub(super) notice: RwSignal<String>,
     /// The print sheet is open.
     pub(super) printing: RwSignal<bool>,
+    /// An Excel file is being made.
+    pub(super) exporting: RwSignal<bool>,
     scroll_top: RwSignal<f64>,
     pub(super) viewport_height: RwSignal<f64>,
     viewport: NodeRef<Div>,
@@ -189,6 +186,7 @@ impl Grid {
             in_header: RwSignal::new(false),
             notice: RwSignal::new(String::new()),
             printing: RwSignal::new(false),
+            exporting: RwSignal::new(false),
             scroll_top: RwSignal::new(0.0),
             viewport_height: RwSignal::new(600.0),
             viewport: NodeRef::new(),
@@ -198,12 +196,19 @@ impl Grid {
         }
     }
 
-    /// The tools above the grid: the quick filter, the column menu, copy, CSV export (as
-    /// `name`.csv) and, on the portal's page (`page`), Print — the sheet titled `name`, opened
-    /// by the button or by the browser's own print command.
-    fn tools(self, columns: Vec<Column>, name: String, page: bool) -> impl IntoView {
+    /// The tools above the grid: the quick filter, the column menu, copy, CSV and Excel export
+    /// (as `name`.csv and `name`.xlsx, times on the clock of `zone`) and, on the portal's page
+    /// (`page`), Print — the sheet titled `name`, opened by the button or by the browser's own
+    /// print command.
+    fn tools(
+        self,
+        columns: Vec<Column>,
+        (name, zone): (String, Option<String>),
+        page: bool,
+    ) -> impl IntoView {
         let filter = self.filter;
         let file = format!("{name}.csv");
+        let xlsx = (name.clone(), zone);
         let printing = self.printing;
         if page {
             let before = window_event_listener_untyped("beforeprint", move |_| printing.set(true));
@@ -227,6 +232,8 @@ impl Grid {
                 <button class="secondary copy-cell" on:click=move |_| self.copy_active() title=w(GridWord::CopyCellHint)>{w(GridWord::CopyCell)}</button>
                 <button class="secondary copy-rows" on:click=move |_| self.copy_rows() title=w(GridWord::CopyRowsHint)>{w(GridWord::CopyRows)}</button>
                 <button class="secondary export" on:click=move |_| self.export_csv(&file) title=w(GridWord::ExportCsvHint)>{w(GridWord::ExportCsv)}</button>
+                <button class="secondary export-xlsx" on:click=move |_| self.export_xlsx(xlsx.0.clone(), xlsx.1.clone())
+                    aria-busy=move || self.exporting.get().then_some("true") title=w(GridWord::ExportXlsxHint)>{w(GridWord::ExportXlsx)}</button>
                 {print}
             </div>
         }
@@ -331,6 +338,18 @@ impl Grid {
     /// How many rows are shown (filtered), untracked.
     pub(super) fn shown_rows(self) -> usize {
         self.order.with_untracked(|o| o.len())
+    }
+
+    /// The status line: rows shown, arrived, selected (tracked).
+    fn status(self) -> String {
+        let selected = self.selected.with(|s| s.len());
+        let arrived = self.data.with(arrived);
+        status_line(
+            self.shown_rows_tracked(),
+            self.data.with(GridData::len),
+            arrived,
+            selected,
+        )
     }
 
     fn shown_rows_tracked(self) -> usize {

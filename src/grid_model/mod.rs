@@ -8,6 +8,7 @@ pub mod links;
 pub mod question;
 pub mod state;
 pub mod totals;
+pub mod xlsx;
 
 pub use interaction::{BUFFER_ROWS, ROW_HEIGHT};
 pub use state::GridState;

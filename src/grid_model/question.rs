@@ -19,6 +19,20 @@ pub fn from_query(query: &str) -> Answers {
         .collect()
 }
 
+/// What the form shows at first: `answers`, and each parameter they leave out with its default
+/// (as the person would type it), so the fields say what the grid was asked — a station's
+/// entity, the last 24 hours — rather than standing empty.
+pub fn with_defaults(lookup: &LookupDefinition, mut answers: Answers) -> Answers {
+    for param in &lookup.parameters {
+        if let Some(default) = &param.default {
+            answers
+                .entry(param.name.clone())
+                .or_insert_with(|| default.clone());
+        }
+    }
+    answers
+}
+
 /// `existing` with `answers` in place of its question. The selection goes (it named rows of
 /// the last answer); sort, filters and hidden columns stay.
 pub fn to_query(existing: &str, answers: &Answers) -> String {
@@ -111,6 +125,24 @@ mod tests {
             from_query("q=x&p.lastNhrs=8&p.=&f.a=1")["lastNhrs"],
             "8",
             "the grid's own parameters are not the question"
+        );
+    }
+
+    #[test]
+    fn the_form_shows_defaults_where_the_address_gives_nothing() {
+        let mut lookup = lookup();
+        lookup.parameters[0].default = Some("ITM-1".into());
+        assert_eq!(with_defaults(&lookup, Answers::new())["item_id"], "ITM-1");
+        let given = Answers::from([("item_id".to_owned(), "ITM-2".to_owned())]);
+        assert_eq!(
+            with_defaults(&lookup, given)["item_id"],
+            "ITM-2",
+            "the address's value stays"
+        );
+        assert_eq!(
+            with_defaults(&lookup, Answers::new()).len(),
+            1,
+            "no default, no value"
         );
     }
 

@@ -11,7 +11,7 @@ pub use web_apis::WebApis;
 use crate::on_demand::on_demand;
 use crate::route::Route;
 use crate::session::{Phase, Problem, Ready, SignedInState, use_portal};
-use crate::words::{RareWord, Word, around, fill, w};
+use crate::words::{FloorWord, RareWord, Word, around, fill, w};
 use leptos::prelude::*;
 use mes_client::{
     ConfigIssue, DiscoveryError, Prompt, SessionHealth, SignInError, SignInFailure, now_seconds,
@@ -167,13 +167,14 @@ fn SessionBar(session: Arc<SignedInState>) -> impl IntoView {
 
 /// The signed-in page's tools for the shop floor, from config.json: scanning (a code opens its
 /// lookup at the row; `scanned` says what a code of no known kind was) and station mode (its
-/// settings returned for the countdown). Both sections are read here, not at start (their
-/// readers are not in the first load): their problems join `warnings`, and that tool stays off.
+/// settings returned for the countdown, with the station the address names, if config.json
+/// lists it). Both sections are read here, not at start (their readers are not in the first
+/// load): their problems join `warnings`, and that tool stays off.
 fn shop_floor(
     config: &mes_client::PortalConfig,
     scanned: RwSignal<String>,
     warnings: &mut Vec<mes_client::ConfigIssue>,
-) -> Option<mes_client::StationSettings> {
+) -> Option<(mes_client::StationSettings, Option<mes_client::Station>)> {
     let portal = use_portal();
     match config.scan() {
         Ok(Some(scan)) => {
@@ -185,9 +186,33 @@ fn shop_floor(
         Ok(None) => {}
         Err(issues) => warnings.extend(issues),
     }
-    config.station().unwrap_or_else(|issues| {
+    let settings = config.station().unwrap_or_else(|issues| {
         warnings.extend(issues);
         None
+    });
+    let named = crate::nav::station();
+    let station = named
+        .as_deref()
+        .and_then(|name| settings.as_ref()?.station(name).cloned());
+    if let (Some(name), None) = (&named, &station) {
+        warnings.push(mes_client::ConfigIssue {
+            field: "station.stations".into(),
+            message: fill(FloorWord::StationUnknown, &[("station", name)]),
+        });
+    }
+    settings.map(|s| (s, station))
+}
+
+/// The station's name and its "Next user" button in the top bar: the ordinary sign-out, which
+/// keeps the station's address for the next person.
+fn station_bar(station: Option<mes_client::Station>) -> impl IntoView {
+    let portal = use_portal();
+    station.map(|s| {
+        view! {
+            <span class="station-name" id="station-name">{fill(FloorWord::StationIs, &[("station", s.title())])}</span>
+            <button class="next-user" id="next-user" title=w(FloorWord::NextUserHint)
+                on:click=move |_| portal.sign_out()>{w(FloorWord::NextUser)}</button>
+        }
     })
 }
 
@@ -195,28 +220,29 @@ fn shop_floor(
 #[component]
 pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
     let portal = use_portal();
-    let lookups = session.config().lookups.clone();
+    let scanned = RwSignal::new(String::new());
+    let mut warnings = portal.warnings.get_untracked();
+    let floor = shop_floor(session.config(), scanned, &mut warnings);
+    let (station, at) = floor.map_or((None, None), |(settings, at)| (Some(settings), at));
+    let mut lookups = session.config().lookups.clone();
+    at.iter().for_each(|at| at.preset(&mut lookups));
     let nav_lookups = lookups.clone();
     let genealogy = session.config().genealogy.clone();
     let page_genealogy = genealogy.clone();
     let current = move || portal.route.with(Route::lookup);
-    let warnings = portal.warnings.get_untracked();
     // On a narrow screen the navigation folds behind a menu button (portal.css), so the page
     // gets the screen; choosing a page folds it again.
     let menu_open = RwSignal::new(false);
-    let scanned = RwSignal::new(String::new());
     Effect::new(move |_| {
         portal.route.track();
         menu_open.set(false);
         scanned.set(String::new());
     });
-    let mut warnings = warnings;
-    let station = shop_floor(session.config(), scanned, &mut warnings);
     view! {
         <header class="topbar">
             <button class="secondary menu" aria-controls="portal-nav" aria-expanded=move || menu_open.get().to_string()
                 on:click=move |_| menu_open.update(|o| *o = !*o)>{w(Word::Menu)}</button>
-            <span class="brand">{w(Word::PortalName)}</span><SessionBar session=session.clone() />
+            <span class="brand">{w(Word::PortalName)}</span>{station_bar(at.clone())}<SessionBar session=session.clone() />
         </header>
         <div class="layout">
             <nav class="lookups" id="portal-nav" aria-label=w(Word::Lookups) class:open=move || menu_open.get()>

@@ -252,6 +252,16 @@ async fn paste(client: &Client) -> Result<String> {
     Ok(pasted)
 }
 
+/// Signs alice in and shows the Items whose text holds "vanilla"; returns the grid's headers.
+async fn vanilla_items(client: &Client, stack: &devstack::Stack) -> Result<Vec<String>> {
+    sign_in(client, stack, "PLANT\\alice", "alice-demo").await?;
+    e2e::grid::wait_for_rows(client).await?;
+    e2e::portal::open_lookup(client, 1, "Items").await?;
+    e2e::grid::filter(client, "vanilla").await?;
+    wait_for_text(client, STATUS, &["match"]).await?;
+    Ok(first_row_and_headers(client).await?.1)
+}
+
 /// Rows out of the grid as a spreadsheet takes them: Copy rows (no selection: every row the
 /// filter shows) pastes as a table whose first line is the grid's column labels and whose rows
 /// are the CSV export's, cell for cell (the MES's text, not the grid's local formats); with a
@@ -263,12 +273,7 @@ async fn copied_rows_paste_as_a_table_under_the_grids_headers() {
     let _ = std::fs::remove_dir_all(downloads());
     let stack = stack("e2e-copy-rows").await;
     with_browser(|client| async move {
-        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
-        e2e::grid::wait_for_rows(&client).await?;
-        e2e::portal::open_lookup(&client, 1, "Items").await?;
-        e2e::grid::filter(&client, "vanilla").await?;
-        wait_for_text(&client, STATUS, &["match"]).await?;
-        let (_, headers) = first_row_and_headers(&client).await?;
+        let headers = vanilla_items(&client, &stack).await?;
 
         click(&client, "button.copy-rows").await?;
         wait_for_text(&client, ".grid-notice", &["rows with their headers"]).await?;
@@ -811,6 +816,218 @@ async fn an_embedded_grid_fits_a_narrow_host() {
             }
         }
         assert_accessible(&client, "an embedded grid in a narrow host").await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// An Excel serial date (days since 1899-12-30, the time as a fraction) as ISO 8601 text to
+/// the second, as the MES writes a wall-clock time.
+fn excel_serial_text(serial: f64) -> String {
+    let seconds = (serial * 86_400.0).round() as i64 - 25_569 * 86_400;
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let z = days + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let (day, month) = (
+        doy - (153 * mp + 2) / 5 + 1,
+        if mp < 10 { mp + 3 } else { mp - 9 },
+    );
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// One sheet's XML out of an .xlsx file.
+fn sheet_xml(bytes: &[u8], sheet: usize) -> Result<String> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
+    let mut xml = String::new();
+    zip.by_name(&format!("xl/worksheets/sheet{sheet}.xml"))?
+        .read_to_string(&mut xml)?;
+    Ok(xml)
+}
+
+/// Export Excel gives a workbook a spreadsheet reads as typed cells: the grid's headers (frozen,
+/// with an autofilter over the rows), the rows the CSV holds in the same order, numbers as
+/// numbers, times as dates — the MES's UTC times on the plant's clock (the Web API's zone,
+/// +01:00), equal to the MES's own local times — and a second sheet saying what the rows are.
+#[tokio::test]
+async fn the_excel_export_opens_with_typed_cells_on_the_plants_clock() {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let _ = std::fs::remove_dir_all(downloads());
+    let stack = stack("e2e-xlsx").await;
+    with_browser(|client| async move {
+        let headers = vanilla_items(&client, &stack).await?;
+        click(&client, "button.export").await?;
+        let csv = downloads().join("Items.csv");
+        wait_until("the CSV is downloaded", || async {
+            Ok(std::fs::metadata(&csv).is_ok_and(|m| m.len() > 0))
+        })
+        .await?;
+        let exported = e2e::delimited(&std::fs::read_to_string(&csv)?, ',');
+
+        click(&client, "button.export-xlsx").await?;
+        wait_for_text(&client, ".grid-notice", &["Excel file of"]).await?;
+        let file = downloads().join("Items.xlsx");
+        wait_until("the Excel file is downloaded", || async {
+            Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > 0))
+        })
+        .await?;
+        let bytes = std::fs::read(&file)?;
+        let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.clone()))?;
+        let names = book.sheet_names();
+        if names != ["Items", "About these rows"] {
+            bail!("the workbook's sheets are the rows and what they are: {names:?}");
+        }
+        let sheet = book.worksheet_range_at(0).expect("a first sheet")?;
+        let rows: Vec<&[Data]> = sheet.rows().collect();
+        let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
+        if header != headers || rows.len() != exported.len() {
+            bail!(
+                "the sheet is the grid's headers {headers:?} over {} rows: {header:?}, {} rows",
+                exported.len() - 1,
+                rows.len() - 1
+            );
+        }
+        let column = |name: &str| {
+            exported[0]
+                .iter()
+                .position(|c| c == name)
+                .expect("exported column")
+        };
+        let (id, cost, utc, local) = (
+            column("item_id"),
+            column("unit_cost"),
+            column("last_edit_at_utc"),
+            column("last_edit_at_local"),
+        );
+        for (row, csv_row) in rows[1..].iter().zip(&exported[1..]) {
+            let typed = match (&row[id], &row[cost], &row[utc], &row[local]) {
+                (Data::String(i), Data::Float(c), Data::DateTime(u), Data::DateTime(l)) => {
+                    *i == csv_row[id]
+                        && Some(*c) == csv_row[cost].parse().ok()
+                        && excel_serial_text(u.as_f64()) == csv_row[local]
+                        && excel_serial_text(l.as_f64()) == csv_row[local]
+                }
+                _ => false,
+            };
+            if !typed {
+                bail!(
+                    "a row's cells are text, a number and dates on the plant's clock ({csv_row:?}): {row:?}"
+                );
+            }
+        }
+        let xml = sheet_xml(&bytes, 1)?;
+        let filter = format!(
+            "<autoFilter ref=\"A1:{}{}\"",
+            char::from(b'A' + headers.len() as u8 - 1),
+            rows.len()
+        );
+        if !xml.contains("state=\"frozen\"") || !xml.contains(&filter) {
+            bail!(
+                "the header row is frozen and filters the rows ({filter}): {}",
+                &xml[..xml.len().min(1500)]
+            );
+        }
+        let about = book.worksheet_range_at(1).expect("a second sheet")?;
+        let said: Vec<String> = about.rows().map(|r| r[0].to_string()).collect();
+        let total = format!("{} rows", rows.len() - 1);
+        if said.first().map(String::as_str) != Some("Items")
+            || !said.iter().any(|l| l.starts_with("exported "))
+            || !said.contains(&total)
+        {
+            bail!("the second sheet names the lookup, when and {total}: {said:?}");
+        }
+        assert_accessible(&client, "the grid after an Excel export").await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// Waits until the address is path `path` with `station=PACK-1` in its query.
+async fn at_the_station(client: &Client, path: &str) -> Result<()> {
+    wait_until(&format!("{path} at station PACK-1"), || async {
+        let at = client.current_url().await?;
+        Ok(at.path() == path && at.query_pairs().any(|(k, v)| k == "station" && v == "PACK-1"))
+    })
+    .await
+}
+
+/// A named station (config.json's `station.stations`, its bookmark `?station=PACK-1`): the
+/// header names it, the job queue opens asked for the station's entity, and the address keeps
+/// the station from page to page. "Next user" signs out as the idle limit does — the refresh
+/// token revoked, AIM's session ended — and comes back at the station's address; the next
+/// person meets AIM's form and then the same station, its queue filtered again.
+#[tokio::test]
+async fn next_user_signs_out_at_once_and_the_station_stays() {
+    let (ent, jobs) = {
+        let probe = stack("e2e-next-user-data").await;
+        probe.mes.with_db(|db| {
+            db.query_row(
+                "SELECT CAST(e.ent_id AS TEXT), (SELECT COUNT(*) FROM job WHERE run_ent_id = e.ent_id) FROM entity e
+                 WHERE e.restricted = 0 AND EXISTS (SELECT 1 FROM job WHERE run_ent_id = e.ent_id) LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )
+        }).expect("an entity that runs jobs")
+    };
+    let patch = serde_json::json!({ "station": { "idle_seconds": 600, "stations": [
+        { "name": "PACK-1", "title": "Packaging Line 1", "parameters": { "ent_id": ent } } ] } });
+    let stack = stack_with("e2e-next-user", |o| o.config_patch = Some(patch)).await;
+    with_browser(|client| async move {
+        let queue = |client: Client| {
+            let (ent, jobs) = (ent.clone(), jobs);
+            async move {
+                e2e::portal::open_lookup(&client, 6, "Job queue").await?;
+                let said = format!("{} rows", mes_portal::words::count(usize::try_from(jobs)?));
+                wait_until(&format!("the queue of the station's entity: {said}"), || async {
+                    Ok(e2e::grid::status(&client).await? == said)
+                })
+                .await?;
+                let asked = client
+                    .execute("return document.querySelector('#ask-ent_id').value", vec![])
+                    .await?;
+                if asked != ent.as_str() {
+                    bail!("the question is asked for the station's entity {ent}: {asked}");
+                }
+                at_the_station(&client, "/lookups/6").await
+            }
+        };
+        client
+            .goto(&format!("{}/?station=PACK-1", stack.portal_origin))
+            .await?;
+        click(&client, SIGN_IN).await?;
+        aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
+        wait_for_text(&client, "#station-name", &["Packaging Line 1"]).await?;
+        queue(client.clone()).await?;
+        assert_accessible(&client, "a named station").await?;
+        screenshot(&client, "station-next-user").await?;
+
+        click(&client, "#next-user").await?;
+        wait_for_text(&client, "#notice", &["signed out"]).await?;
+        at_the_station(&client, "/signed-out").await?;
+        let revoked = stack
+            .aim
+            .counters
+            .revocations
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if revoked != 1 {
+            bail!("Next user revokes the refresh token at AIM ({revoked} revocations)");
+        }
+        assert_no_token_stored(&client, &stack).await?;
+        click(&client, SIGN_IN).await?;
+        wait_for(&client, "input#username").await?;
+        aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
+        wait_for_text(&client, "#station-name", &["Packaging Line 1"]).await?;
+        at_the_station(&client, "/").await?;
+        queue(client.clone()).await?;
         Ok(())
     })
     .await;

@@ -313,7 +313,10 @@ struct StationSection {
 
 /// config.json's `station`: a shared terminal signs its person out after `idle_seconds` without
 /// use, warning `warning_seconds` before with a countdown and an "I'm still here" button.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// `stations` names the terminals: one opened at `?station=NAME` keeps that name in its
+/// address through every sign-out and sign-in ("Next user"), and its lookups are asked for
+/// its line or entity.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StationSettings {
     /// Seconds without a key, a tap, a click or a scroll in any of the portal's tabs before the
@@ -323,6 +326,25 @@ pub struct StationSettings {
     /// How long before the sign-out the countdown shows (default 60).
     #[serde(default = "default_warning")]
     pub warning_seconds: u32,
+    /// The named terminals.
+    #[serde(default)]
+    pub stations: Vec<Station>,
+}
+
+/// A named terminal: `?station=NAME` in its address (its bookmark or kiosk start page).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Station {
+    /// As the address names it (letters, digits, `-`, `_`, `.`; case-insensitive).
+    pub name: String,
+    /// What the header calls it ("Packaging Line 1"); the name if absent.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Question parameters this terminal asks with (`{"ent_id": "33"}`): each lookup with a
+    /// parameter of that name has it as its default, so its grid opens filtered to the
+    /// station's line or entity (the person may still change it).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
 }
 
 impl StationSettings {
@@ -332,6 +354,40 @@ impl StationSettings {
         let left = i64::from(self.idle_seconds) - (idle_ms / 1000.0) as i64;
         (left, left <= i64::from(self.warning_seconds))
     }
+
+    /// The station of that name (case-insensitive).
+    pub fn station(&self, name: &str) -> Option<&Station> {
+        self.stations.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+}
+
+impl Station {
+    /// What the header calls it.
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.name)
+    }
+
+    /// `lookups` as this station asks them: a parameter named as one of the station's
+    /// (case-insensitive) has the station's value as its default.
+    pub fn preset(&self, lookups: &mut [LookupDefinition]) {
+        for parameter in lookups.iter_mut().flat_map(|l| l.parameters.iter_mut()) {
+            if let Some((_, value)) = self
+                .parameters
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&parameter.name))
+            {
+                parameter.default = Some(value.clone());
+            }
+        }
+    }
+}
+
+/// A station's name as an address may carry it: 1 to 64 of letters, digits, `-`, `_`, `.`.
+fn is_station_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn default_idle() -> u32 {
@@ -486,6 +542,33 @@ impl PortalConfig {
             return Ok(None);
         };
         let mut report = ConfigReport::default();
+        for (i, station) in settings.stations.iter().enumerate() {
+            let field = format!("station.stations[{i}]");
+            if !is_station_name(&station.name) {
+                report.error(
+                    &format!("{field}.name"),
+                    "must be 1 to 64 letters, digits, '-', '_' or '.'",
+                );
+            } else if settings.stations[..i]
+                .iter()
+                .any(|s| s.name.eq_ignore_ascii_case(&station.name))
+            {
+                report.error(&format!("{field}.name"), "names another station too");
+            }
+            for name in station.parameters.keys() {
+                let asked = self
+                    .lookups
+                    .iter()
+                    .flat_map(|l| &l.parameters)
+                    .any(|p| p.name.eq_ignore_ascii_case(name));
+                if !asked {
+                    report.error(
+                        &format!("{field}.parameters.{name}"),
+                        "is a parameter of no lookup",
+                    );
+                }
+            }
+        }
         if !(5..=86_400).contains(&settings.idle_seconds) {
             report.error("station.idle_seconds", "must be 5 to 86400");
         } else if settings.warning_seconds == 0 || settings.warning_seconds >= settings.idle_seconds {
@@ -984,7 +1067,8 @@ mod tests {
             config.station(),
             Ok(Some(StationSettings {
                 idle_seconds: 300,
-                warning_seconds: 60
+                warning_seconds: 60,
+                stations: vec![],
             }))
         );
         let s = config.station().expect("valid").expect("on");
@@ -1004,10 +1088,46 @@ mod tests {
             ),
             (r#"{"idle_seconds":2}"#, "station.idle_seconds"),
             (r#"{"idle_minutes":5}"#, "station"),
+            (r#"{"stations":[{"name":"line 1"}]}"#, "station.stations[0].name"),
+            (
+                r#"{"stations":[{"name":"L1"},{"name":"l1"}]}"#,
+                "station.stations[1].name",
+            ),
+            (
+                r#"{"stations":[{"name":"L1","parameters":{"line":"3"}}]}"#,
+                "station.stations[0].parameters.line",
+            ),
         ] {
             let report = PortalConfig::from_json(&with(station), Runtime::Native).expect_err(station);
             assert_eq!(report.errors[0].field, field, "{station}");
         }
+    }
+
+    /// A named station is found by its address's name in any case, and sets the default of each
+    /// lookup parameter it names, in any case, leaving the others.
+    #[test]
+    fn a_station_presets_the_parameters_it_names() {
+        let settings: StationSettings = serde_json::from_str(
+            r#"{"stations":[{"name":"PACK-1","title":"Packaging Line 1","parameters":{"ENT_ID":"33"}},{"name":"mix"}]}"#,
+        )
+        .expect("settings");
+        let station = settings.station("pack-1").expect("found in any case");
+        assert_eq!(
+            (station.title(), settings.station("mix").map(Station::title)),
+            ("Packaging Line 1", Some("mix"))
+        );
+        assert!(settings.station("PACK-2").is_none());
+        let mut lookups: Vec<LookupDefinition> = serde_json::from_str(
+            r#"[{"name":"Job queue","web_api":"MES","endpoint":"v3/job","parameters":[{"name":"ent_id","default":"1"},{"name":"wo_id"}]}]"#,
+        )
+        .expect("lookups");
+        station.preset(&mut lookups);
+        let defaults: Vec<_> = lookups[0]
+            .parameters
+            .iter()
+            .map(|p| p.default.as_deref())
+            .collect();
+        assert_eq!(defaults, [Some("33"), None]);
     }
 
     /// Review E9: a site of `embed_origins` given limits may show only those lookups, in those

@@ -126,8 +126,8 @@ pub use absolute_url::AbsoluteUrl;
 pub use config::{
     AuthenticationMode, ClientId, ClientSettings, ConfigIssue, ConfigReport, DEFAULT_CLOCK_SKEW,
     EndSessionMethod, LinkDefinition, LookupDefinition, PortalConfig, RecordDefinition, Runtime,
-    SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError, ServiceConfig, StationSettings, WebApiDefinition,
-    get_text, is_language_tag,
+    SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError, ServiceConfig, Station, StationSettings,
+    WebApiDefinition, get_text, is_language_tag,
 };
 pub use discovery::{
     Authority, DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover,
