@@ -8,8 +8,10 @@ use leptos::prelude::*;
 use mes_client::{
     Authority, BrowserTransport, CallbackParams, ConfigIssue, DiscoveryError, LookupDefinition, MesError,
     PortalConfig, Prompt, RowsTarget, Runtime, SignInClient, SignInFailure, SignedIn, UserSession,
-    authority_reachable, browser, end_session_request, now_seconds, revoke_refresh_token,
+    authority_reachable, browser, check_callback, end_session_request, now_seconds, revoke_refresh_token,
 };
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// Largest lookup answer accepted: 100,000 rows of 10 columns is about 15 MB of JSON.
@@ -157,6 +159,32 @@ fn returned_station() -> Option<String> {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     plain.then(|| state.into_owned())
 }
+
+/// What the code exchange leaves: the authority (its keys may have been fetched again) and the
+/// tokens, or why not.
+pub type Exchanged = (Authority, Result<SignedIn, SignInFailure>);
+
+crate::on_demand::split!(
+    signin,
+    /// The code exchange and the ID token's checks — the token request, the signature (by the
+    /// browser's WebCrypto), the claims — in a part of their own: only a page back from the
+    /// authority needs them, not the sign-in page every plant loads first.
+    pub fn exchange(
+        config: Arc<PortalConfig>,
+        authority: Authority,
+        params: CallbackParams,
+        pending: Option<mes_client::PendingSignIn>,
+    ) -> Pin<Box<dyn Future<Output = Exchanged>>> {
+        Box::pin(async move {
+            let mut authority = authority;
+            let result = SignInClient::new(&config.client)
+                .exchange_code(&mut authority, &params, pending.as_ref())
+                .request_async(&BrowserTransport::default())
+                .await;
+            (authority, result)
+        })
+    }
+);
 
 /// The portal's shared state, provided as context.
 #[derive(Clone, Copy)]
@@ -415,11 +443,28 @@ impl Portal {
         params: &CallbackParams,
         pending: Option<&mes_client::PendingSignIn>,
     ) -> (Arc<Ready>, Result<(), SignInFailure>) {
-        let transport = BrowserTransport::default();
-        let result = SignInClient::new(&config.client)
-            .exchange_code(&mut authority, params, pending)
-            .request_async(&transport)
-            .await;
+        // The answer is judged here first (state, issuer, the authority's error): a refusal —
+        // the silent try of every new visit without an AIM session — needs no exchange part.
+        let result = match check_callback(params, pending, &authority.metadata) {
+            Err(refused) => Err(SignInFailure::Callback(refused)),
+            Ok(_) => match exchange(
+                config.clone(),
+                authority.clone(),
+                params.clone(),
+                pending.cloned(),
+            )
+            .await
+            {
+                Ok(future) => {
+                    let (after, result) = future.await;
+                    authority = after;
+                    result
+                }
+                Err(crate::on_demand::NotLoaded) => {
+                    Err(SignInFailure::Browser(w(Word::SignInPartNotLoaded).into()))
+                }
+            },
+        };
         let ready = Arc::new(Ready {
             config,
             authority: Arc::new(authority),

@@ -99,6 +99,7 @@ words! {
         PartGenealogy = "part.genealogy": "the lot genealogy page",
         PartLoading = "part.loading": "Loading {part}…",
         PartNotLoaded = "part.not_loaded": "The portal could not load {part}",
+        SignInPartNotLoaded = "part.sign_in_not_loaded": "the part of the portal that finishes a sign-in could not be loaded (the network?); sign in again",
         PartNotLoadedText = "part.not_loaded_text": "Its file did not arrive from the portal's server (a network interruption, or the server is being updated). The rest of the portal keeps working.",
         // Grids in other pages.
         EmbedSignIn = "embed.sign_in": "Sign in to the MES to see this lookup. A sign-in window opens; it closes by itself.",
@@ -223,8 +224,13 @@ words! {
         LoadingRows = "grid.loading": "Loading rows…",
         FilterRows = "grid.filter_rows": "Filter rows",
         Columns = "grid.columns": "Columns",
+        ColumnsShown = "grid.columns_shown": "Shown",
+        ColumnsPinned = "grid.columns_pinned": "Pinned",
+        PinColumn = "grid.pin_column": "Keep {column} in view when scrolling sideways",
         CopyCell = "grid.copy_cell": "Copy cell",
         CopyCellHint = "grid.copy_cell_hint": "The highlighted cell (Ctrl+C in the grid)",
+        TallRows = "grid.tall_rows": "Larger rows",
+        TallRowsHint = "grid.tall_rows_hint": "Taller rows, easier to hit with a finger or a glove",
         CopyRows = "grid.copy_rows": "Copy rows",
         CopyRowsHint = "grid.copy_rows_hint": "The selected rows, or all rows that match the filter, with their headers (Ctrl+Shift+C): they paste into Excel as a table",
         RowsCopied = "grid.rows_copied": "Copied {rows} rows with their headers: paste them into a spreadsheet.",
@@ -322,13 +328,14 @@ words! {
 }
 
 words! {
-    /// Words of the shop floor's tools: scanning and station mode (loaded with the signed-in
-    /// shell and the embedded grids).
+    /// Words of the shop floor's tools: scanning, station mode and the session's hard end (loaded
+    /// with the signed-in shell and the embedded grids).
     pub enum FloorWord {
         ScanUnknown = "scan.unknown": "“{code}” was scanned, but it is not a kind of code this portal opens (config.json's scan names none for it).",
         IdleTitle = "station.idle_title": "Are you still there?",
         IdleText = "station.idle_text": "This station signs out after {minutes} min without use, so that the next person cannot work as you. Signing out in {seconds} s.",
         StillHere = "station.still_here": "I'm still here",
+        SessionEndsIn = "session.ends_in": "Your session ends in {minutes} min (the identity authority's limit): finish, then sign in again.",
         NextUser = "station.next_user": "Next user",
         NextUserHint = "station.next_user_hint": "Signs out now — at AIM too — and keeps this station ready for the next person",
         StationIs = "station.is": "Station {station}",

@@ -21,6 +21,8 @@ pub(super) fn HeaderCells(
     widths: RwSignal<Vec<Option<i32>>>,
     /// The grid's number, for the header ids (`g3-col-2`).
     grid: u32,
+    /// The column that stays in view scrolling sideways.
+    pinned: Memo<Option<usize>>,
 ) -> impl IntoView {
     let column_style =
         move |i: usize| widths.with(|w| w.get(i).copied().flatten().map(|px| format!("{px}px")));
@@ -50,6 +52,7 @@ pub(super) fn HeaderCells(
                 <th role="columnheader" scope="col" aria-sort=aria id=format!("g{grid}-col-{i}")
                     title=fill(GridWord::HeaderHint, &[("column", &key)])
                     class:hidden=move || hidden.with(|h| h.contains(&i))
+                    data-pinned=move || (pinned.get() == Some(i)).then_some("")
                     style:width=move || column_style(i) style:min-width=move || column_style(i) style:max-width=move || column_style(i)
                     on:click=move |ev: MouseEvent| sort.update(|s| *s = toggle_sort(s, i, ev.shift_key()))>
                     {label}<span class="sort" aria-hidden="true">{mark}</span>
@@ -88,6 +91,8 @@ pub(super) fn FilterCells(
     hidden: RwSignal<BTreeSet<usize>>,
     /// The grid's number, for the inputs' ids (`g3-filter-2`).
     grid: u32,
+    /// The column that stays in view scrolling sideways.
+    pinned: Memo<Option<usize>>,
 ) -> impl IntoView {
     columns
         .into_iter()
@@ -96,7 +101,7 @@ pub(super) fn FilterCells(
             let label = fill(GridWord::FilterColumn, &[("column", &column.label)]);
             let hint = w(if column.kind == ColumnKind::Number { GridWord::FilterNumberHint } else { GridWord::FilterTextHint });
             view! {
-                <th class:hidden=move || hidden.with(|h| h.contains(&i))>
+                <th class:hidden=move || hidden.with(|h| h.contains(&i)) data-pinned=move || (pinned.get() == Some(i)).then_some("")>
                     // Not a Tab stop of its own: the grid is one, and ↓ from a column's header
                     // comes here (↑, ↓, Enter and Escape go back; grid_model::interaction).
                     <input type="text" class="column-filter" size="4" aria-label=label placeholder=hint tabindex="-1"
@@ -109,18 +114,35 @@ pub(super) fn FilterCells(
         .collect_view()
 }
 
-/// The column menu: a checkbox per column that shows or hides it.
+/// The column menu: per column a checkbox that shows or hides it and a radio button that pins
+/// it (it stays in view scrolling sideways; unpinned, the first shown column does).
 #[component]
-pub(super) fn ColumnMenu(columns: Vec<Column>, hidden: RwSignal<BTreeSet<usize>>) -> impl IntoView {
+pub(super) fn ColumnMenu(
+    columns: Vec<Column>,
+    hidden: RwSignal<BTreeSet<usize>>,
+    pinned: RwSignal<Option<usize>>,
+    grid: u32,
+) -> impl IntoView {
+    let group = format!("g{grid}-pin");
     let items = columns
         .into_iter()
         .enumerate()
         .map(|(i, column)| {
+            let pin = fill(GridWord::PinColumn, &[("column", &column.label)]);
             view! {
-                <label><input type="checkbox" prop:checked=move || !hidden.with(|h| h.contains(&i))
-                    on:change=move |_| hidden.update(|h| if !h.remove(&i) { h.insert(i); }) />" "{column.label}</label>
+                <div class="column-choice">
+                    <label><input type="checkbox" prop:checked=move || !hidden.with(|h| h.contains(&i))
+                        on:change=move |_| hidden.update(|h| if !h.remove(&i) { h.insert(i); }) />" "{column.label}</label>
+                    <input type="radio" class="pin" name=group.clone() aria-label=pin.clone() title=pin
+                        prop:checked=move || pinned.get() == Some(i) on:change=move |_| pinned.set(Some(i)) />
+                </div>
             }
         })
         .collect_view();
-    view! { <details class="columns"><summary>{w(GridWord::Columns)}</summary><div class="column-menu">{items}</div></details> }
+    view! {
+        <details class="columns"><summary>{w(GridWord::Columns)}</summary><div class="column-menu">
+            <div class="column-choice legend" aria-hidden="true"><span>{w(GridWord::ColumnsShown)}</span><span>{w(GridWord::ColumnsPinned)}</span></div>
+            {items}
+        </div></details>
+    }
 }

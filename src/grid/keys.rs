@@ -30,7 +30,10 @@ impl Grid {
             header,
             current,
             rows: self.shown_rows(),
-            page: page_rows(self.viewport_height.get_untracked()),
+            page: page_rows(
+                self.viewport_height.get_untracked(),
+                self.density.get_untracked().row_height(),
+            ),
         };
         if let Some(action) = key_action(&ev.key(), &at) {
             ev.prevent_default();

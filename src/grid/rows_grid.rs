@@ -13,7 +13,7 @@ use super::header::{ColumnMenu, FilterCells, HeaderCells};
 use crate::grid_model::find::Find;
 use crate::grid_model::interaction::{Arrived, chosen_rows, pick, row_window, scroll_to_show, status_line};
 use crate::grid_model::links::{self, CellLink, Followed};
-use crate::grid_model::{Column, GridData, GridState, ROW_HEIGHT, SelectedRow, SortKey};
+use crate::grid_model::{Column, Density, GridData, GridState, SelectedRow, SortKey};
 use crate::nav::{query as current_query, replace_query};
 use crate::words::{GridWord, count, fill, w};
 use leptos::html::{Div, Table};
@@ -81,6 +81,7 @@ pub fn RowsGrid(
     let aria_multi = (mode == SelectionMode::Multi).then_some("true");
     let name = export_name.unwrap_or_else(|| "lookup".into());
     let (hidden, viewport, table) = (g.hidden, g.viewport, g.table);
+    let pinned = Memo::new(move |_| g.pinned_column());
     view! {
         {g.tools(columns.clone(), (name, time_zone), sync_url)}
         <p class="grid-status" role="status" aria-live="polite">{move || g.status()}<span class="grid-notice">{move || g.notice.get()}</span></p>
@@ -90,12 +91,13 @@ pub fn RowsGrid(
         <div class="grid-viewport" node_ref=viewport style:overflow="auto" style:max-height="min(70vh, 40rem)"
             on:scroll=move |_| g.on_scroll()>
             <table class="grid" role="grid" tabindex="0" node_ref=table aria-multiselectable=aria_multi
+                data-density=move || (g.density.get() == Density::Comfortable).then_some("comfortable")
                 aria-rowcount=move || g.shown_rows_tracked() + 1 aria-colcount=column_count
                 aria-activedescendant=move || g.active_id()
                 on:keydown=move |ev| g.on_key(ev)>
                 <thead>
-                    <tr role="row" aria-rowindex="1"><HeaderCells columns=columns.clone() sort=g.sort hidden=hidden widths=g.widths grid=g.grid /></tr>
-                    <tr class="filters"><FilterCells columns=columns filters=g.column_filters hidden=hidden grid=g.grid /></tr>
+                    <tr role="row" aria-rowindex="1"><HeaderCells columns=columns.clone() sort=g.sort hidden=hidden widths=g.widths grid=g.grid pinned=pinned /></tr>
+                    <tr class="filters"><FilterCells columns=columns filters=g.column_filters hidden=hidden grid=g.grid pinned=pinned /></tr>
                 </thead>
                 // A cell whose text is cut off shows all of it as a tooltip; one listener for
                 // every cell rather than a title copied into each.
@@ -145,6 +147,10 @@ pub(super) struct Grid {
     pub(super) printing: RwSignal<bool>,
     /// An Excel file is being made.
     pub(super) exporting: RwSignal<bool>,
+    /// How tall the rows are (the window and the scroll are computed in their height).
+    pub(super) density: RwSignal<Density>,
+    /// The column the person pinned; `None`: the first shown one.
+    pub(super) pinned: RwSignal<Option<usize>>,
     scroll_top: RwSignal<f64>,
     pub(super) viewport_height: RwSignal<f64>,
     viewport: NodeRef<Div>,
@@ -187,6 +193,8 @@ impl Grid {
             notice: RwSignal::new(String::new()),
             printing: RwSignal::new(false),
             exporting: RwSignal::new(false),
+            density: RwSignal::new(initial.density),
+            pinned: RwSignal::new(initial.pinned),
             scroll_top: RwSignal::new(0.0),
             viewport_height: RwSignal::new(600.0),
             viewport: NodeRef::new(),
@@ -228,7 +236,9 @@ impl Grid {
                 <input type="search" placeholder=w(GridWord::FilterRows) aria-label=w(GridWord::FilterRows)
                     prop:value=move || filter.get()
                     on:input=move |ev| filter.set(event_target_value(&ev)) />
-                <ColumnMenu columns=columns hidden=self.hidden />
+                <ColumnMenu columns=columns hidden=self.hidden pinned=self.pinned grid=self.grid />
+                <button class="secondary density" aria-pressed=move || (self.density.get() == Density::Comfortable).to_string()
+                    on:click=move |_| self.toggle_density() title=w(GridWord::TallRowsHint)>{w(GridWord::TallRows)}</button>
                 <button class="secondary copy-cell" on:click=move |_| self.copy_active() title=w(GridWord::CopyCellHint)>{w(GridWord::CopyCell)}</button>
                 <button class="secondary copy-rows" on:click=move |_| self.copy_rows() title=w(GridWord::CopyRowsHint)>{w(GridWord::CopyRows)}</button>
                 <button class="secondary export" on:click=move |_| self.export_csv(&file) title=w(GridWord::ExportCsvHint)>{w(GridWord::ExportCsv)}</button>
@@ -262,6 +272,8 @@ impl Grid {
                     selected: self.selected.get(),
                     column_filters: self.column_filters.get(),
                     hidden: self.hidden.get(),
+                    density: self.density.get(),
+                    pinned: self.pinned.get(),
                 };
                 let query = data.with(|d| d.is_complete().then(|| state.to_query(d, &current_query())));
                 if let Some(query) = query {
@@ -311,6 +323,7 @@ impl Grid {
         });
         Effect::new(move |previous: Option<()>| {
             self.hidden.track();
+            self.pinned.track();
             if previous.is_some() {
                 self.hidden_generation.update(|g| *g += 1);
             }
@@ -338,6 +351,31 @@ impl Grid {
     /// How many rows are shown (filtered), untracked.
     pub(super) fn shown_rows(self) -> usize {
         self.order.with_untracked(|o| o.len())
+    }
+
+    /// The column that stays in view scrolling sideways: the pinned one if shown, else the first
+    /// shown column.
+    pub(super) fn pinned_column(self) -> Option<usize> {
+        self.hidden.with(|h| {
+            let shown = |c: &usize| !h.contains(c);
+            self.pinned
+                .get()
+                .filter(shown)
+                .or_else(|| (0..self.column_count).find(shown))
+        })
+    }
+
+    /// Compact or comfortable rows, the active row kept in view.
+    fn toggle_density(self) {
+        self.density.update(|d| {
+            *d = match d {
+                Density::Compact => Density::Comfortable,
+                Density::Comfortable => Density::Compact,
+            }
+        });
+        if let Some(pos) = self.active.get_untracked() {
+            self.scroll_to(pos);
+        }
     }
 
     /// The status line: rows shown, arrived, selected (tracked).
@@ -442,7 +480,13 @@ impl Grid {
         let Some(el) = self.viewport.get_untracked() else {
             return;
         };
-        if let Some(top) = scroll_to_show(pos, f64::from(el.scroll_top()), f64::from(el.client_height())) {
+        let row = self.density.get_untracked().row_height();
+        if let Some(top) = scroll_to_show(
+            pos,
+            f64::from(el.scroll_top()),
+            f64::from(el.client_height()),
+            row,
+        ) {
             el.set_scroll_top(top as i32);
         }
         self.scroll_top.set(f64::from(el.scroll_top()));
@@ -458,18 +502,27 @@ impl Grid {
     /// The rows in view: first and last position, and the order they are positions in.
     fn window(self) -> (usize, usize, Arc<Vec<u32>>) {
         let order = self.order.get();
-        let (first, last) = row_window(self.scroll_top.get(), self.viewport_height.get(), order.len());
+        let row = self.density.get().row_height();
+        let (first, last) = row_window(
+            self.scroll_top.get(),
+            self.viewport_height.get(),
+            order.len(),
+            row,
+        );
         (first, last, order)
     }
 
     // Whole pixels: formatting an f64 would pull float printing into the wasm.
     fn space_above(self) -> String {
-        format!("{}px", self.window().0 * ROW_HEIGHT as usize)
+        format!("{}px", self.window().0 * self.density.get().row_height() as usize)
     }
 
     fn space_below(self) -> String {
         let (_, last, order) = self.window();
-        format!("{}px", (order.len() - last) * ROW_HEIGHT as usize)
+        format!(
+            "{}px",
+            (order.len() - last) * self.density.get().row_height() as usize
+        )
     }
 
     /// The rows to render: position, row index and the hidden-columns generation (the key).
@@ -487,6 +540,7 @@ impl Grid {
             .active
             .with_untracked(|a| *a == Some(pos))
             .then(|| self.active_column.get_untracked());
+        let pinned = untrack(|| self.pinned_column());
         type Shown = (usize, String, Option<&'static str>, Option<(Followed, String)>);
         let shown: Vec<Shown> = self.data.with_untracked(|d| {
             self.hidden.with_untracked(|h| {
@@ -514,7 +568,7 @@ impl Grid {
                 };
                 view! {
                     <td role="gridcell" id=format!("g{grid}-cell-{pos}-{i}") aria-colindex=i + 1 class=class
-                        data-active=(active_now == Some(i)).then_some("")>{content}</td>
+                        data-active=(active_now == Some(i)).then_some("") data-pinned=(pinned == Some(i)).then_some("")>{content}</td>
                 }
             })
             .collect_view();

@@ -6,32 +6,53 @@ use crate::words::{GridWord, count, fill};
 use mes_client::SelectionMode;
 use std::collections::BTreeSet;
 
-/// Height of one row in pixels; must match `--row` in portal.css.
+/// Height of one compact row in pixels; must match `--row` in portal.css.
 pub const ROW_HEIGHT: f64 = 34.0;
+
+/// How tall a grid's rows are: compact for a mouse, comfortable for fingers and gloves (each row
+/// a target of at least 44 px). Kept in the address (`density=comfortable`) like the sort.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Density {
+    #[default]
+    Compact,
+    Comfortable,
+}
+
+impl Density {
+    /// A row's height in pixels; must match `--row` in portal.css for this density.
+    pub fn row_height(self) -> f64 {
+        match self {
+            Density::Compact => ROW_HEIGHT,
+            Density::Comfortable => 48.0,
+        }
+    }
+}
 /// Rows rendered beyond the visible ones, above and below.
 pub const BUFFER_ROWS: usize = 8;
 /// Rows above the body that stay in view: the labels and the column filters.
 const HEADER_ROWS: f64 = 2.0;
 
 /// The positions `first..last` (in view order) to render for a viewport scrolled to
-/// `scroll_top` and `height` pixels high, over `rows` rows: the visible ones and a buffer.
-pub fn row_window(scroll_top: f64, height: f64, rows: usize) -> (usize, usize) {
-    let first = ((scroll_top.max(0.0) / ROW_HEIGHT) as usize)
+/// `scroll_top` and `height` pixels high, over `rows` rows `row` pixels high: the visible ones
+/// and a buffer.
+pub fn row_window(scroll_top: f64, height: f64, rows: usize, row: f64) -> (usize, usize) {
+    let first = ((scroll_top.max(0.0) / row) as usize)
         .saturating_sub(BUFFER_ROWS)
         .min(rows);
-    let count = (height.max(0.0) / ROW_HEIGHT).ceil() as usize + 2 * BUFFER_ROWS;
+    let count = (height.max(0.0) / row).ceil() as usize + 2 * BUFFER_ROWS;
     (first, (first + count).min(rows))
 }
 
 /// The scroll position that shows the row at `pos` (`None`: it shows already), for a viewport
-/// `height` pixels high scrolled to `scroll_top`; the sticky header rows hide the top.
-pub fn scroll_to_show(pos: usize, scroll_top: f64, height: f64) -> Option<f64> {
-    let top = pos as f64 * ROW_HEIGHT;
-    let header = HEADER_ROWS * ROW_HEIGHT;
+/// `height` pixels high scrolled to `scroll_top`, rows `row` pixels high; the sticky header rows
+/// hide the top.
+pub fn scroll_to_show(pos: usize, scroll_top: f64, height: f64, row: f64) -> Option<f64> {
+    let top = pos as f64 * row;
+    let header = HEADER_ROWS * row;
     if top < scroll_top {
         Some(top)
-    } else if top + 2.0 * ROW_HEIGHT > scroll_top + height - header {
-        Some(top + 2.0 * ROW_HEIGHT - height + header)
+    } else if top + 2.0 * row > scroll_top + height - header {
+        Some(top + 2.0 * row - height + header)
     } else {
         None
     }
@@ -139,9 +160,10 @@ pub fn filter_key(key: &str, rows: usize) -> Option<KeyAction> {
     }
 }
 
-/// Rows per PageUp/PageDown for a viewport `height` pixels high: a screen less two rows.
-pub fn page_rows(height: f64) -> usize {
-    ((height / ROW_HEIGHT) as usize).saturating_sub(2).max(1)
+/// Rows per PageUp/PageDown for a viewport `height` pixels high, rows `row` pixels high: a
+/// screen less two rows.
+pub fn page_rows(height: f64, row: f64) -> usize {
+    ((height / row) as usize).saturating_sub(2).max(1)
 }
 
 /// The next shown column right (or left) of `from` among `count`, skipping hidden ones; `from`
@@ -236,45 +258,48 @@ mod tests {
 
     #[test]
     fn the_window_is_the_visible_rows_and_a_buffer_never_past_the_ends() {
-        assert_eq!(row_window(0.0, 340.0, 100_000), (0, 10 + 2 * BUFFER_ROWS));
         assert_eq!(
-            row_window(34.0 * 50_000.0, 340.0, 100_000),
+            row_window(0.0, 340.0, 100_000, ROW_HEIGHT),
+            (0, 10 + 2 * BUFFER_ROWS)
+        );
+        assert_eq!(
+            row_window(34.0 * 50_000.0, 340.0, 100_000, ROW_HEIGHT),
             (50_000 - BUFFER_ROWS, 50_000 + 10 + BUFFER_ROWS)
         );
         assert_eq!(
-            row_window(34.0 * 99_999.0, 340.0, 100_000),
+            row_window(34.0 * 99_999.0, 340.0, 100_000, ROW_HEIGHT),
             (99_999 - BUFFER_ROWS, 100_000)
         );
         assert_eq!(
-            row_window(1e12, 340.0, 5),
+            row_window(1e12, 340.0, 5, ROW_HEIGHT),
             (5, 5),
             "scrolled past the end (rows went away): nothing, no panic"
         );
-        assert_eq!(row_window(-50.0, -1.0, 5), (0, 5));
-        assert_eq!(row_window(0.0, 340.0, 0), (0, 0));
+        assert_eq!(row_window(-50.0, -1.0, 5, ROW_HEIGHT), (0, 5));
+        assert_eq!(row_window(0.0, 340.0, 0, ROW_HEIGHT), (0, 0));
     }
 
     #[test]
     fn scrolling_to_a_row_shows_it_below_the_header() {
-        assert_eq!(scroll_to_show(0, 0.0, 340.0), None);
+        assert_eq!(scroll_to_show(0, 0.0, 340.0, ROW_HEIGHT), None);
         assert_eq!(
-            scroll_to_show(3, 340.0, 340.0),
+            scroll_to_show(3, 340.0, 340.0, ROW_HEIGHT),
             Some(102.0),
             "above: scroll up to it"
         );
         assert_eq!(
-            scroll_to_show(7, 0.0, 340.0),
+            scroll_to_show(7, 0.0, 340.0, ROW_HEIGHT),
             Some(34.0 * 7.0 + 68.0 - 340.0 + 68.0),
             "below: just into view"
         );
-        assert_eq!(scroll_to_show(5, 0.0, 340.0), None);
+        assert_eq!(scroll_to_show(5, 0.0, 340.0, ROW_HEIGHT), None);
         assert_eq!(
-            scroll_to_show(6, 0.0, 340.0),
+            scroll_to_show(6, 0.0, 340.0, ROW_HEIGHT),
             None,
             "exactly fits above the bottom edge"
         );
         assert_eq!(
-            scroll_to_show(7, 10.0, 340.0),
+            scroll_to_show(7, 10.0, 340.0, ROW_HEIGHT),
             Some(34.0),
             "two rows of room below it, not one"
         );
@@ -428,8 +453,16 @@ mod tests {
             (None, None, None),
             "the text box's own keys"
         );
-        assert_eq!(page_rows(340.0), 8);
-        assert_eq!(page_rows(0.0), 1);
+        assert_eq!(page_rows(340.0, ROW_HEIGHT), 8);
+        // Comfortable rows: fewer per screen, the window and the scroll in their height.
+        let tall = Density::Comfortable.row_height();
+        assert_eq!(page_rows(480.0, tall), 8);
+        assert_eq!(row_window(tall * 100.0, 480.0, 1000, tall), (92, 118));
+        assert_eq!(
+            scroll_to_show(20, 0.0, 480.0, tall),
+            Some(20.0 * tall + 2.0 * tall - 480.0 + 2.0 * tall)
+        );
+        assert_eq!(page_rows(0.0, ROW_HEIGHT), 1);
     }
 
     #[test]

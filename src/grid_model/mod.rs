@@ -10,7 +10,7 @@ pub mod state;
 pub mod totals;
 pub mod xlsx;
 
-pub use interaction::{BUFFER_ROWS, ROW_HEIGHT};
+pub use interaction::{BUFFER_ROWS, Density, ROW_HEIGHT};
 pub use state::GridState;
 
 use crate::words::{GridWord, fill, w};

@@ -2,9 +2,10 @@
 //! columns and selection, as query parameters that name columns and value-column values (not
 //! positions), so a reload of changed data or a sign-in round trip comes back to the same grid.
 //!
-//! `sort=ent_name:desc,ent_id:asc&q=text&f.ent_id=>10&hide=description&sel=v1&sel=v2`; other
+//! `sort=ent_name:desc,ent_id:asc&q=text&f.ent_id=>10&hide=description&density=comfortable&sel=v1&sel=v2`; other
 //! parameters of the page are kept as they are.
 
+use super::interaction::Density;
 use super::{GridData, SortKey, query_pairs as pairs};
 use std::collections::{BTreeSet, HashSet};
 
@@ -21,11 +22,16 @@ pub struct GridState {
     pub column_filters: Vec<String>,
     /// Hidden columns, by index.
     pub hidden: BTreeSet<usize>,
+    /// How tall the rows are.
+    pub density: Density,
+    /// The column the person pinned (it stays in view scrolling sideways); `None`: the first
+    /// shown one.
+    pub pinned: Option<usize>,
 }
 
 /// The parameters a grid owns in the query.
 fn owned(name: &str) -> bool {
-    matches!(name, "sort" | "q" | "sel" | "hide") || name.starts_with("f.")
+    matches!(name, "sort" | "q" | "sel" | "hide" | "density" | "pin") || name.starts_with("f.")
 }
 
 impl GridState {
@@ -57,6 +63,8 @@ impl GridState {
                     wanted.insert(value);
                 }
                 "hide" => state.hidden = value.split(',').filter_map(position).collect(),
+                "density" if value == "comfortable" => state.density = Density::Comfortable,
+                "pin" => state.pinned = position(&value),
                 _ => {
                     if let Some(column) = name.strip_prefix("f.").and_then(position) {
                         state.column_filters[column] = value;
@@ -112,6 +120,12 @@ impl GridState {
         if !hidden.is_empty() {
             out.append_pair("hide", &hidden.join(","));
         }
+        if let Some(column) = self.pinned.and_then(|c| data.columns.get(c)) {
+            out.append_pair("pin", &column.key);
+        }
+        if self.density == Density::Comfortable {
+            out.append_pair("density", "comfortable");
+        }
         for &row in &self.selected {
             if (row as usize) < data.len() && !data.value(row as usize).is_empty() {
                 out.append_pair("sel", data.value(row as usize));
@@ -150,11 +164,13 @@ mod tests {
             selected: [1, 2].into(),
             column_filters: vec![String::new(), ">1".into(), "  ".into()],
             hidden: [2].into(),
+            density: Density::Comfortable,
+            pinned: Some(1),
         };
-        let query = state.to_query(&data, "?view=compact&sort=old&f.lot=x");
+        let query = state.to_query(&data, "?view=compact&sort=old&f.lot=x&density=x&pin=lot");
         assert_eq!(
             query,
-            "view=compact&sort=qty%3Adesc%2Clot%3Aasc&q=a+b%26c&f.qty=%3E1&hide=note&sel=L-2"
+            "view=compact&sort=qty%3Adesc%2Clot%3Aasc&q=a+b%26c&f.qty=%3E1&hide=note&pin=qty&density=comfortable&sel=L-2"
         );
         let back = GridState::from_query(&data, &format!("?{query}"));
         assert_eq!(back.sort, state.sort);
@@ -166,6 +182,15 @@ mod tests {
         );
         assert_eq!(back.column_filters, ["", ">1", ""]);
         assert_eq!(back.hidden, [2].into());
+        assert_eq!(back.density, Density::Comfortable);
+        assert_eq!(
+            (back.pinned, GridState::from_query(&data, "pin=gone").pinned),
+            (Some(1), None)
+        );
+        assert_eq!(
+            GridState::from_query(&data, "density=huge").density,
+            Density::Compact
+        );
         assert_eq!(GridState::default().to_query(&data, ""), "");
         let past_the_end = GridState {
             selected: [1, 3, 99].into(),

@@ -139,7 +139,10 @@ fn health_text(health: &SessionHealth, now: u64) -> (&'static str, String) {
     }
 }
 
-/// Who is signed in, what state the session is in, sign out.
+/// How long before the session's hard end (the refresh token's own lifetime) the header warns.
+const HARD_END_WARNING: u64 = 5 * 60;
+
+/// Who is signed in, what state the session is in (and its hard end, soon), sign out.
 #[component]
 fn SessionBar(session: Arc<SignedInState>) -> impl IntoView {
     let portal = use_portal();
@@ -152,14 +155,29 @@ fn SessionBar(session: Arc<SignedInState>) -> impl IntoView {
         }
     });
     let name = session.claims().identity();
+    let tokens = session.clone();
     let health = Memo::new(move |_| {
         portal.session_seen.track();
         health_text(&session.health(), now.get())
+    });
+    // The session's hard end, where the authority tells it: said a few minutes before.
+    let ending = Memo::new(move |_| {
+        portal.session_seen.track();
+        let now = now.get();
+        let at = tokens
+            .tokens()
+            .session_ends_at
+            .filter(|at| *at > now && at - now <= HARD_END_WARNING)?;
+        Some(fill(
+            FloorWord::SessionEndsIn,
+            &[("minutes", &(at - now).div_ceil(60).to_string())],
+        ))
     });
     view! {
         <div class="session">
             <span class="who" id="signed-in-as">{name}</span>
             <span class="valid" id="session-health" data-health=move || health.get().0 role="status">{move || health.get().1}</span>
+            <span class="session-end" id="session-end" role="status">{move || ending.get()}</span>
             <button class="secondary" id="sign-out" on:click=move |_| portal.sign_out()>{w(Word::SignOut)}</button>
         </div>
     }
@@ -340,14 +358,18 @@ crate::on_demand::part!(
     }
 );
 
-/// Starts fetching the signed-in shell's and the grid's parts without waiting for them: a page
-/// back from the authority with a code shows them next, and they then arrive while the code is
-/// exchanged instead of after. A failure is left to the part's own loading (it is not
+/// Starts fetching the code exchange's, the signed-in shell's and the grid's parts without
+/// waiting for them: a page back from the authority with a code needs them next, and they then
+/// arrive while config.json is read and the code exchanged instead of after. A failure is left to the part's own loading (it is not
 /// remembered). Nothing happens in unsplit builds.
 pub fn prefetch_signed_in() {
     #[cfg(mes_split)]
     {
-        // The preloads `wasm_split` makes: load a part, call nothing; the two in parallel.
+        // The preloads `wasm_split` makes: load a part, call nothing; all in parallel (the
+        // code exchange's part is needed first).
+        leptos::task::spawn_local(async {
+            let _ = crate::session::__wasm_split_preload_exchange().await;
+        });
         leptos::task::spawn_local(async {
             let _ = __wasm_split_preload_shell().await;
         });

@@ -62,6 +62,9 @@ pub struct AimOptions {
     /// opener when AIM's page loads. IdentityServer sends no such header by default, nor does
     /// the certified provider the tests run; off unless asked for.
     pub opener_policy: bool,
+    /// Whether token answers say how long the refresh token has left (`refresh_expires_in`, as
+    /// Keycloak sends it; IdentityServer and the certified provider say nothing of it).
+    pub tells_refresh_lifetime: bool,
 }
 
 /// Requests counted per kind, for tests and benchmarks.
@@ -961,6 +964,11 @@ fn user_tokens(s: &AimState, issue: &Issue<'_>, id_token: Option<String>) -> Res
             },
         );
         answer["refresh_token"] = json!(refresh);
+        if s.options.tells_refresh_lifetime {
+            let expires =
+                family_expires.unwrap_or_else(|| t.saturating_add(s.options.refresh_token_lifetime));
+            answer["refresh_expires_in"] = json!(expires.saturating_sub(t));
+        }
     }
     if let Some(id) = id_token {
         answer["id_token"] = json!(id);

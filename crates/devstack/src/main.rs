@@ -31,12 +31,14 @@ USAGE:
                                    session (every client of it, framed grids on other sites too)
       --aim-opener-policy          AIM's pages send Cross-Origin-Opener-Policy: same-origin (sign-in
                                    popups lose their opener; the portal says what that means)
+      --aim-tells-refresh-lifetime Token answers carry refresh_expires_in (as Keycloak's do): the
+                                   portal warns before the session's hard end
       --language TAG               config.json's `language` (e.g. de): the portal's words and
                                    formats whatever the browser prefers   [the browser's]
 
   devstack aim [--port N] [--portal-origin URL]... [--data-dir DIR] [--token-lifetime SECONDS]
                [--refresh-lifetime SECONDS] [--session-lifetime SECONDS]
-               [--refresh-tokens-end-with-session] [--aim-opener-policy]
+               [--refresh-tokens-end-with-session] [--aim-opener-policy] [--aim-tells-refresh-lifetime]
                                    Run only the AIM stand-in (issuer http://127.0.0.1:N/identitymanager),
                                    registering the portal client for each --portal-origin.
   devstack mes --authority ISSUER [--audience AUD] [--user-claims a,b] [--allowed-origin URL]...
@@ -91,6 +93,7 @@ fn options_of(command: &str) -> (&'static [&'static str], &'static [&'static str
                 "no-refresh-tokens",
                 "refresh-tokens-end-with-session",
                 "aim-opener-policy",
+                "aim-tells-refresh-lifetime",
             ],
         ),
         "aim" => (
@@ -102,7 +105,11 @@ fn options_of(command: &str) -> (&'static [&'static str], &'static [&'static str
                 "refresh-lifetime",
                 "session-lifetime",
             ],
-            &["refresh-tokens-end-with-session", "aim-opener-policy"],
+            &[
+                "refresh-tokens-end-with-session",
+                "aim-opener-policy",
+                "aim-tells-refresh-lifetime",
+            ],
         ),
         "mes" => (
             &[
@@ -363,6 +370,7 @@ async fn up(args: &Args) -> Result<(), String> {
         aim_end_session: true,
         aim_end_session_post: true,
         aim_opener_policy: args.flags.contains_key("aim-opener-policy"),
+        aim_tells_refresh_lifetime: args.flags.contains_key("aim-tells-refresh-lifetime"),
         aim_refresh_tokens_end_with_session: args.flags.contains_key("refresh-tokens-end-with-session"),
         jwks_ttl: Duration::from_secs(args.get("jwks-ttl", 5)?),
         background_user_ttl: Duration::from_secs(args.get("background-user-ttl", 3600)?),
@@ -467,6 +475,7 @@ async fn single(args: &Args) -> Result<(), String> {
             end_session: true,
             end_session_post: true,
             opener_policy: args.flags.contains_key("aim-opener-policy"),
+            tells_refresh_lifetime: args.flags.contains_key("aim-tells-refresh-lifetime"),
             refresh_tokens_end_with_session: args.flags.contains_key("refresh-tokens-end-with-session"),
         })
         .map_err(|e| e.to_string())?;

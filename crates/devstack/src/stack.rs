@@ -78,6 +78,9 @@ pub struct StackOptions {
     /// Whether AIM's pages send `Cross-Origin-Opener-Policy: same-origin` (see
     /// [`AimOptions::opener_policy`]).
     pub aim_opener_policy: bool,
+    /// Whether AIM's token answers say the refresh token's remaining lifetime (see
+    /// [`AimOptions::tells_refresh_lifetime`]).
+    pub aim_tells_refresh_lifetime: bool,
     /// How long MES trusts the authority's keys.
     pub jwks_ttl: Duration,
     /// How long MES caches the Default Background User.
@@ -153,6 +156,7 @@ impl StackOptions {
             aim_end_session: true,
             aim_end_session_post: true,
             aim_opener_policy: false,
+            aim_tells_refresh_lifetime: false,
             aim_refresh_tokens_end_with_session: false,
             jwks_ttl: Duration::from_secs(5),
             background_user_ttl: Duration::from_secs(3600),
@@ -278,6 +282,7 @@ impl Stack {
             end_session: options.aim_end_session,
             end_session_post: options.aim_end_session_post,
             opener_policy: options.aim_opener_policy,
+            tells_refresh_lifetime: options.aim_tells_refresh_lifetime,
             refresh_tokens_end_with_session: options.aim_refresh_tokens_end_with_session,
         })?);
         let mes = Arc::new(MesState::open(MesOptions {

@@ -1032,3 +1032,136 @@ async fn next_user_signs_out_at_once_and_the_station_stays() {
     })
     .await;
 }
+
+/// Where a scrolled grid stands: its first body row's height, the row (its `aria-rowindex`) at
+/// the top of the viewport just under the sticky header, and the viewport's scroll position.
+async fn scrolled_rows(client: &Client, to: f64) -> Result<serde_json::Value> {
+    client
+        .execute(
+            &in_script(
+                "const v = document.querySelector(SEL.viewport); v.scrollTop = arguments[0];
+                 return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => {
+                   const head = document.querySelector('table.grid thead tr.filters th').getBoundingClientRect();
+                   const box = v.getBoundingClientRect();
+                   const at = document.elementFromPoint(box.left + 20, head.bottom + 5);
+                   const row = at && at.closest('tr[role=row]');
+                   done({ height: document.querySelector(SEL.rows).getBoundingClientRect().height,
+                          top: row ? Number(row.getAttribute('aria-rowindex')) : 0, scrolled: v.scrollTop });
+                 })));",
+            ),
+            vec![serde_json::json!(to)],
+        )
+        .await
+        .map_err(Into::into)
+}
+
+/// Larger rows for fingers and gloves: the button makes every row 48 px high and the grid keeps
+/// rendering the rows that are in view at any scroll position (its window is computed in the
+/// rows' height, not the compact one's); the choice stays in the address, so a reload keeps it.
+#[tokio::test]
+async fn larger_rows_for_gloves_stay_in_step_with_the_scroll() {
+    let stack = stack("e2e-density").await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        e2e::portal::open_lookup(&client, 2, "Lots").await?;
+        click(&client, "button.density").await?;
+        wait_for(&client, "button.density[aria-pressed=true]").await?;
+        for _ in 0..2 {
+            let at = scrolled_rows(&client, 48.0 * 100.0).await?;
+            let (height, top) = (
+                at["height"].as_f64().unwrap_or(0.0),
+                at["top"].as_f64().unwrap_or(0.0),
+            );
+            // Row 100 (aria-rowindex 102, after the header row) is at the top, give or take one.
+            if (height - 48.0).abs() > 1.0 || (top - 102.0).abs() > 1.0 {
+                bail!("48 px rows, and scrolled by 100 of them the 100th at the top: {at}");
+            }
+            assert_accessible(&client, "larger rows").await?;
+            let url = client.current_url().await?;
+            if !url
+                .query_pairs()
+                .any(|(k, v)| k == "density" && v == "comfortable")
+            {
+                bail!("the address keeps the larger rows: {url}");
+            }
+            client.refresh().await?;
+            e2e::grid::wait_for_rows(&client).await?;
+            wait_for(&client, "button.density[aria-pressed=true]").await?;
+        }
+        Ok(())
+    })
+    .await;
+}
+
+/// The session's hard end, where the authority tells it (`refresh_expires_in`, as Keycloak
+/// sends it): with four minutes left of the refresh token's own lifetime, the header says so
+/// next to the session's state, so nobody is signed out mid-task without warning.
+#[tokio::test]
+async fn the_header_warns_before_the_sessions_hard_end() {
+    let stack = stack_with("e2e-hard-end", |o| {
+        o.refresh_token_lifetime = 240;
+        o.aim_tells_refresh_lifetime = true;
+    })
+    .await;
+    with_browser(|client| async move {
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        let said = wait_for_text(&client, "#session-end", &["ends in 4 min", "sign in again"]).await?;
+        if said.contains("token") {
+            bail!("the warning speaks of the session, not of tokens: {said}");
+        }
+        assert_accessible(&client, "the hard end's warning").await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// Any column can be the one that stays: pinned in the column menu, "Item desc" (not the first)
+/// stays at the viewport's left edge — its cells and its header — while the grid scrolls
+/// sideways past it, and the address keeps the choice through a reload.
+#[tokio::test]
+async fn a_column_the_person_pins_stays_in_view_scrolling_sideways() {
+    let stack = stack("e2e-pin").await;
+    with_browser(|client| async move {
+        // Narrow enough that the Items scroll sideways, wide enough for the side navigation.
+        client.set_window_size(900, 900).await?;
+        sign_in(&client, &stack, "PLANT\\alice", "alice-demo").await?;
+        e2e::grid::wait_for_rows(&client).await?;
+        e2e::portal::open_lookup(&client, 1, "Items").await?;
+        click(&client, "details.columns summary").await?;
+        click(&client, "details.columns .column-choice:nth-child(3) input.pin").await?;
+        click(&client, "details.columns summary").await?;
+        for _ in 0..2 {
+            let at = client
+                .execute(
+                    &in_script(
+                        "const v = document.querySelector(SEL.viewport); v.scrollLeft = 600;
+                         return new Promise(done => requestAnimationFrame(() => {
+                           const left = v.getBoundingClientRect().left;
+                           const cell = document.querySelector(SEL.rows).cells[1];
+                           const head = document.querySelectorAll(SEL.headers + '[role=columnheader]')[1];
+                           done({ cell: cell.getBoundingClientRect().left - left, header: head.getBoundingClientRect().left - left,
+                                  first: document.querySelector(SEL.rows).cells[0].getBoundingClientRect().left - left,
+                                  scrolled: v.scrollLeft, text: head.textContent });
+                         }));",
+                    ),
+                    vec![],
+                )
+                .await?;
+            let px = |key: &str| at[key].as_f64().unwrap_or(f64::MAX);
+            if px("scrolled") < 300.0 || px("cell").abs() > 2.0 || px("header").abs() > 2.0 || px("first") > -50.0 {
+                bail!("scrolled sideways, the pinned Item desc stays at the left and the first column goes: {at}");
+            }
+            let url = client.current_url().await?;
+            if !url.query_pairs().any(|(k, v)| k == "pin" && v == "item_desc") {
+                bail!("the address keeps the pinned column: {url}");
+            }
+            client.refresh().await?;
+            e2e::grid::wait_for_rows(&client).await?;
+        }
+        assert_accessible(&client, "a pinned column").await?;
+        Ok(())
+    })
+    .await;
+}

@@ -244,6 +244,7 @@ mod tests {
             id_token: None,
             expires_at: None,
             lifetime: None,
+            session_ends_at: None,
             scopes: vec![],
         };
         assert_eq!(super::expiry(&tokens, 1_000), 87_400);

@@ -225,6 +225,11 @@ pub struct TokenSet {
     pub expires_at: Option<u64>,
     /// The access token's lifetime in seconds (`expires_in`), when the authority said.
     pub lifetime: Option<u64>,
+    /// Seconds since the Unix epoch when the session itself ends — the refresh token's own
+    /// lifetime, after which only a new sign-in helps — when the authority said
+    /// (`refresh_expires_in`: Keycloak and others send it; OAuth defines no such field, so it only
+    /// informs, and `0` or anything odd is taken as not said).
+    pub session_ends_at: Option<u64>,
     /// Granted scopes, when the authority listed them.
     pub scopes: Vec<String>,
 }
@@ -379,12 +384,17 @@ pub fn parse_token_response(response: &HttpResponse, now: u64) -> Result<TokenSe
         )));
     }
     let lifetime = answer.get("expires_in").and_then(lifetime_seconds);
+    let session_left = answer
+        .get("refresh_expires_in")
+        .and_then(lifetime_seconds)
+        .filter(|s| *s > 0);
     Ok(TokenSet {
         access_token: Secret::new(access_token),
         refresh_token: optional("refresh_token"),
         id_token: optional("id_token"),
         expires_at: lifetime.map(|s| now.saturating_add(s)),
         lifetime,
+        session_ends_at: session_left.map(|s| now.saturating_add(s)),
         scopes: answer.get("scope").map(granted_scopes).unwrap_or_default(),
     })
 }
@@ -664,6 +674,22 @@ mod tests {
         )
         .expect("unknown members");
         assert_eq!(tokens.access_token.expose(), "a.b.c");
+    }
+
+    #[test]
+    fn rule_refresh_expires_in_tells_the_sessions_hard_end_when_sent() {
+        let at = |extra: &str| token_answer(extra).expect("answer").session_ends_at;
+        assert_eq!(at(r#","refresh_expires_in":1800"#), Some(2800));
+        assert_eq!(at(r#","refresh_expires_in":"600""#), Some(1600));
+        for odd in [
+            "",
+            r#","refresh_expires_in":0"#,
+            r#","refresh_expires_in":-5"#,
+            r#","refresh_expires_in":"soon""#,
+            r#","refresh_expires_in":null"#,
+        ] {
+            assert_eq!(at(odd), None, "{odd}: not said, never a failed sign-in");
+        }
     }
 
     #[test]

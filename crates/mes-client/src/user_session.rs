@@ -326,6 +326,10 @@ impl<T: Transport + 'static> UserSession<T> {
             // sign-out hint.
             tokens.id_token = c.tokens.id_token.clone();
         }
+        // A hard end said once stays until an answer says another.
+        if tokens.session_ends_at.is_none() {
+            tokens.session_ends_at = c.tokens.session_ends_at;
+        }
         c.tokens = tokens;
         c.generation += 1;
         c.last_failure = None;

@@ -907,6 +907,7 @@ fn session_expiring_at(authority: &Authority, expires_at: u64) -> UserSession<Na
         id_token: None,
         expires_at: Some(expires_at),
         lifetime: Some(300),
+        session_ends_at: None,
         scopes: vec![],
     };
     UserSession::new(
