@@ -153,11 +153,7 @@ fn returned_station() -> Option<String> {
     let state = form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
         .find(|(k, _)| k == "state")?
         .1;
-    let plain = (1..=64).contains(&state.len())
-        && state
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    plain.then(|| state.into_owned())
+    mes_client::is_station_name(&state).then(|| state.into_owned())
 }
 
 /// What the code exchange leaves: the authority (its keys may have been fetched again) and the

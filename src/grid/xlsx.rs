@@ -7,7 +7,7 @@ use super::browser::offer;
 use super::rows_grid::Grid;
 use crate::grid_model::cells::days_from_civil;
 use crate::grid_model::links::question_words;
-use crate::grid_model::xlsx::{About, WallClock, utc_clock, workbook};
+use crate::grid_model::xlsx::{About, WallClock, XLSX_MAX_ROWS, utc_clock, workbook};
 use crate::words::{GridWord, count, fill, w};
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
@@ -127,7 +127,12 @@ impl Grid {
                             GridWord::XlsxMade,
                             &[(
                                 "rows",
-                                &count(self.order.try_with_untracked(|o| o.len()).unwrap_or(0)),
+                                &count(
+                                    self.order
+                                        .try_with_untracked(|o| o.len())
+                                        .unwrap_or(0)
+                                        .min(XLSX_MAX_ROWS),
+                                ),
                             )],
                         ),
                         Err(why) => fill(GridWord::XlsxFailed, &[("why", &why)]),

@@ -383,7 +383,7 @@ impl Station {
 }
 
 /// A station's name as an address may carry it: 1 to 64 of letters, digits, `-`, `_`, `.`.
-fn is_station_name(name: &str) -> bool {
+pub fn is_station_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .bytes()

@@ -127,7 +127,7 @@ pub use config::{
     AuthenticationMode, ClientId, ClientSettings, ConfigIssue, ConfigReport, DEFAULT_CLOCK_SKEW,
     EndSessionMethod, LinkDefinition, LookupDefinition, PortalConfig, RecordDefinition, Runtime,
     SHIPPED_TRANSLATIONS, SelectionMode, ServedFileError, ServiceConfig, Station, StationSettings,
-    WebApiDefinition, get_text, is_language_tag,
+    WebApiDefinition, get_text, is_language_tag, is_station_name,
 };
 pub use discovery::{
     Authority, DiscoveryError, Jwk, JwkSet, ProviderMetadata, authority_reachable, discover,
