@@ -668,11 +668,10 @@ impl Portal {
                 &state.authority().metadata,
                 &state.config().client,
                 tokens.id_token.as_ref(),
+                // A station's name goes along and comes back to `/signed-out` (`begin`).
+                nav::station().as_deref(),
             ) {
-                Some(mut form) => {
-                    if let Some(name) = nav::station() {
-                        form.fields.push(("state", name));
-                    }
+                Some(form) => {
                     if let Err(why) = browser::leave_for_end_session(&form) {
                         let why = why.to_string();
                         self.signed_out(ready, Some(fill(Word::EndSessionFailed, &[("why", &why)])));

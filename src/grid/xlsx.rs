@@ -5,7 +5,7 @@
 
 use super::browser::offer;
 use super::rows_grid::Grid;
-use crate::grid_model::cells::days_from_civil;
+use crate::grid_model::cells::civil_millis;
 use crate::grid_model::links::question_words;
 use crate::grid_model::xlsx::{About, WallClock, XLSX_MAX_ROWS, utc_clock, workbook};
 use crate::words::{GridWord, count, fill, w};
@@ -80,9 +80,13 @@ fn wall_millis(format: &js_sys::Intl::DateTimeFormat, moment: f64) -> Option<f64
                 .ok()?;
         }
     }
-    let [year, month, day, hour, minute, second] = fields;
-    let days = days_from_civil(year as i32, month as u32, day as u32);
-    Some((((days * 24 + hour % 24) * 60 + minute) * 60 + second) as f64 * 1000.0)
+    let [year, month, day, hour, minute, second] = fields.map(|f| f as u32);
+    Some(civil_millis(
+        year as i32,
+        month,
+        day,
+        (hour % 24, minute, second, 0),
+    ))
 }
 
 impl Grid {

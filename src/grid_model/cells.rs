@@ -100,9 +100,7 @@ impl Timestamp {
     /// the UTC zone shows as this very date and time (no zone is converted: the value is shown
     /// as the MES wrote it).
     pub fn wall_clock_millis(&self) -> f64 {
-        let (h, m, s, ms) = self.time.unwrap_or_default();
-        let days = days_from_civil(self.year, self.month, self.day);
-        ((days * 24 + i64::from(h)) * 60 + i64::from(m)) as f64 * 60_000.0 + f64::from(s * 1000 + ms)
+        civil_millis(self.year, self.month, self.day, self.time.unwrap_or_default())
     }
 }
 
@@ -115,8 +113,15 @@ fn days_in_month(year: i32, month: u32) -> u32 {
     }
 }
 
+/// Milliseconds since 1970-01-01 00:00 of a date and its `(hours, minutes, seconds, millis)`,
+/// on the same clock (no zone is converted).
+pub(crate) fn civil_millis(year: i32, month: u32, day: u32, (h, m, s, ms): (u32, u32, u32, u32)) -> f64 {
+    let days = days_from_civil(year, month, day);
+    ((days * 24 + i64::from(h)) * 60 + i64::from(m)) as f64 * 60_000.0 + f64::from(s * 1000 + ms)
+}
+
 /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
-pub(crate) fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
+fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
     let y = i64::from(year) - i64::from(month <= 2);
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -124,6 +129,21 @@ pub(crate) fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// Year, month and day of a count of days since 1970-01-01 (Hinnant's `civil_from_days`, the
+/// inverse of [`days_from_civil`]).
+pub(crate) fn civil_from_days(days: i64) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as i32, month, day)
 }
 
 /// A number as the MES wrote it, if a formatter can show it without changing it: plain decimal
@@ -150,6 +170,14 @@ pub fn plain_number(text: &str) -> Option<(f64, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_count_into_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
 
     #[test]
     fn reads_iso_dates_and_times_and_nothing_else() {

@@ -13,7 +13,7 @@
 //! tested natively, read back by a spreadsheet reader in the end-to-end tests.
 
 use super::GridData;
-use super::cells::{Timestamp, Zone, plain_number};
+use super::cells::{Timestamp, Zone, civil_from_days, plain_number};
 use crate::words::{GridWord, count, fill, w};
 use mes_client::Cell;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
@@ -127,20 +127,6 @@ pub fn utc_clock(moment: f64, milli: u32) -> WallClock {
     }
 }
 
-/// Year, month and day of a count of days since 1970-01-01 (proleptic Gregorian).
-fn civil_from_days(days: i64) -> (i32, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year as i32, month, day)
-}
-
 /// How each shown column is written: a column is a time column when it is text and every cell
 /// with a value is a time.
 fn plans(data: &GridData, rows: &[u32], shown: &[usize], plant: PlantClock<'_>) -> Vec<Plan> {
@@ -213,7 +199,7 @@ fn cell_text(text: &str) -> &str {
     }
 }
 
-/// One sheet row's cells, from sheet column `first` on, as the plans say.
+/// Writes cells of the rows sheet, each as its column's plan says.
 struct RowWriter<'a> {
     sheet: &'a mut Worksheet,
     formats: &'a Formats,
@@ -422,14 +408,6 @@ mod tests {
 
     fn berlin_winter(moment: f64) -> Option<WallClock> {
         Some(utc_clock(moment + 3_600_000.0, 0))
-    }
-
-    #[test]
-    fn days_count_into_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
 
     #[test]

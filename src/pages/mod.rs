@@ -155,7 +155,7 @@ fn SessionBar(session: Arc<SignedInState>) -> impl IntoView {
         }
     });
     let name = session.claims().identity();
-    let tokens = session.clone();
+    let ends = session.clone();
     let health = Memo::new(move |_| {
         portal.session_seen.track();
         health_text(&session.health(), now.get())
@@ -164,9 +164,8 @@ fn SessionBar(session: Arc<SignedInState>) -> impl IntoView {
     let ending = Memo::new(move |_| {
         portal.session_seen.track();
         let now = now.get();
-        let at = tokens
-            .tokens()
-            .session_ends_at
+        let at = ends
+            .session_ends_at()
             .filter(|at| *at > now && at - now <= HARD_END_WARNING)?;
         Some(fill(
             FloorWord::SessionEndsIn,
@@ -260,7 +259,7 @@ pub fn Shell(session: Arc<SignedInState>) -> impl IntoView {
         <header class="topbar">
             <button class="secondary menu" aria-controls="portal-nav" aria-expanded=move || menu_open.get().to_string()
                 on:click=move |_| menu_open.update(|o| *o = !*o)>{w(Word::Menu)}</button>
-            <span class="brand">{w(Word::PortalName)}</span>{station_bar(at.clone())}<SessionBar session=session.clone() />
+            <span class="brand">{w(Word::PortalName)}</span>{station_bar(at)}<SessionBar session=session.clone() />
         </header>
         <div class="layout">
             <nav class="lookups" id="portal-nav" aria-label=w(Word::Lookups) class:open=move || menu_open.get()>

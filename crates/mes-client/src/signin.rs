@@ -423,7 +423,7 @@ pub struct EndSession {
     /// How it is sent.
     pub method: EndSessionMethod,
     /// The fields: `id_token_hint` (POST only, when known), `client_id`,
-    /// `post_logout_redirect_uri`.
+    /// `post_logout_redirect_uri`, and `state` when the caller has one.
     pub fields: Vec<(&'static str, String)>,
 }
 
@@ -450,13 +450,15 @@ impl fmt::Debug for EndSession {
 }
 
 /// The sign-out request for this session: `id_token_hint` names it (POST only), `client_id`
-/// names the portal, the post-logout URI must be registered. `None` when the authority offers no
-/// end-session endpoint (then only a local sign-out is possible, and the person must be told the
-/// authority's session may go on).
+/// names the portal, the post-logout URI must be registered, and `state` — what the authority
+/// hands back to that URI unchanged (a shared terminal's station name) — goes along when given.
+/// `None` when the authority offers no end-session endpoint (then only a local sign-out is
+/// possible, and the person must be told the authority's session may go on).
 pub fn end_session_request(
     metadata: &ProviderMetadata,
     client: &ClientSettings,
     id_token: Option<&Secret>,
+    state: Option<&str>,
 ) -> Option<EndSession> {
     let action = metadata.end_session_endpoint.clone()?;
     let method = client.end_session_method;
@@ -467,6 +469,9 @@ pub fn end_session_request(
     fields.push(("client_id", client.client_id.to_string()));
     if let Some(uri) = &client.post_logout_redirect_uri {
         fields.push(("post_logout_redirect_uri", uri.clone()));
+    }
+    if let Some(state) = state {
+        fields.push(("state", state.to_owned()));
     }
     Some(EndSession {
         action,
@@ -626,12 +631,12 @@ mod tests {
     #[test]
     fn end_session_is_a_form_with_the_hint_in_its_body() {
         let mut meta = metadata(true);
-        assert_eq!(end_session_request(&meta, &client(), None), None);
+        assert_eq!(end_session_request(&meta, &client(), None, None), None);
         meta.end_session_endpoint =
             Some("https://sms.plant.example/identitymanager/connect/endsession".into());
         let mut settings = client();
         settings.post_logout_redirect_uri = Some("https://portal.plant.example/signed-out".into());
-        let form = end_session_request(&meta, &settings, Some(&Secret::new("a.b.c"))).expect("form");
+        let form = end_session_request(&meta, &settings, Some(&Secret::new("a.b.c")), None).expect("form");
         assert_eq!(
             form.action, "https://sms.plant.example/identitymanager/connect/endsession",
             "no query: the hint is in the body"
@@ -664,8 +669,8 @@ mod tests {
         let mut settings = client();
         settings.end_session_method = EndSessionMethod::Get;
         settings.post_logout_redirect_uri = Some("https://portal.plant.example/signed-out".into());
-        let request =
-            end_session_request(&meta, &settings, Some(&Secret::new("id.token.value"))).expect("request");
+        let request = end_session_request(&meta, &settings, Some(&Secret::new("id.token.value")), None)
+            .expect("request");
         assert_eq!(request.method, EndSessionMethod::Get);
         let url = request.get_url().expect("an address");
         assert_eq!(
@@ -676,6 +681,23 @@ mod tests {
             !url.contains("id.token") && !url.contains("id_token_hint"),
             "never the ID token in a URL"
         );
+    }
+
+    /// A shared terminal's station rides along as `state`, which the authority hands back to the
+    /// post-logout URI, by POST and by GET alike.
+    #[test]
+    fn end_session_carries_a_state_when_given() {
+        let mut meta = metadata(true);
+        meta.end_session_endpoint = Some("https://op.plant.example/session/end".into());
+        let mut settings = client();
+        settings.post_logout_redirect_uri = Some("https://portal.plant.example/signed-out".into());
+        let form = end_session_request(&meta, &settings, None, Some("PACK-1")).expect("form");
+        assert_eq!(form.fields.last(), Some(&("state", "PACK-1".to_owned())));
+        settings.end_session_method = EndSessionMethod::Get;
+        let url = end_session_request(&meta, &settings, None, Some("PACK-1"))
+            .and_then(|r| r.get_url())
+            .expect("an address");
+        assert!(url.ends_with("&state=PACK-1"), "{url}");
     }
 
     #[test]

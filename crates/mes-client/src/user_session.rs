@@ -177,6 +177,12 @@ impl<T: Transport + 'static> UserSession<T> {
         self.lock().tokens.clone()
     }
 
+    /// When the session itself ends (the refresh token's own lifetime), where the authority said
+    /// ([`TokenSet::session_ends_at`]).
+    pub fn session_ends_at(&self) -> Option<u64> {
+        self.lock().tokens.session_ends_at
+    }
+
     /// What to tell the person about this session now.
     pub fn health(&self) -> SessionHealth {
         let renewing = self.gate.try_lock().is_none();
