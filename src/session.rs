@@ -14,8 +14,20 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-/// Largest lookup answer accepted: 100,000 rows of 10 columns is about 15 MB of JSON.
-pub const LOOKUP_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// The largest lookup answer this device's memory takes, in bytes of JSON: 128 MiB per GiB the
+/// browser reports (`navigator.deviceMemory`, which Chromium rounds and caps at 8), so 1 GiB
+/// (some four million rows of 10 columns) on a PC with 8 GiB or more and 256 MiB on a 2 GiB
+/// tablet; 512 MiB where the browser does not say. The answer is decoded while it arrives and
+/// never held whole: its columns take less than its JSON.
+pub fn lookup_body_limit() -> usize {
+    const PER_GIB: f64 = 128.0 * 1024.0 * 1024.0;
+    let reported = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"deviceMemory".into()).ok())
+        .and_then(|m| m.as_f64())
+        .filter(|gib| gib.is_finite() && *gib > 0.0);
+    let gib = reported.unwrap_or(4.0).clamp(0.5, 8.0);
+    (gib * PER_GIB) as usize
+}
 
 /// Where the portal stands — one value, read by every view (the portal's, an embedded grid's,
 /// a framed grid's), so nothing else keeps a copy of what it holds. Tokens live only in
@@ -477,7 +489,7 @@ impl Portal {
     /// Holds the new tokens in a session (renewal, lookups with the large-answer limit).
     fn enter_session(&self, ready: Arc<Ready>, signed_in: SignedIn) {
         let session = UserSession::new(
-            BrowserTransport::new(LOOKUP_BODY_LIMIT),
+            BrowserTransport::new(lookup_body_limit()),
             &ready.authority,
             &ready.config.client,
             signed_in,

@@ -320,11 +320,14 @@ pub fn embedded_grid(options: RwSignal<EmbedOptions>, on_rows: Callback<Vec<Sele
     view! { <div class="mes-embed">{grid}</div> }.into_any()
 }
 
-/// Where `mountRowsGrid`'s rows come from.
+/// Where `mountRowsGrid`'s rows come from. Each is decoded a piece at a time while the page
+/// keeps its turns: the first rows show at once, and nothing is copied whole into wasm.
 #[derive(Clone, Debug)]
 pub enum RowsSource {
-    /// MES answer JSON text (`[{…}, …]`), or rows given as objects and written out once.
-    Json(String),
+    /// MES answer JSON text (`[{…}, …]`), read as it is held in the page.
+    Json(js_sys::JsString),
+    /// Rows given as objects, written out as JSON a batch at a time.
+    Rows(js_sys::Array),
     /// A body stream (`response.body`, `blob.stream()`), decoded while it arrives.
     Stream(web_sys::ReadableStream),
 }
@@ -349,15 +352,12 @@ impl RowsOptions {
         let get = |key: &str| option(options, key);
         let source = match (get("json"), get("rows"), get("stream")) {
             (Some(json), None, None) => RowsSource::Json(
-                json.as_string()
-                    .ok_or("options.json must be the JSON text of the rows")?,
+                json.dyn_into()
+                    .map_err(|_| "options.json must be the JSON text of the rows")?,
             ),
-            (None, Some(rows), None) if js_sys::Array::is_array(&rows) => RowsSource::Json(
-                js_sys::JSON::stringify(&rows)
-                    .ok()
-                    .and_then(|t| t.as_string())
-                    .ok_or("options.rows could not be written as JSON (a cycle, or a BigInt)")?,
-            ),
+            (None, Some(rows), None) if js_sys::Array::is_array(&rows) => {
+                RowsSource::Rows(rows.unchecked_into())
+            }
             (None, Some(_), None) => return Err("options.rows must be an array of row objects".into()),
             (None, None, Some(stream)) => RowsSource::Stream(
                 stream
@@ -421,8 +421,8 @@ pub fn mount_rows(element: web_sys::HtmlElement, options: &JsValue) -> Result<js
     Ok(unmount.unchecked_into())
 }
 
-/// The grid over the host page's rows: JSON is decoded at once, a stream while it arrives (the
-/// first rows show at once).
+/// The grid over the host page's rows, decoded a piece at a time whatever their source: the
+/// grid mounts with the first rows (they name the columns) and keeps up while the rest comes.
 pub(crate) fn rows_view(options: RowsOptions, host: web_sys::HtmlElement) -> AnyView {
     let RowsOptions {
         source,
@@ -440,29 +440,10 @@ pub(crate) fn rows_view(options: RowsOptions, host: web_sys::HtmlElement) -> Any
         }
     };
     let broken = RwSignal::new(None::<String>);
-    // A stream's grid mounts with its first rows: they name the columns.
     let ready = RwSignal::new(false);
-    let data = match source {
-        RowsSource::Json(json) => match mes_client::Rows::from_json(json.as_bytes()) {
-            Ok(rows) => {
-                ready.set(true);
-                RwSignal::new(GridData::new(rows, &columns, value.as_deref()))
-            }
-            Err(e) => {
-                broken.set(Some(fill(Word::RowsNotMesStyle, &[("why", &e.to_string())])));
-                RwSignal::new(GridData::streaming(&columns, value.as_deref()))
-            }
-        },
-        RowsSource::Stream(stream) => {
-            let data = RwSignal::new(GridData::streaming(&columns, value.as_deref()));
-            let shown = Shown { ready, broken };
-            leptos::task::spawn_local(read_rows(stream, data, shown, complete.clone()));
-            data
-        }
-    };
-    if data.with_untracked(GridData::is_complete) && broken.get_untracked().is_none() {
-        complete(data);
-    }
+    let data = RwSignal::new(GridData::streaming(&columns, value.as_deref()));
+    let shown = Shown { ready, broken };
+    leptos::task::spawn_local(read_rows(source, data, shown, complete));
     let on_rows = report_selections(host);
     (move || match broken.get() {
         Some(why) => view! {
@@ -489,22 +470,38 @@ struct Shown {
     broken: RwSignal<Option<String>>,
 }
 
-/// Reads the host page's stream into `data` while it arrives; `complete` runs once every row
+/// Reads the host page's rows into `data` a piece at a time; `complete` runs once every row
 /// is in.
 async fn read_rows(
-    stream: web_sys::ReadableStream,
+    source: RowsSource,
     data: RwSignal<GridData>,
     shown: Shown,
     complete: impl Fn(RwSignal<GridData>),
 ) {
+    use mes_client::ReadError;
     let Shown { ready, broken } = shown;
     let mut target = crate::grid::GridTarget::new(data).on_first_rows(move || ready.set(true));
     let mut sink = mes_client::RowsSink::new(&mut target);
-    let read = mes_client::read_body_stream(stream, &mut sink, crate::session::LOOKUP_BODY_LIMIT, true).await;
+    let limit = crate::session::lookup_body_limit();
+    let read = match source {
+        RowsSource::Json(text) => mes_client::read_js_text(&text, &mut sink, limit).await,
+        RowsSource::Rows(rows) => read_row_objects(&rows, &mut sink, limit).await,
+        RowsSource::Stream(stream) => mes_client::read_body_stream(stream, &mut sink, limit, true)
+            .await
+            .map_err(|e| match e {
+                ReadError::Broken(why) => ReadError::Broken(format!("the stream broke off ({why})")),
+                too_large => too_large,
+            }),
+    };
     let outcome = match read {
-        Ok(()) => sink.outcome(),
-        Err(mes_client::ReadError::TooLarge) => Err("more than the grid accepts".into()),
-        Err(mes_client::ReadError::Broken(why)) => Err(format!("the stream broke off ({why})")),
+        Ok(()) => sink
+            .outcome()
+            .map_err(|why| fill(Word::RowsNotMesStyle, &[("why", &why)])),
+        Err(ReadError::TooLarge) => Err(format!(
+            "more than this device's memory lets the grid take ({} MB of JSON)",
+            limit / 1_000_000
+        )),
+        Err(ReadError::Broken(why)) => Err(why),
     };
     match outcome {
         Ok(()) if data.try_update(GridData::set_complete).is_some() => {
@@ -514,6 +511,53 @@ async fn read_rows(
         Ok(()) => {}
         Err(why) => broken.set(Some(why)),
     }
+}
+
+/// Row objects written into `sink` as one JSON array, a batch at a time (the browser's
+/// `JSON.stringify` writes each batch), yielding like a stream; past `limit` bytes it stops.
+async fn read_row_objects(
+    rows: &js_sys::Array,
+    sink: &mut dyn mes_client::BodySink,
+    limit: usize,
+) -> Result<(), mes_client::ReadError> {
+    const BATCH: u32 = 2000;
+    let unwritable = || {
+        mes_client::ReadError::Broken(
+            "options.rows could not be written as JSON (a cycle, or a BigInt)".into(),
+        )
+    };
+    let mut pace = mes_client::Pace::new(true);
+    let (length, mut start, mut read) = (rows.length(), 0, 0);
+    let mut piece = String::from("[");
+    while start < length {
+        let end = length.min(start + BATCH);
+        let batch = js_sys::JSON::stringify(&rows.slice(start, end))
+            .ok()
+            .and_then(|t| t.as_string())
+            .ok_or_else(unwritable)?;
+        // The batch's rows without its brackets, after the rows before them.
+        if start > 0 {
+            piece.push(',');
+        }
+        piece.push_str(batch.get(1..batch.len() - 1).ok_or_else(unwritable)?);
+        if end == length {
+            piece.push(']');
+        }
+        read += piece.len();
+        if read > limit {
+            return Err(mes_client::ReadError::TooLarge);
+        }
+        if !sink.write(piece.as_bytes()) {
+            return Ok(());
+        }
+        piece.clear();
+        start = end;
+        pace.piece_done().await;
+    }
+    if length == 0 {
+        sink.write(b"[]");
+    }
+    Ok(())
 }
 
 /// Panic handling for pages that embed grids: the host page stays, each grid says it stopped.

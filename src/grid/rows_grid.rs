@@ -11,7 +11,7 @@ use super::browser::{
 use super::format;
 use super::header::{ColumnMenu, FilterCells, HeaderCells};
 use crate::grid_model::find::Find;
-use crate::grid_model::interaction::{Arrived, chosen_rows, pick, row_window, scroll_to_show, status_line};
+use crate::grid_model::interaction::{Arrived, RowsArea, RowsWindow, chosen_rows, pick, status_line};
 use crate::grid_model::links::{self, CellLink, Followed};
 use crate::grid_model::{Column, Density, GridData, GridState, SelectedRow, SortKey};
 use crate::nav::{query as current_query, replace_query};
@@ -153,6 +153,8 @@ pub(super) struct Grid {
     pub(super) pinned: RwSignal<Option<usize>>,
     scroll_top: RwSignal<f64>,
     pub(super) viewport_height: RwSignal<f64>,
+    /// The viewport's whole height (it can be taller than the window).
+    client_height: RwSignal<f64>,
     viewport: NodeRef<Div>,
     pub(super) table: NodeRef<Table>,
     /// Cells that lead to other lookups.
@@ -197,6 +199,7 @@ impl Grid {
             pinned: RwSignal::new(initial.pinned),
             scroll_top: RwSignal::new(0.0),
             viewport_height: RwSignal::new(600.0),
+            client_height: RwSignal::new(600.0),
             viewport: NodeRef::new(),
             table: NodeRef::new(),
             links: StoredValue::new(None),
@@ -308,6 +311,7 @@ impl Grid {
         Effect::new(move |_| {
             if let Some(el) = self.viewport.get() {
                 self.viewport_height.set(visible_height(&el));
+                self.client_height.set(f64::from(el.client_height()));
             }
         });
         Effect::new(move |previous: Option<Option<String>>| {
@@ -480,13 +484,13 @@ impl Grid {
         let Some(el) = self.viewport.get_untracked() else {
             return;
         };
-        let row = self.density.get_untracked().row_height();
-        if let Some(top) = scroll_to_show(
-            pos,
-            f64::from(el.scroll_top()),
-            f64::from(el.client_height()),
-            row,
-        ) {
+        let area = RowsArea {
+            rows: self.order.with_untracked(|o| o.len()),
+            row: self.density.get_untracked().row_height(),
+            height: f64::from(el.client_height()),
+            viewport: f64::from(el.client_height()),
+        };
+        if let Some(top) = area.scroll_to_show(pos, f64::from(el.scroll_top())) {
             el.set_scroll_top(top as i32);
         }
         self.scroll_top.set(f64::from(el.scroll_top()));
@@ -496,40 +500,38 @@ impl Grid {
         if let Some(el) = self.viewport.get_untracked() {
             self.scroll_top.set(f64::from(el.scroll_top()));
             self.viewport_height.set(visible_height(&el));
+            self.client_height.set(f64::from(el.client_height()));
         }
     }
 
-    /// The rows in view: first and last position, and the order they are positions in.
-    fn window(self) -> (usize, usize, Arc<Vec<u32>>) {
+    /// The rows in view (positions, spacers), and the order they are positions in.
+    fn window(self) -> (RowsWindow, Arc<Vec<u32>>) {
         let order = self.order.get();
-        let row = self.density.get().row_height();
-        let (first, last) = row_window(
-            self.scroll_top.get(),
-            self.viewport_height.get(),
-            order.len(),
-            row,
-        );
-        (first, last, order)
+        let area = RowsArea {
+            rows: order.len(),
+            row: self.density.get().row_height(),
+            height: self.viewport_height.get(),
+            viewport: self.client_height.get(),
+        };
+        (area.window(self.scroll_top.get()), order)
     }
 
     // Whole pixels: formatting an f64 would pull float printing into the wasm.
     fn space_above(self) -> String {
-        format!("{}px", self.window().0 * self.density.get().row_height() as usize)
+        format!("{}px", self.window().0.above)
     }
 
     fn space_below(self) -> String {
-        let (_, last, order) = self.window();
-        format!(
-            "{}px",
-            (order.len() - last) * self.density.get().row_height() as usize
-        )
+        format!("{}px", self.window().0.below)
     }
 
     /// The rows to render: position, row index and the hidden-columns generation (the key).
     fn visible_rows(self) -> Vec<(usize, u32, u32)> {
-        let (first, last, order) = self.window();
+        let (window, order) = self.window();
         let generation = self.hidden_generation.get();
-        (first..last).map(|pos| (pos, order[pos], generation)).collect()
+        (window.first..window.last)
+            .map(|pos| (pos, order[pos], generation))
+            .collect()
     }
 
     /// One body row: its cells in the person's locale (numbers, dates, Yes/No; copy and CSV

@@ -58,6 +58,104 @@ pub fn scroll_to_show(pos: usize, scroll_top: f64, height: f64, row: f64) -> Opt
     }
 }
 
+/// The tallest a grid's scrolling area is made, in pixels. Browsers cap an element's height
+/// (Chromium at about 33.5 million pixels, Firefox at about 17.9 million): a million rows of
+/// 34 px would be cut off. Past this height a pixel of scrolling moves more than a pixel of rows.
+pub const MAX_SCROLL_HEIGHT: f64 = 15_000_000.0;
+
+/// The rows' scrolling area: `rows` rows `row` pixels high in a viewport `height` pixels high.
+/// Up to [`MAX_SCROLL_HEIGHT`] a pixel scrolled is a pixel of rows; beyond it the area keeps
+/// that height and each scroll position skips whole rows (none is ever cut), so the first row
+/// shows at the top and the last at the bottom.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RowsArea {
+    /// How many rows.
+    pub rows: usize,
+    /// A row's height, pixels.
+    pub row: f64,
+    /// The viewport's height in view, pixels (the rows rendered fill it).
+    pub height: f64,
+    /// The viewport's whole height, pixels (the area scrolls this much less than it is high).
+    pub viewport: f64,
+}
+
+/// What to render for one scroll position: positions `first..last`, and the spacers' heights
+/// above and below them (whole pixels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowsWindow {
+    /// The first position rendered.
+    pub first: usize,
+    /// One past the last position rendered.
+    pub last: usize,
+    /// The spacer above the rendered rows.
+    pub above: u64,
+    /// The spacer below them.
+    pub below: u64,
+}
+
+impl RowsArea {
+    fn rows_height(self) -> f64 {
+        self.rows as f64 * self.row
+    }
+
+    /// The scrolling area's height.
+    pub fn scroll_height(self) -> f64 {
+        self.rows_height().min(MAX_SCROLL_HEIGHT)
+    }
+
+    /// Pixels of rows passed per pixel scrolled, beyond the one (0 when the rows fit).
+    fn stretch(self) -> f64 {
+        let (rows, area) = (self.rows_height(), self.scroll_height());
+        if rows <= area || area <= self.viewport {
+            0.0
+        } else {
+            (rows - area) / (area - self.viewport)
+        }
+    }
+
+    /// Rows skipped at `scroll_top`: the rows at the top of the area are this many further on.
+    fn skipped(self, scroll_top: f64) -> usize {
+        ((self.stretch() * scroll_top.max(0.0) / self.row).ceil() as usize).min(self.rows)
+    }
+
+    /// Where in the rows (pixels from the first row) the viewport's top is at `scroll_top`.
+    pub fn rows_top(self, scroll_top: f64) -> f64 {
+        scroll_top.max(0.0) + self.skipped(scroll_top) as f64 * self.row
+    }
+
+    /// The rows to render at `scroll_top` and the spacers around them.
+    pub fn window(self, scroll_top: f64) -> RowsWindow {
+        let skipped = self.skipped(scroll_top);
+        let (first, last) = row_window(self.rows_top(scroll_top), self.height, self.rows, self.row);
+        // The buffer above stops at the skipped rows: they have no place in the area.
+        let first = first.max(skipped).min(last);
+        let above = (first - skipped) as f64 * self.row;
+        let rendered = (last - first) as f64 * self.row;
+        RowsWindow {
+            first,
+            last,
+            above: above as u64,
+            below: (self.scroll_height() - above - rendered).max(0.0) as u64,
+        }
+    }
+
+    /// The scroll position that shows the row at `pos` below the sticky header rows (`None`: it
+    /// shows already).
+    pub fn scroll_to_show(self, pos: usize, scroll_top: f64) -> Option<f64> {
+        let target = scroll_to_show(pos, self.rows_top(scroll_top), self.height, self.row)?;
+        let per_pixel = 1.0 + self.stretch();
+        if per_pixel == 1.0 {
+            return Some(target);
+        }
+        // Rows skip in whole rows: up, land a row early; down, a little late.
+        Some(if target < self.rows_top(scroll_top) {
+            ((target - self.row) / per_pixel).floor().max(0.0)
+        } else {
+            (target / per_pixel).ceil()
+        })
+    }
+}
+
 /// What a key does in the grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyAction {
@@ -277,6 +375,86 @@ mod tests {
         );
         assert_eq!(row_window(-50.0, -1.0, 5, ROW_HEIGHT), (0, 5));
         assert_eq!(row_window(0.0, 340.0, 0, ROW_HEIGHT), (0, 0));
+    }
+
+    #[test]
+    fn a_million_rows_fit_the_browsers_height_cap_and_every_row_can_be_reached() {
+        let area = RowsArea {
+            rows: 1_000_000,
+            row: ROW_HEIGHT,
+            height: 340.0,
+            viewport: 340.0,
+        };
+        assert_eq!(area.scroll_height(), MAX_SCROLL_HEIGHT);
+        let bottom = MAX_SCROLL_HEIGHT - 340.0;
+        let end = area.window(bottom);
+        assert_eq!(end.last, 1_000_000, "the last row renders at the bottom");
+        // The last row ends within a row of the area's bottom edge, and is not cut off there.
+        let end_px = end.above as f64 + (end.last - end.first) as f64 * ROW_HEIGHT;
+        assert!(
+            (MAX_SCROLL_HEIGHT - ROW_HEIGHT..=MAX_SCROLL_HEIGHT).contains(&end_px),
+            "{end_px}"
+        );
+        let start = area.window(0.0);
+        assert_eq!((start.first, start.above), (0, 0));
+        // In the middle, the rows in view are the middle rows, and scrolling a little moves on.
+        let middle = area.window(bottom / 2.0);
+        assert!((middle.first as i64 - 500_000).abs() < 50, "{middle:?}");
+        assert!(area.window(bottom / 2.0 + 34.0).first > middle.first);
+        // Every scroll position keeps the area its height, and no spacer goes negative.
+        for top in [
+            0.0,
+            1.0,
+            33.0,
+            35.0,
+            1000.0,
+            bottom / 3.0,
+            bottom - 1.0,
+            bottom,
+            bottom + 500.0,
+        ] {
+            let w = area.window(top);
+            assert!(w.first <= w.last && w.last <= 1_000_000, "{top}: {w:?}");
+            let visible = area.rows_top(top);
+            assert!(
+                (w.first as f64) * ROW_HEIGHT <= visible.max(0.0) + 1.0,
+                "{top}: the rows in view are rendered ({w:?}, {visible})"
+            );
+        }
+        // Keyboard moves reach any row, up and down, and show it.
+        for pos in [999_999, 0, 500_000, 123_457, 999_990] {
+            let mut top = 0.0;
+            if let Some(t) = area.scroll_to_show(pos, top) {
+                top = t;
+            }
+            let w = area.window(top);
+            assert!((w.first..w.last).contains(&pos), "{pos} at {top}: {w:?}");
+            assert_eq!(area.scroll_to_show(pos, top), None, "{pos} shows now");
+        }
+        let up = area.scroll_to_show(10, bottom).expect("scrolls up");
+        assert!(area.rows_top(up) <= 10.0 * ROW_HEIGHT);
+    }
+
+    #[test]
+    fn rows_that_fit_scroll_pixel_for_pixel() {
+        let area = RowsArea {
+            rows: 100_000,
+            row: ROW_HEIGHT,
+            height: 340.0,
+            viewport: 340.0,
+        };
+        assert_eq!(area.scroll_height(), 3_400_000.0);
+        let w = area.window(34.0 * 50_000.0);
+        assert_eq!(
+            (w.first, w.last),
+            (50_000 - BUFFER_ROWS, 50_000 + 10 + BUFFER_ROWS)
+        );
+        assert_eq!(w.above, (34 * (50_000 - BUFFER_ROWS)) as u64);
+        assert_eq!(w.below, 34 * (100_000 - 50_000 - 10 - BUFFER_ROWS) as u64);
+        assert_eq!(
+            area.scroll_to_show(7, 0.0),
+            scroll_to_show(7, 0.0, 340.0, ROW_HEIGHT)
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! test (authority reachable → token obtained → MES accepted the token → MES user resolved) and
 //! the authorization URL for diagnosis.
 
-use crate::session::{LOOKUP_BODY_LIMIT, SignedInState};
+use crate::session::{SignedInState, lookup_body_limit};
 use crate::words::{PageWord, Word, fill, w};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -145,7 +145,7 @@ async fn connection_test(
     api: &WebApiDefinition,
     set: impl Fn(usize, Step),
 ) -> Result<(), usize> {
-    let transport = BrowserTransport::new(LOOKUP_BODY_LIMIT);
+    let transport = BrowserTransport::new(lookup_body_limit());
     match discover(&transport, &api.authority).await {
         Ok(meta) => set(
             0,

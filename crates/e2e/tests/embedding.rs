@@ -673,3 +673,122 @@ async fn a_popup_cut_loose_by_the_authoritys_opener_policy_hands_its_answer_over
     })
     .await;
 }
+
+/// Mounts rows the page has with `mountRowsGrid` in several ways, each in a new element, and
+/// reports for each: the rows `mes-rows` counted, whether the grid showed rows before that event
+/// (the first rows painted while the rest was decoded), the first and last rows' text, and, with
+/// the grid scrolled to its bottom, the last rendered row's text and whether it is in view.
+const MOUNT_ROWS: &str = "const done = arguments[arguments.length - 1];
+const lots = n => Array.from({ length: n }, (_, i) => ({ lot: 'L' + i, qty: i % 1000 }));
+const frames = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+const mount = (mod, options) => new Promise(resolve => {
+  const host = document.createElement('div');
+  document.body.append(host);
+  let early = null;
+  const seen = new MutationObserver(() => {
+    if (early === null && host.querySelector(SEL.rows)) early = host.querySelector(SEL.status)?.textContent ?? '';
+  });
+  seen.observe(host, { subtree: true, childList: true });
+  host.addEventListener('mes-rows', async e => {
+    seen.disconnect();
+    await frames();
+    const rows = [...host.querySelectorAll(SEL.rows)];
+    const first = rows[0]?.textContent ?? null;
+    const vp = host.querySelector(SEL.viewport);
+    vp.scrollTop = vp.scrollHeight;
+    await frames();
+    const shown = [...host.querySelectorAll(SEL.rows)];
+    const last = shown[shown.length - 1];
+    const [box, row] = [vp.getBoundingClientRect(), last.getBoundingClientRect()];
+    resolve({ rows: e.detail.rows, early, first, last: last.textContent,
+              lastInView: row.top >= box.top && row.bottom <= box.bottom + 1, height: vp.scrollHeight });
+    host.remove();
+  }, { once: true });
+  mod.mountRowsGrid(host, options);
+});
+import('/mes-embed.js').then(async mod => {
+  const million = JSON.stringify(lots(1000000));
+  // A piece of text ends after 262,144 UTF-16 units: here, between an emoji's two halves.
+  const split = '[{\"t\":\"' + 'a'.repeat(262136) + '\\u{1F600}\"}]';
+  done({
+    json: await mount(mod, { json: million }),
+    objects: await mount(mod, { rows: lots(5001) }),
+    stream: await mount(mod, { stream: new Blob([JSON.stringify(lots(3000))]).stream() }),
+    split: await mount(mod, { json: split }),
+  });
+}, e => done({ error: String(e) }));";
+
+/// `mountRowsGrid` decodes every source a piece at a time (JSON text, row objects, a stream): the
+/// grid shows its first rows before every row is in, a million rows all arrive, and the last of
+/// them can be scrolled to although a million 34-pixel rows are taller than Chromium lets an
+/// element be; a text cut into pieces keeps a character whose two UTF-16 halves straddle a cut.
+#[tokio::test]
+async fn a_pages_own_rows_show_at_once_on_every_path_and_a_million_scroll_to_their_end() {
+    let stack = stack("e2e-rows-paths").await;
+    with_browser(|client| async move {
+        client
+            .goto(&format!("{}/examples/embed.html", stack.portal_origin))
+            .await?;
+        wait_for(&client, &format!("#checklist {ROWS}")).await?;
+        let mut timeouts = client.get_timeouts().await?;
+        timeouts.set_script(Some(Duration::from_secs(120)));
+        client.update_timeouts(timeouts).await?;
+        let got = client.execute_async(&in_script(MOUNT_ROWS), vec![]).await?;
+        if got.get("error").is_some() {
+            bail!("{got}");
+        }
+        let (json, objects, stream) = (&got["json"], &got["objects"], &got["stream"]);
+        let mut wrong = Vec::new();
+        for (path, mounted, rows) in [
+            ("json", json, 1_000_000),
+            ("rows", objects, 5001),
+            ("stream", stream, 3000),
+        ] {
+            if mounted["rows"] != rows {
+                wrong.push(format!("{path}: mes-rows should count {rows} rows: {mounted}"));
+            }
+            if mounted["first"].as_str().is_none_or(|t| !t.starts_with("L0")) {
+                wrong.push(format!("{path}: the first row should be L0: {mounted}"));
+            }
+        }
+        // When the first rows show, the status line counts fewer rows than there are.
+        for (path, mounted, all) in [("json", json, "1,000,000"), ("rows", objects, "5,001")] {
+            if mounted["early"]
+                .as_str()
+                .is_none_or(|status| status.contains(all))
+            {
+                wrong.push(format!(
+                    "{path}: the first rows should show before every row is decoded: {}",
+                    mounted["early"]
+                ));
+            }
+        }
+        if json["last"].as_str().is_none_or(|t| !t.starts_with("L999999")) || json["lastInView"] != true {
+            wrong.push(format!(
+                "scrolled to the bottom, the millionth row should be in view: {json}"
+            ));
+        }
+        if json["height"].as_f64().is_none_or(|h| h > 20_000_000.0) {
+            wrong.push(format!(
+                "the scrolling area should stay under the browsers' height caps: {json}"
+            ));
+        }
+        if objects["last"].as_str().is_none_or(|t| !t.starts_with("L5000")) {
+            wrong.push(format!(
+                "the row objects' batches should join into one list: {objects}"
+            ));
+        }
+        let split = got["split"]["first"].as_str().unwrap_or_default();
+        if !split.ends_with('\u{1F600}') || split.contains('\u{FFFD}') {
+            let tail: String = split.chars().rev().take(4).collect();
+            wrong.push(format!(
+                "the emoji across a piece's edge should stay whole: {tail:?} (reversed)"
+            ));
+        }
+        if !wrong.is_empty() {
+            bail!("{}", wrong.join("\n"));
+        }
+        Ok(())
+    })
+    .await;
+}

@@ -228,8 +228,7 @@ pub async fn read_body_stream(
     }
     let reader: web_sys::ReadableStreamDefaultReader =
         stream.get_reader().dyn_into().map_err(|o| fail(o.into()))?;
-    let now = js_sys::Date::now;
-    let mut since_yield = now();
+    let mut pace = Pace::new(yielding);
     let mut piece = Vec::new();
     let mut read = 0;
     loop {
@@ -258,13 +257,71 @@ pub async fn read_body_stream(
             let _ = reader.cancel();
             break;
         }
-        // The first piece at once (the first rows get painted), then every 30 ms of work.
-        if yielding && (read == piece.len() || now() - since_yield > 30.0) {
-            next_task().await;
-            since_yield = now();
-        }
+        pace.piece_done().await;
     }
     Ok(())
+}
+
+/// UTF-16 code units of a page's text copied into wasm at a time (at most 3 bytes each).
+const TEXT_PIECE_UNITS: u32 = 256 * 1024;
+
+/// Reads a text the page holds (`mountRowsGrid`'s `json`) into `sink` as UTF-8, a piece at a
+/// time, yielding like [`read_body_stream`]: the text is never copied whole into wasm, and the
+/// sink's first rows can be painted while the rest is read. Past `limit` bytes it stops.
+pub async fn read_js_text(
+    text: &js_sys::JsString,
+    sink: &mut dyn BodySink,
+    limit: usize,
+) -> Result<(), ReadError> {
+    let length = text.length();
+    let mut pace = Pace::new(true);
+    let (mut start, mut read) = (0, 0);
+    while start < length {
+        let mut end = length.min(start + TEXT_PIECE_UNITS);
+        // A surrogate pair stays whole: a piece never ends between its halves.
+        if end < length && (0xD800..0xDC00).contains(&(text.char_code_at(end - 1) as u32)) {
+            end -= 1;
+        }
+        let piece = String::from(text.slice(start, end));
+        read += piece.len();
+        if read > limit {
+            return Err(ReadError::TooLarge);
+        }
+        if !sink.write(piece.as_bytes()) {
+            break;
+        }
+        start = end;
+        pace.piece_done().await;
+    }
+    Ok(())
+}
+
+/// When a reader gives the page its turn: after the first piece (the first rows get painted),
+/// then after every 30 ms of work.
+pub struct Pace {
+    yielding: bool,
+    first: bool,
+    since: f64,
+}
+
+impl Pace {
+    /// A pace that yields (`yielding`), or one that never does.
+    pub fn new(yielding: bool) -> Self {
+        Self {
+            yielding,
+            first: true,
+            since: js_sys::Date::now(),
+        }
+    }
+
+    /// One piece is done: waits for the next task when it is time to.
+    pub async fn piece_done(&mut self) {
+        if self.yielding && (self.first || js_sys::Date::now() - self.since > 30.0) {
+            self.first = false;
+            next_task().await;
+            self.since = js_sys::Date::now();
+        }
+    }
 }
 
 /// Resolves in a new task (a zero timeout): rendering and input get their turn first.
