@@ -434,6 +434,9 @@ impl Portal {
             // Whoever signs in next at this page meets the authority's form.
             self.signed_out_here.set(true);
             self.signed_out(ready, Some(w(Word::SignedOut).into()));
+        } else if !ready.config.client.silent_sign_in {
+            // The site does without the silent try (config.json): the button at once.
+            self.signed_out(ready, None);
         } else {
             // Reload or new tab: the authority's own session signs the person in without a form
             // (it answered a moment ago: no need to ask whether it is there).

@@ -75,6 +75,9 @@ pub fn SignInPage(ready: Arc<Ready>, notice: Option<String>) -> impl IntoView {
     let address = client.authority.clone();
     let signed_out = notice.is_some();
     let (before, after) = around(Word::SignInWith, "authority");
+    // While the page waits for the person, the parts the return from the authority needs come
+    // into the browser's cache (they are kept a year), so the return need not fetch them.
+    Effect::new(|_| prefetch_signed_in());
     view! {
         <Card title=w(Word::PortalName)>
             {notice.map(|n| view! { <p class="state" role="status" id="notice">{n}</p> })}
@@ -359,7 +362,9 @@ crate::on_demand::part!(
 
 /// Starts fetching the code exchange's, the signed-in shell's and the grid's parts without
 /// waiting for them: a page back from the authority with a code needs them next, and they then
-/// arrive while config.json is read and the code exchanged instead of after. A failure is left to the part's own loading (it is not
+/// arrive while config.json is read and the code exchanged instead of after; on the sign-in page
+/// they arrive while the person reads it and signs in, so the page back from the authority finds
+/// them in the browser's cache. A failure is left to the part's own loading (it is not
 /// remembered). Nothing happens in unsplit builds.
 pub fn prefetch_signed_in() {
     #[cfg(mes_split)]

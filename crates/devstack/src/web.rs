@@ -240,10 +240,19 @@ pub fn app(o: WebOptions) -> std::io::Result<Router> {
         .fallback_service(files)
         .layer(axum::middleware::map_response(
             |uri: axum::http::Uri, mut response: axum::response::Response| async move {
+                let headers = response.headers_mut();
                 if is_host_script(uri.path()) {
-                    response
-                        .headers_mut()
-                        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+                    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+                }
+                // As deploy/nginx/mesportal.conf caches: a build's hashed file never changes,
+                // everything else is asked for again each time.
+                if !headers.contains_key(header::CACHE_CONTROL) {
+                    let caching = if is_hashed_build_file(uri.path()) {
+                        "public, max-age=31536000, immutable"
+                    } else {
+                        "no-cache"
+                    };
+                    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(caching));
                 }
                 response
             },
@@ -320,6 +329,29 @@ pub fn is_host_script(path: &str) -> bool {
             .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
+/// Whether `path` names one of a build's files whose name carries its content's hash
+/// (`/mes-portal-<hash>_bg.wasm`, `/mes-portal-<hash>-split_grid.wasm`, `/portal-<hash>.css`): the
+/// names deploy/nginx/mesportal.conf keeps for a year.
+pub fn is_hashed_build_file(path: &str) -> bool {
+    let Some(name) = path.strip_prefix('/').filter(|n| !n.contains('/')) else {
+        return false;
+    };
+    let Some((stem, _)) = name
+        .rsplit_once('.')
+        .filter(|(_, ext)| matches!(*ext, "js" | "wasm" | "css"))
+    else {
+        return false;
+    };
+    // Some `-<12 to 16 hex digits>` that ends the stem or is followed by `-` or `_`.
+    stem.match_indices('-').any(|(at, _)| {
+        let rest = &stem[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        (12..=16).contains(&digits)
+            && rest[..digits].bytes().all(|b| !b.is_ascii_uppercase())
+            && matches!(rest.as_bytes().get(digits), None | Some(b'-' | b'_'))
+    })
+}
+
 /// Another site's server (the demo's and the tests' framing page): serves `dir` (the
 /// examples' `other-site/`), with its HTML's placeholders filled ([`HostScript::fill`]). No
 /// Content-Security-Policy of its own: it is somebody else's page.
@@ -346,7 +378,37 @@ pub fn other_site_app(dir: PathBuf, portal_origin: String, host: HostScript) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::{HostScript, is_host_script};
+    use super::{HostScript, is_hashed_build_file, is_host_script};
+
+    #[test]
+    fn a_builds_hashed_files_are_those_the_deploy_guide_keeps_for_a_year() {
+        for hashed in [
+            "/mes-portal-85885bf478342d16_bg.wasm",
+            "/mes-portal-85885bf478342d16.js",
+            "/mes-portal-85885bf478342d16-split_grid.wasm",
+            "/mes-portal-85885bf478342d16-chunk_12.wasm",
+            "/portal-500f61ef57aa02bc.css",
+            "/mes-embed-host-451f688dd6dea317.js",
+        ] {
+            assert!(is_hashed_build_file(hashed), "{hashed}");
+        }
+        for other in [
+            "/",
+            "/index.html",
+            "/config.json",
+            "/mes-embed.js",
+            "/mes-embed.css",
+            "/mes-embed-host.js",
+            "/locales/de.json",
+            "/x/mes-portal-85885bf478342d16.js",
+            "/mes-portal-85885BF478342D16.js",
+            "/mes-portal-85885bf4.js",
+            "/mes-portal-85885bf478342d16aaaa1.js",
+            "/mes-portal-85885bf478342d16.json",
+        ] {
+            assert!(!is_hashed_build_file(other), "{other}");
+        }
+    }
 
     #[test]
     fn only_the_host_script_is_open_to_every_origin() {

@@ -65,18 +65,26 @@ pub async fn browser_in(languages: Option<&str>) -> Result<(Client, Driver)> {
 /// — storage, cookies and framing rules apply as between real sites — and that accepts the
 /// test CA's certificates.
 pub async fn browser_for_sites(host_names: &[&str]) -> Result<(Client, Driver)> {
-    let rules: Vec<String> = host_names.iter().map(|h| format!("MAP {h} 127.0.0.1")).collect();
-    start_browser(
-        None,
-        Some(format!(
-            "--host-resolver-rules={}, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            rules.join(", ")
-        )),
-    )
-    .await
+    browser_for_sites_trusting(host_names, None).await
 }
 
-async fn start_browser(languages: Option<&str>, host_rules: Option<String>) -> Result<(Client, Driver)> {
+/// [`browser_for_sites`] that treats certificates with these public keys as valid
+/// ([`site::Sites::spki_hashes`]): their answers are cached as a real site's are.
+pub async fn browser_for_sites_trusting(host_names: &[&str], spki: Option<&str>) -> Result<(Client, Driver)> {
+    let rules: Vec<String> = host_names.iter().map(|h| format!("MAP {h} 127.0.0.1")).collect();
+    let mut args = vec![format!(
+        "--host-resolver-rules={}, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        rules.join(", ")
+    )];
+    if let Some(spki) = spki {
+        args.push(format!("--ignore-certificate-errors-spki-list={spki}"));
+    }
+    start_browser(None, Some(args)).await
+}
+
+/// Chromium through chromedriver; `sites`: arguments for the tests' own sites (their host names,
+/// their certificates), which the browser then accepts.
+async fn start_browser(languages: Option<&str>, sites: Option<Vec<String>>) -> Result<(Client, Driver)> {
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let driver = Driver(
@@ -109,9 +117,9 @@ async fn start_browser(languages: Option<&str>, host_rules: Option<String>) -> R
             args.push(format!("--accept-lang={languages}").into());
         }
     }
-    if let Some(rules) = host_rules {
+    if let Some(sites) = sites {
         if let Some(args) = chrome["args"].as_array_mut() {
-            args.push(rules.into());
+            args.extend(sites.into_iter().map(serde_json::Value::from));
         }
         caps.insert("acceptInsecureCerts".into(), true.into());
     }

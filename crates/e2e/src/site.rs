@@ -69,6 +69,31 @@ impl Sites {
         Ok((port, scratch))
     }
 
+    /// The SHA-256 hashes of the sites' certificate's and CA's public keys (base64, comma
+    /// separated), for Chromium's `--ignore-certificate-errors-spki-list`: a browser given them
+    /// treats these sites' certificates as valid, and caches their answers as it would a real
+    /// site's (a certificate error accepted some other way turns the browser's cache off).
+    pub fn spki_hashes(&self) -> Result<String> {
+        let mut hashes = Vec::new();
+        for cert in ["site.crt", "ca.crt"] {
+            let path = self.scratch.join("tls").join(cert);
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(format!(
+                    "openssl x509 -in '{}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | openssl base64 -A",
+                    path.display()
+                ))
+                .output()
+                .context("openssl")?;
+            let hash = String::from_utf8(out.stdout)?.trim().to_owned();
+            if !out.status.success() || hash.len() != 44 {
+                bail!("could not hash the public key of {}", path.display());
+            }
+            hashes.push(hash);
+        }
+        Ok(hashes.join(","))
+    }
+
     /// `https://<host>:<port>`.
     pub fn origin(&self, host: &str) -> String {
         format!("https://{host}:{}", self.port)

@@ -298,18 +298,22 @@ async fn rows_show_while_a_large_answer_is_still_arriving() {
 async fn a_part_that_does_not_arrive_is_a_plain_state_and_loads_on_retry() {
     let stack = stack("e2e-parts").await;
     with_browser(|client| async move {
+        // The sign-in page needs the main wasm alone: with every part's file refused it works.
+        e2e::cdp(&client, "Network.enable", serde_json::json!({})).await?;
+        let parts = serde_json::json!({ "urls": ["*-bundle_*.wasm", "*-split_*.wasm", "*-chunk_*.wasm"] });
+        e2e::cdp(&client, "Network.setBlockedURLs", parts).await?;
         client.goto(&format!("{}/", stack.portal_origin)).await?;
         wait_for(&client, SIGN_IN).await?;
         let fetched = client
-            .execute("return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.endsWith('.wasm'))", vec![])
+            .execute("return performance.getEntriesByType('resource').filter(e => e.responseStatus > 0).map(e => e.name).filter(n => n.endsWith('.wasm') && !n.endsWith('_bg.wasm'))", vec![])
             .await?;
         let fetched: Vec<String> = serde_json::from_value(fetched)?;
-        if fetched.len() != 1 || !fetched[0].ends_with("_bg.wasm") {
-            bail!("the sign-in page should fetch the main wasm only: {fetched:?}");
+        if !fetched.is_empty() {
+            bail!("no part's file should have arrived: {fetched:?}");
         }
 
-        e2e::cdp(&client, "Network.enable", serde_json::json!({})).await?;
-        e2e::cdp(&client, "Network.setBlockedURLs", serde_json::json!({ "urls": ["*split_grid.wasm"] })).await?;
+        // The grid's file alone refused: signed in, the shell works, the grid says it is missing.
+        e2e::cdp(&client, "Network.setBlockedURLs", serde_json::json!({ "urls": ["*bundle_grid.wasm"] })).await?;
         click(&client, SIGN_IN).await?;
         aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
         let said = wait_for_text(&client, "[role=alert][data-state=part-not-loaded]", &["could not load the lookup grid"]).await?;
@@ -366,6 +370,46 @@ async fn the_sign_in_code_leaves_the_address_bar_before_the_exchange() {
             bail!("the exchange should still be under way");
         }
         grid::wait_for_rows(&client).await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// config.json's `client.silent_sign_in: false`: a new visit shows the Sign in button without
+/// asking the authority first (no `prompt=none` trip); the button then signs in as ever.
+#[tokio::test]
+async fn a_site_without_the_silent_try_shows_the_button_without_asking_the_authority() {
+    let stack = stack_with("e2e-no-silent", |o| {
+        o.config_patch = Some(serde_json::json!({ "client": { "silent_sign_in": false } }))
+    })
+    .await;
+    with_browser(|client| async move {
+        client.goto(&format!("{}/", stack.portal_origin)).await?;
+        wait_for(&client, SIGN_IN).await?;
+        let authorize = |log: Vec<String>| {
+            log.iter()
+                .filter(|l| l.contains(" GET ") && l.contains("/authorize?"))
+                .count()
+        };
+        if authorize(stack.aim.request_log()) != 0 {
+            bail!(
+                "the page asked the authority before the button: {:?}",
+                stack.aim.request_log()
+            );
+        }
+        if !client.current_url().await?.as_str().ends_with('/') {
+            bail!("the page should not have gone anywhere");
+        }
+        click(&client, SIGN_IN).await?;
+        aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
+        grid::wait_for_rows(&client).await?;
+        if authorize(stack.aim.request_log()) != 1 {
+            bail!(
+                "one trip to the authority, from the button: {:?}",
+                stack.aim.request_log()
+            );
+        }
+        assert_no_token_stored(&client, &stack).await?;
         Ok(())
     })
     .await;

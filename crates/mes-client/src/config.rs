@@ -113,6 +113,18 @@ pub struct ClientSettings {
     /// Allowed clock difference for ID-token times, seconds.
     #[serde(default = "default_clock_skew")]
     pub clock_skew_seconds: i64,
+    /// Whether a new visit first asks the authority, without showing anything
+    /// (`prompt=none`), for a session the person already has there (single sign-on with other
+    /// applications, and a reload that keeps the person signed in). `true` by default; `false`
+    /// shows the Sign in button one round trip through the authority sooner (where people
+    /// always sign in at the portal, as on shared terminals), and the button then still skips
+    /// the authority's form when its session is there.
+    #[serde(default = "default_true")]
+    pub silent_sign_in: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// How the sign-out request reaches the authority's end-session endpoint (OpenID RP-Initiated

@@ -4,6 +4,7 @@
 //! then `split.rs` — the wasm cut into the first load and its parts, wasm-bindgen, wasm-opt -Oz,
 //! the hashed names and integrity values, the host script's versioned copy, gzip copies.
 
+mod bundle;
 mod split;
 
 use crate::run_cmd;

@@ -5,7 +5,8 @@
 //!
 //! 1. cuts it with `wasm-split-cli` into the main module and one file per part (plus chunks the
 //!    parts share), with a small loader (`__wasm_split.js`) that fetches a part when it is first
-//!    called;
+//!    called; then joins the parts used together with their chunks into one file each
+//!    (`bundle.rs`: four files after sign-in where some 60 were fetched);
 //! 2. runs wasm-bindgen on the main module (keeping the exports the parts import);
 //! 3. runs wasm-opt -Oz on every wasm file;
 //! 4. puts the results into dist/ under trunk's hashed names, names the parts and the loader
@@ -54,12 +55,22 @@ pub fn split_portal(root: &Path, tools: &Tools) -> Result<()> {
         "--out-name",
         &stem,
     ]))?;
+    if !files(&work, |name| name.starts_with("split_"))?
+        .iter()
+        .any(|p| p.ends_with(".wasm"))
+    {
+        bail!("wasm-split-cli found no split points: was the wasm built with `{RELEASE_WASM_RUSTFLAGS}`?");
+    }
+    // The parts used together, with the chunks they share, joined into a file each.
+    let binaryen = tools
+        .wasm_opt
+        .parent()
+        .context("wasm-opt's folder")?
+        .to_path_buf();
+    super::bundle::bundle(&work, &binaryen, &WASM_FEATURES)?;
     let parts: Vec<String> = files(&work, |name| {
         name.ends_with(".wasm") && name != format!("{stem}.wasm")
     })?;
-    if !parts.iter().any(|p| p.starts_with("split_")) {
-        bail!("wasm-split-cli found no split points: was the wasm built with `{RELEASE_WASM_RUSTFLAGS}`?");
-    }
     run_cmd(
         Command::new(&tools.wasm_bindgen)
             .args([
