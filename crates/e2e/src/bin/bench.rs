@@ -74,17 +74,35 @@ const AG_GRID_SCRIPT: &str = "window.benchMount = async (url, token) => {
   return { ttfb: e.responseStart - e.requestStart, transfer: e.responseEnd - e.responseStart, first: paint - e.responseStart,
            all: paint - e.responseStart, rows: document.querySelectorAll('#grid .ag-row:not(.ag-header-row)').length };
 };
-// The portal's reading path alone: the answer already in memory, handed to mountRowsGrid as a
-// stream (the same reader and decoder as a lookup), timed until mes-rows says every row is in.
-window.benchReadPath = async (url, token) => {
+// The portal's reading paths alone: the answer already in memory, handed to mountRowsGrid as
+// JSON text, as parsed row objects or as a stream (prepared before the clock starts), timed
+// until the first rows are painted and until mes-rows says every row is in.
+window.benchReadPath = async (url, token, kind) => {
   const { mountRowsGrid } = await import('./mes-embed.js');
   const body = await (await fetch(url, { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' })).arrayBuffer();
   if (window.benchUnmount) window.benchUnmount();
+  window.benchUnmount = null;
+  const text = kind === 'stream' ? null : new TextDecoder().decode(body);
+  const source = kind === 'stream' ? { stream: new Blob([body]).stream() } : kind === 'json' ? { json: text } : { rows: JSON.parse(text) };
   const host = document.getElementById('rows');
+  await new Promise(r => setTimeout(r, 50));
   return await new Promise(done => {
-    host.addEventListener('mes-rows', e => done({ ms: performance.now() - t0, rows: e.detail.rows, bytes: body.byteLength }), { once: true });
+    let first = null;
+    const seen = new MutationObserver(() => {
+      if (first === null && host.querySelector('table.grid tbody tr[role=row]')) {
+        first = -1;
+        requestAnimationFrame(() => { first = performance.now() - t0; });
+      }
+    });
+    seen.observe(host, { subtree: true, childList: true });
+    host.addEventListener('mes-rows', e => {
+      seen.disconnect();
+      const all = performance.now() - t0;
+      requestAnimationFrame(() => done({ first, all, returned, rows: e.detail.rows, bytes: body.byteLength }));
+    }, { once: true });
     const t0 = performance.now();
-    window.benchUnmount = mountRowsGrid(host, { stream: new Blob([body]).stream() });
+    window.benchUnmount = mountRowsGrid(host, source);
+    const returned = performance.now() - t0;
   });
 };
 window.benchSortState = {};
@@ -130,6 +148,21 @@ const step = ts => {
 };
 requestAnimationFrame(step);";
 
+/// Ten seconds of scrolling from the first row to the last, a step per frame (600 frames at
+/// 60 Hz): the frame intervals.
+const SWEEP: &str = "const done = arguments[arguments.length - 1];
+const vp = document.querySelector(arguments[0]);
+vp.scrollTop = 0;
+const frames = []; let last = null; let n = 0;
+const step = ts => {
+  if (last !== null) frames.push(ts - last);
+  last = ts;
+  if (n++ >= 600) { done({ frames, top: vp.scrollTop, height: vp.scrollHeight }); return; }
+  vp.scrollTop = (vp.scrollHeight - vp.clientHeight) * n / 600;
+  requestAnimationFrame(step);
+};
+requestAnimationFrame(() => requestAnimationFrame(step));";
+
 /// One jump of the viewport (to the middle of the rows, or back to the top), done when two
 /// frames have passed: the grid has rendered the rows there.
 const JUMP: &str = "const done = arguments[arguments.length - 1];
@@ -150,7 +183,7 @@ struct Args {
 fn args() -> Result<Args> {
     let mut args = Args {
         runs: 5,
-        sizes: vec![10_000, 100_000],
+        sizes: vec![10_000, 100_000, 1_000_000],
         out: PathBuf::from("docs/benchmarks.md"),
         requests: 4000,
         only: None,
@@ -219,7 +252,17 @@ async fn stack(name: &str, rows: usize) -> Result<Stack> {
 
 /// A fresh headless Chromium with the page hooks installed.
 async fn fresh_browser() -> Result<(Client, e2e::Driver)> {
-    let (client, driver) = browser().await?;
+    fresh_browser_at(None).await
+}
+
+/// [`fresh_browser`]; with `sites` (their certificates' key hashes), one that resolves the
+/// deployed sites' host names (`portal.test`, `aim.test`, `mes.test`) and trusts their
+/// certificates as a plant's browsers trust its own (and so caches their answers).
+async fn fresh_browser_at(sites: Option<&str>) -> Result<(Client, e2e::Driver)> {
+    let (client, driver) = match sites {
+        Some(spki) => e2e::browser_for_sites_trusting(&e2e::site::ALL_HOSTS, Some(spki)).await?,
+        None => browser().await?,
+    };
     cdp(
         &client,
         "Page.addScriptToEvaluateOnNewDocument",
@@ -227,6 +270,10 @@ async fn fresh_browser() -> Result<(Client, e2e::Driver)> {
     )
     .await?;
     cdp(&client, "Performance.enable", json!({})).await?;
+    // A million rows take long to read and sort; a hang still ends.
+    let mut timeouts = client.get_timeouts().await?;
+    timeouts.set_script(Some(Duration::from_secs(600)));
+    client.update_timeouts(timeouts).await?;
     Ok((client, driver))
 }
 
@@ -592,9 +639,9 @@ const NETWORKS: [Network; 2] = [
     },
 ];
 
-/// A fresh browser on `network`.
-async fn browser_on(network: &Network) -> Result<(Client, e2e::Driver)> {
-    let (client, driver) = fresh_browser().await?;
+/// A fresh browser on `network`, for the deployed sites when given their key hashes.
+async fn browser_on(network: &Network, sites: Option<&str>) -> Result<(Client, e2e::Driver)> {
+    let (client, driver) = fresh_browser_at(sites).await?;
     if let Some((latency, down, up)) = network.emulated {
         cdp(&client, "Network.enable", json!({})).await?;
         cdp(
@@ -607,51 +654,150 @@ async fn browser_on(network: &Network) -> Result<(Client, e2e::Driver)> {
     Ok((client, driver))
 }
 
+/// Where the portal is served in a network profile: devstack's own server (HTTP/1.1, no TLS),
+/// or Debian's nginx as the deploy guide configures it (TLS, HTTP/2) on sites of their own.
+struct Served<'a> {
+    name: &'a str,
+    origin: &'a str,
+    /// The deployed sites' certificates' key hashes (nginx), or none (devstack).
+    sites: Option<&'a str>,
+}
+
 /// Per network: navigation → usable sign-in page, and back from AIM → first grid rows; cold cache
 /// (a new browser profile each run).
 async fn network_profiles(report: &mut String, stack: &Stack, runs: usize) -> Result<()> {
     writeln!(
         report,
-        "## As a person feels it\n\nCold cache (a new browser profile each run), medians of {runs} runs. **Sign-in page**: from \
-         navigation to a usable Sign in button; it includes the silent `prompt=none` round trip through AIM that lets a \
-         person with an AIM session skip the form (two documents: the portal, then `/callback` answering \
-         `login_required`). **First rows**: from the return from AIM's form (`/callback` navigation start) to the \
-         first grid rows painted: the portal again, the token request, the grid's part and the MES answer. The portal \
-         server sends the build's gzip -9 copies (as nginx's `gzip_static` in docs/deploy.md does); the plant network is \
-         Chromium's network emulation.\n\n\
-         | network | sign-in page | first rows after the return |\n|---|---:|---:|"
+        "## As a person feels it\n\nCold cache (a new browser profile each run), medians of {runs} runs with their ranges. \
+         **Sign-in page**: from navigation to a usable Sign in button; it includes the silent `prompt=none` round trip \
+         through AIM that lets a person with an AIM session skip the form (two documents: the portal, then `/callback` \
+         answering `login_required`). **First rows**: from the return from AIM's form (`/callback` navigation start) to \
+         the first grid rows painted: the portal again, the token request, the grid's part and the MES answer. The \
+         Sign in button is pressed {PAUSE_MS} ms after it shows (a person reads the page first). The portal's files are \
+         the build's gzip -9 copies either way; the plant network is Chromium's network emulation. **nginx**: Debian's \
+         nginx with `deploy/nginx/mesportal.conf` under TLS and HTTP/2, AIM and the MES behind it on sites of their own \
+         (as `cargo xtask test`'s deployed suite runs it, the browser trusting its certificates as a plant's trust \
+         theirs); **devstack**: the stand-ins' own HTTP/1.1 servers. The last two rows: a site without the silent \
+         try (config.json's `client.silent_sign_in: false`).\n\n\
+         | served by | network | sign-in page | first rows after the return |\n|---|---|---:|---:|"
     )?;
-    for network in &NETWORKS {
-        let (mut page, mut rows) = (Vec::new(), Vec::new());
-        for _ in 0..runs {
-            let (client, driver) = browser_on(network).await?;
-            let started = Instant::now();
-            client.goto(&format!("{}/", stack.portal_origin)).await?;
-            appear(&client, SIGN_IN).await?;
-            page.push(started.elapsed().as_secs_f64() * 1000.0);
-            client.find(Locator::Css(SIGN_IN)).await?.click().await?;
-            aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
-            appear(&client, ROWS).await?;
-            rows.push(
-                client
-                    .execute("return window.__bench.firstRows ?? null", vec![])
-                    .await?
-                    .as_f64()
-                    .unwrap_or(f64::NAN),
-            );
-            let _ = client.close().await;
-            drop(driver);
+    let sites = e2e::site::Sites::new()?;
+    let origin = sites.origin(e2e::site::PORTAL_HOST);
+    let spki = sites.spki_hashes()?;
+    let deployed_stack = e2e::scenario::stack_on_sites("bench-nginx", &sites, |o| o.seed_rows = 200).await;
+    let config = deployed_stack.portal_config_at(&origin, &[]);
+    let site = e2e::site::DeployedPortal::start(
+        sites,
+        &dist(),
+        &config,
+        e2e::site::Upstreams::of(&deployed_stack),
+        |server| server,
+    )?;
+    let served = [
+        Served {
+            name: "devstack",
+            origin: &stack.portal_origin,
+            sites: None,
+        },
+        Served {
+            name: "nginx (TLS, HTTP/2)",
+            origin: &site.origin,
+            sites: Some(&spki),
+        },
+    ];
+    for at in &served {
+        for network in &NETWORKS {
+            let (page, rows) = profile(at, network, runs).await?;
+            writeln!(
+                report,
+                "| {} | {} | {} | {} |",
+                at.name,
+                network.name,
+                spread(&page),
+                spread(&rows)
+            )?;
         }
+    }
+    // The lever a site can pull: no silent try (config.json's `client.silent_sign_in: false`).
+    let quiet = serde_json::json!({ "client": { "silent_sign_in": false } });
+    let mut options = StackOptions::for_tests("bench-no-silent");
+    options.dist_dir = Some(dist());
+    options.seed_rows = 200;
+    options.config_patch = Some(quiet);
+    let quiet_stack = Stack::start(options).await?;
+    let mut quiet_config = config.clone();
+    quiet_config["client"]["silent_sign_in"] = false.into();
+    std::fs::write(
+        site.root.join("config.json"),
+        serde_json::to_string_pretty(&quiet_config)?,
+    )?;
+    let quiet_served = [
+        Served {
+            name: "devstack, `silent_sign_in: false`",
+            origin: &quiet_stack.portal_origin,
+            sites: None,
+        },
+        Served {
+            name: "nginx (TLS, HTTP/2), `silent_sign_in: false`",
+            origin: &site.origin,
+            sites: Some(&spki),
+        },
+    ];
+    for at in &quiet_served {
+        let (page, rows) = profile(at, &NETWORKS[1], runs).await?;
         writeln!(
             report,
-            "| {} | {} | {} |",
-            network.name,
-            ms(median(page)),
-            ms(median(rows))
+            "| {} | {} | {} | {} |",
+            at.name,
+            NETWORKS[1].name,
+            spread(&page),
+            spread(&rows)
         )?;
     }
     writeln!(report)?;
+    drop(site);
+    deployed_stack.stop().await;
+    quiet_stack.stop().await;
     Ok(())
+}
+
+/// How long a person looks at the sign-in page before pressing Sign in, in the profiles.
+const PAUSE_MS: u64 = 2000;
+
+/// One served portal on one network: the sign-in page and the first rows, each run.
+async fn profile(at: &Served<'_>, network: &Network, runs: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (mut page, mut rows) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let (client, driver) = browser_on(network, at.sites).await?;
+        let started = Instant::now();
+        client.goto(&format!("{}/", at.origin)).await?;
+        appear(&client, SIGN_IN).await?;
+        page.push(started.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(PAUSE_MS)).await;
+        client.find(Locator::Css(SIGN_IN)).await?.click().await?;
+        aim::submit_form(&client, "PLANT\\alice", "alice-demo").await?;
+        appear(&client, ROWS).await?;
+        rows.push(
+            client
+                .execute("return window.__bench.firstRows ?? null", vec![])
+                .await?
+                .as_f64()
+                .unwrap_or(f64::NAN),
+        );
+        let _ = client.close().await;
+        drop(driver);
+    }
+    Ok((page, rows))
+}
+
+/// "median (fastest–slowest)".
+fn spread(values: &[f64]) -> String {
+    format!(
+        "{} ({}–{})",
+        ms(median(values.to_vec())),
+        ms(percentile(values.to_vec(), 0.0)),
+        ms(percentile(values.to_vec(), 1.0))
+    )
 }
 
 /// The portal's files a page has fetched so far (names in dist/).
@@ -860,6 +1006,8 @@ struct GridFigures {
     sort_number: f64,
     filter: f64,
     scroll: Vec<f64>,
+    /// Frame intervals of a ten-second scroll from the top to the bottom.
+    sweep: Vec<f64>,
     /// Main-thread time per scroll step: all tasks, script, style and layout.
     scroll_work: [f64; 3],
     /// Main-thread time per scroll step with the grid not told of it: the browser's part.
@@ -965,6 +1113,11 @@ async fn scroll(client: &Client, viewport: &str, rows: &str, figures: &mut GridF
         .execute_async(SCROLL, vec![json!(viewport), json!(rows), json!(true)])
         .await?;
     figures.scroll_floor = (task_time(client).await?[0] - before) / 60.0;
+    let sweep = client.execute_async(SWEEP, vec![json!(viewport)]).await?;
+    figures.sweep = sweep["frames"]
+        .as_array()
+        .map(|f| f.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
     Ok(())
 }
 
@@ -1121,18 +1274,42 @@ async fn page_call(client: &Client, function: &str, answer: &Answer<'_>) -> Resu
     Ok(result)
 }
 
-/// The portal's reading path on its own (ms, bytes), on the AG Grid page after its figures.
-async fn read_path(client: &Client, answer: &Answer<'_>, runs: usize) -> Result<(f64, usize)> {
-    let mut times = Vec::new();
-    let mut bytes = 0;
+/// One of `mountRowsGrid`'s reading paths: medians from the call (ms), and the bytes read.
+#[derive(Default, Clone, Copy)]
+struct ReadPath {
+    first: f64,
+    all: f64,
+    returned: f64,
+    bytes: usize,
+}
+
+/// The portal's reading path `kind` (json, rows, stream) on its own, on the AG Grid page.
+async fn read_path(client: &Client, answer: &Answer<'_>, kind: &str, runs: usize) -> Result<ReadPath> {
+    let script = "benchReadPath(arguments[0], arguments[1], arguments[2]).then(arguments[3], e => arguments[3]({ error: String(e) }))";
+    let mut results = Vec::new();
     for _ in 0..runs {
-        let r = page_call(client, "benchReadPath", answer)
-            .await
-            .context("reading path")?;
-        times.push(r["ms"].as_f64().unwrap_or(f64::NAN));
-        bytes = r["bytes"].as_u64().unwrap_or(0) as usize;
+        let r = client
+            .execute_async(script, vec![json!(answer.url), json!(answer.token), json!(kind)])
+            .await?;
+        if r.get("error").is_some() {
+            bail!("reading path {kind}: {r}");
+        }
+        results.push(r);
     }
-    Ok((median(times), bytes))
+    let part = |key: &str| {
+        median(
+            results
+                .iter()
+                .map(|r| r[key].as_f64().unwrap_or(f64::NAN))
+                .collect(),
+        )
+    };
+    Ok(ReadPath {
+        first: part("first"),
+        all: part("all"),
+        returned: part("returned"),
+        bytes: results.last().and_then(|r| r["bytes"].as_u64()).unwrap_or(0) as usize,
+    })
 }
 
 fn ratio(ours: f64, theirs: f64) -> String {
@@ -1147,6 +1324,21 @@ fn mb(bytes: f64) -> String {
     format!("{:.1} MiB", bytes / (1024.0 * 1024.0))
 }
 
+/// One size's figures: the report's table at that size and a line of the growth table.
+struct Size {
+    rows: usize,
+    runs: usize,
+    json: usize,
+    keys: (String, String),
+    ours: GridFigures,
+    /// AG Grid's figures, or what happened when it could not finish.
+    theirs: std::result::Result<GridFigures, String>,
+    paths: Vec<(&'static str, ReadPath)>,
+}
+
+/// Runs above this many rows: a million rows take long to read, sort and scroll.
+const RUNS_AT_A_MILLION: usize = 3;
+
 async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> {
     let ag_version = std::env::var("AG_GRID_VERSION").unwrap_or_else(|_| "36".into());
     writeln!(
@@ -1158,163 +1350,329 @@ async fn grids(report: &mut String, sizes: &[usize], runs: usize) -> Result<()> 
          while the rest arrives, AG Grid needs the whole answer, its parse and `createGrid`. Interactions: `work` until \
          the updates are done (the first task after them). JS heap: in use after a forced collection, minus the page \
          before the grid. wasm memory: the portal's whole linear memory at the end (it never shrinks: a peak). \
-         Medians of {runs} runs; a ratio below 1 means the portal is faster or smaller.\n"
+         Frame intervals are `requestAnimationFrame`'s (60 Hz: 16.7 ms when no frame is dropped). \
+         Medians of {runs} runs ({RUNS_AT_A_MILLION} at a million rows); a ratio below 1 means the portal is faster or smaller.\n"
     )?;
     let dist = bench_dist()?;
+    let mut done = Vec::new();
     for &rows in sizes {
-        let mut options = StackOptions::for_tests(&format!("bench-grid-{rows}"));
-        options.dist_dir = Some(dist.clone());
-        options.seed_rows = rows;
-        let stack = Stack::start(options).await?;
-        let config = portal_config(&stack)?;
-        let (signed_in, _) = native_sign_in(&config).await?;
-        let url = format!("{}api/v3/item", stack.mes_base);
-        let token = signed_in.tokens.access_token.expose().to_owned();
-        let body = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        let (client, driver) = fresh_browser().await?;
-        portal::sign_in_at(&client, &stack.portal_origin, "PLANT\\alice", "alice-demo").await?;
-        wait_for(&client, ROWS).await?;
-        let (ours, keys, text, number) = our_grid(&client, runs)
-            .await
-            .with_context(|| format!("the portal at {rows} rows"))?;
-        let answer = Answer {
-            url: &url,
-            token: &token,
+        let runs = if rows >= 1_000_000 {
+            runs.min(RUNS_AT_A_MILLION)
+        } else {
+            runs
         };
-        let theirs = ag_grid(
-            &client,
-            &stack.portal_origin,
-            &answer,
-            (&keys[text], &keys[number]),
-            runs,
-        )
-        .await
-        .with_context(|| format!("AG Grid at {rows} rows"))?;
-        let (read_ms, read_bytes) = read_path(&client, &answer, runs)
-            .await
-            .with_context(|| format!("the reading path at {rows} rows"))?;
-        writeln!(report, "### {rows} rows ({} of JSON)\n", kb(body.len()))?;
-        writeln!(
-            report,
-            "| | portal (RowsGrid) | AG Grid | ratio |\n|---|---:|---:|---:|"
-        )?;
-        let mut line = |what: &str, a: f64, b: f64, show: &dyn Fn(f64) -> String| {
-            writeln!(report, "| {what} | {} | {} | {} |", show(a), show(b), ratio(a, b))
-        };
-        line(
-            "**first rows painted**, from the first byte",
-            ours.first,
-            theirs.first,
-            &ms,
-        )?;
-        line("all rows in, from the first byte", ours.all, theirs.all, &ms)?;
-        line(
-            &format!("sort by text (`{}`), the column's first sort", keys[text]),
-            ours.sort_text_first,
-            theirs.sort_text_first,
-            &ms,
-        )?;
-        line(
-            &format!("sort by text (`{}`), median", keys[text]),
-            ours.sort_text,
-            theirs.sort_text,
-            &ms,
-        )?;
-        line(
-            &format!("sort by number (`{}`)", keys[number]),
-            ours.sort_number,
-            theirs.sort_number,
-            &ms,
-        )?;
-        line("quick-filter keystroke", ours.filter, theirs.filter, &ms)?;
-        line(
-            "jump to the middle (or back to the top): main-thread work",
-            ours.jump,
-            theirs.jump,
-            &ms,
-        )?;
-        line(
-            "scroll step: main-thread work",
-            ours.scroll_work[0],
-            theirs.scroll_work[0],
-            &ms,
-        )?;
-        line(
-            "… of which script",
-            ours.scroll_work[1],
-            theirs.scroll_work[1],
-            &ms,
-        )?;
-        line(
-            "… of which style and layout",
-            ours.scroll_work[2],
-            theirs.scroll_work[2],
-            &ms,
-        )?;
-        line(
-            "scroll step with the grid not told of it (the browser's own part)",
-            ours.scroll_floor,
-            theirs.scroll_floor,
-            &ms,
-        )?;
-        line(
-            "scroll step: frame interval, median",
-            median(ours.scroll.clone()),
-            median(theirs.scroll.clone()),
-            &ms,
-        )?;
-        line(
-            "scroll step: frame interval, slowest",
-            percentile(ours.scroll.clone(), 1.0),
-            percentile(theirs.scroll.clone(), 1.0),
-            &ms,
-        )?;
-        line("JS heap (grid and rows)", ours.js_heap, theirs.js_heap, &mb)?;
-        line(
-            "grid memory (JS heap + wasm memory)",
-            ours.js_heap + ours.wasm,
-            theirs.js_heap,
-            &mb,
-        )?;
-        writeln!(
-            report,
-            "| the rows once decoded (the portal's columns; the JSON is {}) | {} | | {} |",
-            mb(body.len() as f64),
-            mb(ours.model),
-            ratio(ours.model, body.len() as f64)
-        )?;
-        writeln!(
-            report,
-            "| DOM rows (mounted → after scrolling 600 rows) | {} → {} | {} → {} | |\n",
-            ours.dom_rows.0, ours.dom_rows.1, theirs.dom_rows.0, theirs.dom_rows.1
-        )?;
-        writeln!(
-            report,
-            "The same MES answer for both (the stand-in's figures, not the grids'): time to first byte {} / {}, \
-             transfer from the first to the last byte {} / {} (portal / AG Grid page).\n",
-            ms(ours.ttfb),
-            ms(theirs.ttfb),
-            ms(ours.transfer),
-            ms(theirs.transfer)
-        )?;
-        writeln!(
-            report,
-            "The portal's reading path alone (the answer already in memory, handed to `mountRowsGrid` as a stream: \
-             pieces copied into wasm, rows decoded into columns, the grid kept up to date): {} for {} ({:.0} MB/s).\n",
-            ms(read_ms),
-            kb(read_bytes),
-            read_bytes as f64 / 1e6 / (read_ms / 1000.0)
-        )?;
-        let _ = client.close().await;
-        drop(driver);
-        stack.stop().await;
+        eprintln!("bench: grids at {rows} rows");
+        let size = grid_size(rows, runs, &dist).await?;
+        size_report(report, &size)?;
+        done.push(size);
     }
+    growth_report(report, &done)?;
+    Ok(())
+}
+
+/// Both grids at `rows` rows, in a stack of their own.
+async fn grid_size(rows: usize, runs: usize, dist: &std::path::Path) -> Result<Size> {
+    let mut options = StackOptions::for_tests(&format!("bench-grid-{rows}"));
+    options.dist_dir = Some(dist.to_path_buf());
+    options.seed_rows = rows;
+    let seeding = Instant::now();
+    let stack = Stack::start(options).await?;
+    eprintln!(
+        "bench: {rows} rows seeded in {:.0} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    let config = portal_config(&stack)?;
+    let (signed_in, _) = native_sign_in(&config).await?;
+    let url = format!("{}api/v3/item", stack.mes_base);
+    let token = signed_in.tokens.access_token.expose().to_owned();
+    let json = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .bytes()
+        .await?
+        .len();
+    let (client, driver) = fresh_browser().await?;
+    portal::sign_in_at(&client, &stack.portal_origin, "PLANT\\alice", "alice-demo").await?;
+    wait_for(&client, ROWS).await?;
+    let (ours, keys, text, number) = our_grid(&client, runs)
+        .await
+        .with_context(|| format!("the portal at {rows} rows"))?;
+    let answer = Answer {
+        url: &url,
+        token: &token,
+    };
+    // The reading paths on the AG Grid page (mes-embed.js), before AG Grid is there.
+    cdp(&client, "Page.setBypassCSP", json!({ "enabled": true })).await?;
+    client
+        .goto(&format!("{}/bench-ag-grid.html", stack.portal_origin))
+        .await?;
+    let mut paths = Vec::new();
+    for kind in ["json", "rows", "stream"] {
+        let path = read_path(&client, &answer, kind, runs)
+            .await
+            .with_context(|| format!("the reading path {kind} at {rows} rows"))?;
+        paths.push((kind, path));
+    }
+    let started = Instant::now();
+    let keys = (keys[text].clone(), keys[number].clone());
+    let theirs = ag_grid(&client, &stack.portal_origin, &answer, (&keys.0, &keys.1), runs)
+        .await
+        .map_err(|e| {
+            format!(
+                "{e:#} ({:.0} s after AG Grid's first mount began)",
+                started.elapsed().as_secs_f64()
+            )
+        });
+    let _ = client.close().await;
+    drop(driver);
+    stack.stop().await;
+    Ok(Size {
+        rows,
+        runs,
+        json,
+        keys,
+        ours,
+        theirs,
+        paths,
+    })
+}
+
+/// One size's table, reading paths and frame figures.
+fn size_report(report: &mut String, size: &Size) -> Result<()> {
+    let Size {
+        rows,
+        runs,
+        json,
+        keys,
+        ours,
+        ..
+    } = size;
+    let none = GridFigures::default();
+    let theirs = size.theirs.as_ref().unwrap_or(&none);
+    writeln!(
+        report,
+        "### {rows} rows ({} of JSON, medians of {runs} runs)\n",
+        kb(*json)
+    )?;
+    if let Err(why) = &size.theirs {
+        writeln!(
+            report,
+            "AG Grid did not finish at this size: {why}. Its column is empty.\n"
+        )?;
+    }
+    writeln!(
+        report,
+        "| | portal (RowsGrid) | AG Grid | ratio |\n|---|---:|---:|---:|"
+    )?;
+    let mut line = |what: &str, a: f64, b: f64, show: &dyn Fn(f64) -> String| {
+        writeln!(report, "| {what} | {} | {} | {} |", show(a), show(b), ratio(a, b))
+    };
+    line(
+        "**first rows painted**, from the first byte",
+        ours.first,
+        theirs.first,
+        &ms,
+    )?;
+    line("all rows in, from the first byte", ours.all, theirs.all, &ms)?;
+    line(
+        &format!("sort by text (`{}`), the column's first sort", keys.0),
+        ours.sort_text_first,
+        theirs.sort_text_first,
+        &ms,
+    )?;
+    line(
+        &format!("sort by text (`{}`), median", keys.0),
+        ours.sort_text,
+        theirs.sort_text,
+        &ms,
+    )?;
+    line(
+        &format!("sort by number (`{}`)", keys.1),
+        ours.sort_number,
+        theirs.sort_number,
+        &ms,
+    )?;
+    line("quick-filter keystroke", ours.filter, theirs.filter, &ms)?;
+    line(
+        "jump to the middle (or back to the top): main-thread work",
+        ours.jump,
+        theirs.jump,
+        &ms,
+    )?;
+    line(
+        "scroll step: main-thread work",
+        ours.scroll_work[0],
+        theirs.scroll_work[0],
+        &ms,
+    )?;
+    line(
+        "… of which script",
+        ours.scroll_work[1],
+        theirs.scroll_work[1],
+        &ms,
+    )?;
+    line(
+        "… of which style and layout",
+        ours.scroll_work[2],
+        theirs.scroll_work[2],
+        &ms,
+    )?;
+    line(
+        "scroll step with the grid not told of it (the browser's own part)",
+        ours.scroll_floor,
+        theirs.scroll_floor,
+        &ms,
+    )?;
+    line(
+        "scroll step: frame interval, median",
+        median(ours.scroll.clone()),
+        median(theirs.scroll.clone()),
+        &ms,
+    )?;
+    line(
+        "scroll step: frame interval, slowest",
+        percentile(ours.scroll.clone(), 1.0),
+        percentile(theirs.scroll.clone(), 1.0),
+        &ms,
+    )?;
+    line(
+        "ten-second scroll, top to bottom: frame interval, 99th percentile",
+        percentile(ours.sweep.clone(), 0.99),
+        percentile(theirs.sweep.clone(), 0.99),
+        &ms,
+    )?;
+    line(
+        "ten-second scroll, top to bottom: slowest frame interval",
+        percentile(ours.sweep.clone(), 1.0),
+        percentile(theirs.sweep.clone(), 1.0),
+        &ms,
+    )?;
+    let late = |f: &[f64]| {
+        if f.is_empty() {
+            f64::NAN
+        } else {
+            f.iter().filter(|i| **i > 17.0).count() as f64
+        }
+    };
+    line(
+        "… frames over 17 ms (of 600)",
+        late(&ours.sweep),
+        late(&theirs.sweep),
+        &|n| if n.is_nan() { "–".into() } else { format!("{n}") },
+    )?;
+    line("JS heap (grid and rows)", ours.js_heap, theirs.js_heap, &mb)?;
+    line(
+        "grid memory (JS heap + wasm memory)",
+        ours.js_heap + ours.wasm,
+        theirs.js_heap,
+        &mb,
+    )?;
+    let json = *json as f64;
+    writeln!(
+        report,
+        "| the rows once decoded (the portal's columns; the JSON is {}) | {} | | {} |",
+        mb(json),
+        mb(ours.model),
+        ratio(ours.model, json)
+    )?;
+    writeln!(
+        report,
+        "| wasm memory ÷ the JSON's size | {} | | |",
+        ratio(ours.wasm, json)
+    )?;
+    writeln!(
+        report,
+        "| DOM rows (mounted → after scrolling 600 rows) | {} → {} | {} → {} | |\n",
+        ours.dom_rows.0, ours.dom_rows.1, theirs.dom_rows.0, theirs.dom_rows.1
+    )?;
+    writeln!(
+        report,
+        "The same MES answer for both (the stand-in's figures, not the grids'): time to first byte {} / {}, \
+         transfer from the first to the last byte {} / {} (portal / AG Grid page).\n",
+        ms(ours.ttfb),
+        ms(theirs.ttfb),
+        ms(ours.transfer),
+        ms(theirs.transfer)
+    )?;
+    writeln!(
+        report,
+        "`mountRowsGrid` on its own, the answer already in the page (from the call; the text decoded, or parsed, \
+         before the clock starts):\n\n| given as | call returns | first rows painted | all rows in | decoded |\n|---|---:|---:|---:|---:|"
+    )?;
+    for (kind, path) in &size.paths {
+        let given = match *kind {
+            "json" => "`json`: the JSON text",
+            "rows" => "`rows`: row objects",
+            _ => "`stream`: a Blob's stream",
+        };
+        writeln!(
+            report,
+            "| {given} | {} | {} | {} | {:.0} MB/s |",
+            ms(path.returned),
+            ms(path.first),
+            ms(path.all),
+            path.bytes as f64 / 1e6 / (path.all / 1000.0)
+        )?;
+    }
+    report.push('\n');
+    Ok(())
+}
+
+/// How each figure grows with the rows: time and memory per row, both grids.
+fn growth_report(report: &mut String, sizes: &[Size]) -> Result<()> {
+    if sizes.len() < 2 {
+        return Ok(());
+    }
+    writeln!(
+        report,
+        "### How the figures grow\n\nThe same figures at each size; \"per row\" divides by the rows (µs per row, bytes \
+         per row). The portal:\n\n| rows | first rows | all rows | per row | text sort | number sort | filter | wasm memory | per row | ÷ JSON |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    let per_row = |v: f64, rows: usize| format!("{:.2} µs", v * 1000.0 / rows as f64);
+    let bytes_per_row = |v: f64, rows: usize| format!("{:.0} B", v / rows as f64);
+    for s in sizes {
+        let o = &s.ours;
+        writeln!(
+            report,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            s.rows,
+            ms(o.first),
+            ms(o.all),
+            per_row(o.all, s.rows),
+            ms(o.sort_text),
+            ms(o.sort_number),
+            ms(o.filter),
+            mb(o.wasm),
+            bytes_per_row(o.wasm, s.rows),
+            ratio(o.wasm, s.json as f64)
+        )?;
+    }
+    writeln!(
+        report,
+        "\nAG Grid:\n\n| rows | first rows | per row | text sort | number sort | filter | JS heap | per row |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    for s in sizes {
+        match &s.theirs {
+            Ok(t) => writeln!(
+                report,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                s.rows,
+                ms(t.first),
+                per_row(t.first, s.rows),
+                ms(t.sort_text),
+                ms(t.sort_number),
+                ms(t.filter),
+                mb(t.js_heap),
+                bytes_per_row(t.js_heap, s.rows)
+            )?,
+            Err(_) => writeln!(report, "| {} | did not finish (above) | | | | | | |", s.rows)?,
+        }
+    }
+    report.push('\n');
     Ok(())
 }
 
