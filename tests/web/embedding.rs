@@ -37,6 +37,13 @@ async fn mount_rows_grid_shows_a_pages_own_rows_and_reports_selections() {
         "data is text, never markup"
     );
     assert!(all(&root, "b").is_empty());
+    // The rows are decoded a piece at a time, as a stream's are: "so far" until every one is in.
+    for _ in 0..50 {
+        if one(&root, STATUS).text_content().as_deref() == Some("2 rows") {
+            break;
+        }
+        next_task().await;
+    }
     assert_eq!(one(&root, STATUS).text_content().as_deref(), Some("2 rows"));
     let rows = rows(&root);
     rows[1].dyn_ref::<web_sys::HtmlElement>().expect("row").click();
