@@ -205,7 +205,8 @@ impl ColumnData {
     }
 
     /// Adds a cell from its JSON text (`raw` is one valid JSON value): a string unescaped, a
-    /// number as written (one too large for `f64` is null), an object or array written compactly.
+    /// number as written (one too large for `f64` is an error), an object or array written
+    /// compactly.
     fn push_raw(&mut self, raw: &str) -> Result<(), serde_json::Error> {
         match raw.as_bytes().first() {
             Some(b'"') => {
@@ -226,13 +227,18 @@ impl ColumnData {
                 let _ = write!(self.text, "{value}");
                 self.end_cell(CellKind::Json);
             }
-            // A number too large for `f64` has no value to show or sort by.
+            // A number too large for `f64` is refused, as serde_json refuses it.
             _ => match raw.parse::<f64>() {
                 Ok(n) if n.is_finite() => {
                     self.text.push_str(raw);
                     self.end_cell(CellKind::Number);
                 }
-                _ => self.push_null(),
+                _ => {
+                    return Err(de::Error::custom(format!(
+                        "a number too large for a double ({} characters)",
+                        raw.len()
+                    )));
+                }
             },
         }
         Ok(())
