@@ -165,7 +165,8 @@ pub fn mes_answer(name: &str, login_url: &str) -> Option<Response> {
         "byte-order-mark" => json(format!("\u{feff}{}", rows(3))),
         "json-as-text-plain" => answer(StatusCode::OK, "text/plain", rows(3)),
         "over-size-limit" => {
-            // 70 MB, chunked (no Content-Length): the client must stop reading at its limit.
+            // 70 MB, chunked (no Content-Length): a client must stop reading at its limit (the
+            // portal's on a device with 0.5 GiB of memory, a native job's default).
             let chunk = Bytes::from(format!("{{\"pad\":\"{}\"}},", "x".repeat(1024 * 1024 - 12)));
             let mut chunks = vec![Ok(Bytes::from_static(b"["))];
             chunks.extend((0..70).map(|_| Ok(chunk.clone())));

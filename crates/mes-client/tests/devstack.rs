@@ -501,7 +501,8 @@ async fn every_hostile_mes_answer_is_classified_as_the_portal_must_show_it() {
     let (signed_in, _) = sign_in(&f, "PLANT\\alice", "alice-demo").await;
     let token = signed_in.tokens.access_token.clone();
     let api = f.config.web_api("MES").expect("api");
-    // The portal's limit for lookups (64 MiB): the corpus has a 10 MB cell it must show.
+    // The portal's limit for lookups on a device with 0.5 GiB (64 MiB): the corpus has a 10 MB
+    // cell it must show, and a 70 MB answer past the limit.
     let transport = NativeTransport::new(64 * 1024 * 1024);
     for case in MES_CASES {
         let said = Lookup::new(api, &format!("v3/hostile/{}", case.name), &token)
