@@ -31,10 +31,11 @@ const HELP: &str = "cargo xtask <command>
   setup    Install what is missing: wasm32 target, trunk, wasm-bindgen-cli, wasm-opt
            (add --browser for Chromium, chromedriver and wasm-pack).
   build    Build the portal (release, wasm-opt -Oz) into dist/.
-  bench    Build the release portal, start the stand-ins with 10,000 and 100,000 rows, drive
-           headless Chromium and write docs/benchmarks.md (sizes, sign-in cost, the grid beside
-           AG Grid Community 36 from npm, renewal, MES throughput). --runs N (default 5),
-           --rows 10000,100000, --out FILE, --only grids (just the grids, printed).
+  bench    Build the release portal, start the stand-ins with 10,000, 100,000 and 1,000,000
+           rows, drive headless Chromium and write docs/benchmarks.md (sizes, the plant network
+           through devstack and nginx, sign-in cost, the grid beside AG Grid Community 36 from
+           npm, renewal, MES throughput). --runs N (default 5), --rows 10000,100000,
+           --out FILE, --only grids|load (just those, printed).
   fuzz     Fuzz mes-client's parsers (callback, ID token, config, MES answers, discovery, token
            answers) with cargo-fuzz on nightly, each for a bounded time: --seconds N (default
            60), or name targets: cargo xtask fuzz id_token --seconds 300. Installs nightly and

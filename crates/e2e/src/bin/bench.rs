@@ -1,5 +1,6 @@
-//! `cargo xtask bench`: bundle size, sign-in cost, 10,000- and 100,000-row grids in headless
-//! Chromium, renewal under concurrency and the MES stand-in's throughput; writes a Markdown
+//! `cargo xtask bench`: bundle size, the plant network through devstack and nginx, sign-in
+//! cost, 10,000-, 100,000- and 1,000,000-row grids in headless Chromium, renewal under
+//! concurrency and the MES stand-in's throughput; writes a Markdown
 //! report (docs/benchmarks.md). Figures are medians of several runs; nothing here fails on a
 //! timer. Run through `cargo xtask bench`, which builds the release portal first.
 
