@@ -526,8 +526,8 @@ async fn read_row_objects(
             "options.rows could not be written as JSON (a cycle, or a BigInt)".into(),
         )
     };
-    let mut pace = mes_client::Pace::new(true);
-    let (length, mut start, mut read) = (rows.length(), 0, 0);
+    let mut feed = mes_client::Feed::new(sink, limit, true);
+    let (length, mut start) = (rows.length(), 0);
     let mut piece = String::from("[");
     while start < length {
         let end = length.min(start + BATCH);
@@ -543,19 +543,14 @@ async fn read_row_objects(
         if end == length {
             piece.push(']');
         }
-        read += piece.len();
-        if read > limit {
-            return Err(mes_client::ReadError::TooLarge);
-        }
-        if !sink.write(piece.as_bytes()) {
+        if !feed.give(piece.as_bytes()).await? {
             return Ok(());
         }
         piece.clear();
         start = end;
-        pace.piece_done().await;
     }
     if length == 0 {
-        sink.write(b"[]");
+        feed.give(b"[]").await?;
     }
     Ok(())
 }

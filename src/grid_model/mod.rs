@@ -296,32 +296,22 @@ impl GridData {
         if sort.is_empty() {
             return order;
         }
-        // One integer key per sort column: numbers by value, text by collation rank.
         match sort.as_slice() {
-            // One column, the common case: keys and rows packed, sorted in place (no buffer
-            // beside them: at a million rows every copy is megabytes of wasm memory for good).
+            // One column, the common case: keys and rows sorted in place (no buffer beside
+            // them: at a million rows every copy is megabytes of wasm memory for good); a text
+            // column's rank and its row packed into one integer.
             [key] if self.columns[key.column].kind == ColumnKind::Text => {
-                let (ranks, descending) = (self.ranks(key.column), key.descending);
+                let rank = self.sort_key(key);
                 let mut packed: Vec<u64> = order
                     .iter()
-                    .map(|&row| {
-                        let rank = ranks[row as usize];
-                        let rank = if descending { u32::MAX - rank } else { rank };
-                        (u64::from(rank) << 32) | u64::from(row)
-                    })
+                    .map(|&row| (rank(row) << 32) | u64::from(row))
                     .collect();
                 packed.sort_unstable();
                 order = packed.into_iter().map(|key| key as u32).collect();
             }
             [key] => {
-                let descending = key.descending;
-                let mut keyed: Vec<(u64, u32)> = order
-                    .iter()
-                    .map(|&row| {
-                        let bits = number_bits(self.number(row as usize, key.column));
-                        (if descending { !bits } else { bits }, row)
-                    })
-                    .collect();
+                let number = self.sort_key(key);
+                let mut keyed: Vec<(u64, u32)> = order.iter().map(|&row| (number(row), row)).collect();
                 keyed.sort_unstable();
                 order = keyed.into_iter().map(|(_, row)| row).collect();
             }
@@ -329,28 +319,35 @@ impl GridData {
             // ones after it; rows equal in every key keep the server's order.
             _ => {
                 for key in sort.iter().rev() {
-                    let descending = key.descending;
-                    match self.columns[key.column].kind {
-                        ColumnKind::Number => radix_sort(&mut order, 8, |row| {
-                            let bits = number_bits(self.number(row as usize, key.column));
-                            if descending { !bits } else { bits }
-                        }),
-                        ColumnKind::Text => {
-                            let ranks = self.ranks(key.column);
-                            radix_sort(&mut order, 4, |row| {
-                                let rank = u64::from(ranks[row as usize]);
-                                if descending {
-                                    u64::from(u32::MAX) - rank
-                                } else {
-                                    rank
-                                }
-                            });
-                        }
-                    }
+                    let bytes = match self.columns[key.column].kind {
+                        ColumnKind::Number => 8,
+                        ColumnKind::Text => 4,
+                    };
+                    radix_sort(&mut order, bytes, self.sort_key(key));
                 }
             }
         }
         order
+    }
+
+    /// A row's key for sorting by `key`, as an integer that sorts as the rows should (descending
+    /// turned around): a number's bits in `f64::total_cmp`'s order, or a text's collation rank
+    /// (which fits in 32 bits).
+    fn sort_key(&self, key: &SortKey) -> Box<dyn Fn(u32) -> u64 + '_> {
+        let (column, descending) = (key.column, key.descending);
+        match self.columns[column].kind {
+            ColumnKind::Number => Box::new(move |row| {
+                let bits = number_bits(self.number(row as usize, column));
+                if descending { !bits } else { bits }
+            }),
+            ColumnKind::Text => {
+                let ranks = self.ranks(column);
+                Box::new(move |row| {
+                    let rank = ranks[row as usize];
+                    u64::from(if descending { u32::MAX - rank } else { rank })
+                })
+            }
+        }
     }
 
     /// Which rows the quick filter lets through (`None`: no words, all of them). Each word is
@@ -563,17 +560,14 @@ fn collation_ranks(column: &ColumnData, len: usize) -> Vec<u32> {
 /// earlier word) is not looked at, so a word most rows match costs one column's pass.
 fn mark_in_arena(column: &ColumnData, needle: &[u8], found: &mut [bool]) {
     let (text, ends) = (column.arena().as_bytes(), column.ends());
-    let Some(&first) = needle.first() else { return };
-    let upper = first.to_ascii_uppercase();
+    if needle.is_empty() {
+        return;
+    }
     let mut start = 0;
     for (hit, &end) in found.iter_mut().zip(ends) {
         let end = end as usize;
-        if !*hit && end - start >= needle.len() {
-            let cell = &text[start..end];
-            *hit = (0..=cell.len() - needle.len()).any(|i| {
-                (cell[i] == first || cell[i] == upper)
-                    && cell[i..i + needle.len()].eq_ignore_ascii_case(needle)
-            });
+        if !*hit {
+            *hit = contains_ascii_caseless(&text[start..end], needle);
         }
         start = end;
     }
@@ -582,17 +576,24 @@ fn mark_in_arena(column: &ColumnData, needle: &[u8], found: &mut [bool]) {
 /// Whether `text` contains `needle` (already lowercased) in any case. ASCII text is compared in
 /// place; other text is lowercased first.
 fn contains_caseless(text: &str, needle: &str) -> bool {
-    let (hay, wanted) = (text.as_bytes(), needle.as_bytes());
-    let Some(&first) = wanted.first() else { return true };
+    if needle.is_empty() {
+        return true;
+    }
     if !text.is_ascii() {
         return text.to_lowercase().contains(needle);
     }
-    if !needle.is_ascii() || hay.len() < wanted.len() {
+    needle.is_ascii() && contains_ascii_caseless(text.as_bytes(), needle.as_bytes())
+}
+
+/// Whether ASCII `hay` contains `needle` (ASCII, lowercase) in any case, compared in place.
+fn contains_ascii_caseless(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else { return true };
+    if hay.len() < needle.len() {
         return false;
     }
     let upper = first.to_ascii_uppercase();
-    (0..=hay.len() - wanted.len()).any(|i| {
-        (hay[i] == first || hay[i] == upper) && hay[i..i + wanted.len()].eq_ignore_ascii_case(wanted)
+    (0..=hay.len() - needle.len()).any(|i| {
+        (hay[i] == first || hay[i] == upper) && hay[i..i + needle.len()].eq_ignore_ascii_case(needle)
     })
 }
 

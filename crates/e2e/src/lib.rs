@@ -284,6 +284,15 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
     }
 }
 
+/// Lets a script run by `execute_async` take up to `seconds` (WebDriver's default is 30): for
+/// work in the page that takes long, such as a million rows; a hang still ends.
+pub async fn allow_scripts(client: &Client, seconds: u64) -> Result<()> {
+    let mut timeouts = client.get_timeouts().await?;
+    timeouts.set_script(Some(Duration::from_secs(seconds)));
+    client.update_timeouts(timeouts).await?;
+    Ok(())
+}
+
 /// Runs a CDP command and returns its result.
 pub async fn cdp(
     client: &Client,

@@ -730,9 +730,7 @@ async fn a_pages_own_rows_show_at_once_on_every_path_and_a_million_scroll_to_the
             .goto(&format!("{}/examples/embed.html", stack.portal_origin))
             .await?;
         wait_for(&client, &format!("#checklist {ROWS}")).await?;
-        let mut timeouts = client.get_timeouts().await?;
-        timeouts.set_script(Some(Duration::from_secs(120)));
-        client.update_timeouts(timeouts).await?;
+        e2e::allow_scripts(&client, 120).await?;
         let got = client.execute_async(&in_script(MOUNT_ROWS), vec![]).await?;
         if got.get("error").is_some() {
             bail!("{got}");

@@ -175,5 +175,5 @@ pub use transport::{
     retry_after,
 };
 #[cfg(target_arch = "wasm32")]
-pub use transport::{BrowserTransport, Pace, ReadError, read_body_stream, read_js_text};
+pub use transport::{BrowserTransport, Feed, ReadError, read_body_stream, read_js_text};
 pub use user_session::{RENEW_BEFORE_SECONDS, RenewError, SessionHealth, UserSession, renew_margin};

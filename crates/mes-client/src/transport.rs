@@ -453,7 +453,7 @@ pub(crate) fn is_json(content_type: &str) -> bool {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::{BrowserTransport, Pace, ReadError, read_body_stream, read_js_text};
+pub use browser::{BrowserTransport, Feed, ReadError, read_body_stream, read_js_text};
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeTransport;
 #[cfg(not(target_arch = "wasm32"))]

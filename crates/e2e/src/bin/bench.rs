@@ -271,10 +271,8 @@ async fn fresh_browser_at(sites: Option<&str>) -> Result<(Client, e2e::Driver)> 
     )
     .await?;
     cdp(&client, "Performance.enable", json!({})).await?;
-    // A million rows take long to read and sort; a hang still ends.
-    let mut timeouts = client.get_timeouts().await?;
-    timeouts.set_script(Some(Duration::from_secs(600)));
-    client.update_timeouts(timeouts).await?;
+    // A million rows take long to read and sort.
+    e2e::allow_scripts(&client, 600).await?;
     Ok((client, driver))
 }
 

@@ -228,9 +228,8 @@ pub async fn read_body_stream(
     }
     let reader: web_sys::ReadableStreamDefaultReader =
         stream.get_reader().dyn_into().map_err(|o| fail(o.into()))?;
-    let mut pace = Pace::new(yielding);
+    let mut feed = Feed::new(sink, limit, yielding);
     let mut piece = Vec::new();
-    let mut read = 0;
     loop {
         let chunk: web_sys::ReadableStreamReadResult = JsFuture::from(reader.read())
             .await
@@ -245,19 +244,18 @@ pub async fn read_body_stream(
                 "the stream gave something other than bytes".into(),
             ));
         };
-        read += bytes.length() as usize;
-        if read > limit {
+        // Counted before the copy: a piece past the limit never comes into wasm.
+        if let Err(too_large) = feed.count(bytes.length() as usize) {
             let _ = reader.cancel();
-            return Err(ReadError::TooLarge);
+            return Err(too_large);
         }
         // One buffer for every piece: the copy out of JavaScript reuses its memory.
         piece.resize(bytes.length() as usize, 0);
         bytes.copy_to(&mut piece);
-        if !sink.write(&piece) {
+        if !feed.hand_on(&piece).await {
             let _ = reader.cancel();
             break;
         }
-        pace.piece_done().await;
     }
     Ok(())
 }
@@ -274,8 +272,8 @@ pub async fn read_js_text(
     limit: usize,
 ) -> Result<(), ReadError> {
     let length = text.length();
-    let mut pace = Pace::new(true);
-    let (mut start, mut read) = (0, 0);
+    let mut feed = Feed::new(sink, limit, true);
+    let mut start = 0;
     while start < length {
         let mut end = length.min(start + TEXT_PIECE_UNITS);
         // A surrogate pair stays whole: a piece never ends between its halves.
@@ -283,44 +281,68 @@ pub async fn read_js_text(
             end -= 1;
         }
         let piece = String::from(text.slice(start, end));
-        read += piece.len();
-        if read > limit {
-            return Err(ReadError::TooLarge);
-        }
-        if !sink.write(piece.as_bytes()) {
+        if !feed.give(piece.as_bytes()).await? {
             break;
         }
         start = end;
-        pace.piece_done().await;
     }
     Ok(())
 }
 
-/// When a reader gives the page its turn: after the first piece (the first rows get painted),
-/// then after every 30 ms of work.
-pub struct Pace {
+/// Pieces on their way into a sink, for every reader that hands a body over a piece at a time
+/// (a body stream, a page's text, a page's row objects): each counted against the limit, handed
+/// on, and then — when `yielding` — the page given its turn after the first piece and after
+/// every 30 ms of work, so it can paint what the sink made of them.
+pub struct Feed<'a> {
+    sink: &'a mut dyn BodySink,
+    limit: usize,
+    read: usize,
     yielding: bool,
     first: bool,
     since: f64,
 }
 
-impl Pace {
-    /// A pace that yields (`yielding`), or one that never does.
-    pub fn new(yielding: bool) -> Self {
+impl<'a> Feed<'a> {
+    /// Pieces into `sink`, at most `limit` bytes of them; with `yielding`, at the page's pace.
+    pub fn new(sink: &'a mut dyn BodySink, limit: usize, yielding: bool) -> Self {
         Self {
+            sink,
+            limit,
+            read: 0,
             yielding,
             first: true,
             since: js_sys::Date::now(),
         }
     }
 
-    /// One piece is done: waits for the next task when it is time to.
-    pub async fn piece_done(&mut self) {
+    /// Hands `piece` on ([`ReadError::TooLarge`] past the limit, and nothing handed on); `false`
+    /// when the sink wants no more.
+    pub async fn give(&mut self, piece: &[u8]) -> Result<bool, ReadError> {
+        self.count(piece.len())?;
+        Ok(self.hand_on(piece).await)
+    }
+
+    /// Counts `bytes` more against the limit.
+    fn count(&mut self, bytes: usize) -> Result<(), ReadError> {
+        self.read += bytes;
+        if self.read > self.limit {
+            return Err(ReadError::TooLarge);
+        }
+        Ok(())
+    }
+
+    /// Hands a counted piece to the sink and, if it wants more, gives the page its turn when it
+    /// is time to.
+    async fn hand_on(&mut self, piece: &[u8]) -> bool {
+        if !self.sink.write(piece) {
+            return false;
+        }
         if self.yielding && (self.first || js_sys::Date::now() - self.since > 30.0) {
             self.first = false;
             next_task().await;
             self.since = js_sys::Date::now();
         }
+        true
     }
 }
 
